@@ -1,0 +1,191 @@
+# ankang: build, test, benchmark and install.
+#
+#   make run         install what is missing, build, and run the demo
+#   make test        install what is missing, build, and run every test
+#   make check-asan  the whole test suite under ASan + UBSan
+#   make bench       benchmarks, printed as ratios to the machine's limits
+#   make install     PREFIX=/usr/local DESTDIR= (binaries and man pages)
+#
+# Every setting below can be overridden on the command line.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+OPT        ?= -O2 -g
+WERROR     ?= -Werror
+SAN        ?=
+BUILD      ?= build
+BIN        ?= bin
+PROVE_JOBS ?= 2
+DATA       ?= ankang-data
+
+PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng zbar libcurl
+
+HARDEN   := -fstack-protector-strong -fPIE
+LDHARDEN := -pie -Wl,-z,relro,-z,now
+ifeq ($(SAN),)
+HARDEN   += -D_FORTIFY_SOURCE=2
+else
+OPT      := -O1 -g
+HARDEN   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDHARDEN += -fsanitize=$(SAN)
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+              -Wno-missing-field-initializers $(WERROR) $(OPT) $(HARDEN) \
+              -I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
+LIBS_SYS    = $(PKG_LIBS) -lpthread -lm
+
+# The shared library of pure code (crypto/ and common/), linked by all three
+# programs. A static archive: each program pulls in only the objects it
+# references, which is how ankang-verify ends up with no signing code.
+LIB_SRC := $(wildcard common/*.c crypto/*.c)
+SVC_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+VER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
+AUD_SRC := $(filter-out audit/main.c,$(wildcard audit/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_A := $(BUILD)/libankang.a
+SVC_A := $(BUILD)/libankangd.a
+VER_A := $(BUILD)/libverify.a
+AUD_A := $(BUILD)/libaudit.a
+
+PROGS := $(BIN)/ankangd $(BIN)/ankang-verify $(BIN)/ankang-audit
+
+# Schema migrations are compiled into the binaries (no files to ship).
+SCHEMA_SQL := $(sort $(wildcard schema/*.sql))
+SCHEMA_C   := $(BUILD)/gen/schema.c
+# Web pages, likewise embedded.
+WEB_FILES  := $(sort $(wildcard service/web/*))
+WEB_C      := $(BUILD)/gen/webfiles.c
+
+TEST_SRC  := $(wildcard tests/unit/*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_SH   := $(sort $(wildcard tests/sh/*.sh))
+TEST_HELPERS_SRC := $(wildcard tests/helpers/*.c)
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPERS_SRC))
+
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+# Fuzz targets also build with a plain driver that replays their corpus, so
+# `make test` checks every seed without needing clang's libFuzzer.
+FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
+
+MAN := $(wildcard docs/man/*.1 docs/man/*.8)
+
+.PHONY: all run demo test check check-asan bench fuzz install clean deps tests format
+all: $(PROGS)
+
+deps:
+	@scripts/bootstrap
+
+# The README's two commands. Each first installs what is missing, then
+# re-enters make so that pkg-config answers for the freshly installed libs.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@DATA=$(DATA) BIN=$(BIN) scripts/demo
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all tests
+	prove --exec '' -j$(PROVE_JOBS) $(TEST_BINS) $(FUZZ_REPLAY) $(TEST_SH)
+
+tests: $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_REPLAY)
+
+# The whole suite again, rebuilt with AddressSanitizer and UBSan, in a
+# separate tree so the normal build is untouched.
+check-asan: deps
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 $(MAKE) --no-print-directory SAN=address,undefined \
+	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin check
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@BIN=$(BIN) BUILD=$(BUILD) scripts/bench
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+
+export ANKANG_BIN ?= $(BIN)
+
+# ---------------------------------------------------------------- programs
+
+$(BIN)/ankangd: $(call obj,service/main.c) $(SVC_A) $(LIB_A) | $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+$(BIN)/ankang-verify: $(call obj,verifier/main.c) $(VER_A) $(LIB_A) | $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+$(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(SVC_A) $(LIB_A) | $(BIN)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+$(LIB_A): $(call obj,$(LIB_SRC))
+$(SVC_A): $(call obj,$(SVC_SRC)) $(SCHEMA_C:.c=.o) $(WEB_C:.c=.o)
+$(VER_A): $(call obj,$(VER_SRC))
+$(AUD_A): $(call obj,$(AUD_SRC))
+$(LIB_A) $(SVC_A) $(VER_A) $(AUD_A):
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(SCHEMA_C): $(SCHEMA_SQL) scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(WEB_C): $(WEB_FILES) scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed web $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BIN):
+	mkdir -p $@
+
+# ---------------------------------------------------------------- tests
+
+$(BUILD)/tests/%: tests/unit/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -o $@ $^ $(LIBS_SYS)
+
+$(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+
+# ---------------------------------------------------------------- install
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MAN); do \
+	  sect=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$sect/; \
+	done
+
+clean:
+	rm -rf build $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

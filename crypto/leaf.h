@@ -1,0 +1,140 @@
+/*
+ * leaf: audit log entries (FORMAT.md section 3.1).
+ *
+ *   ankang/v1 <time_ms> <actor> <action> <subject> <object> <result> <detail>\n
+ *
+ * Every field comes from a closed list or is a number or fixed-length hex,
+ * so there is no way to put free text, and so no way to put a name, an ID
+ * number or a phone number, into the log. The constructor (leaf_format)
+ * takes enums, not strings; the parser (leaf_parse) accepts exactly what
+ * leaf_format can produce.
+ *
+ * The word tables here are the closed lists; extend them deliberately
+ * (append only: auditors' tools must keep parsing old leaves).
+ */
+#ifndef ANKANG_LEAF_H
+#define ANKANG_LEAF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEAF_PREFIX "ankang/v1"
+#define LEAF_MAX 512
+#define LEAF_ID_BYTES 16  /* subject pseudonym and object cti: 32 hex digits */
+#define LEAF_NO_ID UINT64_MAX
+
+enum leaf_role {
+	ROLE_RESIDENT,
+	ROLE_VERIFIER,
+	ROLE_OFFICER,
+	ROLE_AUDITOR,
+	ROLE_ADMIN,
+	ROLE_SYSTEM,
+	ROLE_COUNT
+};
+
+enum leaf_action {
+	ACT_ENROLL,
+	ACT_LOGIN,
+	ACT_ISSUE,
+	ACT_VERIFY,
+	ACT_VERIFY_OFFLINE,
+	ACT_STATUS_SET,
+	ACT_LOOKUP,
+	ACT_ACCESSES_READ,
+	ACT_ERASE,
+	ACT_ACCOUNT_ADD,
+	ACT_KEY_ROTATE,
+	ACT_PRINT_CODE,
+	ACT_PURGE,
+	ACT_ACCOUNT_DISABLE,
+	ACT_COUNT
+};
+
+/* The credential results of FORMAT.md section 1 come first, in the order
+ * of enum cred_result, so (enum leaf_result)cred_result is correct. */
+enum leaf_result {
+	RES_VALID,
+	RES_MALFORMED,
+	RES_UNKNOWN_KEY,
+	RES_BAD_SIGNATURE,
+	RES_NOT_YET_VALID,
+	RES_EXPIRED,
+	RES_REVOKED,
+	RES_SUPERSEDED,
+	RES_OK,
+	RES_DENIED,
+	RES_NOT_FOUND,
+	RES_INVALID,
+	RES_COUNT
+};
+
+enum leaf_detail {
+	DET_NONE, /* "-" */
+	/* statuses, in enum cred_status order */
+	DET_GREEN,
+	DET_YELLOW,
+	DET_RED,
+	/* look-up purposes */
+	DET_EPIDEMIOLOGICAL_INVESTIGATION,
+	DET_STATUS_CORRECTION,
+	DET_APPEAL_REVIEW,
+	DET_PAPER_CODE,
+	/* status reason codes */
+	DET_CONFIRMED_CASE,
+	DET_SUSPECTED_CASE,
+	DET_CLOSE_CONTACT,
+	DET_SECONDARY_CONTACT,
+	DET_TRAVEL_FROM_RISK_AREA,
+	DET_QUARANTINE_COMPLETED,
+	DET_NEGATIVE_TEST,
+	DET_RECOVERED,
+	DET_DATA_CORRECTION,
+	DET_APPEAL_UPHELD,
+	/* account roles (account_add) */
+	DET_ROLE_VERIFIER,
+	DET_ROLE_OFFICER,
+	DET_ROLE_AUDITOR,
+	DET_ROLE_ADMIN,
+	/* why something was denied */
+	DET_RATE_LIMITED,
+	DET_COUNT
+};
+
+struct leaf {
+	uint64_t time_ms;
+	enum leaf_role role;
+	/* Account id, or LEAF_NO_ID for "-": a command-line admin, the system,
+	 * and always a resident (their row id would link the log to the
+	 * resident table beyond the keyed pseudonym). */
+	uint64_t actor_id;
+	enum leaf_action action;
+	int has_subject;   /* subject pseudonym, else "-" */
+	uint8_t subject[LEAF_ID_BYTES];
+	int has_object;    /* credential id, else "-" */
+	uint8_t object[LEAF_ID_BYTES];
+	enum leaf_result result;
+	enum leaf_detail detail;
+};
+
+/*
+ * Writes the leaf line (with its "\n") and a NUL into out, which holds
+ * LEAF_MAX + 1 bytes. Returns the length, or AK_EINVAL when an enum is out
+ * of range or a resident actor has an id.
+ */
+int leaf_format(char *out, const struct leaf *l);
+
+/* Parses exactly line[0..len), "\n" included. 0 or AK_EINVAL. */
+int leaf_parse(struct leaf *l, const char *line, size_t len);
+
+/* Words for each closed list (NULL when out of range), and back (-1). */
+const char *leaf_role_word(int role);
+const char *leaf_action_word(int action);
+const char *leaf_result_word(int result);
+const char *leaf_detail_word(int detail);
+int leaf_role_parse(const char *w, size_t len);
+int leaf_action_parse(const char *w, size_t len);
+int leaf_result_parse(const char *w, size_t len);
+int leaf_detail_parse(const char *w, size_t len);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * seal: sealing of personal data. See seal.h for the key hierarchy.
+ *
+ * KEK file: one line "ankang-kek-v1 <base64 of 32 bytes>\n", mode 0600.
+ *
+ * Invariants: no key byte ever sits outside sodium_malloc'd memory except
+ * transiently on the stack, and those copies are wiped before return; the
+ * associated data always binds the resident id (and field name), so a
+ * ciphertext copied to another row fails to open instead of decrypting.
+ */
+#include "crypto/seal.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+
+#define KEK_MAGIC "ankang-kek-v1 "
+#define KEK_MAGIC_LEN (sizeof KEK_MAGIC - 1)
+#define KEK_TEXT_LEN (KEK_MAGIC_LEN + 44 + 1)
+
+struct seal_kek {
+	uint8_t wrap[SEAL_KEY_BYTES];
+	uint8_t blind[SEAL_KEY_BYTES];
+	uint8_t pseudonym[SEAL_KEY_BYTES];
+};
+
+struct seal_datakey {
+	uint8_t key[SEAL_KEY_BYTES];
+};
+
+/* crypto_kdf contexts: exactly 8 characters each. */
+static const char CTX_WRAP[] = "ankangwr";
+static const char CTX_BLIND[] = "ankangbi";
+static const char CTX_PSEUDONYM[] = "ankangps";
+static const char CTX_TOKEN[] = "ankangtk";
+
+int seal_kek_create(const char *path)
+{
+	uint8_t kek[SEAL_KEY_BYTES];
+	char text[KEK_TEXT_LEN + 1];
+	int rc;
+
+	randombytes_buf(kek, sizeof kek);
+	memcpy(text, KEK_MAGIC, KEK_MAGIC_LEN);
+	util_b64_encode(text + KEK_MAGIC_LEN, kek, sizeof kek);
+	text[KEK_TEXT_LEN - 1] = '\n';
+	text[KEK_TEXT_LEN] = '\0';
+	rc = util_write_file_atomic(path, text, KEK_TEXT_LEN, 0600, 1);
+	sodium_memzero(kek, sizeof kek);
+	sodium_memzero(text, sizeof text);
+	return rc;
+}
+
+int seal_kek_load(seal_kek **out, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	uint8_t kek[SEAL_KEY_BYTES];
+	seal_kek *k = NULL;
+	int rc;
+
+	if ((rc = util_read_secret_file(path, 256, &text, &len)) != 0)
+		return rc;
+	rc = AK_EINVAL;
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (len != KEK_TEXT_LEN - 1 || memcmp(text, KEK_MAGIC, KEK_MAGIC_LEN) != 0)
+		goto fail;
+	if (util_b64_decode(kek, sizeof kek, &n, text + KEK_MAGIC_LEN, len - KEK_MAGIC_LEN) != 0 ||
+	    n != sizeof kek)
+		goto fail;
+	rc = AK_ENOMEM;
+	if ((k = sodium_malloc(sizeof *k)) == NULL)
+		goto fail;
+	crypto_kdf_derive_from_key(k->wrap, sizeof k->wrap, 1, CTX_WRAP, kek);
+	crypto_kdf_derive_from_key(k->blind, sizeof k->blind, 1, CTX_BLIND, kek);
+	crypto_kdf_derive_from_key(k->pseudonym, sizeof k->pseudonym, 1, CTX_PSEUDONYM, kek);
+	sodium_mprotect_readonly(k);
+	*out = k;
+	rc = 0;
+fail:
+	sodium_memzero(kek, sizeof kek);
+	sodium_free(text);
+	return rc;
+}
+
+void seal_kek_free(seal_kek *k)
+{
+	if (k != NULL)
+		sodium_free(k); /* sodium_free wipes before unmapping */
+}
+
+/* Associated data: the resident id, big-endian, then the field name. */
+static size_t make_ad(uint8_t *ad, size_t cap, uint64_t resident_id, const char *field)
+{
+	size_t flen = field ? strlen(field) : 0;
+	if (8 + flen > cap)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		ad[i] = (uint8_t)(resident_id >> (56 - 8 * i));
+	if (flen)
+		memcpy(ad + 8, field, flen);
+	return 8 + flen;
+}
+
+static int aead_seal(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+		     const uint8_t *pt, size_t n, uint8_t *out)
+{
+	randombytes_buf(out, SEAL_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_NONCE_BYTES, NULL, pt, n, ad, adlen,
+						   NULL, out, key);
+	return 0;
+}
+
+static int aead_open(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+		     const uint8_t *ct, size_t n, uint8_t *out)
+{
+	if (n < SEAL_OVERHEAD)
+		return AK_EINVAL;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, ct + SEAL_NONCE_BYTES,
+						       n - SEAL_NONCE_BYTES, ad, adlen, ct,
+						       key) != 0)
+		return AK_ECRYPTO;
+	return 0;
+}
+
+int seal_datakey_new(const seal_kek *k, uint64_t resident_id,
+		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out)
+{
+	uint8_t ad[8];
+	seal_datakey *dk = sodium_malloc(sizeof *dk);
+
+	if (dk == NULL)
+		return AK_ENOMEM;
+	crypto_aead_xchacha20poly1305_ietf_keygen(dk->key);
+	make_ad(ad, sizeof ad, resident_id, NULL);
+	aead_seal(k->wrap, ad, sizeof ad, dk->key, sizeof dk->key, wrapped);
+	*out = dk;
+	return 0;
+}
+
+int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
+			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out)
+{
+	uint8_t ad[8];
+	int rc;
+	seal_datakey *dk = sodium_malloc(sizeof *dk);
+
+	if (dk == NULL)
+		return AK_ENOMEM;
+	make_ad(ad, sizeof ad, resident_id, NULL);
+	if ((rc = aead_open(k->wrap, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, dk->key)) != 0) {
+		sodium_free(dk);
+		return rc;
+	}
+	*out = dk;
+	return 0;
+}
+
+void seal_datakey_free(seal_datakey *dk)
+{
+	if (dk != NULL)
+		sodium_free(dk);
+}
+
+int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
+	       const uint8_t *pt, size_t n, uint8_t *out)
+{
+	uint8_t ad[64];
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+
+	if (adlen == 0)
+		return AK_EINVAL;
+	return aead_seal(dk->key, ad, adlen, pt, n, out);
+}
+
+int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
+		    const uint8_t *ct, size_t n, uint8_t *out)
+{
+	uint8_t ad[64];
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+
+	if (adlen == 0)
+		return AK_EINVAL;
+	return aead_open(dk->key, ad, adlen, ct, n, out);
+}
+
+void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const char *id_number,
+		      size_t len)
+{
+	crypto_generichash(out, SEAL_BLIND_BYTES, (const uint8_t *)id_number, len, k->blind,
+			   sizeof k->blind);
+}
+
+void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64_t resident_id)
+{
+	uint8_t in[8];
+	make_ad(in, sizeof in, resident_id, NULL);
+	crypto_generichash(out, SEAL_PSEUDONYM_BYTES, in, sizeof in, k->pseudonym,
+			   sizeof k->pseudonym);
+}
+
+void seal_token_hash(uint8_t out[32], const uint8_t *token, size_t n)
+{
+	/* Tokens are 32 random bytes, so an unkeyed hash is enough to make a
+	 * stolen table useless; the context keeps it apart from other hashes. */
+	crypto_generichash(out, 32, token, n, (const uint8_t *)CTX_TOKEN, sizeof CTX_TOKEN - 1);
+}

@@ -1,0 +1,78 @@
+/*
+ * seal: sealing of residents' personal data (DESIGN.md, "Sealing personal
+ * data"), so that the database file, its WAL and its backups hold no
+ * readable name, ID number or phone.
+ *
+ *   KEK (file, 0600, outside the database)
+ *    ├─ crypto_kdf subkey "ankangwr": wraps each resident's data key
+ *    ├─ crypto_kdf subkey "ankangbi": keyed BLAKE2b blind index of ID numbers
+ *    └─ crypto_kdf subkey "ankangps": keyed BLAKE2b audit pseudonyms
+ *   data key (random per resident, stored only wrapped; AD = resident id)
+ *    └─ seals name / id_number / phone, XChaCha20-Poly1305,
+ *       AD = resident id || field name, so a sealed field cannot be moved
+ *       to another row or another column.
+ *
+ * Erasure is destroying the wrapped data key: every field sealed under it
+ * becomes noise, while the log (which holds only pseudonyms) is untouched.
+ *
+ * Every key lives in sodium_malloc'd memory and is wiped on free. The
+ * verifier program must never link this file.
+ */
+#ifndef ANKANG_SEAL_H
+#define ANKANG_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEAL_KEY_BYTES 32
+#define SEAL_NONCE_BYTES 24
+#define SEAL_TAG_BYTES 16
+#define SEAL_OVERHEAD (SEAL_NONCE_BYTES + SEAL_TAG_BYTES)
+#define SEAL_WRAPPED_BYTES (SEAL_KEY_BYTES + SEAL_OVERHEAD)
+#define SEAL_BLIND_BYTES 32
+#define SEAL_PSEUDONYM_BYTES 16
+
+typedef struct seal_kek seal_kek;
+typedef struct seal_datakey seal_datakey;
+
+/* Writes a new random KEK to path (0600, refuses to overwrite). */
+int seal_kek_create(const char *path);
+/* Loads a KEK file; AK_EPERM when group or others may read it. */
+int seal_kek_load(seal_kek **out, const char *path);
+void seal_kek_free(seal_kek *k);
+
+/*
+ * A fresh random data key for a resident, and its wrapped form to store.
+ * Returns 0 or AK_ENOMEM; free the key with seal_datakey_free.
+ */
+int seal_datakey_new(const seal_kek *k, uint64_t resident_id,
+		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out);
+/* Unwraps a stored data key; AK_ECRYPTO if it is not this resident's. */
+int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
+			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out);
+void seal_datakey_free(seal_datakey *dk);
+
+/*
+ * Seals pt[0..n) as field `field` of resident_id into out, which holds
+ * n + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
+ */
+int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
+	       const uint8_t *pt, size_t n, uint8_t *out);
+/*
+ * Opens a sealed field into out (n - SEAL_OVERHEAD bytes). AK_ECRYPTO when
+ * it was sealed for another resident, field or key, or was altered.
+ */
+int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
+		    const uint8_t *ct, size_t n, uint8_t *out);
+
+/* The blind index of an ID number: equal numbers, equal indexes; nothing
+ * else learnable without the KEK. */
+void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const char *id_number,
+		      size_t len);
+/* A resident's audit pseudonym: what the log's subject field holds. */
+void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64_t resident_id);
+
+/* Keyed hash of a bearer token for storage (tokens are never stored). */
+void seal_token_hash(uint8_t out[32], const uint8_t *token, size_t n);
+
+#endif

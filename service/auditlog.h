@@ -1,0 +1,108 @@
+/*
+ * auditlog: the append-only, tamper-evident audit log (DESIGN.md, "The
+ * audit log's promises"; FORMAT.md section 3).
+ *
+ * One writer thread owns the write connection. Callers submit an
+ * operation: an optional state change (a callback run inside the
+ * transaction) and the leaves that record it. The writer gathers
+ * operations into a batch, runs each inside its own savepoint, appends
+ * their leaves and Merkle nodes, commits the batch in one durable
+ * transaction, and only then wakes the callers. So:
+ *   - nothing is answered before its leaf is durable;
+ *   - a change and its leaves commit together or not at all;
+ *   - one operation failing (its callback returns an error) fails only that
+ *     operation; a failed commit fails every operation in the batch and
+ *     writes nothing.
+ * After a commit that grew the tree, the writer signs a checkpoint with the
+ * log key, at most one per checkpoint interval, and always one for the
+ * final state on close.
+ *
+ * Opening checks the stored tree against the newest signed checkpoint and
+ * refuses to run on any disagreement.
+ */
+#ifndef ANKANG_AUDITLOG_H
+#define ANKANG_AUDITLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/key_secret.h"
+#include "crypto/leaf.h"
+#include "crypto/merkle.h"
+#include "service/store.h"
+
+typedef struct auditlog auditlog;
+
+struct auditlog_config {
+	size_t max_batch;        /* operations per transaction (default 256) */
+	unsigned max_wait_us;    /* how long a batch may wait to fill (default 200) */
+	unsigned checkpoint_ms;  /* minimum gap between checkpoints (default 1000) */
+};
+
+/* Fills in the defaults. */
+void auditlog_config_default(struct auditlog_config *c);
+
+/*
+ * Opens the log on the database at db_path (its own write connection),
+ * runs the start-up self-check, signs a checkpoint if the log has grown
+ * past the last one, and starts the writer thread. log_key must stay
+ * valid until auditlog_close. *why, if not NULL, receives a static
+ * description of a failed self-check ("root at size N does not match the
+ * signed checkpoint", ...). Returns 0, AK_ECORRUPT, AK_EDB, AK_ENOMEM.
+ */
+int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key,
+		  const struct auditlog_config *cfg, const char **why);
+
+/* Drains queued operations, signs the final checkpoint, stops the thread,
+ * closes the connection. NULL is a no-op. */
+void auditlog_close(auditlog *a);
+
+/*
+ * A state change run by the writer inside the operation's savepoint, on
+ * the writer's connection. Returns 0 to commit with the leaves, or a
+ * negative AK_E* code to roll the operation back (the code is returned to
+ * the submitter). It may fill in leaf fields it only learns inside the
+ * transaction (a new resident's pseudonym, say) through ctx.
+ */
+typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, size_t n);
+
+/*
+ * Submits an operation and blocks until it is durable or has failed.
+ * leaves[0..n) (n >= 1) are appended in order; a leaf's time_ms of 0 is
+ * set to the commit time. On success *first_index (if not NULL) is the log
+ * index of leaves[0]. Returns 0, the change callback's error, AK_EINVAL (a
+ * leaf that will not format), AK_EDB (the commit failed), AK_EBUSY
+ * (closing).
+ */
+int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
+		    void *ctx, uint64_t *first_index);
+
+/* The committed size and root (what the next checkpoint will sign). */
+void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
+
+/* Statistics for /metrics. */
+struct auditlog_stats {
+	uint64_t leaves, batches, ops, failed_batches, checkpoints;
+	uint64_t commit_ns_total, commit_ns_max; /* time inside COMMIT */
+	uint64_t batch_hist[8]; /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
+};
+void auditlog_stats(auditlog *a, struct auditlog_stats *out);
+
+/*
+ * Proofs, read through any connection (a reader's, not the writer's).
+ * size must not exceed the committed size.
+ */
+int auditlog_prove_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof,
+			     size_t *n);
+int auditlog_prove_consistency(store *rd, uint64_t size1, uint64_t size2, merkle_hash *proof,
+			       size_t *n);
+
+/*
+ * The self-check alone, on any connection: recomputes the root at the
+ * newest checkpoint's size from stored hashes, checks the checkpoint's
+ * signature and origin with the log key, and that the stored leaf count
+ * and level-0 hashes agree. Used by open and by `ankangd check`.
+ */
+int auditlog_self_check(store *st, const struct key_verifier *log_key, const char **why);
+
+#endif

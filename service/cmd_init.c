@@ -1,0 +1,100 @@
+/*
+ * ankangd init: creates a data folder (see datadir.h for its layout).
+ * Refuses to touch an existing, non-empty folder: keys are never replaced
+ * by accident.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/util.h"
+#include "crypto/cred.h"
+#include "service/commands.h"
+#include "service/datadir.h"
+
+static const char init_usage[] =
+	"usage: ankangd init --data DIR --origin ORIGIN [--issuer ISS] [--kek-file FILE]\n"
+	"\n"
+	"Creates DIR with the root, log and issuer keys and the key-encryption\n"
+	"key (each its own 0600 file), and DIR/public/ with root.vkey, log.vkey,\n"
+	"trust.note and revocations.note for verifiers and auditors.\n"
+	"\n"
+	"  --origin ORIGIN   names the deployment, e.g. ankang.example; keys are\n"
+	"                    ORIGIN/root, ORIGIN/audit, ORIGIN/issuer\n"
+	"  --issuer ISS      the credentials' iss claim, 1-32 of [A-Za-z0-9.-]\n"
+	"                    (default: ORIGIN when it fits, else \"ankang\")\n"
+	"  --kek-file FILE   keep the key-encryption key outside DIR (a separate\n"
+	"                    mount or secret store); used as is if it exists\n";
+
+static int iss_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > CRED_ISS_MAX)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"origin", required_argument, NULL, 'o'},
+		{"issuer", required_argument, NULL, 'i'},
+		{"kek-file", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'o':
+			origin = optarg;
+			break;
+		case 'i':
+			issuer = optarg;
+			break;
+		case 'k':
+			kek = optarg;
+			break;
+		case 'h':
+			fputs(init_usage, stdout);
+			return CLI_OK;
+		default:
+			fputs(init_usage, stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (optind != argc || data == NULL || origin == NULL) {
+		cli_error("init: --data and --origin are required (try --help)");
+		return CLI_USAGE;
+	}
+	if (!trust_origin_valid(origin, strlen(origin)) || strlen(origin) > KEY_NAME_MAX - 7) {
+		cli_error("init: --origin must be 1-%d printable characters without spaces or '+'",
+			  KEY_NAME_MAX - 7);
+		return CLI_USAGE;
+	}
+	if (issuer != NULL && !iss_valid(issuer)) {
+		cli_error("init: --issuer must be 1-%d characters of [A-Za-z0-9.-]", CRED_ISS_MAX);
+		return CLI_USAGE;
+	}
+	if ((rc = datadir_create(data, origin, issuer, kek)) != 0) {
+		if (rc == AK_EEXIST)
+			cli_error("init: %s: exists and is not an empty folder; refusing to "
+				  "overwrite keys",
+				  data);
+		else
+			cli_error("init: %s: %s", data, ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	printf("created %s for origin %s\n", data, origin);
+	printf("  verifiers need: %s/public/root.vkey (and trust.note, revocations.note)\n", data);
+	printf("  auditors need:  %s/public/log.vkey\n", data);
+	return CLI_OK;
+}

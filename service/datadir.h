@@ -1,0 +1,94 @@
+/*
+ * datadir: the service's data folder, its layout and its keys.
+ *
+ *   DIR/                      0700
+ *     ankang.conf             origin and issuer id (key = value lines)
+ *     ankang.db               the SQLite store (residents, accounts, log)
+ *     keys/                   0700, every file 0600, C2SP key text
+ *       root.key              signs trust and revocation lists
+ *       log.key               signs audit checkpoints (name = log origin)
+ *       issuer-<kid>.key      signs credentials; one per rotation
+ *       kek.key               key-encryption key for personal data
+ *     public/                 0755, what verifiers and auditors may copy
+ *       root.vkey log.vkey    verifier keys
+ *       trust.note            the signed trust list (source of truth for
+ *                             which issuer keys exist and their windows)
+ *       revocations.note      the signed revocation list
+ *
+ * The trust list is the one record of issuer keys: rotating a key adds a
+ * line to it and re-signs it, so there is no second list to disagree with.
+ */
+#ifndef ANKANG_DATADIR_H
+#define ANKANG_DATADIR_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "crypto/cred.h"
+#include "crypto/key_secret.h"
+#include "crypto/trust.h"
+
+#define DATADIR_CONF "ankang.conf"
+#define DATADIR_DB "ankang.db"
+/* How long a new issuer key's window runs before it must be rotated. */
+#define DATADIR_ISSUER_LIFETIME (5u * 365u * 86400u)
+
+struct datadir {
+	char path[PATH_MAX];
+	char origin[TRUST_ORIGIN_MAX + 1];  /* deployment origin, "ankang.example" */
+	char log_origin[KEY_NAME_MAX + 1];  /* "<origin>/audit": checkpoints, log key */
+	char issuer_id[CRED_ISS_MAX + 1];   /* iss claim */
+	char kek_path[PATH_MAX];            /* keys/kek.key unless overridden */
+	key_signer *root;                   /* loaded on request (DATADIR_ROOT) */
+	key_signer *log;                    /* DATADIR_LOG */
+	key_signer *issuer;                 /* the active issuer key, DATADIR_ISSUER */
+	struct trust_list trust;            /* parsed public/trust.note, always */
+};
+
+/* Which secret keys datadir_open loads (least privilege: only what's used). */
+enum { DATADIR_ROOT = 1, DATADIR_LOG = 2, DATADIR_ISSUER = 4 };
+
+/* The issuer id used when `init` is given none: the origin if it fits the
+ * iss rule, else "ankang". */
+void datadir_default_issuer(char out[CRED_ISS_MAX + 1], const char *origin);
+
+/*
+ * Creates a new data folder at path: directories, root/log/issuer keys and
+ * the KEK (kek_path, or keys/kek.key when NULL), public keys and a signed
+ * trust list. Refuses (AK_EEXIST) if path exists and is not an empty
+ * directory. On failure it leaves nothing half-made that a later init
+ * would trip on: it removes what it created.
+ */
+int datadir_create(const char *path, const char *origin, const char *issuer_id,
+		   const char *kek_path);
+
+/*
+ * Opens an existing data folder: reads ankang.conf, verifies
+ * public/trust.note against public/root.vkey, and loads the secret keys
+ * named in `keys`. kek_path overrides keys/kek.key when not NULL.
+ * Returns 0 or an AK_E* code; *what names the file at fault for messages.
+ */
+int datadir_open(struct datadir **out, const char *path, unsigned keys, const char *kek_path,
+		 const char **what);
+
+/* Wipes and frees the keys; NULL is a no-op. */
+void datadir_close(struct datadir *d);
+
+/* Joins the folder and a relative name into out. AK_ETOOBIG if it won't fit. */
+int datadir_file(const struct datadir *d, char *out, size_t cap, const char *rel);
+
+/*
+ * Signs and atomically replaces public/trust.note with d->trust (issued
+ * set to now). Needs the root key.
+ */
+int datadir_write_trust(struct datadir *d, uint64_t now);
+
+/*
+ * Rotates the issuer key: a new key valid from now, the current one's
+ * window closed at now (its codes stay verifiable: verifiers check iat
+ * against the window), keys whose window closed more than
+ * CRED_MAX_VALIDITY ago dropped from the list. Needs root and issuer.
+ */
+int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES]);
+
+#endif

@@ -1,0 +1,92 @@
+# tap.sh: TAP helpers for ankang's shell tests. Source it, then call
+#   ok COND_EXIT_STATUS DESCRIPTION   e.g.  ok $? "verify exits 0"
+#   check DESCRIPTION CMD...          runs CMD, passes when it exits 0
+#   is GOT WANT DESCRIPTION
+#   like GOT REGEX DESCRIPTION        (grep -E)
+#   done_testing
+# Every test gets a private temporary directory $T, removed on exit, and
+# the binaries under test in $ANKANG_BIN (default bin/).
+# Tests run from the project root. Output never carries personal data.
+
+set -u
+ANKANG_BIN=${ANKANG_BIN:-bin}
+case $ANKANG_BIN in /*) ;; *) ANKANG_BIN=$PWD/$ANKANG_BIN ;; esac
+TOP=$PWD
+_tap_n=0
+_tap_failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/ankang-test.XXXXXX")
+_tap_cleanups=""
+_tap_exit() {
+	for c in $_tap_cleanups; do "$c" || true; done
+	rm -rf "$T"
+}
+trap _tap_exit EXIT
+trap 'exit 130' INT TERM
+
+# at_exit FUNCTION: run FUNCTION when the test ends (stop a server, ...).
+at_exit() { _tap_cleanups="$1 $_tap_cleanups"; }
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+check() {
+	_d=$1
+	shift
+	"$@" >"$T/.check.out" 2>&1
+	_rc=$?
+	ok $_rc "$_d"
+	[ $_rc -eq 0 ] || sed 's/^/#   /' "$T/.check.out" | head -20 >&2
+	return $_rc
+}
+
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#          got: %s\n#     expected: %s\n' "$1" "$2" >&2
+	fi
+}
+
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#          got: %s\n#  to match: %s\n' "$1" "$2" >&2
+	fi
+}
+
+diag() { echo "# $*" >&2; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ $_tap_failed -eq 0 ]
+	exit $?
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now
+# (bash's /dev/tcp; bounded tries). Servers started by tests should prefer
+# --listen 127.0.0.1:0 with a port file, which has no race at all.
+free_port() {
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		_p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
+			echo "$_p"
+			return 0
+		fi
+	done
+	return 1
+}
