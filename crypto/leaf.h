@@ -120,7 +120,7 @@ struct leaf {
 /*
  * Writes the leaf line (with its "\n") and a NUL into out, which holds
  * LEAF_MAX + 1 bytes. Returns the length, or AK_EINVAL when an enum is out
- * of range or a resident actor has an id.
+ * of range or a resident or system actor has an id.
  */
 int leaf_format(char *out, const struct leaf *l);
 

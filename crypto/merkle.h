@@ -25,6 +25,7 @@
 typedef uint8_t merkle_hash[MERKLE_HASH_BYTES];
 
 void merkle_leaf_hash(merkle_hash out, const uint8_t *leaf, size_t len);
+/* out may be the same array as left or right. */
 void merkle_node_hash(merkle_hash out, const merkle_hash left, const merkle_hash right);
 void merkle_empty_root(merkle_hash out);
 
@@ -49,6 +50,8 @@ int merkle_prove_inclusion(merkle_hash *proof, size_t *n, uint64_t index, uint64
 /*
  * Consistency proof from size1 to size2 (RFC 9162 2.1.4.1). AK_EINVAL
  * unless 0 < size1 <= size2; for size1 == size2 the proof is empty.
+ * AK_ETOOBIG when the proof would need more than MERKLE_MAX_PROOF hashes,
+ * which only a size2 beyond 2^63 can ask for.
  */
 int merkle_prove_consistency(merkle_hash *proof, size_t *n, uint64_t size1, uint64_t size2,
 			     merkle_node_fn fn, void *ctx);

@@ -1,0 +1,333 @@
+/*
+ * leaf: the audit log's entries (FORMAT.md section 3.1), one line each:
+ *
+ *   ankang/v1 <time_ms> <actor> <action> <subject> <object> <result> <detail>\n
+ *
+ * Every closed list of words a leaf may hold is defined in this file, in
+ * the tables below, and nowhere else; the enums of leaf.h index them.
+ * Extend a list only by appending (to the enum and the table together):
+ * auditors' tools must keep parsing the leaves already in the log.
+ *
+ * Invariant: leaf_parse accepts exactly the lines leaf_format produces,
+ * byte for byte, and gives back the struct that produced them. The parser
+ * is strict field by field, and then formats what it parsed and demands
+ * the identical line, so any gap between the two is a rejection, never a
+ * second spelling of the same entry.
+ *
+ * Never: accept free text (every field is a number, fixed-length lowercase
+ * hex, "-" or a table word), read beyond the length given, or write to the
+ * caller's struct on a rejected line.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "crypto/cred.h"
+#include "crypto/leaf.h"
+
+/* ------------------------------------------------------- the closed lists */
+
+static const char *const role_words[] = {
+    [ROLE_RESIDENT] = "resident", [ROLE_VERIFIER] = "verifier", [ROLE_OFFICER] = "officer",
+    [ROLE_AUDITOR] = "auditor",   [ROLE_ADMIN] = "admin",       [ROLE_SYSTEM] = "system",
+};
+
+/* DESIGN.md's audit actions, then purge and account_disable. */
+static const char *const action_words[] = {
+    [ACT_ENROLL] = "enroll",
+    [ACT_LOGIN] = "login",
+    [ACT_ISSUE] = "issue",
+    [ACT_VERIFY] = "verify",
+    [ACT_VERIFY_OFFLINE] = "verify_offline",
+    [ACT_STATUS_SET] = "status_set",
+    [ACT_LOOKUP] = "lookup",
+    [ACT_ACCESSES_READ] = "accesses_read",
+    [ACT_ERASE] = "erase",
+    [ACT_ACCOUNT_ADD] = "account_add",
+    [ACT_KEY_ROTATE] = "key_rotate",
+    [ACT_PRINT_CODE] = "print_code",
+    [ACT_PURGE] = "purge",
+    [ACT_ACCOUNT_DISABLE] = "account_disable",
+};
+
+/* The credential result words of FORMAT.md section 1, then the outcomes
+ * of everything that is not a verification. */
+static const char *const result_words[] = {
+    [RES_VALID] = "valid",
+    [RES_MALFORMED] = "malformed",
+    [RES_UNKNOWN_KEY] = "unknown_key",
+    [RES_BAD_SIGNATURE] = "bad_signature",
+    [RES_NOT_YET_VALID] = "not_yet_valid",
+    [RES_EXPIRED] = "expired",
+    [RES_REVOKED] = "revoked",
+    [RES_SUPERSEDED] = "superseded",
+    [RES_OK] = "ok",
+    [RES_DENIED] = "denied",
+    [RES_NOT_FOUND] = "not_found",
+    [RES_INVALID] = "invalid",
+};
+
+static const char *const detail_words[] = {
+    [DET_NONE] = "-",
+    /* health statuses */
+    [DET_GREEN] = "green",
+    [DET_YELLOW] = "yellow",
+    [DET_RED] = "red",
+    /* look-up purposes (DESIGN.md) */
+    [DET_EPIDEMIOLOGICAL_INVESTIGATION] = "epidemiological_investigation",
+    [DET_STATUS_CORRECTION] = "status_correction",
+    [DET_APPEAL_REVIEW] = "appeal_review",
+    [DET_PAPER_CODE] = "paper_code",
+    /* status reason codes (DESIGN.md) */
+    [DET_CONFIRMED_CASE] = "confirmed_case",
+    [DET_SUSPECTED_CASE] = "suspected_case",
+    [DET_CLOSE_CONTACT] = "close_contact",
+    [DET_SECONDARY_CONTACT] = "secondary_contact",
+    [DET_TRAVEL_FROM_RISK_AREA] = "travel_from_risk_area",
+    [DET_QUARANTINE_COMPLETED] = "quarantine_completed",
+    [DET_NEGATIVE_TEST] = "negative_test",
+    [DET_RECOVERED] = "recovered",
+    [DET_DATA_CORRECTION] = "data_correction",
+    [DET_APPEAL_UPHELD] = "appeal_upheld",
+    /* the role of an account being added */
+    [DET_ROLE_VERIFIER] = "verifier",
+    [DET_ROLE_OFFICER] = "officer",
+    [DET_ROLE_AUDITOR] = "auditor",
+    [DET_ROLE_ADMIN] = "admin",
+    /* why a request was denied */
+    [DET_RATE_LIMITED] = "rate_limited",
+};
+
+/* One word per enum value. The sizes are checked here; a hole in the
+ * middle of a table is found by the unit test, which round-trips every
+ * value of every list. */
+_Static_assert(AK_ARRAY_LEN(role_words) == ROLE_COUNT, "role table");
+_Static_assert(AK_ARRAY_LEN(action_words) == ACT_COUNT, "action table");
+_Static_assert(AK_ARRAY_LEN(result_words) == RES_COUNT, "result table");
+_Static_assert(AK_ARRAY_LEN(detail_words) == DET_COUNT, "detail table");
+/* leaf.h promises that a cred_result converts to a leaf_result as is. */
+_Static_assert(RES_VALID == (int)CRED_VALID && RES_SUPERSEDED == (int)CRED_SUPERSEDED &&
+		   RES_OK == CRED_RESULT_COUNT,
+	       "leaf results follow cred results");
+_Static_assert(DET_YELLOW - DET_GREEN == (int)CRED_YELLOW && DET_RED - DET_GREEN == (int)CRED_RED,
+	       "leaf statuses follow cred statuses");
+
+static const char *word_of(const char *const *table, int count, int i)
+{
+	return i >= 0 && i < count ? table[i] : NULL;
+}
+
+static int word_index(const char *const *table, int count, const char *w, size_t len)
+{
+	for (int i = 0; i < count; i++) {
+		if (strlen(table[i]) == len && memcmp(table[i], w, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *leaf_role_word(int role)
+{
+	return word_of(role_words, ROLE_COUNT, role);
+}
+
+const char *leaf_action_word(int action)
+{
+	return word_of(action_words, ACT_COUNT, action);
+}
+
+const char *leaf_result_word(int result)
+{
+	return word_of(result_words, RES_COUNT, result);
+}
+
+const char *leaf_detail_word(int detail)
+{
+	return word_of(detail_words, DET_COUNT, detail);
+}
+
+int leaf_role_parse(const char *w, size_t len)
+{
+	return word_index(role_words, ROLE_COUNT, w, len);
+}
+
+int leaf_action_parse(const char *w, size_t len)
+{
+	return word_index(action_words, ACT_COUNT, w, len);
+}
+
+int leaf_result_parse(const char *w, size_t len)
+{
+	return word_index(result_words, RES_COUNT, w, len);
+}
+
+int leaf_detail_parse(const char *w, size_t len)
+{
+	return word_index(detail_words, DET_COUNT, w, len);
+}
+
+/* ------------------------------------------------------------- formatting */
+
+/* "-" or 32 lowercase hex digits; out holds 2 * LEAF_ID_BYTES + 1. */
+static void id_text(char *out, int present, const uint8_t id[LEAF_ID_BYTES])
+{
+	if (present)
+		util_hex_encode(out, id, LEAF_ID_BYTES);
+	else
+		strcpy(out, "-");
+}
+
+int leaf_format(char *out, const struct leaf *l)
+{
+	const char *role = leaf_role_word((int)l->role);
+	const char *action = leaf_action_word((int)l->action);
+	const char *result = leaf_result_word((int)l->result);
+	const char *detail = leaf_detail_word((int)l->detail);
+	char actor_id[21], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
+	int n;
+
+	if (role == NULL || action == NULL || result == NULL || detail == NULL)
+		return AK_EINVAL;
+	/* A resident's row id would link the log to the resident table; the
+	 * system has no account (FORMAT.md 3.1: both are "-"). */
+	if ((l->role == ROLE_RESIDENT || l->role == ROLE_SYSTEM) && l->actor_id != LEAF_NO_ID)
+		return AK_EINVAL;
+	if (l->actor_id == LEAF_NO_ID)
+		strcpy(actor_id, "-");
+	else
+		snprintf(actor_id, sizeof actor_id, "%" PRIu64, l->actor_id);
+	id_text(subject, l->has_subject, l->subject);
+	id_text(object, l->has_object, l->object);
+
+	/* At most about 200 bytes with the longest words: LEAF_MAX is slack. */
+	n = snprintf(out, LEAF_MAX + 1, LEAF_PREFIX " %" PRIu64 " %s:%s %s %s %s %s %s\n",
+		     l->time_ms, role, actor_id, action, subject, object, result, detail);
+	if (n < 0 || n > LEAF_MAX)
+		return AK_ETOOBIG;
+	return n;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+/* FORMAT.md's alphabet for every field after the prefix. */
+static int field_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+static int is_dash(const char *s, size_t len)
+{
+	return len == 1 && s[0] == '-';
+}
+
+/* "-" (has = 0) or exactly 32 lowercase hex digits. */
+static int parse_id(int *has, uint8_t id[LEAF_ID_BYTES], const char *s, size_t len)
+{
+	if (is_dash(s, len)) {
+		*has = 0;
+		memset(id, 0, LEAF_ID_BYTES);
+		return 0;
+	}
+	if (len != 2 * LEAF_ID_BYTES || util_hex_decode_lower(id, LEAF_ID_BYTES, s, len) != 0)
+		return AK_EINVAL;
+	*has = 1;
+	return 0;
+}
+
+/* <role>:<id>, the id decimal without leading zeros, or "-". */
+static int parse_actor(struct leaf *l, const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t rlen, ilen;
+	int role;
+
+	if (colon == NULL)
+		return AK_EINVAL;
+	rlen = (size_t)(colon - s);
+	ilen = len - rlen - 1;
+	if ((role = leaf_role_parse(s, rlen)) < 0)
+		return AK_EINVAL;
+	l->role = (enum leaf_role)role;
+	if (is_dash(colon + 1, ilen)) {
+		l->actor_id = LEAF_NO_ID;
+		return 0;
+	}
+	/* UINT64_MAX is the "-" sentinel, so it cannot be a number here. */
+	if (util_parse_u64(colon + 1, ilen, &l->actor_id) != 0 || l->actor_id == LEAF_NO_ID)
+		return AK_EINVAL;
+	return 0;
+}
+
+enum {
+	F_TIME,
+	F_ACTOR,
+	F_ACTION,
+	F_SUBJECT,
+	F_OBJECT,
+	F_RESULT,
+	F_DETAIL,
+	F_COUNT
+};
+
+int leaf_parse(struct leaf *l, const char *line, size_t len)
+{
+	static const char prefix[] = LEAF_PREFIX " ";
+	const size_t plen = sizeof prefix - 1;
+	const char *field[F_COUNT];
+	size_t flen[F_COUNT];
+	char again[LEAF_MAX + 1];
+	struct leaf t;
+	size_t pos, end, nf = 0;
+	int v;
+
+	if (len > LEAF_MAX || len <= plen || line[len - 1] != '\n' ||
+	    memcmp(line, prefix, plen) != 0)
+		return AK_EINVAL;
+
+	/* Split line[plen, len - 1) at single spaces into exactly F_COUNT
+	 * non-empty fields of the alphabet; anything else (a tab, a CR, a
+	 * second newline, a byte over 0x7f, two spaces) stops it here. */
+	end = len - 1;
+	pos = plen;
+	for (size_t i = plen; i <= end; i++) {
+		if (i < end && field_char((unsigned char)line[i]))
+			continue;
+		if (i < end && line[i] != ' ')
+			return AK_EINVAL;
+		if (i == pos || nf == F_COUNT)
+			return AK_EINVAL;
+		field[nf] = line + pos;
+		flen[nf] = i - pos;
+		nf++;
+		pos = i + 1;
+	}
+	if (nf != F_COUNT)
+		return AK_EINVAL;
+
+	memset(&t, 0, sizeof t);
+	if (util_parse_u64(field[F_TIME], flen[F_TIME], &t.time_ms) != 0)
+		return AK_EINVAL;
+	if (parse_actor(&t, field[F_ACTOR], flen[F_ACTOR]) != 0)
+		return AK_EINVAL;
+	if ((v = leaf_action_parse(field[F_ACTION], flen[F_ACTION])) < 0)
+		return AK_EINVAL;
+	t.action = (enum leaf_action)v;
+	if (parse_id(&t.has_subject, t.subject, field[F_SUBJECT], flen[F_SUBJECT]) != 0 ||
+	    parse_id(&t.has_object, t.object, field[F_OBJECT], flen[F_OBJECT]) != 0)
+		return AK_EINVAL;
+	if ((v = leaf_result_parse(field[F_RESULT], flen[F_RESULT])) < 0)
+		return AK_EINVAL;
+	t.result = (enum leaf_result)v;
+	if ((v = leaf_detail_parse(field[F_DETAIL], flen[F_DETAIL])) < 0)
+		return AK_EINVAL;
+	t.detail = (enum leaf_detail)v;
+
+	/* The rules leaf_format enforces (a resident has no id), and any
+	 * spelling it would not produce, end here. */
+	if (leaf_format(again, &t) != (int)len || memcmp(again, line, len) != 0)
+		return AK_EINVAL;
+	*l = t;
+	return 0;
+}
