@@ -123,13 +123,13 @@ export ANKANG_BIN ?= $(BIN)
 # ---------------------------------------------------------------- programs
 
 $(BIN)/ankangd: $(call obj,service/main.c) $(SVC_A) $(LIB_A) | $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(BIN)/ankang-verify: $(call obj,verifier/main.c) $(VER_A) $(LIB_A) | $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(SVC_A) $(LIB_A) | $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(LIB_A): $(call obj,$(LIB_SRC))
 $(SVC_A): $(call obj,$(SVC_SRC)) $(SCHEMA_C:.c=.o) $(WEB_C:.c=.o)
@@ -161,19 +161,19 @@ $(BIN):
 
 $(BUILD)/tests/%: tests/unit/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
 $(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
 $(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SYS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
 # ---------------------------------------------------------------- install
 

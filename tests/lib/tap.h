@@ -17,7 +17,7 @@
 
 static int tap_n, tap_failed;
 
-static void tap_vok(int pass, const char *file, int line, const char *fmt, va_list ap)
+static inline void tap_vok(int pass, const char *file, int line, const char *fmt, va_list ap)
 {
 	tap_n++;
 	printf("%sok %d - ", pass ? "" : "not ", tap_n);
@@ -30,7 +30,7 @@ static void tap_vok(int pass, const char *file, int line, const char *fmt, va_li
 	fflush(stdout);
 }
 
-static int tap_ok_at(int pass, const char *file, int line, const char *fmt, ...)
+static inline int tap_ok_at(int pass, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -39,7 +39,7 @@ static int tap_ok_at(int pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-static int tap_is_int_at(long long got, long long want, const char *file, int line,
+static inline int tap_is_int_at(long long got, long long want, const char *file, int line,
 			 const char *fmt, ...)
 {
 	va_list ap;
@@ -52,7 +52,7 @@ static int tap_is_int_at(long long got, long long want, const char *file, int li
 	return pass;
 }
 
-static int tap_is_str_at(const char *got, const char *want, const char *file, int line,
+static inline int tap_is_str_at(const char *got, const char *want, const char *file, int line,
 			 const char *fmt, ...)
 {
 	va_list ap;
@@ -71,7 +71,7 @@ static int tap_is_str_at(const char *got, const char *want, const char *file, in
 	tap_is_int_at((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
 #define is_str(got, want, ...) tap_is_str_at((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
-static void diag(const char *fmt, ...)
+static inline void diag(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -83,13 +83,13 @@ static void diag(const char *fmt, ...)
 
 /* Stops the whole test program: for a broken precondition (missing vector
  * file), not for an ordinary failed check. */
-static void bail_out(const char *msg)
+static inline void bail_out(const char *msg)
 {
 	printf("Bail out! %s\n", msg);
 	exit(255);
 }
 
-static int tap_done(void)
+static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
