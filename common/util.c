@@ -135,6 +135,8 @@ int util_b64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, si
 			return AK_ENOMEM;
 		util_b64_encode(re, out, n);
 		same = memcmp(re, in, len) == 0;
+		/* The text may be a secret (a key's seed): leave no copy behind. */
+		sodium_memzero(re, len + 1);
 		if (re != buf)
 			free(re);
 		if (!same)

@@ -17,7 +17,7 @@
 #include "crypto/key.h"
 
 #define CHECKPOINT_ORIGIN_MAX KEY_NAME_MAX
-#define CHECKPOINT_TEXT_MAX (CHECKPOINT_ORIGIN_MAX + 1 + 20 + 1 + 44 + 1 + 1)
+#define CHECKPOINT_TEXT_MAX   (CHECKPOINT_ORIGIN_MAX + 1 + 20 + 1 + 44 + 1 + 1)
 
 struct checkpoint {
 	char origin[CHECKPOINT_ORIGIN_MAX + 1];

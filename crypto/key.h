@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEY_NAME_MAX 128
-#define KEY_PK_BYTES 32
-#define KEY_SIG_BYTES 64
+#define KEY_NAME_MAX     128
+#define KEY_PK_BYTES     32
+#define KEY_SIG_BYTES    64
 #define KEY_TYPE_ED25519 0x01
 /* name + '+' + 8 hex + '+' + base64 of 33 bytes (44 chars) */
 #define KEY_VKEY_MAX (KEY_NAME_MAX + 1 + 8 + 1 + 44)
@@ -44,7 +44,10 @@ uint32_t key_id(const char *name, size_t name_len, const uint8_t pk[KEY_PK_BYTES
  */
 int key_verifier_parse(struct key_verifier *v, const char *text, size_t len);
 
-/* Writes the verifier key text and a NUL; returns its length or AK_ETOOBIG. */
+/*
+ * Writes the verifier key text and a NUL; returns its length, AK_ETOOBIG,
+ * or AK_EINVAL when v->name is not a valid key name.
+ */
 int key_verifier_format(char *out, size_t cap, const struct key_verifier *v);
 
 /* Builds a verifier from a name and raw public key (computes the id). */

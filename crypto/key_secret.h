@@ -21,7 +21,7 @@
 #include "crypto/key.h"
 
 #define KEY_SEED_BYTES 32
-#define KEY_SKEY_MAX (12 + KEY_NAME_MAX + 1 + 8 + 1 + 44)
+#define KEY_SKEY_MAX   (12 + KEY_NAME_MAX + 1 + 8 + 1 + 44)
 
 typedef struct key_signer key_signer;
 
@@ -43,7 +43,8 @@ int key_signer_load(key_signer **out, const char *path);
 int key_signer_save(const key_signer *k, const char *path);
 /*
  * Writes the signer key text and a NUL into out (cap >= KEY_SKEY_MAX + 1).
- * The caller should wipe out afterwards. Returns the length.
+ * The caller should wipe out afterwards. Returns the length, or
+ * AK_ETOOBIG when cap is smaller.
  */
 int key_signer_format(const key_signer *k, char *out, size_t cap);
 /* Frees and wipes; NULL is a no-op. */

@@ -22,6 +22,14 @@
 #define NOTE_MAX_SIGS 100
 
 /*
+ * 1 when text[0..len) may be the text of a note: non-empty, every line
+ * non-empty and ending in "\n", valid UTF-8, no control characters other
+ * than "\n". note_sign checks it so that it never signs a note note_open
+ * would refuse.
+ */
+int note_text_valid(const char *text, size_t len);
+
+/*
  * Verifies a note against a set of trusted verifier keys.
  *
  * Rules (C2SP): the note must be well-formed (text non-empty, every text

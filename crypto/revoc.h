@@ -18,7 +18,7 @@
 #include "crypto/key.h"
 #include "crypto/trust.h"
 
-#define REVOC_MAGIC "ankang/revocations/v1"
+#define REVOC_MAGIC       "ankang/revocations/v1"
 #define REVOC_MAX_ENTRIES 400000 /* keeps a list under NOTE_MAX_BYTES */
 
 struct revoc_list {

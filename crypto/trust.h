@@ -18,10 +18,10 @@
 #include "crypto/cred.h"
 #include "crypto/key.h"
 
-#define TRUST_MAGIC "ankang/trust/v1"
-#define TRUST_ORIGIN_MAX 100
+#define TRUST_MAGIC       "ankang/trust/v1"
+#define TRUST_ORIGIN_MAX  100
 #define TRUST_MAX_ISSUERS 64
-#define TRUST_TEXT_MAX 16384
+#define TRUST_TEXT_MAX    16384
 
 struct trust_list {
 	char origin[TRUST_ORIGIN_MAX + 1];
