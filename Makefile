@@ -106,7 +106,8 @@ check-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory SAN=address,undefined \
-	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin check
+	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin \
+	   ANKANG_HELPERS=build/asan/tests/helpers check
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
@@ -119,6 +120,7 @@ format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 
 export ANKANG_BIN ?= $(BIN)
+export ANKANG_HELPERS ?= $(BUILD)/tests/helpers
 
 # ---------------------------------------------------------------- programs
 

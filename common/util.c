@@ -169,6 +169,8 @@ uint64_t util_mono_ns(void)
 
 /* ---------------------------------------------------------------- files */
 
+/* Reads at most max bytes into buf (which holds max + 1); a file longer
+ * than max, even one that grew after it was measured, is AK_ETOOBIG. */
 static int read_fd(int fd, size_t max, char *buf, size_t *len)
 {
 	size_t got = 0;
@@ -214,11 +216,12 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
 		close(fd);
 		return AK_ETOOBIG;
 	}
-	if ((buf = malloc(max + 2)) == NULL) {
+	/* Sized by the file, not by the cap: a 1 KiB list costs 1 KiB. */
+	if ((buf = malloc((size_t)st.st_size + 2)) == NULL) {
 		close(fd);
 		return AK_ENOMEM;
 	}
-	rc = read_fd(fd, max, buf, len);
+	rc = read_fd(fd, (size_t)st.st_size, buf, len);
 	close(fd);
 	if (rc != 0) {
 		free(buf);
@@ -244,11 +247,11 @@ int util_read_secret_file(const char *path, size_t max, char **out, size_t *len)
 		close(fd);
 		return AK_ETOOBIG;
 	}
-	if ((buf = sodium_malloc(max + 2)) == NULL) {
+	if ((buf = sodium_malloc((size_t)st.st_size + 2)) == NULL) {
 		close(fd);
 		return AK_ENOMEM;
 	}
-	rc = read_fd(fd, max, buf, len);
+	rc = read_fd(fd, (size_t)st.st_size, buf, len);
 	close(fd);
 	if (rc != 0) {
 		sodium_free(buf);

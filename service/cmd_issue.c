@@ -4,29 +4,105 @@
  * The name is personal data: it can come from standard input (--name -)
  * so it need not sit in the process list or shell history, and it is never
  * echoed in a message.
+ *
+ * An issue is an access to be accounted for: an `issue` leaf (actor
+ * admin:-, object the credential's cti, detail its status) is made durable
+ * in the audit log before the credential is printed. No leaf, no code.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/cred_sign.h"
+#include "service/auditlog.h"
 #include "service/commands.h"
 #include "service/datadir.h"
+#include "service/qr.h"
 
 #define DEFAULT_TTL 300
 
 static const char issue_usage[] =
 	"usage: ankangd issue --data DIR --name NAME|- --status green|yellow|red\n"
-	"                     [--ttl SECONDS]\n"
+	"                     [--ttl SECONDS] [--png FILE] [--qr]\n"
 	"\n"
 	"Signs one credential with the data folder's active issuer key and prints\n"
-	"it (AK1:...) on one line. --name - reads the name from standard input.\n"
-	"  --ttl SECONDS   validity, 1 to 2678400 (31 days); default 300\n";
+	"it (AK1:...) on one line, once the issue is recorded in the audit log.\n"
+	"--name - reads the name from standard input.\n"
+	"  --ttl SECONDS   validity, 1 to 2678400 (31 days); default 300\n"
+	"  --png FILE      also write the QR code as a PNG in the status colour\n"
+	"  --qr[=plain|colour]  also draw the QR code in the terminal, after the\n"
+	"                  text (colour: status colour on white, readable on dark\n"
+	"                  terminals; plain: dark on light; default: colour on a tty)\n";
+
+/* The issue leaf, durable before the caller may print the code. */
+static int log_issue(struct datadir *d, const uint8_t cti[CRED_CTI_BYTES], int status)
+{
+	char db[PATH_MAX];
+	auditlog *a = NULL;
+	const char *why = NULL;
+	struct leaf l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	l.role = ROLE_ADMIN;
+	l.actor_id = LEAF_NO_ID;
+	l.action = ACT_ISSUE;
+	l.has_object = 1;
+	memcpy(l.object, cti, LEAF_ID_BYTES);
+	l.result = RES_OK;
+	l.detail = (enum leaf_detail)(DET_GREEN + status);
+
+	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
+	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
+		cli_error("issue: audit log %s/%s: %s%s%s", d->path, DATADIR_DB, ak_strerror(rc),
+			  why ? ": " : "", why ? why : "");
+		return CLI_FAILED;
+	}
+	rc = auditlog_submit(a, &l, 1, NULL, NULL, NULL);
+	auditlog_close(a);
+	if (rc != 0) {
+		cli_error("issue: the audit log refused the entry (%s); no code issued",
+			  ak_strerror(rc));
+		return CLI_FAILED;
+	}
+	return CLI_OK;
+}
+
+/* Writes the QR renderings asked for; the credential is already printed. */
+static int write_qr(const char *text, int status, const char *png_path, int term)
+{
+	qr *q = NULL;
+	uint8_t *png = NULL;
+	char *drawn = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = qr_encode(&q, text, strlen(text), QR_ECC_DEFAULT)) != 0)
+		return rc;
+	if (png_path != NULL) {
+		if ((rc = qr_render_png(q, status, QR_SCALE_DEFAULT, &png, &len)) != 0 ||
+		    (rc = util_write_file_atomic(png_path, png, len, 0644, 0)) != 0)
+			goto done;
+	}
+	if (term) {
+		if ((rc = qr_render_text(q, status, term == 2 ? QR_TEXT_COLOUR : 0, &drawn,
+					 &len)) != 0)
+			goto done;
+		fwrite(drawn, 1, len, stdout);
+	}
+done:
+	free(png);
+	free(drawn);
+	qr_free(q);
+	return rc;
+}
 
 int cmd_issue(int argc, char **argv)
 {
@@ -35,15 +111,18 @@ int cmd_issue(int argc, char **argv)
 		{"name", required_argument, NULL, 'n'},
 		{"status", required_argument, NULL, 's'},
 		{"ttl", required_argument, NULL, 't'},
+		{"png", required_argument, NULL, 'p'},
+		{"qr", optional_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *name = NULL, *status = NULL, *what = NULL;
+	const char *data = NULL, *name = NULL, *status = NULL, *what = NULL, *png = NULL;
 	uint64_t ttl = DEFAULT_TTL;
 	struct datadir *d = NULL;
 	struct cred_claims claims;
 	char text[CRED_TEXT_MAX + 1], line[CRED_NAME_MAX + 2];
-	int c, rc, st;
+	uint8_t cti[CRED_CTI_BYTES];
+	int c, rc, st, term = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -61,6 +140,21 @@ int cmd_issue(int argc, char **argv)
 			if (util_parse_u64(optarg, strlen(optarg), &ttl) != 0 || ttl == 0 ||
 			    ttl > CRED_MAX_VALIDITY) {
 				cli_error("issue: --ttl must be 1 to %u seconds", CRED_MAX_VALIDITY);
+				return CLI_USAGE;
+			}
+			break;
+		case 'p':
+			png = optarg;
+			break;
+		case 'q':
+			if (optarg == NULL)
+				term = isatty(1) ? 2 : 1;
+			else if (strcmp(optarg, "plain") == 0)
+				term = 1;
+			else if (strcmp(optarg, "colour") == 0 || strcmp(optarg, "color") == 0)
+				term = 2;
+			else {
+				cli_error("issue: --qr takes plain or colour");
 				return CLI_USAGE;
 			}
 			break;
@@ -101,7 +195,7 @@ int cmd_issue(int argc, char **argv)
 	claims.exp = claims.iat + ttl;
 	randombytes_buf(claims.cti, sizeof claims.cti);
 
-	if ((rc = datadir_open(&d, data, DATADIR_ISSUER, NULL, &what)) != 0) {
+	if ((rc = datadir_open(&d, data, DATADIR_ISSUER | DATADIR_LOG, NULL, &what)) != 0) {
 		cli_error("issue: %s: %s: %s", data, what ? what : "", ak_strerror(rc));
 		return CLI_USAGE;
 	}
@@ -113,13 +207,26 @@ int cmd_issue(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	rc = cred_issue(text, sizeof text, &claims, d->issuer);
-	datadir_close(d);
+	memcpy(cti, claims.cti, sizeof cti);
 	sodium_memzero(&claims, sizeof claims);
 	sodium_memzero(line, sizeof line);
 	if (rc < 0) {
+		datadir_close(d);
 		cli_error("issue: signing failed: %s", ak_strerror(rc));
 		return CLI_FAILED;
 	}
+	rc = log_issue(d, cti, st);
+	datadir_close(d);
+	if (rc != CLI_OK) {
+		sodium_memzero(text, sizeof text);
+		return rc;
+	}
 	printf("%s\n", text);
+	fflush(stdout);
+	if ((png != NULL || term) && (rc = write_qr(text, st, png, term)) != 0) {
+		cli_error("issue: QR code: %s%s%s", png ? png : "", png ? ": " : "",
+			  ak_strerror(rc));
+		return CLI_USAGE;
+	}
 	return CLI_OK;
 }

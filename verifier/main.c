@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "crypto/cred.h"
 #include "crypto/key.h"
+#include "crypto/note.h"
 #include "crypto/revoc.h"
 #include "crypto/trust.h"
 #include "verifier/scan.h"
@@ -232,8 +233,9 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return CLI_USAGE;
 	}
-	snprintf(trust_path, sizeof trust_path, "%s", trust_arg ? trust_arg : "");
-	if (trust_arg == NULL)
+	if (trust_arg != NULL)
+		snprintf(trust_path, sizeof trust_path, "%s", trust_arg);
+	else
 		snprintf(trust_path, sizeof trust_path, "%s/trust.note", dir);
 	if (revoc_arg != NULL)
 		snprintf(revoc_path, sizeof revoc_path, "%s", revoc_arg);
@@ -247,10 +249,10 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		if (image) {
 			int rc = scan_png_file(argv[i], report_scanned, &v);
-			if (rc == AK_ENOENT) {
+			if (rc == 0) {
 				cli_error("%s: no QR code found", argv[i]);
 				v.any_invalid = 1;
-			} else if (rc != 0) {
+			} else if (rc < 0) {
 				cli_error("%s: %s", argv[i], ak_strerror(rc));
 				status = CLI_USAGE;
 			}
