@@ -19,20 +19,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRED_PREFIX "AK1:"
-#define CRED_PREFIX_LEN 4
-#define CRED_TEXT_MAX 1024
-#define CRED_ISS_MAX 32
-#define CRED_NAME_MAX 128
-#define CRED_KID_BYTES 8
-#define CRED_CTI_BYTES 16
-#define CRED_SIG_BYTES 64
+#define CRED_PREFIX       "AK1:"
+#define CRED_PREFIX_LEN   4
+#define CRED_TEXT_MAX     1024
+#define CRED_ISS_MAX      32
+#define CRED_NAME_MAX     128
+#define CRED_KID_BYTES    8
+#define CRED_CTI_BYTES    16
+#define CRED_SIG_BYTES    64
 #define CRED_MAX_VALIDITY (31u * 86400u)
 #define CRED_DEFAULT_SKEW 60
 /* Largest COSE structure a CRED_TEXT_MAX text can carry. */
 #define CRED_COSE_MAX ((CRED_TEXT_MAX - CRED_PREFIX_LEN) / 3 * 2 + 1)
 
-enum cred_status { CRED_GREEN = 0, CRED_YELLOW = 1, CRED_RED = 2 };
+enum cred_status {
+	CRED_GREEN = 0,
+	CRED_YELLOW = 1,
+	CRED_RED = 2
+};
 
 /* In FORMAT.md's order of checking. */
 enum cred_result {
@@ -77,6 +81,9 @@ struct cred {
 
 /* 0 when every claim is in range (both issuing and parsing use it). */
 int cred_claims_check(const struct cred_claims *c);
+/* 1 when s[0..len) may be a credential's name (cred_claims_check's rule:
+ * 1..CRED_NAME_MAX bytes of UTF-8, no C0 control or DEL), else 0. */
+int cred_name_valid(const char *s, size_t len);
 
 /* kid = first 8 bytes of SHA-256(pk). */
 void cred_kid(uint8_t kid[CRED_KID_BYTES], const uint8_t pk[32]);
@@ -119,5 +126,25 @@ enum cred_result cred_check(const struct cred_trust *t, const struct cred *c);
 
 /* 1 when cti is in the sorted revoked list. */
 int cred_is_revoked(const struct cred_trust *t, const uint8_t cti[CRED_CTI_BYTES]);
+
+/*
+ * The one deterministic encoding of each layer (FORMAT.md section 1), built
+ * with libcbor's encoders in shortest form. cred_issue assembles a
+ * credential from these, and cred_parse re-encodes what it decoded with
+ * the very same functions and demands identical bytes: that comparison is
+ * what rejects every non-deterministic spelling. No validation happens
+ * here (see cred_claims_check). Each returns the number of bytes written
+ * into out, or AK_ETOOBIG when cap is too small.
+ */
+/* protected = {1: -8, 4: kid} */
+int cred_encode_protected(uint8_t *out, size_t cap, const uint8_t kid[CRED_KID_BYTES]);
+/* claims = {1: iss, 4: exp, 6: iat, 7: cti, -65537: {1: name, 2: status}} */
+int cred_encode_claims(uint8_t *out, size_t cap, const struct cred_claims *c);
+/* Sig_structure = ["Signature1", bstr(protected), h'', bstr(payload)] */
+int cred_encode_tbs(uint8_t *out, size_t cap, const uint8_t *prot, size_t prot_len,
+		    const uint8_t *payload, size_t payload_len);
+/* 18([bstr(protected), {}, bstr(payload), bstr(sig)]) */
+int cred_encode_cose(uint8_t *out, size_t cap, const uint8_t *prot, size_t prot_len,
+		     const uint8_t *payload, size_t payload_len, const uint8_t sig[CRED_SIG_BYTES]);
 
 #endif
