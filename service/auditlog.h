@@ -34,9 +34,9 @@
 typedef struct auditlog auditlog;
 
 struct auditlog_config {
-	size_t max_batch;        /* operations per transaction (default 256) */
-	unsigned max_wait_us;    /* how long a batch may wait to fill (default 200) */
-	unsigned checkpoint_ms;  /* minimum gap between checkpoints (default 1000) */
+	size_t max_batch;       /* operations per transaction (default 256) */
+	unsigned max_wait_us;   /* how long a batch may wait to fill (default 200) */
+	unsigned checkpoint_ms; /* minimum gap between checkpoints (default 1000) */
 };
 
 /* Fills in the defaults. */
@@ -45,10 +45,14 @@ void auditlog_config_default(struct auditlog_config *c);
 /*
  * Opens the log on the database at db_path (its own write connection),
  * runs the start-up self-check, signs a checkpoint if the log has grown
- * past the last one, and starts the writer thread. log_key must stay
- * valid until auditlog_close. *why, if not NULL, receives a static
- * description of a failed self-check ("root at size N does not match the
- * signed checkpoint", ...). Returns 0, AK_ECORRUPT, AK_EDB, AK_ENOMEM.
+ * past the last one (or, for a new database, the empty tree's), and
+ * starts the writer thread. The database must exist (store_open with
+ * STORE_CREATE makes one). log_key must stay valid until auditlog_close.
+ * *why, if not NULL, receives a description of a failed self-check ("the
+ * root at size N recomputed from stored hashes does not match the signed
+ * checkpoint", ...): thread-local static text, valid until the same
+ * thread's next auditlog_open or auditlog_self_check. Returns 0,
+ * AK_ECORRUPT, AK_ENOENT (no database), AK_EDB, AK_ENOMEM.
  */
 int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key,
 		  const struct auditlog_config *cfg, const char **why);
@@ -68,14 +72,34 @@ typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, siz
 
 /*
  * Submits an operation and blocks until it is durable or has failed.
- * leaves[0..n) (n >= 1) are appended in order; a leaf's time_ms of 0 is
- * set to the commit time. On success *first_index (if not NULL) is the log
- * index of leaves[0]. Returns 0, the change callback's error, AK_EINVAL (a
- * leaf that will not format), AK_EDB (the commit failed), AK_EBUSY
- * (closing).
+ * leaves[0..n) (1 <= n <= AUDITLOG_MAX_OP_LEAVES) are appended in order,
+ * with consecutive indexes; a leaf's time_ms of 0 is set to the commit
+ * time. On success *first_index (if not NULL) is the log index of
+ * leaves[0]. Returns 0, the change callback's error, AK_EINVAL (a leaf
+ * that will not format), AK_EDB (the batch failed: nothing of it was
+ * written), AK_ECORRUPT (the log was truncated behind the writer's back;
+ * it takes no more writes), AK_EBUSY (closing).
  */
+#define AUDITLOG_MAX_OP_LEAVES 65536
 int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
 		    void *ctx, uint64_t *first_index);
+
+/*
+ * Called by the writer thread once an asynchronous operation is durable
+ * (rc 0, first_index = log index of its first leaf) or has failed. It
+ * must return quickly and must not submit.
+ */
+typedef void (*auditlog_done_fn)(void *arg, int rc, uint64_t first_index);
+
+/*
+ * Like auditlog_submit, but returns at once: done(arg, ...) is called
+ * from the writer thread after the batch holding the operation has
+ * committed (or failed). leaves and ctx must stay valid until then.
+ * Returns 0 when queued (done will be called exactly once), or AK_EINVAL,
+ * AK_ENOMEM, AK_EBUSY (closing), and then done is never called.
+ */
+int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
+			  void *ctx, auditlog_done_fn done, void *arg);
 
 /* The committed size and root (what the next checkpoint will sign). */
 void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
@@ -83,8 +107,9 @@ void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
 /* Statistics for /metrics. */
 struct auditlog_stats {
 	uint64_t leaves, batches, ops, failed_batches, checkpoints;
+	uint64_t checkpoint_size;                /* tree size of the newest one signed */
 	uint64_t commit_ns_total, commit_ns_max; /* time inside COMMIT */
-	uint64_t batch_hist[8]; /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
+	uint64_t batch_hist[8];                  /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 
@@ -100,9 +125,21 @@ int auditlog_prove_consistency(store *rd, uint64_t size1, uint64_t size2, merkle
 /*
  * The self-check alone, on any connection: recomputes the root at the
  * newest checkpoint's size from stored hashes, checks the checkpoint's
- * signature and origin with the log key, and that the stored leaf count
- * and level-0 hashes agree. Used by open and by `ankangd check`.
+ * signature and origin with the log key, that the stored leaf count and
+ * level-0 hashes agree, that the leaves after the checkpoint hash to the
+ * stored hashes, and that the last leaf hashes to its stored hash. Used by
+ * open and by `ankangd check`. 0, AK_ECORRUPT (with *why), AK_ENOENT (a
+ * new log: no checkpoint and no leaves), AK_EDB.
  */
 int auditlog_self_check(store *st, const struct key_verifier *log_key, const char **why);
+
+/*
+ * The self-check, and then every stored hash recomputed from the leaves:
+ * each leaf parses, each level-0 hash is its leaf's hash, each inner hash
+ * is its children's. O(n); for `ankangd check --full`. A hash off the
+ * path to the signed root (which the self-check reads) would otherwise be
+ * found only when a proof through it fails to verify.
+ */
+int auditlog_check_all(store *st, const struct key_verifier *log_key, const char **why);
 
 #endif

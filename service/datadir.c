@@ -11,9 +11,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 
 #include "common/util.h"
 #include "crypto/note_sign.h"
+#include "service/auditlog.h"
 #include "crypto/revoc.h"
 #include "crypto/seal.h"
 
@@ -176,6 +179,31 @@ int datadir_write_trust(struct datadir *d, uint64_t now)
 	return rc;
 }
 
+/*
+ * The store, with every migration applied and the audit log's first
+ * checkpoint (the empty tree, signed by the log key): from then on a
+ * missing or empty log is an error, never a fresh start.
+ */
+static int create_store(struct datadir *d)
+{
+	char path[PATH_MAX];
+	store *s = NULL;
+	auditlog *a = NULL;
+	int rc;
+
+	if ((rc = datadir_file(d, path, sizeof path, DATADIR_DB)) != 0)
+		return rc;
+	if (access(path, F_OK) == 0)
+		return AK_EEXIST;
+	if ((rc = store_open(&s, path, STORE_CREATE)) != 0)
+		return rc;
+	store_close(s);
+	if ((rc = auditlog_open(&a, path, d->log, NULL, NULL)) != 0)
+		return rc;
+	auditlog_close(a);
+	return 0;
+}
+
 /* An empty revocation list, so verifiers have one to fetch from day one. */
 static int write_empty_revocations(struct datadir *d, uint64_t now)
 {
@@ -241,7 +269,8 @@ static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 	static const char *const files[] = {
 		"public/trust.note", "public/revocations.note", "public/root.vkey",
 		"public/log.vkey",   "keys/root.key",           "keys/log.key",
-		"keys/kek.key",      DATADIR_CONF,
+		"keys/kek.key",      DATADIR_CONF,              DATADIR_DB,
+		DATADIR_DB "-wal",   DATADIR_DB "-shm",
 	};
 	char path[PATH_MAX];
 	DIR *dir;
@@ -348,6 +377,8 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 		goto fail;
 	if ((rc = datadir_file(d, file, sizeof file, DATADIR_CONF)) != 0 ||
 	    (rc = conf_write(d, file, kek_outside)) != 0)
+		goto fail;
+	if ((rc = create_store(d)) != 0)
 		goto fail;
 	datadir_close(d);
 	return 0;
@@ -536,4 +567,32 @@ fail:
 	d->trust = prev;
 	key_signer_free(k);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- lock */
+
+int datadir_lock(struct datadir *d, int *fd)
+{
+	char path[PATH_MAX];
+	int f, rc;
+
+	*fd = -1;
+	if ((rc = datadir_file(d, path, sizeof path, DATADIR_LOCK)) != 0)
+		return rc;
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f < 0)
+		return AK_EIO;
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? AK_EBUSY : AK_EIO;
+		close(f);
+		return rc;
+	}
+	*fd = f;
+	return 0;
+}
+
+void datadir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

@@ -4,6 +4,7 @@
  *   DIR/                      0700
  *     ankang.conf             origin and issuer id (key = value lines)
  *     ankang.db               the SQLite store (residents, accounts, log)
+ *     serve.lock              flock'd by the running service (datadir_lock)
  *     keys/                   0700, every file 0600, C2SP key text
  *       root.key              signs trust and revocation lists
  *       log.key               signs audit checkpoints (name = log origin)
@@ -30,6 +31,7 @@
 
 #define DATADIR_CONF "ankang.conf"
 #define DATADIR_DB "ankang.db"
+#define DATADIR_LOCK "serve.lock"
 /* How long a new issuer key's window runs before it must be rotated. */
 #define DATADIR_ISSUER_LIFETIME (5u * 365u * 86400u)
 
@@ -54,10 +56,11 @@ void datadir_default_issuer(char out[CRED_ISS_MAX + 1], const char *origin);
 
 /*
  * Creates a new data folder at path: directories, root/log/issuer keys and
- * the KEK (kek_path, or keys/kek.key when NULL), public keys and a signed
- * trust list. Refuses (AK_EEXIST) if path exists and is not an empty
- * directory. On failure it leaves nothing half-made that a later init
- * would trip on: it removes what it created.
+ * the KEK (kek_path, or keys/kek.key when NULL), public keys, a signed
+ * trust list, and ankang.db with its schema and the audit log's first
+ * signed checkpoint (size 0). Refuses (AK_EEXIST) if path exists and is
+ * not an empty directory. On failure it leaves nothing half-made that a
+ * later init would trip on: it removes what it created.
  */
 int datadir_create(const char *path, const char *origin, const char *issuer_id,
 		   const char *kek_path);
@@ -90,5 +93,18 @@ int datadir_write_trust(struct datadir *d, uint64_t now);
  * CRED_MAX_VALIDITY ago dropped from the list. Needs root and issuer.
  */
 int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES]);
+
+/*
+ * The service's hold on the folder: an exclusive flock(2) on
+ * DIR/serve.lock (created 0600 if missing), taken without waiting. The
+ * running service holds it for its lifetime; commands that must not run
+ * beside it (keys rotate) take it too. The kernel drops it when the
+ * process ends, so a crash leaves no stale lock. Returns 0 with *fd set,
+ * AK_EBUSY when another process holds it, AK_EIO.
+ */
+int datadir_lock(struct datadir *d, int *fd);
+/* Releases the lock (closes fd); a negative fd is a no-op. The file stays:
+ * removing it would let two processes lock two different files. */
+void datadir_unlock(int fd);
 
 #endif

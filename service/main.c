@@ -3,6 +3,9 @@
  *
  *   ankangd init  --data DIR --origin ORIGIN [--issuer ISS] [--kek-file F]
  *   ankangd issue --data DIR --name NAME|- --status green|yellow|red [--ttl S]
+ *   ankangd check --data DIR [--full]
+ *   ankangd account add|list|disable --data DIR ...
+ *   ankangd keys rotate --data DIR
  *
  * main() only dispatches; each subcommand lives in its own cmd_*.c file.
  */
@@ -21,6 +24,9 @@ static const struct command {
 } commands[] = {
 	{"init", cmd_init, "create a data folder: keys, KEK, signed trust list"},
 	{"issue", cmd_issue, "sign one credential from the command line"},
+	{"check", cmd_check, "check the audit log against its signed checkpoint"},
+	{"account", cmd_account, "add, list or disable accounts (tokens printed once)"},
+	{"keys", cmd_keys, "rotate the issuer key (with the service stopped)"},
 };
 
 static void usage(FILE *f)

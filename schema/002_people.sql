@@ -1,0 +1,112 @@
+-- 002_people: residents, accounts, sessions, issued codes, revocations and
+-- offline scans (DESIGN.md, "Data flow" and "Sealing personal data").
+--
+-- No column holds readable personal data. A resident's name, ID number
+-- and phone are sealed under the resident's own data key, which is stored
+-- only wrapped by the KEK (a file outside this database); the ID number is
+-- found through a keyed blind index; the passphrase is an Argon2id hash.
+-- Tokens are stored only as hashes. Erasing a resident nulls the wrapped
+-- key, the sealed fields, the blind index and the passphrase, and deletes
+-- the status history and sessions: the row stays as a tombstone so the
+-- audit log's pseudonym for it stays meaningful, but nothing in it can be
+-- read any more, even with the KEK.
+--
+-- The CHECKs keep those rules even against a bug in the code above:
+--   - a tombstone (erased set) holds no key, sealed field, blind index or
+--     passphrase, and a sealed field is never stored without a key;
+--   - sealed fields and keys have the sizes sealing gives them (a wrapped
+--     key is 32 + 40 bytes; a sealed field is at most 192, which is
+--     store_people.h's STORE_SEALED_MAX), so no plaintext column can hide
+--     in them by length;
+--   - words from closed lists (status reasons, scan results) and account
+--     names are spelled only from [a-z_] and [A-Za-z0-9._-]: free text,
+--     and so a person's name, cannot be stored in them.
+-- Accounts are never deleted (log leaves name them by id), only disabled.
+
+CREATE TABLE accounts (
+	id         INTEGER PRIMARY KEY,
+	role       TEXT    NOT NULL CHECK (role IN ('verifier', 'officer', 'auditor', 'admin')),
+	name       TEXT    NOT NULL UNIQUE
+	                   CHECK (length(name) BETWEEN 1 AND 64
+	                          AND name NOT GLOB '*[^A-Za-z0-9._-]*'),
+	token_hash BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+	created    INTEGER NOT NULL,
+	disabled   INTEGER          -- unix seconds, NULL while active
+) STRICT;
+
+CREATE TABLE residents (
+	id             INTEGER PRIMARY KEY,
+	blind          BLOB UNIQUE CHECK (blind IS NULL OR length(blind) = 32),
+	wrapped_key    BLOB CHECK (wrapped_key IS NULL OR length(wrapped_key) = 72),
+	                             -- NULL until sealed, and again once erased
+	name_sealed    BLOB CHECK (name_sealed IS NULL OR length(name_sealed) BETWEEN 41 AND 192),
+	id_sealed      BLOB CHECK (id_sealed IS NULL OR length(id_sealed) BETWEEN 41 AND 192),
+	phone_sealed   BLOB CHECK (phone_sealed IS NULL OR length(phone_sealed) BETWEEN 41 AND 192),
+	                             -- NULL when no phone was given
+	passphrase     TEXT CHECK (passphrase IS NULL OR length(passphrase) BETWEEN 1 AND 127),
+	                             -- crypto_pwhash_str (Argon2id)
+	status         INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),
+	status_changed INTEGER NOT NULL,
+	created        INTEGER NOT NULL,
+	erased         INTEGER,      -- unix seconds, NULL while active
+	CHECK (wrapped_key IS NOT NULL
+	       OR (name_sealed IS NULL AND id_sealed IS NULL AND phone_sealed IS NULL)),
+	CHECK (erased IS NULL
+	       OR (blind IS NULL AND wrapped_key IS NULL AND name_sealed IS NULL
+	           AND id_sealed IS NULL AND phone_sealed IS NULL AND passphrase IS NULL))
+) STRICT;
+
+CREATE TABLE status_history (
+	id          INTEGER PRIMARY KEY,
+	resident_id INTEGER NOT NULL REFERENCES residents (id),
+	time        INTEGER NOT NULL,
+	status      INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+	reason      TEXT    NOT NULL
+	                    CHECK (length(reason) BETWEEN 1 AND 32 AND reason NOT GLOB '*[^a-z_]*'),
+	officer_id  INTEGER REFERENCES accounts (id)
+) STRICT;
+CREATE INDEX status_history_resident ON status_history (resident_id, time);
+
+CREATE TABLE sessions (
+	token_hash  BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+	resident_id INTEGER NOT NULL REFERENCES residents (id),
+	created     INTEGER NOT NULL,
+	expires     INTEGER NOT NULL CHECK (expires > created)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_resident ON sessions (resident_id);
+CREATE INDEX sessions_expires ON sessions (expires);
+
+-- Every credential the service signed, until it expires: which resident
+-- it belongs to (so a verification can be attributed to the resident's
+-- pseudonym), and what status it showed (so the online check can answer
+-- "superseded").
+CREATE TABLE codes (
+	cti         BLOB    PRIMARY KEY CHECK (length(cti) = 16),
+	resident_id INTEGER NOT NULL REFERENCES residents (id),
+	iat         INTEGER NOT NULL,
+	exp         INTEGER NOT NULL CHECK (exp > iat),
+	status      INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+	paper       INTEGER NOT NULL DEFAULT 0 CHECK (paper IN (0, 1))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX codes_resident ON codes (resident_id, exp);
+CREATE INDEX codes_exp ON codes (exp);
+
+-- Codes that must no longer be accepted, until they expire: what the
+-- signed revocation list publishes.
+CREATE TABLE revocations (
+	cti BLOB    PRIMARY KEY CHECK (length(cti) = 16),
+	exp INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX revocations_exp ON revocations (exp);
+
+-- Offline scans uploaded by verifiers, once each (the scan id makes an
+-- upload idempotent).
+CREATE TABLE scans (
+	scan_id     BLOB    PRIMARY KEY CHECK (length(scan_id) = 16),
+	verifier_id INTEGER NOT NULL REFERENCES accounts (id),
+	cti         BLOB CHECK (cti IS NULL OR length(cti) = 16),
+	time        INTEGER NOT NULL,
+	result      TEXT    NOT NULL
+	                    CHECK (length(result) BETWEEN 1 AND 32 AND result NOT GLOB '*[^a-z_]*'),
+	uploaded    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;

@@ -1,0 +1,388 @@
+/*
+ * store: the SQLite connection, its pragmas and guards, the migrations and
+ * the transactions (see store.h for the contract).
+ *
+ * Every connection the service opens gets the same treatment, in this
+ * order: opened without following symlinks and without SQLite's own
+ * mutex (a handle belongs to one thread at a time); defensive mode, no
+ * trusted schema, no double-quoted string literals; WAL journal with
+ * synchronous=FULL (a COMMIT that returned survives power loss); foreign
+ * keys; a busy timeout; the pending migrations, each in its own
+ * transaction with its PRAGMA user_version; and last the authorizer, which
+ * from then on refuses UPDATE and DELETE on the audit log's tables, ALTER
+ * on them, and any DROP. The authorizer comes after the migrations because
+ * a later migration may legitimately rebuild one of the other tables.
+ *
+ * Never: build SQL from input (the only formatted statement is the
+ * user_version pragma, from a loop counter), or open a database whose
+ * user_version is newer than this build's schema.
+ */
+#include "service/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "service/schema.h"
+
+/*
+ * Tuning, measured with bench/bench_auditlog.c on a 2-CPU VM (ext4): a
+ * commit writes every page it touched to the WAL in full, and the audit
+ * log's random subject index touches about one page per leaf, so the page
+ * size trades bytes written per commit against tree depth. 4096 was
+ * fastest (1024 and 2048: 10-20% slower; 8192: up to 40% slower). A WAL
+ * of 4000 frames before SQLite copies it back (default 1000) was 20%
+ * faster; turning automatic checkpoints off gained nothing more. The
+ * cache holds the hot right edges of the log's B-trees.
+ */
+#define STORE_BUSY_MS            5000
+#define STORE_PAGE_SIZE          4096
+#define STORE_WAL_AUTOCHECKPOINT 4000
+#define STORE_CACHE_KIB          65536
+#define STORE_MMAP_BYTES         268435456 /* 256 MiB */
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+static const char *const log_tables[] = {"log_leaves", "log_nodes", "log_checkpoints"};
+
+int store_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_NOMEM:
+		return AK_ENOMEM;
+	case SQLITE_AUTH:
+		return AK_EDENIED;
+	case SQLITE_CONSTRAINT:
+		/* RAISE(ABORT) in our triggers: the log refused a rewrite. */
+		return rc == SQLITE_CONSTRAINT_TRIGGER ? AK_EDENIED : AK_ECONFLICT;
+	case SQLITE_CANTOPEN:
+		return AK_ENOENT;
+	default:
+		return AK_EDB;
+	}
+}
+
+sqlite3 *store_sqlite(store *s)
+{
+	return s->db;
+}
+
+const char *store_errmsg(store *s)
+{
+	return s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "no database";
+}
+
+sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql)
+{
+	sqlite3_stmt *st = s->stmt[slot];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK)
+			return NULL;
+		s->stmt[slot] = st;
+	}
+	return st;
+}
+
+/* Runs a statement that returns no rows, from the cache. */
+static int exec_cached(store *s, enum store_slot slot, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, slot, sql);
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_err(rc) ? store_err(rc) : AK_EDB;
+}
+
+/* ------------------------------------------------------------ the guards */
+
+static int is_log_table(const char *name)
+{
+	if (name == NULL)
+		return 0;
+	for (size_t i = 0; i < AK_ARRAY_LEN(log_tables); i++)
+		if (sqlite3_stricmp(name, log_tables[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Called by SQLite while it compiles each statement. The triggers refuse
+ * the same writes at run time; this refuses them before a statement can
+ * even exist on our connection, DROP included, so neither a bug of ours
+ * nor a future code path can remove the triggers and then rewrite the log.
+ */
+static int authorize(void *ctx, int action, const char *a1, const char *a2, const char *dbname,
+		     const char *trigger)
+{
+	(void)ctx;
+	(void)dbname;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_DROP_INDEX:
+	case SQLITE_DROP_TABLE:
+	case SQLITE_DROP_TEMP_INDEX:
+	case SQLITE_DROP_TEMP_TABLE:
+	case SQLITE_DROP_TEMP_TRIGGER:
+	case SQLITE_DROP_TEMP_VIEW:
+	case SQLITE_DROP_TRIGGER:
+	case SQLITE_DROP_VIEW:
+	case SQLITE_DROP_VTABLE:
+		return SQLITE_DENY;
+	case SQLITE_UPDATE: /* a1: table, a2: column */
+	case SQLITE_DELETE: /* a1: table */
+		return is_log_table(a1) ? SQLITE_DENY : SQLITE_OK;
+	case SQLITE_ALTER_TABLE: /* a1: database, a2: table */
+		return is_log_table(a2) ? SQLITE_DENY : SQLITE_OK;
+	default:
+		return SQLITE_OK;
+	}
+}
+
+/* ------------------------------------------------------------ migrations */
+
+static int user_version(store *s, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return AK_EDB;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : AK_EDB;
+}
+
+/*
+ * Brings the database to schema_version, one migration per transaction.
+ * The version is read again inside each write transaction, so two
+ * processes opening a new database at once apply each migration once.
+ */
+static int migrate(store *s)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = user_version(s, &v)) != 0)
+		return rc;
+	if (v > schema_version || v < 0)
+		return AK_EINVAL;
+	while (v < schema_version) {
+		if ((rc = store_begin(s)) != 0)
+			return rc;
+		if ((rc = user_version(s, &v)) != 0)
+			goto fail;
+		if (v >= schema_version)
+			break;
+		rc = AK_EDB;
+		if (sqlite3_exec(s->db, schema_migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if ((rc = store_commit(s)) != 0)
+			goto fail;
+		v++;
+	}
+	if (!sqlite3_get_autocommit(s->db))
+		return store_commit(s);
+	return 0;
+fail:
+	store_rollback(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static int pragma(store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : AK_EDB;
+}
+
+/* journal_mode answers with the mode in force, which must be WAL. */
+static int set_wal(store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = AK_EDB;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+		return AK_EDB;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int configure(store *s, int fresh)
+{
+	int on;
+
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on) != SQLITE_OK || !on)
+		return AK_EDB;
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK)
+		return AK_EDB;
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
+		return AK_EDB;
+	if (pragma(s, "PRAGMA foreign_keys = ON") != 0 ||
+	    pragma(s, "PRAGMA cache_size = -" STR(STORE_CACHE_KIB)) != 0 ||
+	    pragma(s, "PRAGMA mmap_size = " STR(STORE_MMAP_BYTES)) != 0 ||
+	    pragma(s, "PRAGMA temp_store = MEMORY") != 0)
+		return AK_EDB;
+	if (s->flags & STORE_READONLY)
+		return 0;
+	/* The page size is fixed when the first table is written. */
+	if (fresh && pragma(s, "PRAGMA page_size = " STR(STORE_PAGE_SIZE)) != 0)
+		return AK_EDB;
+	if (set_wal(s) != 0 || pragma(s, "PRAGMA synchronous = FULL") != 0 ||
+	    pragma(s, "PRAGMA wal_autocheckpoint = " STR(STORE_WAL_AUTOCHECKPOINT)) != 0)
+		return AK_EDB;
+	return 0;
+}
+
+/*
+ * Process-wide settings, before SQLite initialises: memory statistics
+ * would take a global mutex on every allocation, and nothing reads them.
+ * If SQLite is already initialised the call is refused and changes
+ * nothing, which is harmless.
+ */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+int store_open(store **out, const char *path, unsigned flags)
+{
+	store *s;
+	struct stat st;
+	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, rc, fresh = 0;
+
+	*out = NULL;
+	pthread_once(&global_once, global_init);
+	if ((flags & STORE_READONLY) && (flags & STORE_CREATE))
+		return AK_EINVAL;
+	if (stat(path, &st) != 0) {
+		int fd;
+		if (errno != ENOENT || !(flags & STORE_CREATE))
+			return errno == ENOENT ? AK_ENOENT : AK_EIO;
+		/* The store will hold sealed personal data: owner only, from the
+		 * start. SQLite gives the -wal and -shm files the same mode. */
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) <
+		    0)
+			return AK_EIO;
+		close(fd);
+		fresh = 1;
+	} else if (st.st_size == 0) {
+		fresh = 1;
+	}
+	if (flags & STORE_READONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE | (flags & STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return AK_ENOMEM;
+	s->flags = flags;
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		rc = s->db != NULL ? store_err(sqlite3_errcode(s->db)) : AK_ENOMEM;
+		if (rc == AK_ENOENT && (flags & STORE_CREATE))
+			rc = AK_EIO;
+		goto fail;
+	}
+	if ((rc = configure(s, fresh)) != 0)
+		goto fail;
+	if (flags & STORE_READONLY) {
+		int v;
+		if ((rc = user_version(s, &v)) != 0)
+			goto fail;
+		rc = AK_EINVAL;
+		if (v > schema_version || v < 0)
+			goto fail;
+	} else if ((rc = migrate(s)) != 0) {
+		goto fail;
+	}
+	if (sqlite3_set_authorizer(s->db, authorize, NULL) != SQLITE_OK) {
+		rc = AK_EDB;
+		goto fail;
+	}
+	s->guarded = 1;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < SQ_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* close_v2 would defer the close while a statement is alive; every
+	 * statement is ours and finalized above, so plain close suffices. */
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* ---------------------------------------------------------- transactions */
+
+int store_begin(store *s)
+{
+	return exec_cached(s, SQ_BEGIN, "BEGIN IMMEDIATE");
+}
+
+int store_commit(store *s)
+{
+	return exec_cached(s, SQ_COMMIT, "COMMIT");
+}
+
+int store_rollback(store *s)
+{
+	/* After some errors SQLite has already rolled the transaction back. */
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec_cached(s, SQ_ROLLBACK, "ROLLBACK");
+}
+
+int store_savepoint(store *s)
+{
+	return exec_cached(s, SQ_SAVEPOINT, "SAVEPOINT op");
+}
+
+int store_release(store *s)
+{
+	return exec_cached(s, SQ_RELEASE, "RELEASE op");
+}
+
+int store_rollback_to(store *s)
+{
+	return exec_cached(s, SQ_ROLLBACK_TO, "ROLLBACK TO op");
+}
+
+int store_in_transaction(store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}

@@ -1,0 +1,973 @@
+/*
+ * test_auditlog: the audit writer, its checkpoints, proofs and self-check.
+ *
+ * The tree is checked against an independent RFC 6962 implementation in
+ * this file (a plain recursion over the leaf bytes with libsodium's
+ * SHA-256), not against merkle.c's compact ranges. Group commit: one
+ * failing change rolls back only its own operation; N threads x M appends
+ * give exactly N*M leaves and a consistent tree and checkpoint. Tamper:
+ * an attacker with the file drops the triggers with a plain sqlite3
+ * connection and rewrites, truncates or re-signs; auditlog_open must
+ * refuse each with its own reason.
+ *
+ * No personal data: leaves hold random pseudonyms only.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/util.h"
+#include "crypto/checkpoint.h"
+#include "crypto/note_sign.h"
+#include "service/auditlog.h"
+#include "service/store.h"
+#include "service/store_int.h"
+#include "tests/lib/tap.h"
+
+static char dir[] = "/tmp/ankang-test-auditlog.XXXXXX";
+static key_signer *log_key, *other_key;
+
+/* ------------------------------------------------- an independent tree */
+
+static void sha(uint8_t out[32], uint8_t prefix, const uint8_t *a, size_t alen, const uint8_t *b,
+		size_t blen)
+{
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, &prefix, 1);
+	crypto_hash_sha256_update(&st, a, alen);
+	if (b != NULL)
+		crypto_hash_sha256_update(&st, b, blen);
+	crypto_hash_sha256_final(&st, out);
+}
+
+/* RFC 6962 section 2.1 MTH over leaf hashes lh[0..n), n >= 1. */
+static void mth(uint8_t out[32], uint8_t (*lh)[32], uint64_t n)
+{
+	uint64_t k = 1;
+	uint8_t l[32], r[32];
+
+	if (n == 1) {
+		memcpy(out, lh[0], 32);
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	mth(l, lh, k);
+	mth(r, lh + k, n - k);
+	sha(out, 1, l, 32, r, 32);
+}
+
+/* The root over the first n stored leaves, from their bytes alone. */
+static int independent_root(store *s, uint64_t n, uint8_t out[32])
+{
+	uint8_t(*lh)[32] = calloc(n ? n : 1, 32);
+	char *leaf = NULL;
+	size_t len;
+
+	if (lh == NULL)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		if (store_log_get_leaf(s, i, &leaf, &len) != 0) {
+			free(lh);
+			return -1;
+		}
+		sha(lh[i], 0, (const uint8_t *)leaf, len, NULL, 0);
+		free(leaf);
+	}
+	if (n == 0)
+		crypto_hash_sha256(out, NULL, 0);
+	else
+		mth(out, lh, n);
+	free(lh);
+	return 0;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void db_path(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static int new_db(const char *path)
+{
+	store *s = NULL;
+	int rc = store_open(&s, path, STORE_CREATE);
+	store_close(s);
+	return rc;
+}
+
+static void make_leaf(struct leaf *l, uint64_t actor)
+{
+	memset(l, 0, sizeof *l);
+	l->role = ROLE_VERIFIER;
+	l->actor_id = actor;
+	l->action = ACT_VERIFY;
+	l->has_subject = 1;
+	randombytes_buf(l->subject, sizeof l->subject);
+	l->has_object = 1;
+	randombytes_buf(l->object, sizeof l->object);
+	l->result = RES_VALID;
+	l->detail = DET_GREEN;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = util_read_file(from, 64u << 20, &buf, &len)) != 0)
+		return rc;
+	unlink(to);
+	rc = util_write_file_atomic(to, buf, len, 0600, 0);
+	free(buf);
+	return rc;
+}
+
+static int count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The newest checkpoint opens with the log key and signs (size, root). */
+static int newest_checkpoint(const char *path, struct checkpoint *cp)
+{
+	store *s = NULL;
+	char *note = NULL;
+	size_t len;
+	uint64_t size;
+	int rc;
+
+	if ((rc = store_open(&s, path, STORE_READONLY)) != 0)
+		return rc;
+	if ((rc = store_log_last_checkpoint(s, &size, &note, &len)) == 0)
+		rc = checkpoint_open(cp, note, len, key_signer_verifier(log_key));
+	if (rc == 0 && cp->size != size)
+		rc = AK_ECORRUPT;
+	free(note);
+	store_close(s);
+	return rc;
+}
+
+/* ----------------------------------------------------------- the tests */
+
+static void test_basic(const char *path)
+{
+	struct auditlog_config cfg;
+	auditlog *a = NULL;
+	const char *why = "unset";
+	struct leaf l;
+	struct checkpoint cp;
+	struct auditlog_stats st;
+	merkle_hash root, want;
+	uint64_t size, first = 99;
+	store *rd = NULL;
+
+	is_int(auditlog_open(&a, path, log_key, NULL, &why), AK_ENOENT,
+	       "open: no database file, AK_ENOENT");
+	if (new_db(path) != 0)
+		bail_out("new database");
+	auditlog_config_default(&cfg);
+	ok(cfg.max_batch == 256 && cfg.max_wait_us == 200 && cfg.checkpoint_ms == 1000,
+	   "defaults: 256 ops, 200 us, 1000 ms");
+	cfg.checkpoint_ms = 0; /* a checkpoint after every commit, for the tamper tests */
+	is_int(auditlog_open(&a, path, log_key, &cfg, &why), 0, "open a new log");
+	ok(why == NULL, "no why on success");
+	if (a == NULL)
+		bail_out("open");
+	auditlog_head(a, &size, root);
+	merkle_empty_root(want);
+	ok(size == 0 && memcmp(root, want, 32) == 0, "head of a new log: size 0, empty root");
+	is_int(newest_checkpoint(path, &cp), 0, "a new log has a signed checkpoint");
+	ok(cp.size == 0 && memcmp(cp.root, want, 32) == 0, "of the empty tree");
+	is_str(cp.origin, "test.example/audit", "its origin is the log key's name");
+
+	for (uint64_t i = 0; i < 20; i++) {
+		make_leaf(&l, i);
+		first = 99;
+		if (auditlog_submit(a, &l, 1, NULL, NULL, &first) != 0 || first != i)
+			break;
+		if (i == 0)
+			ok(l.time_ms != 0 && l.time_ms <= util_now_ms(),
+			   "time_ms 0 is set to the commit time");
+	}
+	is_int(first, 19, "20 single appends, indexes 0..19");
+	{
+		struct leaf three[3];
+		for (int i = 0; i < 3; i++)
+			make_leaf(&three[i], 100 + (uint64_t)i);
+		three[1].time_ms = 1234;
+		is_int(auditlog_submit(a, three, 3, NULL, NULL, &first), 0, "one op of 3 leaves");
+		is_int(first, 20, "its first index is 20");
+		is_int(three[1].time_ms, 1234, "a given time_ms is kept");
+	}
+	make_leaf(&l, 1);
+	l.role = ROLE_COUNT;
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
+	       "a leaf that will not format: AK_EINVAL");
+	make_leaf(&l, 1);
+	l.role = ROLE_RESIDENT; /* a resident actor must be "-" */
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
+	       "a resident actor with an id: AK_EINVAL");
+	is_int(auditlog_submit(a, &l, 0, NULL, NULL, &first), AK_EINVAL, "no leaves: AK_EINVAL");
+	make_leaf(&l, 1);
+	l.time_ms = UINT64_MAX;
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
+	       "a time the database cannot hold: AK_EINVAL, not a failed batch");
+	make_leaf(&l, (uint64_t)INT64_MAX + 1);
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
+	       "an actor id the database cannot hold: AK_EINVAL");
+
+	auditlog_head(a, &size, root);
+	is_int(size, 23, "23 leaves committed");
+	if (store_open(&rd, path, STORE_READONLY) != 0)
+		bail_out("reader");
+	is_int(independent_root(rd, size, want), 0, "independent root computed");
+	ok(memcmp(root, want, 32) == 0, "the writer's root equals the independent RFC 6962 root");
+	{
+		merkle_hash stored;
+		is_int(merkle_root(stored, size, store_log_get_node, rd), 0,
+		       "root from stored hashes");
+		ok(memcmp(stored, want, 32) == 0, "equals it too");
+	}
+	{
+		char *buf = NULL;
+		size_t len;
+		struct leaf back;
+		store_log_get_leaf(rd, 22, &buf, &len);
+		ok(buf != NULL && leaf_parse(&back, buf, len) == 0 && back.actor_id == 102,
+		   "the last leaf is the last one submitted");
+		free(buf);
+	}
+
+	/* Proofs from the store, checked against independent roots. */
+	{
+		int bad = 0, checked = 0;
+		for (uint64_t sz = 1; sz <= size; sz++) {
+			merkle_hash r, proof[MERKLE_MAX_PROOF], lh;
+			size_t n;
+			independent_root(rd, sz, r);
+			for (uint64_t idx = 0; idx < sz; idx++) {
+				char *buf = NULL;
+				size_t len;
+				store_log_get_leaf(rd, idx, &buf, &len);
+				merkle_leaf_hash(lh, (const uint8_t *)buf, len);
+				free(buf);
+				if (auditlog_prove_inclusion(rd, idx, sz, proof, &n) != 0 ||
+				    merkle_verify_inclusion(lh, idx, sz, proof, n, r) != 0)
+					bad++;
+				checked++;
+			}
+			for (uint64_t old = 1; old <= sz; old++) {
+				merkle_hash r1;
+				independent_root(rd, old, r1);
+				if (auditlog_prove_consistency(rd, old, sz, proof, &n) != 0 ||
+				    merkle_verify_consistency(old, sz, r1, r, proof, n) != 0)
+					bad++;
+				checked++;
+			}
+		}
+		ok(bad == 0 && checked > 500, "%d inclusion and consistency proofs verify",
+		   checked);
+	}
+	{
+		merkle_hash proof[MERKLE_MAX_PROOF];
+		size_t n;
+		is_int(auditlog_prove_inclusion(rd, 0, size + 1, proof, &n), AK_EINVAL,
+		       "inclusion proof beyond the stored size: AK_EINVAL");
+		is_int(auditlog_prove_inclusion(rd, 5, 5, proof, &n), AK_EINVAL,
+		       "index == size: AK_EINVAL");
+		is_int(auditlog_prove_consistency(rd, 0, 5, proof, &n), AK_EINVAL,
+		       "consistency from 0: AK_EINVAL");
+		is_int(auditlog_prove_consistency(rd, 3, size + 1, proof, &n), AK_EINVAL,
+		       "consistency beyond the stored size: AK_EINVAL");
+	}
+	store_close(rd);
+
+	auditlog_stats(a, &st);
+	ok(st.leaves == 23 && st.ops >= 22 && st.batches >= 21 && st.failed_batches == 0,
+	   "stats: 23 leaves, no failed batch");
+	{
+		uint64_t hist = 0;
+		for (int i = 0; i < 8; i++)
+			hist += st.batch_hist[i];
+		ok(hist == st.batches && st.commit_ns_max > 0 &&
+		       st.commit_ns_total >= st.commit_ns_max && st.checkpoints >= 1,
+		   "stats: histogram, COMMIT times and checkpoints add up");
+	}
+	auditlog_close(a);
+	auditlog_close(NULL);
+
+	is_int(newest_checkpoint(path, &cp), 0, "after close the newest checkpoint verifies");
+	ok(cp.size == 23 && memcmp(cp.root, want, 32) == 0, "and signs the final tree");
+	ok(count_rows(path, "SELECT count(*) FROM log_checkpoints") >= 2,
+	   "checkpoints are kept, not replaced");
+
+	/* Reopening a clean log signs nothing new. */
+	{
+		int before = count_rows(path, "SELECT count(*) FROM log_checkpoints");
+		a = NULL;
+		is_int(auditlog_open(&a, path, log_key, NULL, &why), 0, "reopen");
+		auditlog_head(a, &size, root);
+		ok(size == 23 && memcmp(root, want, 32) == 0, "same head after reopen");
+		auditlog_close(a);
+		is_int(count_rows(path, "SELECT count(*) FROM log_checkpoints"), before,
+		       "no new checkpoint for an unchanged log");
+	}
+	{
+		store *s = NULL;
+		store_open(&s, path, STORE_READONLY);
+		is_int(auditlog_self_check(s, key_signer_verifier(log_key), &why), 0,
+		       "the self-check passes on the clean log");
+		is_int(auditlog_self_check(s, key_signer_verifier(other_key), &why), AK_ECORRUPT,
+		       "and fails with another log key");
+		store_close(s);
+	}
+}
+
+/* ------------------------------------------------- group commit rollback */
+
+struct change_arg {
+	int value; /* row to insert into the scratch table */
+	int fail;  /* then return this */
+	auditlog *a;
+	struct leaf leaf;
+	int rc;
+	uint64_t first;
+};
+
+static int change_fn(void *ctx, store *st, struct leaf *leaves, size_t n)
+{
+	struct change_arg *c = ctx;
+	char sql[64];
+
+	(void)leaves;
+	(void)n;
+	if (c->value < 0) /* a change that ends the whole transaction */
+		return sqlite3_exec(store_sqlite(st), "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK
+			   ? 0
+			   : AK_EDB;
+	snprintf(sql, sizeof sql, "INSERT INTO scratch VALUES (%d)", c->value);
+	if (sqlite3_exec(store_sqlite(st), sql, NULL, NULL, NULL) != SQLITE_OK)
+		return AK_EDB;
+	return c->fail;
+}
+
+static void *submit_change(void *arg)
+{
+	struct change_arg *c = arg;
+	c->rc = auditlog_submit(c->a, &c->leaf, 1, change_fn, c, &c->first);
+	return NULL;
+}
+
+static void test_rollback(const char *path)
+{
+	struct auditlog_config cfg;
+	struct auditlog_stats s0, s1;
+	auditlog *a = NULL;
+	const char *why = NULL;
+	struct change_arg args[4];
+	pthread_t th[4];
+	sqlite3 *raw = NULL;
+
+	if (new_db(path) != 0 || sqlite3_open(path, &raw) != SQLITE_OK ||
+	    sqlite3_exec(raw, "CREATE TABLE scratch (x INTEGER)", NULL, NULL, NULL) != SQLITE_OK)
+		bail_out("scratch table");
+	sqlite3_close(raw);
+	auditlog_config_default(&cfg);
+	cfg.max_batch = 4;
+	cfg.max_wait_us = 3000000; /* the batch closes when full: all four in one */
+	if (auditlog_open(&a, path, log_key, &cfg, &why) != 0)
+		bail_out("open");
+	auditlog_stats(a, &s0);
+	for (int i = 0; i < 4; i++) {
+		memset(&args[i], 0, sizeof args[i]);
+		args[i].value = i + 1;
+		args[i].a = a;
+		make_leaf(&args[i].leaf, 50 + (uint64_t)i);
+	}
+	args[1].fail = AK_EDENIED;
+	args[3].leaf.result = RES_COUNT; /* will not format, after its change ran */
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, submit_change, &args[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	auditlog_stats(a, &s1);
+	is_int(s1.batches - s0.batches, 1, "the four operations ran in one batch");
+	is_int(args[0].rc, 0, "op 1 (change ok) committed");
+	is_int(args[1].rc, AK_EDENIED, "op 2 (change fails) gets its change's error");
+	is_int(args[2].rc, 0, "op 3 (change ok) committed");
+	is_int(args[3].rc, AK_EINVAL, "op 4 (bad leaf) gets AK_EINVAL");
+	ok(args[0].first != args[2].first && args[0].first < 2 && args[2].first < 2,
+	   "the two committed leaves got indexes 0 and 1");
+	auditlog_close(a);
+	is_int(count_rows(path, "SELECT count(*) FROM log_leaves"), 2, "two leaves in the log");
+	is_int(count_rows(path, "SELECT count(*) FROM scratch"), 2, "two changes in the database");
+	is_int(count_rows(path, "SELECT count(*) FROM scratch WHERE x IN (1, 3)"), 2,
+	       "exactly the changes of the committed operations");
+	is_int(count_rows(path, "SELECT count(*) FROM log_leaves WHERE actor_id IN (50, 52)"), 2,
+	       "exactly their leaves");
+
+	/* A batch that fails as a whole: one operation's change ends the
+	 * transaction. Every operation in that batch fails and nothing of it
+	 * is written; operations that arrive after it land in a later batch
+	 * and commit. Whatever the order, an operation's leaf and change are
+	 * stored exactly when it returned 0, and the tree covers exactly
+	 * those. */
+	if (auditlog_open(&a, path, log_key, &cfg, &why) != 0)
+		bail_out("reopen");
+	auditlog_stats(a, &s0);
+	for (int i = 0; i < 4; i++) {
+		memset(&args[i], 0, sizeof args[i]);
+		args[i].value = 10 + i;
+		args[i].a = a;
+		make_leaf(&args[i].leaf, 60 + (uint64_t)i);
+	}
+	args[1].value = -1;
+	args[2].fail = AK_EDENIED;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, submit_change, &args[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	auditlog_stats(a, &s1);
+	is_int(s1.failed_batches - s0.failed_batches, 1, "one batch failed as a whole");
+	is_int(args[1].rc, AK_EDB, "the operation that ended the transaction: AK_EDB");
+	is_int(args[2].rc == AK_EDENIED || args[2].rc == AK_EDB, 1,
+	       "the failing change: its own error, or AK_EDB if its batch failed");
+	{
+		int agree = 1, committed = 0;
+		char sql[128];
+		for (int i = 0; i < 4; i++) {
+			int want = args[i].rc == 0;
+			committed += want;
+			snprintf(sql, sizeof sql,
+				 "SELECT count(*) FROM log_leaves WHERE actor_id = %d", 60 + i);
+			if (count_rows(path, sql) != want)
+				agree = 0;
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM scratch WHERE x = %d",
+				 10 + i);
+			if (count_rows(path, sql) != want)
+				agree = 0;
+		}
+		ok(agree, "leaf and change stored exactly for the %d operations that returned 0",
+		   committed);
+	}
+	{
+		struct leaf l;
+		uint64_t first = 0, size;
+		merkle_hash root;
+		make_leaf(&l, 70);
+		is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), 0, "the next append works");
+		auditlog_head(a, &size, root);
+		is_int(first + 1, size, "at the index after the last committed leaf");
+	}
+	auditlog_close(a);
+	{
+		store *s = NULL;
+		uint8_t r[32];
+		struct checkpoint cp;
+		uint64_t n = 0;
+		store_open(&s, path, STORE_READONLY);
+		store_log_size(s, &n);
+		independent_root(s, n, r);
+		store_close(s);
+		ok(newest_checkpoint(path, &cp) == 0 && cp.size == n && memcmp(cp.root, r, 32) == 0,
+		   "the tree and checkpoint cover exactly the committed leaves");
+	}
+}
+
+/* ---------------------------------------------------------- concurrency */
+
+#define NTHREADS   8
+#define PER_THREAD 250
+
+struct worker {
+	auditlog *a;
+	uint64_t id;
+	int failures;
+	uint64_t firsts[PER_THREAD];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct leaf l;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		make_leaf(&l, w->id * 1000 + (uint64_t)i);
+		if (auditlog_submit(w->a, &l, 1, NULL, NULL, &w->firsts[i]) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int count_fn(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	(void)idx;
+	(void)leaf;
+	(void)len;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static void test_concurrency(const char *path)
+{
+	struct auditlog_config cfg;
+	auditlog *a = NULL;
+	const char *why = NULL;
+	static struct worker w[NTHREADS];
+	static uint64_t all[NTHREADS * PER_THREAD];
+	pthread_t th[NTHREADS];
+	struct checkpoint cp;
+	struct auditlog_stats st;
+	merkle_hash root, want;
+	uint64_t size;
+	int failures = 0, dup = 0;
+	store *rd = NULL;
+
+	if (new_db(path) != 0)
+		bail_out("new database");
+	auditlog_config_default(&cfg);
+	cfg.max_batch = 16;
+	cfg.checkpoint_ms = 20;
+	if (auditlog_open(&a, path, log_key, &cfg, &why) != 0)
+		bail_out("open");
+	for (int i = 0; i < NTHREADS; i++) {
+		w[i].a = a;
+		w[i].id = (uint64_t)i + 1;
+		pthread_create(&th[i], NULL, worker_main, &w[i]);
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		failures += w[i].failures;
+		memcpy(all + i * PER_THREAD, w[i].firsts, sizeof w[i].firsts);
+	}
+	is_int(failures, 0, "%d threads x %d appends: no failure", NTHREADS, PER_THREAD);
+	qsort(all, NTHREADS * PER_THREAD, sizeof all[0], cmp_u64);
+	for (int i = 0; i < NTHREADS * PER_THREAD; i++)
+		if (all[i] != (uint64_t)i)
+			dup++;
+	is_int(dup, 0, "every index 0..%d handed out exactly once", NTHREADS * PER_THREAD - 1);
+	auditlog_head(a, &size, root);
+	auditlog_stats(a, &st);
+	auditlog_close(a);
+	is_int(size, NTHREADS * PER_THREAD, "the head counts N x M leaves");
+	is_int(count_rows(path, "SELECT count(*) FROM log_leaves"), NTHREADS * PER_THREAD,
+	       "exactly N x M leaf rows");
+	is_int(count_rows(path, "SELECT count(*) FROM log_nodes WHERE level = 0"),
+	       NTHREADS * PER_THREAD, "and as many leaf hashes");
+	diag("%llu batches for %llu ops, %llu checkpoints", (unsigned long long)st.batches,
+	     (unsigned long long)st.ops, (unsigned long long)st.checkpoints);
+	ok(st.batches < st.ops, "group commit: fewer batches than operations");
+	store_open(&rd, path, STORE_READONLY);
+	independent_root(rd, size, want);
+	ok(memcmp(root, want, 32) == 0, "the root equals the independent root");
+	{
+		/* some of each thread's leaves, by actor: each there exactly once */
+		int wrong = 0;
+		for (int t = 1; t <= NTHREADS; t++) {
+			for (int i = 0; i < PER_THREAD; i += 50) {
+				struct store_log_filter f;
+				uint64_t n = 0;
+				store_log_filter_init(&f);
+				f.role = ROLE_VERIFIER;
+				f.actor_id = (uint64_t)t * 1000 + (uint64_t)i;
+				if (store_log_query(rd, &f, count_fn, &n) != 0 || n != 1)
+					wrong++;
+			}
+		}
+		is_int(wrong, 0, "sampled leaves found by actor, once each");
+	}
+	store_close(rd);
+	is_int(newest_checkpoint(path, &cp), 0, "the newest checkpoint opens with the log key");
+	ok(cp.size == size && memcmp(cp.root, want, 32) == 0, "and signs the final tree");
+}
+
+/* --------------------------------------------------------------- tamper */
+
+/* Runs attacker SQL on a copy of the good database with a plain
+ * connection, triggers dropped first as an attacker would. */
+static int tamper(const char *good, const char *bad, const char *sql)
+{
+	static const char drop[] =
+	    "DROP TRIGGER log_leaves_append_only; DROP TRIGGER log_leaves_no_update;"
+	    " DROP TRIGGER log_leaves_no_delete; DROP TRIGGER log_nodes_once;"
+	    " DROP TRIGGER log_nodes_no_update; DROP TRIGGER log_nodes_no_delete;"
+	    " DROP TRIGGER log_checkpoints_once; DROP TRIGGER log_checkpoints_no_update;"
+	    " DROP TRIGGER log_checkpoints_no_delete;";
+	sqlite3 *db = NULL;
+	int rc = -1;
+
+	if (copy_file(good, bad) != 0)
+		return -1;
+	if (sqlite3_open(bad, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, drop, NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Stores a checkpoint for (size, root) signed by k, as a thief of k would. */
+static int insert_signed(const char *path, const key_signer *k, uint64_t size,
+			 const uint8_t root[32])
+{
+	struct checkpoint cp;
+	char text[CHECKPOINT_TEXT_MAX + 1], *note = NULL;
+	size_t len;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n, rc = -1;
+
+	memset(&cp, 0, sizeof cp);
+	snprintf(cp.origin, sizeof cp.origin, "%s", key_signer_verifier(k)->name);
+	cp.size = size;
+	memcpy(cp.root, root, 32);
+	if ((n = checkpoint_format(text, sizeof text, &cp)) < 0 ||
+	    note_sign(&note, &len, text, (size_t)n, &k, 1) != 0)
+		return -1;
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "INSERT INTO log_checkpoints VALUES (?, ?, 0)", -1, &st, NULL) ==
+		SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+		sqlite3_bind_blob(st, 2, note, (int)len, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = 0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(note);
+	return rc;
+}
+
+static void expect_refusal(const char *bad, const char *want_why, const char *what)
+{
+	auditlog *a = NULL;
+	const char *why = NULL;
+	int rc = auditlog_open(&a, bad, log_key, NULL, &why);
+
+	is_int(rc, AK_ECORRUPT, "%s: open refused", what);
+	ok(a == NULL, "%s: no handle", what);
+	if (!ok(why != NULL && strstr(why, want_why) != NULL, "%s: why names it", what))
+		diag("why: %s", why ? why : "(null)");
+	auditlog_close(a);
+}
+
+static void test_tamper(const char *good)
+{
+	char bad[300];
+	uint8_t junk[32];
+	int n = count_rows(good, "SELECT count(*) FROM log_leaves");
+	char sql[300];
+
+	db_path(bad, sizeof bad, "bad.db");
+	memset(junk, 0xab, sizeof junk);
+	if (n != 23)
+		bail_out("the good log should have 23 leaves");
+
+	ok(tamper(good, bad, "SELECT 1") == 0, "an untouched copy");
+	{
+		auditlog *a = NULL;
+		const char *why = NULL;
+		is_int(auditlog_open(&a, bad, log_key, NULL, &why), 0, "opens");
+		auditlog_close(a);
+	}
+
+	/* 23 = 16 + 4 + 2 + 1: the root reads (4,0), (2,4), (1,10), (0,22). */
+	tamper(good, bad, "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 22");
+	expect_refusal(bad, "does not match the signed checkpoint", "the last leaf's hash altered");
+
+	tamper(good, bad, "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 4");
+	expect_refusal(bad, "does not match the signed checkpoint", "an inner hash altered");
+
+	/* Off the root's path, only the full check (or a failing proof) sees it. */
+	tamper(good, bad, "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 3");
+	{
+		store *s = NULL;
+		const char *why = NULL;
+		store_open(&s, bad, STORE_READONLY);
+		is_int(auditlog_self_check(s, key_signer_verifier(log_key), &why), 0,
+		       "a leaf hash off the root's path: the O(log n) self-check passes");
+		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
+		       "the full check refuses it");
+		ok(why != NULL && strstr(why, "level 0, index 3 does not match leaf 3") != NULL,
+		   "naming the hash and the leaf");
+		store_close(s);
+		s = NULL;
+		store_open(&s, good, STORE_READONLY);
+		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), 0,
+		       "the full check passes on the clean log");
+		store_close(s);
+	}
+	tamper(good, bad, "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 4");
+	{
+		store *s = NULL;
+		const char *why = NULL;
+		store_open(&s, bad, STORE_READONLY);
+		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
+		       "an inner hash off the path: the full check refuses it");
+		ok(why != NULL && strstr(why, "level 1, index 4 does not match leaf 9") != NULL,
+		   "naming the hash and the leaf that completes it");
+		store_close(s);
+	}
+
+	tamper(good, bad,
+	       "DELETE FROM log_leaves WHERE idx >= 20; DELETE FROM log_nodes WHERE level = 0"
+	       " AND idx >= 20");
+	expect_refusal(bad, "signs 23 leaves but only 20 are stored",
+		       "leaves and their hashes truncated");
+
+	tamper(good, bad, "DELETE FROM log_leaves WHERE idx >= 20");
+	expect_refusal(bad, "20 leaves are stored but 23 leaf hashes", "leaves truncated");
+
+	tamper(good, bad, "DELETE FROM log_leaves WHERE idx = 7");
+	expect_refusal(bad, "leaf indexes have gaps", "a leaf deleted from the middle");
+
+	tamper(good, bad,
+	       "UPDATE log_leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'verify', 'lookup')"
+	       " AS BLOB) WHERE idx = 22");
+	expect_refusal(bad, "last leaf (22) do not match", "the last leaf's bytes rewritten");
+
+	tamper(good, bad, "DELETE FROM log_checkpoints WHERE size = 23");
+	insert_signed(bad, log_key, 23, junk);
+	expect_refusal(bad, "root at size 23 recomputed from stored hashes does not match",
+		       "a checkpoint with another root, signed with the stolen log key");
+
+	tamper(good, bad, "DELETE FROM log_checkpoints WHERE size = 23");
+	insert_signed(bad, other_key, 23, junk);
+	expect_refusal(bad, "not signed by the log key", "a checkpoint signed by another key");
+
+	tamper(good, bad, "SELECT 1");
+	insert_signed(bad, log_key, 30, junk);
+	expect_refusal(bad, "signs 30 leaves but only 23 are stored",
+		       "a checkpoint claiming more leaves than stored");
+
+	tamper(good, bad, "DELETE FROM log_checkpoints");
+	expect_refusal(bad, "23 leaves are stored but no signed checkpoint",
+		       "every checkpoint deleted");
+
+	/* After the newest checkpoint, each leaf is rehashed before it is
+	 * signed: alter one there and its stored hash no longer fits. */
+	snprintf(sql, sizeof sql,
+		 "DELETE FROM log_checkpoints WHERE size > 18; UPDATE log_leaves SET leaf ="
+		 " CAST(replace(CAST(leaf AS TEXT), 'valid', 'expired') AS BLOB) WHERE idx = 20");
+	tamper(good, bad, sql);
+	expect_refusal(bad, "does not match leaf 20", "a leaf after the newest checkpoint altered");
+
+	snprintf(sql, sizeof sql,
+		 "DELETE FROM log_checkpoints WHERE size > 18; UPDATE log_leaves SET leaf ="
+		 " CAST('not a leaf' || char(10) AS BLOB) WHERE idx = 19");
+	tamper(good, bad, sql);
+	expect_refusal(bad, "leaf 19 is not a well-formed entry",
+		       "a malformed leaf after the newest checkpoint");
+
+	/* The tail check passes an honest tail: the crash case. */
+	tamper(good, bad, "DELETE FROM log_checkpoints WHERE size > 18");
+	{
+		auditlog *a = NULL;
+		const char *why = NULL;
+		struct checkpoint cp;
+		is_int(auditlog_open(&a, bad, log_key, NULL, &why), 0,
+		       "leaves after the newest checkpoint, honest: opens");
+		auditlog_close(a);
+		ok(newest_checkpoint(bad, &cp) == 0 && cp.size == 23,
+		   "and the missing checkpoint is signed");
+	}
+}
+
+/* Two writers on one database, one after the other: the second's appends
+ * are noticed by the first, which reloads its range. */
+static void test_two_writers(const char *path)
+{
+	auditlog *a = NULL, *b = NULL;
+	const char *why = NULL;
+	struct leaf l;
+	uint64_t first = 0, size;
+	merkle_hash root, want;
+	store *rd = NULL;
+
+	if (new_db(path) != 0 || auditlog_open(&a, path, log_key, NULL, &why) != 0)
+		bail_out("open a");
+	for (int i = 0; i < 3; i++) {
+		make_leaf(&l, 1);
+		auditlog_submit(a, &l, 1, NULL, NULL, NULL);
+	}
+	is_int(auditlog_open(&b, path, log_key, NULL, &why), 0, "a second writer opens");
+	for (int i = 0; i < 2; i++) {
+		make_leaf(&l, 2);
+		auditlog_submit(b, &l, 1, NULL, NULL, &first);
+	}
+	is_int(first, 4, "it appends after the first's leaves");
+	auditlog_close(b);
+	make_leaf(&l, 1);
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), 0, "the first appends again");
+	is_int(first, 5, "after the second's leaves");
+	auditlog_head(a, &size, root);
+	auditlog_close(a);
+	store_open(&rd, path, STORE_READONLY);
+	independent_root(rd, 6, want);
+	is_int(auditlog_self_check(rd, key_signer_verifier(log_key), &why), 0,
+	       "the self-check passes");
+	store_close(rd);
+	ok(size == 6 && memcmp(root, want, 32) == 0, "one consistent tree of 6 leaves");
+}
+
+
+/* ---------------------------------------------------------- async submit */
+
+#define ASYNC_OPS 200
+
+struct async_op {
+	struct leaf leaf;
+	int fail;             /* the change fails with AK_ECONFLICT */
+	int rc;               /* as reported to the callback */
+	uint64_t first;
+	int calls;
+	int durable;          /* the leaf was readable by another connection */
+	const char *path;
+	atomic_int *pending;
+};
+
+static int async_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+{
+	struct async_op *op = ctx;
+	(void)st, (void)leaves, (void)n;
+	return op->fail ? AK_ECONFLICT : 0;
+}
+
+static void async_done(void *arg, int rc, uint64_t first)
+{
+	struct async_op *op = arg;
+	op->rc = rc;
+	op->first = first;
+	op->calls++;
+	if (rc == 0) {
+		/* Durable means visible to a fresh connection at this moment. */
+		store *rd = NULL;
+		char *leaf = NULL;
+		size_t len;
+		if (store_open(&rd, op->path, STORE_READONLY) == 0 &&
+		    store_log_get_leaf(rd, first, &leaf, &len) == 0)
+			op->durable = 1;
+		free(leaf);
+		store_close(rd);
+	}
+	atomic_fetch_sub(op->pending, 1);
+}
+
+static void test_async(const char *path)
+{
+	static struct async_op ops[ASYNC_OPS];
+	atomic_int pending = ASYNC_OPS;
+	auditlog *a = NULL;
+	const char *why = NULL;
+	int ok_calls = 1, ok_rc = 1, ok_durable = 1, failed_ok = 1;
+	uint64_t seen_max = 0;
+	uint8_t *seen;
+
+	ok(new_db(path) == 0 && auditlog_open(&a, path, log_key, NULL, &why) == 0,
+	   "async: log opens");
+	if (a == NULL)
+		return;
+	for (int i = 0; i < ASYNC_OPS; i++) {
+		make_leaf(&ops[i].leaf, (uint64_t)i);
+		ops[i].fail = i % 10 == 3;
+		ops[i].path = path;
+		ops[i].pending = &pending;
+		if (auditlog_submit_async(a, &ops[i].leaf, 1, async_change, &ops[i], async_done,
+					  &ops[i]) != 0)
+			atomic_fetch_sub(&pending, 1), ops[i].calls = -1;
+	}
+	for (int t = 0; t < 1000 && atomic_load(&pending) > 0; t++)
+		usleep(10000);
+	is_int(atomic_load(&pending), 0, "async: every callback ran within 10 s");
+	seen = calloc(ASYNC_OPS, 1);
+	for (int i = 0; i < ASYNC_OPS; i++) {
+		ok_calls &= ops[i].calls == 1;
+		if (ops[i].fail) {
+			failed_ok &= ops[i].rc == AK_ECONFLICT;
+			continue;
+		}
+		ok_rc &= ops[i].rc == 0;
+		ok_durable &= ops[i].durable;
+		if (ops[i].first < ASYNC_OPS)
+			seen[ops[i].first]++;
+		if (ops[i].first > seen_max)
+			seen_max = ops[i].first;
+	}
+	ok(ok_calls, "async: each callback ran exactly once");
+	ok(ok_rc, "async: every good operation succeeded");
+	ok(failed_ok, "async: a failing change fails only itself, with its own error");
+	ok(ok_durable, "async: the leaf is durable when the callback runs");
+	{
+		int uniq = 1;
+		for (uint64_t i = 0; i <= seen_max && i < ASYNC_OPS; i++)
+			uniq &= seen[i] == 1;
+		ok(uniq && seen_max == ASYNC_OPS - ASYNC_OPS / 10 - 1,
+		   "async: the good operations hold indexes 0..%d, each once",
+		   ASYNC_OPS - ASYNC_OPS / 10 - 1);
+	}
+	free(seen);
+	auditlog_close(a);
+}
+
+int main(void)
+{
+	uint8_t seed[KEY_SEED_BYTES];
+	char p1[300], p2[300], p3[300], p4[300], p5[300];
+
+	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+		bail_out("setup");
+	memset(seed, 7, sizeof seed);
+	if (key_signer_from_seed(&log_key, "test.example/audit", seed) != 0)
+		bail_out("log key");
+	memset(seed, 8, sizeof seed);
+	if (key_signer_from_seed(&other_key, "test.example/audit", seed) != 0)
+		bail_out("other key");
+	db_path(p1, sizeof p1, "basic.db");
+	db_path(p2, sizeof p2, "rollback.db");
+	db_path(p3, sizeof p3, "many.db");
+	db_path(p4, sizeof p4, "two.db");
+	db_path(p5, sizeof p5, "async.db");
+
+	test_basic(p1);
+	test_rollback(p2);
+	test_concurrency(p3);
+	test_tamper(p1);
+	test_two_writers(p4);
+	test_async(p5);
+
+	key_signer_free(log_key);
+	key_signer_free(other_key);
+	{
+		char cmd[400];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", dir);
+	}
+	return tap_done();
+}
