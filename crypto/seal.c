@@ -34,7 +34,6 @@ struct seal_datakey {
 static const char CTX_WRAP[] = "ankangwr";
 static const char CTX_BLIND[] = "ankangbi";
 static const char CTX_PSEUDONYM[] = "ankangps";
-static const char CTX_TOKEN[] = "ankangtk";
 
 int seal_kek_create(const char *path)
 {
@@ -200,11 +199,4 @@ void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64
 	make_ad(in, sizeof in, resident_id, NULL);
 	crypto_generichash(out, SEAL_PSEUDONYM_BYTES, in, sizeof in, k->pseudonym,
 			   sizeof k->pseudonym);
-}
-
-void seal_token_hash(uint8_t out[32], const uint8_t *token, size_t n)
-{
-	/* Tokens are 32 random bytes, so an unkeyed hash is enough to make a
-	 * stolen table useless; the context keeps it apart from other hashes. */
-	crypto_generichash(out, 32, token, n, (const uint8_t *)CTX_TOKEN, sizeof CTX_TOKEN - 1);
 }

@@ -72,7 +72,4 @@ void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const ch
 /* A resident's audit pseudonym: what the log's subject field holds. */
 void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64_t resident_id);
 
-/* Keyed hash of a bearer token for storage (tokens are never stored). */
-void seal_token_hash(uint8_t out[32], const uint8_t *token, size_t n);
-
 #endif

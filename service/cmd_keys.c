@@ -1,0 +1,159 @@
+/*
+ * ankangd keys: the data folder's keys.
+ *
+ *   keys rotate --data DIR
+ *
+ * Rotation makes a new issuer key, closes the active key's window at now
+ * and re-signs the trust list with the root key (datadir_rotate_issuer).
+ * Codes signed before stay verifiable until they expire, because the old
+ * key stays in the trust list with a window that still holds their iat;
+ * its secret file is deleted, since it never signs again.
+ *
+ * The running service holds DIR/serve.lock and has the trust list and the
+ * active issuer key in memory; rotating under it would leave it signing
+ * with a key whose window is closed. So rotation takes the lock first and
+ * refuses while the service holds it.
+ *
+ * The rotation runs inside the audit writer's transaction, as the change
+ * of the `key_rotate` leaf (actor admin:-): if it fails, no leaf is
+ * written; if it succeeds, its leaf commits with it. (The files are not in
+ * the transaction: a commit failing after the files were replaced would
+ * leave a rotation without its leaf, which the command then reports.)
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/util.h"
+#include "service/auditlog.h"
+#include "service/commands.h"
+#include "service/datadir.h"
+
+static const char keys_usage[] =
+    "usage: ankangd keys rotate --data DIR\n"
+    "\n"
+    "Rotates the issuer key: a new key signs codes from now on, the old\n"
+    "key's window in the trust list closes now (its codes stay valid until\n"
+    "they expire), its secret file is deleted, and public/trust.note is\n"
+    "re-signed. Recorded in the audit log as key_rotate. Refused while the\n"
+    "service runs on DIR (it holds DIR/serve.lock): stop it, rotate, start\n"
+    "it again. Prints the new key id.\n";
+
+struct rotate_ctx {
+	struct datadir *d;
+	uint8_t kid[CRED_KID_BYTES];
+	int rotated; /* the files were replaced */
+};
+
+static int rotate_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+{
+	struct rotate_ctx *c = ctx;
+	int rc;
+
+	(void)st;
+	(void)leaves;
+	(void)n;
+	if ((rc = datadir_rotate_issuer(c->d, util_now(), c->kid)) == 0)
+		c->rotated = 1;
+	return rc;
+}
+
+static int keys_rotate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"data", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *what = NULL, *why = NULL;
+	struct rotate_ctx ctx = {0};
+	struct datadir *d = NULL;
+	auditlog *a = NULL;
+	struct leaf l;
+	char db[PATH_MAX], hex[2 * CRED_KID_BYTES + 1];
+	int c, rc, lock = -1, status = CLI_FAILED;
+
+	optind = 1;
+	opterr = 0; /* one line of our own instead of getopt's and the usage */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'h':
+			fputs(keys_usage, stdout);
+			return CLI_OK;
+		default:
+			cli_error("keys rotate: unknown option or missing value (try --help)");
+			return CLI_USAGE;
+		}
+	}
+	if (optind != argc || data == NULL) {
+		cli_error("keys rotate: --data is required (try --help)");
+		return CLI_USAGE;
+	}
+	if ((rc = datadir_open(&d, data, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER, NULL,
+			       &what)) != 0) {
+		cli_error("keys rotate: %s: %s: %s", data, what ? what : "", ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	if ((rc = datadir_lock(d, &lock)) != 0) {
+		if (rc == AK_EBUSY)
+			cli_error(
+			    "keys rotate: %s/%s is held: the service is running; stop it first",
+			    data, DATADIR_LOCK);
+		else
+			cli_error("keys rotate: %s/%s: %s", data, DATADIR_LOCK, ak_strerror(rc));
+		goto done;
+	}
+	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
+	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
+		cli_error("keys rotate: audit log %s/%s: %s%s%s", data, DATADIR_DB, ak_strerror(rc),
+			  why ? ": " : "", why ? why : "");
+		goto done;
+	}
+	memset(&l, 0, sizeof l);
+	l.role = ROLE_ADMIN;
+	l.actor_id = LEAF_NO_ID;
+	l.action = ACT_KEY_ROTATE;
+	l.result = RES_OK;
+	l.detail = DET_NONE;
+	ctx.d = d;
+	rc = auditlog_submit(a, &l, 1, rotate_change, &ctx, NULL);
+	auditlog_close(a);
+	if (rc != 0) {
+		if (ctx.rotated)
+			cli_error("keys rotate: the key was rotated but its audit entry failed "
+				  "(%s); check the log with `ankangd check`",
+				  ak_strerror(rc));
+		else
+			cli_error("keys rotate: %s; nothing changed", ak_strerror(rc));
+		goto done;
+	}
+	util_hex_encode(hex, ctx.kid, sizeof ctx.kid);
+	printf("issuer key rotated: new kid %s\n", hex);
+	status = CLI_OK;
+done:
+	datadir_unlock(lock);
+	datadir_close(d);
+	return status;
+}
+
+int cmd_keys(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_error("keys: rotate? (try --help)");
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(keys_usage, stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "rotate") == 0)
+		return keys_rotate(argc - 1, argv + 1);
+	cli_error("keys: unknown subcommand '%.40s' (rotate; try --help)", argv[1]);
+	return CLI_USAGE;
+}

@@ -1,0 +1,276 @@
+/*
+ * ratelimit: fixed-window counters in a bounded table (limits and contract
+ * in ratelimit.h).
+ *
+ *   key    SipHash-2-4 (crypto_shorthash) of the caller's key under a
+ *          random per-process key, one per kind: the table holds 64-bit
+ *          hashes, never an address or an ID number, and an outsider
+ *          cannot aim keys at one bucket.
+ *   window starts at a key's first event and lasts the kind's period; an
+ *          event after it has ended starts a new one.
+ *   table  RATELIMIT_SLOTS entries, chained hash buckets, and a list in
+ *          order of window start. A new window goes to the list's tail,
+ *          so the head is the oldest window: when every slot is taken,
+ *          the head is evicted. All O(1) but the bucket walk.
+ *
+ * Memory: the arrays are calloc'd and index 0 means "none" (entries are
+ * numbered from 1), so pages are touched only as slots are used.
+ *
+ * Eviction is what bounds the memory, and it has a price: a flood of new
+ * keys (many addresses) pushes out the oldest windows, blocked ones
+ * included. The table is sized so that this takes tens of thousands of
+ * distinct keys within one window.
+ */
+#include "service/ratelimit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define NBUCKETS RATELIMIT_SLOTS /* a power of two */
+_Static_assert((NBUCKETS & (NBUCKETS - 1)) == 0, "buckets: power of two");
+
+static const struct {
+	uint32_t limit;
+	uint64_t window;
+} limits[RL_KIND_COUNT] = {
+    [RL_LOGIN_ACCOUNT] = {5, 15 * 60},
+    [RL_LOGIN_ADDRESS] = {20, 15 * 60},
+    [RL_ENROLL_ADDRESS] = {10, 60 * 60},
+};
+
+struct entry {
+	uint64_t h;          /* keyed hash of (kind, key) */
+	uint64_t start;      /* window start, unix seconds */
+	uint32_t count;      /* events in the window */
+	uint32_t bnext;      /* next in the bucket's chain */
+	uint32_t prev, next; /* the list in order of window start */
+};
+
+struct ratelimit {
+	pthread_mutex_t mu;
+	unsigned char keys[RL_KIND_COUNT][crypto_shorthash_KEYBYTES];
+	struct entry *e;  /* e[1..RATELIMIT_SLOTS]; e[0] unused */
+	uint32_t *bucket; /* first entry of each bucket, 0 for none */
+	uint32_t head, tail;
+	uint32_t used; /* entries ever handed out (the high-water mark) */
+	uint32_t free; /* chain (through bnext) of entries given back */
+};
+
+struct ratelimit *ratelimit_new(void)
+{
+	struct ratelimit *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->e = calloc((size_t)RATELIMIT_SLOTS + 1, sizeof *r->e);
+	r->bucket = calloc(NBUCKETS, sizeof *r->bucket);
+	if (r->e == NULL || r->bucket == NULL || pthread_mutex_init(&r->mu, NULL) != 0) {
+		free(r->e);
+		free(r->bucket);
+		free(r);
+		return NULL;
+	}
+	randombytes_buf(r->keys, sizeof r->keys);
+	return r;
+}
+
+void ratelimit_free(struct ratelimit *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_destroy(&r->mu);
+	sodium_memzero(r->keys, sizeof r->keys);
+	free(r->e);
+	free(r->bucket);
+	free(r);
+}
+
+/* ------------------------------------------------------------ the table */
+
+static uint64_t key_hash(const struct ratelimit *r, enum ratelimit_kind kind, const void *key,
+			 size_t n)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t h = 0;
+
+	crypto_shorthash(out, key, n, r->keys[kind]);
+	for (size_t i = 0; i < sizeof out; i++)
+		h = h << 8 | out[i];
+	return h;
+}
+
+static uint32_t *bucket_of(struct ratelimit *r, uint64_t h)
+{
+	return &r->bucket[h & (NBUCKETS - 1)];
+}
+
+static uint32_t find(struct ratelimit *r, uint64_t h)
+{
+	uint32_t i = *bucket_of(r, h);
+
+	while (i != 0 && r->e[i].h != h)
+		i = r->e[i].bnext;
+	return i;
+}
+
+static void list_remove(struct ratelimit *r, uint32_t i)
+{
+	struct entry *x = &r->e[i];
+
+	if (x->prev != 0)
+		r->e[x->prev].next = x->next;
+	else
+		r->head = x->next;
+	if (x->next != 0)
+		r->e[x->next].prev = x->prev;
+	else
+		r->tail = x->prev;
+	x->prev = x->next = 0;
+}
+
+static void list_append(struct ratelimit *r, uint32_t i)
+{
+	r->e[i].prev = r->tail;
+	r->e[i].next = 0;
+	if (r->tail != 0)
+		r->e[r->tail].next = i;
+	else
+		r->head = i;
+	r->tail = i;
+}
+
+/* Takes entry i out of its bucket and the list and gives it back. */
+static void drop(struct ratelimit *r, uint32_t i)
+{
+	uint32_t *p = bucket_of(r, r->e[i].h);
+
+	while (*p != i)
+		p = &r->e[*p].bnext;
+	*p = r->e[i].bnext;
+	list_remove(r, i);
+	memset(&r->e[i], 0, sizeof r->e[i]);
+	r->e[i].bnext = r->free;
+	r->free = i;
+}
+
+/* A fresh entry for h with a window starting at now; evicts the oldest
+ * window when the table is full. */
+static uint32_t insert(struct ratelimit *r, uint64_t h, uint64_t now)
+{
+	uint32_t i, *b;
+
+	if (r->free == 0 && r->used == RATELIMIT_SLOTS)
+		drop(r, r->head);
+	if (r->free != 0) {
+		i = r->free;
+		r->free = r->e[i].bnext;
+	} else {
+		i = ++r->used;
+	}
+	b = bucket_of(r, h);
+	r->e[i] = (struct entry){.h = h, .start = now, .bnext = *b};
+	*b = i;
+	list_append(r, i);
+	return i;
+}
+
+/* Whether entry i's window has ended at now. A clock that went back
+ * leaves the window running. */
+static int ended(const struct ratelimit *r, uint32_t i, enum ratelimit_kind kind, uint64_t now)
+{
+	const struct entry *x = &r->e[i];
+	return now >= x->start && now - x->start >= limits[kind].window;
+}
+
+/* The entry for h with a running window, or 0. */
+static uint32_t lookup(struct ratelimit *r, enum ratelimit_kind kind, uint64_t h, uint64_t now)
+{
+	uint32_t i = find(r, h);
+	return i != 0 && !ended(r, i, kind, now) ? i : 0;
+}
+
+static int valid_kind(enum ratelimit_kind kind)
+{
+	return (unsigned)kind < RL_KIND_COUNT;
+}
+
+/* ------------------------------------------------------------ the calls */
+
+int ratelimit_blocked(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
+		      uint64_t now)
+{
+	uint64_t h;
+	uint32_t i;
+	int blocked;
+
+	if (!valid_kind(kind))
+		return 1;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	i = lookup(r, kind, h, now);
+	blocked = i != 0 && r->e[i].count >= limits[kind].limit;
+	pthread_mutex_unlock(&r->mu);
+	return blocked;
+}
+
+void ratelimit_hit(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
+		   uint64_t now)
+{
+	uint64_t h;
+	uint32_t i;
+
+	if (!valid_kind(kind))
+		return;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	i = find(r, h);
+	if (i != 0 && ended(r, i, kind, now)) {
+		/* A new window: it is now the youngest. */
+		r->e[i].start = now;
+		r->e[i].count = 0;
+		list_remove(r, i);
+		list_append(r, i);
+	}
+	if (i == 0)
+		i = insert(r, h, now);
+	if (r->e[i].count < UINT32_MAX)
+		r->e[i].count++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void ratelimit_clear(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n)
+{
+	uint64_t h;
+	uint32_t i;
+
+	if (!valid_kind(kind))
+		return;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	if ((i = find(r, h)) != 0)
+		drop(r, i);
+	pthread_mutex_unlock(&r->mu);
+}
+
+uint64_t ratelimit_retry_after(struct ratelimit *r, enum ratelimit_kind kind, const void *key,
+			       size_t n, uint64_t now)
+{
+	uint64_t wait = 0, h;
+	uint32_t i;
+
+	if (!valid_kind(kind))
+		return 0;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	i = lookup(r, kind, h, now);
+	if (i != 0 && r->e[i].count >= limits[kind].limit) {
+		/* A clock that went back: the whole window is still ahead. */
+		wait = now >= r->e[i].start ? r->e[i].start + limits[kind].window - now
+					    : limits[kind].window;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return wait;
+}

@@ -1,0 +1,959 @@
+/*
+ * store_people: every SQL statement over residents, accounts, sessions,
+ * issued codes, revocations and offline scans (schema in
+ * schema/002_people.sql, contract in store_people.h).
+ *
+ * The statements are constants, prepared once per connection and cached
+ * (store_stmt); every value is bound. Each use of a cached statement ends
+ * with finish(), which resets it and clears its bindings, on every path,
+ * so the next user gets it clean.
+ *
+ * What the rows may hold is the schema's business (its CHECKs refuse a
+ * tombstone with data in it, free text in a closed-list column, a sealed
+ * field of an impossible size); what this file adds is refusing bad
+ * arguments before any SQL runs, so a CHECK firing means a bug, and
+ * reading nothing back beyond the sizes store_people.h promises.
+ *
+ * Erasure and purges touch several tables: each runs inside a savepoint of
+ * its own, so it is all-or-nothing whether or not the caller (the audit
+ * writer) has a transaction open.
+ *
+ * Never: build SQL from input, or see personal data in the clear (callers
+ * seal before writing and open after reading).
+ */
+#include "service/store_people.h"
+
+#include <string.h>
+
+#include "common/util.h"
+#include "service/store_int.h"
+
+/* A resident's row, in the column order every resident query uses. */
+#define RESIDENT_COLUMNS                                                                           \
+	"id, erased, status, status_changed, created, wrapped_key, name_sealed, id_sealed,"        \
+	" phone_sealed, passphrase"
+
+#define ACCOUNT_COLUMNS "id, role, name, created, disabled"
+
+/* ------------------------------------------------------------ helpers */
+
+static void finish(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/*
+ * An SQLite result code as an AK_E* code. Uniqueness is a conflict, a
+ * missing referenced row (foreign key) is "no such row", a CHECK or NOT
+ * NULL failure is bad input that slipped past the argument checks.
+ */
+static int sql_err(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return AK_ECONFLICT;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return AK_ENOENT;
+	case SQLITE_CONSTRAINT_CHECK:
+	case SQLITE_CONSTRAINT_NOTNULL:
+		return AK_EINVAL;
+	default:
+		return store_err(rc) ? store_err(rc) : AK_EDB;
+	}
+}
+
+/* Steps a statement that returns no rows, then finishes it. */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	finish(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+/* Like step_done, and reports how many rows the statement changed. */
+static int step_changes(store *s, sqlite3_stmt *st, uint64_t *changes)
+{
+	int rc = sqlite3_step(st);
+
+	*changes = rc == SQLITE_DONE ? (uint64_t)sqlite3_changes64(store_sqlite(s)) : 0;
+	finish(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+/* SQLite integers are signed 64-bit: larger values are refused, not
+ * wrapped. */
+static int fits(uint64_t v)
+{
+	return v <= (uint64_t)INT64_MAX;
+}
+
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* A non-negative integer column, or AK_ECORRUPT. */
+static int col_u64(sqlite3_stmt *st, int col, uint64_t *out)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_INTEGER || v < 0)
+		return AK_ECORRUPT;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* A blob column of exactly n bytes into out, or AK_ECORRUPT. */
+static int col_fixed(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
+{
+	const void *p = sqlite3_column_blob(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
+	    (size_t)sqlite3_column_bytes(st, col) != n || p == NULL)
+		return AK_ECORRUPT;
+	memcpy(out, p, n);
+	return 0;
+}
+
+/* Runs fn inside a savepoint of its own (nested in the caller's
+ * transaction when there is one): all of it or none of it. */
+static int atomically(store *s, int (*fn)(store *s, void *ctx), void *ctx)
+{
+	int rc, rc2;
+
+	if ((rc = store_savepoint(s)) != 0)
+		return rc;
+	if ((rc = fn(s, ctx)) == 0)
+		rc = store_release(s);
+	if (rc != 0 && store_in_transaction(s)) {
+		rc2 = store_rollback_to(s);
+		if (rc2 == 0)
+			rc2 = store_release(s);
+		(void)rc2; /* rc already says what failed */
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ residents */
+
+static int col_sealed(sqlite3_stmt *st, int col, struct store_sealed *out)
+{
+	const void *p;
+	int n;
+
+	out->len = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	p = sqlite3_column_blob(st, col);
+	n = sqlite3_column_bytes(st, col);
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB || n <= SEAL_OVERHEAD ||
+	    (size_t)n > sizeof out->b || p == NULL)
+		return AK_ECORRUPT;
+	memcpy(out->b, p, (size_t)n);
+	out->len = (size_t)n;
+	return 0;
+}
+
+/* Fills out from a row of RESIDENT_COLUMNS. */
+static int read_resident(sqlite3_stmt *st, struct store_resident *out)
+{
+	const unsigned char *pw;
+	int64_t status;
+	int rc, n;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = col_u64(st, 0, &out->id)) != 0 ||
+	    (rc = col_u64(st, 3, &out->status_changed)) != 0 ||
+	    (rc = col_u64(st, 4, &out->created)) != 0)
+		return rc;
+	out->erased = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	status = sqlite3_column_int64(st, 2);
+	if (status < CRED_GREEN || status > CRED_RED)
+		return AK_ECORRUPT;
+	out->status = (int)status;
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		if ((rc = col_fixed(st, 5, out->wrapped, sizeof out->wrapped)) != 0)
+			return rc;
+		out->has_key = 1;
+	}
+	if ((rc = col_sealed(st, 6, &out->name)) != 0 ||
+	    (rc = col_sealed(st, 7, &out->id_number)) != 0 ||
+	    (rc = col_sealed(st, 8, &out->phone)) != 0)
+		return rc;
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		pw = sqlite3_column_text(st, 9);
+		n = sqlite3_column_bytes(st, 9);
+		if (pw == NULL || n <= 0 || (size_t)n >= sizeof out->passphrase ||
+		    memchr(pw, '\0', (size_t)n) != NULL)
+			return AK_ECORRUPT;
+		memcpy(out->passphrase, pw, (size_t)n);
+		out->passphrase[n] = '\0';
+	}
+	return 0;
+}
+
+/* Runs a prepared single-row resident query. */
+static int one_resident(sqlite3_stmt *st, struct store_resident *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = read_resident(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = AK_ENOENT;
+	else
+		rc = sql_err(rc);
+	finish(st);
+	return rc;
+}
+
+int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES], uint64_t now,
+			  uint64_t *id)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_RES_INSERT,
+		       "INSERT INTO residents (blind, status, status_changed, created)"
+		       " VALUES (?1, 0, ?2, ?2)");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_u64(st, 2, now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_done(st)) != 0)
+		return rc;
+	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
+	return 0;
+}
+
+static int bind_sealed(sqlite3_stmt *st, int i, const struct store_sealed *f)
+{
+	if (f->len == 0)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_blob(st, i, f->b, (int)f->len, SQLITE_STATIC);
+}
+
+static int sealed_ok(const struct store_sealed *f)
+{
+	return f->len == 0 || (f->len > SEAL_OVERHEAD && f->len <= sizeof f->b);
+}
+
+int store_resident_seal(store *s, const struct store_resident *r)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_SEAL,
+				      "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
+				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6"
+				      " WHERE id = ?1 AND erased IS NULL");
+	size_t pwlen = strnlen(r->passphrase, sizeof r->passphrase);
+	uint64_t n;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(r->id) || !r->has_key || pwlen == sizeof r->passphrase || !sealed_ok(&r->name) ||
+	    !sealed_ok(&r->id_number) || !sealed_ok(&r->phone))
+		return AK_EINVAL;
+	bad |= bind_u64(st, 1, r->id);
+	bad |= sqlite3_bind_blob(st, 2, r->wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC);
+	bad |= bind_sealed(st, 3, &r->name);
+	bad |= bind_sealed(st, 4, &r->id_number);
+	bad |= bind_sealed(st, 5, &r->phone);
+	if (pwlen == 0)
+		bad |= sqlite3_bind_null(st, 6);
+	else
+		bad |= sqlite3_bind_text(st, 6, r->passphrase, (int)pwlen, SQLITE_STATIC);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_RES_BY_ID, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE id = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return one_resident(st, out);
+}
+
+int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
+			    struct store_resident *out)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_RES_BY_BLIND, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE blind = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return one_resident(st, out);
+}
+
+int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_SET_STATUS,
+				      "UPDATE residents SET status = ?2, status_changed = ?3"
+				      " WHERE id = ?1 AND erased IS NULL");
+	uint64_t n;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (status < CRED_GREEN || status > CRED_RED || !fits(now))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, status) != SQLITE_OK ||
+	    bind_u64(st, 3, now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+/* Deletes one resident's rows from a table, by a statement keyed on ?1. */
+static int delete_for(store *s, enum store_slot slot, const char *sql, uint64_t id)
+{
+	sqlite3_stmt *st = store_stmt(s, slot, sql);
+
+	if (st == NULL)
+		return AK_EDB;
+	if (bind_u64(st, 1, id) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return step_done(st);
+}
+
+struct erase_args {
+	uint64_t id, now;
+};
+
+static int erase_steps(store *s, void *ctx)
+{
+	const struct erase_args *e = ctx;
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_ERASE,
+				      "UPDATE residents SET erased = ?2, blind = NULL,"
+				      " wrapped_key = NULL, name_sealed = NULL, id_sealed = NULL,"
+				      " phone_sealed = NULL, passphrase = NULL"
+				      " WHERE id = ?1 AND erased IS NULL");
+	uint64_t n;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (bind_u64(st, 1, e->id) != SQLITE_OK || bind_u64(st, 2, e->now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	if (n != 1)
+		return AK_ENOENT;
+	if ((rc = delete_for(s, SQ_RES_ERASE_SESSIONS,
+			     "DELETE FROM sessions WHERE resident_id = ?1", e->id)) != 0 ||
+	    (rc = delete_for(s, SQ_RES_ERASE_HISTORY,
+			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0)
+		return rc;
+	return store_codes_revoke(s, e->id, e->now, NULL);
+}
+
+int store_resident_erase(store *s, uint64_t id, uint64_t now)
+{
+	struct erase_args e = {id, now};
+
+	if (!fits(now))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	return atomically(s, erase_steps, &e);
+}
+
+/* ------------------------------------------------------- status history */
+
+/* A status reason is one of leaf.h's reason words; the store refuses any
+ * other word, so a status change can never be stored with a purpose or a
+ * role for its reason. */
+static int reason_detail(const char *w, size_t len)
+{
+	int d = leaf_detail_parse(w, len);
+	return d >= DET_CONFIRMED_CASE && d <= DET_APPEAL_UPHELD ? d : -1;
+}
+
+static int reason_valid(const char *w)
+{
+	return w != NULL && strnlen(w, 33) <= 32 && reason_detail(w, strlen(w)) >= 0;
+}
+
+int store_status_history_add(store *s, uint64_t resident_id, const struct store_status_change *c)
+{
+	/* Through the resident row, so an erased resident gets no history. */
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_HIST_ADD,
+	    "INSERT INTO status_history (resident_id, time, status, reason, officer_id)"
+	    " SELECT id, ?2, ?3, ?4, ?5 FROM residents WHERE id = ?1 AND erased IS NULL");
+	uint64_t n;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(c->time) || c->status < CRED_GREEN || c->status > CRED_RED ||
+	    !reason_valid(c->reason) || (c->officer_id != LEAF_NO_ID && !fits(c->officer_id)))
+		return AK_EINVAL;
+	if (!fits(resident_id))
+		return AK_ENOENT;
+	bad |= bind_u64(st, 1, resident_id);
+	bad |= bind_u64(st, 2, c->time);
+	bad |= sqlite3_bind_int(st, 3, c->status);
+	bad |= sqlite3_bind_text(st, 4, c->reason, -1, SQLITE_STATIC);
+	if (c->officer_id == LEAF_NO_ID)
+		bad |= sqlite3_bind_null(st, 5);
+	else
+		bad |= bind_u64(st, 5, c->officer_id);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
+			 void *ctx)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_HIST_LIST,
+		       "SELECT time, status, reason, officer_id FROM status_history"
+		       " WHERE resident_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
+	struct store_status_change c;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(resident_id))
+		return 0;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(
+		st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *w = sqlite3_column_text(st, 2);
+		int n = sqlite3_column_bytes(st, 2), d;
+		sqlite3_int64 status = sqlite3_column_int64(st, 1);
+
+		memset(&c, 0, sizeof c);
+		d = w != NULL ? reason_detail((const char *)w, (size_t)n) : -1;
+		if (col_u64(st, 0, &c.time) != 0 || d < 0 || status < CRED_GREEN ||
+		    status > CRED_RED) {
+			rc = AK_ECORRUPT;
+			goto out;
+		}
+		c.status = (int)status;
+		c.reason = leaf_detail_word(d);
+		c.officer_id = LEAF_NO_ID;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+		    col_u64(st, 3, &c.officer_id) != 0) {
+			rc = AK_ECORRUPT;
+			goto out;
+		}
+		if ((rc = fn(ctx, &c)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+/* ------------------------------------------------------------- accounts */
+
+static int account_role_ok(int role)
+{
+	return role >= ROLE_VERIFIER && role <= ROLE_ADMIN;
+}
+
+/* Fills out from a row of ACCOUNT_COLUMNS. */
+static int read_account(sqlite3_stmt *st, struct store_account *out)
+{
+	const unsigned char *role = sqlite3_column_text(st, 1);
+	const unsigned char *name = sqlite3_column_text(st, 2);
+	int rlen = sqlite3_column_bytes(st, 1), nlen = sqlite3_column_bytes(st, 2), r, rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = col_u64(st, 0, &out->id)) != 0 || (rc = col_u64(st, 3, &out->created)) != 0)
+		return rc;
+	r = role != NULL ? leaf_role_parse((const char *)role, (size_t)rlen) : -1;
+	if (!account_role_ok(r) || name == NULL || nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX ||
+	    memchr(name, '\0', (size_t)nlen) != NULL)
+		return AK_ECORRUPT;
+	out->role = (enum leaf_role)r;
+	memcpy(out->name, name, (size_t)nlen);
+	out->name[nlen] = '\0';
+	out->disabled = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	return 0;
+}
+
+static int one_account(sqlite3_stmt *st, struct store_account *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = read_account(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = AK_ENOENT;
+	else
+		rc = sql_err(rc);
+	finish(st);
+	return rc;
+}
+
+int store_account_add(store *s, enum leaf_role role, const char *name, const uint8_t token_hash[32],
+		      uint64_t now, uint64_t *id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_ACC_ADD,
+				      "INSERT INTO accounts (role, name, token_hash, created)"
+				      " VALUES (?1, ?2, ?3, ?4)");
+	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!account_role_ok((int)role) || nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX || !fits(now))
+		return AK_EINVAL;
+	bad |= sqlite3_bind_text(st, 1, leaf_role_word((int)role), -1, SQLITE_STATIC);
+	bad |= sqlite3_bind_text(st, 2, name, (int)nlen, SQLITE_STATIC);
+	bad |= sqlite3_bind_blob(st, 3, token_hash, 32, SQLITE_STATIC);
+	bad |= bind_u64(st, 4, now);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_done(st)) != 0)
+		return rc;
+	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
+	return 0;
+}
+
+int store_account_by_token(store *s, const uint8_t token_hash[32], struct store_account *out)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_ACC_BY_TOKEN, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE token_hash = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return one_account(st, out);
+}
+
+int store_account_by_id(store *s, uint64_t id, struct store_account *out)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_ACC_BY_ID, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return one_account(st, out);
+}
+
+int store_account_by_name(store *s, const char *name, struct store_account *out)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_ACC_BY_NAME,
+				      "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
+	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX)
+		return AK_ENOENT;
+	if (sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	return one_account(st, out);
+}
+
+int store_account_list(store *s, store_account_fn fn, void *ctx)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_ACC_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
+	struct store_account a;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = read_account(st, &a)) != 0 || (rc = fn(ctx, &a)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+int store_account_disable(store *s, uint64_t id, uint64_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_ACC_DISABLE,
+				      "UPDATE accounts SET disabled = ?2"
+				      " WHERE id = ?1 AND disabled IS NULL");
+	uint64_t n;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+/* ------------------------------------------------------------- sessions */
+
+int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_id, uint64_t now,
+		      uint64_t expires)
+{
+	/* Through the resident row: an erased resident cannot log in. */
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_SESS_ADD,
+		       "INSERT INTO sessions (token_hash, resident_id, created, expires)"
+		       " SELECT ?1, id, ?3, ?4 FROM residents"
+		       " WHERE id = ?2 AND erased IS NULL");
+	uint64_t n;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now) || !fits(expires) || expires <= now)
+		return AK_EINVAL;
+	if (!fits(resident_id))
+		return AK_ENOENT;
+	bad |= sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	bad |= bind_u64(st, 2, resident_id);
+	bad |= bind_u64(st, 3, now);
+	bad |= bind_u64(st, 4, expires);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint64_t *resident_id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_SESS_GET,
+				      "SELECT resident_id FROM sessions"
+				      " WHERE token_hash = ?1 AND expires > ?2");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_u64(st, 2, now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = col_u64(st, 0, resident_id);
+	else if (rc == SQLITE_DONE)
+		rc = AK_ENOENT;
+	else
+		rc = sql_err(rc);
+	finish(st);
+	return rc;
+}
+
+int store_session_purge(store *s, uint64_t now, uint64_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_SESS_PURGE, "DELETE FROM sessions WHERE expires <= ?1");
+	uint64_t k = 0;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (bind_u64(st, 1, now) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = step_changes(s, st, &k);
+	if (n != NULL)
+		*n = k;
+	return rc;
+}
+
+/* ---------------------------------------------------- codes, revocations */
+
+int store_code_add(store *s, const struct store_code *c)
+{
+	/* Through the resident row: no new code for an erased resident. */
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_CODE_ADD,
+	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper)"
+	    " SELECT ?1, id, ?3, ?4, ?5, ?6 FROM residents WHERE id = ?2 AND erased IS NULL");
+	uint64_t n;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
+	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1))
+		return AK_EINVAL;
+	if (!fits(c->resident_id))
+		return AK_ENOENT;
+	bad |= sqlite3_bind_blob(st, 1, c->cti, CRED_CTI_BYTES, SQLITE_STATIC);
+	bad |= bind_u64(st, 2, c->resident_id);
+	bad |= bind_u64(st, 3, c->iat);
+	bad |= bind_u64(st, 4, c->exp);
+	bad |= sqlite3_bind_int(st, 5, c->status);
+	bad |= sqlite3_bind_int(st, 6, c->paper);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_CODE_GET,
+				      "SELECT cti, resident_id, iat, exp, status, paper FROM codes"
+				      " WHERE cti = ?1");
+	sqlite3_int64 status, paper;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		status = sqlite3_column_int64(st, 4);
+		paper = sqlite3_column_int64(st, 5);
+		rc = AK_ECORRUPT;
+		if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
+		    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
+		    col_u64(st, 1, &out->resident_id) == 0 && col_u64(st, 2, &out->iat) == 0 &&
+		    col_u64(st, 3, &out->exp) == 0)
+			rc = 0;
+		out->status = (int)status;
+		out->paper = (int)paper;
+	} else if (rc == SQLITE_DONE) {
+		rc = AK_ENOENT;
+	} else {
+		rc = sql_err(rc);
+	}
+	finish(st);
+	return rc;
+}
+
+/* The earliest exp a verifier could still accept at `now`. */
+static uint64_t live_since(uint64_t now)
+{
+	return now > CRED_DEFAULT_SKEW ? now - CRED_DEFAULT_SKEW : 0;
+}
+
+int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_CODES_REVOKE,
+		       "INSERT OR IGNORE INTO revocations (cti, exp)"
+		       " SELECT cti, exp FROM codes WHERE resident_id = ?1 AND exp >= ?2");
+	uint64_t k = 0;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (!fits(resident_id))
+		return 0;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
+	    bind_u64(st, 2, live_since(now)) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = step_changes(s, st, &k);
+	if (n != NULL)
+		*n = k;
+	return rc;
+}
+
+int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_REVOKED, "SELECT 1 FROM revocations WHERE cti = ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
+	finish(st);
+	return rc;
+}
+
+int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
+{
+	/* The primary key of a WITHOUT ROWID table is its order: memcmp. */
+	sqlite3_stmt *st = store_stmt(s, SQ_REVOCATIONS,
+				      "SELECT cti FROM revocations WHERE exp >= ?1 ORDER BY cti");
+	uint8_t cti[CRED_CTI_BYTES];
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(since))
+		return 0;
+	if (bind_u64(st, 1, since) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = col_fixed(st, 0, cti, sizeof cti)) != 0 || (rc = fn(ctx, cti)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+struct purge_args {
+	uint64_t before, n;
+};
+
+static int purge_steps(store *s, void *ctx)
+{
+	struct purge_args *p = ctx;
+	static const struct {
+		enum store_slot slot;
+		const char *sql;
+	} steps[] = {
+	    {SQ_CODES_PURGE, "DELETE FROM codes WHERE exp < ?1"},
+	    {SQ_REVOCATIONS_PURGE, "DELETE FROM revocations WHERE exp < ?1"},
+	};
+	uint64_t k;
+	int rc;
+
+	for (size_t i = 0; i < AK_ARRAY_LEN(steps); i++) {
+		sqlite3_stmt *st = store_stmt(s, steps[i].slot, steps[i].sql);
+		if (st == NULL)
+			return AK_EDB;
+		if (bind_u64(st, 1, p->before) != SQLITE_OK) {
+			finish(st);
+			return AK_EDB;
+		}
+		if ((rc = step_changes(s, st, &k)) != 0)
+			return rc;
+		p->n += k;
+	}
+	return 0;
+}
+
+int store_codes_purge(store *s, uint64_t before, uint64_t *n)
+{
+	struct purge_args p = {before, 0};
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if (!fits(before))
+		return AK_EINVAL;
+	if ((rc = atomically(s, purge_steps, &p)) == 0 && n != NULL)
+		*n = p.n;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- scans */
+
+int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_SCAN_ADD,
+		       "INSERT INTO scans (scan_id, verifier_id, cti, time, result, uploaded)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	int bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(sc->verifier_id) || !fits(sc->time) || !fits(now) || sc->result < CRED_VALID ||
+	    sc->result >= CRED_RESULT_COUNT)
+		return AK_EINVAL;
+	bad |= sqlite3_bind_blob(st, 1, sc->scan_id, sizeof sc->scan_id, SQLITE_STATIC);
+	bad |= bind_u64(st, 2, sc->verifier_id);
+	if (sc->has_cti)
+		bad |= sqlite3_bind_blob(st, 3, sc->cti, CRED_CTI_BYTES, SQLITE_STATIC);
+	else
+		bad |= sqlite3_bind_null(st, 3);
+	bad |= bind_u64(st, 4, sc->time);
+	bad |= sqlite3_bind_text(st, 5, cred_result_word((enum cred_result)sc->result), -1,
+				 SQLITE_STATIC);
+	bad |= bind_u64(st, 6, now);
+	if (bad) {
+		finish(st);
+		return AK_EDB;
+	}
+	return step_done(st);
+}

@@ -1,0 +1,171 @@
+/*
+ * store_people: the SQL for residents, accounts, sessions, issued codes,
+ * revocations and offline scans (schema/002_people.sql). Part of the store
+ * module: same connection rules as store.h, statements cached in
+ * store_int.h's slots, no SQL built from input.
+ *
+ * Nothing here sees personal data in the clear: the callers seal before
+ * they write and open after they read (crypto/seal.h). Functions that
+ * change state are called by the audit writer inside an operation's
+ * savepoint (auditlog_change_fn), on the writer's connection; reads run on
+ * any connection.
+ *
+ * All return 0 or a negative AK_E* code: AK_ENOENT when no row matches
+ * (or a referenced resident or account does not exist), AK_ECONFLICT on a
+ * uniqueness violation, AK_EINVAL for an argument out of range (sizes and
+ * ranges are checked before any SQL runs; the schema's CHECKs catch the
+ * rest, e.g. an account name's characters), AK_ECORRUPT for a stored row
+ * that breaks the schema's sizes, AK_EDB otherwise.
+ * Functions that write more than one statement are atomic on their own
+ * (a savepoint), inside or outside the caller's transaction.
+ */
+#ifndef ANKANG_STORE_PEOPLE_H
+#define ANKANG_STORE_PEOPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cred.h"
+#include "crypto/leaf.h"
+#include "crypto/seal.h"
+#include "service/store.h"
+
+/* A sealed field: name <= 128 bytes, ID number 18, phone <= 20, plus
+ * SEAL_OVERHEAD. */
+#define STORE_SEALED_MAX       192
+#define STORE_PASSHASH_MAX     128 /* crypto_pwhash_STRBYTES */
+#define STORE_ACCOUNT_NAME_MAX 64
+
+struct store_sealed {
+	uint8_t b[STORE_SEALED_MAX];
+	size_t len; /* 0: absent */
+};
+
+struct store_resident {
+	uint64_t id;
+	int erased;
+	int status; /* enum cred_status */
+	uint64_t status_changed, created;
+	int has_key;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	struct store_sealed name, id_number, phone;
+	char passphrase[STORE_PASSHASH_MAX]; /* Argon2id string, NUL-terminated */
+};
+
+/* ------------------------------------------------------------ residents */
+
+/*
+ * Inserts a new resident row with its blind index and status green, and
+ * returns its id (needed as associated data before anything is sealed).
+ * AK_ECONFLICT when the blind index exists: the ID number is enrolled.
+ */
+int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES], uint64_t now,
+			  uint64_t *id);
+/* Writes the wrapped key, sealed fields and passphrase hash of r->id. */
+int store_resident_seal(store *s, const struct store_resident *r);
+/* An erased resident reads back as its tombstone: erased set, no key, no
+ * fields, no passphrase. */
+int store_resident_by_id(store *s, uint64_t id, struct store_resident *out);
+int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
+			    struct store_resident *out);
+/* Sets the status and status_changed; AK_ENOENT for an unknown or erased id. */
+int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now);
+/*
+ * Erases: nulls wrapped key, sealed fields, blind index and passphrase,
+ * sets erased, deletes sessions and status history, and revokes the
+ * resident's outstanding codes. AK_ENOENT for an unknown or erased id.
+ */
+int store_resident_erase(store *s, uint64_t id, uint64_t now);
+
+struct store_status_change {
+	uint64_t time;
+	int status;
+	const char *reason;  /* a DET_* word (status reason), static */
+	uint64_t officer_id; /* LEAF_NO_ID when none */
+};
+int store_status_history_add(store *s, uint64_t resident_id, const struct store_status_change *c);
+/* Newest first, at most limit (0: all); fn's non-zero return stops and is
+ * returned. c->reason is static (leaf.h's word). fn may use the same store
+ * but not call store_status_history on it. Adding to an unknown or erased
+ * resident is AK_ENOENT. */
+typedef int (*store_status_fn)(void *ctx, const struct store_status_change *c);
+int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
+			 void *ctx);
+
+/* ------------------------------------------------------------- accounts */
+
+struct store_account {
+	uint64_t id;
+	enum leaf_role role; /* ROLE_VERIFIER .. ROLE_ADMIN */
+	char name[STORE_ACCOUNT_NAME_MAX + 1];
+	uint64_t created;
+	int disabled;
+};
+
+/* AK_ECONFLICT when the name is taken. */
+int store_account_add(store *s, enum leaf_role role, const char *name, const uint8_t token_hash[32],
+		      uint64_t now, uint64_t *id);
+/* The active or disabled account holding this token hash. */
+int store_account_by_token(store *s, const uint8_t token_hash[32], struct store_account *out);
+int store_account_by_id(store *s, uint64_t id, struct store_account *out);
+int store_account_by_name(store *s, const char *name, struct store_account *out);
+typedef int (*store_account_fn)(void *ctx, const struct store_account *a);
+int store_account_list(store *s, store_account_fn fn, void *ctx);
+/* AK_ENOENT for an unknown or already disabled account. */
+int store_account_disable(store *s, uint64_t id, uint64_t now);
+
+/* ------------------------------------------------------------- sessions */
+
+/* AK_ENOENT for an unknown or erased resident; AK_EINVAL unless expires > now. */
+int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_id, uint64_t now,
+		      uint64_t expires);
+/* The resident of a live session (expires > now), else AK_ENOENT. */
+int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint64_t *resident_id);
+/* Deletes expired sessions; *n (may be NULL) gets the count. */
+int store_session_purge(store *s, uint64_t now, uint64_t *n);
+
+/* ---------------------------------------------------- codes, revocations */
+
+struct store_code {
+	uint8_t cti[CRED_CTI_BYTES];
+	uint64_t resident_id;
+	uint64_t iat, exp;
+	int status;
+	int paper;
+};
+/* AK_ENOENT for an unknown or erased resident: an erased resident gets no
+ * new code, even from a request that read the row before the erasure. */
+int store_code_add(store *s, const struct store_code *c);
+int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out);
+/*
+ * Puts every code of the resident that has not expired by `now` on the
+ * revocation list (until its exp). "Expired" allows for verifiers' clock
+ * skew (CRED_DEFAULT_SKEW): a code a verifier would still accept is
+ * revoked. Codes already revoked are left as they are. *n (may be NULL)
+ * gets the count of codes newly revoked.
+ */
+int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n);
+/* 1 when cti is revoked, 0 when not, or an error. */
+int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES]);
+/* Revoked ctis with exp >= since, in ascending byte order. */
+typedef int (*store_cti_fn)(void *ctx, const uint8_t cti[CRED_CTI_BYTES]);
+int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx);
+/* Deletes codes and revocations that expired before `before` (callers
+ * pass now minus the skew allowance). *n (may be NULL) gets the count of
+ * rows deleted from both. */
+int store_codes_purge(store *s, uint64_t before, uint64_t *n);
+
+/* ---------------------------------------------------------------- scans */
+
+struct store_scan {
+	uint8_t scan_id[16];
+	uint64_t verifier_id;
+	int has_cti;
+	uint8_t cti[CRED_CTI_BYTES];
+	uint64_t time;
+	int result; /* enum cred_result */
+};
+/* AK_ECONFLICT when this scan id was uploaded before (uploads are idempotent). */
+int store_scan_add(store *s, const struct store_scan *sc, uint64_t now);
+
+#endif

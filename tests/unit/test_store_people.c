@@ -1,0 +1,707 @@
+/*
+ * test_store_people: the statements over residents, accounts, sessions,
+ * codes, revocations and scans (service/store_people.h), on a temporary
+ * database opened with store_open.
+ *
+ * Residents are enrolled as the service will: a row for the blind index
+ * first, then the fields sealed under a fresh data key with the row's id
+ * as associated data, then read back and opened. Erasure is checked as
+ * crypto-shredding: the key and fields are gone (even the raw row has
+ * NULLs, and the schema refuses to put data back into a tombstone),
+ * sessions and history deleted, outstanding codes revoked, and every
+ * later change to the erased id refused. The made-up personal data never
+ * reaches the database file in the clear (it is searched for), and is
+ * compared, never printed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/util.h"
+#include "crypto/seal.h"
+#include "service/store_int.h"
+#include "service/store_people.h"
+#include "tests/lib/tap.h"
+
+#define NOW 1750000000u
+
+static char dir[] = "/tmp/ankang-test-people.XXXXXX";
+static char db_path[256], kek_path[256];
+static store *s;
+static seal_kek *kek;
+
+static const char *const NAME1 = "Test Resident One";
+static const char *const IDNO1 = "34010419900101123X";
+static const char *const PHONE1 = "+8613800000000";
+
+/* --------------------------------------------------------------- helpers */
+
+static void seal_into(struct store_sealed *f, const seal_datakey *dk, uint64_t id,
+		      const char *field, const char *pt)
+{
+	size_t n = strlen(pt);
+
+	if (n + SEAL_OVERHEAD > sizeof f->b ||
+	    seal_field(dk, id, field, (const uint8_t *)pt, n, f->b) != 0)
+		bail_out("seal_field");
+	f->len = n + SEAL_OVERHEAD;
+}
+
+/* Enrols a resident the way the service does; returns its id. */
+static uint64_t enrol(const char *idno, const char *name, const char *phone,
+		      struct store_resident *r)
+{
+	uint8_t blind[SEAL_BLIND_BYTES];
+	seal_datakey *dk = NULL;
+	uint64_t id = 0;
+
+	seal_blind_index(kek, blind, idno, strlen(idno));
+	if (store_resident_insert(s, blind, NOW, &id) != 0)
+		bail_out("store_resident_insert");
+	memset(r, 0, sizeof *r);
+	r->id = id;
+	if (seal_datakey_new(kek, id, r->wrapped, &dk) != 0)
+		bail_out("seal_datakey_new");
+	r->has_key = 1;
+	seal_into(&r->name, dk, id, "name", name);
+	seal_into(&r->id_number, dk, id, "id_number", idno);
+	if (phone != NULL)
+		seal_into(&r->phone, dk, id, "phone", phone);
+	snprintf(r->passphrase, sizeof r->passphrase, "$argon2id$v=19$m=19456,t=2,p=1$%s",
+		 "c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g");
+	seal_datakey_free(dk);
+	if (store_resident_seal(s, r) != 0)
+		bail_out("store_resident_seal");
+	return id;
+}
+
+/* Opens a stored field and compares it with what was sealed. */
+static int opens_to(const struct store_resident *r, const char *field, const struct store_sealed *f,
+		    const char *want)
+{
+	seal_datakey *dk = NULL;
+	uint8_t pt[STORE_SEALED_MAX];
+	int same;
+
+	if (!r->has_key || seal_datakey_unwrap(kek, r->id, r->wrapped, &dk) != 0)
+		return 0;
+	same = f->len == strlen(want) + SEAL_OVERHEAD &&
+	       seal_open_field(dk, r->id, field, f->b, f->len, pt) == 0 &&
+	       memcmp(pt, want, strlen(want)) == 0;
+	sodium_memzero(pt, sizeof pt);
+	seal_datakey_free(dk);
+	return same;
+}
+
+/* 1 when needle occurs in the file at path (the DB or its WAL). */
+static int file_contains(const char *path, const char *needle)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int found;
+
+	if (util_read_file(path, 64u << 20, &buf, &len) != 0)
+		return 0;
+	found = memmem(buf, len, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static int raw_int(const char *sql, uint64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -999;
+
+	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)id) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void random_cti(uint8_t cti[CRED_CTI_BYTES])
+{
+	randombytes_buf(cti, CRED_CTI_BYTES);
+}
+
+static void token_hash(uint8_t h[32], int seed)
+{
+	memset(h, 0, 32);
+	h[0] = (uint8_t)seed;
+	h[31] = 0xa5;
+}
+
+/* ------------------------------------------------------------- residents */
+
+static uint64_t rid1, rid2, officer_id, verifier_id;
+
+static void residents(void)
+{
+	struct store_resident r, back;
+	uint8_t blind[SEAL_BLIND_BYTES];
+	uint64_t id;
+	char wal[300];
+
+	rid1 = enrol(IDNO1, NAME1, PHONE1, &r);
+	ok(rid1 > 0, "a resident is inserted and sealed");
+	seal_blind_index(kek, blind, IDNO1, strlen(IDNO1));
+	is_int(store_resident_insert(s, blind, NOW, &id), AK_ECONFLICT,
+	       "the same blind index again: AK_ECONFLICT (already enrolled)");
+
+	is_int(store_resident_by_id(s, rid1, &back), 0, "read back by id");
+	ok(back.id == rid1 && !back.erased && back.status == CRED_GREEN && back.created == NOW &&
+	       back.status_changed == NOW,
+	   "id, not erased, green, created and status_changed = now");
+	ok(back.has_key && memcmp(back.wrapped, r.wrapped, SEAL_WRAPPED_BYTES) == 0,
+	   "the wrapped key is stored as given");
+	ok(back.name.len == r.name.len && memcmp(back.name.b, r.name.b, r.name.len) == 0 &&
+	       back.id_number.len == r.id_number.len &&
+	       memcmp(back.id_number.b, r.id_number.b, r.id_number.len) == 0 &&
+	       back.phone.len == r.phone.len && memcmp(back.phone.b, r.phone.b, r.phone.len) == 0,
+	   "the sealed fields are stored byte for byte");
+	ok(strcmp(back.passphrase, r.passphrase) == 0, "the passphrase hash is stored");
+	ok(opens_to(&back, "name", &back.name, NAME1) &&
+	       opens_to(&back, "id_number", &back.id_number, IDNO1) &&
+	       opens_to(&back, "phone", &back.phone, PHONE1),
+	   "with the KEK, every field read back opens to what was sealed");
+	ok(!opens_to(&back, "id_number", &back.name, NAME1),
+	   "a field opened as another field does not open");
+
+	is_int(store_resident_by_blind(s, blind, &back), 0, "found by blind index");
+	is_int(back.id, rid1, "the same resident");
+	seal_blind_index(kek, blind, "110105194912310021", 18);
+	is_int(store_resident_by_blind(s, blind, &back), AK_ENOENT, "another blind: AK_ENOENT");
+	is_int(store_resident_by_id(s, 999999, &back), AK_ENOENT, "an unknown id: AK_ENOENT");
+	is_int(store_resident_by_id(s, UINT64_MAX, &back), AK_ENOENT, "id UINT64_MAX: AK_ENOENT");
+
+	rid2 = enrol("11010519491231002X", "Test Resident Two", NULL, &r);
+	ok(rid2 != rid1, "a second resident gets its own id");
+	is_int(store_resident_by_id(s, rid2, &back), 0, "read back");
+	is_int(back.phone.len, 0, "no phone given: none stored");
+
+	/* Bad arguments to seal. */
+	r.has_key = 0;
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "seal without a key: AK_EINVAL");
+	r.has_key = 1;
+	r.name.len = STORE_SEALED_MAX + 1;
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "a sealed field over the maximum: AK_EINVAL");
+	r.name.len = SEAL_OVERHEAD;
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "a sealed field of overhead only: AK_EINVAL");
+	r.name.len = 60;
+	memset(r.passphrase, 'p', sizeof r.passphrase);
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "a passphrase hash without NUL: AK_EINVAL");
+	r.passphrase[0] = '\0';
+	r.id = 999999;
+	is_int(store_resident_seal(s, &r), AK_ENOENT, "seal of an unknown id: AK_ENOENT");
+
+	/* Status. */
+	is_int(store_resident_set_status(s, rid1, CRED_RED, NOW + 10), 0, "set status red");
+	store_resident_by_id(s, rid1, &back);
+	ok(back.status == CRED_RED && back.status_changed == NOW + 10,
+	   "status red, status_changed updated");
+	is_int(store_resident_set_status(s, rid1, 3, NOW), AK_EINVAL, "status 3: AK_EINVAL");
+	is_int(store_resident_set_status(s, rid1, -1, NOW), AK_EINVAL, "status -1: AK_EINVAL");
+	is_int(store_resident_set_status(s, 999999, CRED_GREEN, NOW), AK_ENOENT,
+	       "set status of an unknown id: AK_ENOENT");
+
+	/* The clear text never reaches the file. */
+	snprintf(wal, sizeof wal, "%s-wal", db_path);
+	ok(!file_contains(db_path, NAME1) && !file_contains(wal, NAME1) &&
+	       !file_contains(db_path, IDNO1) && !file_contains(wal, IDNO1) &&
+	       !file_contains(db_path, PHONE1) && !file_contains(wal, PHONE1),
+	   "no name, ID number or phone in the database file or its WAL");
+}
+
+/* ------------------------------------------------------------- accounts */
+
+struct collect {
+	int n, stop_at;
+	uint64_t ids[16];
+	struct store_status_change ch[16];
+};
+
+static int collect_account(void *ctx, const struct store_account *a)
+{
+	struct collect *c = ctx;
+
+	if (c->n < 16)
+		c->ids[c->n] = a->id;
+	c->n++;
+	return c->stop_at && c->n == c->stop_at ? 42 : 0;
+}
+
+static void accounts(void)
+{
+	struct store_account a;
+	struct collect c = {0};
+	uint8_t h1[32], h2[32], h3[32], h4[32];
+	char long_name[STORE_ACCOUNT_NAME_MAX + 2];
+	uint64_t id;
+
+	token_hash(h1, 1);
+	token_hash(h2, 2);
+	token_hash(h3, 3);
+	token_hash(h4, 4);
+	is_int(store_account_add(s, ROLE_OFFICER, "officer.hefei.3", h1, NOW, &officer_id), 0,
+	       "add an officer");
+	is_int(store_account_add(s, ROLE_VERIFIER, "checkpoint-17", h2, NOW + 1, &verifier_id), 0,
+	       "add a verifier");
+	ok(officer_id != verifier_id, "each has its own id");
+	is_int(store_account_add(s, ROLE_AUDITOR, "officer.hefei.3", h3, NOW, &id), AK_ECONFLICT,
+	       "a taken name: AK_ECONFLICT");
+	is_int(store_account_add(s, ROLE_AUDITOR, "auditor-1", h1, NOW, &id), AK_ECONFLICT,
+	       "a taken token hash: AK_ECONFLICT");
+	is_int(store_account_add(s, ROLE_RESIDENT, "resident-x", h3, NOW, &id), AK_EINVAL,
+	       "role resident: AK_EINVAL");
+	is_int(store_account_add(s, ROLE_SYSTEM, "system-x", h3, NOW, &id), AK_EINVAL,
+	       "role system: AK_EINVAL");
+	is_int(store_account_add(s, ROLE_ADMIN, "", h3, NOW, &id), AK_EINVAL,
+	       "an empty name: AK_EINVAL");
+	memset(long_name, 'n', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	is_int(store_account_add(s, ROLE_ADMIN, long_name, h3, NOW, &id), AK_EINVAL,
+	       "a name over %d bytes: AK_EINVAL", STORE_ACCOUNT_NAME_MAX);
+	is_int(store_account_add(s, ROLE_ADMIN, "Test Resident", h3, NOW, &id), AK_EINVAL,
+	       "a name with a space (a person's name): refused by the schema's CHECK");
+	is_int(store_account_add(s, ROLE_AUDITOR, "auditor-1", h3, NOW, &id), 0, "add an auditor");
+	is_int(store_account_add(s, ROLE_ADMIN, "admin-1", h4, NOW, &id), 0, "add an admin");
+
+	is_int(store_account_by_token(s, h1, &a), 0, "by token hash");
+	ok(a.id == officer_id && a.role == ROLE_OFFICER && strcmp(a.name, "officer.hefei.3") == 0 &&
+	       a.created == NOW && !a.disabled,
+	   "id, role, name, created, active");
+	is_int(store_account_by_id(s, verifier_id, &a), 0, "by id");
+	ok(a.role == ROLE_VERIFIER && strcmp(a.name, "checkpoint-17") == 0 && a.created == NOW + 1,
+	   "the verifier");
+	is_int(store_account_by_name(s, "auditor-1", &a), 0, "by name");
+	is_int(a.role, ROLE_AUDITOR, "the auditor");
+	token_hash(h3, 99);
+	is_int(store_account_by_token(s, h3, &a), AK_ENOENT, "an unknown token hash: AK_ENOENT");
+	is_int(store_account_by_id(s, 999, &a), AK_ENOENT, "an unknown id: AK_ENOENT");
+	is_int(store_account_by_name(s, "nobody", &a), AK_ENOENT, "an unknown name: AK_ENOENT");
+	is_int(store_account_by_name(s, long_name, &a), AK_ENOENT, "an over-long name: AK_ENOENT");
+
+	is_int(store_account_list(s, collect_account, &c), 0, "list");
+	ok(c.n == 4 && c.ids[0] < c.ids[1] && c.ids[1] < c.ids[2] && c.ids[2] < c.ids[3],
+	   "4 accounts, in id order");
+	memset(&c, 0, sizeof c);
+	c.stop_at = 2;
+	is_int(store_account_list(s, collect_account, &c), 42,
+	       "a callback's non-zero return stops the list and is returned");
+	is_int(c.n, 2, "after 2 accounts");
+
+	is_int(store_account_disable(s, verifier_id, NOW + 5), 0, "disable the verifier");
+	is_int(store_account_by_token(s, h2, &a), 0, "a disabled account is still found by token");
+	ok(a.disabled, "and reads as disabled");
+	is_int(store_account_disable(s, verifier_id, NOW + 6), AK_ENOENT,
+	       "disabling it again: AK_ENOENT");
+	is_int(store_account_disable(s, 999, NOW), AK_ENOENT, "disabling an unknown id: AK_ENOENT");
+	is_int(raw_int("SELECT disabled FROM accounts WHERE id = ?1", verifier_id), NOW + 5,
+	       "the first disable's time is kept");
+}
+
+/* -------------------------------------------------------- status history */
+
+static int collect_change(void *ctx, const struct store_status_change *ch)
+{
+	struct collect *c = ctx;
+
+	if (c->n < 16)
+		c->ch[c->n] = *ch;
+	c->n++;
+	return c->stop_at && c->n == c->stop_at ? 7 : 0;
+}
+
+static void history(void)
+{
+	struct store_status_change ch = {NOW + 1, CRED_YELLOW, "close_contact", 0};
+	struct collect c = {0};
+
+	ch.officer_id = officer_id;
+	is_int(store_status_history_add(s, rid1, &ch), 0, "history: close_contact by an officer");
+	ch = (struct store_status_change){NOW + 3, CRED_GREEN, "negative_test", LEAF_NO_ID};
+	is_int(store_status_history_add(s, rid1, &ch), 0, "history: negative_test, no officer");
+	ch = (struct store_status_change){NOW + 2, CRED_RED, "confirmed_case", 0};
+	ch.officer_id = officer_id;
+	is_int(store_status_history_add(s, rid1, &ch), 0, "history: confirmed_case (out of order)");
+	ch = (struct store_status_change){NOW + 2, CRED_RED, "suspected_case", LEAF_NO_ID};
+	is_int(store_status_history_add(s, rid2, &ch), 0, "another resident's history");
+
+	is_int(store_status_history(s, rid1, 0, collect_change, &c), 0, "list all (limit 0)");
+	is_int(c.n, 3, "3 changes, the other resident's not among them");
+	ok(c.ch[0].time == NOW + 3 && c.ch[1].time == NOW + 2 && c.ch[2].time == NOW + 1,
+	   "newest first");
+	ok(strcmp(c.ch[0].reason, "negative_test") == 0 && c.ch[0].status == CRED_GREEN &&
+	       c.ch[0].officer_id == LEAF_NO_ID,
+	   "reason, status and no officer");
+	ok(strcmp(c.ch[2].reason, "close_contact") == 0 && c.ch[2].officer_id == officer_id &&
+	       c.ch[2].status == CRED_YELLOW,
+	   "reason, status and officer id");
+	ok(c.ch[1].reason == leaf_detail_word(DET_CONFIRMED_CASE),
+	   "the reason handed back is leaf.h's static word");
+	memset(&c, 0, sizeof c);
+	is_int(store_status_history(s, rid1, 2, collect_change, &c), 0, "limit 2");
+	ok(c.n == 2 && c.ch[0].time == NOW + 3, "the 2 newest");
+	memset(&c, 0, sizeof c);
+	c.stop_at = 1;
+	is_int(store_status_history(s, rid1, 0, collect_change, &c), 7,
+	       "a callback's non-zero return stops and is returned");
+	memset(&c, 0, sizeof c);
+	is_int(store_status_history(s, 999999, 0, collect_change, &c), 0, "an unknown resident");
+	is_int(c.n, 0, "has no history");
+
+	ch = (struct store_status_change){NOW, CRED_RED, "green", LEAF_NO_ID};
+	is_int(store_status_history_add(s, rid1, &ch), AK_EINVAL, "reason green: AK_EINVAL");
+	ch.reason = "paper_code";
+	is_int(store_status_history_add(s, rid1, &ch), AK_EINVAL, "a purpose as reason: AK_EINVAL");
+	ch.reason = "Test Resident One";
+	is_int(store_status_history_add(s, rid1, &ch), AK_EINVAL, "free text as reason: AK_EINVAL");
+	ch.reason = NULL;
+	is_int(store_status_history_add(s, rid1, &ch), AK_EINVAL, "no reason: AK_EINVAL");
+	ch.reason = "recovered";
+	ch.status = 5;
+	is_int(store_status_history_add(s, rid1, &ch), AK_EINVAL, "status 5: AK_EINVAL");
+	ch.status = CRED_GREEN;
+	is_int(store_status_history_add(s, 999999, &ch), AK_ENOENT, "unknown resident: AK_ENOENT");
+	ch.officer_id = 999;
+	is_int(store_status_history_add(s, rid1, &ch), AK_ENOENT,
+	       "an officer id with no account: AK_ENOENT");
+}
+
+/* ------------------------------------------------------------- sessions */
+
+static void sessions(void)
+{
+	uint8_t t1[32], t2[32], t3[32];
+	uint64_t who = 0, n = 99;
+
+	token_hash(t1, 11);
+	token_hash(t2, 12);
+	token_hash(t3, 13);
+	is_int(store_session_add(s, t1, rid1, NOW, NOW + 100), 0, "add a session");
+	is_int(store_session_add(s, t2, rid1, NOW, NOW + 50), 0, "and a shorter one");
+	is_int(store_session_add(s, t1, rid2, NOW, NOW + 100), AK_ECONFLICT,
+	       "the same token hash again: AK_ECONFLICT");
+	is_int(store_session_add(s, t3, rid1, NOW, NOW), AK_EINVAL, "expires = now: AK_EINVAL");
+	is_int(store_session_add(s, t3, 999999, NOW, NOW + 5), AK_ENOENT,
+	       "for an unknown resident: AK_ENOENT");
+	is_int(store_session_get(s, t1, NOW + 99, &who), 0, "live at now + 99");
+	is_int(who, rid1, "and belongs to the resident");
+	is_int(store_session_get(s, t1, NOW + 100, &who), AK_ENOENT,
+	       "at its expiry time it is gone (expires > now)");
+	is_int(store_session_get(s, t3, NOW, &who), AK_ENOENT, "an unknown token: AK_ENOENT");
+	is_int(store_session_purge(s, NOW + 50, &n), 0, "purge at now + 50");
+	is_int(n, 1, "removes the expired one only");
+	is_int(store_session_get(s, t1, NOW + 60, &who), 0, "the longer one is kept");
+	is_int(store_session_purge(s, NOW + 50, NULL), 0, "purge with NULL count");
+	is_int(store_session_add(s, t2, rid2, NOW, NOW + 1000), 0,
+	       "a purged token hash may be used again");
+}
+
+/* ---------------------------------------------------- codes, revocations */
+
+struct ctis {
+	int n;
+	uint8_t v[64][CRED_CTI_BYTES];
+};
+
+static int collect_cti(void *ctx, const uint8_t cti[CRED_CTI_BYTES])
+{
+	struct ctis *c = ctx;
+
+	if (c->n < 64)
+		memcpy(c->v[c->n], cti, CRED_CTI_BYTES);
+	c->n++;
+	return 0;
+}
+
+static int sorted(const struct ctis *c)
+{
+	for (int i = 1; i < c->n && i < 64; i++)
+		if (memcmp(c->v[i - 1], c->v[i], CRED_CTI_BYTES) >= 0)
+			return 0;
+	return 1;
+}
+
+static int listed(const struct ctis *c, const uint8_t cti[CRED_CTI_BYTES])
+{
+	for (int i = 0; i < c->n && i < 64; i++)
+		if (memcmp(c->v[i], cti, CRED_CTI_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+static void codes(void)
+{
+	struct store_code live, old, skew, other, back, bad;
+	struct ctis list = {0};
+	uint64_t n = 99;
+
+	/* rid2: a live code, an expired one, one just inside the skew. */
+	live = (struct store_code){
+	    .resident_id = rid2, .iat = NOW, .exp = NOW + 300, .status = CRED_RED};
+	random_cti(live.cti);
+	old = (struct store_code){
+	    .resident_id = rid2, .iat = NOW - 100, .exp = NOW + 30, .status = CRED_GREEN};
+	random_cti(old.cti);
+	skew = (struct store_code){
+	    .resident_id = rid2, .iat = NOW, .exp = NOW + 150, .status = CRED_RED, .paper = 1};
+	random_cti(skew.cti);
+	other = (struct store_code){
+	    .resident_id = rid1, .iat = NOW, .exp = NOW + 300, .status = CRED_RED};
+	random_cti(other.cti);
+	is_int(store_code_add(s, &live), 0, "add a code");
+	is_int(store_code_add(s, &old), 0, "add a short-lived code");
+	is_int(store_code_add(s, &skew), 0, "add a paper code");
+	is_int(store_code_add(s, &other), 0, "add another resident's code");
+	is_int(store_code_add(s, &live), AK_ECONFLICT, "the same cti again: AK_ECONFLICT");
+
+	is_int(store_code_get(s, skew.cti, &back), 0, "get a code");
+	ok(memcmp(back.cti, skew.cti, CRED_CTI_BYTES) == 0 && back.resident_id == rid2 &&
+	       back.iat == NOW && back.exp == NOW + 150 && back.status == CRED_RED &&
+	       back.paper == 1,
+	   "every field back");
+	{
+		uint8_t none[CRED_CTI_BYTES] = {0};
+		is_int(store_code_get(s, none, &back), AK_ENOENT, "an unknown cti: AK_ENOENT");
+	}
+	bad = live;
+	random_cti(bad.cti);
+	bad.exp = bad.iat;
+	is_int(store_code_add(s, &bad), AK_EINVAL, "exp = iat: AK_EINVAL");
+	bad.exp = bad.iat + 1;
+	bad.status = 3;
+	is_int(store_code_add(s, &bad), AK_EINVAL, "status 3: AK_EINVAL");
+	bad.status = CRED_GREEN;
+	bad.paper = 2;
+	is_int(store_code_add(s, &bad), AK_EINVAL, "paper 2: AK_EINVAL");
+	bad.paper = 0;
+	bad.resident_id = 999999;
+	is_int(store_code_add(s, &bad), AK_ENOENT, "for an unknown resident: AK_ENOENT");
+
+	/* Revoke at NOW + 200: live (exp +300) and skew (exp +150, within
+	 * the verifiers' 60 s of skew) go on the list; old (exp +30) has
+	 * expired for every verifier and does not. */
+	is_int(store_codes_revoke(s, rid2, NOW + 200, &n), 0, "revoke the resident's codes");
+	is_int(n, 2, "2 revoked");
+	is_int(store_revoked(s, live.cti), 1, "the live code is revoked");
+	is_int(store_revoked(s, skew.cti), 1,
+	       "a code expired 50 s ago is revoked too (a verifier with skew still takes it)");
+	is_int(store_revoked(s, old.cti), 0, "a code long expired is not listed");
+	is_int(store_revoked(s, other.cti), 0, "another resident's code is untouched");
+	is_int(store_codes_revoke(s, rid2, NOW + 200, &n), 0, "revoke again");
+	is_int(n, 0, "nothing new: codes already revoked are ignored");
+	is_int(store_codes_revoke(s, 999999, NOW, NULL), 0, "revoke for an unknown resident: 0");
+
+	/* A sorted listing: many ctis. */
+	for (int i = 0; i < 20; i++) {
+		struct store_code c = {
+		    .resident_id = rid1, .iat = NOW, .exp = NOW + 1000 + i, .status = CRED_GREEN};
+		random_cti(c.cti);
+		if (store_code_add(s, &c) != 0)
+			bail_out("store_code_add");
+	}
+	is_int(store_codes_revoke(s, rid1, NOW, &n), 0, "revoke 21 codes of the first resident");
+	is_int(n, 21, "21 revoked");
+	is_int(store_revocations(s, 0, collect_cti, &list), 0, "list revocations");
+	is_int(list.n, 23, "23 listed");
+	ok(sorted(&list), "in ascending byte order, no duplicates");
+	ok(listed(&list, live.cti) && listed(&list, skew.cti) && !listed(&list, old.cti),
+	   "the revoked ones, not the expired one");
+	memset(&list, 0, sizeof list);
+	is_int(store_revocations(s, NOW + 1010, collect_cti, &list), 0, "list since now + 1010");
+	is_int(list.n, 10, "only revocations with exp >= since");
+	ok(sorted(&list), "sorted");
+
+	/* Purge what expired before NOW + 301. */
+	is_int(store_codes_purge(s, NOW + 301, &n), 0, "purge before now + 301");
+	is_int(n, 4 + 3, "4 codes and the 3 revocations that expired with them");
+	is_int(store_code_get(s, live.cti, &back), AK_ENOENT, "an expired code is gone");
+	is_int(store_revoked(s, live.cti), 0, "and so is its revocation");
+	memset(&list, 0, sizeof list);
+	store_revocations(s, 0, collect_cti, &list);
+	is_int(list.n, 20, "the 20 unexpired revocations remain");
+	is_int(store_codes_purge(s, NOW + 301, NULL), 0, "purge again, NULL count");
+}
+
+/* ---------------------------------------------------------------- erase */
+
+static void erase(void)
+{
+	struct store_resident r, back;
+	struct collect c = {0};
+	struct store_code code = {.iat = NOW, .exp = NOW + 300, .status = CRED_GREEN};
+	struct store_status_change ch = {NOW + 1, CRED_YELLOW, "close_contact", LEAF_NO_ID};
+	uint8_t tok[32], blind[SEAL_BLIND_BYTES];
+	uint64_t id, who, again;
+	const char *idno = "440524188001010014";
+
+	id = enrol(idno, "Test Resident Three", PHONE1, &r);
+	token_hash(tok, 77);
+	code.resident_id = id;
+	random_cti(code.cti);
+	if (store_session_add(s, tok, id, NOW, NOW + 1000) != 0 ||
+	    store_status_history_add(s, id, &ch) != 0 || store_code_add(s, &code) != 0)
+		bail_out("erase fixtures");
+
+	/* Inside a transaction that is rolled back, an erasure leaves nothing. */
+	store_begin(s);
+	is_int(store_resident_erase(s, id, NOW + 10), 0, "erase inside a transaction");
+	store_rollback(s);
+	is_int(store_resident_by_id(s, id, &back), 0, "rolled back:");
+	ok(!back.erased && back.has_key &&
+	       opens_to(&back, "name", &back.name, "Test Resident Three"),
+	   "the resident is whole again (the erasure nests in the caller's transaction)");
+	is_int(store_revoked(s, code.cti), 0, "and the code is not revoked");
+
+	is_int(store_resident_erase(s, id, NOW + 10), 0, "erase");
+	is_int(store_resident_by_id(s, id, &back), 0, "the row stays, as a tombstone");
+	ok(back.erased && !back.has_key && back.name.len == 0 && back.id_number.len == 0 &&
+	       back.phone.len == 0 && back.passphrase[0] == '\0',
+	   "erased: no key, no fields, no passphrase");
+	is_int(raw_int("SELECT blind IS NULL AND wrapped_key IS NULL AND name_sealed IS NULL"
+		       " AND id_sealed IS NULL AND phone_sealed IS NULL AND passphrase IS NULL"
+		       " AND erased IS NOT NULL FROM residents WHERE id = ?1",
+		       id),
+	       1, "the raw row holds NULLs");
+	is_int(raw_int("SELECT erased FROM residents WHERE id = ?1", id), NOW + 10,
+	       "and the erasure time");
+	ok(sqlite3_exec(store_sqlite(s),
+			"UPDATE residents SET name_sealed = zeroblob(60)"
+			" WHERE erased IS NOT NULL",
+			NULL, NULL, NULL) != SQLITE_OK,
+	   "the schema refuses to put a field back into a tombstone");
+	seal_blind_index(kek, blind, idno, strlen(idno));
+	is_int(store_resident_by_blind(s, blind, &back), AK_ENOENT, "the blind index is gone");
+	is_int(store_session_get(s, tok, NOW + 11, &who), AK_ENOENT, "the session is gone");
+	is_int(store_status_history(s, id, 0, collect_change, &c), 0, "history:");
+	is_int(c.n, 0, "gone");
+	is_int(store_revoked(s, code.cti), 1, "the outstanding code is revoked");
+
+	is_int(store_resident_set_status(s, id, CRED_RED, NOW + 20), AK_ENOENT,
+	       "an erased id refuses a status change");
+	is_int(store_status_history_add(s, id, &ch), AK_ENOENT, "and new history");
+	is_int(store_session_add(s, tok, id, NOW + 20, NOW + 100), AK_ENOENT, "and a new session");
+	random_cti(code.cti);
+	is_int(store_code_add(s, &code), AK_ENOENT, "and a new code");
+	r.id = id;
+	is_int(store_resident_seal(s, &r), AK_ENOENT, "and new sealed fields");
+	is_int(store_resident_erase(s, id, NOW + 30), AK_ENOENT, "erasing again: AK_ENOENT");
+	is_int(store_resident_erase(s, 999999, NOW), AK_ENOENT, "erasing an unknown id: AK_ENOENT");
+	is_int(store_resident_insert(s, blind, NOW + 40, &again), 0,
+	       "the same ID number may enrol again, as a new resident");
+	ok(again != id, "with a new id");
+}
+
+/* ---------------------------------------------------------------- scans */
+
+static void scans(void)
+{
+	struct store_scan sc = {.verifier_id = 0, .has_cti = 1, .time = NOW, .result = CRED_VALID};
+	char word[32] = "";
+	sqlite3_stmt *st = NULL;
+
+	randombytes_buf(sc.scan_id, sizeof sc.scan_id);
+	random_cti(sc.cti);
+	sc.verifier_id = verifier_id;
+	is_int(store_scan_add(s, &sc, NOW + 60), 0, "add a scan");
+	is_int(store_scan_add(s, &sc, NOW + 61), AK_ECONFLICT,
+	       "the same scan id again: AK_ECONFLICT (uploads are idempotent)");
+	sc.result = CRED_REVOKED;
+	is_int(store_scan_add(s, &sc, NOW + 62), AK_ECONFLICT, "even with other fields");
+	randombytes_buf(sc.scan_id, sizeof sc.scan_id);
+	sc.has_cti = 0;
+	sc.result = CRED_MALFORMED;
+	is_int(store_scan_add(s, &sc, NOW + 60), 0, "a scan of a malformed code (no cti)");
+	randombytes_buf(sc.scan_id, sizeof sc.scan_id);
+	sc.result = CRED_RESULT_COUNT;
+	is_int(store_scan_add(s, &sc, NOW), AK_EINVAL, "a result out of range: AK_EINVAL");
+	sc.result = -1;
+	is_int(store_scan_add(s, &sc, NOW), AK_EINVAL, "a negative result: AK_EINVAL");
+	sc.result = CRED_VALID;
+	sc.verifier_id = 999;
+	is_int(store_scan_add(s, &sc, NOW), AK_ENOENT, "an unknown verifier: AK_ENOENT");
+	if (sqlite3_prepare_v2(store_sqlite(s),
+			       "SELECT group_concat(result, ',') FROM"
+			       " (SELECT result FROM scans ORDER BY uploaded, result)",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		snprintf(word, sizeof word, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	is_str(word, "malformed,valid", "results are stored as FORMAT.md's words");
+	is_int(raw_int("SELECT count(*) FROM scans WHERE cti IS NULL AND ?1", 1), 1,
+	       "no cti is stored as NULL");
+}
+
+/* -------------------------------------------------------- limits, reopen */
+
+static void limits(void)
+{
+	uint64_t id;
+	uint8_t blind[SEAL_BLIND_BYTES] = {1};
+	struct store_code c = {
+	    .resident_id = rid1, .iat = (uint64_t)INT64_MAX + 1, .exp = UINT64_MAX, .status = 0};
+
+	is_int(store_resident_insert(s, blind, UINT64_MAX, &id), AK_EINVAL,
+	       "a time past SQLite's 63 bits: AK_EINVAL, not wrapped");
+	is_int(store_code_add(s, &c), AK_EINVAL, "iat past 63 bits: AK_EINVAL");
+	is_int(store_account_disable(s, (uint64_t)INT64_MAX + 1, NOW), AK_ENOENT,
+	       "an id past 63 bits: AK_ENOENT");
+	is_int(store_session_purge(s, UINT64_MAX, NULL), AK_EINVAL, "purge time past 63 bits");
+}
+
+static void reopen(void)
+{
+	struct store_resident back;
+	struct store_account a;
+
+	store_close(s);
+	s = NULL;
+	is_int(store_open(&s, db_path, 0), 0, "reopen the database");
+	is_int(store_resident_by_id(s, rid1, &back), 0, "a fresh connection prepares anew:");
+	ok(opens_to(&back, "name", &back.name, NAME1), "the first resident still opens");
+	is_int(store_account_by_id(s, officer_id, &a), 0, "and the officer is there");
+	store_close(s);
+	s = NULL;
+	is_int(store_open(&s, db_path, STORE_READONLY), 0, "reopen read-only");
+	is_int(store_account_by_id(s, officer_id, &a), 0, "reads work read-only");
+	is_int(store_account_disable(s, officer_id, NOW), AK_EDB, "writes fail read-only");
+}
+
+int main(void)
+{
+	char cmd[600];
+
+	if (sodium_init() < 0)
+		bail_out("sodium_init");
+	if (mkdtemp(dir) == NULL)
+		bail_out("mkdtemp");
+	snprintf(db_path, sizeof db_path, "%s/ankang.db", dir);
+	snprintf(kek_path, sizeof kek_path, "%s/kek.key", dir);
+	if (seal_kek_create(kek_path) != 0 || seal_kek_load(&kek, kek_path) != 0)
+		bail_out("KEK");
+	if (store_open(&s, db_path, STORE_CREATE) != 0)
+		bail_out("store_open");
+
+	residents();
+	accounts();
+	history();
+	sessions();
+	codes();
+	erase();
+	scans();
+	limits();
+	reopen();
+
+	store_close(s);
+	seal_kek_free(kek);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+	return tap_done();
+}
