@@ -1,35 +1,69 @@
 /*
  * ankang-audit: the auditor's tool. It checks the audit log's signed
- * checkpoints, consistency and leaves, lists entries, proves single
- * entries and reports on patterns an inspector looks for.
+ * checkpoints, consistency and leaves (verify), lists entries (entries),
+ * proves single entries in the C2SP tlog-proof form and checks such
+ * proofs offline (prove, check-proof), and reports on the patterns an
+ * inspector looks for (report).
  *
- * The log itself arrives with the audit-log work (issue 3); until then
- * this program states its interface and refuses to pretend.
+ *   ankang-audit verify      (--db F | --server U --token T) --log-key VKEY [--state FILE]
+ *   ankang-audit entries     (--db F | --server U --token T) [selection] [--json]
+ *   ankang-audit prove       (--db F | --server U --token T) INDEX [--size N]
+ *   ankang-audit check-proof FILE --log-key VKEY [--leaf FILE | --leaf-b64 B]
+ *   ankang-audit report      (--db F | --server U --token T) [--since T] [--until T] [--json]
+ *
+ * main() only dispatches; each command lives in its own cmd_*.c file, and
+ * the log is read through audit/source.h from either backend.
+ * Exit statuses: 0 ok, 1 a check failed, 2 usage or I/O errors.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "audit/commands.h"
 #include "common/cli.h"
 
-static const char usage_text[] =
-	"usage: ankang-audit verify  (--db FILE | --server URL --token T) --log-key VKEY\n"
-	"                            [--state FILE]\n"
-	"       ankang-audit entries (--db FILE | --server URL --token T) [--since T]\n"
-	"                            [--until T] [--action A] [--actor R:ID] [--json]\n"
-	"       ankang-audit prove   (--db FILE | --server URL --token T) INDEX [--size N]\n"
-	"       ankang-audit check-proof FILE --log-key VKEY\n"
-	"       ankang-audit report  (--db FILE | --server URL --token T) [--since T]\n"
-	"                            [--until T] [--json]\n";
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"verify", cmd_verify, "check checkpoints, consistency and every leaf"},
+    {"entries", cmd_entries, "list entries (table or JSON lines)"},
+    {"prove", cmd_prove, "print one entry's inclusion proof (C2SP tlog-proof)"},
+    {"check-proof", cmd_check_proof, "verify a tlog-proof offline"},
+    {"report", cmd_report, "counts and flags for an inspector"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ankang-audit COMMAND [OPTIONS]   (ankang-audit COMMAND --help for "
+		   "more)\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nThe log comes from --db FILE (a read-only copy of the database) or\n"
+		   "--server URL with --token T. Exit 0 ok, 1 a check failed, 2 errors.\n");
+}
 
 int main(int argc, char **argv)
 {
 	cli_prog = "ankang-audit";
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_text, stdout);
+	if (sodium_init() < 0) {
+		cli_error("libsodium failed to initialise");
+		return CLI_USAGE;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
 		return CLI_OK;
 	}
-	if (argc >= 2)
-		cli_error("%.40s: not available yet: this build has no audit log", argv[1]);
-	fputs(usage_text, stderr);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command '%.40s' (try --help)", argv[1]);
 	return CLI_USAGE;
 }

@@ -1,0 +1,78 @@
+/*
+ * commands: ankang-audit's subcommands, one file each (cmd_<name>.c), and
+ * the options they share (opts.c): where the log comes from (--db, or
+ * --server with a token) and the log's verifier key.
+ *
+ * Each command takes the arguments after its name (argv[0] is the
+ * command) and returns an exit status of common/cli.h: 0 ok, 1 a check
+ * failed, 2 usage or I/O.
+ */
+#ifndef ANKANG_AUDIT_COMMANDS_H
+#define ANKANG_AUDIT_COMMANDS_H
+
+#include <getopt.h>
+
+#include "audit/source.h"
+#include "crypto/key.h"
+
+int cmd_verify(int argc, char **argv);
+int cmd_entries(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
+int cmd_check_proof(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Long options shared by the commands (getopt_long values). */
+enum {
+	OPT_DB = 1000,
+	OPT_SERVER,
+	OPT_TOKEN,
+	OPT_TOKEN_FILE,
+	OPT_CACERT,
+	OPT_TIMEOUT,
+	OPT_HELP,
+	OPT_FIRST_LOCAL /* commands number their own options from here */
+};
+
+/* clang-format off */
+#define OPTS_SOURCE                                                \
+	{"db", required_argument, NULL, OPT_DB},                   \
+	{"server", required_argument, NULL, OPT_SERVER},           \
+	{"token", required_argument, NULL, OPT_TOKEN},             \
+	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},   \
+	{"cacert", required_argument, NULL, OPT_CACERT},           \
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},         \
+	{"help", no_argument, NULL, OPT_HELP}
+/* clang-format on */
+
+#define OPTS_SOURCE_USAGE                                                                          \
+	"  --db FILE           read an auditor's copy of the database (read-only)\n"               \
+	"  --server URL        read the service's auditor endpoints (http/https)\n"                \
+	"  --token T           the auditor account's bearer token (with --server)\n"               \
+	"  --token-file F      read the token from F (mode 0600), not the command line\n"          \
+	"  --cacert FILE       CA bundle for an https server with a private CA\n"                  \
+	"  --timeout SECONDS   per HTTP request, default 60\n"
+
+struct audit_opts {
+	const char *db, *server, *token, *token_file, *cacert;
+	long timeout_s;
+};
+
+/*
+ * Handles option c (with optarg) if it is one of OPTS_SOURCE. Returns 1
+ * when it was, 0 when it is the command's own, -1 on a bad value (after
+ * printing why).
+ */
+int opts_source(struct audit_opts *o, int c, const char *arg);
+
+/* Opens the source the options name, printing any error. Returns CLI_OK,
+ * or CLI_USAGE (bad or missing options, unreadable files). */
+int opts_open_source(const struct audit_opts *o, const char *cmd, audit_source **out);
+
+/* Loads --log-key: verifier key text, or a file holding it. CLI_OK or
+ * CLI_USAGE (after printing why). */
+int opts_log_key(const char *arg, const char *cmd, struct key_verifier *k);
+
+/* Parses a decimal count for option name; CLI_OK or CLI_USAGE. */
+int opts_u64(const char *arg, const char *cmd, const char *name, uint64_t *out);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * report: the inspector's counts and flags (rules in report.h).
+ *
+ * Actors live in an array found through a small open-addressing hash on
+ * (role, id), so a log with many verifier accounts costs one probe per
+ * leaf. Denied leaves are the only events kept in full (their times are
+ * needed for bursts); they are sorted twice at the end, by time for the
+ * overall bursts and by actor then time for each actor's.
+ */
+#include "audit/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/timeparse.h"
+#include "common/util.h"
+
+/* Windows longer than this are refused, so time + window never wraps. */
+#define MAX_WINDOW_S (100u * 365u * 86400u)
+
+struct denied {
+	uint64_t t, index, id;
+	enum leaf_role role;
+};
+
+struct report {
+	struct report_config cfg;
+	struct report_result res;
+	size_t cap_actors;
+	uint32_t *slots; /* actor index + 1; 0 is empty */
+	size_t nslots;   /* a power of two, at least twice the actors */
+	struct denied *denied;
+	size_t ndenied, cap_denied;
+	size_t cap_bursts;
+	int finished;
+};
+
+void report_config_default(struct report_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->hours_from = REPORT_HOURS_FROM;
+	c->hours_to = REPORT_HOURS_TO;
+	c->busy_factor = REPORT_BUSY_FACTOR;
+	c->busy_min = REPORT_BUSY_MIN;
+	c->burst_n = REPORT_BURST_N;
+	c->burst_window_s = REPORT_BURST_WINDOW_S;
+	c->max_list = REPORT_MAX_LIST;
+}
+
+int report_new(report **out, const struct report_config *c)
+{
+	report *r;
+	size_t list = c->max_list;
+
+	*out = NULL;
+	if (c->busy_factor == 0 || c->burst_n == 0 || c->burst_window_s == 0 ||
+	    c->burst_window_s > MAX_WINDOW_S || c->hours_from > 23 || c->hours_to > 23 ||
+	    list > 1000000)
+		return AK_EINVAL;
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return AK_ENOMEM;
+	r->cfg = *c;
+	r->res.min_time_ms = UINT64_MAX;
+	r->res.first_index = UINT64_MAX;
+	r->nslots = 64;
+	r->slots = calloc(r->nslots, sizeof *r->slots);
+	r->res.no_purpose = calloc(list ? list : 1, sizeof *r->res.no_purpose);
+	r->res.off_hours = calloc(list ? list : 1, sizeof *r->res.off_hours);
+	if (r->slots == NULL || r->res.no_purpose == NULL || r->res.off_hours == NULL) {
+		report_free(r);
+		return AK_ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+void report_free(report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->slots);
+	free(r->denied);
+	free(r->res.actors);
+	free(r->res.no_purpose);
+	free(r->res.off_hours);
+	free(r->res.busy);
+	free(r->res.bursts);
+	free(r);
+}
+
+/* ---------------------------------------------------------------- actors */
+
+static size_t actor_hash(enum leaf_role role, uint64_t id, size_t mask)
+{
+	uint64_t h = (id ^ ((uint64_t)role << 56)) * 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 32) & mask;
+}
+
+static int grow_slots(report *r)
+{
+	size_t n = r->nslots * 2;
+	uint32_t *s = calloc(n, sizeof *s);
+
+	if (s == NULL)
+		return AK_ENOMEM;
+	for (size_t i = 0; i < r->res.nactors; i++) {
+		const struct report_actor *a = &r->res.actors[i];
+		size_t h = actor_hash(a->role, a->id, n - 1);
+		while (s[h] != 0)
+			h = (h + 1) & (n - 1);
+		s[h] = (uint32_t)(i + 1);
+	}
+	free(r->slots);
+	r->slots = s;
+	r->nslots = n;
+	return 0;
+}
+
+static struct report_actor *actor(report *r, enum leaf_role role, uint64_t id)
+{
+	size_t mask = r->nslots - 1, h = actor_hash(role, id, mask);
+	struct report_actor *a;
+
+	for (; r->slots[h] != 0; h = (h + 1) & mask) {
+		a = &r->res.actors[r->slots[h] - 1];
+		if (a->role == role && a->id == id)
+			return a;
+	}
+	if (r->res.nactors == r->cap_actors) {
+		size_t cap = r->cap_actors ? r->cap_actors * 2 : 16;
+		void *p;
+		if (cap > UINT32_MAX - 1 || (p = realloc(r->res.actors, cap * sizeof *a)) == NULL)
+			return NULL;
+		r->res.actors = p;
+		r->cap_actors = cap;
+	}
+	a = &r->res.actors[r->res.nactors];
+	memset(a, 0, sizeof *a);
+	a->role = role;
+	a->id = id;
+	r->slots[h] = (uint32_t)++r->res.nactors;
+	if (r->res.nactors * 2 > r->nslots && grow_slots(r) != 0)
+		return NULL;
+	return &r->res.actors[r->res.nactors - 1];
+}
+
+/* ---------------------------------------------------------------- adding */
+
+static void keep_event(struct report_event *list, size_t *n, size_t cap, uint64_t index,
+		       const struct leaf *l)
+{
+	if (*n >= cap)
+		return;
+	list[*n].index = index;
+	list[*n].time_ms = l->time_ms;
+	list[*n].role = l->role;
+	list[*n].id = l->actor_id;
+	list[*n].action = l->action;
+	(*n)++;
+}
+
+int report_add(report *r, uint64_t index, const struct leaf *l)
+{
+	struct report_result *res = &r->res;
+	struct report_actor *a;
+
+	if (r->finished)
+		return AK_EINVAL;
+	res->seen++;
+	if (l->time_ms < r->cfg.since_ms || (r->cfg.until_ms != 0 && l->time_ms >= r->cfg.until_ms))
+		return 0;
+	if ((a = actor(r, l->role, l->actor_id)) == NULL)
+		return AK_ENOMEM;
+	res->leaves++;
+	if (index < res->first_index)
+		res->first_index = index;
+	if (index > res->last_index)
+		res->last_index = index;
+	if (l->time_ms < res->min_time_ms)
+		res->min_time_ms = l->time_ms;
+	if (l->time_ms > res->max_time_ms)
+		res->max_time_ms = l->time_ms;
+	res->by_action[l->action]++;
+	res->by_result[l->result]++;
+	a->total++;
+	a->by_action[l->action]++;
+
+	if (l->action == ACT_LOOKUP && l->detail == DET_NONE) {
+		res->no_purpose_total++;
+		keep_event(res->no_purpose, &res->nno_purpose, r->cfg.max_list, index, l);
+	}
+	if (l->action == ACT_VERIFY || l->action == ACT_VERIFY_OFFLINE) {
+		int h = audit_local_hour(l->time_ms);
+		if (h >= 0 &&
+		    !audit_hour_expected((unsigned)h, r->cfg.hours_from, r->cfg.hours_to)) {
+			res->off_hours_total++;
+			a->off_hours++;
+			keep_event(res->off_hours, &res->noff_hours, r->cfg.max_list, index, l);
+		}
+	}
+	if (l->result == RES_DENIED) {
+		a->denied++;
+		if (r->ndenied == r->cap_denied) {
+			size_t cap = r->cap_denied ? r->cap_denied * 2 : 64;
+			void *p = realloc(r->denied, cap * sizeof *r->denied);
+			if (p == NULL)
+				return AK_ENOMEM;
+			r->denied = p;
+			r->cap_denied = cap;
+		}
+		r->denied[r->ndenied++] = (struct denied){
+		    .t = l->time_ms, .index = index, .id = l->actor_id, .role = l->role};
+	}
+	return 0;
+}
+
+void report_add_unparsable(report *r, uint64_t index)
+{
+	if (r->res.unparsable == 0 || index < r->res.first_unparsable)
+		r->res.first_unparsable = index;
+	r->res.unparsable++;
+	r->res.seen++;
+}
+
+/* ------------------------------------------------------------- finishing */
+
+static int cmp_actor_key(enum leaf_role ra, uint64_t ia, enum leaf_role rb, uint64_t ib)
+{
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	/* LEAF_NO_ID is UINT64_MAX, so "-" sorts after every numbered id. */
+	return ia < ib ? -1 : ia > ib;
+}
+
+static int cmp_actor(const void *x, const void *y)
+{
+	const struct report_actor *a = x, *b = y;
+	return cmp_actor_key(a->role, a->id, b->role, b->id);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_denied_time(const void *x, const void *y)
+{
+	const struct denied *a = x, *b = y;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int cmp_denied_actor(const void *x, const void *y)
+{
+	const struct denied *a = x, *b = y;
+	int c = cmp_actor_key(a->role, a->id, b->role, b->id);
+	return c != 0 ? c : cmp_denied_time(x, y);
+}
+
+static int cmp_busy(const void *x, const void *y)
+{
+	const struct report_busy *a = x, *b = y;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int add_burst(report *r, const struct report_burst *b)
+{
+	if (r->res.nbursts == r->cap_bursts) {
+		size_t cap = r->cap_bursts ? r->cap_bursts * 2 : 8;
+		void *p = realloc(r->res.bursts, cap * sizeof *b);
+		if (p == NULL)
+			return AK_ENOMEM;
+		r->res.bursts = p;
+		r->cap_bursts = cap;
+	}
+	r->res.bursts[r->res.nbursts++] = *b;
+	return 0;
+}
+
+/* The earliest index among ev[a..b): ties in time keep index order, but
+ * a burst's times need not follow the log's order (offline scans). */
+static uint64_t min_index(const struct denied *ev, size_t a, size_t b)
+{
+	uint64_t m = UINT64_MAX;
+	for (size_t i = a; i < b; i++)
+		if (ev[i].index < m)
+			m = ev[i].index;
+	return m;
+}
+
+/*
+ * Bursts among ev[0..n), sorted by time: every window of events within
+ * burst_window_s of its first that holds at least burst_n events is
+ * marked, and marked windows that overlap are one burst.
+ */
+static int find_bursts(report *r, const struct denied *ev, size_t n, int overall)
+{
+	uint64_t w = r->cfg.burst_window_s * 1000;
+	size_t j = 0, cur_a = 0, cur_b = 0;
+	int open = 0, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (j < i)
+			j = i;
+		while (j < n && ev[j].t - ev[i].t <= w)
+			j++;
+		if (j - i < r->cfg.burst_n)
+			continue;
+		if (open && i < cur_b) {
+			cur_b = j;
+			continue;
+		}
+		if (open) {
+			struct report_burst b = {overall,
+						 ev[cur_a].role,
+						 ev[cur_a].id,
+						 ev[cur_a].t,
+						 ev[cur_b - 1].t,
+						 cur_b - cur_a,
+						 min_index(ev, cur_a, cur_b)};
+			if ((rc = add_burst(r, &b)) != 0)
+				return rc;
+		}
+		open = 1;
+		cur_a = i;
+		cur_b = j;
+	}
+	if (open) {
+		struct report_burst b = {overall,
+					 ev[cur_a].role,
+					 ev[cur_a].id,
+					 ev[cur_a].t,
+					 ev[cur_b - 1].t,
+					 cur_b - cur_a,
+					 min_index(ev, cur_a, cur_b)};
+		return add_burst(r, &b);
+	}
+	return 0;
+}
+
+static int busy_officers(report *r)
+{
+	struct report_result *res = &r->res;
+	uint64_t *counts;
+	size_t k = 0;
+
+	for (size_t i = 0; i < res->nactors; i++)
+		if (res->actors[i].role == ROLE_OFFICER && res->actors[i].by_action[ACT_STATUS_SET])
+			k++;
+	res->officers = k;
+	if (k == 0)
+		return 0;
+	if ((counts = malloc(k * sizeof *counts)) == NULL)
+		return AK_ENOMEM;
+	k = 0;
+	for (size_t i = 0; i < res->nactors; i++)
+		if (res->actors[i].role == ROLE_OFFICER && res->actors[i].by_action[ACT_STATUS_SET])
+			counts[k++] = res->actors[i].by_action[ACT_STATUS_SET];
+	qsort(counts, k, sizeof *counts, cmp_u64);
+	res->officers_median = counts[(k - 1) / 2];
+	free(counts);
+	if (k < 2)
+		return 0;
+	for (size_t i = 0; i < res->nactors; i++) {
+		const struct report_actor *a = &res->actors[i];
+		uint64_t c = a->by_action[ACT_STATUS_SET], m = res->officers_median;
+		void *p;
+		if (a->role != ROLE_OFFICER || c < r->cfg.busy_min ||
+		    m > UINT64_MAX / r->cfg.busy_factor || c <= m * r->cfg.busy_factor)
+			continue;
+		if ((p = realloc(res->busy, (res->nbusy + 1) * sizeof *res->busy)) == NULL)
+			return AK_ENOMEM;
+		res->busy = p;
+		res->busy[res->nbusy++] = (struct report_busy){a->role, a->id, c};
+	}
+	if (res->nbusy > 1)
+		qsort(res->busy, res->nbusy, sizeof *res->busy, cmp_busy);
+	return 0;
+}
+
+int report_finish(report *r)
+{
+	int rc;
+
+	if (r->finished)
+		return 0;
+	r->finished = 1;
+	if (r->res.leaves == 0) {
+		r->res.first_index = 0;
+		r->res.min_time_ms = 0;
+	}
+	if (r->res.nactors > 1)
+		qsort(r->res.actors, r->res.nactors, sizeof *r->res.actors, cmp_actor);
+	/* The hash now points at the wrong places; nothing looks up again. */
+	free(r->slots);
+	r->slots = NULL;
+	if ((rc = busy_officers(r)) != 0)
+		return rc;
+	if (r->ndenied == 0)
+		return 0;
+	qsort(r->denied, r->ndenied, sizeof *r->denied, cmp_denied_time);
+	if ((rc = find_bursts(r, r->denied, r->ndenied, 1)) != 0)
+		return rc;
+	qsort(r->denied, r->ndenied, sizeof *r->denied, cmp_denied_actor);
+	for (size_t a = 0, b; a < r->ndenied; a = b) {
+		for (b = a + 1; b < r->ndenied && r->denied[b].role == r->denied[a].role &&
+				r->denied[b].id == r->denied[a].id;
+		     b++)
+			;
+		if ((rc = find_bursts(r, r->denied + a, b - a, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+const struct report_result *report_result(const report *r)
+{
+	return &r->res;
+}
+
+int report_flagged(const struct report_result *res)
+{
+	return res->no_purpose_total != 0 || res->nbusy != 0 || res->off_hours_total != 0 ||
+	       res->nbursts != 0 || res->unparsable != 0;
+}
