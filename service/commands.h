@@ -8,6 +8,7 @@
 
 int cmd_init(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_keys(int argc, char **argv);

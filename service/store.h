@@ -101,10 +101,14 @@ struct store_log_filter {
 	int has_subject;
 	uint8_t subject[LEAF_ID_BYTES];
 	size_t limit; /* 0 = no limit */
+	/* Descending index order, for "the last N accesses to my data"
+	 * (a time range is honoured, but scanned rather than indexed). */
+	int newest_first;
 };
 void store_log_filter_init(struct store_log_filter *f);
 /*
- * Calls fn for each matching leaf in index order; stops early and returns
+ * Calls fn for each matching leaf in index order (descending with
+ * newest_first); stops early and returns
  * fn's value if it is non-zero. leaf is valid only during the call; fn may
  * use the same store, but not call store_log_query on it.
  */

@@ -304,6 +304,7 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
  */
 #define Q_SELECT  "SELECT idx, leaf FROM log_leaves WHERE "
 #define Q_TAIL    " ORDER BY idx LIMIT ?9"
+#define Q_TAIL_DESC " ORDER BY idx DESC LIMIT ?9"
 #define Q_IDX     "idx >= ?1 AND idx < ?2"
 #define Q_NO_IDX  "+idx >= ?1 AND +idx < ?2"
 #define Q_TIME    " AND time_ms >= ?3 AND time_ms < ?4"
@@ -324,6 +325,11 @@ static const struct {
      Q_SELECT "subject = ?8 AND " Q_IDX Q_NO_TIME Q_ACTION Q_ROLE Q_ACTOR Q_TAIL},
     /* a time window: log_leaves_time, then sorted by index */
     {SQ_LOG_QUERY_TIME, Q_SELECT Q_NO_IDX Q_TIME Q_ACTION Q_ROLE Q_ACTOR Q_SUBJECT Q_TAIL},
+    /* newest first: a resident's own list of accesses, and the table's tail */
+    {SQ_LOG_QUERY_SUBJECT_DESC,
+     Q_SELECT "subject = ?8 AND " Q_IDX Q_NO_TIME Q_ACTION Q_ROLE Q_ACTOR Q_TAIL_DESC},
+    {SQ_LOG_QUERY_RANGE_DESC,
+     Q_SELECT Q_IDX Q_NO_TIME Q_ACTION Q_ROLE Q_ACTOR Q_SUBJECT Q_TAIL_DESC},
 };
 
 void store_log_filter_init(struct store_log_filter *f)
@@ -339,6 +345,8 @@ void store_log_filter_init(struct store_log_filter *f)
  * they filter a time window or the index range. */
 static size_t pick_query(const struct store_log_filter *f)
 {
+	if (f->newest_first)
+		return f->has_subject ? 3 : 4;
 	if (f->has_subject)
 		return 1;
 	if (f->since_ms != 0 || f->until_ms != 0)

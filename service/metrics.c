@@ -1,0 +1,209 @@
+/*
+ * metrics: see metrics.h. Each counter is a relaxed atomic: a scrape may
+ * see a request counted in one series and not yet in another, which
+ * Prometheus tolerates; nothing here takes a lock on the request path.
+ */
+#include "service/metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "service/auditlog.h"
+#include "service/server.h"
+
+static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404,
+				    405, 409, 413, 415, 429, 500, 503};
+#define N_STATUS (AK_ARRAY_LEN(statuses) + 1) /* + "other" */
+/* Latency bucket upper bounds, seconds. */
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};
+#define N_BUCKET (AK_ARRAY_LEN(buckets) + 1) /* + "+Inf" */
+
+struct route_counters {
+	atomic_uint_fast64_t by_status[N_STATUS];
+	atomic_uint_fast64_t by_bucket[N_BUCKET];
+	atomic_uint_fast64_t ns_sum;
+};
+
+struct metrics {
+	size_t n_routes;
+	struct route_counters r[]; /* n_routes + 1 */
+};
+
+struct metrics *metrics_new(size_t n_routes)
+{
+	struct metrics *m = calloc(1, sizeof *m + (n_routes + 1) * sizeof m->r[0]);
+	if (m != NULL)
+		m->n_routes = n_routes;
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	free(m);
+}
+
+void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns)
+{
+	struct route_counters *c;
+	size_t s = N_STATUS - 1, b = N_BUCKET - 1;
+
+	if (m == NULL)
+		return;
+	c = &m->r[route_index <= m->n_routes ? route_index : m->n_routes];
+	for (size_t i = 0; i < AK_ARRAY_LEN(statuses); i++)
+		if (statuses[i] == status)
+			s = i;
+	for (size_t i = 0; i < AK_ARRAY_LEN(buckets); i++)
+		if ((double)ns / 1e9 <= buckets[i]) {
+			b = i;
+			break;
+		}
+	atomic_fetch_add_explicit(&c->by_status[s], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->by_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->ns_sum, ns, memory_order_relaxed);
+}
+
+/* A growing text buffer; on allocation failure it stops growing and
+ * metrics_render reports AK_ENOMEM. */
+struct buf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap * 2 + (size_t)n;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p, b->cap = cap;
+	}
+}
+
+static void route_label(const struct server *srv, size_t i, char *out, size_t cap)
+{
+	if (i < srv->n_routes)
+		snprintf(out, cap, "method=\"%s\",route=\"%s\"", srv->routes[i].method,
+			 srv->routes[i].pattern);
+	else
+		snprintf(out, cap, "method=\"-\",route=\"-\"");
+}
+
+int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *len)
+{
+	struct buf b = {malloc(8192), 0, 8192, 0};
+	struct auditlog_stats st;
+	uint64_t size;
+	merkle_hash root;
+	char label[160];
+
+	if (b.p == NULL)
+		return AK_ENOMEM;
+	put(&b, "# HELP ankang_http_requests_total Requests answered, by route and status.\n"
+		"# TYPE ankang_http_requests_total counter\n");
+	for (size_t i = 0; i <= m->n_routes; i++) {
+		route_label(srv, i, label, sizeof label);
+		for (size_t s = 0; s < N_STATUS; s++) {
+			uint64_t v = atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
+			if (v == 0)
+				continue;
+			if (s < AK_ARRAY_LEN(statuses))
+				put(&b, "ankang_http_requests_total{%s,status=\"%u\"} %llu\n", label,
+				    statuses[s], (unsigned long long)v);
+			else
+				put(&b, "ankang_http_requests_total{%s,status=\"other\"} %llu\n", label,
+				    (unsigned long long)v);
+		}
+	}
+	put(&b, "# HELP ankang_http_request_seconds Time from request to answer.\n"
+		"# TYPE ankang_http_request_seconds histogram\n");
+	for (size_t i = 0; i <= m->n_routes; i++) {
+		uint64_t cum = 0;
+		route_label(srv, i, label, sizeof label);
+		for (size_t k = 0; k < N_BUCKET; k++) {
+			cum += atomic_load_explicit(&m->r[i].by_bucket[k], memory_order_relaxed);
+			if (k < AK_ARRAY_LEN(buckets))
+				put(&b, "ankang_http_request_seconds_bucket{%s,le=\"%g\"} %llu\n", label,
+				    buckets[k], (unsigned long long)cum);
+			else
+				put(&b, "ankang_http_request_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+				    label, (unsigned long long)cum);
+		}
+		put(&b, "ankang_http_request_seconds_sum{%s} %.6f\n", label,
+		    (double)atomic_load_explicit(&m->r[i].ns_sum, memory_order_relaxed) / 1e9);
+		put(&b, "ankang_http_request_seconds_count{%s} %llu\n", label,
+		    (unsigned long long)cum);
+	}
+
+	auditlog_stats(srv->log, &st);
+	auditlog_head(srv->log, &size, root);
+	put(&b,
+	    "# HELP ankang_audit_leaves Leaves in the audit log.\n"
+	    "# TYPE ankang_audit_leaves gauge\nankang_audit_leaves %llu\n"
+	    "# HELP ankang_audit_checkpoint_size Tree size of the newest signed checkpoint.\n"
+	    "# TYPE ankang_audit_checkpoint_size gauge\nankang_audit_checkpoint_size %llu\n"
+	    "# HELP ankang_audit_batches_total Transactions committed by the audit writer.\n"
+	    "# TYPE ankang_audit_batches_total counter\nankang_audit_batches_total %llu\n"
+	    "# HELP ankang_audit_operations_total Operations committed.\n"
+	    "# TYPE ankang_audit_operations_total counter\nankang_audit_operations_total %llu\n"
+	    "# HELP ankang_audit_failed_batches_total Batches whose commit failed.\n"
+	    "# TYPE ankang_audit_failed_batches_total counter\n"
+	    "ankang_audit_failed_batches_total %llu\n"
+	    "# HELP ankang_audit_checkpoints_total Checkpoints signed.\n"
+	    "# TYPE ankang_audit_checkpoints_total counter\nankang_audit_checkpoints_total %llu\n"
+	    "# HELP ankang_audit_commit_seconds Time spent in COMMIT (fsync included).\n"
+	    "# TYPE ankang_audit_commit_seconds summary\n"
+	    "ankang_audit_commit_seconds_sum %.6f\nankang_audit_commit_seconds_count %llu\n"
+	    "# HELP ankang_audit_commit_seconds_max Longest COMMIT so far.\n"
+	    "# TYPE ankang_audit_commit_seconds_max gauge\nankang_audit_commit_seconds_max %.6f\n",
+	    (unsigned long long)size, (unsigned long long)st.checkpoint_size,
+	    (unsigned long long)st.batches, (unsigned long long)st.ops,
+	    (unsigned long long)st.failed_batches, (unsigned long long)st.checkpoints,
+	    (double)st.commit_ns_total / 1e9, (unsigned long long)st.batches,
+	    (double)st.commit_ns_max / 1e9);
+	put(&b, "# HELP ankang_audit_batch_operations Operations per committed batch.\n"
+		"# TYPE ankang_audit_batch_operations histogram\n");
+	{
+		static const char *const le[] = {"1", "3", "7", "15", "31", "63", "127", "+Inf"};
+		uint64_t cum = 0;
+		for (size_t k = 0; k < 8; k++) {
+			cum += st.batch_hist[k];
+			put(&b, "ankang_audit_batch_operations_bucket{le=\"%s\"} %llu\n", le[k],
+			    (unsigned long long)cum);
+		}
+		put(&b, "ankang_audit_batch_operations_sum %llu\n", (unsigned long long)st.ops);
+		put(&b, "ankang_audit_batch_operations_count %llu\n", (unsigned long long)cum);
+	}
+	if (b.failed) {
+		free(b.p);
+		return AK_ENOMEM;
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * metrics: counters for GET /metrics (Prometheus text format): requests by
+ * route and status with latency histograms, and the audit writer's batch
+ * sizes, commit latency, leaves and checkpoint size. Counters only: no
+ * label ever carries a path, an id or anything a client sent.
+ */
+#ifndef ANKANG_METRICS_H
+#define ANKANG_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct metrics;
+struct server;
+
+/* Counters for n_routes routes plus one slot for unmatched requests. */
+struct metrics *metrics_new(size_t n_routes);
+void metrics_free(struct metrics *m);
+
+/* Counts one finished request (route_index == n_routes: unmatched). Lock-free. */
+void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns);
+
+/* The exposition text, malloc'd. */
+int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * resident: what the service does with one resident's sealed record:
+ * open it (unwrap the data key with the KEK, unseal the fields) and sign
+ * a code for it. Handlers call these; nothing else unseals.
+ *
+ * A resident_view holds personal data in the clear: keep it on the stack
+ * or in a request's state, and resident_wipe it before it goes away.
+ */
+#ifndef ANKANG_RESIDENT_H
+#define ANKANG_RESIDENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cred.h"
+#include "crypto/seal.h"
+#include "service/idcard.h"
+#include "service/policy.h"
+#include "service/server.h"
+#include "service/store_people.h"
+
+struct resident_view {
+	uint64_t id;
+	int status; /* enum cred_status */
+	uint64_t status_changed;
+	uint8_t pseudonym[SEAL_PSEUDONYM_BYTES];
+	char name[CRED_NAME_MAX + 1];
+	char id_number[IDCARD_LEN + 1];
+	char phone[POLICY_PHONE_MAX + 1]; /* "" when none */
+};
+
+/*
+ * Reads resident id through db and unseals its fields into out. Returns
+ * 0, AK_ENOENT (no such resident, or erased), AK_ECRYPTO (a sealed field
+ * does not open: the KEK is wrong or the row was tampered with), AK_EDB.
+ */
+int resident_open(struct server *srv, store *db, uint64_t id, struct resident_view *out);
+
+/* Wipes a view (sodium_memzero). */
+void resident_wipe(struct resident_view *v);
+
+/*
+ * Signs a fresh code for the resident: iss from the data folder, iat now,
+ * exp now + ttl, a new random cti, the view's name and status. Writes the
+ * credential text into text and the row to store (store_code_add, inside
+ * the operation that also writes the `issue` or `print_code` leaf) into
+ * code. Returns the text's length or an AK_E* code.
+ */
+int resident_issue(struct server *srv, const struct resident_view *v, uint64_t ttl, int paper,
+		   char text[CRED_TEXT_MAX + 1], struct store_code *code);
+
+#endif
