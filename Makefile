@@ -80,7 +80,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench fuzz install clean deps tests format
+.PHONY: all run demo test check check-asan bench fuzz fuzz-run install clean deps tests format
 all: $(PROGS)
 
 deps:
@@ -115,6 +115,9 @@ bench: deps
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile
+
+fuzz-run:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile run TARGET=$(TARGET) SECONDS=$(SECONDS)
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)

@@ -80,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} else if (l.role < ROLE_COUNT && l.action < ACT_COUNT && l.result < RES_COUNT &&
 			   l.detail < DET_COUNT &&
-			   !(l.role == ROLE_RESIDENT && l.actor_id != LEAF_NO_ID)) {
+			   !((l.role == ROLE_RESIDENT || l.role == ROLE_SYSTEM) &&
+			     l.actor_id != LEAF_NO_ID)) {
 			abort(); /* refused a leaf it should format */
 		}
 	}
