@@ -1,0 +1,147 @@
+/*
+ * bench_verify: the offline verifier against the machine's own limit
+ * (DESIGN.md, "Performance"): credentials checked per second by
+ * cred_verify (base45, strict CBOR parse and re-encode, kid lookup,
+ * Ed25519, time and revocation checks), beside a bare loop of
+ * crypto_sign_verify_detached over the same Sig_structure bytes, in the
+ * same run, on one core. The ratio is what parsing and policy cost on top
+ * of the signature check that cannot be avoided.
+ *
+ * Settings (environment): BENCH_SECONDS (2 per measurement), BENCH_ROUNDS
+ * (3, medians reported), BENCH_CODES (distinct credentials, 1000),
+ * BENCH_REVOKED (revocation-list size, 10000).
+ *
+ * Names are made up ("Bench 000123"); nothing personal is printed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+#include "crypto/cred.h"
+#include "crypto/cred_sign.h"
+#include "crypto/key_secret.h"
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+	uint64_t x;
+	return v != NULL && util_parse_u64(v, strlen(v), &x) == 0 ? x : dflt;
+}
+
+static int cmp_cti(const void *a, const void *b)
+{
+	return memcmp(a, b, CRED_CTI_BYTES);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(void)
+{
+	uint64_t seconds = env_u64("BENCH_SECONDS", 2), rounds = env_u64("BENCH_ROUNDS", 3);
+	size_t ncodes = (size_t)env_u64("BENCH_CODES", 1000);
+	size_t nrevoked = (size_t)env_u64("BENCH_REVOKED", 10000);
+	key_signer *issuer = NULL;
+	struct cred_issuer ci;
+	struct cred_trust trust;
+	char (*codes)[CRED_TEXT_MAX + 1];
+	struct cred *parsed;
+	uint8_t (*revoked)[CRED_CTI_BYTES];
+	double *ratio, *r_verify, *r_bare;
+	uint64_t now;
+
+	if (sodium_init() < 0 || key_signer_generate(&issuer, "bench.example/issuer") != 0)
+		return 2;
+	codes = calloc(ncodes, sizeof *codes);
+	parsed = calloc(ncodes, sizeof *parsed);
+	revoked = calloc(nrevoked ? nrevoked : 1, sizeof *revoked);
+	ratio = calloc(rounds, sizeof *ratio);
+	r_verify = calloc(rounds, sizeof *r_verify);
+	r_bare = calloc(rounds, sizeof *r_bare);
+	if (!codes || !parsed || !revoked || !ratio || !r_verify || !r_bare || ncodes == 0 ||
+	    rounds == 0)
+		return 2;
+
+	now = util_now();
+	memset(&ci, 0, sizeof ci);
+	cred_kid(ci.kid, key_signer_verifier(issuer)->pk);
+	memcpy(ci.pk, key_signer_verifier(issuer)->pk, sizeof ci.pk);
+	ci.not_before = now - 86400;
+	ci.not_after = now + 86400;
+	for (size_t i = 0; i < nrevoked; i++)
+		randombytes_buf(revoked[i], CRED_CTI_BYTES);
+	qsort(revoked, nrevoked, CRED_CTI_BYTES, cmp_cti);
+	for (size_t i = 0; i < ncodes; i++) {
+		struct cred_claims c;
+		memset(&c, 0, sizeof c);
+		snprintf(c.iss, sizeof c.iss, "CN-AH");
+		snprintf(c.name, sizeof c.name, "Bench %06zu", i);
+		c.status = (enum cred_status)(i % 3);
+		c.iat = now;
+		c.exp = now + 300;
+		randombytes_buf(c.cti, sizeof c.cti);
+		if (cred_issue(codes[i], sizeof codes[i], &c, issuer) < 0 ||
+		    cred_parse(&parsed[i], codes[i], strlen(codes[i])) != 0)
+			return 2;
+	}
+	memset(&trust, 0, sizeof trust);
+	trust.issuers = &ci;
+	trust.n_issuers = 1;
+	trust.revoked = (const uint8_t(*)[CRED_CTI_BYTES])revoked;
+	trust.n_revoked = nrevoked;
+	trust.now = now;
+	trust.skew = CRED_DEFAULT_SKEW;
+
+	for (uint64_t r = 0; r < rounds; r++) {
+		uint64_t n = 0, t0 = util_mono_ns(), end = t0 + seconds * 1000000000u, t;
+		size_t bad = 0;
+		while ((t = util_mono_ns()) < end) {
+			for (int k = 0; k < 64; k++, n++)
+				bad += cred_verify(&trust, codes[n % ncodes], strlen(codes[n % ncodes]),
+						   NULL) != CRED_VALID;
+		}
+		r_verify[r] = (double)n / ((double)(t - t0) / 1e9);
+
+		n = 0;
+		t0 = util_mono_ns();
+		end = t0 + seconds * 1000000000u;
+		while ((t = util_mono_ns()) < end) {
+			for (int k = 0; k < 64; k++, n++) {
+				const struct cred *c = &parsed[n % ncodes];
+				bad += crypto_sign_verify_detached(c->sig, c->tbs, c->tbs_len, ci.pk) != 0;
+			}
+		}
+		r_bare[r] = (double)n / ((double)(t - t0) / 1e9);
+		ratio[r] = r_verify[r] / r_bare[r];
+		if (bad != 0) {
+			fprintf(stderr, "bench_verify: %zu checks failed\n", bad);
+			return 1;
+		}
+	}
+	qsort(r_verify, rounds, sizeof *r_verify, cmp_double);
+	qsort(r_bare, rounds, sizeof *r_bare, cmp_double);
+	qsort(ratio, rounds, sizeof *ratio, cmp_double);
+	printf("offline verify (cred_verify, %zu-entry revocation list): %.0f codes/s\n", nrevoked,
+	       r_verify[rounds / 2]);
+	printf("bare crypto_sign_verify_detached, same bytes:          %.0f sigs/s\n",
+	       r_bare[rounds / 2]);
+	printf("ratio verify / bare Ed25519: %.2f  (median of %" PRIu64 " rounds of %" PRIu64
+	       " s, one core)\n",
+	       ratio[rounds / 2], rounds, seconds);
+
+	key_signer_free(issuer);
+	free(codes);
+	free(parsed);
+	free(revoked);
+	free(ratio);
+	free(r_verify);
+	free(r_bare);
+	return 0;
+}
