@@ -33,7 +33,7 @@ static const char *const role_words[] = {
     [ROLE_AUDITOR] = "auditor",   [ROLE_ADMIN] = "admin",       [ROLE_SYSTEM] = "system",
 };
 
-/* DESIGN.md's audit actions, then purge and account_disable. */
+/* DESIGN.md's audit actions, then purge, account_disable and history_read. */
 static const char *const action_words[] = {
     [ACT_ENROLL] = "enroll",
     [ACT_LOGIN] = "login",
@@ -49,6 +49,7 @@ static const char *const action_words[] = {
     [ACT_PRINT_CODE] = "print_code",
     [ACT_PURGE] = "purge",
     [ACT_ACCOUNT_DISABLE] = "account_disable",
+    [ACT_HISTORY_READ] = "history_read",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes

@@ -48,6 +48,7 @@ enum leaf_action {
 	ACT_PRINT_CODE,
 	ACT_PURGE,
 	ACT_ACCOUNT_DISABLE,
+	ACT_HISTORY_READ, /* a resident read their own status history */
 	ACT_COUNT
 };
 

@@ -27,6 +27,7 @@
 #include "service/ratelimit.h"
 #include "service/routes.h"
 #include "service/server.h"
+#include "service/upkeep.h"
 
 static const char serve_usage[] =
 	"usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
@@ -175,9 +176,15 @@ static int write_port_file(const char *path, unsigned port)
 	return util_write_file_atomic(path, text, (size_t)n, 0644, 0);
 }
 
+/* The housekeeping thread (upkeep.h); it submits to the log, so it stops
+ * after HTTP and before the log closes. */
+static struct upkeep *upkeep;
+
 static void teardown(struct server *srv, int lock_fd)
 {
 	http_stop(srv);
+	upkeep_stop(upkeep);
+	upkeep = NULL;
 	lists_close(srv->lists);
 	auditlog_close(srv->log);
 	server_close_readers(srv);
@@ -243,6 +250,8 @@ int cmd_serve(int argc, char **argv)
 		cli_error("serve: signing the revocation list: %s", ak_strerror(rc));
 		goto fail;
 	}
+	if ((rc = upkeep_start(&upkeep, &srv)) != 0)
+		goto fail;
 	if ((rc = http_start(&srv, &port)) != 0) {
 		cli_error("serve: cannot listen on %s:%u: %s", srv.cfg.listen_host,
 			  srv.cfg.listen_port, ak_strerror(rc));

@@ -40,6 +40,19 @@ int resident_open(struct server *srv, store *db, uint64_t id, struct resident_vi
 void resident_wipe(struct resident_view *v);
 
 /*
+ * Enrols the view's person (name, id_number, phone; id and status are
+ * ignored) on the writer's connection w, inside an audit operation: a
+ * row for the ID number's blind index, then a fresh data key wrapped by
+ * the KEK, the fields sealed under it with the new id as associated data,
+ * and passhash (passphrase_hash's string). *id receives the new
+ * resident's id. Returns 0, AK_ECONFLICT (the ID number is enrolled),
+ * AK_EINVAL (a field too long to seal), AK_ENOMEM, AK_EDB. Added with the
+ * resident endpoints: the one place that seals, beside the one that opens.
+ */
+int resident_create(struct server *srv, store *w, const struct resident_view *v,
+		    const char *passhash, uint64_t now, uint64_t *id);
+
+/*
  * Signs a fresh code for the resident: iss from the data folder, iat now,
  * exp now + ttl, a new random cti, the view's name and status. Writes the
  * credential text into text and the row to store (store_code_add, inside
@@ -48,5 +61,18 @@ void resident_wipe(struct resident_view *v);
  */
 int resident_issue(struct server *srv, const struct resident_view *v, uint64_t ttl, int paper,
 		   char text[CRED_TEXT_MAX + 1], struct store_code *code);
+
+/*
+ * JSON that carries personal data. jansson frees strings without wiping
+ * them, so these wipe every string (keys excepted) in a value, nested
+ * ones included, before it is released:
+ *   resident_json_wipe   for a parsed request body, just before
+ *                        json_decref (the caller still owns it);
+ *   resident_reply_json  http_json (which wipes its own text), then the
+ *                        strings of body; takes ownership of body like
+ *                        http_json. Returns what http_json returns.
+ */
+void resident_json_wipe(json_t *v);
+int resident_reply_json(struct http_request *rq, unsigned status, json_t *body);
 
 #endif

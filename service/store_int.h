@@ -67,6 +67,7 @@ enum store_slot {
 	SQ_CODES_PURGE,
 	SQ_REVOCATIONS_PURGE,
 	SQ_SCAN_ADD,
+	SQ_SCAN_KNOWN, /* added with POST /v1/scans (verify.c) */
 	SQ_COUNT
 };
 

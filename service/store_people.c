@@ -957,3 +957,21 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 	}
 	return step_done(st);
 }
+
+/* Added with POST /v1/scans (see store_people.h). */
+int store_scan_known(store *s, const uint8_t scan_id[16])
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_SCAN_KNOWN, "SELECT 1 FROM scans WHERE scan_id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, scan_id, 16, SQLITE_STATIC) != SQLITE_OK) {
+		finish(st);
+		return AK_EDB;
+	}
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
+	finish(st);
+	return rc;
+}

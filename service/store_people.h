@@ -167,5 +167,9 @@ struct store_scan {
 };
 /* AK_ECONFLICT when this scan id was uploaded before (uploads are idempotent). */
 int store_scan_add(store *s, const struct store_scan *sc, uint64_t now);
+/* 1 when this scan id was uploaded before, 0 when not, or an error. Added
+ * with POST /v1/scans, which leaves out known scans before it builds the
+ * operation's leaves (one per new scan). */
+int store_scan_known(store *s, const uint8_t scan_id[16]);
 
 #endif
