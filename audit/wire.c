@@ -113,27 +113,3 @@ done:
 	json_decref(root);
 	return rc;
 }
-
-void wire_error_code(const char *body, size_t len, char *code, size_t cap)
-{
-	json_t *root = load(body, len), *e;
-	const char *s;
-	size_t j = 0;
-
-	if (cap == 0)
-		return;
-	code[0] = '\0';
-	if (root == NULL)
-		return;
-	e = json_object_get(root, "error");
-	if (json_is_string(e)) {
-		s = json_string_value(e);
-		for (size_t i = 0; s[i] != '\0' && j + 1 < cap; i++) {
-			char c = s[i];
-			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
-				code[j++] = c;
-		}
-		code[j] = '\0';
-	}
-	json_decref(root);
-}

@@ -15,7 +15,8 @@
  * ascending inside the page asked for). Fields other than index and leaf
  * are ignored: an auditor re-derives them from the leaf bytes. The
  * message of an error is never shown (only its code, reduced to
- * [a-z0-9_]), so nothing the server says reaches the terminal unchecked.
+ * [a-z0-9_] by httpc_error_code in common/httpc.h), so nothing the server
+ * says reaches the terminal unchecked.
  *
  * Pure: no I/O.
  */
@@ -48,9 +49,5 @@ int wire_parse_entries(const char *body, size_t len, uint64_t start, uint64_t en
 
 /* Parses a proof body: up to MERKLE_MAX_PROOF hashes. 0 or AK_EINVAL. */
 int wire_parse_proof(const char *body, size_t len, merkle_hash *proof, size_t *n);
-
-/* The error code of an error body, reduced to at most cap-1 characters of
- * [a-z0-9_]; "" when the body is not an error object. */
-void wire_error_code(const char *body, size_t len, char *code, size_t cap);
 
 #endif

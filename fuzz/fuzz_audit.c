@@ -16,6 +16,7 @@
 #include "audit/timeparse.h"
 #include "audit/tlogproof.h"
 #include "audit/wire.h"
+#include "common/httpc.h"
 #include "common/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	wire_parse_entries(text, size, 50, 1050, check_leaf, &s, &count, &last);
 	wire_parse_proof(text, size, proof, &n);
-	wire_error_code(text, size, code, sizeof code);
+	httpc_error_code(text, size, code, sizeof code);
 	for (size_t i = 0; code[i] != '\0'; i++)
 		if (!((code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
 		      code[i] == '_'))

@@ -101,7 +101,7 @@ is "$out" "valid yellow Test Resident" "--image reads the PNG and verifies it"
 is "$(cat "$T/err")" "" "--image prints nothing on stderr"
 "$VERIFY" --dir "$T/lists" "$cred" >"$T/out" 2>/dev/null
 is "$(cat "$T/out")" "unknown_key" "another deployment's trust list: unknown_key"
-"$VERIFY" --dir "$T/data/public" --now $(($(date +%s) + 3600)) "$cred" >"$T/out"
+"$VERIFY" --dir "$T/data/public" --now $(($(date +%s) + 3600)) "$cred" >"$T/out" 2>"$T/err"
 is "$(cat "$T/out")" "expired" "an hour later: expired"
 "$D" issue --data "$T/data" --name "" --status green >/dev/null 2>&1
 is $? 2 "issue refuses an empty name"

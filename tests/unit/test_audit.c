@@ -16,6 +16,7 @@
 #include "audit/timeparse.h"
 #include "audit/tlogproof.h"
 #include "audit/wire.h"
+#include "common/httpc.h"
 #include "common/util.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
@@ -575,7 +576,7 @@ static int stop_at_two(void *ctx, uint64_t idx, const char *leaf, size_t len)
 
 static void err_code(const char *body, char *code, size_t cap)
 {
-	wire_error_code(body, strlen(body), code, cap);
+	httpc_error_code(body, strlen(body), code, cap);
 }
 
 static void test_wire(void)

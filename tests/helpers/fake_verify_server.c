@@ -1,0 +1,295 @@
+/*
+ * fake_verify_server: a test helper that serves the verifier side of
+ * DESIGN.md's HTTP API from files, so `ankang-verify sync` can be tested
+ * against lists the test controls (tampered, rolled back) and an upload
+ * endpoint that misbehaves on purpose.
+ *
+ *   fake_verify_server --dir D --token T --port-file F [--fault NAME]
+ *
+ * Listens on 127.0.0.1 on a port the kernel picks, writes it to F, and
+ * serves until SIGTERM or SIGINT:
+ *   GET  /v1/trust          the bytes of D/trust.note, read afresh each time
+ *   GET  /v1/revocations    the bytes of D/revocations.note
+ *   POST /v1/scans          {"scans": [...]}: appends "<id> <cti|-> <time>
+ *                           <result>" to D/received for each id not seen
+ *                           before and "<count>" to D/pages per request;
+ *                           answers {"accepted": N, "duplicates": M}
+ * A request with an Authorization header other than "Bearer T" gets 401
+ * bad_token, as the real service answers; POST /v1/scans without one gets
+ * 401 no_token.
+ *
+ * Faults, one at a time:
+ *   fail-second   the second POST /v1/scans answers 503 (nothing recorded)
+ *   miscount      POST /v1/scans answers accepted 0, duplicates 0
+ *   redirect-other  every request is redirected to another host
+ * Test use only; single-threaded (MHD's internal polling thread).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "common/util.h"
+
+#define BODY_MAX (1u << 20)
+
+static const char *dir, *token, *fault = "";
+static int posts;
+
+struct req {
+	char *buf;
+	size_t len;
+	int too_big;
+};
+
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *type,
+				 char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ok;
+
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (s == NULL)
+		return MHD_NO;
+	return send_body(c, status, "application/json", s, strlen(s));
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code)
+{
+	return send_json(c, status, json_pack("{s:s,s:s}", "error", code, "message", code));
+}
+
+static enum MHD_Result send_file(struct MHD_Connection *c, const char *name)
+{
+	char path[4096], *text;
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (util_read_file(path, 16u << 20, &text, &len) != 0)
+		return send_error(c, 404, "not_found");
+	return send_body(c, 200, "text/plain; charset=utf-8", text, len);
+}
+
+/* 1 when id is a line's first field in D/received. */
+static int seen(const char *id)
+{
+	char path[4096], line[256];
+	size_t n = strlen(id);
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof path, "%s/received", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strncmp(line, id, n) == 0 && line[n] == ' ';
+	fclose(f);
+	return found;
+}
+
+static enum MHD_Result scans(struct MHD_Connection *c, const struct req *q)
+{
+	char path[4096];
+	json_error_t err;
+	json_t *root, *arr;
+	size_t accepted = 0, dups = 0;
+	FILE *rf, *pf;
+
+	root = json_loadb(q->buf ? q->buf : "", q->len, JSON_REJECT_DUPLICATES, &err);
+	arr = json_object_get(root, "scans");
+	if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_array(arr) ||
+	    json_array_size(arr) == 0 || json_array_size(arr) > 1000) {
+		json_decref(root);
+		return send_error(c, 400, "bad_field");
+	}
+	if (++posts == 2 && strcmp(fault, "fail-second") == 0) {
+		json_decref(root);
+		return send_error(c, 503, "unavailable");
+	}
+	snprintf(path, sizeof path, "%s/received", dir);
+	rf = fopen(path, "a");
+	snprintf(path, sizeof path, "%s/pages", dir);
+	pf = fopen(path, "a");
+	if (rf == NULL || pf == NULL) {
+		if (rf)
+			fclose(rf);
+		if (pf)
+			fclose(pf);
+		json_decref(root);
+		return send_error(c, 500, "internal");
+	}
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *s = json_array_get(arr, i);
+		json_t *id = json_object_get(s, "id"), *cti = json_object_get(s, "cti");
+		json_t *t = json_object_get(s, "time"), *r = json_object_get(s, "result");
+		if (!json_is_object(s) || json_object_size(s) != 4 || !json_is_string(id) ||
+		    json_string_length(id) != 32 || !(json_is_string(cti) || json_is_null(cti)) ||
+		    !json_is_integer(t) || !json_is_string(r)) {
+			fclose(rf);
+			fclose(pf);
+			json_decref(root);
+			return send_error(c, 400, "bad_field");
+		}
+		if (seen(json_string_value(id))) {
+			dups++;
+			continue;
+		}
+		fprintf(rf, "%s %s %lld %s\n", json_string_value(id),
+			json_is_string(cti) ? json_string_value(cti) : "-",
+			(long long)json_integer_value(t), json_string_value(r));
+		fflush(rf);
+		accepted++;
+	}
+	fprintf(pf, "%zu\n", json_array_size(arr));
+	fclose(rf);
+	fclose(pf);
+	json_decref(root);
+	if (strcmp(fault, "miscount") == 0)
+		accepted = dups = 0;
+	return send_json(c, 200,
+			 json_pack("{s:I,s:I}", "accepted", (json_int_t)accepted, "duplicates",
+				   (json_int_t)dups));
+}
+
+static void done_cb(void *cls, struct MHD_Connection *c, void **req,
+		    enum MHD_RequestTerminationCode toe)
+{
+	struct req *q = *req;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (q != NULL) {
+		free(q->buf);
+		free(q);
+	}
+	*req = NULL;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **reqp)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	struct req *q = *reqp;
+	char want[600];
+
+	(void)cls;
+	(void)version;
+	if (q == NULL) { /* first call: headers only */
+		if ((q = calloc(1, sizeof *q)) == NULL)
+			return MHD_NO;
+		*reqp = q;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (q->len + *upload_size > BODY_MAX) {
+			q->too_big = 1;
+		} else {
+			char *p = realloc(q->buf, q->len + *upload_size + 1);
+			if (p == NULL)
+				return MHD_NO;
+			q->buf = p;
+			memcpy(q->buf + q->len, upload, *upload_size);
+			q->len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (q->too_big)
+		return send_error(c, 413, "too_large");
+	snprintf(want, sizeof want, "Bearer %s", token);
+	if (auth != NULL && strcmp(auth, want) != 0)
+		return send_error(c, 401, "bad_token");
+	if (strcmp(fault, "redirect-other") == 0) {
+		char loc[700];
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		enum MHD_Result ok;
+		snprintf(loc, sizeof loc, "http://other.invalid%s", url);
+		MHD_add_response_header(r, "Location", loc);
+		ok = MHD_queue_response(c, 302, r);
+		MHD_destroy_response(r);
+		return ok;
+	}
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/v1/trust") == 0)
+		return send_file(c, "trust.note");
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/v1/revocations") == 0)
+		return send_file(c, "revocations.note");
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/scans") == 0) {
+		if (auth == NULL)
+			return send_error(c, 401, "no_token");
+		return scans(c, q);
+	}
+	return send_error(c, 404, "not_found");
+}
+
+int main(int argc, char **argv)
+{
+	const char *port_file = NULL;
+	const union MHD_DaemonInfo *info;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	sigset_t set;
+	char port[16];
+	int sig;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--dir") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--token") == 0)
+			token = argv[i + 1];
+		else if (strcmp(argv[i], "--port-file") == 0)
+			port_file = argv[i + 1];
+		else if (strcmp(argv[i], "--fault") == 0)
+			fault = argv[i + 1];
+	}
+	if (dir == NULL || token == NULL || port_file == NULL) {
+		fprintf(stderr, "usage: fake_verify_server --dir D --token T --port-file F "
+				"[--fault NAME]\n");
+		return 2;
+	}
+	/* Block the signals before MHD's thread starts, so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL, MHD_OPTION_END);
+	if (d == NULL || (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
+		fprintf(stderr, "fake_verify_server: cannot listen\n");
+		return 2;
+	}
+	snprintf(port, sizeof port, "%u\n", (unsigned)info->port);
+	if (util_write_file_atomic(port_file, port, strlen(port), 0644, 0) != 0) {
+		fprintf(stderr, "fake_verify_server: cannot write %s\n", port_file);
+		return 2;
+	}
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	return 0;
+}

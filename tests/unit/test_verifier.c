@@ -1,0 +1,335 @@
+/*
+ * test_verifier: ankang-verify's pure parts and its spool:
+ *   - term_safe: C0, C1, DEL, bidi embeddings/overrides/isolates, line
+ *     separators and broken UTF-8 become U+FFFD; everything else is kept;
+ *   - the spool line: format and strict parse, each with tampered twins;
+ *     the cti only for results reached after the signature verified;
+ *   - the spool files: modes, append, a torn tail closed by the next
+ *     append and skipped by the reader, the sent offset;
+ *   - the verifier endpoints' bodies: a verify answer parsed strictly
+ *     (no extra key, no name where the result may not show one), the
+ *     scans upload and its answer.
+ * Names here are made up and never printed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/httpc.h"
+#include "common/util.h"
+#include "tests/lib/tap.h"
+#include "verifier/spool.h"
+#include "verifier/term.h"
+#include "verifier/vwire.h"
+
+static const char *safe(const char *in, size_t len, long *replaced)
+{
+	static char out[TERM_SAFE_CAP(256)];
+
+	*replaced = term_safe(out, sizeof out, in, len);
+	return out;
+}
+
+static void test_term(void)
+{
+	long n;
+	char small[4];
+
+	is_str(safe("Zhang San", 9, &n), "Zhang San", "plain ASCII is kept");
+	ok(n == 0, "and nothing replaced");
+	is_str(safe("\xe5\xbc\xa0\xe4\xb8\x89", 6, &n), "\xe5\xbc\xa0\xe4\xb8\x89", "CJK is kept");
+	is_str(safe("a\xc2\x9b"
+		    "31mb",
+		    7, &n),
+	       "a\xef\xbf\xbd"
+	       "31mb",
+	       "C1 CSI (U+009B) replaced");
+	ok(n == 1, "one replacement");
+	is_str(safe("\xc2\x80\xc2\x9f\xc2\xa0", 6, &n), "\xef\xbf\xbd\xef\xbf\xbd\xc2\xa0",
+	       "U+0080 and U+009F replaced, U+00A0 kept");
+	is_str(safe("x\x1b[2Jy\x7f", 7, &n), "x\xef\xbf\xbd[2Jy\xef\xbf\xbd",
+	       "ESC and DEL replaced");
+	is_str(safe("\xe2\x80\xaa\xe2\x80\xae\xe2\x80\xa9\xe2\x80\xa8", 12, &n),
+	       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+	       "LRE, RLO, U+2029, U+2028 replaced");
+	is_str(safe("\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\xaf\xe2\x81\xaa", 12, &n),
+	       "\xef\xbf\xbd\xef\xbf\xbd\xe2\x80\xaf\xe2\x81\xaa",
+	       "LRI and PDI replaced; U+202F and U+206A kept");
+	is_str(safe("\xe2\x80\x8f", 3, &n), "\xe2\x80\x8f",
+	       "RLM (a mark, not an override) is kept");
+	is_str(safe("a\xff"
+		    "b\xc0\xafz",
+		    6, &n),
+	       "a\xef\xbf\xbd"
+	       "b\xef\xbf\xbd\xef\xbf\xbdz",
+	       "invalid bytes and an overlong '/' replaced byte by byte");
+	is_str(safe("\xed\xa0\x80", 3, &n), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+	       "a surrogate is invalid");
+	is_str(safe("\xe5\xbc", 2, &n), "\xef\xbf\xbd\xef\xbf\xbd", "a truncated sequence");
+	is_str(safe("\xf0\x9f\x98\x80", 4, &n), "\xf0\x9f\x98\x80", "4-byte UTF-8 is kept");
+	is_str(safe("a\0b", 3, &n),
+	       "a\xef\xbf\xbd"
+	       "b",
+	       "NUL replaced");
+	ok(term_safe(small, sizeof small,
+		     "\xc2\x9b"
+		     "a",
+		     3) == -1 &&
+	       small[0] == '\0',
+	   "too small a buffer: -1 and an empty string");
+	ok(term_safe(small, sizeof small, "abc", 3) == 0, "exactly enough room");
+}
+
+static void test_line(void)
+{
+	struct spool_scan s, p;
+	struct cred c;
+	char line[SPOOL_LINE_MAX + 1];
+	int n;
+	/* A valid line and its tampered twins. */
+	const char *good = "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 "
+			   "1767225600 valid";
+	const char *bad[] = {
+	    "0123456789ABCDEF0123456789abcdef - 1767225600 valid",      /* uppercase id */
+	    "0123456789abcdef0123456789abcde - 1767225600 valid",       /* short id */
+	    "0123456789abcdef0123456789abcdef  - 1767225600 valid",     /* two spaces */
+	    "0123456789abcdef0123456789abcdef - 01767225600 valid",     /* leading zero */
+	    "0123456789abcdef0123456789abcdef - 1767225600 valid ",     /* trailing space */
+	    "0123456789abcdef0123456789abcdef - 1767225600 Valid",      /* unknown word */
+	    "0123456789abcdef0123456789abcdef - 1767225600 superseded", /* online only */
+	    "0123456789abcdef0123456789abcdef -- 1767225600 valid",
+	    "0123456789abcdef0123456789abcdef - 1767225600",
+	    "0123456789abcdef0123456789abcdef - -1 valid",
+	    "0123456789abcdef0123456789abcdef fedcba98 1767225600 valid",
+	    "0123456789abcdef0123456789abcdef - 99999999999999999999 valid",
+	    " 0123456789abcdef0123456789abcdef - 1767225600 valid",
+	    "",
+	};
+
+	ok(spool_parse_line(&p, good, strlen(good)) == 0, "a spool line parses");
+	ok(p.has_cti && p.cti[0] == 0xfe && p.time == 1767225600 && p.result == CRED_VALID,
+	   "its fields");
+	n = spool_format_line(line, sizeof line, &p);
+	ok(n == (int)strlen(good) + 1 && memcmp(line, good, strlen(good)) == 0 &&
+	       line[n - 1] == '\n',
+	   "and formats back to the same bytes, with LF");
+	for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++)
+		ok(spool_parse_line(&p, bad[i], strlen(bad[i])) == AK_EINVAL,
+		   "bad line %zu refused", i);
+	ok(spool_parse_line(&p, "0123456789abcdef0123456789abcdef - 1 valid\0x", 44) == AK_EINVAL,
+	   "a NUL inside refused");
+
+	memset(&c, 0, sizeof c);
+	memset(c.claims.cti, 0xab, sizeof c.claims.cti);
+	snprintf(c.claims.name, sizeof c.claims.name, "Test Resident");
+	spool_scan_init(&s, CRED_EXPIRED, &c, 42);
+	ok(s.has_cti && s.cti[0] == 0xab && s.time == 42 && strlen(s.id) == 32, "expired: the cti");
+	spool_scan_init(&p, CRED_EXPIRED, &c, 42);
+	ok(strcmp(s.id, p.id) != 0, "scan ids are random");
+	n = spool_format_line(line, sizeof line, &s);
+	ok(n > 0 && strstr(line, "Test") == NULL, "a line never holds the name");
+	spool_scan_init(&s, CRED_BAD_SIGNATURE, &c, 42);
+	ok(!s.has_cti, "bad_signature: no cti (a forger picks any cti)");
+	spool_scan_init(&s, CRED_UNKNOWN_KEY, &c, 42);
+	ok(!s.has_cti, "unknown_key: no cti");
+	spool_scan_init(&s, CRED_MALFORMED, NULL, 42);
+	n = spool_format_line(line, sizeof line, &s);
+	ok(n > 0 && strstr(line, " - 42 malformed\n") != NULL, "malformed: '-'");
+	spool_scan_init(&s, CRED_REVOKED, &c, 42);
+	ok(s.has_cti, "revoked: the cti");
+	s.result = CRED_SUPERSEDED;
+	ok(spool_format_line(line, sizeof line, &s) == AK_EINVAL, "superseded is never spooled");
+	spool_scan_init(&s, CRED_VALID, &c, UINT64_MAX);
+	n = spool_format_line(line, sizeof line, &s);
+	ok(n > 0 && (size_t)n <= SPOOL_LINE_MAX, "the longest line fits SPOOL_LINE_MAX");
+	ok(spool_parse_line(&p, line, (size_t)n - 1) == 0 && p.time == UINT64_MAX,
+	   "and parses back");
+	ok(spool_format_line(line, 20, &s) == AK_ETOOBIG, "too small a buffer");
+}
+
+static void test_files(const char *tmp)
+{
+	char dir[512], path[600], text[512];
+	struct spool_reader r;
+	struct spool_scan s, got;
+	struct stat st;
+	struct cred c;
+	spool *sp;
+	uint64_t off;
+	FILE *f;
+	int kinds[8], k = 0, rc;
+
+	snprintf(dir, sizeof dir, "%s/a/spool", tmp);
+	ok(spool_open(&sp, dir) == 0, "spool_open creates the folders");
+	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "the folder is 0700");
+	snprintf(path, sizeof path, "%s/scans", dir);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is 0600");
+	memset(&c, 0, sizeof c);
+	spool_scan_init(&s, CRED_VALID, &c, 100);
+	ok(spool_append(sp, &s) == 0, "append");
+	/* A crash in the middle of a line. */
+	f = fopen(path, "a");
+	fputs("0123456789abcdef0123456789abcdef - 100 val", f);
+	fclose(f);
+	ok(spool_reader_open(&r, dir, 0) == 0, "the reader opens");
+	ok(spool_reader_next(&r, &got) == SPOOL_SCAN && strcmp(got.id, s.id) == 0, "the scan");
+	ok(spool_reader_next(&r, &got) == SPOOL_END, "a torn tail is not a line yet");
+	off = r.off;
+	spool_reader_close(&r);
+	spool_scan_init(&s, CRED_EXPIRED, &c, 101);
+	ok(spool_append(sp, &s) == 0, "append after the torn tail");
+	spool_close(sp);
+	ok(spool_reader_open(&r, dir, off) == 0, "reading from the first line's end");
+	while ((rc = spool_reader_next(&r, &got)) > 0 && k < 8)
+		kinds[k++] = rc;
+	ok(rc == SPOOL_END && k == 2 && kinds[0] == SPOOL_BAD_LINE && kinds[1] == SPOOL_SCAN &&
+	       got.result == CRED_EXPIRED,
+	   "the torn line was closed (now malformed) and the new one is whole");
+	ok(r.off == r.size, "the reader ends at the end");
+	spool_reader_close(&r);
+	ok(spool_reader_open(&r, dir, 1u << 20) == AK_EINVAL, "an offset past the end is refused");
+
+	ok(spool_sent_read(dir, &off) == 0 && off == 0, "no sent file: offset 0");
+	ok(spool_sent_write(dir, 12345) == 0, "write the offset");
+	ok(spool_sent_read(dir, &off) == 0 && off == 12345, "read it back");
+	snprintf(path, sizeof path, "%s/sent", dir);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the sent file is 0600");
+	f = fopen(path, "w");
+	fputs("12x\n", f);
+	fclose(f);
+	ok(spool_sent_read(dir, &off) == AK_EINVAL, "a garbled offset is refused");
+
+	snprintf(dir, sizeof dir, "%s/b", tmp);
+	mkdir(dir, 0755);
+	ok(spool_open(&sp, dir) == AK_EPERM && sp == NULL, "a folder open to others is refused");
+	snprintf(dir, sizeof dir, "%s/c", tmp);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof path, "%s/scans", dir);
+	snprintf(text, sizeof text, "%s/elsewhere", tmp);
+	ok(symlink(text, path) == 0 && spool_open(&sp, dir) == AK_EIO,
+	   "a symlinked spool is refused");
+	ok(spool_reader_open(&r, dir, 0) == AK_EIO, "also for reading");
+	snprintf(dir, sizeof dir, "%s/none", tmp);
+	ok(spool_reader_open(&r, dir, 0) == AK_ENOENT, "no spool: AK_ENOENT");
+}
+
+static void test_vwire(void)
+{
+	struct vwire_verdict v;
+	struct spool_scan s[2];
+	char *body, code[32];
+	size_t len;
+	uint64_t a, d;
+	json_t *j;
+	json_error_t err;
+	const char *c1 = "{\"result\":\"valid\",\"name\":\"a\\u009bb\",\"status\":\"green\"}";
+	const char *good =
+	    "{\"result\":\"superseded\",\"name\":\"Test Resident\",\"status\":\"red\"}";
+	const char *bad[] = {
+	    "{\"result\":\"valid\",\"name\":\"Test "
+	    "Resident\",\"status\":\"red\",\"id_number\":\"x\"}",
+	    "{\"result\":\"expired\",\"name\":\"Test Resident\",\"status\":\"red\"}",
+	    "{\"result\":\"valid\",\"name\":\"Test Resident\"}",
+	    "{\"result\":\"valid\",\"status\":\"green\"}",
+	    "{\"result\":\"valid\",\"name\":\"\",\"status\":\"green\"}",
+	    "{\"result\":\"valid\",\"name\":\"a\\u001bb\",\"status\":\"green\"}",
+	    "{\"result\":\"valid\",\"name\":\"a\\u0000b\",\"status\":\"green\"}",
+	    "{\"result\":\"valid\",\"name\":\"Test\",\"status\":\"purple\"}",
+	    "{\"result\":\"great\"}",
+	    "{\"result\":\"valid\",\"result\":\"valid\"}",
+	    "{\"result\":1}",
+	    "[\"valid\"]",
+	    "",
+	};
+
+	ok(vwire_parse_verdict(&v, good, strlen(good)) == 0, "a verify answer parses");
+	ok(v.result == CRED_SUPERSEDED && v.has_data && v.status == CRED_RED &&
+	       strcmp(v.name, "Test Resident") == 0,
+	   "superseded, with the current status and the name");
+	ok(vwire_parse_verdict(&v, "{\"result\":\"bad_signature\"}", 26) == 0 && !v.has_data &&
+	       v.result == CRED_BAD_SIGNATURE,
+	   "a result alone");
+	ok(vwire_parse_verdict(&v, "{\"result\":\"valid\"}", 18) == 0 && !v.has_data,
+	   "valid without name and status: the result only");
+	ok(vwire_parse_verdict(&v, c1, strlen(c1)) == 0 && strcmp(v.name, "a\xc2\x9b"
+									  "b") == 0,
+	   "a C1 control is a legal name (term_safe handles the screen)");
+	for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++)
+		ok(vwire_parse_verdict(&v, bad[i], strlen(bad[i])) == AK_EINVAL &&
+		       v.name[0] == '\0',
+		   "bad verify answer %zu refused, nothing kept", i);
+
+	ok(vwire_verify_body(&body, &len, "AK1:ABC", 7) == 0 &&
+	       strcmp(body, "{\"credential\":\"AK1:ABC\"}") == 0,
+	   "the verify request");
+	free(body);
+	ok(vwire_verify_body(&body, &len, "AK1:\x01", 5) == AK_EINVAL && body == NULL,
+	   "a control character is not asked about");
+	ok(vwire_verify_body(&body, &len, "", 0) == AK_EINVAL, "nor an empty code");
+
+	memset(s, 0, sizeof s);
+	snprintf(s[0].id, sizeof s[0].id, "%032x", 1);
+	s[0].has_cti = 1;
+	memset(s[0].cti, 0x11, sizeof s[0].cti);
+	s[0].time = 1767225600;
+	s[0].result = CRED_VALID;
+	snprintf(s[1].id, sizeof s[1].id, "%032x", 2);
+	s[1].time = 7;
+	s[1].result = CRED_MALFORMED;
+	ok(vwire_scans_body(&body, &len, s, 2) == 0, "a scans upload");
+	j = json_loads(body, 0, &err);
+	ok(j != NULL && json_array_size(json_object_get(j, "scans")) == 2 &&
+	       json_is_null(
+		   json_object_get(json_array_get(json_object_get(j, "scans"), 1), "cti")) &&
+	       strcmp(json_string_value(
+			  json_object_get(json_array_get(json_object_get(j, "scans"), 0), "cti")),
+		      "11111111111111111111111111111111") == 0 &&
+	       json_object_size(json_array_get(json_object_get(j, "scans"), 0)) == 4,
+	   "id, cti (or null), time, result: nothing else");
+	json_decref(j);
+	free(body);
+	ok(vwire_scans_body(&body, &len, s, 0) == AK_EINVAL, "an empty page is not sent");
+	s[1].result = CRED_SUPERSEDED;
+	ok(vwire_scans_body(&body, &len, s, 2) == AK_EINVAL, "nor a superseded scan");
+
+	ok(vwire_parse_scans_answer("{\"accepted\":3,\"duplicates\":1,\"log_index\":9}", 43, &a,
+				    &d) == 0 &&
+	       a == 3 && d == 1,
+	   "a scans answer (other keys ignored)");
+	ok(vwire_parse_scans_answer("{\"accepted\":-1,\"duplicates\":1}", 30, &a, &d) == AK_EINVAL,
+	   "a negative count refused");
+	ok(vwire_parse_scans_answer("{\"accepted\":3}", 14, &a, &d) == AK_EINVAL,
+	   "a missing count refused");
+
+	body = "{\"error\":\"bad_token\",\"message\":\"x\"}";
+	httpc_error_code(body, strlen(body), code, sizeof code);
+	is_str(code, "bad_token", "httpc_error_code: the code");
+	body = "{\"error\":\"\\u001b[31mX\"}";
+	httpc_error_code(body, strlen(body), code, sizeof code);
+	is_str(code, "31m", "httpc_error_code: only [a-z0-9_] survives");
+	ok(httpc_token_valid("aka_x") && !httpc_token_valid("a b") && !httpc_token_valid(""),
+	   "httpc_token_valid");
+}
+
+int main(void)
+{
+	char tmp[] = "/tmp/test_verifier.XXXXXX";
+	char cmd[600];
+
+	if (sodium_init() < 0 || mkdtemp(tmp) == NULL)
+		bail_out("setup");
+	umask(022);
+	test_term();
+	test_line();
+	test_files(tmp);
+	test_vwire();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmp);
+	return tap_done();
+}

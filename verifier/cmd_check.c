@@ -1,0 +1,386 @@
+/*
+ * cmd_check: ankang-verify's default command, checking codes.
+ *
+ *   offline  against DIR/trust.note and DIR/revocations.note, opened with
+ *            the root key; each scan is appended to the spool and made
+ *            durable before its result is printed (spool.h), unless
+ *            --no-spool or --now (a check as of another time is forensics,
+ *            not a scan, and must not be uploaded as one);
+ *   online   with --server: POST /v1/verify per code; the service audits
+ *            the check itself, so nothing is spooled, and it may answer
+ *            superseded (the holder's status changed since issue).
+ *
+ * Output per code, the same in both modes: the result word and, only when
+ * the result may show them (valid, revoked, superseded), the status and
+ * the name. In text mode the name passes through term_safe() first (C1
+ * controls and bidi overrides become U+FFFD); --json leaves escaping to
+ * jansson. Exit 0 when every code is valid, 1 when any is not, 2 on usage
+ * or I/O errors (a code that could not be checked prints nothing on
+ * stdout, only its error on stderr).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/cli.h"
+#include "common/util.h"
+#include "crypto/cred.h"
+#include "crypto/note.h"
+#include "verifier/commands.h"
+#include "verifier/scan.h"
+#include "verifier/spool.h"
+#include "verifier/term.h"
+#include "verifier/vwire.h"
+
+/* A verify answer is three short fields. */
+#define CAP_VERDICT (16u << 10)
+
+enum {
+	OPT_TRUST = VOPT_FIRST_LOCAL,
+	OPT_REVOC,
+	OPT_NOW,
+	OPT_SKEW,
+	OPT_IMAGE,
+	OPT_NO_SPOOL,
+};
+
+struct checker {
+	struct vopts o;
+	struct cred_trust trust;
+	struct trust_list list;
+	struct revoc_list revoked;
+	spool *sp;  /* NULL: not spooling */
+	httpc *net; /* non-NULL: online */
+	int any_invalid;
+	int failed; /* CLI_USAGE once a code could not be checked */
+	int fatal;  /* stop: the spool failed, or the server refused the token */
+};
+
+/* Prints one result in the output format (see the top of the file). */
+static void print_result(const struct checker *k, enum cred_result r, int has_data,
+			 enum cred_status st, const char *name)
+{
+	int show = has_data && cred_result_shows_data(r);
+
+	if (k->o.json) {
+		json_t *o = json_object();
+		char *s;
+		json_object_set_new(o, "result", json_string(cred_result_word(r)));
+		if (show) {
+			json_object_set_new(o, "status", json_string(cred_status_word(st)));
+			json_object_set_new(o, "name", json_string(name));
+		}
+		if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
+			puts(s);
+		free(s);
+		json_decref(o);
+	} else if (show) {
+		char safe[TERM_SAFE_CAP(CRED_NAME_MAX)];
+		if (term_safe(safe, sizeof safe, name, strlen(name)) < 0)
+			safe[0] = '\0';
+		printf("%s %s %s\n", cred_result_word(r), cred_status_word(st), safe);
+		sodium_memzero(safe, sizeof safe);
+	} else {
+		printf("%s\n", cred_result_word(r));
+	}
+	fflush(stdout);
+}
+
+static void check_offline(struct checker *k, const char *text, size_t len)
+{
+	struct cred c;
+	enum cred_result r;
+	struct spool_scan s;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	r = cred_verify(&k->trust, text, len, &c);
+
+	if (k->sp != NULL) {
+		spool_scan_init(&s, r, r == CRED_MALFORMED ? NULL : &c, util_now());
+		if ((rc = spool_append(k->sp, &s)) != 0) {
+			cli_error("spool %s: %s; the result is not shown (--no-spool checks "
+				  "without recording)",
+				  k->o.spool, ak_strerror(rc));
+			k->failed = CLI_USAGE;
+			k->fatal = 1;
+			sodium_memzero(&c, sizeof c);
+			return;
+		}
+	}
+	if (r != CRED_VALID)
+		k->any_invalid = 1;
+	print_result(k, r, 1, c.claims.status, c.claims.name);
+	sodium_memzero(&c, sizeof c);
+}
+
+static void check_online(struct checker *k, const char *text, size_t len)
+{
+	struct vwire_verdict v;
+	char *body = NULL, *ans = NULL;
+	size_t blen, alen = 0;
+	int rc;
+
+	if (vwire_verify_body(&body, &blen, text, len) == AK_EINVAL) {
+		/* Not even a credential's characters: nothing to ask. */
+		k->any_invalid = 1;
+		print_result(k, CRED_MALFORMED, 0, CRED_GREEN, "");
+		return;
+	}
+	if (body == NULL) {
+		cli_error("out of memory");
+		k->failed = CLI_USAGE;
+		k->fatal = 1;
+		return;
+	}
+	rc = httpc_post_json(k->net, "/v1/verify", body, blen, CAP_VERDICT, &ans, &alen);
+	free(body);
+	if (rc != 0) {
+		cli_error("%s", httpc_what(k->net));
+		k->failed = CLI_USAGE;
+		/* A refused token refuses every code alike: stop at the first. */
+		k->fatal = rc == AK_EDENIED;
+		return;
+	}
+	rc = vwire_parse_verdict(&v, ans, alen);
+	sodium_memzero(ans, alen);
+	free(ans);
+	if (rc != 0) {
+		cli_error("POST /v1/verify: the server's answer is not what the API allows "
+			  "(result, and name and status only for valid, revoked or superseded)");
+		k->failed = CLI_USAGE;
+		return;
+	}
+	if (v.result != CRED_VALID)
+		k->any_invalid = 1;
+	print_result(k, v.result, v.has_data, v.status, v.name);
+	sodium_memzero(&v, sizeof v);
+}
+
+static void check(struct checker *k, const char *text, size_t len)
+{
+	if (k->fatal)
+		return;
+	if (k->net != NULL)
+		check_online(k, text, len);
+	else
+		check_offline(k, text, len);
+}
+
+static int check_scanned(void *ctx, const char *text, size_t len)
+{
+	struct checker *k = ctx;
+
+	check(k, text, len);
+	return k->fatal ? 1 : 0;
+}
+
+/* Opens the held lists for an offline check; warns once when stale. */
+static int load_lists(struct checker *k, const char *trust_path, const char *revoc_path,
+		      int revoc_given, uint64_t now)
+{
+	struct key_verifier root;
+	char when[32];
+	int rc;
+
+	if (vopts_root(&k->o, "", &root) != CLI_OK)
+		return -1;
+	if ((rc = vopts_held_trust(trust_path, &root, &k->list)) != 0) {
+		cli_error("trust list %s: %s%s", trust_path,
+			  rc == AK_ECRYPTO ? "not signed by the root key" : ak_strerror(rc),
+			  rc == AK_ENOENT ? " (run ankang-verify sync)" : "");
+		return -1;
+	}
+	rc = vopts_held_revoc(revoc_path, &root, &k->revoked);
+	if (rc == AK_ENOENT && !revoc_given) {
+		cli_error("warning: no revocation list at %s; revoked codes cannot be "
+			  "recognised",
+			  revoc_path);
+	} else if (rc != 0) {
+		cli_error("revocation list %s: %s", revoc_path,
+			  rc == AK_ECRYPTO ? "not signed by the root key" : ak_strerror(rc));
+		return -1;
+	} else if (strcmp(k->revoked.origin, k->list.origin) != 0) {
+		cli_error("revocation list %s is for another origin than the trust list",
+			  revoc_path);
+		return -1;
+	} else if (vopts_age(k->revoked.issued, now) > k->o.stale_s) {
+		vopts_utc(when, sizeof when, k->revoked.issued);
+		cli_error("warning: the revocation list is %llu s old (issued %s, stale after "
+			  "%llu s); codes revoked since are accepted: run ankang-verify sync",
+			  (unsigned long long)vopts_age(k->revoked.issued, now), when,
+			  (unsigned long long)k->o.stale_s);
+	}
+	k->trust.issuers = k->list.issuers;
+	k->trust.n_issuers = k->list.n_issuers;
+	k->trust.revoked = (const uint8_t(*)[CRED_CTI_BYTES])k->revoked.cti;
+	k->trust.n_revoked = k->revoked.n;
+	return 0;
+}
+
+static void read_stdin(struct checker *k)
+{
+	/* One code per line: a scanner that types into a terminal, or
+	 * `zbarcam --raw | ankang-verify -`. Blank lines are skipped. */
+	char line[CRED_TEXT_MAX + 3];
+	long n;
+
+	while (!k->fatal && (n = cli_read_line(line, sizeof line, CRED_TEXT_MAX + 1)) != -1) {
+		if (n == -2) /* longer than any credential */
+			check(k, line, CRED_TEXT_MAX + 1);
+		else if (n > 0)
+			check(k, line, (size_t)n);
+	}
+}
+
+int vcmd_check(int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = {
+	    VOPTS_LOCAL,
+	    VOPTS_NET,
+	    {"json", no_argument, NULL, VOPT_JSON},
+	    {"trust", required_argument, NULL, OPT_TRUST},
+	    {"revocations", required_argument, NULL, OPT_REVOC},
+	    {"now", required_argument, NULL, OPT_NOW},
+	    {"skew", required_argument, NULL, OPT_SKEW},
+	    {"image", no_argument, NULL, OPT_IMAGE},
+	    {"no-spool", no_argument, NULL, OPT_NO_SPOOL},
+	    {NULL, 0, NULL, 0},
+	};
+	struct checker *k;
+	char trust_path[4096], revoc_path[4096];
+	const char *trust_arg = NULL, *revoc_arg = NULL;
+	uint64_t now = 0, skew = CRED_DEFAULT_SKEW;
+	int c, rc, image = 0, no_spool = 0, have_now = 0, have_skew = 0, status = CLI_OK;
+
+	if ((k = calloc(1, sizeof *k)) == NULL) {
+		cli_error("out of memory");
+		return CLI_USAGE;
+	}
+	vopts_init(&k->o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((rc = vopts_parse(&k->o, c, optarg)) < 0) {
+			status = CLI_USAGE;
+			goto done;
+		}
+		if (rc > 0)
+			continue;
+		switch (c) {
+		case VOPT_JSON:
+			k->o.json = 1;
+			break;
+		case OPT_TRUST:
+			trust_arg = optarg;
+			break;
+		case OPT_REVOC:
+			revoc_arg = optarg;
+			break;
+		case OPT_NOW:
+			if (util_parse_u64(optarg, strlen(optarg), &now) != 0) {
+				cli_error("--now must be unix seconds");
+				status = CLI_USAGE;
+				goto done;
+			}
+			have_now = 1;
+			break;
+		case OPT_SKEW:
+			if (util_parse_u64(optarg, strlen(optarg), &skew) != 0 || skew > 86400) {
+				cli_error("--skew must be 0 to 86400 seconds");
+				status = CLI_USAGE;
+				goto done;
+			}
+			have_skew = 1;
+			break;
+		case OPT_IMAGE:
+			image = 1;
+			break;
+		case OPT_NO_SPOOL:
+			no_spool = 1;
+			break;
+		case VOPT_HELP:
+			fputs(usage, stdout);
+			goto done;
+		default:
+			fputs(usage, stderr);
+			status = CLI_USAGE;
+			goto done;
+		}
+	}
+	if (optind == argc) {
+		cli_error("no credential given (a code, '-' for stdin, or --image FILE)");
+		fputs(usage, stderr);
+		status = CLI_USAGE;
+		goto done;
+	}
+	vopts_finish(&k->o);
+	if (k->o.server != NULL) {
+		if (trust_arg != NULL || revoc_arg != NULL || k->o.root != NULL || have_now ||
+		    have_skew) {
+			cli_error(
+			    "--trust, --revocations, --root, --now and --skew are for offline "
+			    "checks; with --server the service checks");
+			status = CLI_USAGE;
+			goto done;
+		}
+		if ((status = vopts_connect(&k->o, "", &k->net)) != CLI_OK)
+			goto done;
+	} else {
+		if (k->o.token != NULL || k->o.token_file != NULL || k->o.cacert != NULL) {
+			cli_error("--token, --token-file and --cacert go with --server");
+			status = CLI_USAGE;
+			goto done;
+		}
+		if (trust_arg != NULL)
+			snprintf(trust_path, sizeof trust_path, "%s", trust_arg);
+		else
+			vopts_path(trust_path, sizeof trust_path, &k->o, "trust.note");
+		if (revoc_arg != NULL)
+			snprintf(revoc_path, sizeof revoc_path, "%s", revoc_arg);
+		else
+			vopts_path(revoc_path, sizeof revoc_path, &k->o, "revocations.note");
+		k->trust.now = have_now ? now : util_now();
+		k->trust.skew = skew;
+		if (load_lists(k, trust_path, revoc_path, revoc_arg != NULL, k->trust.now) != 0) {
+			status = CLI_USAGE;
+			goto done;
+		}
+		if (!no_spool && !have_now && (rc = spool_open(&k->sp, k->o.spool)) != 0) {
+			cli_error("spool %s: %s (--no-spool checks without recording)", k->o.spool,
+				  rc == AK_EPERM ? "open to group or others (want 0700 and 0600)"
+						 : ak_strerror(rc));
+			status = CLI_USAGE;
+			goto done;
+		}
+	}
+
+	for (int i = optind; i < argc && !k->fatal; i++) {
+		if (image) {
+			rc = scan_png_file(argv[i], check_scanned, k);
+			if (rc == 0) {
+				cli_error("%s: no QR code found", argv[i]);
+				k->any_invalid = 1;
+			} else if (rc < 0) {
+				cli_error("%s: %s", argv[i], ak_strerror(rc));
+				status = CLI_USAGE;
+			}
+		} else if (strcmp(argv[i], "-") == 0) {
+			read_stdin(k);
+		} else {
+			check(k, argv[i], strlen(argv[i]));
+		}
+	}
+	if (status == CLI_OK)
+		status = k->failed ? k->failed : k->any_invalid ? CLI_FAILED : CLI_OK;
+done:
+	spool_close(k->sp);
+	httpc_close(k->net);
+	revoc_free(&k->revoked);
+	vopts_free(&k->o);
+	sodium_memzero(k, sizeof *k);
+	free(k);
+	return status;
+}

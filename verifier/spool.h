@@ -1,0 +1,117 @@
+/*
+ * spool: ankang-verify's record of its offline scans, which `sync`
+ * uploads to POST /v1/scans (DESIGN.md, Data flow step 4).
+ *
+ * Folder (mode 0700, created on first use) and files (0600):
+ *
+ *   SPOOL/scans  append-only, one line per scan:
+ *                <scan id: hex32> SP <cti hex32 or "-"> SP <unix seconds> SP <result word> LF
+ *   SPOOL/sent   the byte offset of scans up to which the server has
+ *                accepted every line: decimal, LF; replaced atomically
+ *
+ * The invariants:
+ *   - A scan is appended (one write with O_APPEND) and fdatasync'd before
+ *     its result is shown: a scan shown is a scan recorded.
+ *   - A line holds the credential id, never a name or a status: the spool
+ *     is personal data only in the sense the audit log is (a code's cti,
+ *     which the service can link to its holder, as it must to audit).
+ *   - The cti is written only when the code's signature verified
+ *     (not_yet_valid, expired, revoked, valid): a forged code can name any
+ *     cti it likes, and must not put a scan on someone else's record.
+ *   - sent only grows, and only after the server accepted the lines before
+ *     it; uploads are idempotent by scan id, so a crash between upload and
+ *     recording merely sends some lines twice.
+ *   - A line cut short by a crash (no LF) is closed by the next append
+ *     with an LF first, and then skipped by the reader as malformed; its
+ *     result was never shown.
+ *
+ * Never holds a name; never prints.
+ */
+#ifndef ANKANG_SPOOL_H
+#define ANKANG_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crypto/cred.h"
+
+#define SPOOL_ID_HEX 32
+/* The longest valid line with its LF: 32 + 1 + 32 + 1 + 20 + 1 + 13 + 1. */
+#define SPOOL_LINE_MAX 128
+
+struct spool_scan {
+	char id[SPOOL_ID_HEX + 1];
+	int has_cti;
+	uint8_t cti[CRED_CTI_BYTES];
+	uint64_t time;
+	enum cred_result result;
+};
+
+/*
+ * A scan of result r at time t: a fresh random id, and c's cti when the
+ * result says its signature verified (c may be NULL when there is none).
+ */
+void spool_scan_init(struct spool_scan *s, enum cred_result r, const struct cred *c, uint64_t t);
+
+/* The line for s, with its LF, and a NUL; returns its length, or
+ * AK_EINVAL (a field out of range) / AK_ETOOBIG (cap too small). */
+int spool_format_line(char *out, size_t cap, const struct spool_scan *s);
+
+/*
+ * Parses one line (without its LF) strictly: lowercase hex, a canonical
+ * decimal time, a known result word, single spaces. A result of
+ * superseded is refused (only the service decides it). 0 or AK_EINVAL.
+ */
+int spool_parse_line(struct spool_scan *s, const char *line, size_t len);
+
+/* ---------------------------------------------------------- appending */
+
+typedef struct spool spool;
+
+/*
+ * Opens dir/scans for appending, creating dir (0700) and the file (0600)
+ * if needed; a symlink in the file's place is refused. Returns 0,
+ * AK_EIO, AK_EPERM (dir or file open to group or others) or AK_ENOMEM.
+ */
+int spool_open(spool **out, const char *dir);
+
+/* Appends s's line and fdatasyncs. 0 or AK_EIO (nothing may be shown). */
+int spool_append(spool *sp, const struct spool_scan *s);
+
+/* NULL is a no-op. */
+void spool_close(spool *sp);
+
+/* ------------------------------------------------------------ reading */
+
+/* The sent offset; 0 when dir/sent does not exist. 0, AK_EINVAL, AK_EIO. */
+int spool_sent_read(const char *dir, uint64_t *off);
+
+/* Replaces dir/sent atomically. 0 or AK_EIO. */
+int spool_sent_write(const char *dir, uint64_t off);
+
+struct spool_reader {
+	FILE *f;
+	uint64_t off;  /* the byte after the last complete line consumed */
+	uint64_t size; /* the file's size when opened */
+};
+
+enum {
+	SPOOL_END = 0,     /* no more complete lines (a torn tail is left alone) */
+	SPOOL_SCAN = 1,    /* *s holds the next scan; off is past its LF */
+	SPOOL_BAD_LINE = 2 /* a complete line that does not parse; off is past it */
+};
+
+/*
+ * Opens dir/scans for reading from byte offset from. AK_ENOENT when there
+ * is no spool; AK_EINVAL when from is past its end (the spool was
+ * replaced or truncated behind our back); AK_EIO.
+ */
+int spool_reader_open(struct spool_reader *r, const char *dir, uint64_t from);
+
+/* The next line: SPOOL_SCAN, SPOOL_BAD_LINE, SPOOL_END or AK_EIO. */
+int spool_reader_next(struct spool_reader *r, struct spool_scan *s);
+
+void spool_reader_close(struct spool_reader *r);
+
+#endif
