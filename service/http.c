@@ -69,6 +69,47 @@ static atomic_int inflight; /* suspended requests, for the drain at stop */
  * until http_stop. */
 static char *tls_cert, *tls_key;
 
+/* ------------------------------------------------- jansson's allocator */
+
+/*
+ * jansson copies every string it parses (a passphrase, an ID number) and
+ * every reply it builds (a name) into its own allocations. These wrappers
+ * remember each block's size and wipe it on free, so personal data does
+ * not linger in freed heap. Installed once, before the first request; all
+ * memory jansson hands out in this process must then be freed through it
+ * (json_decref does; json_dumps text goes to json_free below).
+ */
+#define WIPE_HDR 16 /* keeps malloc's 16-byte alignment */
+
+static void *wipe_malloc(size_t n)
+{
+	unsigned char *p = malloc(n + WIPE_HDR);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof n);
+	return p + WIPE_HDR;
+}
+
+static void wipe_free(void *ptr)
+{
+	unsigned char *p;
+	size_t n;
+
+	if (ptr == NULL)
+		return;
+	p = (unsigned char *)ptr - WIPE_HDR;
+	memcpy(&n, p, sizeof n);
+	sodium_memzero(ptr, n);
+	free(p);
+}
+
+static void json_free(char *text)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	(f != NULL ? f : free)(text);
+}
+
 /* ------------------------------------------------------------ replies */
 
 void http_header(struct http_request *rq, const char *name, const char *value)
@@ -120,8 +161,7 @@ int http_json(struct http_request *rq, unsigned status, json_t *body)
 	if (text == NULL)
 		return http_error(rq, 500, "internal", "The server failed to build its answer.");
 	rc = http_reply(rq, status, "application/json", text, strlen(text));
-	sodium_memzero(text, strlen(text)); /* it may hold a name */
-	free(text);
+	json_free(text); /* wiped: it may hold a name */
 	return rc;
 }
 
@@ -135,7 +175,7 @@ int http_error(struct http_request *rq, unsigned status, const char *code, const
 	if (text == NULL)
 		return http_reply(rq, status, "application/json", "{\"error\":\"internal\"}", 20);
 	rc = http_reply(rq, status, "application/json", text, strlen(text));
-	free(text);
+	json_free(text);
 	return rc;
 }
 
@@ -662,6 +702,7 @@ int http_start(struct server *srv, unsigned *port)
 	const union MHD_DaemonInfo *info;
 	int rc;
 
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)srv->cfg.listen_port);
