@@ -3,8 +3,10 @@
  *
  * KEK file: one line "ankang-kek-v1 <base64 of 32 bytes>\n", mode 0600.
  *
- * Invariants: no key byte ever sits outside sodium_malloc'd memory except
- * transiently on the stack, and those copies are wiped before return; the
+ * Invariants: the KEK and its subkeys live in sodium_malloc'd memory
+ * (read-only after load); a data key lives on its caller's stack for one
+ * request and is wiped by seal_datakey_wipe; every other transient copy is
+ * wiped before return; the
  * associated data always binds the resident id (and field name), so a
  * ciphertext copied to another row fails to open instead of decrypting.
  */
@@ -24,10 +26,6 @@ struct seal_kek {
 	uint8_t wrap[SEAL_KEY_BYTES];
 	uint8_t blind[SEAL_KEY_BYTES];
 	uint8_t pseudonym[SEAL_KEY_BYTES];
-};
-
-struct seal_datakey {
-	uint8_t key[SEAL_KEY_BYTES];
 };
 
 /* crypto_kdf contexts: exactly 8 characters each. */
@@ -126,42 +124,32 @@ static int aead_open(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_
 }
 
 int seal_datakey_new(const seal_kek *k, uint64_t resident_id,
-		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out)
+		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
 {
 	uint8_t ad[8];
-	seal_datakey *dk = sodium_malloc(sizeof *dk);
 
-	if (dk == NULL)
-		return AK_ENOMEM;
-	crypto_aead_xchacha20poly1305_ietf_keygen(dk->key);
+	crypto_aead_xchacha20poly1305_ietf_keygen(out->key);
 	make_ad(ad, sizeof ad, resident_id, NULL);
-	aead_seal(k->wrap, ad, sizeof ad, dk->key, sizeof dk->key, wrapped);
-	*out = dk;
-	return 0;
+	return aead_seal(k->wrap, ad, sizeof ad, out->key, sizeof out->key, wrapped);
 }
 
 int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
-			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey **out)
+			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
 {
 	uint8_t ad[8];
 	int rc;
-	seal_datakey *dk = sodium_malloc(sizeof *dk);
 
-	if (dk == NULL)
-		return AK_ENOMEM;
 	make_ad(ad, sizeof ad, resident_id, NULL);
-	if ((rc = aead_open(k->wrap, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, dk->key)) != 0) {
-		sodium_free(dk);
-		return rc;
-	}
-	*out = dk;
-	return 0;
+	rc = aead_open(k->wrap, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, out->key);
+	if (rc != 0)
+		seal_datakey_wipe(out);
+	return rc;
 }
 
-void seal_datakey_free(seal_datakey *dk)
+void seal_datakey_wipe(seal_datakey *dk)
 {
 	if (dk != NULL)
-		sodium_free(dk);
+		sodium_memzero(dk, sizeof *dk);
 }
 
 int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field,

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,7 +415,8 @@ static int authenticate(struct http_request *rq)
 	rq->who.role = ROLE_SYSTEM;
 	if (h == NULL)
 		return 0;
-	if (strncmp(h, "Bearer ", 7) != 0 ||
+	/* The scheme name is case-insensitive (RFC 9110 11.1). */
+	if (strncasecmp(h, "Bearer ", 7) != 0 ||
 	    (kind = token_parse(h + 7, strlen(h + 7), hash)) < 0) {
 		http_header(rq, "WWW-Authenticate", "Bearer");
 		http_error(rq, 401, "bad_token", "The bearer token is malformed.");

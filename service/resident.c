@@ -69,9 +69,10 @@ static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
 int resident_open(struct server *srv, store *db, uint64_t id, struct resident_view *out)
 {
 	struct store_resident r;
-	seal_datakey *dk = NULL;
+	seal_datakey dk;
 	int rc;
 
+	memset(&dk, 0, sizeof dk);
 	memset(out, 0, sizeof *out);
 	if ((rc = store_resident_by_id(db, id, &r)) != 0)
 		goto done;
@@ -87,12 +88,12 @@ int resident_open(struct server *srv, store *db, uint64_t id, struct resident_vi
 	}
 	if ((rc = seal_datakey_unwrap(srv->kek, id, r.wrapped, &dk)) != 0)
 		goto done;
-	if ((rc = open_field(dk, id, "name", &r.name, FIELD_NAME_MAX, out->name,
+	if ((rc = open_field(&dk, id, "name", &r.name, FIELD_NAME_MAX, out->name,
 			     sizeof out->name)) != 0 ||
-	    (rc = open_field(dk, id, "id_number", &r.id_number, IDCARD_LEN, out->id_number,
+	    (rc = open_field(&dk, id, "id_number", &r.id_number, IDCARD_LEN, out->id_number,
 			     sizeof out->id_number)) != 0)
 		goto done;
-	if (r.phone.len != 0 && (rc = open_field(dk, id, "phone", &r.phone, FIELD_PHONE_MAX,
+	if (r.phone.len != 0 && (rc = open_field(&dk, id, "phone", &r.phone, FIELD_PHONE_MAX,
 						 out->phone, sizeof out->phone)) != 0)
 		goto done;
 	/* What opened must still be what enrolment accepted; anything else
@@ -108,7 +109,7 @@ int resident_open(struct server *srv, store *db, uint64_t id, struct resident_vi
 	out->status_changed = r.status_changed;
 	server_pseudonym(srv, id, out->pseudonym);
 done:
-	seal_datakey_free(dk);
+	seal_datakey_wipe(&dk);
 	sodium_memzero(&r, sizeof r);
 	if (rc != 0)
 		resident_wipe(out);
@@ -146,11 +147,12 @@ int resident_create(struct server *srv, store *w, const struct resident_view *v,
 {
 	uint8_t blind[SEAL_BLIND_BYTES];
 	struct store_resident r;
-	seal_datakey *dk = NULL;
+	seal_datakey dk;
 	size_t hlen = strnlen(passhash, sizeof r.passphrase);
 	int rc;
 
 	memset(&r, 0, sizeof r);
+	memset(&dk, 0, sizeof dk);
 	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || v->name[0] == '\0' ||
 	    hlen == 0 || hlen >= sizeof r.passphrase)
 		return AK_EINVAL;
@@ -160,16 +162,16 @@ int resident_create(struct server *srv, store *w, const struct resident_view *v,
 	if ((rc = seal_datakey_new(srv->kek, r.id, r.wrapped, &dk)) != 0)
 		goto done;
 	r.has_key = 1;
-	if ((rc = seal_into(&r.name, dk, r.id, "name", v->name, FIELD_NAME_MAX)) != 0 ||
-	    (rc = seal_into(&r.id_number, dk, r.id, "id_number", v->id_number, IDCARD_LEN)) != 0 ||
-	    (rc = seal_into(&r.phone, dk, r.id, "phone", v->phone, FIELD_PHONE_MAX)) != 0)
+	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, FIELD_NAME_MAX)) != 0 ||
+	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, IDCARD_LEN)) != 0 ||
+	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, FIELD_PHONE_MAX)) != 0)
 		goto done;
 	memcpy(r.passphrase, passhash, hlen + 1);
 	if ((rc = store_resident_seal(w, &r)) != 0)
 		goto done;
 	*id = r.id;
 done:
-	seal_datakey_free(dk);
+	seal_datakey_wipe(&dk);
 	sodium_memzero(&r, sizeof r);
 	sodium_memzero(blind, sizeof blind);
 	return rc;

@@ -56,7 +56,7 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 		      struct store_resident *r)
 {
 	uint8_t blind[SEAL_BLIND_BYTES];
-	seal_datakey *dk = NULL;
+	seal_datakey dk;
 	uint64_t id = 0;
 
 	seal_blind_index(kek, blind, idno, strlen(idno));
@@ -67,13 +67,13 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 	if (seal_datakey_new(kek, id, r->wrapped, &dk) != 0)
 		bail_out("seal_datakey_new");
 	r->has_key = 1;
-	seal_into(&r->name, dk, id, "name", name);
-	seal_into(&r->id_number, dk, id, "id_number", idno);
+	seal_into(&r->name, &dk, id, "name", name);
+	seal_into(&r->id_number, &dk, id, "id_number", idno);
 	if (phone != NULL)
-		seal_into(&r->phone, dk, id, "phone", phone);
+		seal_into(&r->phone, &dk, id, "phone", phone);
 	snprintf(r->passphrase, sizeof r->passphrase, "$argon2id$v=19$m=19456,t=2,p=1$%s",
 		 "c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g");
-	seal_datakey_free(dk);
+	seal_datakey_wipe(&dk);
 	if (store_resident_seal(s, r) != 0)
 		bail_out("store_resident_seal");
 	return id;
@@ -83,17 +83,17 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 static int opens_to(const struct store_resident *r, const char *field, const struct store_sealed *f,
 		    const char *want)
 {
-	seal_datakey *dk = NULL;
+	seal_datakey dk;
 	uint8_t pt[STORE_SEALED_MAX];
 	int same;
 
 	if (!r->has_key || seal_datakey_unwrap(kek, r->id, r->wrapped, &dk) != 0)
 		return 0;
 	same = f->len == strlen(want) + SEAL_OVERHEAD &&
-	       seal_open_field(dk, r->id, field, f->b, f->len, pt) == 0 &&
+	       seal_open_field(&dk, r->id, field, f->b, f->len, pt) == 0 &&
 	       memcmp(pt, want, strlen(want)) == 0;
 	sodium_memzero(pt, sizeof pt);
-	seal_datakey_free(dk);
+	seal_datakey_wipe(&dk);
 	return same;
 }
 

@@ -1,0 +1,185 @@
+/*
+ * test_seal: crypto/seal.c, the sealing of personal data.
+ *
+ * The KEK file (created 0600, refused when others may read it, refused
+ * when malformed), data keys wrapped per resident, fields sealed per
+ * resident and field (a ciphertext moved to another row or column, or
+ * altered by one bit, does not open), the blind index (equal numbers give
+ * equal indexes, under one KEK only) and pseudonyms (distinct per resident
+ * and per KEK). Every check has its tampered twin.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+#include "crypto/seal.h"
+#include "tests/lib/tap.h"
+
+static char dir[] = "/tmp/ankang-test-seal.XXXXXX";
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static void test_kek_file(void)
+{
+	char p[256], q[256];
+	struct stat st;
+	seal_kek *k = NULL;
+
+	path_of(p, sizeof p, "kek");
+	is_int(seal_kek_create(p), 0, "KEK created");
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600, "KEK file is 0600");
+	is_int(seal_kek_create(p), AK_EEXIST, "an existing KEK is never overwritten");
+	is_int(seal_kek_load(&k, p), 0, "KEK loads");
+	seal_kek_free(k);
+	k = NULL;
+	chmod(p, 0640);
+	is_int(seal_kek_load(&k, p), AK_EPERM, "a KEK readable by the group is refused");
+	chmod(p, 0604);
+	is_int(seal_kek_load(&k, p), AK_EPERM, "a KEK readable by others is refused");
+	chmod(p, 0600);
+
+	path_of(q, sizeof q, "kek.link");
+	if (symlink(p, q) == 0)
+		ok(seal_kek_load(&k, q) != 0, "a KEK reached through a symlink is refused");
+	path_of(q, sizeof q, "kek.bad");
+	{
+		static const char *const bad[] = {
+			"",
+			"ankang-kek-v1 \n",
+			"ankang-kek-v2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", /* 31 bytes */
+			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", /* not canonical */
+			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n",
+		};
+		for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++) {
+			unlink(q);
+			if (util_write_file_atomic(q, bad[i], strlen(bad[i]), 0600, 0) != 0)
+				bail_out("write");
+			is_int(seal_kek_load(&k, q), AK_EINVAL, "malformed KEK file %zu is refused", i);
+		}
+	}
+}
+
+static void test_fields(void)
+{
+	char p[256];
+	seal_kek *k = NULL, *other = NULL;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES], wrapped2[SEAL_WRAPPED_BYTES];
+	uint8_t ct[64 + SEAL_OVERHEAD], ct2[64 + SEAL_OVERHEAD], pt[64];
+	seal_datakey dk, dk2, back;
+	const char *msg = "Test Resident";
+	size_t n = strlen(msg);
+	int bad;
+
+	path_of(p, sizeof p, "kek");
+	if (seal_kek_load(&k, p) != 0)
+		bail_out("kek");
+	path_of(p, sizeof p, "kek2");
+	if (seal_kek_create(p) != 0 || seal_kek_load(&other, p) != 0)
+		bail_out("kek2");
+
+	is_int(seal_datakey_new(k, 7, wrapped, &dk), 0, "a data key for resident 7");
+	is_int(seal_datakey_new(k, 7, wrapped2, &dk2), 0, "and another");
+	ok(memcmp(dk.key, dk2.key, sizeof dk.key) != 0, "data keys are random");
+	is_int(seal_datakey_unwrap(k, 7, wrapped, &back), 0, "the wrapped key unwraps");
+	ok(memcmp(back.key, dk.key, sizeof dk.key) == 0, "to the same key");
+	is_int(seal_datakey_unwrap(k, 8, wrapped, &back), AK_ECRYPTO,
+	       "not as another resident's key");
+	ok(sodium_is_zero(back.key, sizeof back.key), "and a failed unwrap leaves no key behind");
+	is_int(seal_datakey_unwrap(other, 7, wrapped, &back), AK_ECRYPTO, "not under another KEK");
+	bad = 0;
+	for (size_t i = 0; i < SEAL_WRAPPED_BYTES * 8; i++) {
+		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
+		bad += seal_datakey_unwrap(k, 7, wrapped, &back) == 0;
+		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	is_int(bad, 0, "no single-bit change of a wrapped key unwraps");
+
+	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, ct), 0, "a name seals");
+	ok(memmem(ct, n + SEAL_OVERHEAD, msg, n) == NULL, "the sealed bytes do not hold the name");
+	is_int(seal_open_field(&dk, 7, "name", ct, n + SEAL_OVERHEAD, pt), 0, "and opens");
+	ok(memcmp(pt, msg, n) == 0, "to the same name");
+	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, ct2), 0, "sealed twice");
+	ok(memcmp(ct, ct2, n + SEAL_OVERHEAD) != 0, "with a fresh nonce each time");
+	is_int(seal_open_field(&dk, 8, "name", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	       "a field moved to another resident's row does not open");
+	is_int(seal_open_field(&dk, 7, "phone", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	       "a field moved to another column does not open");
+	is_int(seal_open_field(&dk2, 7, "name", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	       "nor under another data key (what erasure destroys)");
+	is_int(seal_open_field(&dk, 7, "name", ct, SEAL_OVERHEAD - 1, pt), AK_EINVAL,
+	       "a ciphertext shorter than its overhead is refused");
+	bad = 0;
+	for (size_t i = 0; i < (n + SEAL_OVERHEAD) * 8; i++) {
+		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
+		bad += seal_open_field(&dk, 7, "name", ct, n + SEAL_OVERHEAD, pt) == 0;
+		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	is_int(bad, 0, "no single-bit change of a sealed field opens");
+
+	seal_datakey_wipe(&dk);
+	ok(sodium_is_zero(dk.key, sizeof dk.key), "a wiped data key is zero");
+	seal_datakey_wipe(&dk2);
+	seal_datakey_wipe(&back);
+	seal_datakey_wipe(NULL);
+	seal_kek_free(k);
+	seal_kek_free(other);
+	seal_kek_free(NULL);
+}
+
+static void test_indexes(void)
+{
+	char p[256];
+	seal_kek *k = NULL, *other = NULL;
+	uint8_t a[SEAL_BLIND_BYTES], b[SEAL_BLIND_BYTES], c[SEAL_BLIND_BYTES];
+	uint8_t p1[SEAL_PSEUDONYM_BYTES], p2[SEAL_PSEUDONYM_BYTES], p3[SEAL_PSEUDONYM_BYTES];
+	const char *id1 = "11010519491231002X", *id2 = "110105194912310038";
+
+	path_of(p, sizeof p, "kek");
+	if (seal_kek_load(&k, p) != 0)
+		bail_out("kek");
+	path_of(p, sizeof p, "kek2");
+	if (seal_kek_load(&other, p) != 0)
+		bail_out("kek2");
+	seal_blind_index(k, a, id1, strlen(id1));
+	seal_blind_index(k, b, id1, strlen(id1));
+	seal_blind_index(k, c, id2, strlen(id2));
+	ok(memcmp(a, b, sizeof a) == 0, "equal ID numbers give equal blind indexes");
+	ok(memcmp(a, c, sizeof a) != 0, "different ID numbers give different ones");
+	seal_blind_index(other, b, id1, strlen(id1));
+	ok(memcmp(a, b, sizeof a) != 0, "the blind index depends on the KEK");
+
+	seal_pseudonym(k, p1, 7);
+	seal_pseudonym(k, p2, 7);
+	seal_pseudonym(k, p3, 8);
+	ok(memcmp(p1, p2, sizeof p1) == 0, "a resident's pseudonym is stable");
+	ok(memcmp(p1, p3, sizeof p1) != 0, "residents have distinct pseudonyms");
+	seal_pseudonym(other, p2, 7);
+	ok(memcmp(p1, p2, sizeof p1) != 0, "the pseudonym depends on the KEK");
+	ok(memcmp(p1, a, sizeof p1) != 0, "pseudonym and blind index keys are separate");
+	seal_kek_free(k);
+	seal_kek_free(other);
+}
+
+int main(void)
+{
+	char cmd[300];
+
+	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+		bail_out("setup");
+	test_kek_file();
+	test_fields();
+	test_indexes();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+	return tap_done();
+}
