@@ -1,0 +1,133 @@
+# service.sh: helpers for the integration tests of `ankangd serve` (source
+# it after tap.sh). It starts and stops one server per test on 127.0.0.1:0,
+# makes HTTP requests with curl, and computes made-up GB 11643 numbers.
+#
+#   svc_init DIR              ankangd init (origin ankang.test)
+#   svc_account DIR ROLE NAME prints a new account's token
+#   svc_start DIR [OPTS...]   serve on 127.0.0.1:0; sets URL and SERVER_PID;
+#                             the server's stderr goes to $T/serve.log
+#   svc_stop                  SIGTERM, bounded wait; SERVER_STATUS = exit
+#   api METHOD PATH TOKEN [BODY [CURL-ARGS...]]
+#                             one request; ST = status, body in $T/r.body,
+#                             headers in $T/r.hdr. TOKEN "" sends none.
+#                             Every answer with status >= 400 is appended
+#                             to $T/errors.all (for the privacy checks).
+#                             API_EXTRA=(...) adds curl arguments to every
+#                             request while it is set.
+#   jbody FILTER              jq -r FILTER on the last body
+#   gb_id DIGITS17            a valid ID number (check character computed)
+#   gb_bad DIGITS17           the same with a wrong check character
+#
+# Never prints a token, a body or personal data: tests compare, and say
+# only what differed in words.
+
+SERVER_PID=
+SERVER_STATUS=
+API_EXTRA=()
+: >"$T/errors.all"
+
+svc_init() {
+	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
+}
+
+svc_account() {
+	"$ANKANG_BIN/ankangd" account add --data "$1" --role "$2" --name "$3" 2>/dev/null
+}
+
+svc_start() {
+	local data=$1 i
+	shift
+	rm -f "$T/port"
+	"$ANKANG_BIN/ankangd" serve --data "$data" --listen 127.0.0.1:0 \
+		--port-file "$T/port" "$@" 2>>"$T/serve.log" &
+	SERVER_PID=$!
+	# Bounded: 20 s covers a sanitizer build on a busy machine.
+	for i in $(seq 1 400); do
+		[ -s "$T/port" ] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$T/port" ]; then
+		echo "Bail out! ankangd serve did not start"
+		exit 1
+	fi
+	URL=http://127.0.0.1:$(cat "$T/port")
+}
+
+svc_stop() {
+	local i
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	for i in $(seq 1 400); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID"
+	SERVER_STATUS=$?
+	SERVER_PID=
+}
+
+# api METHOD PATH TOKEN [BODY [CURL-ARGS...]]: a BODY (even empty) is sent
+# as application/json unless CURL-ARGS set another Content-Type.
+api() {
+	local method=$1 path=$2 token=$3
+	local args=(-s -o "$T/r.body" -D "$T/r.hdr" -w '%{http_code}' --path-as-is
+		--max-time 30 -X "$method")
+	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+	if [ $# -ge 4 ]; then
+		printf '%s' "$4" >"$T/r.req"
+		args+=(-H 'Content-Type: application/json' --data-binary "@$T/r.req")
+		shift 4
+	else
+		shift 3
+	fi
+	ST=$(curl "${args[@]}" "${API_EXTRA[@]}" "$@" "$URL$path")
+	[ -n "$ST" ] || ST=000
+	if [ "$ST" -ge 400 ] 2>/dev/null; then
+		cat "$T/r.body" >>"$T/errors.all"
+		echo >>"$T/errors.all"
+	fi
+}
+
+jbody() { jq -r "$1" "$T/r.body" 2>/dev/null; }
+
+# hdr NAME: the value of a header of the last answer (no CR).
+hdr() { grep -i "^$1:" "$T/r.hdr" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
+
+# is_error_body: the last body is exactly {"error": word, "message": text}.
+is_error_body() {
+	jq -e 'type == "object" and (keys == ["error", "message"])
+		and (.error | type == "string" and test("^[a-z_]+$"))
+		and (.message | type == "string" and length > 0)' "$T/r.body" >/dev/null 2>&1
+}
+
+_gb_w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
+_gb_c=10X98765432
+_gb_sum() {
+	local d=$1 s=0 i
+	for i in {0..16}; do s=$((s + ${d:i:1} * ${_gb_w[i]})); done
+	echo $((s % 11))
+}
+gb_id() { printf '%s%s\n' "$1" "${_gb_c:$(_gb_sum "$1"):1}"; }
+gb_bad() { printf '%s%s\n' "$1" "${_gb_c:$((($(_gb_sum "$1") + 1) % 11)):1}"; }
+
+# b64_leaf_hash B64: base64 of RFC 6962's leaf hash SHA-256(0x00 || leaf).
+b64_leaf_hash() {
+	{
+		printf '\0'
+		printf '%s' "$1" | base64 -d
+	} | sha256sum | cut -c1-64 | xxd -r -p | base64 -w0
+}
+
+# same A B DESC: passes when A = B; on failure says so without showing
+# either (they may be personal data).
+same() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "the two values differ (not shown: they may hold personal data)"
+	fi
+}
+
