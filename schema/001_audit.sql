@@ -1,28 +1,44 @@
 -- 001_audit: the audit log (FORMAT.md section 3; DESIGN.md, "The audit
 -- log's promises").
 --
--- Three append-only tables:
---   log_leaves       one row per entry: its index, its exact bytes, and the
---                    fields parsed from those bytes into columns so that
---                    queries (by time, actor, action, subject) use indexes.
---                    The bytes are the record; the columns are a copy that
---                    a reader may use but an auditor re-derives.
---   log_nodes        the hash of every complete perfect subtree of the
---                    RFC 6962 tree: (level, idx) covers leaves
---                    [idx << level, (idx + 1) << level); level 0 holds the
---                    leaf hashes. Roots and proofs read O(log n) of these.
---                    (Up to 2^57 leaves: the key below packs them.)
+-- Two append-only tables, and an index of subjects derived from them:
+--   log_leaves       one row per entry: its index, its exact bytes, the
+--                    Merkle hashes that the entry completes, and the
+--                    fields parsed from its bytes into columns so that
+--                    queries (by time, actor, action, subject) can use
+--                    indexes. The bytes are the record; the columns are a
+--                    copy that a reader may use but an auditor re-derives.
 --   log_checkpoints  every signed checkpoint note, by tree size.
+--   log_subjects     (with log_subjects_mark) which leaves name a subject.
 --
--- Invariants the triggers keep on every connection, ours or not: no row is
--- ever updated or deleted; leaves are inserted in order, index = count,
--- with no gaps; no node and no checkpoint is inserted twice. The insert
--- rules are what stop INSERT OR REPLACE, which deletes the old row without
--- firing DELETE triggers while recursive_triggers is off (the default).
--- Anyone who can write the file can drop the triggers; what stops them is
--- the signed checkpoints, which they cannot forge, and the self-check at
--- start-up. (Each insert rule costs a B-tree seek per row, measured at
--- about 10% of the writer's time; see bench/bench_auditlog.c.)
+-- The hashes. A perfect subtree of the RFC 6962 tree, (level, idx),
+-- covers leaves [idx << level, (idx + 1) << level) and is complete from
+-- the moment its last leaf is appended, never before and never changing
+-- after. So each leaf row stores, in `hashes`, the hashes of exactly the
+-- subtrees that end at it: its own leaf hash (level 0) first, then one per
+-- level k >= 1 for which idx + 1 is a multiple of 2^k, that is one per
+-- trailing one bit of idx: 32 bytes on every leaf, 64 on average. Roots
+-- and proofs read O(log n) of them, each one row by its primary key:
+-- (level, idx) lives in the row ((idx + 1) << level) - 1, at byte
+-- 32 * level. (Up to 2^57 leaves; the CHECK below holds the count to the
+-- index, so no row can claim a subtree that does not end there.) Storing
+-- them with their leaf instead of as rows of their own (as this schema
+-- did first: a log_nodes table of (level, idx, hash), two rows per leaf
+-- with a trigger each) wrote a sixth of the pages per commit; see
+-- bench/bench_auditlog.c for the numbers.
+--
+-- Invariants the triggers keep on every connection but the service's own:
+-- no row of the log is ever updated or deleted; leaves are inserted in
+-- order, index = count, with no gaps; no checkpoint is inserted twice. The
+-- insert rules are also what stop INSERT OR REPLACE, which deletes the old
+-- row without firing DELETE triggers while recursive_triggers is off. The
+-- service's connections run without triggers (the leaf rule alone cost
+-- the writer 2 us a leaf, a fifth of its SQL) and keep the same rules
+-- another way: an authorizer, a check when a statement is prepared, the
+-- primary keys and the writer's own order (service/store.c). Anyone who
+-- can write the file can drop the triggers, or switch CHECKs off; what
+-- stops them is the signed checkpoints, which they cannot forge, an
+-- auditor's saved state, and the self-check at start-up.
 --
 -- No column may ever hold personal data: a leaf has none by construction.
 -- Later migrations (002+) add the residents and accounts; they never touch
@@ -31,6 +47,11 @@
 CREATE TABLE log_leaves (
 	idx      INTEGER PRIMARY KEY CHECK (idx >= 0),
 	leaf     BLOB    NOT NULL CHECK (length(leaf) BETWEEN 1 AND 512),
+	-- (idx + 1) & -(idx + 1) is 2^(trailing one bits of idx)
+	hashes   BLOB    NOT NULL CHECK (length(hashes) BETWEEN 32 AND 1856
+	                                 AND length(hashes) % 32 = 0
+	                                 AND (idx + 1) & -(idx + 1)
+	                                     = 1 << (length(hashes) / 32 - 1)),
 	time_ms  INTEGER NOT NULL,
 	role     TEXT    NOT NULL,
 	actor_id INTEGER,          -- NULL for "-"
@@ -41,32 +62,55 @@ CREATE TABLE log_leaves (
 	detail   TEXT    NOT NULL
 ) STRICT;
 
--- Two indexes only. Time grows with the index, so its index is appended at
--- one end and costs little. The subject index serves a resident's own
--- accesses (GET /v1/me/accesses), which must be fast; pseudonyms are
--- random, so each new entry lands on a page of its own, and every page a
--- transaction touches is written to the WAL in full: this one index
--- costs the writer about a third of its time. Actor and action are
+-- One B-tree index. Time grows with the index, so its index is appended
+-- at one end; it still costs about 1.3 us a leaf (0.8 to insert, and
+-- about three pages a commit, as SQLite keeps rebalancing the rightmost
+-- pages of an index whose keys only grow). Actor and action are
 -- auditors' filters, applied while scanning a time or index range (an
--- auditor reads the whole log anyway); indexing them measured another
--- 30% off the writer's rate (bench/bench_auditlog.c), so a later
--- migration should add one only for a query that needs it.
+-- auditor reads the whole log anyway); indexing them measured another 30%
+-- off the writer's rate, so a later migration should add one only for a
+-- query that needs it.
 CREATE INDEX log_leaves_time ON log_leaves (time_ms);
-CREATE INDEX log_leaves_subject ON log_leaves (subject) WHERE subject IS NOT NULL;
 
--- Nodes are keyed by when they were completed, not by (level, idx): pos is
--- (last leaf << 6) | level, a function of (level, idx) that grows with
--- every insert, so a transaction appends its nodes at the end of one
--- B-tree. Keyed by (level, idx), each level has an end of its own, and a
--- batch of appends dirtied one page per level (measured: 69 pages written
--- to the WAL per 64-leaf commit, against 53 this way).
-CREATE TABLE log_nodes (
-	pos   INTEGER PRIMARY KEY,
-	level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 57),
-	idx   INTEGER NOT NULL CHECK (idx >= 0),
-	hash  BLOB    NOT NULL CHECK (length(hash) = 32),
-	CHECK (pos = ((((idx + 1) << level) - 1) << 6) + level)
+-- The subject index serves a resident's own accesses (GET /v1/me/accesses),
+-- which must stay fast. A B-tree index on subject cannot be cheap to
+-- write: pseudonyms are random, so each new entry lands on a page of its
+-- own, and a commit writes every page it touched to the WAL in full (one
+-- 4 KiB page per leaf: it cost the writer 60% of its time). FTS5 is an
+-- LSM tree inside SQLite: a commit adds one small sorted segment, and
+-- segments are merged a little at a time as later ones are written, so
+-- an entry costs a few bytes written, a few times. Its fixed cost per
+-- commit (about ten pages: a segment, its index entry, the structure
+-- record) is still too much for every commit, so the index is brought up
+-- to date in steps: it holds every leaf with a subject below log_subjects_mark.upto,
+-- the writer adds the leaves after that in one statement once there are
+-- STORE_SUBJECT_STEP of them (store.h), and a query reads the index below
+-- the mark and scans the few leaves from the mark on. Each entry is the
+-- subject as 32 hex digits (one token of the ascii tokenizer), with the
+-- leaf's index as its rowid; the table stores nothing else.
+--
+-- Both are an index, not the record: the service's writer is the only
+-- one to add to them, FTS5 rewrites its own segments as it merges (so
+-- they are not append-only), and a foreign connection that damaged them
+-- could hide an entry from a resident's list but not from the log, which
+-- an auditor reads whole. Defensive mode keeps FTS5's shadow tables
+-- read-only to SQL on the service's own connections.
+CREATE VIRTUAL TABLE log_subjects USING fts5(
+	subject, content = '', detail = none, columnsize = 0, tokenize = 'ascii');
+CREATE TABLE log_subjects_mark (
+	one  INTEGER PRIMARY KEY CHECK (one = 1),
+	upto INTEGER NOT NULL CHECK (upto >= 0)
 ) STRICT;
+INSERT INTO log_subjects_mark (one, upto) VALUES (1, 0);
+CREATE TRIGGER log_subjects_mark_forward BEFORE UPDATE ON log_subjects_mark
+WHEN NEW.upto < OLD.upto OR NEW.one IS NOT OLD.one
+BEGIN
+	SELECT RAISE(ABORT, 'audit log: the subject index mark only moves forward');
+END;
+CREATE TRIGGER log_subjects_mark_kept BEFORE DELETE ON log_subjects_mark
+BEGIN
+	SELECT RAISE(ABORT, 'audit log: the subject index mark is kept');
+END;
 
 CREATE TABLE log_checkpoints (
 	size    INTEGER PRIMARY KEY CHECK (size >= 0),
@@ -86,20 +130,6 @@ END;
 CREATE TRIGGER log_leaves_no_delete BEFORE DELETE ON log_leaves
 BEGIN
 	SELECT RAISE(ABORT, 'audit log: leaves are never deleted');
-END;
-
-CREATE TRIGGER log_nodes_once BEFORE INSERT ON log_nodes
-WHEN EXISTS (SELECT 1 FROM log_nodes WHERE pos = NEW.pos)
-BEGIN
-	SELECT RAISE(ABORT, 'audit log: a node is stored once');
-END;
-CREATE TRIGGER log_nodes_no_update BEFORE UPDATE ON log_nodes
-BEGIN
-	SELECT RAISE(ABORT, 'audit log: nodes are never updated');
-END;
-CREATE TRIGGER log_nodes_no_delete BEFORE DELETE ON log_nodes
-BEGIN
-	SELECT RAISE(ABORT, 'audit log: nodes are never deleted');
 END;
 
 CREATE TRIGGER log_checkpoints_once BEFORE INSERT ON log_checkpoints

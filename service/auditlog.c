@@ -19,9 +19,10 @@
  * operation in it gets AK_EDB.
  *
  * The tree. The writer keeps the log's compact range (merkle_range: one
- * hash per set bit of the size) in memory, and every append stores the
- * leaf hash and each perfect subtree it completes, so roots and proofs
- * read O(log n) stored hashes. The range is copied before each batch (and
+ * hash per set bit of the size) in memory, and every append stores, in
+ * the leaf's own row, the leaf hash and each perfect subtree it completes
+ * (schema/001_audit.sql), so roots and proofs read O(log n) stored
+ * hashes. The range is copied before each batch (and
  * before each operation) and restored when the batch (the operation) is
  * rolled back, so memory never runs ahead of the disk. Inside each write
  * transaction the writer first compares the stored size with its own:
@@ -29,6 +30,16 @@
  * appended, and then the range is reloaded from the stored hashes. A log
  * that has become shorter than the writer's range has been truncated
  * behind its back; the writer then refuses all further writes.
+ *
+ * The subject index. A batch that leaves STORE_SUBJECT_STEP or more leaves
+ * past the subject index's mark brings the index up to date inside its
+ * own transaction, in a savepoint, just before COMMIT: no sync of its
+ * own, and a step that fails is undone alone (queries stay complete
+ * either way; see store.h).
+ *
+ * WAL checkpoints (copying the WAL back into the database file) run on a
+ * thread and connection of their own, not inside the writer's COMMIT;
+ * see "checkpointer" below.
  *
  * Checkpoints. After a commit that grew the tree, and at most once per
  * checkpoint_ms, the writer signs the committed size and root with the
@@ -101,9 +112,19 @@ struct auditlog {
 	store *st;
 	struct op **batch;
 	struct merkle_range range;
-	uint64_t cp_size;  /* size of the newest stored checkpoint */
-	uint64_t cp_at_ns; /* when the writer last tried to sign one */
-	int broken;        /* AK_ECORRUPT once the log shrank under us */
+	uint64_t cp_size;   /* size of the newest stored checkpoint */
+	uint64_t cp_at_ns;  /* when the writer last tried to sign one */
+	int broken;         /* AK_ECORRUPT once the log shrank under us */
+	uint64_t subj_mark; /* the subject index covers the leaves below this */
+
+	/* The WAL checkpointer: its own thread and connection, under ck_mu. */
+	pthread_t ck_thread;
+	int ck_started, ck_closing;
+	store *ck;
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_wake;
+	int wal_frames; /* the WAL's size after the writer's last commit */
+	int wal_copied; /* how much of it the last checkpoint copied back */
 
 	/* Published after each commit, under head_mu. */
 	pthread_mutex_t head_mu;
@@ -342,9 +363,22 @@ static void abs_deadline(struct timespec *ts, uint64_t mono_ns)
 	ts->tv_nsec = (long)(mono_ns % 1000000000u);
 }
 
-static int put_node(void *ctx, unsigned level, uint64_t index, const merkle_hash h)
+/* The hashes one append completes, in the order merkle_range_append hands
+ * them out (the leaf's, then each merge's): what the leaf's row stores. */
+struct completed {
+	merkle_hash h[58];
+	size_t n;
+};
+
+static int collect_node(void *ctx, unsigned level, uint64_t index, const merkle_hash h)
 {
-	return store_log_put_node(ctx, level, index, h);
+	struct completed *c = ctx;
+
+	(void)index;
+	if (level != c->n || c->n >= AK_ARRAY_LEN(c->h))
+		return AK_ETOOBIG;
+	memcpy(c->h[c->n++], h, MERKLE_HASH_BYTES);
+	return 0;
 }
 
 /*
@@ -421,6 +455,29 @@ fail:
 	return rc;
 }
 
+/*
+ * Brings the subject index up to date inside the batch's transaction,
+ * just before its COMMIT (so the step costs no sync of its own), in a
+ * savepoint, so that a step that fails is undone alone and the batch
+ * commits without it. A failed step costs only speed: queries scan the
+ * leaves past the mark, and the next step, a whole step later, retries.
+ */
+static void index_subjects(auditlog *a)
+{
+	uint64_t mark;
+
+	if (store_savepoint(a->st) != 0)
+		return;
+	if (store_log_index_subjects(a->st, STORE_SUBJECT_STEP, &mark) == 0) {
+		if (store_release(a->st) == 0)
+			a->subj_mark = mark;
+		return;
+	}
+	if (store_in_transaction(a->st) && store_rollback_to(a->st) == 0)
+		store_release(a->st);
+	a->subj_mark = a->range.size;
+}
+
 static int checkpoint_due(const auditlog *a, uint64_t now_ns)
 {
 	return a->range.size > a->cp_size &&
@@ -430,16 +487,19 @@ static int checkpoint_due(const auditlog *a, uint64_t now_ns)
 /* Appends an operation's leaves; they are already formatted in bufs. */
 static int append_leaves(auditlog *a, struct op *op, char (*bufs)[LEAF_MAX + 1], const int *lens)
 {
+	struct completed c;
 	merkle_hash h;
 	int rc;
 
+	/* The range moves first; if the row cannot be stored, the caller puts
+	 * back the range it saved (run_op, run_batch). */
 	for (size_t i = 0; i < op->n; i++) {
 		uint64_t idx = a->range.size;
-		if ((rc = store_log_append(a->st, idx, bufs[i], (size_t)lens[i], &op->leaves[i])) !=
-		    0)
-			return rc;
 		merkle_leaf_hash(h, (const uint8_t *)bufs[i], (size_t)lens[i]);
-		if ((rc = merkle_range_append(&a->range, h, put_node, a->st)) != 0)
+		c.n = 0;
+		if ((rc = merkle_range_append(&a->range, h, collect_node, &c)) != 0 ||
+		    (rc = store_log_append_hashed(a->st, idx, bufs[i], (size_t)lens[i],
+						  &op->leaves[i], c.h, c.n)) != 0)
 			return rc;
 	}
 	return 0;
@@ -574,7 +634,7 @@ static void run_batch(auditlog *a)
 	struct merkle_range saved;
 	size_t k, done = 0;
 	uint64_t start = util_mono_ns(), deadline, t0, t1;
-	uint64_t old_size;
+	uint64_t old_size, old_mark = a->subj_mark;
 	int rc;
 
 	deadline = start + (uint64_t)a->cfg.max_wait_us * 1000u;
@@ -606,6 +666,8 @@ static void run_batch(auditlog *a)
 		if (done == k)
 			break;
 	}
+	if (rc == 0 && a->range.size - a->subj_mark >= STORE_SUBJECT_STEP)
+		index_subjects(a);
 
 	t0 = util_mono_ns();
 	if (rc == 0)
@@ -614,6 +676,7 @@ static void run_batch(auditlog *a)
 	if (rc != 0) {
 		store_rollback(a->st);
 		memcpy(&a->range, &saved, sizeof saved);
+		a->subj_mark = old_mark;
 		for (size_t i = 0; i < k; i++)
 			if (i >= done || batch[i]->rc == 0)
 				batch[i]->rc = rc == AK_ECORRUPT ? AK_ECORRUPT : AK_EDB;
@@ -804,8 +867,103 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	pthread_mutex_unlock(&a->head_mu);
 }
 
+/* -------------------------------------------------------- checkpointer */
+
+/*
+ * WAL checkpoints, off the commit path. Left to SQLite, the writer's own
+ * COMMIT copies the WAL back into the database file whenever it has
+ * grown past STORE_WAL_AUTOCHECKPOINT frames: 16 MiB read, written and
+ * synced while every submitter of that batch waits, the writer's longest
+ * stalls (COMMIT max 12-22 ms in bench/bench_auditlog.c, against 5-8 ms
+ * this way; throughput was the same within the machine's noise). So the
+ * writer's connection only reports the WAL's size after each commit
+ * (store_wal_hook), and this thread copies it back on a connection of its
+ * own, CKPT_STEP frames at a time, without stopping the writer. A WAL
+ * that is appended to while it is copied never empties by itself, and
+ * one that only grows makes every commit dearer (no checkpoints at all
+ * measured 30% slower), so past CKPT_MAX frames the checkpoint waits for
+ * a gap between two of the writer's transactions and has the next one
+ * start the WAL over. Without a second connection, SQLite's own
+ * checkpoints stay on. Durability is the same either way: COMMIT syncs
+ * the WAL before it returns.
+ */
+#define CKPT_STEP 1000 /* frames: 4 MiB */
+#define CKPT_MAX  8000
+
+/* The writer's WAL hook, on the writer's thread, inside COMMIT. */
+static void wal_grew(void *ctx, int frames)
+{
+	auditlog *a = ctx;
+
+	pthread_mutex_lock(&a->ck_mu);
+	a->wal_frames = frames;
+	if (frames < a->wal_copied) /* the WAL started over */
+		a->wal_copied = 0;
+	if (frames - a->wal_copied >= CKPT_STEP)
+		pthread_cond_signal(&a->ck_wake);
+	pthread_mutex_unlock(&a->ck_mu);
+}
+
+static void *checkpointer_main(void *arg)
+{
+	auditlog *a = arg;
+
+	pthread_setname_np(pthread_self(), "auditlog-ckpt");
+	pthread_mutex_lock(&a->ck_mu);
+	for (;;) {
+		int restart, copied = 0;
+
+		while (!a->ck_closing && a->wal_frames - a->wal_copied < CKPT_STEP)
+			pthread_cond_wait(&a->ck_wake, &a->ck_mu);
+		if (a->ck_closing)
+			break;
+		restart = a->wal_frames >= CKPT_MAX;
+		pthread_mutex_unlock(&a->ck_mu);
+		/* A failure (or BUSY) leaves the WAL longer; the next step retries. */
+		if (store_checkpoint(a->ck, restart, NULL, &copied) != 0)
+			copied = 0;
+		pthread_mutex_lock(&a->ck_mu);
+		if (copied > 0 && copied <= a->wal_frames)
+			a->wal_copied = copied;
+		else if (copied == 0)
+			a->wal_copied = a->wal_frames; /* wait a whole step */
+	}
+	pthread_mutex_unlock(&a->ck_mu);
+	return NULL;
+}
+
+static void checkpointer_start(auditlog *a, const char *db_path)
+{
+	if (store_open(&a->ck, db_path, 0) != 0)
+		return;
+	if (pthread_create(&a->ck_thread, NULL, checkpointer_main, a) != 0) {
+		store_close(a->ck);
+		a->ck = NULL;
+		return;
+	}
+	a->ck_started = 1;
+	store_wal_hook(a->st, wal_grew, a);
+}
+
+/* After the writer has stopped: no more reports come. */
+static void checkpointer_stop(auditlog *a)
+{
+	if (!a->ck_started)
+		return;
+	pthread_mutex_lock(&a->ck_mu);
+	a->ck_closing = 1;
+	pthread_cond_signal(&a->ck_wake);
+	pthread_mutex_unlock(&a->ck_mu);
+	pthread_join(a->ck_thread, NULL);
+	a->ck_started = 0;
+}
+
 static void destroy(auditlog *a)
 {
+	checkpointer_stop(a);
+	store_close(a->ck);
+	pthread_cond_destroy(&a->ck_wake);
+	pthread_mutex_destroy(&a->ck_mu);
 	store_close(a->st);
 	free(a->batch);
 	pthread_cond_destroy(&a->wake);
@@ -838,6 +996,8 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->key = log_key;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->head_mu, NULL);
+	pthread_mutex_init(&a->ck_mu, NULL);
+	pthread_cond_init(&a->ck_wake, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->wake, &ca);
@@ -874,7 +1034,15 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->head_size = a->range.size;
 	merkle_range_root(&a->range, a->head_root);
 	a->stats.checkpoint_size = a->cp_size;
+	/* Catches the subject index up (and learns its mark), in a
+	 * transaction of its own; a failure only slows queries down. */
+	if (store_begin(a->st) == 0) {
+		index_subjects(a);
+		if (store_commit(a->st) != 0)
+			store_rollback(a->st);
+	}
 
+	checkpointer_start(a, db_path);
 	if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
 		rc = AK_ENOMEM;
 		goto fail;

@@ -46,8 +46,10 @@ void auditlog_config_default(struct auditlog_config *c);
  * Opens the log on the database at db_path (its own write connection),
  * runs the start-up self-check, signs a checkpoint if the log has grown
  * past the last one (or, for a new database, the empty tree's), and
- * starts the writer thread. The database must exist (store_open with
- * STORE_CREATE makes one). log_key must stay valid until auditlog_close.
+ * starts the writer thread (and a second thread, on a second connection,
+ * that copies the WAL back into the database file off the commit path).
+ * The database must exist (store_open with STORE_CREATE makes one).
+ * log_key must stay valid until auditlog_close.
  * *why, if not NULL, receives a description of a failed self-check ("the
  * root at size N recomputed from stored hashes does not match the signed
  * checkpoint", ...): thread-local static text, valid until the same

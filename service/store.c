@@ -8,10 +8,13 @@
  * trusted schema, no double-quoted string literals; WAL journal with
  * synchronous=FULL (a COMMIT that returned survives power loss); foreign
  * keys; a busy timeout; the pending migrations, each in its own
- * transaction with its PRAGMA user_version; and last the authorizer, which
- * from then on refuses UPDATE and DELETE on the audit log's tables, ALTER
- * on them, and any DROP. The authorizer comes after the migrations because
- * a later migration may legitimately rebuild one of the other tables.
+ * transaction with its PRAGMA user_version; the log's triggers switched
+ * off for this connection (log_triggers_off says why and when); and last
+ * the authorizer, which from then on refuses UPDATE and DELETE on the
+ * audit log's tables, ALTER on them, and any DROP, and lets store_stmt
+ * refuse an insert into them that would resolve a conflict. The
+ * authorizer comes after the migrations because a later migration may
+ * legitimately rebuild one of the other tables.
  *
  * Never: build SQL from input (the only formatted statement is the
  * user_version pragma, from a loop counter), or open a database whose
@@ -33,12 +36,14 @@
 
 /*
  * Tuning, measured with bench/bench_auditlog.c on a 2-CPU VM (ext4): a
- * commit writes every page it touched to the WAL in full, and the audit
- * log's random subject index touches about one page per leaf, so the page
- * size trades bytes written per commit against tree depth. 4096 was
- * fastest (1024 and 2048: 10-20% slower; 8192: up to 40% slower). A WAL
- * of 4000 frames before SQLite copies it back (default 1000) was 20%
- * faster; turning automatic checkpoints off gained nothing more. The
+ * commit writes every page it touched to the WAL in full. When the audit
+ * log had a B-tree index on its random subjects (about one page per
+ * leaf), 4096 was the fastest page size (1024 and 2048: 10-20% slower;
+ * 8192: up to 40% slower); without it, a commit of ~60 leaves writes ~12
+ * pages and 8192 measured the same within the machine's noise, so 4096
+ * stays. A WAL of 4000 frames before a connection copies it back itself
+ * (default 1000) was 20% faster; the audit writer does not copy it back
+ * itself at all but leaves that to a thread of its own (auditlog.c). The
  * cache holds the hot right edges of the log's B-trees.
  */
 #define STORE_BUSY_MS            5000
@@ -50,7 +55,9 @@
 #define STR_(x) #x
 #define STR(x)  STR_(x)
 
-static const char *const log_tables[] = {"log_leaves", "log_nodes", "log_checkpoints"};
+/* The log's own tables: append-only (schema/001_audit.sql). The subject
+ * index is not one of them: FTS5 rewrites its segments as it merges. */
+static const char *const log_tables[] = {"log_leaves", "log_checkpoints"};
 
 int store_err(int rc)
 {
@@ -83,14 +90,38 @@ const char *store_errmsg(store *s)
 	return s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "no database";
 }
 
+/*
+ * Whether sql resolves a conflict other than by failing: OR REPLACE (which
+ * deletes the row in the way), OR IGNORE, ON CONFLICT DO NOTHING (which
+ * skip a row and report success), OR FAIL. Our statements are literals,
+ * so a plain case-insensitive search is enough.
+ */
+static int has_conflict_clause(const char *sql)
+{
+	static const char *const words[] = {"replace", " or ignore", "on conflict", " or fail"};
+
+	for (size_t i = 0; i < AK_ARRAY_LEN(words); i++)
+		if (strcasestr(sql, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql)
 {
 	sqlite3_stmt *st = s->stmt[slot];
 
 	if (st == NULL) {
+		s->log_insert = 0;
 		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 		    SQLITE_OK)
 			return NULL;
+		/* Our connections run without the log's triggers (see
+		 * log_triggers_off): an insert into the log may only fail on a
+		 * conflict, never resolve it. */
+		if (s->log_insert && has_conflict_clause(sql)) {
+			sqlite3_finalize(st);
+			return NULL;
+		}
 		s->stmt[slot] = st;
 	}
 	return st;
@@ -130,7 +161,8 @@ static int is_log_table(const char *name)
 static int authorize(void *ctx, int action, const char *a1, const char *a2, const char *dbname,
 		     const char *trigger)
 {
-	(void)ctx;
+	store *s = ctx;
+
 	(void)dbname;
 	(void)trigger;
 	switch (action) {
@@ -144,6 +176,10 @@ static int authorize(void *ctx, int action, const char *a1, const char *a2, cons
 	case SQLITE_DROP_VIEW:
 	case SQLITE_DROP_VTABLE:
 		return SQLITE_DENY;
+	case SQLITE_INSERT: /* a1: table */
+		if (is_log_table(a1))
+			s->log_insert = 1;
+		return SQLITE_OK;
 	case SQLITE_UPDATE: /* a1: table, a2: column */
 	case SQLITE_DELETE: /* a1: table */
 		return is_log_table(a1) ? SQLITE_DENY : SQLITE_OK;
@@ -152,6 +188,42 @@ static int authorize(void *ctx, int action, const char *a1, const char *a2, cons
 	default:
 		return SQLITE_OK;
 	}
+}
+
+/*
+ * The log's triggers (schema/001_audit.sql) are what stop a connection
+ * that is not ours. On ours they are switched off: the authorizer refuses
+ * UPDATE, DELETE, ALTER and DROP on the log before a statement can exist,
+ * a leaf's PRIMARY KEY refuses a second row at its index (and store_stmt
+ * refuses to prepare an insert into the log with a conflict clause, so
+ * none of ours can REPLACE or IGNORE), and the
+ * writer appends at the size it reads inside its own write transaction
+ * (store_log_append checks the same for everyone else). Left on, the
+ * append-order rule alone ran a trigger program per leaf: 2 us of the
+ * writer's 7.5 us of SQL per leaf, measured with bench/bench_auditlog.c.
+ * SQLite can only switch triggers off per connection, all of them, so
+ * this is done only while the log's are the only triggers in the schema:
+ * a later migration that adds one of its own keeps them all on.
+ */
+static int log_triggers_off(store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int others = -1, on = 1;
+
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND"
+		" tbl_name NOT IN ('log_leaves', 'log_checkpoints', 'log_subjects_mark')",
+		-1, &st, NULL) != SQLITE_OK)
+		return AK_EDB;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		others = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (others != 0)
+		return others > 0 ? 0 : AK_EDB;
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &on) != SQLITE_OK || on)
+		return AK_EDB;
+	return 0;
 }
 
 /* ------------------------------------------------------------ migrations */
@@ -323,7 +395,9 @@ int store_open(store **out, const char *path, unsigned flags)
 	} else if ((rc = migrate(s)) != 0) {
 		goto fail;
 	}
-	if (sqlite3_set_authorizer(s->db, authorize, NULL) != SQLITE_OK) {
+	if ((rc = log_triggers_off(s)) != 0)
+		goto fail;
+	if (sqlite3_set_authorizer(s->db, authorize, s) != SQLITE_OK) {
 		rc = AK_EDB;
 		goto fail;
 	}
@@ -345,6 +419,42 @@ void store_close(store *s)
 	 * statement is ours and finalized above, so plain close suffices. */
 	sqlite3_close(s->db);
 	free(s);
+}
+
+/* ------------------------------------------------------ WAL checkpoints */
+
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	store *s = ctx;
+
+	(void)db;
+	(void)name;
+	s->wal_fn(s->wal_ctx, frames);
+	return SQLITE_OK;
+}
+
+int store_wal_hook(store *s, void (*fn)(void *ctx, int frames), void *ctx)
+{
+	if (s->flags & STORE_READONLY)
+		return AK_EINVAL;
+	s->wal_fn = fn;
+	s->wal_ctx = ctx;
+	/* Replaces the automatic checkpoint, which is itself a WAL hook. */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return 0;
+}
+
+int store_checkpoint(store *s, int restart, int *frames, int *copied)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+	    s->db, "main", restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, frames,
+	    copied);
+
+	/* BUSY: someone else is checkpointing, or (restart) the wait ran out:
+	 * what could be copied was. Not an error for a caller that retries. */
+	return rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY ? 0
+	       : store_err(rc)                               ? store_err(rc)
+							     : AK_EDB;
 }
 
 /* ---------------------------------------------------------- transactions */

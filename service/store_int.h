@@ -28,8 +28,10 @@ enum store_slot {
 	SQ_LOG_SIZE,
 	SQ_LOG_COUNTS,
 	SQ_LOG_APPEND,
-	SQ_LOG_PUT_NODE,
 	SQ_LOG_GET_NODE,
+	SQ_LOG_SUBJECT_MARK,
+	SQ_LOG_SUBJECT_ADD,
+	SQ_LOG_SUBJECT_SET_MARK,
 	SQ_LOG_GET_LEAF,
 	SQ_LOG_PUT_CHECKPOINT,
 	SQ_LOG_LAST_CHECKPOINT,
@@ -74,7 +76,10 @@ enum store_slot {
 struct store {
 	sqlite3 *db;
 	unsigned flags;
-	int guarded; /* the authorizer is installed */
+	int guarded;    /* the authorizer is installed */
+	int log_insert; /* the statement being prepared inserts into the log */
+	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
+	void *wal_ctx;
 	sqlite3_stmt *stmt[SQ_COUNT];
 };
 

@@ -241,8 +241,8 @@ like "$(cat "$T/err")" "leaf 7 does not parse" "and names it"
 L=$(sqlite3 "$T/good.db" "SELECT CAST(leaf AS TEXT) FROM log_leaves WHERE idx = 2000")
 L2=${L/ valid green/ valid red}
 LH=$({ printf '\0'; printf '%s\n' "$L2"; } | sha256sum | cut -c1-64)
-attack deep "UPDATE log_leaves SET leaf = CAST('$L2' || char(10) AS BLOB) WHERE idx = 2000;
-	UPDATE log_nodes SET hash = X'$LH' WHERE level = 0 AND idx = 2000;"
+attack deep "UPDATE log_leaves SET leaf = CAST('$L2' || char(10) AS BLOB),
+	hashes = CAST(X'$LH' || substr(hashes, 33) AS BLOB) WHERE idx = 2000;"
 "$AUDIT" verify --db "$T/deep.db" --log-key "$KEY" >"$T/out" 2>&1
 is $? 1 "leaf and its stored hash rewritten: verify fails"
 like "$(cat "$T/out")" "leaf 2000 is the first that does not match" "bisection names leaf 2000 (another block)"
@@ -251,8 +251,9 @@ like "$(cat "$T/out")" "hashes to its stored leaf hash: the stored hashes were r
 
 # --- attack 2: truncate, re-sign with the stolen key, grow again ------------
 M=1000
-attack truncated "DELETE FROM log_leaves WHERE idx >= $M; DELETE FROM log_nodes WHERE ((idx + 1) << level) > $M;
-	DELETE FROM log_checkpoints WHERE size >= $M;"
+# (Each stored hash lives in the row of the last leaf it covers, so the
+# hashes of the subtrees that reach past M go with those rows.)
+attack truncated "DELETE FROM log_leaves WHERE idx >= $M; DELETE FROM log_checkpoints WHERE size >= $M;"
 mkdir -p "$T/stolen"
 cp -r "$DATA/keys" "$DATA/public" "$DATA/ankang.conf" "$T/stolen/"
 cp "$T/truncated.db" "$T/stolen/ankang.db"
@@ -282,10 +283,15 @@ like "$(cat "$T/out")" "^FAIL: consistency proof from $N to $((N + 50)) fails" "
 # --- attack 3: a leaf inserted in the middle; a leaf deleted ------------------
 K=1234
 INS="ankang/v1 $(((BASE + 9 * 3600) * 1000)) officer:5 status_set $(printf '%032x' 4242) - ok data_correction"
-attack inserted "UPDATE log_leaves SET idx = idx + 1000000 WHERE idx >= $K;
+# The leaves move up one; the stored hashes stay where they were (as the
+# signed tree has them), so the new last leaf has none.
+attack inserted "PRAGMA ignore_check_constraints = ON;
+	CREATE TEMP TABLE kept AS SELECT idx, hashes FROM log_leaves WHERE idx >= $K;
+	UPDATE log_leaves SET idx = idx + 1000000 WHERE idx >= $K;
 	UPDATE log_leaves SET idx = idx - 999999 WHERE idx >= 1000000;
-	INSERT INTO log_leaves (idx, leaf, time_ms, role, actor_id, action, subject, object, result, detail)
-	VALUES ($K, CAST('$INS' || char(10) AS BLOB), 0, 'officer', 5, 'status_set', NULL, NULL, 'ok', 'data_correction');"
+	UPDATE log_leaves SET hashes = coalesce((SELECT hashes FROM kept WHERE kept.idx = log_leaves.idx), x'') WHERE idx > $K;
+	INSERT INTO log_leaves (idx, leaf, hashes, time_ms, role, actor_id, action, subject, object, result, detail)
+	VALUES ($K, CAST('$INS' || char(10) AS BLOB), (SELECT hashes FROM kept WHERE idx = $K), 0, 'officer', 5, 'status_set', NULL, NULL, 'ok', 'data_correction');"
 is "$(sqlite3 "$T/inserted.db" "SELECT count(*) FROM log_leaves")" $((N + 1)) "the attacker inserted a leaf at $K"
 "$AUDIT" verify --db "$T/inserted.db" --log-key "$KEY" --state "$T/state" >"$T/out" 2>&1
 is $? 1 "inserted: verify fails"

@@ -184,7 +184,7 @@ static void test_triggers_raw(void)
 	make_leaf(&l, ROLE_VERIFIER, 7, ACT_VERIFY, 1);
 	is_int(append(s, 0, &l), 0, "append leaf 0");
 	is_int(append(s, 1, &l), 0, "append leaf 1");
-	is_int(append(s, 5, &l), AK_EDENIED, "append out of order: refused by the trigger");
+	is_int(append(s, 5, &l), AK_EDENIED, "append out of order: refused");
 	is_int(append(s, 1, &l), AK_EDENIED, "append an existing index: refused");
 	is_int(store_log_put_checkpoint(s, 2, "note\n", 5, 1), 0, "put a checkpoint");
 	is_int(store_log_put_checkpoint(s, 2, "other\n", 6, 1), AK_EDENIED,
@@ -212,12 +212,19 @@ static void test_triggers_raw(void)
 	is_int(exec_rc(raw, "INSERT INTO log_leaves (idx, leaf, time_ms, role, action, result,"
 			    " detail) VALUES (9, x'41', 1, 'admin', 'issue', 'ok', '-')"),
 	       SQLITE_CONSTRAINT, "raw: a leaf with a gap refused");
-	is_int(exec_rc(raw, "UPDATE log_nodes SET hash = zeroblob(32)"), SQLITE_CONSTRAINT,
-	       "raw: UPDATE log_nodes refused");
-	is_int(exec_rc(raw, "DELETE FROM log_nodes WHERE level = 0 AND idx = 1"), SQLITE_CONSTRAINT,
-	       "raw: DELETE FROM log_nodes refused");
-	is_int(exec_rc(raw, "INSERT OR REPLACE INTO log_nodes VALUES (64, 0, 1, zeroblob(32))"),
-	       SQLITE_CONSTRAINT, "raw: INSERT OR REPLACE over a node refused");
+	/* The Merkle hashes live in the leaf rows (hashes): the same rules. */
+	is_int(exec_rc(raw, "UPDATE log_leaves SET hashes = zeroblob(32)"), SQLITE_CONSTRAINT,
+	       "raw: UPDATE of the stored hashes refused");
+	is_int(exec_rc(raw, "UPDATE log_leaves SET hashes = substr(hashes, 1, 32) WHERE idx = 1"),
+	       SQLITE_CONSTRAINT, "raw: dropping a stored inner hash refused");
+	is_int(exec_rc(raw, "INSERT OR REPLACE INTO log_leaves (idx, leaf, hashes, time_ms, role,"
+			    " action, result, detail) VALUES (1, x'41', zeroblob(64), 1, 'admin',"
+			    " 'issue', 'ok', '-')"),
+	       SQLITE_CONSTRAINT, "raw: INSERT OR REPLACE over a leaf's hashes refused");
+	is_int(exec_rc(raw, "INSERT INTO log_leaves (idx, leaf, hashes, time_ms, role, action,"
+			    " result, detail) VALUES (2, x'41', zeroblob(64), 1, 'admin', 'issue',"
+			    " 'ok', '-')"),
+	       SQLITE_CONSTRAINT, "raw: a hash count that does not fit the index refused");
 	is_int(exec_rc(raw, "UPDATE log_checkpoints SET note = x'00'"), SQLITE_CONSTRAINT,
 	       "raw: UPDATE log_checkpoints refused");
 	is_int(exec_rc(raw, "DELETE FROM log_checkpoints"), SQLITE_CONSTRAINT,
@@ -227,11 +234,14 @@ static void test_triggers_raw(void)
 	/* With recursive triggers off (the default) REPLACE fires no DELETE
 	 * trigger; the insert triggers refuse it. */
 	sqlite3_exec(raw, "PRAGMA recursive_triggers = OFF", NULL, NULL, NULL);
-	is_int(exec_rc(raw, "INSERT OR REPLACE INTO log_nodes VALUES (0, 0, 0, zeroblob(32))"),
-	       SQLITE_CONSTRAINT, "raw, recursive_triggers off: REPLACE over a node refused");
+	is_int(exec_rc(raw, "INSERT OR REPLACE INTO log_leaves (idx, leaf, hashes, time_ms, role,"
+			    " action, result, detail) VALUES (0, x'41', zeroblob(32), 1, 'admin',"
+			    " 'issue', 'ok', '-')"),
+	       SQLITE_CONSTRAINT, "raw, recursive_triggers off: REPLACE over a leaf refused");
 	is_int(pragma_int(raw, "SELECT count(*) FROM log_leaves"), 2, "both leaves still there");
-	is_int(pragma_int(raw, "SELECT count(*) FROM log_nodes WHERE hash = zeroblob(32)"), 0,
-	       "no node was replaced");
+	is_int(pragma_int(raw, "SELECT count(*) FROM log_leaves WHERE substr(hashes, 1, 32) ="
+			       " zeroblob(32)"),
+	       0, "no hash was replaced");
 	sqlite3_close(raw);
 }
 
@@ -247,9 +257,8 @@ static void test_authorizer(void)
 	       "ours: UPDATE log_leaves denied at prepare");
 	is_int(exec_rc(db, "DELETE FROM log_leaves"), SQLITE_AUTH,
 	       "ours: DELETE log_leaves denied");
-	is_int(exec_rc(db, "UPDATE log_nodes SET hash = zeroblob(32)"), SQLITE_AUTH,
-	       "ours: UPDATE log_nodes denied");
-	is_int(exec_rc(db, "DELETE FROM log_nodes"), SQLITE_AUTH, "ours: DELETE log_nodes denied");
+	is_int(exec_rc(db, "UPDATE log_leaves SET hashes = zeroblob(32)"), SQLITE_AUTH,
+	       "ours: UPDATE of the stored hashes denied");
 	is_int(exec_rc(db, "UPDATE log_checkpoints SET time_ms = 0"), SQLITE_AUTH,
 	       "ours: UPDATE log_checkpoints denied");
 	is_int(exec_rc(db, "DELETE FROM log_checkpoints"), SQLITE_AUTH,
@@ -271,7 +280,64 @@ static void test_authorizer(void)
 			   " UPDATE sqlite_schema SET sql = 'x' WHERE name = 'log_leaves'"),
 	       SQLITE_ERROR, "defensive: the schema cannot be written");
 	is_int(pragma_int(db, "SELECT count(*) FROM log_leaves"), 2, "the log is intact");
+	/* Our connections run without the log's triggers: no insert into the
+	 * log may resolve a conflict, so none can replace or skip a leaf. */
+	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD,
+		      "INSERT OR REPLACE INTO log_leaves (idx, leaf, hashes, time_ms, role, action,"
+		      " result, detail) VALUES (0, x'41', zeroblob(32), 1, 'admin', 'issue', 'ok',"
+		      " '-')") == NULL,
+	   "ours: INSERT OR REPLACE into the log refused at prepare");
+	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD,
+		      "REPLACE INTO log_checkpoints (size, note, time_ms) VALUES (2, x'00', 1)") ==
+	       NULL,
+	   "ours: REPLACE INTO a checkpoint refused at prepare");
+	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD,
+		      "INSERT OR IGNORE INTO log_leaves (idx, leaf, hashes, time_ms, role, action,"
+		      " result, detail) VALUES (0, x'41', zeroblob(32), 1, 'admin', 'issue', 'ok',"
+		      " '-')") == NULL,
+	   "ours: INSERT OR IGNORE into the log refused at prepare");
+	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD,
+		      "INSERT INTO log_leaves (idx, leaf, hashes, time_ms, role, action, result,"
+		      " detail) VALUES (0, x'41', zeroblob(32), 1, 'admin', 'issue', 'ok', '-')"
+		      " ON CONFLICT DO NOTHING") == NULL,
+	   "ours: ON CONFLICT DO NOTHING on the log refused at prepare");
+	is_int(exec_rc(db, "INSERT INTO log_leaves (idx, leaf, hashes, time_ms, role, action,"
+			   " result, detail) VALUES (1, x'41', zeroblob(64), 1, 'admin', 'issue',"
+			   " 'ok', '-')"),
+	       SQLITE_CONSTRAINT, "ours: a second leaf at an index fails on its key");
+	is_int(exec_rc(db, "DELETE FROM log_subjects_data"), SQLITE_ERROR,
+	       "defensive: the subject index's shadow tables cannot be written");
+	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD, "INSERT OR IGNORE INTO scratch VALUES (1)") != NULL,
+	   "ours: other tables may use a conflict clause");
+	{
+		int on = -1;
+		sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on);
+		is_int(on, 0, "ours: the log's triggers are off (the rules above keep it)");
+	}
 	store_close(s);
+
+	/* A trigger of another table's (a later migration's) keeps them all on. */
+	{
+		sqlite3 *raw = NULL;
+		int on = -1;
+		if (sqlite3_open(path, &raw) != SQLITE_OK ||
+		    sqlite3_exec(raw,
+				 "CREATE TABLE other (x INTEGER); CREATE TRIGGER other_rule BEFORE"
+				 " INSERT ON other BEGIN SELECT RAISE(ABORT, 'no'); END;",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			bail_out("another trigger");
+		if (store_open(&s, path, 0) != 0)
+			bail_out("open");
+		sqlite3_db_config(store_sqlite(s), SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on);
+		is_int(on, 1, "ours, with a trigger the log does not own: triggers stay on");
+		is_int(exec_rc(store_sqlite(s), "INSERT INTO other VALUES (1)"), SQLITE_CONSTRAINT,
+		       "and that trigger runs");
+		store_close(s);
+		s = NULL;
+		is_int(exec_rc(raw, "DROP TRIGGER other_rule; DROP TABLE other"), SQLITE_OK,
+		       "(the other trigger removed again)");
+		sqlite3_close(raw);
+	}
 }
 
 static void test_statements(void)
@@ -329,7 +395,7 @@ static void test_statements(void)
 	}
 	free(buf);
 	is_int(store_log_get_leaf(s, 10, &buf, &len), AK_ENOENT, "leaf 10: AK_ENOENT");
-	is_int(store_log_get_node(s, 1, 0, h), AK_ENOENT, "node never stored: AK_ENOENT");
+	is_int(store_log_get_node(s, 1, 5, h), AK_ENOENT, "node never stored: AK_ENOENT");
 
 	/* Checkpoints */
 	is_int(store_log_put_checkpoint(s, 10, "ten\n", 4, 5), 0, "checkpoint at 10");
@@ -424,6 +490,162 @@ static void test_statements(void)
 	store_close(s);
 }
 
+/* The query plan of sql on db, one line per row, joined by "; ". */
+static const char *plan(sqlite3 *db, const char *sql, char *buf, size_t cap)
+{
+	char q[2048];
+	sqlite3_stmt *st = NULL;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return buf;
+	while (sqlite3_step(st) == SQLITE_ROW && used + 1 < cap) {
+		int n = snprintf(buf + used, cap - used, "%s%s", used ? "; " : "",
+				 (const char *)sqlite3_column_text(st, 3));
+		if (n < 0)
+			break;
+		used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
+	}
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* How many entries the subject index holds for one subject. */
+static int indexed(sqlite3 *db, const uint8_t subject[LEAF_ID_BYTES])
+{
+	char hex[2 * LEAF_ID_BYTES + 1];
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	util_hex_encode(hex, subject, LEAF_ID_BYTES);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM log_subjects WHERE log_subjects MATCH ?",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The subject index (schema/001_audit.sql): queries by subject answer the
+ * same whether the leaves lie below the index's mark, above it, or on
+ * both sides, in either order and with a limit; and the lookup below the
+ * mark reads the index, not the table.
+ */
+static void test_subject_index(void)
+{
+	const int n = 40;
+	char p2[300], buf[1024];
+	uint8_t subj[3][LEAF_ID_BYTES];
+	store *s = NULL;
+	struct store_log_filter f;
+	struct collect c;
+	uint64_t mark = 99;
+
+	snprintf(p2, sizeof p2, "%s/subjects.db", dir);
+	if (store_open(&s, p2, STORE_CREATE) != 0)
+		bail_out("open subjects.db");
+	for (int k = 0; k < 3; k++)
+		randombytes_buf(subj[k], sizeof subj[k]);
+	/* Leaf i names subject i % 4 (3: none), at time i seconds. */
+	for (int i = 0; i < n; i++) {
+		struct leaf l;
+		make_leaf(&l, ROLE_OFFICER, 5, i % 2 ? ACT_LOOKUP : ACT_STATUS_SET, 0);
+		l.time_ms = 1700000000000ull + (uint64_t)i * 1000;
+		if (i % 4 < 3) {
+			l.has_subject = 1;
+			memcpy(l.subject, subj[i % 4], sizeof l.subject);
+		}
+		if (append(s, (uint64_t)i, &l) != 0)
+			bail_out("append");
+		if (i == 17) {
+			is_int(store_log_index_subjects(s, 100, &mark), 0,
+			       "an index step with fewer leaves waiting than asked");
+			is_int(mark, 0, "leaves the mark at 0");
+			is_int(store_log_index_subjects(s, 10, &mark), 0, "an index step");
+			is_int(mark, 18, "moves the mark to the end (18)");
+		}
+	}
+	{
+		int hits = 0;
+		for (int k = 0; k < 3; k++)
+			hits += indexed(store_sqlite(s), subj[k]);
+		is_int(hits, 14, "the index holds the 14 leaves with a subject below the mark");
+	}
+
+	/* Subject 1 names leaves 1, 5, 9, ..., 37: five below the mark, five above. */
+	store_log_filter_init(&f);
+	f.has_subject = 1;
+	memcpy(f.subject, subj[1], sizeof f.subject);
+	is_int(run_query(s, &f, &c), 10, "subject 1: all ten, across the mark");
+	ok(c.idx[0] == 1 && c.idx[4] == 17 && c.idx[5] == 21 && c.idx[9] == 37, "in index order");
+	f.limit = 6;
+	is_int(run_query(s, &f, &c), 6, "limit 6 (five from the index, one after)");
+	ok(c.idx[5] == 21, "the sixth is 21");
+	f.limit = 0;
+	f.newest_first = 1;
+	is_int(run_query(s, &f, &c), 10, "newest first: all ten");
+	ok(c.idx[0] == 37 && c.idx[4] == 21 && c.idx[5] == 17 && c.idx[9] == 1,
+	   "in descending order, across the mark");
+	f.limit = 7;
+	is_int(run_query(s, &f, &c), 7, "newest first, limit 7");
+	ok(c.idx[5] == 17 && c.idx[6] == 13, "reaches below the mark for the last two");
+	f.limit = 0;
+	f.newest_first = 0;
+	f.start = 5;
+	f.end = 30;
+	is_int(run_query(s, &f, &c), 7, "an index range [5, 30): 5 .. 29");
+	ok(c.idx[0] == 5 && c.idx[6] == 29, "the right ones");
+	store_log_filter_init(&f);
+	f.has_subject = 1;
+	memcpy(f.subject, subj[0], sizeof f.subject);
+	f.action = ACT_STATUS_SET;
+	f.since_ms = 1700000000000ull + 8000;
+	f.until_ms = 1700000000000ull + 25000;
+	is_int(run_query(s, &f, &c), 5, "subject 0, status changes, [8 s, 25 s): 8 .. 24");
+	ok(c.idx[0] == 8 && c.idx[4] == 24, "the right ones");
+
+	is_int(store_begin(s), 0, "BEGIN");
+	is_int(store_log_index_subjects(s, 1, &mark), 0, "an index step inside a transaction");
+	is_int(store_commit(s), 0, "COMMIT");
+	is_int(mark, (uint64_t)n, "the mark is at the end");
+	store_log_filter_init(&f);
+	f.has_subject = 1;
+	memcpy(f.subject, subj[2], sizeof f.subject);
+	f.newest_first = 1;
+	is_int(run_query(s, &f, &c), 10, "subject 2 after the last step: all ten");
+	ok(c.idx[0] == 38 && c.idx[9] == 2, "from the index alone, newest first");
+	{
+		sqlite3 *raw = NULL;
+		if (sqlite3_open(p2, &raw) != SQLITE_OK)
+			bail_out("raw open");
+		is_int(exec_rc(raw, "UPDATE log_subjects_mark SET upto = 3"), SQLITE_CONSTRAINT,
+		       "raw: the mark never moves back");
+		is_int(exec_rc(raw, "DELETE FROM log_subjects_mark"), SQLITE_CONSTRAINT,
+		       "raw: and is never deleted");
+		sqlite3_close(raw);
+	}
+
+	/* What a resident's list costs: the index, then one row per hit. */
+	plan(store_sqlite(s),
+	     "SELECT l.idx, l.leaf FROM log_subjects s JOIN log_leaves l ON l.idx = s.rowid"
+	     " WHERE s.log_subjects MATCH 'x' AND s.rowid >= 0 AND s.rowid < 9"
+	     " ORDER BY s.rowid DESC LIMIT 10",
+	     buf, sizeof buf);
+	ok(strstr(buf, "VIRTUAL TABLE INDEX") != NULL && strstr(buf, "USING INTEGER PRIMARY KEY") &&
+	       strstr(buf, "TEMP B-TREE") == NULL && strstr(buf, "SCAN l") == NULL,
+	   "the subject lookup reads the index and fetches leaves by key (%s)", buf);
+	store_close(s);
+	unlink(p2);
+	snprintf(buf, sizeof buf, "%s-wal", p2);
+	unlink(buf);
+	snprintf(buf, sizeof buf, "%s-shm", p2);
+	unlink(buf);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
@@ -435,6 +657,7 @@ int main(void)
 	test_triggers_raw();
 	test_authorizer();
 	test_statements();
+	test_subject_index();
 
 	{
 		char p[300];
