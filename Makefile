@@ -80,7 +80,8 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench fuzz fuzz-run install clean deps tests format
+.PHONY: all run demo test check check-asan bench fuzz fuzz-run install clean deps tests format \
+	format-check
 all: $(PROGS)
 
 deps:
@@ -119,8 +120,14 @@ fuzz:
 fuzz-run:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile run TARGET=$(TARGET) SECONDS=$(SECONDS)
 
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+	clang-format -i $(FORMAT_FILES)
+
+# Every C file as .clang-format says (STYLE.md, habit 12).
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: ok"
 
 export ANKANG_BIN ?= $(BIN)
 export ANKANG_HELPERS ?= $(BUILD)/tests/helpers

@@ -51,9 +51,9 @@ int main(void)
 	key_signer *issuer = NULL;
 	struct cred_issuer ci;
 	struct cred_trust trust;
-	char (*codes)[CRED_TEXT_MAX + 1];
+	char(*codes)[CRED_TEXT_MAX + 1];
 	struct cred *parsed;
-	uint8_t (*revoked)[CRED_CTI_BYTES];
+	uint8_t(*revoked)[CRED_CTI_BYTES];
 	double *ratio, *r_verify, *r_bare;
 	uint64_t now;
 
@@ -104,8 +104,8 @@ int main(void)
 		size_t bad = 0;
 		while ((t = util_mono_ns()) < end) {
 			for (int k = 0; k < 64; k++, n++)
-				bad += cred_verify(&trust, codes[n % ncodes], strlen(codes[n % ncodes]),
-						   NULL) != CRED_VALID;
+				bad += cred_verify(&trust, codes[n % ncodes],
+						   strlen(codes[n % ncodes]), NULL) != CRED_VALID;
 		}
 		r_verify[r] = (double)n / ((double)(t - t0) / 1e9);
 
@@ -115,7 +115,8 @@ int main(void)
 		while ((t = util_mono_ns()) < end) {
 			for (int k = 0; k < 64; k++, n++) {
 				const struct cred *c = &parsed[n % ncodes];
-				bad += crypto_sign_verify_detached(c->sig, c->tbs, c->tbs_len, ci.pk) != 0;
+				bad += crypto_sign_verify_detached(c->sig, c->tbs, c->tbs_len,
+								   ci.pk) != 0;
 			}
 		}
 		r_bare[r] = (double)n / ((double)(t - t0) / 1e9);

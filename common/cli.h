@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#define CLI_OK 0
+#define CLI_OK     0
 #define CLI_FAILED 1
-#define CLI_USAGE 2
+#define CLI_USAGE  2
 
 /* Set by main() to the program's name, used as the message prefix. */
 extern const char *cli_prog;

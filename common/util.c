@@ -121,7 +121,7 @@ int util_b64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, si
 	if (len % 4 != 0)
 		return AK_EINVAL;
 	if (sodium_base642bin(out, cap, in, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) !=
-		    0 ||
+		0 ||
 	    end != in + len)
 		return AK_EINVAL;
 	/* Canonical check: the re-encoding must be the very same text. */

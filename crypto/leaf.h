@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEAF_PREFIX "ankang/v1"
-#define LEAF_MAX 512
-#define LEAF_ID_BYTES 16  /* subject pseudonym and object cti: 32 hex digits */
-#define LEAF_NO_ID UINT64_MAX
+#define LEAF_PREFIX   "ankang/v1"
+#define LEAF_MAX      512
+#define LEAF_ID_BYTES 16 /* subject pseudonym and object cti: 32 hex digits */
+#define LEAF_NO_ID    UINT64_MAX
 
 enum leaf_role {
 	ROLE_RESIDENT,
@@ -110,9 +110,9 @@ struct leaf {
 	 * resident table beyond the keyed pseudonym). */
 	uint64_t actor_id;
 	enum leaf_action action;
-	int has_subject;   /* subject pseudonym, else "-" */
+	int has_subject; /* subject pseudonym, else "-" */
 	uint8_t subject[LEAF_ID_BYTES];
-	int has_object;    /* credential id, else "-" */
+	int has_object; /* credential id, else "-" */
 	uint8_t object[LEAF_ID_BYTES];
 	enum leaf_result result;
 	enum leaf_detail detail;

@@ -18,9 +18,9 @@
 
 #include "common/util.h"
 
-#define KEK_MAGIC "ankang-kek-v1 "
+#define KEK_MAGIC     "ankang-kek-v1 "
 #define KEK_MAGIC_LEN (sizeof KEK_MAGIC - 1)
-#define KEK_TEXT_LEN (KEK_MAGIC_LEN + 44 + 1)
+#define KEK_TEXT_LEN  (KEK_MAGIC_LEN + 44 + 1)
 
 struct seal_kek {
 	uint8_t wrap[SEAL_KEY_BYTES];
@@ -123,8 +123,8 @@ static int aead_open(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_
 	return 0;
 }
 
-int seal_datakey_new(const seal_kek *k, uint64_t resident_id,
-		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
+int seal_datakey_new(const seal_kek *k, uint64_t resident_id, uint8_t wrapped[SEAL_WRAPPED_BYTES],
+		     seal_datakey *out)
 {
 	uint8_t ad[8];
 
@@ -152,8 +152,8 @@ void seal_datakey_wipe(seal_datakey *dk)
 		sodium_memzero(dk, sizeof *dk);
 }
 
-int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-	       const uint8_t *pt, size_t n, uint8_t *out)
+int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
+	       size_t n, uint8_t *out)
 {
 	uint8_t ad[64];
 	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);

@@ -24,12 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEAL_KEY_BYTES 32
-#define SEAL_NONCE_BYTES 24
-#define SEAL_TAG_BYTES 16
-#define SEAL_OVERHEAD (SEAL_NONCE_BYTES + SEAL_TAG_BYTES)
-#define SEAL_WRAPPED_BYTES (SEAL_KEY_BYTES + SEAL_OVERHEAD)
-#define SEAL_BLIND_BYTES 32
+#define SEAL_KEY_BYTES       32
+#define SEAL_NONCE_BYTES     24
+#define SEAL_TAG_BYTES       16
+#define SEAL_OVERHEAD        (SEAL_NONCE_BYTES + SEAL_TAG_BYTES)
+#define SEAL_WRAPPED_BYTES   (SEAL_KEY_BYTES + SEAL_OVERHEAD)
+#define SEAL_BLIND_BYTES     32
 #define SEAL_PSEUDONYM_BYTES 16
 
 typedef struct seal_kek seal_kek;
@@ -53,8 +53,8 @@ void seal_kek_free(seal_kek *k);
 
 /* A fresh random data key for a resident into *out, and its wrapped form
  * to store. Returns 0. */
-int seal_datakey_new(const seal_kek *k, uint64_t resident_id,
-		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out);
+int seal_datakey_new(const seal_kek *k, uint64_t resident_id, uint8_t wrapped[SEAL_WRAPPED_BYTES],
+		     seal_datakey *out);
 /* Unwraps a stored data key into *out; AK_ECRYPTO (and *out wiped) if it
  * is not this resident's or was altered. */
 int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
@@ -66,8 +66,8 @@ void seal_datakey_wipe(seal_datakey *dk);
  * Seals pt[0..n) as field `field` of resident_id into out, which holds
  * n + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
  */
-int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-	       const uint8_t *pt, size_t n, uint8_t *out);
+int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
+	       size_t n, uint8_t *out);
 /*
  * Opens a sealed field into out (n - SEAL_OVERHEAD bytes). AK_ECRYPTO when
  * it was sealed for another resident, field or key, or was altered.

@@ -14,19 +14,19 @@
 #include "service/datadir.h"
 
 static const char init_usage[] =
-	"usage: ankangd init --data DIR --origin ORIGIN [--issuer ISS] [--kek-file FILE]\n"
-	"\n"
-	"Creates DIR with the root, log and issuer keys and the key-encryption\n"
-	"key (each its own 0600 file), DIR/public/ with root.vkey, log.vkey,\n"
-	"trust.note and revocations.note for verifiers and auditors, and the\n"
-	"database DIR/ankang.db with the audit log's first signed checkpoint.\n"
-	"\n"
-	"  --origin ORIGIN   names the deployment, e.g. ankang.example; keys are\n"
-	"                    ORIGIN/root, ORIGIN/audit, ORIGIN/issuer\n"
-	"  --issuer ISS      the credentials' iss claim, 1-32 of [A-Za-z0-9.-]\n"
-	"                    (default: ORIGIN when it fits, else \"ankang\")\n"
-	"  --kek-file FILE   keep the key-encryption key outside DIR (a separate\n"
-	"                    mount or secret store); used as is if it exists\n";
+    "usage: ankangd init --data DIR --origin ORIGIN [--issuer ISS] [--kek-file FILE]\n"
+    "\n"
+    "Creates DIR with the root, log and issuer keys and the key-encryption\n"
+    "key (each its own 0600 file), DIR/public/ with root.vkey, log.vkey,\n"
+    "trust.note and revocations.note for verifiers and auditors, and the\n"
+    "database DIR/ankang.db with the audit log's first signed checkpoint.\n"
+    "\n"
+    "  --origin ORIGIN   names the deployment, e.g. ankang.example; keys are\n"
+    "                    ORIGIN/root, ORIGIN/audit, ORIGIN/issuer\n"
+    "  --issuer ISS      the credentials' iss claim, 1-32 of [A-Za-z0-9.-]\n"
+    "                    (default: ORIGIN when it fits, else \"ankang\")\n"
+    "  --kek-file FILE   keep the key-encryption key outside DIR (a separate\n"
+    "                    mount or secret store); used as is if it exists\n";
 
 static int iss_valid(const char *s)
 {
@@ -39,12 +39,9 @@ static int iss_valid(const char *s)
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"origin", required_argument, NULL, 'o'},
-		{"issuer", required_argument, NULL, 'i'},
-		{"kek-file", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},   {"origin", required_argument, NULL, 'o'},
+	    {"issuer", required_argument, NULL, 'i'}, {"kek-file", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL;
 	int c, rc;

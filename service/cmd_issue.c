@@ -29,17 +29,17 @@
 #define DEFAULT_TTL 300
 
 static const char issue_usage[] =
-	"usage: ankangd issue --data DIR --name NAME|- --status green|yellow|red\n"
-	"                     [--ttl SECONDS] [--png FILE] [--qr]\n"
-	"\n"
-	"Signs one credential with the data folder's active issuer key and prints\n"
-	"it (AK1:...) on one line, once the issue is recorded in the audit log.\n"
-	"--name - reads the name from standard input.\n"
-	"  --ttl SECONDS   validity, 1 to 2678400 (31 days); default 300\n"
-	"  --png FILE      also write the QR code as a PNG in the status colour\n"
-	"  --qr[=plain|colour]  also draw the QR code in the terminal, after the\n"
-	"                  text (colour: status colour on white, readable on dark\n"
-	"                  terminals; plain: dark on light; default: colour on a tty)\n";
+    "usage: ankangd issue --data DIR --name NAME|- --status green|yellow|red\n"
+    "                     [--ttl SECONDS] [--png FILE] [--qr]\n"
+    "\n"
+    "Signs one credential with the data folder's active issuer key and prints\n"
+    "it (AK1:...) on one line, once the issue is recorded in the audit log.\n"
+    "--name - reads the name from standard input.\n"
+    "  --ttl SECONDS   validity, 1 to 2678400 (31 days); default 300\n"
+    "  --png FILE      also write the QR code as a PNG in the status colour\n"
+    "  --qr[=plain|colour]  also draw the QR code in the terminal, after the\n"
+    "                  text (colour: status colour on white, readable on dark\n"
+    "                  terminals; plain: dark on light; default: colour on a tty)\n";
 
 /* The issue leaf, durable before the caller may print the code. */
 static int log_issue(struct datadir *d, const uint8_t cti[CRED_CTI_BYTES], int status)
@@ -107,14 +107,10 @@ done:
 int cmd_issue(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"name", required_argument, NULL, 'n'},
-		{"status", required_argument, NULL, 's'},
-		{"ttl", required_argument, NULL, 't'},
-		{"png", required_argument, NULL, 'p'},
-		{"qr", optional_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},   {"name", required_argument, NULL, 'n'},
+	    {"status", required_argument, NULL, 's'}, {"ttl", required_argument, NULL, 't'},
+	    {"png", required_argument, NULL, 'p'},    {"qr", optional_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *name = NULL, *status = NULL, *what = NULL, *png = NULL;
 	uint64_t ttl = DEFAULT_TTL;
@@ -139,7 +135,8 @@ int cmd_issue(int argc, char **argv)
 		case 't':
 			if (util_parse_u64(optarg, strlen(optarg), &ttl) != 0 || ttl == 0 ||
 			    ttl > CRED_MAX_VALIDITY) {
-				cli_error("issue: --ttl must be 1 to %u seconds", CRED_MAX_VALIDITY);
+				cli_error("issue: --ttl must be 1 to %u seconds",
+					  CRED_MAX_VALIDITY);
 				return CLI_USAGE;
 			}
 			break;

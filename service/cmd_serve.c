@@ -30,21 +30,21 @@
 #include "service/upkeep.h"
 
 static const char serve_usage[] =
-	"usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
-	"                     [--code-ttl SECONDS] [--enroll open|officer]\n"
-	"                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
-	"                     [--max-body BYTES] [--port-file FILE] [--quiet]\n"
-	"\n"
-	"Runs the HTTP service until SIGTERM or SIGINT.\n"
-	"  --listen ADDR:PORT  numeric IPv4 address and port (default 127.0.0.1:8080;\n"
-	"                      port 0 picks a free one, written to --port-file)\n"
-	"  --threads N         server threads (default 2 per CPU, at least 4)\n"
-	"  --code-ttl SECONDS  how long a resident's code lives (default 300)\n"
-	"  --enroll officer    only officers may enrol residents (default: open)\n"
-	"  --tls-cert/--tls-key  serve HTTPS (the key file must be 0600)\n"
-	"  --kek-file FILE     the key-encryption key, if not where init put it\n"
-	"  --max-body BYTES    cap on request bodies (default 16384)\n"
-	"  --quiet             no per-request log lines\n";
+    "usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
+    "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
+    "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
+    "                     [--max-body BYTES] [--port-file FILE] [--quiet]\n"
+    "\n"
+    "Runs the HTTP service until SIGTERM or SIGINT.\n"
+    "  --listen ADDR:PORT  numeric IPv4 address and port (default 127.0.0.1:8080;\n"
+    "                      port 0 picks a free one, written to --port-file)\n"
+    "  --threads N         server threads (default 2 per CPU, at least 4)\n"
+    "  --code-ttl SECONDS  how long a resident's code lives (default 300)\n"
+    "  --enroll officer    only officers may enrol residents (default: open)\n"
+    "  --tls-cert/--tls-key  serve HTTPS (the key file must be 0600)\n"
+    "  --kek-file FILE     the key-encryption key, if not where init put it\n"
+    "  --max-body BYTES    cap on request bodies (default 16384)\n"
+    "  --quiet             no per-request log lines\n";
 
 static int parse_listen(struct server_config *c, const char *arg)
 {
@@ -65,19 +65,19 @@ static int parse_listen(struct server_config *c, const char *arg)
 static int parse_args(struct server_config *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"listen", required_argument, NULL, 'l'},
-		{"threads", required_argument, NULL, 't'},
-		{"code-ttl", required_argument, NULL, 'c'},
-		{"enroll", required_argument, NULL, 'e'},
-		{"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'},
-		{"kek-file", required_argument, NULL, 'k'},
-		{"max-body", required_argument, NULL, 'b'},
-		{"port-file", required_argument, NULL, 'p'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"code-ttl", required_argument, NULL, 'c'},
+	    {"enroll", required_argument, NULL, 'e'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"kek-file", required_argument, NULL, 'k'},
+	    {"max-body", required_argument, NULL, 'b'},
+	    {"port-file", required_argument, NULL, 'p'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t v;
@@ -243,8 +243,7 @@ int cmd_serve(int argc, char **argv)
 		goto fail;
 	}
 	rc = AK_ENOMEM;
-	if ((srv.rl = ratelimit_new()) == NULL ||
-	    (srv.metrics = metrics_new(srv.n_routes)) == NULL)
+	if ((srv.rl = ratelimit_new()) == NULL || (srv.metrics = metrics_new(srv.n_routes)) == NULL)
 		goto fail;
 	if ((rc = lists_open(&srv.lists, &srv)) != 0) {
 		cli_error("serve: signing the revocation list: %s", ak_strerror(rc));

@@ -267,10 +267,12 @@ static int dir_is_empty(const char *path)
 static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 {
 	static const char *const files[] = {
-		"public/trust.note", "public/revocations.note", "public/root.vkey",
-		"public/log.vkey",   "keys/root.key",           "keys/log.key",
-		"keys/kek.key",      DATADIR_CONF,              DATADIR_DB,
-		DATADIR_DB "-wal",   DATADIR_DB "-shm",
+	    "public/trust.note", "public/revocations.note",
+	    "public/root.vkey",  "public/log.vkey",
+	    "keys/root.key",     "keys/log.key",
+	    "keys/kek.key",      DATADIR_CONF,
+	    DATADIR_DB,          DATADIR_DB "-wal",
+	    DATADIR_DB "-shm",
 	};
 	char path[PATH_MAX];
 	DIR *dir;

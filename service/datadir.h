@@ -30,25 +30,29 @@
 #include "crypto/trust.h"
 
 #define DATADIR_CONF "ankang.conf"
-#define DATADIR_DB "ankang.db"
+#define DATADIR_DB   "ankang.db"
 #define DATADIR_LOCK "serve.lock"
 /* How long a new issuer key's window runs before it must be rotated. */
 #define DATADIR_ISSUER_LIFETIME (5u * 365u * 86400u)
 
 struct datadir {
 	char path[PATH_MAX];
-	char origin[TRUST_ORIGIN_MAX + 1];  /* deployment origin, "ankang.example" */
-	char log_origin[KEY_NAME_MAX + 1];  /* "<origin>/audit": checkpoints, log key */
-	char issuer_id[CRED_ISS_MAX + 1];   /* iss claim */
-	char kek_path[PATH_MAX];            /* keys/kek.key unless overridden */
-	key_signer *root;                   /* loaded on request (DATADIR_ROOT) */
-	key_signer *log;                    /* DATADIR_LOG */
-	key_signer *issuer;                 /* the active issuer key, DATADIR_ISSUER */
-	struct trust_list trust;            /* parsed public/trust.note, always */
+	char origin[TRUST_ORIGIN_MAX + 1]; /* deployment origin, "ankang.example" */
+	char log_origin[KEY_NAME_MAX + 1]; /* "<origin>/audit": checkpoints, log key */
+	char issuer_id[CRED_ISS_MAX + 1];  /* iss claim */
+	char kek_path[PATH_MAX];           /* keys/kek.key unless overridden */
+	key_signer *root;                  /* loaded on request (DATADIR_ROOT) */
+	key_signer *log;                   /* DATADIR_LOG */
+	key_signer *issuer;                /* the active issuer key, DATADIR_ISSUER */
+	struct trust_list trust;           /* parsed public/trust.note, always */
 };
 
 /* Which secret keys datadir_open loads (least privilege: only what's used). */
-enum { DATADIR_ROOT = 1, DATADIR_LOG = 2, DATADIR_ISSUER = 4 };
+enum {
+	DATADIR_ROOT = 1,
+	DATADIR_LOG = 2,
+	DATADIR_ISSUER = 4
+};
 
 /* The issuer id used when `init` is given none: the origin if it fits the
  * iss rule, else "ankang". */

@@ -42,10 +42,16 @@
 
 #define HTTP_MAX_HEADERS 8
 /* Per-connection memory for headers and buffers; larger headers get 431. */
-#define HTTP_CONN_MEMORY (16 * 1024)
+#define HTTP_CONN_MEMORY  (16 * 1024)
 #define HTTP_CONN_TIMEOUT 30
 
-enum rq_state { RQ_READING, RQ_DONE_READING, RQ_WAITING, RQ_RESUMED, RQ_REPLIED };
+enum rq_state {
+	RQ_READING,
+	RQ_DONE_READING,
+	RQ_WAITING,
+	RQ_RESUMED,
+	RQ_REPLIED
+};
 
 struct http_internal {
 	struct MHD_Connection *conn;
@@ -123,8 +129,8 @@ void http_header(struct http_request *rq, const char *name, const char *value)
 	in->nheaders++;
 }
 
-int http_reply(struct http_request *rq, unsigned status, const char *content_type,
-	       const void *data, size_t len)
+int http_reply(struct http_request *rq, unsigned status, const char *content_type, const void *data,
+	       size_t len)
 {
 	struct http_internal *in = rq->in;
 	struct MHD_Response *resp;
@@ -313,8 +319,8 @@ static void op_done(void *arg, int rc, uint64_t index)
 	atomic_fetch_sub(&inflight, 1);
 }
 
-int http_submit(struct http_request *rq, struct leaf *leaves, size_t n,
-		auditlog_change_fn change, void *ctx, http_then then)
+int http_submit(struct http_request *rq, struct leaf *leaves, size_t n, auditlog_change_fn change,
+		void *ctx, http_then then)
 {
 	struct http_internal *in = rq->in;
 	int rc;
@@ -360,8 +366,8 @@ static int route_match(const char *pattern, const char *path, char *param, size_
 
 /* Finds the route; with none, *allow lists the methods the path has. */
 static const struct http_route *route_find(const struct server *srv, const char *method,
-					   const char *path, char *param, size_t cap,
-					   size_t *index, char *allow, size_t allow_cap)
+					   const char *path, char *param, size_t cap, size_t *index,
+					   char *allow, size_t allow_cap)
 {
 	allow[0] = '\0';
 	for (size_t i = 0; i < srv->n_routes; i++) {
@@ -515,14 +521,15 @@ static void reply_not_routed(struct http_request *rq, const char *allow)
 static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(out, cap, "?");
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)cap);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
 			  (socklen_t)cap);
@@ -555,21 +562,22 @@ static struct http_request *request_new(struct server *srv, struct MHD_Connectio
 		reply_not_routed(rq, allow);
 		return rq;
 	}
-	in->body_cap = rq->route->max_body < srv->cfg.max_body ? rq->route->max_body
-								: srv->cfg.max_body;
+	in->body_cap =
+	    rq->route->max_body < srv->cfg.max_body ? rq->route->max_body : srv->cfg.max_body;
 	/* Refuse a declared oversize body before reading any of it. */
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		uint64_t n;
 		if (util_parse_u64(cl, strlen(cl), &n) == 0 && n > in->body_cap)
-			http_error(rq, 413, "too_large", "The request body is larger than allowed.");
+			http_error(rq, 413, "too_large",
+				   "The request body is larger than allowed.");
 	}
 	return rq;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct http_request *rq = *con_cls;
@@ -609,7 +617,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		int rc = atomic_load(&rq->in->op_rc);
 		rq->in->state = RQ_RESUMED;
 		if (rq->in->then(rq, rc, rq->in->op_index) != 0 || rq->in->state != RQ_REPLIED)
-			http_error(rq, 500, "internal", "The server failed; the failure is logged.");
+			http_error(rq, 500, "internal",
+				   "The server failed; the failure is logged.");
 		break;
 	}
 	default:
@@ -720,17 +729,16 @@ int http_start(struct server *srv, unsigned *port)
 		}
 		flags |= MHD_USE_TLS;
 	}
-	d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
-		MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+			     on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+			     tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
+			     MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
 	if (d == NULL) {
 		tls_free();
 		return AK_EIO;

@@ -59,12 +59,12 @@ struct http_route {
 	const char *pattern; /* "/v1/residents/{id}/status": {id} is one segment */
 	unsigned who;        /* WHO_* bits */
 	http_handler handler;
-	size_t max_body;     /* 0: no body accepted */
+	size_t max_body; /* 0: no body accepted */
 };
 
 /* The caller, as the token says. */
 struct http_caller {
-	enum leaf_role role;  /* ROLE_SYSTEM when anonymous */
+	enum leaf_role role; /* ROLE_SYSTEM when anonymous */
 	int anonymous;
 	uint64_t account_id;  /* accounts (verifier, officer, auditor, admin) */
 	uint64_t resident_id; /* resident sessions */
@@ -75,12 +75,12 @@ struct http_request {
 	const struct http_route *route;
 	const char *method;
 	const char *path;
-	char param[48];       /* the {id} segment of the path, if the pattern has one */
-	char *body;           /* NUL-terminated, body_len bytes; NULL when none */
+	char param[48]; /* the {id} segment of the path, if the pattern has one */
+	char *body;     /* NUL-terminated, body_len bytes; NULL when none */
 	size_t body_len;
 	struct http_caller who;
-	char client[64];      /* the peer address, for rate limits; never logged */
-	store *db;            /* this thread's read connection */
+	char client[64]; /* the peer address, for rate limits; never logged */
+	store *db;       /* this thread's read connection */
 
 	/* Handler's own state across http_submit, freed with the request. */
 	void *state;
@@ -103,8 +103,8 @@ int http_error(struct http_request *rq, unsigned status, const char *code, const
 /* A JSON reply; takes ownership of body. Returns 0 (or 500 on failure). */
 int http_json(struct http_request *rq, unsigned status, json_t *body);
 /* Any other body; data is copied. */
-int http_reply(struct http_request *rq, unsigned status, const char *content_type,
-	       const void *data, size_t len);
+int http_reply(struct http_request *rq, unsigned status, const char *content_type, const void *data,
+	       size_t len);
 /* Adds a header to the reply about to be queued (before http_json/_reply). */
 void http_header(struct http_request *rq, const char *name, const char *value);
 
@@ -144,8 +144,8 @@ int http_param_id(struct http_request *rq, uint64_t *out);
  * (or be static) until then. A leaf's actor is not filled in: set it with
  * http_leaf_actor. Returns 0; on an immediate failure it has replied.
  */
-int http_submit(struct http_request *rq, struct leaf *leaves, size_t n,
-		auditlog_change_fn change, void *ctx, http_then then);
+int http_submit(struct http_request *rq, struct leaf *leaves, size_t n, auditlog_change_fn change,
+		void *ctx, http_then then);
 
 /* Fills a leaf's role and actor id from the caller (residents act as "-"). */
 void http_leaf_actor(const struct http_request *rq, struct leaf *l);

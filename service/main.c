@@ -22,12 +22,12 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"init", cmd_init, "create a data folder: keys, KEK, signed trust list"},
-	{"serve", cmd_serve, "run the HTTP service"},
-	{"issue", cmd_issue, "sign one credential from the command line"},
-	{"check", cmd_check, "check the audit log against its signed checkpoint"},
-	{"account", cmd_account, "add, list or disable accounts (tokens printed once)"},
-	{"keys", cmd_keys, "rotate the issuer key (with the service stopped)"},
+    {"init", cmd_init, "create a data folder: keys, KEK, signed trust list"},
+    {"serve", cmd_serve, "run the HTTP service"},
+    {"issue", cmd_issue, "sign one credential from the command line"},
+    {"check", cmd_check, "check the audit log against its signed checkpoint"},
+    {"account", cmd_account, "add, list or disable accounts (tokens printed once)"},
+    {"keys", cmd_keys, "rotate the issuer key (with the service stopped)"},
 };
 
 static void usage(FILE *f)

@@ -129,15 +129,16 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 	for (size_t i = 0; i <= m->n_routes; i++) {
 		route_label(srv, i, label, sizeof label);
 		for (size_t s = 0; s < N_STATUS; s++) {
-			uint64_t v = atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
+			uint64_t v =
+			    atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
 			if (v == 0)
 				continue;
 			if (s < AK_ARRAY_LEN(statuses))
-				put(&b, "ankang_http_requests_total{%s,status=\"%u\"} %llu\n", label,
-				    statuses[s], (unsigned long long)v);
+				put(&b, "ankang_http_requests_total{%s,status=\"%u\"} %llu\n",
+				    label, statuses[s], (unsigned long long)v);
 			else
-				put(&b, "ankang_http_requests_total{%s,status=\"other\"} %llu\n", label,
-				    (unsigned long long)v);
+				put(&b, "ankang_http_requests_total{%s,status=\"other\"} %llu\n",
+				    label, (unsigned long long)v);
 		}
 	}
 	put(&b, "# HELP ankang_http_request_seconds Time from request to answer.\n"
@@ -148,8 +149,8 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 		for (size_t k = 0; k < N_BUCKET; k++) {
 			cum += atomic_load_explicit(&m->r[i].by_bucket[k], memory_order_relaxed);
 			if (k < AK_ARRAY_LEN(buckets))
-				put(&b, "ankang_http_request_seconds_bucket{%s,le=\"%g\"} %llu\n", label,
-				    buckets[k], (unsigned long long)cum);
+				put(&b, "ankang_http_request_seconds_bucket{%s,le=\"%g\"} %llu\n",
+				    label, buckets[k], (unsigned long long)cum);
 			else
 				put(&b, "ankang_http_request_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
 				    label, (unsigned long long)cum);

@@ -26,22 +26,22 @@
 
 #define SERVER_DEFAULT_CODE_TTL 300
 #define SERVER_DEFAULT_MAX_BODY 16384
-#define SERVER_MAX_CONNECTIONS 4096
+#define SERVER_MAX_CONNECTIONS  4096
 
 struct server_config {
 	char data_dir[PATH_MAX];
-	const char *kek_file;          /* NULL: from ankang.conf or DIR/keys/kek.key */
-	char listen_host[64];          /* numeric address to bind, "127.0.0.1" */
-	unsigned listen_port;          /* 0: any free port (see port_file) */
-	const char *port_file;         /* written with the bound port, for tests */
-	unsigned threads;              /* server threads (default: 2 per core, >= 4) */
-	unsigned code_ttl;             /* seconds a resident's code lives */
-	int enroll_officer_only;       /* --enroll officer */
+	const char *kek_file;    /* NULL: from ankang.conf or DIR/keys/kek.key */
+	char listen_host[64];    /* numeric address to bind, "127.0.0.1" */
+	unsigned listen_port;    /* 0: any free port (see port_file) */
+	const char *port_file;   /* written with the bound port, for tests */
+	unsigned threads;        /* server threads (default: 2 per core, >= 4) */
+	unsigned code_ttl;       /* seconds a resident's code lives */
+	int enroll_officer_only; /* --enroll officer */
 	const char *tls_cert, *tls_key;
-	size_t max_body;               /* cap on any request body */
-	unsigned skew;                 /* clock skew for verification */
-	unsigned session_ttl;          /* seconds a resident's login lasts */
-	int quiet;                     /* no per-request log lines */
+	size_t max_body;      /* cap on any request body */
+	unsigned skew;        /* clock skew for verification */
+	unsigned session_ttl; /* seconds a resident's login lasts */
+	int quiet;            /* no per-request log lines */
 	struct auditlog_config log;
 };
 
@@ -51,16 +51,16 @@ struct ratelimit;
 
 struct server {
 	struct server_config cfg;
-	struct datadir *dd;       /* root, log and active issuer keys loaded */
+	struct datadir *dd; /* root, log and active issuer keys loaded */
 	seal_kek *kek;
 	auditlog *log;
 	char db_path[PATH_MAX];
-	struct lists *lists;      /* the signed trust and revocation notes */
-	struct ratelimit *rl;     /* failed logins, enrolments */
+	struct lists *lists;  /* the signed trust and revocation notes */
+	struct ratelimit *rl; /* failed logins, enrolments */
 	struct metrics *metrics;
 	const struct http_route *routes;
 	size_t n_routes;
-	void *mhd;                /* struct MHD_Daemon */
+	void *mhd; /* struct MHD_Daemon */
 	unsigned port;
 	atomic_int stopping;
 

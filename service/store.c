@@ -54,9 +54,9 @@
  * through mmap and need little of their own. 64 MiB each measured 97-101
  * MB of resident memory after 45 s of load (bench/http.sh), over the
  * service's 64 MB budget, with no throughput gained over 8 MiB. */
-#define STORE_CACHE_KIB          8192
-#define STORE_READER_CACHE_KIB   2048
-#define STORE_MMAP_BYTES         268435456 /* 256 MiB */
+#define STORE_CACHE_KIB        8192
+#define STORE_READER_CACHE_KIB 2048
+#define STORE_MMAP_BYTES       268435456 /* 256 MiB */
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -323,8 +323,9 @@ static int configure(store *s, int fresh)
 	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
 		return AK_EDB;
 	if (pragma(s, "PRAGMA foreign_keys = ON") != 0 ||
-	    pragma(s, (s->flags & STORE_READONLY) ? "PRAGMA cache_size = -" STR(STORE_READER_CACHE_KIB)
-						  : "PRAGMA cache_size = -" STR(STORE_CACHE_KIB)) != 0 ||
+	    pragma(s, (s->flags & STORE_READONLY)
+			  ? "PRAGMA cache_size = -" STR(STORE_READER_CACHE_KIB)
+			  : "PRAGMA cache_size = -" STR(STORE_CACHE_KIB)) != 0 ||
 	    pragma(s, "PRAGMA mmap_size = " STR(STORE_MMAP_BYTES)) != 0 ||
 	    pragma(s, "PRAGMA temp_store = MEMORY") != 0)
 		return AK_EDB;

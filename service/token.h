@@ -11,11 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_BYTES 32
+#define TOKEN_BYTES      32
 #define TOKEN_HASH_BYTES 32
-#define TOKEN_TEXT_LEN (4 + 43) /* prefix + base64url of 32 bytes */
+#define TOKEN_TEXT_LEN   (4 + 43) /* prefix + base64url of 32 bytes */
 
-enum { TOKEN_ACCOUNT = 1, TOKEN_SESSION = 2 };
+enum {
+	TOKEN_ACCOUNT = 1,
+	TOKEN_SESSION = 2
+};
 
 /* A fresh token of the kind: its text (NUL-terminated) and stored hash. */
 void token_new(int kind, char text[TOKEN_TEXT_LEN + 1], uint8_t hash[TOKEN_HASH_BYTES]);

@@ -40,7 +40,7 @@ static inline int tap_ok_at(int pass, const char *file, int line, const char *fm
 }
 
 static inline int tap_is_int_at(long long got, long long want, const char *file, int line,
-			 const char *fmt, ...)
+				const char *fmt, ...)
 {
 	va_list ap;
 	int pass = got == want;
@@ -53,7 +53,7 @@ static inline int tap_is_int_at(long long got, long long want, const char *file,
 }
 
 static inline int tap_is_str_at(const char *got, const char *want, const char *file, int line,
-			 const char *fmt, ...)
+				const char *fmt, ...)
 {
 	va_list ap;
 	int pass = got != NULL && want != NULL && strcmp(got, want) == 0;
@@ -61,8 +61,8 @@ static inline int tap_is_str_at(const char *got, const char *want, const char *f
 	tap_vok(pass, file, line, fmt, ap);
 	va_end(ap);
 	if (!pass)
-		fprintf(stderr, "#          got: '%s'\n#     expected: '%s'\n", got ? got : "(null)",
-			want ? want : "(null)");
+		fprintf(stderr, "#          got: '%s'\n#     expected: '%s'\n",
+			got ? got : "(null)", want ? want : "(null)");
 	return pass;
 }
 

@@ -52,18 +52,20 @@ static void test_kek_file(void)
 	path_of(q, sizeof q, "kek.bad");
 	{
 		static const char *const bad[] = {
-			"",
-			"ankang-kek-v1 \n",
-			"ankang-kek-v2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", /* 31 bytes */
-			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", /* not canonical */
-			"ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n",
+		    "",
+		    "ankang-kek-v1 \n",
+		    "ankang-kek-v2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		    "ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", /* 31 bytes */
+		    "ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", /* not canonical
+										     */
+		    "ankang-kek-v1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n",
 		};
 		for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++) {
 			unlink(q);
 			if (util_write_file_atomic(q, bad[i], strlen(bad[i]), 0600, 0) != 0)
 				bail_out("write");
-			is_int(seal_kek_load(&k, q), AK_EINVAL, "malformed KEK file %zu is refused", i);
+			is_int(seal_kek_load(&k, q), AK_EINVAL, "malformed KEK file %zu is refused",
+			       i);
 		}
 	}
 }
