@@ -135,7 +135,7 @@ done <<<"$MATRIX"
 is "$rows" 21 "the matrix has a row for each of the 21 routes"
 
 # Every route is in the matrix: compare with the route table itself.
-routes=$(sed -n 's/^	{"\([A-Z]*\)", "\([^"]*\)".*/\1 \2/p' service/routes.c |
+routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)", "\([^"]*\)".*/\1 \2/p' service/routes.c |
 	sed 's/{id}/ID/' | sort)
 table=$(awk '{print $1, $2}' <<<"$MATRIX" | sed "s#/$RID/#/ID/#; s/?.*//" | sort)
 same "$table" "$routes" "the matrix covers exactly service/routes.c's routes"
