@@ -115,26 +115,20 @@ int cmd_entries(int argc, char **argv)
 	struct audit_opts o = {0};
 	struct lister ls;
 	audit_source *src = NULL;
-	int c, rc;
+	int c, rc, status;
 
 	memset(&ls, 0, sizeof ls);
 	audit_filter_init(&ls.f);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = opts_source(&o, c, optarg)) < 0)
-			return CLI_USAGE;
-		if (rc > 0)
-			continue;
+	while ((c = opts_getopt(&o, argc, argv, opts, entries_usage, &status)) > 0) {
 		switch (c) {
 		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (audit_time_parse(optarg, c == OPT_SINCE ? &ls.f.since_ms
-								    : &ls.f.until_ms) != 0) {
-				cli_error("entries: --%s: not unix seconds or "
-					  "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]",
-					  c == OPT_SINCE ? "since" : "until");
+			if (opts_time(optarg, "entries", "--since", &ls.f.since_ms) != CLI_OK)
 				return CLI_USAGE;
-			}
+			break;
+		case OPT_UNTIL:
+			if (opts_time(optarg, "entries", "--until", &ls.f.until_ms) != CLI_OK)
+				return CLI_USAGE;
 			break;
 		case OPT_ACTION:
 			if (audit_filter_action(&ls.f, optarg) != 0) {
@@ -158,18 +152,12 @@ int cmd_entries(int argc, char **argv)
 		case OPT_JSON:
 			ls.json = 1;
 			break;
-		case OPT_HELP:
-			fputs(entries_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(entries_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
-	if (optind != argc) {
-		cli_error("entries: unexpected argument '%.40s'", argv[optind]);
-		return CLI_USAGE;
-	}
+	if (c < 0)
+		return status;
+	if ((rc = cli_no_operands(argc, argv, "entries")) != CLI_OK)
+		return rc;
 	if ((rc = opts_open_source(&o, "entries", &src)) != CLI_OK)
 		return rc;
 	if (!ls.json)

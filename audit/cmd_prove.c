@@ -111,11 +111,7 @@ int cmd_prove(int argc, char **argv)
 	int c, rc, status = CLI_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = opts_source(&o, c, optarg)) < 0)
-			return CLI_USAGE;
-		if (rc > 0)
-			continue;
+	while ((c = opts_getopt(&o, argc, argv, opts, prove_usage, &status)) > 0) {
 		switch (c) {
 		case OPT_SIZE:
 			size_arg = optarg;
@@ -123,14 +119,10 @@ int cmd_prove(int argc, char **argv)
 		case OPT_LOG_KEY:
 			key_arg = optarg;
 			break;
-		case OPT_HELP:
-			fputs(prove_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(prove_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
+	if (c < 0)
+		return status;
 	if (optind + 1 != argc) {
 		cli_error("prove: give exactly one INDEX (try --help)");
 		return CLI_USAGE;
@@ -225,7 +217,7 @@ int cmd_check_proof(int argc, char **argv)
 	int c, rc, status = CLI_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, OPT_HELP, check_usage, &status)) > 0) {
 		switch (c) {
 		case OPT_LOG_KEY:
 			key_arg = optarg;
@@ -236,14 +228,10 @@ int cmd_check_proof(int argc, char **argv)
 		case OPT_LEAF_B64:
 			leaf_b64 = optarg;
 			break;
-		case OPT_HELP:
-			fputs(check_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(check_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
+	if (c < 0)
+		return status;
 	if (optind + 1 != argc) {
 		cli_error("check-proof: give exactly one proof FILE (try --help)");
 		return CLI_USAGE;

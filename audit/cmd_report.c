@@ -340,21 +340,15 @@ int cmd_report(int argc, char **argv)
 
 	report_config_default(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = opts_source(&o, c, optarg)) < 0)
-			return CLI_USAGE;
-		if (rc > 0)
-			continue;
+	while ((c = opts_getopt(&o, argc, argv, opts, report_usage, &status)) > 0) {
 		switch (c) {
 		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (audit_time_parse(optarg,
-					     c == OPT_SINCE ? &cfg.since_ms : &cfg.until_ms) != 0) {
-				cli_error("report: --%s: not unix seconds or "
-					  "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]",
-					  c == OPT_SINCE ? "since" : "until");
+			if (opts_time(optarg, "report", "--since", &cfg.since_ms) != CLI_OK)
 				return CLI_USAGE;
-			}
+			break;
+		case OPT_UNTIL:
+			if (opts_time(optarg, "report", "--until", &cfg.until_ms) != CLI_OK)
+				return CLI_USAGE;
 			break;
 		case OPT_HOURS:
 			if (audit_hours_parse(optarg, &cfg.hours_from, &cfg.hours_to) != 0) {
@@ -387,18 +381,12 @@ int cmd_report(int argc, char **argv)
 				return CLI_USAGE;
 			cfg.max_list = (size_t)v;
 			break;
-		case OPT_HELP:
-			fputs(report_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(report_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
-	if (optind != argc) {
-		cli_error("report: unexpected argument '%.40s'", argv[optind]);
-		return CLI_USAGE;
-	}
+	if (c < 0)
+		return status;
+	if ((rc = cli_no_operands(argc, argv, "report")) != CLI_OK)
+		return rc;
 	if ((rc = report_new(&fd.r, &cfg)) != 0) {
 		cli_error("report: %s", ak_strerror(rc));
 		return CLI_USAGE;

@@ -392,11 +392,7 @@ int cmd_verify(int argc, char **argv)
 	int c, rc, have_old, status;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = opts_source(&o, c, optarg)) < 0)
-			return CLI_USAGE;
-		if (rc > 0)
-			continue;
+	while ((c = opts_getopt(&o, argc, argv, opts, verify_usage, &status)) > 0) {
 		switch (c) {
 		case OPT_LOG_KEY:
 			key_arg = optarg;
@@ -404,18 +400,12 @@ int cmd_verify(int argc, char **argv)
 		case OPT_STATE:
 			state = optarg;
 			break;
-		case OPT_HELP:
-			fputs(verify_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(verify_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
-	if (optind != argc) {
-		cli_error("verify: unexpected argument '%.40s'", argv[optind]);
-		return CLI_USAGE;
-	}
+	if (c < 0)
+		return status;
+	if ((rc = cli_no_operands(argc, argv, "verify")) != CLI_OK)
+		return rc;
 	if ((rc = opts_log_key(key_arg, "verify", &key)) != CLI_OK)
 		return rc;
 	if ((rc = load_state(state, &key, &old, &have_old)) != 0)

@@ -1,7 +1,8 @@
 /*
  * commands: ankang-audit's subcommands, one file each (cmd_<name>.c), and
  * the options they share (opts.c): where the log comes from (--db, or
- * --server with a token) and the log's verifier key.
+ * --server with a token), the log's verifier key, time bounds, and the
+ * option loop that takes them.
  *
  * Each command takes the arguments after its name (argv[0] is the
  * command) and returns an exit status of common/cli.h: 0 ok, 1 a check
@@ -63,6 +64,29 @@ struct audit_opts {
  * printing why).
  */
 int opts_source(struct audit_opts *o, int c, const char *arg);
+
+/*
+ * The getopt_long loop of a command that reads a source:
+ *
+ *	optind = 1;
+ *	while ((c = opts_getopt(&o, argc, argv, opts, usage, &status)) > 0)
+ *		switch (c) { the command's own options }
+ *	if (c < 0)
+ *		return status;
+ *
+ * Takes OPTS_SOURCE into o (opts_source), and answers --help (usage on
+ * stdout, status CLI_OK), an unknown option or a missing value (usage on
+ * stderr, status CLI_USAGE) and a bad value of a shared option (status
+ * CLI_USAGE): cli_getopt with OPT_HELP. Returns the command's next own
+ * option, 0 after the last option, or -1 when the command must return
+ * status.
+ */
+int opts_getopt(struct audit_opts *o, int argc, char **argv, const struct option *opts,
+		const char *usage, int *status);
+
+/* Parses --since or --until (name) into *ms: unix seconds or an ISO date
+ * and time (audit_time_parse). CLI_OK or CLI_USAGE (after printing why). */
+int opts_time(const char *arg, const char *cmd, const char *name, uint64_t *ms);
 
 /* Opens the source the options name, printing any error. Returns CLI_OK,
  * or CLI_USAGE (bad or missing options, unreadable files). */

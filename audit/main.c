@@ -16,18 +16,14 @@
  * Exit statuses: 0 ok, 1 a check failed, 2 usage or I/O errors.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <sodium.h>
 
 #include "audit/commands.h"
 #include "common/cli.h"
+#include "common/util.h"
 
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-} commands[] = {
+static const struct cli_command commands[] = {
     {"verify", cmd_verify, "check checkpoints, consistency and every leaf"},
     {"entries", cmd_entries, "list entries (table or JSON lines)"},
     {"prove", cmd_prove, "print one entry's inclusion proof (C2SP tlog-proof)"},
@@ -39,7 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: ankang-audit COMMAND [OPTIONS]   (ankang-audit COMMAND --help for "
 		   "more)\n\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < AK_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nThe log comes from --db FILE (a read-only copy of the database) or\n"
 		   "--server URL with --token T. Exit 0 ok, 1 a check failed, 2 errors.\n");
@@ -52,18 +48,5 @@ int main(int argc, char **argv)
 		cli_error("libsodium failed to initialise");
 		return CLI_USAGE;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return CLI_OK;
-	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	cli_error("unknown command '%.40s' (try --help)", argv[1]);
-	return CLI_USAGE;
+	return cli_dispatch(argc, argv, commands, AK_ARRAY_LEN(commands), usage);
 }

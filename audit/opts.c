@@ -1,22 +1,22 @@
 /*
  * opts: the options every ankang-audit command shares (commands.h): the
- * choice of log source and the log's verifier key.
+ * choice of log source, the log's verifier key, the time bounds, and the
+ * option loop that takes them.
  *
  * Tokens: --token puts the secret in the process list; --token-file reads
- * it from a file that must not be readable by group or others, into
- * sodium_malloc'd memory that is wiped once libcurl holds its copy.
+ * it from a file that must not be readable by group or others
+ * (httpc_token_read), into sodium_malloc'd memory that is wiped once
+ * libcurl holds its copy.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "audit/commands.h"
+#include "audit/timeparse.h"
 #include "common/cli.h"
+#include "common/httpc.h"
 #include "common/util.h"
-
-#define TOKEN_FILE_MAX 1024
 
 int opts_u64(const char *arg, const char *cmd, const char *name, uint64_t *out)
 {
@@ -27,10 +27,18 @@ int opts_u64(const char *arg, const char *cmd, const char *name, uint64_t *out)
 	return CLI_OK;
 }
 
+int opts_time(const char *arg, const char *cmd, const char *name, uint64_t *ms)
+{
+	if (audit_time_parse(arg, ms) != 0) {
+		cli_error("%s: %s: not unix seconds or YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]", cmd,
+			  name);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 int opts_source(struct audit_opts *o, int c, const char *arg)
 {
-	uint64_t v;
-
 	switch (c) {
 	case OPT_DB:
 		o->db = arg;
@@ -48,22 +56,32 @@ int opts_source(struct audit_opts *o, int c, const char *arg)
 		o->cacert = arg;
 		return 1;
 	case OPT_TIMEOUT:
-		if (util_parse_u64(arg, strlen(arg), &v) != 0 || v == 0 || v > 3600) {
-			cli_error("--timeout takes 1 to 3600 seconds");
-			return -1;
-		}
-		o->timeout_s = (long)v;
-		return 1;
+		return cli_timeout(arg, &o->timeout_s) == 0 ? 1 : -1;
 	default:
 		return 0;
 	}
+}
+
+int opts_getopt(struct audit_opts *o, int argc, char **argv, const struct option *opts,
+		const char *usage, int *status)
+{
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, opts, OPT_HELP, usage, status)) > 0) {
+		if ((rc = opts_source(o, c, optarg)) == 0)
+			return c;
+		if (rc < 0) {
+			*status = CLI_USAGE;
+			return -1;
+		}
+	}
+	return c;
 }
 
 static int open_http(const struct audit_opts *o, const char *cmd, audit_source **out)
 {
 	struct source_http_options ho = {o->server, o->token, o->cacert, o->timeout_s};
 	char *secret = NULL;
-	size_t len = 0;
 	int rc;
 
 	if ((o->token == NULL) == (o->token_file == NULL)) {
@@ -71,20 +89,14 @@ static int open_http(const struct audit_opts *o, const char *cmd, audit_source *
 		return CLI_USAGE;
 	}
 	if (o->token_file != NULL) {
-		if ((rc = util_read_secret_file(o->token_file, TOKEN_FILE_MAX, &secret, &len)) !=
-		    0) {
+		if ((rc = httpc_token_read(o->token_file, &secret)) != 0) {
 			cli_error("%s: token file %s: %s", cmd, o->token_file, ak_strerror(rc));
 			return CLI_USAGE;
 		}
-		while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
-			secret[--len] = '\0';
 		ho.token = secret;
 	}
 	rc = source_open_http(out, &ho);
-	if (secret != NULL) {
-		sodium_memzero(secret, len);
-		sodium_free(secret);
-	}
+	httpc_token_free(secret);
 	if (rc != 0) {
 		cli_error("%s: --server must be an http:// or https:// URL without credentials, "
 			  "query or fragment, and the token printable ASCII (%s)",

@@ -267,20 +267,6 @@ static int cmp_busy(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static int add_burst(report *r, const struct report_burst *b)
-{
-	if (r->res.nbursts == r->cap_bursts) {
-		size_t cap = r->cap_bursts ? r->cap_bursts * 2 : 8;
-		void *p = realloc(r->res.bursts, cap * sizeof *b);
-		if (p == NULL)
-			return AK_ENOMEM;
-		r->res.bursts = p;
-		r->cap_bursts = cap;
-	}
-	r->res.bursts[r->res.nbursts++] = *b;
-	return 0;
-}
-
 /* The earliest index among ev[a..b): ties in time keep index order, but
  * a burst's times need not follow the log's order (offline scans). */
 static uint64_t min_index(const struct denied *ev, size_t a, size_t b)
@@ -290,6 +276,31 @@ static uint64_t min_index(const struct denied *ev, size_t a, size_t b)
 		if (ev[i].index < m)
 			m = ev[i].index;
 	return m;
+}
+
+/* Records the events ev[a..b) as one burst. */
+static int add_burst(report *r, const struct denied *ev, size_t a, size_t b, int overall)
+{
+	struct report_burst x = {
+	    .overall = overall,
+	    .role = ev[a].role,
+	    .id = ev[a].id,
+	    .start_ms = ev[a].t,
+	    .end_ms = ev[b - 1].t,
+	    .count = b - a,
+	    .first_index = min_index(ev, a, b),
+	};
+
+	if (r->res.nbursts == r->cap_bursts) {
+		size_t cap = r->cap_bursts ? r->cap_bursts * 2 : 8;
+		void *p = realloc(r->res.bursts, cap * sizeof x);
+		if (p == NULL)
+			return AK_ENOMEM;
+		r->res.bursts = p;
+		r->cap_bursts = cap;
+	}
+	r->res.bursts[r->res.nbursts++] = x;
+	return 0;
 }
 
 /*
@@ -314,32 +325,13 @@ static int find_bursts(report *r, const struct denied *ev, size_t n, int overall
 			cur_b = j;
 			continue;
 		}
-		if (open) {
-			struct report_burst b = {overall,
-						 ev[cur_a].role,
-						 ev[cur_a].id,
-						 ev[cur_a].t,
-						 ev[cur_b - 1].t,
-						 cur_b - cur_a,
-						 min_index(ev, cur_a, cur_b)};
-			if ((rc = add_burst(r, &b)) != 0)
-				return rc;
-		}
+		if (open && (rc = add_burst(r, ev, cur_a, cur_b, overall)) != 0)
+			return rc;
 		open = 1;
 		cur_a = i;
 		cur_b = j;
 	}
-	if (open) {
-		struct report_burst b = {overall,
-					 ev[cur_a].role,
-					 ev[cur_a].id,
-					 ev[cur_a].t,
-					 ev[cur_b - 1].t,
-					 cur_b - cur_a,
-					 min_index(ev, cur_a, cur_b)};
-		return add_burst(r, &b);
-	}
-	return 0;
+	return open ? add_burst(r, ev, cur_a, cur_b, overall) : 0;
 }
 
 static int busy_officers(report *r)

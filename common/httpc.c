@@ -6,7 +6,9 @@
  * One easy handle per httpc, reused for every request (connection reuse);
  * the options that bound a request are set once in setup() and the
  * per-request ones (URL, method, body, cap) in perform(). The token is in
- * exactly two curl_slist header lists, wiped in httpc_close().
+ * exactly two curl_slist header lists, wiped in httpc_close(). Both tools'
+ * --token-file is read here (httpc_token_read), into sodium_malloc'd
+ * memory the caller frees as soon as httpc_open has its copy.
  */
 #include "common/httpc.h"
 
@@ -377,6 +379,29 @@ int httpc_token_valid(const char *t)
 		if (t[i] < 0x21 || t[i] > 0x7e)
 			return 0;
 	return 1;
+}
+
+int httpc_token_read(const char *path, char **token)
+{
+	char *t = NULL;
+	size_t len = 0;
+	int rc;
+
+	*token = NULL;
+	if ((rc = util_read_secret_file(path, HTTPC_TOKEN_FILE_MAX, &t, &len)) != 0)
+		return rc;
+	while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'))
+		t[--len] = '\0';
+	*token = t;
+	return 0;
+}
+
+void httpc_token_free(char *token)
+{
+	if (token != NULL) {
+		sodium_memzero(token, strlen(token));
+		sodium_free(token); /* which wipes the whole allocation too */
+	}
 }
 
 /* Builds one header list: the token (if any), then the fixed lines. */

@@ -31,6 +31,8 @@
 #define HTTPC_MAX_HOPS  3
 #define HTTPC_URL_MAX   2048
 #define HTTPC_TOKEN_MAX 512
+/* The most a token file may hold (httpc_token_read). */
+#define HTTPC_TOKEN_FILE_MAX 1024
 /* Default whole-request timeout, when the options give 0. */
 #define HTTPC_TIMEOUT_S 60L
 
@@ -89,6 +91,22 @@ int httpc_post_json(httpc *h, const char *path, const char *body, size_t len, si
 
 /* 1 when t could be a bearer token: 1..HTTPC_TOKEN_MAX printable ASCII. */
 int httpc_token_valid(const char *t);
+
+/*
+ * Reads a bearer token from a file that group and others may not read or
+ * write (a tool's --token-file), so the token stays off the command line:
+ * the file's bytes less trailing CR and LF, NUL-terminated, in
+ * sodium_malloc'd memory. The caller passes it to httpc_open (which
+ * copies it) and then releases it with httpc_token_free; whether it is a
+ * token at all is httpc_token_valid's or httpc_open's to say. Returns 0,
+ * or util_read_secret_file's AK_EPERM (group or others have access),
+ * AK_ENOENT, AK_ETOOBIG (over HTTPC_TOKEN_FILE_MAX bytes), AK_EIO,
+ * AK_ENOMEM.
+ */
+int httpc_token_read(const char *path, char **token);
+
+/* Wipes and frees a token from httpc_token_read. NULL is a no-op. */
+void httpc_token_free(char *token);
 
 /*
  * The "error" code of an error body ({"error": "...", "message": ...}),

@@ -128,6 +128,16 @@ static int word_index(const char *const *table, int count, const char *w, size_t
 	return -1;
 }
 
+void leaf_init(struct leaf *l, enum leaf_role role, enum leaf_action action)
+{
+	memset(l, 0, sizeof *l);
+	l->role = role;
+	l->actor_id = LEAF_NO_ID;
+	l->action = action;
+	l->result = RES_OK;
+	l->detail = DET_NONE;
+}
+
 const char *leaf_role_word(int role)
 {
 	return word_of(role_words, ROLE_COUNT, role);

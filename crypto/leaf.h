@@ -125,6 +125,13 @@ struct leaf {
  */
 int leaf_format(char *out, const struct leaf *l);
 
+/*
+ * A fresh leaf for role's actor "-" (a command-line admin, the system, a
+ * resident: see actor_id) doing action: result ok, detail none, no subject
+ * or object, time 0. The caller fills in what else the entry says.
+ */
+void leaf_init(struct leaf *l, enum leaf_role role, enum leaf_action action);
+
 /* Parses exactly line[0..len), "\n" included. 0 or AK_EINVAL. */
 int leaf_parse(struct leaf *l, const char *line, size_t len);
 

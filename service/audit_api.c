@@ -105,6 +105,32 @@ static int query_required(struct http_request *rq, const char *key, uint64_t *v)
 	return rc;
 }
 
+/*
+ * The two required query arguments of a proof request (index and size, or
+ * old and new) and the newest checkpoint's size, which bounds them: 0, or
+ * -1 after replying (400, 503).
+ */
+static int proof_query(struct http_request *rq, const char *ka, uint64_t *a, const char *kb,
+		       uint64_t *b, uint64_t *signed_n)
+{
+	if (query_required(rq, ka, a) != 0 || query_required(rq, kb, b) != 0)
+		return -1;
+	if (rq->db == NULL || signed_size(rq->db, signed_n) != 0) {
+		db_unavailable(rq);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replies to a failed auditlog_prove_*: a range with no proof is the
+ * caller's mistake (400), anything else the database's (503). */
+static int no_proof(struct http_request *rq, int rc)
+{
+	if (rc == AK_EINVAL)
+		return http_error(rq, 400, "bad_query", "No proof for that range.");
+	return db_unavailable(rq);
+}
+
 /* ---------------------------------------------------------- checkpoint */
 
 int h_audit_checkpoint(struct http_request *rq)
@@ -236,12 +262,8 @@ int h_audit_inclusion(struct http_request *rq)
 	json_t *p;
 	int rc;
 
-	if (query_required(rq, "index", &index) != 0 || query_required(rq, "size", &size) != 0)
+	if (proof_query(rq, "index", &index, "size", &size, &signed_n) != 0)
 		return 0;
-	if (rq->db == NULL)
-		return db_unavailable(rq);
-	if ((rc = signed_size(rq->db, &signed_n)) != 0)
-		return db_unavailable(rq);
 	if (index >= size || size > signed_n)
 		return http_error(rq, 400, "bad_query",
 				  "Need index < size <= the newest checkpoint's size.");
@@ -263,9 +285,7 @@ int h_audit_inclusion(struct http_request *rq)
 	merkle_leaf_hash(lh, (const uint8_t *)leaf, len);
 	free(leaf);
 	if ((rc = auditlog_prove_inclusion(rq->db, index, size, proof, &n)) != 0)
-		return rc == AK_EINVAL
-			   ? http_error(rq, 400, "bad_query", "No proof for that range.")
-			   : db_unavailable(rq);
+		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
 		return AK_ENOMEM;
 	return http_json(rq, 200,
@@ -284,19 +304,13 @@ int h_audit_consistency(struct http_request *rq)
 	json_t *p;
 	int rc;
 
-	if (query_required(rq, "old", &old) != 0 || query_required(rq, "new", &new_size) != 0)
+	if (proof_query(rq, "old", &old, "new", &new_size, &signed_n) != 0)
 		return 0;
-	if (rq->db == NULL)
-		return db_unavailable(rq);
-	if ((rc = signed_size(rq->db, &signed_n)) != 0)
-		return db_unavailable(rq);
 	if (old == 0 || old > new_size || new_size > signed_n)
 		return http_error(rq, 400, "bad_query",
 				  "Need 0 < old <= new <= the newest checkpoint's size.");
 	if ((rc = auditlog_prove_consistency(rq->db, old, new_size, proof, &n)) != 0)
-		return rc == AK_EINVAL
-			   ? http_error(rq, 400, "bad_query", "No proof for that range.")
-			   : db_unavailable(rq);
+		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
 		return AK_ENOMEM;
 	return http_json(rq, 200,

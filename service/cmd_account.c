@@ -127,27 +127,6 @@ static int parse_opts(int argc, char **argv, struct account_opts *o)
 	return -1;
 }
 
-/* Opens the data folder (with the log key when writing) and the path of
- * its database. An exit status on failure, else -1. */
-static int open_folder(const char *sub, const char *data, unsigned keys, struct datadir **d,
-		       char db[PATH_MAX])
-{
-	const char *what = NULL;
-	int rc;
-
-	if ((rc = datadir_open(d, data, keys, NULL, &what)) != 0) {
-		cli_error("account %s: %s: %s: %s", sub, data, what ? what : "", ak_strerror(rc));
-		return CLI_USAGE;
-	}
-	if (datadir_file(*d, db, PATH_MAX, DATADIR_DB) != 0) {
-		cli_error("account %s: %s: path too long", sub, data);
-		datadir_close(*d);
-		*d = NULL;
-		return CLI_USAGE;
-	}
-	return -1;
-}
-
 /*
  * Submits one leaf with its change through a short-lived audit writer on
  * the folder's database. Returns the submit's result; an exit status in
@@ -170,16 +149,6 @@ static int submit(const char *sub, struct datadir *d, const char *db, struct lea
 	rc = auditlog_submit(a, l, 1, change, ctx, NULL);
 	auditlog_close(a);
 	return rc;
-}
-
-static void admin_leaf(struct leaf *l, enum leaf_action action)
-{
-	memset(l, 0, sizeof *l);
-	l->role = ROLE_ADMIN;
-	l->actor_id = LEAF_NO_ID;
-	l->action = action;
-	l->result = RES_OK;
-	l->detail = DET_NONE;
 }
 
 /* ------------------------------------------------------------------ add */
@@ -228,12 +197,13 @@ static int account_add(int argc, char **argv)
 			  POLICY_ACCOUNT_NAME_MAX);
 		return CLI_USAGE;
 	}
-	if ((status = open_folder("add", o.data, DATADIR_LOG, &d, db)) >= 0)
+	/* With the log key when writing. */
+	if ((status = cmd_open_datadir(&d, "account add", o.data, DATADIR_LOG, NULL, db)) != CLI_OK)
 		return status;
 
 	token_new(TOKEN_ACCOUNT, token, hash);
 	ctx = (struct add_ctx){.role = (enum leaf_role)role, .name = o.name, .hash = hash};
-	admin_leaf(&l, ACT_ACCOUNT_ADD);
+	leaf_init(&l, ROLE_ADMIN, ACT_ACCOUNT_ADD);
 	l.detail = role_detail((enum leaf_role)role);
 	rc = submit("add", d, db, &l, add_change, &ctx, &status);
 	datadir_close(d);
@@ -297,7 +267,7 @@ static int account_list(int argc, char **argv)
 		cli_error("account list: takes only --data (try --help)");
 		return CLI_USAGE;
 	}
-	if ((status = open_folder("list", o.data, 0, &d, db)) >= 0)
+	if ((status = cmd_open_datadir(&d, "account list", o.data, 0, NULL, db)) != CLI_OK)
 		return status;
 	datadir_close(d);
 	if ((rc = store_open(&st, db, STORE_READONLY)) != 0) {
@@ -357,9 +327,11 @@ static int account_disable(int argc, char **argv)
 		cli_error("account disable: --id must be an account number (see account list)");
 		return CLI_USAGE;
 	}
-	if ((status = open_folder("disable", o.data, DATADIR_LOG, &d, db)) >= 0)
+	/* With the log key when writing. */
+	if ((status = cmd_open_datadir(&d, "account disable", o.data, DATADIR_LOG, NULL, db)) !=
+	    CLI_OK)
 		return status;
-	admin_leaf(&l, ACT_ACCOUNT_DISABLE);
+	leaf_init(&l, ROLE_ADMIN, ACT_ACCOUNT_DISABLE);
 	rc = submit("disable", d, db, &l, disable_change, &ctx, &status);
 	datadir_close(d);
 	if (status >= 0)

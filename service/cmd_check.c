@@ -42,7 +42,7 @@ int cmd_check(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *what = NULL, *why = NULL;
+	const char *data = NULL, *why = NULL;
 	struct datadir *d = NULL;
 	char path[PATH_MAX], b64[45], *note = NULL;
 	store *st = NULL;
@@ -52,7 +52,7 @@ int cmd_check(int argc, char **argv)
 	int c, rc, full = 0, status = CLI_FAILED;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, 'h', check_usage, &status)) > 0) {
 		switch (c) {
 		case 'd':
 			data = optarg;
@@ -60,27 +60,16 @@ int cmd_check(int argc, char **argv)
 		case 'f':
 			full = 1;
 			break;
-		case 'h':
-			fputs(check_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(check_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
+	if (c < 0)
+		return status;
 	if (optind != argc || data == NULL) {
 		cli_error("check: --data is required (try --help)");
 		return CLI_USAGE;
 	}
-	if ((rc = datadir_open(&d, data, 0, NULL, &what)) != 0) {
-		cli_error("check: %s: %s: %s", data, what ? what : "", ak_strerror(rc));
-		return CLI_USAGE;
-	}
-	if (datadir_file(d, path, sizeof path, DATADIR_DB) != 0) {
-		cli_error("check: %s: path too long", data);
-		datadir_close(d);
-		return CLI_USAGE;
-	}
+	if ((rc = cmd_open_datadir(&d, "check", data, 0, NULL, path)) != CLI_OK)
+		return rc;
 	/* Read-write: after a crash, opening replays the WAL, which needs it. */
 	if ((rc = store_open(&st, path, 0)) != 0) {
 		cli_error("check: %s: %s", path, ak_strerror(rc));

@@ -44,10 +44,10 @@ int cmd_init(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL;
-	int c, rc;
+	int c, rc, status;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, 'h', init_usage, &status)) > 0) {
 		switch (c) {
 		case 'd':
 			data = optarg;
@@ -61,14 +61,10 @@ int cmd_init(int argc, char **argv)
 		case 'k':
 			kek = optarg;
 			break;
-		case 'h':
-			fputs(init_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(init_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
+	if (c < 0)
+		return status;
 	if (optind != argc || data == NULL || origin == NULL) {
 		cli_error("init: --data and --origin are required (try --help)");
 		return CLI_USAGE;

@@ -50,13 +50,9 @@ static int log_issue(struct datadir *d, const uint8_t cti[CRED_CTI_BYTES], int s
 	struct leaf l;
 	int rc;
 
-	memset(&l, 0, sizeof l);
-	l.role = ROLE_ADMIN;
-	l.actor_id = LEAF_NO_ID;
-	l.action = ACT_ISSUE;
+	leaf_init(&l, ROLE_ADMIN, ACT_ISSUE);
 	l.has_object = 1;
 	memcpy(l.object, cti, LEAF_ID_BYTES);
-	l.result = RES_OK;
 	l.detail = (enum leaf_detail)(DET_GREEN + status);
 
 	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
@@ -112,16 +108,16 @@ int cmd_issue(int argc, char **argv)
 	    {"png", required_argument, NULL, 'p'},    {"qr", optional_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *name = NULL, *status = NULL, *what = NULL, *png = NULL;
+	const char *data = NULL, *name = NULL, *status = NULL, *png = NULL;
 	uint64_t ttl = DEFAULT_TTL;
 	struct datadir *d = NULL;
 	struct cred_claims claims;
 	char text[CRED_TEXT_MAX + 1], line[CRED_NAME_MAX + 2];
 	uint8_t cti[CRED_CTI_BYTES];
-	int c, rc, st, term = 0;
+	int c, rc, st, ret, term = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, 'h', issue_usage, &ret)) > 0) {
 		switch (c) {
 		case 'd':
 			data = optarg;
@@ -155,14 +151,10 @@ int cmd_issue(int argc, char **argv)
 				return CLI_USAGE;
 			}
 			break;
-		case 'h':
-			fputs(issue_usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(issue_usage, stderr);
-			return CLI_USAGE;
 		}
 	}
+	if (c < 0)
+		return ret;
 	if (optind != argc || data == NULL || name == NULL || status == NULL) {
 		cli_error("issue: --data, --name and --status are required (try --help)");
 		return CLI_USAGE;
@@ -192,10 +184,9 @@ int cmd_issue(int argc, char **argv)
 	claims.exp = claims.iat + ttl;
 	randombytes_buf(claims.cti, sizeof claims.cti);
 
-	if ((rc = datadir_open(&d, data, DATADIR_ISSUER | DATADIR_LOG, NULL, &what)) != 0) {
-		cli_error("issue: %s: %s: %s", data, what ? what : "", ak_strerror(rc));
-		return CLI_USAGE;
-	}
+	if ((rc = cmd_open_datadir(&d, "issue", data, DATADIR_ISSUER | DATADIR_LOG, NULL, NULL)) !=
+	    CLI_OK)
+		return rc;
 	memcpy(claims.iss, d->issuer_id, sizeof claims.iss);
 	if (cred_claims_check(&claims) != 0) {
 		cli_error("issue: the name must be 1-%d bytes of UTF-8 without control characters",

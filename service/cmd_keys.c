@@ -67,7 +67,7 @@ static int keys_rotate(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *what = NULL, *why = NULL;
+	const char *data = NULL, *why = NULL;
 	struct rotate_ctx ctx = {0};
 	struct datadir *d = NULL;
 	auditlog *a = NULL;
@@ -94,11 +94,10 @@ static int keys_rotate(int argc, char **argv)
 		cli_error("keys rotate: --data is required (try --help)");
 		return CLI_USAGE;
 	}
-	if ((rc = datadir_open(&d, data, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER, NULL,
-			       &what)) != 0) {
-		cli_error("keys rotate: %s: %s: %s", data, what ? what : "", ak_strerror(rc));
-		return CLI_USAGE;
-	}
+	if ((rc = cmd_open_datadir(&d, "keys rotate", data,
+				   DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER, NULL, NULL)) !=
+	    CLI_OK)
+		return rc;
 	if ((rc = datadir_lock(d, &lock)) != 0) {
 		if (rc == AK_EBUSY)
 			cli_error(
@@ -114,12 +113,7 @@ static int keys_rotate(int argc, char **argv)
 			  why ? ": " : "", why ? why : "");
 		goto done;
 	}
-	memset(&l, 0, sizeof l);
-	l.role = ROLE_ADMIN;
-	l.actor_id = LEAF_NO_ID;
-	l.action = ACT_KEY_ROTATE;
-	l.result = RES_OK;
-	l.detail = DET_NONE;
+	leaf_init(&l, ROLE_ADMIN, ACT_KEY_ROTATE);
 	ctx.d = d;
 	rc = auditlog_submit(a, &l, 1, rotate_change, &ctx, NULL);
 	auditlog_close(a);

@@ -200,7 +200,7 @@ int cmd_serve(int argc, char **argv)
 {
 	struct server srv;
 	sigset_t sigs;
-	const char *what = NULL, *why = NULL;
+	const char *why = NULL;
 	int rc, sig, lock_fd = -1;
 	unsigned port = 0;
 
@@ -218,12 +218,10 @@ int cmd_serve(int argc, char **argv)
 	srv.routes = server_routes;
 	srv.n_routes = server_n_routes;
 
-	rc = datadir_open(&srv.dd, srv.cfg.data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
-			  srv.cfg.kek_file, &what);
-	if (rc != 0) {
-		cli_error("serve: %s: %s: %s", srv.cfg.data_dir, what ? what : "", ak_strerror(rc));
+	if (cmd_open_datadir(&srv.dd, "serve", srv.cfg.data_dir,
+			     DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER, srv.cfg.kek_file,
+			     NULL) != CLI_OK)
 		goto fail;
-	}
 	/* One service per data folder: two would each think they own the
 	 * revocation list, and `keys rotate` must know none is running. */
 	if ((rc = datadir_lock(srv.dd, &lock_fd)) != 0) {

@@ -13,9 +13,9 @@
  * number is audited too (result denied, subject "-": the existing
  * resident is not read to find theirs) and answered 409.
  *
- * Dates of birth: idcard_normalise refuses one after today, and today is
- * the server's local date (run the service with TZ=Asia/Shanghai to judge
- * by Beijing time, as the ID numbers do).
+ * Dates of birth: idcard_normalise refuses one after today, and today
+ * (idcard_today) is the server's local date (run the service with
+ * TZ=Asia/Shanghai to judge by Beijing time, as the ID numbers do).
  *
  * Rate limit: RL_ENROLL_ADDRESS counts every valid enrolment attempt from
  * an address (duplicates included: they reveal that a number is
@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -52,23 +51,7 @@ struct enroll_state {
 
 static void enroll_free(void *p)
 {
-	struct enroll_state *s = p;
-	if (s == NULL)
-		return;
-	sodium_memzero(s, sizeof *s);
-	free(s);
-}
-
-/* Today as YYYYMMDD by the server's local clock. */
-static uint32_t today_local(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL)
-		return 0; /* every date of birth is then refused: fail closed */
-	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
-	       (uint32_t)tm.tm_mday;
+	http_state_wipe(p, sizeof(struct enroll_state));
 }
 
 /* In the writer, inside the operation's savepoint. */
@@ -162,7 +145,7 @@ static int enroll_fields(struct http_request *rq, json_t *body, struct enroll_st
 
 	if (http_field_string(rq, body, "id_number", 1, &v, &len) != 0)
 		return -1;
-	if (idcard_normalise(s->v.id_number, v, len, today_local()) != 0) {
+	if (idcard_normalise(s->v.id_number, v, len, idcard_today()) != 0) {
 		http_error(rq, 400, "bad_id_number",
 			   "Field 'id_number' is not a valid GB 11643 ID-card number.");
 		return -1;

@@ -234,16 +234,27 @@ static void field_error(struct http_request *rq, const char *key, const char *wh
 	http_error(rq, 400, "bad_field", msg);
 }
 
+/* The field key of obj into *v: 0; 1 when it is absent and optional; -1,
+ * after replying 400, when it is absent and required. */
+static int field_get(struct http_request *rq, json_t *obj, const char *key, int required,
+		     json_t **v)
+{
+	if ((*v = json_object_get(obj, key)) != NULL)
+		return 0;
+	if (!required)
+		return 1;
+	field_error(rq, key, "is required");
+	return -1;
+}
+
 int http_field_string(struct http_request *rq, json_t *obj, const char *key, int required,
 		      const char **out, size_t *len)
 {
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL) {
-		if (!required)
-			return 1;
-		field_error(rq, key, "is required");
-		return -1;
-	}
+	json_t *v;
+	int rc = field_get(rq, obj, key, required, &v);
+
+	if (rc != 0)
+		return rc;
 	if (!json_is_string(v)) {
 		field_error(rq, key, "must be a string");
 		return -1;
@@ -256,13 +267,11 @@ int http_field_string(struct http_request *rq, json_t *obj, const char *key, int
 int http_field_uint(struct http_request *rq, json_t *obj, const char *key, int required,
 		    uint64_t *out)
 {
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL) {
-		if (!required)
-			return 1;
-		field_error(rq, key, "is required");
-		return -1;
-	}
+	json_t *v;
+	int rc = field_get(rq, obj, key, required, &v);
+
+	if (rc != 0)
+		return rc;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
 		field_error(rq, key, "must be a non-negative integer");
 		return -1;
@@ -308,6 +317,14 @@ void http_leaf_actor(const struct http_request *rq, struct leaf *l)
 		l->actor_id = LEAF_NO_ID;
 	else
 		l->actor_id = rq->who.account_id;
+}
+
+void http_state_wipe(void *state, size_t n)
+{
+	if (state != NULL) {
+		sodium_memzero(state, n);
+		free(state);
+	}
 }
 
 static void op_done(void *arg, int rc, uint64_t index)

@@ -150,4 +150,11 @@ int http_submit(struct http_request *rq, struct leaf *leaves, size_t n, auditlog
 /* Fills a leaf's role and actor id from the caller (residents act as "-"). */
 void http_leaf_actor(const struct http_request *rq, struct leaf *l);
 
+/*
+ * For the state_free of a state that held personal data or a secret:
+ * wipes the n bytes at state (sodium_memzero), then frees it. NULL is a
+ * no-op.
+ */
+void http_state_wipe(void *state, size_t n);
+
 #endif

@@ -8,6 +8,7 @@
 #include "service/idcard.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "common/util.h"
 
@@ -77,4 +78,15 @@ int idcard_normalise(char out[IDCARD_LEN + 1], const char *s, size_t len, uint32
 	out[17] = check;
 	out[IDCARD_LEN] = '\0';
 	return 0;
+}
+
+uint32_t idcard_today(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
+	       (uint32_t)tm.tm_mday;
 }

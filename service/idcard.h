@@ -24,6 +24,15 @@
  */
 int idcard_normalise(char out[IDCARD_LEN + 1], const char *s, size_t len, uint32_t today);
 
+/*
+ * Today as YYYYMMDD by the local clock: the `today` every caller of
+ * idcard_normalise passes, so enrolment, log-in and look-up judge "not born
+ * after today" alike (run the service with TZ=Asia/Shanghai to judge by
+ * Beijing time, as the ID numbers do). 0 when the clock cannot be read:
+ * every date of birth is then refused (fail closed).
+ */
+uint32_t idcard_today(void);
+
 /* The check character for the first 17 digits (tests, tools). */
 char idcard_check_char(const char digits17[17]);
 

@@ -10,18 +10,14 @@
  * main() only dispatches; each subcommand lives in its own cmd_*.c file.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/util.h"
 #include "service/commands.h"
 
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-} commands[] = {
+static const struct cli_command commands[] = {
     {"init", cmd_init, "create a data folder: keys, KEK, signed trust list"},
     {"serve", cmd_serve, "run the HTTP service"},
     {"issue", cmd_issue, "sign one credential from the command line"},
@@ -33,7 +29,7 @@ static const struct command {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ankangd COMMAND [OPTIONS]   (ankangd COMMAND --help for more)\n\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < AK_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 }
 
@@ -44,18 +40,5 @@ int main(int argc, char **argv)
 		cli_error("libsodium failed to initialise");
 		return CLI_FAILED;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return CLI_OK;
-	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	cli_error("unknown command '%.40s' (try --help)", argv[1]);
-	return CLI_USAGE;
+	return cli_dispatch(argc, argv, commands, AK_ARRAY_LEN(commands), usage);
 }

@@ -25,16 +25,11 @@
  * past the request (states are wiped on free); put anything but the code
  * in an image.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "common/util.h"
 #include "service/lists.h"
-#include "service/qr.h"
 #include "service/resident.h"
 #include "service/routes.h"
 #include "service/server.h"
@@ -52,32 +47,16 @@ static int answer_failure(struct http_request *rq, int rc)
 /* A leaf about the caller, by the caller: resident:- on their pseudonym. */
 static void own_leaf(struct http_request *rq, struct leaf *l, enum leaf_action action)
 {
-	memset(l, 0, sizeof *l);
-	l->role = ROLE_RESIDENT;
-	l->actor_id = LEAF_NO_ID;
-	l->action = action;
+	leaf_init(l, ROLE_RESIDENT, action);
 	server_pseudonym(rq->srv, rq->who.resident_id, l->subject);
 	l->has_subject = 1;
-	l->result = RES_OK;
-	l->detail = DET_NONE;
 }
 
 /* ------------------------------------------------------------------ code */
 
-enum code_format {
-	CODE_JSON,
-	CODE_PNG,
-	CODE_SVG
-};
-
 struct code_state {
 	struct leaf leaf;
-	struct store_code code;
-	enum code_format format;
-	char text[CRED_TEXT_MAX + 1];
-	char name[CRED_NAME_MAX + 1];
-	uint8_t *image; /* PNG or SVG, malloc'd */
-	size_t image_len;
+	struct resident_code c;
 };
 
 static void code_free(void *p)
@@ -85,12 +64,8 @@ static void code_free(void *p)
 	struct code_state *s = p;
 	if (s == NULL)
 		return;
-	if (s->image != NULL) {
-		sodium_memzero(s->image, s->image_len);
-		free(s->image);
-	}
-	sodium_memzero(s, sizeof *s);
-	free(s);
+	resident_code_wipe(&s->c);
+	http_state_wipe(s, sizeof *s);
 }
 
 static int code_change(void *ctx, store *w, struct leaf *l, size_t n)
@@ -100,49 +75,19 @@ static int code_change(void *ctx, store *w, struct leaf *l, size_t n)
 	(void)n;
 	/* AK_ENOENT (erased since the read) rolls the leaf back too: no code
 	 * is handed out, so none was issued. */
-	return store_code_add(w, &s->code);
+	return store_code_add(w, &s->c.code);
 }
 
 static int code_then(struct http_request *rq, int rc, uint64_t index)
 {
 	struct code_state *s = rq->state;
-	char idx[24];
 
 	if (rc != 0)
 		return answer_failure(rq, rc);
-	if (s->format == CODE_JSON)
-		return resident_reply_json(
-		    rq, 200,
-		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", s->text, "name",
-			      s->name, "status", cred_status_word(s->code.status), "iat",
-			      (json_int_t)s->code.iat, "exp", (json_int_t)s->code.exp, "log_index",
-			      (json_int_t)index));
-	snprintf(idx, sizeof idx, "%" PRIu64, index);
-	http_header(rq, "X-Ankang-Log-Index", idx);
-	return http_reply(rq, 200, s->format == CODE_PNG ? "image/png" : "image/svg+xml", s->image,
-			  s->image_len);
+	return resident_code_reply(rq, &s->c, index);
 }
 
-/* Draws the credential in s->text as the image s->format asks for. */
-static int code_draw(struct code_state *s, size_t len)
-{
-	qr *q = NULL;
-	char *svg = NULL;
-	int rc;
-
-	if ((rc = qr_encode(&q, s->text, len, QR_ECC_DEFAULT)) != 0)
-		return rc;
-	if (s->format == CODE_PNG) {
-		rc = qr_render_png(q, s->code.status, QR_SCALE_DEFAULT, &s->image, &s->image_len);
-	} else {
-		rc = qr_render_svg(q, s->code.status, &svg, &s->image_len);
-		s->image = (uint8_t *)svg;
-	}
-	qr_free(q);
-	return rc;
-}
-
-static int me_code(struct http_request *rq, enum code_format format)
+static int me_code(struct http_request *rq, enum resident_code_format format)
 {
 	struct resident_view v;
 	struct code_state *s;
@@ -154,43 +99,43 @@ static int me_code(struct http_request *rq, enum code_format format)
 		return AK_ENOMEM;
 	rq->state = s;
 	rq->state_free = code_free;
-	s->format = format;
+	s->c.format = format;
 
 	rc = resident_open(rq->srv, rq->db, rq->who.resident_id, &v);
 	if (rc == AK_ENOENT)
 		return http_error(rq, 404, "not_found", "No such resident.");
 	if (rc != 0)
 		return rc;
-	len = resident_issue(rq->srv, &v, rq->srv->cfg.code_ttl, 0, s->text, &s->code);
+	len = resident_issue(rq->srv, &v, rq->srv->cfg.code_ttl, 0, s->c.text, &s->c.code);
 	if (len < 0) {
 		resident_wipe(&v);
 		return len;
 	}
-	memcpy(s->name, v.name, sizeof s->name);
+	memcpy(s->c.name, v.name, sizeof s->c.name);
 	own_leaf(rq, &s->leaf, ACT_ISSUE);
 	memcpy(s->leaf.subject, v.pseudonym, sizeof s->leaf.subject);
-	memcpy(s->leaf.object, s->code.cti, sizeof s->leaf.object);
+	memcpy(s->leaf.object, s->c.code.cti, sizeof s->leaf.object);
 	s->leaf.has_object = 1;
-	s->leaf.detail = (enum leaf_detail)(DET_GREEN + s->code.status);
+	s->leaf.detail = (enum leaf_detail)(DET_GREEN + s->c.code.status);
 	resident_wipe(&v);
-	if (format != CODE_JSON && (rc = code_draw(s, (size_t)len)) != 0)
+	if ((rc = resident_code_draw(&s->c)) != 0)
 		return rc;
 	return http_submit(rq, &s->leaf, 1, code_change, s, code_then);
 }
 
 int h_me_code(struct http_request *rq)
 {
-	return me_code(rq, CODE_JSON);
+	return me_code(rq, RESIDENT_CODE_JSON);
 }
 
 int h_me_code_png(struct http_request *rq)
 {
-	return me_code(rq, CODE_PNG);
+	return me_code(rq, RESIDENT_CODE_PNG);
 }
 
 int h_me_code_svg(struct http_request *rq)
 {
-	return me_code(rq, CODE_SVG);
+	return me_code(rq, RESIDENT_CODE_SVG);
 }
 
 /* -------------------------------------------------------------- accesses */

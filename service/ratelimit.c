@@ -202,18 +202,10 @@ static int valid_kind(enum ratelimit_kind kind)
 int ratelimit_blocked(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
 		      uint64_t now)
 {
-	uint64_t h;
-	uint32_t i;
-	int blocked;
-
-	if (!valid_kind(kind))
-		return 1;
-	h = key_hash(r, kind, key, n);
-	pthread_mutex_lock(&r->mu);
-	i = lookup(r, kind, h, now);
-	blocked = i != 0 && r->e[i].count >= limits[kind].limit;
-	pthread_mutex_unlock(&r->mu);
-	return blocked;
+	/* A used-up allowance always leaves a wait of at least a second (every
+	 * window is longer than 0), and no wait means none is used up. An
+	 * unknown kind is refused. */
+	return !valid_kind(kind) || ratelimit_retry_after(r, kind, key, n, now) > 0;
 }
 
 void ratelimit_hit(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,

@@ -1,6 +1,6 @@
 /*
  * resident: opening and creating one resident's sealed record, and
- * signing codes for it (see resident.h). This file and the store are the
+ * signing codes for it and answering with them (see resident.h). This file and the store are the
  * only places a resident's fields pass between sealed and clear.
  *
  * Record layout (DESIGN.md, "Sealing personal data"): the row holds the
@@ -19,7 +19,9 @@
  */
 #include "service/resident.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -28,6 +30,7 @@
 #include "crypto/cred_sign.h"
 #include "service/datadir.h"
 #include "service/passphrase.h"
+#include "service/qr.h"
 
 /* The longest clear text of each field (what resident_view holds). */
 #define FIELD_NAME_MAX  CRED_NAME_MAX
@@ -206,6 +209,54 @@ int resident_issue(struct server *srv, const struct resident_view *v, uint64_t t
 	}
 	sodium_memzero(&c, sizeof c);
 	return n;
+}
+
+/* ------------------------------------------------------- code answers */
+
+int resident_code_draw(struct resident_code *c)
+{
+	qr *q = NULL;
+	char *svg = NULL;
+	int rc;
+
+	if (c->format == RESIDENT_CODE_JSON)
+		return 0;
+	if ((rc = qr_encode(&q, c->text, strlen(c->text), QR_ECC_DEFAULT)) != 0)
+		return rc;
+	if (c->format == RESIDENT_CODE_PNG) {
+		rc = qr_render_png(q, c->code.status, QR_SCALE_DEFAULT, &c->image, &c->image_len);
+	} else {
+		rc = qr_render_svg(q, c->code.status, &svg, &c->image_len);
+		c->image = (uint8_t *)svg;
+	}
+	qr_free(q);
+	return rc;
+}
+
+int resident_code_reply(struct http_request *rq, const struct resident_code *c, uint64_t index)
+{
+	char idx[24];
+
+	if (c->format == RESIDENT_CODE_JSON)
+		return resident_reply_json(
+		    rq, 200,
+		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text, "name",
+			      c->name, "status", cred_status_word(c->code.status), "iat",
+			      (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp, "log_index",
+			      (json_int_t)index));
+	snprintf(idx, sizeof idx, "%" PRIu64, index);
+	http_header(rq, "X-Ankang-Log-Index", idx);
+	return http_reply(rq, 200, c->format == RESIDENT_CODE_PNG ? "image/png" : "image/svg+xml",
+			  c->image, c->image_len);
+}
+
+void resident_code_wipe(struct resident_code *c)
+{
+	if (c->image != NULL) {
+		sodium_memzero(c->image, c->image_len);
+		free(c->image);
+	}
+	sodium_memzero(c, sizeof *c);
 }
 
 /* ------------------------------------------------------------------ JSON */

@@ -1,7 +1,8 @@
 /*
  * resident: what the service does with one resident's sealed record:
- * open it (unwrap the data key with the KEK, unseal the fields) and sign
- * a code for it. Handlers call these; nothing else unseals.
+ * open it (unwrap the data key with the KEK, unseal the fields), sign a
+ * code for it and answer with that code (JSON or a QR image). Handlers
+ * call these; nothing else unseals.
  *
  * A resident_view holds personal data in the clear: keep it on the stack
  * or in a request's state, and resident_wipe it before it goes away.
@@ -61,6 +62,42 @@ int resident_create(struct server *srv, store *w, const struct resident_view *v,
  */
 int resident_issue(struct server *srv, const struct resident_view *v, uint64_t ttl, int paper,
 		   char text[CRED_TEXT_MAX + 1], struct store_code *code);
+
+/* How a freshly signed code is answered: as JSON, or as its QR image. */
+enum resident_code_format {
+	RESIDENT_CODE_JSON,
+	RESIDENT_CODE_PNG,
+	RESIDENT_CODE_SVG
+};
+
+/*
+ * A signed code kept in a request's state until its leaf is durable (GET
+ * /v1/me/code, POST /v1/residents/{id}/paper-code). The name is personal
+ * data: resident_code_wipe it when the state goes.
+ */
+struct resident_code {
+	enum resident_code_format format;
+	struct store_code code;
+	char text[CRED_TEXT_MAX + 1]; /* what resident_issue wrote */
+	char name[CRED_NAME_MAX + 1];
+	uint8_t *image; /* PNG or SVG, malloc'd by resident_code_draw */
+	size_t image_len;
+};
+
+/* Draws c->text as the image c->format asks for (nothing for JSON), before
+ * the code is submitted. 0 or an AK_E* code. */
+int resident_code_draw(struct resident_code *c);
+
+/*
+ * Answers 200 with the code once its leaf is durable: JSON {"credential",
+ * "name", "status", "iat", "exp", "log_index"} (wiped after it is sent),
+ * or the image with its log index in X-Ankang-Log-Index. Returns what
+ * http_json or http_reply returns.
+ */
+int resident_code_reply(struct http_request *rq, const struct resident_code *c, uint64_t index);
+
+/* Wipes and frees the image, then wipes c. */
+void resident_code_wipe(struct resident_code *c);
 
 /*
  * JSON that carries personal data. jansson frees strings without wiping

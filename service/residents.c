@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -30,33 +29,10 @@
 #include "service/lists.h"
 #include "service/mask.h"
 #include "service/policy.h"
-#include "service/qr.h"
 #include "service/resident.h"
 #include "service/routes.h"
 #include "service/server.h"
 #include "service/store_people.h"
-
-/* Wipes and frees a request state of size n. */
-static void state_wipe_free(void *p, size_t n)
-{
-	if (p != NULL) {
-		sodium_memzero(p, n);
-		free(p);
-	}
-}
-
-/* Today as YYYYMMDD by the server's local clock, as enrolment and log-in
- * judge "not born after today" (enroll.c, session.c). */
-static uint32_t today_ymd(void)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (localtime_r(&now, &tm) == NULL)
-		return 0; /* every date of birth is then refused: fail closed */
-	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
-	       (uint32_t)tm.tm_mday;
-}
 
 /* ================================================================ status */
 
@@ -71,7 +47,7 @@ struct status_st {
 
 static void status_free(void *p)
 {
-	state_wipe_free(p, sizeof(struct status_st));
+	http_state_wipe(p, sizeof(struct status_st));
 }
 
 /* In the writer: the status, its history row and the revocations, or a
@@ -184,7 +160,7 @@ struct lookup_st {
 
 static void lookup_free(void *p)
 {
-	state_wipe_free(p, sizeof(struct lookup_st));
+	http_state_wipe(p, sizeof(struct lookup_st));
 }
 
 static int lookup_then(struct http_request *rq, int rc, uint64_t index)
@@ -228,7 +204,7 @@ int h_lookup(struct http_request *rq)
 	}
 	if (http_field_string(rq, body, "id_number", 1, &w, &wlen) != 0)
 		goto replied;
-	if (idcard_normalise(idn, w, wlen, today_ymd()) != 0) {
+	if (idcard_normalise(idn, w, wlen, idcard_today()) != 0) {
 		http_error(rq, 400, "bad_id_number", "The ID-card number is not valid.");
 		goto replied;
 	}
@@ -283,21 +259,10 @@ replied:
 
 /* ============================================================ paper code */
 
-enum paper_format {
-	PAPER_JSON,
-	PAPER_PNG,
-	PAPER_SVG
-};
-
 struct paper_st {
 	struct leaf leaf;
-	struct store_code code;
 	int found;
-	enum paper_format format;
-	char text[CRED_TEXT_MAX + 1];
-	char name[CRED_NAME_MAX + 1];
-	uint8_t *image; /* PNG or SVG, rendered before submitting */
-	size_t image_len;
+	struct resident_code c; /* the image is rendered before submitting */
 };
 
 static void paper_free(void *p)
@@ -306,8 +271,8 @@ static void paper_free(void *p)
 
 	if (s == NULL)
 		return;
-	free(s->image);
-	state_wipe_free(s, sizeof *s);
+	resident_code_wipe(&s->c);
+	http_state_wipe(s, sizeof *s);
 }
 
 /* In the writer: the code's row, unless the resident was erased since. */
@@ -319,7 +284,7 @@ static int paper_change(void *ctx, store *w, struct leaf *l, size_t n)
 
 	if (!s->found)
 		return 0;
-	rc = store_code_add(w, &s->code);
+	rc = store_code_add(w, &s->c.code);
 	if (rc == AK_ENOENT) {
 		s->found = 0;
 		l->result = RES_NOT_FOUND;
@@ -334,44 +299,12 @@ static int paper_change(void *ctx, store *w, struct leaf *l, size_t n)
 static int paper_then(struct http_request *rq, int rc, uint64_t index)
 {
 	struct paper_st *s = rq->state;
-	char idx[24];
 
 	if (rc != 0)
 		return http_error(rq, 503, "unavailable", "The code could not be recorded.");
 	if (!s->found)
 		return http_error(rq, 404, "not_found", "No such resident.");
-	snprintf(idx, sizeof idx, "%llu", (unsigned long long)index);
-	if (s->format == PAPER_JSON)
-		return resident_reply_json(
-		    rq, 200,
-		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", s->text, "name",
-			      s->name, "status", cred_status_word(s->code.status), "iat",
-			      (json_int_t)s->code.iat, "exp", (json_int_t)s->code.exp, "log_index",
-			      (json_int_t)index));
-	http_header(rq, "X-Ankang-Log-Index", idx);
-	return http_reply(rq, 200, s->format == PAPER_PNG ? "image/png" : "image/svg+xml", s->image,
-			  s->image_len);
-}
-
-/* The image for s->text, in s->format. */
-static int paper_render(struct paper_st *s)
-{
-	qr *q = NULL;
-	char *svg = NULL;
-	int rc;
-
-	if (s->format == PAPER_JSON)
-		return 0;
-	if ((rc = qr_encode(&q, s->text, strlen(s->text), QR_ECC_DEFAULT)) != 0)
-		return rc;
-	if (s->format == PAPER_PNG) {
-		rc = qr_render_png(q, s->code.status, QR_SCALE_DEFAULT, &s->image, &s->image_len);
-	} else {
-		rc = qr_render_svg(q, s->code.status, &svg, &s->image_len);
-		s->image = (uint8_t *)svg;
-	}
-	qr_free(q);
-	return rc;
+	return resident_code_reply(rq, &s->c, index);
 }
 
 int h_paper_code(struct http_request *rq)
@@ -380,7 +313,7 @@ int h_paper_code(struct http_request *rq)
 	struct paper_st *s;
 	struct resident_view v;
 	const char *fmt = http_query(rq, "format");
-	enum paper_format format = PAPER_JSON;
+	enum resident_code_format format = RESIDENT_CODE_JSON;
 	uint64_t id, days = POLICY_PAPER_DEFAULT_DAYS;
 	int rc;
 
@@ -388,9 +321,9 @@ int h_paper_code(struct http_request *rq)
 		return 0;
 	if (fmt != NULL) {
 		if (strcmp(fmt, "png") == 0)
-			format = PAPER_PNG;
+			format = RESIDENT_CODE_PNG;
 		else if (strcmp(fmt, "svg") == 0)
-			format = PAPER_SVG;
+			format = RESIDENT_CODE_SVG;
 		else
 			return http_error(rq, 400, "bad_query",
 					  "Query argument 'format' must be png or svg.");
@@ -412,7 +345,7 @@ int h_paper_code(struct http_request *rq)
 		return AK_ENOMEM;
 	rq->state = s;
 	rq->state_free = paper_free;
-	s->format = format;
+	s->c.format = format;
 	if (rq->db == NULL)
 		return http_error(rq, 503, "unavailable", "The database is not available.");
 
@@ -430,20 +363,20 @@ int h_paper_code(struct http_request *rq)
 		return http_error(rq, 500, "internal", "The server failed; the failure is logged.");
 	}
 	/* Signed before submitting: the writer's transaction does no crypto. */
-	rc = resident_issue(rq->srv, &v, days * 86400u, 1, s->text, &s->code);
+	rc = resident_issue(rq->srv, &v, days * 86400u, 1, s->c.text, &s->c.code);
 	if (rc >= 0) {
-		memcpy(s->name, v.name, sizeof s->name);
+		memcpy(s->c.name, v.name, sizeof s->c.name);
 		memcpy(s->leaf.subject, v.pseudonym, sizeof s->leaf.subject);
 	}
 	resident_wipe(&v);
 	if (rc < 0)
 		return rc;
-	if ((rc = paper_render(s)) != 0)
+	if ((rc = resident_code_draw(&s->c)) != 0)
 		return rc;
 	s->found = 1;
 	s->leaf.result = RES_OK;
 	s->leaf.has_subject = 1;
 	s->leaf.has_object = 1;
-	memcpy(s->leaf.object, s->code.cti, sizeof s->leaf.object);
+	memcpy(s->leaf.object, s->c.code.cti, sizeof s->leaf.object);
 	return http_submit(rq, &s->leaf, 1, paper_change, s, paper_then);
 }

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -57,23 +56,7 @@ struct login_state {
 
 static void login_free(void *p)
 {
-	struct login_state *s = p;
-	if (s == NULL)
-		return;
-	sodium_memzero(s, sizeof *s);
-	free(s);
-}
-
-/* Today as YYYYMMDD by the server's local clock (as enrolment judges). */
-static uint32_t today_local(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL)
-		return 0;
-	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
-	       (uint32_t)tm.tm_mday;
+	http_state_wipe(p, sizeof(struct login_state));
 }
 
 /* In the writer: the session row, for a good passphrase only. */
@@ -154,7 +137,7 @@ int h_login(struct http_request *rq)
 	}
 	/* A malformed number or passphrase cannot belong to anyone, so saying
 	 * so tells nothing about who is enrolled. */
-	if (idcard_normalise(idno, v, len, today_local()) != 0) {
+	if (idcard_normalise(idno, v, len, idcard_today()) != 0) {
 		rc = http_error(rq, 400, "bad_id_number",
 				"Field 'id_number' is not a valid GB 11643 ID-card number.");
 		goto out_body;

@@ -6,7 +6,9 @@
  * The statements are constants, prepared once per connection and cached
  * (store_stmt); every value is bound. Each use of a cached statement ends
  * with finish(), which resets it and clears its bindings, on every path,
- * so the next user gets it clean.
+ * so the next user gets it clean: the step_* helpers finish what they
+ * step (but step_row, whose caller reads the row first), and unbound()
+ * finishes a statement whose binding failed.
  *
  * What the rows may hold is the schema's business (its CHECKs refuse a
  * tombstone with data in it, free text in a closed-list column, a sealed
@@ -68,6 +70,13 @@ static int sql_err(int rc)
 	}
 }
 
+/* A bind failed: finishes the statement and returns AK_EDB. */
+static int unbound(sqlite3_stmt *st)
+{
+	finish(st);
+	return AK_EDB;
+}
+
 /* Steps a statement that returns no rows, then finishes it. */
 static int step_done(sqlite3_stmt *st)
 {
@@ -85,6 +94,40 @@ static int step_changes(store *s, sqlite3_stmt *st, uint64_t *changes)
 	*changes = rc == SQLITE_DONE ? (uint64_t)sqlite3_changes64(store_sqlite(s)) : 0;
 	finish(st);
 	return rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+/* Like step_done, for a statement that changes one row: AK_ENOENT when
+ * it changed none (no such row, or one the WHERE clause excludes). */
+static int step_one_change(store *s, sqlite3_stmt *st)
+{
+	uint64_t n;
+	int rc = step_changes(s, st, &n);
+
+	if (rc != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+/* Steps an existence query (SELECT 1 ...), then finishes it: 1 when it
+ * found a row, 0 when not, or an AK_E* code. */
+static int step_exists(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	finish(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
+}
+
+/* Steps a query that returns at most one row: 0 with the row ready to
+ * read, AK_ENOENT when there is none, or an AK_E* code. The caller reads
+ * the row, then finishes the statement. */
+static int step_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? AK_ENOENT : sql_err(rc);
 }
 
 /* SQLite integers are signed 64-bit: larger values are refused, not
@@ -202,14 +245,10 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 /* Runs a prepared single-row resident query. */
 static int one_resident(sqlite3_stmt *st, struct store_resident *out)
 {
-	int rc = sqlite3_step(st);
+	int rc = step_row(st);
 
-	if (rc == SQLITE_ROW)
+	if (rc == 0)
 		rc = read_resident(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = AK_ENOENT;
-	else
-		rc = sql_err(rc);
 	finish(st);
 	return rc;
 }
@@ -228,10 +267,8 @@ int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES], uint6
 	if (!fits(now))
 		return AK_EINVAL;
 	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_u64(st, 2, now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	    bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
 	if ((rc = step_done(st)) != 0)
 		return rc;
 	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
@@ -257,8 +294,7 @@ int store_resident_seal(store *s, const struct store_resident *r)
 				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6"
 				      " WHERE id = ?1 AND erased IS NULL");
 	size_t pwlen = strnlen(r->passphrase, sizeof r->passphrase);
-	uint64_t n;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -274,13 +310,9 @@ int store_resident_seal(store *s, const struct store_resident *r)
 		bad |= sqlite3_bind_null(st, 6);
 	else
 		bad |= sqlite3_bind_text(st, 6, r->passphrase, (int)pwlen, SQLITE_STATIC);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	if (bad)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
@@ -292,10 +324,8 @@ int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
 		return AK_EDB;
 	if (!fits(id))
 		return AK_ENOENT;
-	if (bind_u64(st, 1, id) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bind_u64(st, 1, id) != SQLITE_OK)
+		return unbound(st);
 	return one_resident(st, out);
 }
 
@@ -307,10 +337,8 @@ int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
 	return one_resident(st, out);
 }
 
@@ -319,8 +347,6 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now)
 	sqlite3_stmt *st = store_stmt(s, SQ_RES_SET_STATUS,
 				      "UPDATE residents SET status = ?2, status_changed = ?3"
 				      " WHERE id = ?1 AND erased IS NULL");
-	uint64_t n;
-	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -329,13 +355,9 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now)
 	if (!fits(id))
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, status) != SQLITE_OK ||
-	    bind_u64(st, 3, now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	    bind_u64(st, 3, now) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 /* Deletes one resident's rows from a table, by a statement keyed on ?1. */
@@ -345,10 +367,8 @@ static int delete_for(store *s, enum store_slot slot, const char *sql, uint64_t 
 
 	if (st == NULL)
 		return AK_EDB;
-	if (bind_u64(st, 1, id) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bind_u64(st, 1, id) != SQLITE_OK)
+		return unbound(st);
 	return step_done(st);
 }
 
@@ -364,20 +384,14 @@ static int erase_steps(store *s, void *ctx)
 				      " wrapped_key = NULL, name_sealed = NULL, id_sealed = NULL,"
 				      " phone_sealed = NULL, passphrase = NULL"
 				      " WHERE id = ?1 AND erased IS NULL");
-	uint64_t n;
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (bind_u64(st, 1, e->id) != SQLITE_OK || bind_u64(st, 2, e->now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	if (n != 1)
-		return AK_ENOENT;
-	if ((rc = delete_for(s, SQ_RES_ERASE_SESSIONS,
+	if (bind_u64(st, 1, e->id) != SQLITE_OK || bind_u64(st, 2, e->now) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_one_change(s, st)) != 0 ||
+	    (rc = delete_for(s, SQ_RES_ERASE_SESSIONS,
 			     "DELETE FROM sessions WHERE resident_id = ?1", e->id)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_HISTORY,
 			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0)
@@ -419,8 +433,7 @@ int store_status_history_add(store *s, uint64_t resident_id, const struct store_
 	    s, SQ_HIST_ADD,
 	    "INSERT INTO status_history (resident_id, time, status, reason, officer_id)"
 	    " SELECT id, ?2, ?3, ?4, ?5 FROM residents WHERE id = ?1 AND erased IS NULL");
-	uint64_t n;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -437,13 +450,9 @@ int store_status_history_add(store *s, uint64_t resident_id, const struct store_
 		bad |= sqlite3_bind_null(st, 5);
 	else
 		bad |= bind_u64(st, 5, c->officer_id);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	if (bad)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
@@ -462,10 +471,8 @@ int store_status_history(store *s, uint64_t resident_id, size_t limit, store_sta
 		return 0;
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(
-		st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+		st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK)
+		return unbound(st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *w = sqlite3_column_text(st, 2);
 		int n = sqlite3_column_bytes(st, 2), d;
@@ -525,14 +532,10 @@ static int read_account(sqlite3_stmt *st, struct store_account *out)
 
 static int one_account(sqlite3_stmt *st, struct store_account *out)
 {
-	int rc = sqlite3_step(st);
+	int rc = step_row(st);
 
-	if (rc == SQLITE_ROW)
+	if (rc == 0)
 		rc = read_account(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = AK_ENOENT;
-	else
-		rc = sql_err(rc);
 	finish(st);
 	return rc;
 }
@@ -554,10 +557,8 @@ int store_account_add(store *s, enum leaf_role role, const char *name, const uin
 	bad |= sqlite3_bind_text(st, 2, name, (int)nlen, SQLITE_STATIC);
 	bad |= sqlite3_bind_blob(st, 3, token_hash, 32, SQLITE_STATIC);
 	bad |= bind_u64(st, 4, now);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bad)
+		return unbound(st);
 	if ((rc = step_done(st)) != 0)
 		return rc;
 	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
@@ -571,10 +572,8 @@ int store_account_by_token(store *s, const uint8_t token_hash[32], struct store_
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
 	return one_account(st, out);
 }
 
@@ -587,10 +586,8 @@ int store_account_by_id(store *s, uint64_t id, struct store_account *out)
 		return AK_EDB;
 	if (!fits(id))
 		return AK_ENOENT;
-	if (bind_u64(st, 1, id) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bind_u64(st, 1, id) != SQLITE_OK)
+		return unbound(st);
 	return one_account(st, out);
 }
 
@@ -604,10 +601,8 @@ int store_account_by_name(store *s, const char *name, struct store_account *out)
 		return AK_EDB;
 	if (nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX)
 		return AK_ENOENT;
-	if (sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
 	return one_account(st, out);
 }
 
@@ -635,8 +630,6 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 	sqlite3_stmt *st = store_stmt(s, SQ_ACC_DISABLE,
 				      "UPDATE accounts SET disabled = ?2"
 				      " WHERE id = ?1 AND disabled IS NULL");
-	uint64_t n;
-	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -644,13 +637,9 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 		return AK_EINVAL;
 	if (!fits(id))
 		return AK_ENOENT;
-	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 /* ------------------------------------------------------------- sessions */
@@ -664,8 +653,7 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 		       "INSERT INTO sessions (token_hash, resident_id, created, expires)"
 		       " SELECT ?1, id, ?3, ?4 FROM residents"
 		       " WHERE id = ?2 AND erased IS NULL");
-	uint64_t n;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -677,13 +665,9 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 	bad |= bind_u64(st, 2, resident_id);
 	bad |= bind_u64(st, 3, now);
 	bad |= bind_u64(st, 4, expires);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	if (bad)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint64_t *resident_id)
@@ -698,17 +682,10 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint
 	if (!fits(now))
 		return AK_EINVAL;
 	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_u64(st, 2, now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	    bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0)
 		rc = col_u64(st, 0, resident_id);
-	else if (rc == SQLITE_DONE)
-		rc = AK_ENOENT;
-	else
-		rc = sql_err(rc);
 	finish(st);
 	return rc;
 }
@@ -723,10 +700,8 @@ int store_session_purge(store *s, uint64_t now, uint64_t *n)
 		return AK_EDB;
 	if (!fits(now))
 		return AK_EINVAL;
-	if (bind_u64(st, 1, now) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bind_u64(st, 1, now) != SQLITE_OK)
+		return unbound(st);
 	rc = step_changes(s, st, &k);
 	if (n != NULL)
 		*n = k;
@@ -742,8 +717,7 @@ int store_code_add(store *s, const struct store_code *c)
 	    s, SQ_CODE_ADD,
 	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper)"
 	    " SELECT ?1, id, ?3, ?4, ?5, ?6 FROM residents WHERE id = ?2 AND erased IS NULL");
-	uint64_t n;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -758,13 +732,9 @@ int store_code_add(store *s, const struct store_code *c)
 	bad |= bind_u64(st, 4, c->exp);
 	bad |= sqlite3_bind_int(st, 5, c->status);
 	bad |= sqlite3_bind_int(st, 6, c->paper);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	return n == 1 ? 0 : AK_ENOENT;
+	if (bad)
+		return unbound(st);
+	return step_one_change(s, st);
 }
 
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
@@ -777,12 +747,9 @@ int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_cod
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0) {
 		memset(out, 0, sizeof *out);
 		status = sqlite3_column_int64(st, 4);
 		paper = sqlite3_column_int64(st, 5);
@@ -794,10 +761,6 @@ int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_cod
 			rc = 0;
 		out->status = (int)status;
 		out->paper = (int)paper;
-	} else if (rc == SQLITE_DONE) {
-		rc = AK_ENOENT;
-	} else {
-		rc = sql_err(rc);
 	}
 	finish(st);
 	return rc;
@@ -827,10 +790,8 @@ int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n
 	if (!fits(resident_id))
 		return 0;
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
-	    bind_u64(st, 2, live_since(now)) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	    bind_u64(st, 2, live_since(now)) != SQLITE_OK)
+		return unbound(st);
 	rc = step_changes(s, st, &k);
 	if (n != NULL)
 		*n = k;
@@ -840,18 +801,12 @@ int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n
 int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES])
 {
 	sqlite3_stmt *st = store_stmt(s, SQ_REVOKED, "SELECT 1 FROM revocations WHERE cti = ?1");
-	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
-	finish(st);
-	return rc;
+	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	return step_exists(st);
 }
 
 int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
@@ -866,10 +821,8 @@ int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
 		return AK_EDB;
 	if (!fits(since))
 		return 0;
-	if (bind_u64(st, 1, since) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bind_u64(st, 1, since) != SQLITE_OK)
+		return unbound(st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = col_fixed(st, 0, cti, sizeof cti)) != 0 || (rc = fn(ctx, cti)) != 0)
 			goto out;
@@ -901,10 +854,8 @@ static int purge_steps(store *s, void *ctx)
 		sqlite3_stmt *st = store_stmt(s, steps[i].slot, steps[i].sql);
 		if (st == NULL)
 			return AK_EDB;
-		if (bind_u64(st, 1, p->before) != SQLITE_OK) {
-			finish(st);
-			return AK_EDB;
-		}
+		if (bind_u64(st, 1, p->before) != SQLITE_OK)
+			return unbound(st);
 		if ((rc = step_changes(s, st, &k)) != 0)
 			return rc;
 		p->n += k;
@@ -951,10 +902,8 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 	bad |= sqlite3_bind_text(st, 5, cred_result_word((enum cred_result)sc->result), -1,
 				 SQLITE_STATIC);
 	bad |= bind_u64(st, 6, now);
-	if (bad) {
-		finish(st);
-		return AK_EDB;
-	}
+	if (bad)
+		return unbound(st);
 	return step_done(st);
 }
 
@@ -962,16 +911,10 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 int store_scan_known(store *s, const uint8_t scan_id[16])
 {
 	sqlite3_stmt *st = store_stmt(s, SQ_SCAN_KNOWN, "SELECT 1 FROM scans WHERE scan_id = ?1");
-	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, scan_id, 16, SQLITE_STATIC) != SQLITE_OK) {
-		finish(st);
-		return AK_EDB;
-	}
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
-	finish(st);
-	return rc;
+	if (sqlite3_bind_blob(st, 1, scan_id, 16, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	return step_exists(st);
 }

@@ -66,12 +66,7 @@ int upkeep_run(struct server *srv, uint64_t *purged)
 
 	if (purged != NULL)
 		*purged = 0;
-	memset(&l, 0, sizeof l);
-	l.role = ROLE_SYSTEM;
-	l.actor_id = LEAF_NO_ID;
-	l.action = ACT_PURGE;
-	l.result = RES_OK;
-	l.detail = DET_NONE;
+	leaf_init(&l, ROLE_SYSTEM, ACT_PURGE);
 	rc = auditlog_submit(srv->log, &l, 1, purge_change, &p, NULL);
 	if (rc == NOTHING_DUE)
 		return 0;

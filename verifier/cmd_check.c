@@ -262,17 +262,8 @@ int vcmd_check(int argc, char **argv, const char *usage)
 	}
 	vopts_init(&k->o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = vopts_parse(&k->o, c, optarg)) < 0) {
-			status = CLI_USAGE;
-			goto done;
-		}
-		if (rc > 0)
-			continue;
+	while ((c = vopts_getopt(&k->o, argc, argv, opts, usage, &status)) > 0) {
 		switch (c) {
-		case VOPT_JSON:
-			k->o.json = 1;
-			break;
 		case OPT_TRUST:
 			trust_arg = optarg;
 			break;
@@ -301,15 +292,10 @@ int vcmd_check(int argc, char **argv, const char *usage)
 		case OPT_NO_SPOOL:
 			no_spool = 1;
 			break;
-		case VOPT_HELP:
-			fputs(usage, stdout);
-			goto done;
-		default:
-			fputs(usage, stderr);
-			status = CLI_USAGE;
-			goto done;
 		}
 	}
+	if (c < 0)
+		goto done;
 	if (optind == argc) {
 		cli_error("no credential given (a code, '-' for stdin, or --image FILE)");
 		fputs(usage, stderr);

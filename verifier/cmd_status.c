@@ -89,32 +89,15 @@ int vcmd_status(int argc, char **argv)
 	struct spool_count sc;
 	struct vopts o;
 	uint64_t now = util_now(), tage, rage = 0;
-	int c, rc, have_r, stale, status = CLI_USAGE;
+	int rc, have_r, stale, status = CLI_USAGE;
 
 	memset(&r, 0, sizeof r);
 	vopts_init(&o);
+	/* No options of its own, so one call reads them all. */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = vopts_parse(&o, c, optarg)) < 0)
-			goto done;
-		if (rc > 0)
-			continue;
-		if (c == VOPT_JSON) {
-			o.json = 1;
-			continue;
-		}
-		if (c == VOPT_HELP) {
-			fputs(usage_text, stdout);
-			status = CLI_OK;
-			goto done;
-		}
-		fputs(usage_text, stderr);
+	if (vopts_getopt(&o, argc, argv, opts, usage_text, &status) != 0 ||
+	    cli_no_operands(argc, argv, "status") != CLI_OK)
 		goto done;
-	}
-	if (optind != argc) {
-		cli_error("status: unexpected argument '%.40s'", argv[optind]);
-		goto done;
-	}
 	vopts_finish(&o);
 	if (vopts_path(tpath, sizeof tpath, &o, "trust.note") != 0 ||
 	    vopts_path(rpath, sizeof rpath, &o, "revocations.note") != 0) {

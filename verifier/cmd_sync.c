@@ -77,9 +77,21 @@ static int refuse(const char *path, const char *why)
 	return -1;
 }
 
+/* A fetched list issued before the one held: a replayed old list. */
+static int refuse_rollback(const char *path, uint64_t issued, uint64_t held_issued)
+{
+	char a[32], b[32], why[160];
+
+	vopts_utc(a, sizeof a, issued);
+	vopts_utc(b, sizeof b, held_issued);
+	snprintf(why, sizeof why, "issued %s, before the held list (%s): refusing a rollback", a,
+		 b);
+	return refuse(path, why);
+}
+
 static int sync_lists(const struct vopts *o, httpc *h, const struct key_verifier *root)
 {
-	char tpath[4096], rpath[4096], a[32], b[32], why[160], extra[64];
+	char tpath[4096], rpath[4096], extra[64];
 	struct trust_list held_t, new_t;
 	struct revoc_list held_r, new_r;
 	struct fetched ft = {NULL, 0}, fr = {NULL, 0};
@@ -117,11 +129,7 @@ static int sync_lists(const struct vopts *o, httpc *h, const struct key_verifier
 		goto done;
 	}
 	if (have_t && new_t.issued < held_t.issued) {
-		vopts_utc(a, sizeof a, new_t.issued);
-		vopts_utc(b, sizeof b, held_t.issued);
-		snprintf(why, sizeof why,
-			 "issued %s, before the held list (%s): refusing a rollback", a, b);
-		refuse("/v1/trust", why);
+		refuse_rollback("/v1/trust", new_t.issued, held_t.issued);
 		goto done;
 	}
 	if (fetch(h, "/v1/revocations", NOTE_MAX_BYTES, &fr) != 0)
@@ -139,11 +147,7 @@ static int sync_lists(const struct vopts *o, httpc *h, const struct key_verifier
 		goto done;
 	}
 	if (have_r && new_r.issued < held_r.issued) {
-		vopts_utc(a, sizeof a, new_r.issued);
-		vopts_utc(b, sizeof b, held_r.issued);
-		snprintf(why, sizeof why,
-			 "issued %s, before the held list (%s): refusing a rollback", a, b);
-		refuse("/v1/revocations", why);
+		refuse_rollback("/v1/revocations", new_r.issued, held_r.issued);
 		goto done;
 	}
 	/* Every check passed: now, and only now, replace the files. */
@@ -277,27 +281,14 @@ int vcmd_sync(int argc, char **argv)
 	struct key_verifier root;
 	struct vopts o;
 	httpc *h = NULL;
-	int c, rc, status = CLI_USAGE;
+	int status = CLI_USAGE;
 
 	vopts_init(&o);
+	/* No options of its own, so one call reads them all. */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((rc = vopts_parse(&o, c, optarg)) < 0)
-			goto done;
-		if (rc > 0)
-			continue;
-		if (c == VOPT_HELP) {
-			fputs(usage_text, stdout);
-			status = CLI_OK;
-			goto done;
-		}
-		fputs(usage_text, stderr);
+	if (vopts_getopt(&o, argc, argv, opts, usage_text, &status) != 0 ||
+	    cli_no_operands(argc, argv, "sync") != CLI_OK)
 		goto done;
-	}
-	if (optind != argc) {
-		cli_error("sync: unexpected argument '%.40s'", argv[optind]);
-		goto done;
-	}
 	vopts_finish(&o);
 	if (vopts_root(&o, "sync", &root) != CLI_OK || vopts_connect(&o, "sync", &h) != CLI_OK)
 		goto done;

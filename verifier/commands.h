@@ -1,7 +1,7 @@
 /*
  * commands: ankang-verify's commands, one file each, and what they share
- * (vopts.c): the verifier's folder, the root key, the held lists, and the
- * connection to a server with its token.
+ * (vopts.c): the option loop, the verifier's folder, the root key, the
+ * held lists, and the connection to a server with its token.
  *
  *   (none)  check codes, offline (cmd_check.c) or online with --server
  *   sync    fetch and verify the lists, upload the spool (cmd_sync.c)
@@ -106,13 +106,32 @@ void vopts_init(struct vopts *o);
 void vopts_free(struct vopts *o);
 
 /*
- * Handles option c (with optarg) if it is one of VOPTS_LOCAL or VOPTS_NET
- * (--json, in the tables of the commands that have it, and --help are
- * the command's). Returns 1 when it
- * was, 0 when it is the command's own, -1 on a bad value (after printing
- * why). --token's argument is copied and wiped in argv.
+ * Handles option c (with optarg) if it is one of VOPTS_LOCAL, VOPTS_NET or
+ * --json (in the tables of the commands that have it). Returns 1 when it
+ * was, 0 when it is not, -1 on a bad value (after printing why).
+ * --token's argument is copied and wiped in argv.
  */
 int vopts_parse(struct vopts *o, int c, char *arg);
+
+/*
+ * The getopt_long loop of every command:
+ *
+ *	optind = 1;
+ *	while ((c = vopts_getopt(&o, argc, argv, opts, usage, &status)) > 0)
+ *		switch (c) { the command's own options }
+ *	if (c < 0)
+ *		goto done;      (and return status)
+ *
+ * Takes the shared options into o (vopts_parse), and answers --help
+ * (usage on stdout, status CLI_OK), an unknown option or a missing value
+ * (usage on stderr, status CLI_USAGE) and a bad value of a shared option
+ * (status CLI_USAGE): cli_getopt with VOPT_HELP. Returns the command's
+ * next own option, 0 after the last option, or -1 when the command must
+ * stop with status. A command with no options of its own gets 0 or -1
+ * from its first call.
+ */
+int vopts_getopt(struct vopts *o, int argc, char **argv, const struct option *opts,
+		 const char *usage, int *status);
 
 /* Fills o->spool from DIR when --spool was not given. */
 void vopts_finish(struct vopts *o);

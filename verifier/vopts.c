@@ -1,13 +1,14 @@
 /*
- * vopts: what ankang-verify's commands share (commands.h): the folder, the
- * root key, the held lists, and the server connection.
+ * vopts: what ankang-verify's commands share (commands.h): the option
+ * loop, the folder, the root key, the held lists, and the server
+ * connection.
  *
  * Tokens: --token puts the secret in the process list, so its argument is
  * copied into sodium_malloc'd memory and overwritten in argv at once (a
  * window remains: prefer --token-file or the environment). A token file
- * must not be readable by group or others. The token is wiped as soon as
- * libcurl holds its copy (httpc wipes that one when it closes). No
- * message ever includes it.
+ * must not be readable by group or others (httpc_token_read). The token
+ * is wiped as soon as libcurl holds its copy (httpc wipes that one when
+ * it closes). No message ever includes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,6 @@
 #include "crypto/note.h"
 #include "verifier/commands.h"
 
-#define TOKEN_FILE_MAX    1024
 #define DEFAULT_TIMEOUT_S 30
 /* "cmd: " before a message, or nothing for the default command (""). */
 #define PFX(cmd) (cmd), (cmd)[0] != '\0' ? ": " : ""
@@ -106,15 +106,29 @@ int vopts_parse(struct vopts *o, int c, char *arg)
 		o->cacert = arg;
 		return 1;
 	case VOPT_TIMEOUT:
-		if (util_parse_u64(arg, strlen(arg), &v) != 0 || v == 0 || v > 3600) {
-			cli_error("--timeout takes 1 to 3600 seconds");
-			return -1;
-		}
-		o->timeout_s = (long)v;
+		return cli_timeout(arg, &o->timeout_s) == 0 ? 1 : -1;
+	case VOPT_JSON:
+		o->json = 1;
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+int vopts_getopt(struct vopts *o, int argc, char **argv, const struct option *opts,
+		 const char *usage, int *status)
+{
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, opts, VOPT_HELP, usage, status)) > 0) {
+		if ((rc = vopts_parse(o, c, optarg)) == 0)
+			return c;
+		if (rc < 0) {
+			*status = CLI_USAGE;
+			return -1;
+		}
+	}
+	return c;
 }
 
 void vopts_finish(struct vopts *o)
@@ -158,7 +172,6 @@ int vopts_connect(const struct vopts *o, const char *cmd, httpc **out)
 	struct httpc_options ho = {o->server, o->token, o->cacert, o->timeout_s, "ankang-verify/1"};
 	const char *env = getenv(VOPTS_TOKEN_ENV);
 	char *secret = NULL;
-	size_t len = 0;
 	int rc;
 
 	*out = NULL;
@@ -171,15 +184,12 @@ int vopts_connect(const struct vopts *o, const char *cmd, httpc **out)
 		return CLI_USAGE;
 	}
 	if (o->token_file != NULL) {
-		if ((rc = util_read_secret_file(o->token_file, TOKEN_FILE_MAX, &secret, &len)) !=
-		    0) {
+		if ((rc = httpc_token_read(o->token_file, &secret)) != 0) {
 			cli_error("%s%stoken file %s: %s", PFX(cmd), o->token_file,
 				  rc == AK_EPERM ? "readable by group or others (chmod 0600)"
 						 : ak_strerror(rc));
 			return CLI_USAGE;
 		}
-		while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
-			secret[--len] = '\0';
 		ho.token = secret;
 	} else if (o->token == NULL) {
 		if (env == NULL || env[0] == '\0') {
@@ -198,10 +208,7 @@ int vopts_connect(const struct vopts *o, const char *cmd, httpc **out)
 			  "query or fragment (%s)",
 			  PFX(cmd), ak_strerror(rc));
 	}
-	if (secret != NULL) {
-		sodium_memzero(secret, len);
-		sodium_free(secret);
-	}
+	httpc_token_free(secret);
 	return rc == 0 ? CLI_OK : CLI_USAGE;
 }
 

@@ -24,56 +24,21 @@
  *   disorder        entries lists the page's leaves in reverse order
  *   small-pages     entries returns at most 7 leaves a page
  *   liar            consistency proofs have one bit flipped
- * Test use only; single-threaded (MHD's internal polling thread).
+ * Test use only; single-threaded (MHD's internal polling thread). The
+ * replies and the daemon's life are tests/lib/fakehttp.h's.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <microhttpd.h>
-
 #include "common/util.h"
 #include "service/auditlog.h"
 #include "service/store.h"
+#include "tests/lib/fakehttp.h"
 
 static store *st;
 static const char *token, *fault = "";
-
-static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *type,
-				 char *body, size_t len)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ok;
-
-	if (r == NULL) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	if (s == NULL)
-		return MHD_NO;
-	return send_body(c, status, "application/json", s, strlen(s));
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code)
-{
-	return send_json(c, status, json_pack("{s:s,s:s}", "error", code, "message", code));
-}
 
 static int arg_u64(struct MHD_Connection *c, const char *name, uint64_t *v)
 {
@@ -105,7 +70,7 @@ static enum MHD_Result entries(struct MHD_Connection *c)
 	uint64_t start, end;
 
 	if (arg_u64(c, "start", &start) != 0 || arg_u64(c, "end", &end) != 0 || end <= start)
-		return send_error(c, 400, "bad_range");
+		return fakehttp_error(c, 400, "bad_range");
 	if (strcmp(fault, "huge") == 0) {
 		size_t n = 12u << 20;
 		char *s = malloc(n);
@@ -114,12 +79,12 @@ static enum MHD_Result entries(struct MHD_Connection *c)
 		memset(s, ' ', n);
 		memcpy(s, "{\"entries\":[]", 13);
 		s[n - 1] = '}';
-		return send_body(c, 200, "application/json", s, n);
+		return fakehttp_body(c, 200, "application/json", s, n);
 	}
 	if (strcmp(fault, "badjson") == 0)
-		return send_json(c, 200,
-				 json_pack("{s:[{s:I,s:s}]}", "entries", "index", (json_int_t)start,
-					   "leaf", "!!not base64!!"));
+		return fakehttp_json(c, 200,
+				     json_pack("{s:[{s:I,s:s}]}", "entries", "index",
+					       (json_int_t)start, "leaf", "!!not base64!!"));
 	store_log_filter_init(&f);
 	f.start = start;
 	f.end = end;
@@ -127,7 +92,7 @@ static enum MHD_Result entries(struct MHD_Connection *c)
 	p.arr = json_array();
 	if (store_log_query(st, &f, add_entry, &p) != 0) {
 		json_decref(p.arr);
-		return send_error(c, 500, "internal");
+		return fakehttp_error(c, 500, "internal");
 	}
 	if (strcmp(fault, "disorder") == 0 && json_array_size(p.arr) > 1) {
 		json_t *rev = json_array();
@@ -136,7 +101,7 @@ static enum MHD_Result entries(struct MHD_Connection *c)
 		json_decref(p.arr);
 		p.arr = rev;
 	}
-	return send_json(c, 200, json_pack("{s:o}", "entries", p.arr));
+	return fakehttp_json(c, 200, json_pack("{s:o}", "entries", p.arr));
 }
 
 static enum MHD_Result proof(struct MHD_Connection *c, int consistency)
@@ -150,15 +115,15 @@ static enum MHD_Result proof(struct MHD_Connection *c, int consistency)
 
 	if (consistency) {
 		if (arg_u64(c, "old", &a) != 0 || arg_u64(c, "new", &b) != 0)
-			return send_error(c, 400, "bad_range");
+			return fakehttp_error(c, 400, "bad_range");
 		rc = auditlog_prove_consistency(st, a, b, hs, &n);
 	} else {
 		if (arg_u64(c, "index", &a) != 0 || arg_u64(c, "size", &b) != 0)
-			return send_error(c, 400, "bad_range");
+			return fakehttp_error(c, 400, "bad_range");
 		rc = auditlog_prove_inclusion(st, a, b, hs, &n);
 	}
 	if (rc != 0)
-		return send_error(c, rc == AK_EINVAL ? 400 : 500, "no_proof");
+		return fakehttp_error(c, rc == AK_EINVAL ? 400 : 500, "no_proof");
 	if (consistency && n > 0 && strcmp(fault, "liar") == 0)
 		hs[0][0] ^= 1;
 	arr = json_array();
@@ -166,7 +131,7 @@ static enum MHD_Result proof(struct MHD_Connection *c, int consistency)
 		util_b64_encode(b64, hs[i], MERKLE_HASH_BYTES);
 		json_array_append_new(arr, json_string(b64));
 	}
-	return send_json(c, 200, json_pack("{s:o}", "proof", arr));
+	return fakehttp_json(c, 200, json_pack("{s:o}", "proof", arr));
 }
 
 /* Rebuilds "?k=v&..." from the parsed query (MHD keeps no raw copy). */
@@ -198,25 +163,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(fault, "slow") == 0)
 		sleep(3);
 	if (strcmp(method, "GET") != 0)
-		return send_error(c, 405, "method_not_allowed");
+		return fakehttp_error(c, 405, "method_not_allowed");
 	snprintf(want, sizeof want, "Bearer %s", token);
 	if (auth == NULL || strcmp(auth, want) != 0)
-		return send_error(c, 401, "unauthorized");
+		return fakehttp_error(c, 401, "unauthorized");
 	if (strcmp(fault, "redirect-other") == 0 ||
 	    (strcmp(fault, "redirect-same") == 0 && strncmp(url, "/moved/", 7) != 0)) {
 		char loc[700], query[256] = "";
-		struct MHD_Response *r =
-		    MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result ok;
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, query);
 		if (strcmp(fault, "redirect-other") == 0)
 			snprintf(loc, sizeof loc, "http://other.invalid%s%s", url, query);
 		else
 			snprintf(loc, sizeof loc, "/moved%s%s", url, query);
-		MHD_add_response_header(r, "Location", loc);
-		ok = MHD_queue_response(c, 302, r);
-		MHD_destroy_response(r);
-		return ok;
+		return fakehttp_redirect(c, loc);
 	}
 	if (strncmp(url, "/moved/", 7) == 0)
 		url += 6;
@@ -226,8 +185,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		char *note;
 		size_t len;
 		if (store_log_last_checkpoint(st, &size, &note, &len) != 0)
-			return send_error(c, 500, "internal");
-		return send_body(c, 200, "text/plain; charset=utf-8", note, len);
+			return fakehttp_error(c, 500, "internal");
+		return fakehttp_body(c, 200, "text/plain; charset=utf-8", note, len);
 	}
 	if (strcmp(url, "/v1/audit/entries") == 0)
 		return entries(c);
@@ -235,60 +194,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return proof(c, 0);
 	if (strcmp(url, "/v1/audit/proof/consistency") == 0)
 		return proof(c, 1);
-	return send_error(c, 404, "not_found");
+	return fakehttp_error(c, 404, "not_found");
 }
 
 int main(int argc, char **argv)
 {
-	const char *db = NULL, *port_file = NULL;
-	const union MHD_DaemonInfo *info;
-	struct sockaddr_in sa;
-	struct MHD_Daemon *d;
-	sigset_t set;
-	char port[16];
-	int sig, rc;
+	struct fakehttp_args a;
+	int rc;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--db") == 0)
-			db = argv[i + 1];
-		else if (strcmp(argv[i], "--token") == 0)
-			token = argv[i + 1];
-		else if (strcmp(argv[i], "--port-file") == 0)
-			port_file = argv[i + 1];
-		else if (strcmp(argv[i], "--fault") == 0)
-			fault = argv[i + 1];
-	}
-	if (db == NULL || token == NULL || port_file == NULL) {
+	if (fakehttp_args(argc, argv, "--db", &a) != 0) {
 		fprintf(stderr, "usage: fake_audit_server --db FILE --token T --port-file F "
 				"[--fault NAME]\n");
 		return 2;
 	}
-	if ((rc = store_open(&st, db, STORE_READONLY)) != 0) {
-		fprintf(stderr, "fake_audit_server: %s: %s\n", db, ak_strerror(rc));
+	token = a.token;
+	fault = a.fault;
+	if ((rc = store_open(&st, a.own, STORE_READONLY)) != 0) {
+		fprintf(stderr, "fake_audit_server: %s: %s\n", a.own, ak_strerror(rc));
 		return 2;
 	}
-	/* Block the signals before MHD's thread starts, so only sigwait sees them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_END);
-	if (d == NULL || (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
-		fprintf(stderr, "fake_audit_server: cannot listen\n");
-		return 2;
-	}
-	snprintf(port, sizeof port, "%u\n", (unsigned)info->port);
-	if (util_write_file_atomic(port_file, port, strlen(port), 0644, 0) != 0) {
-		fprintf(stderr, "fake_audit_server: cannot write %s\n", port_file);
-		return 2;
-	}
-	sigwait(&set, &sig);
-	MHD_stop_daemon(d);
+	rc = fakehttp_serve("fake_audit_server", handle, NULL, a.port_file);
 	store_close(st);
-	return 0;
+	return rc;
 }

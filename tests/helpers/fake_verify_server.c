@@ -22,20 +22,15 @@
  *   fail-second   the second POST /v1/scans answers 503 (nothing recorded)
  *   miscount      POST /v1/scans answers accepted 0, duplicates 0
  *   redirect-other  every request is redirected to another host
- * Test use only; single-threaded (MHD's internal polling thread).
+ * Test use only; single-threaded (MHD's internal polling thread). The
+ * replies and the daemon's life are tests/lib/fakehttp.h's.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <jansson.h>
-#include <microhttpd.h>
 
 #include "common/util.h"
+#include "tests/lib/fakehttp.h"
 
 #define BODY_MAX (1u << 20)
 
@@ -48,37 +43,6 @@ struct req {
 	int too_big;
 };
 
-static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *type,
-				 char *body, size_t len)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ok;
-
-	if (r == NULL) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	if (s == NULL)
-		return MHD_NO;
-	return send_body(c, status, "application/json", s, strlen(s));
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code)
-{
-	return send_json(c, status, json_pack("{s:s,s:s}", "error", code, "message", code));
-}
-
 static enum MHD_Result send_file(struct MHD_Connection *c, const char *name)
 {
 	char path[4096], *text;
@@ -86,8 +50,8 @@ static enum MHD_Result send_file(struct MHD_Connection *c, const char *name)
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (util_read_file(path, 16u << 20, &text, &len) != 0)
-		return send_error(c, 404, "not_found");
-	return send_body(c, 200, "text/plain; charset=utf-8", text, len);
+		return fakehttp_error(c, 404, "not_found");
+	return fakehttp_body(c, 200, "text/plain; charset=utf-8", text, len);
 }
 
 /* 1 when id is a line's first field in D/received. */
@@ -120,11 +84,11 @@ static enum MHD_Result scans(struct MHD_Connection *c, const struct req *q)
 	if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_array(arr) ||
 	    json_array_size(arr) == 0 || json_array_size(arr) > 1000) {
 		json_decref(root);
-		return send_error(c, 400, "bad_field");
+		return fakehttp_error(c, 400, "bad_field");
 	}
 	if (++posts == 2 && strcmp(fault, "fail-second") == 0) {
 		json_decref(root);
-		return send_error(c, 503, "unavailable");
+		return fakehttp_error(c, 503, "unavailable");
 	}
 	snprintf(path, sizeof path, "%s/received", dir);
 	rf = fopen(path, "a");
@@ -136,7 +100,7 @@ static enum MHD_Result scans(struct MHD_Connection *c, const struct req *q)
 		if (pf)
 			fclose(pf);
 		json_decref(root);
-		return send_error(c, 500, "internal");
+		return fakehttp_error(c, 500, "internal");
 	}
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *s = json_array_get(arr, i);
@@ -148,7 +112,7 @@ static enum MHD_Result scans(struct MHD_Connection *c, const struct req *q)
 			fclose(rf);
 			fclose(pf);
 			json_decref(root);
-			return send_error(c, 400, "bad_field");
+			return fakehttp_error(c, 400, "bad_field");
 		}
 		if (seen(json_string_value(id))) {
 			dups++;
@@ -166,9 +130,9 @@ static enum MHD_Result scans(struct MHD_Connection *c, const struct req *q)
 	json_decref(root);
 	if (strcmp(fault, "miscount") == 0)
 		accepted = dups = 0;
-	return send_json(c, 200,
-			 json_pack("{s:I,s:I}", "accepted", (json_int_t)accepted, "duplicates",
-				   (json_int_t)dups));
+	return fakehttp_json(c, 200,
+			     json_pack("{s:I,s:I}", "accepted", (json_int_t)accepted, "duplicates",
+				       (json_int_t)dups));
 }
 
 static void done_cb(void *cls, struct MHD_Connection *c, void **req,
@@ -217,20 +181,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (q->too_big)
-		return send_error(c, 413, "too_large");
+		return fakehttp_error(c, 413, "too_large");
 	snprintf(want, sizeof want, "Bearer %s", token);
 	if (auth != NULL && strcmp(auth, want) != 0)
-		return send_error(c, 401, "bad_token");
+		return fakehttp_error(c, 401, "bad_token");
 	if (strcmp(fault, "redirect-other") == 0) {
 		char loc[700];
-		struct MHD_Response *r =
-		    MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result ok;
 		snprintf(loc, sizeof loc, "http://other.invalid%s", url);
-		MHD_add_response_header(r, "Location", loc);
-		ok = MHD_queue_response(c, 302, r);
-		MHD_destroy_response(r);
-		return ok;
+		return fakehttp_redirect(c, loc);
 	}
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/v1/trust") == 0)
 		return send_file(c, "trust.note");
@@ -238,58 +196,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return send_file(c, "revocations.note");
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/scans") == 0) {
 		if (auth == NULL)
-			return send_error(c, 401, "no_token");
+			return fakehttp_error(c, 401, "no_token");
 		return scans(c, q);
 	}
-	return send_error(c, 404, "not_found");
+	return fakehttp_error(c, 404, "not_found");
 }
 
 int main(int argc, char **argv)
 {
-	const char *port_file = NULL;
-	const union MHD_DaemonInfo *info;
-	struct sockaddr_in sa;
-	struct MHD_Daemon *d;
-	sigset_t set;
-	char port[16];
-	int sig;
+	struct fakehttp_args a;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--dir") == 0)
-			dir = argv[i + 1];
-		else if (strcmp(argv[i], "--token") == 0)
-			token = argv[i + 1];
-		else if (strcmp(argv[i], "--port-file") == 0)
-			port_file = argv[i + 1];
-		else if (strcmp(argv[i], "--fault") == 0)
-			fault = argv[i + 1];
-	}
-	if (dir == NULL || token == NULL || port_file == NULL) {
+	if (fakehttp_args(argc, argv, "--dir", &a) != 0) {
 		fprintf(stderr, "usage: fake_verify_server --dir D --token T --port-file F "
 				"[--fault NAME]\n");
 		return 2;
 	}
-	/* Block the signals before MHD's thread starts, so only sigwait sees them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL, MHD_OPTION_END);
-	if (d == NULL || (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
-		fprintf(stderr, "fake_verify_server: cannot listen\n");
-		return 2;
-	}
-	snprintf(port, sizeof port, "%u\n", (unsigned)info->port);
-	if (util_write_file_atomic(port_file, port, strlen(port), 0644, 0) != 0) {
-		fprintf(stderr, "fake_verify_server: cannot write %s\n", port_file);
-		return 2;
-	}
-	sigwait(&set, &sig);
-	MHD_stop_daemon(d);
-	return 0;
+	dir = a.own;
+	token = a.token;
+	fault = a.fault;
+	return fakehttp_serve("fake_verify_server", handle, done_cb, a.port_file);
 }

@@ -1,0 +1,30 @@
+/*
+ * commands: what ankangd's subcommands share on their main() paths (see
+ * commands.h): opening the data folder, with one form of error message
+ * for every command. Unlike the library code below it, this prints
+ * (cli_error) and answers with exit statuses.
+ */
+#include "service/commands.h"
+
+#include "common/cli.h"
+#include "common/util.h"
+
+int cmd_open_datadir(struct datadir **d, const char *cmd, const char *path, unsigned keys,
+		     const char *kek_path, char db[PATH_MAX])
+{
+	const char *what = NULL;
+	int rc;
+
+	*d = NULL;
+	if ((rc = datadir_open(d, path, keys, kek_path, &what)) != 0) {
+		cli_error("%s: %s: %s: %s", cmd, path, what ? what : "", ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	if (db != NULL && datadir_file(*d, db, PATH_MAX, DATADIR_DB) != 0) {
+		cli_error("%s: %s: path too long", cmd, path);
+		datadir_close(*d);
+		*d = NULL;
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
