@@ -1,15 +1,16 @@
 -- 001_audit: the audit log (FORMAT.md section 3; DESIGN.md, "The audit
 -- log's promises").
 --
--- Two append-only tables, and an index of subjects derived from them:
---   log_leaves       one row per entry: its index, its exact bytes, the
---                    Merkle hashes that the entry completes, and the
---                    fields parsed from its bytes into columns so that
---                    queries (by time, actor, action, subject) can use
---                    indexes. The bytes are the record; the columns are a
---                    copy that a reader may use but an auditor re-derives.
+-- Two append-only tables, and two indexes derived from them:
+--   log_leaves       one row per entry: its index, its exact bytes, and the
+--                    Merkle hashes that the entry completes. Nothing parsed
+--                    from the bytes is stored beside them: the bytes are
+--                    the record, and a query checks a leaf's fields by
+--                    parsing its bytes (service/store_log.c).
 --   log_checkpoints  every signed checkpoint note, by tree size.
---   log_subjects     (with log_subjects_mark) which leaves name a subject.
+--   log_subjects     which leaves name a subject (a resident's accesses),
+--   log_times        and each leaf's time (an auditor's time window): both
+--                    brought up to date in steps, below log_index_mark.
 --
 -- The hashes. A perfect subtree of the RFC 6962 tree, (level, idx),
 -- covers leaves [idx << level, (idx + 1) << level) and is complete from
@@ -27,18 +28,28 @@
 -- with a trigger each) wrote a sixth of the pages per commit; see
 -- bench/bench_auditlog.c for the numbers.
 --
+-- Why a leaf row is only (idx, leaf, hashes). It used to carry the leaf's
+-- fields again in columns (time, role, actor, action, subject, object,
+-- result, detail) and a B-tree index on time. On the 2-CPU VM that cost
+-- the writer ~0.7 us of SQL a leaf for the columns, ~0.7 us and three
+-- pages a commit for the time index, and 0.22 WAL frames a leaf against
+-- 0.16 without (bench/bench_auditlog.c). No index needs role, actor,
+-- action, object, result or detail (an auditor filters by them while
+-- reading a range it reads anyway), and the two that are needed are kept
+-- like the subject index already was: in steps.
+--
 -- Invariants the triggers keep on every connection but the service's own:
 -- no row of the log is ever updated or deleted; leaves are inserted in
 -- order, index = count, with no gaps; no checkpoint is inserted twice. The
 -- insert rules are also what stop INSERT OR REPLACE, which deletes the old
 -- row without firing DELETE triggers while recursive_triggers is off. The
 -- service's connections run without triggers (the leaf rule alone cost
--- the writer 2 us a leaf, a fifth of its SQL) and keep the same rules
--- another way: an authorizer, a check when a statement is prepared, the
--- primary keys and the writer's own order (service/store.c). Anyone who
--- can write the file can drop the triggers, or switch CHECKs off; what
--- stops them is the signed checkpoints, which they cannot forge, an
--- auditor's saved state, and the self-check at start-up.
+-- the writer 2 us a leaf) and keep the same rules another way: an
+-- authorizer, a check when a statement is prepared, the primary keys and
+-- the writer's own order (service/store.c). Anyone who can write the file
+-- can drop the triggers, or switch CHECKs off; what stops them is the
+-- signed checkpoints, which they cannot forge, an auditor's saved state,
+-- and the self-check at start-up.
 --
 -- No column may ever hold personal data: a leaf has none by construction.
 -- Later migrations (002+) add the residents and accounts; they never touch
@@ -51,65 +62,61 @@ CREATE TABLE log_leaves (
 	hashes   BLOB    NOT NULL CHECK (length(hashes) BETWEEN 32 AND 1856
 	                                 AND length(hashes) % 32 = 0
 	                                 AND (idx + 1) & -(idx + 1)
-	                                     = 1 << (length(hashes) / 32 - 1)),
-	time_ms  INTEGER NOT NULL,
-	role     TEXT    NOT NULL,
-	actor_id INTEGER,          -- NULL for "-"
-	action   TEXT    NOT NULL,
-	subject  BLOB,             -- 16-byte audit pseudonym, NULL for "-"
-	object   BLOB,             -- 16-byte credential id, NULL for "-"
-	result   TEXT    NOT NULL,
-	detail   TEXT    NOT NULL
+	                                     = 1 << (length(hashes) / 32 - 1))
 ) STRICT;
 
--- One B-tree index. Time grows with the index, so its index is appended
--- at one end; it still costs about 1.3 us a leaf (0.8 to insert, and
--- about three pages a commit, as SQLite keeps rebalancing the rightmost
--- pages of an index whose keys only grow). Actor and action are
--- auditors' filters, applied while scanning a time or index range (an
--- auditor reads the whole log anyway); indexing them measured another 30%
--- off the writer's rate, so a later migration should add one only for a
--- query that needs it.
-CREATE INDEX log_leaves_time ON log_leaves (time_ms);
-
--- The subject index serves a resident's own accesses (GET /v1/me/accesses),
--- which must stay fast. A B-tree index on subject cannot be cheap to
+-- The indexes. A resident's own accesses (GET /v1/me/accesses) must stay
+-- fast, and an auditor's time window is served by an index. Neither is
+-- written with each leaf. A B-tree index on subject cannot be cheap to
 -- write: pseudonyms are random, so each new entry lands on a page of its
 -- own, and a commit writes every page it touched to the WAL in full (one
--- 4 KiB page per leaf: it cost the writer 60% of its time). FTS5 is an
--- LSM tree inside SQLite: a commit adds one small sorted segment, and
--- segments are merged a little at a time as later ones are written, so
--- an entry costs a few bytes written, a few times. Its fixed cost per
--- commit (about ten pages: a segment, its index entry, the structure
--- record) is still too much for every commit, so the index is brought up
--- to date in steps: it holds every leaf with a subject below log_subjects_mark.upto,
--- the writer adds the leaves after that in one statement once there are
--- STORE_SUBJECT_STEP of them (store.h), and a query reads the index below
--- the mark and scans the few leaves from the mark on. Each entry is the
--- subject as 32 hex digits (one token of the ascii tokenizer), with the
--- leaf's index as its rowid; the table stores nothing else.
+-- 4 KiB page per leaf: it cost the writer 60% of its time); a B-tree
+-- index on time, whose keys only grow, still cost three pages a commit.
+-- So both are brought up to date in steps: they hold every leaf below
+-- log_index_mark.upto, the writer adds the leaves after that in one
+-- statement each once there are STORE_INDEX_STEP of them (store.h), and
+-- a query reads an index below the mark and scans the few leaves from the
+-- mark on.
+--
+-- log_subjects is FTS5, an LSM tree inside SQLite: a step adds one sorted
+-- segment, and segments are merged a little at a time as later ones are
+-- written, so an entry costs a few bytes written, a few times. Each entry
+-- is the subject's first 16 hex digits (one token of the ascii tokenizer;
+-- a query checks the whole subject on each leaf), with the leaf's index
+-- as its rowid; the table stores nothing else. A
+-- leaf with no subject adds a row of no terms, which it stores as
+-- nothing. log_times holds (time, index) for every leaf; times nearly
+-- grow with the index, so a step appends at the right edge (a scan
+-- uploaded late, with the time of the scan, lands further left).
 --
 -- Both are an index, not the record: the service's writer is the only
 -- one to add to them, FTS5 rewrites its own segments as it merges (so
 -- they are not append-only), and a foreign connection that damaged them
--- could hide an entry from a resident's list but not from the log, which
--- an auditor reads whole. Defensive mode keeps FTS5's shadow tables
--- read-only to SQL on the service's own connections.
+-- could hide an entry from a resident's list or a time window, but not
+-- from the log, which an auditor reads whole; and it could not make a
+-- query return another leaf, since every leaf a query returns is checked
+-- against the filter on its own bytes. Defensive mode keeps FTS5's shadow
+-- tables read-only to SQL on the service's own connections.
 CREATE VIRTUAL TABLE log_subjects USING fts5(
 	subject, content = '', detail = none, columnsize = 0, tokenize = 'ascii');
-CREATE TABLE log_subjects_mark (
+CREATE TABLE log_times (
+	time_ms INTEGER NOT NULL,
+	idx     INTEGER NOT NULL,
+	PRIMARY KEY (time_ms, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE log_index_mark (
 	one  INTEGER PRIMARY KEY CHECK (one = 1),
 	upto INTEGER NOT NULL CHECK (upto >= 0)
 ) STRICT;
-INSERT INTO log_subjects_mark (one, upto) VALUES (1, 0);
-CREATE TRIGGER log_subjects_mark_forward BEFORE UPDATE ON log_subjects_mark
+INSERT INTO log_index_mark (one, upto) VALUES (1, 0);
+CREATE TRIGGER log_index_mark_forward BEFORE UPDATE ON log_index_mark
 WHEN NEW.upto < OLD.upto OR NEW.one IS NOT OLD.one
 BEGIN
-	SELECT RAISE(ABORT, 'audit log: the subject index mark only moves forward');
+	SELECT RAISE(ABORT, 'audit log: the index mark only moves forward');
 END;
-CREATE TRIGGER log_subjects_mark_kept BEFORE DELETE ON log_subjects_mark
+CREATE TRIGGER log_index_mark_kept BEFORE DELETE ON log_index_mark
 BEGIN
-	SELECT RAISE(ABORT, 'audit log: the subject index mark is kept');
+	SELECT RAISE(ABORT, 'audit log: the index mark is kept');
 END;
 
 CREATE TABLE log_checkpoints (

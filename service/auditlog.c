@@ -31,8 +31,8 @@
  * that has become shorter than the writer's range has been truncated
  * behind its back; the writer then refuses all further writes.
  *
- * The subject index. A batch that leaves STORE_SUBJECT_STEP or more leaves
- * past the subject index's mark brings the index up to date inside its
+ * The subject and time indexes. A batch that leaves STORE_INDEX_STEP or
+ * more leaves past the indexes' mark brings them up to date inside its
  * own transaction, in a savepoint, just before COMMIT: no sync of its
  * own, and a step that fails is undone alone (queries stay complete
  * either way; see store.h).
@@ -80,6 +80,18 @@
 #define DEFAULT_MAX_WAIT_US   200
 #define DEFAULT_CHECKPOINT_MS 1000
 
+/*
+ * One leaf as its submitter prepared it (prepare): its bytes at
+ * op->bytes + off, their leaf hash, and the fields they were formatted
+ * from, so that the writer can tell whether a change edited the leaf.
+ * len 0: not prepared (it would not format before its change ran).
+ */
+struct prep {
+	merkle_hash hash;
+	struct leaf snap;
+	uint32_t off, len;
+};
+
 struct op {
 	struct leaf *leaves;
 	size_t n;
@@ -87,6 +99,13 @@ struct op {
 	void *ctx;
 	int rc;
 	uint64_t first;
+	uint64_t submit_ms; /* given to leaves whose time_ms is 0 */
+	/* n preparations and their bytes: the two below for a one-leaf
+	 * operation (the usual kind: no allocation), else malloc'd. */
+	struct prep *prep;
+	char *bytes;
+	struct prep prep1;
+	char bytes1[LEAF_MAX + 1];
 	/* A blocking submitter sleeps on done; an asynchronous one has a
 	 * callback instead, and the op is the writer's to free. */
 	auditlog_done_fn on_done;
@@ -112,10 +131,10 @@ struct auditlog {
 	store *st;
 	struct op **batch;
 	struct merkle_range range;
-	uint64_t cp_size;   /* size of the newest stored checkpoint */
-	uint64_t cp_at_ns;  /* when the writer last tried to sign one */
-	int broken;         /* AK_ECORRUPT once the log shrank under us */
-	uint64_t subj_mark; /* the subject index covers the leaves below this */
+	uint64_t cp_size;    /* size of the newest stored checkpoint */
+	uint64_t cp_at_ns;   /* when the writer last tried to sign one */
+	int broken;          /* AK_ECORRUPT once the log shrank under us */
+	uint64_t index_mark; /* the subject and time indexes cover the leaves below this */
 
 	/* The WAL checkpointer: its own thread and connection, under ck_mu. */
 	pthread_t ck_thread;
@@ -456,26 +475,26 @@ fail:
 }
 
 /*
- * Brings the subject index up to date inside the batch's transaction,
- * just before its COMMIT (so the step costs no sync of its own), in a
- * savepoint, so that a step that fails is undone alone and the batch
- * commits without it. A failed step costs only speed: queries scan the
+ * Brings the subject and time indexes up to date inside the batch's
+ * transaction, just before its COMMIT (so the step costs no sync of its
+ * own), in a savepoint, so that a step that fails is undone alone and the
+ * batch commits without it. A failed step costs only speed: queries scan the
  * leaves past the mark, and the next step, a whole step later, retries.
  */
-static void index_subjects(auditlog *a)
+static void index_step(auditlog *a)
 {
 	uint64_t mark;
 
 	if (store_savepoint(a->st) != 0)
 		return;
-	if (store_log_index_subjects(a->st, STORE_SUBJECT_STEP, &mark) == 0) {
+	if (store_log_index(a->st, STORE_INDEX_STEP, &mark) == 0) {
 		if (store_release(a->st) == 0)
-			a->subj_mark = mark;
+			a->index_mark = mark;
 		return;
 	}
 	if (store_in_transaction(a->st) && store_rollback_to(a->st) == 0)
 		store_release(a->st);
-	a->subj_mark = a->range.size;
+	a->index_mark = a->range.size;
 }
 
 static int checkpoint_due(const auditlog *a, uint64_t now_ns)
@@ -484,53 +503,145 @@ static int checkpoint_due(const auditlog *a, uint64_t now_ns)
 	       now_ns - a->cp_at_ns >= (uint64_t)a->cfg.checkpoint_ms * 1000000u;
 }
 
-/* Appends an operation's leaves; they are already formatted in bufs. */
-static int append_leaves(auditlog *a, struct op *op, char (*bufs)[LEAF_MAX + 1], const int *lens)
+/*
+ * Formats one leaf into out (LEAF_MAX + 1 bytes): its length, or
+ * AK_EINVAL for a leaf that will not format or whose numbers the database
+ * cannot hold (SQLite integers are signed), so that a bad leaf fails its
+ * own operation and never the INSERT, which would fail the batch.
+ */
+static int format_one(char *out, const struct leaf *l)
+{
+	int n;
+
+	if (l->time_ms > (uint64_t)INT64_MAX ||
+	    (l->actor_id != LEAF_NO_ID && l->actor_id > (uint64_t)INT64_MAX))
+		return AK_EINVAL;
+	n = leaf_format(out, l);
+	return n > 0 ? n : AK_EINVAL;
+}
+
+/* Room for the bytes of an operation of n leaves: a leaf is at most 185
+ * bytes (the longest words of leaf.c, 19-digit numbers), and each one is
+ * formatted into LEAF_MAX + 1 bytes of room; prepare grows it if not. */
+#define PREP_BYTES_PER_LEAF 192
+
+static void prep_free(struct op *op)
+{
+	if (op->prep != &op->prep1)
+		free(op->prep);
+	if (op->bytes != op->bytes1)
+		free(op->bytes);
+	op->prep = NULL;
+	op->bytes = NULL;
+}
+
+/*
+ * In the submitter's thread, before the operation is queued: gives each
+ * leaf whose time_ms is 0 the time of submission, formats it and hashes
+ * it. The writer, which every submitter waits for, is left with only what
+ * depends on the order: the index, the inner nodes and the row. (On the
+ * 2-CPU VM, formatting and hashing a leaf took ~1.5 us of the writer's
+ * ~7.5 us a leaf; bench/bench_auditlog.c has the numbers.) A leaf that
+ * will not format fails the submission with AK_EINVAL, unless the
+ * operation has a change, which may still fill it in: then it stays
+ * unprepared and the writer formats it after the change (run_op).
+ * AK_ENOMEM. On failure nothing is left to free.
+ */
+static int prepare(struct op *op)
+{
+	size_t cap = sizeof op->bytes1, used = 0;
+
+	op->submit_ms = util_now_ms();
+	op->prep = &op->prep1;
+	op->bytes = op->bytes1;
+	if (op->n > 1) {
+		cap = op->n * PREP_BYTES_PER_LEAF + LEAF_MAX + 1;
+		op->prep = malloc(op->n * sizeof *op->prep);
+		op->bytes = malloc(cap);
+		if (op->prep == NULL || op->bytes == NULL) {
+			prep_free(op);
+			return AK_ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < op->n; i++) {
+		struct leaf *l = &op->leaves[i];
+		struct prep *p = &op->prep[i];
+		int n;
+
+		if (cap - used < LEAF_MAX + 1) {
+			char *more = realloc(op->bytes, 2 * cap);
+			if (more == NULL) {
+				prep_free(op);
+				return AK_ENOMEM;
+			}
+			op->bytes = more;
+			cap *= 2;
+		}
+		if (l->time_ms == 0)
+			l->time_ms = op->submit_ms;
+		p->off = (uint32_t)used;
+		if ((n = format_one(op->bytes + used, l)) < 0) {
+			if (op->change == NULL) {
+				prep_free(op);
+				return AK_EINVAL;
+			}
+			p->len = 0;
+			continue;
+		}
+		p->len = (uint32_t)n;
+		used += (size_t)n;
+		memcpy(&p->snap, l, sizeof *l);
+		merkle_leaf_hash(p->hash, (const uint8_t *)op->bytes + p->off, (size_t)n);
+	}
+	return 0;
+}
+
+/* Appends one leaf, given its bytes and leaf hash, at the range's size. */
+static int append_one(auditlog *a, const char *bytes, size_t len, const merkle_hash h)
 {
 	struct completed c;
-	merkle_hash h;
+	uint64_t idx = a->range.size;
 	int rc;
 
 	/* The range moves first; if the row cannot be stored, the caller puts
 	 * back the range it saved (run_op, run_batch). */
+	c.n = 0;
+	if ((rc = merkle_range_append(&a->range, h, collect_node, &c)) != 0)
+		return rc;
+	return store_log_append_hashed(a->st, idx, bytes, len, c.h, c.n);
+}
+
+/*
+ * Appends the leaves of an operation whose change has run: each as it was
+ * prepared, unless the change edited it (or it was not prepared), which
+ * is formatted and hashed again here. Leaves the change left alone are
+ * the common case: a change fills a leaf in only on some outcomes (a new
+ * resident's pseudonym, a result of not_found).
+ */
+static int append_changed(auditlog *a, struct op *op)
+{
 	for (size_t i = 0; i < op->n; i++) {
-		uint64_t idx = a->range.size;
-		merkle_leaf_hash(h, (const uint8_t *)bufs[i], (size_t)lens[i]);
-		c.n = 0;
-		if ((rc = merkle_range_append(&a->range, h, collect_node, &c)) != 0 ||
-		    (rc = store_log_append_hashed(a->st, idx, bufs[i], (size_t)lens[i],
-						  &op->leaves[i], c.h, c.n)) != 0)
+		struct leaf *l = &op->leaves[i];
+		const struct prep *p = &op->prep[i];
+		char buf[LEAF_MAX + 1];
+		merkle_hash h;
+		int n, rc;
+
+		if (p->len != 0 && memcmp(&p->snap, l, sizeof *l) == 0) {
+			rc = append_one(a, op->bytes + p->off, p->len, p->hash);
+		} else {
+			if (l->time_ms == 0)
+				l->time_ms = op->submit_ms;
+			if ((n = format_one(buf, l)) < 0)
+				return n;
+			merkle_leaf_hash(h, (const uint8_t *)buf, (size_t)n);
+			rc = append_one(a, buf, (size_t)n, h);
+		}
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
 }
-
-/*
- * Sets the commit time on leaves that asked for it and formats them all.
- * 0, or AK_EINVAL for a leaf that will not format or whose numbers the
- * database cannot hold (SQLite integers are signed), so that one bad
- * leaf fails its own operation and never the INSERT, which would fail the
- * batch.
- */
-static int format_leaves(struct op *op, char (*bufs)[LEAF_MAX + 1], int *lens)
-{
-	uint64_t now = util_now_ms();
-
-	for (size_t i = 0; i < op->n; i++) {
-		struct leaf *l = &op->leaves[i];
-		if (l->time_ms == 0)
-			l->time_ms = now;
-		if (l->time_ms > (uint64_t)INT64_MAX ||
-		    (l->actor_id != LEAF_NO_ID && l->actor_id > (uint64_t)INT64_MAX))
-			return AK_EINVAL;
-		if ((lens[i] = leaf_format(bufs[i], l)) <= 0)
-			return AK_EINVAL;
-	}
-	return 0;
-}
-
-/* Small operations format into the stack; large ones into the heap. */
-#define STACK_LEAVES 4
 
 /*
  * Runs one operation inside the open transaction. Returns 0 when the
@@ -539,35 +650,23 @@ static int format_leaves(struct op *op, char (*bufs)[LEAF_MAX + 1], int *lens)
  */
 static int run_op(auditlog *a, struct op *op)
 {
-	char stack_bufs[STACK_LEAVES][LEAF_MAX + 1], (*bufs)[LEAF_MAX + 1] = stack_bufs;
-	int stack_lens[STACK_LEAVES], *lens = stack_lens;
 	struct merkle_range before;
 	int rc;
 
 	op->first = a->range.size;
-	if (op->n > STACK_LEAVES) {
-		bufs = malloc(op->n * sizeof *bufs);
-		lens = malloc(op->n * sizeof *lens);
-		if (bufs == NULL || lens == NULL) {
-			op->rc = AK_ENOMEM;
-			rc = 0;
-			goto out;
-		}
-	}
-
 	if (op->change == NULL) {
-		/* Nothing can fail here but the database itself. */
-		if ((op->rc = format_leaves(op, bufs, lens)) != 0) {
-			rc = 0;
-			goto out;
+		/* Prepared in full when submitted: only the database can fail. */
+		for (size_t i = 0; i < op->n; i++) {
+			const struct prep *p = &op->prep[i];
+			if ((rc = append_one(a, op->bytes + p->off, p->len, p->hash)) != 0)
+				return rc;
 		}
-		rc = append_leaves(a, op, bufs, lens);
-		goto out;
+		return 0;
 	}
 
 	memcpy(&before, &a->range, sizeof before);
 	if ((rc = store_savepoint(a->st)) != 0)
-		goto out;
+		return rc;
 	op->rc = op->change(op->ctx, a->st, op->leaves, op->n);
 	if (op->rc > 0) /* not an AK_E* code: a bug in the callback */
 		op->rc = AK_EINVAL;
@@ -576,29 +675,18 @@ static int run_op(auditlog *a, struct op *op)
 		 * nothing more may be written, or it would commit on its own. */
 		memcpy(&a->range, &before, sizeof before);
 		op->rc = AK_EDB;
-		rc = AK_EDB;
-		goto out;
+		return AK_EDB;
 	}
 	if (op->rc == 0)
-		op->rc = format_leaves(op, bufs, lens);
+		op->rc = append_changed(a, op);
 	if (op->rc == 0)
-		op->rc = append_leaves(a, op, bufs, lens);
-	if (op->rc == 0) {
-		rc = store_release(a->st);
-		goto out;
-	}
+		return store_release(a->st);
 	/* Undo this operation alone, if the transaction is still there. */
 	memcpy(&a->range, &before, sizeof before);
-	rc = AK_EDB;
 	if (store_in_transaction(a->st) && store_rollback_to(a->st) == 0 &&
 	    store_release(a->st) == 0)
-		rc = 0;
-out:
-	if (bufs != stack_bufs)
-		free(bufs);
-	if (lens != stack_lens)
-		free(lens);
-	return rc;
+		return 0;
+	return AK_EDB;
 }
 
 /* Takes up to room operations off the queue (mu held). */
@@ -634,7 +722,7 @@ static void run_batch(auditlog *a)
 	struct merkle_range saved;
 	size_t k, done = 0;
 	uint64_t start = util_mono_ns(), deadline, t0, t1;
-	uint64_t old_size, old_mark = a->subj_mark;
+	uint64_t old_size, old_mark = a->index_mark;
 	int rc;
 
 	deadline = start + (uint64_t)a->cfg.max_wait_us * 1000u;
@@ -666,8 +754,8 @@ static void run_batch(auditlog *a)
 		if (done == k)
 			break;
 	}
-	if (rc == 0 && a->range.size - a->subj_mark >= STORE_SUBJECT_STEP)
-		index_subjects(a);
+	if (rc == 0 && a->range.size - a->index_mark >= STORE_INDEX_STEP)
+		index_step(a);
 
 	t0 = util_mono_ns();
 	if (rc == 0)
@@ -676,7 +764,7 @@ static void run_batch(auditlog *a)
 	if (rc != 0) {
 		store_rollback(a->st);
 		memcpy(&a->range, &saved, sizeof saved);
-		a->subj_mark = old_mark;
+		a->index_mark = old_mark;
 		for (size_t i = 0; i < k; i++)
 			if (i >= done || batch[i]->rc == 0)
 				batch[i]->rc = rc == AK_ECORRUPT ? AK_ECORRUPT : AK_EDB;
@@ -712,6 +800,7 @@ static void run_batch(auditlog *a)
 				continue;
 			}
 			op->on_done(op->on_done_arg, op->rc, op->rc == 0 ? op->first : 0);
+			prep_free(op);
 			free(op);
 		}
 		k = m;
@@ -784,6 +873,7 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 		    void *ctx, uint64_t *first_index)
 {
 	struct op op;
+	int rc;
 
 	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL)
 		return AK_EINVAL;
@@ -792,13 +882,18 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 	op.n = n;
 	op.change = change;
 	op.ctx = ctx;
-	if (sem_init(&op.done, 0, 0) != 0)
+	if ((rc = prepare(&op)) != 0)
+		return rc;
+	if (sem_init(&op.done, 0, 0) != 0) {
+		prep_free(&op);
 		return AK_ENOMEM;
+	}
 
 	pthread_mutex_lock(&a->mu);
 	if (a->closing) {
 		pthread_mutex_unlock(&a->mu);
 		sem_destroy(&op.done);
+		prep_free(&op);
 		return AK_EBUSY;
 	}
 	if (a->tail != NULL)
@@ -815,6 +910,7 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 		if (op.wake[i] != NULL)
 			sem_post(&op.wake[i]->done);
 	sem_destroy(&op.done);
+	prep_free(&op);
 	if (op.rc == 0 && first_index != NULL)
 		*first_index = op.first;
 	return op.rc;
@@ -824,6 +920,7 @@ int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_c
 			  void *ctx, auditlog_done_fn done, void *arg)
 {
 	struct op *op;
+	int rc;
 
 	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL || done == NULL)
 		return AK_EINVAL;
@@ -835,10 +932,15 @@ int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_c
 	op->ctx = ctx;
 	op->on_done = done;
 	op->on_done_arg = arg;
+	if ((rc = prepare(op)) != 0) {
+		free(op);
+		return rc;
+	}
 
 	pthread_mutex_lock(&a->mu);
 	if (a->closing) {
 		pthread_mutex_unlock(&a->mu);
+		prep_free(op);
 		free(op);
 		return AK_EBUSY;
 	}
@@ -1034,10 +1136,10 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->head_size = a->range.size;
 	merkle_range_root(&a->range, a->head_root);
 	a->stats.checkpoint_size = a->cp_size;
-	/* Catches the subject index up (and learns its mark), in a
+	/* Catches the indexes up (and learns their mark), in a
 	 * transaction of its own; a failure only slows queries down. */
 	if (store_begin(a->st) == 0) {
-		index_subjects(a);
+		index_step(a);
 		if (store_commit(a->st) != 0)
 			store_rollback(a->st);
 	}

@@ -68,19 +68,25 @@ void auditlog_close(auditlog *a);
  * the writer's connection. Returns 0 to commit with the leaves, or a
  * negative AK_E* code to roll the operation back (the code is returned to
  * the submitter). It may fill in leaf fields it only learns inside the
- * transaction (a new resident's pseudonym, say) through ctx.
+ * transaction (a new resident's pseudonym, say) through ctx, or edit
+ * them: the leaves are logged as the change leaves them.
  */
 typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, size_t n);
 
 /*
  * Submits an operation and blocks until it is durable or has failed.
  * leaves[0..n) (1 <= n <= AUDITLOG_MAX_OP_LEAVES) are appended in order,
- * with consecutive indexes; a leaf's time_ms of 0 is set to the commit
- * time. On success *first_index (if not NULL) is the log index of
- * leaves[0]. Returns 0, the change callback's error, AK_EINVAL (a leaf
- * that will not format), AK_EDB (the batch failed: nothing of it was
+ * with consecutive indexes. A leaf's time_ms of 0 is set, in the caller's
+ * leaves, to the time of this call (not of the commit, which may be a
+ * batch later: leaves are formatted and hashed here, in the caller's
+ * thread, to keep that work off the writer's). Leaves are read only
+ * here and, after a change, by the writer; the caller must not touch
+ * them until this returns. On success *first_index (if not NULL) is the
+ * log index of leaves[0]. Returns 0, the change callback's error,
+ * AK_EINVAL (a leaf that will not format, found here when there is no
+ * change to fill it in), AK_EDB (the batch failed: nothing of it was
  * written), AK_ECORRUPT (the log was truncated behind the writer's back;
- * it takes no more writes), AK_EBUSY (closing).
+ * it takes no more writes), AK_EBUSY (closing), AK_ENOMEM.
  */
 #define AUDITLOG_MAX_OP_LEAVES 65536
 int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
@@ -94,11 +100,12 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 typedef void (*auditlog_done_fn)(void *arg, int rc, uint64_t first_index);
 
 /*
- * Like auditlog_submit, but returns at once: done(arg, ...) is called
- * from the writer thread after the batch holding the operation has
- * committed (or failed). leaves and ctx must stay valid until then.
- * Returns 0 when queued (done will be called exactly once), or AK_EINVAL,
- * AK_ENOMEM, AK_EBUSY (closing), and then done is never called.
+ * Like auditlog_submit (time_ms of 0 included), but returns at once:
+ * done(arg, ...) is called from the writer thread after the batch holding
+ * the operation has committed (or failed). leaves and ctx must stay valid
+ * and untouched until then. Returns 0 when queued (done will be called
+ * exactly once), or AK_EINVAL (as auditlog_submit), AK_ENOMEM, AK_EBUSY
+ * (closing), and then done is never called.
  */
 int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
 			  void *ctx, auditlog_done_fn done, void *arg);

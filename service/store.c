@@ -219,7 +219,7 @@ static int log_triggers_off(store *s)
 	if (sqlite3_prepare_v2(
 		s->db,
 		"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND"
-		" tbl_name NOT IN ('log_leaves', 'log_checkpoints', 'log_subjects_mark')",
+		" tbl_name NOT IN ('log_leaves', 'log_checkpoints', 'log_index_mark')",
 		-1, &st, NULL) != SQLITE_OK)
 		return AK_EDB;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -320,6 +320,8 @@ static int configure(store *s, int fresh)
 	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK)
 		return AK_EDB;
 	sqlite3_extended_result_codes(s->db, 1);
+	if (store_log_functions(s->db) != 0)
+		return AK_EDB;
 	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
 		return AK_EDB;
 	if (pragma(s, "PRAGMA foreign_keys = ON") != 0 ||

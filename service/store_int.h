@@ -29,9 +29,10 @@ enum store_slot {
 	SQ_LOG_COUNTS,
 	SQ_LOG_APPEND,
 	SQ_LOG_GET_NODE,
-	SQ_LOG_SUBJECT_MARK,
+	SQ_LOG_INDEX_MARK,
 	SQ_LOG_SUBJECT_ADD,
-	SQ_LOG_SUBJECT_SET_MARK,
+	SQ_LOG_TIME_ADD,
+	SQ_LOG_INDEX_SET_MARK,
 	SQ_LOG_GET_LEAF,
 	SQ_LOG_PUT_CHECKPOINT,
 	SQ_LOG_LAST_CHECKPOINT,
@@ -39,6 +40,7 @@ enum store_slot {
 	SQ_LOG_QUERY_RANGE,
 	SQ_LOG_QUERY_SUBJECT,
 	SQ_LOG_QUERY_TIME,
+	SQ_LOG_QUERY_TIME_DESC,
 	SQ_LOG_QUERY_SUBJECT_DESC,
 	SQ_LOG_QUERY_RANGE_DESC,
 	/* store_people.c */
@@ -86,6 +88,10 @@ struct store {
 /* The cached statement for slot, prepared from sql on first use; NULL on
  * failure (store_errmsg says why). The statement is ready to bind. */
 sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql);
+
+/* Registers the SQL functions the log's statements use (store_log.c) on a
+ * connection: ankang_leaf_subject_key(leaf). 0 or AK_EDB. */
+int store_log_functions(sqlite3 *db);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);

@@ -19,7 +19,8 @@ ok $? "init a data folder"
 
 # leaves ACTION: the log's leaves with that action, one per line.
 # (Each leaf ends in its own newline, which sqlite3 would print as a blank line.)
-leaves() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where action = '$1' order by idx"; }
+# (The log stores only a leaf's bytes: the action is the word after the actor.)
+leaves() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where cast(leaf as text) glob 'ankang/v1 * *:* $1 *' order by idx"; }
 # in_store TEXT: 0 when TEXT occurs in the database file or its WAL.
 in_store() { cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF -- "$1"; }
 
