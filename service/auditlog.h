@@ -35,7 +35,7 @@ typedef struct auditlog auditlog;
 
 struct auditlog_config {
 	size_t max_batch;       /* operations per transaction (default 256) */
-	unsigned max_wait_us;   /* how long a batch may wait to fill (default 200) */
+	unsigned max_wait_us;   /* how long a batch may wait to fill (default 0: not at all) */
 	unsigned checkpoint_ms; /* minimum gap between checkpoints (default 1000) */
 };
 

@@ -186,7 +186,7 @@ static void test_basic(const char *path)
 	if (new_db(path) != 0)
 		bail_out("new database");
 	auditlog_config_default(&cfg);
-	ok(cfg.max_batch == 256 && cfg.max_wait_us == 200 && cfg.checkpoint_ms == 1000,
+	ok(cfg.max_batch == 256 && cfg.max_wait_us == 0 && cfg.checkpoint_ms == 1000,
 	   "defaults: 256 ops, 200 us, 1000 ms");
 	cfg.checkpoint_ms = 0; /* a checkpoint after every commit, for the tamper tests */
 	is_int(auditlog_open(&a, path, log_key, &cfg, &why), 0, "open a new log");
