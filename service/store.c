@@ -50,13 +50,22 @@
 #define STORE_PAGE_SIZE          4096
 #define STORE_WAL_AUTOCHECKPOINT 4000
 /* Page cache per connection. The writer's holds the hot right edges of the
- * log's B-trees and the dirty pages of a batch; readers get their pages
- * through mmap and need little of their own. 64 MiB each measured 97-101
- * MB of resident memory after 45 s of load (bench/http.sh), over the
- * service's 64 MB budget, with no throughput gained over 8 MiB. */
+ * log's B-trees and the dirty pages of a batch; a reader's, the pages its
+ * thread's requests read. 64 MiB each measured 97-101 MB of resident
+ * memory after 45 s of load (bench/http.sh), over the service's 64 MB
+ * budget, with no throughput gained over 8 MiB.
+ *
+ * No memory-mapped I/O (mmap_size 0, SQLite's default). With 256 MiB of
+ * it, every connection mapped the file again whenever it had grown (at
+ * each WAL checkpoint): a munmap, and a TLB flush on every CPU, each time.
+ * bench/http.sh, alternating, two pairs of 2 rounds: server CPU per
+ * request 133-140 -> 112-122 us for POST /v1/verify, 95-98 -> 78-81 us
+ * for GET /v1/me/code; memory with 1000 connections the same (37 MB); a
+ * proof or a resident's accesses at 10^6 leaves within the noise
+ * (bench/bench_auditlog.c). */
 #define STORE_CACHE_KIB        8192
 #define STORE_READER_CACHE_KIB 2048
-#define STORE_MMAP_BYTES       268435456 /* 256 MiB */
+#define STORE_MMAP_BYTES       0
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
