@@ -186,7 +186,7 @@ echo "# http: $(nproc) CPUs shared by wrk ($WRK_THREADS threads) and ankangd; lo
 # ----------------------------------------------------- memory, idle conns
 # memory_phase WHEN: BENCH_IDLE_CONNS connections held open by wrk (one
 # /healthz a second each); VmRSS read while they are open, split into
-# anonymous memory and file pages (SQLite maps the database: mmap_size),
+# anonymous memory and file pages (the mapped program and libraries),
 # which are the kernel's page cache, shared and reclaimable.
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 memory_phase() {
