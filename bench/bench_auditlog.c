@@ -228,26 +228,67 @@ static void *submit_loop(void *arg)
 	return NULL;
 }
 
-/* One round of part 1: returns leaves per second, and the mean batch. */
-static double run_writer(const char *db, const key_signer *key, const struct auditlog_config *cfg,
-			 unsigned nthreads, unsigned seconds, unsigned *mean_batch)
+/* A fresh writer on db, for one round of part 1 or 1b. */
+static auditlog *open_writer(const char *db, const key_signer *key,
+			     const struct auditlog_config *cfg)
 {
-	struct auditlog_stats st;
-	struct submitter *subs;
 	auditlog *log = NULL;
 	const char *why = NULL;
-	pthread_t *th;
-	uint64_t t0, t1, total = 0;
-	double rate;
 	int rc;
 
 	if ((rc = new_db(db)) != 0)
 		die("creating the database", rc);
 	if ((rc = auditlog_open(&log, db, key, cfg, &why)) != 0)
 		die(why ? why : "opening the log", rc);
+	return log;
+}
+
+/*
+ * Closes a round's writer and prints what it did (what, then its CPU time
+ * since ru0 and its batches): total leaves between t0 and t1. Returns
+ * leaves per second; *mean_batch gets the mean batch.
+ */
+static double close_writer(auditlog *log, const char *what, uint64_t total, uint64_t t0,
+			   uint64_t t1, const struct rusage *ru0, unsigned *mean_batch)
+{
+	struct auditlog_stats st;
+	struct rusage ru1;
+	double rate = (double)total / secs(t0, t1);
+
+	getrusage(RUSAGE_SELF, &ru1);
+	auditlog_stats(log, &st);
+	auditlog_close(log);
+	*mean_batch = st.batches ? (unsigned)((st.ops + st.batches / 2) / st.batches) : 1;
+	printf("  %s: %" PRIu64 " durable leaves in %.2f s = %.0f leaves/s; CPU %.2f user +"
+	       " %.2f system s\n",
+	       what, total, secs(t0, t1), rate, tv_secs(&ru1.ru_utime) - tv_secs(&ru0->ru_utime),
+	       tv_secs(&ru1.ru_stime) - tv_secs(&ru0->ru_stime));
+	printf("    %" PRIu64 " batches (mean %u), COMMIT mean %.0f us, max %.0f us; %" PRIu64
+	       " checkpoints; batch sizes:",
+	       st.batches, *mean_batch,
+	       st.batches ? (double)st.commit_ns_total / st.batches / 1e3 : 0.0,
+	       (double)st.commit_ns_max / 1e3, st.checkpoints);
+	for (int i = 0; i < 8; i++)
+		printf(" %s%u:%" PRIu64, i == 7 ? ">=" : "", 1u << i, st.batch_hist[i]);
+	printf("\n");
+	return rate;
+}
+
+/* One round of part 1: returns leaves per second, and the mean batch. */
+static double run_writer(const char *db, const key_signer *key, const struct auditlog_config *cfg,
+			 unsigned nthreads, unsigned seconds, unsigned *mean_batch)
+{
+	auditlog *log = open_writer(db, key, cfg);
+	struct submitter *subs;
+	struct rusage ru0;
+	pthread_t *th;
+	uint64_t t0, t1, total = 0;
+	char what[64];
+
 	if ((subs = calloc(nthreads, sizeof *subs)) == NULL ||
 	    (th = calloc(nthreads, sizeof *th)) == NULL)
 		die("memory", AK_ENOMEM);
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = util_mono_ns();
 	for (unsigned i = 0; i < nthreads; i++) {
 		subs[i].log = log;
@@ -263,22 +304,10 @@ static double run_writer(const char *db, const key_signer *key, const struct aud
 		total += subs[i].count;
 	}
 	t1 = util_mono_ns();
-	auditlog_stats(log, &st);
-	auditlog_close(log);
 	free(subs);
 	free(th);
-	rate = (double)total / secs(t0, t1);
-	*mean_batch = st.batches ? (unsigned)((st.ops + st.batches / 2) / st.batches) : 1;
-	printf("  writer: %" PRIu64 " durable leaves in %.2f s = %.0f leaves/s; %" PRIu64
-	       " batches (mean %u), COMMIT mean %.0f us, max %.0f us; %" PRIu64 " checkpoints\n",
-	       total, secs(t0, t1), rate, st.batches, *mean_batch,
-	       st.batches ? (double)st.commit_ns_total / st.batches / 1e3 : 0.0,
-	       (double)st.commit_ns_max / 1e3, st.checkpoints);
-	printf("    batch sizes:");
-	for (int i = 0; i < 8; i++)
-		printf(" %s%u:%" PRIu64, i == 7 ? ">=" : "", 1u << i, st.batch_hist[i]);
-	printf("\n");
-	return rate;
+	snprintf(what, sizeof what, "writer, %u blocking threads", nthreads);
+	return close_writer(log, what, total, t0, t1, &ru0, mean_batch);
 }
 
 /*
@@ -377,20 +406,13 @@ static double run_writer_async(const char *db, const key_signer *key,
 			       const struct auditlog_config *cfg, unsigned inflight,
 			       unsigned nworkers, unsigned seconds, unsigned *mean_batch)
 {
-	struct auditlog_stats st;
+	auditlog *log = open_writer(db, key, cfg);
 	struct aworker *ws;
-	struct rusage ru0, ru1;
-	auditlog *log = NULL;
-	const char *why = NULL;
+	struct rusage ru0;
 	pthread_t *th;
 	uint64_t t0, t1, total = 0;
-	double rate;
-	int rc;
+	char what[80];
 
-	if ((rc = new_db(db)) != 0)
-		die("creating the database", rc);
-	if ((rc = auditlog_open(&log, db, key, cfg, &why)) != 0)
-		die(why ? why : "opening the log", rc);
 	if ((ws = calloc(nworkers, sizeof *ws)) == NULL ||
 	    (th = calloc(nworkers, sizeof *th)) == NULL)
 		die("memory", AK_ENOMEM);
@@ -427,22 +449,11 @@ static double run_writer_async(const char *db, const key_signer *key,
 		free(ws[i].ready);
 	}
 	t1 = util_mono_ns();
-	getrusage(RUSAGE_SELF, &ru1);
-	auditlog_stats(log, &st);
-	auditlog_close(log);
 	free(ws);
 	free(th);
-	rate = (double)total / secs(t0, t1);
-	*mean_batch = st.batches ? (unsigned)((st.ops + st.batches / 2) / st.batches) : 1;
-	printf("  writer, %u in flight on %u threads as in ankangd: %" PRIu64
-	       " durable leaves in %.2f s = %.0f leaves/s; %" PRIu64
-	       " batches (mean %u), COMMIT mean %.0f us, max %.0f us; CPU %.2f user + %.2f"
-	       " system s\n",
-	       inflight, nworkers, total, secs(t0, t1), rate, st.batches, *mean_batch,
-	       st.batches ? (double)st.commit_ns_total / st.batches / 1e3 : 0.0,
-	       (double)st.commit_ns_max / 1e3, tv_secs(&ru1.ru_utime) - tv_secs(&ru0.ru_utime),
-	       tv_secs(&ru1.ru_stime) - tv_secs(&ru0.ru_stime));
-	return rate;
+	snprintf(what, sizeof what, "writer, %u in flight on %u threads as in ankangd", inflight,
+		 nworkers);
+	return close_writer(log, what, total, t0, t1, &ru0, mean_batch);
 }
 
 /* ------------------------------------------------------------ 2. bare */
@@ -860,6 +871,57 @@ static int count_row(void *ctx, uint64_t idx, const char *leaf, size_t len)
 	return 0;
 }
 
+/* A resident's newest accesses: the subject of leaf l. */
+static void by_subject(struct store_log_filter *f, const struct leaf *l)
+{
+	f->has_subject = 1;
+	memcpy(f->subject, l->subject, sizeof f->subject);
+	f->newest_first = 1;
+	f->limit = 50;
+}
+
+/* An auditor's time window: the first 100 leaves from l's time on (the
+ * log grew at ~150 leaves a millisecond). */
+static void by_time(struct store_log_filter *f, const struct leaf *l)
+{
+	f->since_ms = l->time_ms;
+	f->until_ms = l->time_ms + 10;
+	f->limit = 100;
+}
+
+/* Times k queries, each made by fill from a random leaf of the log. */
+static void time_queries(store *rd, uint64_t size, unsigned k, uint64_t *times,
+			 void (*fill)(struct store_log_filter *, const struct leaf *),
+			 const char *what)
+{
+	for (unsigned i = 0; i < k; i++) {
+		struct store_log_filter f;
+		struct count_ctx c = {0};
+		struct leaf l;
+		char *leaf = NULL;
+		size_t len;
+		uint64_t t0, t1;
+		int rc;
+
+		if ((rc = store_log_get_leaf(rd, randombytes_uniform((uint32_t)size), &leaf,
+					     &len)) != 0 ||
+		    leaf_parse(&l, leaf, len) != 0)
+			die("reading a leaf", rc ? rc : AK_ECORRUPT);
+		free(leaf);
+		store_log_filter_init(&f);
+		fill(&f, &l);
+		t0 = util_mono_ns();
+		rc = store_log_query(rd, &f, count_row, &c);
+		t1 = util_mono_ns();
+		if (rc != 0 || c.n == 0)
+			die(what, rc ? rc : AK_ENOENT);
+		times[i] = t1 - t0;
+	}
+	qsort(times, k, sizeof *times, cmp_u64);
+	printf("  %s at %" PRIu64 " leaves: median %.1f us, p99 %.1f us\n", what, size,
+	       (double)times[k / 2] / 1e3, (double)times[k * 99 / 100] / 1e3);
+}
+
 static void bench_million(const char *path, const key_signer *key, unsigned leaves, unsigned k)
 {
 	const unsigned small = leaves >= 1000000 ? leaves / 10 : leaves / 2;
@@ -951,65 +1013,10 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 	printf("  consistency proof to %" PRIu64 " leaves: mean %.1f us\n", size,
 	       (double)(t1 - t0) / k / 1e3);
 
-	/* A resident's newest accesses: a subject of a random leaf. */
-	for (unsigned i = 0; i < k; i++) {
-		struct store_log_filter f;
-		struct count_ctx c = {0};
-		struct leaf l;
-		char *leaf = NULL;
-		size_t len;
-
-		if ((rc = store_log_get_leaf(rd, randombytes_uniform((uint32_t)size), &leaf,
-					     &len)) != 0 ||
-		    leaf_parse(&l, leaf, len) != 0)
-			die("reading a leaf", rc ? rc : AK_ECORRUPT);
-		free(leaf);
-		store_log_filter_init(&f);
-		f.has_subject = 1;
-		memcpy(f.subject, l.subject, sizeof f.subject);
-		f.newest_first = 1;
-		f.limit = 50;
-		t0 = util_mono_ns();
-		rc = store_log_query(rd, &f, count_row, &c);
-		t1 = util_mono_ns();
-		if (rc != 0 || c.n == 0)
-			die("a query by subject", rc ? rc : AK_ENOENT);
-		times[i] = t1 - t0;
-	}
-	qsort(times, k, sizeof *times, cmp_u64);
-	printf("  a resident's accesses (by subject, newest first) at %" PRIu64
-	       " leaves: median %.1f us, p99 %.1f us\n",
-	       size, (double)times[k / 2] / 1e3, (double)times[k * 99 / 100] / 1e3);
-
-	/* An auditor's time window: the first 100 leaves from the time of a
-	 * random leaf on (the log grew at ~150 leaves a millisecond). */
-	for (unsigned i = 0; i < k; i++) {
-		struct store_log_filter f;
-		struct count_ctx c = {0};
-		struct leaf l;
-		char *leaf = NULL;
-		size_t len;
-
-		if ((rc = store_log_get_leaf(rd, randombytes_uniform((uint32_t)size), &leaf,
-					     &len)) != 0 ||
-		    leaf_parse(&l, leaf, len) != 0)
-			die("reading a leaf", rc ? rc : AK_ECORRUPT);
-		free(leaf);
-		store_log_filter_init(&f);
-		f.since_ms = l.time_ms;
-		f.until_ms = l.time_ms + 10;
-		f.limit = 100;
-		t0 = util_mono_ns();
-		rc = store_log_query(rd, &f, count_row, &c);
-		t1 = util_mono_ns();
-		if (rc != 0 || c.n == 0)
-			die("a query by time", rc ? rc : AK_ENOENT);
-		times[i] = t1 - t0;
-	}
-	qsort(times, k, sizeof *times, cmp_u64);
-	printf("  an auditor's time window (10 ms, first 100 leaves) at %" PRIu64
-	       " leaves: median %.1f us, p99 %.1f us\n",
-	       size, (double)times[k / 2] / 1e3, (double)times[k * 99 / 100] / 1e3);
+	time_queries(rd, size, k, times, by_subject,
+		     "a resident's accesses (by subject, newest first)");
+	time_queries(rd, size, k, times, by_time,
+		     "an auditor's time window (10 ms, first 100 leaves)");
 	store_close(rd);
 	free(times);
 }
