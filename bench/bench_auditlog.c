@@ -25,10 +25,10 @@
  *    nothing else: what any writer can do here with 64 blocking
  *    submitters. Writer / this is what the audit log itself costs.
  * 3. Also the writer's own statements in one thread, without the writer:
- *    the same leaf rows with their columns and hashes into the service's
- *    schema through store_log_append_hashed, the same batch size, the
- *    subject index brought up to date every STORE_INDEX_STEP leaves,
- *    hashes computed beforehand: the log's SQL against a bare leaf row.
+ *    the same leaf rows with their hashes into the service's schema
+ *    through store_log_append_hashed, the same batch size, hashes
+ *    computed beforehand: the log's SQL against a bare leaf row. (The
+ *    index steps run on the checkpointer's thread, not here.)
  * 4. A log of BENCH_PROOF_LEAVES leaves (10^6), built through the writer by
  *    one submitter sending operations of 1000 leaves (the ordinary code
  *    path, only fewer wake-ups): `ankang-audit verify --db` on it at 10^5
@@ -43,21 +43,17 @@
  * The machine is shared: the header prints its load, and two runs a
  * minute apart can differ by 20%.
  *
- * Where the writer stands, on the 2-CPU VM this was written on (medians
- * of 2-3 rounds, five runs, load 2-6): as ankangd drives it (1b), 86-104k
- * durable leaves/s, a ratio of 0.36-0.42 to bare leaf rows in batches of
- * the same size; with 64 blocking threads (1), 67-81k, a ratio of
- * 0.28-0.44 (it was 0.15-0.18 at first). Neither reaches the 0.5 issue 3 asks for: the
- * bare rows wait for nobody, and the writer's 64 submitters must each
- * come back before a batch holds them, while it uses about 0.85 of the
- * two CPUs (1b prints its CPU time). For the blocking threads part 2b
- * says why: the same bare rows, group-committed for 64
- * blocking threads, reach only ~90-105k/s here (each commit waits for a
- * synced WAL write, and then ~60 threads must wake, make a leaf and queue
- * it again on two CPUs before the next group is whole), so no writer can
- * pass ~0.4 with this load on this machine; the audit writer runs at
- * ~0.75 of that. (Fed operations of 1000 leaves instead, as part 4 does,
- * the same writer stores ~150k leaves/s.) Each change, measured with this
+ * Where the writer stands, on the 2-CPU VM this was written on: as
+ * ankangd drives it (1b), 131-133k durable leaves/s, a ratio of 0.52 to
+ * bare leaf rows in batches of the same size, submit-to-durable p99
+ * under 1 ms (two rounds, load 0.2-1.1; the ratio's denominator itself
+ * moves by 30% between runs here, so read it over several). With 64
+ * blocking threads (1), 76-81k, a ratio of 0.43: the 64 threads must
+ * each wake, make a leaf and queue it again on two CPUs before a batch
+ * holds them; part 2b, the same bare rows group-committed for 64 blocking
+ * threads and nothing else, reaches ~150k/s, and the audit writer ~0.53
+ * of that. (Fed operations of 1000 leaves instead, as part 4 does, the
+ * same writer stores ~150-175k leaves/s.) Each change, measured with this
  * program and with smaller harnesses (+-15%):
  *   - hashes in the leaf row instead of ~2 rows of log_nodes per leaf (each
  *     with a trigger), and the subject index as FTS5 brought up to date in
@@ -77,6 +73,13 @@
  *     two pairs of 3 rounds at load 5-6: 61k and 70k -> 77k and 79k
  *     leaves/s, ratio to bare rows 0.22, 0.25 -> 0.29, 0.28, and to the
  *     group-committed bare rows 0.57, 0.66 -> 0.76, 0.74.
+ *   - the index steps (2048 leaves into the subject and time indexes)
+ *     out of the writer's transaction, into a file of their own kept up
+ *     to date by the checkpointer's thread (store_log.c, auditlog.c).
+ *     With steps in the writer, 1b's submit-to-durable p99 was 4-5 ms
+ *     (p99.9 15-19 ms, a step holding the writer for milliseconds) and
+ *     its rate 86-104k over five runs; without them, 0.8-0.9 ms and
+ *     131-133k, ratio 0.52 (two rounds, load 0.2-1.1).
  *   - max_wait_us 200 -> 0 (a batch closes when the queue is empty; it
  *     still takes whatever arrived while its operations ran): in 1b,
  *     the 64 in-flight operations all came back within a batch's time,
@@ -94,10 +97,7 @@
  *   - not done: SHA-256 with the CPU's SHA instructions (OpenSSL: 0.18 us
  *     a leaf hash and 0.13 us a node, against libsodium's 0.70 and 0.48)
  *     would take ~0.9 us a leaf off the writer and a third off verify,
- *     but DESIGN.md names libsodium for SHA-256. Moving the index steps
- *     to a database file and thread of their own would take ~2 us a leaf
- *     off the writer's thread once a step; kept as it is, since it cannot
- *     lift the writer past part 2b's limit.
+ *     but DESIGN.md names libsodium for SHA-256.
  *
  * Settings (environment): BENCH_DIR (default /var/tmp: a disk, not tmpfs),
  * BENCH_ROUNDS (3), BENCH_SECONDS (2 per round), BENCH_THREADS (64),
@@ -173,14 +173,21 @@ static void random_leaf(struct leaf *l, uint64_t actor, uint64_t *rng)
 	l->detail = DET_GREEN;
 }
 
+/* The database, its index file (store.h), and their -wal and -shm. */
 static void remove_db(const char *path)
 {
+	static const char *const suffixes[] = {"",
+					       "-wal",
+					       "-shm",
+					       STORE_INDEX_SUFFIX,
+					       STORE_INDEX_SUFFIX "-wal",
+					       STORE_INDEX_SUFFIX "-shm"};
 	char p[4200];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
 }
 
 static int new_db(const char *path)
@@ -193,6 +200,12 @@ static int new_db(const char *path)
 		return rc;
 	store_close(s);
 	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static double tv_secs(const struct timeval *tv)
@@ -327,6 +340,7 @@ struct aslot {
 	struct aworker *w;
 	unsigned i;
 	struct leaf l;
+	uint64_t sent_ns, took_ns; /* submitted; from then until durable */
 };
 
 struct aworker {
@@ -338,6 +352,8 @@ struct aworker {
 	struct aslot *slots;
 	unsigned nslots;
 	uint64_t id, stop_ns, count;
+	uint64_t *lat; /* took_ns of each finished operation */
+	size_t nlat, cap_lat;
 	int rc;
 };
 
@@ -347,6 +363,7 @@ static void aslot_done(void *arg, int rc, uint64_t first)
 	struct aworker *w = sl->w;
 
 	(void)first;
+	sl->took_ns = util_mono_ns() - sl->sent_ns;
 	pthread_mutex_lock(&w->mu);
 	if (rc != 0)
 		w->failed = rc;
@@ -368,6 +385,7 @@ static void *aworker_loop(void *arg)
 	}
 	for (unsigned i = 0; i < w->nslots; i++) {
 		random_leaf(&w->slots[i].l, w->id, &rng);
+		w->slots[i].sent_ns = util_mono_ns();
 		if ((w->rc = auditlog_submit_async(w->log, &w->slots[i].l, 1, NULL, NULL,
 						   aslot_done, &w->slots[i])) != 0)
 			break;
@@ -389,9 +407,20 @@ static void *aworker_loop(void *arg)
 			struct aslot *sl = &w->slots[mine[k]];
 			inflight--;
 			w->count++;
+			if (w->nlat == w->cap_lat && w->cap_lat < (1u << 24)) {
+				size_t cap = w->cap_lat ? 2 * w->cap_lat : 4096;
+				uint64_t *more = realloc(w->lat, cap * sizeof *more);
+				if (more != NULL) {
+					w->lat = more;
+					w->cap_lat = cap;
+				}
+			}
+			if (w->nlat < w->cap_lat)
+				w->lat[w->nlat++] = sl->took_ns;
 			if (w->rc != 0 || util_mono_ns() >= w->stop_ns)
 				continue;
 			random_leaf(&sl->l, w->id, &rng);
+			sl->sent_ns = util_mono_ns();
 			if ((w->rc = auditlog_submit_async(w->log, &sl->l, 1, NULL, NULL,
 							   aslot_done, sl)) == 0)
 				inflight++;
@@ -410,7 +439,9 @@ static double run_writer_async(const char *db, const key_signer *key,
 	struct aworker *ws;
 	struct rusage ru0;
 	pthread_t *th;
-	uint64_t t0, t1, total = 0;
+	uint64_t t0, t1, total = 0, *lat;
+	size_t nlat = 0;
+	double rate;
 	char what[80];
 
 	if ((ws = calloc(nworkers, sizeof *ws)) == NULL ||
@@ -443,6 +474,15 @@ static double run_writer_async(const char *db, const key_signer *key,
 		if (ws[i].rc != 0)
 			die("submit", ws[i].rc);
 		total += ws[i].count;
+		nlat += ws[i].nlat;
+	}
+	if ((lat = malloc((nlat ? nlat : 1) * sizeof *lat)) == NULL)
+		die("memory", AK_ENOMEM);
+	nlat = 0;
+	for (unsigned i = 0; i < nworkers; i++) {
+		memcpy(lat + nlat, ws[i].lat, ws[i].nlat * sizeof *lat);
+		nlat += ws[i].nlat;
+		free(ws[i].lat);
 		pthread_mutex_destroy(&ws[i].mu);
 		pthread_cond_destroy(&ws[i].cv);
 		free(ws[i].slots);
@@ -453,7 +493,16 @@ static double run_writer_async(const char *db, const key_signer *key,
 	free(th);
 	snprintf(what, sizeof what, "writer, %u in flight on %u threads as in ankangd", inflight,
 		 nworkers);
-	return close_writer(log, what, total, t0, t1, &ru0, mean_batch);
+	rate = close_writer(log, what, total, t0, t1, &ru0, mean_batch);
+	if (nlat > 0) {
+		qsort(lat, nlat, sizeof *lat, cmp_u64);
+		printf("    submitted to durable: median %.0f us, p99 %.0f us, p99.9 %.0f us,"
+		       " max %.0f us\n",
+		       (double)lat[nlat / 2] / 1e3, (double)lat[nlat * 99 / 100] / 1e3,
+		       (double)lat[nlat * 999 / 1000] / 1e3, (double)lat[nlat - 1] / 1e3);
+	}
+	free(lat);
+	return rate;
 }
 
 /* ------------------------------------------------------------ 2. bare */
@@ -769,7 +818,7 @@ static double own_sql(const struct rows *r, const char *dst, unsigned batch)
 	struct hashed_row *rows;
 	struct merkle_range range;
 	store *s = NULL;
-	uint64_t t0, t1, mark = 0;
+	uint64_t t0, t1;
 	int rc;
 
 	if ((rows = calloc(r->n, sizeof *rows)) == NULL)
@@ -796,9 +845,6 @@ static double own_sql(const struct rows *r, const char *dst, unsigned batch)
 				die("append", rc);
 		if ((rc = store_commit(s)) != 0)
 			die("commit", rc);
-		if (end - mark >= STORE_INDEX_STEP &&
-		    (rc = store_log_index(s, STORE_INDEX_STEP, &mark)) != 0)
-			die("subject index", rc);
 	}
 	t1 = util_mono_ns();
 	store_close(s);
@@ -808,12 +854,6 @@ static double own_sql(const struct rows *r, const char *dst, unsigned batch)
 }
 
 /* ----------------------------------------------------- 4. a million */
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* Appends leaves through the writer in operations of up to 1000. */
 static void grow(auditlog *log, uint64_t n, uint64_t *rng)
@@ -974,11 +1014,10 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 		die(why ? why : "opening for the self-check", rc);
 	t1 = util_mono_ns();
 	auditlog_close(log);
-	printf("  start-up (auditlog_open: self-check, subject index catch-up) at %" PRIu64
-	       " leaves: %.0f ms\n",
-	       size, secs(t0, t1) * 1e3);
+	printf("  start-up (auditlog_open: self-check) at %" PRIu64 " leaves: %.0f ms\n", size,
+	       secs(t0, t1) * 1e3);
 
-	if ((rc = store_open(&rd, path, STORE_READONLY)) != 0)
+	if ((rc = store_open(&rd, path, STORE_READONLY | STORE_INDEX)) != 0)
 		die("opening a reader", rc);
 	for (unsigned i = 0; i < k; i++) {
 		uint64_t idx = randombytes_uniform((uint32_t)size);

@@ -1,16 +1,16 @@
 -- 001_audit: the audit log (FORMAT.md section 3; DESIGN.md, "The audit
 -- log's promises").
 --
--- Two append-only tables, and two indexes derived from them:
+-- Two append-only tables:
 --   log_leaves       one row per entry: its index, its exact bytes, and the
 --                    Merkle hashes that the entry completes. Nothing parsed
 --                    from the bytes is stored beside them: the bytes are
 --                    the record, and a query checks a leaf's fields by
 --                    parsing its bytes (service/store_log.c).
 --   log_checkpoints  every signed checkpoint note, by tree size.
---   log_subjects     which leaves name a subject (a resident's accesses),
---   log_times        and each leaf's time (an auditor's time window): both
---                    brought up to date in steps, below log_index_mark.
+-- The indexes derived from them (a resident's accesses by subject, an
+-- auditor's time window) live in a file of their own beside this one,
+-- kept up to date in steps off the writer's path (service/store_log.c).
 --
 -- The hashes. A perfect subtree of the RFC 6962 tree, (level, idx),
 -- covers leaves [idx << level, (idx + 1) << level) and is complete from
@@ -36,7 +36,7 @@
 -- 0.16 without (bench/bench_auditlog.c). No index needs role, actor,
 -- action, object, result or detail (an auditor filters by them while
 -- reading a range it reads anyway), and the two that are needed are kept
--- like the subject index already was: in steps.
+-- in steps, in the index file.
 --
 -- Invariants the triggers keep on every connection but the service's own:
 -- no row of the log is ever updated or deleted; leaves are inserted in
@@ -64,60 +64,6 @@ CREATE TABLE log_leaves (
 	                                 AND (idx + 1) & -(idx + 1)
 	                                     = 1 << (length(hashes) / 32 - 1))
 ) STRICT;
-
--- The indexes. A resident's own accesses (GET /v1/me/accesses) must stay
--- fast, and an auditor's time window is served by an index. Neither is
--- written with each leaf. A B-tree index on subject cannot be cheap to
--- write: pseudonyms are random, so each new entry lands on a page of its
--- own, and a commit writes every page it touched to the WAL in full (one
--- 4 KiB page per leaf: it cost the writer 60% of its time); a B-tree
--- index on time, whose keys only grow, still cost three pages a commit.
--- So both are brought up to date in steps: they hold every leaf below
--- log_index_mark.upto, the writer adds the leaves after that in one
--- statement each once there are STORE_INDEX_STEP of them (store.h), and
--- a query reads an index below the mark and scans the few leaves from the
--- mark on.
---
--- log_subjects is FTS5, an LSM tree inside SQLite: a step adds one sorted
--- segment, and segments are merged a little at a time as later ones are
--- written, so an entry costs a few bytes written, a few times. Each entry
--- is the subject's first 16 hex digits (one token of the ascii tokenizer;
--- a query checks the whole subject on each leaf), with the leaf's index
--- as its rowid; the table stores nothing else. A
--- leaf with no subject adds a row of no terms, which it stores as
--- nothing. log_times holds (time, index) for every leaf; times nearly
--- grow with the index, so a step appends at the right edge (a scan
--- uploaded late, with the time of the scan, lands further left).
---
--- Both are an index, not the record: the service's writer is the only
--- one to add to them, FTS5 rewrites its own segments as it merges (so
--- they are not append-only), and a foreign connection that damaged them
--- could hide an entry from a resident's list or a time window, but not
--- from the log, which an auditor reads whole; and it could not make a
--- query return another leaf, since every leaf a query returns is checked
--- against the filter on its own bytes. Defensive mode keeps FTS5's shadow
--- tables read-only to SQL on the service's own connections.
-CREATE VIRTUAL TABLE log_subjects USING fts5(
-	subject, content = '', detail = none, columnsize = 0, tokenize = 'ascii');
-CREATE TABLE log_times (
-	time_ms INTEGER NOT NULL,
-	idx     INTEGER NOT NULL,
-	PRIMARY KEY (time_ms, idx)
-) STRICT, WITHOUT ROWID;
-CREATE TABLE log_index_mark (
-	one  INTEGER PRIMARY KEY CHECK (one = 1),
-	upto INTEGER NOT NULL CHECK (upto >= 0)
-) STRICT;
-INSERT INTO log_index_mark (one, upto) VALUES (1, 0);
-CREATE TRIGGER log_index_mark_forward BEFORE UPDATE ON log_index_mark
-WHEN NEW.upto < OLD.upto OR NEW.one IS NOT OLD.one
-BEGIN
-	SELECT RAISE(ABORT, 'audit log: the index mark only moves forward');
-END;
-CREATE TRIGGER log_index_mark_kept BEFORE DELETE ON log_index_mark
-BEGIN
-	SELECT RAISE(ABORT, 'audit log: the index mark is kept');
-END;
 
 CREATE TABLE log_checkpoints (
 	size    INTEGER PRIMARY KEY CHECK (size >= 0),

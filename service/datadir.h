@@ -4,6 +4,7 @@
  *   DIR/                      0700
  *     ankang.conf             origin and issuer id (key = value lines)
  *     ankang.db               the SQLite store (residents, accounts, log)
+ *     ankang.db-index         the log's indexes, derived (store.h)
  *     serve.lock              flock'd by the running service (datadir_lock)
  *     keys/                   0700, every file 0600, C2SP key text
  *       root.key              signs trust and revocation lists

@@ -225,11 +225,10 @@ static int log_triggers_off(store *s)
 	sqlite3_stmt *st = NULL;
 	int others = -1, on = 1;
 
-	if (sqlite3_prepare_v2(
-		s->db,
-		"SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND"
-		" tbl_name NOT IN ('log_leaves', 'log_checkpoints', 'log_index_mark')",
-		-1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND"
+			       " tbl_name NOT IN ('log_leaves', 'log_checkpoints')",
+			       -1, &st, NULL) != SQLITE_OK)
 		return AK_EDB;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		others = sqlite3_column_int(st, 0);
@@ -364,6 +363,54 @@ static void global_init(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Creates path (0600, like the database) unless it exists. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EEXIST ? 0 : AK_EIO;
+}
+
+/*
+ * STORE_INDEX (store.h). A reader goes without an index file that is
+ * missing or will not open. A writer that cannot attach one removes it
+ * (with its -wal and -shm) and makes a new one: the file is derived from
+ * the log, and the new one is filled in from leaf 0 by the checkpointer.
+ */
+static int attach_index(store *s, const char *path)
+{
+	char ipath[4096], aux[4096 + 8];
+	struct stat st;
+
+	if (snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, path) >= (int)sizeof ipath)
+		return AK_EINVAL;
+	if (s->flags & STORE_READONLY) {
+		if (stat(ipath, &st) == 0 && store_log_attach_index(s, ipath) == 0)
+			s->index = 1;
+		return 0;
+	}
+	if (create_private(ipath) != 0)
+		return AK_EIO;
+	if (store_log_attach_index(s, ipath) == 0) {
+		s->index = 1;
+		return 0;
+	}
+	sqlite3_exec(s->db, "DETACH ix", NULL, NULL, NULL);
+	unlink(ipath);
+	snprintf(aux, sizeof aux, "%s-wal", ipath);
+	unlink(aux);
+	snprintf(aux, sizeof aux, "%s-shm", ipath);
+	unlink(aux);
+	if (create_private(ipath) != 0 || store_log_attach_index(s, ipath) != 0)
+		return AK_EDB;
+	s->index = 1;
+	return 0;
+}
+
 int store_open(store **out, const char *path, unsigned flags)
 {
 	store *s;
@@ -414,6 +461,8 @@ int store_open(store **out, const char *path, unsigned flags)
 	} else if ((rc = migrate(s)) != 0) {
 		goto fail;
 	}
+	if ((flags & STORE_INDEX) && (rc = attach_index(s, path)) != 0)
+		goto fail;
 	if ((rc = log_triggers_off(s)) != 0)
 		goto fail;
 	if (sqlite3_set_authorizer(s->db, authorize, s) != SQLITE_OK) {

@@ -30,6 +30,7 @@ typedef struct store store;
 enum {
 	STORE_CREATE = 1,   /* create the file and apply migrations if needed */
 	STORE_READONLY = 2, /* open read-only (auditors' copies, readers) */
+	STORE_INDEX = 4,    /* attach the log's index file (see below) */
 };
 
 /*
@@ -37,7 +38,17 @@ enum {
  * read-only), refuses a database whose user_version is newer than this
  * build knows (AK_EINVAL), sets the pragmas and installs the guards.
  * Returns 0, AK_ENOENT (no file and no STORE_CREATE), AK_EDB.
+ *
+ * With STORE_INDEX, also attaches the log's index file, path + "-index"
+ * (STORE_INDEX_SUFFIX), as schema "ix": created (0600) with its tables
+ * when the connection may write, left out when it may not and the file
+ * is missing (queries then scan the log itself). The index is derived
+ * from the log and only ever written by the one connection that keeps it
+ * up to date (auditlog.c's checkpointer thread); see store_log_index.
+ * The audit writer's connection never attaches it, so that keeping it up
+ * to date never takes a lock the writer waits for.
  */
+#define STORE_INDEX_SUFFIX "-index"
 int store_open(store **out, const char *path, unsigned flags);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
@@ -127,19 +138,30 @@ int store_log_get_node(void *s, unsigned level, uint64_t idx, merkle_hash out);
 int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
 
 /*
- * The subject and time indexes (see the schema) cover the leaves below
- * their mark; a query by subject or time scans the leaves from the mark
- * on. Once at least min leaves lie past the mark, this adds them all to
- * both indexes, one statement each, and moves the mark to the end (*mark,
- * if not NULL, receives it either way). Inside the caller's write
- * transaction, or in one of its own. The writer calls it with
- * STORE_INDEX_STEP, which bounds the scan a query makes past the mark
- * (well under a millisecond: store_log.c) and costs the writer about
- * 2 us of CPU a leaf, once a step (bench/bench_auditlog.c), where a
- * B-tree index on subject cost 10 us (a 4 KiB page written per leaf).
+ * The log's index file (STORE_INDEX; its tables are described in
+ * store_log.c): a subject index and a time index that cover the leaves
+ * below their mark; a query by subject or time reads them below the mark
+ * and scans the leaves from the mark on.
+ *
+ * store_log_index: once at least min leaves lie past the mark, adds up to
+ * max of them (0: all) to both indexes, in one transaction of its own on
+ * the index file alone (the log is only read), and moves the mark (*mark,
+ * if not NULL, receives it either way). AK_EINVAL without an index file
+ * attached for writing. Keeping it in steps of STORE_INDEX_STEP bounds
+ * the scan a query makes past the mark (well under a millisecond) at a
+ * cost of ~2 us a leaf; in the audit writer's transaction that step
+ * stalled the writer (bench/bench_auditlog.c), so it runs on a thread and
+ * a file of its own (auditlog.c).
+ *
+ * store_log_index_check: the index must describe this log. It records the
+ * leaf hash of the last leaf below its mark; if the log has no such leaf
+ * (a log restored from an older copy, a file from another log), or its
+ * hash differs, the index is emptied and starts again from leaf 0
+ * (*reset = 1). AK_EINVAL without an index file attached for writing.
  */
 #define STORE_INDEX_STEP 2048
-int store_log_index(store *s, uint64_t min, uint64_t *mark);
+int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
+int store_log_index_check(store *s, int *reset);
 
 /* Keeps a signed checkpoint note (every one is kept). */
 int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,

@@ -33,6 +33,9 @@ enum store_slot {
 	SQ_LOG_SUBJECT_ADD,
 	SQ_LOG_TIME_ADD,
 	SQ_LOG_INDEX_SET_MARK,
+	SQ_LOG_INDEX_LOCK,
+	SQ_LOG_INDEX_TIP,
+	SQ_LOG_LEAF_HASH,
 	SQ_LOG_GET_LEAF,
 	SQ_LOG_PUT_CHECKPOINT,
 	SQ_LOG_LAST_CHECKPOINT,
@@ -80,6 +83,7 @@ struct store {
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
+	int index;      /* the index file is attached as "ix" (STORE_INDEX) */
 	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
 	void *wal_ctx;
 	sqlite3_stmt *stmt[SQ_COUNT];
@@ -92,6 +96,10 @@ sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql);
 /* Registers the SQL functions the log's statements use (store_log.c) on a
  * connection: ankang_leaf_subject_key(leaf). 0 or AK_EDB. */
 int store_log_functions(sqlite3 *db);
+/* Attaches the index file at path as "ix" (store_log.c); for a writable
+ * connection, creates it (the caller made the file) and its tables. 0,
+ * AK_EDB. */
+int store_log_attach_index(store *s, const char *path);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);

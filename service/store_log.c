@@ -254,13 +254,92 @@ int store_log_put_node(store *s, unsigned level, uint64_t idx, const merkle_hash
 
 /* ------------------------------------------------ subject and time index */
 
+/*
+ * The index file (STORE_INDEX in store.h), attached as "ix". Its tables:
+ *
+ *   log_subjects    which leaves name a subject (a resident's accesses):
+ *                   FTS5, an LSM tree inside SQLite, so that a step adds
+ *                   one sorted segment, merged a little at a time later,
+ *                   where a B-tree index on random pseudonyms wrote a
+ *                   4 KiB page per leaf. Each entry is the subject's first
+ *                   SUBJECT_KEY_DIGITS hex digits (one token of the ascii
+ *                   tokenizer) with the leaf's index as its rowid; nothing
+ *                   else is stored. A leaf without a subject adds a row of
+ *                   no terms, which FTS5 stores as nothing.
+ *   log_times       (time, index) for every leaf, for an auditor's time
+ *                   window. Times nearly grow with the index, so a step
+ *                   appends at the right edge (a scan uploaded late, with
+ *                   the time of the scan, lands further left).
+ *   log_index_mark  upto: both hold every leaf below it; tip: the leaf
+ *                   hash of leaf upto - 1, which ties the index to this
+ *                   log (store_log_index_check).
+ *
+ * It is derived data, in a file of its own so that keeping it up to date
+ * (one writer: auditlog.c's checkpointer) never waits for the audit
+ * writer's lock nor makes the writer wait for its own. Synced lazily
+ * (synchronous=NORMAL): after a crash it may have lost its last steps,
+ * and redoes them. A damaged or foreign index could hide an entry from a
+ * resident's list or an auditor's window, never from the log, which an
+ * auditor reads whole; and no query answers with a leaf whose own bytes
+ * do not match its filter (leaf_matches), whatever an index says.
+ */
+static const char index_schema[] =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ix.log_subjects USING fts5("
+    " subject, content = '', detail = none, columnsize = 0, tokenize = 'ascii');"
+    "CREATE TABLE IF NOT EXISTS ix.log_times ("
+    " time_ms INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (time_ms, idx)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS ix.log_index_mark ("
+    " one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " upto INTEGER NOT NULL CHECK (upto >= 0),"
+    " tip BLOB CHECK (tip IS NULL OR length(tip) = 32)"
+    ") STRICT;"
+    "INSERT INTO ix.log_index_mark (one, upto, tip)"
+    " SELECT 1, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM ix.log_index_mark);";
+
+int store_log_attach_index(store *s, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(s->db, "ATTACH ?1 AS ix", -1, &st, NULL) != SQLITE_OK)
+		return AK_EDB;
+	if (sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		ok = 1;
+	sqlite3_finalize(st);
+	if (!ok)
+		return AK_EDB;
+	if (!(s->flags & STORE_READONLY) &&
+	    (sqlite3_exec(s->db, "PRAGMA ix.journal_mode = WAL; PRAGMA ix.synchronous = NORMAL;",
+			  NULL, NULL, NULL) != SQLITE_OK ||
+	     sqlite3_exec(s->db, index_schema, NULL, NULL, NULL) != SQLITE_OK))
+		ok = 0;
+	/* Readable, and what this build expects. */
+	if (ok && sqlite3_exec(s->db,
+			       "SELECT upto, tip FROM ix.log_index_mark WHERE one = 1;"
+			       " SELECT time_ms, idx FROM ix.log_times LIMIT 0;"
+			       " SELECT rowid FROM ix.log_subjects LIMIT 0;",
+			       NULL, NULL, NULL) != SQLITE_OK)
+		ok = 0;
+	if (!ok) {
+		sqlite3_exec(s->db, "DETACH ix", NULL, NULL, NULL);
+		return AK_EDB;
+	}
+	return 0;
+}
+
+/* The index's mark; 0 without an index file (every query then scans). */
 static int index_mark(store *s, uint64_t *mark)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_LOG_INDEX_MARK, "SELECT upto FROM log_index_mark WHERE one = 1");
+	sqlite3_stmt *st;
 	int rc;
 
-	if (st == NULL)
+	*mark = 0;
+	if (!s->index)
+		return 0;
+	if ((st = store_stmt(s, SQ_LOG_INDEX_MARK,
+			     "SELECT upto FROM ix.log_index_mark WHERE one = 1")) == NULL)
 		return AK_EDB;
 	*mark = 0;
 	rc = sqlite3_step(st);
@@ -367,12 +446,12 @@ int store_log_functions(sqlite3 *db)
 static int index_range(store *s, uint64_t from, uint64_t to)
 {
 	sqlite3_stmt *subj = store_stmt(s, SQ_LOG_SUBJECT_ADD,
-					"INSERT INTO log_subjects (rowid, subject)"
+					"INSERT INTO ix.log_subjects (rowid, subject)"
 					" SELECT idx, ankang_leaf_subject_key(leaf) FROM log_leaves"
 					" WHERE idx >= ?1 AND idx < ?2");
 	sqlite3_stmt *time =
 	    store_stmt(s, SQ_LOG_TIME_ADD,
-		       "INSERT INTO log_times (time_ms, idx)"
+		       "INSERT INTO ix.log_times (time_ms, idx)"
 		       " SELECT CAST(substr(leaf, 11) AS INTEGER), idx FROM log_leaves"
 		       " WHERE idx >= ?1 AND idx < ?2");
 	int rc;
@@ -388,36 +467,139 @@ static int index_range(store *s, uint64_t from, uint64_t to)
 	return step_done(time);
 }
 
-int store_log_index(store *s, uint64_t min, uint64_t *mark_out)
+/*
+ * A write transaction on the index file alone: plain BEGIN, then a write
+ * to ix first. (BEGIN IMMEDIATE would take the log's write lock too, and
+ * wait for the audit writer; the log is only read here, from a snapshot.)
+ */
+static int index_begin(store *s)
 {
-	sqlite3_stmt *set = store_stmt(s, SQ_LOG_INDEX_SET_MARK,
-				       "UPDATE log_index_mark SET upto = ?1 WHERE one = 1");
-	uint64_t mark, n;
-	int rc, own = !store_in_transaction(s);
+	sqlite3_stmt *lock = store_stmt(s, SQ_LOG_INDEX_LOCK,
+					"UPDATE ix.log_index_mark SET upto = upto WHERE one = 1");
+	int rc;
+
+	if (lock == NULL)
+		return AK_EDB;
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return AK_EDB;
+	if ((rc = step_done(lock)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
+/* The leaf hash of leaf idx, as stored with it. */
+static int leaf_hash_at(store *s, uint64_t idx, merkle_hash out)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LOG_LEAF_HASH, "SELECT substr(hashes, 1, 32) FROM log_leaves WHERE idx = ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MERKLE_HASH_BYTES)
+		memcpy(out, sqlite3_column_blob(st, 0), MERKLE_HASH_BYTES);
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = SQLITE_DONE;
+	finish(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AK_ENOENT : AK_EDB;
+}
+
+static int set_mark(store *s, uint64_t upto)
+{
+	sqlite3_stmt *set =
+	    store_stmt(s, SQ_LOG_INDEX_SET_MARK,
+		       "UPDATE ix.log_index_mark SET upto = ?1, tip = ?2 WHERE one = 1");
+	merkle_hash tip;
+	int rc;
 
 	if (set == NULL)
 		return AK_EDB;
+	if (upto > 0 && (rc = leaf_hash_at(s, upto - 1, tip)) != 0)
+		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	sqlite3_bind_int64(set, 1, (sqlite3_int64)upto);
+	if (upto > 0)
+		sqlite3_bind_blob(set, 2, tip, MERKLE_HASH_BYTES, SQLITE_STATIC);
+	return step_done(set);
+}
+
+int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark_out)
+{
+	uint64_t mark, n;
+	int rc;
+
+	if (!s->index || (s->flags & STORE_READONLY) || store_in_transaction(s))
+		return AK_EINVAL;
 	/* The entries and the mark move together, or neither does. */
-	if (own && (rc = store_begin(s)) != 0)
+	if ((rc = index_begin(s)) != 0)
 		return rc;
 	if ((rc = index_mark(s, &mark)) != 0 || (rc = store_log_size(s, &n)) != 0)
 		goto fail;
 	if (n > mark && n - mark >= min) {
-		if ((rc = index_range(s, mark, n)) != 0)
-			goto fail;
-		sqlite3_bind_int64(set, 1, (sqlite3_int64)n);
-		if ((rc = step_done(set)) != 0)
+		if (max != 0 && n - mark > max)
+			n = mark + max;
+		if ((rc = index_range(s, mark, n)) != 0 || (rc = set_mark(s, n)) != 0)
 			goto fail;
 		mark = n;
 	}
-	if (own && (rc = store_commit(s)) != 0)
+	if ((rc = store_commit(s)) != 0)
 		goto fail;
 	if (mark_out != NULL)
 		*mark_out = mark;
 	return 0;
 fail:
-	if (own)
-		store_rollback(s);
+	store_rollback(s);
+	return rc;
+}
+
+int store_log_index_check(store *s, int *reset)
+{
+	sqlite3_stmt *st;
+	merkle_hash tip, have;
+	uint64_t mark, n;
+	int rc, has_tip = 0;
+
+	*reset = 0;
+	if (!s->index || (s->flags & STORE_READONLY) || store_in_transaction(s))
+		return AK_EINVAL;
+	if ((rc = index_begin(s)) != 0)
+		return rc;
+	if ((st = store_stmt(s, SQ_LOG_INDEX_TIP,
+			     "SELECT upto, tip FROM ix.log_index_mark WHERE one = 1")) == NULL) {
+		rc = AK_EDB;
+		goto fail;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		finish(st);
+		rc = AK_ECORRUPT;
+		goto fail;
+	}
+	mark = (uint64_t)sqlite3_column_int64(st, 0);
+	if (sqlite3_column_bytes(st, 1) == MERKLE_HASH_BYTES) {
+		memcpy(tip, sqlite3_column_blob(st, 1), MERKLE_HASH_BYTES);
+		has_tip = 1;
+	}
+	finish(st);
+	if ((rc = store_log_size(s, &n)) != 0)
+		goto fail;
+	if (mark == 0 || (mark <= n && has_tip && leaf_hash_at(s, mark - 1, have) == 0 &&
+			  memcmp(tip, have, MERKLE_HASH_BYTES) == 0))
+		return store_commit(s);
+	/* Not this log's: empty both tables and start again. */
+	if (sqlite3_exec(s->db,
+			 "INSERT INTO ix.log_subjects (log_subjects) VALUES ('delete-all');"
+			 " DELETE FROM ix.log_times;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		rc = AK_EDB;
+		goto fail;
+	}
+	if ((rc = set_mark(s, 0)) != 0 || (rc = store_commit(s)) != 0)
+		goto fail;
+	*reset = 1;
+	return 0;
+fail:
+	store_rollback(s);
 	return rc;
 }
 
@@ -502,10 +684,10 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
  * they name come in index order either way; the time index's matches are
  * gathered (as integers, SQLite's IN list) before any leaf is read. */
 #define Q_SUBJECT_SQL                                                                              \
-	"SELECT l.idx, l.leaf FROM log_subjects s JOIN log_leaves l ON l.idx = s.rowid"            \
+	"SELECT l.idx, l.leaf FROM ix.log_subjects s JOIN log_leaves l ON l.idx = s.rowid"         \
 	" WHERE s.log_subjects MATCH ?6 AND s.rowid >= ?1 AND s.rowid < ?2"
 #define Q_TIME_SQL                                                                                 \
-	"SELECT idx, leaf FROM log_leaves WHERE idx IN (SELECT idx FROM log_times"                 \
+	"SELECT idx, leaf FROM log_leaves WHERE idx IN (SELECT idx FROM ix.log_times"              \
 	" WHERE time_ms >= ?3 AND time_ms < ?4 AND idx >= ?1 AND idx < ?2)"
 
 enum {

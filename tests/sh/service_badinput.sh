@@ -441,9 +441,9 @@ ok $? "the log verifies over HTTP"
 svc_stop
 is "$SERVER_STATUS" 0 "the service stops cleanly"
 tables=$(sqlite3 -readonly "$D/ankang.db" "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-	AND name IN ('log_leaves', 'log_index_mark', 'log_checkpoints', 'accounts', 'residents',
+	AND name IN ('log_leaves', 'log_checkpoints', 'accounts', 'residents',
 	'status_history', 'sessions', 'codes', 'revocations', 'scans')")
-is "$tables" 10 "the ten tables are all there"
+is "$tables" 9 "the nine tables are all there"
 is "$(sqlite3 -readonly "$D/ankang.db" "SELECT count(*) FROM residents WHERE erased IS NULL")" 2 \
 	"with the two residents enrolled, no more, no fewer"
 "$ANKANG_BIN/ankangd" check --data "$D" >"$T/check.out" 2>&1

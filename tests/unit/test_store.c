@@ -256,7 +256,7 @@ static void test_authorizer(void)
 	store *s = NULL;
 	sqlite3 *db;
 
-	if (store_open(&s, path, 0) != 0)
+	if (store_open(&s, path, STORE_INDEX) != 0)
 		bail_out("open");
 	db = store_sqlite(s);
 	is_int(exec_rc(db, "UPDATE log_leaves SET leaf = x'41'"), SQLITE_AUTH,
@@ -273,8 +273,8 @@ static void test_authorizer(void)
 	       "ours: DROP TRIGGER denied");
 	is_int(exec_rc(db, "DROP TABLE log_leaves"), SQLITE_AUTH,
 	       "ours: DROP TABLE log_leaves denied");
-	is_int(exec_rc(db, "DROP TABLE log_times"), SQLITE_AUTH,
-	       "ours: DROP of an index table denied");
+	is_int(exec_rc(db, "DROP TABLE ix.log_times"), SQLITE_AUTH,
+	       "ours: DROP of a table of the index file denied");
 	is_int(exec_rc(db, "ALTER TABLE log_leaves RENAME TO old_leaves"), SQLITE_AUTH,
 	       "ours: ALTER TABLE log_leaves denied");
 	is_int(exec_rc(db, "CREATE TEMP TABLE scratch (x)"), SQLITE_OK,
@@ -309,7 +309,7 @@ static void test_authorizer(void)
 	    exec_rc(db,
 		    "INSERT INTO log_leaves (idx, leaf, hashes) VALUES (1, x'41', zeroblob(64))"),
 	    SQLITE_CONSTRAINT, "ours: a second leaf at an index fails on its key");
-	is_int(exec_rc(db, "DELETE FROM log_subjects_data"), SQLITE_ERROR,
+	is_int(exec_rc(db, "DELETE FROM ix.log_subjects_data"), SQLITE_ERROR,
 	       "defensive: the subject index's shadow tables cannot be written");
 	ok(store_stmt(s, SQ_LOG_SUBJECT_ADD, "INSERT OR IGNORE INTO scratch VALUES (1)") != NULL,
 	   "ours: other tables may use a conflict clause");
@@ -526,7 +526,8 @@ static int indexed(sqlite3 *db, const uint8_t subject[LEAF_ID_BYTES])
 
 	util_hex_encode(hex, subject, LEAF_ID_BYTES);
 	hex[16] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM log_subjects WHERE log_subjects MATCH ?",
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM ix.log_subjects WHERE log_subjects MATCH ?",
 			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
@@ -536,17 +537,19 @@ static int indexed(sqlite3 *db, const uint8_t subject[LEAF_ID_BYTES])
 }
 
 /*
- * The subject and time indexes (schema/001_audit.sql): queries by subject
- * or time answer the same whether the leaves lie below the indexes' mark,
- * above it, or on both sides, in either order and with a limit; the
- * lookup below the mark reads the index, not the table; an index entry
- * that a damaged file holds for the wrong leaf does not bring that leaf
- * back; and a leaf whose bytes do not parse stops a filtered query.
+ * The subject and time indexes (the index file, store_log.c): queries by
+ * subject or time answer the same whether the leaves lie below the
+ * indexes' mark, above it, or on both sides, in either order and with a
+ * limit; the lookup below the mark reads the index, not the table; an
+ * index entry that a damaged file holds for the wrong leaf does not bring
+ * that leaf back; a reader without the index file scans and answers the
+ * same; an index that is not this log's is emptied; and a leaf whose
+ * bytes do not parse stops a filtered query.
  */
 static void test_indexes(void)
 {
 	const int n = 40;
-	char p2[300], buf[1024];
+	char p2[300], ipath[320], buf[1024];
 	uint8_t subj[3][LEAF_ID_BYTES];
 	store *s = NULL;
 	struct store_log_filter f;
@@ -554,7 +557,8 @@ static void test_indexes(void)
 	uint64_t mark = 99;
 
 	snprintf(p2, sizeof p2, "%s/subjects.db", dir);
-	if (store_open(&s, p2, STORE_CREATE) != 0)
+	snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, p2);
+	if (store_open(&s, p2, STORE_CREATE | STORE_INDEX) != 0)
 		bail_out("open subjects.db");
 	for (int k = 0; k < 3; k++)
 		randombytes_buf(subj[k], sizeof subj[k]);
@@ -570,10 +574,12 @@ static void test_indexes(void)
 		if (append(s, (uint64_t)i, &l) != 0)
 			bail_out("append");
 		if (i == 17) {
-			is_int(store_log_index(s, 100, &mark), 0,
+			is_int(store_log_index(s, 100, 0, &mark), 0,
 			       "an index step with fewer leaves waiting than asked");
 			is_int(mark, 0, "leaves the mark at 0");
-			is_int(store_log_index(s, 10, &mark), 0, "an index step");
+			is_int(store_log_index(s, 10, 12, &mark), 0, "an index step of at most 12");
+			is_int(mark, 12, "moves the mark by 12");
+			is_int(store_log_index(s, 1, 0, &mark), 0, "an index step of the rest");
 			is_int(mark, 18, "moves the mark to the end (18)");
 		}
 	}
@@ -645,7 +651,7 @@ static void test_indexes(void)
 			 "INSERT INTO log_times VALUES (%llu, 3);"
 			 " INSERT INTO log_subjects (rowid, subject) VALUES (2, '%s')",
 			 1700000000000ull + 12000, hex);
-		if (sqlite3_open(p2, &raw) != SQLITE_OK || exec_rc(raw, sql) != SQLITE_OK)
+		if (sqlite3_open(ipath, &raw) != SQLITE_OK || exec_rc(raw, sql) != SQLITE_OK)
 			bail_out("damaging the indexes");
 		sqlite3_close(raw);
 		store_log_filter_init(&f);
@@ -661,7 +667,7 @@ static void test_indexes(void)
 		ok(c.idx[0] == 1 && c.idx[1] == 5, "leaf 2 is not among them");
 	}
 	plan(store_sqlite(s),
-	     "SELECT idx, leaf FROM log_leaves WHERE idx IN (SELECT idx FROM log_times"
+	     "SELECT idx, leaf FROM log_leaves WHERE idx IN (SELECT idx FROM ix.log_times"
 	     " WHERE time_ms >= 0 AND time_ms < 9 AND idx >= 0 AND idx < 9)"
 	     " ORDER BY idx DESC LIMIT 10",
 	     buf, sizeof buf);
@@ -671,8 +677,10 @@ static void test_indexes(void)
 	   buf);
 
 	is_int(store_begin(s), 0, "BEGIN");
-	is_int(store_log_index(s, 1, &mark), 0, "an index step inside a transaction");
+	is_int(store_log_index(s, 1, 0, &mark), AK_EINVAL,
+	       "no index step inside a transaction (it would hold the log's write lock)");
 	is_int(store_commit(s), 0, "COMMIT");
+	is_int(store_log_index(s, 1, 0, &mark), 0, "an index step");
 	is_int(mark, (uint64_t)n, "the mark is at the end");
 	store_log_filter_init(&f);
 	f.has_subject = 1;
@@ -681,19 +689,53 @@ static void test_indexes(void)
 	is_int(run_query(s, &f, &c), 10, "subject 2 after the last step: all ten");
 	ok(c.idx[0] == 38 && c.idx[9] == 2, "from the index alone, newest first");
 	{
+		/* A reader with the index file, and one without. */
+		store *rd = NULL;
+		is_int(store_open(&rd, p2, STORE_READONLY | STORE_INDEX), 0,
+		       "a reader attaches the index file");
+		is_int(run_query(rd, &f, &c), 10, "and answers the same");
+		store_close(rd);
+		rd = NULL;
+		is_int(store_open(&rd, p2, STORE_READONLY), 0, "a reader without it");
+		is_int(run_query(rd, &f, &c), 10, "scans the log and answers the same");
+		ok(c.idx[0] == 38 && c.idx[9] == 2, "in the same order");
+		store_close(rd);
+	}
+	{
+		int reset = -1;
+		is_int(store_log_index_check(s, &reset), 0, "the index is this log's");
+		is_int(reset, 0, "and is kept");
+	}
+	{
+		/* An index file whose last leaf is not this log's (a log put back
+		 * from an older copy beside a newer index, say). */
 		sqlite3 *raw = NULL;
-		if (sqlite3_open(p2, &raw) != SQLITE_OK)
-			bail_out("raw open");
-		is_int(exec_rc(raw, "UPDATE log_index_mark SET upto = 3"), SQLITE_CONSTRAINT,
-		       "raw: the mark never moves back");
-		is_int(exec_rc(raw, "DELETE FROM log_index_mark"), SQLITE_CONSTRAINT,
-		       "raw: and is never deleted");
+		int reset = -1;
+		if (sqlite3_open(ipath, &raw) != SQLITE_OK ||
+		    exec_rc(raw, "UPDATE log_index_mark SET tip = zeroblob(32)") != SQLITE_OK)
+			bail_out("raw open of the index");
 		sqlite3_close(raw);
+		is_int(store_log_index_check(s, &reset), 0, "an index from elsewhere: checked");
+		is_int(reset, 1, "and emptied");
+		is_int(store_log_index(s, UINT64_MAX, 0, &mark), 0, "its mark");
+		is_int(mark, 0, "is back at 0");
+		is_int(indexed(store_sqlite(s), subj[2]), 0, "it holds no entries");
+		is_int(run_query(s, &f, &c), 10, "a query scans the log instead: all ten");
+		is_int(store_log_index(s, 1, 0, &mark), 0, "filled in again");
+		is_int(mark, (uint64_t)n, "up to the end");
+		is_int(indexed(store_sqlite(s), subj[2]), 10, "with subject 2's ten leaves");
+		if (sqlite3_open(ipath, &raw) != SQLITE_OK ||
+		    exec_rc(raw, "UPDATE log_index_mark SET upto = 1000") != SQLITE_OK)
+			bail_out("raw open of the index");
+		sqlite3_close(raw);
+		is_int(store_log_index_check(s, &reset), 0, "an index past the log's end: checked");
+		is_int(reset, 1, "and emptied too");
+		is_int(store_log_index(s, 1, 0, &mark), 0, "and filled in again");
 	}
 
 	/* What a resident's list costs: the index, then one row per hit. */
 	plan(store_sqlite(s),
-	     "SELECT l.idx, l.leaf FROM log_subjects s JOIN log_leaves l ON l.idx = s.rowid"
+	     "SELECT l.idx, l.leaf FROM ix.log_subjects s JOIN log_leaves l ON l.idx = s.rowid"
 	     " WHERE s.log_subjects MATCH 'x' AND s.rowid >= 0 AND s.rowid < 9"
 	     " ORDER BY s.rowid DESC LIMIT 10",
 	     buf, sizeof buf);
