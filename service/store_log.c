@@ -310,10 +310,19 @@ int store_log_attach_index(store *s, const char *path)
 	sqlite3_finalize(st);
 	if (!ok)
 		return AK_EDB;
+	/* The one writer of the index (the checkpointer's connection) reads
+	 * the log once, in order: its page cache for the log stays small. */
 	if (!(s->flags & STORE_READONLY) &&
-	    (sqlite3_exec(s->db, "PRAGMA ix.journal_mode = WAL; PRAGMA ix.synchronous = NORMAL;",
+	    (sqlite3_exec(s->db,
+			  "PRAGMA ix.journal_mode = WAL; PRAGMA ix.synchronous = NORMAL;"
+			  " PRAGMA main.cache_size = -1024;",
 			  NULL, NULL, NULL) != SQLITE_OK ||
 	     sqlite3_exec(s->db, index_schema, NULL, NULL, NULL) != SQLITE_OK))
+		ok = 0;
+	/* Readers look a resident or a time window up in it now and then: a
+	 * small cache of its own (the 64 MB budget: store.c). */
+	if (ok && (s->flags & STORE_READONLY) &&
+	    sqlite3_exec(s->db, "PRAGMA ix.cache_size = -1024", NULL, NULL, NULL) != SQLITE_OK)
 		ok = 0;
 	/* Readable, and what this build expects. */
 	if (ok && sqlite3_exec(s->db,
