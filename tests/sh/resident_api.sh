@@ -415,7 +415,17 @@ like "$(hdr Retry-After)" '^[0-9]+$' "with Retry-After"
 is "$(leaf_count "* enroll * ok *")" 9 \
 	"nine enroll leaves with ok (A, B, A anew, six more)"
 
-for f in "$DB" "$DB-wal" "$T/serve.log" "$T/errors.all"; do
+# The accesses list of A's new self, to compare after a restart without
+# the index file.
+post_json /v1/login "" "$(login_body "$ID_A" "$PASS_A")"
+is "$ST" 200 "A's new self logs in"
+TOKEN_A2=$(jbody .token)
+api GET /v1/me/accesses "$TOKEN_A2"
+is "$ST $(jbody '.accesses | map(.action) | join(" ")')" "200 login enroll" \
+	"its accesses: its log-in and its enrolment"
+before=$(jq -c '.accesses' "$T/r.body")
+
+for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.all"; do
 	[ -f "$f" ] || continue
 	n=0
 	for s in "$NAME_A" "$NAME_B" "$ID_A" "$ID_B" "$PHONE_A" "$PHONE_B" "$PASS_A" "$PASS_B"; do
@@ -436,6 +446,19 @@ for f in "$DB" "$DB-wal"; do
 	done
 	is "$n" 0 "$(basename "$f") after shutdown: no personal data"
 done
+
+# The index file is derived: without it the service makes a new one and
+# answers the same (queries scan the log until it is filled in).
+is "$(stat -c %a "$DB-index")" 600 "the index file is 0600"
+rm -f "$DB-index" "$DB-index-wal" "$DB-index-shm"
+svc_start "$DIR"
+api GET /v1/me/accesses "$TOKEN_A2"
+is "$ST" 200 "accesses after a restart without the index file: 200"
+is "$(jq -c '.accesses[1:]' "$T/r.body")" "$before" "the same entries, after the earlier read's own"
+is "$(jbody '.accesses[0].action')" accesses_read "which comes first"
+is "$(stat -c %a "$DB-index")" 600 "a new index file, 0600"
+svc_stop
+is "$SERVER_STATUS" 0 "the server stops cleanly again"
 
 # --- --enroll officer -------------------------------------------------------
 DIR2=$T/data2

@@ -616,7 +616,7 @@ jq -r .leaf "$T/entries.jsonl" | base64 -d >"$T/leaves.bin"
 is "$(wc -l <"$T/leaves.bin")" "$total" "every leaf decoded ($total lines)"
 api GET /metrics "$ADM"
 cp "$T/r.body" "$T/metrics.txt"
-for f in "$D/ankang.db" "$D/ankang.db-wal" "$T/copy.db" "$T/serve.log" "$T/leaves.bin" \
+for f in "$D/ankang.db" "$D/ankang.db-wal" "$D/ankang.db-index" "$D/ankang.db-index-wal" "$T/copy.db" "$T/serve.log" "$T/leaves.bin" \
 	"$T/entries.jsonl" "$T/errors.all" "$T/metrics.txt" "$T/audit.out"; do
 	[ -f "$f" ] || { diag "${f##*/} absent"; continue; }
 	is "$(hits "$f")" 0 "no personal data in ${f##*/} ($(wc -c <"$f") bytes)"
@@ -632,7 +632,7 @@ is "${bad:-parse error}" 0 "every one of $(wc -l <"$T/verify.all") verify answer
 
 svc_stop
 is "$SERVER_STATUS" 0 "the service stops cleanly on SIGTERM"
-for f in "$D/ankang.db" "$D/ankang.db-wal"; do
+for f in "$D/ankang.db" "$D/ankang.db-wal" "$D/ankang.db-index"; do
 	[ -f "$f" ] && is "$(hits "$f")" 0 "after the stop, no personal data in ${f##*/}"
 done
 "$ANKANG_BIN/ankangd" check --data "$D" >/dev/null 2>&1
