@@ -17,7 +17,11 @@
 
 static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404,
 				    405, 409, 413, 415, 429, 500, 503};
-#define N_STATUS (AK_ARRAY_LEN(statuses) + 1) /* + "other" */
+/* + "other", and "aborted": status 0, no answer was sent (the client
+ * closed the connection first, as a load generator does when it stops). */
+#define N_STATUS       (AK_ARRAY_LEN(statuses) + 2)
+#define STATUS_OTHER   (N_STATUS - 2)
+#define STATUS_ABORTED (N_STATUS - 1)
 /* Latency bucket upper bounds, seconds. */
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};
 #define N_BUCKET (AK_ARRAY_LEN(buckets) + 1) /* + "+Inf" */
@@ -49,7 +53,7 @@ void metrics_free(struct metrics *m)
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns)
 {
 	struct route_counters *c;
-	size_t s = N_STATUS - 1, b = N_BUCKET - 1;
+	size_t s = status == 0 ? STATUS_ABORTED : STATUS_OTHER, b = N_BUCKET - 1;
 
 	if (m == NULL)
 		return;
@@ -137,8 +141,9 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 				put(&b, "ankang_http_requests_total{%s,status=\"%u\"} %llu\n",
 				    label, statuses[s], (unsigned long long)v);
 			else
-				put(&b, "ankang_http_requests_total{%s,status=\"other\"} %llu\n",
-				    label, (unsigned long long)v);
+				put(&b, "ankang_http_requests_total{%s,status=\"%s\"} %llu\n",
+				    label, s == STATUS_ABORTED ? "aborted" : "other",
+				    (unsigned long long)v);
 		}
 	}
 	put(&b, "# HELP ankang_http_request_seconds Time from request to answer.\n"

@@ -616,6 +616,20 @@ jq -r .leaf "$T/entries.jsonl" | base64 -d >"$T/leaves.bin"
 is "$(wc -l <"$T/leaves.bin")" "$total" "every leaf decoded ($total lines)"
 api GET /metrics "$ADM"
 cp "$T/r.body" "$T/metrics.txt"
+# metric NAME{LABELS}: its value in the scrape, or "none".
+metric() { awk -v k="$1" '$1 == k {print $2; f = 1} END {if (!f) print "none"}' "$T/metrics.txt"; }
+is "$ST" 200 "/metrics with the admin token: 200"
+like "$(hdr Content-Type)" '^text/plain' "as Prometheus text"
+v=$(metric 'ankang_http_requests_total{method="POST",route="/v1/verify",status="200"}')
+ok "$([ "$v" != none ] && [ "$v" -ge "$(wc -l <"$T/verify.all")" ]; echo $?)" \
+	"verify answers counted by route and status ($v >= $(wc -l <"$T/verify.all") answers kept)"
+v=$(metric 'ankang_audit_leaves')
+ok "$([ "$v" != none ] && [ "$v" -ge "$total" ]; echo $?)" "the log's size ($v >= $total)"
+for m in ankang_audit_batches_total ankang_audit_commit_seconds_count \
+	ankang_audit_batch_operations_count ankang_audit_checkpoint_size; do
+	v=$(metric "$m")
+	ok "$([ "$v" != none ] && [ "$v" -gt 0 ]; echo $?)" "$m is there and positive ($v)"
+done
 for f in "$D/ankang.db" "$D/ankang.db-wal" "$D/ankang.db-index" "$D/ankang.db-index-wal" "$T/copy.db" "$T/serve.log" "$T/leaves.bin" \
 	"$T/entries.jsonl" "$T/errors.all" "$T/metrics.txt" "$T/audit.out"; do
 	[ -f "$f" ] || { diag "${f##*/} absent"; continue; }
