@@ -297,6 +297,19 @@ static const char index_schema[] =
     "INSERT INTO ix.log_index_mark (one, upto, tip)"
     " SELECT 1, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM ix.log_index_mark);";
 
+/* Puts the index file in WAL mode; 1 when it is. */
+static int index_wal(store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA ix.journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	return wal;
+}
+
 int store_log_attach_index(store *s, const char *path)
 {
 	sqlite3_stmt *st = NULL;
@@ -311,11 +324,11 @@ int store_log_attach_index(store *s, const char *path)
 	if (!ok)
 		return AK_EDB;
 	/* The one writer of the index (the checkpointer's connection) reads
-	 * the log once, in order: its page cache for the log stays small. */
+	 * the log once, in order: its page cache for the log stays small.
+	 * WAL, so that its steps never block the service's readers. */
 	if (!(s->flags & STORE_READONLY) &&
-	    (sqlite3_exec(s->db,
-			  "PRAGMA ix.journal_mode = WAL; PRAGMA ix.synchronous = NORMAL;"
-			  " PRAGMA main.cache_size = -1024;",
+	    (!index_wal(s) ||
+	     sqlite3_exec(s->db, "PRAGMA ix.synchronous = NORMAL; PRAGMA main.cache_size = -1024;",
 			  NULL, NULL, NULL) != SQLITE_OK ||
 	     sqlite3_exec(s->db, index_schema, NULL, NULL, NULL) != SQLITE_OK))
 		ok = 0;
