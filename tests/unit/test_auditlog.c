@@ -1050,10 +1050,91 @@ static void test_async(const char *path)
 	auditlog_close(a);
 }
 
+static int count_leaf(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	(void)idx, (void)leaf, (void)len;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* The index file's mark, read through a reader that has it attached. */
+static int64_t index_mark_of(const char *path)
+{
+	store *rd = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t mark = -1;
+
+	if (store_open(&rd, path, STORE_READONLY | STORE_INDEX) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(store_sqlite(rd), "SELECT upto FROM ix.log_index_mark", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		mark = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	store_close(rd);
+	return mark;
+}
+
+/*
+ * The log's index file is kept up to date by the checkpointer's thread,
+ * in the background: after three steps' worth of leaves its mark reaches
+ * at least three steps, and a query by subject through a reader finds
+ * the subject's leaves. Reopened, the log keeps the index it has.
+ */
+static void test_index_thread(const char *path)
+{
+	enum {
+		N = 3 * STORE_INDEX_STEP + 100
+	};
+	static struct leaf ls[N];
+	auditlog *a = NULL;
+	const char *why = NULL;
+	int64_t mark = -1;
+	uint8_t subject[LEAF_ID_BYTES];
+
+	ok(new_db(path) == 0 && auditlog_open(&a, path, log_key, NULL, &why) == 0,
+	   "index: log opens");
+	if (a == NULL)
+		return;
+	randombytes_buf(subject, sizeof subject);
+	for (int i = 0; i < N; i++) {
+		make_leaf(&ls[i], (uint64_t)i);
+		if (i == 10 || i == N - 10) {
+			ls[i].has_subject = 1;
+			memcpy(ls[i].subject, subject, sizeof subject);
+		}
+	}
+	is_int(auditlog_submit(a, ls, N, NULL, NULL, NULL), 0, "index: %d leaves appended", N);
+	for (int t = 0; t < 500 && mark < 3 * STORE_INDEX_STEP; t++) {
+		usleep(10000);
+		mark = index_mark_of(path);
+	}
+	ok(mark >= 3 * STORE_INDEX_STEP && mark <= N,
+	   "index: the checkpointer brought the index up to %lld within 5 s", (long long)mark);
+	{
+		store *rd = NULL;
+		struct store_log_filter f;
+		size_t n = 0;
+		store_log_filter_init(&f);
+		f.has_subject = 1;
+		memcpy(f.subject, subject, sizeof f.subject);
+		is_int(store_open(&rd, path, STORE_READONLY | STORE_INDEX) == 0
+			   ? store_log_query(rd, &f, count_leaf, &n)
+			   : AK_EDB,
+		       0, "index: a query by subject");
+		is_int(n, 2, "finds both leaves that name the subject");
+		store_close(rd);
+	}
+	auditlog_close(a);
+	ok(auditlog_open(&a, path, log_key, NULL, &why) == 0, "index: the log reopens");
+	ok(index_mark_of(path) >= mark, "and keeps its index (mark %lld)", (long long)mark);
+	auditlog_close(a);
+}
+
 int main(void)
 {
 	uint8_t seed[KEY_SEED_BYTES];
-	char p1[300], p2[300], p3[300], p4[300], p5[300], p6[300];
+	char p1[300], p2[300], p3[300], p4[300], p5[300], p6[300], p7[300];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
@@ -1069,6 +1150,7 @@ int main(void)
 	db_path(p4, sizeof p4, "two.db");
 	db_path(p5, sizeof p5, "async.db");
 	db_path(p6, sizeof p6, "edits.db");
+	db_path(p7, sizeof p7, "index.db");
 
 	test_basic(p1);
 	test_rollback(p2);
@@ -1077,6 +1159,7 @@ int main(void)
 	test_tamper(p1);
 	test_two_writers(p4);
 	test_async(p5);
+	test_index_thread(p7);
 
 	key_signer_free(log_key);
 	key_signer_free(other_key);
