@@ -179,9 +179,17 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
-$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+# Seeds made from the vectors rather than kept in fuzz/corpus (fuzz/seeds).
+FUZZ_SEEDS := $(BUILD)/fuzz/seeds
+$(FUZZ_SEEDS)/.made: fuzz/seeds tests/vectors/note.json tests/vectors/lists.json
+	@rm -rf $(FUZZ_SEEDS)
+	fuzz/seeds $(FUZZ_SEEDS)
+	@touch $@
+
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A) $(FUZZ_SEEDS)/.made
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -DFUZZ_SEEDS='"$(FUZZ_SEEDS)"' \
+	   -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
 $(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
 	@mkdir -p $(dir $@)

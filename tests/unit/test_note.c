@@ -162,13 +162,16 @@ static void test_keys(void)
 	    /* libsodium 1.0.18 decodes any byte >= 0x80 as '/' (fuzz_keytext). */
 	    {"0x92 in place of '/'",
 	     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq\x92LDE4izWy10TW"},
-	    {"signer key given",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
 	    {"empty", ""},
 	};
 	for (size_t i = 0; i < AK_ARRAY_LEN(bad_vkeys); i++)
 		is_int(key_verifier_parse(&v2, bad_vkeys[i].text, strlen(bad_vkeys[i].text)),
 		       AK_EINVAL, "verifier key text rejected: %s", bad_vkeys[i].desc);
+	{
+		const char *given = vec("go_xmod", "skey");
+		is_int(key_verifier_parse(&v2, given, strlen(given)), AK_EINVAL,
+		       "verifier key text rejected: signer key given");
+	}
 
 	/* A name one byte too long, with the id it would really have. */
 	{
@@ -200,43 +203,75 @@ static void test_keys(void)
 		       "verifier key with a KEY_NAME_MAX name parses");
 	}
 
-	/* Signer key text negatives. */
+	/* Signer key text negatives, each an edit of a good key text: no
+	 * signer key text is written out in the tree outside tests/vectors.
+	 * NULL "from" stands for the prefix (the text's first 12 bytes). */
 	static const struct {
-		const char *desc, *text;
+		const char *desc, *from, *to;
 	} bad_skeys[] = {
-	    {"wrong id",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"uppercase hex id",
-	     "PRIVATE+KEY+PeterNeumann+C74F20A3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"wrong type byte",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a3+AoEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"bad base64",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDF*"},
-	    {"short seed",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKD"},
-	    {"lowercase prefix",
-	     "private+key+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"no prefix", "PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"empty name", "PRIVATE+KEY++c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"name with space",
-	     "PRIVATE+KEY+Peter Neumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"},
-	    {"trailing newline",
-	     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n"},
-	    /* libsodium 1.0.18 decodes any byte >= 0x80 as '/' (fuzz_keytext). */
-	    {"0x92 in place of '/'",
-	     "PRIVATE+KEY+ankang.test/"
-	     "audit+f1b26f1f+AamuoykbUO0eyHBROEjcI9uxOXAEnfrrHNirzIpJq64\x92"},
-	    {"0xff in place of '/'",
-	     "PRIVATE+KEY+ankang.test/"
-	     "audit+f1b26f1f+AamuoykbUO0eyHBROEjcI9uxOXAEnfrrHNirzIpJq64\xff"},
-	    {"prefix only", "PRIVATE+KEY+"},
-	    {"empty", ""},
+	    {"wrong id", "c74f20a3", "c74f20a4"},
+	    {"uppercase hex id", "c74f20a3", "C74F20A3"},
+	    {"wrong type byte", "+AYEK", "+AoEK"},
+	    {"bad base64", "KDFz", "KDF*"},
+	    {"short seed", "HKDFz", "HKD"},
+	    {"lowercase prefix", NULL, "private+key+"},
+	    {"no prefix", NULL, ""},
+	    {"empty name", "PeterNeumann", ""},
+	    {"name with space", "PeterNeumann", "Peter Neumann"},
+	    {"trailing newline", "KDFz", "KDFz\n"},
 	};
-	for (size_t i = 0; i < AK_ARRAY_LEN(bad_skeys); i++) {
-		k = (key_signer *)1;
-		is_int(key_signer_parse(&k, bad_skeys[i].text, strlen(bad_skeys[i].text)),
-		       AK_EINVAL, "signer key text rejected: %s", bad_skeys[i].desc);
-		ok(k == NULL, "  and *out is NULL");
+	{
+		const char *good = vec("go_xmod", "skey");
+		char text[KEY_SKEY_MAX + 64], prefix[13];
+		memcpy(prefix, good, 12);
+		prefix[12] = '\0';
+		for (size_t i = 0; i < AK_ARRAY_LEN(bad_skeys); i++) {
+			const char *from = bad_skeys[i].from ? bad_skeys[i].from : prefix;
+			const char *at = strstr(good, from);
+			if (at == NULL)
+				bail_out("the vector's signer key has changed");
+			snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good,
+				 bad_skeys[i].to, at + strlen(from));
+			k = (key_signer *)1;
+			is_int(key_signer_parse(&k, text, strlen(text)), AK_EINVAL,
+			       "signer key text rejected: %s", bad_skeys[i].desc);
+			ok(k == NULL, "  and *out is NULL");
+		}
+		/* libsodium 1.0.18 decodes any byte >= 0x80 as '/' (fuzz_keytext):
+		 * a key whose text ends in '/' (seed[31] = 0xff), with that '/'
+		 * replaced, must not parse as the same key. */
+		{
+			uint8_t seed[KEY_SEED_BYTES] = {0};
+			key_signer *g = NULL;
+			int n;
+			seed[31] = 0xff;
+			if (key_signer_from_seed(&g, "ankang.test/audit", seed) != 0 ||
+			    (n = key_signer_format(g, text, sizeof text)) <= 0 ||
+			    text[n - 1] != '/')
+				bail_out("a signer key text ending in '/'");
+			key_signer_free(g);
+			is_int(key_signer_parse(&k, text, (size_t)n), 0,
+			       "the key ending in '/' parses");
+			key_signer_free(k);
+			text[n - 1] = (char)0x92;
+			k = (key_signer *)1;
+			is_int(key_signer_parse(&k, text, (size_t)n), AK_EINVAL,
+			       "signer key text rejected: 0x92 in place of '/'");
+			ok(k == NULL, "  and *out is NULL");
+			text[n - 1] = (char)0xff;
+			k = (key_signer *)1;
+			is_int(key_signer_parse(&k, text, (size_t)n), AK_EINVAL,
+			       "signer key text rejected: 0xff in place of '/'");
+			ok(k == NULL, "  and *out is NULL");
+			k = (key_signer *)1;
+			is_int(key_signer_parse(&k, prefix, 12), AK_EINVAL,
+			       "signer key text rejected: prefix only");
+			ok(k == NULL, "  and *out is NULL");
+			k = (key_signer *)1;
+			is_int(key_signer_parse(&k, "", 0), AK_EINVAL,
+			       "signer key text rejected: empty");
+			ok(k == NULL, "  and *out is NULL");
+		}
 	}
 	k = (key_signer *)1;
 	is_int(key_signer_generate(&k, "bad name"), AK_EINVAL, "generate: bad name");
