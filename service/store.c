@@ -377,14 +377,17 @@ static int create_private(const char *path)
 
 /*
  * STORE_INDEX (store.h). A reader goes without an index file that is
- * missing or will not open. A writer that cannot attach one removes it
- * (with its -wal and -shm) and makes a new one: the file is derived from
- * the log, and the new one is filled in from leaf 0 by the checkpointer.
+ * missing or will not open. A writer finding one that is not a database,
+ * or damaged, removes it (with its -wal and -shm) and makes a new one: the
+ * file is derived from the log, and the new one is filled in from leaf 0
+ * by the checkpointer. Any other failure (a lock another process held too
+ * long) fails the open and leaves the file to its other users.
  */
 static int attach_index(store *s, const char *path)
 {
 	char ipath[4096], aux[4096 + 8];
 	struct stat st;
+	int rc;
 
 	if (snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, path) >= (int)sizeof ipath)
 		return AK_EINVAL;
@@ -395,11 +398,12 @@ static int attach_index(store *s, const char *path)
 	}
 	if (create_private(ipath) != 0)
 		return AK_EIO;
-	if (store_log_attach_index(s, ipath) == 0) {
+	if ((rc = store_log_attach_index(s, ipath)) == 0) {
 		s->index = 1;
 		return 0;
 	}
-	sqlite3_exec(s->db, "DETACH ix", NULL, NULL, NULL);
+	if (rc != AK_ECORRUPT)
+		return rc;
 	unlink(ipath);
 	snprintf(aux, sizeof aux, "%s-wal", ipath);
 	unlink(aux);

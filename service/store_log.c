@@ -322,7 +322,7 @@ int store_log_attach_index(store *s, const char *path)
 		ok = 1;
 	sqlite3_finalize(st);
 	if (!ok)
-		return AK_EDB;
+		return sqlite3_errcode(s->db) == SQLITE_NOTADB ? AK_ECORRUPT : AK_EDB;
 	/* The one writer of the index (the checkpointer's connection) reads
 	 * the log once, in order: its page cache for the log stays small.
 	 * WAL, so that its steps never block the service's readers. */
@@ -345,8 +345,12 @@ int store_log_attach_index(store *s, const char *path)
 			       NULL, NULL, NULL) != SQLITE_OK)
 		ok = 0;
 	if (!ok) {
+		/* Only a file that is not a database, or a damaged one, is worth
+		 * replacing; anything else (another process holding a lock at
+		 * that moment, say) is left alone. */
+		int code = sqlite3_errcode(s->db);
 		sqlite3_exec(s->db, "DETACH ix", NULL, NULL, NULL);
-		return AK_EDB;
+		return code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? AK_ECORRUPT : AK_EDB;
 	}
 	return 0;
 }

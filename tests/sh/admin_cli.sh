@@ -132,6 +132,10 @@ pb=$!
 wait $pa $pb
 [ ! -e "$T/par.fail" ]
 ok $? "two processes adding 5 accounts each at the same time: all succeed"
+if [ -e "$T/par.fail" ]; then # say why (the lines hold no token or name)
+	grep -v 'the token above is shown only this once' "$T/par.err" | head -5 |
+		while IFS= read -r line; do diag "account add: $line"; done
+fi
 is "$(sqlite3 "$DB" "select count(*) from accounts where name like 'par-%'")" 10 \
 	"10 accounts stored"
 is "$(leaves account_add | grep -c ' verifier$')" 11 \

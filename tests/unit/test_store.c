@@ -537,6 +537,49 @@ static int indexed(sqlite3 *db, const uint8_t subject[LEAF_ID_BYTES])
 }
 
 /*
+ * An index file that is not a database: a reader goes without it (and
+ * still answers), a writable connection replaces it with an empty index.
+ */
+static void test_index_garbage(void)
+{
+	char p3[300], ipath[320];
+	store *s = NULL, *rd = NULL;
+	struct store_log_filter f;
+	uint64_t mark = 99;
+	size_t n = 0;
+	FILE *fp;
+
+	snprintf(p3, sizeof p3, "%s/garbage.db", dir);
+	snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, p3);
+	if (store_open(&s, p3, STORE_CREATE) != 0)
+		bail_out("open garbage.db");
+	for (int i = 0; i < 5; i++) {
+		struct leaf l;
+		make_leaf(&l, ROLE_OFFICER, 5, ACT_LOOKUP, 0);
+		if (append(s, (uint64_t)i, &l) != 0)
+			bail_out("append");
+	}
+	store_close(s);
+	s = NULL;
+	if ((fp = fopen(ipath, "w")) == NULL)
+		bail_out("writing garbage");
+	fputs("this is not an SQLite database, not even close to one\n", fp);
+	fclose(fp);
+	is_int(store_open(&rd, p3, STORE_READONLY | STORE_INDEX), 0,
+	       "garbage index file: a reader still opens");
+	store_log_filter_init(&f);
+	f.action = ACT_LOOKUP;
+	f.since_ms = 1;
+	is_int(store_log_query(rd, &f, count_fn, &n), 0, "and answers a time window");
+	is_int(n, 5, "by scanning the log");
+	store_close(rd);
+	is_int(store_open(&s, p3, STORE_INDEX), 0, "a writable connection opens");
+	is_int(store_log_index(s, 1, 0, &mark), 0, "with a new, empty index");
+	is_int(mark, 5, "filled in from leaf 0");
+	store_close(s);
+}
+
+/*
  * The subject and time indexes (the index file, store_log.c): queries by
  * subject or time answer the same whether the leaves lie below the
  * indexes' mark, above it, or on both sides, in either order and with a
@@ -787,6 +830,7 @@ int main(void)
 	test_authorizer();
 	test_statements();
 	test_indexes();
+	test_index_garbage();
 
 	{
 		char p[300];
