@@ -978,22 +978,6 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 #define CKPT_MAX       8000
 #define INDEX_MAX_STEP 16384
 
-/* The writer's WAL hook, on the writer's thread, after each COMMIT. */
-static void wal_grew(void *ctx, int frames)
-{
-	auditlog *a = ctx;
-
-	pthread_mutex_lock(&a->ck_mu);
-	a->wal_frames = frames;
-	if (frames < a->wal_copied) /* the WAL started over */
-		a->wal_copied = 0;
-	a->ck_size = a->range.size;
-	if (frames - a->wal_copied >= CKPT_STEP ||
-	    (a->ck_index && a->ck_size - a->ix_mark >= STORE_INDEX_STEP))
-		pthread_cond_signal(&a->ck_wake);
-	pthread_mutex_unlock(&a->ck_mu);
-}
-
 /* ck_mu held: what the checkpointer has to do. */
 static int wal_due(const auditlog *a)
 {
@@ -1004,6 +988,21 @@ static int index_due(const auditlog *a)
 {
 	return a->ck_index && a->ck_size > a->ix_mark &&
 	       a->ck_size - a->ix_mark >= STORE_INDEX_STEP;
+}
+
+/* The writer's WAL hook, on the writer's thread, after each COMMIT. */
+static void wal_grew(void *ctx, int frames)
+{
+	auditlog *a = ctx;
+
+	pthread_mutex_lock(&a->ck_mu);
+	a->wal_frames = frames;
+	if (frames < a->wal_copied) /* the WAL started over */
+		a->wal_copied = 0;
+	a->ck_size = a->range.size;
+	if (wal_due(a) || index_due(a))
+		pthread_cond_signal(&a->ck_wake);
+	pthread_mutex_unlock(&a->ck_mu);
 }
 
 static void *checkpointer_main(void *arg)
