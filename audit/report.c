@@ -185,7 +185,7 @@ int report_add(report *r, uint64_t index, const struct leaf *l)
 	a->total++;
 	a->by_action[l->action]++;
 
-	if (l->action == ACT_LOOKUP && l->detail == DET_NONE) {
+	if (l->action == ACT_LOOKUP && l->detail == DET_EMPTY) {
 		res->no_purpose_total++;
 		keep_event(res->no_purpose, &res->nno_purpose, r->cfg.max_list, index, l);
 	}

@@ -28,13 +28,17 @@
 
 /* ------------------------------------------------------- the closed lists */
 
+/* Index 0 of every table (the *_NONE values) has no word: it never
+ * formats and never parses. */
 static const char *const role_words[] = {
-    [ROLE_RESIDENT] = "resident", [ROLE_VERIFIER] = "verifier", [ROLE_OFFICER] = "officer",
-    [ROLE_AUDITOR] = "auditor",   [ROLE_ADMIN] = "admin",       [ROLE_SYSTEM] = "system",
+    [ROLE_NONE] = NULL,         [ROLE_RESIDENT] = "resident", [ROLE_VERIFIER] = "verifier",
+    [ROLE_OFFICER] = "officer", [ROLE_AUDITOR] = "auditor",   [ROLE_ADMIN] = "admin",
+    [ROLE_SYSTEM] = "system",
 };
 
 /* DESIGN.md's audit actions, then purge, account_disable and history_read. */
 static const char *const action_words[] = {
+    [ACT_NONE] = NULL,
     [ACT_ENROLL] = "enroll",
     [ACT_LOGIN] = "login",
     [ACT_ISSUE] = "issue",
@@ -55,6 +59,7 @@ static const char *const action_words[] = {
 /* The credential result words of FORMAT.md section 1, then the outcomes
  * of everything that is not a verification. */
 static const char *const result_words[] = {
+    [RES_NONE] = NULL,
     [RES_VALID] = "valid",
     [RES_MALFORMED] = "malformed",
     [RES_UNKNOWN_KEY] = "unknown_key",
@@ -70,7 +75,8 @@ static const char *const result_words[] = {
 };
 
 static const char *const detail_words[] = {
-    [DET_NONE] = "-",
+    [DET_NONE] = NULL,
+    [DET_EMPTY] = "-",
     /* health statuses */
     [DET_GREEN] = "green",
     [DET_YELLOW] = "yellow",
@@ -107,35 +113,49 @@ _Static_assert(AK_ARRAY_LEN(role_words) == ROLE_COUNT, "role table");
 _Static_assert(AK_ARRAY_LEN(action_words) == ACT_COUNT, "action table");
 _Static_assert(AK_ARRAY_LEN(result_words) == RES_COUNT, "result table");
 _Static_assert(AK_ARRAY_LEN(detail_words) == DET_COUNT, "detail table");
-/* leaf.h promises that a cred_result converts to a leaf_result as is. */
-_Static_assert(RES_VALID == (int)CRED_VALID && RES_SUPERSEDED == (int)CRED_SUPERSEDED &&
-		   RES_OK == CRED_RESULT_COUNT,
+/* leaf_result_of_cred and leaf_detail_of_status add an offset. */
+_Static_assert(RES_SUPERSEDED - RES_VALID == (int)CRED_SUPERSEDED - (int)CRED_VALID &&
+		   RES_OK - RES_VALID == CRED_RESULT_COUNT,
 	       "leaf results follow cred results");
 _Static_assert(DET_YELLOW - DET_GREEN == (int)CRED_YELLOW && DET_RED - DET_GREEN == (int)CRED_RED,
 	       "leaf statuses follow cred statuses");
 
 static const char *word_of(const char *const *table, int count, int i)
 {
-	return i >= 0 && i < count ? table[i] : NULL;
+	return i > 0 && i < count ? table[i] : NULL;
 }
 
 static int word_index(const char *const *table, int count, const char *w, size_t len)
 {
-	for (int i = 0; i < count; i++) {
+	for (int i = 1; i < count; i++) {
 		if (strlen(table[i]) == len && memcmp(table[i], w, len) == 0)
 			return i;
 	}
 	return -1;
 }
 
-void leaf_init(struct leaf *l, enum leaf_role role, enum leaf_action action)
+void leaf_init(struct leaf *l, enum leaf_role role, uint64_t actor_id, enum leaf_action action)
 {
 	memset(l, 0, sizeof *l);
 	l->role = role;
-	l->actor_id = LEAF_NO_ID;
+	l->actor_id = actor_id;
 	l->action = action;
-	l->result = RES_OK;
+	l->result = RES_NONE;
 	l->detail = DET_NONE;
+}
+
+enum leaf_result leaf_result_of_cred(int cred_result)
+{
+	if (cred_result < (int)CRED_VALID || cred_result >= CRED_RESULT_COUNT)
+		return RES_NONE;
+	return (enum leaf_result)(RES_VALID + (cred_result - (int)CRED_VALID));
+}
+
+enum leaf_detail leaf_detail_of_status(int status)
+{
+	if (status < (int)CRED_GREEN || status > (int)CRED_RED)
+		return DET_NONE;
+	return (enum leaf_detail)(DET_GREEN + (status - (int)CRED_GREEN));
 }
 
 const char *leaf_role_word(int role)

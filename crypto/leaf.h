@@ -23,7 +23,14 @@
 #define LEAF_ID_BYTES 16 /* subject pseudonym and object cti: 32 hex digits */
 #define LEAF_NO_ID    UINT64_MAX
 
+/*
+ * Every enum that ends up in a leaf starts with a *_NONE = 0 that has no
+ * word: leaf_format refuses it. A leaf whose field was never set (a
+ * calloc'd struct, a forgotten assignment) fails loudly instead of being
+ * logged as a plausible entry.
+ */
 enum leaf_role {
+	ROLE_NONE,
 	ROLE_RESIDENT,
 	ROLE_VERIFIER,
 	ROLE_OFFICER,
@@ -34,6 +41,7 @@ enum leaf_role {
 };
 
 enum leaf_action {
+	ACT_NONE, /* also: a route that writes no leaf (service/routes.c) */
 	ACT_ENROLL,
 	ACT_LOGIN,
 	ACT_ISSUE,
@@ -53,8 +61,9 @@ enum leaf_action {
 };
 
 /* The credential results of FORMAT.md section 1 come first, in the order
- * of enum cred_result, so (enum leaf_result)cred_result is correct. */
+ * of enum cred_result (leaf_result_of_cred converts). */
 enum leaf_result {
+	RES_NONE,
 	RES_VALID,
 	RES_MALFORMED,
 	RES_UNKNOWN_KEY,
@@ -71,7 +80,8 @@ enum leaf_result {
 };
 
 enum leaf_detail {
-	DET_NONE, /* "-" */
+	DET_NONE,
+	DET_EMPTY, /* "-": the entry has no detail */
 	/* statuses, in enum cred_status order */
 	DET_GREEN,
 	DET_YELLOW,
@@ -126,11 +136,19 @@ struct leaf {
 int leaf_format(char *out, const struct leaf *l);
 
 /*
- * A fresh leaf for role's actor "-" (a command-line admin, the system, a
- * resident: see actor_id) doing action: result ok, detail none, no subject
- * or object, time 0. The caller fills in what else the entry says.
+ * A fresh leaf for actor role:actor_id (LEAF_NO_ID for "-") doing action,
+ * with no subject or object, time 0, and result and detail RES_NONE and
+ * DET_NONE, which leaf_format refuses: the caller must say how it went
+ * and what detail it records (DET_EMPTY for none) before it is logged.
  */
-void leaf_init(struct leaf *l, enum leaf_role role, enum leaf_action action);
+void leaf_init(struct leaf *l, enum leaf_role role, uint64_t actor_id, enum leaf_action action);
+
+/* A credential's verification result (enum cred_result) as a leaf result;
+ * RES_NONE for a value outside that list. */
+enum leaf_result leaf_result_of_cred(int cred_result);
+/* A health status (enum cred_status) as its detail word; DET_NONE if out
+ * of range. */
+enum leaf_detail leaf_detail_of_status(int status);
 
 /* Parses exactly line[0..len), "\n" included. 0 or AK_EINVAL. */
 int leaf_parse(struct leaf *l, const char *line, size_t len);

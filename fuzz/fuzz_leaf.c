@@ -78,8 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (leaf_parse(&back, out, (size_t)n) != 0 || !same_leaf(&back, &l))
 				abort();
-		} else if (l.role < ROLE_COUNT && l.action < ACT_COUNT && l.result < RES_COUNT &&
-			   l.detail < DET_COUNT &&
+		} else if (l.role > ROLE_NONE && l.role < ROLE_COUNT && l.action > ACT_NONE &&
+			   l.action < ACT_COUNT && l.result > RES_NONE && l.result < RES_COUNT &&
+			   l.detail > DET_NONE && l.detail < DET_COUNT &&
 			   !((l.role == ROLE_RESIDENT || l.role == ROLE_SYSTEM) &&
 			     l.actor_id != LEAF_NO_ID)) {
 			abort(); /* refused a leaf it should format */

@@ -203,7 +203,8 @@ static int account_add(int argc, char **argv)
 
 	token_new(TOKEN_ACCOUNT, token, hash);
 	ctx = (struct add_ctx){.role = (enum leaf_role)role, .name = o.name, .hash = hash};
-	leaf_init(&l, ROLE_ADMIN, ACT_ACCOUNT_ADD);
+	leaf_init(&l, ROLE_ADMIN, LEAF_NO_ID, ACT_ACCOUNT_ADD);
+	l.result = RES_OK;
 	l.detail = role_detail((enum leaf_role)role);
 	rc = submit("add", d, db, &l, add_change, &ctx, &status);
 	datadir_close(d);
@@ -331,7 +332,9 @@ static int account_disable(int argc, char **argv)
 	if ((status = cmd_open_datadir(&d, "account disable", o.data, DATADIR_LOG, NULL, db)) !=
 	    CLI_OK)
 		return status;
-	leaf_init(&l, ROLE_ADMIN, ACT_ACCOUNT_DISABLE);
+	leaf_init(&l, ROLE_ADMIN, LEAF_NO_ID, ACT_ACCOUNT_DISABLE);
+	l.result = RES_OK;
+	l.detail = DET_EMPTY;
 	rc = submit("disable", d, db, &l, disable_change, &ctx, &status);
 	datadir_close(d);
 	if (status >= 0)

@@ -50,10 +50,11 @@ static int log_issue(struct datadir *d, const uint8_t cti[CRED_CTI_BYTES], int s
 	struct leaf l;
 	int rc;
 
-	leaf_init(&l, ROLE_ADMIN, ACT_ISSUE);
+	leaf_init(&l, ROLE_ADMIN, LEAF_NO_ID, ACT_ISSUE);
+	l.result = RES_OK;
 	l.has_object = 1;
 	memcpy(l.object, cti, LEAF_ID_BYTES);
-	l.detail = (enum leaf_detail)(DET_GREEN + status);
+	l.detail = leaf_detail_of_status(status);
 
 	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
 	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {

@@ -113,7 +113,9 @@ static int keys_rotate(int argc, char **argv)
 			  why ? ": " : "", why ? why : "");
 		goto done;
 	}
-	leaf_init(&l, ROLE_ADMIN, ACT_KEY_ROTATE);
+	leaf_init(&l, ROLE_ADMIN, LEAF_NO_ID, ACT_KEY_ROTATE);
+	l.result = RES_OK;
+	l.detail = DET_EMPTY;
 	ctx.d = d;
 	rc = auditlog_submit(a, &l, 1, rotate_change, &ctx, NULL);
 	auditlog_close(a);

@@ -65,7 +65,7 @@ static int enroll_change(void *ctx, store *w, struct leaf *l, size_t n)
 	if (rc == AK_ECONFLICT) {
 		s->duplicate = 1;
 		l->result = RES_DENIED;
-		l->detail = DET_NONE;
+		l->detail = DET_EMPTY;
 		l->has_subject = 0;
 		return 0; /* the attempt is recorded; nothing was written */
 	}

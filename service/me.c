@@ -47,7 +47,9 @@ static int answer_failure(struct http_request *rq, int rc)
 /* A leaf about the caller, by the caller: resident:- on their pseudonym. */
 static void own_leaf(struct http_request *rq, struct leaf *l, enum leaf_action action)
 {
-	leaf_init(l, ROLE_RESIDENT, action);
+	leaf_init(l, ROLE_RESIDENT, LEAF_NO_ID, action);
+	l->result = RES_OK;
+	l->detail = DET_EMPTY;
 	server_pseudonym(rq->srv, rq->who.resident_id, l->subject);
 	l->has_subject = 1;
 }
@@ -116,7 +118,7 @@ static int me_code(struct http_request *rq, enum resident_code_format format)
 	memcpy(s->leaf.subject, v.pseudonym, sizeof s->leaf.subject);
 	memcpy(s->leaf.object, s->c.code.cti, sizeof s->leaf.object);
 	s->leaf.has_object = 1;
-	s->leaf.detail = (enum leaf_detail)(DET_GREEN + s->c.code.status);
+	s->leaf.detail = leaf_detail_of_status(s->c.code.status);
 	resident_wipe(&v);
 	if ((rc = resident_code_draw(&s->c)) != 0)
 		return rc;

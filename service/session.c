@@ -172,7 +172,7 @@ int h_login(struct http_request *rq)
 	s->leaf.action = ACT_LOGIN;
 	s->leaf.role = ROLE_RESIDENT;
 	s->leaf.actor_id = LEAF_NO_ID;
-	s->leaf.detail = DET_NONE;
+	s->leaf.detail = DET_EMPTY;
 	if (known) {
 		server_pseudonym(srv, r.id, s->leaf.subject);
 		s->leaf.has_subject = 1;

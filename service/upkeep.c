@@ -66,7 +66,9 @@ int upkeep_run(struct server *srv, uint64_t *purged)
 
 	if (purged != NULL)
 		*purged = 0;
-	leaf_init(&l, ROLE_SYSTEM, ACT_PURGE);
+	leaf_init(&l, ROLE_SYSTEM, LEAF_NO_ID, ACT_PURGE);
+	l.result = RES_OK;
+	l.detail = DET_EMPTY;
 	rc = auditlog_submit(srv->log, &l, 1, purge_change, &p, NULL);
 	if (rc == NOTHING_DUE)
 		return 0;

@@ -226,10 +226,9 @@ int h_verify(struct http_request *rq)
 		rc = r;
 		goto fail;
 	}
-	s->leaf.result = (enum leaf_result)r;
-	s->leaf.detail = cred_result_shows_data((enum cred_result)r)
-			     ? (enum leaf_detail)(DET_GREEN + status)
-			     : DET_NONE;
+	s->leaf.result = leaf_result_of_cred(r);
+	s->leaf.detail =
+	    cred_result_shows_data((enum cred_result)r) ? leaf_detail_of_status(status) : DET_EMPTY;
 	rc = build_answer(s, (enum cred_result)r, c.claims.name, status);
 	sodium_memzero(&c, sizeof c);
 	if (rc != 0)
@@ -430,8 +429,8 @@ int h_scans(struct http_request *rq)
 		l = &s->leaves[k++];
 		l->time_ms = sc->time * 1000u;
 		l->action = ACT_VERIFY_OFFLINE;
-		l->result = (enum leaf_result)sc->result;
-		l->detail = DET_NONE; /* the spool keeps no status */
+		l->result = leaf_result_of_cred(sc->result);
+		l->detail = DET_EMPTY; /* the spool keeps no status */
 		http_leaf_actor(rq, l);
 		if (sc->has_cti) {
 			struct store_code code;

@@ -190,7 +190,7 @@ static void test_filter(void)
 	audit_filter_init(&f);
 	is_int(audit_filter_action(&f, "lookup"), 0, "--action lookup");
 	is_int(audit_filter_action(&f, "lookups"), AK_EINVAL, "--action lookups");
-	l = mk(1, ROLE_OFFICER, 1, ACT_LOOKUP, RES_OK, DET_NONE);
+	l = mk(1, ROLE_OFFICER, 1, ACT_LOOKUP, RES_OK, DET_EMPTY);
 	ok(audit_filter_match(&f, &l), "selects a lookup");
 	l.action = ACT_VERIFY;
 	ok(!audit_filter_match(&f, &l), "and not a verify");
@@ -311,7 +311,7 @@ static void test_report_flags(void)
 	r = new_report(&c);
 	/* Five look-ups without a purpose, one with. */
 	for (int k = 0; k < 5; k++)
-		add(r, &idx, mk(t0 + 10 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_NONE));
+		add(r, &idx, mk(t0 + 10 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_EMPTY));
 	add(r, &idx, mk(t0 + 10 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_APPEAL_REVIEW));
 	/* Scans at 05:59:59, 06:00, 21:59:59, 22:00 and 03:00 (offline). */
 	add(r, &idx, mk(t0 + 6 * H_MS - 1000, ROLE_VERIFIER, 1, ACT_VERIFY, RES_VALID, DET_GREEN));
@@ -352,9 +352,9 @@ static void test_report_flags(void)
 	c.until_ms = t0 + 11 * H_MS;
 	r = new_report(&c);
 	idx = 0;
-	add(r, &idx, mk(t0 + 10 * H_MS - 1, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_NONE));
-	add(r, &idx, mk(t0 + 10 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_NONE));
-	add(r, &idx, mk(t0 + 11 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_NONE));
+	add(r, &idx, mk(t0 + 10 * H_MS - 1, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_EMPTY));
+	add(r, &idx, mk(t0 + 10 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_EMPTY));
+	add(r, &idx, mk(t0 + 11 * H_MS, ROLE_OFFICER, 3, ACT_LOOKUP, RES_OK, DET_EMPTY));
 	report_add_unparsable(r, 3);
 	report_finish(r);
 	res = report_result(r);
@@ -376,23 +376,24 @@ static void test_report_bursts(void)
 	r = new_report(&c);
 	/* Verifier 9: ten denials 6 s apart (54 s in all): a burst. */
 	for (int k = 0; k < 10; k++)
-		add(r, &idx, mk(t0 + k * 6000, ROLE_VERIFIER, 9, ACT_LOGIN, RES_DENIED, DET_NONE));
+		add(r, &idx, mk(t0 + k * 6000, ROLE_VERIFIER, 9, ACT_LOGIN, RES_DENIED, DET_EMPTY));
 	/* Verifier 8: nine denials 1 s apart: one short of a burst alone. */
 	for (int k = 0; k < 9; k++)
 		add(r, &idx,
-		    mk(t0 + 3600000 + k * 1000, ROLE_VERIFIER, 8, ACT_LOGIN, RES_DENIED, DET_NONE));
+		    mk(t0 + 3600000 + k * 1000, ROLE_VERIFIER, 8, ACT_LOGIN, RES_DENIED,
+		       DET_EMPTY));
 	/* ...but with one from officer 2 in the same minute, a burst overall. */
-	add(r, &idx, mk(t0 + 3600000 + 30000, ROLE_OFFICER, 2, ACT_LOGIN, RES_DENIED, DET_NONE));
+	add(r, &idx, mk(t0 + 3600000 + 30000, ROLE_OFFICER, 2, ACT_LOGIN, RES_DENIED, DET_EMPTY));
 	/* Resident log-ins: ten denials 61 s apart: never ten in one window. */
 	for (int k = 0; k < 10; k++)
 		add(r, &idx,
 		    mk(t0 + 7200000 + k * 61000, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED,
-		       DET_NONE));
+		       DET_EMPTY));
 	/* Results other than denied do not count. */
 	for (int k = 0; k < 20; k++)
 		add(r, &idx,
 		    mk(t0 + 10800000 + k, ROLE_VERIFIER, 7, ACT_VERIFY, RES_BAD_SIGNATURE,
-		       DET_NONE));
+		       DET_EMPTY));
 	is_int(report_finish(r), 0, "report_finish");
 	res = report_result(r);
 	is_int(res->nbursts, 3, "three bursts");
@@ -418,7 +419,7 @@ static void test_report_bursts(void)
 		static const uint64_t ts[] = {0, 5000, 10000, 15000, 20000, 100000, 105000, 110000};
 		for (size_t k = 0; k < AK_ARRAY_LEN(ts); k++)
 			add(r, &idx,
-			    mk(t0 + ts[k], ROLE_ADMIN, 1, ACT_LOGIN, RES_DENIED, DET_NONE));
+			    mk(t0 + ts[k], ROLE_ADMIN, 1, ACT_LOGIN, RES_DENIED, DET_EMPTY));
 	}
 	report_finish(r);
 	res = report_result(r);

@@ -185,15 +185,17 @@ static void test_words(void)
 
 	for (size_t k = 0; k < AK_ARRAY_LEN(lists); k++) {
 		const struct list *L = &lists[k];
-		is_int(L->count, L->nwords, "%s list has the documented %d words", L->name,
-		       L->nwords);
-		for (int i = 0; i < L->count && i < L->nwords; i++) {
-			const char *w = L->word(i);
-			is_str(w, L->words[i], "%s %d is \"%s\"", L->name, i, L->words[i]);
-			is_int(L->parse(L->words[i], strlen(L->words[i])), i, "and parses back");
+		/* Value 0 is the list's *_NONE, which has no word. */
+		is_int(L->count, L->nwords + 1, "%s list has the documented %d words and NONE",
+		       L->name, L->nwords);
+		for (int i = 0; i + 1 < L->count && i < L->nwords; i++) {
+			const char *w = L->word(i + 1);
+			is_str(w, L->words[i], "%s %d is \"%s\"", L->name, i + 1, L->words[i]);
+			is_int(L->parse(L->words[i], strlen(L->words[i])), i + 1,
+			       "and parses back");
 		}
-		ok(L->word(-1) == NULL && L->word(L->count) == NULL, "%s words out of range: NULL",
-		   L->name);
+		ok(L->word(-1) == NULL && L->word(0) == NULL && L->word(L->count) == NULL,
+		   "%s words out of range and for NONE: NULL", L->name);
 		is_int(L->parse("nonsense", 8), -1, "unknown %s word: -1", L->name);
 		is_int(L->parse(L->words[0], strlen(L->words[0]) - 1), -1,
 		       "a prefix of a %s word: -1", L->name);
@@ -207,7 +209,7 @@ static void test_round_trips(void)
 	struct leaf l;
 	int bad;
 
-	for (int r = 0; r < ROLE_COUNT; r++) {
+	for (int r = ROLE_NONE + 1; r < ROLE_COUNT; r++) {
 		l = base_leaf();
 		l.role = (enum leaf_role)r;
 		l.actor_id = LEAF_NO_ID;
@@ -218,21 +220,21 @@ static void test_round_trips(void)
 		}
 	}
 	bad = 0;
-	for (int a = 0; a < ACT_COUNT; a++) {
+	for (int a = ACT_NONE + 1; a < ACT_COUNT; a++) {
 		l = base_leaf();
 		l.action = (enum leaf_action)a;
 		bad += !round_trip(&l);
 	}
 	is_int(bad, 0, "every action round-trips");
 	bad = 0;
-	for (int r = 0; r < RES_COUNT; r++) {
+	for (int r = RES_NONE + 1; r < RES_COUNT; r++) {
 		l = base_leaf();
 		l.result = (enum leaf_result)r;
 		bad += !round_trip(&l);
 	}
 	is_int(bad, 0, "every result round-trips");
 	bad = 0;
-	for (int d = 0; d < DET_COUNT; d++) {
+	for (int d = DET_NONE + 1; d < DET_COUNT; d++) {
 		l = base_leaf();
 		l.detail = (enum leaf_detail)d;
 		bad += !round_trip(&l);
@@ -262,7 +264,7 @@ static void test_round_trips(void)
 		l.role = ROLE_RESIDENT;
 		l.actor_id = LEAF_NO_ID;
 		l.action = ACT_ACCESSES_READ;
-		l.detail = DET_NONE;
+		l.detail = DET_EMPTY;
 		static const char want[] = "ankang/v1 1767225600000 resident:- accesses_read "
 					   "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf - ok -\n";
 		is_int(leaf_format(out, &l), sizeof want - 1, "a resident reading their accesses");
@@ -283,6 +285,30 @@ static void test_format_rejects(void)
 	l = base_leaf();
 	l.role = ROLE_SYSTEM;
 	is_int(leaf_format(out, &l), AK_EINVAL, "format: the system with an id");
+	l = base_leaf();
+	l.role = ROLE_NONE;
+	is_int(leaf_format(out, &l), AK_EINVAL, "format: role never set (ROLE_NONE)");
+	l = base_leaf();
+	l.action = ACT_NONE;
+	is_int(leaf_format(out, &l), AK_EINVAL, "format: action never set (ACT_NONE)");
+	l = base_leaf();
+	l.result = RES_NONE;
+	is_int(leaf_format(out, &l), AK_EINVAL, "format: result never set (RES_NONE)");
+	l = base_leaf();
+	l.detail = DET_NONE;
+	is_int(leaf_format(out, &l), AK_EINVAL, "format: detail never set (DET_NONE)");
+	{
+		struct leaf z;
+		memset(&z, 0, sizeof z);
+		z.actor_id = LEAF_NO_ID;
+		is_int(leaf_format(out, &z), AK_EINVAL, "format: an all-zero leaf is refused");
+		leaf_init(&z, ROLE_OFFICER, 3, ACT_LOOKUP);
+		is_int(leaf_format(out, &z), AK_EINVAL,
+		       "format: leaf_init's leaf without result and detail is refused");
+		z.result = RES_OK;
+		z.detail = DET_EMPTY;
+		ok(leaf_format(out, &z) > 0, "and formats once both are set");
+	}
 	l = base_leaf();
 	l.role = ROLE_COUNT;
 	is_int(leaf_format(out, &l), AK_EINVAL, "format: role out of range");
@@ -453,7 +479,7 @@ static void test_parse_rejects(void)
 	is_int(parse_str(&l, "ankang/v1 0 system:- purge - - ok -\n"), 0, "accepts time 0, system");
 	ok(l.time_ms == 0 && l.role == ROLE_SYSTEM && l.actor_id == LEAF_NO_ID &&
 	       l.action == ACT_PURGE && !l.has_subject && !l.has_object && l.result == RES_OK &&
-	       l.detail == DET_NONE,
+	       l.detail == DET_EMPTY,
 	   "and gives the fields");
 	is_int(parse_str(&l, "ankang/v1 18446744073709551615 admin:0 account_add - - ok officer\n"),
 	       0, "accepts the largest time and id 0");

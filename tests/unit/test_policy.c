@@ -175,7 +175,7 @@ int main(void)
 	/* Every other detail word is neither. */
 	{
 		int n_reason = 0, n_purpose = 0;
-		for (int d = 0; d < DET_COUNT; d++) {
+		for (int d = DET_NONE + 1; d < DET_COUNT; d++) {
 			const char *w = leaf_detail_word(d);
 			n_reason += reason(w) >= 0;
 			n_purpose += purpose(w) >= 0;

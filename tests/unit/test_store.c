@@ -72,7 +72,7 @@ static void make_leaf(struct leaf *l, int role, uint64_t actor, int action, int 
 		randombytes_buf(l->subject, sizeof l->subject);
 	}
 	l->result = RES_OK;
-	l->detail = DET_NONE;
+	l->detail = DET_EMPTY;
 }
 
 static int append(store *s, uint64_t idx, struct leaf *l)

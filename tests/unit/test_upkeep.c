@@ -101,6 +101,7 @@ int main(void)
 	l.actor_id = LEAF_NO_ID;
 	l.action = ACT_ENROLL;
 	l.result = RES_OK;
+	l.detail = DET_EMPTY;
 	p.now = util_now();
 	ok(auditlog_submit(srv.log, &l, 1, plant, &p, NULL) == 0, "planted rows");
 	store_log_size(rd, &size0);
@@ -114,7 +115,7 @@ int main(void)
 	ok(store_log_get_leaf(rd, size0, &leaf, &len) == 0 && leaf_parse(&l, leaf, len) == 0,
 	   "the purge leaf parses");
 	ok(l.action == ACT_PURGE && l.role == ROLE_SYSTEM && l.actor_id == LEAF_NO_ID &&
-	       l.result == RES_OK && !l.has_subject && !l.has_object && l.detail == DET_NONE,
+	       l.result == RES_OK && !l.has_subject && !l.has_object && l.detail == DET_EMPTY,
 	   "purge, system:-, no subject or object, ok, -");
 	free(leaf);
 
