@@ -22,7 +22,7 @@ DATA       ?= ankang-data
 PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng zbar libcurl
 
 HARDEN   := -fstack-protector-strong -fPIE
-LDHARDEN := -pie -Wl,-z,relro,-z,now
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(SAN),)
 HARDEN   += -D_FORTIFY_SOURCE=2
 else
@@ -43,7 +43,11 @@ LIBS_SYS    = $(PKG_LIBS) -lpthread -lm
 # The shared library of pure code (crypto/ and common/), linked by all three
 # programs. A static archive: each program pulls in only the objects it
 # references, which is how ankang-verify ends up with no signing code.
+# The audit log is a library of its own (log/), linked by ankangd,
+# ankang-audit and the benchmarks, never by the verifier; ankang-audit links
+# nothing of service/ (tests/sh/audit_cli.sh checks its symbols).
 LIB_SRC := $(wildcard common/*.c crypto/*.c)
+LOG_SRC := $(wildcard log/*.c)
 SVC_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
 VER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 AUD_SRC := $(filter-out audit/main.c,$(wildcard audit/*.c))
@@ -51,6 +55,7 @@ AUD_SRC := $(filter-out audit/main.c,$(wildcard audit/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIB_A := $(BUILD)/libankang.a
+LOG_A := $(BUILD)/liblog.a
 SVC_A := $(BUILD)/libankangd.a
 VER_A := $(BUILD)/libverify.a
 AUD_A := $(BUILD)/libaudit.a
@@ -60,9 +65,6 @@ PROGS := $(BIN)/ankangd $(BIN)/ankang-verify $(BIN)/ankang-audit
 # Schema migrations are compiled into the binaries (no files to ship).
 SCHEMA_SQL := $(sort $(wildcard schema/*.sql))
 SCHEMA_C   := $(BUILD)/gen/schema.c
-# Web pages, likewise embedded.
-WEB_FILES  := $(sort $(wildcard service/web/*))
-WEB_C      := $(BUILD)/gen/webfiles.c
 
 TEST_SRC  := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -134,20 +136,21 @@ export ANKANG_HELPERS ?= $(BUILD)/tests/helpers
 
 # ---------------------------------------------------------------- programs
 
-$(BIN)/ankangd: $(call obj,service/main.c) $(SVC_A) $(LIB_A) | $(BIN)
+$(BIN)/ankangd: $(call obj,service/main.c) $(SVC_A) $(LOG_A) $(LIB_A) | $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(BIN)/ankang-verify: $(call obj,verifier/main.c) $(VER_A) $(LIB_A) | $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
-$(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(SVC_A) $(LIB_A) | $(BIN)
+$(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(LOG_A) $(LIB_A) | $(BIN)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(LIB_A): $(call obj,$(LIB_SRC))
-$(SVC_A): $(call obj,$(SVC_SRC)) $(SCHEMA_C:.c=.o) $(WEB_C:.c=.o)
+$(LOG_A): $(call obj,$(LOG_SRC)) $(SCHEMA_C:.c=.o)
+$(SVC_A): $(call obj,$(SVC_SRC))
 $(VER_A): $(call obj,$(VER_SRC))
 $(AUD_A): $(call obj,$(AUD_SRC))
-$(LIB_A) $(SVC_A) $(VER_A) $(AUD_A):
+$(LIB_A) $(LOG_A) $(SVC_A) $(VER_A) $(AUD_A):
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -162,20 +165,16 @@ $(SCHEMA_C): $(SCHEMA_SQL) scripts/embed
 	@mkdir -p $(dir $@)
 	scripts/embed schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
 
-$(WEB_C): $(WEB_FILES) scripts/embed
-	@mkdir -p $(dir $@)
-	scripts/embed web $(WEB_FILES) > $@.tmp && mv $@.tmp $@
-
 $(BIN):
 	mkdir -p $@
 
 # ---------------------------------------------------------------- tests
 
-$(BUILD)/tests/%: tests/unit/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+$(BUILD)/tests/%: tests/unit/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
@@ -186,12 +185,12 @@ $(FUZZ_SEEDS)/.made: fuzz/seeds tests/vectors/note.json tests/vectors/lists.json
 	fuzz/seeds $(FUZZ_SEEDS)
 	@touch $@
 
-$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A) $(FUZZ_SEEDS)/.made
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A) $(FUZZ_SEEDS)/.made
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -DFUZZ_NAME='"$*"' -DFUZZ_SEEDS='"$(FUZZ_SEEDS)"' \
 	   -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 
-$(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LIB_A)
+$(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
 

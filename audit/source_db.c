@@ -1,7 +1,7 @@
 /*
  * source_db: the log read from an auditor's copy of the service's
- * database, through the store's read-only connection (service/store.h)
- * and the log's proof functions (service/auditlog.h).
+ * database, through the store's read-only connection (log/store.h)
+ * and the log's proof functions (log/auditlog.h).
  *
  * Only the log's leaf bytes, its stored Merkle hashes and its signed
  * checkpoints are read. The columns the writer copies out of each leaf
@@ -17,8 +17,9 @@
 
 #include "audit/source_int.h"
 #include "common/util.h"
-#include "service/auditlog.h"
-#include "service/store.h"
+#include "log/auditlog.h"
+#include "log/proof.h"
+#include "log/store.h"
 
 struct db_source {
 	struct audit_source base; /* first: the handle is cast back and forth */
@@ -91,14 +92,14 @@ static int proof_fail(audit_source *s, int rc, const char *kind, uint64_t a, uin
 static int db_prove_inclusion(audit_source *s, uint64_t index, uint64_t size, merkle_hash *proof,
 			      size_t *n)
 {
-	int rc = auditlog_prove_inclusion(db(s)->st, index, size, proof, n);
+	int rc = proof_inclusion(db(s)->st, index, size, proof, n);
 	return rc == 0 ? 0 : proof_fail(s, rc, "inclusion", index, size);
 }
 
 static int db_prove_consistency(audit_source *s, uint64_t size1, uint64_t size2, merkle_hash *proof,
 				size_t *n)
 {
-	int rc = auditlog_prove_consistency(db(s)->st, size1, size2, proof, n);
+	int rc = proof_consistency(db(s)->st, size1, size2, proof, n);
 	return rc == 0 ? 0 : proof_fail(s, rc, "consistency", size1, size2);
 }
 

@@ -126,8 +126,9 @@
 #include "common/util.h"
 #include "crypto/key.h"
 #include "crypto/key_secret.h"
-#include "service/auditlog.h"
-#include "service/store.h"
+#include "log/auditlog.h"
+#include "log/proof.h"
+#include "log/store.h"
 
 extern char **environ;
 
@@ -1023,7 +1024,7 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 		store *ix = NULL;
 		uint64_t mark = 0;
 		t0 = util_mono_ns();
-		if ((rc = store_open(&ix, path, STORE_INDEX)) != 0 ||
+		if ((rc = store_log_open(&ix, path, 0)) != 0 ||
 		    (rc = store_log_index(ix, STORE_INDEX_STEP, 0, &mark)) != 0)
 			die("bringing the index file up to date", rc);
 		t1 = util_mono_ns();
@@ -1032,7 +1033,7 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 		       mark, secs(t0, t1) * 1e3);
 	}
 
-	if ((rc = store_open(&rd, path, STORE_READONLY | STORE_INDEX)) != 0)
+	if ((rc = store_log_open(&rd, path, STORE_READONLY)) != 0)
 		die("opening a reader", rc);
 	for (unsigned i = 0; i < k; i++) {
 		uint64_t idx = randombytes_uniform((uint32_t)size);
@@ -1040,7 +1041,7 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 		size_t len;
 
 		t0 = util_mono_ns();
-		rc = auditlog_prove_inclusion(rd, idx, size, proof, &n);
+		rc = proof_inclusion(rd, idx, size, proof, &n);
 		t1 = util_mono_ns();
 		if (rc != 0)
 			die("inclusion proof", rc);
@@ -1060,7 +1061,7 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 	t0 = util_mono_ns();
 	for (unsigned i = 0; i < k; i++) {
 		uint64_t old = 1 + randombytes_uniform((uint32_t)size - 1);
-		if ((rc = auditlog_prove_consistency(rd, old, size, proof, &n)) != 0)
+		if ((rc = proof_consistency(rd, old, size, proof, &n)) != 0)
 			die("consistency proof", rc);
 	}
 	t1 = util_mono_ns();

@@ -6,11 +6,11 @@
 --                    Merkle hashes that the entry completes. Nothing parsed
 --                    from the bytes is stored beside them: the bytes are
 --                    the record, and a query checks a leaf's fields by
---                    parsing its bytes (service/store_log.c).
+--                    parsing its bytes (log/store_log.c).
 --   log_checkpoints  every signed checkpoint note, by tree size.
 -- The indexes derived from them (a resident's accesses by subject, an
 -- auditor's time window) live in a file of their own beside this one,
--- kept up to date in steps off the writer's path (service/store_log.c).
+-- kept up to date in steps off the writer's path (log/store_log.c).
 --
 -- The hashes. A perfect subtree of the RFC 6962 tree, (level, idx),
 -- covers leaves [idx << level, (idx + 1) << level) and is complete from
@@ -46,7 +46,7 @@
 -- service's connections run without triggers (the leaf rule alone cost
 -- the writer 2 us a leaf) and keep the same rules another way: an
 -- authorizer, a check when a statement is prepared, the primary keys and
--- the writer's own order (service/store.c). Anyone who can write the file
+-- the writer's own order (log/store.c). Anyone who can write the file
 -- can drop the triggers, or switch CHECKs off; what stops them is the
 -- signed checkpoints, which they cannot forge, an auditor's saved state,
 -- and the self-check at start-up.

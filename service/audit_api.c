@@ -34,7 +34,8 @@
 #include "common/util.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
+#include "log/proof.h"
 #include "service/routes.h"
 #include "service/server.h"
 
@@ -284,7 +285,7 @@ int h_audit_inclusion(struct http_request *rq)
 	}
 	merkle_leaf_hash(lh, (const uint8_t *)leaf, len);
 	free(leaf);
-	if ((rc = auditlog_prove_inclusion(rq->db, index, size, proof, &n)) != 0)
+	if ((rc = proof_inclusion(rq->db, index, size, proof, &n)) != 0)
 		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
 		return AK_ENOMEM;
@@ -309,7 +310,7 @@ int h_audit_consistency(struct http_request *rq)
 	if (old == 0 || old > new_size || new_size > signed_n)
 		return http_error(rq, 400, "bad_query",
 				  "Need 0 < old <= new <= the newest checkpoint's size.");
-	if ((rc = auditlog_prove_consistency(rq->db, old, new_size, proof, &n)) != 0)
+	if ((rc = proof_consistency(rq->db, old, new_size, proof, &n)) != 0)
 		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
 		return AK_ENOMEM;

@@ -17,10 +17,11 @@
 
 #include "common/cli.h"
 #include "common/util.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
+#include "log/logcheck.h"
 #include "service/commands.h"
 #include "service/datadir.h"
-#include "service/store.h"
+#include "log/store.h"
 
 static const char check_usage[] =
     "usage: ankangd check --data DIR [--full]\n"
@@ -75,8 +76,8 @@ int cmd_check(int argc, char **argv)
 		cli_error("check: %s: %s", path, ak_strerror(rc));
 		goto done;
 	}
-	rc = full ? auditlog_check_all(st, &d->trust.log_key, &why)
-		  : auditlog_self_check(st, &d->trust.log_key, &why);
+	rc = full ? logcheck_full(st, &d->trust.log_key, &why)
+		  : logcheck_self(st, &d->trust.log_key, &why, NULL);
 	if (rc != 0) {
 		cli_error("check: %s: %s%s%s", path, ak_strerror(rc), why ? ": " : "",
 			  why ? why : "");

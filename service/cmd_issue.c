@@ -21,7 +21,7 @@
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/cred_sign.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/commands.h"
 #include "service/datadir.h"
 #include "service/qr.h"

@@ -27,7 +27,7 @@
 
 #include "common/cli.h"
 #include "common/util.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/commands.h"
 #include "service/datadir.h"
 

@@ -23,7 +23,7 @@
 
 #include "common/util.h"
 #include "crypto/note_sign.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "crypto/revoc.h"
 #include "crypto/seal.h"
 

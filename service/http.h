@@ -30,8 +30,8 @@
 #include <jansson.h>
 
 #include "crypto/leaf.h"
-#include "service/auditlog.h"
-#include "service/store.h"
+#include "log/auditlog.h"
+#include "log/store.h"
 
 struct server;
 struct http_request;

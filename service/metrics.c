@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/server.h"
 
 static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404,

@@ -21,7 +21,7 @@ store *server_reader(struct server *s)
 
 	if (thread_reader != NULL && thread_reader_owner == s)
 		return thread_reader;
-	if (store_open(&st, s->db_path, STORE_READONLY | STORE_INDEX) != 0)
+	if (store_log_open(&st, s->db_path, STORE_READONLY) != 0)
 		return NULL;
 	pthread_mutex_lock(&s->readers_mu);
 	if (s->n_readers == s->cap_readers) {

@@ -19,10 +19,10 @@
 #include <stdint.h>
 
 #include "crypto/seal.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/datadir.h"
 #include "service/http.h"
-#include "service/store.h"
+#include "log/store.h"
 
 #define SERVER_DEFAULT_CODE_TTL 300
 #define SERVER_DEFAULT_MAX_BODY 16384

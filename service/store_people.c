@@ -28,7 +28,41 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "service/store_int.h"
+#include "log/store_int.h"
+
+/* This file's prepared statements, in the slots after the log's. */
+enum {
+	SQ_RES_INSERT = SQ_LOG_END,
+	SQ_RES_SEAL,
+	SQ_RES_BY_ID,
+	SQ_RES_BY_BLIND,
+	SQ_RES_SET_STATUS,
+	SQ_RES_ERASE,
+	SQ_RES_ERASE_SESSIONS,
+	SQ_RES_ERASE_HISTORY,
+	SQ_HIST_ADD,
+	SQ_HIST_LIST,
+	SQ_ACC_ADD,
+	SQ_ACC_BY_TOKEN,
+	SQ_ACC_BY_ID,
+	SQ_ACC_BY_NAME,
+	SQ_ACC_LIST,
+	SQ_ACC_DISABLE,
+	SQ_SESS_ADD,
+	SQ_SESS_GET,
+	SQ_SESS_PURGE,
+	SQ_CODE_ADD,
+	SQ_CODE_GET,
+	SQ_CODES_REVOKE,
+	SQ_REVOKED,
+	SQ_REVOCATIONS,
+	SQ_CODES_PURGE,
+	SQ_REVOCATIONS_PURGE,
+	SQ_SCAN_ADD,
+	SQ_SCAN_KNOWN,
+	SQ_PEOPLE_END
+};
+_Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for these statements");
 
 /* A resident's row, in the column order every resident query uses. */
 #define RESIDENT_COLUMNS                                                                           \
@@ -361,7 +395,7 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now)
 }
 
 /* Deletes one resident's rows from a table, by a statement keyed on ?1. */
-static int delete_for(store *s, enum store_slot slot, const char *sql, uint64_t id)
+static int delete_for(store *s, unsigned slot, const char *sql, uint64_t id)
 {
 	sqlite3_stmt *st = store_stmt(s, slot, sql);
 
@@ -841,7 +875,7 @@ static int purge_steps(store *s, void *ctx)
 {
 	struct purge_args *p = ctx;
 	static const struct {
-		enum store_slot slot;
+		unsigned slot;
 		const char *sql;
 	} steps[] = {
 	    {SQ_CODES_PURGE, "DELETE FROM codes WHERE exp < ?1"},

@@ -28,7 +28,7 @@
 #include "crypto/cred.h"
 #include "crypto/leaf.h"
 #include "crypto/seal.h"
-#include "service/store.h"
+#include "log/store.h"
 
 /* A sealed field: name <= 128 bytes, ID number 18, phone <= 20, plus
  * SEAL_OVERHEAD. */

@@ -1,6 +1,6 @@
 /*
  * audit_append: a test helper that appends leaves to a data folder's
- * audit log through the real writer (service/auditlog.h), as the service
+ * audit log through the real writer (log/auditlog.h), as the service
  * would, so tests can plant patterns (an officer with many status
  * changes, look-ups without a purpose, denied bursts, night scans).
  *
@@ -18,7 +18,7 @@
 
 #include "common/util.h"
 #include "crypto/leaf.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/datadir.h"
 
 #define BATCH 256

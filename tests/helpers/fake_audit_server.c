@@ -33,8 +33,9 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "service/auditlog.h"
-#include "service/store.h"
+#include "log/auditlog.h"
+#include "log/proof.h"
+#include "log/store.h"
 #include "tests/lib/fakehttp.h"
 
 static store *st;
@@ -116,11 +117,11 @@ static enum MHD_Result proof(struct MHD_Connection *c, int consistency)
 	if (consistency) {
 		if (arg_u64(c, "old", &a) != 0 || arg_u64(c, "new", &b) != 0)
 			return fakehttp_error(c, 400, "bad_range");
-		rc = auditlog_prove_consistency(st, a, b, hs, &n);
+		rc = proof_consistency(st, a, b, hs, &n);
 	} else {
 		if (arg_u64(c, "index", &a) != 0 || arg_u64(c, "size", &b) != 0)
 			return fakehttp_error(c, 400, "bad_range");
-		rc = auditlog_prove_inclusion(st, a, b, hs, &n);
+		rc = proof_inclusion(st, a, b, hs, &n);
 	}
 	if (rc != 0)
 		return fakehttp_error(c, rc == AK_EINVAL ? 400 : 500, "no_proof");

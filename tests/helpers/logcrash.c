@@ -32,9 +32,10 @@
 #include <sodium.h>
 
 #include "common/util.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
+#include "log/logcheck.h"
 #include "service/datadir.h"
-#include "service/store.h"
+#include "log/store.h"
 
 #define MAX_THREADS 64
 #define RUN_LIMIT_S 60
@@ -150,7 +151,7 @@ static int verify(const char *dir, int nfiles, char **files)
 		datadir_close(d);
 		return 2;
 	}
-	if ((rc = auditlog_self_check(st, &d->trust.log_key, &why)) != 0) {
+	if ((rc = logcheck_self(st, &d->trust.log_key, &why, NULL)) != 0) {
 		fprintf(stderr, "logcrash: self-check: %s: %s\n", ak_strerror(rc), why ? why : "");
 		goto done;
 	}

@@ -27,7 +27,7 @@
 #include "crypto/key_secret.h"
 #include "crypto/merkle.h"
 #include "crypto/note_sign.h"
-#include "service/store.h"
+#include "log/store.h"
 
 struct ctx {
 	store *st;

@@ -25,9 +25,11 @@
 #include "common/util.h"
 #include "crypto/checkpoint.h"
 #include "crypto/note_sign.h"
-#include "service/auditlog.h"
-#include "service/store.h"
-#include "service/store_int.h"
+#include "log/auditlog.h"
+#include "log/logcheck.h"
+#include "log/proof.h"
+#include "log/store.h"
+#include "log/store_int.h"
 #include "tests/lib/tap.h"
 
 static char dir[] = "/tmp/ankang-test-auditlog.XXXXXX";
@@ -272,7 +274,7 @@ static void test_basic(const char *path)
 				store_log_get_leaf(rd, idx, &buf, &len);
 				merkle_leaf_hash(lh, (const uint8_t *)buf, len);
 				free(buf);
-				if (auditlog_prove_inclusion(rd, idx, sz, proof, &n) != 0 ||
+				if (proof_inclusion(rd, idx, sz, proof, &n) != 0 ||
 				    merkle_verify_inclusion(lh, idx, sz, proof, n, r) != 0)
 					bad++;
 				checked++;
@@ -280,7 +282,7 @@ static void test_basic(const char *path)
 			for (uint64_t old = 1; old <= sz; old++) {
 				merkle_hash r1;
 				independent_root(rd, old, r1);
-				if (auditlog_prove_consistency(rd, old, sz, proof, &n) != 0 ||
+				if (proof_consistency(rd, old, sz, proof, &n) != 0 ||
 				    merkle_verify_consistency(old, sz, r1, r, proof, n) != 0)
 					bad++;
 				checked++;
@@ -292,13 +294,12 @@ static void test_basic(const char *path)
 	{
 		merkle_hash proof[MERKLE_MAX_PROOF];
 		size_t n;
-		is_int(auditlog_prove_inclusion(rd, 0, size + 1, proof, &n), AK_EINVAL,
+		is_int(proof_inclusion(rd, 0, size + 1, proof, &n), AK_EINVAL,
 		       "inclusion proof beyond the stored size: AK_EINVAL");
-		is_int(auditlog_prove_inclusion(rd, 5, 5, proof, &n), AK_EINVAL,
-		       "index == size: AK_EINVAL");
-		is_int(auditlog_prove_consistency(rd, 0, 5, proof, &n), AK_EINVAL,
+		is_int(proof_inclusion(rd, 5, 5, proof, &n), AK_EINVAL, "index == size: AK_EINVAL");
+		is_int(proof_consistency(rd, 0, 5, proof, &n), AK_EINVAL,
 		       "consistency from 0: AK_EINVAL");
-		is_int(auditlog_prove_consistency(rd, 3, size + 1, proof, &n), AK_EINVAL,
+		is_int(proof_consistency(rd, 3, size + 1, proof, &n), AK_EINVAL,
 		       "consistency beyond the stored size: AK_EINVAL");
 	}
 	store_close(rd);
@@ -338,9 +339,9 @@ static void test_basic(const char *path)
 	{
 		store *s = NULL;
 		store_open(&s, path, STORE_READONLY);
-		is_int(auditlog_self_check(s, key_signer_verifier(log_key), &why), 0,
+		is_int(logcheck_self(s, key_signer_verifier(log_key), &why, NULL), 0,
 		       "the self-check passes on the clean log");
-		is_int(auditlog_self_check(s, key_signer_verifier(other_key), &why), AK_ECORRUPT,
+		is_int(logcheck_self(s, key_signer_verifier(other_key), &why, NULL), AK_ECORRUPT,
 		       "and fails with another log key");
 		store_close(s);
 	}
@@ -591,7 +592,7 @@ static void test_change_edits(const char *path)
 	 * and the recomputed ones are the leaves' own. */
 	if (store_open(&s, path, STORE_READONLY) != 0)
 		bail_out("reader");
-	is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), 0,
+	is_int(logcheck_full(s, key_signer_verifier(log_key), &why), 0,
 	       "the full check passes: every hash is its leaf's");
 	store_close(s);
 }
@@ -825,16 +826,16 @@ static void test_tamper(const char *good)
 		store *s = NULL;
 		const char *why = NULL;
 		store_open(&s, bad, STORE_READONLY);
-		is_int(auditlog_self_check(s, key_signer_verifier(log_key), &why), 0,
+		is_int(logcheck_self(s, key_signer_verifier(log_key), &why, NULL), 0,
 		       "a leaf hash off the root's path: the O(log n) self-check passes");
-		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
+		is_int(logcheck_full(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
 		       "the full check refuses it");
 		ok(why != NULL && strstr(why, "level 0, index 3 does not match leaf 3") != NULL,
 		   "naming the hash and the leaf");
 		store_close(s);
 		s = NULL;
 		store_open(&s, good, STORE_READONLY);
-		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), 0,
+		is_int(logcheck_full(s, key_signer_verifier(log_key), &why), 0,
 		       "the full check passes on the clean log");
 		store_close(s);
 	}
@@ -843,7 +844,7 @@ static void test_tamper(const char *good)
 		store *s = NULL;
 		const char *why = NULL;
 		store_open(&s, bad, STORE_READONLY);
-		is_int(auditlog_check_all(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
+		is_int(logcheck_full(s, key_signer_verifier(log_key), &why), AK_ECORRUPT,
 		       "an inner hash off the path: the full check refuses it");
 		ok(why != NULL && strstr(why, "level 1, index 4 does not match leaf 9") != NULL,
 		   "naming the hash and the leaf that completes it");
@@ -946,7 +947,7 @@ static void test_two_writers(const char *path)
 	auditlog_close(a);
 	store_open(&rd, path, STORE_READONLY);
 	independent_root(rd, 6, want);
-	is_int(auditlog_self_check(rd, key_signer_verifier(log_key), &why), 0,
+	is_int(logcheck_self(rd, key_signer_verifier(log_key), &why, NULL), 0,
 	       "the self-check passes");
 	store_close(rd);
 	ok(size == 6 && memcmp(root, want, 32) == 0, "one consistent tree of 6 leaves");
@@ -1064,7 +1065,7 @@ static int64_t index_mark_of(const char *path)
 	sqlite3_stmt *st = NULL;
 	int64_t mark = -1;
 
-	if (store_open(&rd, path, STORE_READONLY | STORE_INDEX) != 0)
+	if (store_log_open(&rd, path, STORE_READONLY) != 0)
 		return -1;
 	if (sqlite3_prepare_v2(store_sqlite(rd), "SELECT upto FROM ix.log_index_mark", -1, &st,
 			       NULL) == SQLITE_OK &&
@@ -1118,7 +1119,7 @@ static void test_index_thread(const char *path)
 		store_log_filter_init(&f);
 		f.has_subject = 1;
 		memcpy(f.subject, subject, sizeof f.subject);
-		is_int(store_open(&rd, path, STORE_READONLY | STORE_INDEX) == 0
+		is_int(store_log_open(&rd, path, STORE_READONLY) == 0
 			   ? store_log_query(rd, &f, count_leaf, &n)
 			   : AK_EDB,
 		       0, "index: a query by subject");

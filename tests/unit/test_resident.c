@@ -24,7 +24,7 @@
 #include "crypto/seal.h"
 #include "service/datadir.h"
 #include "service/resident.h"
-#include "service/store_int.h"
+#include "log/store_int.h"
 #include "service/store_people.h"
 #include "tests/lib/tap.h"
 

@@ -22,9 +22,9 @@
 
 #include "common/util.h"
 #include "crypto/leaf.h"
-#include "service/schema.h"
-#include "service/store.h"
-#include "service/store_int.h"
+#include "log/schema.h"
+#include "log/store.h"
+#include "log/store_int.h"
 #include "tests/lib/tap.h"
 
 static char dir[] = "/tmp/ankang-test-store.XXXXXX";
@@ -256,7 +256,7 @@ static void test_authorizer(void)
 	store *s = NULL;
 	sqlite3 *db;
 
-	if (store_open(&s, path, STORE_INDEX) != 0)
+	if (store_log_open(&s, path, 0) != 0)
 		bail_out("open");
 	db = store_sqlite(s);
 	is_int(exec_rc(db, "UPDATE log_leaves SET leaf = x'41'"), SQLITE_AUTH,
@@ -565,7 +565,7 @@ static void test_index_garbage(void)
 		bail_out("writing garbage");
 	fputs("this is not an SQLite database, not even close to one\n", fp);
 	fclose(fp);
-	is_int(store_open(&rd, p3, STORE_READONLY | STORE_INDEX), 0,
+	is_int(store_log_open(&rd, p3, STORE_READONLY), 0,
 	       "garbage index file: a reader still opens");
 	store_log_filter_init(&f);
 	f.action = ACT_LOOKUP;
@@ -573,7 +573,7 @@ static void test_index_garbage(void)
 	is_int(store_log_query(rd, &f, count_fn, &n), 0, "and answers a time window");
 	is_int(n, 5, "by scanning the log");
 	store_close(rd);
-	is_int(store_open(&s, p3, STORE_INDEX), 0, "a writable connection opens");
+	is_int(store_log_open(&s, p3, 0), 0, "a writable connection opens");
 	is_int(store_log_index(s, 1, 0, &mark), 0, "with a new, empty index");
 	is_int(mark, 5, "filled in from leaf 0");
 	store_close(s);
@@ -601,7 +601,7 @@ static void test_indexes(void)
 
 	snprintf(p2, sizeof p2, "%s/subjects.db", dir);
 	snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, p2);
-	if (store_open(&s, p2, STORE_CREATE | STORE_INDEX) != 0)
+	if (store_log_open(&s, p2, STORE_CREATE) != 0)
 		bail_out("open subjects.db");
 	for (int k = 0; k < 3; k++)
 		randombytes_buf(subj[k], sizeof subj[k]);
@@ -734,7 +734,7 @@ static void test_indexes(void)
 	{
 		/* A reader with the index file, and one without. */
 		store *rd = NULL;
-		is_int(store_open(&rd, p2, STORE_READONLY | STORE_INDEX), 0,
+		is_int(store_log_open(&rd, p2, STORE_READONLY), 0,
 		       "a reader attaches the index file");
 		is_int(run_query(rd, &f, &c), 10, "and answers the same");
 		store_close(rd);

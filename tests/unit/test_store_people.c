@@ -23,7 +23,7 @@
 
 #include "common/util.h"
 #include "crypto/seal.h"
-#include "service/store_int.h"
+#include "log/store_int.h"
 #include "service/store_people.h"
 #include "tests/lib/tap.h"
 

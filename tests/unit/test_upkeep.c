@@ -14,7 +14,7 @@
 
 #include "common/util.h"
 #include "crypto/leaf.h"
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 #include "service/datadir.h"
 #include "service/server.h"
 #include "service/store_people.h"

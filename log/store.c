@@ -20,8 +20,9 @@
  * user_version pragma, from a loop counter), or open a database whose
  * user_version is newer than this build's schema.
  */
-#include "service/store_int.h"
+#include "log/store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,7 +33,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "service/schema.h"
+#include "log/schema.h"
 
 /*
  * Tuning, measured with bench/bench_auditlog.c on a 2-CPU VM (ext4): a
@@ -121,9 +122,12 @@ static int has_conflict_clause(const char *sql)
 	return 0;
 }
 
-sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql)
+sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql)
 {
-	sqlite3_stmt *st = s->stmt[slot];
+	sqlite3_stmt *st;
+
+	assert(slot < STORE_STMT_SLOTS);
+	st = s->stmt[slot];
 
 	if (st == NULL) {
 		s->log_insert = 0;
@@ -328,8 +332,6 @@ static int configure(store *s, int fresh)
 	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK)
 		return AK_EDB;
 	sqlite3_extended_result_codes(s->db, 1);
-	if (store_log_functions(s->db) != 0)
-		return AK_EDB;
 	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
 		return AK_EDB;
 	if (pragma(s, "PRAGMA foreign_keys = ON") != 0 ||
@@ -361,58 +363,6 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-}
-
-/* Creates path (0600, like the database) unless it exists. */
-static int create_private(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return errno == EEXIST ? 0 : AK_EIO;
-}
-
-/*
- * STORE_INDEX (store.h). A reader goes without an index file that is
- * missing or will not open. A writer finding one that is not a database,
- * or damaged, removes it (with its -wal and -shm) and makes a new one: the
- * file is derived from the log, and the new one is filled in from leaf 0
- * by the checkpointer. Any other failure (a lock another process held too
- * long) fails the open and leaves the file to its other users.
- */
-static int attach_index(store *s, const char *path)
-{
-	char ipath[4096], aux[4096 + 8];
-	struct stat st;
-	int rc;
-
-	if (snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, path) >= (int)sizeof ipath)
-		return AK_EINVAL;
-	if (s->flags & STORE_READONLY) {
-		if (stat(ipath, &st) == 0 && store_log_attach_index(s, ipath) == 0)
-			s->index = 1;
-		return 0;
-	}
-	if (create_private(ipath) != 0)
-		return AK_EIO;
-	if ((rc = store_log_attach_index(s, ipath)) == 0) {
-		s->index = 1;
-		return 0;
-	}
-	if (rc != AK_ECORRUPT)
-		return rc;
-	unlink(ipath);
-	snprintf(aux, sizeof aux, "%s-wal", ipath);
-	unlink(aux);
-	snprintf(aux, sizeof aux, "%s-shm", ipath);
-	unlink(aux);
-	if (create_private(ipath) != 0 || store_log_attach_index(s, ipath) != 0)
-		return AK_EDB;
-	s->index = 1;
-	return 0;
 }
 
 int store_open(store **out, const char *path, unsigned flags)
@@ -465,8 +415,6 @@ int store_open(store **out, const char *path, unsigned flags)
 	} else if ((rc = migrate(s)) != 0) {
 		goto fail;
 	}
-	if ((flags & STORE_INDEX) && (rc = attach_index(s, path)) != 0)
-		goto fail;
 	if ((rc = log_triggers_off(s)) != 0)
 		goto fail;
 	if (sqlite3_set_authorizer(s->db, authorize, s) != SQLITE_OK) {
@@ -485,7 +433,7 @@ void store_close(store *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < SQ_COUNT; i++)
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	/* close_v2 would defer the close while a statement is alive; every
 	 * statement is ours and finalized above, so plain close suffices. */

@@ -17,8 +17,9 @@
  * log key, at most one per checkpoint interval, and always one for the
  * final state on close.
  *
- * Opening checks the stored tree against the newest signed checkpoint and
- * refuses to run on any disagreement.
+ * Opening checks the stored tree against the newest signed checkpoint
+ * (log/logcheck.h) and refuses to run on any disagreement. Proofs are in
+ * log/proof.h; the WAL and the index file are kept by log/walkeeper.h.
  */
 #ifndef ANKANG_AUDITLOG_H
 #define ANKANG_AUDITLOG_H
@@ -29,7 +30,7 @@
 #include "crypto/key_secret.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
-#include "service/store.h"
+#include "log/store.h"
 
 typedef struct auditlog auditlog;
 
@@ -53,7 +54,7 @@ void auditlog_config_default(struct auditlog_config *c);
  * *why, if not NULL, receives a description of a failed self-check ("the
  * root at size N recomputed from stored hashes does not match the signed
  * checkpoint", ...): thread-local static text, valid until the same
- * thread's next auditlog_open or auditlog_self_check. Returns 0,
+ * thread's next auditlog_open or logcheck_self. Returns 0,
  * AK_ECORRUPT, AK_ENOENT (no database), AK_EDB, AK_ENOMEM.
  */
 int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key,
@@ -121,34 +122,5 @@ struct auditlog_stats {
 	uint64_t batch_hist[8];                  /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
-
-/*
- * Proofs, read through any connection (a reader's, not the writer's).
- * size must not exceed the committed size.
- */
-int auditlog_prove_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof,
-			     size_t *n);
-int auditlog_prove_consistency(store *rd, uint64_t size1, uint64_t size2, merkle_hash *proof,
-			       size_t *n);
-
-/*
- * The self-check alone, on any connection: recomputes the root at the
- * newest checkpoint's size from stored hashes, checks the checkpoint's
- * signature and origin with the log key, that the stored leaf count and
- * level-0 hashes agree, that the leaves after the checkpoint hash to the
- * stored hashes, and that the last leaf hashes to its stored hash. Used by
- * open and by `ankangd check`. 0, AK_ECORRUPT (with *why), AK_ENOENT (a
- * new log: no checkpoint and no leaves), AK_EDB.
- */
-int auditlog_self_check(store *st, const struct key_verifier *log_key, const char **why);
-
-/*
- * The self-check, and then every stored hash recomputed from the leaves:
- * each leaf parses, each level-0 hash is its leaf's hash, each inner hash
- * is its children's. O(n); for `ankangd check --full`. A hash off the
- * path to the signed root (which the self-check reads) would otherwise be
- * found only when a proof through it fails to verify.
- */
-int auditlog_check_all(store *st, const struct key_verifier *log_key, const char **why);
 
 #endif

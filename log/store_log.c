@@ -23,11 +23,16 @@
  * the triggers: store.c), return a row's bytes beyond its length, or
  * answer a filtered query with a leaf whose own bytes do not match.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
-#include "service/store_int.h"
+#include "log/store_int.h"
 
 /* Unsigned values beyond SQLite's signed 64 bits cannot be stored; where a
  * bound means "no bound" it is clamped instead. */
@@ -255,7 +260,7 @@ int store_log_put_node(store *s, unsigned level, uint64_t idx, const merkle_hash
 /* ------------------------------------------------ subject and time index */
 
 /*
- * The index file (STORE_INDEX in store.h), attached as "ix". Its tables:
+ * The index file (store_log_attach_index in store.h), attached as "ix". Its tables:
  *
  *   log_subjects    which leaves name a subject (a resident's accesses):
  *                   FTS5, an LSM tree inside SQLite, so that a step adds
@@ -310,7 +315,7 @@ static int index_wal(store *s)
 	return wal;
 }
 
-int store_log_attach_index(store *s, const char *path)
+static int attach_file(store *s, const char *path)
 {
 	sqlite3_stmt *st = NULL;
 	int ok = 0;
@@ -453,13 +458,80 @@ static void sql_leaf_subject_key(sqlite3_context *ctx, int argc, sqlite3_value *
 		sqlite3_result_text(ctx, hex, SUBJECT_KEY_DIGITS, SQLITE_TRANSIENT);
 }
 
-int store_log_functions(sqlite3 *db)
+static int register_functions(sqlite3 *db)
 {
 	return sqlite3_create_function_v2(db, "ankang_leaf_subject_key", 1,
 					  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
 					  NULL, sql_leaf_subject_key, NULL, NULL, NULL) == SQLITE_OK
 		   ? 0
 		   : AK_EDB;
+}
+
+/* Creates path (0600, like the database) unless it exists. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EEXIST ? 0 : AK_EIO;
+}
+
+/*
+ * A reader goes without an index file that is missing or will not open. A
+ * writer finding one that is not a database, or damaged, removes it (with
+ * its -wal and -shm) and makes a new one: the file is derived from the
+ * log, and the new one is filled in from leaf 0 by the index's keeper.
+ * Any other failure (a lock another process held too long) fails and
+ * leaves the file to its other users.
+ */
+int store_log_attach_index(store *s, const char *db_path)
+{
+	char ipath[4096], aux[4096 + 8];
+	struct stat st;
+	int rc;
+
+	if (s->index)
+		return 0;
+	if (snprintf(ipath, sizeof ipath, "%s" STORE_INDEX_SUFFIX, db_path) >= (int)sizeof ipath)
+		return AK_EINVAL;
+	if (register_functions(s->db) != 0)
+		return AK_EDB;
+	if (s->flags & STORE_READONLY) {
+		if (stat(ipath, &st) == 0 && attach_file(s, ipath) == 0)
+			s->index = 1;
+		return 0;
+	}
+	if (create_private(ipath) != 0)
+		return AK_EIO;
+	if ((rc = attach_file(s, ipath)) == 0) {
+		s->index = 1;
+		return 0;
+	}
+	if (rc != AK_ECORRUPT)
+		return rc;
+	unlink(ipath);
+	snprintf(aux, sizeof aux, "%s-wal", ipath);
+	unlink(aux);
+	snprintf(aux, sizeof aux, "%s-shm", ipath);
+	unlink(aux);
+	if (create_private(ipath) != 0 || attach_file(s, ipath) != 0)
+		return AK_EDB;
+	s->index = 1;
+	return 0;
+}
+
+int store_log_open(store **out, const char *path, unsigned flags)
+{
+	int rc = store_open(out, path, flags);
+
+	if (rc == 0 && (rc = store_log_attach_index(*out, path)) != 0) {
+		store_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /*

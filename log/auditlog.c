@@ -60,7 +60,7 @@
  * Never: answer a submitter before COMMIT returned; sign a tree that is
  * not committed; write a log table except by appending.
  */
-#include "service/auditlog.h"
+#include "log/auditlog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -72,9 +72,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/bg.h"
 #include "common/util.h"
 #include "crypto/checkpoint.h"
 #include "crypto/note_sign.h"
+#include "log/logcheck.h"
+#include "log/walkeeper.h"
 
 #define DEFAULT_MAX_BATCH     256
 #define DEFAULT_MAX_WAIT_US   0
@@ -118,14 +121,14 @@ struct op {
 struct auditlog {
 	struct auditlog_config cfg;
 	const key_signer *key;
-	pthread_t thread;
-	int started;
+	bg *thread;
 
 	/* The queue, under mu. */
 	pthread_mutex_t mu;
-	pthread_cond_t wake; /* CLOCK_MONOTONIC */
+	pthread_cond_t wake; /* CLOCK_MONOTONIC; only while straggling */
 	struct op *head, *tail;
 	int closing;
+	int straggling; /* the writer waits on wake for a batch to fill */
 
 	/* The writer's own: no lock. */
 	store *st;
@@ -135,17 +138,8 @@ struct auditlog {
 	uint64_t cp_at_ns; /* when the writer last tried to sign one */
 	int broken;        /* AK_ECORRUPT once the log shrank under us */
 
-	/* The checkpointer: its own thread and connection, under ck_mu. */
-	pthread_t ck_thread;
-	int ck_started, ck_closing;
-	store *ck;
-	pthread_mutex_t ck_mu;
-	pthread_cond_t ck_wake;
-	int wal_frames;   /* the WAL's size after the writer's last commit */
-	int wal_copied;   /* how much of it the last checkpoint copied back */
-	int ck_index;     /* ck has the index file attached */
-	uint64_t ck_size; /* the log's size after the writer's last commit */
-	uint64_t ix_mark; /* the index file covers the leaves below this */
+	/* The WAL and the index file, kept on a thread of their own. */
+	walkeeper *wk;
 
 	/* Published after each commit, under head_mu. */
 	pthread_mutex_t head_mu;
@@ -159,221 +153,6 @@ void auditlog_config_default(struct auditlog_config *c)
 	c->max_batch = DEFAULT_MAX_BATCH;
 	c->max_wait_us = DEFAULT_MAX_WAIT_US;
 	c->checkpoint_ms = DEFAULT_CHECKPOINT_MS;
-}
-
-/* ------------------------------------------------------------ the checks */
-
-/* Room for a why with numbers in it. Thread-local, so each thread's
- * answer stays valid until its own next call. */
-static __thread char why_buf[200];
-
-static const char *why_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *why_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why_buf, sizeof why_buf, fmt, ap);
-	va_end(ap);
-	return why_buf;
-}
-
-/* Compares each hash an append would store with the stored one. */
-struct compare_ctx {
-	store *st;
-	int bad;
-	unsigned level;
-	uint64_t index;
-};
-
-static int compare_node(void *vctx, unsigned level, uint64_t index, const merkle_hash h)
-{
-	struct compare_ctx *c = vctx;
-	merkle_hash stored;
-	int rc = store_log_get_node(c->st, level, index, stored);
-
-	if (rc == 0 && memcmp(stored, h, MERKLE_HASH_BYTES) == 0)
-		return 0;
-	c->bad = 1;
-	c->level = level;
-	c->index = index;
-	return rc == 0 || rc == AK_ENOENT ? AK_ECORRUPT : rc;
-}
-
-/*
- * The leaves after the checkpoint, [from, n): each must parse, and the
- * hashes an append of it would store must be the stored ones.
- */
-static int check_tail(store *st, uint64_t from, uint64_t n, const char **why)
-{
-	struct compare_ctx c = {st, 0, 0, 0};
-	struct merkle_range r;
-	struct leaf l;
-	merkle_hash h;
-	char *leaf = NULL;
-	size_t len;
-	int rc;
-
-	if ((rc = merkle_range_load(&r, from, store_log_get_node, st)) != 0) {
-		*why = why_fmt("a stored hash of the first %" PRIu64 " leaves is missing", from);
-		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
-	}
-	for (uint64_t i = from; i < n; i++) {
-		if ((rc = store_log_get_leaf(st, i, &leaf, &len)) != 0) {
-			*why = why_fmt("leaf %" PRIu64 " cannot be read", i);
-			return rc == AK_ENOENT ? AK_ECORRUPT : rc;
-		}
-		if (leaf_parse(&l, leaf, len) != 0) {
-			free(leaf);
-			*why = why_fmt("leaf %" PRIu64 " is not a well-formed entry", i);
-			return AK_ECORRUPT;
-		}
-		merkle_leaf_hash(h, (const uint8_t *)leaf, len);
-		free(leaf);
-		if ((rc = merkle_range_append(&r, h, compare_node, &c)) != 0) {
-			if (c.bad)
-				*why = why_fmt("the stored hash at level %u, index %" PRIu64
-					       " does not match leaf %" PRIu64,
-					       c.level, c.index, i);
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/*
- * The self-check; see the file comment. On success *cp_size is the newest
- * checkpoint's size and *n the number of leaves. AK_ENOENT (with *n = 0)
- * for a new log: no checkpoint, no leaves, no hashes.
- */
-static int self_check(store *st, const struct key_verifier *vk, const char **why, uint64_t *cp_size,
-		      uint64_t *n)
-{
-	struct store_log_counts cnt;
-	struct checkpoint cp;
-	merkle_hash root;
-	char *note = NULL;
-	size_t len;
-	uint64_t row_size;
-	int rc;
-
-	*why = NULL;
-	if ((rc = store_log_counts(st, &cnt)) != 0) {
-		*why = "the log's tables cannot be read";
-		return rc;
-	}
-	if (cnt.leaves != cnt.leaves_end) {
-		*why = why_fmt("leaf indexes have gaps: %" PRIu64 " leaves up to index %" PRIu64,
-			       cnt.leaves, cnt.leaves_end);
-		return AK_ECORRUPT;
-	}
-	if (cnt.hashes != cnt.hashes_end) {
-		*why = why_fmt("leaf hashes have gaps: %" PRIu64 " hashes up to index %" PRIu64,
-			       cnt.hashes, cnt.hashes_end);
-		return AK_ECORRUPT;
-	}
-	if (cnt.leaves != cnt.hashes) {
-		*why = why_fmt("%" PRIu64 " leaves are stored but %" PRIu64 " leaf hashes",
-			       cnt.leaves, cnt.hashes);
-		return AK_ECORRUPT;
-	}
-	*n = cnt.leaves;
-
-	rc = store_log_last_checkpoint(st, &row_size, &note, &len);
-	if (rc == AK_ENOENT) {
-		if (cnt.leaves == 0) {
-			*why = "the log has no signed checkpoint yet";
-			return AK_ENOENT;
-		}
-		*why =
-		    why_fmt("%" PRIu64 " leaves are stored but no signed checkpoint", cnt.leaves);
-		return AK_ECORRUPT;
-	}
-	if (rc != 0) {
-		*why = "the checkpoints cannot be read";
-		return rc;
-	}
-	rc = checkpoint_open(&cp, note, len, vk);
-	free(note);
-	if (rc == AK_ECRYPTO || rc == AK_ENOENT) {
-		*why =
-		    why_fmt("the newest checkpoint (size %" PRIu64 ") is not signed by the log key",
-			    row_size);
-		return AK_ECORRUPT;
-	}
-	if (rc != 0) {
-		*why = why_fmt("the newest checkpoint (size %" PRIu64
-			       ") is malformed or names another origin",
-			       row_size);
-		return AK_ECORRUPT;
-	}
-	if (cp.size != row_size) {
-		*why = why_fmt("a checkpoint stored as size %" PRIu64 " signs size %" PRIu64,
-			       row_size, cp.size);
-		return AK_ECORRUPT;
-	}
-	if (cp.size > cnt.leaves) {
-		*why = why_fmt("the newest checkpoint signs %" PRIu64 " leaves but only %" PRIu64
-			       " are stored",
-			       cp.size, cnt.leaves);
-		return AK_ECORRUPT;
-	}
-	if ((rc = merkle_root(root, cp.size, store_log_get_node, st)) != 0) {
-		*why = why_fmt("a stored hash under the checkpoint at size %" PRIu64 " is missing",
-			       cp.size);
-		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
-	}
-	if (memcmp(root, cp.root, MERKLE_HASH_BYTES) != 0) {
-		*why =
-		    why_fmt("the root at size %" PRIu64
-			    " recomputed from stored hashes does not match the signed checkpoint",
-			    cp.size);
-		return AK_ECORRUPT;
-	}
-	if ((rc = check_tail(st, cp.size, cnt.leaves, why)) != 0)
-		return rc;
-	if (cnt.leaves > 0 && cp.size == cnt.leaves) {
-		/* check_tail covered it when the tail is not empty */
-		merkle_hash h, stored;
-		char *leaf = NULL;
-		uint64_t last = cnt.leaves - 1;
-
-		if ((rc = store_log_get_leaf(st, last, &leaf, &len)) != 0 ||
-		    (rc = store_log_get_node(st, 0, last, stored)) != 0) {
-			*why = "the last leaf or its hash cannot be read";
-			return rc == AK_ENOENT ? AK_ECORRUPT : rc;
-		}
-		merkle_leaf_hash(h, (const uint8_t *)leaf, len);
-		free(leaf);
-		if (memcmp(h, stored, MERKLE_HASH_BYTES) != 0) {
-			*why = why_fmt("the bytes of the last leaf (%" PRIu64
-				       ") do not match its stored hash",
-				       last);
-			return AK_ECORRUPT;
-		}
-	}
-	*cp_size = cp.size;
-	return 0;
-}
-
-int auditlog_self_check(store *st, const struct key_verifier *log_key, const char **why)
-{
-	const char *dummy;
-	uint64_t cp_size, n;
-
-	return self_check(st, log_key, why != NULL ? why : &dummy, &cp_size, &n);
-}
-
-int auditlog_check_all(store *st, const struct key_verifier *log_key, const char **why)
-{
-	const char *dummy;
-	uint64_t cp_size, n;
-	int rc;
-
-	if (why == NULL)
-		why = &dummy;
-	if ((rc = self_check(st, log_key, why, &cp_size, &n)) != 0)
-		return rc;
-	return check_tail(st, 0, n, why);
 }
 
 /* ------------------------------------------------------------ the writer */
@@ -723,11 +502,13 @@ static void run_batch(auditlog *a)
 			break;
 		/* Room left: take newcomers, waiting for them until the deadline. */
 		pthread_mutex_lock(&a->mu);
+		a->straggling = 1;
 		while (a->head == NULL && !a->closing && util_mono_ns() < deadline) {
 			struct timespec ts;
 			abs_deadline(&ts, deadline);
 			pthread_cond_timedwait(&a->wake, &a->mu, &ts);
 		}
+		a->straggling = 0;
 		k += take(a, batch + k, a->cfg.max_batch - k);
 		pthread_mutex_unlock(&a->mu);
 		if (done == k)
@@ -799,48 +580,32 @@ static void run_batch(auditlog *a)
 	pthread_mutex_lock(&a->mu);
 }
 
-static void *writer_main(void *arg)
+/*
+ * The writer thread's step (common/bg.h): the batches queued, then a
+ * checkpoint if one is due. It sleeps until the next submission, or until
+ * growth that is not yet signed may be.
+ */
+static uint64_t writer_step(void *arg)
 {
 	auditlog *a = arg;
-
-	pthread_setname_np(pthread_self(), "auditlog-writer");
+	uint64_t now, due_at;
+	int more;
 
 	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		uint64_t now = util_mono_ns();
-
-		if (a->head != NULL) {
-			run_batch(a);
-			now = util_mono_ns();
-			if (checkpoint_due(a, now)) {
-				pthread_mutex_unlock(&a->mu);
-				write_checkpoint(a);
-				pthread_mutex_lock(&a->mu);
-			}
-			continue;
-		}
-		if (a->closing)
-			break;
-		if (a->range.size > a->cp_size && !a->broken) {
-			/* Growth not yet signed: sleep only until it is due. */
-			struct timespec ts;
-			if (checkpoint_due(a, now)) {
-				pthread_mutex_unlock(&a->mu);
-				write_checkpoint(a);
-				pthread_mutex_lock(&a->mu);
-				continue;
-			}
-			abs_deadline(&ts, a->cp_at_ns + (uint64_t)a->cfg.checkpoint_ms * 1000000u);
-			pthread_cond_timedwait(&a->wake, &a->mu, &ts);
-		} else {
-			pthread_cond_wait(&a->wake, &a->mu);
-		}
-	}
+	if (a->head != NULL)
+		run_batch(a);
+	more = a->head != NULL;
 	pthread_mutex_unlock(&a->mu);
-	/* The final state is always signed. */
-	if (a->range.size > a->cp_size)
+	now = util_mono_ns();
+	if (checkpoint_due(a, now))
 		write_checkpoint(a);
-	return NULL;
+	if (more)
+		return 0;
+	if (a->range.size <= a->cp_size || a->broken)
+		return BG_IDLE;
+	due_at = a->cp_at_ns + (uint64_t)a->cfg.checkpoint_ms * 1000000u;
+	now = util_mono_ns();
+	return due_at > now ? due_at - now : 0;
 }
 
 /* ------------------------------------------------------------- the API */
@@ -877,8 +642,10 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 	else
 		a->head = &op;
 	a->tail = &op;
-	pthread_cond_signal(&a->wake);
+	if (a->straggling)
+		pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->mu);
+	bg_wake(a->thread);
 
 	while (sem_wait(&op.done) != 0 && errno == EINTR)
 		;
@@ -925,8 +692,10 @@ int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_c
 	else
 		a->head = op;
 	a->tail = op;
-	pthread_cond_signal(&a->wake);
+	if (a->straggling)
+		pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->mu);
+	bg_wake(a->thread);
 	return 0;
 }
 
@@ -945,160 +714,16 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	pthread_mutex_unlock(&a->head_mu);
 }
 
-/* -------------------------------------------------------- checkpointer */
-
-/*
- * WAL checkpoints, off the commit path. Left to SQLite, the writer's own
- * COMMIT copies the WAL back into the database file whenever it has
- * grown past STORE_WAL_AUTOCHECKPOINT frames: 16 MiB read, written and
- * synced while every submitter of that batch waits, the writer's longest
- * stalls (COMMIT max 12-22 ms in bench/bench_auditlog.c, against 5-8 ms
- * this way; throughput was the same within the machine's noise). So the
- * writer's connection only reports the WAL's size after each commit
- * (store_wal_hook), and this thread copies it back on a connection of its
- * own, CKPT_STEP frames at a time, without stopping the writer. A WAL
- * that is appended to while it is copied never empties by itself, and
- * one that only grows makes every commit dearer (no checkpoints at all
- * measured 30% slower), so past CKPT_MAX frames the checkpoint waits for
- * a gap between two of the writer's transactions and has the next one
- * start the WAL over. Without a second connection, SQLite's own
- * checkpoints stay on. Durability is the same either way: COMMIT syncs
- * the WAL before it returns.
- *
- * The same thread keeps the log's index file up to date (store.h,
- * store_log_index): once STORE_INDEX_STEP leaves lie past its mark, it
- * adds them, at most INDEX_MAX_STEP a transaction, on its own connection,
- * which has the index file attached and only reads the log. Done inside
- * the writer's transaction, as it was first, a step of 2048 leaves held
- * the writer for some milliseconds: with the service's 64 asynchronous
- * submitters (bench/bench_auditlog.c, part 1b) submit-to-durable p99 was
- * 4-5 ms with steps and 0.9-1.5 ms without, and 15-20% of the rate went.
- */
-#define CKPT_STEP      1000 /* frames: 4 MiB */
-#define CKPT_MAX       8000
-#define INDEX_MAX_STEP 16384
-
-/* ck_mu held: what the checkpointer has to do. */
-static int wal_due(const auditlog *a)
-{
-	return a->wal_frames - a->wal_copied >= CKPT_STEP;
-}
-
-static int index_due(const auditlog *a)
-{
-	return a->ck_index && a->ck_size > a->ix_mark &&
-	       a->ck_size - a->ix_mark >= STORE_INDEX_STEP;
-}
-
-/* The writer's WAL hook, on the writer's thread, after each COMMIT. */
+/* The WAL keeper's report, on the writer's thread after each COMMIT. */
 static void wal_grew(void *ctx, int frames)
 {
 	auditlog *a = ctx;
-
-	pthread_mutex_lock(&a->ck_mu);
-	a->wal_frames = frames;
-	if (frames < a->wal_copied) /* the WAL started over */
-		a->wal_copied = 0;
-	a->ck_size = a->range.size;
-	if (wal_due(a) || index_due(a))
-		pthread_cond_signal(&a->ck_wake);
-	pthread_mutex_unlock(&a->ck_mu);
-}
-
-static void *checkpointer_main(void *arg)
-{
-	auditlog *a = arg;
-
-	pthread_setname_np(pthread_self(), "auditlog-ckpt");
-	pthread_mutex_lock(&a->ck_mu);
-	for (;;) {
-		int restart, copied = 0;
-		uint64_t mark;
-
-		while (!a->ck_closing && !wal_due(a) && !index_due(a))
-			pthread_cond_wait(&a->ck_wake, &a->ck_mu);
-		if (a->ck_closing)
-			break;
-		if (wal_due(a)) {
-			restart = a->wal_frames >= CKPT_MAX;
-			pthread_mutex_unlock(&a->ck_mu);
-			/* A failure (or BUSY) leaves the WAL longer; the next
-			 * step retries. */
-			if (store_checkpoint(a->ck, restart, NULL, &copied) != 0)
-				copied = 0;
-			pthread_mutex_lock(&a->ck_mu);
-			if (copied > 0 && copied <= a->wal_frames)
-				a->wal_copied = copied;
-			else if (copied == 0)
-				a->wal_copied = a->wal_frames; /* wait a whole step */
-		}
-		if (index_due(a)) {
-			pthread_mutex_unlock(&a->ck_mu);
-			/* A failure only slows queries down; retried a step
-			 * later. */
-			if (store_log_index(a->ck, STORE_INDEX_STEP, INDEX_MAX_STEP, &mark) != 0)
-				mark = UINT64_MAX;
-			pthread_mutex_lock(&a->ck_mu);
-			a->ix_mark = mark != UINT64_MAX ? mark : a->ck_size;
-		}
-	}
-	pthread_mutex_unlock(&a->ck_mu);
-	return NULL;
-}
-
-/*
- * Without a connection of its own (or its thread) there is no
- * checkpointer: SQLite's own WAL checkpoints stay on, and queries scan the
- * leaves the index file does not cover. An index file that is not this
- * log's is emptied first (store_log_index_check); the thread then fills
- * it in from its mark.
- */
-static void checkpointer_start(auditlog *a, const char *db_path)
-{
-	uint64_t mark = 0;
-	int reset;
-
-	if (store_open(&a->ck, db_path, STORE_INDEX) == 0) {
-		if (store_log_index_check(a->ck, &reset) == 0 &&
-		    store_log_index(a->ck, UINT64_MAX, 0, &mark) == 0)
-			a->ck_index = 1;
-	} else if (store_open(&a->ck, db_path, 0) != 0) {
-		return;
-	}
-	a->ix_mark = mark;
-	a->ck_size = a->range.size;
-	if (pthread_create(&a->ck_thread, NULL, checkpointer_main, a) != 0) {
-		store_close(a->ck);
-		a->ck = NULL;
-		return;
-	}
-	a->ck_started = 1;
-	store_wal_hook(a->st, wal_grew, a);
-	/* Catches the index up at once, if it is behind. */
-	pthread_mutex_lock(&a->ck_mu);
-	pthread_cond_signal(&a->ck_wake);
-	pthread_mutex_unlock(&a->ck_mu);
-}
-
-/* After the writer has stopped: no more reports come. */
-static void checkpointer_stop(auditlog *a)
-{
-	if (!a->ck_started)
-		return;
-	pthread_mutex_lock(&a->ck_mu);
-	a->ck_closing = 1;
-	pthread_cond_signal(&a->ck_wake);
-	pthread_mutex_unlock(&a->ck_mu);
-	pthread_join(a->ck_thread, NULL);
-	a->ck_started = 0;
+	walkeeper_report(a->wk, frames, a->range.size);
 }
 
 static void destroy(auditlog *a)
 {
-	checkpointer_stop(a);
-	store_close(a->ck);
-	pthread_cond_destroy(&a->ck_wake);
-	pthread_mutex_destroy(&a->ck_mu);
+	walkeeper_stop(a->wk);
 	store_close(a->st);
 	free(a->batch);
 	pthread_cond_destroy(&a->wake);
@@ -1112,8 +737,8 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 {
 	auditlog *a;
 	pthread_condattr_t ca;
+	struct logcheck_head head = {0, 0};
 	const char *dummy;
-	uint64_t cp_size = 0, n = 0;
 	int rc;
 
 	*out = NULL;
@@ -1131,8 +756,6 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->key = log_key;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->head_mu, NULL);
-	pthread_mutex_init(&a->ck_mu, NULL);
-	pthread_cond_init(&a->ck_wake, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->wake, &ca);
@@ -1146,21 +769,21 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		*why = "the database cannot be opened";
 		goto fail;
 	}
-	rc = self_check(a->st, key_signer_verifier(log_key), why, &cp_size, &n);
+	rc = logcheck_self(a->st, key_signer_verifier(log_key), why, &head);
 	if (rc == AK_ENOENT) {
 		/* A new log: its first checkpoint, of the empty tree, comes next. */
 		*why = NULL;
 		rc = 0;
 	} else if (rc == 0) {
-		a->cp_size = cp_size;
+		a->cp_size = head.checkpoint_size;
 	} else {
 		goto fail;
 	}
-	if ((rc = merkle_range_load(&a->range, n, store_log_get_node, a->st)) != 0) {
+	if ((rc = merkle_range_load(&a->range, head.size, store_log_get_node, a->st)) != 0) {
 		*why = "the stored hashes of the log's right edge cannot be read";
 		goto fail;
 	}
-	if (n > cp_size || cp_size == 0) {
+	if (head.size > a->cp_size || a->cp_size == 0) {
 		if ((rc = write_checkpoint(a)) != 0) {
 			*why = "the first checkpoint cannot be signed or stored";
 			goto fail;
@@ -1170,12 +793,11 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	merkle_range_root(&a->range, a->head_root);
 	a->stats.checkpoint_size = a->cp_size;
 
-	checkpointer_start(a, db_path);
-	if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
-		rc = AK_ENOMEM;
+	/* Without a keeper, SQLite's own WAL checkpoints stay on. */
+	if (walkeeper_start(&a->wk, db_path, a->range.size) == 0)
+		store_wal_hook(a->st, wal_grew, a);
+	if ((rc = bg_start(&a->thread, "auditlog-writer", writer_step, a, BG_IDLE)) != 0)
 		goto fail;
-	}
-	a->started = 1;
 	*out = a;
 	return 0;
 fail:
@@ -1183,6 +805,11 @@ fail:
 	return rc;
 }
 
+/*
+ * Stops the writer thread after the step in progress, then runs what is
+ * still queued on this thread (the writer's connection is now ours) and
+ * signs the final state.
+ */
 void auditlog_close(auditlog *a)
 {
 	if (a == NULL)
@@ -1191,37 +818,12 @@ void auditlog_close(auditlog *a)
 	a->closing = 1;
 	pthread_cond_broadcast(&a->wake);
 	pthread_mutex_unlock(&a->mu);
-	if (a->started)
-		pthread_join(a->thread, NULL);
+	bg_stop(a->thread);
+	pthread_mutex_lock(&a->mu);
+	while (a->head != NULL)
+		run_batch(a);
+	pthread_mutex_unlock(&a->mu);
+	if (a->range.size > a->cp_size)
+		write_checkpoint(a);
 	destroy(a);
-}
-
-/* ---------------------------------------------------------------- proofs */
-
-int auditlog_prove_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof,
-			     size_t *n)
-{
-	uint64_t stored;
-	int rc;
-
-	*n = 0;
-	if ((rc = store_log_size(rd, &stored)) != 0)
-		return rc;
-	if (index >= size || size > stored)
-		return AK_EINVAL;
-	return merkle_prove_inclusion(proof, n, index, size, store_log_get_node, rd);
-}
-
-int auditlog_prove_consistency(store *rd, uint64_t size1, uint64_t size2, merkle_hash *proof,
-			       size_t *n)
-{
-	uint64_t stored;
-	int rc;
-
-	*n = 0;
-	if ((rc = store_log_size(rd, &stored)) != 0)
-		return rc;
-	if (size1 == 0 || size1 > size2 || size2 > stored)
-		return AK_EINVAL;
-	return merkle_prove_consistency(proof, n, size1, size2, store_log_get_node, rd);
 }

@@ -30,7 +30,6 @@ typedef struct store store;
 enum {
 	STORE_CREATE = 1,   /* create the file and apply migrations if needed */
 	STORE_READONLY = 2, /* open read-only (auditors' copies, readers) */
-	STORE_INDEX = 4,    /* attach the log's index file (see below) */
 };
 
 /*
@@ -38,17 +37,7 @@ enum {
  * read-only), refuses a database whose user_version is newer than this
  * build knows (AK_EINVAL), sets the pragmas and installs the guards.
  * Returns 0, AK_ENOENT (no file and no STORE_CREATE), AK_EDB.
- *
- * With STORE_INDEX, also attaches the log's index file, path + "-index"
- * (STORE_INDEX_SUFFIX), as schema "ix": created (0600) with its tables
- * when the connection may write, left out when it may not and the file
- * is missing (queries then scan the log itself). The index is derived
- * from the log and only ever written by the one connection that keeps it
- * up to date (auditlog.c's checkpointer thread); see store_log_index.
- * The audit writer's connection never attaches it, so that keeping it up
- * to date never takes a lock the writer waits for.
  */
-#define STORE_INDEX_SUFFIX "-index"
 int store_open(store **out, const char *path, unsigned flags);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
@@ -138,10 +127,19 @@ int store_log_get_node(void *s, unsigned level, uint64_t idx, merkle_hash out);
 int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
 
 /*
- * The log's index file (STORE_INDEX; its tables are described in
- * store_log.c): a subject index and a time index that cover the leaves
- * below their mark; a query by subject or time reads them below the mark
- * and scans the leaves from the mark on.
+ * The log's index file, db_path + "-index" (STORE_INDEX_SUFFIX), attached
+ * to s as schema "ix" by store_log_attach_index: created (0600) with its
+ * tables when s may write, left out when it may not and the file is
+ * missing (queries then scan the log itself), replaced (it is derived
+ * data) when a writable s finds a file that is not a database or is
+ * damaged. 0, AK_EIO, AK_EDB. The index is only ever written by the one
+ * connection that keeps it up to date (log/walkeeper.c's thread); the
+ * audit writer's connection never attaches it, so that keeping it up to
+ * date never takes a lock the writer waits for.
+ *
+ * Its tables are described in store_log.c: a subject index and a time
+ * index that cover the leaves below their mark; a query by subject or
+ * time reads them below the mark and scans the leaves from the mark on.
  *
  * store_log_index: once at least min leaves lie past the mark, adds up to
  * max of them (0: all) to both indexes, in one transaction of its own on
@@ -159,7 +157,11 @@ int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
  * hash differs, the index is emptied and starts again from leaf 0
  * (*reset = 1). AK_EINVAL without an index file attached for writing.
  */
-#define STORE_INDEX_STEP 2048
+#define STORE_INDEX_SUFFIX "-index"
+#define STORE_INDEX_STEP   2048
+int store_log_attach_index(store *s, const char *db_path);
+/* store_open, then store_log_attach_index; on failure nothing stays open. */
+int store_log_open(store **out, const char *path, unsigned flags);
 int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
 int store_log_index_check(store *s, int *reset);
 

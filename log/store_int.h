@@ -14,7 +14,7 @@
 
 #include <sqlite3.h>
 
-#include "service/store.h"
+#include "log/store.h"
 
 enum store_slot {
 	/* store.c */
@@ -46,60 +46,26 @@ enum store_slot {
 	SQ_LOG_QUERY_TIME_DESC,
 	SQ_LOG_QUERY_SUBJECT_DESC,
 	SQ_LOG_QUERY_RANGE_DESC,
-	/* store_people.c */
-	SQ_RES_INSERT,
-	SQ_RES_SEAL,
-	SQ_RES_BY_ID,
-	SQ_RES_BY_BLIND,
-	SQ_RES_SET_STATUS,
-	SQ_RES_ERASE,
-	SQ_RES_ERASE_SESSIONS,
-	SQ_RES_ERASE_HISTORY,
-	SQ_HIST_ADD,
-	SQ_HIST_LIST,
-	SQ_ACC_ADD,
-	SQ_ACC_BY_TOKEN,
-	SQ_ACC_BY_ID,
-	SQ_ACC_BY_NAME,
-	SQ_ACC_LIST,
-	SQ_ACC_DISABLE,
-	SQ_SESS_ADD,
-	SQ_SESS_GET,
-	SQ_SESS_PURGE,
-	SQ_CODE_ADD,
-	SQ_CODE_GET,
-	SQ_CODES_REVOKE,
-	SQ_REVOKED,
-	SQ_REVOCATIONS,
-	SQ_CODES_PURGE,
-	SQ_REVOCATIONS_PURGE,
-	SQ_SCAN_ADD,
-	SQ_SCAN_KNOWN, /* added with POST /v1/scans (verify.c) */
-	SQ_COUNT
+	SQ_LOG_END /* the first slot free for the service (store_people.c) */
 };
+
+/* Slots per connection: the log's, then the service's own. */
+#define STORE_STMT_SLOTS 96
 
 struct store {
 	sqlite3 *db;
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
-	int index;      /* the index file is attached as "ix" (STORE_INDEX) */
+	int index;      /* the index file is attached as "ix" (store_log_attach_index) */
 	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
 	void *wal_ctx;
-	sqlite3_stmt *stmt[SQ_COUNT];
+	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
 };
 
 /* The cached statement for slot, prepared from sql on first use; NULL on
  * failure (store_errmsg says why). The statement is ready to bind. */
-sqlite3_stmt *store_stmt(store *s, enum store_slot slot, const char *sql);
-
-/* Registers the SQL functions the log's statements use (store_log.c) on a
- * connection: ankang_leaf_subject_key(leaf). 0 or AK_EDB. */
-int store_log_functions(sqlite3 *db);
-/* Attaches the index file at path as "ix" (store_log.c); for a writable
- * connection, creates it (the caller made the file) and its tables. 0,
- * AK_EDB. */
-int store_log_attach_index(store *s, const char *path);
+sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);

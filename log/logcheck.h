@@ -1,0 +1,49 @@
+/*
+ * logcheck: the audit log held against its own hashes and its signed
+ * checkpoints (DESIGN.md, "The audit log's promises"). What a rewritten
+ * leaf, a truncated log or a forged checkpoint looks like to each check:
+ *
+ *   logcheck_self   the start-up check, O(leaves after the newest
+ *                   checkpoint + log n): catches a log that disagrees with
+ *                   its newest signature, gaps, a truncation, and any
+ *                   damage to leaves not yet signed. A leaf under the
+ *                   signed root whose bytes changed while its stored hash
+ *                   did not is NOT caught here: the root is recomputed
+ *                   from stored hashes.
+ *   logcheck_full   all of the above and every leaf rehashed, every stored
+ *                   hash recomputed: O(n). Catches any change to any leaf
+ *                   or hash.
+ *
+ * Both run on any connection (read-only is enough) and write nothing.
+ * *why, if not NULL, receives a description of a failure ("the root at
+ * size N recomputed from stored hashes does not match the signed
+ * checkpoint", ...): thread-local static text, valid until the same
+ * thread's next call.
+ */
+#ifndef ANKANG_LOGCHECK_H
+#define ANKANG_LOGCHECK_H
+
+#include <stdint.h>
+
+#include "crypto/key.h"
+#include "log/store.h"
+
+/* What a passing self-check found. */
+struct logcheck_head {
+	uint64_t size;            /* leaves stored */
+	uint64_t checkpoint_size; /* the newest signed checkpoint's size */
+};
+
+/*
+ * The self-check. head (may be NULL) gets the sizes on success. 0,
+ * AK_ECORRUPT (with *why), AK_ENOENT (a new log: no checkpoint and no
+ * leaves), AK_EDB.
+ */
+int logcheck_self(store *st, const struct key_verifier *log_key, const char **why,
+		  struct logcheck_head *head);
+
+/* The self-check, then every leaf before the checkpoint too. 0,
+ * AK_ECORRUPT, AK_ENOENT, AK_EDB. */
+int logcheck_full(store *st, const struct key_verifier *log_key, const char **why);
+
+#endif
