@@ -48,7 +48,7 @@ LIBS_SYS    = $(PKG_LIBS) -lpthread -lm
 # nothing of service/ (tests/sh/audit_cli.sh checks its symbols).
 LIB_SRC := $(wildcard common/*.c crypto/*.c)
 LOG_SRC := $(wildcard log/*.c)
-SVC_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+SVC_SRC := $(filter-out service/main.c,$(wildcard service/*.c service/http/*.c))
 VER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 AUD_SRC := $(filter-out audit/main.c,$(wildcard audit/*.c))
 

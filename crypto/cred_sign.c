@@ -20,6 +20,12 @@ _Static_assert(KEY_SIG_BYTES == CRED_SIG_BYTES, "a credential carries one Ed2551
 
 int cred_issue(char *out, size_t cap, const struct cred_claims *c, const key_signer *issuer)
 {
+	return cred_issue_sig(out, cap, c, issuer, NULL);
+}
+
+int cred_issue_sig(char *out, size_t cap, const struct cred_claims *c, const key_signer *issuer,
+		   uint8_t sig_out[CRED_SIG_BYTES])
+{
 	uint8_t kid[CRED_KID_BYTES], sig[KEY_SIG_BYTES];
 	uint8_t prot[32], payload[CRED_COSE_MAX], tbs[CRED_COSE_MAX + 32], cose[CRED_COSE_MAX];
 	int prot_len, payload_len, tbs_len, cose_len, text_len;
@@ -49,5 +55,7 @@ int cred_issue(char *out, size_t cap, const struct cred_claims *c, const key_sig
 	text_len = b45_encode(out + CRED_PREFIX_LEN, cap - CRED_PREFIX_LEN, cose, (size_t)cose_len);
 	if (text_len < 0)
 		return text_len;
+	if (sig_out != NULL)
+		memcpy(sig_out, sig, CRED_SIG_BYTES);
 	return CRED_PREFIX_LEN + text_len;
 }

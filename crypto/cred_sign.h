@@ -17,5 +17,9 @@
  * a claim is out of range, or AK_ETOOBIG.
  */
 int cred_issue(char *out, size_t cap, const struct cred_claims *c, const key_signer *issuer);
+/* The same, and the signature into sig_out (when not NULL): what the
+ * service keeps a keyed hash of, to recognise the code's holders later. */
+int cred_issue_sig(char *out, size_t cap, const struct cred_claims *c, const key_signer *issuer,
+		   uint8_t sig_out[CRED_SIG_BYTES]);
 
 #endif

@@ -36,7 +36,7 @@ static const char *const role_words[] = {
     [ROLE_SYSTEM] = "system",
 };
 
-/* DESIGN.md's audit actions, then purge, account_disable and history_read. */
+/* DESIGN.md's audit actions, then those added since, in order. */
 static const char *const action_words[] = {
     [ACT_NONE] = NULL,
     [ACT_ENROLL] = "enroll",
@@ -54,6 +54,8 @@ static const char *const action_words[] = {
     [ACT_PURGE] = "purge",
     [ACT_ACCOUNT_DISABLE] = "account_disable",
     [ACT_HISTORY_READ] = "history_read",
+    [ACT_LOGOUT] = "logout",
+    [ACT_SESSIONS_READ] = "sessions_read",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes
@@ -104,6 +106,14 @@ static const char *const detail_words[] = {
     [DET_ROLE_ADMIN] = "admin",
     /* why a request was denied */
     [DET_RATE_LIMITED] = "rate_limited",
+    /* the size of a summarised burst of failed log-ins */
+    [DET_BURST_2_9] = "burst_2_9",
+    [DET_BURST_10_99] = "burst_10_99",
+    [DET_BURST_100_999] = "burst_100_999",
+    [DET_BURST_1000_PLUS] = "burst_1000_plus",
+    /* the sessions a log-out ended */
+    [DET_THIS_SESSION] = "this_session",
+    [DET_ALL_SESSIONS] = "all_sessions",
 };
 
 /* One word per enum value. The sizes are checked here; a hole in the

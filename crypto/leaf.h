@@ -56,7 +56,9 @@ enum leaf_action {
 	ACT_PRINT_CODE,
 	ACT_PURGE,
 	ACT_ACCOUNT_DISABLE,
-	ACT_HISTORY_READ, /* a resident read their own status history */
+	ACT_HISTORY_READ,  /* a resident read their own status history */
+	ACT_LOGOUT,        /* a resident ended a session (detail: which) */
+	ACT_SESSIONS_READ, /* a resident listed their own sessions */
 	ACT_COUNT
 };
 
@@ -109,6 +111,14 @@ enum leaf_detail {
 	DET_ROLE_ADMIN,
 	/* why something was denied */
 	DET_RATE_LIMITED,
+	/* how many failed log-ins a summarised burst held (limits.h) */
+	DET_BURST_2_9,
+	DET_BURST_10_99,
+	DET_BURST_100_999,
+	DET_BURST_1000_PLUS,
+	/* which sessions a log-out ended */
+	DET_THIS_SESSION,
+	DET_ALL_SESSIONS,
 	DET_COUNT
 };
 

@@ -26,12 +26,16 @@ struct seal_kek {
 	uint8_t wrap[SEAL_KEY_BYTES];
 	uint8_t blind[SEAL_KEY_BYTES];
 	uint8_t pseudonym[SEAL_KEY_BYTES];
+	uint8_t check[SEAL_KEY_BYTES];
+	uint8_t sig[SEAL_KEY_BYTES];
 };
 
 /* crypto_kdf contexts: exactly 8 characters each. */
 static const char CTX_WRAP[] = "ankangwr";
 static const char CTX_BLIND[] = "ankangbi";
 static const char CTX_PSEUDONYM[] = "ankangps";
+static const char CTX_CHECK[] = "ankangck";
+static const char CTX_SIG[] = "ankangsg";
 
 int seal_kek_create(const char *path)
 {
@@ -74,6 +78,8 @@ int seal_kek_load(seal_kek **out, const char *path)
 	crypto_kdf_derive_from_key(k->wrap, sizeof k->wrap, 1, CTX_WRAP, kek);
 	crypto_kdf_derive_from_key(k->blind, sizeof k->blind, 1, CTX_BLIND, kek);
 	crypto_kdf_derive_from_key(k->pseudonym, sizeof k->pseudonym, 1, CTX_PSEUDONYM, kek);
+	crypto_kdf_derive_from_key(k->check, sizeof k->check, 1, CTX_CHECK, kek);
+	crypto_kdf_derive_from_key(k->sig, sizeof k->sig, 1, CTX_SIG, kek);
 	sodium_mprotect_readonly(k);
 	*out = k;
 	rc = 0;
@@ -187,4 +193,16 @@ void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64
 	make_ad(in, sizeof in, resident_id, NULL);
 	crypto_generichash(out, SEAL_PSEUDONYM_BYTES, in, sizeof in, k->pseudonym,
 			   sizeof k->pseudonym);
+}
+
+void seal_kek_check(const seal_kek *k, uint8_t out[SEAL_CHECK_BYTES])
+{
+	static const char text[] = "ankang kek check v1";
+	crypto_generichash(out, SEAL_CHECK_BYTES, (const uint8_t *)text, sizeof text - 1, k->check,
+			   sizeof k->check);
+}
+
+void seal_sig_hash(const seal_kek *k, uint8_t out[SEAL_SIG_HASH_BYTES], const uint8_t sig[64])
+{
+	crypto_generichash(out, SEAL_SIG_HASH_BYTES, sig, 64, k->sig, sizeof k->sig);
 }

@@ -6,7 +6,11 @@
  *   KEK (file, 0600, outside the database)
  *    ├─ crypto_kdf subkey "ankangwr": wraps each resident's data key
  *    ├─ crypto_kdf subkey "ankangbi": keyed BLAKE2b blind index of ID numbers
- *    └─ crypto_kdf subkey "ankangps": keyed BLAKE2b audit pseudonyms
+ *    ├─ crypto_kdf subkey "ankangps": keyed BLAKE2b audit pseudonyms
+ *    ├─ crypto_kdf subkey "ankangck": the KEK's check value (stored in
+ *    │  the database, so that a wrong KEK is noticed)
+ *    └─ crypto_kdf subkey "ankangsg": keyed hashes of issued codes'
+ *       signatures (an offline scan's proof that the code was seen)
  *   data key (random per resident, stored only wrapped; AD = resident id)
  *    └─ seals name / id_number / phone, XChaCha20-Poly1305,
  *       AD = resident id || field name, so a sealed field cannot be moved
@@ -31,6 +35,8 @@
 #define SEAL_WRAPPED_BYTES   (SEAL_KEY_BYTES + SEAL_OVERHEAD)
 #define SEAL_BLIND_BYTES     32
 #define SEAL_PSEUDONYM_BYTES 16
+#define SEAL_CHECK_BYTES     32
+#define SEAL_SIG_HASH_BYTES  16
 
 typedef struct seal_kek seal_kek;
 
@@ -81,5 +87,13 @@ void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const ch
 		      size_t len);
 /* A resident's audit pseudonym: what the log's subject field holds. */
 void seal_pseudonym(const seal_kek *k, uint8_t out[SEAL_PSEUDONYM_BYTES], uint64_t resident_id);
+
+/* The KEK's check value: a MAC of a fixed text under a subkey, so the
+ * value says whether a KEK is the one that made it and nothing else. */
+void seal_kek_check(const seal_kek *k, uint8_t out[SEAL_CHECK_BYTES]);
+
+/* A keyed hash of a code's 64-byte signature: what the service keeps to
+ * recognise, later, someone who has seen the code. */
+void seal_sig_hash(const seal_kek *k, uint8_t out[SEAL_SIG_HASH_BYTES], const uint8_t sig[64]);
 
 #endif

@@ -425,7 +425,7 @@ static int run_op(auditlog *a, struct op *op)
 	memcpy(&before, &a->range, sizeof before);
 	if ((rc = store_savepoint(a->st)) != 0)
 		return rc;
-	op->rc = op->change(op->ctx, a->st, op->leaves, op->n);
+	op->rc = op->change(op->ctx, a->st, op->leaves, op->n, op->first);
 	if (op->rc > 0) /* not an AK_E* code: a bug in the callback */
 		op->rc = AK_EINVAL;
 	if (!store_in_transaction(a->st)) {

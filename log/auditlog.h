@@ -66,13 +66,16 @@ void auditlog_close(auditlog *a);
 
 /*
  * A state change run by the writer inside the operation's savepoint, on
- * the writer's connection. Returns 0 to commit with the leaves, or a
- * negative AK_E* code to roll the operation back (the code is returned to
- * the submitter). It may fill in leaf fields it only learns inside the
- * transaction (a new resident's pseudonym, say) through ctx, or edit
- * them: the leaves are logged as the change leaves them.
+ * the writer's connection. first is the log index leaves[0] will have, so
+ * a change can record where in the log it happened. Returns 0 to commit
+ * with the leaves, or a negative AK_E* code to roll the operation back
+ * (the code is returned to the submitter). It may fill in leaf fields it
+ * only learns inside the transaction (a new resident's pseudonym, say)
+ * through ctx, or edit them: the leaves are logged as the change leaves
+ * them.
  */
-typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, size_t n);
+typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, size_t n,
+				  uint64_t first);
 
 /*
  * Submits an operation and blocks until it is durable or has failed.

@@ -36,6 +36,9 @@ CREATE TABLE accounts (
 
 CREATE TABLE residents (
 	id             INTEGER PRIMARY KEY,
+	-- What the API calls the resident: random, so that nobody can walk
+	-- the residents by counting (the row id never leaves the service).
+	handle         BLOB    NOT NULL UNIQUE CHECK (length(handle) = 16),
 	blind          BLOB UNIQUE CHECK (blind IS NULL OR length(blind) = 32),
 	wrapped_key    BLOB CHECK (wrapped_key IS NULL OR length(wrapped_key) = 72),
 	                             -- NULL until sealed, and again once erased
@@ -47,6 +50,9 @@ CREATE TABLE residents (
 	                             -- crypto_pwhash_str (Argon2id)
 	status         INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),
 	status_changed INTEGER NOT NULL,
+	-- The log index of the leaf that set the status (enrolment or the last
+	-- status_set): a code issued at a lower index is superseded.
+	status_index   INTEGER NOT NULL CHECK (status_index >= 0),
 	created        INTEGER NOT NULL,
 	erased         INTEGER,      -- unix seconds, NULL while active
 	CHECK (wrapped_key IS NOT NULL
@@ -71,6 +77,10 @@ CREATE TABLE sessions (
 	token_hash  BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
 	resident_id INTEGER NOT NULL REFERENCES residents (id),
 	created     INTEGER NOT NULL,
+	used        INTEGER NOT NULL CHECK (used >= created),
+	                             -- last use, to the minute (it is written
+	                             -- with an audited request, at most once a
+	                             -- minute)
 	expires     INTEGER NOT NULL CHECK (expires > created)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX sessions_resident ON sessions (resident_id);
@@ -80,13 +90,21 @@ CREATE INDEX sessions_expires ON sessions (expires);
 -- it belongs to (so a verification can be attributed to the resident's
 -- pseudonym), and what status it showed (so the online check can answer
 -- "superseded").
+--
+-- sig_hash is a keyed hash of the code's COSE signature: an offline scan
+-- proves the verifier saw the code by sending the signature, which
+-- appears nowhere but in the code itself (never in the revocation list).
+-- issued_index is the log index of the code's issue or print_code leaf,
+-- which orders it against status changes (residents.status_index).
 CREATE TABLE codes (
-	cti         BLOB    PRIMARY KEY CHECK (length(cti) = 16),
-	resident_id INTEGER NOT NULL REFERENCES residents (id),
-	iat         INTEGER NOT NULL,
-	exp         INTEGER NOT NULL CHECK (exp > iat),
-	status      INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
-	paper       INTEGER NOT NULL DEFAULT 0 CHECK (paper IN (0, 1))
+	cti          BLOB    PRIMARY KEY CHECK (length(cti) = 16),
+	resident_id  INTEGER NOT NULL REFERENCES residents (id),
+	iat          INTEGER NOT NULL,
+	exp          INTEGER NOT NULL CHECK (exp > iat),
+	status       INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+	paper        INTEGER NOT NULL DEFAULT 0 CHECK (paper IN (0, 1)),
+	sig_hash     BLOB    NOT NULL CHECK (length(sig_hash) = 16),
+	issued_index INTEGER NOT NULL CHECK (issued_index >= 0)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX codes_resident ON codes (resident_id, exp);
 CREATE INDEX codes_exp ON codes (exp);
@@ -98,6 +116,15 @@ CREATE TABLE revocations (
 	exp INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX revocations_exp ON revocations (exp);
+
+-- The KEK's check value: a MAC of a fixed text under a key derived from
+-- the KEK (seal_kek_check), never the KEK. Every command that loads a KEK
+-- compares it, so another deployment's KEK is refused instead of
+-- silently finding no one and enrolling everyone again.
+CREATE TABLE kek_check (
+	one   INTEGER PRIMARY KEY CHECK (one = 1),
+	value BLOB    NOT NULL CHECK (length(value) = 32)
+) STRICT;
 
 -- Offline scans uploaded by verifiers, once each (the scan id makes an
 -- upload idempotent).

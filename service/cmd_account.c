@@ -161,8 +161,9 @@ struct add_ctx {
 };
 
 /* Inside the writer's transaction: the row goes in with its leaf. */
-static int add_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int add_change(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct add_ctx *c = ctx;
 
 	(void)leaves;
@@ -291,8 +292,9 @@ struct disable_ctx {
 };
 
 /* Inside the writer's transaction: the leaf learns the account's role. */
-static int disable_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int disable_change(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct disable_ctx *c = ctx;
 	struct store_account a;
 	int rc;

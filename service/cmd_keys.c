@@ -47,8 +47,9 @@ struct rotate_ctx {
 	int rotated; /* the files were replaced */
 };
 
-static int rotate_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int rotate_change(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct rotate_ctx *c = ctx;
 	int rc;
 

@@ -26,6 +26,7 @@
 #include "log/auditlog.h"
 #include "crypto/revoc.h"
 #include "crypto/seal.h"
+#include "service/record.h"
 
 #define CONF_MAX 4096
 
@@ -180,7 +181,8 @@ int datadir_write_trust(struct datadir *d, uint64_t now)
 }
 
 /*
- * The store, with every migration applied and the audit log's first
+ * The store, with every migration applied, the KEK's check value (so that
+ * no other KEK is ever taken for this one) and the audit log's first
  * checkpoint (the empty tree, signed by the log key): from then on a
  * missing or empty log is an error, never a fresh start.
  */
@@ -189,15 +191,23 @@ static int create_store(struct datadir *d)
 	char path[PATH_MAX];
 	store *s = NULL;
 	auditlog *a = NULL;
+	struct record_keys k = {NULL};
+	seal_kek *kek = NULL;
 	int rc;
 
 	if ((rc = datadir_file(d, path, sizeof path, DATADIR_DB)) != 0)
 		return rc;
 	if (access(path, F_OK) == 0)
 		return AK_EEXIST;
-	if ((rc = store_open(&s, path, STORE_CREATE)) != 0)
+	if ((rc = seal_kek_load(&kek, d->kek_path)) != 0)
 		return rc;
+	k.kek = kek;
+	if ((rc = store_open(&s, path, STORE_CREATE)) == 0)
+		rc = record_kek_check_put(&k, s);
 	store_close(s);
+	seal_kek_free(kek);
+	if (rc != 0)
+		return rc;
 	if ((rc = auditlog_open(&a, path, d->log, NULL, NULL)) != 0)
 		return rc;
 	auditlog_close(a);

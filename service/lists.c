@@ -1,6 +1,6 @@
 /*
  * lists: the publisher of the signed trust and revocation lists (see
- * lists.h), and their endpoints GET /v1/trust and GET /v1/revocations.
+ * lists.h); GET /v1/trust and GET /v1/revocations serve what it holds.
  *
  * The trust note is the data folder's public/trust.note, read once at
  * open (it changes only through `ankangd keys rotate`, which cannot run
@@ -39,12 +39,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/bg.h"
 #include "common/util.h"
 #include "crypto/note.h"
 #include "crypto/note_sign.h"
 #include "crypto/revoc.h"
-#include "service/routes.h"
-#include "service/server.h"
+#include "service/oplog.h"
 #include "service/store_people.h"
 
 /* A published note; pub is what readers see. */
@@ -55,14 +55,12 @@ struct note_buf {
 };
 
 struct lists {
-	struct server *srv;
+	struct lists_config cfg;
 	store *db; /* the thread's own read connection */
 	char revoc_path[PATH_MAX];
 
-	pthread_t thread;
-	int started;
+	bg *thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* wakes the thread; CLOCK_MONOTONIC */
 	pthread_cond_t done_cv;
 	struct note_buf *trust, *revoc; /* under mu */
 	int stale, stop;
@@ -124,8 +122,7 @@ static int collect_cti(void *ctx, const uint8_t cti[CRED_CTI_BYTES])
 /* Builds, signs, publishes and writes a fresh revocation note. */
 static int resign(struct lists *l)
 {
-	struct server *srv = l->srv;
-	const key_signer *root = srv->dd->root;
+	const key_signer *root = l->cfg.dd->root;
 	struct revoc_list r;
 	struct collect c = {NULL, 0, 0};
 	struct note_buf *b, *old;
@@ -135,11 +132,10 @@ static int resign(struct lists *l)
 	int rc;
 
 	memset(&r, 0, sizeof r);
-	rc = store_revocations(l->db, now > srv->cfg.skew ? now - srv->cfg.skew : 0, collect_cti,
-			       &c);
+	rc = store_revocations(l->db, now > l->cfg.skew ? now - l->cfg.skew : 0, collect_cti, &c);
 	if (rc != 0)
 		goto done;
-	snprintf(r.origin, sizeof r.origin, "%s", srv->dd->origin);
+	snprintf(r.origin, sizeof r.origin, "%s", l->cfg.dd->origin);
 	r.issued = now;
 	r.cti = c.cti;
 	r.n = c.n;
@@ -169,84 +165,63 @@ done:
 
 /* ------------------------------------------------------------- thread */
 
-static void deadline(struct timespec *ts, uint64_t wake_ms)
-{
-	uint64_t now = mono_ms(), wait = wake_ms > now ? wake_ms - now : 0;
-
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(wait / 1000);
-	ts->tv_nsec += (long)(wait % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static void *publisher(void *arg)
+/*
+ * The publisher's step (common/bg.h): re-signs when a re-sign is asked
+ * for, when a change waited out LISTS_RESIGN_MS, or when LISTS_REFRESH_S
+ * passed; then sleeps until the next of those is due.
+ */
+static uint64_t publisher_step(void *arg)
 {
 	struct lists *l = arg;
+	uint64_t now, wake, gen;
+	int due, rc;
 
 	pthread_mutex_lock(&l->mu);
-	for (;;) {
-		uint64_t now = mono_ms(), wake;
-		int due = l->asked > l->done ||
-			  (l->stale && now >= l->last_sign_ms + LISTS_RESIGN_MS) ||
-			  now >= l->last_sign_ms + LISTS_REFRESH_S * 1000u || (l->stop && l->stale);
-
-		if (due) {
-			uint64_t gen = l->asked;
-			int rc;
-			l->stale = 0;
-			pthread_mutex_unlock(&l->mu);
-			rc = resign(l);
-			if (rc != 0)
-				fprintf(stderr, "ankangd: re-signing the revocation list: %s\n",
-					ak_strerror(rc));
-			pthread_mutex_lock(&l->mu);
-			l->last_sign_ms = mono_ms();
-			l->last_rc = rc;
-			l->done = gen;
-			pthread_cond_broadcast(&l->done_cv);
-			continue;
-		}
-		if (l->stop)
-			break;
-		wake = l->stale ? l->last_sign_ms + LISTS_RESIGN_MS
-				: l->last_sign_ms + LISTS_REFRESH_S * 1000u;
-		struct timespec ts;
-		deadline(&ts, wake);
-		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+	now = mono_ms();
+	due = l->asked > l->done || (l->stale && now >= l->last_sign_ms + LISTS_RESIGN_MS) ||
+	      now >= l->last_sign_ms + LISTS_REFRESH_S * 1000u;
+	if (due) {
+		gen = l->asked;
+		l->stale = 0;
+		pthread_mutex_unlock(&l->mu);
+		rc = resign(l);
+		if (rc != 0)
+			oplog_fault(NULL, NULL, "re-signing the revocation list", rc, NULL);
+		pthread_mutex_lock(&l->mu);
+		l->last_sign_ms = mono_ms();
+		l->last_rc = rc;
+		l->done = gen;
+		pthread_cond_broadcast(&l->done_cv);
 	}
-	pthread_cond_broadcast(&l->done_cv);
+	now = mono_ms();
+	wake = l->stale ? l->last_sign_ms + LISTS_RESIGN_MS
+			: l->last_sign_ms + LISTS_REFRESH_S * 1000u;
+	if (l->asked > l->done)
+		wake = now;
 	pthread_mutex_unlock(&l->mu);
-	return NULL;
+	return wake > now ? (wake - now) * 1000000u : 0;
 }
 
 /* ----------------------------------------------------------------- API */
 
-int lists_open(struct lists **out, struct server *srv)
+int lists_open(struct lists **out, const struct lists_config *cfg)
 {
 	struct lists *l;
-	pthread_condattr_t ca;
 	char path[PATH_MAX], *text = NULL;
 	size_t len;
 	int rc;
 
 	*out = NULL;
-	if (srv->dd == NULL || srv->dd->root == NULL)
+	if (cfg->dd == NULL || cfg->dd->root == NULL)
 		return AK_EINVAL;
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return AK_ENOMEM;
-	l->srv = srv;
+	l->cfg = *cfg;
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_cond_init(&l->done_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&l->done_cv, NULL);
 
-	if ((rc = datadir_file(srv->dd, path, sizeof path, "public/trust.note")) != 0 ||
-	    (rc = datadir_file(srv->dd, l->revoc_path, sizeof l->revoc_path,
+	if ((rc = datadir_file(cfg->dd, path, sizeof path, "public/trust.note")) != 0 ||
+	    (rc = datadir_file(cfg->dd, l->revoc_path, sizeof l->revoc_path,
 			       "public/revocations.note")) != 0 ||
 	    (rc = util_read_file(path, NOTE_MAX_BYTES, &text, &len)) != 0)
 		goto fail;
@@ -256,17 +231,15 @@ int lists_open(struct lists **out, struct server *srv)
 		rc = AK_ENOMEM;
 		goto fail;
 	}
-	if ((rc = store_open(&l->db, srv->db_path, STORE_READONLY)) != 0)
+	if ((rc = store_open(&l->db, cfg->db_path, STORE_READONLY)) != 0)
 		goto fail;
 	/* The first list is signed before the service answers anything. */
 	if ((rc = resign(l)) != 0)
 		goto fail;
 	l->last_sign_ms = mono_ms();
-	if (pthread_create(&l->thread, NULL, publisher, l) != 0) {
-		rc = AK_ENOMEM;
+	if ((rc = bg_start(&l->thread, "lists", publisher_step, l,
+			   (uint64_t)LISTS_REFRESH_S * 1000000000u)) != 0)
 		goto fail;
-	}
-	l->started = 1;
 	*out = l;
 	return 0;
 fail:
@@ -276,19 +249,24 @@ fail:
 
 void lists_close(struct lists *l)
 {
+	int stale;
+
 	if (l == NULL)
 		return;
-	if (l->started) {
-		pthread_mutex_lock(&l->mu);
-		l->stop = 1;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->thread, NULL);
-	}
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_broadcast(&l->done_cv);
+	pthread_mutex_unlock(&l->mu);
+	bg_stop(l->thread);
+	/* A change still waiting for its re-sign is published now. */
+	pthread_mutex_lock(&l->mu);
+	stale = l->stale;
+	pthread_mutex_unlock(&l->mu);
+	if (stale && l->db != NULL && resign(l) != 0)
+		oplog_note("the last revocation list could not be signed at shutdown");
 	store_close(l->db);
 	buf_unref(l->trust);
 	buf_unref(l->revoc);
-	pthread_cond_destroy(&l->cv);
 	pthread_cond_destroy(&l->done_cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -296,14 +274,16 @@ void lists_close(struct lists *l)
 
 void lists_changed(struct lists *l)
 {
+	int wake;
+
 	if (l == NULL)
 		return;
 	pthread_mutex_lock(&l->mu);
-	if (!l->stale) {
-		l->stale = 1;
-		pthread_cond_signal(&l->cv);
-	}
+	wake = !l->stale;
+	l->stale = 1;
 	pthread_mutex_unlock(&l->mu);
+	if (wake)
+		bg_wake(l->thread);
 }
 
 int lists_resign_now(struct lists *l)
@@ -319,7 +299,9 @@ int lists_resign_now(struct lists *l)
 		return AK_EBUSY;
 	}
 	gen = ++l->asked;
-	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	bg_wake(l->thread);
+	pthread_mutex_lock(&l->mu);
 	while (l->done < gen && !l->stop)
 		pthread_cond_wait(&l->done_cv, &l->mu);
 	rc = l->done >= gen ? l->last_rc : AK_EBUSY;
@@ -354,27 +336,4 @@ void lists_release(struct lists *l, const struct lists_note *n)
 	(void)l;
 	if (n != NULL)
 		buf_unref((struct note_buf *)((char *)n - offsetof(struct note_buf, pub)));
-}
-
-/* ------------------------------------------------------------ handlers */
-
-static int serve_note(struct http_request *rq, const struct lists_note *n)
-{
-	int rc;
-
-	if (n == NULL)
-		return http_error(rq, 503, "unavailable", "The list is not available yet.");
-	rc = http_reply(rq, 200, "text/plain; charset=utf-8", n->text, n->len);
-	lists_release(rq->srv->lists, n);
-	return rc;
-}
-
-int h_trust(struct http_request *rq)
-{
-	return serve_note(rq, lists_trust(rq->srv->lists));
-}
-
-int h_revocations(struct http_request *rq)
-{
-	return serve_note(rq, lists_revocations(rq->srv->lists));
 }

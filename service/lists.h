@@ -19,11 +19,19 @@
 #define LISTS_RESIGN_MS 1000
 #define LISTS_REFRESH_S 60
 
-struct server;
+#include "service/datadir.h"
+
 struct lists;
 
-/* Loads the trust note, signs a fresh revocation list, starts the thread. */
-int lists_open(struct lists **out, struct server *srv);
+struct lists_config {
+	const char *db_path;      /* read through a connection of its own */
+	const struct datadir *dd; /* root key loaded; origin; public/ files */
+	uint64_t skew;            /* revocations stay listed this long past exp */
+};
+
+/* Loads the trust note, signs a fresh revocation list, starts the thread.
+ * cfg's pointers must outlive the lists. */
+int lists_open(struct lists **out, const struct lists_config *cfg);
 /* Stops the thread (after a last re-sign if stale); NULL is a no-op. */
 void lists_close(struct lists *l);
 

@@ -1,17 +1,21 @@
 /*
- * ratelimit: fixed-window counters in a bounded table (limits and contract
- * in ratelimit.h).
+ * ratelimit: counters in a bounded table (contract in ratelimit.h; the
+ * rules come from limits.c).
  *
  *   key    SipHash-2-4 (crypto_shorthash) of the caller's key under a
  *          random per-process key, one per kind: the table holds 64-bit
  *          hashes, never an address or an ID number, and an outsider
  *          cannot aim keys at one bucket.
- *   window starts at a key's first event and lasts the kind's period; an
- *          event after it has ended starts a new one.
+ *   fixed  a window starts at a key's first event and lasts the rule's
+ *          window; an event after it has ended starts a new one.
+ *   back-off  count events; from the limit-th on, the key is blocked
+ *          until last + window * 2^(count - limit), capped; the entry
+ *          ends `memory` seconds after its last event.
  *   table  RATELIMIT_SLOTS entries, chained hash buckets, and a list in
- *          order of window start. A new window goes to the list's tail,
- *          so the head is the oldest window: when every slot is taken,
- *          the head is evicted. All O(1) but the bucket walk.
+ *          order of last event. An event moves its entry to the list's
+ *          tail, so the head is the entry left alone longest: when every
+ *          slot is taken, the head is evicted. All O(1) but the bucket
+ *          walk.
  *
  * Memory: the arrays are calloc'd and index 0 means "none" (entries are
  * numbered from 1), so pages are touched only as slots are used.
@@ -32,26 +36,19 @@
 #define NBUCKETS RATELIMIT_SLOTS /* a power of two */
 _Static_assert((NBUCKETS & (NBUCKETS - 1)) == 0, "buckets: power of two");
 
-static const struct {
-	uint32_t limit;
-	uint64_t window;
-} limits[RL_KIND_COUNT] = {
-    [RL_LOGIN_ACCOUNT] = {5, 15 * 60},
-    [RL_LOGIN_ADDRESS] = {20, 15 * 60},
-    [RL_ENROLL_ADDRESS] = {10, 60 * 60},
-};
-
 struct entry {
 	uint64_t h;          /* keyed hash of (kind, key) */
-	uint64_t start;      /* window start, unix seconds */
-	uint32_t count;      /* events in the window */
+	uint64_t start;      /* fixed: window start, unix seconds */
+	uint64_t last;       /* the last event */
+	uint32_t count;      /* events in the window, or since the last clear */
 	uint32_t bnext;      /* next in the bucket's chain */
-	uint32_t prev, next; /* the list in order of window start */
+	uint32_t prev, next; /* the list in order of last event */
 };
 
 struct ratelimit {
 	pthread_mutex_t mu;
-	unsigned char keys[RL_KIND_COUNT][crypto_shorthash_KEYBYTES];
+	struct ratelimit_rule rules[RATELIMIT_KINDS];
+	unsigned char keys[RATELIMIT_KINDS][crypto_shorthash_KEYBYTES];
 	struct entry *e;  /* e[1..RATELIMIT_SLOTS]; e[0] unused */
 	uint32_t *bucket; /* first entry of each bucket, 0 for none */
 	uint32_t head, tail;
@@ -59,12 +56,13 @@ struct ratelimit {
 	uint32_t free; /* chain (through bnext) of entries given back */
 };
 
-struct ratelimit *ratelimit_new(void)
+struct ratelimit *ratelimit_new(const struct ratelimit_rule rules[RATELIMIT_KINDS])
 {
 	struct ratelimit *r = calloc(1, sizeof *r);
 
 	if (r == NULL)
 		return NULL;
+	memcpy(r->rules, rules, sizeof r->rules);
 	r->e = calloc((size_t)RATELIMIT_SLOTS + 1, sizeof *r->e);
 	r->bucket = calloc(NBUCKETS, sizeof *r->bucket);
 	if (r->e == NULL || r->bucket == NULL || pthread_mutex_init(&r->mu, NULL) != 0) {
@@ -90,8 +88,7 @@ void ratelimit_free(struct ratelimit *r)
 
 /* ------------------------------------------------------------ the table */
 
-static uint64_t key_hash(const struct ratelimit *r, enum ratelimit_kind kind, const void *key,
-			 size_t n)
+static uint64_t key_hash(const struct ratelimit *r, unsigned kind, const void *key, size_t n)
 {
 	unsigned char out[crypto_shorthash_BYTES];
 	uint64_t h = 0;
@@ -171,74 +168,78 @@ static uint32_t insert(struct ratelimit *r, uint64_t h, uint64_t now)
 		i = ++r->used;
 	}
 	b = bucket_of(r, h);
-	r->e[i] = (struct entry){.h = h, .start = now, .bnext = *b};
+	r->e[i] = (struct entry){.h = h, .start = now, .last = now, .bnext = *b};
 	*b = i;
 	list_append(r, i);
 	return i;
 }
 
-/* Whether entry i's window has ended at now. A clock that went back
- * leaves the window running. */
-static int ended(const struct ratelimit *r, uint32_t i, enum ratelimit_kind kind, uint64_t now)
+static int is_backoff(const struct ratelimit_rule *rule)
 {
+	return rule->backoff_cap > 0;
+}
+
+/* Whether entry i's count no longer matters at now: a fixed window that
+ * has ended, a back-off left alone for `memory`. A clock that went back
+ * leaves the entry running. */
+static int ended(const struct ratelimit *r, uint32_t i, unsigned kind, uint64_t now)
+{
+	const struct ratelimit_rule *rule = &r->rules[kind];
 	const struct entry *x = &r->e[i];
-	return now >= x->start && now - x->start >= limits[kind].window;
+
+	if (is_backoff(rule))
+		return now >= x->last && now - x->last >= rule->memory;
+	return now >= x->start && now - x->start >= rule->window;
 }
 
-/* The entry for h with a running window, or 0. */
-static uint32_t lookup(struct ratelimit *r, enum ratelimit_kind kind, uint64_t h, uint64_t now)
+/* How long a back-off entry of count events blocks after its last one. */
+static uint64_t block_for(const struct ratelimit_rule *rule, uint32_t count)
 {
-	uint32_t i = find(r, h);
-	return i != 0 && !ended(r, i, kind, now) ? i : 0;
+	uint64_t d = rule->window;
+
+	for (uint32_t k = rule->limit; k < count && d < rule->backoff_cap; k++)
+		d *= 2;
+	return d < rule->backoff_cap ? d : rule->backoff_cap;
 }
 
-static int valid_kind(enum ratelimit_kind kind)
+static int used_kind(const struct ratelimit *r, unsigned kind)
 {
-	return (unsigned)kind < RL_KIND_COUNT;
+	return kind < RATELIMIT_KINDS && r->rules[kind].limit > 0;
 }
 
 /* ------------------------------------------------------------ the calls */
 
-int ratelimit_blocked(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
-		      uint64_t now)
-{
-	/* A used-up allowance always leaves a wait of at least a second (every
-	 * window is longer than 0), and no wait means none is used up. An
-	 * unknown kind is refused. */
-	return !valid_kind(kind) || ratelimit_retry_after(r, kind, key, n, now) > 0;
-}
-
-void ratelimit_hit(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
-		   uint64_t now)
+void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n, uint64_t now)
 {
 	uint64_t h;
 	uint32_t i;
 
-	if (!valid_kind(kind))
+	if (!used_kind(r, kind))
 		return;
 	h = key_hash(r, kind, key, n);
 	pthread_mutex_lock(&r->mu);
 	i = find(r, h);
 	if (i != 0 && ended(r, i, kind, now)) {
-		/* A new window: it is now the youngest. */
 		r->e[i].start = now;
 		r->e[i].count = 0;
-		list_remove(r, i);
-		list_append(r, i);
 	}
 	if (i == 0)
 		i = insert(r, h, now);
+	r->e[i].last = now;
+	/* The youngest event: the list's tail. */
+	list_remove(r, i);
+	list_append(r, i);
 	if (r->e[i].count < UINT32_MAX)
 		r->e[i].count++;
 	pthread_mutex_unlock(&r->mu);
 }
 
-void ratelimit_clear(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n)
+void ratelimit_clear(struct ratelimit *r, unsigned kind, const void *key, size_t n)
 {
 	uint64_t h;
 	uint32_t i;
 
-	if (!valid_kind(kind))
+	if (!used_kind(r, kind))
 		return;
 	h = key_hash(r, kind, key, n);
 	pthread_mutex_lock(&r->mu);
@@ -247,21 +248,28 @@ void ratelimit_clear(struct ratelimit *r, enum ratelimit_kind kind, const void *
 	pthread_mutex_unlock(&r->mu);
 }
 
-uint64_t ratelimit_retry_after(struct ratelimit *r, enum ratelimit_kind kind, const void *key,
-			       size_t n, uint64_t now)
+uint64_t ratelimit_retry_after(struct ratelimit *r, unsigned kind, const void *key, size_t n,
+			       uint64_t now)
 {
-	uint64_t wait = 0, h;
+	const struct ratelimit_rule *rule;
+	uint64_t wait = 0, h, until;
 	uint32_t i;
 
-	if (!valid_kind(kind))
+	if (!used_kind(r, kind))
 		return 0;
+	rule = &r->rules[kind];
 	h = key_hash(r, kind, key, n);
 	pthread_mutex_lock(&r->mu);
-	i = lookup(r, kind, h, now);
-	if (i != 0 && r->e[i].count >= limits[kind].limit) {
-		/* A clock that went back: the whole window is still ahead. */
-		wait = now >= r->e[i].start ? r->e[i].start + limits[kind].window - now
-					    : limits[kind].window;
+	i = find(r, h);
+	if (i != 0 && !ended(r, i, kind, now) && r->e[i].count >= rule->limit) {
+		const struct entry *x = &r->e[i];
+		until = is_backoff(rule) ? x->last + block_for(rule, x->count)
+					 : x->start + rule->window;
+		/* A clock that went back: the whole block is still ahead. */
+		if (now < (is_backoff(rule) ? x->last : x->start))
+			wait = is_backoff(rule) ? block_for(rule, x->count) : rule->window;
+		else if (until > now)
+			wait = until - now;
 	}
 	pthread_mutex_unlock(&r->mu);
 	return wait;

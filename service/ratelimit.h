@@ -1,14 +1,19 @@
 /*
- * ratelimit: counting failures per key in a fixed window, in memory.
+ * ratelimit: counting events per key, in memory; the mechanism under
+ * limits.c, which holds the policy (which events, which keys, how many).
  *
- *   failed logins per account   5 per 15 minutes
- *   failed logins per address  20 per 15 minutes
- *   enrolments per address     10 per hour
+ * Two kinds of rule:
+ *   fixed window  at most `limit` events per `window` seconds; the window
+ *                 starts at a key's first event;
+ *   back-off      after `limit` events the key is blocked for `window`
+ *                 seconds, doubling with each further event up to
+ *                 `backoff_cap`; the count is forgotten `memory` seconds
+ *                 after the key's last event (or when cleared).
  *
  * Keys are hashed with a random per-process key (crypto_shorthash) before
  * they are stored, so the table never holds an address or an ID number.
- * The table is bounded (RATELIMIT_SLOTS); when full, the oldest window is
- * evicted. Limits reset when the service restarts (documented).
+ * The table is bounded (RATELIMIT_SLOTS); when full, the entry whose last
+ * event is oldest is evicted. Limits reset when the service restarts.
  * Thread-safe.
  */
 #ifndef ANKANG_RATELIMIT_H
@@ -18,29 +23,28 @@
 #include <stdint.h>
 
 #define RATELIMIT_SLOTS 65536
+#define RATELIMIT_KINDS 8
 
-enum ratelimit_kind {
-	RL_LOGIN_ACCOUNT,
-	RL_LOGIN_ADDRESS,
-	RL_ENROLL_ADDRESS,
-	RL_KIND_COUNT
+struct ratelimit_rule {
+	uint32_t limit;       /* events allowed (0: the kind is not used) */
+	uint64_t window;      /* seconds: the window, or the first block */
+	uint64_t backoff_cap; /* 0: fixed window; else the longest block */
+	uint64_t memory;      /* back-off: forget the count this long after the last event */
 };
 
 struct ratelimit;
 
-struct ratelimit *ratelimit_new(void);
+/* A table for up to RATELIMIT_KINDS kinds, rules[kind] each. */
+struct ratelimit *ratelimit_new(const struct ratelimit_rule rules[RATELIMIT_KINDS]);
 void ratelimit_free(struct ratelimit *r);
 
-/* 1 when key has used up its allowance in the current window. */
-int ratelimit_blocked(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
-		      uint64_t now);
-/* Counts one event (a failure, an enrolment) for key. */
-void ratelimit_hit(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n,
-		   uint64_t now);
-/* Forgets key (a successful login clears its account's failures). */
-void ratelimit_clear(struct ratelimit *r, enum ratelimit_kind kind, const void *key, size_t n);
-/* Seconds until key's window ends (for Retry-After), 0 if not blocked. */
-uint64_t ratelimit_retry_after(struct ratelimit *r, enum ratelimit_kind kind, const void *key,
-			       size_t n, uint64_t now);
+/* Seconds until key may have an event of this kind again; 0 when it may
+ * now. An unknown kind, or one with limit 0, never blocks. */
+uint64_t ratelimit_retry_after(struct ratelimit *r, unsigned kind, const void *key, size_t n,
+			       uint64_t now);
+/* Counts one event for key. */
+void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n, uint64_t now);
+/* Forgets key (a successful log-in clears its failures). */
+void ratelimit_clear(struct ratelimit *r, unsigned kind, const void *key, size_t n);
 
 #endif

@@ -27,6 +27,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
 #include "log/store_int.h"
 
@@ -36,6 +38,7 @@ enum {
 	SQ_RES_SEAL,
 	SQ_RES_BY_ID,
 	SQ_RES_BY_BLIND,
+	SQ_RES_BY_HANDLE,
 	SQ_RES_SET_STATUS,
 	SQ_RES_ERASE,
 	SQ_RES_ERASE_SESSIONS,
@@ -51,6 +54,10 @@ enum {
 	SQ_SESS_ADD,
 	SQ_SESS_GET,
 	SQ_SESS_PURGE,
+	SQ_SESS_TOUCH,
+	SQ_SESS_DELETE,
+	SQ_SESS_DELETE_ALL,
+	SQ_SESS_LIST,
 	SQ_CODE_ADD,
 	SQ_CODE_GET,
 	SQ_CODES_REVOKE,
@@ -60,6 +67,8 @@ enum {
 	SQ_REVOCATIONS_PURGE,
 	SQ_SCAN_ADD,
 	SQ_SCAN_KNOWN,
+	SQ_KEK_CHECK_GET,
+	SQ_KEK_CHECK_PUT,
 	SQ_PEOPLE_END
 };
 _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for these statements");
@@ -67,7 +76,7 @@ _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for thes
 /* A resident's row, in the column order every resident query uses. */
 #define RESIDENT_COLUMNS                                                                           \
 	"id, erased, status, status_changed, created, wrapped_key, name_sealed, id_sealed,"        \
-	" phone_sealed, passphrase"
+	" phone_sealed, passphrase, handle, status_index"
 
 #define ACCOUNT_COLUMNS "id, role, name, created, disabled"
 
@@ -273,6 +282,9 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 		memcpy(out->passphrase, pw, (size_t)n);
 		out->passphrase[n] = '\0';
 	}
+	if ((rc = col_fixed(st, 10, out->handle, sizeof out->handle)) != 0 ||
+	    (rc = col_u64(st, 11, &out->status_index)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -287,21 +299,24 @@ static int one_resident(sqlite3_stmt *st, struct store_resident *out)
 	return rc;
 }
 
-int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES], uint64_t now,
+int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
+			  const uint8_t handle[STORE_HANDLE_BYTES], uint64_t now, uint64_t index,
 			  uint64_t *id)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_RES_INSERT,
-		       "INSERT INTO residents (blind, status, status_changed, created)"
-		       " VALUES (?1, 0, ?2, ?2)");
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_RES_INSERT,
+	    "INSERT INTO residents (blind, handle, status, status_changed, status_index, created)"
+	    " VALUES (?1, ?3, 0, ?2, ?4, ?2)");
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (!fits(now))
+	if (!fits(now) || !fits(index))
 		return AK_EINVAL;
 	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_u64(st, 2, now) != SQLITE_OK)
+	    bind_u64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_u64(st, 4, index) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_done(st)) != 0)
 		return rc;
@@ -376,20 +391,34 @@ int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 	return one_resident(st, out);
 }
 
-int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now)
+int store_resident_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			     struct store_resident *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_SET_STATUS,
-				      "UPDATE residents SET status = ?2, status_changed = ?3"
-				      " WHERE id = ?1 AND erased IS NULL");
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_RES_BY_HANDLE, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE handle = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (status < CRED_GREEN || status > CRED_RED || !fits(now))
+	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	return one_resident(st, out);
+}
+
+int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, uint64_t index)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_RES_SET_STATUS,
+		       "UPDATE residents SET status = ?2, status_changed = ?3, status_index = ?4"
+		       " WHERE id = ?1 AND erased IS NULL");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (status < CRED_GREEN || status > CRED_RED || !fits(now) || !fits(index))
 		return AK_EINVAL;
 	if (!fits(id))
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, status) != SQLITE_OK ||
-	    bind_u64(st, 3, now) != SQLITE_OK)
+	    bind_u64(st, 3, now) != SQLITE_OK || bind_u64(st, 4, index) != SQLITE_OK)
 		return unbound(st);
 	return step_one_change(s, st);
 }
@@ -678,14 +707,20 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 
 /* ------------------------------------------------------------- sessions */
 
+/* The minute a use at now is recorded as. */
+static uint64_t touch_time(uint64_t now)
+{
+	return now - now % STORE_SESSION_TOUCH_S;
+}
+
 int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_id, uint64_t now,
 		      uint64_t expires)
 {
 	/* Through the resident row: an erased resident cannot log in. */
 	sqlite3_stmt *st =
 	    store_stmt(s, SQ_SESS_ADD,
-		       "INSERT INTO sessions (token_hash, resident_id, created, expires)"
-		       " SELECT ?1, id, ?3, ?4 FROM residents"
+		       "INSERT INTO sessions (token_hash, resident_id, created, used, expires)"
+		       " SELECT ?1, id, ?3, ?3, ?4 FROM residents"
 		       " WHERE id = ?2 AND erased IS NULL");
 	int bad = 0;
 
@@ -704,10 +739,23 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 	return step_one_change(s, st);
 }
 
-int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint64_t *resident_id)
+#define SESSION_COLUMNS "token_hash, resident_id, created, used, expires"
+
+static int read_session(sqlite3_stmt *st, struct store_session *out)
+{
+	memset(out, 0, sizeof *out);
+	if (col_fixed(st, 0, out->token_hash, sizeof out->token_hash) != 0 ||
+	    col_u64(st, 1, &out->resident_id) != 0 || col_u64(st, 2, &out->created) != 0 ||
+	    col_u64(st, 3, &out->used) != 0 || col_u64(st, 4, &out->expires) != 0)
+		return AK_ECORRUPT;
+	return 0;
+}
+
+int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
+		      struct store_session *out)
 {
 	sqlite3_stmt *st = store_stmt(s, SQ_SESS_GET,
-				      "SELECT resident_id FROM sessions"
+				      "SELECT " SESSION_COLUMNS " FROM sessions"
 				      " WHERE token_hash = ?1 AND expires > ?2");
 	int rc;
 
@@ -719,7 +767,81 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint
 	    bind_u64(st, 2, now) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
-		rc = col_u64(st, 0, resident_id);
+		rc = read_session(st, out);
+	finish(st);
+	return rc;
+}
+
+int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_SESS_TOUCH,
+				      "UPDATE sessions SET used = ?2 WHERE token_hash = ?1"
+				      " AND used < ?2");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_u64(st, 2, touch_time(now)) != SQLITE_OK)
+		return unbound(st);
+	return step_done(st);
+}
+
+int store_session_delete(store *s, const uint8_t token_hash[32])
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_SESS_DELETE, "DELETE FROM sessions WHERE token_hash = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
+}
+
+int store_sessions_delete_all(store *s, uint64_t resident_id, uint64_t *n)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_SESS_DELETE_ALL, "DELETE FROM sessions WHERE resident_id = ?1");
+	uint64_t k = 0;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(resident_id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK)
+		return unbound(st);
+	rc = step_changes(s, st, &k);
+	if (n != NULL)
+		*n = k;
+	return rc;
+}
+
+int store_sessions_list(store *s, uint64_t resident_id, uint64_t now, store_session_fn fn,
+			void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_SESS_LIST,
+				      "SELECT " SESSION_COLUMNS " FROM sessions"
+				      " WHERE resident_id = ?1 AND expires > ?2"
+				      " ORDER BY created DESC, token_hash");
+	struct store_session ss;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(resident_id) || !fits(now))
+		return 0;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = read_session(st, &ss)) != 0 || (rc = fn(ctx, &ss)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	sodium_memzero(&ss, sizeof ss);
 	finish(st);
 	return rc;
 }
@@ -749,14 +871,15 @@ int store_code_add(store *s, const struct store_code *c)
 	/* Through the resident row: no new code for an erased resident. */
 	sqlite3_stmt *st = store_stmt(
 	    s, SQ_CODE_ADD,
-	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper)"
-	    " SELECT ?1, id, ?3, ?4, ?5, ?6 FROM residents WHERE id = ?2 AND erased IS NULL");
+	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper, sig_hash, issued_index)"
+	    " SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8 FROM residents WHERE id = ?2 AND erased IS "
+	    "NULL");
 	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
-	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1))
+	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1) || !fits(c->issued_index))
 		return AK_EINVAL;
 	if (!fits(c->resident_id))
 		return AK_ENOENT;
@@ -766,6 +889,8 @@ int store_code_add(store *s, const struct store_code *c)
 	bad |= bind_u64(st, 4, c->exp);
 	bad |= sqlite3_bind_int(st, 5, c->status);
 	bad |= sqlite3_bind_int(st, 6, c->paper);
+	bad |= sqlite3_bind_blob(st, 7, c->sig_hash, STORE_SIG_HASH_BYTES, SQLITE_STATIC);
+	bad |= bind_u64(st, 8, c->issued_index);
 	if (bad)
 		return unbound(st);
 	return step_one_change(s, st);
@@ -774,8 +899,8 @@ int store_code_add(store *s, const struct store_code *c)
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
 {
 	sqlite3_stmt *st = store_stmt(s, SQ_CODE_GET,
-				      "SELECT cti, resident_id, iat, exp, status, paper FROM codes"
-				      " WHERE cti = ?1");
+				      "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
+				      " issued_index FROM codes WHERE cti = ?1");
 	sqlite3_int64 status, paper;
 	int rc;
 
@@ -791,7 +916,9 @@ int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_cod
 		if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
 		    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
 		    col_u64(st, 1, &out->resident_id) == 0 && col_u64(st, 2, &out->iat) == 0 &&
-		    col_u64(st, 3, &out->exp) == 0)
+		    col_u64(st, 3, &out->exp) == 0 &&
+		    col_fixed(st, 6, out->sig_hash, STORE_SIG_HASH_BYTES) == 0 &&
+		    col_u64(st, 7, &out->issued_index) == 0)
 			rc = 0;
 		out->status = (int)status;
 		out->paper = (int)paper;
@@ -868,18 +995,19 @@ out:
 }
 
 struct purge_args {
-	uint64_t before, n;
+	uint64_t codes_before, revocations_before, n;
 };
 
 static int purge_steps(store *s, void *ctx)
 {
 	struct purge_args *p = ctx;
-	static const struct {
+	const struct {
 		unsigned slot;
 		const char *sql;
+		uint64_t before;
 	} steps[] = {
-	    {SQ_CODES_PURGE, "DELETE FROM codes WHERE exp < ?1"},
-	    {SQ_REVOCATIONS_PURGE, "DELETE FROM revocations WHERE exp < ?1"},
+	    {SQ_CODES_PURGE, "DELETE FROM codes WHERE exp < ?1", p->codes_before},
+	    {SQ_REVOCATIONS_PURGE, "DELETE FROM revocations WHERE exp < ?1", p->revocations_before},
 	};
 	uint64_t k;
 	int rc;
@@ -888,7 +1016,7 @@ static int purge_steps(store *s, void *ctx)
 		sqlite3_stmt *st = store_stmt(s, steps[i].slot, steps[i].sql);
 		if (st == NULL)
 			return AK_EDB;
-		if (bind_u64(st, 1, p->before) != SQLITE_OK)
+		if (bind_u64(st, 1, steps[i].before) != SQLITE_OK)
 			return unbound(st);
 		if ((rc = step_changes(s, st, &k)) != 0)
 			return rc;
@@ -897,14 +1025,14 @@ static int purge_steps(store *s, void *ctx)
 	return 0;
 }
 
-int store_codes_purge(store *s, uint64_t before, uint64_t *n)
+int store_codes_purge(store *s, uint64_t codes_before, uint64_t revocations_before, uint64_t *n)
 {
-	struct purge_args p = {before, 0};
+	struct purge_args p = {codes_before, revocations_before, 0};
 	int rc;
 
 	if (n != NULL)
 		*n = 0;
-	if (!fits(before))
+	if (!fits(codes_before) || !fits(revocations_before))
 		return AK_EINVAL;
 	if ((rc = atomically(s, purge_steps, &p)) == 0 && n != NULL)
 		*n = p.n;
@@ -951,4 +1079,32 @@ int store_scan_known(store *s, const uint8_t scan_id[16])
 	if (sqlite3_bind_blob(st, 1, scan_id, 16, SQLITE_STATIC) != SQLITE_OK)
 		return unbound(st);
 	return step_exists(st);
+}
+
+/* ------------------------------------------------------------ KEK check */
+
+int store_kek_check_get(store *s, uint8_t out[32])
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_KEK_CHECK_GET, "SELECT value FROM kek_check WHERE one = 1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if ((rc = step_row(st)) == 0)
+		rc = col_fixed(st, 0, out, 32);
+	finish(st);
+	return rc;
+}
+
+int store_kek_check_put(store *s, const uint8_t value[32])
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_KEK_CHECK_PUT, "INSERT INTO kek_check (one, value) VALUES (1, ?1)");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, value, 32, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	return step_done(st);
 }

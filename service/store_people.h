@@ -35,6 +35,10 @@
 #define STORE_SEALED_MAX       192
 #define STORE_PASSHASH_MAX     128 /* crypto_pwhash_STRBYTES */
 #define STORE_ACCOUNT_NAME_MAX 64
+#define STORE_HANDLE_BYTES     16
+#define STORE_SIG_HASH_BYTES   16
+/* A session's last use is written at most this often (store_session_touch). */
+#define STORE_SESSION_TOUCH_S 60
 
 struct store_sealed {
 	uint8_t b[STORE_SEALED_MAX];
@@ -43,9 +47,11 @@ struct store_sealed {
 
 struct store_resident {
 	uint64_t id;
+	uint8_t handle[STORE_HANDLE_BYTES];
 	int erased;
 	int status; /* enum cred_status */
 	uint64_t status_changed, created;
+	uint64_t status_index; /* log index of the leaf that set the status */
 	int has_key;
 	uint8_t wrapped[SEAL_WRAPPED_BYTES];
 	struct store_sealed name, id_number, phone;
@@ -55,11 +61,14 @@ struct store_resident {
 /* ------------------------------------------------------------ residents */
 
 /*
- * Inserts a new resident row with its blind index and status green, and
- * returns its id (needed as associated data before anything is sealed).
- * AK_ECONFLICT when the blind index exists: the ID number is enrolled.
+ * Inserts a new resident row with its blind index, its handle (random:
+ * the caller's) and status green set by the leaf at log index `index`,
+ * and returns its id (needed as associated data before anything is
+ * sealed). AK_ECONFLICT when the blind index exists: the ID number is
+ * enrolled.
  */
-int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES], uint64_t now,
+int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
+			  const uint8_t handle[STORE_HANDLE_BYTES], uint64_t now, uint64_t index,
 			  uint64_t *id);
 /* Writes the wrapped key, sealed fields and passphrase hash of r->id. */
 int store_resident_seal(store *s, const struct store_resident *r);
@@ -68,8 +77,13 @@ int store_resident_seal(store *s, const struct store_resident *r);
 int store_resident_by_id(store *s, uint64_t id, struct store_resident *out);
 int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			    struct store_resident *out);
-/* Sets the status and status_changed; AK_ENOENT for an unknown or erased id. */
-int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now);
+/* By the handle the API shows; AK_ENOENT for none (an erased resident's
+ * handle still finds its tombstone). */
+int store_resident_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			     struct store_resident *out);
+/* Sets the status, status_changed and the index of the leaf that set it;
+ * AK_ENOENT for an unknown or erased id. */
+int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, uint64_t index);
 /*
  * Erases: nulls wrapped key, sealed fields, blind index and passphrase,
  * sets erased, deletes sessions and status history, and revokes the
@@ -116,11 +130,29 @@ int store_account_disable(store *s, uint64_t id, uint64_t now);
 
 /* ------------------------------------------------------------- sessions */
 
+struct store_session {
+	uint64_t resident_id;
+	uint64_t created, used, expires;
+	uint8_t token_hash[32];
+};
+
 /* AK_ENOENT for an unknown or erased resident; AK_EINVAL unless expires > now. */
 int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_id, uint64_t now,
 		      uint64_t expires);
-/* The resident of a live session (expires > now), else AK_ENOENT. */
-int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now, uint64_t *resident_id);
+/* A live session (expires > now), else AK_ENOENT. */
+int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
+		      struct store_session *out);
+/* Records a use at now (rounded down to STORE_SESSION_TOUCH_S). */
+int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now);
+/* Ends one session (log-out); AK_ENOENT when it is not there. */
+int store_session_delete(store *s, const uint8_t token_hash[32]);
+/* Ends every session of a resident; *n (may be NULL) gets the count. */
+int store_sessions_delete_all(store *s, uint64_t resident_id, uint64_t *n);
+/* A resident's live sessions, newest first; fn's non-zero return stops
+ * and is returned. */
+typedef int (*store_session_fn)(void *ctx, const struct store_session *ss);
+int store_sessions_list(store *s, uint64_t resident_id, uint64_t now, store_session_fn fn,
+			void *ctx);
 /* Deletes expired sessions; *n (may be NULL) gets the count. */
 int store_session_purge(store *s, uint64_t now, uint64_t *n);
 
@@ -132,6 +164,8 @@ struct store_code {
 	uint64_t iat, exp;
 	int status;
 	int paper;
+	uint8_t sig_hash[STORE_SIG_HASH_BYTES]; /* seal_sig_hash of its signature */
+	uint64_t issued_index;                  /* its issue or print_code leaf */
 };
 /* AK_ENOENT for an unknown or erased resident: an erased resident gets no
  * new code, even from a request that read the row before the erasure. */
@@ -150,10 +184,19 @@ int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES]);
 /* Revoked ctis with exp >= since, in ascending byte order. */
 typedef int (*store_cti_fn)(void *ctx, const uint8_t cti[CRED_CTI_BYTES]);
 int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx);
-/* Deletes codes and revocations that expired before `before` (callers
- * pass now minus the skew allowance). *n (may be NULL) gets the count of
- * rows deleted from both. */
-int store_codes_purge(store *s, uint64_t before, uint64_t *n);
+/* Deletes codes that expired before codes_before and revocations that
+ * expired before revocations_before (callers keep codes longer, for late
+ * offline scans, than the published list needs them). *n (may be NULL)
+ * gets the count of rows deleted from both. */
+int store_codes_purge(store *s, uint64_t codes_before, uint64_t revocations_before, uint64_t *n);
+
+/* ------------------------------------------------------------ KEK check */
+
+/* The stored check value of the KEK (seal_kek_check); AK_ENOENT when none
+ * is stored yet. */
+int store_kek_check_get(store *s, uint8_t out[32]);
+/* Stores it; AK_ECONFLICT when one is stored already. */
+int store_kek_check_put(store *s, const uint8_t value[32]);
 
 /* ---------------------------------------------------------------- scans */
 

@@ -358,8 +358,9 @@ struct change_arg {
 	uint64_t first;
 };
 
-static int change_fn(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int change_fn(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct change_arg *c = ctx;
 	char sql[64];
 
@@ -513,8 +514,9 @@ struct edit_arg {
 	uint8_t subject[LEAF_ID_BYTES];
 };
 
-static int edit_fn(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int edit_fn(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct edit_arg *e = ctx;
 
 	(void)st;
@@ -968,8 +970,9 @@ struct async_op {
 	atomic_int *pending;
 };
 
-static int async_change(void *ctx, store *st, struct leaf *leaves, size_t n)
+static int async_change(void *ctx, store *st, struct leaf *leaves, size_t n, uint64_t first)
 {
+	(void)first;
 	struct async_op *op = ctx;
 	(void)st, (void)leaves, (void)n;
 	return op->fail ? AK_ECONFLICT : 0;

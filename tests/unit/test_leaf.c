@@ -144,9 +144,10 @@ static void test_words(void)
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
 	static const char *const actions[] = {
-	    "enroll",     "login",      "issue",         "verify",          "verify_offline",
-	    "status_set", "lookup",     "accesses_read", "erase",           "account_add",
-	    "key_rotate", "print_code", "purge",         "account_disable", "history_read"};
+	    "enroll",     "login",        "issue",         "verify",          "verify_offline",
+	    "status_set", "lookup",       "accesses_read", "erase",           "account_add",
+	    "key_rotate", "print_code",   "purge",         "account_disable", "history_read",
+	    "logout",     "sessions_read"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
 	    "revoked", "superseded", "ok",          "denied",        "not_found",     "invalid"};
@@ -172,7 +173,13 @@ static void test_words(void)
 					      "officer",
 					      "auditor",
 					      "admin",
-					      "rate_limited"};
+					      "rate_limited",
+					      "burst_2_9",
+					      "burst_10_99",
+					      "burst_100_999",
+					      "burst_1000_plus",
+					      "this_session",
+					      "all_sessions"};
 	const struct list lists[] = {
 	    {"role", ROLE_COUNT, leaf_role_word, leaf_role_parse, roles, AK_ARRAY_LEN(roles)},
 	    {"action", ACT_COUNT, leaf_action_word, leaf_action_parse, actions,

@@ -1,10 +1,12 @@
 /*
- * test_ratelimit: fixed windows in a bounded table (service/ratelimit.h).
+ * test_ratelimit: counters in a bounded table (service/ratelimit.h).
  *
- * Each kind's allowance and window, the window ending and a new one
- * starting, Retry-After counting down, clear, kinds and keys kept apart,
- * the eviction bound (a full table drops exactly the oldest window, and
- * never grows past RATELIMIT_SLOTS), and several threads at once.
+ * Fixed windows: each kind's allowance and window, the window ending and
+ * a new one starting, Retry-After counting down, clear, kinds and keys
+ * kept apart, the eviction bound (a full table drops exactly the entry
+ * left alone longest, and never grows past RATELIMIT_SLOTS). Back-off:
+ * the first block, doubling, the cap, forgetting, clear. Several threads
+ * at once.
  */
 #include <pthread.h>
 #include <string.h>
@@ -18,24 +20,44 @@
 
 static struct ratelimit *rl;
 
-static int blocked(enum ratelimit_kind k, const char *key, uint64_t now)
+/* The kinds of this test, with limits.c's shapes. */
+enum {
+	RL_LOGIN_ACCOUNT,
+	RL_LOGIN_ADDRESS,
+	RL_ENROLL_ADDRESS,
+	RL_PAIR,
+	RL_UNUSED,
+};
+
+static struct ratelimit *fresh(void)
 {
-	return ratelimit_blocked(rl, k, key, strlen(key), now);
+	struct ratelimit_rule rules[RATELIMIT_KINDS] = {
+	    [RL_LOGIN_ACCOUNT] = {5, 15 * 60, 0, 0},
+	    [RL_LOGIN_ADDRESS] = {20, 15 * 60, 0, 0},
+	    [RL_ENROLL_ADDRESS] = {10, 60 * 60, 0, 0},
+	    [RL_PAIR] = {5, 60, 3600, 86400},
+	};
+	return ratelimit_new(rules);
 }
 
-static void hit(enum ratelimit_kind k, const char *key, uint64_t now, int times)
+static int blocked(unsigned k, const char *key, uint64_t now)
+{
+	return ratelimit_retry_after(rl, k, key, strlen(key), now) > 0;
+}
+
+static void hit(unsigned k, const char *key, uint64_t now, int times)
 {
 	for (int i = 0; i < times; i++)
 		ratelimit_hit(rl, k, key, strlen(key), now);
 }
 
-static uint64_t retry(enum ratelimit_kind k, const char *key, uint64_t now)
+static uint64_t retry(unsigned k, const char *key, uint64_t now)
 {
 	return ratelimit_retry_after(rl, k, key, strlen(key), now);
 }
 
 /* The hits a fresh key takes before it is blocked (at most max). */
-static int allowance(enum ratelimit_kind k, const char *key, uint64_t now, int max)
+static int allowance(unsigned k, const char *key, uint64_t now, int max)
 {
 	for (int n = 0; n < max; n++) {
 		if (blocked(k, key, now))
@@ -53,7 +75,7 @@ static void *hammer(void *arg)
 	for (int i = 0; i < 2000; i++) {
 		snprintf(key, sizeof key, "thread-%d-%d", t, i % 50);
 		ratelimit_hit(rl, RL_LOGIN_ADDRESS, key, strlen(key), T0);
-		(void)ratelimit_blocked(rl, RL_LOGIN_ADDRESS, key, strlen(key), T0);
+		(void)ratelimit_retry_after(rl, RL_LOGIN_ADDRESS, key, strlen(key), T0);
 		if (i % 7 == 0)
 			ratelimit_clear(rl, RL_LOGIN_ADDRESS, key, strlen(key));
 	}
@@ -66,7 +88,7 @@ int main(void)
 		bail_out("sodium_init");
 	ratelimit_free(NULL);
 	ok(1, "ratelimit_free(NULL) is a no-op");
-	if ((rl = ratelimit_new()) == NULL)
+	if ((rl = fresh()) == NULL)
 		bail_out("ratelimit_new");
 
 	/* Allowances. */
@@ -109,8 +131,11 @@ int main(void)
 	ok(!blocked(RL_LOGIN_ACCOUNT, "acct-10", T0), "a key with one more byte is apart");
 	ok(!blocked(RL_LOGIN_ACCOUNT, "acct-", T0), "a key with one byte less is apart");
 	hit(RL_LOGIN_ACCOUNT, "", T0, 5);
-	ok(ratelimit_blocked(rl, RL_LOGIN_ACCOUNT, "", 0, T0), "an empty key works like any other");
-	ok(ratelimit_blocked(rl, RL_KIND_COUNT, "x", 1, T0), "an unknown kind reads as blocked");
+	ok(ratelimit_retry_after(rl, RL_LOGIN_ACCOUNT, "", 0, T0) > 0,
+	   "an empty key works like any other");
+	hit(RL_UNUSED, "x", T0, 100);
+	ok(!blocked(RL_UNUSED, "x", T0) && !blocked(RATELIMIT_KINDS, "x", T0),
+	   "a kind without a rule, or out of range, never blocks");
 
 	/* Clear. */
 	ok(blocked(RL_LOGIN_ACCOUNT, "acct-1", T0), "acct-1 is blocked");
@@ -123,7 +148,7 @@ int main(void)
 
 	/* Eviction: a full table drops the oldest window, only it. */
 	ratelimit_free(rl);
-	rl = ratelimit_new();
+	rl = fresh();
 	hit(RL_LOGIN_ACCOUNT, "oldest", T0, 5);
 	hit(RL_LOGIN_ACCOUNT, "second", T0 + 1, 5);
 	{
@@ -154,7 +179,7 @@ int main(void)
 		ok(still, "the flood's own windows are still counted");
 		/* A window restarted goes to the young end. */
 		ratelimit_free(rl);
-		rl = ratelimit_new();
+		rl = fresh();
 		hit(RL_LOGIN_ACCOUNT, "restarted", T0, 1);
 		hit(RL_ENROLL_ADDRESS, "younger", T0 + 1, 10);    /* an hour's window */
 		hit(RL_LOGIN_ACCOUNT, "restarted", T0 + 1000, 5); /* a new window */
@@ -169,6 +194,34 @@ int main(void)
 		       !blocked(RL_ENROLL_ADDRESS, "younger", T0 + 1000),
 		   "a window that restarted counts as young: the older one is evicted first");
 	}
+
+	/* Back-off: blocked after the limit, for longer with each failure. */
+	ratelimit_free(rl);
+	rl = fresh();
+	hit(RL_PAIR, "pair", T0, 4);
+	ok(!blocked(RL_PAIR, "pair", T0), "back-off: 4 failures, not blocked");
+	hit(RL_PAIR, "pair", T0, 1);
+	is_int(retry(RL_PAIR, "pair", T0), 60, "the 5th blocks for the first block, 60 s");
+	is_int(retry(RL_PAIR, "pair", T0 + 59), 1, "1 s left at 59 s");
+	ok(!blocked(RL_PAIR, "pair", T0 + 60), "free again at 60 s");
+	hit(RL_PAIR, "pair", T0 + 60, 1);
+	is_int(retry(RL_PAIR, "pair", T0 + 60), 120, "the next failure doubles it");
+	hit(RL_PAIR, "pair", T0 + 180, 1);
+	is_int(retry(RL_PAIR, "pair", T0 + 180), 240, "and again");
+	hit(RL_PAIR, "pair", T0 + 420, 20);
+	is_int(retry(RL_PAIR, "pair", T0 + 420), 3600, "up to the cap, never more");
+	ok(blocked(RL_PAIR, "pair", T0 + 420 + 3599) && !blocked(RL_PAIR, "pair", T0 + 420 + 3600),
+	   "the capped block ends on time");
+	hit(RL_PAIR, "pair", T0 + 420 + 3600, 1);
+	ok(blocked(RL_PAIR, "pair", T0 + 420 + 3600),
+	   "the count is remembered after a block: the next failure blocks again");
+	ok(!blocked(RL_PAIR, "pair", T0 + 420 + 3600 + 86400), "a day without failures forgets it");
+	hit(RL_PAIR, "pair", T0 + 420 + 3600 + 86400, 1);
+	ok(!blocked(RL_PAIR, "pair", T0 + 420 + 3600 + 86400), "and the allowance is whole again");
+	hit(RL_PAIR, "pair-2", T0, 7);
+	ratelimit_clear(rl, RL_PAIR, "pair-2", 6);
+	ok(!blocked(RL_PAIR, "pair-2", T0), "clear ends a back-off at once");
+	ok(!blocked(RL_PAIR, "pair-3", T0), "another key is not blocked by the first's");
 
 	/* Threads. */
 	{

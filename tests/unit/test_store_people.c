@@ -59,8 +59,11 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 	seal_datakey dk;
 	uint64_t id = 0;
 
+	uint8_t handle[STORE_HANDLE_BYTES];
+
 	seal_blind_index(kek, blind, idno, strlen(idno));
-	if (store_resident_insert(s, blind, NOW, &id) != 0)
+	randombytes_buf(handle, sizeof handle);
+	if (store_resident_insert(s, blind, handle, NOW, 7, &id) != 0)
 		bail_out("store_resident_insert");
 	memset(r, 0, sizeof *r);
 	r->id = id;
@@ -139,6 +142,7 @@ static void token_hash(uint8_t h[32], int seed)
 /* ------------------------------------------------------------- residents */
 
 static uint64_t rid1, rid2, officer_id, verifier_id;
+static const uint8_t zero_handle[STORE_HANDLE_BYTES] = {0};
 
 static void residents(void)
 {
@@ -150,8 +154,21 @@ static void residents(void)
 	rid1 = enrol(IDNO1, NAME1, PHONE1, &r);
 	ok(rid1 > 0, "a resident is inserted and sealed");
 	seal_blind_index(kek, blind, IDNO1, strlen(IDNO1));
-	is_int(store_resident_insert(s, blind, NOW, &id), AK_ECONFLICT,
+	is_int(store_resident_insert(s, blind, zero_handle, NOW, 7, &id), AK_ECONFLICT,
 	       "the same blind index again: AK_ECONFLICT (already enrolled)");
+	is_int(store_resident_by_id(s, rid1, &back), 0, "read back by id");
+	{
+		struct store_resident h;
+		uint8_t other[SEAL_BLIND_BYTES] = {9}, unknown[STORE_HANDLE_BYTES];
+		is_int(store_resident_by_handle(s, back.handle, &h), 0, "found by its handle");
+		ok(h.id == rid1 && h.status_index == 7, "the same row, with its status index");
+		memcpy(unknown, back.handle, sizeof unknown);
+		unknown[0] ^= 1;
+		is_int(store_resident_by_handle(s, unknown, &h), AK_ENOENT,
+		       "a handle one bit off: AK_ENOENT");
+		is_int(store_resident_insert(s, other, back.handle, NOW, 8, &id), AK_ECONFLICT,
+		       "a second resident with the same handle: AK_ECONFLICT, never merged");
+	}
 
 	is_int(store_resident_by_id(s, rid1, &back), 0, "read back by id");
 	ok(back.id == rid1 && !back.erased && back.status == CRED_GREEN && back.created == NOW &&
@@ -200,13 +217,13 @@ static void residents(void)
 	is_int(store_resident_seal(s, &r), AK_ENOENT, "seal of an unknown id: AK_ENOENT");
 
 	/* Status. */
-	is_int(store_resident_set_status(s, rid1, CRED_RED, NOW + 10), 0, "set status red");
+	is_int(store_resident_set_status(s, rid1, CRED_RED, NOW + 10, 42), 0, "set status red");
 	store_resident_by_id(s, rid1, &back);
 	ok(back.status == CRED_RED && back.status_changed == NOW + 10,
 	   "status red, status_changed updated");
-	is_int(store_resident_set_status(s, rid1, 3, NOW), AK_EINVAL, "status 3: AK_EINVAL");
-	is_int(store_resident_set_status(s, rid1, -1, NOW), AK_EINVAL, "status -1: AK_EINVAL");
-	is_int(store_resident_set_status(s, 999999, CRED_GREEN, NOW), AK_ENOENT,
+	is_int(store_resident_set_status(s, rid1, 3, NOW, 43), AK_EINVAL, "status 3: AK_EINVAL");
+	is_int(store_resident_set_status(s, rid1, -1, NOW, 43), AK_EINVAL, "status -1: AK_EINVAL");
+	is_int(store_resident_set_status(s, 999999, CRED_GREEN, NOW, 43), AK_ENOENT,
 	       "set status of an unknown id: AK_ENOENT");
 
 	/* The clear text never reaches the file. */
@@ -375,10 +392,18 @@ static void history(void)
 
 /* ------------------------------------------------------------- sessions */
 
+static int count_session(void *ctx, const struct store_session *ss)
+{
+	(void)ss;
+	(*(int *)ctx)++;
+	return 0;
+}
+
 static void sessions(void)
 {
 	uint8_t t1[32], t2[32], t3[32];
-	uint64_t who = 0, n = 99;
+	struct store_session who;
+	uint64_t n = 99;
 
 	token_hash(t1, 11);
 	token_hash(t2, 12);
@@ -391,7 +416,9 @@ static void sessions(void)
 	is_int(store_session_add(s, t3, 999999, NOW, NOW + 5), AK_ENOENT,
 	       "for an unknown resident: AK_ENOENT");
 	is_int(store_session_get(s, t1, NOW + 99, &who), 0, "live at now + 99");
-	is_int(who, rid1, "and belongs to the resident");
+	is_int(who.resident_id, rid1, "and belongs to the resident");
+	ok(who.created == NOW && who.used == NOW && who.expires == NOW + 100,
+	   "created, last used and expires as stored");
 	is_int(store_session_get(s, t1, NOW + 100, &who), AK_ENOENT,
 	       "at its expiry time it is gone (expires > now)");
 	is_int(store_session_get(s, t3, NOW, &who), AK_ENOENT, "an unknown token: AK_ENOENT");
@@ -401,6 +428,42 @@ static void sessions(void)
 	is_int(store_session_purge(s, NOW + 50, NULL), 0, "purge with NULL count");
 	is_int(store_session_add(s, t2, rid2, NOW, NOW + 1000), 0,
 	       "a purged token hash may be used again");
+
+	/* Last use: to the minute, never backwards. */
+	is_int(store_session_touch(s, t1, NOW + 30 + STORE_SESSION_TOUCH_S), 0, "touch a session");
+	store_session_get(s, t1, NOW + 61, &who);
+	is_int(who.used,
+	       (NOW + 30 + STORE_SESSION_TOUCH_S) -
+		   (NOW + 30 + STORE_SESSION_TOUCH_S) % STORE_SESSION_TOUCH_S,
+	       "its last use, rounded down to the minute");
+	is_int(store_session_touch(s, t1, NOW), 0, "a touch from the past");
+	store_session_get(s, t1, NOW + 61, &who);
+	ok(who.used > NOW, "does not move it back");
+
+	/* Listing, and log-outs. */
+	{
+		uint8_t t4[32];
+		uint64_t ended = 0;
+		struct collect_sessions {
+			int n;
+		} cs = {0};
+		token_hash(t4, 14);
+		is_int(store_session_add(s, t4, rid1, NOW + 1, NOW + 100), 0, "a second session");
+		is_int(store_sessions_list(s, rid1, NOW + 2, count_session, &cs.n), 0,
+		       "list a resident's sessions");
+		is_int(cs.n, 2, "both live ones");
+		is_int(store_session_delete(s, t4), 0, "end one");
+		is_int(store_session_get(s, t4, NOW + 2, &who), AK_ENOENT, "it is gone");
+		is_int(store_session_delete(s, t4), AK_ENOENT, "ending it again: AK_ENOENT");
+		is_int(store_session_add(s, t4, rid1, NOW + 1, NOW + 100), 0, "a new one");
+		is_int(store_sessions_delete_all(s, rid1, &ended), 0, "end all of a resident's");
+		is_int(ended, 2, "both");
+		cs.n = 0;
+		store_sessions_list(s, rid1, NOW + 2, count_session, &cs.n);
+		is_int(cs.n, 0, "none left");
+		is_int(store_session_get(s, t2, NOW + 2, &who), 0,
+		       "another resident's session is untouched");
+	}
 }
 
 /* ---------------------------------------------------- codes, revocations */
@@ -449,9 +512,14 @@ static void codes(void)
 	old = (struct store_code){
 	    .resident_id = rid2, .iat = NOW - 100, .exp = NOW + 30, .status = CRED_GREEN};
 	random_cti(old.cti);
-	skew = (struct store_code){
-	    .resident_id = rid2, .iat = NOW, .exp = NOW + 150, .status = CRED_RED, .paper = 1};
+	skew = (struct store_code){.resident_id = rid2,
+				   .iat = NOW,
+				   .exp = NOW + 150,
+				   .status = CRED_RED,
+				   .paper = 1,
+				   .issued_index = 1234};
 	random_cti(skew.cti);
+	memset(skew.sig_hash, 0xab, sizeof skew.sig_hash);
 	other = (struct store_code){
 	    .resident_id = rid1, .iat = NOW, .exp = NOW + 300, .status = CRED_RED};
 	random_cti(other.cti);
@@ -464,8 +532,9 @@ static void codes(void)
 	is_int(store_code_get(s, skew.cti, &back), 0, "get a code");
 	ok(memcmp(back.cti, skew.cti, CRED_CTI_BYTES) == 0 && back.resident_id == rid2 &&
 	       back.iat == NOW && back.exp == NOW + 150 && back.status == CRED_RED &&
-	       back.paper == 1,
-	   "every field back");
+	       back.paper == 1 && back.issued_index == 1234 &&
+	       memcmp(back.sig_hash, skew.sig_hash, sizeof back.sig_hash) == 0,
+	   "every field back, the signature's hash and the issue leaf's index included");
 	{
 		uint8_t none[CRED_CTI_BYTES] = {0};
 		is_int(store_code_get(s, none, &back), AK_ENOENT, "an unknown cti: AK_ENOENT");
@@ -519,14 +588,14 @@ static void codes(void)
 	ok(sorted(&list), "sorted");
 
 	/* Purge what expired before NOW + 301. */
-	is_int(store_codes_purge(s, NOW + 301, &n), 0, "purge before now + 301");
+	is_int(store_codes_purge(s, NOW + 301, NOW + 301, &n), 0, "purge before now + 301");
 	is_int(n, 4 + 3, "4 codes and the 3 revocations that expired with them");
 	is_int(store_code_get(s, live.cti, &back), AK_ENOENT, "an expired code is gone");
 	is_int(store_revoked(s, live.cti), 0, "and so is its revocation");
 	memset(&list, 0, sizeof list);
 	store_revocations(s, 0, collect_cti, &list);
 	is_int(list.n, 20, "the 20 unexpired revocations remain");
-	is_int(store_codes_purge(s, NOW + 301, NULL), 0, "purge again, NULL count");
+	is_int(store_codes_purge(s, NOW + 301, NOW + 301, NULL), 0, "purge again, NULL count");
 }
 
 /* ---------------------------------------------------------------- erase */
@@ -538,9 +607,12 @@ static void erase(void)
 	struct store_code code = {.iat = NOW, .exp = NOW + 300, .status = CRED_GREEN};
 	struct store_status_change ch = {NOW + 1, CRED_YELLOW, "close_contact", LEAF_NO_ID};
 	uint8_t tok[32], blind[SEAL_BLIND_BYTES];
-	uint64_t id, who, again;
+	uint64_t id, again;
+	struct store_session sess;
+	uint8_t other_handle[STORE_HANDLE_BYTES];
 	const char *idno = "440524188001010014";
 
+	randombytes_buf(other_handle, sizeof other_handle);
 	id = enrol(idno, "Test Resident Three", PHONE1, &r);
 	token_hash(tok, 77);
 	code.resident_id = id;
@@ -578,12 +650,12 @@ static void erase(void)
 	   "the schema refuses to put a field back into a tombstone");
 	seal_blind_index(kek, blind, idno, strlen(idno));
 	is_int(store_resident_by_blind(s, blind, &back), AK_ENOENT, "the blind index is gone");
-	is_int(store_session_get(s, tok, NOW + 11, &who), AK_ENOENT, "the session is gone");
+	is_int(store_session_get(s, tok, NOW + 11, &sess), AK_ENOENT, "the session is gone");
 	is_int(store_status_history(s, id, 0, collect_change, &c), 0, "history:");
 	is_int(c.n, 0, "gone");
 	is_int(store_revoked(s, code.cti), 1, "the outstanding code is revoked");
 
-	is_int(store_resident_set_status(s, id, CRED_RED, NOW + 20), AK_ENOENT,
+	is_int(store_resident_set_status(s, id, CRED_RED, NOW + 20, 44), AK_ENOENT,
 	       "an erased id refuses a status change");
 	is_int(store_status_history_add(s, id, &ch), AK_ENOENT, "and new history");
 	is_int(store_session_add(s, tok, id, NOW + 20, NOW + 100), AK_ENOENT, "and a new session");
@@ -593,7 +665,7 @@ static void erase(void)
 	is_int(store_resident_seal(s, &r), AK_ENOENT, "and new sealed fields");
 	is_int(store_resident_erase(s, id, NOW + 30), AK_ENOENT, "erasing again: AK_ENOENT");
 	is_int(store_resident_erase(s, 999999, NOW), AK_ENOENT, "erasing an unknown id: AK_ENOENT");
-	is_int(store_resident_insert(s, blind, NOW + 40, &again), 0,
+	is_int(store_resident_insert(s, blind, other_handle, NOW + 40, 45, &again), 0,
 	       "the same ID number may enrol again, as a new resident");
 	ok(again != id, "with a new id");
 }
@@ -640,6 +712,21 @@ static void scans(void)
 
 /* -------------------------------------------------------- limits, reopen */
 
+static void kek_check(void)
+{
+	uint8_t v[32], back[32];
+
+	is_int(store_kek_check_get(s, back), AK_ENOENT, "no KEK check value at first");
+	memset(v, 0x5a, sizeof v);
+	is_int(store_kek_check_put(s, v), 0, "store one");
+	is_int(store_kek_check_get(s, back), 0, "read it");
+	ok(memcmp(v, back, sizeof v) == 0, "the same bytes");
+	v[0] ^= 1;
+	is_int(store_kek_check_put(s, v), AK_ECONFLICT, "a second one: AK_ECONFLICT");
+	is_int(store_kek_check_get(s, back), 0, "and the first stays");
+	ok(back[0] == 0x5a, "unchanged");
+}
+
 static void limits(void)
 {
 	uint64_t id;
@@ -647,7 +734,7 @@ static void limits(void)
 	struct store_code c = {
 	    .resident_id = rid1, .iat = (uint64_t)INT64_MAX + 1, .exp = UINT64_MAX, .status = 0};
 
-	is_int(store_resident_insert(s, blind, UINT64_MAX, &id), AK_EINVAL,
+	is_int(store_resident_insert(s, blind, blind, UINT64_MAX, 1, &id), AK_EINVAL,
 	       "a time past SQLite's 63 bits: AK_EINVAL, not wrapped");
 	is_int(store_code_add(s, &c), AK_EINVAL, "iat past 63 bits: AK_EINVAL");
 	is_int(store_account_disable(s, (uint64_t)INT64_MAX + 1, NOW), AK_ENOENT,
@@ -695,6 +782,7 @@ int main(void)
 	codes();
 	erase();
 	scans();
+	kek_check();
 	limits();
 	reopen();
 

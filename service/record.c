@@ -1,7 +1,7 @@
 /*
- * resident: opening and creating one resident's sealed record, and
- * signing codes for it and answering with them (see resident.h). This file and the store are the
- * only places a resident's fields pass between sealed and clear.
+ * record: opening and creating one resident's sealed record, and signing
+ * codes for it (see record.h). This file is the only place a resident's
+ * fields pass between sealed and clear.
  *
  * Record layout (DESIGN.md, "Sealing personal data"): the row holds the
  * data key wrapped by the KEK with the resident id as associated data,
@@ -15,9 +15,10 @@
  * passphrase hash is wiped before it goes out of scope, on every path.
  *
  * Never: log, print or return a field through anything but the caller's
- * resident_view; keep a data key beyond one call.
+ * record_view; keep a data key beyond one call; unseal without the audit
+ * leaf that records it.
  */
-#include "service/resident.h"
+#include "service/record.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,11 +29,9 @@
 
 #include "common/util.h"
 #include "crypto/cred_sign.h"
-#include "service/datadir.h"
 #include "service/passphrase.h"
-#include "service/qr.h"
 
-/* The longest clear text of each field (what resident_view holds). */
+/* The longest clear text of each field (what record_view holds). */
 #define FIELD_NAME_MAX  CRED_NAME_MAX
 #define FIELD_PHONE_MAX POLICY_PHONE_MAX
 
@@ -69,14 +68,20 @@ static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
 	return 0;
 }
 
-int resident_open(struct server *srv, store *db, uint64_t id, struct resident_view *out)
+int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		struct record_view *out)
 {
 	struct store_resident r;
 	seal_datakey dk;
 	int rc;
 
 	memset(&dk, 0, sizeof dk);
+	memset(&r, 0, sizeof r);
 	memset(out, 0, sizeof *out);
+	if (audit == NULL || audit->action == ACT_NONE)
+		return AK_EDENIED;
+	audit->has_subject = 0;
+	memset(audit->subject, 0, sizeof audit->subject);
 	if ((rc = store_resident_by_id(db, id, &r)) != 0)
 		goto done;
 	if (r.erased) {
@@ -84,12 +89,12 @@ int resident_open(struct server *srv, store *db, uint64_t id, struct resident_vi
 		goto done;
 	}
 	/* A live row always has its key and its two required fields: insert
-	 * and seal commit together (resident_create runs in one operation). */
+	 * and seal commit together (record_create runs in one operation). */
 	if (!r.has_key || r.name.len == 0 || r.id_number.len == 0) {
 		rc = AK_ECORRUPT;
 		goto done;
 	}
-	if ((rc = seal_datakey_unwrap(srv->kek, id, r.wrapped, &dk)) != 0)
+	if ((rc = seal_datakey_unwrap(k->kek, id, r.wrapped, &dk)) != 0)
 		goto done;
 	if ((rc = open_field(&dk, id, "name", &r.name, FIELD_NAME_MAX, out->name,
 			     sizeof out->name)) != 0 ||
@@ -110,19 +115,42 @@ int resident_open(struct server *srv, store *db, uint64_t id, struct resident_vi
 	out->id = id;
 	out->status = r.status;
 	out->status_changed = r.status_changed;
-	server_pseudonym(srv, id, out->pseudonym);
+	seal_pseudonym(k->kek, out->pseudonym, id);
+	memcpy(audit->subject, out->pseudonym, sizeof audit->subject);
+	audit->has_subject = 1;
 done:
 	seal_datakey_wipe(&dk);
 	sodium_memzero(&r, sizeof r);
 	if (rc != 0)
-		resident_wipe(out);
+		record_wipe(out);
 	return rc;
 }
 
-void resident_wipe(struct resident_view *v)
+void record_wipe(struct record_view *v)
 {
 	if (v != NULL)
 		sodium_memzero(v, sizeof *v);
+}
+
+/* ------------------------------------------------------------- KEK check */
+
+int record_kek_check(const struct record_keys *k, store *db)
+{
+	uint8_t stored[SEAL_CHECK_BYTES], mine[SEAL_CHECK_BYTES];
+	int rc;
+
+	if ((rc = store_kek_check_get(db, stored)) != 0)
+		return rc;
+	seal_kek_check(k->kek, mine);
+	return sodium_memcmp(stored, mine, sizeof mine) == 0 ? 0 : AK_ECRYPTO;
+}
+
+int record_kek_check_put(const struct record_keys *k, store *w)
+{
+	uint8_t v[SEAL_CHECK_BYTES];
+
+	seal_kek_check(k->kek, v);
+	return store_kek_check_put(w, v);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -145,8 +173,9 @@ static int seal_into(struct store_sealed *f, const seal_datakey *dk, uint64_t id
 	return 0;
 }
 
-int resident_create(struct server *srv, store *w, const struct resident_view *v,
-		    const char *passhash, uint64_t now, uint64_t *id)
+int record_create(const struct record_keys *k, store *w, const struct record_view *v,
+		  const char *passhash, uint64_t now, uint64_t index, uint64_t *id,
+		  uint8_t handle[STORE_HANDLE_BYTES])
 {
 	uint8_t blind[SEAL_BLIND_BYTES];
 	struct store_resident r;
@@ -159,10 +188,11 @@ int resident_create(struct server *srv, store *w, const struct resident_view *v,
 	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || v->name[0] == '\0' ||
 	    hlen == 0 || hlen >= sizeof r.passphrase)
 		return AK_EINVAL;
-	seal_blind_index(srv->kek, blind, v->id_number, IDCARD_LEN);
-	if ((rc = store_resident_insert(w, blind, now, &r.id)) != 0)
+	seal_blind_index(k->kek, blind, v->id_number, IDCARD_LEN);
+	randombytes_buf(handle, STORE_HANDLE_BYTES);
+	if ((rc = store_resident_insert(w, blind, handle, now, index, &r.id)) != 0)
 		goto done;
-	if ((rc = seal_datakey_new(srv->kek, r.id, r.wrapped, &dk)) != 0)
+	if ((rc = seal_datakey_new(k->kek, r.id, r.wrapped, &dk)) != 0)
 		goto done;
 	r.has_key = 1;
 	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, FIELD_NAME_MAX)) != 0 ||
@@ -182,22 +212,24 @@ done:
 
 /* ----------------------------------------------------------------- issue */
 
-int resident_issue(struct server *srv, const struct resident_view *v, uint64_t ttl, int paper,
-		   char text[CRED_TEXT_MAX + 1], struct store_code *code)
+int record_issue(const struct record_issuer *is, const struct record_view *v, uint64_t now,
+		 uint64_t ttl, int paper, char text[CRED_TEXT_MAX + 1], struct store_code *code)
 {
 	struct cred_claims c;
+	uint8_t sig[CRED_SIG_BYTES];
 	int n;
 
-	if (ttl == 0 || ttl > CRED_MAX_VALIDITY || srv->dd == NULL || srv->dd->issuer == NULL)
+	if (ttl == 0 || ttl > CRED_MAX_VALIDITY || is == NULL || is->key == NULL ||
+	    is->iss == NULL || is->kek == NULL)
 		return AK_EINVAL;
 	memset(&c, 0, sizeof c);
-	snprintf(c.iss, sizeof c.iss, "%s", srv->dd->issuer_id);
-	c.iat = util_now();
+	snprintf(c.iss, sizeof c.iss, "%s", is->iss);
+	c.iat = now;
 	c.exp = c.iat + ttl;
 	randombytes_buf(c.cti, sizeof c.cti);
 	snprintf(c.name, sizeof c.name, "%s", v->name);
 	c.status = (enum cred_status)v->status;
-	n = cred_issue(text, CRED_TEXT_MAX + 1, &c, srv->dd->issuer);
+	n = cred_issue_sig(text, CRED_TEXT_MAX + 1, &c, is->key, sig);
 	if (n >= 0) {
 		memset(code, 0, sizeof *code);
 		memcpy(code->cti, c.cti, sizeof code->cti);
@@ -206,92 +238,8 @@ int resident_issue(struct server *srv, const struct resident_view *v, uint64_t t
 		code->exp = c.exp;
 		code->status = v->status;
 		code->paper = paper ? 1 : 0;
+		seal_sig_hash(is->kek, code->sig_hash, sig);
 	}
 	sodium_memzero(&c, sizeof c);
 	return n;
-}
-
-/* ------------------------------------------------------- code answers */
-
-int resident_code_draw(struct resident_code *c)
-{
-	qr *q = NULL;
-	char *svg = NULL;
-	int rc;
-
-	if (c->format == RESIDENT_CODE_JSON)
-		return 0;
-	if ((rc = qr_encode(&q, c->text, strlen(c->text), QR_ECC_DEFAULT)) != 0)
-		return rc;
-	if (c->format == RESIDENT_CODE_PNG) {
-		rc = qr_render_png(q, c->code.status, QR_SCALE_DEFAULT, &c->image, &c->image_len);
-	} else {
-		rc = qr_render_svg(q, c->code.status, &svg, &c->image_len);
-		c->image = (uint8_t *)svg;
-	}
-	qr_free(q);
-	return rc;
-}
-
-int resident_code_reply(struct http_request *rq, const struct resident_code *c, uint64_t index)
-{
-	char idx[24];
-
-	if (c->format == RESIDENT_CODE_JSON)
-		return resident_reply_json(
-		    rq, 200,
-		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text, "name",
-			      c->name, "status", cred_status_word(c->code.status), "iat",
-			      (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp, "log_index",
-			      (json_int_t)index));
-	snprintf(idx, sizeof idx, "%" PRIu64, index);
-	http_header(rq, "X-Ankang-Log-Index", idx);
-	return http_reply(rq, 200, c->format == RESIDENT_CODE_PNG ? "image/png" : "image/svg+xml",
-			  c->image, c->image_len);
-}
-
-void resident_code_wipe(struct resident_code *c)
-{
-	if (c->image != NULL) {
-		sodium_memzero(c->image, c->image_len);
-		free(c->image);
-	}
-	sodium_memzero(c, sizeof *c);
-}
-
-/* ------------------------------------------------------------------ JSON */
-
-void resident_json_wipe(json_t *v)
-{
-	const char *key;
-	json_t *x;
-	size_t i;
-
-	if (json_is_string(v)) {
-		/* jansson's own malloc'd copy: writable, and about to be freed. */
-		sodium_memzero((char *)json_string_value(v), json_string_length(v));
-	} else if (json_is_object(v)) {
-		json_object_foreach(v, key, x)
-		{
-			resident_json_wipe(x);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-		{
-			resident_json_wipe(x);
-		}
-	}
-}
-
-int resident_reply_json(struct http_request *rq, unsigned status, json_t *body)
-{
-	int rc;
-
-	if (body == NULL)
-		return http_json(rq, status, NULL);
-	json_incref(body); /* keep it past http_json's decref, to wipe it */
-	rc = http_json(rq, status, body);
-	resident_json_wipe(body);
-	json_decref(body);
-	return rc;
 }

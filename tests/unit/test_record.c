@@ -1,13 +1,15 @@
 /*
- * test_resident: service/resident.c on a real data folder (ankangd init's
+ * test_record: service/record.c on a real data folder (ankangd init's
  * keys and database) without the HTTP layer: a resident created through
- * resident_create opens back to the same fields; the fields never reach
- * the database file in the clear; a code from resident_issue verifies
- * under the folder's trust list with the claims asked for, and its store
- * row matches it. Every tamper has its twin that must fail: a sealed
- * field or a wrapped key moved to another resident, a different KEK, an
- * erased resident, an unknown id; a failed open leaves the view wiped.
- * resident_json_wipe and resident_reply_json's helper wipe strings.
+ * record_create opens back to the same fields; the fields never reach the
+ * database file in the clear; nothing opens without the audit leaf that
+ * records it, and opening names the resident in that leaf; a code from
+ * record_issue verifies under the folder's trust list with the claims
+ * asked for, and its store row matches it, its signature's keyed hash
+ * included. Every tamper has its twin that must fail: a sealed field or a
+ * wrapped key moved to another resident, a different KEK (refused by the
+ * check value too), an erased resident, an unknown id; a failed open
+ * leaves the view wiped.
  *
  * The made-up personal data is compared, never printed.
  */
@@ -23,7 +25,7 @@
 #include "crypto/cred.h"
 #include "crypto/seal.h"
 #include "service/datadir.h"
-#include "service/resident.h"
+#include "service/record.h"
 #include "log/store_int.h"
 #include "service/store_people.h"
 #include "tests/lib/tap.h"
@@ -32,8 +34,12 @@
 
 static char dir[] = "/tmp/ankang-test-resident.XXXXXX";
 static char data[512], db_path[600];
-static struct server srv;
+static struct datadir *dd;
+static seal_kek *kek;
+static struct record_keys keys;
+static struct record_issuer issuer;
 static store *st;
+static struct leaf audit; /* the leaf each open is recorded under */
 
 static const char NAME1[] = "测试居民甲";
 static const char IDNO1[] = "11010519800101106X";
@@ -52,7 +58,7 @@ static int all_zero(const void *p, size_t n)
 	return 1;
 }
 
-static void view_of(struct resident_view *v, const char *name, const char *idno, const char *phone)
+static void view_of(struct record_view *v, const char *name, const char *idno, const char *phone)
 {
 	memset(v, 0, sizeof *v);
 	snprintf(v->name, sizeof v->name, "%s", name);
@@ -60,14 +66,15 @@ static void view_of(struct resident_view *v, const char *name, const char *idno,
 	snprintf(v->phone, sizeof v->phone, "%s", phone ? phone : "");
 }
 
-/* resident_create inside a transaction, as the audit writer runs it. */
-static int create(const struct resident_view *v, uint64_t *id)
+/* record_create inside a transaction, as the audit writer runs it. */
+static int create(const struct record_view *v, uint64_t *id)
 {
+	uint8_t handle[STORE_HANDLE_BYTES];
 	int rc;
 
 	if (store_begin(st) != 0)
 		bail_out("store_begin");
-	rc = resident_create(&srv, st, v, PASSHASH, NOW, id);
+	rc = record_create(&keys, st, v, PASSHASH, NOW, 3, id, handle);
 	if ((rc == 0 ? store_commit(st) : store_rollback(st)) != 0)
 		bail_out("commit");
 	return rc;
@@ -100,14 +107,22 @@ static void exec_sql(const char *sql)
 
 static uint64_t id1, id2;
 
+/* An officer's leaf, as authz_leaf would make one. */
+static void authz_like_leaf(struct leaf *l, enum leaf_action action)
+{
+	leaf_init(l, ROLE_OFFICER, 1, action);
+	l->result = RES_OK;
+	l->detail = DET_EMPTY;
+}
+
 static void test_create_open(void)
 {
-	struct resident_view in, v;
+	struct record_view in, v;
 	uint8_t pseudo[SEAL_PSEUDONYM_BYTES];
 	uint64_t dup = 0;
 
 	view_of(&in, NAME1, IDNO1, PHONE1);
-	is_int(create(&in, &id1), 0, "resident_create: 0");
+	is_int(create(&in, &id1), 0, "record_create: 0");
 	view_of(&in, NAME2, IDNO2, NULL);
 	is_int(create(&in, &id2), 0, "a second resident, without a phone");
 	ok(id1 != 0 && id2 != 0 && id1 != id2, "two distinct ids");
@@ -115,21 +130,23 @@ static void test_create_open(void)
 	is_int(create(&in, &dup), AK_ECONFLICT, "the same ID number again: AK_ECONFLICT");
 	is_int(dup, 0, "and no id given out");
 
-	is_int(resident_open(&srv, st, id1, &v), 0, "resident_open: 0");
+	is_int(record_open(&keys, st, id1, &audit, &v), 0, "record_open: 0");
 	ok(strcmp(v.name, NAME1) == 0, "the name opens back");
 	ok(strcmp(v.id_number, IDNO1) == 0, "the ID number opens back");
 	ok(strcmp(v.phone, PHONE1) == 0, "the phone opens back");
 	is_int(v.id, id1, "the view's id");
 	is_int(v.status, CRED_GREEN, "status green");
-	seal_pseudonym(srv.kek, pseudo, id1);
+	seal_pseudonym(kek, pseudo, id1);
 	ok(memcmp(v.pseudonym, pseudo, sizeof pseudo) == 0, "the view carries the pseudonym");
-	resident_wipe(&v);
+	ok(audit.has_subject && memcmp(audit.subject, pseudo, sizeof pseudo) == 0,
+	   "and the audit leaf names the resident");
+	record_wipe(&v);
 	ok(all_zero(&v, sizeof v), "resident_wipe zeroes the view");
 
-	is_int(resident_open(&srv, st, id2, &v), 0, "the second opens");
+	is_int(record_open(&keys, st, id2, &audit, &v), 0, "the second opens");
 	ok(strcmp(v.name, NAME2) == 0 && strcmp(v.id_number, IDNO2) == 0 && v.phone[0] == '\0',
 	   "its fields, and an empty phone");
-	resident_wipe(&v);
+	record_wipe(&v);
 
 	{
 		struct store_resident r;
@@ -141,6 +158,18 @@ static void test_create_open(void)
 	ok(!in_files(IDNO1) && !in_files(IDNO2), "no ID number in the database file or WAL");
 	ok(!in_files(PHONE1), "no phone in the database file or WAL");
 
+	{
+		struct leaf none;
+		memset(&v, 0x55, sizeof v);
+		is_int(record_open(&keys, st, id1, NULL, &v), AK_EDENIED,
+		       "without an audit leaf: AK_EDENIED");
+		ok(all_zero(&v, sizeof v), "and nothing unsealed");
+		authz_like_leaf(&none, ACT_NONE);
+		is_int(record_open(&keys, st, id1, &none, &v), AK_EDENIED,
+		       "with a leaf of no action: AK_EDENIED");
+		ok(all_zero(&v, sizeof v), "nothing unsealed either");
+	}
+
 	view_of(&in, "", "34010219900615002", NULL);
 	is_int(create(&in, &dup), AK_EINVAL, "a 17-character ID number: AK_EINVAL");
 	view_of(&in, "", IDNO2, NULL);
@@ -149,27 +178,36 @@ static void test_create_open(void)
 
 static void test_issue(void)
 {
-	struct resident_view v;
+	struct record_view v;
 	struct store_code code, code2;
 	struct cred_trust t;
 	struct cred c;
 	char text[CRED_TEXT_MAX + 1], text2[CRED_TEXT_MAX + 1];
 	int n;
 
-	if (resident_open(&srv, st, id1, &v) != 0)
-		bail_out("resident_open");
-	n = resident_issue(&srv, &v, 300, 0, text, &code);
-	ok(n > 0 && (size_t)n == strlen(text), "resident_issue returns the text's length");
+	if (record_open(&keys, st, id1, &audit, &v) != 0)
+		bail_out("record_open");
+	n = record_issue(&issuer, &v, util_now(), 300, 0, text, &code);
+	ok(n > 0 && (size_t)n == strlen(text), "record_issue returns the text's length");
 	ok(strncmp(text, CRED_PREFIX, CRED_PREFIX_LEN) == 0, "an AK1: credential");
 
 	memset(&t, 0, sizeof t);
-	t.issuers = srv.dd->trust.issuers;
-	t.n_issuers = srv.dd->trust.n_issuers;
+	t.issuers = dd->trust.issuers;
+	t.n_issuers = dd->trust.n_issuers;
 	t.now = util_now();
 	t.skew = CRED_DEFAULT_SKEW;
 	is_int(cred_verify(&t, text, (size_t)n, &c), CRED_VALID,
 	       "it verifies under the trust list");
-	ok(strcmp(c.claims.iss, srv.dd->issuer_id) == 0, "iss is the folder's issuer id");
+	ok(strcmp(c.claims.iss, dd->issuer_id) == 0, "iss is the folder's issuer id");
+	{
+		uint8_t h[SEAL_SIG_HASH_BYTES];
+		seal_sig_hash(kek, h, c.sig);
+		ok(memcmp(h, code.sig_hash, sizeof h) == 0,
+		   "the row keeps the keyed hash of the code's signature");
+		h[0] ^= 1;
+		ok(memcmp(h, code.sig_hash, sizeof h) != 0,
+		   "which another signature would not match");
+	}
 	ok(strcmp(c.claims.name, NAME1) == 0, "it carries the name");
 	is_int(c.claims.status, CRED_GREEN, "and the status");
 	is_int(c.claims.exp - c.claims.iat, 300, "valid for the ttl");
@@ -180,30 +218,32 @@ static void test_issue(void)
 	   "and its resident, times, status, not paper");
 	sodium_memzero(&c, sizeof c);
 
-	n = resident_issue(&srv, &v, 14 * 86400, 1, text2, &code2);
+	n = record_issue(&issuer, &v, util_now(), 14 * 86400, 1, text2, &code2);
 	ok(n > 0, "a paper code for 14 days");
 	ok(code2.paper == 1 && code2.exp - code2.iat == 14 * 86400, "marked paper, 14 days");
 	ok(memcmp(code.cti, code2.cti, CRED_CTI_BYTES) != 0, "every code has a fresh cti");
 	is_int(store_code_add(st, &code), 0, "the row stores");
 
 	v.status = CRED_RED;
-	n = resident_issue(&srv, &v, 60, 0, text2, &code2);
+	n = record_issue(&issuer, &v, util_now(), 60, 0, text2, &code2);
 	is_int(cred_verify(&t, text2, (size_t)n, &c), CRED_VALID, "a red code verifies");
 	is_int(c.claims.status, CRED_RED, "and says red");
 	is_int(code2.status, CRED_RED, "its row too");
 	sodium_memzero(&c, sizeof c);
 
-	is_int(resident_issue(&srv, &v, 0, 0, text2, &code2), AK_EINVAL, "ttl 0: AK_EINVAL");
-	is_int(resident_issue(&srv, &v, CRED_MAX_VALIDITY + 1, 0, text2, &code2), AK_EINVAL,
-	       "ttl over 31 days: AK_EINVAL");
-	resident_wipe(&v);
+	is_int(record_issue(&issuer, &v, util_now(), 0, 0, text2, &code2), AK_EINVAL,
+	       "ttl 0: AK_EINVAL");
+	is_int(record_issue(&issuer, &v, util_now(), CRED_MAX_VALIDITY + 1, 0, text2, &code2),
+	       AK_EINVAL, "ttl over 31 days: AK_EINVAL");
+	record_wipe(&v);
 }
 
 static void test_tamper(void)
 {
-	struct resident_view v;
+	struct record_view v;
 	char sql[512];
-	seal_kek *other = NULL, *mine = srv.kek;
+	seal_kek *other = NULL;
+	struct record_keys other_keys;
 	char other_path[700];
 
 	/* Twin of the good open: a name sealed for resident 2 moved into
@@ -215,7 +255,7 @@ static void test_tamper(void)
 	exec_sql("SAVEPOINT t");
 	exec_sql(sql);
 	memset(&v, 0x55, sizeof v);
-	is_int(resident_open(&srv, st, id1, &v), AK_ECRYPTO,
+	is_int(record_open(&keys, st, id1, &audit, &v), AK_ECRYPTO,
 	       "a name moved from another row: AK_ECRYPTO");
 	ok(all_zero(&v, sizeof v), "and the view is left wiped");
 	exec_sql("ROLLBACK TO t");
@@ -225,7 +265,7 @@ static void test_tamper(void)
 		 (unsigned long long)id1);
 	exec_sql("SAVEPOINT t");
 	exec_sql(sql);
-	is_int(resident_open(&srv, st, id1, &v), AK_ECRYPTO,
+	is_int(record_open(&keys, st, id1, &audit, &v), AK_ECRYPTO,
 	       "the ID number's sealed bytes in the phone column: AK_ECRYPTO");
 	exec_sql("ROLLBACK TO t");
 	exec_sql("RELEASE t");
@@ -236,44 +276,29 @@ static void test_tamper(void)
 		 (unsigned long long)id2, (unsigned long long)id1);
 	exec_sql("SAVEPOINT t");
 	exec_sql(sql);
-	is_int(resident_open(&srv, st, id1, &v), AK_ECRYPTO, "another resident's key: AK_ECRYPTO");
+	is_int(record_open(&keys, st, id1, &audit, &v), AK_ECRYPTO,
+	       "another resident's key: AK_ECRYPTO");
 	exec_sql("ROLLBACK TO t");
 	exec_sql("RELEASE t");
 
-	is_int(resident_open(&srv, st, id1, &v), 0, "untouched again: opens");
-	resident_wipe(&v);
+	is_int(record_open(&keys, st, id1, &audit, &v), 0, "untouched again: opens");
+	record_wipe(&v);
 
 	snprintf(other_path, sizeof other_path, "%s/other.kek", dir);
 	if (seal_kek_create(other_path) != 0 || seal_kek_load(&other, other_path) != 0)
 		bail_out("another KEK");
-	srv.kek = other;
-	is_int(resident_open(&srv, st, id1, &v), AK_ECRYPTO, "under another KEK: AK_ECRYPTO");
-	srv.kek = mine;
+	other_keys.kek = other;
+	is_int(record_open(&other_keys, st, id1, &audit, &v), AK_ECRYPTO,
+	       "under another KEK: AK_ECRYPTO");
+	is_int(record_kek_check(&keys, st), 0, "the folder's KEK matches its check value");
+	is_int(record_kek_check(&other_keys, st), AK_ECRYPTO,
+	       "another KEK does not: it is refused before anything is opened");
 	seal_kek_free(other);
 
-	is_int(resident_open(&srv, st, 999999, &v), AK_ENOENT, "an unknown id: AK_ENOENT");
+	is_int(record_open(&keys, st, 999999, &audit, &v), AK_ENOENT, "an unknown id: AK_ENOENT");
 	is_int(store_resident_erase(st, id2, NOW + 10), 0, "erase the second resident");
-	is_int(resident_open(&srv, st, id2, &v), AK_ENOENT, "an erased resident: AK_ENOENT");
+	is_int(record_open(&keys, st, id2, &audit, &v), AK_ENOENT, "an erased resident: AK_ENOENT");
 	ok(all_zero(&v, sizeof v), "with the view wiped");
-}
-
-static void test_json_wipe(void)
-{
-	json_t *o = json_pack("{s:s, s:[s, {s:s}], s:I}", "name", NAME1, "list", IDNO1, "phone",
-			      PHONE1, "n", (json_int_t)7);
-	json_t *name = json_object_get(o, "name");
-	json_t *inner = json_object_get(json_array_get(json_object_get(o, "list"), 1), "phone");
-	const char *p = json_string_value(name);
-	const char *q = json_string_value(inner);
-	size_t plen = strlen(NAME1), qlen = strlen(PHONE1);
-
-	resident_json_wipe(o);
-	ok(all_zero(p, plen), "resident_json_wipe zeroes a top-level string");
-	ok(all_zero(q, qlen), "and one nested in an array's object");
-	is_int(json_integer_value(json_object_get(o, "n")), 7, "numbers are left alone");
-	json_decref(o);
-	resident_json_wipe(NULL); /* a no-op */
-	ok(1, "resident_json_wipe(NULL) is a no-op");
 }
 
 int main(void)
@@ -284,9 +309,12 @@ int main(void)
 		bail_out("setup");
 	snprintf(data, sizeof data, "%s/d", dir);
 	if (datadir_create(data, "ankang.test", NULL, NULL) != 0 ||
-	    datadir_open(&srv.dd, data, DATADIR_ISSUER, NULL, &what) != 0 ||
-	    seal_kek_load(&srv.kek, srv.dd->kek_path) != 0)
+	    datadir_open(&dd, data, DATADIR_ISSUER, NULL, &what) != 0 ||
+	    seal_kek_load(&kek, dd->kek_path) != 0)
 		bail_out("data folder");
+	keys.kek = kek;
+	issuer = (struct record_issuer){dd->issuer, dd->issuer_id, kek};
+	authz_like_leaf(&audit, ACT_LOOKUP);
 	snprintf(db_path, sizeof db_path, "%s/%s", data, DATADIR_DB);
 	if (store_open(&st, db_path, 0) != 0)
 		bail_out("store_open");
@@ -294,11 +322,10 @@ int main(void)
 	test_create_open();
 	test_issue();
 	test_tamper();
-	test_json_wipe();
 
 	store_close(st);
-	seal_kek_free(srv.kek);
-	datadir_close(srv.dd);
+	seal_kek_free(kek);
+	datadir_close(dd);
 	{
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

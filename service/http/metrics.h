@@ -10,17 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct metrics;
-struct server;
+#include "log/auditlog.h"
 
-/* Counters for n_routes routes plus one slot for unmatched requests. */
-struct metrics *metrics_new(size_t n_routes);
+struct metrics;
+
+/* Counters for the first n_routes routes of the table (routes.h) plus one
+ * slot for unmatched requests. */
+struct metrics *metrics_new(size_t n);
 void metrics_free(struct metrics *m);
 
 /* Counts one finished request (route_index == n_routes: unmatched). Lock-free. */
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns);
 
 /* The exposition text, malloc'd. */
-int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *len);
+int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len);
 
 #endif

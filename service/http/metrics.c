@@ -3,7 +3,7 @@
  * see a request counted in one series and not yet in another, which
  * Prometheus tolerates; nothing here takes a lock on the request path.
  */
-#include "service/metrics.h"
+#include "service/http/metrics.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,7 +13,7 @@
 
 #include "common/util.h"
 #include "log/auditlog.h"
-#include "service/server.h"
+#include "service/http/routes.h"
 
 static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404,
 				    405, 409, 413, 415, 429, 500, 503};
@@ -37,11 +37,11 @@ struct metrics {
 	struct route_counters r[]; /* n_routes + 1 */
 };
 
-struct metrics *metrics_new(size_t n_routes)
+struct metrics *metrics_new(size_t n)
 {
-	struct metrics *m = calloc(1, sizeof *m + (n_routes + 1) * sizeof m->r[0]);
+	struct metrics *m = calloc(1, sizeof *m + (n + 1) * sizeof m->r[0]);
 	if (m != NULL)
-		m->n_routes = n_routes;
+		m->n_routes = n;
 	return m;
 }
 
@@ -109,16 +109,16 @@ static void put(struct buf *b, const char *fmt, ...)
 	}
 }
 
-static void route_label(const struct server *srv, size_t i, char *out, size_t cap)
+static void route_label(const struct metrics *m, size_t i, char *out, size_t cap)
 {
-	if (i < srv->n_routes)
-		snprintf(out, cap, "method=\"%s\",route=\"%s\"", srv->routes[i].method,
-			 srv->routes[i].pattern);
+	if (i < m->n_routes && i < n_routes)
+		snprintf(out, cap, "method=\"%s\",route=\"%s\"", routes[i].method,
+			 routes[i].pattern);
 	else
 		snprintf(out, cap, "method=\"-\",route=\"-\"");
 }
 
-int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *len)
+int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 {
 	struct buf b = {malloc(8192), 0, 8192, 0};
 	struct auditlog_stats st;
@@ -131,7 +131,7 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 	put(&b, "# HELP ankang_http_requests_total Requests answered, by route and status.\n"
 		"# TYPE ankang_http_requests_total counter\n");
 	for (size_t i = 0; i <= m->n_routes; i++) {
-		route_label(srv, i, label, sizeof label);
+		route_label(m, i, label, sizeof label);
 		for (size_t s = 0; s < N_STATUS; s++) {
 			uint64_t v =
 			    atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
@@ -150,7 +150,7 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 		"# TYPE ankang_http_request_seconds histogram\n");
 	for (size_t i = 0; i <= m->n_routes; i++) {
 		uint64_t cum = 0;
-		route_label(srv, i, label, sizeof label);
+		route_label(m, i, label, sizeof label);
 		for (size_t k = 0; k < N_BUCKET; k++) {
 			cum += atomic_load_explicit(&m->r[i].by_bucket[k], memory_order_relaxed);
 			if (k < AK_ARRAY_LEN(buckets))
@@ -166,8 +166,8 @@ int metrics_render(struct metrics *m, struct server *srv, char **out, size_t *le
 		    (unsigned long long)cum);
 	}
 
-	auditlog_stats(srv->log, &st);
-	auditlog_head(srv->log, &size, root);
+	auditlog_stats(log, &st);
+	auditlog_head(log, &size, root);
 	put(&b,
 	    "# HELP ankang_audit_leaves Leaves in the audit log.\n"
 	    "# TYPE ankang_audit_leaves gauge\nankang_audit_leaves %llu\n"

@@ -15,8 +15,9 @@
  * until it gets an empty page.
  *
  * Residents may read the checkpoint and ask for inclusion proofs of
- * leaves whose subject is their own pseudonym (403 not_yours otherwise),
- * so they can check the indexes GET /v1/me/accesses gave them.
+ * leaves whose subject is their own pseudonym (authz_may_prove: 403
+ * not_yours otherwise), so they can check the indexes GET /v1/me/accesses
+ * gave them.
  *
  * None of these reads writes a leaf. The log holds no personal data by
  * construction (FORMAT.md 3.1): reading it, or a proof about it, reveals
@@ -34,17 +35,10 @@
 #include "common/util.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
-#include "log/auditlog.h"
 #include "log/proof.h"
-#include "service/routes.h"
-#include "service/server.h"
+#include "service/http/request.h"
 
 #define ENTRIES_PAGE_MAX 1000
-
-static int db_unavailable(struct http_request *rq)
-{
-	return http_error(rq, 503, "unavailable", "The database is not available.");
-}
 
 /* The newest checkpoint's tree size; 0 with none. */
 static int signed_size(store *db, uint64_t *size)
@@ -92,65 +86,64 @@ static json_t *proof_json(const merkle_hash *proof, size_t n)
 	return a;
 }
 
-/* A required query argument; -1 after replying 400. */
-static int query_required(struct http_request *rq, const char *key, uint64_t *v)
+/* A required query argument. */
+static enum api_error query_required(struct request *rq, const char *key, uint64_t *v)
 {
-	int rc = http_query_uint(rq, key, v);
+	int present;
+	enum api_error e = request_query_uint(rq, key, v, &present);
 
-	if (rc == 1) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "Query argument '%s' is required.", key);
-		http_error(rq, 400, "bad_query", msg);
-		return -1;
+	if (e == API_OK && !present) {
+		rq->error_arg = key;
+		return API_QUERY_MISSING;
 	}
-	return rc;
+	return e;
 }
 
 /*
  * The two required query arguments of a proof request (index and size, or
- * old and new) and the newest checkpoint's size, which bounds them: 0, or
- * -1 after replying (400, 503).
+ * old and new) and the newest checkpoint's size, which bounds them.
  */
-static int proof_query(struct http_request *rq, const char *ka, uint64_t *a, const char *kb,
-		       uint64_t *b, uint64_t *signed_n)
+static enum api_error proof_query(struct request *rq, const char *ka, uint64_t *a, const char *kb,
+				  uint64_t *b, uint64_t *signed_n)
 {
-	if (query_required(rq, ka, a) != 0 || query_required(rq, kb, b) != 0)
-		return -1;
-	if (rq->db == NULL || signed_size(rq->db, signed_n) != 0) {
-		db_unavailable(rq);
-		return -1;
-	}
-	return 0;
+	enum api_error e;
+	int rc;
+
+	if ((e = query_required(rq, ka, a)) != API_OK || (e = query_required(rq, kb, b)) != API_OK)
+		return e;
+	if ((rc = signed_size(rq->db, signed_n)) != 0)
+		return request_fault(rq, API_UNAVAILABLE, "reading the newest checkpoint", rc);
+	return API_OK;
 }
 
-/* Replies to a failed auditlog_prove_*: a range with no proof is the
- * caller's mistake (400), anything else the database's (503). */
-static int no_proof(struct http_request *rq, int rc)
+/* A failed proof_*: a range with no proof is the caller's mistake, anything
+ * else the database's. */
+static enum api_error no_proof(struct request *rq, int rc)
 {
 	if (rc == AK_EINVAL)
-		return http_error(rq, 400, "bad_query", "No proof for that range.");
-	return db_unavailable(rq);
+		return API_BAD_PROOF_RANGE;
+	return request_fault(rq, API_UNAVAILABLE, "reading a proof", rc);
 }
 
 /* ---------------------------------------------------------- checkpoint */
 
-int h_audit_checkpoint(struct http_request *rq)
+static enum api_error checkpoint(struct request *rq, uint64_t index)
 {
+	enum api_error e;
 	uint64_t size;
 	char *note = NULL;
 	size_t len;
 	int rc;
+	(void)index;
 
-	if (rq->db == NULL)
-		return db_unavailable(rq);
 	rc = store_log_last_checkpoint(rq->db, &size, &note, &len);
 	if (rc == AK_ENOENT)
-		return http_error(rq, 404, "not_found", "No checkpoint has been signed yet.");
+		return API_NO_CHECKPOINT;
 	if (rc != 0)
-		return db_unavailable(rq);
-	rc = http_reply(rq, 200, "text/plain; charset=utf-8", note, len);
+		return request_fault(rq, API_UNAVAILABLE, "reading the newest checkpoint", rc);
+	e = reply_bytes(rq, 200, "text/plain; charset=utf-8", note, len);
 	free(note);
-	return rc;
+	return e;
 }
 
 /* ------------------------------------------------------------- entries */
@@ -216,29 +209,28 @@ nomem:
 	return AK_ENOMEM;
 }
 
-int h_audit_entries(struct http_request *rq)
+static enum api_error entries(struct request *rq, uint64_t index)
 {
 	struct store_log_filter f;
 	struct entries_ctx e = {NULL, 0};
-	uint64_t start = 0, end;
-	int rc;
+	uint64_t start = 0, end = 0;
+	enum api_error err;
+	int rc, has_start, has_end;
+	(void)index;
 
-	if (http_query_uint(rq, "start", &start) < 0)
-		return 0;
-	if ((rc = http_query_uint(rq, "end", &end)) < 0)
-		return 0;
-	if (rc == 0 && end < start)
-		return http_error(rq, 400, "bad_query", "'end' must not be before 'start'.");
+	if ((err = request_query_uint(rq, "start", &start, &has_start)) != API_OK ||
+	    (err = request_query_uint(rq, "end", &end, &has_end)) != API_OK)
+		return err;
+	if (has_end && end < start)
+		return API_BAD_RANGE;
 	/* No log reaches 2^62 leaves: beyond that every page is empty, and
 	 * start + a page cannot overflow. */
 	if (start > ((uint64_t)1 << 62))
 		start = end = (uint64_t)1 << 62;
-	if (rc == 1 || end > start + ENTRIES_PAGE_MAX)
+	if (!has_end || end > start + ENTRIES_PAGE_MAX)
 		end = start + ENTRIES_PAGE_MAX; /* a page at most, whatever was asked */
-	if (rq->db == NULL)
-		return db_unavailable(rq);
 	if ((e.arr = json_array()) == NULL)
-		return AK_ENOMEM;
+		return request_fault(rq, API_INTERNAL, "listing entries", AK_ENOMEM);
 	if (end > start) {
 		store_log_filter_init(&f);
 		f.start = start;
@@ -246,41 +238,44 @@ int h_audit_entries(struct http_request *rq)
 		rc = store_log_query(rq->db, &f, add_entry, &e);
 		if (rc != 0) {
 			json_decref(e.arr);
-			return e.rc != 0 ? e.rc : db_unavailable(rq);
+			return request_fault(rq, e.rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
+					     "listing entries", e.rc != 0 ? e.rc : rc);
 		}
 	}
-	return http_json(rq, 200, json_pack("{s:o}", "entries", e.arr));
+	return reply_json(rq, 200, json_pack("{s:o}", "entries", e.arr));
 }
 
 /* ----------------------------------------------------------- inclusion */
 
-int h_audit_inclusion(struct http_request *rq)
+static enum api_error inclusion(struct request *rq, uint64_t unused)
 {
 	merkle_hash proof[MERKLE_MAX_PROOF], lh;
 	uint64_t index, size, signed_n;
+	enum api_error e;
+	struct leaf l;
 	char *leaf = NULL;
 	size_t len, n;
 	json_t *p;
 	int rc;
+	(void)unused;
 
-	if (proof_query(rq, "index", &index, "size", &size, &signed_n) != 0)
-		return 0;
+	if ((e = proof_query(rq, "index", &index, "size", &size, &signed_n)) != API_OK)
+		return e;
 	if (index >= size || size > signed_n)
-		return http_error(rq, 400, "bad_query",
-				  "Need index < size <= the newest checkpoint's size.");
+		return API_BAD_PROOF_RANGE;
 	rc = store_log_get_leaf(rq->db, index, &leaf, &len);
 	if (rc != 0)
-		return rc == AK_ENOENT ? http_error(rq, 404, "not_found", "No such entry.")
-				       : db_unavailable(rq);
-	if (rq->who.role == ROLE_RESIDENT) {
-		uint8_t mine[SEAL_PSEUDONYM_BYTES];
-		struct leaf l;
-		server_pseudonym(rq->srv, rq->who.resident_id, mine);
-		if (leaf_parse(&l, leaf, len) != 0 || !l.has_subject ||
-		    memcmp(l.subject, mine, sizeof mine) != 0) {
+		return rc == AK_ENOENT ? API_NO_ENTRY
+				       : request_fault(rq, API_UNAVAILABLE, "reading a leaf", rc);
+	if (rq->who.role != ROLE_AUDITOR) {
+		/* Only the entries about the caller (authz.h). A leaf that does
+		 * not parse is about no one. */
+		memset(&l, 0, sizeof l);
+		e = leaf_parse(&l, leaf, len) == 0 ? authz_may_prove(&rq->who, &l, app_kek(rq->app))
+						   : API_NOT_YOURS;
+		if (e != API_OK) {
 			free(leaf);
-			return http_error(rq, 403, "not_yours",
-					  "That entry is not about you; ask an auditor.");
+			return e;
 		}
 	}
 	merkle_leaf_hash(lh, (const uint8_t *)leaf, len);
@@ -288,33 +283,39 @@ int h_audit_inclusion(struct http_request *rq)
 	if ((rc = proof_inclusion(rq->db, index, size, proof, &n)) != 0)
 		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
-		return AK_ENOMEM;
-	return http_json(rq, 200,
-			 json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
-				   (json_int_t)size, "leaf_hash", b64_json(lh, sizeof lh), "proof",
-				   p));
+		return request_fault(rq, API_INTERNAL, "building a proof", AK_ENOMEM);
+	return reply_json(rq, 200,
+			  json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
+				    (json_int_t)size, "leaf_hash", b64_json(lh, sizeof lh), "proof",
+				    p));
 }
 
 /* --------------------------------------------------------- consistency */
 
-int h_audit_consistency(struct http_request *rq)
+static enum api_error consistency(struct request *rq, uint64_t unused)
 {
 	merkle_hash proof[MERKLE_MAX_PROOF];
 	uint64_t old, new_size, signed_n;
+	enum api_error e;
 	size_t n;
 	json_t *p;
 	int rc;
+	(void)unused;
 
-	if (proof_query(rq, "old", &old, "new", &new_size, &signed_n) != 0)
-		return 0;
+	if ((e = proof_query(rq, "old", &old, "new", &new_size, &signed_n)) != API_OK)
+		return e;
 	if (old == 0 || old > new_size || new_size > signed_n)
-		return http_error(rq, 400, "bad_query",
-				  "Need 0 < old <= new <= the newest checkpoint's size.");
+		return API_BAD_PROOF_RANGE;
 	if ((rc = proof_consistency(rq->db, old, new_size, proof, &n)) != 0)
 		return no_proof(rq, rc);
 	if ((p = proof_json(proof, n)) == NULL)
-		return AK_ENOMEM;
-	return http_json(rq, 200,
-			 json_pack("{s:I, s:I, s:o}", "old", (json_int_t)old, "new",
-				   (json_int_t)new_size, "proof", p));
+		return request_fault(rq, API_INTERNAL, "building a proof", AK_ENOMEM);
+	return reply_json(rq, 200,
+			  json_pack("{s:I, s:I, s:o}", "old", (json_int_t)old, "new",
+				    (json_int_t)new_size, "proof", p));
 }
+
+const struct route_handler h_audit_checkpoint = {NULL, checkpoint, 0, NULL};
+const struct route_handler h_audit_entries = {NULL, entries, 0, NULL};
+const struct route_handler h_audit_inclusion = {NULL, inclusion, 0, NULL};
+const struct route_handler h_audit_consistency = {NULL, consistency, 0, NULL};

@@ -1,0 +1,147 @@
+/*
+ * api_error: the table of the API's errors (see api_error.h). One row per
+ * enum value, checked complete at compile time; the unit test checks that
+ * every row has a status, a code of [a-z_] and a message.
+ */
+#include "service/api_error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "crypto/cred.h"
+#include "service/policy.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+static const struct api_error_info table[API_ERROR_COUNT] = {
+    [API_OK] = {200, "ok", "OK."},
+
+    [API_JSON_MISSING] = {400, "bad_json", "The request needs a JSON object as its body."},
+    [API_JSON_INVALID] = {400, "bad_json", "The body is not valid JSON."},
+    [API_JSON_NOT_OBJECT] = {400, "bad_json", "The body must be a JSON object."},
+    [API_UNKNOWN_FIELD] = {400, "unknown_field",
+			   "The body has a field this endpoint does not take."},
+    [API_FIELD_MISSING] = {400, "bad_field", "Field '%s' is required."},
+    [API_FIELD_NOT_STRING] = {400, "bad_field", "Field '%s' must be a string."},
+    [API_FIELD_NOT_UINT] = {400, "bad_field", "Field '%s' must be a non-negative integer."},
+    [API_QUERY_MISSING] = {400, "bad_query", "Query argument '%s' is required."},
+    [API_QUERY_NOT_NUMBER] = {400, "bad_query", "Query argument '%s' must be a decimal number."},
+    [API_QUERY_NOT_WORD] = {400, "bad_query",
+			    "Query argument '%s' is not one of the words it takes."},
+    [API_BAD_REQUEST] = {400, "bad_request", "The request is malformed."},
+
+    [API_BAD_NAME] = {400, "bad_field",
+		      "Field 'name' must be 1 to " STR(CRED_NAME_MAX) " bytes of letters, with "
+								      "single spaces, middle "
+								      "dots, apostrophes, "
+								      "hyphens or full stops "
+								      "between them."},
+    [API_BAD_ID_NUMBER] = {400, "bad_id_number",
+			   "Field 'id_number' is not a valid GB 11643 ID-card number."},
+    [API_BAD_PHONE] = {400, "bad_field",
+		       "Field 'phone' must be 6 to " STR(POLICY_PHONE_MAX) " digits, with an "
+									   "optional leading "
+									   "'+'."},
+    [API_BAD_PASSPHRASE] = {400, "bad_field",
+			    "Field 'passphrase' must be " STR(POLICY_PASSPHRASE_MIN) " to " STR(
+				POLICY_PASSPHRASE_MAX) " bytes of UTF-8."},
+    [API_BAD_STATUS] = {400, "bad_status", "The status must be green, yellow or red."},
+    [API_BAD_REASON] = {400, "bad_reason", "The reason is not on the list of reason codes."},
+    [API_BAD_PURPOSE] = {400, "bad_purpose", "The request needs a purpose from the list."},
+    [API_BAD_DAYS] = {400, "bad_field",
+		      "Field 'days' must be 1 to " STR(POLICY_PAPER_MAX_DAYS) "."},
+    [API_BAD_LIMIT] = {400, "bad_query", "Query argument 'limit' must be at least 1."},
+    [API_BAD_CURSOR] = {400, "bad_query",
+			"Query argument 'before' must be a log index from an earlier page."},
+    [API_BAD_ACTION] = {400, "bad_query", "Query argument 'action' is not an audit action."},
+    [API_BAD_FORMAT] = {400, "bad_query", "Query argument 'format' must be png or svg."},
+    [API_BAD_RANGE] = {400, "bad_query", "'end' must not be before 'start'."},
+    [API_BAD_PROOF_RANGE] = {400, "bad_query",
+			     "There is no proof for that range under the newest signed "
+			     "checkpoint."},
+    [API_BAD_SCANS] = {400, "bad_field",
+		       "Field 'scans' must be an array of at most 1000 objects {id, cti, time, "
+		       "result, sig}."},
+    [API_BAD_SCAN_TIME] = {400, "bad_field", "A scan's 'time' is out of range."},
+    [API_BAD_SCAN_RESULT] = {400, "bad_field", "A scan's 'result' is not a result word."},
+
+    [API_NO_TOKEN] = {401, "no_token", "This endpoint needs a bearer token."},
+    [API_BAD_TOKEN] = {401, "bad_token", "The bearer token is malformed."},
+    [API_UNKNOWN_TOKEN] = {401, "bad_token", "The bearer token is unknown, expired or disabled."},
+    [API_BAD_LOGIN] = {401, "bad_login",
+		       "The ID number and passphrase do not match an enrolled resident."},
+    [API_WRONG_ROLE] = {403, "wrong_role", "Your role may not use this endpoint."},
+    [API_OFFICERS_ENROL] = {403, "wrong_role", "Only officers may enrol residents here."},
+    [API_NOT_YOURS] = {403, "not_yours", "That entry is not about you; ask an auditor."},
+    [API_ID_NUMBER_MISMATCH] = {403, "id_number_mismatch",
+				"The ID-card number is not this resident's."},
+
+    [API_NO_ROUTE] = {404, "not_found", "No such resource."},
+    [API_METHOD] = {405, "method_not_allowed", "This path does not take that method."},
+    [API_NO_RESIDENT] = {404, "not_found", "No such resident."},
+    [API_NO_SUCH_ID_NUMBER] = {404, "not_found", "No resident has that ID number."},
+    [API_NO_ENTRY] = {404, "not_found", "No such entry."},
+    [API_NO_CHECKPOINT] = {404, "not_found", "No checkpoint has been signed yet."},
+    [API_DUPLICATE] = {409, "duplicate", "This ID number is already enrolled."},
+    [API_TOO_LARGE] = {413, "too_large", "The request body is larger than allowed."},
+    [API_MEDIA_TYPE] = {415, "unsupported_media_type",
+			"Send the body as Content-Type: application/json."},
+
+    [API_LIMIT_ENROL] = {429, "rate_limited",
+			 "Too many enrolments from this address; try again later."},
+    [API_LIMIT_LOGIN] = {429, "rate_limited", "Too many failed log-ins; try again later."},
+    [API_LIMIT_OFFICER] = {429, "rate_limited",
+			   "Too many look-ups and paper codes from this account; try again "
+			   "later."},
+
+    [API_INTERNAL] = {500, "internal", "The server failed; the failure is logged."},
+    [API_UNAVAILABLE] = {503, "unavailable", "The database is not available."},
+    [API_UNRECORDED] = {503, "unavailable",
+			"The request could not be recorded in the audit log, so nothing was "
+			"done; try again."},
+    [API_OVERLAPPED] = {503, "unavailable",
+			"Another request about the same record got there first; try again."},
+    [API_STOPPING] = {503, "unavailable", "The service is shutting down."},
+    [API_LIST_NOT_READY] = {503, "unavailable", "The list is not available yet."},
+};
+
+const struct api_error_info *api_error_info(enum api_error e)
+{
+	if ((unsigned)e >= API_ERROR_COUNT || table[e].code == NULL)
+		return &table[API_INTERNAL];
+	return &table[e];
+}
+
+const char *api_error_message(enum api_error e, const char *arg, char *out, size_t cap)
+{
+	const char *m = api_error_info(e)->message;
+	const char *pct = strstr(m, "%s");
+
+	if (pct == NULL || arg == NULL) {
+		snprintf(out, cap, "%s", m);
+		return out;
+	}
+	snprintf(out, cap, "%.*s%s%s", (int)(pct - m), m, arg, pct + 2);
+	return out;
+}
+
+int api_error_is_ours(enum api_error e)
+{
+	return api_error_info(e)->status >= 500;
+}
+
+enum api_error api_error_of_writer(int rc)
+{
+	switch (rc) {
+	case AK_ENOENT:
+		return API_NO_RESIDENT;
+	case AK_ECONFLICT:
+		return API_OVERLAPPED;
+	case AK_EBUSY:
+		return API_STOPPING;
+	default:
+		return API_UNRECORDED;
+	}
+}

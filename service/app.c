@@ -1,0 +1,268 @@
+/*
+ * app: the service's core, opened and closed as a pair (see app.h).
+ *
+ * Read connections: each server thread opens its own on first use and
+ * keeps it for its life (SQLite connections are cheap to keep and costly
+ * to open: schema parse, statement preparation). All are recorded so that
+ * app_close can close them once the HTTP threads are gone.
+ *
+ * Never: hand out the data folder's secret keys themselves (only the
+ * narrow views record.c and the lists need), or close the log while a
+ * thread that submits to it still runs.
+ */
+#include "service/app.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "service/datadir.h"
+#include "service/lists.h"
+#include "service/policy.h"
+#include "service/upkeep.h"
+
+struct app {
+	struct app_config cfg;
+	struct datadir *dd; /* root, log and active issuer keys loaded */
+	int lock_fd;
+	seal_kek *kek;
+	char db_path[PATH_MAX];
+	auditlog *log;
+	struct lists *lists;
+	struct limits *limits;
+	struct upkeep *upkeep;
+	struct record_keys keys;
+	struct record_issuer issuer;
+	atomic_int stopping;
+
+	/* Read connections, one per server thread, opened on first use. */
+	pthread_mutex_t readers_mu;
+	store **readers;
+	size_t n_readers, cap_readers;
+};
+
+void app_config_default(struct app_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->code_ttl = APP_DEFAULT_CODE_TTL;
+	c->skew = CRED_DEFAULT_SKEW;
+	c->session_ttl = POLICY_SESSION_TTL;
+	c->scan_window = APP_DEFAULT_SCAN_WINDOW;
+	limits_config_default(&c->limits);
+	auditlog_config_default(&c->log);
+}
+
+static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The KEK against the database's check value (record_kek_check). */
+static int kek_matches(app *a)
+{
+	store *st = NULL;
+	int rc;
+
+	if ((rc = store_open(&st, a->db_path, STORE_READONLY)) != 0)
+		return rc;
+	rc = record_kek_check(&a->keys, st);
+	store_close(st);
+	return rc;
+}
+
+int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
+{
+	struct lists_config lc;
+	struct upkeep_config uc;
+	const char *what = NULL, *log_why = NULL;
+	app *a;
+	int rc;
+
+	*out = NULL;
+	why[0] = '\0';
+	if ((a = calloc(1, sizeof *a)) == NULL)
+		return why_is(why, cap, AK_ENOMEM, "out of memory");
+	a->cfg = *cfg;
+	a->lock_fd = -1;
+	pthread_mutex_init(&a->readers_mu, NULL);
+
+	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
+			  cfg->kek_file, &what);
+	if (rc != 0) {
+		why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "", ak_strerror(rc));
+		goto fail;
+	}
+	/* One service per data folder: two would each think they own the
+	 * revocation list, and `keys rotate` must know none is running. */
+	if ((rc = datadir_lock(a->dd, &a->lock_fd)) != 0) {
+		why_is(why, cap, rc, "%s: %s", cfg->data_dir,
+		       rc == AK_EBUSY ? "another ankangd serve is running on this data folder"
+				      : ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = seal_kek_load(&a->kek, a->dd->kek_path)) != 0) {
+		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
+		       ak_strerror(rc));
+		goto fail;
+	}
+	a->keys.kek = a->kek;
+	a->issuer.key = a->dd->issuer;
+	a->issuer.iss = a->dd->issuer_id;
+	a->issuer.kek = a->kek;
+	if ((rc = datadir_file(a->dd, a->db_path, sizeof a->db_path, DATADIR_DB)) != 0) {
+		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
+		goto fail;
+	}
+	if ((rc = kek_matches(a)) != 0) {
+		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
+		       rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
+					  "sealed with"
+					: ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {
+		why_is(why, cap, rc, "audit log: %s: %s", ak_strerror(rc), log_why ? log_why : "");
+		goto fail;
+	}
+	if ((a->limits = limits_new(&cfg->limits)) == NULL) {
+		rc = why_is(why, cap, AK_ENOMEM, "out of memory");
+		goto fail;
+	}
+	lc = (struct lists_config){a->db_path, a->dd, cfg->skew};
+	if ((rc = lists_open(&a->lists, &lc)) != 0) {
+		why_is(why, cap, rc, "signing the revocation list: %s", ak_strerror(rc));
+		goto fail;
+	}
+	uc = (struct upkeep_config){a->log, a->limits, cfg->skew, cfg->scan_window};
+	if ((rc = upkeep_start(&a->upkeep, &uc)) != 0) {
+		why_is(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
+		goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	app_close(a);
+	return rc;
+}
+
+static void close_readers(app *a)
+{
+	pthread_mutex_lock(&a->readers_mu);
+	for (size_t i = 0; i < a->n_readers; i++)
+		store_close(a->readers[i]);
+	free(a->readers);
+	a->readers = NULL;
+	a->n_readers = a->cap_readers = 0;
+	pthread_mutex_unlock(&a->readers_mu);
+}
+
+void app_close(app *a)
+{
+	if (a == NULL)
+		return;
+	atomic_store(&a->stopping, 1);
+	/* The threads that submit go before the log they submit to. */
+	upkeep_stop(a->upkeep);
+	lists_close(a->lists);
+	auditlog_close(a->log);
+	close_readers(a);
+	limits_free(a->limits);
+	seal_kek_free(a->kek);
+	datadir_unlock(a->lock_fd);
+	datadir_close(a->dd);
+	pthread_mutex_destroy(&a->readers_mu);
+	free(a);
+}
+
+/* ------------------------------------------------------------ accessors */
+
+const struct app_config *app_config(const app *a)
+{
+	return &a->cfg;
+}
+
+static __thread store *thread_reader;
+static __thread const app *thread_reader_owner;
+
+store *app_reader(app *a)
+{
+	store *st = NULL;
+
+	if (thread_reader != NULL && thread_reader_owner == a)
+		return thread_reader;
+	if (store_log_open(&st, a->db_path, STORE_READONLY) != 0)
+		return NULL;
+	pthread_mutex_lock(&a->readers_mu);
+	if (a->n_readers == a->cap_readers) {
+		size_t cap = a->cap_readers ? 2 * a->cap_readers : 16;
+		store **grown = realloc(a->readers, cap * sizeof *grown);
+		if (grown == NULL) {
+			pthread_mutex_unlock(&a->readers_mu);
+			store_close(st);
+			return NULL;
+		}
+		a->readers = grown;
+		a->cap_readers = cap;
+	}
+	a->readers[a->n_readers++] = st;
+	pthread_mutex_unlock(&a->readers_mu);
+	thread_reader = st;
+	thread_reader_owner = a;
+	return st;
+}
+
+auditlog *app_log(app *a)
+{
+	return a->log;
+}
+
+const struct record_keys *app_record_keys(const app *a)
+{
+	return &a->keys;
+}
+
+const struct record_issuer *app_record_issuer(const app *a)
+{
+	return &a->issuer;
+}
+
+const seal_kek *app_kek(const app *a)
+{
+	return a->kek;
+}
+
+const struct trust_list *app_trust(const app *a)
+{
+	return &a->dd->trust;
+}
+
+struct lists *app_lists(app *a)
+{
+	return a->lists;
+}
+
+struct limits *app_limits(app *a)
+{
+	return a->limits;
+}
+
+void app_stop_accepting(app *a)
+{
+	atomic_store(&a->stopping, 1);
+}
+
+int app_stopping(const app *a)
+{
+	return atomic_load(&a->stopping);
+}

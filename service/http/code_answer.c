@@ -1,0 +1,60 @@
+/*
+ * code_answer: a signed code and its answer (see code_answer.h).
+ */
+#include "service/http/code_answer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/util.h"
+#include "service/qr.h"
+
+int code_answer_draw(struct code_answer *c)
+{
+	qr *q = NULL;
+	char *svg = NULL;
+	int rc;
+
+	if (c->format == CODE_JSON)
+		return 0;
+	if ((rc = qr_encode(&q, c->text, strlen(c->text), QR_ECC_DEFAULT)) != 0)
+		return rc;
+	if (c->format == CODE_PNG) {
+		rc = qr_render_png(q, c->code.status, QR_SCALE_DEFAULT, &c->image, &c->image_len);
+	} else {
+		rc = qr_render_svg(q, c->code.status, &svg, &c->image_len);
+		c->image = (uint8_t *)svg;
+	}
+	qr_free(q);
+	return rc;
+}
+
+enum api_error code_answer_reply(struct request *rq, const struct code_answer *c, uint64_t index)
+{
+	char idx[24];
+
+	if (c->format == CODE_JSON)
+		return reply_json(rq, 200,
+				  json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text,
+					    "name", c->name, "status",
+					    cred_status_word((enum cred_status)c->code.status), "iat",
+					    (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp,
+					    "log_index", (json_int_t)index));
+	snprintf(idx, sizeof idx, "%" PRIu64, index);
+	reply_header(rq, "X-Ankang-Log-Index", idx);
+	return reply_bytes(rq, 200, c->format == CODE_PNG ? "image/png" : "image/svg+xml", c->image,
+			   c->image_len);
+}
+
+void code_answer_wipe(struct code_answer *c)
+{
+	if (c->image != NULL) {
+		sodium_memzero(c->image, c->image_len);
+		free(c->image);
+	}
+	sodium_memzero(c, sizeof *c);
+}

@@ -1,0 +1,50 @@
+/*
+ * code_answer: a freshly signed code kept in a request's state until its
+ * leaf is durable, and the answer made of it: JSON, or its QR image (GET
+ * /v1/me/code and .png/.svg, POST /v1/residents/{handle}/paper-code). The
+ * image is drawn before the operation is submitted, so that the writer's
+ * wait is not spent drawing.
+ *
+ * Holds personal data (the name, and the code, which carries it): the
+ * state's state_free calls code_answer_wipe.
+ */
+#ifndef ANKANG_CODE_ANSWER_H
+#define ANKANG_CODE_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cred.h"
+#include "service/http/request.h"
+#include "service/store_people.h"
+
+enum code_format {
+	CODE_JSON = 1,
+	CODE_PNG,
+	CODE_SVG
+};
+
+struct code_answer {
+	enum code_format format;
+	struct store_code code;       /* what the writer stores */
+	char text[CRED_TEXT_MAX + 1]; /* the credential */
+	char name[CRED_NAME_MAX + 1]; /* the name the JSON answer shows */
+	uint8_t *image;               /* PNG or SVG, malloc'd by code_answer_draw */
+	size_t image_len;
+};
+
+/* Draws c->text as the image c->format asks for (nothing for JSON). 0 or
+ * an AK_E* code. */
+int code_answer_draw(struct code_answer *c);
+
+/*
+ * Answers 200 with the code once its leaf is durable: JSON {"credential",
+ * "name", "status", "iat", "exp", "log_index"}, or the image with its log
+ * index in X-Ankang-Log-Index.
+ */
+enum api_error code_answer_reply(struct request *rq, const struct code_answer *c, uint64_t index);
+
+/* Wipes and frees the image, then wipes c. */
+void code_answer_wipe(struct code_answer *c);
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * http: the libmicrohttpd glue (see http.h).
+ *
+ * Life of a request, in libmicrohttpd's terms: the access callback is
+ * called once with no body (we make the request and let the dispatcher
+ * match its route), then once per body chunk (we copy up to the route's
+ * cap), then once with an empty chunk (the dispatcher runs). When it has
+ * an operation for the audit writer, the connection is suspended first
+ * and the operation submitted after; the writer's completion resumes the
+ * connection, which makes libmicrohttpd call the access callback once
+ * more, and there the dispatcher answers. Suspending before submitting
+ * matters: the writer may finish before the submit call returns, and a
+ * resume must never precede its suspend.
+ */
+#include "service/http/http.h"
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "common/util.h"
+#include "service/http/http_int.h"
+#include "service/http/metrics.h"
+#include "service/oplog.h"
+
+/* Per-connection memory for headers and buffers; larger headers get 431. */
+#define HTTP_CONN_MEMORY (16 * 1024)
+
+struct http_server {
+	app *app;
+	struct http_settings s;
+	struct MHD_Daemon *d;
+	struct metrics *metrics;
+	atomic_int inflight; /* suspended requests, for the drain at stop */
+	/* libmicrohttpd keeps pointers to these until the daemon stops. */
+	char *tls_cert, *tls_key;
+};
+
+void http_settings_default(struct http_settings *s)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->listen_host, sizeof s->listen_host, "127.0.0.1");
+	s->listen_port = 8080;
+	s->threads = ncpu > 2 ? (unsigned)(2 * ncpu) : 4;
+	s->max_body = HTTP_DEFAULT_MAX_BODY;
+	s->connections = HTTP_DEFAULT_CONNECTIONS;
+	s->per_address = HTTP_DEFAULT_PER_ADDRESS;
+	s->idle_s = HTTP_DEFAULT_IDLE_S;
+	s->request_s = HTTP_DEFAULT_REQUEST_S;
+}
+
+/* A request and its transport state, allocated together. */
+struct conn_request {
+	struct request rq;
+	struct http_internal in;
+	http_server *h;
+};
+
+/* ---------------------------------------------------------- lookups */
+
+static const char *lookup_header(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_query(void *conn, const char *key)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, cap, "?");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)cap);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)cap);
+}
+
+/* ------------------------------------------------------------- sending */
+
+/* Queues the dispatcher's reply. MHD_NO closes the connection. */
+static enum MHD_Result send_reply(struct conn_request *cr)
+{
+	struct http_reply *r = &cr->in.reply;
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	if (r->status == 0) {
+		/* The dispatcher always answers; a request without one is a bug
+		 * of ours, and the client gets a plain 500. */
+		reply_error(&cr->rq, API_INTERNAL);
+	}
+	resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	/* Answers may carry personal data: never cached, never sniffed. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->hname[i], r->hvalue[i]);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ok = MHD_queue_response(cr->in.conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+/* The writer's completion, on its thread: wakes the connection. */
+static void on_durable(void *arg, int rc, uint64_t index)
+{
+	struct conn_request *cr = arg;
+
+	cr->in.op_index = index;
+	atomic_store(&cr->in.op_rc, rc);
+	MHD_resume_connection(cr->in.conn);
+	atomic_fetch_sub(&cr->h->inflight, 1);
+}
+
+static enum MHD_Result run(struct conn_request *cr)
+{
+	int rc;
+
+	if (dispatch_run(&cr->rq) == DISPATCH_REPLY)
+		return send_reply(cr);
+	atomic_fetch_add(&cr->h->inflight, 1);
+	MHD_suspend_connection(cr->in.conn);
+	if ((rc = dispatch_submit(&cr->rq, on_durable, cr)) != 0)
+		on_durable(cr, rc, 0); /* not queued: resume at once with the error */
+	return MHD_YES;
+}
+
+/* --------------------------------------------------------- the callbacks */
+
+static struct conn_request *request_new(http_server *h, struct MHD_Connection *conn,
+					const char *method, const char *url)
+{
+	struct conn_request *cr = calloc(1, sizeof *cr);
+
+	if (cr == NULL)
+		return NULL;
+	cr->h = h;
+	cr->rq.app = h->app;
+	cr->rq.in = &cr->in;
+	cr->in.conn = conn;
+	cr->in.method = method;
+	cr->in.path = url;
+	cr->in.settings = &h->s;
+	cr->in.header = lookup_header;
+	cr->in.query = lookup_query;
+	cr->in.metrics = h->metrics;
+	cr->in.t0 = util_mono_ns();
+	client_address(conn, cr->rq.client, sizeof cr->rq.client);
+	dispatch_begin(&cr->rq, h->s.max_body);
+	return cr;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	http_server *h = cls;
+	struct conn_request *cr = *con_cls;
+	(void)version;
+
+	if (cr == NULL) {
+		if ((cr = request_new(h, conn, method, url)) == NULL)
+			return MHD_NO;
+		*con_cls = cr;
+		/* Answered at the head (404, 405, a declared 413): at once, and
+		 * the body, if any, is never read. */
+		return cr->in.reply.status != 0 ? send_reply(cr) : MHD_YES;
+	}
+	if (*upload_size > 0) {
+		struct http_internal *in = &cr->in;
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (in->reply.status != 0 || in->too_big)
+			return MHD_YES; /* discard */
+		if (in->body_len + n > in->body_cap) {
+			in->too_big = 1;
+			return MHD_YES;
+		}
+		char *grown = realloc(in->body, in->body_len + n + 1);
+		if (grown == NULL)
+			return MHD_NO;
+		in->body = grown;
+		memcpy(in->body + in->body_len, upload_data, n);
+		in->body_len += n;
+		in->body[in->body_len] = '\0';
+		return MHD_YES;
+	}
+	switch (cr->in.phase) {
+	case PHASE_READING:
+		return run(cr);
+	case PHASE_WAITING:
+		dispatch_resumed(&cr->rq, atomic_load(&cr->in.op_rc), cr->in.op_index);
+		return send_reply(cr);
+	default:
+		return MHD_YES;
+	}
+}
+
+/* The method as the request log shows it: the route's when one matched,
+ * else a standard method word, else "?". A method the route table does not
+ * know is whatever the client sent, and the log holds no request data. */
+static const char *log_method(const struct conn_request *cr)
+{
+	static const char *const known[] = {"GET",     "HEAD",  "POST",    "PUT",  "DELETE",
+					    "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+
+	if (cr->rq.route != NULL)
+		return cr->rq.route->method;
+	for (size_t i = 0; i < AK_ARRAY_LEN(known); i++)
+		if (strcmp(cr->in.method, known[i]) == 0)
+			return known[i];
+	return "?";
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	http_server *h = cls;
+	struct conn_request *cr = *con_cls;
+	const struct api_error_info *e;
+	uint64_t ns;
+	unsigned status;
+	(void)conn;
+
+	if (cr == NULL)
+		return;
+	ns = util_mono_ns() - cr->in.t0;
+	/* Status 0: the client went away before it was answered. */
+	status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cr->in.reply.status : 0;
+	metrics_request(h->metrics, cr->in.route_index, status, ns);
+	e = cr->in.error != API_OK ? api_error_info(cr->in.error) : NULL;
+	/* The route's pattern, never the path: it may hold a handle. */
+	oplog_request(log_method(cr), cr->rq.route ? cr->rq.route->pattern : "-", status,
+		      e ? e->code : NULL, ns);
+	dispatch_free(&cr->rq);
+	if (cr->in.body != NULL) {
+		sodium_memzero(cr->in.body, cr->in.body_len); /* may hold a passphrase */
+		free(cr->in.body);
+	}
+	free(cr);
+	*con_cls = NULL;
+}
+
+/* libmicrohttpd's own complaints (malformed requests, TLS failures): they
+ * never include bodies, but may include a client's header line, so only
+ * their first words reach the log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[120];
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	oplog_note("libmicrohttpd: %.60s", line);
+}
+
+/* ------------------------------------------------------ start and stop */
+
+static void free_server(http_server *h)
+{
+	free(h->tls_cert);
+	if (h->tls_key != NULL)
+		sodium_free(h->tls_key);
+	metrics_free(h->metrics);
+	free(h);
+}
+
+int http_start(http_server **out, app *a, const struct http_settings *s, unsigned *port)
+{
+	struct sockaddr_in sa;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	const union MHD_DaemonInfo *info;
+	http_server *h;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	reply_install_allocator();
+	oplog_quiet(s->quiet);
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		return AK_ENOMEM;
+	h->app = a;
+	h->s = *s;
+	if ((h->metrics = metrics_new(n_routes)) == NULL) {
+		free_server(h);
+		return AK_ENOMEM;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)s->listen_port);
+	if (inet_pton(AF_INET, s->listen_host, &sa.sin_addr) != 1) {
+		free_server(h);
+		return AK_EINVAL;
+	}
+	if (s->tls_cert != NULL) {
+		if ((rc = util_read_file(s->tls_cert, 1 << 20, &h->tls_cert, &len)) != 0 ||
+		    (rc = util_read_secret_file(s->tls_key, 1 << 20, &h->tls_key, &len)) != 0) {
+			free_server(h);
+			return rc;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	h->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)s->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+	if (h->d == NULL) {
+		free_server(h);
+		return AK_EIO;
+	}
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	if (port != NULL)
+		*port = info ? info->port : s->listen_port;
+	*out = h;
+	return 0;
+}
+
+void http_stop(http_server *h)
+{
+	MHD_socket fd;
+
+	if (h == NULL)
+		return;
+	app_stop_accepting(h->app);
+	fd = MHD_quiesce_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	/* Requests already waiting on the writer finish: their leaves are
+	 * durable or failed, and their callers get an answer. The writer
+	 * answers every queued operation, so this ends; the bound is for a
+	 * writer stuck on its disk. */
+	for (int i = 0; i < 6000 && atomic_load(&h->inflight) > 0; i++)
+		usleep(10000);
+	if (atomic_load(&h->inflight) > 0) {
+		/* Stopping the daemon would free connections the writer will
+		 * still resume: leave them to the process's exit. */
+		oplog_note("%d requests still wait on the audit writer at shutdown",
+			   atomic_load(&h->inflight));
+		return;
+	}
+	MHD_stop_daemon(h->d);
+	free_server(h);
+}

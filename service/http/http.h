@@ -1,0 +1,53 @@
+/*
+ * http: ankangd's HTTP transport on libmicrohttpd, on top of an open app
+ * (app.h). It reads requests, hands them to the dispatcher (routes.h says
+ * the order), suspends a connection while its operation waits for the
+ * audit writer, and sends what the dispatcher answered.
+ *
+ * The server's threads never wait on the writer, so a few threads carry
+ * many requests in flight and the writer gathers them into large batches.
+ *
+ * Never: log a body, a token, a query string, a path or a client address;
+ * answer a request that changes state or reveals personal data before its
+ * operation's leaves are durable.
+ */
+#ifndef ANKANG_HTTP_H
+#define ANKANG_HTTP_H
+
+#include <stddef.h>
+
+#include "service/app.h"
+
+#define HTTP_DEFAULT_MAX_BODY    16384
+#define HTTP_DEFAULT_CONNECTIONS 4096
+#define HTTP_DEFAULT_PER_ADDRESS 64
+#define HTTP_DEFAULT_IDLE_S      30
+#define HTTP_DEFAULT_REQUEST_S   15
+
+struct http_settings {
+	char listen_host[64]; /* numeric address to bind, "127.0.0.1" */
+	unsigned listen_port; /* 0: any free port */
+	unsigned threads;     /* server threads */
+	const char *tls_cert; /* PEM files, or NULL for plain HTTP */
+	const char *tls_key;
+	size_t max_body;      /* cap on any request body */
+	unsigned connections; /* open connections at most */
+	unsigned per_address; /* open connections per client address at most */
+	unsigned idle_s;      /* a keep-alive connection idle this long is closed */
+	unsigned request_s;   /* a request's head and body must arrive within this */
+	int quiet;            /* no per-request log lines */
+};
+
+void http_settings_default(struct http_settings *s);
+
+typedef struct http_server http_server;
+
+/* Starts the daemon. Returns 0 and the bound port (useful with port 0),
+ * or an AK_E* code. */
+int http_start(http_server **out, app *a, const struct http_settings *s, unsigned *port);
+
+/* Stops accepting, lets every request waiting on the writer finish and be
+ * answered, then stops. NULL is a no-op. */
+void http_stop(http_server *h);
+
+#endif

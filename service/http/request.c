@@ -1,0 +1,143 @@
+/*
+ * request: a handler's input (see request.h). Every helper answers with
+ * an api_error; an error about a field or an argument names it through
+ * rq->error_arg, and the name is always one of ours (the allowed list, a
+ * literal), never anything the client sent.
+ */
+#include "service/http/request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "service/http/http_int.h"
+#include "service/oplog.h"
+
+enum api_error request_json(struct request *rq, const char *const *allowed)
+{
+	struct http_internal *in = rq->in;
+	json_error_t err;
+	const char *key;
+	json_t *o, *val;
+
+	if (in->body == NULL || in->body_len == 0)
+		return API_JSON_MISSING;
+	/* jansson rejects invalid UTF-8, NUL in strings, trailing bytes and
+	 * (with the flag) duplicate keys; its depth limit bounds nesting. */
+	if ((o = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &err)) == NULL)
+		return API_JSON_INVALID;
+	json_decref(rq->json);
+	rq->json = o;
+	if (!json_is_object(o))
+		return API_JSON_NOT_OBJECT;
+	json_object_foreach(o, key, val)
+	{
+		int known = 0;
+		for (size_t i = 0; allowed != NULL && allowed[i] != NULL; i++)
+			known |= strcmp(key, allowed[i]) == 0;
+		if (!known)
+			return API_UNKNOWN_FIELD;
+	}
+	return API_OK;
+}
+
+/* The field key of rq->json: API_OK with *v NULL when it is absent and
+ * optional. */
+static enum api_error field(struct request *rq, const char *key, int required, json_t **v)
+{
+	*v = json_is_object(rq->json) ? json_object_get(rq->json, key) : NULL;
+	if (*v != NULL || !required)
+		return API_OK;
+	rq->error_arg = key;
+	return API_FIELD_MISSING;
+}
+
+enum api_error request_string(struct request *rq, const char *key, int required, const char **out,
+			      size_t *len)
+{
+	json_t *v;
+	enum api_error e = field(rq, key, required, &v);
+
+	*out = NULL;
+	*len = 0;
+	if (e != API_OK || v == NULL)
+		return e;
+	if (!json_is_string(v)) {
+		rq->error_arg = key;
+		return API_FIELD_NOT_STRING;
+	}
+	*out = json_string_value(v);
+	*len = json_string_length(v);
+	return API_OK;
+}
+
+enum api_error request_uint(struct request *rq, const char *key, int required, uint64_t *out,
+			    int *present)
+{
+	json_t *v;
+	enum api_error e = field(rq, key, required, &v);
+
+	*present = 0;
+	if (e != API_OK || v == NULL)
+		return e;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		rq->error_arg = key;
+		return API_FIELD_NOT_UINT;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	*present = 1;
+	return API_OK;
+}
+
+const char *request_query(struct request *rq, const char *key)
+{
+	return rq->in->query(rq->in->conn, key);
+}
+
+enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out,
+				  int *present)
+{
+	const char *v = request_query(rq, key);
+
+	*present = 0;
+	if (v == NULL)
+		return API_OK;
+	if (util_parse_u64(v, strlen(v), out) != 0) {
+		rq->error_arg = key;
+		return API_QUERY_NOT_NUMBER;
+	}
+	*present = 1;
+	return API_OK;
+}
+
+const char *request_header(struct request *rq, const char *name)
+{
+	return rq->in->header(rq->in->conn, name);
+}
+
+#define HANDLE_PREFIX     "res_"
+#define HANDLE_PREFIX_LEN 4
+
+enum api_error request_handle(struct request *rq, uint8_t out[16])
+{
+	const char *p = rq->param;
+
+	if (strlen(p) != HANDLE_PREFIX_LEN + 32 || memcmp(p, HANDLE_PREFIX, HANDLE_PREFIX_LEN) != 0 ||
+	    util_hex_decode_lower(out, 16, p + HANDLE_PREFIX_LEN, 32) != 0)
+		return API_NO_RESIDENT;
+	return API_OK;
+}
+
+void request_handle_text(char out[REQUEST_HANDLE_TEXT], const uint8_t handle[16])
+{
+	memcpy(out, HANDLE_PREFIX, HANDLE_PREFIX_LEN);
+	util_hex_encode(out + HANDLE_PREFIX_LEN, handle, 16);
+}
+
+enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc)
+{
+	oplog_fault(rq->route ? rq->route->method : rq->in->method,
+		    rq->route ? rq->route->pattern : "-", doing, rc,
+		    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
+	return e;
+}

@@ -1,0 +1,119 @@
+/*
+ * request: what a handler sees of one HTTP request, and all it may do with
+ * it: read its input (the path's parameter, the query, the JSON body),
+ * build the audit operation the dispatcher submits, and, once the
+ * operation is durable, reply.
+ *
+ * The reply functions are guarded: they answer only in the answer step,
+ * that is after the request's leaves are durable (or, for a route with
+ * no action, at once). Called any earlier, they break the promise that
+ * nothing is answered before its leaf; in a build with assertions that
+ * is an assert, otherwise the request is answered 500 with no data from
+ * the handler and the fault is logged. Errors are not replies: a handler
+ * returns an api_error, and the dispatcher answers it from the table,
+ * which holds no data.
+ */
+#ifndef ANKANG_REQUEST_H
+#define ANKANG_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "crypto/leaf.h"
+#include "log/auditlog.h"
+#include "log/store.h"
+#include "service/api_error.h"
+#include "service/app.h"
+#include "service/authz.h"
+#include "service/http/routes.h"
+
+#define REQUEST_PARAM_MAX 48
+
+/*
+ * A change the writer runs inside the operation's transaction (see
+ * auditlog_change_fn): state is the request's state; first is the log
+ * index of the operation's first leaf.
+ */
+typedef int (*request_change_fn)(void *state, store *w, struct leaf *leaves, size_t n,
+				 uint64_t first);
+
+/* The audit operation a handler's prepare builds. */
+struct request_op {
+	struct leaf *leaves;      /* &rq->leaf unless prepare points elsewhere */
+	size_t n;                 /* 1 unless prepare says otherwise; 0: nothing to record */
+	request_change_fn change; /* NULL: the leaves alone */
+};
+
+struct request {
+	app *app;
+	const struct route *route;
+	char param[REQUEST_PARAM_MAX]; /* the {...} segment of the path */
+	json_t *json;                  /* the parsed body (request_json), freed with the request */
+	struct caller who;
+	char client[64];   /* the peer address, for rate limits; never logged */
+	store *db;         /* this thread's read connection */
+	uint64_t now;      /* the request's time, unix seconds */
+	void *state;       /* the route's state: zeroed, wiped and freed with the request */
+	struct leaf leaf;  /* authz_leaf(who, route's action): the first leaf */
+	struct request_op op;
+	const char *error_arg;    /* names the field or argument an error is about */
+	uint64_t retry_after;     /* for a 429 */
+	struct http_internal *in; /* the transport's own */
+};
+
+/* --------------------------------------------------------------- input */
+
+/*
+ * The body as a JSON object, strictly: valid UTF-8, no duplicate keys, no
+ * trailing bytes, an object at the top, and no key outside allowed (a
+ * NULL-terminated list). Into rq->json. API_OK or the error to answer.
+ */
+enum api_error request_json(struct request *rq, const char *const *allowed);
+
+/*
+ * A field of rq->json. A missing optional field gives API_OK with *out
+ * NULL (string) or *present 0 (number); errors name the field (never its
+ * value) through rq->error_arg.
+ */
+enum api_error request_string(struct request *rq, const char *key, int required, const char **out,
+			      size_t *len);
+enum api_error request_uint(struct request *rq, const char *key, int required, uint64_t *out,
+			    int *present);
+
+/* A query-string argument, or NULL. */
+const char *request_query(struct request *rq, const char *key);
+/* A query argument as a canonical decimal: API_OK with *present 0 when
+ * absent, API_QUERY_NOT_NUMBER when malformed. */
+enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out,
+				  int *present);
+
+/* A resident handle in the path ("res_" and 32 lowercase hex digits):
+ * API_OK or API_NO_RESIDENT (a malformed one is no one). */
+enum api_error request_handle(struct request *rq, uint8_t out[16]);
+
+/* The request's header, or NULL. */
+const char *request_header(struct request *rq, const char *name);
+
+/* ----------------------------------------------------------------- reply */
+
+/* Adds a header to the reply about to be made (at most a few). */
+void reply_header(struct request *rq, const char *name, const char *value);
+/* A JSON reply; takes body (wiped on free, like all of jansson's memory). */
+enum api_error reply_json(struct request *rq, unsigned status, json_t *body);
+/* Any other body; data is copied. */
+enum api_error reply_bytes(struct request *rq, unsigned status, const char *content_type,
+			   const void *data, size_t len);
+
+/* ---------------------------------------------------------- a few helpers */
+
+/* The text form of a resident handle ("res_" + 32 hex digits, NUL). */
+#define REQUEST_HANDLE_TEXT 37
+void request_handle_text(char out[REQUEST_HANDLE_TEXT], const uint8_t handle[16]);
+
+/* The service's own failure, logged with its cause (oplog_fault): returns
+ * e (API_UNAVAILABLE or API_INTERNAL) for the handler to return. */
+enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * record: one resident's sealed record, and the only code that turns it
+ * into clear text or back (DESIGN.md, "Sealing personal data"):
+ *
+ *   record_open    unwrap the data key with the KEK, unseal the fields;
+ *   record_create  a fresh data key, the fields sealed under it;
+ *   record_issue   a signed code carrying the name and status.
+ *
+ * Nothing is unsealed that is not logged: record_open takes the audit
+ * leaf that will record the access and writes the resident's pseudonym
+ * into its subject; without a leaf it refuses. So whoever reads a name
+ * holds, in the same hand, the entry that says so.
+ *
+ * A record_view holds personal data in the clear: keep it on the stack or
+ * in a request's state, and record_wipe it before it goes away.
+ */
+#ifndef ANKANG_RECORD_H
+#define ANKANG_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cred.h"
+#include "crypto/key_secret.h"
+#include "crypto/leaf.h"
+#include "crypto/seal.h"
+#include "service/idcard.h"
+#include "service/policy.h"
+#include "service/store_people.h"
+
+/* What opening and sealing records needs. */
+struct record_keys {
+	const seal_kek *kek;
+};
+
+/* What signing codes needs: the active issuer key, the iss claim, and the
+ * KEK, whose subkey hashes each code's signature (seal_sig_hash). */
+struct record_issuer {
+	const key_signer *key;
+	const char *iss;
+	const seal_kek *kek;
+};
+
+struct record_view {
+	uint64_t id;
+	int status; /* enum cred_status */
+	uint64_t status_changed;
+	uint8_t pseudonym[SEAL_PSEUDONYM_BYTES];
+	char name[CRED_NAME_MAX + 1];
+	char id_number[IDCARD_LEN + 1];
+	char phone[POLICY_PHONE_MAX + 1]; /* "" when none */
+};
+
+/*
+ * Reads resident id through db and unseals its fields into out, and sets
+ * audit's subject to the resident's pseudonym. Returns 0; AK_EDENIED
+ * without an audit leaf (audit NULL or its action ACT_NONE); AK_ENOENT
+ * (no such resident, or erased: audit's subject is then "-"); AK_ECRYPTO
+ * (a sealed field does not open: the KEK is wrong or the row was tampered
+ * with); AK_ECORRUPT; AK_EDB.
+ */
+int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		struct record_view *out);
+
+/*
+ * Whether k's KEK is the one the database's records were sealed with: its
+ * check value (seal_kek_check) against the one stored at init. 0,
+ * AK_ECRYPTO (another KEK), AK_ENOENT (none stored: a database this build
+ * did not make), AK_EDB. record_kek_check_put stores it (at init, on the
+ * writer's connection).
+ */
+int record_kek_check(const struct record_keys *k, store *db);
+int record_kek_check_put(const struct record_keys *k, store *w);
+
+/* Wipes a view (sodium_memzero); NULL is a no-op. */
+void record_wipe(struct record_view *v);
+
+/*
+ * Enrols the view's person (name, id_number, phone; id and status are
+ * ignored) on the writer's connection w, inside an audit operation: a row
+ * for the ID number's blind index, then a fresh data key wrapped by the
+ * KEK, the fields sealed under it with the new id as associated data, and
+ * passhash (passphrase_hash's string); index is the log index of the
+ * enroll leaf, which set the first status. *id receives the new
+ * resident's id, handle its handle: 128 random bits (a collision would be
+ * refused by the schema, never two people merged). Returns 0, AK_ECONFLICT (the ID number is
+ * enrolled), AK_EINVAL (a field too long to seal), AK_ENOMEM, AK_EDB.
+ */
+int record_create(const struct record_keys *k, store *w, const struct record_view *v,
+		  const char *passhash, uint64_t now, uint64_t index, uint64_t *id,
+		  uint8_t handle[STORE_HANDLE_BYTES]);
+
+/*
+ * Signs a fresh code for the resident: iss from the issuer, iat now, exp
+ * now + ttl, a new random cti, the view's name and status. Writes the
+ * credential text into text and the row to store (store_code_add, inside
+ * the operation that also writes the `issue` or `print_code` leaf) into
+ * code, with the keyed hash of its signature; code->issued_index is the
+ * caller's to set once the leaf's index is known. Returns the text's
+ * length or an AK_E* code.
+ */
+int record_issue(const struct record_issuer *is, const struct record_view *v, uint64_t now,
+		 uint64_t ttl, int paper, char text[CRED_TEXT_MAX + 1], struct store_code *code);
+
+#endif
