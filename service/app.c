@@ -100,7 +100,8 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
 			  cfg->kek_file, &what);
 	if (rc != 0) {
-		why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "", ak_strerror(rc));
+		why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "",
+		       ak_strerror(rc));
 		goto fail;
 	}
 	/* One service per data folder: two would each think they own the
@@ -112,8 +113,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		goto fail;
 	}
 	if ((rc = seal_kek_load(&a->kek, a->dd->kek_path)) != 0) {
-		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
-		       ak_strerror(rc));
+		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path, ak_strerror(rc));
 		goto fail;
 	}
 	a->keys.kek = a->kek;

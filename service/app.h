@@ -36,11 +36,11 @@ typedef struct app app;
 
 struct app_config {
 	char data_dir[PATH_MAX];
-	const char *kek_file;    /* NULL: from ankang.conf or DIR/keys/kek.key */
-	unsigned code_ttl;       /* seconds a resident's code lives */
-	unsigned skew;           /* clock skew allowed in verification */
-	unsigned session_ttl;    /* seconds a resident's log-in lasts */
-	unsigned scan_window;    /* seconds after a code expires that scans of it are accepted */
+	const char *kek_file; /* NULL: from ankang.conf or DIR/keys/kek.key */
+	unsigned code_ttl;    /* seconds a resident's code lives */
+	unsigned skew;        /* clock skew allowed in verification */
+	unsigned session_ttl; /* seconds a resident's log-in lasts */
+	unsigned scan_window; /* seconds after a code expires that scans of it are accepted */
 	struct authz_config authz;
 	struct limits_config limits;
 	struct auditlog_config log;

@@ -76,8 +76,8 @@ struct limits *limits_new(const struct limits_config *cfg)
 	l->cfg = *cfg;
 	memset(rules, 0, sizeof rules);
 	rules[KIND_ENROL] = (struct ratelimit_rule){cfg->enrol_per_hour, 3600, 0, 0};
-	rules[KIND_LOGIN_PAIR] = (struct ratelimit_rule){cfg->login_tries, cfg->login_lock_s,
-							 cfg->login_lock_max_s, LOGIN_PAIR_MEMORY_S};
+	rules[KIND_LOGIN_PAIR] = (struct ratelimit_rule){
+	    cfg->login_tries, cfg->login_lock_s, cfg->login_lock_max_s, LOGIN_PAIR_MEMORY_S};
 	rules[KIND_LOGIN_ADDRESS] =
 	    (struct ratelimit_rule){cfg->login_per_address, LOGIN_ADDRESS_WINDOW_S, 0, 0};
 	rules[KIND_OFFICER_READ] =
@@ -187,8 +187,7 @@ enum api_error limits_login_admit(struct limits *l, const uint8_t blind[SEAL_BLI
 	uint8_t key[SEAL_BLIND_BYTES + 64];
 	size_t n = pair_key(key, sizeof key, blind, client);
 	uint64_t a = ratelimit_retry_after(l->rl, KIND_LOGIN_PAIR, key, n, now);
-	uint64_t b =
-	    ratelimit_retry_after(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client), now);
+	uint64_t b = ratelimit_retry_after(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client), now);
 
 	sodium_memzero(key, sizeof key);
 	if (a == 0 && b == 0)

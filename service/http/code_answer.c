@@ -38,12 +38,12 @@ enum api_error code_answer_reply(struct request *rq, const struct code_answer *c
 	char idx[24];
 
 	if (c->format == CODE_JSON)
-		return reply_json(rq, 200,
-				  json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text,
-					    "name", c->name, "status",
-					    cred_status_word((enum cred_status)c->code.status), "iat",
-					    (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp,
-					    "log_index", (json_int_t)index));
+		return reply_json(
+		    rq, 200,
+		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text, "name",
+			      c->name, "status", cred_status_word((enum cred_status)c->code.status),
+			      "iat", (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp,
+			      "log_index", (json_int_t)index));
 	snprintf(idx, sizeof idx, "%" PRIu64, index);
 	reply_header(rq, "X-Ankang-Log-Index", idx);
 	return reply_bytes(rq, 200, c->format == CODE_PNG ? "image/png" : "image/svg+xml", c->image,

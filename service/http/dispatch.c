@@ -68,8 +68,8 @@ static int route_match(const char *pattern, const char *path, char *param, size_
 
 /* The route for method and path; with none, *allow lists the methods the
  * path has (empty when it has none). */
-static const struct route *route_find(const char *method, const char *path, char *param,
-				      size_t cap, size_t *index, char *allow, size_t allow_cap)
+static const struct route *route_find(const char *method, const char *path, char *param, size_t cap,
+				      size_t *index, char *allow, size_t allow_cap)
 {
 	allow[0] = '\0';
 	for (size_t i = 0; i < n_routes; i++) {
@@ -164,8 +164,8 @@ enum dispatch_next dispatch_run(struct request *rq)
 	if (r->action != ACT_NONE && app_stopping(rq->app))
 		return refuse(rq, API_STOPPING);
 	if ((rq->db = app_reader(rq->app)) == NULL)
-		return refuse(rq, request_fault(rq, API_UNAVAILABLE, "opening a read connection",
-						AK_EDB));
+		return refuse(
+		    rq, request_fault(rq, API_UNAVAILABLE, "opening a read connection", AK_EDB));
 
 	e = authz_identify(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who);
 	if (e == API_UNAVAILABLE)
@@ -194,8 +194,8 @@ enum dispatch_next dispatch_run(struct request *rq)
 		 * seen before): never one that reads personal data. */
 		assert(r->action == ACT_NONE || r->data != DATA_PERSONAL);
 		if (r->action != ACT_NONE && r->data == DATA_PERSONAL)
-			return refuse(rq, request_fault(rq, API_INTERNAL, "skipping a leaf",
-							AK_EDENIED));
+			return refuse(
+			    rq, request_fault(rq, API_INTERNAL, "skipping a leaf", AK_EDENIED));
 		answer(rq, 0);
 		return DISPATCH_REPLY;
 	}
@@ -223,9 +223,8 @@ static int change(void *ctx, store *w, struct leaf *leaves, size_t n, uint64_t f
 
 static int needs_change(const struct request *rq)
 {
-	return rq->op.change != NULL ||
-	       (rq->who.role == ROLE_RESIDENT && !rq->who.anonymous &&
-		rq->now >= rq->who.session_used + STORE_SESSION_TOUCH_S);
+	return rq->op.change != NULL || (rq->who.role == ROLE_RESIDENT && !rq->who.anonymous &&
+					 rq->now >= rq->who.session_used + STORE_SESSION_TOUCH_S);
 }
 
 int dispatch_submit(struct request *rq, auditlog_done_fn done, void *arg)

@@ -99,8 +99,7 @@ void reply_header(struct request *rq, const char *name, const char *value)
 }
 
 /* Sets the reply (the first one stands). 0 or AK_ENOMEM. */
-static int set(struct request *rq, unsigned status, const char *type, const void *data,
-	       size_t len)
+static int set(struct request *rq, unsigned status, const char *type, const void *data, size_t len)
 {
 	struct http_reply *r = &rq->in->reply;
 

@@ -94,8 +94,7 @@ const char *request_query(struct request *rq, const char *key)
 	return rq->in->query(rq->in->conn, key);
 }
 
-enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out,
-				  int *present)
+enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out, int *present)
 {
 	const char *v = request_query(rq, key);
 
@@ -122,7 +121,8 @@ enum api_error request_handle(struct request *rq, uint8_t out[16])
 {
 	const char *p = rq->param;
 
-	if (strlen(p) != HANDLE_PREFIX_LEN + 32 || memcmp(p, HANDLE_PREFIX, HANDLE_PREFIX_LEN) != 0 ||
+	if (strlen(p) != HANDLE_PREFIX_LEN + 32 ||
+	    memcmp(p, HANDLE_PREFIX, HANDLE_PREFIX_LEN) != 0 ||
 	    util_hex_decode_lower(out, 16, p + HANDLE_PREFIX_LEN, 32) != 0)
 		return API_NO_RESIDENT;
 	return API_OK;

@@ -52,11 +52,11 @@ struct request {
 	char param[REQUEST_PARAM_MAX]; /* the {...} segment of the path */
 	json_t *json;                  /* the parsed body (request_json), freed with the request */
 	struct caller who;
-	char client[64];   /* the peer address, for rate limits; never logged */
-	store *db;         /* this thread's read connection */
-	uint64_t now;      /* the request's time, unix seconds */
-	void *state;       /* the route's state: zeroed, wiped and freed with the request */
-	struct leaf leaf;  /* authz_leaf(who, route's action): the first leaf */
+	char client[64];  /* the peer address, for rate limits; never logged */
+	store *db;        /* this thread's read connection */
+	uint64_t now;     /* the request's time, unix seconds */
+	void *state;      /* the route's state: zeroed, wiped and freed with the request */
+	struct leaf leaf; /* authz_leaf(who, route's action): the first leaf */
 	struct request_op op;
 	const char *error_arg;    /* names the field or argument an error is about */
 	uint64_t retry_after;     /* for a 429 */
@@ -86,8 +86,7 @@ enum api_error request_uint(struct request *rq, const char *key, int required, u
 const char *request_query(struct request *rq, const char *key);
 /* A query argument as a canonical decimal: API_OK with *present 0 when
  * absent, API_QUERY_NOT_NUMBER when malformed. */
-enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out,
-				  int *present);
+enum api_error request_query_uint(struct request *rq, const char *key, uint64_t *out, int *present);
 
 /* A resident handle in the path ("res_" and 32 lowercase hex digits):
  * API_OK or API_NO_RESIDENT (a malformed one is no one). */

@@ -15,6 +15,7 @@
 #                             API_EXTRA=(...) adds curl arguments to every
 #                             request while it is set.
 #   jbody FILTER              jq -r FILTER on the last body
+#   row_id DB HANDLE          the residents row id of an API handle (res_...)
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
@@ -91,6 +92,9 @@ api() {
 }
 
 jbody() { jq -r "$1" "$T/r.body" 2>/dev/null; }
+
+# row_id DB HANDLE: the row behind a handle, for checks on the database.
+row_id() { sqlite3 "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
 
 # hdr NAME: the value of a header of the last answer (no CR).
 hdr() { grep -i "^$1:" "$T/r.hdr" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }

@@ -31,12 +31,16 @@ AUDIT=$ANKANG_BIN/ankang-audit
 
 MKCRED=
 for h in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$h/mkcred" ] && [ -f "$h/mkcred" ]; then
+	if [ -x "$h/mkcred" ] && [ -f "$h/mkcred" ] && [ -x "$h/credsig" ]; then
 		MKCRED=$h/mkcred
+		CREDSIG=$h/credsig
 		break
 	fi
 done
-[ -n "$MKCRED" ] || { echo "Bail out! tests/helpers/mkcred is not built (make tests)"; exit 1; }
+[ -n "$MKCRED" ] || { echo "Bail out! tests/helpers/{mkcred,credsig} are not built (make tests)"; exit 1; }
+# sig_of CRED: the code's signature in hex, as a verifier's spool keeps it.
+sig_of() { printf '%s\n' "$1" | "$CREDSIG"; }
+NOBODY=res_00000000000000000000000000000000
 
 ZBAR=(zbarimg --raw -q)
 zbarimg --help 2>&1 | grep -q -- --nodbus && ZBAR+=(--nodbus)
@@ -95,11 +99,13 @@ login() {
 }
 enrol "$NAME_A" "$ID_A"
 is "$ST" 201 "enrol A"
-RID_A=$(jbody .resident_id)
+RES_A=$(jbody .resident)
+RID_A=$(row_id "$DB" "$RES_A")
 PSEUDO_A=$(leaf_at "$(jbody .log_index)" | cut -d' ' -f3)
 enrol "$NAME_B" "$ID_B"
 is "$ST" 201 "enrol B"
-RID_B=$(jbody .resident_id)
+RES_B=$(jbody .resident)
+RID_B=$(row_id "$DB" "$RES_B")
 login "$ID_A"
 is "$ST" 200 "A logs in"
 SESSION_A=$(jbody .token)
@@ -162,9 +168,9 @@ lookup() { api POST /v1/lookup "$OFFICER" "$(jq -cn --arg i "$1" --arg p "$2" '{
 before=$(log_size)
 lookup "$ID_A" status_correction
 is "$ST" 200 "look-up A: 200"
-is "$(jbody 'keys | join(" ")')" "id_number log_index name resident_id status" \
-	"look-up: resident_id, masked name and ID number, status, log_index"
-is "$(jbody .resident_id) $(jbody .status)" "$RID_A green" "look-up: A's id and status"
+is "$(jbody 'keys | join(" ")')" "id_number log_index name resident status" \
+	"look-up: resident, masked name and ID number, status, log_index"
+is "$(jbody .resident) $(jbody .status)" "$RES_A green" "look-up: A's handle and status"
 same "$(jbody .id_number)" "${ID_A:0:4}**********${ID_A:14:4}" "look-up: the ID number is masked"
 same "$(jbody .name)" "测*乙" "look-up: the name is masked (first*last)"
 is "$(leaf_at "$(jbody .log_index)")" "officer:$OFFICER_ID lookup $PSEUDO_A - ok status_correction" \
@@ -187,33 +193,35 @@ error_is 403 wrong_role "a verifier may not look up"
 
 # ============================================================== status
 put_status() { api PUT "/v1/residents/$1/status" "$OFFICER" "$2"; }
-put_status "$RID_A" '{"status": "purple", "reason": "close_contact"}'
+put_status "$RES_A" '{"status": "purple", "reason": "close_contact"}'
 error_is 400 bad_status "a status not on the list"
-put_status "$RID_A" '{"status": "yellow", "reason": "felt_like_it"}'
+put_status "$RES_A" '{"status": "yellow", "reason": "felt_like_it"}'
 error_is 400 bad_reason "a reason not on the list"
-put_status "$RID_A" '{"status": "yellow", "reason": "status_correction"}'
+put_status "$RES_A" '{"status": "yellow", "reason": "status_correction"}'
 error_is 400 bad_reason "a purpose is not a reason"
-put_status "$RID_A" '{"status": "yellow"}'
+put_status "$RES_A" '{"status": "yellow"}'
 error_is 400 bad_field "no reason"
-put_status "$RID_A" '{"status": "yellow", "reason": "close_contact", "note": "x"}'
+put_status "$RES_A" '{"status": "yellow", "reason": "close_contact", "note": "x"}'
 error_is 400 unknown_field "an extra field"
 put_status abc '{"status": "yellow", "reason": "close_contact"}'
-error_is 404 not_found "a resident id that is not a number"
+error_is 404 not_found "a resident handle that is not one"
+put_status "$RID_A" '{"status": "yellow", "reason": "close_contact"}'
+error_is 404 not_found "a row id is not a handle: residents cannot be counted through"
 before=$(log_size)
-put_status 9999 '{"status": "red", "reason": "confirmed_case"}'
+put_status "$NOBODY" '{"status": "red", "reason": "confirmed_case"}'
 error_is 404 not_found "an unknown resident"
 is "$(leaf_at $(($(log_size) - 1)))" "officer:$OFFICER_ID status_set - - not_found confirmed_case" \
 	"the unknown resident is audited: not_found, subject -"
-is "$(($(log_size) - before))" 1 "only the 404 wrote a leaf (the 400s did not)"
+is "$(($(log_size) - before))" 1 "only the 404 for a well-formed handle wrote a leaf (the 400s did not)"
 
 # A second code for A, so two are outstanding.
 api GET /v1/me/code "$SESSION_A"
 CODE_A2=$(jbody .credential)
 revs_before=$(sqlite3 "$DB" "select count(*) from revocations")
-put_status "$RID_A" '{"status": "yellow", "reason": "close_contact"}'
+put_status "$RES_A" '{"status": "yellow", "reason": "close_contact"}'
 is "$ST" 200 "set A yellow: 200"
-is "$(jbody 'keys | join(" ")')" "log_index resident_id revoked status" "status answer's keys"
-is "$(jbody .resident_id) $(jbody .status) $(jbody .revoked)" "$RID_A yellow 2" \
+is "$(jbody 'keys | join(" ")')" "log_index resident revoked status" "status answer's keys"
+is "$(jbody .resident) $(jbody .status) $(jbody .revoked)" "$RES_A yellow 2" \
 	"the answer: A, yellow, both outstanding codes revoked"
 STATUS_IDX=$(jbody .log_index)
 is "$(leaf_at "$STATUS_IDX")" "officer:$OFFICER_ID status_set $PSEUDO_A - ok close_contact" \
@@ -270,11 +278,15 @@ is "$(jbody .result) $(jbody .status)" "valid yellow" "a code issued after the c
 # The same status again with another reason still supersedes codes before it.
 api GET /v1/me/code "$SESSION_A"
 CODE_A3=$(jbody .credential)
-sleep 1.1
-api PUT "/v1/residents/$RID_A/status" "$OFFICER2" '{"status": "yellow", "reason": "data_correction"}'
+# In the same second: the log's order, not the clock, says which came first.
+api PUT "/v1/residents/$RES_A/status" "$OFFICER2" '{"status": "yellow", "reason": "data_correction"}'
 is "$ST $(jbody .revoked)" "200 2" "same status, another reason: 200, both codes since revoked"
 verify "$CODE_A3"
-is "$(jbody .result) $(jbody .status)" "superseded yellow" "a code from before a same-status change: superseded"
+is "$(jbody .result) $(jbody .status)" "superseded yellow" \
+	"a code from before a same-status change in the same second: superseded"
+api GET /v1/me/code "$SESSION_A"
+verify "$(jbody .credential)"
+is "$(jbody .result)" valid "and one issued right after it: valid"
 
 # Erasure revokes without a status change: `revoked`, not superseded.
 login "$ID_B"
@@ -286,37 +298,58 @@ if [ "$ST" = 200 ]; then
 	verify "$CODE_B1"
 	is "$(jbody .result)" revoked "an erased resident's code: revoked"
 	is "$(leaf_at $(($(log_size) - 1)) | cut -d' ' -f2,5)" "verify revoked" "its leaf says revoked"
-	put_status "$RID_B" '{"status": "green", "reason": "recovered"}'
+	put_status "$RES_B" '{"status": "green", "reason": "recovered"}'
 	error_is 404 not_found "status of an erased resident"
 else
 	ok 1 "erasure (DELETE /v1/me) answered $ST"
 fi
 
 # ============================================================ paper code
+# paper HANDLE QUERY [BODY]: an officer asks for a paper code.
 paper() { api POST "/v1/residents/$1/paper-code$2" "$OFFICER" "${@:3}"; }
+# paper_body ID DAYS: the person's ID number and the purpose (and days).
+paper_body() {
+	jq -cn --arg i "$1" --arg d "${2:-}" \
+		'{purpose: "paper_code", id_number: $i} + (if $d == "" then {} else {days: ($d | tonumber)} end)'
+}
 before=$(log_size)
-paper "$RID_A" "" '{"days": 31}'
-is "$ST" 200 "paper code, 31 days: 200"
+paper "$RES_A" "" "$(paper_body "$ID_A" 31)"
+is "$ST" 200 "paper code, 31 days, for the person at the desk: 200"
 is "$(jbody '.exp - .iat')" $((31 * 86400)) "it lives 31 days"
 is "$(jbody 'keys | join(" ")')" "credential exp iat log_index name status" "paper code answer's keys"
-same "$(jbody .name)" "$NAME_A" "paper code: A's name"
+same "$(jbody .name)" "测*乙" "the answer shows the name masked"
 PAPER=$(jbody .credential)
 PAPER_IDX=$(jbody .log_index)
 like "$(leaf_at "$PAPER_IDX")" "^officer:$OFFICER_ID print_code $PSEUDO_A [0-9a-f]{32} ok paper_code$" \
 	"print_code leaf: officer, A's pseudonym, the cti, ok, paper_code"
 verify "$PAPER"
 is "$(jbody .result) $(jbody .status)" "valid yellow" "the paper code verifies: valid, yellow"
+same "$(jbody .name)" "$NAME_A" "and the code itself carries the full name, for the checkpoint"
 is "$(sqlite3 "$DB" "select paper from codes where hex(cti) = upper('$(leaf_at "$PAPER_IDX" | cut -d' ' -f4)')")" 1 \
 	"its row is marked paper"
-paper "$RID_A" "" '{"days": 32}'
+before=$(log_size)
+paper "$RES_A" "" "$(paper_body "$ID_A" 32)"
 error_is 400 bad_field "32 days"
-paper "$RID_A" "" '{"days": 0}'
+paper "$RES_A" "" "$(paper_body "$ID_A" 0)"
 error_is 400 bad_field "0 days"
-paper "$RID_A" "" '{"days": "7"}'
+paper "$RES_A" "" "$(jq -cn --arg i "$ID_A" '{purpose: "paper_code", id_number: $i, days: "7"}')"
 error_is 400 bad_field "days as a string"
-paper "$RID_A" ""
-is "$ST $(jbody '.exp - .iat')" "200 $((7 * 86400))" "no body: the default 7 days"
-paper "$RID_A" "?format=png" '{"days": 2}'
+paper "$RES_A" ""
+error_is 400 bad_json "no body: a paper code needs the purpose and the ID number"
+paper "$RES_A" "" '{"days": 2}'
+error_is 400 bad_purpose "no purpose"
+paper "$RES_A" "" "$(jq -cn --arg i "$ID_A" '{purpose: "status_correction", id_number: $i}')"
+error_is 400 bad_purpose "another purpose"
+paper "$RES_A" "" '{"purpose": "paper_code"}'
+error_is 400 bad_field "no ID number"
+is "$(($(log_size) - before))" 0 "refused paper-code requests write no leaf"
+paper "$RES_A" "" "$(paper_body "$ID_B")"
+error_is 403 id_number_mismatch "someone else's ID number: refused"
+is "$(leaf_at $(($(log_size) - 1)))" "officer:$OFFICER_ID print_code $PSEUDO_A - denied paper_code" \
+	"and audited as denied, about A"
+paper "$RES_A" "" "$(paper_body "$ID_A")"
+is "$ST $(jbody '.exp - .iat')" "200 $((7 * 86400))" "no days: the default 7"
+paper "$RES_A" "?format=png" "$(paper_body "$ID_A" 2)"
 cp "$T/r.body" "$T/paper.png"
 is "$ST $(hdr Content-Type)" "200 image/png" "paper code as PNG"
 like "$(hdr X-Ankang-Log-Index)" '^[0-9]+$' "the PNG carries its log index"
@@ -328,13 +361,13 @@ if command -v zbarimg >/dev/null 2>&1; then
 else
 	ok 0 "# skip zbarimg not installed"
 fi
-paper "$RID_A" "?format=svg" '{"days": 2}'
+paper "$RES_A" "?format=svg" "$(paper_body "$ID_A" 2)"
 cp "$T/r.body" "$T/paper.svg"
 is "$ST $(hdr Content-Type)" "200 image/svg+xml" "paper code as SVG"
 check "the SVG is an SVG" grep -q '<svg' "$T/paper.svg"
-paper "$RID_A" "?format=gif" '{"days": 2}'
+paper "$RES_A" "?format=gif" "$(paper_body "$ID_A" 2)"
 error_is 400 bad_query "an unknown format"
-paper 9999 "" '{"days": 2}'
+paper "$NOBODY" "" "$(paper_body "$ID_A" 2)"
 error_is 404 not_found "paper code for nobody"
 is "$(leaf_at $(($(log_size) - 1)))" "officer:$OFFICER_ID print_code - - not_found paper_code" \
 	"paper code for nobody is audited: not_found"
@@ -344,9 +377,10 @@ hex32() { head -c 16 /dev/urandom | xxd -p; }
 S1=$(hex32) S2=$(hex32) S3=$(hex32) S4=$(hex32)
 NOW=$(date +%s)
 scans() { api POST /v1/scans "$VERIFIER" "$1"; }
+SIG_A1=$(sig_of "$CODE_A1")
 body=$(jq -cn --arg s1 "$S1" --arg s2 "$S2" --arg s3 "$S3" --arg c "$CTI_A1" --arg r "$(hex32)" \
-	--argjson t "$((NOW - 100))" \
-	'{scans: [{id: $s1, cti: $c, time: $t, result: "valid"},
+	--arg g "$SIG_A1" --argjson t "$((NOW - 1))" \
+	'{scans: [{id: $s1, cti: $c, time: $t, result: "valid", sig: $g},
 		  {id: $s2, cti: null, time: $t, result: "malformed"},
 		  {id: $s3, cti: $r, time: $t, result: "unknown_key"}]}')
 before=$(log_size)
@@ -357,10 +391,27 @@ is "$(($(log_size) - before))" 3 "one leaf per scan"
 is "$(leaf_at "$before")" "verifier:$VERIFIER_ID verify_offline $PSEUDO_A $CTI_A1 valid -" \
 	"a known cti's scan: A's pseudonym and the cti"
 is "$(sqlite3 "$DB" "select cast(substr(leaf, 11) as integer) from log_leaves where idx = $before")" \
-	"$(((NOW - 100) * 1000))" \
+	"$(((NOW - 1) * 1000))" \
 	"the leaf carries the scan's own time"
 is "$(leaf_at $((before + 1)) | cut -d' ' -f3-)" "- - malformed -" "a scan without a cti: no subject, no object"
 is "$(leaf_at $((before + 2)) | cut -d' ' -f3,5)" "- unknown_key" "an unknown cti: no subject"
+# Scans that prove nothing: a cti copied from the public revocation list,
+# without the code's signature, with another's, or at a time the code was
+# not valid. None lands on A's record.
+bad_sig=$(printf '%s' "$SIG_A1" | sed 's/^./0/; t; s/^/0/')
+[ "$bad_sig" != "$SIG_A1" ] || bad_sig=$(printf '%s' "$SIG_A1" | sed 's/^./1/')
+before=$(log_size)
+scans "$(jq -cn --arg c "$CTI_A1" --arg g "$SIG_A1" --arg b "$bad_sig" --arg s1 "$(hex32)" \
+	--arg s2 "$(hex32)" --arg s3 "$(hex32)" --argjson t "$((NOW - 1))" \
+	'{scans: [{id: $s1, cti: $c, time: $t, result: "valid"},
+		  {id: $s2, cti: $c, time: $t, result: "valid", sig: $b},
+		  {id: $s3, cti: $c, time: 157766400, result: "valid", sig: $g}]}')"
+is "$ST $(jbody .accepted)" "200 3" "three scans without proof: accepted, and recorded"
+for k in 0 1 2; do
+	is "$(leaf_at $((before + k)) | cut -d' ' -f3-)" "- - malformed -" \
+		"$(echo "no signature|another signature|dated 1975" | cut -d'|' -f$((k + 1))): logged as malformed, subject and object -"
+done
+is "$(count_leaves "* verify_offline $PSEUDO_A *")" 1 "A's record holds only the one proven scan"
 before=$(log_size)
 body2=$(jq -c --arg s4 "$S4" --argjson t "$NOW" '.scans += [{id: $s4, time: $t, result: "expired"},
 	{id: $s4, time: $t, result: "expired"}]' <<<"$body")
@@ -384,7 +435,7 @@ scans "$(jq -cn '{scans: [range(1001) | {id: "00000000000000000000000000000000",
 error_is 400 bad_field "1001 scans"
 scans '{"scans": {}}'
 error_is 400 bad_field "scans not an array"
-is "$(sqlite3 "$DB" "select count(*) from scans")" 4 "four scan rows stored"
+is "$(sqlite3 "$DB" "select count(*) from scans")" 7 "seven scan rows stored"
 
 # ============================================================ auditors
 api GET /v1/audit/checkpoint "$AUDITOR"
@@ -463,7 +514,7 @@ ok $? "ankang-audit report --server summarises the log"
 
 # More traffic, then the saved state must be consistent with the new head.
 for i in 1 2 3; do verify "$CODE_A1"; done
-put_status "$RID_A" '{"status": "green", "reason": "negative_test"}'
+put_status "$RES_A" '{"status": "green", "reason": "negative_test"}'
 sleep 1.2 # a checkpoint at most once a second
 "$AUDIT" verify --server "$URL" --token "$AUDITOR" --log-key "$LOGKEY" --state "$T/audit.state" \
 	>"$T/audit.out" 2>&1

@@ -33,7 +33,7 @@ IDN=$(gb_id 34012219850606031)
 api POST /v1/enroll "" "$(jq -nc --arg d "$IDN" \
 	'{name: "Matrix Testresident", id_number: $d, passphrase: "matrix passphrase 1"}')"
 is "$ST" 201 "a resident enrols"
-RID=$(jbody .resident_id)
+RID=$(jbody .resident)
 OWN_IDX=$(jbody .log_index) # a leaf whose subject is the resident
 api POST /v1/login "" "$(jq -nc --arg d "$IDN" '{id_number: $d, passphrase: "matrix passphrase 1"}')"
 is "$ST" 200 "and logs in"
@@ -58,14 +58,16 @@ declare -A BODY=(
 	[-]=""
 	[empty]='{}'
 	[status]='{"status": "green", "reason": "negative_test"}'
-	[paper]='{"days": 1}'
+	[paper]=$(jq -nc --arg d "$IDN" '{purpose: "paper_code", id_number: $d, days: 1}')
 	[lookup]=$(jq -nc --arg d "$IDN" '{id_number: $d, purpose: "status_correction"}')
 	[verify]='{"credential": "AK1:NOT-A-CODE"}'
 	[scans]='{"scans": []}'
 )
 
 # The matrix. Columns: no token, bad token, resident, verifier, officer,
-# auditor, admin. DELETE /v1/me comes last: it erases the resident.
+# auditor, admin. The log-out rows end the resident's session, so a
+# RELOGIN row after each gives the resident a new one; DELETE /v1/me comes
+# last: it erases the resident.
 MATRIX=$(
 	cat <<EOF
 GET    /healthz                                    -       200 401 200 200 200 200 200
@@ -79,6 +81,11 @@ GET    /v1/me/code.png                             -       401 401 200 403 403 4
 GET    /v1/me/code.svg                             -       401 401 200 403 403 403 403
 GET    /v1/me/accesses                             -       401 401 200 403 403 403 403
 GET    /v1/me/history                              -       401 401 200 403 403 403 403
+GET    /v1/me/sessions                             -       401 401 200 403 403 403 403
+DELETE /v1/session                                 -       401 401 200 403 403 403 403
+RELOGIN
+DELETE /v1/sessions                                -       401 401 200 403 403 403 403
+RELOGIN
 PUT    /v1/residents/$RID/status                   status  401 401 403 403 200 403 403
 POST   /v1/residents/$RID/paper-code               paper   401 401 403 403 200 403 403
 POST   /v1/lookup                                  lookup  401 401 403 403 200 403 403
@@ -126,19 +133,25 @@ check_cell() {
 rows=0
 while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	[ -n "$method" ] || continue
+	if [ "$method" = RELOGIN ]; then
+		api POST /v1/login "" "$(jq -nc --arg d "$IDN" '{id_number: $d, passphrase: "matrix passphrase 1"}')"
+		RES=$(jbody .token)
+		TOKENS[2]=$RES
+		continue
+	fi
 	want=("$w0" "$w1" "$w2" "$w3" "$w4" "$w5" "$w6")
 	for c in 0 1 2 3 4 5 6; do
 		check_cell "$method" "$path" "$body" "${want[c]}" "${COLS[c]}" "${TOKENS[c]}"
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 21 "the matrix has a row for each of the 21 routes"
+is "$rows" 24 "the matrix has a row for each of the 24 routes"
 
 # Every route is in the matrix: compare with the route table itself.
-routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)", "\([^"]*\)".*/\1 \2/p' service/routes.c |
-	sed 's/{id}/ID/' | sort)
-table=$(awk '{print $1, $2}' <<<"$MATRIX" | sed "s#/$RID/#/ID/#; s/?.*//" | sort)
-same "$table" "$routes" "the matrix covers exactly service/routes.c's routes"
+routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
+	sed 's/{handle}/ID/' | sort)
+table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" | sed "s#/$RID/#/ID/#; s/?.*//" | sort)
+same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.
 api GET /v1/me/code "$RES"
@@ -162,7 +175,7 @@ AUTHS=(
 n=0
 fails=0
 while read -r method path body rest; do
-	[ -n "$method" ] || continue
+	[ -n "$method" ] && [ "$method" != RELOGIN ] || continue
 	for a in "${AUTHS[@]}"; do
 		API_EXTRA=(-H "Authorization: ${a%%|*}")
 		if [ "$body" = - ]; then

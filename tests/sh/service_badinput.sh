@@ -37,7 +37,7 @@ IDE=$(gb_id 34010219700101001)
 api POST /v1/enroll "" "$(jq -nc --arg d "$IDE" \
 	'{name: "Badinput Testresident", id_number: $d, passphrase: "badinput pass 1"}')"
 is "$ST" 201 "a resident enrols"
-RID=$(jbody .resident_id)
+RID=$(jbody .resident)
 api POST /v1/login "" "$(jq -nc --arg d "$IDE" '{id_number: $d, passphrase: "badinput pass 1"}')"
 is "$ST" 200 "and logs in"
 RES=$(jbody .token)
@@ -86,7 +86,7 @@ gen_body() {
 #   caller (- res ver off aud) | content type (json, none, or literal) |
 #   body (- none; @name generated; else printf %b text, so \xff is a
 #   byte and \\u0000 is a JSON escape) | what it is
-# Placeholders: @RID@ the resident's id; @IDV@ a valid number nobody
+# Placeholders: @RID@ the resident's handle; @IDV@ a valid number nobody
 # enrolled; @IDE@ the enrolled one; @IDBAD@ @IDFUT@ @ID1899@ @IDFEB@
 # @IDM13@ @IDREG0@ @IDLOWX_BAD@ bad ones; @NOW@ unix seconds.
 CASES=$(
@@ -143,11 +143,11 @@ CASES=$(
 400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"@IDV@","phone":"139-0000-0000","passphrase":"zqx pass 1"}|phone with dashes
 400|bad_field|POST|/v1/login|-|json|{"id_number":"@IDV@"}|login without passphrase
 400|bad_field|POST|/v1/login|-|json|{"id_number":null,"passphrase":"zqx pass 1"}|login id_number null
-400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"days":"14"}|days a string
-400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"days":-1}|days negative
-400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"days":0}|days zero
-400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"days":32}|days over 31
-400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"days":1.5}|days a fraction
+400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"purpose":"paper_code","id_number":"@IDE@","days":"14"}|days a string
+400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"purpose":"paper_code","id_number":"@IDE@","days":-1}|days negative
+400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"purpose":"paper_code","id_number":"@IDE@","days":0}|days zero
+400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"purpose":"paper_code","id_number":"@IDE@","days":32}|days over 31
+400|bad_field|POST|/v1/residents/@RID@/paper-code|off|json|{"purpose":"paper_code","id_number":"@IDE@","days":1.5}|days a fraction
 400|bad_field|PUT|/v1/residents/@RID@/status|off|json|{"status":1,"reason":"close_contact"}|status a number
 400|bad_field|PUT|/v1/residents/@RID@/status|off|json|{"status":"red"}|reason missing
 400|bad_purpose,bad_field|POST|/v1/lookup|off|json|{"id_number":"@IDE@"}|purpose missing (refused as a look-up without a purpose)
