@@ -134,14 +134,11 @@ static int enroll_fields(struct http_request *rq, json_t *body, struct enroll_st
 
 	if (http_field_string(rq, body, "name", 1, &v, &len) != 0)
 		return -1;
-	if (!policy_name_valid(v, len)) {
-		http_error(rq, 400, "bad_field",
-			   "Field 'name' must be 1 to 128 bytes of UTF-8 without control "
-			   "characters.");
+	/* The NFC form is what is sealed and later printed in codes. */
+	if (policy_name_normalise(s->v.name, sizeof s->v.name, v, len, NULL) != 0) {
+		http_error(rq, 400, "bad_field", POLICY_NAME_MESSAGE);
 		return -1;
 	}
-	memcpy(s->v.name, v, len);
-	s->v.name[len] = '\0';
 
 	if (http_field_string(rq, body, "id_number", 1, &v, &len) != 0)
 		return -1;
