@@ -38,7 +38,8 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes 
               -Wno-missing-field-initializers $(WERROR) $(OPT) $(HARDEN) \
               -I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
-LIBS_SYS    = $(PKG_LIBS) -lpthread -lm
+# libunistring (names: NFC, character classes) has no pkg-config file.
+LIBS_SYS    = $(PKG_LIBS) -lunistring -lpthread -lm
 
 # The shared library of pure code (crypto/ and common/), linked by all three
 # programs. A static archive: each program pulls in only the objects it

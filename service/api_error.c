@@ -32,12 +32,7 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			    "Query argument '%s' is not one of the words it takes."},
     [API_BAD_REQUEST] = {400, "bad_request", "The request is malformed."},
 
-    [API_BAD_NAME] = {400, "bad_field",
-		      "Field 'name' must be 1 to " STR(CRED_NAME_MAX) " bytes of letters, with "
-								      "single spaces, middle "
-								      "dots, apostrophes, "
-								      "hyphens or full stops "
-								      "between them."},
+    [API_BAD_NAME] = {400, "bad_field", POLICY_NAME_MESSAGE},
     [API_BAD_ID_NUMBER] = {400, "bad_id_number",
 			   "Field 'id_number' is not a valid GB 11643 ID-card number."},
     [API_BAD_PHONE] = {400, "bad_field",

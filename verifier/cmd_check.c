@@ -13,7 +13,7 @@
  * Output per code, the same in both modes: the result word and, only when
  * the result may show them (valid, revoked, superseded), the status and
  * the name. In text mode the name passes through term_safe() first (C1
- * controls and bidi overrides become U+FFFD); --json leaves escaping to
+ * controls and bidi controls become U+FFFD); --json leaves escaping to
  * jansson. Exit 0 when every code is valid, 1 when any is not, 2 on usage
  * or I/O errors (a code that could not be checked prints nothing on
  * stdout, only its error on stderr).

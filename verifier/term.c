@@ -15,6 +15,8 @@ int term_unsafe_cp(unsigned long c)
 	       (c >= 0x80 && c <= 0x9f) ||     /* C1 */
 	       (c >= 0x202a && c <= 0x202e) || /* LRE RLE PDF LRO RLO */
 	       (c >= 0x2066 && c <= 0x2069) || /* LRI RLI FSI PDI */
+	       c == 0x200e || c == 0x200f ||   /* LRM RLM */
+	       c == 0x061c ||                  /* ALM */
 	       c == 0x2028 || c == 0x2029;     /* line, paragraph separators */
 }
 

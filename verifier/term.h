@@ -3,12 +3,17 @@
  *
  * A name may hold any UTF-8 except C0 controls and DEL (FORMAT.md), so
  * C1 controls (U+0080..U+009F, which some terminals take as CSI and other
- * escapes) and bidi embedding, override and isolate characters (which can
- * make a name display as something it is not) reach the verifier intact.
+ * escapes) and bidi controls reach the verifier intact: embeddings,
+ * overrides and isolates, and the marks LRM, RLM and ALM (U+200E, U+200F,
+ * U+061C). Each of those can make a name display as something it is not:
+ * a mark is invisible yet moves the neutral characters around it, such as
+ * the spaces and punctuation between a family name and a given name.
  * term_safe() replaces each of them, every C0 control and DEL, the line
  * and paragraph separators U+2028 and U+2029 (output is one line per
  * code), and every byte that is not part of valid UTF-8, with U+FFFD.
- * Everything else is copied unchanged.
+ * Everything else is copied unchanged. The service refuses all of these
+ * in a name at enrolment (service/policy.h); a code may still come from
+ * elsewhere, so the verifier does not rely on that.
  *
  * Pure: no I/O. The JSON output needs none of this: jansson escapes.
  */

@@ -71,13 +71,16 @@ static enum api_error fields(struct request *rq, struct enroll_st *s, const char
 	const char *v;
 	size_t len;
 	enum api_error e;
+	int rc;
 
 	if ((e = request_string(rq, "name", 1, &v, &len)) != API_OK)
 		return e;
-	if (!policy_name_valid(v, len))
+	/* The NFC form is what is sealed and later printed in codes. */
+	rc = policy_name_normalise(s->v.name, sizeof s->v.name, v, len, NULL);
+	if (rc == AK_ENOMEM)
+		return request_fault(rq, API_INTERNAL, "normalising a name", rc);
+	if (rc != 0)
 		return API_BAD_NAME;
-	memcpy(s->v.name, v, len);
-	s->v.name[len] = '\0';
 
 	if ((e = request_string(rq, "id_number", 1, &v, &len)) != API_OK)
 		return e;

@@ -9,14 +9,17 @@
 #
 # Each must get the 4xx of the table with a JSON body that is exactly
 # {"error", "message"} carrying the expected code, and a message that does
-# not echo the input (every string we send carries the marker "zqx", and
-# no message may hold it or a run of 6+ digits). The one documented
+# not echo the input (every string we send carries the marker "zqx", but
+# for a name of only spaces, and no message may hold it or a run of 6+
+# digits). The one documented
 # exception (docs/API.md): headers or a request line too large for a
 # connection's memory are refused by libmicrohttpd itself (431, 414) with
 # an HTML body; those rows only demand that 4xx.
 #
-# Afterwards injection strings that are VALID input (a name, a passphrase)
-# are stored and given back byte for byte, the service still answers
+# Names that break the enrolment rule (service/policy.h) are refused with
+# 400 bad_field. Afterwards injection strings that are VALID input (a
+# name, a passphrase) are stored and given back byte for byte, a name sent
+# decomposed comes back in NFC, the service still answers
 # /healthz, and once it is stopped `ankangd check` and `ankang-audit verify
 # --db` pass on its database.
 . tests/lib/tap.sh
@@ -137,6 +140,16 @@ CASES=$(
 400|bad_field|POST|/v1/enroll|-|json|{"name":"","id_number":"@IDV@","passphrase":"zqx pass 1"}|name empty
 400|bad_field|POST|/v1/enroll|-|json|@long_name|name over 128 bytes
 400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\\n","id_number":"@IDV@","passphrase":"zqx pass 1"}|a control character in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\xe2\x80\xaeab","id_number":"@IDV@","passphrase":"zqx pass 1"}|U+202E RIGHT-TO-LEFT OVERRIDE in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\\u202eab","id_number":"@IDV@","passphrase":"zqx pass 1"}|U+202E in the name, as a JSON escape
+400|bad_field|POST|/v1/enroll|-|json|{"name":"   ","id_number":"@IDV@","passphrase":"zqx pass 1"}|a name of only spaces
+400|bad_field|POST|/v1/enroll|-|json|{"name":" zqx","id_number":"@IDV@","passphrase":"zqx pass 1"}|a leading space in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx  zqx","id_number":"@IDV@","passphrase":"zqx pass 1"}|two spaces in a row in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\\u0085a","id_number":"@IDV@","passphrase":"zqx pass 1"}|a C1 control (U+0085) in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\xef\xb7\x90","id_number":"@IDV@","passphrase":"zqx pass 1"}|a non-character (U+FDD0) in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\xe3\x85\xa4a","id_number":"@IDV@","passphrase":"zqx pass 1"}|a Hangul filler (U+3164) in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx 2","id_number":"@IDV@","passphrase":"zqx pass 1"}|a digit in the name
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx\xf0\x9f\x98\x80","id_number":"@IDV@","passphrase":"zqx pass 1"}|an emoji in the name
 400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"@IDV@","passphrase":"zqx"}|passphrase under 8 bytes
 400|bad_field|POST|/v1/enroll|-|json|@long_pass|passphrase over 256 bytes
 400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"@IDV@","phone":"12345","passphrase":"zqx pass 1"}|phone too short
@@ -219,7 +232,8 @@ CASES=$(
 # ---- SQL injection in every string field
 400|bad_id_number|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"1' OR '1'='1","passphrase":"zqx pass 1"}|injection in enroll id_number
 400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"@IDV@","phone":"1'; DROP TABLE residents;--zqx","passphrase":"zqx pass 1"}|injection in enroll phone
-400|bad_id_number|POST|/v1/enroll|-|json|{"name":"zqx'); DROP TABLE residents;--","id_number":"@IDBAD@","passphrase":"zqx pass 1"}|injection in enroll name (number wrong)
+400|bad_field|POST|/v1/enroll|-|json|{"name":"zqx'); DROP TABLE residents;--","id_number":"@IDBAD@","passphrase":"zqx pass 1"}|injection in enroll name (brackets and ; break the name rule)
+400|bad_id_number|POST|/v1/enroll|-|json|{"name":"zqx'-- DROP TABLE residents","id_number":"@IDBAD@","passphrase":"zqx pass 1"}|injection within the name rule (number wrong)
 400|bad_id_number|POST|/v1/enroll|-|json|{"name":"zqx","id_number":"@IDBAD@","passphrase":"' OR 1=1 --zqx"}|injection in enroll passphrase (number wrong)
 400|bad_id_number|POST|/v1/login|-|json|{"id_number":"' OR ''='zqx","passphrase":"zqx pass 1"}|injection in login id_number
 401|bad_login|POST|/v1/login|-|json|{"id_number":"@IDV@","passphrase":"' OR '1'='1' --zqx"}|injection in login passphrase
@@ -410,7 +424,7 @@ is "$(LC_ALL=C grep -c -i -a zqx "$T/serve.log")" 0 "the server's log holds no r
 
 # Injection strings that are valid input are data, stored and given back
 # exactly, and the tables are still there.
-INJ_NAME="Robert'); DROP TABLE residents;--"
+INJ_NAME="Robert'-- DROP TABLE residents"
 INJ_PASS="' OR '1'='1' --"
 IDI=$(gb_id 11010119800101012)
 api POST /v1/enroll "" "$(jq -nc --arg n "$INJ_NAME" --arg d "$IDI" --arg w "$INJ_PASS" \
@@ -432,6 +446,23 @@ is "$ST/$(jbody .result)" 200/malformed "an injection string as a credential: 20
 api GET /v1/residents/../../v1/me/code "$tok"
 is "$ST" 404 "no path climbs to another route"
 
+# A name sent decomposed (e + U+0301, o + U+0308) is enrolled, sealed and
+# put in codes in NFC (U+00E9, U+00F6).
+DEC_NAME=$(printf 'Jose\xcc\x81 Bjo\xcc\x88rk')
+NFC_NAME=$(printf 'Jos\xc3\xa9 Bj\xc3\xb6rk')
+IDN=$(gb_id 11010119800101020)
+api POST /v1/enroll "" "$(jq -nc --arg n "$DEC_NAME" --arg d "$IDN" \
+	'{name: $n, id_number: $d, passphrase: "nfc test passphrase"}')"
+is "$ST" 201 "a name sent decomposed is accepted"
+api POST /v1/login "" "$(jq -nc --arg d "$IDN" '{id_number: $d, passphrase: "nfc test passphrase"}')"
+tok=$(jbody .token)
+api GET /v1/me/code "$tok"
+is "$ST" 200 "its resident gets a code"
+same "$(jbody .name)" "$NFC_NAME" "carrying the name in NFC, byte for byte"
+api POST /v1/verify "$VER" "$(jq -nc --arg c "$(jbody .credential)" '{credential: $c}')"
+is "$ST/$(jbody .result)" 200/valid "which verifies"
+same "$(jbody .name)" "$NFC_NAME" "and the verifier is shown the NFC name"
+
 # The service is still up and consistent.
 api GET /healthz ""
 is "$ST/$(jbody .status)" 200/ok "after all that, /healthz answers ok"
@@ -444,8 +475,8 @@ tables=$(sqlite3 -readonly "$D/ankang.db" "SELECT count(*) FROM sqlite_master WH
 	AND name IN ('log_leaves', 'log_checkpoints', 'accounts', 'residents',
 	'status_history', 'sessions', 'codes', 'revocations', 'scans')")
 is "$tables" 9 "the nine tables are all there"
-is "$(sqlite3 -readonly "$D/ankang.db" "SELECT count(*) FROM residents WHERE erased IS NULL")" 2 \
-	"with the two residents enrolled, no more, no fewer"
+is "$(sqlite3 -readonly "$D/ankang.db" "SELECT count(*) FROM residents WHERE erased IS NULL")" 3 \
+	"with the three residents enrolled, no more, no fewer"
 "$ANKANG_BIN/ankangd" check --data "$D" >"$T/check.out" 2>&1
 ok $? "ankangd check --data passes"
 "$ANKANG_BIN/ankang-audit" verify --db "$D/ankang.db" --log-key "$D/public/log.vkey" \

@@ -4,9 +4,12 @@
  * The closed lists of status reasons and look-up purposes are exactly
  * DESIGN.md's words, each mapping onto its leaf.h detail, and no other
  * detail word (a status, a role, a purpose where a reason is wanted)
- * slips through; a name is valid exactly when a credential could carry it
- * (the same answer as cred_claims_check); phones, passphrases and account
- * names at and past each bound.
+ * slips through; names: every part of the enrolment rule (policy.h) with a
+ * case that keeps it and one that breaks it, NFC checked byte for byte,
+ * every accepted name one a credential may carry (cred_claims_check), the
+ * 128-byte bound counted after NFC; phones, passphrases and account names
+ * at and past each bound. Names are made up, and only their cases'
+ * descriptions are ever printed.
  */
 #include <string.h>
 
@@ -74,41 +77,195 @@ static void account_names(void)
 	ok(!policy_account_name_valid(NULL, 0), "NULL: refused");
 }
 
-static void names(void)
-{
-	static const struct {
-		const char *s;
-		size_t len;
-		int want;
-		const char *what;
-	} cases[] = {
-	    {"Test Resident", 13, 1, "ASCII with a space"},
-	    {"\xe5\xbc\xa0\xe4\xb8\x89", 6, 1, "CJK"},
-	    {"\xf0\xa0\x80\x80", 4, 1, "a four-byte character"},
-	    {"a", 1, 1, "one byte"},
-	    {"", 0, 0, "empty"},
-	    {"a\tb", 3, 0, "a tab (C0 control)"},
-	    {"a\nb", 3, 0, "a newline"},
-	    {"a\x7f", 2, 0, "DEL"},
-	    {"a\0b", 3, 0, "an embedded NUL"},
-	    {"\xff", 1, 0, "invalid UTF-8"},
-	    {"\xc0\x80", 2, 0, "an overlong NUL"},
-	};
-	char n128[CRED_NAME_MAX + 2];
-	int same = 1;
+/* A byte string and its length, embedded NULs included. */
+#define B(lit) lit, sizeof(lit) - 1
 
-	for (size_t i = 0; i < AK_ARRAY_LEN(cases); i++) {
-		int got = policy_name_valid(cases[i].s, cases[i].len);
-		is_int(got, cases[i].want, "name, %s", cases[i].what);
-		same &= got == claims_accept(cases[i].s, cases[i].len);
+/*
+ * Names: each case is an input, whether enrolment accepts it, and the NFC
+ * form it must come out as (NULL: the input itself). Only ok() is used on
+ * names, so a failure prints the case's description, never the name.
+ */
+static const struct name_case {
+	const char *in;
+	size_t len;
+	int want;
+	const char *nfc; /* NULL: unchanged */
+	size_t nfc_len;
+	const char *what;
+} name_cases[] = {
+    /* What real names carry. */
+    {B("Test Resident"), 1, NULL, 0, "ASCII words with a space"},
+    {B("\xe5\xbc\xa0\xe4\xb8\x89"), 1, NULL, 0, "a Chinese name"},
+    {B("\xe9\x98\xbf\xe6\xb2\x9b\xc2\xb7\xe9\x98\xbf\xe6\x97\xba\xe6\x99\x8b\xe7\xbe\x8e"), 1, NULL,
+     0, "a Chinese name with U+00B7 MIDDLE DOT"},
+    {B("\xe9\x98\xbf\xe6\xb2\x9b\xe3\x83\xbb\xe9\x98\xbf\xe6\x97\xba\xe6\x99\x8b\xe7\xbe\x8e"), 1,
+     NULL, 0, "the same with U+30FB KATAKANA MIDDLE DOT"},
+    {B("\xf0\xa0\x80\x80\xe4\xb8\x89"), 1, NULL, 0, "a four-byte CJK letter (U+20000)"},
+    {B("Siobh\xc3\xa1n O'Brien"), 1, NULL, 0, "O'Brien (U+0027)"},
+    {B("O\xe2\x80\x99"
+       "Brien"),
+     1, NULL, 0, "O'Brien with U+2019"},
+    {B("Jean-Luc Picard"), 1, NULL, 0, "Jean-Luc (a hyphen)"},
+    {B("Martin Luther King Jr."), 1, NULL, 0, "a full stop, last"},
+    {B("Gerard 't Hooft"), 1, NULL, 0, "an apostrophe after a space"},
+    {B("'t Hooft Gerard"), 1, NULL, 0, "an apostrophe first"},
+    {B("\xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0"), 1, NULL, 0, "Cyrillic"},
+    {B("\xe0\xa4\xb0\xe0\xa4\xb5\xe0\xa4\xbf"), 1, NULL, 0,
+     "Devanagari ending in a vowel sign (Mc)"},
+    {B("a"), 1, NULL, 0, "one letter"},
+    /* NFC: the composed form is what comes out. */
+    {B("Jose\xcc\x81"), 1, B("Jos\xc3\xa9"), "e + U+0301 becomes U+00E9"},
+    {B("\xe2\x84\xab"
+       "ngstr\xc3\xb6m"),
+     1, B("\xc3\x85ngstr\xc3\xb6m"), "U+212B ANGSTROM SIGN becomes U+00C5"},
+    {B("\xe1\x84\x80\xe1\x85\xa1"), 1, B("\xea\xb0\x80"), "Hangul jamo become a syllable"},
+    {B("\xe9\x98\xbf\xe6\xb2\x9b\xce\x87\xe9\x98\xbf\xe6\x97\xba"), 1,
+     B("\xe9\x98\xbf\xe6\xb2\x9b\xc2\xb7\xe9\x98\xbf\xe6\x97\xba"),
+     "U+0387 GREEK ANO TELEIA becomes the middle dot U+00B7"},
+    {B("Vie\xcc\xa3\xcc\x82t"), 1, B("Vi\xe1\xbb\x87t"),
+     "e + U+0323 + U+0302 becomes U+1EC7 (two marks composed)"},
+    {B("\xd9\x85\xd8\xad\xd9\x85\xd9\x91\xd9\x8e\xd8\xaf"), 1,
+     B("\xd9\x85\xd8\xad\xd9\x85\xd9\x8e\xd9\x91\xd8\xaf"),
+     "Arabic shadda then fatha: NFC puts fatha (ccc 30) first"},
+    /* Marks. */
+    {B("Ax\xcc\x81\xcc\x81\xcc\x81\xcc\x81"), 1, NULL, 0, "four marks in a row"},
+    {B("Ax\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81"), 0, NULL, 0, "five marks in a row"},
+    {B("\xcc\x81"
+       "Anna"),
+     0, NULL, 0, "a mark first"},
+    {B("Ann \xcc\x81"
+       "a"),
+     0, NULL, 0, "a mark after a space"},
+    {B("Ann-\xcc\x81"
+       "a"),
+     0, NULL, 0, "a mark after a hyphen"},
+    {B("Anna\xe2\x83\x9d"), 0, NULL, 0, "an enclosing mark (U+20DD, Me)"},
+    {B("Anna\xe2\x83\xa0"), 0, NULL, 0, "U+20E0 COMBINING ENCLOSING CIRCLE BACKSLASH"},
+    /* Spaces. */
+    {B("   "), 0, NULL, 0, "only spaces"},
+    {B(" Anna Li"), 0, NULL, 0, "a leading space"},
+    {B("Anna Li "), 0, NULL, 0, "a trailing space"},
+    {B("Anna  Li"), 0, NULL, 0, "two spaces in a row"},
+    {B("Anna\xc2\xa0Li"), 0, NULL, 0, "U+00A0 NO-BREAK SPACE"},
+    {B("\xe5\xbc\xa0\xe3\x80\x80\xe4\xb8\x89"), 0, NULL, 0, "U+3000 IDEOGRAPHIC SPACE"},
+    {B("Anna\tLi"), 0, NULL, 0, "a tab"},
+    /* Punctuation: where it may stand, and no other. */
+    {B("-Anna"), 0, NULL, 0, "a hyphen first"},
+    {B(".Anna"), 0, NULL, 0, "a full stop first"},
+    {B("\xc2\xb7\xe5\xbc\xa0\xe4\xb8\x89"), 0, NULL, 0, "a middle dot first"},
+    {B("'"), 0, NULL, 0, "an apostrophe alone (no letter)"},
+    {B("'-."), 0, NULL, 0, "punctuation only"},
+    {B("Li, Anna"), 0, NULL, 0, "a comma"},
+    {B("Anna (Li)"), 0, NULL, 0, "brackets"},
+    {B("Anna \"Li\""), 0, NULL, 0, "double quotes"},
+    {B("Anna\\Li"), 0, NULL, 0, "a backslash"},
+    {B("Anna\xe2\x80\x90Li"), 0, NULL, 0, "U+2010 HYPHEN (only U+002D is allowed)"},
+    /* Digits, symbols, emoji. */
+    {B("Anna Li 2"), 0, NULL, 0, "a digit"},
+    {B("\xe5\xbc\xa0\xe4\xb8\x89\xef\xbc\x91"), 0, NULL, 0, "a fullwidth digit"},
+    {B("Anna \xf0\x9f\x98\x80"), 0, NULL, 0, "an emoji"},
+    {B("Anna\xe2\x9c\x93"), 0, NULL, 0, "a check mark symbol"},
+    /* Controls, format characters, invisible letters. */
+    {B("Anna\xe2\x80\xae"
+       "iL"),
+     0, NULL, 0, "U+202E RIGHT-TO-LEFT OVERRIDE"},
+    {B("Anna\xe2\x81\xa7Li"), 0, NULL, 0, "U+2067 RIGHT-TO-LEFT ISOLATE"},
+    {B("Anna\xe2\x80\x8fLi"), 0, NULL, 0, "U+200F RIGHT-TO-LEFT MARK"},
+    {B("Anna\xd8\x9cLi"), 0, NULL, 0, "U+061C ARABIC LETTER MARK"},
+    {B("Anna\xe2\x80\x8bLi"), 0, NULL, 0, "U+200B ZERO WIDTH SPACE"},
+    {B("Anna\xe2\x80\x8dLi"), 0, NULL, 0, "U+200D ZERO WIDTH JOINER"},
+    {B("Anna\xc2\x85Li"), 0, NULL, 0, "U+0085, a C1 control"},
+    {B("a\xc2\x9b"
+       "31m"),
+     0, NULL, 0, "U+009B, a C1 CSI"},
+    {B("Anna\xe3\x85\xa4Li"), 0, NULL, 0, "U+3164 HANGUL FILLER (a letter that shows nothing)"},
+    {B("\xe3\x85\xa4"), 0, NULL, 0, "a name of one Hangul filler"},
+    {B("Anna\xcd\x8fLi"), 0, NULL, 0, "U+034F COMBINING GRAPHEME JOINER (an invisible mark)"},
+    {B("\xe8\xbe\xbb\xef\xb8\x80"), 0, NULL, 0, "a variation selector (U+FE00)"},
+    {B("a\nb"), 0, NULL, 0, "a newline"},
+    {B("a\x7f"), 0, NULL, 0, "DEL"},
+    {B("a\0b"), 0, NULL, 0, "an embedded NUL"},
+    /* Code points that are not characters. */
+    {B("Anna\xef\xb7\x90"), 0, NULL, 0, "U+FDD0, a non-character"},
+    {B("Anna\xef\xbf\xbe"), 0, NULL, 0, "U+FFFE, a non-character"},
+    {B("Anna\xef\xbf\xbf"), 0, NULL, 0, "U+FFFF, a non-character"},
+    {B("Anna\xee\x80\x80"), 0, NULL, 0, "U+E000, private use"},
+    {B("Anna\xcd\xb8"), 0, NULL, 0, "U+0378, unassigned"},
+    /* Not UTF-8. */
+    {B(""), 0, NULL, 0, "empty"},
+    {B("Anna\xff"), 0, NULL, 0, "invalid UTF-8 (0xff)"},
+    {B("\xc0\x80"), 0, NULL, 0, "an overlong NUL"},
+    {B("Anna\xed\xa0\x80"), 0, NULL, 0, "an encoded surrogate"},
+    {B("\xe5\xbc\xa0\xe4\xb8"), 0, NULL, 0, "a cut CJK character"},
+};
+
+static void name_rule(void)
+{
+	for (size_t i = 0; i < AK_ARRAY_LEN(name_cases); i++) {
+		const struct name_case *c = &name_cases[i];
+		const char *want = c->nfc != NULL ? c->nfc : c->in;
+		size_t want_len = c->nfc != NULL ? c->nfc_len : c->len, n = 99;
+		char out[CRED_NAME_MAX + 1];
+		int rc;
+
+		memset(out, 'X', sizeof out);
+		rc = policy_name_normalise(out, sizeof out, c->in, c->len, &n);
+		if (!c->want) {
+			ok(rc == AK_EINVAL && out[0] == '\0' && n == 0 &&
+			       !policy_name_valid(c->in, c->len),
+			   "name refused: %s", c->what);
+			continue;
+		}
+		ok(rc == 0 && n == want_len && memcmp(out, want, n) == 0 && out[n] == '\0',
+		   "name accepted: %s%s", c->what, c->nfc != NULL ? " (bytes checked)" : "");
+		ok(policy_name_valid(out, n) && claims_accept(out, n),
+		   "  what came out is a valid name and a credential may carry it");
+		if (c->nfc != NULL)
+			ok(!policy_name_valid(c->in, c->len),
+			   "  policy_name_valid refuses the input: not NFC");
 	}
-	memset(n128, 'n', sizeof n128);
-	ok(policy_name_valid(n128, CRED_NAME_MAX), "name of %d bytes", CRED_NAME_MAX);
-	same &= claims_accept(n128, CRED_NAME_MAX) == 1;
-	ok(!policy_name_valid(n128, CRED_NAME_MAX + 1), "name of %d bytes: refused",
-	   CRED_NAME_MAX + 1);
-	ok(same, "policy_name_valid agrees with cred_claims_check on every case");
-	ok(!policy_name_valid(NULL, 0), "NULL name: refused");
+}
+
+static void name_lengths(void)
+{
+	char in[POLICY_NAME_INPUT_MAX + 8], out[CRED_NAME_MAX + 1];
+	size_t n = 0;
+
+	memset(in, 'n', sizeof in);
+	is_int(policy_name_normalise(out, sizeof out, in, CRED_NAME_MAX, &n), 0,
+	       "a name of %d bytes", CRED_NAME_MAX);
+	ok(n == CRED_NAME_MAX && policy_name_valid(out, n), "  comes out whole and valid");
+	is_int(policy_name_normalise(out, sizeof out, in, CRED_NAME_MAX + 1, &n), AK_EINVAL,
+	       "a name of %d bytes: refused", CRED_NAME_MAX + 1);
+	ok(!policy_name_valid(in, CRED_NAME_MAX + 1), "  and not valid");
+	ok(claims_accept(in, CRED_NAME_MAX) && !claims_accept(in, CRED_NAME_MAX + 1),
+	   "the same limit as a credential's");
+
+	/* 64 decomposed e-acute: 192 bytes in, 128 after NFC. */
+	for (int i = 0; i < 64; i++)
+		memcpy(in + 3 * i, "e\xcc\x81", 3);
+	is_int(policy_name_normalise(out, sizeof out, in, 192, &n), 0,
+	       "192 bytes that NFC brings to %d: accepted", CRED_NAME_MAX);
+	ok(n == CRED_NAME_MAX && memcmp(out, "\xc3\xa9\xc3\xa9", 4) == 0,
+	   "  as 64 composed characters");
+	memcpy(in + 192, "e", 1);
+	is_int(policy_name_normalise(out, sizeof out, in, 193, &n), AK_EINVAL,
+	       "one letter more (%d bytes after NFC): refused", CRED_NAME_MAX + 1);
+
+	/* Input whose NFC could never fit, refused before any work. */
+	memset(in, 'n', sizeof in);
+	is_int(policy_name_normalise(out, sizeof out, in, POLICY_NAME_INPUT_MAX + 1, &n), AK_EINVAL,
+	       "input over POLICY_NAME_INPUT_MAX: refused");
+	in[0] = 'A';
+	for (int i = 0; i < 200; i++)
+		memcpy(in + 1 + 2 * i, "\xcc\x81", 2);
+	is_int(policy_name_normalise(out, sizeof out, in, 401, &n), AK_EINVAL,
+	       "a letter and 200 marks: refused");
+	is_int(policy_name_normalise(out, 2, "Anna", 4, &n), AK_EINVAL, "cap too small: refused");
+	is_int(policy_name_normalise(out, sizeof out, NULL, 0, &n), AK_EINVAL, "NULL input");
+	is_int(policy_name_normalise(NULL, 0, "Anna", 4, NULL), AK_EINVAL, "NULL output");
+	is_int(policy_name_normalise(out, sizeof out, "Anna", 4, NULL), 0, "outlen may be NULL");
+	ok(!policy_name_valid(NULL, 0), "NULL name: not valid");
 }
 
 static void phones(void)
@@ -196,7 +353,8 @@ int main(void)
 	is_int(purpose("rate_limited"), -1, "rate_limited is not a purpose");
 	is_int(policy_purpose_parse(NULL, 0), -1, "NULL purpose is refused");
 
-	names();
+	name_rule();
+	name_lengths();
 	phones();
 	passphrases();
 	account_names();

@@ -1,7 +1,8 @@
 /*
  * test_verifier: ankang-verify's pure parts and its spool:
- *   - term_safe: C0, C1, DEL, bidi embeddings/overrides/isolates, line
- *     separators and broken UTF-8 become U+FFFD; everything else is kept;
+ *   - term_safe: C0, C1, DEL, bidi embeddings/overrides/isolates, the
+ *     bidi marks LRM/RLM/ALM, line separators and broken UTF-8 become
+ *     U+FFFD; everything else is kept;
  *   - the spool line: format and strict parse, each with tampered twins;
  *     the cti only for results reached after the signature verified;
  *   - the spool files: modes, append, a torn tail closed by the next
@@ -60,8 +61,19 @@ static void test_term(void)
 	is_str(safe("\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\xaf\xe2\x81\xaa", 12, &n),
 	       "\xef\xbf\xbd\xef\xbf\xbd\xe2\x80\xaf\xe2\x81\xaa",
 	       "LRI and PDI replaced; U+202F and U+206A kept");
-	is_str(safe("\xe2\x80\x8f", 3, &n), "\xe2\x80\x8f",
-	       "RLM (a mark, not an override) is kept");
+	is_str(safe("a\xe2\x80\x8e"
+		    "b\xe2\x80\x8f"
+		    "c\xd8\x9c"
+		    "d",
+		    12, &n),
+	       "a\xef\xbf\xbd"
+	       "b\xef\xbf\xbd"
+	       "c\xef\xbf\xbd"
+	       "d",
+	       "the bidi marks LRM, RLM and ALM replaced");
+	ok(n == 3, "three replacements");
+	is_str(safe("\xe2\x80\x8d\xd8\x9b\xd8\x9d", 7, &n), "\xe2\x80\x8d\xd8\x9b\xd8\x9d",
+	       "their neighbours U+200D, U+061B and U+061D kept");
 	is_str(safe("a\xff"
 		    "b\xc0\xafz",
 		    6, &n),
