@@ -6,7 +6,8 @@
 #     verified and written; without the root key sync refuses (it is never
 #     fetched);
 #   - offline checks are spooled (one line per scan, 0600 in a 0700
-#     folder, the cti and never the name), --no-spool and --now are not;
+#     folder, the cti and the code's signature and never the name),
+#     --no-spool and --now are not;
 #   - sync uploads the spool (accepted), a second sync uploads nothing,
 #     a re-sent page is answered as duplicates; pages of at most 100, the
 #     sent offset recorded only after a page is accepted; a torn line is
@@ -133,13 +134,15 @@ printf '%s\n\n%s\n' "$cred" "$cred" | "$VERIFY" --dir "$V" - >"$T/out" 2>&1
 is "$(tr '\n' ' ' <"$T/out" | cut -d' ' -f1,5)" "valid valid" "stdin: two scans"
 SP=$V/spool/scans
 is "$(lines "$SP")" 4 "the spool has one line per scan (4)"
-is "$(grep -cE '^[0-9a-f]{32} ([0-9a-f]{32}|-) [0-9]+ [a-z_]+$' "$SP")" 4 \
-	"every line is <id> <cti|-> <time> <result>"
+is "$(grep -cE '^[0-9a-f]{32} ([0-9a-f]{32} [0-9]+ [a-z_]+ [0-9a-f]{128}|- [0-9]+ [a-z_]+ -)$' "$SP")" 4 \
+	"every line is <id> <cti|-> <time> <result> <sig|->, a sig exactly with a cti"
 is "$(cut -d' ' -f1 "$SP" | sort -u | wc -l | tr -d ' ')" 4 "every scan id is distinct"
 is "$(cut -d' ' -f4 "$SP" | tr '\n' ' ')" "valid malformed valid valid " "the results, in order"
 is "$(awk '$4 == "malformed" { print $2 }' "$SP")" "-" "a malformed code has no cti"
 is "$(awk '$4 == "valid" { print $2 }' "$SP" | sort -u | wc -l | tr -d ' ')" 1 \
 	"the three scans of one code carry its one cti"
+is "$(awk '$4 == "valid" { print $5 }' "$SP" | sort -u | wc -l | tr -d ' ')" 1 \
+	"and its one signature"
 now=$(date +%s)
 t1=$(head -1 "$SP" | cut -d' ' -f3)
 ok $((!(t1 <= now && t1 >= now - 120))) "the time is the scan's"
