@@ -10,7 +10,8 @@
  *     append and skipped by the reader, the sent offset;
  *   - the verifier endpoints' bodies: a verify answer parsed strictly
  *     (no extra key, no name where the result may not show one), the
- *     scans upload and its answer.
+ *     scans upload (a sig only with a cti, a full page under the
+ *     service's default body cap) and its answer.
  * Names here are made up and never printed.
  */
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "common/httpc.h"
 #include "common/util.h"
+#include "service/server.h"
 #include "tests/lib/tap.h"
 #include "verifier/spool.h"
 #include "verifier/term.h"
@@ -381,6 +383,8 @@ static void test_vwire(void)
 	snprintf(s[0].id, sizeof s[0].id, "%032x", 1);
 	s[0].has_cti = 1;
 	memset(s[0].cti, 0x11, sizeof s[0].cti);
+	s[0].has_sig = 1;
+	memset(s[0].sig, 0xc3, sizeof s[0].sig);
 	s[0].time = 1767225600;
 	s[0].result = CRED_VALID;
 	snprintf(s[1].id, sizeof s[1].id, "%032x", 2);
@@ -394,10 +398,50 @@ static void test_vwire(void)
 	       strcmp(json_string_value(
 			  json_object_get(json_array_get(json_object_get(j, "scans"), 0), "cti")),
 		      "11111111111111111111111111111111") == 0 &&
-	       json_object_size(json_array_get(json_object_get(j, "scans"), 0)) == 4,
-	   "id, cti (or null), time, result: nothing else");
+	       json_object_size(json_array_get(json_object_get(j, "scans"), 1)) == 4,
+	   "id, cti (or null), time, result");
+	{
+		json_t *o0 = json_array_get(json_object_get(j, "scans"), 0);
+		json_t *o1 = json_array_get(json_object_get(j, "scans"), 1);
+		const char *sig = json_string_value(json_object_get(o0, "sig"));
+		int all_c3 = sig != NULL && strlen(sig) == 2 * CRED_SIG_BYTES;
+		for (size_t i = 0; all_c3 && i < 2 * CRED_SIG_BYTES; i += 2)
+			all_c3 = sig[i] == 'c' && sig[i + 1] == '3';
+		ok(all_c3 && json_object_size(o0) == 5,
+		   "and sig, the 64 bytes in lowercase hex, with a cti");
+		ok(json_object_get(o1, "sig") == NULL, "no sig key at all without one (not null)");
+	}
 	json_decref(j);
 	free(body);
+	s[0].has_sig = 0;
+	ok(vwire_scans_body(&body, &len, s, 1) == 0 && strstr(body, "\"sig\"") == NULL,
+	   "a v1 scan with a cti goes without a sig");
+	free(body);
+	s[1].has_sig = 1;
+	ok(vwire_scans_body(&body, &len, s, 2) == AK_EINVAL && body == NULL,
+	   "a sig without a cti is not sent");
+	s[1].has_sig = 0;
+	{
+		/* A full page of the longest scans fits the service's default
+		 * body cap, or every upload of a busy checkpoint would be 413. */
+		struct spool_scan *page = calloc(VWIRE_SCANS_PAGE, sizeof *page);
+		int rc;
+		if (page == NULL)
+			bail_out("calloc");
+		for (size_t i = 0; i < VWIRE_SCANS_PAGE; i++) {
+			page[i] = s[0];
+			snprintf(page[i].id, sizeof page[i].id, "%032zx", i);
+			page[i].has_sig = 1;
+			page[i].time = (uint64_t)INT64_MAX;
+			page[i].result = CRED_NOT_YET_VALID;
+		}
+		rc = vwire_scans_body(&body, &len, page, VWIRE_SCANS_PAGE);
+		ok(rc == 0 && len <= SERVER_DEFAULT_MAX_BODY,
+		   "a full page of %d of the longest scans is %zu bytes, under %d",
+		   VWIRE_SCANS_PAGE, len, SERVER_DEFAULT_MAX_BODY);
+		free(body);
+		free(page);
+	}
 	ok(vwire_scans_body(&body, &len, s, 0) == AK_EINVAL, "an empty page is not sent");
 	s[1].result = CRED_SUPERSEDED;
 	ok(vwire_scans_body(&body, &len, s, 2) == AK_EINVAL, "nor a superseded scan");
