@@ -27,8 +27,9 @@ static const char report_usage[] =
     "\n"
     "Counts entries by action, result and actor, and flags: look-ups without a\n"
     "purpose; officers whose status changes are far above the others'; scans\n"
-    "outside the expected local hours; bursts of denied results. Exit 0 when\n"
-    "nothing is flagged, 1 when something is, 2 on errors.\n"
+    "outside the expected local hours; bursts of denied results; officers\n"
+    "reading residents in bursts. Exit 0 when nothing is flagged, 1 when\n"
+    "something is, 2 on errors.\n"
     "\n" OPTS_SOURCE_USAGE "  --since/--until TIME  leaf times [since, until), as for entries\n"
     "  --hours HH-HH       local hours in which scans are expected (default 06-22)\n"
     "  --json              one JSON object\n"
@@ -38,6 +39,9 @@ static const char report_usage[] =
     "  --busy-min N        ... and at least N of them [10]\n"
     "  --burst N           flag N or more denied results ... [10]\n"
     "  --burst-window S    ... within S seconds, per actor and overall [60]\n"
+    "  --read-burst N      flag an officer with N or more lookup or print_code\n"
+    "                      entries ... [20]\n"
+    "  --read-burst-window S  ... within S seconds [600]\n"
     "  --max-list N        list at most N flagged entries per flag [20]\n";
 
 enum {
@@ -49,6 +53,8 @@ enum {
 	OPT_BUSY_MIN,
 	OPT_BURST,
 	OPT_BURST_WINDOW,
+	OPT_READ_BURST,
+	OPT_READ_BURST_WINDOW,
 	OPT_MAX_LIST
 };
 
@@ -182,6 +188,23 @@ static void print_text(const struct report_result *res, const struct report_conf
 		}
 		text_more(shown, res->nbursts);
 	}
+	if (res->nread_bursts) {
+		size_t shown = res->nread_bursts < c->max_list ? res->nread_bursts : c->max_list;
+		printf("  [!] %zu bursts of officers reading residents (rule: %llu or more lookup "
+		       "or print_code within %llu s):\n",
+		       res->nread_bursts, (unsigned long long)c->read_burst_n,
+		       (unsigned long long)c->read_burst_window_s);
+		for (size_t i = 0; i < shown; i++) {
+			const struct report_burst *x = &res->read_bursts[i];
+			audit_actor_text(actor, sizeof actor, x->role, x->id);
+			audit_time_local(a, x->start_ms);
+			audit_time_local(b, x->end_ms);
+			printf("      %-18s %llu reads, %s to %s, from index %llu\n", actor,
+			       (unsigned long long)x->count, a, b,
+			       (unsigned long long)x->first_index);
+		}
+		text_more(shown, res->nread_bursts);
+	}
 	if (res->unparsable)
 		printf("  [!] %llu leaves do not parse (first: index %llu)\n",
 		       (unsigned long long)res->unparsable,
@@ -213,6 +236,31 @@ static json_t *json_events(const struct report_event *ev, size_t n, uint64_t tot
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
 	json_object_set_new(o, "listed", arr);
 	return o;
+}
+
+/* {"n", "window_s", "total", "listed": [{actor, count, start_ms, end_ms,
+ * first_index}]}: the first max_list of bursts b[0..n). */
+static json_t *json_bursts(const struct report_burst *b, size_t n, uint64_t rule_n,
+			   uint64_t window_s, size_t max_list)
+{
+	json_t *f = json_object(), *arr = json_array();
+
+	json_object_set_new(f, "n", json_integer((json_int_t)rule_n));
+	json_object_set_new(f, "window_s", json_integer((json_int_t)window_s));
+	for (size_t i = 0; i < n && i < max_list; i++) {
+		const struct report_burst *x = &b[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "actor",
+				    x->overall ? json_string("all") : json_actor(x->role, x->id));
+		json_object_set_new(o, "count", json_integer((json_int_t)x->count));
+		json_object_set_new(o, "start_ms", json_integer((json_int_t)x->start_ms));
+		json_object_set_new(o, "end_ms", json_integer((json_int_t)x->end_ms));
+		json_object_set_new(o, "first_index", json_integer((json_int_t)x->first_index));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(f, "total", json_integer((json_int_t)n));
+	json_object_set_new(f, "listed", arr);
+	return f;
 }
 
 static json_t *json_report(const struct report_result *res, const struct report_config *c)
@@ -280,24 +328,12 @@ static json_t *json_report(const struct report_result *res, const struct report_
 	snprintf(hours, sizeof hours, "%02u-%02u", c->hours_from, c->hours_to);
 	json_object_set_new(f, "hours", json_string(hours));
 	json_object_set_new(flags, "off_hours", f);
-	f = json_object();
-	json_object_set_new(f, "n", json_integer((json_int_t)c->burst_n));
-	json_object_set_new(f, "window_s", json_integer((json_int_t)c->burst_window_s));
-	arr = json_array();
-	for (size_t i = 0; i < res->nbursts && i < c->max_list; i++) {
-		const struct report_burst *x = &res->bursts[i];
-		json_t *b = json_object();
-		json_object_set_new(b, "actor",
-				    x->overall ? json_string("all") : json_actor(x->role, x->id));
-		json_object_set_new(b, "count", json_integer((json_int_t)x->count));
-		json_object_set_new(b, "start_ms", json_integer((json_int_t)x->start_ms));
-		json_object_set_new(b, "end_ms", json_integer((json_int_t)x->end_ms));
-		json_object_set_new(b, "first_index", json_integer((json_int_t)x->first_index));
-		json_array_append_new(arr, b);
-	}
-	json_object_set_new(f, "total", json_integer((json_int_t)res->nbursts));
-	json_object_set_new(f, "listed", arr);
-	json_object_set_new(flags, "denied_bursts", f);
+	json_object_set_new(
+	    flags, "denied_bursts",
+	    json_bursts(res->bursts, res->nbursts, c->burst_n, c->burst_window_s, c->max_list));
+	json_object_set_new(flags, "officer_read_bursts",
+			    json_bursts(res->read_bursts, res->nread_bursts, c->read_burst_n,
+					c->read_burst_window_s, c->max_list));
 	json_object_set_new(o, "flags", flags);
 	json_object_set_new(o, "flagged", json_boolean(report_flagged(res)));
 	return o;
@@ -327,6 +363,8 @@ int cmd_report(int argc, char **argv)
 	    {"busy-min", required_argument, NULL, OPT_BUSY_MIN},
 	    {"burst", required_argument, NULL, OPT_BURST},
 	    {"burst-window", required_argument, NULL, OPT_BURST_WINDOW},
+	    {"read-burst", required_argument, NULL, OPT_READ_BURST},
+	    {"read-burst-window", required_argument, NULL, OPT_READ_BURST_WINDOW},
 	    {"max-list", required_argument, NULL, OPT_MAX_LIST},
 	    {NULL, 0, NULL, 0},
 	};
@@ -374,6 +412,15 @@ int cmd_report(int argc, char **argv)
 		case OPT_BURST_WINDOW:
 			if (rule(optarg, "--burst-window", 1, 86400u * 366u, &cfg.burst_window_s) !=
 			    0)
+				return CLI_USAGE;
+			break;
+		case OPT_READ_BURST:
+			if (rule(optarg, "--read-burst", 1, UINT64_MAX - 1, &cfg.read_burst_n) != 0)
+				return CLI_USAGE;
+			break;
+		case OPT_READ_BURST_WINDOW:
+			if (rule(optarg, "--read-burst-window", 1, 86400u * 366u,
+				 &cfg.read_burst_window_s) != 0)
 				return CLI_USAGE;
 			break;
 		case OPT_MAX_LIST:

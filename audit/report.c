@@ -3,9 +3,10 @@
  *
  * Actors live in an array found through a small open-addressing hash on
  * (role, id), so a log with many verifier accounts costs one probe per
- * leaf. Denied leaves are the only events kept in full (their times are
- * needed for bursts); they are sorted twice at the end, by time for the
- * overall bursts and by actor then time for each actor's.
+ * leaf. Denied leaves and officers' reads are the only events kept in
+ * full (their times are needed for bursts). At the end the denied ones are
+ * sorted twice, by time for the overall bursts and by actor then time for
+ * each actor's; the reads once, by officer then time.
  */
 #include "audit/report.h"
 
@@ -18,9 +19,23 @@
 /* Windows longer than this are refused, so time + window never wraps. */
 #define MAX_WINDOW_S (100u * 365u * 86400u)
 
-struct denied {
+/* A leaf kept for the burst rules: when, where in the log, and whose. */
+struct stamp {
 	uint64_t t, index, id;
 	enum leaf_role role;
+};
+
+/* A growing array of stamps. */
+struct stamps {
+	struct stamp *v;
+	size_t n, cap;
+};
+
+/* One burst rule: its threshold and window, and the list it fills. */
+struct burst_rule {
+	uint64_t n, window_ms;
+	struct report_burst **list;
+	size_t *count, *cap;
 };
 
 struct report {
@@ -29,9 +44,8 @@ struct report {
 	size_t cap_actors;
 	uint32_t *slots; /* actor index + 1; 0 is empty */
 	size_t nslots;   /* a power of two, at least twice the actors */
-	struct denied *denied;
-	size_t ndenied, cap_denied;
-	size_t cap_bursts;
+	struct stamps denied, reads;
+	size_t cap_bursts, cap_read_bursts;
 	int finished;
 };
 
@@ -44,6 +58,8 @@ void report_config_default(struct report_config *c)
 	c->busy_min = REPORT_BUSY_MIN;
 	c->burst_n = REPORT_BURST_N;
 	c->burst_window_s = REPORT_BURST_WINDOW_S;
+	c->read_burst_n = REPORT_READ_BURST_N;
+	c->read_burst_window_s = REPORT_READ_BURST_WINDOW_S;
 	c->max_list = REPORT_MAX_LIST;
 }
 
@@ -54,8 +70,9 @@ int report_new(report **out, const struct report_config *c)
 
 	*out = NULL;
 	if (c->busy_factor == 0 || c->burst_n == 0 || c->burst_window_s == 0 ||
-	    c->burst_window_s > MAX_WINDOW_S || c->hours_from > 23 || c->hours_to > 23 ||
-	    list > 1000000)
+	    c->burst_window_s > MAX_WINDOW_S || c->read_burst_n == 0 ||
+	    c->read_burst_window_s == 0 || c->read_burst_window_s > MAX_WINDOW_S ||
+	    c->hours_from > 23 || c->hours_to > 23 || list > 1000000)
 		return AK_EINVAL;
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return AK_ENOMEM;
@@ -79,12 +96,14 @@ void report_free(report *r)
 	if (r == NULL)
 		return;
 	free(r->slots);
-	free(r->denied);
+	free(r->denied.v);
+	free(r->reads.v);
 	free(r->res.actors);
 	free(r->res.no_purpose);
 	free(r->res.off_hours);
 	free(r->res.busy);
 	free(r->res.bursts);
+	free(r->res.read_bursts);
 	free(r);
 }
 
@@ -159,6 +178,21 @@ static void keep_event(struct report_event *list, size_t *n, size_t cap, uint64_
 	(*n)++;
 }
 
+static int keep_stamp(struct stamps *s, uint64_t index, const struct leaf *l)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *p = realloc(s->v, cap * sizeof *s->v);
+		if (p == NULL)
+			return AK_ENOMEM;
+		s->v = p;
+		s->cap = cap;
+	}
+	s->v[s->n++] =
+	    (struct stamp){.t = l->time_ms, .index = index, .id = l->actor_id, .role = l->role};
+	return 0;
+}
+
 int report_add(report *r, uint64_t index, const struct leaf *l)
 {
 	struct report_result *res = &r->res;
@@ -200,17 +234,12 @@ int report_add(report *r, uint64_t index, const struct leaf *l)
 	}
 	if (l->result == RES_DENIED) {
 		a->denied++;
-		if (r->ndenied == r->cap_denied) {
-			size_t cap = r->cap_denied ? r->cap_denied * 2 : 64;
-			void *p = realloc(r->denied, cap * sizeof *r->denied);
-			if (p == NULL)
-				return AK_ENOMEM;
-			r->denied = p;
-			r->cap_denied = cap;
-		}
-		r->denied[r->ndenied++] = (struct denied){
-		    .t = l->time_ms, .index = index, .id = l->actor_id, .role = l->role};
+		if (keep_stamp(&r->denied, index, l) != 0)
+			return AK_ENOMEM;
 	}
+	if (l->role == ROLE_OFFICER && (l->action == ACT_LOOKUP || l->action == ACT_PRINT_CODE) &&
+	    keep_stamp(&r->reads, index, l) != 0)
+		return AK_ENOMEM;
 	return 0;
 }
 
@@ -244,19 +273,19 @@ static int cmp_u64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_denied_time(const void *x, const void *y)
+static int cmp_stamp_time(const void *x, const void *y)
 {
-	const struct denied *a = x, *b = y;
+	const struct stamp *a = x, *b = y;
 	if (a->t != b->t)
 		return a->t < b->t ? -1 : 1;
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int cmp_denied_actor(const void *x, const void *y)
+static int cmp_stamp_actor(const void *x, const void *y)
 {
-	const struct denied *a = x, *b = y;
+	const struct stamp *a = x, *b = y;
 	int c = cmp_actor_key(a->role, a->id, b->role, b->id);
-	return c != 0 ? c : cmp_denied_time(x, y);
+	return c != 0 ? c : cmp_stamp_time(x, y);
 }
 
 static int cmp_busy(const void *x, const void *y)
@@ -269,7 +298,7 @@ static int cmp_busy(const void *x, const void *y)
 
 /* The earliest index among ev[a..b): ties in time keep index order, but
  * a burst's times need not follow the log's order (offline scans). */
-static uint64_t min_index(const struct denied *ev, size_t a, size_t b)
+static uint64_t min_index(const struct stamp *ev, size_t a, size_t b)
 {
 	uint64_t m = UINT64_MAX;
 	for (size_t i = a; i < b; i++)
@@ -278,8 +307,9 @@ static uint64_t min_index(const struct denied *ev, size_t a, size_t b)
 	return m;
 }
 
-/* Records the events ev[a..b) as one burst. */
-static int add_burst(report *r, const struct denied *ev, size_t a, size_t b, int overall)
+/* Records the events ev[a..b) as one burst in br's list. */
+static int add_burst(const struct burst_rule *br, const struct stamp *ev, size_t a, size_t b,
+		     int overall)
 {
 	struct report_burst x = {
 	    .overall = overall,
@@ -291,26 +321,26 @@ static int add_burst(report *r, const struct denied *ev, size_t a, size_t b, int
 	    .first_index = min_index(ev, a, b),
 	};
 
-	if (r->res.nbursts == r->cap_bursts) {
-		size_t cap = r->cap_bursts ? r->cap_bursts * 2 : 8;
-		void *p = realloc(r->res.bursts, cap * sizeof x);
+	if (*br->count == *br->cap) {
+		size_t cap = *br->cap ? *br->cap * 2 : 8;
+		void *p = realloc(*br->list, cap * sizeof x);
 		if (p == NULL)
 			return AK_ENOMEM;
-		r->res.bursts = p;
-		r->cap_bursts = cap;
+		*br->list = p;
+		*br->cap = cap;
 	}
-	r->res.bursts[r->res.nbursts++] = x;
+	(*br->list)[(*br->count)++] = x;
 	return 0;
 }
 
 /*
  * Bursts among ev[0..n), sorted by time: every window of events within
- * burst_window_s of its first that holds at least burst_n events is
+ * br's window of its first that holds at least br's count of events is
  * marked, and marked windows that overlap are one burst.
  */
-static int find_bursts(report *r, const struct denied *ev, size_t n, int overall)
+static int find_bursts(const struct burst_rule *br, const struct stamp *ev, size_t n, int overall)
 {
-	uint64_t w = r->cfg.burst_window_s * 1000;
+	uint64_t w = br->window_ms;
 	size_t j = 0, cur_a = 0, cur_b = 0;
 	int open = 0, rc;
 
@@ -319,19 +349,33 @@ static int find_bursts(report *r, const struct denied *ev, size_t n, int overall
 			j = i;
 		while (j < n && ev[j].t - ev[i].t <= w)
 			j++;
-		if (j - i < r->cfg.burst_n)
+		if (j - i < br->n)
 			continue;
 		if (open && i < cur_b) {
 			cur_b = j;
 			continue;
 		}
-		if (open && (rc = add_burst(r, ev, cur_a, cur_b, overall)) != 0)
+		if (open && (rc = add_burst(br, ev, cur_a, cur_b, overall)) != 0)
 			return rc;
 		open = 1;
 		cur_a = i;
 		cur_b = j;
 	}
-	return open ? add_burst(r, ev, cur_a, cur_b, overall) : 0;
+	return open ? add_burst(br, ev, cur_a, cur_b, overall) : 0;
+}
+
+/* Each actor's bursts among ev[0..n), sorted by actor then time. */
+static int find_bursts_per_actor(const struct burst_rule *br, const struct stamp *ev, size_t n)
+{
+	int rc;
+
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && ev[b].role == ev[a].role && ev[b].id == ev[a].id; b++)
+			;
+		if ((rc = find_bursts(br, ev + a, b - a, 0)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int busy_officers(report *r)
@@ -376,6 +420,11 @@ static int busy_officers(report *r)
 
 int report_finish(report *r)
 {
+	struct burst_rule denied_rule = {r->cfg.burst_n, r->cfg.burst_window_s * 1000,
+					 &r->res.bursts, &r->res.nbursts, &r->cap_bursts};
+	struct burst_rule read_rule = {r->cfg.read_burst_n, r->cfg.read_burst_window_s * 1000,
+				       &r->res.read_bursts, &r->res.nread_bursts,
+				       &r->cap_read_bursts};
 	int rc;
 
 	if (r->finished)
@@ -392,18 +441,17 @@ int report_finish(report *r)
 	r->slots = NULL;
 	if ((rc = busy_officers(r)) != 0)
 		return rc;
-	if (r->ndenied == 0)
-		return 0;
-	qsort(r->denied, r->ndenied, sizeof *r->denied, cmp_denied_time);
-	if ((rc = find_bursts(r, r->denied, r->ndenied, 1)) != 0)
-		return rc;
-	qsort(r->denied, r->ndenied, sizeof *r->denied, cmp_denied_actor);
-	for (size_t a = 0, b; a < r->ndenied; a = b) {
-		for (b = a + 1; b < r->ndenied && r->denied[b].role == r->denied[a].role &&
-				r->denied[b].id == r->denied[a].id;
-		     b++)
-			;
-		if ((rc = find_bursts(r, r->denied + a, b - a, 0)) != 0)
+	if (r->denied.n > 0) {
+		qsort(r->denied.v, r->denied.n, sizeof *r->denied.v, cmp_stamp_time);
+		if ((rc = find_bursts(&denied_rule, r->denied.v, r->denied.n, 1)) != 0)
+			return rc;
+		qsort(r->denied.v, r->denied.n, sizeof *r->denied.v, cmp_stamp_actor);
+		if ((rc = find_bursts_per_actor(&denied_rule, r->denied.v, r->denied.n)) != 0)
+			return rc;
+	}
+	if (r->reads.n > 0) {
+		qsort(r->reads.v, r->reads.n, sizeof *r->reads.v, cmp_stamp_actor);
+		if ((rc = find_bursts_per_actor(&read_rule, r->reads.v, r->reads.n)) != 0)
 			return rc;
 	}
 	return 0;
@@ -417,5 +465,5 @@ const struct report_result *report_result(const report *r)
 int report_flagged(const struct report_result *res)
 {
 	return res->no_purpose_total != 0 || res->nbusy != 0 || res->off_hours_total != 0 ||
-	       res->nbursts != 0 || res->unparsable != 0;
+	       res->nbursts != 0 || res->nread_bursts != 0 || res->unparsable != 0;
 }

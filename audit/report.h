@@ -1,6 +1,6 @@
 /*
  * report: what an inspector asks of the audit log, computed from parsed
- * leaves. Counts by action, by result and by actor, and four flags:
+ * leaves. Counts by action, by result and by actor, and five flags:
  *
  *   no purpose   every `lookup` whose detail is "-": an officer found a
  *                resident without stating a purpose.
@@ -18,11 +18,22 @@
  *                per actor and over the whole log. Overlapping windows
  *                merge into one burst, reported with its first and last
  *                time, its count and its first index.
+ *   read burst   at least read_burst_n leaves of one officer (role officer,
+ *                any id) whose action is `lookup` or `print_code`, whatever
+ *                their result, with times within read_burst_window_s
+ *                seconds of each other: an officer reading residents one
+ *                after another. Every result counts: a not_found look-up
+ *                still tried an ID number, and reads refused by a rate
+ *                limit still show the loop. Counted per officer only:
+ *                many officers at work together are not one burst.
+ *                Overlapping windows merge as for denied bursts; reported
+ *                with the officer, first and last time, count and first
+ *                index.
  *
  * The engine keeps counts and the flagged events only (up to max_list
- * events per flag are kept for listing; totals are always exact), so its
- * memory grows with the number of actors and denied leaves, not with the
- * log.
+ * events per flag are kept for listing; totals are always exact), and the
+ * times of denied leaves and of officers' reads, so its memory grows with
+ * the number of actors and of those leaves, not with the log.
  *
  * Pure apart from the local time zone (for off hours): no I/O.
  */
@@ -34,19 +45,22 @@
 
 #include "crypto/leaf.h"
 
-#define REPORT_BUSY_FACTOR    3
-#define REPORT_BUSY_MIN       10
-#define REPORT_BURST_N        10
-#define REPORT_BURST_WINDOW_S 60
-#define REPORT_HOURS_FROM     6
-#define REPORT_HOURS_TO       22
-#define REPORT_MAX_LIST       20
+#define REPORT_BUSY_FACTOR         3
+#define REPORT_BUSY_MIN            10
+#define REPORT_BURST_N             10
+#define REPORT_BURST_WINDOW_S      60
+#define REPORT_READ_BURST_N        20
+#define REPORT_READ_BURST_WINDOW_S 600
+#define REPORT_HOURS_FROM          6
+#define REPORT_HOURS_TO            22
+#define REPORT_MAX_LIST            20
 
 struct report_config {
 	uint64_t since_ms, until_ms; /* leaf times [since, until); until 0 = no bound */
 	unsigned hours_from, hours_to;
 	uint64_t busy_factor, busy_min;
 	uint64_t burst_n, burst_window_s;
+	uint64_t read_burst_n, read_burst_window_s;
 	size_t max_list;
 };
 
@@ -75,6 +89,7 @@ struct report_busy {
 	uint64_t count;
 };
 
+/* A burst of denied results, or of one officer's reads. */
 struct report_burst {
 	int overall; /* 1: over all actors; 0: role and id say whose */
 	enum leaf_role role;
@@ -109,11 +124,15 @@ struct report_result {
 
 	struct report_burst *bursts; /* overall first, then per actor; by time */
 	size_t nbursts;
+
+	struct report_burst *read_bursts; /* never overall; by officer id, then time */
+	size_t nread_bursts;
 };
 
 typedef struct report report;
 
-/* Returns 0, AK_EINVAL (a zero factor, burst_n or window), AK_ENOMEM. */
+/* Returns 0, AK_EINVAL (a zero factor, burst count or window, or a window
+ * over a hundred years), AK_ENOMEM. */
 int report_new(report **out, const struct report_config *c);
 void report_free(report *r);
 

@@ -3,8 +3,9 @@
  * a verify answer and a scans answer from the server, and term_safe.
  *
  * Invariants checked: no crash or out-of-bounds read; a spool line that
- * parses formats back to the identical bytes (the parser accepts only the
- * canonical form); a verdict that parses has a name only for a result
+ * parses, of five fields or of the four written before scans carried a
+ * signature, formats back to the identical bytes (the parser accepts only
+ * the canonical form); a verdict that parses has a name only for a result
  * that may show one, and that name follows the rule for names in a code;
  * term_safe's output is valid UTF-8 holding no character it replaces.
  */

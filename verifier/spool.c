@@ -43,6 +43,8 @@ void spool_scan_init(struct spool_scan *s, enum cred_result r, const struct cred
 			  r == CRED_REVOKED)) {
 		s->has_cti = 1;
 		memcpy(s->cti, c->claims.cti, CRED_CTI_BYTES);
+		s->has_sig = 1;
+		memcpy(s->sig, c->sig, CRED_SIG_BYTES);
 	}
 }
 
@@ -56,59 +58,100 @@ static int id_valid(const char *id)
 
 int spool_format_line(char *out, size_t cap, const struct spool_scan *s)
 {
-	char cti[2 * CRED_CTI_BYTES + 1] = "-";
+	char cti[2 * CRED_CTI_BYTES + 1] = "-", sig[SPOOL_SIG_HEX + 1] = "-";
 	int n;
 
 	if (!id_valid(s->id) || s->result == CRED_SUPERSEDED ||
-	    (unsigned)s->result >= CRED_RESULT_COUNT)
+	    (unsigned)s->result >= CRED_RESULT_COUNT ||
+	    (s->v1 ? s->has_sig : s->has_sig != s->has_cti))
 		return AK_EINVAL;
 	if (s->has_cti)
 		util_hex_encode(cti, s->cti, CRED_CTI_BYTES);
-	n = snprintf(out, cap, "%s %s %llu %s\n", s->id, cti, (unsigned long long)s->time,
-		     cred_result_word(s->result));
+	if (s->has_sig)
+		util_hex_encode(sig, s->sig, CRED_SIG_BYTES);
+	if (s->v1)
+		n = snprintf(out, cap, "%s %s %llu %s\n", s->id, cti, (unsigned long long)s->time,
+			     cred_result_word(s->result));
+	else
+		n = snprintf(out, cap, "%s %s %llu %s %s\n", s->id, cti,
+			     (unsigned long long)s->time, cred_result_word(s->result), sig);
 	if (n < 0 || (size_t)n >= cap)
 		return AK_ETOOBIG;
 	return n;
 }
 
+/*
+ * Splits line[0..len) at single spaces into at most max non-empty fields
+ * (f[i], n[i]). Returns how many, or -1: an empty field (two spaces, a
+ * space at either end, an empty line) or more than max.
+ */
+static int split_fields(const char *line, size_t len, const char **f, size_t *n, int max)
+{
+	const char *p = line, *end = line + len;
+	int k = 0;
+
+	for (;;) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *e = sp != NULL ? sp : end;
+		if (e == p || k == max)
+			return -1;
+		f[k] = p;
+		n[k] = (size_t)(e - p);
+		k++;
+		if (sp == NULL)
+			return k;
+		p = sp + 1;
+	}
+}
+
 int spool_parse_line(struct spool_scan *s, const char *line, size_t len)
 {
-	const char *f[4], *p = line, *end = line + len;
-	size_t n[4];
-	int r;
+	const char *f[5];
+	size_t n[5];
+	int nf, r;
 
 	memset(s, 0, sizeof *s);
 	if (len == 0 || len >= SPOOL_LINE_MAX)
 		return AK_EINVAL;
-	/* Four non-empty fields, separated by exactly one space each. */
-	for (int i = 0; i < 4; i++) {
-		const char *sp = i < 3 ? memchr(p, ' ', (size_t)(end - p)) : end;
-		if (sp == NULL || sp == p)
-			return AK_EINVAL;
-		f[i] = p;
-		n[i] = (size_t)(sp - p);
-		p = sp < end ? sp + 1 : end;
-	}
-	if (memchr(f[3], ' ', n[3]) != NULL || n[0] != SPOOL_ID_HEX)
-		return AK_EINVAL;
+	nf = split_fields(line, len, f, n, 5);
+	if ((nf != 4 && nf != 5) || n[0] != SPOOL_ID_HEX)
+		goto bad;
 	memcpy(s->id, f[0], SPOOL_ID_HEX);
 	s->id[SPOOL_ID_HEX] = '\0';
 	if (!id_valid(s->id))
-		return AK_EINVAL;
+		goto bad;
 	if (n[1] == 1 && f[1][0] == '-') {
 		s->has_cti = 0;
 	} else if (n[1] == 2 * CRED_CTI_BYTES &&
 		   util_hex_decode_lower(s->cti, CRED_CTI_BYTES, f[1], n[1]) == 0) {
 		s->has_cti = 1;
 	} else {
-		return AK_EINVAL;
+		goto bad;
 	}
 	if (util_parse_u64(f[2], n[2], &s->time) != 0)
-		return AK_EINVAL;
+		goto bad;
 	if ((r = cred_result_parse(f[3], n[3])) < 0 || r == CRED_SUPERSEDED)
-		return AK_EINVAL;
+		goto bad;
 	s->result = (enum cred_result)r;
+	if (nf == 4) {
+		s->v1 = 1;
+		return 0;
+	}
+	if (n[4] == 1 && f[4][0] == '-') {
+		s->has_sig = 0;
+	} else if (n[4] == SPOOL_SIG_HEX &&
+		   util_hex_decode_lower(s->sig, CRED_SIG_BYTES, f[4], n[4]) == 0) {
+		s->has_sig = 1;
+	} else {
+		goto bad;
+	}
+	/* The writer puts a sig exactly where it puts a cti (spool.h). */
+	if (s->has_sig != s->has_cti)
+		goto bad;
 	return 0;
+bad:
+	memset(s, 0, sizeof *s);
+	return AK_EINVAL;
 }
 
 /* --------------------------------------------------------- appending */

@@ -5,7 +5,12 @@
  * Folder (mode 0700, created on first use) and files (0600):
  *
  *   SPOOL/scans  append-only, one line per scan:
- *                <scan id: hex32> SP <cti hex32 or "-"> SP <unix seconds> SP <result word> LF
+ *                <scan id: hex32> SP <cti: hex32 or "-"> SP <unix seconds>
+ *                SP <result word> SP <sig: hex128 or "-"> LF
+ *                where the sig is the code's 64-byte COSE signature, present
+ *                exactly when the cti is. Lines written before scans
+ *                carried a signature have four fields (no sig); they are
+ *                still read and uploaded, without a sig.
  *   SPOOL/sent   the byte offset of scans up to which the server has
  *                accepted every line: decimal, LF; replaced atomically
  *
@@ -18,6 +23,14 @@
  *   - The cti is written only when the code's signature verified
  *     (not_yet_valid, expired, revoked, valid): a forged code can name any
  *     cti it likes, and must not put a scan on someone else's record.
+ *   - With the cti goes the code's signature: the proof that this
+ *     verifier saw the code itself, not a cti copied from the public
+ *     revocation list. The service keeps a hash of every signature it
+ *     issued and attributes a scan only when the two match (docs/API.md).
+ *     The signature is not personal data: it is 64 bytes fixed by the
+ *     claims and the issuer's key, from which no claim can be read; it
+ *     can only confirm a guess of every claim at once, name, status and
+ *     issuing second included.
  *   - sent only grows, and only after the server accepted the lines before
  *     it; uploads are idempotent by scan id, so a crash between upload and
  *     recording merely sends some lines twice.
@@ -36,9 +49,11 @@
 
 #include "crypto/cred.h"
 
-#define SPOOL_ID_HEX 32
-/* The longest valid line with its LF: 32 + 1 + 32 + 1 + 20 + 1 + 13 + 1. */
-#define SPOOL_LINE_MAX 128
+#define SPOOL_ID_HEX  32
+#define SPOOL_SIG_HEX (2 * CRED_SIG_BYTES)
+/* The longest valid line with its LF: id, cti, a 20-digit time, a
+ * 13-letter result word ("not_yet_valid"), sig, four spaces and the LF. */
+#define SPOOL_LINE_MAX (32 + 1 + 32 + 1 + 20 + 1 + 13 + 1 + SPOOL_SIG_HEX + 1)
 
 struct spool_scan {
 	char id[SPOOL_ID_HEX + 1];
@@ -46,21 +61,27 @@ struct spool_scan {
 	uint8_t cti[CRED_CTI_BYTES];
 	uint64_t time;
 	enum cred_result result;
+	int has_sig; /* equals has_cti, except in a four-field line (v1) */
+	uint8_t sig[CRED_SIG_BYTES];
+	int v1; /* read from a four-field line: no sig field, formats as one */
 };
 
 /*
- * A scan of result r at time t: a fresh random id, and c's cti when the
- * result says its signature verified (c may be NULL when there is none).
+ * A scan of result r at time t: a fresh random id, and c's cti and
+ * signature when the result says its signature verified (c may be NULL
+ * when there is none).
  */
 void spool_scan_init(struct spool_scan *s, enum cred_result r, const struct cred *c, uint64_t t);
 
 /* The line for s, with its LF, and a NUL; returns its length, or
- * AK_EINVAL (a field out of range) / AK_ETOOBIG (cap too small). */
+ * AK_EINVAL (a field out of range, a sig without a cti or, unless v1, a
+ * cti without a sig) / AK_ETOOBIG (cap too small). */
 int spool_format_line(char *out, size_t cap, const struct spool_scan *s);
 
 /*
- * Parses one line (without its LF) strictly: lowercase hex, a canonical
- * decimal time, a known result word, single spaces. A result of
+ * Parses one line (without its LF) strictly: five fields, or four (v1, no
+ * sig); lowercase hex, a canonical decimal time, a known result word,
+ * single spaces; in five, a sig exactly when a cti. A result of
  * superseded is refused (only the service decides it). 0 or AK_EINVAL.
  */
 int spool_parse_line(struct spool_scan *s, const char *line, size_t len);

@@ -101,11 +101,11 @@ int vwire_scans_body(char **out, size_t *outlen, const struct spool_scan *s, siz
 	if ((arr = json_array()) == NULL)
 		return AK_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		char cti[2 * CRED_CTI_BYTES + 1];
+		char cti[2 * CRED_CTI_BYTES + 1], sig[2 * CRED_SIG_BYTES + 1];
 		json_t *o;
 
 		if (s[i].result == CRED_SUPERSEDED || (unsigned)s[i].result >= CRED_RESULT_COUNT ||
-		    s[i].time > (uint64_t)INT64_MAX) {
+		    s[i].time > (uint64_t)INT64_MAX || (s[i].has_sig && !s[i].has_cti)) {
 			json_decref(arr);
 			return AK_EINVAL;
 		}
@@ -114,6 +114,15 @@ int vwire_scans_body(char **out, size_t *outlen, const struct spool_scan *s, siz
 		o = json_pack("{s:s, s:o, s:I, s:s}", "id", s[i].id, "cti",
 			      s[i].has_cti ? json_string(cti) : json_null(), "time",
 			      (json_int_t)s[i].time, "result", cred_result_word(s[i].result));
+		/* The key is left out, not null, when there is no signature:
+		 * a scan of an old spool line, or of a code that did not verify. */
+		if (o != NULL && s[i].has_sig) {
+			util_hex_encode(sig, s[i].sig, CRED_SIG_BYTES);
+			if (json_object_set_new(o, "sig", json_string(sig)) != 0) {
+				json_decref(o);
+				o = NULL;
+			}
+		}
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
 			json_decref(arr);
 			return AK_ENOMEM;

@@ -5,7 +5,8 @@
  *   POST /v1/verify  {"credential": "AK1:..."}
  *                    -> {"result": "valid", "name": "...", "status": "green"}
  *   POST /v1/scans   {"scans": [{"id": hex32, "cti": hex32 | null,
- *                                "time": N, "result": "valid"}, ...]}
+ *                                "time": N, "result": "valid",
+ *                                "sig": hex128 (only with a cti)}, ...]}
  *                    -> {"accepted": N, "duplicates": M}
  *
  * The server is not trusted to keep its promises, and a verify answer is
@@ -28,9 +29,10 @@
 #include "verifier/spool.h"
 
 /* Scans in one upload. The API takes up to 1000, but the service caps
- * every body at --max-body (16 KiB by default) and one scan is about 100
- * bytes of JSON: 100 a page stays well under the default cap. */
-#define VWIRE_SCANS_PAGE 100
+ * every body at --max-body (16 KiB by default) and one scan with its
+ * signature is at most 272 bytes of JSON: 50 a page (13.6 KB at most)
+ * stays under the default cap. */
+#define VWIRE_SCANS_PAGE 50
 
 struct vwire_verdict {
 	enum cred_result result;
@@ -50,7 +52,9 @@ int vwire_verify_body(char **out, size_t *outlen, const char *text, size_t len);
 /* Parses a verify answer. 0 or AK_EINVAL. */
 int vwire_parse_verdict(struct vwire_verdict *v, const char *body, size_t len);
 
-/* The scans upload for s[0..n), 1 <= n <= VWIRE_SCANS_PAGE. 0, AK_EINVAL, AK_ENOMEM. */
+/* The scans upload for s[0..n), 1 <= n <= VWIRE_SCANS_PAGE; "sig" for each
+ * scan that has one. 0, AK_EINVAL (a field out of range, a sig without a
+ * cti), AK_ENOMEM. */
 int vwire_scans_body(char **out, size_t *outlen, const struct spool_scan *s, size_t n);
 
 /* Parses a scans answer: two non-negative integers. 0 or AK_EINVAL. */

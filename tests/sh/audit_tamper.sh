@@ -80,6 +80,17 @@ awk -v base="$BASE" 'BEGIN {
 	# Night scans: five offline verifications at 03:00 by verifier 2.
 	for (k = 0; k < 5; k++)
 		printf "ankang/v1 %.0f verifier:2 verify_offline %032x %032x valid green\n", ms + 3*h + k*60000, 900 + k, 900 + k
+	# A read burst: officer 4 reads twenty residents in 570 s at 14:00
+	# (ten look-ups with a purpose, then ten paper codes).
+	for (k = 0; k < 20; k++)
+		if (k < 10)
+			printf "ankang/v1 %.0f officer:4 lookup %032x - ok epidemiological_investigation\n", ms + 14*h + k*30000, 800 + k
+		else
+			printf "ankang/v1 %.0f officer:4 print_code %032x %032x ok paper_code\n", ms + 14*h + k*30000, 800 + k, 8800 + k
+	# Officers 5 and 6 print nineteen codes each, interleaved, at 15:00:
+	# thirty-eight reads in 37 s, but each officer is below the threshold.
+	for (k = 0; k < 38; k++)
+		printf "ankang/v1 %.0f officer:%d print_code %032x %032x ok paper_code\n", ms + 15*h + k*1000, 5 + k % 2, 850 + k, 8850 + k
 }' >"$T/plant.txt"
 PLANTED=$(wc -l <"$T/plant.txt")
 got=$("$H/audit_append" --data "$DATA" <"$T/plant.txt" 2>"$T/err")
@@ -193,6 +204,10 @@ like "$R" "officer:7 +40 status_set" "flags officer 7's status changes"
 like "$R" "median 3 over 6 officers" "against the lower median of six officers"
 like "$R" "\[!\] 5 verifications outside the expected hours 06-22" "flags the five night scans"
 like "$R" "verifier:9 +12 denied" "flags verifier 9's burst of denials"
+like "$R" "\[!\] 1 bursts of officers reading residents \(rule: 20 or more lookup or print_code within 600 s\)" \
+	"flags one burst of officer reads, with its rule"
+like "$R" "officer:4 +20 reads, 2025-03-01 14:00:00 to 2025-03-01 14:09:30, from index 2485" \
+	"officer 4's twenty reads, first and last time, first index"
 "$AUDIT" report --db "$T/good.db" --json >"$T/report.json" 2>&1
 is "$(jq -r '.entries' "$T/report.json")" "$N" "JSON: every entry counted"
 is "$(jq -r '.by_action.status_set' "$T/report.json")" 54 "JSON: status_set by action"
@@ -204,6 +219,8 @@ is "$(jq -r '.flags.lookup_without_purpose.listed | map(.actor) | unique | join(
 is "$(jq -r '.flags.off_hours.total' "$T/report.json")" 5 "JSON: five scans off hours"
 is "$(jq -r '[.flags.denied_bursts.listed[] | "\(.actor)=\(.count)"] | sort | join(",")' "$T/report.json")" \
 	"all=12,verifier:9=12" "JSON: one burst overall and one for verifier 9; scattered denials are none"
+is "$(jq -c '.flags.officer_read_bursts | [.n, .window_s, .total, (.listed[] | [.actor, .count, .first_index, .end_ms - .start_ms])]' "$T/report.json")" \
+	'[20,600,1,["officer:4",20,2485,570000]]' "JSON: officer 4's read burst; officers 5 and 6 interleaved are none"
 "$AUDIT" report --db "$T/good.db" --json --hours 02-22 >"$T/r2" 2>&1
 is "$(jq -r '.flags.off_hours.total' "$T/r2")" 0 "--hours 02-22 accepts the 03:00 scans"
 "$AUDIT" report --db "$T/good.db" --json --burst 20 >"$T/r3" 2>&1
@@ -213,6 +230,15 @@ is "$(jq -r '[.flags.denied_bursts.listed[] | .actor] | sort | join(",")' "$T/r4
 	"--burst 5 --burst-window 3000 also catches six denials ten minutes apart"
 "$AUDIT" report --db "$T/good.db" --json --busy-factor 20 >"$T/r5" 2>&1
 is "$(jq -r '.flags.busy_officers.officers_flagged | length' "$T/r5")" 0 "--busy-factor 20: 40 is not above 60"
+"$AUDIT" report --db "$T/good.db" --json --read-burst 21 >"$T/r7" 2>&1
+is "$(jq -r '.flags.officer_read_bursts.total' "$T/r7")" 0 "--read-burst 21: twenty reads are no burst"
+"$AUDIT" report --db "$T/good.db" --json --read-burst-window 569 >"$T/r8" 2>&1
+is "$(jq -r '.flags.officer_read_bursts.total' "$T/r8")" 0 "--read-burst-window 569: twenty reads over 570 s are none"
+"$AUDIT" report --db "$T/good.db" --json --read-burst 19 --read-burst-window 60 >"$T/r9" 2>&1
+is "$(jq -r '[.flags.officer_read_bursts.listed[] | "\(.actor)=\(.count)"] | join(",")' "$T/r9")" \
+	"officer:5=19,officer:6=19" "--read-burst 19 --read-burst-window 60: officers 5 and 6, not officer 4"
+"$AUDIT" report --db "$T/good.db" --read-burst 0 >/dev/null 2>&1
+is $? 2 "--read-burst 0 is a usage error"
 "$AUDIT" report --db "$T/good.db" --json --since 2025-03-01T10:00Z --until 2025-03-01T10:01Z >"$T/r6" 2>&1
 is "$(jq -r '.entries' "$T/r6")" 46 "report --since/--until restricts the range (40 changes, 6 scans)"
 
@@ -336,7 +362,7 @@ is $? 2 "prove --server --size: a server offers only its newest checkpoint"
 printf '%s\n' "$TOKEN" >"$T/token"
 chmod 600 "$T/token"
 "$AUDIT" entries --server "$URL" --token-file "$T/token" --action lookup --json >"$T/out" 2>&1
-is "$(wc -l <"$T/out")" 5 "--token-file works"
+is "$(wc -l <"$T/out")" 15 "--token-file works"
 chmod 644 "$T/token"
 "$AUDIT" entries --server "$URL" --token-file "$T/token" >/dev/null 2>&1
 is $? 2 "a token file readable by others is refused"

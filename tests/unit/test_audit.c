@@ -1,8 +1,9 @@
 /*
  * test_audit: the pure parts of ankang-audit: TIME and HOURS parsing, the
  * selection filter, the report's rules (lower median, busy officers,
- * off-hours scans, denied bursts), the tlog-proof text form and the
- * parsing of the server's JSON bodies. Every parser gets its rejections.
+ * off-hours scans, denied bursts, officers' read bursts), the tlog-proof
+ * text form and the parsing of the server's JSON bodies. Every parser gets
+ * its rejections.
  *
  * Times are checked in UTC and in a fixed-offset zone set through TZ, so
  * the results do not depend on the machine's zone.
@@ -435,6 +436,121 @@ static void test_report_bursts(void)
 	is_int(report_new(&r, &c), AK_EINVAL, "busy_factor 0 is refused");
 }
 
+/* An officer's lookup (k even) or print_code (k odd) at time t. */
+static struct leaf officer_read(uint64_t t, uint64_t officer, int k)
+{
+	return k % 2 == 0 ? mk(t, ROLE_OFFICER, officer, ACT_LOOKUP, RES_OK, DET_APPEAL_REVIEW)
+			  : mk(t, ROLE_OFFICER, officer, ACT_PRINT_CODE, RES_OK, DET_PAPER_CODE);
+}
+
+static void test_report_reads(void)
+{
+	struct report_config c;
+	const struct report_result *res;
+	report *r;
+	uint64_t idx = 0, t0 = BASE_S * 1000 + 10 * H_MS;
+
+	report_config_default(&c); /* 20 within 600 s */
+	ok(c.read_burst_n == 20 && c.read_burst_window_s == 600, "defaults: 20 reads in 600 s");
+	r = new_report(&c);
+	/* Officer 4: twenty reads, the last exactly 600 s after the first. */
+	for (int k = 0; k < 19; k++)
+		add(r, &idx, officer_read(t0 + (uint64_t)k * 30000, 4, k));
+	add(r, &idx, officer_read(t0 + 600000, 4, 19));
+	/* Officer 5: twenty reads, the last 1 ms too late: 19 in any window. */
+	for (int k = 0; k < 19; k++)
+		add(r, &idx, officer_read(t0 + H_MS + (uint64_t)k * 30000, 5, k));
+	add(r, &idx, officer_read(t0 + H_MS + 600001, 5, 19));
+	/* Officer 6: nineteen reads in a minute, one below the threshold. */
+	for (int k = 0; k < 19; k++)
+		add(r, &idx, officer_read(t0 + 2 * H_MS + (uint64_t)k * 3000, 6, k));
+	/* Others' leaves do not count: officer 7's status changes, an admin's
+	 * and a verifier's reads, twenty each in a minute. */
+	for (int k = 0; k < 20; k++) {
+		add(r, &idx,
+		    mk(t0 + 3 * H_MS + (uint64_t)k * 1000, ROLE_OFFICER, 7, ACT_STATUS_SET, RES_OK,
+		       DET_RECOVERED));
+		add(r, &idx,
+		    mk(t0 + 3 * H_MS + (uint64_t)k * 1000, ROLE_ADMIN, 1, ACT_LOOKUP, RES_OK,
+		       DET_APPEAL_REVIEW));
+		add(r, &idx,
+		    mk(t0 + 3 * H_MS + (uint64_t)k * 1000, ROLE_VERIFIER, 7, ACT_VERIFY, RES_VALID,
+		       DET_GREEN));
+	}
+	is_int(report_finish(r), 0, "report_finish");
+	res = report_result(r);
+	is_int(res->nread_bursts, 1, "one read burst");
+	ok(res->nread_bursts == 1 && res->read_bursts[0].role == ROLE_OFFICER &&
+	       res->read_bursts[0].id == 4 && !res->read_bursts[0].overall,
+	   "officer 4's twenty reads in exactly 600 s (the window is inclusive)");
+	ok(res->nread_bursts == 1 && res->read_bursts[0].count == 20 &&
+	       res->read_bursts[0].start_ms == t0 && res->read_bursts[0].end_ms == t0 + 600000 &&
+	       res->read_bursts[0].first_index == 0,
+	   "its count, first and last time and first index");
+	is_int(res->nbursts, 0, "no denied burst");
+	ok(report_flagged(res), "a read burst alone flags the report");
+	report_free(r);
+
+	/* Two officers interleaved, nineteen reads each in one minute: 38
+	 * reads together, but the rule is per officer. */
+	r = new_report(&c);
+	idx = 0;
+	for (int k = 0; k < 38; k++)
+		add(r, &idx, officer_read(t0 + (uint64_t)k * 1000, 8 + (uint64_t)(k % 2), k / 2));
+	report_finish(r);
+	res = report_result(r);
+	ok(res->nread_bursts == 0 && !report_flagged(res),
+	   "two officers interleaved, each below the threshold: not flagged");
+	report_free(r);
+
+	/* Every result counts; leaves in any order; the first index is the
+	 * smallest, not the earliest's. */
+	r = new_report(&c);
+	for (int k = 0; k < 20; k++) {
+		struct leaf l = officer_read(t0 + (uint64_t)k * 1000, 3, k);
+		l.result = k < 5 ? RES_NOT_FOUND : k < 10 ? RES_DENIED : RES_OK;
+		if (report_add(r, 100 - (uint64_t)k, &l) != 0)
+			bail_out("report_add failed");
+	}
+	report_finish(r);
+	res = report_result(r);
+	ok(res->nread_bursts == 1 && res->read_bursts[0].count == 20 &&
+	       res->read_bursts[0].start_ms == t0 && res->read_bursts[0].first_index == 81,
+	   "not_found and denied reads count; leaves read in reverse order");
+	report_free(r);
+
+	/* Overlapping windows merge; separate ones stay apart. */
+	c.read_burst_n = 3;
+	c.read_burst_window_s = 10;
+	r = new_report(&c);
+	idx = 0;
+	{
+		static const uint64_t ts[] = {0, 5000, 10000, 15000, 20000, 100000, 105000, 110000};
+		for (size_t k = 0; k < AK_ARRAY_LEN(ts); k++)
+			add(r, &idx, officer_read(t0 + ts[k], 2, (int)k));
+		/* Officer 1, later in time but first in the list (by id). */
+		for (int k = 0; k < 3; k++)
+			add(r, &idx, officer_read(t0 + 500000 + (uint64_t)k, 1, k));
+	}
+	report_finish(r);
+	res = report_result(r);
+	is_int(res->nread_bursts, 3, "three read bursts");
+	ok(res->nread_bursts == 3 && res->read_bursts[0].id == 1 && res->read_bursts[0].count == 3,
+	   "listed by officer id: officer 1 first");
+	ok(res->nread_bursts == 3 && res->read_bursts[1].id == 2 &&
+	       res->read_bursts[1].count == 5 && res->read_bursts[1].start_ms == t0 &&
+	       res->read_bursts[1].end_ms == t0 + 20000 && res->read_bursts[2].count == 3 &&
+	       res->read_bursts[2].start_ms == t0 + 100000 && res->read_bursts[2].first_index == 5,
+	   "0..20 s merge into one burst of five; 100..110 s is one of three");
+	report_free(r);
+
+	c.read_burst_n = 0;
+	is_int(report_new(&r, &c), AK_EINVAL, "read_burst_n 0 is refused");
+	report_config_default(&c);
+	c.read_burst_window_s = 0;
+	is_int(report_new(&r, &c), AK_EINVAL, "read_burst_window_s 0 is refused");
+}
+
 /* A log of many actors grows the hash table; counts stay exact. */
 static void test_report_many(void)
 {
@@ -710,6 +826,7 @@ int main(void)
 	test_report_officers();
 	test_report_flags();
 	test_report_bursts();
+	test_report_reads();
 	test_report_many();
 	test_tlogproof();
 	test_wire();

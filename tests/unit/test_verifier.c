@@ -4,12 +4,15 @@
  *     bidi marks LRM/RLM/ALM, line separators and broken UTF-8 become
  *     U+FFFD; everything else is kept;
  *   - the spool line: format and strict parse, each with tampered twins;
- *     the cti only for results reached after the signature verified;
+ *     the cti and the code's signature only for results reached after
+ *     the signature verified; four-field lines from before signatures
+ *     still read;
  *   - the spool files: modes, append, a torn tail closed by the next
  *     append and skipped by the reader, the sent offset;
  *   - the verifier endpoints' bodies: a verify answer parsed strictly
  *     (no extra key, no name where the result may not show one), the
- *     scans upload and its answer.
+ *     scans upload (a sig only with a cti, a full page under the
+ *     service's default body cap) and its answer.
  * Names here are made up and never printed.
  */
 #include <stdio.h>
@@ -23,6 +26,7 @@
 
 #include "common/httpc.h"
 #include "common/util.h"
+#include "service/http/http.h"
 #include "tests/lib/tap.h"
 #include "verifier/spool.h"
 #include "verifier/term.h"
@@ -97,13 +101,107 @@ static void test_term(void)
 	ok(term_safe(small, sizeof small, "abc", 3) == 0, "exactly enough room");
 }
 
+/* 128 lowercase hex digits: bytes 0x00, 0x01, ... 0x3f. */
+#define SIG_HEX                                                                                    \
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"                         \
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+#define LINE_V2                                                                                    \
+	"0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 "            \
+	"valid " SIG_HEX
+
+static void test_line_v2(void)
+{
+	struct spool_scan s, p;
+	struct cred c;
+	char line[SPOOL_LINE_MAX + 1];
+	int n, sig_ok = 1;
+	const char *good = LINE_V2;
+	const char *nocti = "0123456789abcdef0123456789abcdef - 7 bad_signature -";
+	/* Its tampered twins. */
+	const char *bad[] = {
+	    /* a sig one digit short, one too long, in uppercase, not hex */
+	    "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 valid "
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3",
+	    LINE_V2 "f",
+	    "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 valid "
+	    "000102030405060708090A0B0C0D0E0F101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f",
+	    "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 valid "
+	    "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f",
+	    /* a sig with a cti of "-" (no code verified: nothing to prove) */
+	    "0123456789abcdef0123456789abcdef - 1767225600 malformed " SIG_HEX,
+	    /* a cti with a sig of "-" (the writer never separates them) */
+	    "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 valid -",
+	    /* spacing and field count */
+	    LINE_V2 " ",
+	    LINE_V2 " -",
+	    "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 1767225600 valid "
+	    " " SIG_HEX,
+	    "0123456789abcdef0123456789abcdef - 7 bad_signature --",
+	};
+
+	ok(spool_parse_line(&p, good, strlen(good)) == 0, "a v2 line parses");
+	for (int i = 0; i < CRED_SIG_BYTES; i++)
+		sig_ok &= p.sig[i] == i;
+	ok(p.has_cti && p.cti[0] == 0xfe && p.time == 1767225600 && p.result == CRED_VALID &&
+	       p.has_sig && !p.v1 && sig_ok,
+	   "its fields, the signature's 64 bytes among them");
+	n = spool_format_line(line, sizeof line, &p);
+	ok(n == (int)strlen(good) + 1 && memcmp(line, good, strlen(good)) == 0 &&
+	       line[n - 1] == '\n',
+	   "and formats back to the same bytes, with LF");
+	ok(spool_parse_line(&p, nocti, strlen(nocti)) == 0 && !p.has_cti && !p.has_sig && !p.v1,
+	   "a v2 line with neither cti nor sig parses");
+	n = spool_format_line(line, sizeof line, &p);
+	ok(n == (int)strlen(nocti) + 1 && memcmp(line, nocti, strlen(nocti)) == 0,
+	   "and formats back");
+	for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++)
+		ok(spool_parse_line(&p, bad[i], strlen(bad[i])) == AK_EINVAL && !p.has_sig,
+		   "bad v2 line %zu refused, nothing kept", i);
+
+	/* The scan carries the code's signature exactly when it carries its cti. */
+	memset(&c, 0, sizeof c);
+	memset(c.claims.cti, 0xab, sizeof c.claims.cti);
+	memset(c.sig, 0x5a, sizeof c.sig);
+	spool_scan_init(&s, CRED_VALID, &c, 42);
+	ok(s.has_sig && s.sig[0] == 0x5a && s.sig[CRED_SIG_BYTES - 1] == 0x5a && !s.v1,
+	   "valid: the code's signature");
+	n = spool_format_line(line, sizeof line, &s);
+	ok(n > 0 && strstr(line, " 42 valid 5a5a5a") != NULL && line[n - 1] == '\n',
+	   "written in lowercase hex as the fifth field");
+	spool_scan_init(&s, CRED_NOT_YET_VALID, &c, 42);
+	ok(s.has_sig, "not_yet_valid: the signature (it verified)");
+	spool_scan_init(&s, CRED_BAD_SIGNATURE, &c, 42);
+	ok(!s.has_sig, "bad_signature: no signature (it proves nothing)");
+	spool_scan_init(&s, CRED_MALFORMED, NULL, 42);
+	n = spool_format_line(line, sizeof line, &s);
+	ok(n > 0 && strstr(line, " - 42 malformed -\n") != NULL, "malformed: '-' and '-'");
+	s.has_sig = 1;
+	ok(spool_format_line(line, sizeof line, &s) == AK_EINVAL,
+	   "a sig without a cti is not written");
+	spool_scan_init(&s, CRED_VALID, &c, 42);
+	s.has_sig = 0;
+	ok(spool_format_line(line, sizeof line, &s) == AK_EINVAL, "nor a cti without a sig");
+
+	/* The longest line: the longest result word, the largest time. */
+	spool_scan_init(&s, CRED_NOT_YET_VALID, &c, UINT64_MAX);
+	n = spool_format_line(line, sizeof line, &s);
+	is_int(n, SPOOL_LINE_MAX, "the longest line is exactly SPOOL_LINE_MAX with its LF");
+	ok(n > 0 && spool_parse_line(&p, line, (size_t)n - 1) == 0 && p.time == UINT64_MAX &&
+	       memcmp(p.sig, c.sig, CRED_SIG_BYTES) == 0,
+	   "and parses back");
+	ok(spool_parse_line(&p, line, (size_t)n) == AK_EINVAL, "one byte more is refused");
+}
+
 static void test_line(void)
 {
 	struct spool_scan s, p;
 	struct cred c;
 	char line[SPOOL_LINE_MAX + 1];
 	int n;
-	/* A valid line and its tampered twins. */
+	/* A valid four-field (v1) line and its tampered twins. */
 	const char *good = "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210 "
 			   "1767225600 valid";
 	const char *bad[] = {
@@ -123,13 +221,16 @@ static void test_line(void)
 	    "",
 	};
 
-	ok(spool_parse_line(&p, good, strlen(good)) == 0, "a spool line parses");
-	ok(p.has_cti && p.cti[0] == 0xfe && p.time == 1767225600 && p.result == CRED_VALID,
-	   "its fields");
+	ok(spool_parse_line(&p, good, strlen(good)) == 0, "a v1 spool line still parses");
+	ok(p.has_cti && p.cti[0] == 0xfe && p.time == 1767225600 && p.result == CRED_VALID &&
+	       p.v1 && !p.has_sig,
+	   "its fields, and no sig");
 	n = spool_format_line(line, sizeof line, &p);
 	ok(n == (int)strlen(good) + 1 && memcmp(line, good, strlen(good)) == 0 &&
 	       line[n - 1] == '\n',
 	   "and formats back to the same bytes, with LF");
+	p.has_sig = 1;
+	ok(spool_format_line(line, sizeof line, &p) == AK_EINVAL, "a v1 scan has no sig to write");
 	for (size_t i = 0; i < AK_ARRAY_LEN(bad); i++)
 		ok(spool_parse_line(&p, bad[i], strlen(bad[i])) == AK_EINVAL,
 		   "bad line %zu refused", i);
@@ -151,16 +252,12 @@ static void test_line(void)
 	ok(!s.has_cti, "unknown_key: no cti");
 	spool_scan_init(&s, CRED_MALFORMED, NULL, 42);
 	n = spool_format_line(line, sizeof line, &s);
-	ok(n > 0 && strstr(line, " - 42 malformed\n") != NULL, "malformed: '-'");
+	ok(n > 0 && strstr(line, " - 42 malformed -\n") != NULL, "malformed: '-'");
 	spool_scan_init(&s, CRED_REVOKED, &c, 42);
 	ok(s.has_cti, "revoked: the cti");
 	s.result = CRED_SUPERSEDED;
 	ok(spool_format_line(line, sizeof line, &s) == AK_EINVAL, "superseded is never spooled");
 	spool_scan_init(&s, CRED_VALID, &c, UINT64_MAX);
-	n = spool_format_line(line, sizeof line, &s);
-	ok(n > 0 && (size_t)n <= SPOOL_LINE_MAX, "the longest line fits SPOOL_LINE_MAX");
-	ok(spool_parse_line(&p, line, (size_t)n - 1) == 0 && p.time == UINT64_MAX,
-	   "and parses back");
 	ok(spool_format_line(line, 20, &s) == AK_ETOOBIG, "too small a buffer");
 }
 
@@ -200,9 +297,19 @@ static void test_files(const char *tmp)
 	while ((rc = spool_reader_next(&r, &got)) > 0 && k < 8)
 		kinds[k++] = rc;
 	ok(rc == SPOOL_END && k == 2 && kinds[0] == SPOOL_BAD_LINE && kinds[1] == SPOOL_SCAN &&
-	       got.result == CRED_EXPIRED,
+	       got.result == CRED_EXPIRED && got.has_sig && !got.v1,
 	   "the torn line was closed (now malformed) and the new one is whole");
 	ok(r.off == r.size, "the reader ends at the end");
+	spool_reader_close(&r);
+	/* A line written before scans carried signatures, in a spool still
+	 * being uploaded. */
+	off = r.size;
+	f = fopen(path, "a");
+	fputs("00000000000000000000000000000001 fedcba9876543210fedcba9876543210 99 valid\n", f);
+	fclose(f);
+	ok(spool_reader_open(&r, dir, off) == 0 && spool_reader_next(&r, &got) == SPOOL_SCAN &&
+	       got.v1 && got.has_cti && !got.has_sig && got.time == 99,
+	   "a v1 line among v2 ones is read as a scan without a sig");
 	spool_reader_close(&r);
 	ok(spool_reader_open(&r, dir, 1u << 20) == AK_EINVAL, "an offset past the end is refused");
 
@@ -288,6 +395,8 @@ static void test_vwire(void)
 	snprintf(s[0].id, sizeof s[0].id, "%032x", 1);
 	s[0].has_cti = 1;
 	memset(s[0].cti, 0x11, sizeof s[0].cti);
+	s[0].has_sig = 1;
+	memset(s[0].sig, 0xc3, sizeof s[0].sig);
 	s[0].time = 1767225600;
 	s[0].result = CRED_VALID;
 	snprintf(s[1].id, sizeof s[1].id, "%032x", 2);
@@ -301,10 +410,50 @@ static void test_vwire(void)
 	       strcmp(json_string_value(
 			  json_object_get(json_array_get(json_object_get(j, "scans"), 0), "cti")),
 		      "11111111111111111111111111111111") == 0 &&
-	       json_object_size(json_array_get(json_object_get(j, "scans"), 0)) == 4,
-	   "id, cti (or null), time, result: nothing else");
+	       json_object_size(json_array_get(json_object_get(j, "scans"), 1)) == 4,
+	   "id, cti (or null), time, result");
+	{
+		json_t *o0 = json_array_get(json_object_get(j, "scans"), 0);
+		json_t *o1 = json_array_get(json_object_get(j, "scans"), 1);
+		const char *sig = json_string_value(json_object_get(o0, "sig"));
+		int all_c3 = sig != NULL && strlen(sig) == 2 * CRED_SIG_BYTES;
+		for (size_t i = 0; all_c3 && i < 2 * CRED_SIG_BYTES; i += 2)
+			all_c3 = sig[i] == 'c' && sig[i + 1] == '3';
+		ok(all_c3 && json_object_size(o0) == 5,
+		   "and sig, the 64 bytes in lowercase hex, with a cti");
+		ok(json_object_get(o1, "sig") == NULL, "no sig key at all without one (not null)");
+	}
 	json_decref(j);
 	free(body);
+	s[0].has_sig = 0;
+	ok(vwire_scans_body(&body, &len, s, 1) == 0 && strstr(body, "\"sig\"") == NULL,
+	   "a v1 scan with a cti goes without a sig");
+	free(body);
+	s[1].has_sig = 1;
+	ok(vwire_scans_body(&body, &len, s, 2) == AK_EINVAL && body == NULL,
+	   "a sig without a cti is not sent");
+	s[1].has_sig = 0;
+	{
+		/* A full page of the longest scans fits the service's default
+		 * body cap, or every upload of a busy checkpoint would be 413. */
+		struct spool_scan *page = calloc(VWIRE_SCANS_PAGE, sizeof *page);
+		int rc;
+		if (page == NULL)
+			bail_out("calloc");
+		for (size_t i = 0; i < VWIRE_SCANS_PAGE; i++) {
+			page[i] = s[0];
+			snprintf(page[i].id, sizeof page[i].id, "%032zx", i);
+			page[i].has_sig = 1;
+			page[i].time = (uint64_t)INT64_MAX;
+			page[i].result = CRED_NOT_YET_VALID;
+		}
+		rc = vwire_scans_body(&body, &len, page, VWIRE_SCANS_PAGE);
+		ok(rc == 0 && len <= HTTP_DEFAULT_MAX_BODY,
+		   "a full page of %d of the longest scans is %zu bytes, under %d",
+		   VWIRE_SCANS_PAGE, len, HTTP_DEFAULT_MAX_BODY);
+		free(body);
+		free(page);
+	}
 	ok(vwire_scans_body(&body, &len, s, 0) == AK_EINVAL, "an empty page is not sent");
 	s[1].result = CRED_SUPERSEDED;
 	ok(vwire_scans_body(&body, &len, s, 2) == AK_EINVAL, "nor a superseded scan");
@@ -338,6 +487,7 @@ int main(void)
 	umask(022);
 	test_term();
 	test_line();
+	test_line_v2();
 	test_files(tmp);
 	test_vwire();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
