@@ -7,8 +7,7 @@
 
 #include "common/util.h"
 
-int proof_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof,
-			     size_t *n)
+int proof_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof, size_t *n)
 {
 	uint64_t stored;
 	int rc;
@@ -21,8 +20,7 @@ int proof_inclusion(store *rd, uint64_t index, uint64_t size, merkle_hash *proof
 	return merkle_prove_inclusion(proof, n, index, size, store_log_get_node, rd);
 }
 
-int proof_consistency(store *rd, uint64_t size1, uint64_t size2, merkle_hash *proof,
-			       size_t *n)
+int proof_consistency(store *rd, uint64_t size1, uint64_t size2, merkle_hash *proof, size_t *n)
 {
 	uint64_t stored;
 	int rc;
