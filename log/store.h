@@ -125,6 +125,17 @@ int store_log_get_node(void *s, unsigned level, uint64_t idx, merkle_hash out);
 /* Reads leaf idx into a malloc'd buffer (NUL-terminated, not counted in
  * *len). AK_ENOENT when there is no such leaf. */
 int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
+/*
+ * For a scan of the log in index order (log/logcheck.c): calls fn for
+ * each leaf row with from <= idx < to, in order, with its bytes and its
+ * stored hashes as they are (hlen bytes; the schema says what they should
+ * be, a damaged file may hold anything). Rows that are missing are simply
+ * not seen. Stops early and returns fn's value if it is non-zero. leaf
+ * and hashes are valid only during the call, and fn must not use s.
+ */
+typedef int (*store_log_row_fn)(void *ctx, uint64_t idx, const char *leaf, size_t len,
+				const uint8_t *hashes, size_t hlen);
+int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
 
 /*
  * The log's index file, db_path + "-index" (STORE_INDEX_SUFFIX), attached

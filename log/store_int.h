@@ -46,6 +46,7 @@ enum store_slot {
 	SQ_LOG_QUERY_TIME_DESC,
 	SQ_LOG_QUERY_SUBJECT_DESC,
 	SQ_LOG_QUERY_RANGE_DESC,
+	SQ_LOG_ROWS,
 	SQ_LOG_END /* the first slot free for the service (store_people.c) */
 };
 

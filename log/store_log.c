@@ -201,6 +201,37 @@ int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 	return rc;
 }
 
+int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_LOG_ROWS,
+				      "SELECT idx, leaf, hashes FROM log_leaves"
+				      " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
+	int rc, frc = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (from >= to)
+		return 0;
+	sqlite3_bind_int64(st, 1, clamp(from));
+	sqlite3_bind_int64(st, 2, clamp(to));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* A blob's pointer first, then its length (SQLite's rule). */
+		const char *leaf = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+		const uint8_t *hashes = sqlite3_column_blob(st, 2);
+		int hlen = sqlite3_column_bytes(st, 2);
+
+		if ((frc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), leaf != NULL ? leaf : "",
+			      leaf != NULL ? (size_t)len : 0, hashes,
+			      hashes != NULL ? (size_t)hlen : 0)) != 0)
+			break;
+	}
+	finish(st);
+	if (frc != 0)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : store_err(rc) ? store_err(rc) : AK_EDB;
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 /*
