@@ -3,18 +3,18 @@
  * any connection to its database (contract in logcheck.h; the tables in
  * schema/001_audit.sql; the tree in crypto/merkle.h).
  *
- * The self-check, on open and by `ankangd check`: the counts of leaves and
- * leaf hashes agree and have no gaps; the newest checkpoint verifies with
- * the log key; it claims no more leaves than are stored; the root at its
+ * The self-check, by `ankangd check`: the counts of leaves and leaf
+ * hashes agree and have no gaps; the newest checkpoint verifies with the
+ * log key; it claims no more leaves than are stored; the root at its
  * size, recomputed from stored hashes, is the signed root; every leaf
  * after it parses and its hashes, recomputed, are the stored ones (those
  * are what the next checkpoint will sign); and the last leaf's bytes hash
- * to its stored hash. logcheck_since rehashes the same way from an
- * earlier leaf on, the full check from leaf 0: each leaf parses, each
- * stored hash is recomputed from the leaves. Starting the rehash at leaf
- * k trusts the stored hashes of the first k leaves only as far as the
- * signed root vouches for them: a leaf below k whose bytes changed while
- * its stored hashes did not is not seen.
+ * to its stored hash. The start-up check (logcheck_since) rehashes the
+ * same way from an earlier leaf on, the full check from leaf 0: each leaf
+ * parses, each stored hash is recomputed from the leaves. Starting the
+ * rehash at leaf k trusts the stored hashes of the first k leaves only as
+ * far as the signed root vouches for them: a leaf below k whose bytes
+ * changed while its stored hashes did not is not seen.
  *
  * Never: write to the database; trust a stored hash that a leaf's own
  * bytes can be held against.

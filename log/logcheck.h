@@ -3,15 +3,17 @@
  * checkpoints (DESIGN.md, "The audit log's promises"). What a rewritten
  * leaf, a truncated log or a forged checkpoint looks like to each check:
  *
- *   logcheck_self   the start-up check, O(leaves after the newest
+ *   logcheck_self   `ankangd check`, O(leaves after the newest
  *                   checkpoint + log n): catches a log that disagrees with
  *                   its newest signature, gaps, a truncation, and any
  *                   damage to leaves not yet signed. A leaf under the
  *                   signed root whose bytes changed while its stored hash
  *                   did not is NOT caught here: the root is recomputed
  *                   from stored hashes.
- *   logcheck_since  the same, with the leaves from a given one on
- *                   rehashed too.
+ *   logcheck_since  the start-up check (auditlog_open): the same, with the
+ *                   leaves from an earlier one on rehashed too (those
+ *                   written since the previous start). What lies below
+ *                   that is left to log/scrub.h.
  *   logcheck_full   all of the above and every leaf rehashed, every stored
  *                   hash recomputed: O(n). Catches any change to any leaf
  *                   or hash.
@@ -69,7 +71,8 @@ int logcheck_full(store *st, const struct key_verifier *log_key, const char **wh
  * and every inner hash that appending it completes must be the hashes
  * stored in the row, no more and no fewer. On success the leaf is
  * appended to r; on failure r is unchanged. What every rehash of the log
- * does per leaf. 0, or AK_ECORRUPT with *why naming the leaf.
+ * does per leaf (the checks above, log/scrub.c). 0, or AK_ECORRUPT with
+ * *why naming the leaf.
  */
 int logcheck_row(struct merkle_range *r, uint64_t idx, const char *leaf, size_t len,
 		 const uint8_t *hashes, size_t hlen, const char **why);

@@ -232,6 +232,35 @@ int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, vo
 	return rc == SQLITE_DONE ? 0 : store_err(rc) ? store_err(rc) : AK_EDB;
 }
 
+/* ------------------------------------------------------- verified leaves */
+
+int store_log_verified(store *s, uint64_t *upto)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_LOG_VERIFIED, "SELECT upto FROM log_verified WHERE one = 1");
+	int rc;
+
+	*upto = 0;
+	if (st == NULL)
+		return AK_EDB;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= 0)
+		*upto = (uint64_t)sqlite3_column_int64(st, 0);
+	finish(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AK_ENOENT : AK_EDB;
+}
+
+int store_log_set_verified(store *s, uint64_t upto)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_LOG_SET_VERIFIED, "UPDATE log_verified SET upto = ?1 WHERE one = 1");
+
+	if (st == NULL)
+		return AK_EDB;
+	sqlite3_bind_int64(st, 1, clamp(upto));
+	return step_done(st);
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 /*
@@ -795,6 +824,22 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
 		return AK_ENOENT;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	return checkpoint_row(st, NULL, note, len);
+}
+
+int store_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **note, size_t *len)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_LOG_CHECKPOINT_FROM,
+				      "SELECT size, note FROM log_checkpoints WHERE size >= ?1"
+				      " ORDER BY size LIMIT 1");
+
+	*note = NULL;
+	*len = 0;
+	if (st == NULL)
+		return AK_EDB;
+	if (min > (uint64_t)INT64_MAX)
+		return AK_ENOENT;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)min);
+	return checkpoint_row(st, size, note, len);
 }
 
 /* --------------------------------------------------------------- queries */
