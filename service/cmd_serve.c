@@ -29,11 +29,15 @@
 #include "service/server.h"
 #include "service/upkeep.h"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 static const char serve_usage[] =
     "usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
     "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--port-file FILE] [--quiet]\n"
+    "                     [--scrub-rate LEAVES_PER_SECOND]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --listen ADDR:PORT  numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -44,7 +48,10 @@ static const char serve_usage[] =
     "  --tls-cert/--tls-key  serve HTTPS (the key file must be 0600)\n"
     "  --kek-file FILE     the key-encryption key, if not where init put it\n"
     "  --max-body BYTES    cap on request bodies (default 16384)\n"
-    "  --quiet             no per-request log lines\n";
+    "  --scrub-rate N      audit log leaves rehashed a second in the background\n"
+    "                      (default " STR(
+	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
+				     "  --quiet             no per-request log lines\n";
 
 static int parse_listen(struct server_config *c, const char *arg)
 {
@@ -76,6 +83,7 @@ static int parse_args(struct server_config *c, int argc, char **argv)
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"scrub-rate", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -145,6 +153,12 @@ static int parse_args(struct server_config *c, int argc, char **argv)
 			break;
 		case 'q':
 			c->quiet = 1;
+			break;
+		case 'S':
+			if (util_parse_u64(optarg, strlen(optarg), &v) != 0 || v > 10000000)
+				bad = "--scrub-rate must be 0 to 10000000 leaves a second";
+			else
+				c->log.scrub_leaves_per_s = (unsigned)v;
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
