@@ -222,9 +222,12 @@ is "$(jq -r '.flags.busy_officers.officers_flagged | length' "$T/r5")" 0 "--busy
 is "$(jq -r '.entries' "$T/r6")" 46 "report --since/--until restricts the range (40 changes, 6 scans)"
 
 # --- attack 1: one leaf's bytes changed --------------------------------------
-attack() { # NAME SQL: a copy of the good database, rewritten as an attacker would
+tamper_db() { # DB SQL: as an attacker would, triggers dropped first
+	sqlite3 "$1" "$(sqlite3 "$1" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'") $2"
+}
+attack() { # NAME SQL: a copy of the good database, rewritten
 	cp "$T/good.db" "$T/$1.db"
-	sqlite3 "$T/$1.db" "$(sqlite3 "$T/$1.db" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'") $2"
+	tamper_db "$T/$1.db" "$2"
 }
 attack changed "UPDATE log_leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), ' valid green', ' valid red') AS BLOB) WHERE idx = 1500;"
 is "$(sqlite3 "$T/changed.db" "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")" 0 "the attacker dropped the triggers"
@@ -418,9 +421,6 @@ svc_stop
 NS=$(sqlite3 "$S/ankang.db" "SELECT count(*) FROM log_leaves")
 is "$(sqlite3 "$S/ankang.db" "SELECT upto FROM log_verified")" "$NS" \
 	"a start rehashed all $NS leaves and moved the mark of verified leaves to the end"
-tamper_db() { # DB SQL: as an attacker would, triggers dropped first
-	sqlite3 "$1" "$(sqlite3 "$1" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'") $2"
-}
 # One byte of leaf $1: the second digit of its time, so that it still parses.
 flip() {
 	echo "UPDATE log_leaves SET leaf = CAST(substr(CAST(leaf AS TEXT), 1, 11) ||
