@@ -78,9 +78,9 @@ void auditlog_config_default(struct auditlog_config *c);
 int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key,
 		  const struct auditlog_config *cfg, const char **why);
 
-/* Stops the scrubber, drains queued operations, signs the final
- * checkpoint, stores the mark of verified leaves, stops the thread,
- * closes the connection. NULL is a no-op. */
+/* Stops the writer thread, drains queued operations, signs the final
+ * checkpoint, stores the mark of verified leaves, stops the scrubber and
+ * the WAL keeper, closes the connection. NULL is a no-op. */
 void auditlog_close(auditlog *a);
 
 /*
