@@ -48,14 +48,25 @@
  * durable, so two checkpoints it signs are always consistent. On close it
  * drains the queue and signs the final state.
  *
- * The self-check, on open and by `ankangd check`: the counts of leaves and
- * leaf hashes agree and have no gaps; the newest checkpoint verifies with
- * the log key; it claims no more leaves than are stored; the root at its
- * size, recomputed from stored hashes, is the signed root; every leaf
- * after it parses and its hashes, recomputed, are the stored ones (those
- * are what the next checkpoint will sign); and the last leaf's bytes hash
- * to its stored hash. The leaves inside the signed tree are not rehashed
- * here (that is O(n), the auditor's job: ankang-audit verify).
+ * The start-up check (log/logcheck.h, logcheck_since): the counts of
+ * leaves and leaf hashes agree and have no gaps; the newest checkpoint
+ * verifies with the log key; it claims no more leaves than are stored;
+ * the root at its size, recomputed from stored hashes, is the signed
+ * root; and every leaf from the mark of verified leaves (or from the
+ * checkpoint, if that is earlier) to the end parses and its hashes,
+ * recomputed, are the stored ones. Those are the leaves written since the
+ * previous start (or not yet reached by the scrubber): a start-up costs
+ * what was written since, not the whole log.
+ *
+ * The mark of verified leaves (schema/003_log_verified.sql) is the
+ * writer's to store: the size verified at open; then as far as the
+ * scrubber's passes have got, in the transaction of the next checkpoint
+ * and on close; and down to the leaf where the scrubber found a mismatch,
+ * at once, so that the next start-up rehashes that leaf and refuses to
+ * open. The scrubber (log/scrub.h) rehashes the whole log on a thread
+ * and connection of its own and only reads; on a mismatch it calls
+ * scrub_found, which sets `broken`: from then on every batch fails with
+ * AK_ECORRUPT and no checkpoint is signed.
  *
  * Never: answer a submitter before COMMIT returned; sign a tree that is
  * not committed; write a log table except by appending.
@@ -67,6 +78,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +89,7 @@
 #include "crypto/checkpoint.h"
 #include "crypto/note_sign.h"
 #include "log/logcheck.h"
+#include "log/scrub.h"
 #include "log/walkeeper.h"
 
 #define DEFAULT_MAX_BATCH     256
@@ -136,10 +149,17 @@ struct auditlog {
 	struct merkle_range range;
 	uint64_t cp_size;  /* size of the newest stored checkpoint */
 	uint64_t cp_at_ns; /* when the writer last tried to sign one */
-	int broken;        /* AK_ECORRUPT once the log shrank under us */
+	uint64_t mark;     /* the stored mark of verified leaves */
+	uint64_t verified; /* what the start-up check verified: [0, verified) */
+
+	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
+	 * found a mismatch; set by either thread, never cleared. */
+	atomic_int broken;
 
 	/* The WAL and the index file, kept on a thread of their own. */
 	walkeeper *wk;
+	/* The whole log rehashed, on a thread of its own; NULL when off. */
+	scrub *scrub;
 
 	/* Published after each commit, under head_mu. */
 	pthread_mutex_t head_mu;
@@ -153,6 +173,7 @@ void auditlog_config_default(struct auditlog_config *c)
 	c->max_batch = DEFAULT_MAX_BATCH;
 	c->max_wait_us = DEFAULT_MAX_WAIT_US;
 	c->checkpoint_ms = DEFAULT_CHECKPOINT_MS;
+	c->scrub_leaves_per_s = AUDITLOG_SCRUB_LEAVES_PER_S;
 }
 
 /* ------------------------------------------------------------ the writer */
@@ -196,26 +217,61 @@ static int sync_range(auditlog *a)
 	if (n == a->range.size)
 		return 0;
 	if (n < a->range.size) {
-		a->broken = AK_ECORRUPT;
+		atomic_store(&a->broken, AK_ECORRUPT);
 		return AK_ECORRUPT;
 	}
 	return merkle_range_load(&a->range, n, store_log_get_node, a->st);
 }
 
+/*
+ * The mark of verified leaves the writer should store: down to where the
+ * scrubber found a mismatch, else up to the furthest that the start-up
+ * check or one scrubber pass verified.
+ */
+static uint64_t mark_wanted(auditlog *a)
+{
+	struct scrub_stats ss;
+	uint64_t want = a->verified;
+
+	scrub_stats(a->scrub, &ss);
+	if (ss.verified > want)
+		want = ss.verified;
+	if (ss.mismatch && ss.mismatch_at < want)
+		want = ss.mismatch_at;
+	return want;
+}
+
+/* Stores the mark in a transaction of its own. On failure the stored one
+ * stays: it is only where the next start-up begins to rehash. */
+static int write_mark(auditlog *a, uint64_t upto)
+{
+	int rc;
+
+	if ((rc = store_begin(a->st)) != 0)
+		return rc;
+	if ((rc = store_log_set_verified(a->st, upto)) != 0 || (rc = store_commit(a->st)) != 0) {
+		store_rollback(a->st);
+		return rc;
+	}
+	a->mark = upto;
+	return 0;
+}
+
 /* Signs and stores a checkpoint for the committed tree, unless the newest
- * stored one already covers it. Its own transaction. */
+ * stored one already covers it, and moves the mark of verified leaves up
+ * with it. Its own transaction. */
 static int write_checkpoint(auditlog *a)
 {
 	const key_signer *signer = a->key;
 	struct checkpoint cp;
 	char text[CHECKPOINT_TEXT_MAX + 1], *note = NULL, *last = NULL;
 	size_t note_len, last_len;
-	uint64_t last_size = 0;
+	uint64_t last_size = 0, mark = mark_wanted(a);
 	int rc, tlen, have_last;
 
 	a->cp_at_ns = util_mono_ns();
-	if (a->broken)
-		return a->broken;
+	if ((rc = atomic_load(&a->broken)) != 0)
+		return rc;
 	if ((rc = store_begin(a->st)) != 0)
 		return rc;
 	if ((rc = sync_range(a)) != 0)
@@ -242,9 +298,12 @@ static int write_checkpoint(auditlog *a)
 		goto fail;
 	rc = store_log_put_checkpoint(a->st, cp.size, note, note_len, util_now_ms());
 	free(note);
+	if (rc == 0 && mark != a->mark)
+		rc = store_log_set_verified(a->st, mark);
 	if (rc != 0 || (rc = store_commit(a->st)) != 0)
 		goto fail;
 	a->cp_size = cp.size;
+	a->mark = mark;
 	pthread_mutex_lock(&a->head_mu);
 	a->stats.checkpoints++;
 	a->stats.checkpoint_size = cp.size;
@@ -488,7 +547,7 @@ static void run_batch(auditlog *a)
 	pthread_mutex_unlock(&a->mu);
 
 	memcpy(&saved, &a->range, sizeof saved);
-	rc = a->broken;
+	rc = atomic_load(&a->broken);
 	if (rc == 0 && (rc = store_begin(a->st)) == 0 && (rc = sync_range(a)) != 0)
 		store_rollback(a->st);
 	old_size = a->range.size;
@@ -582,14 +641,15 @@ static void run_batch(auditlog *a)
 
 /*
  * The writer thread's step (common/bg.h): the batches queued, then a
- * checkpoint if one is due. It sleeps until the next submission, or until
- * growth that is not yet signed may be.
+ * checkpoint if one is due, then the mark lowered if the scrubber found
+ * a mismatch below it. It sleeps until the next submission (or the
+ * scrubber's call), or until growth that is not yet signed may be.
  */
 static uint64_t writer_step(void *arg)
 {
 	auditlog *a = arg;
-	uint64_t now, due_at;
-	int more;
+	uint64_t now, due_at, mark;
+	int more, broken;
 
 	pthread_mutex_lock(&a->mu);
 	if (a->head != NULL)
@@ -599,9 +659,12 @@ static uint64_t writer_step(void *arg)
 	now = util_mono_ns();
 	if (checkpoint_due(a, now))
 		write_checkpoint(a);
+	broken = atomic_load(&a->broken);
+	if (broken && (mark = mark_wanted(a)) < a->mark)
+		write_mark(a, mark);
 	if (more)
 		return 0;
-	if (a->range.size <= a->cp_size || a->broken)
+	if (a->range.size <= a->cp_size || broken)
 		return BG_IDLE;
 	due_at = a->cp_at_ns + (uint64_t)a->cfg.checkpoint_ms * 1000000u;
 	now = util_mono_ns();
@@ -712,6 +775,22 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	pthread_mutex_lock(&a->head_mu);
 	*out = a->stats;
 	pthread_mutex_unlock(&a->head_mu);
+	out->writes_refused = atomic_load(&a->broken) != 0;
+	scrub_stats(a->scrub, &out->scrub);
+}
+
+/* The scrubber's report of a mismatch, from its thread: no more writes,
+ * and the writer wakes to lower the mark (unless it is stopping: then
+ * auditlog_close does it). */
+static void scrub_found(void *ctx)
+{
+	auditlog *a = ctx;
+
+	atomic_store(&a->broken, AK_ECORRUPT);
+	pthread_mutex_lock(&a->mu);
+	if (!a->closing)
+		bg_wake(a->thread);
+	pthread_mutex_unlock(&a->mu);
 }
 
 /* The WAL keeper's report, on the writer's thread after each COMMIT. */
@@ -723,6 +802,7 @@ static void wal_grew(void *ctx, int frames)
 
 static void destroy(auditlog *a)
 {
+	scrub_stop(a->scrub);
 	walkeeper_stop(a->wk);
 	store_close(a->st);
 	free(a->batch);
@@ -737,7 +817,7 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 {
 	auditlog *a;
 	pthread_condattr_t ca;
-	struct logcheck_head head = {0, 0};
+	struct logcheck_head head = {0, 0, 0};
 	const char *dummy;
 	int rc;
 
@@ -769,7 +849,10 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		*why = "the database cannot be opened";
 		goto fail;
 	}
-	rc = logcheck_self(a->st, key_signer_verifier(log_key), why, &head);
+	/* A mark that cannot be read is read as 0: the whole log is rehashed. */
+	if (store_log_verified(a->st, &a->mark) != 0)
+		a->mark = 0;
+	rc = logcheck_since(a->st, key_signer_verifier(log_key), a->mark, why, &head);
 	if (rc == AK_ENOENT) {
 		/* A new log: its first checkpoint, of the empty tree, comes next. */
 		*why = NULL;
@@ -783,12 +866,18 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		*why = "the stored hashes of the log's right edge cannot be read";
 		goto fail;
 	}
+	/* The first checkpoint's transaction moves the mark too, if there is
+	 * one to sign; a mark that cannot be stored only makes the next
+	 * start-up rehash more. */
+	a->verified = head.size;
 	if (head.size > a->cp_size || a->cp_size == 0) {
 		if ((rc = write_checkpoint(a)) != 0) {
 			*why = "the first checkpoint cannot be signed or stored";
 			goto fail;
 		}
 	}
+	if (a->mark != a->verified)
+		write_mark(a, a->verified);
 	a->head_size = a->range.size;
 	merkle_range_root(&a->range, a->head_root);
 	a->stats.checkpoint_size = a->cp_size;
@@ -798,6 +887,13 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		store_wal_hook(a->st, wal_grew, a);
 	if ((rc = bg_start(&a->thread, "auditlog-writer", writer_step, a, BG_IDLE)) != 0)
 		goto fail;
+	/* After the writer, whose thread its report wakes. */
+	if ((rc = scrub_start(&a->scrub, db_path, key_signer_verifier(log_key),
+			      a->cfg.scrub_leaves_per_s, scrub_found, a)) != 0) {
+		*why = "the scrubber cannot be started";
+		bg_stop(a->thread);
+		goto fail;
+	}
 	*out = a;
 	return 0;
 fail:
@@ -806,12 +902,15 @@ fail:
 }
 
 /*
- * Stops the writer thread after the step in progress, then runs what is
- * still queued on this thread (the writer's connection is now ours) and
- * signs the final state.
+ * Stops the writer thread after the step in progress, runs what is still
+ * queued on this thread (the writer's connection is now ours), signs the
+ * final state and stores the mark of verified leaves as the scrubber has
+ * it now; destroy then stops the scrubber.
  */
 void auditlog_close(auditlog *a)
 {
+	uint64_t mark;
+
 	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
@@ -825,5 +924,7 @@ void auditlog_close(auditlog *a)
 	pthread_mutex_unlock(&a->mu);
 	if (a->range.size > a->cp_size)
 		write_checkpoint(a);
+	if ((mark = mark_wanted(a)) != a->mark)
+		write_mark(a, mark);
 	destroy(a);
 }

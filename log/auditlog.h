@@ -17,8 +17,12 @@
  * log key, at most one per checkpoint interval, and always one for the
  * final state on close.
  *
- * Opening checks the stored tree against the newest signed checkpoint
- * (log/logcheck.h) and refuses to run on any disagreement. Proofs are in
+ * Opening checks the stored tree against the newest signed checkpoint and
+ * rehashes every leaf written since the previous opening
+ * (log/logcheck.h), and refuses to run on any disagreement. While open, a
+ * scrubber (log/scrub.h) rehashes the whole log in the background, pass
+ * after pass; once it finds a mismatch the log refuses every write with
+ * AK_ECORRUPT, as it does once it finds itself truncated. Proofs are in
  * log/proof.h; the WAL and the index file are kept by log/walkeeper.h.
  */
 #ifndef ANKANG_AUDITLOG_H
@@ -30,6 +34,7 @@
 #include "crypto/key_secret.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
+#include "log/scrub.h"
 #include "log/store.h"
 
 typedef struct auditlog auditlog;
@@ -38,30 +43,44 @@ struct auditlog_config {
 	size_t max_batch;       /* operations per transaction (default 256) */
 	unsigned max_wait_us;   /* how long a batch may wait to fill (default 0: not at all) */
 	unsigned checkpoint_ms; /* minimum gap between checkpoints (default 1000) */
+	/* Leaves a second the scrubber rehashes (default
+	 * AUDITLOG_SCRUB_LEAVES_PER_S); 0: no scrubber. */
+	unsigned scrub_leaves_per_s;
 };
+/* 0.7% of one CPU on a 2-CPU VM, for 7.2 million leaves an hour (173
+ * million a day) read again (measured: log/scrub.c, "Rate"): cheap enough
+ * to leave on everywhere. A larger log wants a higher rate (ankangd serve
+ * --scrub-rate): 10000 a second cost 2.5% of a CPU. */
+#define AUDITLOG_SCRUB_LEAVES_PER_S 2000
 
 /* Fills in the defaults. */
 void auditlog_config_default(struct auditlog_config *c);
 
 /*
  * Opens the log on the database at db_path (its own write connection),
- * runs the start-up self-check, signs a checkpoint if the log has grown
- * past the last one (or, for a new database, the empty tree's), and
- * starts the writer thread (and a second thread, on a second connection,
- * that copies the WAL back into the database file off the commit path).
+ * runs the start-up self-check, rehashing the leaves from the mark of
+ * verified leaves (store_log_verified: where the previous opening, or the
+ * scrubber, got to) or from the newest checkpoint if that is earlier, to
+ * the end, and moves the mark to the end. It then signs a checkpoint if
+ * the log has grown past the last one (or, for a new database, the empty
+ * tree's), and starts the writer thread, a second thread on a second
+ * connection that copies the WAL back into the database file off the
+ * commit path, and the scrubber (unless cfg turns it off).
  * The database must exist (store_open with STORE_CREATE makes one).
  * log_key must stay valid until auditlog_close.
  * *why, if not NULL, receives a description of a failed self-check ("the
  * root at size N recomputed from stored hashes does not match the signed
- * checkpoint", ...): thread-local static text, valid until the same
- * thread's next auditlog_open or logcheck_self. Returns 0,
- * AK_ECORRUPT, AK_ENOENT (no database), AK_EDB, AK_ENOMEM.
+ * checkpoint", "the stored hash at level 0, index N does not match leaf
+ * N", ...): thread-local static text, valid until the same thread's next
+ * auditlog_open or logcheck_*. Returns 0, AK_ECORRUPT, AK_ENOENT (no
+ * database), AK_EDB, AK_ENOMEM.
  */
 int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key,
 		  const struct auditlog_config *cfg, const char **why);
 
-/* Drains queued operations, signs the final checkpoint, stops the thread,
- * closes the connection. NULL is a no-op. */
+/* Stops the writer thread, drains queued operations, signs the final
+ * checkpoint, stores the mark of verified leaves, stops the scrubber and
+ * the WAL keeper, closes the connection. NULL is a no-op. */
 void auditlog_close(auditlog *a);
 
 /*
@@ -89,8 +108,9 @@ typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, siz
  * log index of leaves[0]. Returns 0, the change callback's error,
  * AK_EINVAL (a leaf that will not format, found here when there is no
  * change to fill it in), AK_EDB (the batch failed: nothing of it was
- * written), AK_ECORRUPT (the log was truncated behind the writer's back;
- * it takes no more writes), AK_EBUSY (closing), AK_ENOMEM.
+ * written), AK_ECORRUPT (the log was truncated behind the writer's back,
+ * or the scrubber found a mismatch; it takes no more writes), AK_EBUSY
+ * (closing), AK_ENOMEM.
  */
 #define AUDITLOG_MAX_OP_LEAVES 65536
 int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
@@ -123,6 +143,8 @@ struct auditlog_stats {
 	uint64_t checkpoint_size;                /* tree size of the newest one signed */
 	uint64_t commit_ns_total, commit_ns_max; /* time inside COMMIT */
 	uint64_t batch_hist[8];                  /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
+	int writes_refused;                      /* every write fails with AK_ECORRUPT */
+	struct scrub_stats scrub;                /* zeros when it is off */
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 

@@ -3,20 +3,25 @@
  * any connection to its database (contract in logcheck.h; the tables in
  * schema/001_audit.sql; the tree in crypto/merkle.h).
  *
- * The self-check, on open and by `ankangd check`: the counts of leaves and
- * leaf hashes agree and have no gaps; the newest checkpoint verifies with
- * the log key; it claims no more leaves than are stored; the root at its
+ * The self-check, by `ankangd check`: the counts of leaves and leaf
+ * hashes agree and have no gaps; the newest checkpoint verifies with the
+ * log key; it claims no more leaves than are stored; the root at its
  * size, recomputed from stored hashes, is the signed root; every leaf
  * after it parses and its hashes, recomputed, are the stored ones (those
  * are what the next checkpoint will sign); and the last leaf's bytes hash
- * to its stored hash. The full check adds every leaf before the
- * checkpoint: each parses, each stored hash is recomputed from the leaves.
+ * to its stored hash. The start-up check (logcheck_since) rehashes the
+ * same way from an earlier leaf on, the full check from leaf 0: each leaf
+ * parses, each stored hash is recomputed from the leaves. Starting the
+ * rehash at leaf k trusts the stored hashes of the first k leaves only as
+ * far as the signed root vouches for them: a leaf below k whose bytes
+ * changed while its stored hashes did not is not seen.
  *
  * Never: write to the database; trust a stored hash that a leaf's own
  * bytes can be held against.
  */
 #include "log/logcheck.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,76 +47,113 @@ static const char *why_fmt(const char *fmt, ...)
 	return why_buf;
 }
 
-/* Compares each hash an append would store with the stored one. */
-struct compare_ctx {
-	store *st;
-	int bad;
-	unsigned level;
-	uint64_t index;
+/*
+ * The hashes an append completes, held against the ones stored in the
+ * leaf's row: the node of level k that the append of leaf idx completes
+ * is stored in that row at byte 32 * k (schema/001_audit.sql).
+ */
+struct row_hashes {
+	const uint8_t *h;
+	size_t len;
+	unsigned seen; /* levels compared so far */
+	unsigned bad_level;
+	uint64_t bad_index;
 };
 
-static int compare_node(void *vctx, unsigned level, uint64_t index, const merkle_hash h)
+static int compare_row(void *ctx, unsigned level, uint64_t index, const merkle_hash h)
 {
-	struct compare_ctx *c = vctx;
-	merkle_hash stored;
-	int rc = store_log_get_node(c->st, level, index, stored);
+	struct row_hashes *r = ctx;
 
-	if (rc == 0 && memcmp(stored, h, MERKLE_HASH_BYTES) == 0)
+	assert(level == r->seen);
+	r->seen++;
+	if ((size_t)(level + 1) * MERKLE_HASH_BYTES <= r->len &&
+	    memcmp(r->h + (size_t)level * MERKLE_HASH_BYTES, h, MERKLE_HASH_BYTES) == 0)
 		return 0;
-	c->bad = 1;
-	c->level = level;
-	c->index = index;
-	return rc == 0 || rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	r->bad_level = level;
+	r->bad_index = index;
+	return AK_ECORRUPT;
+}
+
+int logcheck_row(struct merkle_range *r, uint64_t idx, const char *leaf, size_t len,
+		 const uint8_t *hashes, size_t hlen, const char **why)
+{
+	struct row_hashes c = {hashes, hlen, 0, 0, 0};
+	struct leaf l;
+	merkle_hash h;
+	int rc;
+
+	if (idx != r->size) {
+		*why = why_fmt("leaf %" PRIu64 " is missing", r->size);
+		return AK_ECORRUPT;
+	}
+	if (leaf_parse(&l, leaf, len) != 0) {
+		*why = why_fmt("leaf %" PRIu64 " is not a well-formed entry", idx);
+		return AK_ECORRUPT;
+	}
+	merkle_leaf_hash(h, (const uint8_t *)leaf, len);
+	if ((rc = merkle_range_append(r, h, compare_row, &c)) != 0) {
+		if (rc == AK_ECORRUPT)
+			*why = why_fmt("the stored hash at level %u, index %" PRIu64
+				       " does not match leaf %" PRIu64,
+				       c.bad_level, c.bad_index, idx);
+		return rc;
+	}
+	if ((size_t)c.seen * MERKLE_HASH_BYTES != hlen) {
+		*why = why_fmt("the row of leaf %" PRIu64 " stores more hashes than it completes",
+			       idx);
+		return AK_ECORRUPT;
+	}
+	return 0;
+}
+
+struct tail {
+	struct merkle_range r;
+	const char **why;
+};
+
+static int tail_row(void *ctx, uint64_t idx, const char *leaf, size_t len, const uint8_t *hashes,
+		    size_t hlen)
+{
+	struct tail *t = ctx;
+	return logcheck_row(&t->r, idx, leaf, len, hashes, hlen, t->why);
 }
 
 /*
- * The leaves after the checkpoint, [from, n): each must parse, and the
- * hashes an append of it would store must be the stored ones.
+ * The leaves [from, n), read in one scan: each must parse, and the hashes
+ * an append of it completes must be the ones stored in its row. The
+ * range starts from the stored hashes of the first `from` leaves.
  */
 static int check_tail(store *st, uint64_t from, uint64_t n, const char **why)
 {
-	struct compare_ctx c = {st, 0, 0, 0};
-	struct merkle_range r;
-	struct leaf l;
-	merkle_hash h;
-	char *leaf = NULL;
-	size_t len;
+	struct tail t;
 	int rc;
 
-	if ((rc = merkle_range_load(&r, from, store_log_get_node, st)) != 0) {
+	t.why = why;
+	if ((rc = merkle_range_load(&t.r, from, store_log_get_node, st)) != 0) {
 		*why = why_fmt("a stored hash of the first %" PRIu64 " leaves is missing", from);
 		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
 	}
-	for (uint64_t i = from; i < n; i++) {
-		if ((rc = store_log_get_leaf(st, i, &leaf, &len)) != 0) {
-			*why = why_fmt("leaf %" PRIu64 " cannot be read", i);
-			return rc == AK_ENOENT ? AK_ECORRUPT : rc;
-		}
-		if (leaf_parse(&l, leaf, len) != 0) {
-			free(leaf);
-			*why = why_fmt("leaf %" PRIu64 " is not a well-formed entry", i);
-			return AK_ECORRUPT;
-		}
-		merkle_leaf_hash(h, (const uint8_t *)leaf, len);
-		free(leaf);
-		if ((rc = merkle_range_append(&r, h, compare_node, &c)) != 0) {
-			if (c.bad)
-				*why = why_fmt("the stored hash at level %u, index %" PRIu64
-					       " does not match leaf %" PRIu64,
-					       c.level, c.index, i);
-			return rc;
-		}
+	*why = NULL;
+	if ((rc = store_log_rows(st, from, n, tail_row, &t)) != 0) {
+		if (*why == NULL)
+			*why = "the log's leaves cannot be read";
+		return rc;
+	}
+	if (t.r.size != n) {
+		*why = why_fmt("leaf %" PRIu64 " is missing", t.r.size);
+		return AK_ECORRUPT;
 	}
 	return 0;
 }
 
 /*
- * The self-check; see the file comment. On success *cp_size is the newest
- * checkpoint's size and *n the number of leaves. AK_ENOENT (with *n = 0)
- * for a new log: no checkpoint, no leaves, no hashes.
+ * The self-check, with the leaves from min(from, the checkpoint's size)
+ * on rehashed; see the file comment. On success head has the sizes.
+ * AK_ENOENT (with head->size = 0) for a new log: no checkpoint, no
+ * leaves, no hashes.
  */
-static int self_check(store *st, const struct key_verifier *vk, const char **why, uint64_t *cp_size,
-		      uint64_t *n)
+static int self_check(store *st, const struct key_verifier *vk, uint64_t from, const char **why,
+		      struct logcheck_head *head)
 {
 	struct store_log_counts cnt;
 	struct checkpoint cp;
@@ -141,7 +183,7 @@ static int self_check(store *st, const struct key_verifier *vk, const char **why
 			       cnt.leaves, cnt.hashes);
 		return AK_ECORRUPT;
 	}
-	*n = cnt.leaves;
+	head->size = cnt.leaves;
 
 	rc = store_log_last_checkpoint(st, &row_size, &note, &len);
 	if (rc == AK_ENOENT) {
@@ -194,9 +236,11 @@ static int self_check(store *st, const struct key_verifier *vk, const char **why
 			    cp.size);
 		return AK_ECORRUPT;
 	}
-	if ((rc = check_tail(st, cp.size, cnt.leaves, why)) != 0)
+	if (from > cp.size)
+		from = cp.size;
+	if ((rc = check_tail(st, from, cnt.leaves, why)) != 0)
 		return rc;
-	if (cnt.leaves > 0 && cp.size == cnt.leaves) {
+	if (cnt.leaves > 0 && from == cnt.leaves) {
 		/* check_tail covered it when the tail is not empty */
 		merkle_hash h, stored;
 		char *leaf = NULL;
@@ -216,33 +260,30 @@ static int self_check(store *st, const struct key_verifier *vk, const char **why
 			return AK_ECORRUPT;
 		}
 	}
-	*cp_size = cp.size;
+	head->checkpoint_size = cp.size;
+	head->rehashed_from = from;
 	return 0;
+}
+
+int logcheck_since(store *st, const struct key_verifier *log_key, uint64_t from, const char **why,
+		   struct logcheck_head *head)
+{
+	struct logcheck_head h = {0, 0, 0};
+	const char *dummy;
+	int rc = self_check(st, log_key, from, why != NULL ? why : &dummy, &h);
+
+	if (head != NULL)
+		*head = h;
+	return rc;
 }
 
 int logcheck_self(store *st, const struct key_verifier *log_key, const char **why,
 		  struct logcheck_head *head)
 {
-	const char *dummy;
-	uint64_t cp_size = 0, n = 0;
-	int rc = self_check(st, log_key, why != NULL ? why : &dummy, &cp_size, &n);
-
-	if (head != NULL) {
-		head->checkpoint_size = cp_size;
-		head->size = n;
-	}
-	return rc;
+	return logcheck_since(st, log_key, UINT64_MAX, why, head);
 }
 
 int logcheck_full(store *st, const struct key_verifier *log_key, const char **why)
 {
-	const char *dummy;
-	uint64_t cp_size, n;
-	int rc;
-
-	if (why == NULL)
-		why = &dummy;
-	if ((rc = self_check(st, log_key, why, &cp_size, &n)) != 0)
-		return rc;
-	return check_tail(st, 0, n, why);
+	return logcheck_since(st, log_key, 0, why, NULL);
 }

@@ -11,8 +11,9 @@
  * transaction with its PRAGMA user_version; the log's triggers switched
  * off for this connection (log_triggers_off says why and when); and last
  * the authorizer, which from then on refuses UPDATE and DELETE on the
- * audit log's tables, ALTER on them, and any DROP, and lets store_stmt
- * refuse an insert into them that would resolve a conflict. The
+ * audit log's tables, ALTER on them, and any DROP, lets store_stmt
+ * refuse an insert into them that would resolve a conflict, and allows
+ * nothing but UPDATE on the log's mark of verified leaves. The
  * authorizer comes after the migrations because a later migration may
  * legitimately rebuild one of the other tables.
  *
@@ -74,6 +75,9 @@
 /* The log's own tables: append-only (schema/001_audit.sql). The subject
  * index is not one of them: FTS5 rewrites its segments as it merges. */
 static const char *const log_tables[] = {"log_leaves", "log_checkpoints"};
+/* The log's mark of verified leaves (schema/003_log_verified.sql): one
+ * row, which our connections only UPDATE. */
+static const char log_mark_table[] = "log_verified";
 
 int store_err(int rc)
 {
@@ -171,11 +175,18 @@ static int is_log_table(const char *name)
 	return 0;
 }
 
+static int is_log_mark(const char *name)
+{
+	return name != NULL && sqlite3_stricmp(name, log_mark_table) == 0;
+}
+
 /*
  * Called by SQLite while it compiles each statement. The triggers refuse
  * the same writes at run time; this refuses them before a statement can
  * even exist on our connection, DROP included, so neither a bug of ours
  * nor a future code path can remove the triggers and then rewrite the log.
+ * The mark of verified leaves is updated in place, and only that: its
+ * one row is made by its migration, before the authorizer is installed.
  */
 static int authorize(void *ctx, int action, const char *a1, const char *a2, const char *dbname,
 		     const char *trigger)
@@ -198,12 +209,13 @@ static int authorize(void *ctx, int action, const char *a1, const char *a2, cons
 	case SQLITE_INSERT: /* a1: table */
 		if (is_log_table(a1))
 			s->log_insert = 1;
-		return SQLITE_OK;
+		return is_log_mark(a1) ? SQLITE_DENY : SQLITE_OK;
 	case SQLITE_UPDATE: /* a1: table, a2: column */
-	case SQLITE_DELETE: /* a1: table */
 		return is_log_table(a1) ? SQLITE_DENY : SQLITE_OK;
+	case SQLITE_DELETE: /* a1: table */
+		return is_log_table(a1) || is_log_mark(a1) ? SQLITE_DENY : SQLITE_OK;
 	case SQLITE_ALTER_TABLE: /* a1: database, a2: table */
-		return is_log_table(a2) ? SQLITE_DENY : SQLITE_OK;
+		return is_log_table(a2) || is_log_mark(a2) ? SQLITE_DENY : SQLITE_OK;
 	default:
 		return SQLITE_OK;
 	}
@@ -482,6 +494,11 @@ int store_checkpoint(store *s, int restart, int *frames, int *copied)
 int store_begin(store *s)
 {
 	return exec_cached(s, SQ_BEGIN, "BEGIN IMMEDIATE");
+}
+
+int store_begin_read(store *s)
+{
+	return exec_cached(s, SQ_BEGIN_READ, "BEGIN");
 }
 
 int store_commit(store *s)

@@ -46,8 +46,13 @@ void store_close(store *s);
 const char *store_errmsg(store *s);
 
 /* Transactions. begin is BEGIN IMMEDIATE (the writer owns the write lock).
- * Savepoints nest inside: one per operation in a group-committed batch. */
+ * Savepoints nest inside: one per operation in a group-committed batch.
+ * begin_read is a plain BEGIN: one snapshot for every read until
+ * store_commit or store_rollback, and no lock that a writer waits for;
+ * in WAL mode it holds the WAL's checkpoints back while it lasts, so keep
+ * it short. */
 int store_begin(store *s);
+int store_begin_read(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
 int store_savepoint(store *s);
@@ -125,6 +130,27 @@ int store_log_get_node(void *s, unsigned level, uint64_t idx, merkle_hash out);
 /* Reads leaf idx into a malloc'd buffer (NUL-terminated, not counted in
  * *len). AK_ENOENT when there is no such leaf. */
 int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
+/*
+ * For a scan of the log in index order (log/logcheck.c, log/scrub.c):
+ * calls fn for each leaf row with from <= idx < to, in order, with its
+ * bytes and its stored hashes as they are (hlen bytes; the schema says
+ * what they should be, a damaged file may hold anything). Rows that are
+ * missing are simply not seen. Stops early and returns fn's value if it
+ * is non-zero. leaf and hashes are valid only during the call, and fn
+ * must not use s.
+ */
+typedef int (*store_log_row_fn)(void *ctx, uint64_t idx, const char *leaf, size_t len,
+				const uint8_t *hashes, size_t hlen);
+int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
+
+/*
+ * The mark of verified leaves (schema/003_log_verified.sql): every leaf
+ * below it was once rehashed against its stored hashes, by a start-up or
+ * a scrub pass. Only where the next start-up begins rehashing, never
+ * evidence. AK_ENOENT when its row is missing (read it as 0).
+ */
+int store_log_verified(store *s, uint64_t *upto);
+int store_log_set_verified(store *s, uint64_t upto);
 
 /*
  * The log's index file, db_path + "-index" (STORE_INDEX_SUFFIX), attached
@@ -173,6 +199,9 @@ int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t l
 int store_log_last_checkpoint(store *s, uint64_t *size, char **note, size_t *len);
 /* The checkpoint stored for exactly this size; AK_ENOENT if none. */
 int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len);
+/* The checkpoint with the smallest size >= min (its size in *size);
+ * AK_ENOENT if none. */
+int store_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **note, size_t *len);
 
 /* A query over the log; a zero field means "any". */
 struct store_log_filter {

@@ -24,6 +24,7 @@ enum store_slot {
 	SQ_SAVEPOINT,
 	SQ_RELEASE,
 	SQ_ROLLBACK_TO,
+	SQ_BEGIN_READ,
 	/* store_log.c */
 	SQ_LOG_SIZE,
 	SQ_LOG_COUNTS,
@@ -46,6 +47,10 @@ enum store_slot {
 	SQ_LOG_QUERY_TIME_DESC,
 	SQ_LOG_QUERY_SUBJECT_DESC,
 	SQ_LOG_QUERY_RANGE_DESC,
+	SQ_LOG_ROWS,
+	SQ_LOG_CHECKPOINT_FROM,
+	SQ_LOG_VERIFIED,
+	SQ_LOG_SET_VERIFIED,
 	SQ_LOG_END /* the first slot free for the service (store_people.c) */
 };
 

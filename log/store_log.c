@@ -201,6 +201,66 @@ int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 	return rc;
 }
 
+int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_LOG_ROWS,
+				      "SELECT idx, leaf, hashes FROM log_leaves"
+				      " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
+	int rc, frc = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (from >= to)
+		return 0;
+	sqlite3_bind_int64(st, 1, clamp(from));
+	sqlite3_bind_int64(st, 2, clamp(to));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* A blob's pointer first, then its length (SQLite's rule). */
+		const char *leaf = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+		const uint8_t *hashes = sqlite3_column_blob(st, 2);
+		int hlen = sqlite3_column_bytes(st, 2);
+
+		if ((frc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), leaf != NULL ? leaf : "",
+			      leaf != NULL ? (size_t)len : 0, hashes,
+			      hashes != NULL ? (size_t)hlen : 0)) != 0)
+			break;
+	}
+	finish(st);
+	if (frc != 0)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : store_err(rc) ? store_err(rc) : AK_EDB;
+}
+
+/* ------------------------------------------------------- verified leaves */
+
+int store_log_verified(store *s, uint64_t *upto)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_LOG_VERIFIED, "SELECT upto FROM log_verified WHERE one = 1");
+	int rc;
+
+	*upto = 0;
+	if (st == NULL)
+		return AK_EDB;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= 0)
+		*upto = (uint64_t)sqlite3_column_int64(st, 0);
+	finish(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AK_ENOENT : AK_EDB;
+}
+
+int store_log_set_verified(store *s, uint64_t upto)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_LOG_SET_VERIFIED, "UPDATE log_verified SET upto = ?1 WHERE one = 1");
+
+	if (st == NULL)
+		return AK_EDB;
+	sqlite3_bind_int64(st, 1, clamp(upto));
+	return step_done(st);
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 /*
@@ -764,6 +824,22 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
 		return AK_ENOENT;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	return checkpoint_row(st, NULL, note, len);
+}
+
+int store_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **note, size_t *len)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_LOG_CHECKPOINT_FROM,
+				      "SELECT size, note FROM log_checkpoints WHERE size >= ?1"
+				      " ORDER BY size LIMIT 1");
+
+	*note = NULL;
+	*len = 0;
+	if (st == NULL)
+		return AK_EDB;
+	if (min > (uint64_t)INT64_MAX)
+		return AK_ENOENT;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)min);
+	return checkpoint_row(st, size, note, len);
 }
 
 /* --------------------------------------------------------------- queries */

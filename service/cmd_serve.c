@@ -22,13 +22,16 @@
 #include "service/http/http.h"
 #include "service/oplog.h"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 static const char serve_usage[] =
     "usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
     "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
     "                     [--request-timeout SECONDS] [--idle-timeout SECONDS]\n"
-    "                     [--port-file FILE] [--quiet]\n"
+    "                     [--scrub-rate LEAVES_PER_SECOND] [--port-file FILE] [--quiet]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -44,7 +47,10 @@ static const char serve_usage[] =
     "  --request-timeout S     a request's head and body must arrive within S\n"
     "                          seconds (default 15)\n"
     "  --idle-timeout S        close a keep-alive connection idle S seconds (default 30)\n"
-    "  --quiet                 no per-request log lines\n";
+    "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
+    "                          (default " STR(
+	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
+				     "  --quiet                 no per-request log lines\n";
 
 struct serve_args {
 	struct app_config app;
@@ -95,6 +101,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"per-address", required_argument, NULL, 'a'},
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
+	    {"scrub-rate", required_argument, NULL, 'S'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -163,6 +170,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'i':
 			bad = number(optarg, 1, 86400, &s->idle_s,
 				     "--idle-timeout must be 1 to 86400 seconds");
+			break;
+		case 'S':
+			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,
+				     "--scrub-rate must be 0 to 10000000 leaves a second");
 			break;
 		case 'p':
 			a->port_file = optarg;

@@ -205,6 +205,38 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 		put(&b, "ankang_audit_batch_operations_sum %llu\n", (unsigned long long)st.ops);
 		put(&b, "ankang_audit_batch_operations_count %llu\n", (unsigned long long)cum);
 	}
+	put(&b,
+	    "# HELP ankang_log_writes_refused 1 when the audit log refuses every write (503).\n"
+	    "# TYPE ankang_log_writes_refused gauge\nankang_log_writes_refused %d\n"
+	    "# HELP ankang_log_scrub_leaves_per_second The scrubber's rate; 0: off.\n"
+	    "# TYPE ankang_log_scrub_leaves_per_second gauge\n"
+	    "ankang_log_scrub_leaves_per_second %u\n"
+	    "# HELP ankang_log_scrub_passes_total Whole passes over the audit log completed.\n"
+	    "# TYPE ankang_log_scrub_passes_total counter\nankang_log_scrub_passes_total %llu\n"
+	    "# HELP ankang_log_scrub_leaves_total Leaves rehashed, in every pass.\n"
+	    "# TYPE ankang_log_scrub_leaves_total counter\nankang_log_scrub_leaves_total %llu\n"
+	    "# HELP ankang_log_scrub_position Leaves verified in the current pass.\n"
+	    "# TYPE ankang_log_scrub_position gauge\nankang_log_scrub_position %llu\n"
+	    "# HELP ankang_log_scrub_pass_size_leaves Where the current pass ends.\n"
+	    "# TYPE ankang_log_scrub_pass_size_leaves gauge\n"
+	    "ankang_log_scrub_pass_size_leaves %llu\n"
+	    "# HELP ankang_log_scrub_last_pass_timestamp_seconds When the last pass completed.\n"
+	    "# TYPE ankang_log_scrub_last_pass_timestamp_seconds gauge\n"
+	    "ankang_log_scrub_last_pass_timestamp_seconds %.3f\n"
+	    "# HELP ankang_log_scrub_mismatch 1 once the scrubber found a leaf, hash or"
+	    " checkpoint that does not match.\n"
+	    "# TYPE ankang_log_scrub_mismatch gauge\nankang_log_scrub_mismatch %d\n",
+	    st.writes_refused, st.scrub.leaves_per_s, (unsigned long long)st.scrub.passes,
+	    (unsigned long long)st.scrub.leaves, (unsigned long long)st.scrub.position,
+	    (unsigned long long)st.scrub.pass_size, (double)st.scrub.last_pass_ms / 1e3,
+	    st.scrub.mismatch);
+	if (st.scrub.mismatch)
+		put(&b,
+		    "# HELP ankang_log_scrub_mismatch_index The leaf (or checkpoint size) where it"
+		    " was found.\n"
+		    "# TYPE ankang_log_scrub_mismatch_index gauge\n"
+		    "ankang_log_scrub_mismatch_index %llu\n",
+		    (unsigned long long)st.scrub.mismatch_at);
 	if (b.failed) {
 		free(b.p);
 		return AK_ENOMEM;

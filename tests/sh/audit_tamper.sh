@@ -12,7 +12,12 @@
 #   - every command again through --server, against a small fake server
 #     (helper fake_audit_server) serving the same database, and that
 #     server misbehaving (redirects, huge or slow answers, bad JSON, lying
-#     proofs) -> refused.
+#     proofs) -> refused;
+#   - the service's own checks (issue 8, finding 7): one byte of an old
+#     leaf, under the newest checkpoint -> `ankangd serve` starts, `check`
+#     passes but says what it did not rehash, `check --full` fails, the
+#     scrubber finds it (/metrics) and an enrolment answers 503; one byte
+#     of a leaf written since the previous start -> serve refuses to start.
 # Times are planted in UTC and the tool runs with TZ=UTC, so "night" is
 # the same hour everywhere. No personal data appears: leaves have none,
 # and the issued codes are never printed.
@@ -243,9 +248,12 @@ is $? 2 "--read-burst 0 is a usage error"
 is "$(jq -r '.entries' "$T/r6")" 46 "report --since/--until restricts the range (40 changes, 6 scans)"
 
 # --- attack 1: one leaf's bytes changed --------------------------------------
-attack() { # NAME SQL: a copy of the good database, rewritten as an attacker would
+tamper_db() { # DB SQL: as an attacker would, triggers dropped first
+	sqlite3 "$1" "$(sqlite3 "$1" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'") $2"
+}
+attack() { # NAME SQL: a copy of the good database, rewritten
 	cp "$T/good.db" "$T/$1.db"
-	sqlite3 "$T/$1.db" "$(sqlite3 "$T/$1.db" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'") $2"
+	tamper_db "$T/$1.db" "$2"
 }
 attack changed "UPDATE log_leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), ' valid green', ' valid red') AS BLOB) WHERE idx = 1500;"
 is "$(sqlite3 "$T/changed.db" "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")" 0 "the attacker dropped the triggers"
@@ -418,6 +426,108 @@ serve "$T/good.db" liar
 "$AUDIT" verify --server "$URL" --token "$TOKEN" --log-key "$KEY" --state "$T/liar.state" >"$T/out" 2>&1
 is $? 1 "a lying consistency proof fails verify"
 like "$(cat "$T/out")" "^FAIL: consistency proof from 3 to $N fails" "and is named"
+
+# --- the service's own checks: start-up rehash and the scrubber -------------
+# A data folder of the service's, with the planted leaves, started once
+# with the scrubber off: that start rehashes every leaf and moves the mark
+# of verified leaves to the end. Then one byte of an old leaf (below the
+# mark, under the newest checkpoint) changed with the sqlite3 shell: the
+# start-up check passes it and `check` without --full too, saying what it
+# did not rehash; the scrubber finds it, /metrics says so and an audited
+# request answers 503. One byte of a leaf written since the previous start:
+# `ankangd serve` refuses to start and names it.
+. tests/lib/service.sh
+S=$T/svc
+svc_init "$S"
+ADM=$(svc_account "$S" admin operator-1)
+"$H/audit_append" --data "$S" <"$T/plant.txt" >/dev/null 2>"$T/err"
+ok $? "a service's data folder with the planted leaves"
+svc_start "$S" --scrub-rate 0
+svc_stop
+NS=$(sqlite3 "$S/ankang.db" "SELECT count(*) FROM log_leaves")
+is "$(sqlite3 "$S/ankang.db" "SELECT upto FROM log_verified")" "$NS" \
+	"a start rehashed all $NS leaves and moved the mark of verified leaves to the end"
+# One byte of leaf $1: the second digit of its time, so that it still parses.
+flip() {
+	echo "UPDATE log_leaves SET leaf = CAST(substr(CAST(leaf AS TEXT), 1, 11) ||
+		CASE substr(CAST(leaf AS TEXT), 12, 1) WHEN '0' THEN '1' ELSE '0' END ||
+		substr(CAST(leaf AS TEXT), 13) AS BLOB) WHERE idx = $1;"
+}
+# refuses DIR: runs serve on DIR, which must exit at once; its stderr in $T/refused.
+refuses() {
+	timeout 30 "$D" serve --data "$1" --listen 127.0.0.1:0 --port-file "$T/port.refused" \
+		>/dev/null 2>"$T/refused"
+}
+# metric NAME: its value in the last /metrics answer, or "none".
+metric() { awk -v k="$1" '$1 == k {print $2; f = 1} END {if (!f) print "none"}' "$T/r.body"; }
+
+cp -a "$S" "$T/old"
+tamper_db "$T/old/ankang.db" "$(flip 1500)"
+is "$(sqlite3 "$T/old/ankang.db" "SELECT count(*) FROM log_leaves WHERE leaf = (SELECT leaf FROM log_leaves WHERE idx = 1500)")" 1 \
+	"one byte of leaf 1500 changed (the attacker dropped the triggers)"
+"$D" check --data "$T/old" >"$T/check.out" 2>&1
+is $? 0 "old leaf changed: check (without --full) passes"
+like "$(cat "$T/check.out")" "^leaves 0\.\.$((NS - 1)) under the newest signed checkpoint were checked against the signed root through their stored hashes but not rehashed; use --full$" \
+	"and says which leaves it did not rehash"
+"$D" check --data "$T/old" --full >"$T/check.out" 2>&1
+is $? 1 "check --full fails"
+like "$(cat "$T/check.out")" "does not match leaf 1500" "and names leaf 1500"
+"$D" check --data "$S" --full >"$T/check.out" 2>&1
+like "$(cat "$T/check.out")" "^every leaf was rehashed and every stored hash recomputed$" \
+	"check --full on the clean folder says it rehashed everything"
+
+svc_start "$T/old" --scrub-rate 100000
+ok 0 "old leaf changed: serve starts (the start-up check rehashes only the leaves since the previous start)"
+for _ in $(seq 1 200); do
+	api GET /metrics "$ADM"
+	[ "$(metric ankang_log_scrub_mismatch)" = 1 ] && break
+	sleep 0.1
+done
+is "$(metric ankang_log_scrub_mismatch)" 1 "/metrics soon shows the scrubber's mismatch"
+is "$(metric ankang_log_scrub_mismatch_index)" 1500 "at leaf 1500"
+is "$(metric ankang_log_writes_refused)" 1 "and that writes are refused"
+is "$(metric ankang_log_scrub_passes_total)" 0 "found in the first pass"
+cp "$T/r.body" "$T/metrics.txt"
+ENROLL=$(jq -cn --arg n "Test Scrub Person" --arg i "$(gb_id 34010219900615002)" \
+	'{name: $n, id_number: $i, passphrase: "scrub test passphrase"}')
+api POST /v1/enroll "" "$ENROLL"
+is "$ST" 503 "an audited request (enrol) answers 503"
+is_error_body
+ok $? "with an error body"
+api GET /healthz ""
+is "$ST" 200 "the service itself stays up (healthz 200)"
+svc_stop
+refuses "$T/old"
+rc=$?
+ok "$([ $rc -ne 0 ] && [ $rc -ne 124 ]; echo $?)" "restarted, serve refuses to start: the mark went down to leaf 1500"
+like "$(cat "$T/refused")" "does not match leaf 1500" "and names leaf 1500"
+
+# Leaves written since the previous start: three enrolments, scrubber off.
+svc_start "$S" --scrub-rate 0
+for i in 1 2 3; do
+	api POST /v1/enroll "" "$(jq -cn --arg n "Test Scrub Person $(echo Ann Bea Cai | cut -d" " -f$i)" --arg i "$(gb_id 3401021990061500$i)" \
+		'{name: $n, id_number: $i, passphrase: "scrub test passphrase"}')"
+	[ "$ST" = 201 ] || break
+done
+is "$ST" 201 "three residents enrolled"
+svc_stop
+N2=$(sqlite3 "$S/ankang.db" "SELECT count(*) FROM log_leaves")
+is "$(sqlite3 "$S/ankang.db" "SELECT upto FROM log_verified")" "$NS" \
+	"with the scrubber off the mark stays where the start left it"
+is "$(sqlite3 "$S/ankang.db" "SELECT max(size) FROM log_checkpoints")" "$N2" \
+	"the newest checkpoint signs all $N2 leaves"
+cp -a "$S" "$T/new"
+tamper_db "$T/new/ankang.db" "$(flip $((N2 - 2)))"
+"$D" check --data "$T/new" >"$T/check.out" 2>&1
+is $? 0 "a leaf since the previous start changed: check (without --full) passes"
+like "$(cat "$T/check.out")" "^leaves 0\.\.$((N2 - 1)) under .* but not rehashed; use --full$" \
+	"and says it did not rehash it"
+refuses "$T/new"
+rc=$?
+ok "$([ $rc -ne 0 ] && [ $rc -ne 124 ]; echo $?)" "serve refuses to start"
+like "$(cat "$T/refused")" "does not match leaf $((N2 - 2))" "and names leaf $((N2 - 2))"
+! grep -q "Test Scrub Person" "$T/serve.log" "$T/metrics.txt" "$T/check.out" "$T/refused" "$T/errors.all"
+ok $? "no output of the service's holds the test's names"
 
 # No personal data anywhere in what the tool printed.
 ! grep -rq "Test Person" "$T"/*.txt "$T"/out "$T"/err "$T"/*.json 2>/dev/null

@@ -8,7 +8,11 @@
  * give exactly N*M leaves and a consistent tree and checkpoint. Tamper:
  * an attacker with the file drops the triggers with a plain sqlite3
  * connection and rewrites, truncates or re-signs; auditlog_open must
- * refuse each with its own reason.
+ * refuse each with its own reason. Under the newest checkpoint (one byte
+ * of a leaf, two leaves' bytes or two whole rows swapped, an old
+ * checkpoint re-signed): auditlog_open refuses what was written since the
+ * previous start, naming the leaf, and the scrubber finds what lies below
+ * that in its first pass, after which the writer refuses every write.
  *
  * No personal data: leaves hold random pseudonyms only.
  */
@@ -1135,10 +1139,333 @@ static void test_index_thread(const char *path)
 	auditlog_close(a);
 }
 
+/* ------------------------------------- rehash at start-up; the scrubber */
+
+/* The stored mark of verified leaves, or -1. */
+static int mark_of(const char *path)
+{
+	return count_rows(path, "SELECT upto FROM log_verified WHERE one = 1");
+}
+
+/* Opens with the scrubber at rate (0: off); NULL on failure, with *why. */
+static auditlog *open_with(const char *path, unsigned rate, const char **why)
+{
+	struct auditlog_config cfg;
+	auditlog *a = NULL;
+
+	auditlog_config_default(&cfg);
+	cfg.checkpoint_ms = 0; /* a checkpoint after every commit */
+	cfg.scrub_leaves_per_s = rate;
+	*why = NULL;
+	if (auditlog_open(&a, path, log_key, &cfg, why) != 0)
+		return NULL;
+	return a;
+}
+
+/* Appends n leaves, one operation each. */
+static int append_n(auditlog *a, int n)
+{
+	struct leaf l;
+
+	for (int i = 0; i < n; i++) {
+		make_leaf(&l, 900 + (uint64_t)i);
+		if (auditlog_submit(a, &l, 1, NULL, NULL, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Attacker SQL that changes one byte of leaf idx: the first hex digit of
+ * its subject, to another hex digit, so that the leaf still parses.
+ */
+static const char *flip_byte(char *sql, size_t cap, uint64_t idx)
+{
+#define T "CAST(leaf AS TEXT)"
+#define P "(instr(" T ", ' verify ') + 8)"
+	snprintf(sql, cap,
+		 "UPDATE log_leaves SET leaf = CAST(substr(" T ", 1, " P " - 1) ||"
+		 " CASE substr(" T ", " P ", 1) WHEN '0' THEN '1' ELSE '0' END ||"
+		 " substr(" T ", " P " + 1) AS BLOB) WHERE idx = %llu",
+		 (unsigned long long)idx);
+#undef P
+#undef T
+	return sql;
+}
+
+/* Attacker SQL that swaps the bytes of leaves i and j, each row keeping
+ * its stored hashes. */
+static const char *swap_leaves(char *sql, size_t cap, uint64_t i, uint64_t j)
+{
+	snprintf(
+	    sql, cap,
+	    "CREATE TEMP TABLE was AS SELECT idx, leaf FROM log_leaves WHERE idx IN (%llu, %llu);"
+	    " UPDATE log_leaves SET leaf = (SELECT leaf FROM was WHERE was.idx = %llu -"
+	    " log_leaves.idx) WHERE idx IN (%llu, %llu)",
+	    (unsigned long long)i, (unsigned long long)j, (unsigned long long)(i + j),
+	    (unsigned long long)i, (unsigned long long)j);
+	return sql;
+}
+
+/* Attacker SQL that swaps rows i and j whole: bytes and stored hashes. */
+static const char *swap_rows(char *sql, size_t cap, uint64_t i, uint64_t j)
+{
+	snprintf(sql, cap,
+		 "UPDATE log_leaves SET idx = -1 WHERE idx = %llu;"
+		 " UPDATE log_leaves SET idx = %llu WHERE idx = %llu;"
+		 " UPDATE log_leaves SET idx = %llu WHERE idx = -1",
+		 (unsigned long long)i, (unsigned long long)i, (unsigned long long)j,
+		 (unsigned long long)j);
+	return sql;
+}
+
+/*
+ * Leaves written since the previous start are rehashed at the next one,
+ * also under the newest checkpoint, where the self-check alone holds them
+ * against the signed root through their stored hashes only. The log
+ * here: 10 leaves, a start that verifies them (the mark at 10), then 10
+ * more and a checkpoint at 20; the scrubber stays off, so the mark moves
+ * only at a start.
+ */
+static void test_startup_rehash(const char *good)
+{
+	auditlog *a;
+	const char *why;
+	char bad[300], sql[600];
+
+	db_path(bad, sizeof bad, "startup-bad.db");
+	if (new_db(good) != 0 || (a = open_with(good, 0, &why)) == NULL || append_n(a, 10) != 0)
+		bail_out("a log of 10 leaves");
+	auditlog_close(a);
+	is_int(mark_of(good), 0,
+	       "start-up: a new log's mark is 0, and stays there without a start");
+	ok((a = open_with(good, 0, &why)) != NULL,
+	   "start-up: the log reopens, its 10 leaves rehashed");
+	auditlog_close(a);
+	is_int(mark_of(good), 10, "start-up: the mark moved to the size verified");
+	if ((a = open_with(good, 0, &why)) == NULL || append_n(a, 10) != 0)
+		bail_out("10 more leaves");
+	auditlog_close(a);
+	is_int(mark_of(good), 10, "start-up: leaves written since stay above the mark");
+	{
+		struct checkpoint cp;
+		ok(newest_checkpoint(good, &cp) == 0 && cp.size == 20,
+		   "start-up: the newest checkpoint signs all 20 leaves");
+	}
+
+	/* Each of these passes logcheck_self: the signed root is recomputed
+	 * from stored hashes, which the attacker left alone. */
+	tamper(good, bad, flip_byte(sql, sizeof sql, 15));
+	{
+		store *s = NULL;
+		store_open(&s, bad, STORE_READONLY);
+		is_int(logcheck_self(s, key_signer_verifier(log_key), &why, NULL), 0,
+		       "one byte of leaf 15 changed: the self-check alone passes");
+		store_close(s);
+	}
+	expect_refusal(bad, "does not match leaf 15",
+		       "one byte of leaf 15, written since the previous start, changed");
+	tamper(good, bad, swap_leaves(sql, sizeof sql, 12, 13));
+	expect_refusal(bad, "does not match leaf 12", "the bytes of leaves 12 and 13 swapped");
+	/* Rows 16 and 18 hold one hash each, so each carries its own leaf
+	 * hash with it: the first stored hash that covers a moved leaf is the
+	 * node (1, 8), completed by leaf 17. */
+	tamper(good, bad, swap_rows(sql, sizeof sql, 16, 18));
+	expect_refusal(bad, "level 1, index 8 does not match leaf 17",
+		       "rows 16 and 18 swapped whole, hashes and all");
+
+	/* Below the mark a start-up does not look: that is the scrubber's. */
+	tamper(good, bad, flip_byte(sql, sizeof sql, 5));
+	ok((a = open_with(bad, 0, &why)) != NULL,
+	   "one byte of leaf 5, below the mark, changed: start-up passes");
+	auditlog_close(a);
+	/* The mark is only a starting point: set lower, start-up checks more. */
+	snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "; UPDATE log_verified SET upto = 3");
+	tamper(good, bad, sql);
+	expect_refusal(bad, "does not match leaf 5", "the same with the mark set to 3");
+	flip_byte(sql, sizeof sql, 5);
+	snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "; DELETE FROM log_verified");
+	tamper(good, bad, sql);
+	expect_refusal(bad, "does not match leaf 5", "the same with the mark's row deleted");
+	/* Set higher, it checks less, but never past the newest checkpoint. */
+	flip_byte(sql, sizeof sql, 15);
+	snprintf(
+	    sql + strlen(sql), sizeof sql - strlen(sql),
+	    "; DELETE FROM log_checkpoints WHERE size > 14; UPDATE log_verified SET upto = 1000");
+	tamper(good, bad, sql);
+	expect_refusal(bad, "does not match leaf 15",
+		       "leaf 15 after the newest checkpoint changed, the mark set to 1000");
+	tamper(good, bad, "UPDATE log_verified SET upto = 1000");
+	ok((a = open_with(bad, 0, &why)) != NULL, "a mark past the end: the log opens");
+	auditlog_close(a);
+	is_int(mark_of(bad), 20, "and the mark is moved back to the size verified");
+}
+
+/* Waits (at most 20 s) until the scrubber has found a mismatch or has
+ * completed `passes` passes. */
+static void wait_scrub(auditlog *a, uint64_t passes, struct auditlog_stats *st)
+{
+	for (int t = 0; t < 2000; t++) {
+		auditlog_stats(a, st);
+		if (st->scrub.mismatch || st->scrub.passes >= passes)
+			return;
+		usleep(10000);
+	}
+}
+
+/*
+ * The scrubber, on changes below the mark that start-up does not look
+ * at: it finds each in its first pass, at the leaf (or checkpoint) that
+ * no longer matches, and from then on the writer refuses every write
+ * with AK_ECORRUPT; the mark goes down to where it was found, so the
+ * next start-up refuses the log too. The log: 40 leaves, a checkpoint
+ * after nearly each, all below the mark.
+ */
+static void expect_scrub_finds(const char *bad, uint64_t at, const char *want_why,
+			       const char *startup_why, const char *what)
+{
+	auditlog *a;
+	const char *why;
+	struct auditlog_stats st;
+	struct leaf l;
+
+	if (!ok((a = open_with(bad, 1000000, &why)) != NULL, "%s: start-up passes", what)) {
+		diag("why: %s", why ? why : "(null)");
+		return;
+	}
+	wait_scrub(a, 1, &st);
+	ok(st.scrub.mismatch, "%s: the scrubber finds it", what);
+	ok(st.scrub.passes == 0, "%s: in its first pass", what);
+	is_int(st.scrub.mismatch_at, at, "%s: at %llu", what, (unsigned long long)at);
+	if (!ok(strstr(st.scrub.why, want_why) != NULL, "%s: its why names it", what))
+		diag("why: %s", st.scrub.why);
+	ok(st.writes_refused, "%s: the stats say writes are refused", what);
+	make_leaf(&l, 1);
+	is_int(auditlog_submit(a, &l, 1, NULL, NULL, NULL), AK_ECORRUPT,
+	       "%s: the writer refuses a write with AK_ECORRUPT", what);
+	auditlog_close(a);
+	is_int(mark_of(bad), (int)at, "%s: the mark went down to %llu", what,
+	       (unsigned long long)at);
+	expect_refusal(bad, startup_why, what);
+}
+
+static void test_scrub(const char *good)
+{
+	auditlog *a;
+	const char *why;
+	struct auditlog_stats st;
+	char bad[300], sql[600];
+	uint8_t junk[32];
+	int cps, mid;
+
+	db_path(bad, sizeof bad, "scrub-bad.db");
+	memset(junk, 0xcd, sizeof junk);
+	if (new_db(good) != 0 || (a = open_with(good, 0, &why)) == NULL || append_n(a, 40) != 0)
+		bail_out("a log of 40 leaves");
+	auditlog_close(a);
+	if ((a = open_with(good, 0, &why)) == NULL)
+		bail_out("reopen");
+	auditlog_close(a);
+	is_int(mark_of(good), 40, "scrub: every leaf lies below the mark");
+	cps = count_rows(good, "SELECT count(*) FROM log_checkpoints");
+	mid = count_rows(good, "SELECT size FROM log_checkpoints WHERE size BETWEEN 15 AND 35"
+			       " ORDER BY size LIMIT 1");
+	if (cps < 3 || mid < 15)
+		bail_out("checkpoints inside the log");
+
+	/* A clean log: whole passes, every checkpoint held against its root. */
+	ok((a = open_with(good, 1000000, &why)) != NULL, "scrub: a clean log opens");
+	wait_scrub(a, 2, &st);
+	ok(!st.scrub.mismatch && st.scrub.passes >= 2, "scrub: two whole passes, no mismatch");
+	ok(st.scrub.leaves >= 80 && st.scrub.checkpoints >= 2 * (uint64_t)cps,
+	   "scrub: every leaf and each of the %d checkpoints, in each pass", cps);
+	ok(st.scrub.last_pass_ms > 0 && st.scrub.last_pass_ms <= util_now_ms() &&
+	       st.scrub.verified >= 40 && st.scrub.leaves_per_s == 1000000,
+	   "scrub: the stats say when and how far");
+	ok(!st.writes_refused && append_n(a, 2) == 0, "scrub: writes go on");
+	for (int t = 0; t < 2000 && st.scrub.verified < 42; t++) {
+		usleep(10000);
+		auditlog_stats(a, &st);
+	}
+	is_int(st.scrub.verified, 42, "scrub: a later pass verified the 2 new leaves too");
+	auditlog_close(a);
+	is_int(mark_of(good), 42, "scrub: the mark follows the scrubber");
+	{
+		a = open_with(good, 0, &why);
+		auditlog_stats(a, &st);
+		ok(st.scrub.leaves_per_s == 0 && st.scrub.passes == 0 && !st.writes_refused,
+		   "scrub: rate 0 turns it off");
+		auditlog_close(a);
+	}
+
+	tamper(good, bad, flip_byte(sql, sizeof sql, 7));
+	expect_scrub_finds(bad, 7, "level 0, index 7 does not match leaf 7",
+			   "level 0, index 7 does not match leaf 7",
+			   "scrub: one byte of leaf 7 changed");
+	tamper(good, bad, swap_leaves(sql, sizeof sql, 7, 8));
+	expect_scrub_finds(bad, 7, "level 0, index 7 does not match leaf 7",
+			   "level 0, index 7 does not match leaf 7",
+			   "scrub: the bytes of leaves 7 and 8 swapped");
+	/* Rows 4 and 6 carry their leaf hashes with them. The first thing
+	 * that covers a moved leaf is the checkpoint at size 5, if there is
+	 * one (the scrubber reads it before leaf 5), else node (1, 2), stored
+	 * with leaf 5, which is where a start-up from the mark sees it. */
+	tamper(good, bad, swap_rows(sql, sizeof sql, 4, 6));
+	expect_scrub_finds(bad, 5,
+			   count_rows(good, "SELECT count(*) FROM log_checkpoints WHERE size = 5")
+			       ? "the checkpoint at size 5 signs a root that the leaves below it"
+			       : "level 1, index 2 does not match leaf 5",
+			   "level 1, index 2 does not match leaf 5",
+			   "scrub: rows 4 and 6 swapped whole");
+	tamper(good, bad,
+	       "UPDATE log_leaves SET leaf = CAST('ankang/v1 1 nonsense' || char(10) AS BLOB)"
+	       " WHERE idx = 9");
+	expect_scrub_finds(bad, 9, "leaf 9 is not a well-formed entry",
+			   "leaf 9 is not a well-formed entry",
+			   "scrub: leaf 9 replaced by bytes that do not parse");
+
+	/* A checkpoint under the newest: start-up reads only the newest. */
+	snprintf(sql, sizeof sql, "DELETE FROM log_checkpoints WHERE size = %d", mid);
+	tamper(good, bad, sql);
+	insert_signed(bad, log_key, (uint64_t)mid, junk);
+	{
+		char what[120];
+		snprintf(what, sizeof what,
+			 "scrub: the checkpoint at %d re-signed over another root with the log key",
+			 mid);
+		/* Its size is where the mark goes: the leaves below it match. */
+		a = open_with(bad, 1000000, &why);
+		ok(a != NULL, "%s: start-up passes", what);
+		if (a != NULL) {
+			wait_scrub(a, 1, &st);
+			ok(st.scrub.mismatch && st.scrub.passes == 0 &&
+			       st.scrub.mismatch_at == (uint64_t)mid,
+			   "%s: found in the first pass, at its size", what);
+			ok(strstr(st.scrub.why, "signs a root that the leaves below it do not") !=
+			       NULL,
+			   "%s: its why says so", what);
+			ok(st.writes_refused, "%s: writes are refused", what);
+			auditlog_close(a);
+		}
+	}
+	tamper(good, bad, sql);
+	insert_signed(bad, other_key, (uint64_t)mid, junk);
+	a = open_with(bad, 1000000, &why);
+	ok(a != NULL,
+	   "scrub: a checkpoint under the newest signed by another key: start-up passes");
+	if (a != NULL) {
+		wait_scrub(a, 1, &st);
+		ok(st.scrub.mismatch && st.scrub.mismatch_at == (uint64_t)mid &&
+		       strstr(st.scrub.why, "is not signed by the log key") != NULL,
+		   "scrub: and the scrubber finds it");
+		auditlog_close(a);
+	}
+}
+
 int main(void)
 {
 	uint8_t seed[KEY_SEED_BYTES];
-	char p1[300], p2[300], p3[300], p4[300], p5[300], p6[300], p7[300];
+	char p1[300], p2[300], p3[300], p4[300], p5[300], p6[300], p7[300], p8[300], p9[300];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
@@ -1155,6 +1482,8 @@ int main(void)
 	db_path(p5, sizeof p5, "async.db");
 	db_path(p6, sizeof p6, "edits.db");
 	db_path(p7, sizeof p7, "index.db");
+	db_path(p8, sizeof p8, "startup.db");
+	db_path(p9, sizeof p9, "scrub.db");
 
 	test_basic(p1);
 	test_rollback(p2);
@@ -1164,6 +1493,8 @@ int main(void)
 	test_two_writers(p4);
 	test_async(p5);
 	test_index_thread(p7);
+	test_startup_rehash(p8);
+	test_scrub(p9);
 
 	key_signer_free(log_key);
 	key_signer_free(other_key);

@@ -5,7 +5,8 @@
  * database is refused; the schema's triggers refuse UPDATE, DELETE,
  * out-of-order and replacing INSERTs on every log table, even through a
  * plain sqlite3 connection; our own connection additionally refuses those
- * and any DROP at prepare time (the authorizer) and runs in defensive mode
+ * and any DROP at prepare time (the authorizer), allows only UPDATE on the
+ * log's mark of verified leaves, and runs in defensive mode
  * with WAL and synchronous=FULL; and every log statement in store_log.c
  * does what store.h says, queries included.
  *
@@ -277,6 +278,22 @@ static void test_authorizer(void)
 	       "ours: DROP of a table of the index file denied");
 	is_int(exec_rc(db, "ALTER TABLE log_leaves RENAME TO old_leaves"), SQLITE_AUTH,
 	       "ours: ALTER TABLE log_leaves denied");
+	/* The mark of verified leaves is updated in place, and only that. */
+	is_int(exec_rc(db, "UPDATE log_verified SET upto = 2 WHERE one = 1"), SQLITE_OK,
+	       "ours: the mark of verified leaves may be updated");
+	is_int(pragma_int(db, "SELECT upto FROM log_verified"), 2, "and holds the new value");
+	is_int(exec_rc(db, "DELETE FROM log_verified"), SQLITE_AUTH,
+	       "ours: DELETE of the mark denied");
+	is_int(exec_rc(db, "INSERT INTO log_verified VALUES (2, 0)"), SQLITE_AUTH,
+	       "ours: INSERT into the mark's table denied");
+	is_int(exec_rc(db, "ALTER TABLE log_verified RENAME TO old_verified"), SQLITE_AUTH,
+	       "ours: ALTER TABLE log_verified denied");
+	is_int(exec_rc(db, "DROP TABLE log_verified"), SQLITE_AUTH, "ours: DROP of it denied");
+	{
+		uint64_t upto = 99;
+		is_int(store_log_set_verified(s, 1), 0, "store_log_set_verified");
+		ok(store_log_verified(s, &upto) == 0 && upto == 1, "store_log_verified reads it");
+	}
 	is_int(exec_rc(db, "CREATE TEMP TABLE scratch (x)"), SQLITE_OK,
 	       "ours: other tables may be created");
 	is_int(exec_rc(db, "INSERT INTO scratch VALUES (1); UPDATE scratch SET x = 2;"
