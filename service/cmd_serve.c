@@ -31,7 +31,8 @@ static const char serve_usage[] =
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
     "                     [--request-timeout SECONDS] [--idle-timeout SECONDS]\n"
-    "                     [--scrub-rate LEAVES_PER_SECOND] [--port-file FILE] [--quiet]\n"
+    "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
+    "                     [--port-file FILE] [--quiet]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -47,6 +48,8 @@ static const char serve_usage[] =
     "  --request-timeout S     a request's head and body must arrive within S\n"
     "                          seconds (default 15)\n"
     "  --idle-timeout S        close a keep-alive connection idle S seconds (default 30)\n"
+    "  --officer-reads N       look-ups and paper codes an officer may make in ten\n"
+    "                          minutes (default 60)\n"
     "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
     "                          (default " STR(
 	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
@@ -102,6 +105,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"scrub-rate", required_argument, NULL, 'S'},
+	    {"officer-reads", required_argument, NULL, 'o'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -170,6 +174,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'i':
 			bad = number(optarg, 1, 86400, &s->idle_s,
 				     "--idle-timeout must be 1 to 86400 seconds");
+			break;
+		case 'o':
+			bad = number(optarg, 1, 100000, &c->limits.officer_reads,
+				     "--officer-reads must be 1 to 100000");
 			break;
 		case 'S':
 			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,
