@@ -30,7 +30,8 @@ static const char serve_usage[] =
     "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
-    "                     [--request-timeout SECONDS] [--idle-timeout SECONDS]\n"
+    "                     [--head-timeout SECONDS] [--request-timeout SECONDS]\n"
+    "                     [--idle-timeout SECONDS]\n"
     "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
     "                     [--port-file FILE] [--quiet]\n"
     "\n"
@@ -45,8 +46,9 @@ static const char serve_usage[] =
     "  --max-body BYTES        cap on request bodies (default 16384)\n"
     "  --max-connections N     open connections at most (default 4096)\n"
     "  --per-address N         open connections per client address (default 64)\n"
-    "  --request-timeout S     a request's head and body must arrive within S\n"
-    "                          seconds (default 15)\n"
+    "  --head-timeout S        a request's head must arrive within S seconds of its\n"
+    "                          first byte (default 10)\n"
+    "  --request-timeout S     and its head and body within S seconds (default 30)\n"
     "  --idle-timeout S        close a keep-alive connection idle S seconds (default 30)\n"
     "  --officer-reads N       look-ups and paper codes an officer may make in ten\n"
     "                          minutes (default 60)\n"
@@ -102,6 +104,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"max-connections", required_argument, NULL, 'm'},
 	    {"per-address", required_argument, NULL, 'a'},
+	    {"head-timeout", required_argument, NULL, 'H'},
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"scrub-rate", required_argument, NULL, 'S'},
@@ -166,6 +169,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'a':
 			bad = number(optarg, 1, 1u << 20, &s->per_address,
 				     "--per-address must be 1 to 1048576");
+			break;
+		case 'H':
+			bad = number(optarg, 1, 3600, &s->head_s,
+				     "--head-timeout must be 1 to 3600 seconds");
 			break;
 		case 'r':
 			bad = number(optarg, 1, 3600, &s->request_s,
