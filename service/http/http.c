@@ -131,11 +131,14 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 static void on_durable(void *arg, int rc, uint64_t index)
 {
 	struct conn_request *cr = arg;
+	http_server *h = cr->h;
 
 	cr->in.op_index = index;
 	atomic_store(&cr->in.op_rc, rc);
+	/* Once resumed, the connection's thread may answer and free cr at
+	 * any moment: nothing of it is touched after this. */
 	MHD_resume_connection(cr->in.conn);
-	atomic_fetch_sub(&cr->h->inflight, 1);
+	atomic_fetch_sub(&h->inflight, 1);
 }
 
 static enum MHD_Result run(struct conn_request *cr)
