@@ -88,9 +88,11 @@ static void test_table(void)
 			}
 	}
 	is_int(bad_row, 0, "every row is whole: method, pattern, who, handler, what it touches");
-	is_int(bad_action, 0, "every route that reads personal data or changes state has an action");
-	is_int(bad_none, 0, "every route without an action touches only public data, the log or "
-			    "the service's figures");
+	is_int(bad_action, 0,
+	       "every route that reads personal data or changes state has an action");
+	is_int(bad_none, 0,
+	       "every route without an action touches only public data, the log or "
+	       "the service's figures");
 	is_int(bad_body, 0, "GET and DELETE routes take no body");
 	is_int(dup, 0, "no route twice");
 	ok(audited >= 15, "most routes are audited (%d)", audited);
@@ -146,7 +148,8 @@ static void fake_init(struct fake *f, const char *method, const char *path)
 static const struct route *route_of(const char *method, const char *pattern)
 {
 	for (size_t i = 0; i < n_routes; i++)
-		if (strcmp(routes[i].method, method) == 0 && strcmp(routes[i].pattern, pattern) == 0)
+		if (strcmp(routes[i].method, method) == 0 &&
+		    strcmp(routes[i].pattern, pattern) == 0)
 			return &routes[i];
 	bail_out("no such route");
 	return NULL;
@@ -173,8 +176,8 @@ static void test_guard(void)
 		reply_bytes(&c.rq, 200, "application/json", SECRET, strlen(SECRET));
 		/* Only a release build gets here: it must have answered 500,
 		 * with nothing of the handler's. */
-		_exit(c.in.reply.status == 500 && memmem(c.in.reply.body, c.in.reply.len, "Zhang",
-							   5) == NULL
+		_exit(c.in.reply.status == 500 &&
+			      memmem(c.in.reply.body, c.in.reply.len, "Zhang", 5) == NULL
 			  ? 42
 			  : 43);
 	}
@@ -197,8 +200,8 @@ static void test_guard(void)
 		c.rq.route = route_of("POST", "/v1/lookup");
 		c.in.phase = PHASE_WAITING;
 		reply_json(&c.rq, 200, json_pack("{s:s}", "name", SECRET));
-		_exit(c.in.reply.status == 500 && memmem(c.in.reply.body, c.in.reply.len, "Zhang",
-							   5) == NULL
+		_exit(c.in.reply.status == 500 &&
+			      memmem(c.in.reply.body, c.in.reply.len, "Zhang", 5) == NULL
 			  ? 42
 			  : 43);
 	}
@@ -280,7 +283,8 @@ static void test_routing(void)
 	fake_init(&f, "PATCH", "/v1/me/code");
 	dispatch_begin(&f.rq, 16384);
 	ok(f.in.reply.status == 405 && f.in.reply.nheaders == 1 &&
-	       strcmp(f.in.reply.hname[0], "Allow") == 0 && strcmp(f.in.reply.hvalue[0], "GET") == 0,
+	       strcmp(f.in.reply.hname[0], "Allow") == 0 &&
+	       strcmp(f.in.reply.hvalue[0], "GET") == 0,
 	   "a known path, another method: 405 with Allow: GET");
 	dispatch_free(&f.rq);
 
@@ -294,7 +298,8 @@ static void test_routing(void)
 	f.in.header = cl_header;
 	f.in.conn = (void *)"999999";
 	dispatch_begin(&f.rq, 16384);
-	ok(f.in.reply.status == 413 && f.in.reply.close, "a declared body over the cap: 413, closed");
+	ok(f.in.reply.status == 413 && f.in.reply.close,
+	   "a declared body over the cap: 413, closed");
 	dispatch_free(&f.rq);
 }
 
