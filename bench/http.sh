@@ -85,9 +85,12 @@ die() {
 VER=$("$BIN/ankangd" account add --data "$W/d" --role verifier --name bench-verifier 2>/dev/null)
 threads_opt=()
 [ -n "${BENCH_SERVER_THREADS:-}" ] && threads_opt=(--threads "$BENCH_SERVER_THREADS")
-# The code must outlive every round and the profile: a generous TTL.
+# The code must outlive every round and the profile: a generous TTL. Every
+# connection comes from 127.0.0.1, so the per-address limit is raised to
+# hold the idle connections (and the verifier's and resident's loads).
 "$BIN/ankangd" serve --data "$W/d" --listen 127.0.0.1:0 --port-file "$W/port" --quiet \
-	--code-ttl 86400 "${threads_opt[@]}" 2>"$W/serve.log" &
+	--code-ttl 86400 --per-address $((${BENCH_IDLE_CONNS:-1000} + 200)) \
+	"${threads_opt[@]}" 2>"$W/serve.log" &
 PID=$!
 for _ in $(seq 1 200); do
 	[ -s "$W/port" ] && break

@@ -24,7 +24,12 @@
  * phase (head arriving, body arriving, in), when its request started, and
  * the kernel's count of bytes received at the start of its wait (TCP_INFO
  * tcpi_bytes_received): while that count does not move, the connection is
- * idle and its clock is held. All records are in one list under one lock,
+ * idle and its clock is held. Only the reaper reads that count, so a
+ * request costs no system call here: a connection's wait for its next
+ * request starts with no count, and the reaper's next pass takes it.
+ * Bytes that came before that pass (at most GUARD_TICK_MS after the last
+ * answer) do not start the clock; the next byte does, and
+ * libmicrohttpd's idle timeout bounds the wait for it. All records are in one list under one lock,
  * which the close notification also takes before it unlinks a record;
  * libmicrohttpd sends that notification before it closes the descriptor
  * (daemon.c, MHD_cleanup_connections), so the reaper, holding the lock,
@@ -61,9 +66,8 @@ struct conn {
 	/* Under the guard's lock. */
 	enum phase phase;
 	int idle;       /* no byte of the next request yet: clock held */
-	int rx_ok;      /* TCP_INFO's byte count is readable */
+	int rx_known;   /* rx_at has been taken */
 	uint64_t rx_at; /* the count when the wait began */
-	uint64_t rx_in; /* the count when the request was in */
 	uint64_t start; /* ms: when the current request started */
 	/* The connection's own thread only. */
 	enum guard_verdict uri;
@@ -128,11 +132,16 @@ static uint64_t reap_step(void *ctx)
 		if (k->phase == PHASE_IN || k->phase == PHASE_CUT)
 			continue;
 		if (k->idle) {
-			if (rx_bytes(k->fd, &rx) == 0 && rx == k->rx_at) {
-				k->start = now; /* still idle: the clock is held */
+			if (rx_bytes(k->fd, &rx) != 0) {
+				k->idle = 0; /* cannot tell: the clock runs */
+			} else if (!k->rx_known || rx == k->rx_at) {
+				k->rx_at = rx;
+				k->rx_known = 1;
+				k->start = now; /* idle: the clock is held */
 				continue;
+			} else {
+				k->idle = 0; /* its first byte came since the last pass */
 			}
-			k->idle = 0; /* its first byte came since the last pass */
 		}
 		limit = limit_of(g, k->phase);
 		if (limit == 0 || now <= k->start || now - k->start < limit)
@@ -204,7 +213,6 @@ void guard_connection(void *cls, struct MHD_Connection *c, void **socket_context
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-		uint64_t rx = 0;
 
 		*socket_context = NULL;
 		if (ci == NULL || (k = calloc(1, sizeof *k)) == NULL) {
@@ -215,9 +223,9 @@ void guard_connection(void *cls, struct MHD_Connection *c, void **socket_context
 		k->g = g;
 		k->fd = ci->connect_fd;
 		k->phase = PHASE_HEAD;
-		k->rx_ok = rx_bytes(k->fd, &rx) == 0;
 		/* A new connection's bytes are all its first request's. */
-		k->idle = k->rx_ok && rx == 0;
+		k->idle = 1;
+		k->rx_known = 1;
 		k->rx_at = 0;
 		pthread_mutex_lock(&g->mu);
 		k->start = now_ms();
@@ -248,8 +256,8 @@ void guard_connection(void *cls, struct MHD_Connection *c, void **socket_context
 
 void *guard_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct guard *g = cls;
 	struct conn *k = conn_of(c);
+	(void)cls;
 
 	if (k == NULL)
 		return NULL;
@@ -260,9 +268,6 @@ void *guard_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 			break;
 		}
 	}
-	pthread_mutex_lock(&g->mu);
-	k->idle = 0; /* a request line is in: the request has started */
-	pthread_mutex_unlock(&g->mu);
 	/* What this returns becomes the request's context: none yet. */
 	return NULL;
 }
@@ -356,45 +361,30 @@ enum guard_verdict guard_check(struct MHD_Connection *c, const char *version)
 void guard_received(struct MHD_Connection *c)
 {
 	struct conn *k = conn_of(c);
-	uint64_t rx = 0;
-	int ok;
 
 	if (k == NULL)
 		return;
-	/* Whatever the kernel counts from here on is the next request's: an
-	 * HTTP/1.1 client sends nothing else, even while this one waits on
-	 * the audit writer. */
-	ok = rx_bytes(k->fd, &rx) == 0;
 	pthread_mutex_lock(&k->g->mu);
 	if (k->phase != PHASE_CUT)
 		k->phase = PHASE_IN;
-	k->rx_ok = ok;
-	k->rx_in = rx;
 	pthread_mutex_unlock(&k->g->mu);
 }
 
 void guard_completed(struct MHD_Connection *c)
 {
 	struct conn *k = conn_of(c);
-	uint64_t rx = 0;
-	int ok;
 
 	if (k == NULL)
 		return;
-	ok = rx_bytes(k->fd, &rx) == 0;
 	pthread_mutex_lock(&k->g->mu);
 	if (k->phase != PHASE_CUT) {
-		/* The next request's clock starts with its first byte: the
-		 * count taken when this one was in, so bytes that came since
-		 * (a pipelined request) start it at once. Bytes of the next
-		 * request that came in the same read as the end of this one
-		 * are inside that count, so its clock may start one byte late;
-		 * libmicrohttpd's idle timeout bounds the gap. */
-		uint64_t at = ok && k->rx_ok && k->rx_in <= rx ? k->rx_in : rx;
+		/* The next request's clock starts with its first byte after
+		 * the reaper's next pass, which takes the count (see the top
+		 * of the file). */
 		k->phase = PHASE_HEAD;
 		k->start = now_ms();
-		k->rx_at = at;
-		k->idle = ok && rx == at;
+		k->idle = 1;
+		k->rx_known = 0;
 	}
 	pthread_mutex_unlock(&k->g->mu);
 }

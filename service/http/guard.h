@@ -17,7 +17,8 @@
  *
  * Deadlines: a request's head must arrive within head_s, and its head and
  * body within request_s, counted from its first byte (the kernel's count
- * of bytes received tells when that was: TCP_INFO), so that an idle
+ * of bytes received, TCP_INFO, read by the reaper every GUARD_TICK_MS,
+ * tells when that was, to within a tick), so that an idle
  * keep-alive connection is left to libmicrohttpd's idle timeout while a
  * client trickling a request a byte at a time is cut off. A connection
  * whose request is in (waiting on the audit writer, or being answered) is
