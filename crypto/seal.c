@@ -159,25 +159,45 @@ void seal_datakey_wipe(seal_datakey *dk)
 }
 
 int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
-	       size_t n, uint8_t *out)
+	       size_t n, size_t padded, uint8_t *out)
 {
-	uint8_t ad[64];
-	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+	uint8_t ad[64], buf[SEAL_FIELD_MAX];
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field), len = 0;
+	int rc;
 
-	if (adlen == 0)
+	if (adlen == 0 || padded > sizeof buf || n >= padded)
 		return AK_EINVAL;
-	return aead_seal(dk->key, ad, adlen, pt, n, out);
+	memcpy(buf, pt, n);
+	/* blocksize = padded: any n < padded pads to exactly padded bytes. */
+	if (sodium_pad(&len, buf, n, padded, padded) != 0 || len != padded) {
+		sodium_memzero(buf, sizeof buf);
+		return AK_EINVAL;
+	}
+	rc = aead_seal(dk->key, ad, adlen, buf, padded, out);
+	sodium_memzero(buf, sizeof buf);
+	return rc;
 }
 
 int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-		    const uint8_t *ct, size_t n, uint8_t *out)
+		    const uint8_t *ct, size_t ctlen, size_t padded, uint8_t *out, size_t *n)
 {
 	uint8_t ad[64];
-	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field), len = 0;
+	int rc;
 
-	if (adlen == 0)
+	*n = 0;
+	if (adlen == 0 || padded == 0 || padded > SEAL_FIELD_MAX || ctlen != padded + SEAL_OVERHEAD)
 		return AK_EINVAL;
-	return aead_open(dk->key, ad, adlen, ct, n, out);
+	if ((rc = aead_open(dk->key, ad, adlen, ct, ctlen, out)) != 0)
+		return rc;
+	if (sodium_unpad(&len, out, padded, padded) != 0 || len >= padded) {
+		sodium_memzero(out, padded);
+		return AK_ECORRUPT;
+	}
+	/* sodium_unpad leaves the padding where it was. */
+	sodium_memzero(out + len, padded - len);
+	*n = len;
+	return 0;
 }
 
 void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const char *id_number,

@@ -14,7 +14,9 @@
  *   data key (random per resident, stored only wrapped; AD = resident id)
  *    └─ seals name / id_number / phone, XChaCha20-Poly1305,
  *       AD = resident id || field name, so a sealed field cannot be moved
- *       to another row or another column.
+ *       to another row or another column; each field padded first to one
+ *       length per field, so a sealed length says nothing of the clear
+ *       text's.
  *
  * Erasure is destroying the wrapped data key: every field sealed under it
  * becomes noise, while the log (which holds only pseudonyms) is untouched.
@@ -68,18 +70,33 @@ int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
 /* Wipes a data key; NULL is a no-op. */
 void seal_datakey_wipe(seal_datakey *dk);
 
+/* The longest padded clear text of a field (seal_field's `padded`). */
+#define SEAL_FIELD_MAX 256
+
 /*
- * Seals pt[0..n) as field `field` of resident_id into out, which holds
- * n + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
+ * Seals pt[0..n) as field `field` of resident_id. The clear text is first
+ * padded to exactly `padded` bytes (ISO/IEC 7816-4, libsodium's
+ * sodium_pad: a 0x80 byte, then zeros), so every field sealed with the
+ * same `padded` has the same sealed length, whatever its clear text's.
+ * out holds padded + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
+ * Returns 0, or AK_EINVAL when n >= padded (the padding takes one byte at
+ * least) or padded > SEAL_FIELD_MAX.
  */
 int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
-	       size_t n, uint8_t *out);
+	       size_t n, size_t padded, uint8_t *out);
 /*
- * Opens a sealed field into out (n - SEAL_OVERHEAD bytes). AK_ECRYPTO when
- * it was sealed for another resident, field or key, or was altered.
+ * Opens a sealed field of exactly padded + SEAL_OVERHEAD bytes into out,
+ * which holds `padded` bytes, and sets *n to the clear text's length;
+ * out[*n..padded) is zeroed. Returns 0; AK_EINVAL for any other length;
+ * AK_ECRYPTO when it was sealed for another resident, field or key, or
+ * was altered; AK_ECORRUPT when it opens but its padding is not what
+ * seal_field writes. The AEAD has then proved the bytes were sealed by
+ * someone holding the data key, so this is not a tampered row but a
+ * sealer that is not this code: it is refused like a corrupt row, and
+ * out is wiped.
  */
 int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-		    const uint8_t *ct, size_t n, uint8_t *out);
+		    const uint8_t *ct, size_t ctlen, size_t padded, uint8_t *out, size_t *n);
 
 /* The blind index of an ID number: equal numbers, equal indexes; nothing
  * else learnable without the KEK. */

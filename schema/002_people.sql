@@ -14,10 +14,14 @@
 -- The CHECKs keep those rules even against a bug in the code above:
 --   - a tombstone (erased set) holds no key, sealed field, blind index or
 --     passphrase, and a sealed field is never stored without a key;
---   - sealed fields and keys have the sizes sealing gives them (a wrapped
---     key is 32 + 40 bytes; a sealed field is at most 192, which is
---     store_people.h's STORE_SEALED_MAX), so no plaintext column can hide
---     in them by length;
+--   - a live row holds its key and all three sealed fields (a phone is
+--     sealed even when none was given), and none without the others;
+--   - sealed fields and keys have exactly the sizes sealing gives them (a
+--     wrapped key is 32 + 40 bytes; a field is padded to one length per
+--     field, then sealed: 129 + 40 for a name, 19 + 40 for an ID number,
+--     21 + 40 for a phone, store_people.h's STORE_SEALED_*_BYTES), so a
+--     sealed length says nothing about a name's or a phone's, and no
+--     plaintext column can hide in them by length;
 --   - words from closed lists (status reasons, scan results) and account
 --     names are spelled only from [a-z_] and [A-Za-z0-9._-]: free text,
 --     and so a person's name, cannot be stored in them.
@@ -42,10 +46,9 @@ CREATE TABLE residents (
 	blind          BLOB UNIQUE CHECK (blind IS NULL OR length(blind) = 32),
 	wrapped_key    BLOB CHECK (wrapped_key IS NULL OR length(wrapped_key) = 72),
 	                             -- NULL until sealed, and again once erased
-	name_sealed    BLOB CHECK (name_sealed IS NULL OR length(name_sealed) BETWEEN 41 AND 192),
-	id_sealed      BLOB CHECK (id_sealed IS NULL OR length(id_sealed) BETWEEN 41 AND 192),
-	phone_sealed   BLOB CHECK (phone_sealed IS NULL OR length(phone_sealed) BETWEEN 41 AND 192),
-	                             -- NULL when no phone was given
+	name_sealed    BLOB CHECK (name_sealed IS NULL OR length(name_sealed) = 169),
+	id_sealed      BLOB CHECK (id_sealed IS NULL OR length(id_sealed) = 59),
+	phone_sealed   BLOB CHECK (phone_sealed IS NULL OR length(phone_sealed) = 61),
 	passphrase     TEXT CHECK (passphrase IS NULL OR length(passphrase) BETWEEN 1 AND 127),
 	                             -- crypto_pwhash_str (Argon2id)
 	status         INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),
@@ -55,8 +58,9 @@ CREATE TABLE residents (
 	status_index   INTEGER NOT NULL CHECK (status_index >= 0),
 	created        INTEGER NOT NULL,
 	erased         INTEGER,      -- unix seconds, NULL while active
-	CHECK (wrapped_key IS NOT NULL
-	       OR (name_sealed IS NULL AND id_sealed IS NULL AND phone_sealed IS NULL)),
+	CHECK ((wrapped_key IS NULL) = (name_sealed IS NULL)
+	       AND (wrapped_key IS NULL) = (id_sealed IS NULL)
+	       AND (wrapped_key IS NULL) = (phone_sealed IS NULL)),
 	CHECK (erased IS NULL
 	       OR (blind IS NULL AND wrapped_key IS NULL AND name_sealed IS NULL
 	           AND id_sealed IS NULL AND phone_sealed IS NULL AND passphrase IS NULL))

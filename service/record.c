@@ -6,7 +6,9 @@
  * Record layout (DESIGN.md, "Sealing personal data"): the row holds the
  * data key wrapped by the KEK with the resident id as associated data,
  * and name, id_number and phone each sealed under that key with the id
- * and the field's name ("name", "id_number", "phone") as associated data.
+ * and the field's name ("name", "id_number", "phone") as associated data,
+ * each padded first to one length per field (PAD_* below), so that every
+ * row's sealed columns have the same lengths.
  * A field that does not open is never shown: the whole record is refused
  * (AK_ECRYPTO), since a swapped or altered field means the row was
  * tampered with or the KEK is not the one that sealed it.
@@ -20,6 +22,7 @@
  */
 #include "service/record.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,31 +38,45 @@
 #define FIELD_NAME_MAX  CRED_NAME_MAX
 #define FIELD_PHONE_MAX POLICY_PHONE_MAX
 
-/* Sealed forms must fit the store's column. */
-_Static_assert(FIELD_NAME_MAX + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed name fits");
-_Static_assert(IDCARD_LEN + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed ID number fits");
-_Static_assert(FIELD_PHONE_MAX + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed phone fits");
+/*
+ * Every field is padded to one length before it is sealed (seal_field),
+ * one byte longer than its longest clear text (the padding is at least
+ * one byte): every sealed name is as long as every other, and so is every
+ * sealed ID number and every sealed phone. A phone is always sealed, ""
+ * when none was given, so the database does not say who gave one either.
+ */
+#define PAD_NAME  (FIELD_NAME_MAX + 1)
+#define PAD_ID    (IDCARD_LEN + 1)
+#define PAD_PHONE (FIELD_PHONE_MAX + 1)
+
+/* The sealed forms are the store's (and the schema's) exact lengths. */
+_Static_assert(PAD_NAME + SEAL_OVERHEAD == STORE_SEALED_NAME_BYTES, "sealed name length");
+_Static_assert(PAD_ID + SEAL_OVERHEAD == STORE_SEALED_ID_BYTES, "sealed ID number length");
+_Static_assert(PAD_PHONE + SEAL_OVERHEAD == STORE_SEALED_PHONE_BYTES, "sealed phone length");
+_Static_assert(PAD_NAME <= SEAL_FIELD_MAX && PAD_PHONE <= SEAL_FIELD_MAX, "padded fields fit");
 _Static_assert(PASSPHRASE_HASH_MAX <= STORE_PASSHASH_MAX, "passphrase hash fits");
 
 /* ------------------------------------------------------------------ open */
 
 /*
- * Opens sealed field f into out (cap bytes, NUL-terminated), refusing
- * clear text longer than max or holding a NUL. 0, AK_ECRYPTO, AK_ECORRUPT.
+ * Opens sealed field f, padded to `padded` bytes, into out (cap bytes,
+ * NUL-terminated), refusing clear text holding a NUL. 0, AK_ECRYPTO,
+ * AK_ECORRUPT (a wrong length, a wrong padding: see seal_open_field).
  */
 static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
-		      const struct store_sealed *f, size_t max, char *out, size_t cap)
+		      const struct store_sealed *f, size_t padded, char *out, size_t cap)
 {
-	size_t n;
+	size_t n = 0;
 	int rc;
 
-	if (f->len <= SEAL_OVERHEAD || f->len - SEAL_OVERHEAD > max || max >= cap)
+	assert(padded <= cap);
+	if (f->len != padded + SEAL_OVERHEAD)
 		return AK_ECORRUPT;
-	n = f->len - SEAL_OVERHEAD;
-	if ((rc = seal_open_field(dk, id, field, f->b, f->len, (uint8_t *)out)) != 0) {
+	if ((rc = seal_open_field(dk, id, field, f->b, f->len, padded, (uint8_t *)out, &n)) != 0) {
 		sodium_memzero(out, cap);
-		return rc;
+		return rc == AK_EINVAL ? AK_ECORRUPT : rc;
 	}
+	/* n < padded <= cap: the padding took one byte at least. */
 	out[n] = '\0';
 	if (memchr(out, '\0', n) != NULL) {
 		sodium_memzero(out, cap);
@@ -88,21 +105,20 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 		rc = AK_ENOENT;
 		goto done;
 	}
-	/* A live row always has its key and its two required fields: insert
-	 * and seal commit together (record_create runs in one operation). */
-	if (!r.has_key || r.name.len == 0 || r.id_number.len == 0) {
+	/* A live row always has its key and its three fields: insert and
+	 * seal commit together (record_create runs in one operation). */
+	if (!r.has_key || r.name.len == 0 || r.id_number.len == 0 || r.phone.len == 0) {
 		rc = AK_ECORRUPT;
 		goto done;
 	}
 	if ((rc = seal_datakey_unwrap(k->kek, id, r.wrapped, &dk)) != 0)
 		goto done;
-	if ((rc = open_field(&dk, id, "name", &r.name, FIELD_NAME_MAX, out->name,
-			     sizeof out->name)) != 0 ||
-	    (rc = open_field(&dk, id, "id_number", &r.id_number, IDCARD_LEN, out->id_number,
-			     sizeof out->id_number)) != 0)
-		goto done;
-	if (r.phone.len != 0 && (rc = open_field(&dk, id, "phone", &r.phone, FIELD_PHONE_MAX,
-						 out->phone, sizeof out->phone)) != 0)
+	if ((rc = open_field(&dk, id, "name", &r.name, PAD_NAME, out->name, sizeof out->name)) !=
+		0 ||
+	    (rc = open_field(&dk, id, "id_number", &r.id_number, PAD_ID, out->id_number,
+			     sizeof out->id_number)) != 0 ||
+	    (rc = open_field(&dk, id, "phone", &r.phone, PAD_PHONE, out->phone,
+			     sizeof out->phone)) != 0)
 		goto done;
 	/* What opened must still be what enrolment accepted; anything else
 	 * was sealed by something that is not this service. */
@@ -155,21 +171,20 @@ int record_kek_check_put(const struct record_keys *k, store *w)
 
 /* ---------------------------------------------------------------- create */
 
-/* Seals the clear text pt (may be "") into f; f->len 0 for "". */
+/* Seals the clear text pt (may be "", which seals too) into f, padded to
+ * `padded` bytes. */
 static int seal_into(struct store_sealed *f, const seal_datakey *dk, uint64_t id, const char *field,
-		     const char *pt, size_t max)
+		     const char *pt, size_t padded)
 {
-	size_t n = strnlen(pt, max + 1);
+	size_t n = strnlen(pt, padded);
 	int rc;
 
 	f->len = 0;
-	if (n == 0)
-		return 0;
-	if (n > max)
+	if (n >= padded)
 		return AK_EINVAL;
-	if ((rc = seal_field(dk, id, field, (const uint8_t *)pt, n, f->b)) != 0)
+	if ((rc = seal_field(dk, id, field, (const uint8_t *)pt, n, padded, f->b)) != 0)
 		return rc;
-	f->len = n + SEAL_OVERHEAD;
+	f->len = padded + SEAL_OVERHEAD;
 	return 0;
 }
 
@@ -195,9 +210,9 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	if ((rc = seal_datakey_new(k->kek, r.id, r.wrapped, &dk)) != 0)
 		goto done;
 	r.has_key = 1;
-	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, FIELD_NAME_MAX)) != 0 ||
-	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, IDCARD_LEN)) != 0 ||
-	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, FIELD_PHONE_MAX)) != 0)
+	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, PAD_NAME)) != 0 ||
+	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, PAD_ID)) != 0 ||
+	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, PAD_PHONE)) != 0)
 		goto done;
 	memcpy(r.passphrase, passhash, hlen + 1);
 	if ((rc = store_resident_seal(w, &r)) != 0)

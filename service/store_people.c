@@ -25,6 +25,7 @@
  */
 #include "service/store_people.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -229,21 +230,22 @@ static int atomically(store *s, int (*fn)(store *s, void *ctx), void *ctx)
 
 /* ------------------------------------------------------------ residents */
 
-static int col_sealed(sqlite3_stmt *st, int col, struct store_sealed *out)
+/* A sealed column: NULL (len 0), or a blob of exactly want bytes. */
+static int col_sealed(sqlite3_stmt *st, int col, size_t want, struct store_sealed *out)
 {
 	const void *p;
 	int n;
 
+	assert(want <= sizeof out->b);
 	out->len = 0;
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return 0;
 	p = sqlite3_column_blob(st, col);
 	n = sqlite3_column_bytes(st, col);
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB || n <= SEAL_OVERHEAD ||
-	    (size_t)n > sizeof out->b || p == NULL)
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB || (size_t)n != want || p == NULL)
 		return AK_ECORRUPT;
-	memcpy(out->b, p, (size_t)n);
-	out->len = (size_t)n;
+	memcpy(out->b, p, want);
+	out->len = want;
 	return 0;
 }
 
@@ -269,9 +271,9 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 			return rc;
 		out->has_key = 1;
 	}
-	if ((rc = col_sealed(st, 6, &out->name)) != 0 ||
-	    (rc = col_sealed(st, 7, &out->id_number)) != 0 ||
-	    (rc = col_sealed(st, 8, &out->phone)) != 0)
+	if ((rc = col_sealed(st, 6, STORE_SEALED_NAME_BYTES, &out->name)) != 0 ||
+	    (rc = col_sealed(st, 7, STORE_SEALED_ID_BYTES, &out->id_number)) != 0 ||
+	    (rc = col_sealed(st, 8, STORE_SEALED_PHONE_BYTES, &out->phone)) != 0)
 		return rc;
 	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
 		pw = sqlite3_column_text(st, 9);
@@ -331,9 +333,9 @@ static int bind_sealed(sqlite3_stmt *st, int i, const struct store_sealed *f)
 	return sqlite3_bind_blob(st, i, f->b, (int)f->len, SQLITE_STATIC);
 }
 
-static int sealed_ok(const struct store_sealed *f)
+static int sealed_ok(const struct store_sealed *f, size_t want)
 {
-	return f->len == 0 || (f->len > SEAL_OVERHEAD && f->len <= sizeof f->b);
+	return f->len == want;
 }
 
 int store_resident_seal(store *s, const struct store_resident *r)
@@ -347,8 +349,10 @@ int store_resident_seal(store *s, const struct store_resident *r)
 
 	if (st == NULL)
 		return AK_EDB;
-	if (!fits(r->id) || !r->has_key || pwlen == sizeof r->passphrase || !sealed_ok(&r->name) ||
-	    !sealed_ok(&r->id_number) || !sealed_ok(&r->phone))
+	if (!fits(r->id) || !r->has_key || pwlen == sizeof r->passphrase ||
+	    !sealed_ok(&r->name, STORE_SEALED_NAME_BYTES) ||
+	    !sealed_ok(&r->id_number, STORE_SEALED_ID_BYTES) ||
+	    !sealed_ok(&r->phone, STORE_SEALED_PHONE_BYTES))
 		return AK_EINVAL;
 	bad |= bind_u64(st, 1, r->id);
 	bad |= sqlite3_bind_blob(st, 2, r->wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC);

@@ -30,13 +30,20 @@
 #include "crypto/seal.h"
 #include "log/store.h"
 
-/* A sealed field: name <= 128 bytes, ID number 18, phone <= 20, plus
- * SEAL_OVERHEAD. */
-#define STORE_SEALED_MAX       192
-#define STORE_PASSHASH_MAX     128 /* crypto_pwhash_STRBYTES */
-#define STORE_ACCOUNT_NAME_MAX 64
-#define STORE_HANDLE_BYTES     16
-#define STORE_SIG_HASH_BYTES   16
+/*
+ * A sealed field's exact length (the schema's CHECKs): its clear text
+ * padded to one length per field (record.c: a name of at most 128 bytes
+ * to 129, an ID number of 18 to 19, a phone of at most 20 to 21), plus
+ * SEAL_OVERHEAD.
+ */
+#define STORE_SEALED_NAME_BYTES  169
+#define STORE_SEALED_ID_BYTES    59
+#define STORE_SEALED_PHONE_BYTES 61
+#define STORE_SEALED_MAX         STORE_SEALED_NAME_BYTES
+#define STORE_PASSHASH_MAX       128 /* crypto_pwhash_STRBYTES */
+#define STORE_ACCOUNT_NAME_MAX   64
+#define STORE_HANDLE_BYTES       16
+#define STORE_SIG_HASH_BYTES     16
 /* A session's last use is written at most this often (store_session_touch). */
 #define STORE_SESSION_TOUCH_S 60
 
@@ -70,7 +77,9 @@ struct store_resident {
 int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			  const uint8_t handle[STORE_HANDLE_BYTES], uint64_t now, uint64_t index,
 			  uint64_t *id);
-/* Writes the wrapped key, sealed fields and passphrase hash of r->id. */
+/* Writes the wrapped key, the three sealed fields (each exactly its
+ * STORE_SEALED_*_BYTES long, else AK_EINVAL) and the passphrase hash of
+ * r->id. */
 int store_resident_seal(store *s, const struct store_resident *r);
 /* An erased resident reads back as its tombstone: erased set, no key, no
  * fields, no passphrase. */

@@ -238,6 +238,97 @@ static void test_issue(void)
 	record_wipe(&v);
 }
 
+/* The length of a column of a resident's row, as the file holds it. */
+static long long column_length(const char *column, uint64_t id)
+{
+	char sql[200];
+	sqlite3_stmt *q = NULL;
+	long long n = -1;
+
+	snprintf(sql, sizeof sql, "SELECT length(%s) FROM residents WHERE id = %llu", column,
+		 (unsigned long long)id);
+	if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL) != SQLITE_OK)
+		bail_out("prepare");
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/*
+ * Finding 12 of issue 8: a sealed column's length was the clear text's
+ * plus 40. Two residents as far apart as names go (2 bytes and 120), one
+ * with a phone and one without, now have sealed columns of one length
+ * each; and a field sealed under the right key but not padded as
+ * record_create pads is refused when opened.
+ */
+static void test_padding(void)
+{
+	static const char *const columns[] = {"name_sealed", "id_sealed", "phone_sealed"};
+	char longname[121];
+	struct record_view in, v;
+	uint64_t a = 0, b = 0;
+	int same = 1;
+
+	/* 40 CJK characters of 3 bytes each. */
+	for (size_t i = 0; i < 40; i++)
+		memcpy(longname + 3 * i, "\xe6\xb5\x8b", 3);
+	longname[120] = '\0';
+	view_of(&in, "Li", "110105197001010017", PHONE1);
+	is_int(create(&in, &a), 0, "a resident with a 2-byte name and a phone");
+	view_of(&in, longname, "110105197001010025", NULL);
+	is_int(create(&in, &b), 0, "one with a 120-byte name and no phone");
+	for (size_t i = 0; i < AK_ARRAY_LEN(columns); i++)
+		same &= column_length(columns[i], a) == column_length(columns[i], b) &&
+			column_length(columns[i], a) > 0;
+	ok(same, "their sealed name, ID number and phone columns have the same lengths");
+	is_int(column_length("name_sealed", a), STORE_SEALED_NAME_BYTES,
+	       "a sealed name: 169 bytes");
+	is_int(column_length("id_sealed", a), STORE_SEALED_ID_BYTES, "a sealed ID number: 59");
+	is_int(column_length("phone_sealed", b), STORE_SEALED_PHONE_BYTES,
+	       "a sealed phone, even when none was given: 61");
+	is_int(record_open(&keys, st, b, &audit, &v), 0, "the long name opens");
+	ok(strcmp(v.name, longname) == 0 && v.phone[0] == '\0', "to itself, with no phone");
+	record_wipe(&v);
+	is_int(record_open(&keys, st, a, &audit, &v), 0, "the short one opens");
+	ok(strcmp(v.name, "Li") == 0 && strcmp(v.phone, PHONE1) == 0, "to itself and its phone");
+	record_wipe(&v);
+
+	/* The twin: the right data key and associated data, no padding. */
+	{
+		struct store_resident r;
+		seal_datakey dk;
+		uint8_t ad[8 + 4], pt[STORE_SEALED_NAME_BYTES - SEAL_OVERHEAD];
+		uint8_t ct[STORE_SEALED_NAME_BYTES];
+		sqlite3_stmt *q = NULL;
+
+		if (store_resident_by_id(st, a, &r) != 0 ||
+		    seal_datakey_unwrap(kek, a, r.wrapped, &dk) != 0)
+			bail_out("the resident's data key");
+		for (int i = 0; i < 8; i++)
+			ad[i] = (uint8_t)(a >> (56 - 8 * i));
+		memcpy(ad + 8, "name", 4);
+		memset(pt, 'x', sizeof pt);
+		randombytes_buf(ct, SEAL_NONCE_BYTES);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(
+		    ct + SEAL_NONCE_BYTES, NULL, pt, sizeof pt, ad, sizeof ad, NULL, ct, dk.key);
+		seal_datakey_wipe(&dk);
+		sodium_memzero(&r, sizeof r);
+		if (sqlite3_prepare_v2(store_sqlite(st),
+				       "UPDATE residents SET name_sealed = ?1 WHERE id = ?2", -1,
+				       &q, NULL) != SQLITE_OK ||
+		    sqlite3_bind_blob(q, 1, ct, sizeof ct, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 2, (sqlite3_int64)a) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_DONE)
+			bail_out("write an unpadded name");
+		sqlite3_finalize(q);
+		memset(&v, 0x55, sizeof v);
+		is_int(record_open(&keys, st, a, &audit, &v), AK_ECORRUPT,
+		       "a name sealed without its padding: refused, AK_ECORRUPT");
+		ok(all_zero(&v, sizeof v), "and nothing of it is in the view");
+	}
+}
+
 static void test_tamper(void)
 {
 	struct record_view v;
@@ -263,10 +354,16 @@ static void test_tamper(void)
 
 	snprintf(sql, sizeof sql, "UPDATE residents SET phone_sealed = id_sealed WHERE id = %llu",
 		 (unsigned long long)id1);
+	ok(sqlite3_exec(store_sqlite(st), sql, NULL, NULL, NULL) != SQLITE_OK,
+	   "the ID number's sealed bytes in the phone column: refused by the schema (length)");
+	snprintf(sql, sizeof sql,
+		 "UPDATE residents SET phone_sealed = (SELECT phone_sealed FROM residents"
+		 " WHERE id = %llu) WHERE id = %llu",
+		 (unsigned long long)id2, (unsigned long long)id1);
 	exec_sql("SAVEPOINT t");
 	exec_sql(sql);
 	is_int(record_open(&keys, st, id1, &audit, &v), AK_ECRYPTO,
-	       "the ID number's sealed bytes in the phone column: AK_ECRYPTO");
+	       "another resident's (empty) sealed phone: AK_ECRYPTO");
 	exec_sql("ROLLBACK TO t");
 	exec_sql("RELEASE t");
 
@@ -321,6 +418,7 @@ int main(void)
 
 	test_create_open();
 	test_issue();
+	test_padding();
 	test_tamper();
 
 	store_close(st);
