@@ -30,6 +30,7 @@ struct app {
 	struct datadir *dd; /* root, log and active issuer keys loaded */
 	int lock_fd;
 	seal_kek *kek;
+	epoch_set *epochs;
 	char db_path[PATH_MAX];
 	auditlog *log;
 	struct lists *lists;
@@ -68,15 +69,19 @@ static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The KEK against the database's check value (record_kek_check). */
-static int kek_matches(app *a)
+/* The KEK against the database's check value (record_kek_check), and the
+ * epochs file against the epochs the database's keys are under. */
+static int keys_match(app *a, uint64_t *missing)
 {
 	store *st = NULL;
 	int rc;
 
+	*missing = 0;
 	if ((rc = store_open(&st, a->db_path, STORE_READONLY)) != 0)
 		return rc;
-	rc = record_kek_check(&a->keys, st);
+	if ((rc = record_kek_check(&a->keys, st)) == 0 &&
+	    (rc = record_epochs_check(&a->keys, st, missing)) == AK_ENOENT)
+		rc = AK_ECORRUPT;
 	store_close(st);
 	return rc;
 }
@@ -86,6 +91,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	struct lists_config lc;
 	struct upkeep_config uc;
 	const char *what = NULL, *log_why = NULL;
+	uint64_t missing = 0;
 	app *a;
 	int rc;
 
@@ -116,7 +122,14 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path, ak_strerror(rc));
 		goto fail;
 	}
+	if ((rc = epoch_open(&a->epochs, a->dd->epochs_path, a->kek)) != 0) {
+		why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
+		       rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
+					: ak_strerror(rc));
+		goto fail;
+	}
 	a->keys.kek = a->kek;
+	a->keys.epochs = a->epochs;
 	a->issuer.key = a->dd->issuer;
 	a->issuer.iss = a->dd->issuer_id;
 	a->issuer.kek = a->kek;
@@ -124,11 +137,17 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
-	if ((rc = kek_matches(a)) != 0) {
-		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
-		       rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
-					  "sealed with"
-					: ak_strerror(rc));
+	if ((rc = keys_match(a, &missing)) != 0) {
+		if (missing != 0)
+			why_is(why, cap, rc,
+			       "epoch keys %s: no epoch %llu, which residents' keys are wrapped "
+			       "under (an older copy of the file?)",
+			       a->dd->epochs_path, (unsigned long long)missing);
+		else
+			why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
+			       rc == AK_ECRYPTO ? "it is not the key this data folder's records "
+						  "were sealed with"
+						: ak_strerror(rc));
 		goto fail;
 	}
 	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {
@@ -178,6 +197,7 @@ void app_close(app *a)
 	auditlog_close(a->log);
 	close_readers(a);
 	limits_free(a->limits);
+	epoch_close(a->epochs);
 	seal_kek_free(a->kek);
 	datadir_unlock(a->lock_fd);
 	datadir_close(a->dd);

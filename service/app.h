@@ -7,9 +7,9 @@
  * accessors below, each named for what it gives.
  *
  * Order of opening: the data folder (root, log and issuer keys), its lock
- * (one service per folder), the KEK, checked against the database's check
- * value, the audit log (its self-check), the lists, the limits, the
- * housekeeping. Closing goes the other way; the log signs its final
+ * (one service per folder), the KEK and its epoch keys, checked against
+ * the database's check value and the epochs its keys are under, the audit
+ * log (its self-check), the lists, the limits, the housekeeping. Closing goes the other way; the log signs its final
  * checkpoint. The HTTP layer (service/http/) runs on top of an open app
  * and must be stopped before it is closed.
  */

@@ -4,7 +4,8 @@
  * fields pass between sealed and clear.
  *
  * Record layout (DESIGN.md, "Sealing personal data"): the row holds the
- * data key wrapped by the KEK with the resident id as associated data,
+ * data key wrapped under an epoch key (crypto/epoch.h), with the resident
+ * id and the epoch's number as associated data, and that number,
  * and name, id_number and phone each sealed under that key with the id
  * and the field's name ("name", "id_number", "phone") as associated data,
  * each padded first to one length per field (PAD_* below), so that every
@@ -85,6 +86,38 @@ static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
 	return 0;
 }
 
+/*
+ * Reads resident id into *r and unwraps its data key into *dk. A key read
+ * under an epoch that is no longer held was re-wrapped by a rotation that
+ * destroyed the epoch between the read and the unwrap (a rotation destroys
+ * an epoch only once no committed row is under it): the row is read once
+ * more, and then it must be under a held epoch.
+ */
+static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
+			   struct store_resident *r, seal_datakey *dk)
+{
+	seal_epochkey ek;
+	int rc;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if ((rc = store_resident_by_id(db, id, r)) != 0)
+			return rc;
+		if (r->erased)
+			return AK_ENOENT;
+		/* A live row always has its key and its three fields: insert
+		 * and seal commit together (record_create runs in one
+		 * operation). */
+		if (!r->has_key || r->name.len == 0 || r->id_number.len == 0 || r->phone.len == 0)
+			return AK_ECORRUPT;
+		if ((rc = epoch_key(k->epochs, r->key_epoch, &ek)) == AK_ENOENT)
+			continue;
+		rc = seal_datakey_unwrap(&ek, id, r->wrapped, dk);
+		seal_epochkey_wipe(&ek);
+		return rc;
+	}
+	return AK_ECRYPTO;
+}
+
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		struct record_view *out)
 {
@@ -99,19 +132,7 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 		return AK_EDENIED;
 	audit->has_subject = 0;
 	memset(audit->subject, 0, sizeof audit->subject);
-	if ((rc = store_resident_by_id(db, id, &r)) != 0)
-		goto done;
-	if (r.erased) {
-		rc = AK_ENOENT;
-		goto done;
-	}
-	/* A live row always has its key and its three fields: insert and
-	 * seal commit together (record_create runs in one operation). */
-	if (!r.has_key || r.name.len == 0 || r.id_number.len == 0 || r.phone.len == 0) {
-		rc = AK_ECORRUPT;
-		goto done;
-	}
-	if ((rc = seal_datakey_unwrap(k->kek, id, r.wrapped, &dk)) != 0)
+	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) != 0)
 		goto done;
 	if ((rc = open_field(&dk, id, "name", &r.name, PAD_NAME, out->name, sizeof out->name)) !=
 		0 ||
@@ -169,6 +190,87 @@ int record_kek_check_put(const struct record_keys *k, store *w)
 	return store_kek_check_put(w, v);
 }
 
+/* --------------------------------------------------------------- epochs */
+
+int record_epochs_check(const struct record_keys *k, store *db, uint64_t *missing)
+{
+	seal_epochkey ek;
+	uint64_t e = 0;
+	int rc;
+
+	*missing = 0;
+	while ((rc = store_key_epoch_next(db, e, &e)) == 0) {
+		if (epoch_key(k->epochs, e, &ek) != 0) {
+			*missing = e;
+			return AK_ENOENT;
+		}
+		seal_epochkey_wipe(&ek);
+	}
+	return rc == AK_ENOENT ? 0 : rc;
+}
+
+/* A chunk's rows, collected before any is written (store_rewrap_fn). */
+struct rewrap_rows {
+	size_t n, cap;
+	struct rewrap_row {
+		uint64_t id, epoch;
+		uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	} * row;
+};
+
+static int collect_row(void *ctx, uint64_t id, uint64_t epoch,
+		       const uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	struct rewrap_rows *c = ctx;
+
+	assert(c->n < c->cap);
+	c->row[c->n].id = id;
+	c->row[c->n].epoch = epoch;
+	memcpy(c->row[c->n].wrapped, wrapped, SEAL_WRAPPED_BYTES);
+	c->n++;
+	return 0;
+}
+
+int record_rewrap(const struct record_keys *k, store *w, size_t limit, size_t *done)
+{
+	struct rewrap_rows c = {0, limit, NULL};
+	seal_epochkey cur, old;
+	seal_datakey dk;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	int rc;
+
+	*done = 0;
+	memset(&old, 0, sizeof old);
+	memset(&dk, 0, sizeof dk);
+	if (limit == 0)
+		return 0;
+	if ((c.row = calloc(limit, sizeof *c.row)) == NULL)
+		return AK_ENOMEM;
+	epoch_current(k->epochs, &cur);
+	if ((rc = store_residents_under_epoch(w, cur.number, limit, collect_row, &c)) != 0)
+		goto out;
+	for (size_t i = 0; i < c.n; i++) {
+		const struct rewrap_row *r = &c.row[i];
+		/* Rows come oldest epoch first: one look-up per epoch. */
+		if (old.number != r->epoch && (rc = epoch_key(k->epochs, r->epoch, &old)) != 0) {
+			rc = AK_ECRYPTO;
+			goto out;
+		}
+		if ((rc = seal_datakey_unwrap(&old, r->id, r->wrapped, &dk)) != 0 ||
+		    (rc = seal_datakey_wrap(&cur, r->id, &dk, wrapped)) != 0 ||
+		    (rc = store_resident_rewrap(w, r->id, r->epoch, cur.number, wrapped)) != 0)
+			goto out;
+		seal_datakey_wipe(&dk);
+	}
+	*done = c.n;
+out:
+	seal_datakey_wipe(&dk);
+	seal_epochkey_wipe(&cur);
+	seal_epochkey_wipe(&old);
+	free(c.row);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- create */
 
 /* Seals the clear text pt (may be "", which seals too) into f, padded to
@@ -195,11 +297,13 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	uint8_t blind[SEAL_BLIND_BYTES];
 	struct store_resident r;
 	seal_datakey dk;
+	seal_epochkey ek;
 	size_t hlen = strnlen(passhash, sizeof r.passphrase);
 	int rc;
 
 	memset(&r, 0, sizeof r);
 	memset(&dk, 0, sizeof dk);
+	memset(&ek, 0, sizeof ek);
 	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || v->name[0] == '\0' ||
 	    hlen == 0 || hlen >= sizeof r.passphrase)
 		return AK_EINVAL;
@@ -207,9 +311,11 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	randombytes_buf(handle, STORE_HANDLE_BYTES);
 	if ((rc = store_resident_insert(w, blind, handle, now, index, &r.id)) != 0)
 		goto done;
-	if ((rc = seal_datakey_new(k->kek, r.id, r.wrapped, &dk)) != 0)
+	epoch_current(k->epochs, &ek);
+	if ((rc = seal_datakey_new(&ek, r.id, r.wrapped, &dk)) != 0)
 		goto done;
 	r.has_key = 1;
+	r.key_epoch = ek.number;
 	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, PAD_NAME)) != 0 ||
 	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, PAD_ID)) != 0 ||
 	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, PAD_PHONE)) != 0)
@@ -220,6 +326,7 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	*id = r.id;
 done:
 	seal_datakey_wipe(&dk);
+	seal_epochkey_wipe(&ek);
 	sodium_memzero(&r, sizeof r);
 	sodium_memzero(blind, sizeof blind);
 	return rc;

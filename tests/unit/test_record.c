@@ -238,6 +238,97 @@ static void test_issue(void)
 	record_wipe(&v);
 }
 
+/* record_rewrap in a transaction, as the audit writer runs it. */
+static int rewrap(size_t limit, size_t *done)
+{
+	int rc;
+
+	if (store_begin(st) != 0)
+		bail_out("store_begin");
+	rc = record_rewrap(&keys, st, limit, done);
+	if ((rc == 0 ? store_commit(st) : store_rollback(st)) != 0)
+		bail_out("commit");
+	return rc;
+}
+
+/* Every resident in ids opens to a view (the fields are checked above). */
+static int all_open(const uint64_t *ids, size_t n)
+{
+	struct record_view v;
+	int good = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		good &= record_open(&keys, st, ids[i], &audit, &v) == 0;
+		record_wipe(&v);
+	}
+	return good;
+}
+
+/*
+ * Epochs: keys are wrapped under the current epoch; after a new epoch,
+ * record_rewrap moves them over in chunks, every resident opening at
+ * every step; once the old epoch is dropped they still open. The twin:
+ * an older copy of the epochs file, which lacks the new epoch, is found
+ * out by record_epochs_check, and opens no one whose key moved.
+ */
+static void test_epochs(void)
+{
+	char old_copy[700], *text = NULL;
+	size_t len = 0, done = 9;
+	uint64_t e2 = 0, missing = 0, id3 = 0, ids[3];
+	struct record_view in;
+	epoch_set *old = NULL;
+	struct record_keys old_keys;
+	struct store_resident r;
+
+	is_int(record_epochs_check(&keys, st, &missing), 0,
+	       "the epochs file holds every epoch in use");
+	snprintf(old_copy, sizeof old_copy, "%s/epochs.old", dir);
+	if (util_read_file(dd->epochs_path, 4096, &text, &len) != 0 ||
+	    util_write_file_atomic(old_copy, text, len, 0600, 0) != 0)
+		bail_out("copy the epochs file");
+	free(text);
+
+	is_int(epoch_add(keys.epochs, NOW + 100, &e2), 0, "a new epoch");
+	is_int(e2, 2, "numbered 2");
+	view_of(&in, "Test Resident Three", "110105197001010033", NULL);
+	is_int(create(&in, &id3), 0, "a resident enrolled now");
+	is_int(store_resident_by_id(st, id3, &r), 0, "reads back");
+	is_int(r.key_epoch, 2, "with its key under the new epoch");
+	ids[0] = id1, ids[1] = id2, ids[2] = id3;
+	ok(all_open(ids, 3), "the older residents, still under epoch 1, open too");
+
+	is_int(rewrap(1, &done), 0, "re-wrap a chunk of one");
+	is_int(done, 1, "one key moved");
+	ok(all_open(ids, 3), "everyone opens, half-way through");
+	is_int(rewrap(100, &done), 0, "re-wrap the rest");
+	is_int(done, 1, "the other key moved");
+	is_int(rewrap(100, &done), 0, "and again");
+	is_int(done, 0, "nothing is left under epoch 1");
+	ok(all_open(ids, 3), "everyone opens");
+
+	if (epoch_open(&old, old_copy, kek) != 0)
+		bail_out("the old copy");
+	old_keys.kek = kek;
+	old_keys.epochs = old;
+	is_int(record_epochs_check(&old_keys, st, &missing), AK_ENOENT,
+	       "the old copy of the epochs file is found out");
+	is_int(missing, 2, "it lacks epoch 2");
+	{
+		struct record_view v;
+		is_int(record_open(&old_keys, st, id1, &audit, &v), AK_ECRYPTO,
+		       "and opens no one whose key moved: AK_ECRYPTO");
+	}
+	epoch_close(old);
+
+	is_int(epoch_drop_below(keys.epochs, 2, &done), 0, "epoch 1 destroyed");
+	is_int(done, 1, "one epoch went");
+	ok(all_open(ids, 3), "everyone still opens");
+	is_int(record_epochs_check(&keys, st, &missing), 0,
+	       "and the file holds every epoch in use");
+	sodium_memzero(&r, sizeof r);
+}
+
 /* The length of a column of a resident's row, as the file holds it. */
 static long long column_length(const char *column, uint64_t id)
 {
@@ -302,9 +393,13 @@ static void test_padding(void)
 		uint8_t ct[STORE_SEALED_NAME_BYTES];
 		sqlite3_stmt *q = NULL;
 
+		seal_epochkey ek;
+
 		if (store_resident_by_id(st, a, &r) != 0 ||
-		    seal_datakey_unwrap(kek, a, r.wrapped, &dk) != 0)
+		    epoch_key(keys.epochs, r.key_epoch, &ek) != 0 ||
+		    seal_datakey_unwrap(&ek, a, r.wrapped, &dk) != 0)
 			bail_out("the resident's data key");
+		seal_epochkey_wipe(&ek);
 		for (int i = 0; i < 8; i++)
 			ad[i] = (uint8_t)(a >> (56 - 8 * i));
 		memcpy(ad + 8, "name", 4);
@@ -385,11 +480,24 @@ static void test_tamper(void)
 	if (seal_kek_create(other_path) != 0 || seal_kek_load(&other, other_path) != 0)
 		bail_out("another KEK");
 	other_keys.kek = other;
+	other_keys.epochs = NULL;
+	{
+		/* Another KEK's epochs file: its own epoch 1, not ours. */
+		char other_epochs[700];
+		epoch_set *none = NULL;
+		snprintf(other_epochs, sizeof other_epochs, "%s/other.epochs", dir);
+		if (epoch_file_create(other_epochs, other, NOW) != 0 ||
+		    epoch_open(&other_keys.epochs, other_epochs, other) != 0)
+			bail_out("another epochs file");
+		is_int(epoch_open(&none, dd->epochs_path, other), AK_ECRYPTO,
+		       "this folder's epochs file does not open under another KEK");
+	}
 	is_int(record_open(&other_keys, st, id1, &audit, &v), AK_ECRYPTO,
-	       "under another KEK: AK_ECRYPTO");
+	       "under another KEK and its epochs: AK_ECRYPTO");
 	is_int(record_kek_check(&keys, st), 0, "the folder's KEK matches its check value");
 	is_int(record_kek_check(&other_keys, st), AK_ECRYPTO,
 	       "another KEK does not: it is refused before anything is opened");
+	epoch_close(other_keys.epochs);
 	seal_kek_free(other);
 
 	is_int(record_open(&keys, st, 999999, &audit, &v), AK_ENOENT, "an unknown id: AK_ENOENT");
@@ -409,6 +517,8 @@ int main(void)
 	    datadir_open(&dd, data, DATADIR_ISSUER, NULL, &what) != 0 ||
 	    seal_kek_load(&kek, dd->kek_path) != 0)
 		bail_out("data folder");
+	if (epoch_open(&keys.epochs, dd->epochs_path, kek) != 0)
+		bail_out("epochs");
 	keys.kek = kek;
 	issuer = (struct record_issuer){dd->issuer, dd->issuer_id, kek};
 	authz_like_leaf(&audit, ACT_LOOKUP);
@@ -418,10 +528,12 @@ int main(void)
 
 	test_create_open();
 	test_issue();
+	test_epochs();
 	test_padding();
 	test_tamper();
 
 	store_close(st);
+	epoch_close(keys.epochs);
 	seal_kek_free(kek);
 	datadir_close(dd);
 	{

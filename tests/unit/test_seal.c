@@ -2,7 +2,8 @@
  * test_seal: crypto/seal.c, the sealing of personal data.
  *
  * The KEK file (created 0600, refused when others may read it, refused
- * when malformed), data keys wrapped per resident, fields sealed per
+ * when malformed), epoch keys wrapped by the KEK under their number and
+ * time, data keys wrapped per resident and per epoch, fields sealed per
  * resident and field (a ciphertext moved to another row or column, or
  * altered by one bit, does not open) and padded to one length (a field
  * whose padding is wrong does not open either), the blind index (equal numbers give
@@ -76,6 +77,8 @@ static void test_fields(void)
 	char p[256];
 	seal_kek *k = NULL, *other = NULL;
 	uint8_t wrapped[SEAL_WRAPPED_BYTES], wrapped2[SEAL_WRAPPED_BYTES];
+	uint8_t ewrapped[SEAL_WRAPPED_BYTES];
+	seal_epochkey ek, ek2, eback;
 	enum {
 		PAD = 64,
 		CT = PAD + SEAL_OVERHEAD
@@ -93,22 +96,55 @@ static void test_fields(void)
 	if (seal_kek_create(p) != 0 || seal_kek_load(&other, p) != 0)
 		bail_out("kek2");
 
-	is_int(seal_datakey_new(k, 7, wrapped, &dk), 0, "a data key for resident 7");
-	is_int(seal_datakey_new(k, 7, wrapped2, &dk2), 0, "and another");
+	/* Epoch keys, wrapped by the KEK. */
+	seal_epochkey_new(3, &ek);
+	seal_epochkey_new(3, &ek2);
+	ok(ek.number == 3 && memcmp(ek.key, ek2.key, sizeof ek.key) != 0,
+	   "epoch keys are random, and carry their number");
+	seal_epochkey_wrap(k, &ek, 1000, ewrapped);
+	is_int(seal_epochkey_unwrap(k, 3, 1000, ewrapped, &eback), 0,
+	       "a wrapped epoch key unwraps");
+	ok(eback.number == 3 && memcmp(eback.key, ek.key, sizeof ek.key) == 0, "to the same key");
+	is_int(seal_epochkey_unwrap(k, 4, 1000, ewrapped, &eback), AK_ECRYPTO,
+	       "not under another number");
+	ok(sodium_is_zero(eback.key, sizeof eback.key), "and a failed unwrap leaves no key behind");
+	is_int(seal_epochkey_unwrap(k, 3, 1001, ewrapped, &eback), AK_ECRYPTO,
+	       "nor with another creation time");
+	is_int(seal_epochkey_unwrap(other, 3, 1000, ewrapped, &eback), AK_ECRYPTO,
+	       "nor under another KEK");
+
+	/* Data keys, wrapped by an epoch key. */
+	is_int(seal_datakey_new(&ek, 7, wrapped, &dk), 0, "a data key for resident 7");
+	is_int(seal_datakey_new(&ek, 7, wrapped2, &dk2), 0, "and another");
 	ok(memcmp(dk.key, dk2.key, sizeof dk.key) != 0, "data keys are random");
-	is_int(seal_datakey_unwrap(k, 7, wrapped, &back), 0, "the wrapped key unwraps");
+	is_int(seal_datakey_unwrap(&ek, 7, wrapped, &back), 0, "the wrapped key unwraps");
 	ok(memcmp(back.key, dk.key, sizeof dk.key) == 0, "to the same key");
-	is_int(seal_datakey_unwrap(k, 8, wrapped, &back), AK_ECRYPTO,
+	is_int(seal_datakey_unwrap(&ek, 8, wrapped, &back), AK_ECRYPTO,
 	       "not as another resident's key");
 	ok(sodium_is_zero(back.key, sizeof back.key), "and a failed unwrap leaves no key behind");
-	is_int(seal_datakey_unwrap(other, 7, wrapped, &back), AK_ECRYPTO, "not under another KEK");
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped, &back), AK_ECRYPTO,
+	       "not under another epoch key");
+	memcpy(ek2.key, ek.key, sizeof ek.key);
+	ek2.number = 4;
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped, &back), AK_ECRYPTO,
+	       "nor under the same key given another epoch's number");
+	is_int(seal_datakey_wrap(&ek2, 7, &dk, wrapped2), 0, "wrapped again under epoch 4");
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped2, &back), 0, "which unwraps");
+	ok(memcmp(back.key, dk.key, sizeof dk.key) == 0, "to the same data key");
+	is_int(seal_datakey_unwrap(&ek, 7, wrapped2, &back), AK_ECRYPTO,
+	       "and not as epoch 3's any more");
 	bad = 0;
 	for (size_t i = 0; i < SEAL_WRAPPED_BYTES * 8; i++) {
 		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
-		bad += seal_datakey_unwrap(k, 7, wrapped, &back) == 0;
+		bad += seal_datakey_unwrap(&ek, 7, wrapped, &back) == 0;
 		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	is_int(bad, 0, "no single-bit change of a wrapped key unwraps");
+	seal_epochkey_wipe(&ek2);
+	ok(sodium_is_zero(ek2.key, sizeof ek2.key) && ek2.number == 0, "a wiped epoch key is zero");
+	seal_epochkey_wipe(&ek);
+	seal_epochkey_wipe(&eback);
+	seal_epochkey_wipe(NULL);
 
 	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, PAD, ct), 0, "a name seals");
 	ok(memmem(ct, CT, msg, n) == NULL, "the sealed bytes do not hold the name");

@@ -33,6 +33,7 @@ static char dir[] = "/tmp/ankang-test-people.XXXXXX";
 static char db_path[256], kek_path[256];
 static store *s;
 static seal_kek *kek;
+static seal_epochkey ek1; /* the epoch every fixture's key is wrapped under */
 
 static const char *const NAME1 = "Test Resident One";
 static const char *const IDNO1 = "34010419900101123X";
@@ -69,9 +70,10 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 		bail_out("store_resident_insert");
 	memset(r, 0, sizeof *r);
 	r->id = id;
-	if (seal_datakey_new(kek, id, r->wrapped, &dk) != 0)
+	if (seal_datakey_new(&ek1, id, r->wrapped, &dk) != 0)
 		bail_out("seal_datakey_new");
 	r->has_key = 1;
+	r->key_epoch = ek1.number;
 	seal_into(&r->name, &dk, id, "name", name, STORE_SEALED_NAME_BYTES);
 	seal_into(&r->id_number, &dk, id, "id_number", idno, STORE_SEALED_ID_BYTES);
 	seal_into(&r->phone, &dk, id, "phone", phone != NULL ? phone : "",
@@ -93,7 +95,8 @@ static int opens_to(const struct store_resident *r, const char *field, const str
 	size_t n = 0;
 	int same;
 
-	if (!r->has_key || seal_datakey_unwrap(kek, r->id, r->wrapped, &dk) != 0)
+	if (!r->has_key || r->key_epoch != ek1.number ||
+	    seal_datakey_unwrap(&ek1, r->id, r->wrapped, &dk) != 0)
 		return 0;
 	same =
 	    f->len > SEAL_OVERHEAD &&
@@ -608,6 +611,97 @@ static void codes(void)
 	is_int(store_codes_purge(s, NOW + 301, NOW + 301, NULL), 0, "purge again, NULL count");
 }
 
+/* --------------------------------------------------------------- epochs */
+
+struct under {
+	size_t n;
+	uint64_t id[8], epoch[8];
+	uint8_t wrapped[8][SEAL_WRAPPED_BYTES];
+};
+
+static int collect_under(void *ctx, uint64_t id, uint64_t epoch,
+			 const uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	struct under *u = ctx;
+
+	if (u->n == 8)
+		return AK_ETOOBIG;
+	u->id[u->n] = id;
+	u->epoch[u->n] = epoch;
+	memcpy(u->wrapped[u->n], wrapped, SEAL_WRAPPED_BYTES);
+	u->n++;
+	return 0;
+}
+
+/* The statements a rotation runs (service/rewrap.c, record_rewrap). */
+static void epochs(void)
+{
+	struct store_resident r, back;
+	struct under u;
+	uint64_t e = 0, a, b, c, first = 0;
+	seal_epochkey ek2;
+	seal_datakey dk;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	int n;
+
+	is_int(store_key_epoch_next(s, 0, &first), 0, "the oldest epoch in use:");
+	is_int(first, 1, "1 (every fixture's)");
+	is_int(store_key_epoch_next(s, 1, &e), AK_ENOENT, "and none after it");
+
+	a = enrol("110105196001010011", "Test Epoch A", NULL, &r);
+	b = enrol("110105196001010038", "Test Epoch B", NULL, &r);
+	c = enrol("110105196001010054", "Test Epoch C", NULL, &r);
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 2, 2, collect_under, &u), 0,
+	       "keys under an epoch below 2, at most 2:");
+	ok(u.n == 2 && u.epoch[0] == 1 && u.id[0] < u.id[1], "two, oldest epoch then id first");
+
+	/* Move b to epoch 2, as record_rewrap does. */
+	seal_epochkey_new(2, &ek2);
+	if (store_resident_by_id(s, b, &back) != 0 ||
+	    seal_datakey_unwrap(&ek1, b, back.wrapped, &dk) != 0 ||
+	    seal_datakey_wrap(&ek2, b, &dk, wrapped) != 0)
+		bail_out("rewrap b");
+	seal_datakey_wipe(&dk);
+	is_int(store_resident_rewrap(s, b, 1, 2, wrapped), 0, "b's key re-wrapped under epoch 2");
+	is_int(store_resident_rewrap(s, b, 1, 2, wrapped), AK_ENOENT,
+	       "again from epoch 1: AK_ENOENT (it is no longer under 1)");
+	is_int(store_resident_rewrap(s, b, 2, 0, wrapped), AK_EINVAL, "to epoch 0: AK_EINVAL");
+	is_int(store_resident_by_id(s, b, &back), 0, "b reads back");
+	ok(back.key_epoch == 2 && memcmp(back.wrapped, wrapped, sizeof wrapped) == 0,
+	   "with its new key and epoch");
+	is_int(store_key_epoch_next(s, 0, &e), 0, "the oldest epoch in use");
+	is_int(e, 1, "is still 1");
+	is_int(store_key_epoch_next(s, 1, &e), 0, "the next one");
+	is_int(e, 2, "is 2");
+
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 2, 8, collect_under, &u), 0, "under 2 again:");
+	n = 0;
+	for (size_t i = 0; i < u.n; i++)
+		n += u.id[i] == b;
+	ok(n == 0 && u.n >= 2, "b is not among them, a and c are");
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 1, 8, collect_under, &u), 0, "under 1:");
+	is_int(u.n, 0, "none");
+	is_int(store_residents_under_epoch(s, 2, 0, collect_under, &u), 0, "a limit of 0: none");
+
+	is_int(store_resident_erase(s, a, NOW + 50), 0, "erase a");
+	is_int(raw_int("SELECT key_epoch IS NULL FROM residents WHERE id = ?1", a), 1,
+	       "an erased row keeps no epoch");
+	is_int(store_resident_rewrap(s, a, 1, 2, wrapped), AK_ENOENT,
+	       "an erased resident's key cannot be put back by a rotation");
+	ok(sqlite3_exec(store_sqlite(s),
+			"UPDATE residents SET key_epoch = NULL WHERE key_epoch = 2", NULL, NULL,
+			NULL) != SQLITE_OK,
+	   "the schema refuses a key without its epoch");
+	ok(sqlite3_exec(store_sqlite(s), "UPDATE residents SET key_epoch = 0 WHERE key_epoch = 2",
+			NULL, NULL, NULL) != SQLITE_OK,
+	   "and an epoch 0");
+	(void)c;
+	seal_epochkey_wipe(&ek2);
+}
+
 /* ---------------------------------------------------------------- erase */
 
 static void erase(void)
@@ -782,6 +876,7 @@ int main(void)
 	snprintf(kek_path, sizeof kek_path, "%s/kek.key", dir);
 	if (seal_kek_create(kek_path) != 0 || seal_kek_load(&kek, kek_path) != 0)
 		bail_out("KEK");
+	seal_epochkey_new(1, &ek1);
 	if (store_open(&s, db_path, STORE_CREATE) != 0)
 		bail_out("store_open");
 
@@ -791,6 +886,7 @@ int main(void)
 	sessions();
 	codes();
 	erase();
+	epochs();
 	scans();
 	kek_check();
 	limits();
