@@ -23,6 +23,7 @@
 #include "service/datadir.h"
 #include "service/lists.h"
 #include "service/policy.h"
+#include "service/rewrap.h"
 #include "service/upkeep.h"
 
 struct app {
@@ -36,6 +37,8 @@ struct app {
 	struct lists *lists;
 	struct limits *limits;
 	struct upkeep *upkeep;
+	struct rewrap_config rewrap_cfg;
+	struct rewrap *rewrap;
 	struct record_keys keys;
 	struct record_issuer issuer;
 	atomic_int stopping;
@@ -53,6 +56,7 @@ void app_config_default(struct app_config *c)
 	c->skew = CRED_DEFAULT_SKEW;
 	c->session_ttl = POLICY_SESSION_TTL;
 	c->scan_window = APP_DEFAULT_SCAN_WINDOW;
+	c->epoch_every = REWRAP_EVERY_S;
 	limits_config_default(&c->limits);
 	auditlog_config_default(&c->log);
 }
@@ -168,6 +172,11 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
 		goto fail;
 	}
+	a->rewrap_cfg = (struct rewrap_config){a->log, &a->keys, ROLE_SYSTEM, 0};
+	if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
+		why_is(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
+		goto fail;
+	}
 	*out = a;
 	return 0;
 fail:
@@ -193,6 +202,7 @@ void app_close(app *a)
 	atomic_store(&a->stopping, 1);
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
+	rewrap_stop(a->rewrap);
 	lists_close(a->lists);
 	auditlog_close(a->log);
 	close_readers(a);

@@ -31,7 +31,8 @@ static const char serve_usage[] =
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
     "                     [--request-timeout SECONDS] [--idle-timeout SECONDS]\n"
-    "                     [--scrub-rate LEAVES_PER_SECOND] [--port-file FILE] [--quiet]\n"
+    "                     [--scrub-rate LEAVES_PER_SECOND] [--epoch-seconds SECONDS]\n"
+    "                     [--port-file FILE] [--quiet]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -50,6 +51,12 @@ static const char serve_usage[] =
     "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
     "                          (default " STR(
 	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
+				     "  --epoch-seconds S       rotate the KEK epoch every S "
+				     "seconds (default\n"
+				     "                          86400; 0: only by `ankangd keys "
+				     "rotate-epoch`);\n"
+				     "                          a backup opens no one once the "
+				     "next rotation ends\n"
 				     "  --quiet                 no per-request log lines\n";
 
 struct serve_args {
@@ -102,6 +109,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"scrub-rate", required_argument, NULL, 'S'},
+	    {"epoch-seconds", required_argument, NULL, 'E'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -174,6 +182,11 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'S':
 			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,
 				     "--scrub-rate must be 0 to 10000000 leaves a second");
+			break;
+		case 'E':
+			if ((bad = number(optarg, 0, 366u * 86400u, &v,
+					  "--epoch-seconds must be 0 to 31622400")) == NULL)
+				c->epoch_every = v;
 			break;
 		case 'p':
 			a->port_file = optarg;
