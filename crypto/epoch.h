@@ -42,7 +42,7 @@
 #include "crypto/seal.h"
 
 #define EPOCH_MAGIC    "ankang-epochs-v1"
-#define EPOCH_MAX      4 /* epochs in one file: a rotation needs two */
+#define EPOCH_MAX      4  /* epochs in one file: a rotation needs two */
 #define EPOCH_B64_LEN  96 /* base64 of SEAL_WRAPPED_BYTES */
 #define EPOCH_LINE_MAX (20 + 1 + 20 + 1 + EPOCH_B64_LEN + 1)
 #define EPOCH_FILE_MAX (sizeof EPOCH_MAGIC + EPOCH_MAX * EPOCH_LINE_MAX)

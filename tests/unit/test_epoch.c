@@ -41,7 +41,9 @@ static void write_text(const char *path, const char *text)
 }
 
 /* A valid line's base64: 72 bytes of 0x41. */
-#define B64 "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
+#define B64                                                                                        \
+	"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB" \
+	"QUFBQUFB"
 
 static void test_parse(void)
 {
@@ -51,19 +53,19 @@ static void test_parse(void)
 	    EPOCH_MAGIC "\n", /* no epoch */
 	    "ankang-epochs-v2\n1 1750000000 " B64 "\n",
 	    EPOCH_MAGIC "\r\n1 1750000000 " B64 "\n",
-	    EPOCH_MAGIC "\n1 1750000000 " B64,                      /* no final newline */
-	    EPOCH_MAGIC "\n1 1750000000 " B64 "\n\n",               /* an empty line */
-	    EPOCH_MAGIC "\n0 1750000000 " B64 "\n",                 /* epoch 0 */
-	    EPOCH_MAGIC "\n01 1750000000 " B64 "\n",                /* not canonical */
-	    EPOCH_MAGIC "\n+1 1750000000 " B64 "\n",                /* a sign */
-	    EPOCH_MAGIC "\n1  1750000000 " B64 "\n",                /* two spaces */
-	    EPOCH_MAGIC "\n1 1750000000 " B64 " \n",                /* a trailing space */
-	    EPOCH_MAGIC "\n1 1750000000 " B64 "\r\n",               /* CRLF */
-	    EPOCH_MAGIC "\n9223372036854775808 1 " B64 "\n",        /* over INT64_MAX */
-	    EPOCH_MAGIC "\n2 1 " B64 "\n1 1 " B64 "\n",             /* descending */
-	    EPOCH_MAGIC "\n1 1 " B64 "\n1 1 " B64 "\n",             /* repeated */
-	    EPOCH_MAGIC "\n1 1 QUFB\n",                             /* a short key */
-	    EPOCH_MAGIC "\n1 1 " B64 "QUFB\n",                      /* a long one */
+	    EPOCH_MAGIC "\n1 1750000000 " B64,               /* no final newline */
+	    EPOCH_MAGIC "\n1 1750000000 " B64 "\n\n",        /* an empty line */
+	    EPOCH_MAGIC "\n0 1750000000 " B64 "\n",          /* epoch 0 */
+	    EPOCH_MAGIC "\n01 1750000000 " B64 "\n",         /* not canonical */
+	    EPOCH_MAGIC "\n+1 1750000000 " B64 "\n",         /* a sign */
+	    EPOCH_MAGIC "\n1  1750000000 " B64 "\n",         /* two spaces */
+	    EPOCH_MAGIC "\n1 1750000000 " B64 " \n",         /* a trailing space */
+	    EPOCH_MAGIC "\n1 1750000000 " B64 "\r\n",        /* CRLF */
+	    EPOCH_MAGIC "\n9223372036854775808 1 " B64 "\n", /* over INT64_MAX */
+	    EPOCH_MAGIC "\n2 1 " B64 "\n1 1 " B64 "\n",      /* descending */
+	    EPOCH_MAGIC "\n1 1 " B64 "\n1 1 " B64 "\n",      /* repeated */
+	    EPOCH_MAGIC "\n1 1 QUFB\n",                      /* a short key */
+	    EPOCH_MAGIC "\n1 1 " B64 "QUFB\n",               /* a long one */
 	    EPOCH_MAGIC "\n1 1 " B64 "\n2 2 " B64 "\n3 3 " B64 "\n4 4 " B64 "\n5 5 " B64 "\n",
 	    EPOCH_MAGIC "\n1 1 QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
 			"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUF*\n", /* not base64 */
@@ -162,7 +164,8 @@ static void test_file(void)
 		snprintf(moved, sizeof moved, "%s.moved", dir);
 		if (rename(dir, moved) != 0)
 			bail_out("move the directory");
-		is_int(epoch_add(s, 1750172800u, &num), AK_EIO, "a rewrite that cannot be written:");
+		is_int(epoch_add(s, 1750172800u, &num), AK_EIO,
+		       "a rewrite that cannot be written:");
 		is_int(epoch_list(s, info, EPOCH_MAX), 2, "leaves the set as it was");
 		is_int(epoch_drop_below(s, 2, &n), AK_EIO, "so does a destruction");
 		is_int(epoch_key(s, 1, &k), 0, "which keeps epoch 1");
@@ -180,7 +183,8 @@ static void test_file(void)
 	    epoch_parse(text, len, lines, &n) != 0)
 		bail_out("read the file");
 	free(text);
-	is_int(epoch_drop_below(s, 5, &n), AK_ENOENT, "destroying below an epoch not held: refused");
+	is_int(epoch_drop_below(s, 5, &n), AK_ENOENT,
+	       "destroying below an epoch not held: refused");
 	is_int(epoch_drop_below(s, 3, &n), 0, "epochs 1 and 2 destroyed");
 	is_int(n, 2, "two went");
 	is_int(epoch_key(s, 1, &k), AK_ENOENT, "epoch 1's key is gone from memory");
