@@ -22,11 +22,11 @@
  * The same thread keeps the log's index file up to date (store.h,
  * store_log_index): once STORE_INDEX_STEP leaves lie past its mark, it
  * adds them, at most INDEX_MAX_STEP a transaction, on its own connection,
- * which has the index file attached and only reads the log. Done inside
- * the writer's transaction, as it was first, a step of 2048 leaves held
- * the writer for some milliseconds: with the service's 64 asynchronous
- * submitters (bench/bench_auditlog.c, part 1b) submit-to-durable p99 was
- * 4-5 ms with steps and 0.9-1.5 ms without, and 15-20% of the rate went.
+ * which has the index file attached and only reads the log. Inside the
+ * writer's transaction, a step of 2048 leaves would hold the writer for
+ * some milliseconds: measured with the service's 64 asynchronous
+ * submitters (bench/bench_auditlog.c, part 1b), submit-to-durable p99 is
+ * 4-5 ms that way and 0.9-1.5 ms this way, and the rate 15-20% lower.
  *
  * Never: write the log's tables, or make the writer wait for this thread.
  */

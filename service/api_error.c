@@ -136,6 +136,10 @@ enum api_error api_error_of_writer(int rc)
 		return API_OVERLAPPED;
 	case AK_EBUSY:
 		return API_STOPPING;
+	case AK_EINVAL:
+		/* A leaf that would not format, or a change given bad values:
+		 * a bug of ours, not the database's. */
+		return API_INTERNAL;
 	default:
 		return API_UNRECORDED;
 	}

@@ -108,7 +108,9 @@ int api_error_is_ours(enum api_error e);
  * The error to answer when the audit writer could not commit an
  * operation (rc an AK_E* code other than 0): the resident it concerns
  * is gone (AK_ENOENT), another request got there first (AK_ECONFLICT),
- * anything else could not be recorded (nothing was changed).
+ * the service is closing (AK_EBUSY), a leaf or change of ours was wrong
+ * (AK_EINVAL: 500), anything else could not be recorded (nothing was
+ * changed).
  */
 enum api_error api_error_of_writer(int rc);
 

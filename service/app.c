@@ -110,8 +110,11 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
 			  cfg->kek_file, &what);
 	if (rc != 0) {
-		why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "",
-		       ak_strerror(rc));
+		if (rc == AK_EPERM && what != NULL && strchr(what, ' ') != NULL)
+			why_is(why, cap, rc, "%s: %s", cfg->data_dir, what); /* a sentence */
+		else
+			why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "",
+			       ak_strerror(rc));
 		goto fail;
 	}
 	/* One service per data folder: two would each think they own the

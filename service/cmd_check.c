@@ -24,10 +24,11 @@
 #include "log/logcheck.h"
 #include "service/commands.h"
 #include "service/datadir.h"
+#include "service/record.h"
 #include "log/store.h"
 
 static const char check_usage[] =
-    "usage: ankangd check --data DIR [--full]\n"
+    "usage: ankangd check --data DIR [--full] [--kek-file FILE]\n"
     "\n"
     "Checks DIR/ankang.db's audit log: the newest checkpoint is signed by\n"
     "the log key of the trust list, the root recomputed from the stored\n"
@@ -37,18 +38,23 @@ static const char check_usage[] =
     "bytes changed while its stored hashes did not passes. Prints what was\n"
     "and was not rehashed, the size and the root. Exit 0 when the log is\n"
     "whole, 1 when it is not.\n"
-    "  --full   rehash every leaf and recompute every stored hash from the\n"
-    "           leaves (reads the whole log)\n";
+    "When the key-encryption key is readable, it is also held against the\n"
+    "database's check value: another deployment's KEK fails the check.\n"
+    "  --full            rehash every leaf and recompute every stored hash from\n"
+    "                    the leaves (reads the whole log)\n"
+    "  --kek-file FILE   the key-encryption key, if not where init put it\n";
 
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"data", required_argument, NULL, 'd'},
 	    {"full", no_argument, NULL, 'f'},
+	    {"kek-file", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *why = NULL;
+	const char *data = NULL, *why = NULL, *kek_file = NULL;
+	seal_kek *kek = NULL;
 	struct datadir *d = NULL;
 	char path[PATH_MAX], b64[45];
 	store *st = NULL;
@@ -65,6 +71,9 @@ int cmd_check(int argc, char **argv)
 		case 'f':
 			full = 1;
 			break;
+		case 'k':
+			kek_file = optarg;
+			break;
 		}
 	}
 	if (c < 0)
@@ -73,12 +82,28 @@ int cmd_check(int argc, char **argv)
 		cli_error("check: --data is required (try --help)");
 		return CLI_USAGE;
 	}
-	if ((rc = cmd_open_datadir(&d, "check", data, 0, NULL, path)) != CLI_OK)
+	if ((rc = cmd_open_datadir(&d, "check", data, 0, kek_file, path)) != CLI_OK)
 		return rc;
 	/* Read-write: after a crash, opening replays the WAL, which needs it. */
 	if ((rc = store_open(&st, path, 0)) != 0) {
 		cli_error("check: %s: %s", path, ak_strerror(rc));
 		goto done;
+	}
+	/* The KEK, when this user may read it: an auditor checking a copy of
+	 * the log has none, and needs none. */
+	rc = seal_kek_load(&kek, d->kek_path);
+	if (rc == 0) {
+		struct record_keys k = {kek};
+		if ((rc = record_kek_check(&k, st)) != 0) {
+			cli_error("check: key-encryption key %s: %s", d->kek_path,
+				  rc == AK_ECRYPTO ? "it is not the key this data folder's records "
+						     "were sealed with"
+						   : ak_strerror(rc));
+			goto done;
+		}
+		printf("key-encryption key: matches the database's check value\n");
+	} else {
+		printf("key-encryption key: not checked (%s: %s)\n", d->kek_path, ak_strerror(rc));
 	}
 	rc = logcheck_since(st, &d->trust.log_key, full ? 0 : UINT64_MAX, &why, &head);
 	if (rc != 0) {
@@ -106,6 +131,7 @@ int cmd_check(int argc, char **argv)
 	printf("size %" PRIu64 "\nroot %s\n", head.size, b64);
 	status = CLI_OK;
 done:
+	seal_kek_free(kek);
 	store_close(st);
 	datadir_close(d);
 	return status;

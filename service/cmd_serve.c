@@ -30,8 +30,10 @@ static const char serve_usage[] =
     "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
-    "                     [--request-timeout SECONDS] [--idle-timeout SECONDS]\n"
-    "                     [--scrub-rate LEAVES_PER_SECOND] [--epoch-seconds SECONDS]\n"
+    "                     [--head-timeout SECONDS] [--request-timeout SECONDS]\n"
+    "                     [--idle-timeout SECONDS]\n"
+    "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
+    "                     [--epoch-seconds SECONDS]\n"
     "                     [--port-file FILE] [--quiet]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -45,9 +47,12 @@ static const char serve_usage[] =
     "  --max-body BYTES        cap on request bodies (default 16384)\n"
     "  --max-connections N     open connections at most (default 4096)\n"
     "  --per-address N         open connections per client address (default 64)\n"
-    "  --request-timeout S     a request's head and body must arrive within S\n"
-    "                          seconds (default 15)\n"
+    "  --head-timeout S        a request's head must arrive within S seconds of its\n"
+    "                          first byte (default 10)\n"
+    "  --request-timeout S     and its head and body within S seconds (default 30)\n"
     "  --idle-timeout S        close a keep-alive connection idle S seconds (default 30)\n"
+    "  --officer-reads N       look-ups and paper codes an officer may make in ten\n"
+    "                          minutes (default 60)\n"
     "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
     "                          (default " STR(
 	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
@@ -106,10 +111,12 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"max-connections", required_argument, NULL, 'm'},
 	    {"per-address", required_argument, NULL, 'a'},
+	    {"head-timeout", required_argument, NULL, 'H'},
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"scrub-rate", required_argument, NULL, 'S'},
 	    {"epoch-seconds", required_argument, NULL, 'E'},
+	    {"officer-reads", required_argument, NULL, 'o'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -171,6 +178,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 			bad = number(optarg, 1, 1u << 20, &s->per_address,
 				     "--per-address must be 1 to 1048576");
 			break;
+		case 'H':
+			bad = number(optarg, 1, 3600, &s->head_s,
+				     "--head-timeout must be 1 to 3600 seconds");
+			break;
 		case 'r':
 			bad = number(optarg, 1, 3600, &s->request_s,
 				     "--request-timeout must be 1 to 3600 seconds");
@@ -178,6 +189,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'i':
 			bad = number(optarg, 1, 86400, &s->idle_s,
 				     "--idle-timeout must be 1 to 86400 seconds");
+			break;
+		case 'o':
+			bad = number(optarg, 1, 100000, &c->limits.officer_reads,
+				     "--officer-reads must be 1 to 100000");
 			break;
 		case 'S':
 			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,

@@ -6,6 +6,8 @@
  */
 #include "service/commands.h"
 
+#include <string.h>
+
 #include "common/cli.h"
 #include "common/util.h"
 
@@ -17,7 +19,10 @@ int cmd_open_datadir(struct datadir **d, const char *cmd, const char *path, unsi
 
 	*d = NULL;
 	if ((rc = datadir_open(d, path, keys, kek_path, &what)) != 0) {
-		cli_error("%s: %s: %s: %s", cmd, path, what ? what : "", ak_strerror(rc));
+		if (rc == AK_EPERM && what != NULL && strchr(what, ' ') != NULL)
+			cli_error("%s: %s: %s", cmd, path, what); /* a sentence already */
+		else
+			cli_error("%s: %s: %s: %s", cmd, path, what ? what : "", ak_strerror(rc));
 		return CLI_USAGE;
 	}
 	if (db != NULL && datadir_file(*d, db, PATH_MAX, DATADIR_DB) != 0) {

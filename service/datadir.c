@@ -460,6 +460,56 @@ static int load_active_issuer(struct datadir *d, uint64_t now)
 	return 0;
 }
 
+/*
+ * What the folder must be before anything in it is read (datadir.h): not
+ * writable by group or others (else anyone could swap a key or the
+ * database); keys/ a real folder, not a symbolic link (one could point the
+ * service at keys it does not own), open to the owner alone; the database
+ * and its companion files plain files open to the owner alone (they hold
+ * sealed personal data and the log). 0, or AK_EPERM with *what a sentence
+ * naming the file and the fix.
+ */
+static int folder_safe(const struct datadir *d, const char **what)
+{
+	static const char *const db_files[] = {
+	    DATADIR_DB,          DATADIR_DB "-wal",       DATADIR_DB "-shm",
+	    DATADIR_DB "-index", DATADIR_DB "-index-wal", DATADIR_DB "-index-shm"};
+	static __thread char msg[160];
+	char file[PATH_MAX];
+	struct stat st;
+
+	if (stat(d->path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return AK_ENOENT;
+	if (st.st_mode & 022) {
+		*what = "the folder is writable by group or others (chmod 700 it)";
+		return AK_EPERM;
+	}
+	if (datadir_file(d, file, sizeof file, "keys") == 0 && lstat(file, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			*what = "keys/ is not a folder of its own (a symbolic link?); it must "
+				"be a real folder, mode 0700";
+			return AK_EPERM;
+		}
+		if (st.st_mode & 077) {
+			*what = "keys/ is open to group or others (chmod 700 it)";
+			return AK_EPERM;
+		}
+	}
+	for (size_t i = 0; i < AK_ARRAY_LEN(db_files); i++) {
+		if (datadir_file(d, file, sizeof file, db_files[i]) != 0 || lstat(file, &st) != 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+			snprintf(msg, sizeof msg, "%s is %s (it must be a plain file, mode 0600)",
+				 db_files[i],
+				 S_ISREG(st.st_mode) ? "open to group or others"
+						     : "not a plain file");
+			*what = msg;
+			return AK_EPERM;
+		}
+	}
+	return 0;
+}
+
 int datadir_open(struct datadir **out, const char *path, unsigned keys, const char *kek_path,
 		 const char **what)
 {
@@ -478,6 +528,8 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 	if ((d = calloc(1, sizeof *d)) == NULL)
 		return AK_ENOMEM;
 	snprintf(d->path, sizeof d->path, "%s", path);
+	if ((rc = folder_safe(d, what)) != 0)
+		goto fail;
 
 	*what = DATADIR_CONF;
 	if ((rc = datadir_file(d, file, sizeof file, DATADIR_CONF)) != 0 ||

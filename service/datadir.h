@@ -79,10 +79,14 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 		   const char *kek_path);
 
 /*
- * Opens an existing data folder: reads ankang.conf, verifies
- * public/trust.note against public/root.vkey, and loads the secret keys
- * named in `keys`. kek_path overrides keys/kek.key when not NULL.
- * Returns 0 or an AK_E* code; *what names the file at fault for messages.
+ * Opens an existing data folder: checks that the folder is not writable
+ * by group or others, that keys/ is a real folder open to the owner
+ * alone, and that the database and its companion files are plain files
+ * open to the owner alone (AK_EPERM, *what then a sentence saying what is
+ * wrong and how to fix it); reads ankang.conf, verifies public/trust.note
+ * against public/root.vkey, and loads the secret keys named in `keys`.
+ * kek_path overrides keys/kek.key when not NULL. Returns 0 or an AK_E*
+ * code; *what names the file at fault for messages.
  */
 int datadir_open(struct datadir **out, const char *path, unsigned keys, const char *kek_path,
 		 const char **what);

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "common/util.h"
+#include "service/http/guard.h"
 #include "service/http/http_int.h"
 #include "service/http/metrics.h"
 #include "service/oplog.h"
@@ -38,6 +39,7 @@ struct http_server {
 	struct http_settings s;
 	struct MHD_Daemon *d;
 	struct metrics *metrics;
+	struct guard *guard;
 	atomic_int inflight; /* suspended requests, for the drain at stop */
 	/* libmicrohttpd keeps pointers to these until the daemon stops. */
 	char *tls_cert, *tls_key;
@@ -55,6 +57,7 @@ void http_settings_default(struct http_settings *s)
 	s->connections = HTTP_DEFAULT_CONNECTIONS;
 	s->per_address = HTTP_DEFAULT_PER_ADDRESS;
 	s->idle_s = HTTP_DEFAULT_IDLE_S;
+	s->head_s = HTTP_DEFAULT_HEAD_S;
 	s->request_s = HTTP_DEFAULT_REQUEST_S;
 }
 
@@ -128,17 +131,21 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 static void on_durable(void *arg, int rc, uint64_t index)
 {
 	struct conn_request *cr = arg;
+	http_server *h = cr->h;
 
 	cr->in.op_index = index;
 	atomic_store(&cr->in.op_rc, rc);
+	/* Once resumed, the connection's thread may answer and free cr at
+	 * any moment: nothing of it is touched after this. */
 	MHD_resume_connection(cr->in.conn);
-	atomic_fetch_sub(&cr->h->inflight, 1);
+	atomic_fetch_sub(&h->inflight, 1);
 }
 
 static enum MHD_Result run(struct conn_request *cr)
 {
 	int rc;
 
+	guard_received(cr->in.conn); /* in: its deadline stops */
 	if (dispatch_run(&cr->rq) == DISPATCH_REPLY)
 		return send_reply(cr);
 	atomic_fetch_add(&cr->h->inflight, 1);
@@ -151,9 +158,10 @@ static enum MHD_Result run(struct conn_request *cr)
 /* --------------------------------------------------------- the callbacks */
 
 static struct conn_request *request_new(http_server *h, struct MHD_Connection *conn,
-					const char *method, const char *url)
+					const char *method, const char *url, const char *version)
 {
 	struct conn_request *cr = calloc(1, sizeof *cr);
+	enum guard_verdict v;
 
 	if (cr == NULL)
 		return NULL;
@@ -169,6 +177,13 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.metrics = h->metrics;
 	cr->in.t0 = util_mono_ns();
 	client_address(conn, cr->rq.client, sizeof cr->rq.client);
+	if ((v = guard_check(conn, version)) != GUARD_OK) {
+		/* Refused before any route is looked at; the connection closes
+		 * after the answer, so nothing behind this request is read. */
+		cr->in.reply.close = 1;
+		reply_error(&cr->rq, API_BAD_REQUEST);
+		return cr;
+	}
 	dispatch_begin(&cr->rq, h->s.max_body);
 	return cr;
 }
@@ -179,15 +194,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	http_server *h = cls;
 	struct conn_request *cr = *con_cls;
-	(void)version;
 
 	if (cr == NULL) {
-		if ((cr = request_new(h, conn, method, url)) == NULL)
+		if ((cr = request_new(h, conn, method, url, version)) == NULL)
 			return MHD_NO;
 		*con_cls = cr;
-		/* Answered at the head (404, 405, a declared 413): at once, and
-		 * the body, if any, is never read. */
-		return cr->in.reply.status != 0 ? send_reply(cr) : MHD_YES;
+		/* Answered at the head (400, 404, 405, a declared 413): at once,
+		 * and the body, if any, is never read. */
+		if (cr->in.reply.status == 0)
+			return MHD_YES;
+		guard_received(conn);
+		return send_reply(cr);
 	}
 	if (*upload_size > 0) {
 		struct http_internal *in = &cr->in;
@@ -243,8 +260,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const struct api_error_info *e;
 	uint64_t ns;
 	unsigned status;
-	(void)conn;
 
+	/* Also for requests libmicrohttpd refused itself (cr NULL). */
+	guard_completed(conn);
 	if (cr == NULL)
 		return;
 	ns = util_mono_ns() - cr->in.t0;
@@ -280,6 +298,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void free_server(http_server *h)
 {
+	guard_stop(h->guard);
 	free(h->tls_cert);
 	if (h->tls_key != NULL)
 		sodium_free(h->tls_key);
@@ -308,6 +327,14 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 		free_server(h);
 		return AK_ENOMEM;
 	}
+	{
+		struct guard_config gc = {s->head_s, s->request_s};
+		if ((rc = guard_start(&h->guard, &gc)) != 0) {
+			free_server(h);
+			return rc;
+		}
+		metrics_set_guard(h->metrics, h->guard);
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)s->listen_port);
@@ -328,10 +355,11 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)s->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->per_address,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	    h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+	    MHD_OPTION_URI_LOG_CALLBACK, guard_uri_log, h->guard, MHD_OPTION_NOTIFY_CONNECTION,
+	    guard_connection, h->guard, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+	    (unsigned)1, h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
 	if (h->d == NULL) {
 		free_server(h);

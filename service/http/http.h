@@ -22,7 +22,8 @@
 #define HTTP_DEFAULT_CONNECTIONS 4096
 #define HTTP_DEFAULT_PER_ADDRESS 64
 #define HTTP_DEFAULT_IDLE_S      30
-#define HTTP_DEFAULT_REQUEST_S   15
+#define HTTP_DEFAULT_HEAD_S      10
+#define HTTP_DEFAULT_REQUEST_S   30
 
 struct http_settings {
 	char listen_host[64]; /* numeric address to bind, "127.0.0.1" */
@@ -34,7 +35,8 @@ struct http_settings {
 	unsigned connections; /* open connections at most */
 	unsigned per_address; /* open connections per client address at most */
 	unsigned idle_s;      /* a keep-alive connection idle this long is closed */
-	unsigned request_s;   /* a request's head and body must arrive within this */
+	unsigned head_s;      /* a request's head must arrive within this (guard.h) */
+	unsigned request_s;   /* and its head and body within this */
 	int quiet;            /* no per-request log lines */
 };
 

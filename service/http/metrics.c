@@ -33,6 +33,7 @@ struct route_counters {
 };
 
 struct metrics {
+	struct guard *guard;
 	size_t n_routes;
 	struct route_counters r[]; /* n_routes + 1 */
 };
@@ -48,6 +49,11 @@ struct metrics *metrics_new(size_t n)
 void metrics_free(struct metrics *m)
 {
 	free(m);
+}
+
+void metrics_set_guard(struct metrics *m, struct guard *g)
+{
+	m->guard = g;
 }
 
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns)
@@ -237,6 +243,20 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 		    "# TYPE ankang_log_scrub_mismatch_index gauge\n"
 		    "ankang_log_scrub_mismatch_index %llu\n",
 		    (unsigned long long)st.scrub.mismatch_at);
+	if (m->guard != NULL) {
+		struct guard_stats gs;
+		guard_get_stats(m->guard, &gs);
+		put(&b,
+		    "# HELP ankang_http_refused_total Requests refused by the transport guard (400"
+		    " bad_request: smuggling, %%00, bad headers).\n"
+		    "# TYPE ankang_http_refused_total counter\nankang_http_refused_total %llu\n"
+		    "# HELP ankang_http_cut_total Connections cut off for sending too slowly.\n"
+		    "# TYPE ankang_http_cut_total counter\n"
+		    "ankang_http_cut_total{deadline=\"head\"} %llu\n"
+		    "ankang_http_cut_total{deadline=\"request\"} %llu\n",
+		    (unsigned long long)gs.refused, (unsigned long long)gs.cut_head,
+		    (unsigned long long)gs.cut_request);
+	}
 	if (b.failed) {
 		free(b.p);
 		return AK_ENOMEM;

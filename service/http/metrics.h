@@ -1,7 +1,8 @@
 /*
  * metrics: counters for GET /metrics (Prometheus text format): requests by
  * route and status with latency histograms, and the audit writer's batch
- * sizes, commit latency, leaves and checkpoint size. Counters only: no
+ * sizes, commit latency, leaves and checkpoint size, and what the
+ * transport guard refused or cut off. Counters only: no
  * label ever carries a path, an id or anything a client sent.
  */
 #ifndef ANKANG_METRICS_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "log/auditlog.h"
+#include "service/http/guard.h"
 
 struct metrics;
 
@@ -18,6 +20,8 @@ struct metrics;
  * slot for unmatched requests. */
 struct metrics *metrics_new(size_t n);
 void metrics_free(struct metrics *m);
+/* The transport guard whose refusals and cuts are shown (NULL: none). */
+void metrics_set_guard(struct metrics *m, struct guard *g);
 
 /* Counts one finished request (route_index == n_routes: unmatched). Lock-free. */
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns);

@@ -18,7 +18,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/ankang-test.XXXXXX")
 _tap_cleanups=""
 _tap_exit() {
 	for c in $_tap_cleanups; do "$c" || true; done
-	rm -rf "$T"
+	# ANKANG_TEST_KEEP=1 keeps the test's folder (logs, data) to look at.
+	if [ -n "${ANKANG_TEST_KEEP:-}" ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
 }
 trap _tap_exit EXIT
 trap 'exit 130' INT TERM

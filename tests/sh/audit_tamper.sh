@@ -291,6 +291,7 @@ attack truncated "DELETE FROM log_leaves WHERE idx >= $M; DELETE FROM log_checkp
 mkdir -p "$T/stolen"
 cp -r "$DATA/keys" "$DATA/public" "$DATA/ankang.conf" "$T/stolen/"
 cp "$T/truncated.db" "$T/stolen/ankang.db"
+chmod 600 "$T/stolen/ankang.db" # the tools refuse a database open to others
 is "$("$H/resign" --data "$T/stolen" 2>"$T/err")" "$M" "the attacker re-signed a checkpoint of size $M"
 cp "$T/stolen/ankang.db" "$T/trunc-copy.db"
 "$AUDIT" verify --db "$T/trunc-copy.db" --log-key "$KEY" >"$T/out" 2>&1

@@ -65,6 +65,7 @@ cti_of_last_verify() { leaf_at "$(($(log_size) - 1))" | cut -d' ' -f4; }
 svc_init "$DIR" || { echo "Bail out! ankangd init failed"; exit 1; }
 OFFICER=$(svc_account "$DIR" officer officer-1)
 OFFICER2=$(svc_account "$DIR" officer officer-2)
+READER=$(svc_account "$DIR" officer officer-3)
 VERIFIER=$(svc_account "$DIR" verifier checkpoint-1)
 AUDITOR=$(svc_account "$DIR" auditor inspector-1)
 ADMIN=$(svc_account "$DIR" admin admin-1)
@@ -79,7 +80,7 @@ FOREIGN=$(echo 'Test Foreign' | "$D" issue --data "$T/other" --name - --status g
 "$MKCRED" --data "$DIR" --backdate 86400 || { echo "Bail out! mkcred --backdate failed"; exit 1; }
 # A body cap large enough for 1001 scans, to see the count refused (the
 # default cap, 16 KiB, refuses such a body as too large before that).
-svc_start "$DIR" --quiet --max-body 1048576
+svc_start "$DIR" --quiet --max-body 1048576 --officer-reads 40
 at_exit svc_stop
 
 # Made-up people (personal data in this test: compared, never printed).
@@ -193,6 +194,27 @@ if grep -qF -- "${ID_A:0:17}" "$T/r.body"; then ok 1 "the ID number is not echoe
 is "$(($(log_size) - before))" 2 "refused look-ups write no leaf"
 api POST /v1/lookup "$VERIFIER" "$(jq -cn --arg i "$ID_A" '{id_number: $i, purpose: "paper_code"}')"
 error_is 403 wrong_role "a verifier may not look up"
+
+# An officer reading in a loop: 40 reads in ten minutes (--officer-reads),
+# then refused, without a leaf; the other officers are not held up.
+before=$(log_size)
+for i in $(seq 1 40); do
+	api POST /v1/lookup "$READER" "$(jq -cn --arg i "$ID_A" '{id_number: $i, purpose: "epidemiological_investigation"}')"
+	[ "$ST" = 200 ] || break
+done
+is "$ST" 200 "an officer's 40 look-ups in a row: 200 each"
+api POST /v1/lookup "$READER" "$(jq -cn --arg i "$ID_A" '{id_number: $i, purpose: "epidemiological_investigation"}')"
+error_is 429 rate_limited "the 41st in ten minutes"
+ra=$(hdr Retry-After)
+[[ $ra =~ ^[0-9]+$ ]] && [ "$ra" -ge 1 ] && [ "$ra" -le 600 ]
+ok $? "with Retry-After (1 to 600 seconds)"
+api POST "/v1/residents/$RES_A/paper-code" "$READER" \
+	"$(jq -cn --arg i "$ID_A" '{purpose: "paper_code", id_number: $i}')"
+error_is 429 rate_limited "a paper code counts as a read too"
+is "$(($(log_size) - before))" 40 "the 40 reads are logged; the refusals write nothing"
+lookup "$ID_A" status_correction
+is "$ST" 200 "another officer still looks up"
+
 
 # ============================================================== status
 put_status() { api PUT "/v1/residents/$1/status" "$OFFICER" "$2"; }

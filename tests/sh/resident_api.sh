@@ -345,6 +345,53 @@ error_is 400 bad_query "?limit=ten"
 api GET /v1/me/accesses "$OFFICER"
 error_is 403 wrong_role "accesses with an officer's token"
 
+# Paging to the beginning of the log: pages of 3, each `next` the `before`
+# of the following page, every entry once, none left out.
+api GET /v1/me/accesses "$TOKEN_A"
+all="$(jbody .log_index) $(jbody '[.accesses[].log_index] | join(" ")')"
+pages=0 seen="" cursor=""
+for i in $(seq 1 50); do
+	api GET "/v1/me/accesses?limit=3${cursor:+&before=$cursor}" "$TOKEN_A"
+	[ "$ST" = 200 ] || break
+	seen="$seen $(jbody '[.accesses[].log_index] | join(" ")')"
+	pages=$((pages + 1))
+	cursor=$(jbody '.next // empty')
+	[ -n "$cursor" ] || break
+done
+# The first page starts with the full list's own read, then the same.
+is "$(echo $seen)" "$(echo $all)" "paging by 3 lists the same entries in the same order, to the first"
+ok $([ "$pages" -ge 3 ] && [ -z "$cursor" ] && echo 0 || echo 1) \
+	"in $pages pages, the last with next: null (the beginning of the log)"
+api GET "/v1/me/accesses?action=login" "$TOKEN_A"
+is "$(jbody '.accesses | map(.action) | unique | join(" ")')" login "?action=login: log-ins only"
+is "$(jbody '.accesses | length')" "$(leaf_count "ankang/v1 * * login $PSEUDO_A *")" \
+	"and all of them"
+api GET "/v1/me/accesses?action=dance" "$TOKEN_A"
+error_is 400 bad_query "?action= a word that is not an action"
+api GET "/v1/me/accesses?before=0" "$TOKEN_A"
+error_is 400 bad_query "?before=0"
+
+# --- sessions ---------------------------------------------------------------
+post_json /v1/login "" "$(login_body "$ID_A" "$PASS_A")"
+TOKEN_A_OTHER=$(jbody .token)
+api GET /v1/me/sessions "$TOKEN_A"
+is "$ST" 200 "sessions: 200"
+n_sessions=$(jbody '.sessions | length')
+ok $([ "$n_sessions" -ge 2 ] && echo 0 || echo 1) "A's live sessions are listed ($n_sessions)"
+is "$(jbody '[.sessions[] | select(.current)] | length')" 1 "one of them is the one asking"
+is "$(jbody '.sessions[0] | keys | join(" ")')" "created current expires last_used" \
+	"each: created, last used, expires, current; no address, no token"
+like "$(leaf_at "$(jbody .log_index)")" "^resident:- sessions_read $PSEUDO_A - ok -\$" \
+	"the read is audited: sessions_read"
+api DELETE /v1/session "$TOKEN_A_OTHER"
+is "$ST $(jbody .ended)" "200 1" "log out here: 200, one session ended"
+like "$(leaf_at "$(jbody .log_index)")" "^resident:- logout $PSEUDO_A - ok this_session\$" \
+	"audited: logout, this_session"
+api GET /v1/me/code "$TOKEN_A_OTHER"
+error_is 401 bad_token "the ended session's token no longer works"
+api GET /v1/me/sessions "$TOKEN_A"
+is "$ST $(jbody '.sessions | length')" "200 $((n_sessions - 1))" "and it is gone from the list"
+
 # --- history ----------------------------------------------------------------
 api GET /v1/me/history "$TOKEN_A"
 is "$ST $(jbody '.history | length')" "200 0" "history before any change: 200, empty"

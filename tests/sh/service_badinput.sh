@@ -267,7 +267,7 @@ CASES=$(
 404|not_found|PUT|/v1/residents/18446744073709551616/status|off|json|{"status":"red","reason":"close_contact"}|2^64 as an id
 404|not_found|PUT|/v1/residents/1e3/status|off|json|{"status":"red","reason":"close_contact"}|an id in exponent form
 404|not_found|PUT|/v1/residents/0x1/status|off|json|{"status":"red","reason":"close_contact"}|a hex id
-404|not_found|PUT|/v1/residents/%31%00/status|off|json|{"status":"red","reason":"close_contact"}|an encoded NUL after the id
+400|bad_request|PUT|/v1/residents/%31%00/status|off|json|{"status":"red","reason":"close_contact"}|an encoded NUL after the id (refused by the transport guard)
 404|not_found|PUT|/v1/residents/%20/status|off|json|{"status":"red","reason":"close_contact"}|an encoded space as the id
 404|not_found|PUT|/v1/residents/..%2fzqx/status|off|json|{"status":"red","reason":"close_contact"}|an encoded slash in the id
 404|not_found|PUT|/v1/residents/999999/status|off|json|{"status":"red","reason":"close_contact"}|a resident nobody enrolled
