@@ -73,9 +73,10 @@ static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The KEK against the database's check value (record_kek_check), and the
- * epochs file against the epochs the database's keys are under. */
-static int keys_match(app *a, uint64_t *missing)
+/* The KEK against the database's check value (record_kek_check); then,
+ * with epochs set, the epochs file against the epochs the database's
+ * keys are under (record_epochs_check: *missing names one it lacks). */
+static int keys_match(app *a, int epochs, uint64_t *missing)
 {
 	store *st = NULL;
 	int rc;
@@ -83,8 +84,9 @@ static int keys_match(app *a, uint64_t *missing)
 	*missing = 0;
 	if ((rc = store_open(&st, a->db_path, STORE_READONLY)) != 0)
 		return rc;
-	if ((rc = record_kek_check(&a->keys, st)) == 0 &&
-	    (rc = record_epochs_check(&a->keys, st, missing)) == AK_ENOENT)
+	if (!epochs)
+		rc = record_kek_check(&a->keys, st);
+	else if ((rc = record_epochs_check(&a->keys, st, missing)) == AK_ENOENT)
 		rc = AK_ECORRUPT;
 	store_close(st);
 	return rc;
@@ -129,14 +131,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path, ak_strerror(rc));
 		goto fail;
 	}
-	if ((rc = epoch_open(&a->epochs, a->dd->epochs_path, a->kek)) != 0) {
-		why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
-		       rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
-					: ak_strerror(rc));
-		goto fail;
-	}
 	a->keys.kek = a->kek;
-	a->keys.epochs = a->epochs;
 	a->issuer.key = a->dd->issuer;
 	a->issuer.iss = a->dd->issuer_id;
 	a->issuer.kek = a->kek;
@@ -144,17 +139,29 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
-	if ((rc = keys_match(a, &missing)) != 0) {
+	if ((rc = keys_match(a, 0, &missing)) != 0) {
+		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
+		       rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
+					  "sealed with"
+					: ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = epoch_open(&a->epochs, a->dd->epochs_path, a->kek)) != 0) {
+		why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
+		       rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
+					: ak_strerror(rc));
+		goto fail;
+	}
+	a->keys.epochs = a->epochs;
+	if ((rc = keys_match(a, 1, &missing)) != 0) {
 		if (missing != 0)
 			why_is(why, cap, rc,
 			       "epoch keys %s: no epoch %llu, which residents' keys are wrapped "
 			       "under (an older copy of the file?)",
 			       a->dd->epochs_path, (unsigned long long)missing);
 		else
-			why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
-			       rc == AK_ECRYPTO ? "it is not the key this data folder's records "
-						  "were sealed with"
-						: ak_strerror(rc));
+			why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
+			       ak_strerror(rc));
 		goto fail;
 	}
 	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {

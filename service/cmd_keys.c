@@ -94,8 +94,9 @@ static int lock_folder(struct datadir *d, const char *cmd, const char *data, int
 	return rc;
 }
 
-/* The KEK and its epochs against the database (as the service checks). */
-static int keys_match(const struct record_keys *k, const char *db, uint64_t *missing)
+/* The KEK against the database, then (epochs set) its epochs file (as
+ * the service checks them, in that order). */
+static int keys_match(const struct record_keys *k, const char *db, int epochs, uint64_t *missing)
 {
 	store *st = NULL;
 	int rc;
@@ -103,8 +104,7 @@ static int keys_match(const struct record_keys *k, const char *db, uint64_t *mis
 	*missing = 0;
 	if ((rc = store_open(&st, db, STORE_READONLY)) != 0)
 		return rc;
-	if ((rc = record_kek_check(k, st)) == 0)
-		rc = record_epochs_check(k, st, missing);
+	rc = epochs ? record_epochs_check(k, st, missing) : record_kek_check(k, st);
 	store_close(st);
 	return rc;
 }
@@ -231,23 +231,27 @@ static int keys_rotate_epoch(int argc, char **argv)
 			  ak_strerror(rc));
 		goto done;
 	}
+	keys.kek = kek;
+	if ((rc = keys_match(&keys, db, 0, &missing)) != 0) {
+		cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
+			  rc == AK_ECRYPTO ? "not the key this folder's records were sealed with"
+					   : ak_strerror(rc));
+		goto done;
+	}
 	if ((rc = epoch_open(&keys.epochs, d->epochs_path, kek)) != 0) {
 		cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
 			  rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
 					   : ak_strerror(rc));
 		goto done;
 	}
-	keys.kek = kek;
-	if ((rc = keys_match(&keys, db, &missing)) != 0) {
+	if ((rc = keys_match(&keys, db, 1, &missing)) != 0) {
 		if (missing != 0)
 			cli_error("keys rotate-epoch: %s has no epoch %llu, which residents' keys "
 				  "are wrapped under (an older copy?); nothing changed",
 				  d->epochs_path, (unsigned long long)missing);
 		else
-			cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
-				  rc == AK_ECRYPTO ? "not the key this folder's records were "
-						     "sealed with"
-						   : ak_strerror(rc));
+			cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
+				  ak_strerror(rc));
 		goto done;
 	}
 	if ((rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
