@@ -153,7 +153,8 @@ static int leaves(const char *detail)
 
 	snprintf(like, sizeof like, "%% key_rotate - - ok %s\n", detail);
 	if (sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(d, "SELECT count(*) FROM log_leaves WHERE CAST(leaf AS TEXT) LIKE ?1",
+	    sqlite3_prepare_v2(d,
+			       "SELECT count(*) FROM log_leaves WHERE CAST(leaf AS TEXT) LIKE ?1",
 			       -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(q, 1, like, -1, SQLITE_STATIC) != SQLITE_OK)
 		bail_out("count leaves");
