@@ -87,12 +87,12 @@ static int enrol_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t 
 
 static void enrol_all(void)
 {
-	for (int i = 0; i < N_RES; i++) {
+	for (unsigned i = 0; i < N_RES; i++) {
 		struct enrol e;
 		struct leaf l;
 		memset(&e, 0, sizeof e);
-		snprintf(e.v.name, sizeof e.v.name, "Test Rewrap %c", 'A' + i);
-		snprintf(e.v.id_number, sizeof e.v.id_number, "1101051980010100%02d", i);
+		snprintf(e.v.name, sizeof e.v.name, "Test Rewrap %c", 'A' + (int)i);
+		snprintf(e.v.id_number, sizeof e.v.id_number, "1101051980010100%02u", i % 100u);
 		leaf_init(&l, ROLE_SYSTEM, LEAF_NO_ID, ACT_ENROLL);
 		l.result = RES_OK;
 		l.detail = DET_GREEN;
