@@ -19,9 +19,10 @@
 /* Windows longer than this are refused, so time + window never wraps. */
 #define MAX_WINDOW_S (100u * 365u * 86400u)
 
-/* A leaf kept for the burst rules: when, where in the log, and whose. */
+/* A leaf kept for the burst rules: when, where in the log, whose, and how
+ * many attempts it stands for (weight_of). */
 struct stamp {
-	uint64_t t, index, id;
+	uint64_t t, index, id, weight;
 	enum leaf_role role;
 };
 
@@ -178,6 +179,24 @@ static void keep_event(struct report_event *list, size_t *n, size_t cap, uint64_
 	(*n)++;
 }
 
+/* How many attempts a leaf stands for: a failed log-in burst's summary
+ * (service/limits.h) the least its size word allows, any other leaf one. */
+static uint64_t weight_of(const struct leaf *l)
+{
+	switch (l->detail) {
+	case DET_BURST_2_9:
+		return 2;
+	case DET_BURST_10_99:
+		return 10;
+	case DET_BURST_100_999:
+		return 100;
+	case DET_BURST_1000_PLUS:
+		return 1000;
+	default:
+		return 1;
+	}
+}
+
 static int keep_stamp(struct stamps *s, uint64_t index, const struct leaf *l)
 {
 	if (s->n == s->cap) {
@@ -188,8 +207,11 @@ static int keep_stamp(struct stamps *s, uint64_t index, const struct leaf *l)
 		s->v = p;
 		s->cap = cap;
 	}
-	s->v[s->n++] =
-	    (struct stamp){.t = l->time_ms, .index = index, .id = l->actor_id, .role = l->role};
+	s->v[s->n++] = (struct stamp){.t = l->time_ms,
+				      .index = index,
+				      .id = l->actor_id,
+				      .weight = weight_of(l),
+				      .role = l->role};
 	return 0;
 }
 
@@ -233,7 +255,7 @@ int report_add(report *r, uint64_t index, const struct leaf *l)
 		}
 	}
 	if (l->result == RES_DENIED) {
-		a->denied++;
+		a->denied += weight_of(l);
 		if (keep_stamp(&r->denied, index, l) != 0)
 			return AK_ENOMEM;
 	}
@@ -311,13 +333,18 @@ static uint64_t min_index(const struct stamp *ev, size_t a, size_t b)
 static int add_burst(const struct burst_rule *br, const struct stamp *ev, size_t a, size_t b,
 		     int overall)
 {
-	struct report_burst x = {
+	uint64_t count = 0;
+	struct report_burst x;
+
+	for (size_t i = a; i < b; i++)
+		count += ev[i].weight;
+	x = (struct report_burst){
 	    .overall = overall,
 	    .role = ev[a].role,
 	    .id = ev[a].id,
 	    .start_ms = ev[a].t,
 	    .end_ms = ev[b - 1].t,
-	    .count = b - a,
+	    .count = count,
 	    .first_index = min_index(ev, a, b),
 	};
 
@@ -335,21 +362,19 @@ static int add_burst(const struct burst_rule *br, const struct stamp *ev, size_t
 
 /*
  * Bursts among ev[0..n), sorted by time: every window of events within
- * br's window of its first that holds at least br's count of events is
- * marked, and marked windows that overlap are one burst.
+ * br's window of its first whose weights add up to at least br's count
+ * is marked, and marked windows that overlap are one burst.
  */
 static int find_bursts(const struct burst_rule *br, const struct stamp *ev, size_t n, int overall)
 {
-	uint64_t w = br->window_ms;
+	uint64_t w = br->window_ms, sum = 0; /* sum: the weights of ev[i..j) */
 	size_t j = 0, cur_a = 0, cur_b = 0;
 	int open = 0, rc;
 
-	for (size_t i = 0; i < n; i++) {
-		if (j < i)
-			j = i;
+	for (size_t i = 0; i < n; sum -= ev[i].weight, i++) {
 		while (j < n && ev[j].t - ev[i].t <= w)
-			j++;
-		if (j - i < br->n)
+			sum += ev[j++].weight;
+		if (sum < br->n)
 			continue;
 		if (open && i < cur_b) {
 			cur_b = j;

@@ -13,9 +13,12 @@
  *                flagged: there is no one to compare with.
  *   off hours    every `verify` or `verify_offline` whose leaf time falls
  *                outside the expected local hours [hours_from, hours_to).
- *   denied burst at least burst_n leaves with result `denied` whose times
- *                lie within burst_window_s seconds of each other, counted
- *                per actor and over the whole log. Overlapping windows
+ *   denied burst at least burst_n denied attempts (leaves with result
+ *                `denied`) whose times lie within burst_window_s seconds
+ *                of each other, counted per actor and over the whole log.
+ *                The summary leaf of a burst of failed log-ins counts as
+ *                the least number its size word allows (burst_10_99: 10),
+ *                at the time of its last failure. Overlapping windows
  *                merge into one burst, reported with its first and last
  *                time, its count and its first index.
  *   read burst   at least read_burst_n leaves of one officer (role officer,
@@ -23,8 +26,9 @@
  *                their result, with times within read_burst_window_s
  *                seconds of each other: an officer reading residents one
  *                after another. Every result counts: a not_found look-up
- *                still tried an ID number, and reads refused by a rate
- *                limit still show the loop. Counted per officer only:
+ *                still tried an ID number (a read refused by the
+ *                service's own rate limit writes no leaf: nothing was
+ *                read). Counted per officer only:
  *                many officers at work together are not one burst.
  *                Overlapping windows merge as for denied bursts; reported
  *                with the officer, first and last time, count and first

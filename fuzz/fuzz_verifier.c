@@ -53,8 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    line[size] != '\n')
 			abort();
 	}
-	if (vwire_parse_verdict(&v, text, size) == 0 && v.has_data &&
-	    (!cred_result_shows_data(v.result) || !cred_name_valid(v.name, strlen(v.name))))
+	if (vwire_parse_verdict(&v, text, size) == 0 &&
+	    ((v.has_status && !v.has_name) ||
+	     (v.has_name && !v.has_status && v.result != CRED_SUPERSEDED) ||
+	     (v.has_name &&
+	      (!cred_result_shows_data(v.result) || !cred_name_valid(v.name, strlen(v.name))))))
 		abort();
 	vwire_parse_scans_answer(text, size, &a, &d);
 	if ((out = malloc(TERM_SAFE_CAP(size))) != NULL) {

@@ -28,20 +28,19 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
     [API_FIELD_NOT_UINT] = {400, "bad_field", "Field '%s' must be a non-negative integer."},
     [API_QUERY_MISSING] = {400, "bad_query", "Query argument '%s' is required."},
     [API_QUERY_NOT_NUMBER] = {400, "bad_query", "Query argument '%s' must be a decimal number."},
-    [API_QUERY_NOT_WORD] = {400, "bad_query",
-			    "Query argument '%s' is not one of the words it takes."},
     [API_BAD_REQUEST] = {400, "bad_request", "The request is malformed."},
 
     [API_BAD_NAME] = {400, "bad_field", POLICY_NAME_MESSAGE},
     [API_BAD_ID_NUMBER] = {400, "bad_id_number",
 			   "Field 'id_number' is not a valid GB 11643 ID-card number."},
+    /* clang-format off */
     [API_BAD_PHONE] = {400, "bad_field",
-		       "Field 'phone' must be 6 to " STR(POLICY_PHONE_MAX) " digits, with an "
-									   "optional leading "
-									   "'+'."},
+		       "Field 'phone' must be 6 to " STR(POLICY_PHONE_MAX)
+		       " digits, with an optional leading '+'."},
     [API_BAD_PASSPHRASE] = {400, "bad_field",
-			    "Field 'passphrase' must be " STR(POLICY_PASSPHRASE_MIN) " to " STR(
-				POLICY_PASSPHRASE_MAX) " bytes of UTF-8."},
+			    "Field 'passphrase' must be " STR(POLICY_PASSPHRASE_MIN)
+			    " to " STR(POLICY_PASSPHRASE_MAX) " bytes of UTF-8."},
+    /* clang-format on */
     [API_BAD_STATUS] = {400, "bad_status", "The status must be green, yellow or red."},
     [API_BAD_REASON] = {400, "bad_reason", "The reason is not on the list of reason codes."},
     [API_BAD_PURPOSE] = {400, "bad_purpose", "The request needs a purpose from the list."},

@@ -33,7 +33,6 @@ enum api_error {
 	API_FIELD_NOT_UINT,   /* arg: the field */
 	API_QUERY_MISSING,    /* arg: the argument */
 	API_QUERY_NOT_NUMBER, /* arg: the argument */
-	API_QUERY_NOT_WORD,   /* arg: the argument */
 	API_BAD_REQUEST,      /* a request HTTP itself refuses: smuggling, a NUL in the path */
 	/* 400: the request's content */
 	API_BAD_NAME,

@@ -12,7 +12,9 @@
  *
  * Output per code, the same in both modes: the result word and, only when
  * the result may show them (valid, revoked, superseded), the status and
- * the name. In text mode the name passes through term_safe() first (C1
+ * the name. Online, a superseded code past its online window comes with
+ * the name and no status: "-" stands for it in text, and JSON leaves the
+ * key out. In text mode the name passes through term_safe() first (C1
  * controls and bidi controls become U+FFFD); --json leaves escaping to
  * jansson. Exit 0 when every code is valid, 1 when any is not, 2 on usage
  * or I/O errors (a code that could not be checked prints nothing on
@@ -60,19 +62,20 @@ struct checker {
 };
 
 /* Prints one result in the output format (see the top of the file). */
-static void print_result(const struct checker *k, enum cred_result r, int has_data,
+static void print_result(const struct checker *k, enum cred_result r, int has_name, int has_status,
 			 enum cred_status st, const char *name)
 {
-	int show = has_data && cred_result_shows_data(r);
+	int show = has_name && cred_result_shows_data(r);
+	const char *status = has_status ? cred_status_word(st) : "-";
 
 	if (k->o.json) {
 		json_t *o = json_object();
 		char *s;
 		json_object_set_new(o, "result", json_string(cred_result_word(r)));
-		if (show) {
-			json_object_set_new(o, "status", json_string(cred_status_word(st)));
+		if (show && has_status)
+			json_object_set_new(o, "status", json_string(status));
+		if (show)
 			json_object_set_new(o, "name", json_string(name));
-		}
 		if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
 			puts(s);
 		free(s);
@@ -81,7 +84,7 @@ static void print_result(const struct checker *k, enum cred_result r, int has_da
 		char safe[TERM_SAFE_CAP(CRED_NAME_MAX)];
 		if (term_safe(safe, sizeof safe, name, strlen(name)) < 0)
 			safe[0] = '\0';
-		printf("%s %s %s\n", cred_result_word(r), cred_status_word(st), safe);
+		printf("%s %s %s\n", cred_result_word(r), status, safe);
 		sodium_memzero(safe, sizeof safe);
 	} else {
 		printf("%s\n", cred_result_word(r));
@@ -113,7 +116,7 @@ static void check_offline(struct checker *k, const char *text, size_t len)
 	}
 	if (r != CRED_VALID)
 		k->any_invalid = 1;
-	print_result(k, r, 1, c.claims.status, c.claims.name);
+	print_result(k, r, 1, 1, c.claims.status, c.claims.name);
 	sodium_memzero(&c, sizeof c);
 }
 
@@ -127,7 +130,7 @@ static void check_online(struct checker *k, const char *text, size_t len)
 	if (vwire_verify_body(&body, &blen, text, len) == AK_EINVAL) {
 		/* Not even a credential's characters: nothing to ask. */
 		k->any_invalid = 1;
-		print_result(k, CRED_MALFORMED, 0, CRED_GREEN, "");
+		print_result(k, CRED_MALFORMED, 0, 0, CRED_GREEN, "");
 		return;
 	}
 	if (body == NULL) {
@@ -156,7 +159,7 @@ static void check_online(struct checker *k, const char *text, size_t len)
 	}
 	if (v.result != CRED_VALID)
 		k->any_invalid = 1;
-	print_result(k, v.result, v.has_data, v.status, v.name);
+	print_result(k, v.result, v.has_name, v.has_status, v.status, v.name);
 	sodium_memzero(&v, sizeof v);
 }
 

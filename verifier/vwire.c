@@ -69,19 +69,26 @@ int vwire_parse_verdict(struct vwire_verdict *v, const char *body, size_t len)
 		rc = 0;
 		goto done;
 	}
-	if (jn == NULL || js == NULL || !cred_result_shows_data(v->result) || !json_is_string(jn) ||
-	    !json_is_string(js))
+	/* A name only for a result that shows data; a status only with a
+	 * name, and left out only for superseded (docs/API.md, verify). */
+	if (jn == NULL || !cred_result_shows_data(v->result) || !json_is_string(jn))
 		goto done;
-	if ((st = cred_status_parse(json_string_value(js), json_string_length(js))) < 0)
+	if (js == NULL && v->result != CRED_SUPERSEDED)
 		goto done;
+	if (js != NULL) {
+		if (!json_is_string(js) ||
+		    (st = cred_status_parse(json_string_value(js), json_string_length(js))) < 0)
+			goto done;
+		v->status = (enum cred_status)st;
+		v->has_status = 1;
+	}
 	nlen = json_string_length(jn);
 	if (!cred_name_valid(json_string_value(jn), nlen) ||
 	    memchr(json_string_value(jn), '\0', nlen) != NULL)
 		goto done;
 	memcpy(v->name, json_string_value(jn), nlen);
 	v->name[nlen] = '\0';
-	v->status = (enum cred_status)st;
-	v->has_data = 1;
+	v->has_name = 1;
 	rc = 0;
 done:
 	json_decref(root);

@@ -36,7 +36,10 @@
 
 struct vwire_verdict {
 	enum cred_result result;
-	int has_data; /* name and status present */
+	int has_name;   /* name present: valid, revoked or superseded */
+	int has_status; /* status present; always with the name, but a
+			 * superseded code past its online window gets the
+			 * name alone */
 	enum cred_status status;
 	char name[CRED_NAME_MAX + 1];
 };

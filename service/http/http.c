@@ -177,6 +177,7 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.metrics = h->metrics;
 	cr->in.t0 = util_mono_ns();
 	client_address(conn, cr->rq.client, sizeof cr->rq.client);
+	cr->in.route_index = n_routes; /* unmatched, until a route is found */
 	if ((v = guard_check(conn, version)) != GUARD_OK) {
 		/* Refused before any route is looked at; the connection closes
 		 * after the answer, so nothing behind this request is read. */

@@ -122,6 +122,10 @@ exec 5>&- 5<&-
 api GET /metrics "$ADM"
 metric() { grep -E "^$1 " "$T/r.body" | awk '{print $2}'; }
 is "$(metric ankang_http_refused_total)" 7 "/metrics: the seven refusals are counted"
+is "$(metric 'ankang_http_requests_total\{method="-",route="-",status="400"\}')" 7 \
+	"and as requests that matched no route"
+is "$(metric 'ankang_http_requests_total\{method="GET",route="/healthz",status="400"\}')" "" \
+	"not as /healthz's"
 is "$(metric 'ankang_http_cut_total\{deadline="head"\}')" 1 "/metrics: one connection cut for a slow head"
 is "$(metric 'ankang_http_cut_total\{deadline="request"\}')" 1 "/metrics: one cut for a slow request"
 

@@ -4,7 +4,8 @@
 # superseded code only within its online window, the resident code's
 # lifetime (--code-ttl, 30 s here) from its iat; after that the answer is
 # `superseded` with the name and no status, and its leaf records no status
-# either. The twin: within the window the status is shown.
+# either, and ankang-verify --server shows that answer as it is. The twin:
+# within the window the status is shown.
 #
 # Waits out one window (about 30 s), so it lives in a file of its own and
 # runs beside the others. Made-up data only.
@@ -54,6 +55,15 @@ is "$(jbody 'has("status")')" false "but without the current status"
 is "$(jbody 'keys | join(" ")')" "name result" "the answer is the result and the name only"
 leaf=$(sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves order by idx desc limit 1")
 is "$(cut -d' ' -f7,8 <<<"$leaf")" "superseded -" "and its leaf records no status"
+
+# ankang-verify online takes that answer: the name, "-" for the status.
+VERIFY=$ANKANG_BIN/ankang-verify
+out=$("$VERIFY" --server "$URL" --token "$VER" --dir "$T/vdir" "$PAPER" 2>"$T/verr")
+is "$?/$out" "1/superseded - Window Test" \
+	"ankang-verify --server: superseded, no status, the name (exit 1: not valid)"
+out=$("$VERIFY" --server "$URL" --token "$VER" --dir "$T/vdir" --json "$PAPER" 2>>"$T/verr")
+is "$(jq -c . <<<"$out")" '{"result":"superseded","name":"Window Test"}' "and with --json, no status key"
+is "$(cat "$T/verr")" "" "nothing on stderr"
 
 svc_stop
 done_testing

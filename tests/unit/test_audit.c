@@ -429,6 +429,30 @@ static void test_report_bursts(void)
 	   "0..20 s merge into one burst of five; 100..110 s is one of three");
 	report_free(r);
 
+	/* A failed log-in flood as the service writes it: the first failure,
+	 * then one summary leaf whose size word stands for the rest. */
+	report_config_default(&c); /* 10 within 60 s */
+	r = new_report(&c);
+	idx = 0;
+	add(r, &idx, mk(t0, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED, DET_EMPTY));
+	add(r, &idx,
+	    mk(t0 + 30000, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED, DET_BURST_1000_PLUS));
+	/* A small one an hour later: 1 + 2 to 9, counted as 3, no burst. */
+	add(r, &idx, mk(t0 + 3600000, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED, DET_EMPTY));
+	add(r, &idx,
+	    mk(t0 + 3610000, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED, DET_BURST_2_9));
+	/* burst_10_99 alone is ten attempts: a burst by itself. */
+	add(r, &idx,
+	    mk(t0 + 7200000, ROLE_RESIDENT, LEAF_NO_ID, ACT_LOGIN, RES_DENIED, DET_BURST_10_99));
+	is_int(report_finish(r), 0, "report_finish");
+	res = report_result(r);
+	ok(res->nbursts == 4 && res->bursts[0].overall && res->bursts[0].count == 1001 &&
+	       res->bursts[0].first_index == 0 && res->bursts[1].overall &&
+	       res->bursts[1].count == 10 && res->bursts[1].first_index == 4,
+	   "a flood's two leaves are a burst of at least 1001 attempts, burst_10_99 one of 10");
+	is_int(res->actors[0].denied, 1014, "and count so in the actor's denials (1001 + 3 + 10)");
+	report_free(r);
+
 	c.burst_n = 0;
 	is_int(report_new(&r, &c), AK_EINVAL, "burst_n 0 is refused");
 	report_config_default(&c);

@@ -349,7 +349,9 @@ static void test_vwire(void)
 	const char *c1 = "{\"result\":\"valid\",\"name\":\"a\\u009bb\",\"status\":\"green\"}";
 	const char *good =
 	    "{\"result\":\"superseded\",\"name\":\"Test Resident\",\"status\":\"red\"}";
+	const char *late = "{\"result\":\"superseded\",\"name\":\"Test Resident\"}";
 	const char *bad[] = {
+	    "{\"result\":\"revoked\",\"name\":\"Test Resident\"}",
 	    "{\"result\":\"valid\",\"name\":\"Test "
 	    "Resident\",\"status\":\"red\",\"id_number\":\"x\"}",
 	    "{\"result\":\"expired\",\"name\":\"Test Resident\",\"status\":\"red\"}",
@@ -367,14 +369,17 @@ static void test_vwire(void)
 	};
 
 	ok(vwire_parse_verdict(&v, good, strlen(good)) == 0, "a verify answer parses");
-	ok(v.result == CRED_SUPERSEDED && v.has_data && v.status == CRED_RED &&
+	ok(v.result == CRED_SUPERSEDED && v.has_name && v.has_status && v.status == CRED_RED &&
 	       strcmp(v.name, "Test Resident") == 0,
 	   "superseded, with the current status and the name");
-	ok(vwire_parse_verdict(&v, "{\"result\":\"bad_signature\"}", 26) == 0 && !v.has_data &&
+	ok(vwire_parse_verdict(&v, "{\"result\":\"bad_signature\"}", 26) == 0 && !v.has_name &&
 	       v.result == CRED_BAD_SIGNATURE,
 	   "a result alone");
-	ok(vwire_parse_verdict(&v, "{\"result\":\"valid\"}", 18) == 0 && !v.has_data,
+	ok(vwire_parse_verdict(&v, "{\"result\":\"valid\"}", 18) == 0 && !v.has_name,
 	   "valid without name and status: the result only");
+	ok(vwire_parse_verdict(&v, late, strlen(late)) == 0 && v.result == CRED_SUPERSEDED &&
+	       v.has_name && !v.has_status && strcmp(v.name, "Test Resident") == 0,
+	   "superseded past its online window: the name, no status");
 	ok(vwire_parse_verdict(&v, c1, strlen(c1)) == 0 && strcmp(v.name, "a\xc2\x9b"
 									  "b") == 0,
 	   "a C1 control is a legal name (term_safe handles the screen)");
