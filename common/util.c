@@ -51,6 +51,8 @@ const char *ak_strerror(int err)
 		return "busy or shutting down";
 	case AK_ECONFLICT:
 		return "duplicate";
+	case AK_EPENDING:
+		return "done, but not yet complete";
 	}
 	return "unknown error";
 }

@@ -15,19 +15,20 @@
 
 enum {
 	AK_OK = 0,
-	AK_EINVAL = -1,    /* malformed or out-of-range input */
-	AK_ENOMEM = -2,    /* allocation failed */
-	AK_EIO = -3,       /* read, write, fsync or rename failed */
-	AK_ECRYPTO = -4,   /* a signature, MAC or decryption did not verify */
-	AK_EPERM = -5,     /* a secret file is readable by group or others */
-	AK_EEXIST = -6,    /* refusing to overwrite */
-	AK_ENOENT = -7,    /* no such file, row or key */
-	AK_ETOOBIG = -8,   /* input or output exceeds a named limit */
-	AK_EDB = -9,       /* the database failed or refused */
-	AK_ECORRUPT = -10, /* stored state contradicts itself (e.g. log head) */
-	AK_EDENIED = -11,  /* not allowed (role, rate limit, disabled) */
-	AK_EBUSY = -12,    /* shutting down, or a queue is full */
-	AK_ECONFLICT = -13 /* duplicate of an existing record */
+	AK_EINVAL = -1,     /* malformed or out-of-range input */
+	AK_ENOMEM = -2,     /* allocation failed */
+	AK_EIO = -3,        /* read, write, fsync or rename failed */
+	AK_ECRYPTO = -4,    /* a signature, MAC or decryption did not verify */
+	AK_EPERM = -5,      /* a secret file is readable by group or others */
+	AK_EEXIST = -6,     /* refusing to overwrite */
+	AK_ENOENT = -7,     /* no such file, row or key */
+	AK_ETOOBIG = -8,    /* input or output exceeds a named limit */
+	AK_EDB = -9,        /* the database failed or refused */
+	AK_ECORRUPT = -10,  /* stored state contradicts itself (e.g. log head) */
+	AK_EDENIED = -11,   /* not allowed (role, rate limit, disabled) */
+	AK_EBUSY = -12,     /* shutting down, or a queue is full */
+	AK_ECONFLICT = -13, /* duplicate of an existing record */
+	AK_EPENDING = -14   /* done, but not all of it yet: the rest goes on by itself */
 };
 
 /* A short English phrase for an AK_E* code; never NULL. */

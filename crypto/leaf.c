@@ -114,6 +114,9 @@ static const char *const detail_words[] = {
     /* the sessions a log-out ended */
     [DET_THIS_SESSION] = "this_session",
     [DET_ALL_SESSIONS] = "all_sessions",
+    /* KEK epoch rotation */
+    [DET_KEK_REWRAP] = "kek_rewrap",
+    [DET_KEK_EPOCH] = "kek_epoch",
 };
 
 /* One word per enum value. The sizes are checked here; a hole in the

@@ -119,6 +119,10 @@ enum leaf_detail {
 	/* which sessions a log-out ended */
 	DET_THIS_SESSION,
 	DET_ALL_SESSIONS,
+	/* a KEK epoch rotation (key_rotate, service/rewrap.h): a chunk of data
+	 * keys wrapped again under the new epoch; the older epochs destroyed */
+	DET_KEK_REWRAP,
+	DET_KEK_EPOCH,
 	DET_COUNT
 };
 

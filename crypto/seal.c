@@ -23,7 +23,7 @@
 #define KEK_TEXT_LEN  (KEK_MAGIC_LEN + 44 + 1)
 
 struct seal_kek {
-	uint8_t wrap[SEAL_KEY_BYTES];
+	uint8_t epoch[SEAL_KEY_BYTES];
 	uint8_t blind[SEAL_KEY_BYTES];
 	uint8_t pseudonym[SEAL_KEY_BYTES];
 	uint8_t check[SEAL_KEY_BYTES];
@@ -31,7 +31,7 @@ struct seal_kek {
 };
 
 /* crypto_kdf contexts: exactly 8 characters each. */
-static const char CTX_WRAP[] = "ankangwr";
+static const char CTX_EPOCH[] = "ankangep";
 static const char CTX_BLIND[] = "ankangbi";
 static const char CTX_PSEUDONYM[] = "ankangps";
 static const char CTX_CHECK[] = "ankangck";
@@ -75,7 +75,7 @@ int seal_kek_load(seal_kek **out, const char *path)
 	rc = AK_ENOMEM;
 	if ((k = sodium_malloc(sizeof *k)) == NULL)
 		goto fail;
-	crypto_kdf_derive_from_key(k->wrap, sizeof k->wrap, 1, CTX_WRAP, kek);
+	crypto_kdf_derive_from_key(k->epoch, sizeof k->epoch, 1, CTX_EPOCH, kek);
 	crypto_kdf_derive_from_key(k->blind, sizeof k->blind, 1, CTX_BLIND, kek);
 	crypto_kdf_derive_from_key(k->pseudonym, sizeof k->pseudonym, 1, CTX_PSEUDONYM, kek);
 	crypto_kdf_derive_from_key(k->check, sizeof k->check, 1, CTX_CHECK, kek);
@@ -129,24 +129,74 @@ static int aead_open(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_
 	return 0;
 }
 
-int seal_datakey_new(const seal_kek *k, uint64_t resident_id, uint8_t wrapped[SEAL_WRAPPED_BYTES],
-		     seal_datakey *out)
+/* Two big-endian numbers: the associated data of a wrapped key. */
+static void two_numbers(uint8_t ad[16], uint64_t a, uint64_t b)
 {
-	uint8_t ad[8];
-
-	crypto_aead_xchacha20poly1305_ietf_keygen(out->key);
-	make_ad(ad, sizeof ad, resident_id, NULL);
-	return aead_seal(k->wrap, ad, sizeof ad, out->key, sizeof out->key, wrapped);
+	for (int i = 0; i < 8; i++) {
+		ad[i] = (uint8_t)(a >> (56 - 8 * i));
+		ad[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+	}
 }
 
-int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
-			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
+void seal_epochkey_new(uint64_t number, seal_epochkey *out)
 {
-	uint8_t ad[8];
+	out->number = number;
+	crypto_aead_xchacha20poly1305_ietf_keygen(out->key);
+}
+
+void seal_epochkey_wrap(const seal_kek *k, const seal_epochkey *ek, uint64_t created,
+			uint8_t out[SEAL_WRAPPED_BYTES])
+{
+	uint8_t ad[16];
+
+	two_numbers(ad, ek->number, created);
+	aead_seal(k->epoch, ad, sizeof ad, ek->key, sizeof ek->key, out);
+}
+
+int seal_epochkey_unwrap(const seal_kek *k, uint64_t number, uint64_t created,
+			 const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_epochkey *out)
+{
+	uint8_t ad[16];
 	int rc;
 
-	make_ad(ad, sizeof ad, resident_id, NULL);
-	rc = aead_open(k->wrap, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, out->key);
+	two_numbers(ad, number, created);
+	out->number = number;
+	rc = aead_open(k->epoch, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, out->key);
+	if (rc != 0)
+		seal_epochkey_wipe(out);
+	return rc;
+}
+
+void seal_epochkey_wipe(seal_epochkey *ek)
+{
+	if (ek != NULL)
+		sodium_memzero(ek, sizeof *ek);
+}
+
+int seal_datakey_new(const seal_epochkey *ek, uint64_t resident_id,
+		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
+{
+	crypto_aead_xchacha20poly1305_ietf_keygen(out->key);
+	return seal_datakey_wrap(ek, resident_id, out, wrapped);
+}
+
+int seal_datakey_wrap(const seal_epochkey *ek, uint64_t resident_id, const seal_datakey *dk,
+		      uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	uint8_t ad[16];
+
+	two_numbers(ad, resident_id, ek->number);
+	return aead_seal(ek->key, ad, sizeof ad, dk->key, sizeof dk->key, wrapped);
+}
+
+int seal_datakey_unwrap(const seal_epochkey *ek, uint64_t resident_id,
+			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out)
+{
+	uint8_t ad[16];
+	int rc;
+
+	two_numbers(ad, resident_id, ek->number);
+	rc = aead_open(ek->key, ad, sizeof ad, wrapped, SEAL_WRAPPED_BYTES, out->key);
 	if (rc != 0)
 		seal_datakey_wipe(out);
 	return rc;
@@ -159,25 +209,45 @@ void seal_datakey_wipe(seal_datakey *dk)
 }
 
 int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
-	       size_t n, uint8_t *out)
+	       size_t n, size_t padded, uint8_t *out)
 {
-	uint8_t ad[64];
-	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+	uint8_t ad[64], buf[SEAL_FIELD_MAX];
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field), len = 0;
+	int rc;
 
-	if (adlen == 0)
+	if (adlen == 0 || padded > sizeof buf || n >= padded)
 		return AK_EINVAL;
-	return aead_seal(dk->key, ad, adlen, pt, n, out);
+	memcpy(buf, pt, n);
+	/* blocksize = padded: any n < padded pads to exactly padded bytes. */
+	if (sodium_pad(&len, buf, n, padded, padded) != 0 || len != padded) {
+		sodium_memzero(buf, sizeof buf);
+		return AK_EINVAL;
+	}
+	rc = aead_seal(dk->key, ad, adlen, buf, padded, out);
+	sodium_memzero(buf, sizeof buf);
+	return rc;
 }
 
 int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-		    const uint8_t *ct, size_t n, uint8_t *out)
+		    const uint8_t *ct, size_t ctlen, size_t padded, uint8_t *out, size_t *n)
 {
 	uint8_t ad[64];
-	size_t adlen = make_ad(ad, sizeof ad, resident_id, field);
+	size_t adlen = make_ad(ad, sizeof ad, resident_id, field), len = 0;
+	int rc;
 
-	if (adlen == 0)
+	*n = 0;
+	if (adlen == 0 || padded == 0 || padded > SEAL_FIELD_MAX || ctlen != padded + SEAL_OVERHEAD)
 		return AK_EINVAL;
-	return aead_open(dk->key, ad, adlen, ct, n, out);
+	if ((rc = aead_open(dk->key, ad, adlen, ct, ctlen, out)) != 0)
+		return rc;
+	if (sodium_unpad(&len, out, padded, padded) != 0 || len >= padded) {
+		sodium_memzero(out, padded);
+		return AK_ECORRUPT;
+	}
+	/* sodium_unpad leaves the padding where it was. */
+	sodium_memzero(out + len, padded - len);
+	*n = len;
+	return 0;
 }
 
 void seal_blind_index(const seal_kek *k, uint8_t out[SEAL_BLIND_BYTES], const char *id_number,

@@ -4,20 +4,30 @@
  * readable name, ID number or phone.
  *
  *   KEK (file, 0600, outside the database)
- *    ├─ crypto_kdf subkey "ankangwr": wraps each resident's data key
+ *    ├─ crypto_kdf subkey "ankangep": wraps each epoch key
  *    ├─ crypto_kdf subkey "ankangbi": keyed BLAKE2b blind index of ID numbers
  *    ├─ crypto_kdf subkey "ankangps": keyed BLAKE2b audit pseudonyms
  *    ├─ crypto_kdf subkey "ankangck": the KEK's check value (stored in
  *    │  the database, so that a wrong KEK is noticed)
  *    └─ crypto_kdf subkey "ankangsg": keyed hashes of issued codes'
  *       signatures (an offline scan's proof that the code was seen)
- *   data key (random per resident, stored only wrapped; AD = resident id)
+ *   epoch keys (random, one per KEK epoch, in a file of their own beside
+ *   the KEK, each wrapped by the KEK: crypto/epoch.h; AD = the epoch's
+ *   number and creation time)
+ *    └─ wraps each resident's data key (AD = resident id || epoch number)
+ *   data key (random per resident, stored only wrapped)
  *    └─ seals name / id_number / phone, XChaCha20-Poly1305,
  *       AD = resident id || field name, so a sealed field cannot be moved
- *       to another row or another column.
+ *       to another row or another column; each field padded first to one
+ *       length per field, so a sealed length says nothing of the clear
+ *       text's.
  *
  * Erasure is destroying the wrapped data key: every field sealed under it
  * becomes noise, while the log (which holds only pseudonyms) is untouched.
+ * Epoch keys are rotated (service/rewrap.h): every live data key is
+ * wrapped again under a new epoch key and the old one destroyed, so a
+ * copy of the database taken before an erasure, whose wrapped keys are
+ * under the old epoch, stops opening once the rotation is over.
  *
  * Every key lives in sodium_malloc'd memory and is wiped on free. The
  * verifier program must never link this file.
@@ -57,29 +67,71 @@ int seal_kek_create(const char *path);
 int seal_kek_load(seal_kek **out, const char *path);
 void seal_kek_free(seal_kek *k);
 
-/* A fresh random data key for a resident into *out, and its wrapped form
- * to store. Returns 0. */
-int seal_datakey_new(const seal_kek *k, uint64_t resident_id, uint8_t wrapped[SEAL_WRAPPED_BYTES],
-		     seal_datakey *out);
+/*
+ * An epoch key in the clear, and its number (crypto/epoch.h keeps them).
+ * Held like a data key: on the caller's stack for one call, wiped with
+ * seal_epochkey_wipe on every path out.
+ */
+typedef struct seal_epochkey {
+	uint64_t number;
+	uint8_t key[SEAL_KEY_BYTES];
+} seal_epochkey;
+
+/* A fresh random epoch key numbered `number` into *out. */
+void seal_epochkey_new(uint64_t number, seal_epochkey *out);
+/* Wraps an epoch key with the KEK, the epoch's number and creation time
+ * as associated data, so a wrapped key cannot be renumbered or redated. */
+void seal_epochkey_wrap(const seal_kek *k, const seal_epochkey *ek, uint64_t created,
+			uint8_t out[SEAL_WRAPPED_BYTES]);
+/* Unwraps one into *out; AK_ECRYPTO (and *out wiped) when it was wrapped
+ * by another KEK, under another number or time, or altered. */
+int seal_epochkey_unwrap(const seal_kek *k, uint64_t number, uint64_t created,
+			 const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_epochkey *out);
+/* Wipes an epoch key; NULL is a no-op. */
+void seal_epochkey_wipe(seal_epochkey *ek);
+
+/* A fresh random data key for a resident into *out, and its form wrapped
+ * under the epoch key ek to store. Returns 0. */
+int seal_datakey_new(const seal_epochkey *ek, uint64_t resident_id,
+		     uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out);
+/* Wraps an existing data key under ek (a rotation re-wrapping it). */
+int seal_datakey_wrap(const seal_epochkey *ek, uint64_t resident_id, const seal_datakey *dk,
+		      uint8_t wrapped[SEAL_WRAPPED_BYTES]);
 /* Unwraps a stored data key into *out; AK_ECRYPTO (and *out wiped) if it
- * is not this resident's or was altered. */
-int seal_datakey_unwrap(const seal_kek *k, uint64_t resident_id,
+ * is not this resident's, was wrapped under another epoch, or was
+ * altered. */
+int seal_datakey_unwrap(const seal_epochkey *ek, uint64_t resident_id,
 			const uint8_t wrapped[SEAL_WRAPPED_BYTES], seal_datakey *out);
 /* Wipes a data key; NULL is a no-op. */
 void seal_datakey_wipe(seal_datakey *dk);
 
+/* The longest padded clear text of a field (seal_field's `padded`). */
+#define SEAL_FIELD_MAX 256
+
 /*
- * Seals pt[0..n) as field `field` of resident_id into out, which holds
- * n + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
+ * Seals pt[0..n) as field `field` of resident_id. The clear text is first
+ * padded to exactly `padded` bytes (ISO/IEC 7816-4, libsodium's
+ * sodium_pad: a 0x80 byte, then zeros), so every field sealed with the
+ * same `padded` has the same sealed length, whatever its clear text's.
+ * out holds padded + SEAL_OVERHEAD bytes (nonce || ciphertext || tag).
+ * Returns 0, or AK_EINVAL when n >= padded (the padding takes one byte at
+ * least) or padded > SEAL_FIELD_MAX.
  */
 int seal_field(const seal_datakey *dk, uint64_t resident_id, const char *field, const uint8_t *pt,
-	       size_t n, uint8_t *out);
+	       size_t n, size_t padded, uint8_t *out);
 /*
- * Opens a sealed field into out (n - SEAL_OVERHEAD bytes). AK_ECRYPTO when
- * it was sealed for another resident, field or key, or was altered.
+ * Opens a sealed field of exactly padded + SEAL_OVERHEAD bytes into out,
+ * which holds `padded` bytes, and sets *n to the clear text's length;
+ * out[*n..padded) is zeroed. Returns 0; AK_EINVAL for any other length;
+ * AK_ECRYPTO when it was sealed for another resident, field or key, or
+ * was altered; AK_ECORRUPT when it opens but its padding is not what
+ * seal_field writes. The AEAD has then proved the bytes were sealed by
+ * someone holding the data key, so this is not a tampered row but a
+ * sealer that is not this code: it is refused like a corrupt row, and
+ * out is wiped.
  */
 int seal_open_field(const seal_datakey *dk, uint64_t resident_id, const char *field,
-		    const uint8_t *ct, size_t n, uint8_t *out);
+		    const uint8_t *ct, size_t ctlen, size_t padded, uint8_t *out, size_t *n);
 
 /* The blind index of an ID number: equal numbers, equal indexes; nothing
  * else learnable without the KEK. */

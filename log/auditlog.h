@@ -24,6 +24,8 @@
  * after pass; once it finds a mismatch the log refuses every write with
  * AK_ECORRUPT, as it does once it finds itself truncated. Proofs are in
  * log/proof.h; the WAL and the index file are kept by log/walkeeper.h.
+ * An operation may ask to be answered only once nothing of what it
+ * removed is left in any file (AUDITLOG_WIPE, below).
  */
 #ifndef ANKANG_AUDITLOG_H
 #define ANKANG_AUDITLOG_H
@@ -117,6 +119,41 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 		    void *ctx, uint64_t *first_index);
 
 /*
+ * Flags of an operation (auditlog_submit_flags, auditlog_submit_async_flags).
+ *
+ * AUDITLOG_WIPE: what the change removes must leave no copy in any file
+ * of the database (an erasure). The submitter is answered only once the
+ * batch holding the operation has committed and, after that, the whole
+ * WAL has been copied into the database file and the WAL truncated to
+ * nothing (store_wal_truncate); every connection that writes runs with
+ * secure_delete, so the space the change freed in the database file is
+ * zeros. The other operations of the batch are answered at their COMMIT,
+ * as always: only the ones that asked wait for the wipe.
+ *
+ * The wipe waits for readers of snapshots older than the commit (whose
+ * pages it would overwrite), the writer's first try at most
+ * AUDITLOG_WIPE_FIRST_MS while it holds the write lock; if readers are
+ * still there, the writer goes back to its batches and tries again every
+ * AUDITLOG_WIPE_EVERY_MS for AUDITLOG_WIPE_RETRY_MS each. A submitter
+ * still waiting AUDITLOG_WIPE_ANSWER_MS after its commit gets AK_EPENDING:
+ * its change did commit, with its leaves (*first_index is set), but the
+ * WAL or the file may still hold what it removed. The writer keeps trying
+ * until a wipe succeeds, on close, and at the next open (which always
+ * wipes first, so a crash between a commit and its wipe is wiped there).
+ * An operation whose change failed removed nothing and is answered at
+ * once.
+ */
+#define AUDITLOG_WIPE           1u
+#define AUDITLOG_WIPE_FIRST_MS  250
+#define AUDITLOG_WIPE_RETRY_MS  20
+#define AUDITLOG_WIPE_EVERY_MS  100
+#define AUDITLOG_WIPE_ANSWER_MS 5000
+
+/* auditlog_submit with flags: 0 or AUDITLOG_WIPE; AK_EPENDING as above. */
+int auditlog_submit_flags(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
+			  void *ctx, unsigned flags, uint64_t *first_index);
+
+/*
  * Called by the writer thread once an asynchronous operation is durable
  * (rc 0, first_index = log index of its first leaf) or has failed. It
  * must return quickly and must not submit.
@@ -133,6 +170,11 @@ typedef void (*auditlog_done_fn)(void *arg, int rc, uint64_t first_index);
  */
 int auditlog_submit_async(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
 			  void *ctx, auditlog_done_fn done, void *arg);
+/* auditlog_submit_async with flags (AUDITLOG_WIPE: done is called after
+ * the wipe, or with AK_EPENDING and the first index). */
+int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
+				auditlog_change_fn change, void *ctx, unsigned flags,
+				auditlog_done_fn done, void *arg);
 
 /* The committed size and root (what the next checkpoint will sign). */
 void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
@@ -144,7 +186,12 @@ struct auditlog_stats {
 	uint64_t commit_ns_total, commit_ns_max; /* time inside COMMIT */
 	uint64_t batch_hist[8];                  /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
 	int writes_refused;                      /* every write fails with AK_ECORRUPT */
-	struct scrub_stats scrub;                /* zeros when it is off */
+	/* AUDITLOG_WIPE: wipes that succeeded, their time (ns) in total and
+	 * at most, attempts that ran out of time, submitters answered
+	 * AK_EPENDING, and whether a wipe is owed now. */
+	uint64_t wipes, wipe_ns_total, wipe_ns_max, wipe_timeouts, wipes_late;
+	int wipe_owed;
+	struct scrub_stats scrub; /* zeros when it is off */
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 

@@ -6,8 +6,11 @@
  * order: opened without following symlinks and without SQLite's own
  * mutex (a handle belongs to one thread at a time); defensive mode, no
  * trusted schema, no double-quoted string literals; WAL journal with
- * synchronous=FULL (a COMMIT that returned survives power loss); foreign
- * keys; a busy timeout; the pending migrations, each in its own
+ * synchronous=FULL (a COMMIT that returned survives power loss); on
+ * connections that write, secure_delete (the space a deleted or shrunk
+ * row leaves, and a freed page, are overwritten with zeros, so an erased
+ * resident's bytes are not left in the file's free space); foreign keys;
+ * a busy timeout; the pending migrations, each in its own
  * transaction with its PRAGMA user_version; the log's triggers switched
  * off for this connection (log_triggers_off says why and when); and last
  * the authorizer, which from then on refuses UPDATE and DELETE on the
@@ -318,6 +321,21 @@ static int pragma(store *s, const char *sql)
 	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : AK_EDB;
 }
 
+/* secure_delete answers with the setting in force, which must be on
+ * (1): Debian's SQLite has it on by default, not every build does. */
+static int set_secure_delete(store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = AK_EDB;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA secure_delete = ON", -1, &st, NULL) != SQLITE_OK)
+		return AK_EDB;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* journal_mode answers with the mode in force, which must be WAL. */
 static int set_wal(store *s)
 {
@@ -359,6 +377,7 @@ static int configure(store *s, int fresh)
 	if (fresh && pragma(s, "PRAGMA page_size = " STR(STORE_PAGE_SIZE)) != 0)
 		return AK_EDB;
 	if (set_wal(s) != 0 || pragma(s, "PRAGMA synchronous = FULL") != 0 ||
+	    set_secure_delete(s) != 0 ||
 	    pragma(s, "PRAGMA wal_autocheckpoint = " STR(STORE_WAL_AUTOCHECKPOINT)) != 0)
 		return AK_EDB;
 	return 0;
@@ -487,6 +506,53 @@ int store_checkpoint(store *s, int restart, int *frames, int *copied)
 	return rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY ? 0
 	       : store_err(rc)                               ? store_err(rc)
 							     : AK_EDB;
+}
+
+/* The truncated WAL's length is the file system's metadata: synced, so
+ * that after a power loss the WAL does not come back with its old bytes. */
+static int sync_wal_file(store *s)
+{
+	const char *db = sqlite3_db_filename(s->db, "main");
+	char path[4096];
+	int fd, rc = 0;
+
+	if (db == NULL || snprintf(path, sizeof path, "%s-wal", db) >= (int)sizeof path)
+		return AK_EIO;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : AK_EIO;
+	if (fsync(fd) != 0)
+		rc = AK_EIO;
+	close(fd);
+	return rc;
+}
+
+int store_wal_truncate(store *s, unsigned wait_ms)
+{
+	uint64_t deadline = util_mono_ns() + (uint64_t)wait_ms * 1000000u, now;
+	int rc, log = -1, copied = -1;
+
+	if (s->flags & STORE_READONLY || !sqlite3_get_autocommit(s->db))
+		return AK_EINVAL;
+	for (;;) {
+		now = util_mono_ns();
+		/* The busy handler waits for readers and for the write lock;
+		 * another connection's checkpoint is BUSY at once, without it. */
+		sqlite3_busy_timeout(s->db,
+				     now < deadline ? (int)((deadline - now) / 1000000u) : 0);
+		rc = sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log,
+					       &copied);
+		if ((rc & 0xff) != SQLITE_BUSY || util_mono_ns() >= deadline)
+			break;
+		usleep(1000);
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return AK_EBUSY;
+	if (rc != SQLITE_OK)
+		return store_err(rc) ? store_err(rc) : AK_EDB;
+	/* TRUNCATE returns OK only with the WAL empty. */
+	assert(log == 0);
+	return sync_wal_file(s);
 }
 
 /* ---------------------------------------------------------- transactions */

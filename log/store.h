@@ -8,7 +8,9 @@
  * guards; store_log.c the audit log's tables; later files the rest.
  *
  * Durability: WAL and synchronous=FULL, so a committed transaction
- * survives power loss. Guards on every connection the service opens:
+ * survives power loss. Erasure: secure_delete on every connection that
+ * writes, and store_wal_truncate, so what a transaction deleted can be
+ * made to leave no copy in any file. Guards on every connection the service opens:
  * SQLITE_DBCONFIG_DEFENSIVE, an authorizer that denies UPDATE and DELETE
  * on the log tables and any DROP, and no insert into them that resolves a
  * conflict (refused at prepare). The schema's triggers refuse the same on
@@ -78,6 +80,22 @@ int store_in_transaction(store *s);
  */
 int store_wal_hook(store *s, void (*fn)(void *ctx, int frames), void *ctx);
 int store_checkpoint(store *s, int restart, int *frames, int *copied);
+
+/*
+ * Copies the whole WAL into the database file and truncates the WAL to
+ * zero bytes (wal_checkpoint(TRUNCATE)), then syncs the truncation: what
+ * the WAL held of older versions of pages is then in no file. It waits
+ * at most wait_ms, for readers of older snapshots (whose pages the copy
+ * would overwrite) and for another connection's checkpoint, and meanwhile
+ * holds the database's write lock. Call it outside a transaction. 0;
+ * AK_EBUSY (the wait ran out: part of the WAL may still be there; what
+ * could be copied was); AK_EIO; AK_EDB.
+ *
+ * With it, secure_delete (on for every connection that writes: store.c)
+ * is what keeps the database file itself clean: SQLite overwrites with
+ * zeros the space a deleted or shrunk row leaves, and pages it frees.
+ */
+int store_wal_truncate(store *s, unsigned wait_ms);
 
 /* ------------------------------------------------------------ audit log */
 

@@ -3,21 +3,30 @@
 --
 -- No column holds readable personal data. A resident's name, ID number
 -- and phone are sealed under the resident's own data key, which is stored
--- only wrapped by the KEK (a file outside this database); the ID number is
+-- only wrapped by an epoch key of the KEK (crypto/epoch.h: epoch keys are
+-- kept in a file of their own, wrapped by the KEK, a file outside this
+-- database; key_epoch says which one, and a rotation re-wraps every live
+-- key under a new epoch and destroys the old); the ID number is
 -- found through a keyed blind index; the passphrase is an Argon2id hash.
 -- Tokens are stored only as hashes. Erasing a resident nulls the wrapped
--- key, the sealed fields, the blind index and the passphrase, and deletes
--- the status history and sessions: the row stays as a tombstone so the
--- audit log's pseudonym for it stays meaningful, but nothing in it can be
--- read any more, even with the KEK.
+-- key and its epoch, the sealed fields, the blind index and the
+-- passphrase, and deletes the status history and sessions: the row stays
+-- as a tombstone so the audit log's pseudonym for it stays meaningful,
+-- but nothing in it can be read any more, even with the KEK. (The service
+-- answers an erasure only once no file holds the old bytes either:
+-- log/auditlog.h, AUDITLOG_WIPE.)
 --
 -- The CHECKs keep those rules even against a bug in the code above:
 --   - a tombstone (erased set) holds no key, sealed field, blind index or
 --     passphrase, and a sealed field is never stored without a key;
---   - sealed fields and keys have the sizes sealing gives them (a wrapped
---     key is 32 + 40 bytes; a sealed field is at most 192, which is
---     store_people.h's STORE_SEALED_MAX), so no plaintext column can hide
---     in them by length;
+--   - a live row holds its key and all three sealed fields (a phone is
+--     sealed even when none was given), and none without the others;
+--   - sealed fields and keys have exactly the sizes sealing gives them (a
+--     wrapped key is 32 + 40 bytes; a field is padded to one length per
+--     field, then sealed: 129 + 40 for a name, 19 + 40 for an ID number,
+--     21 + 40 for a phone, store_people.h's STORE_SEALED_*_BYTES), so a
+--     sealed length says nothing about a name's or a phone's, and no
+--     plaintext column can hide in them by length;
 --   - words from closed lists (status reasons, scan results) and account
 --     names are spelled only from [a-z_] and [A-Za-z0-9._-]: free text,
 --     and so a person's name, cannot be stored in them.
@@ -42,10 +51,11 @@ CREATE TABLE residents (
 	blind          BLOB UNIQUE CHECK (blind IS NULL OR length(blind) = 32),
 	wrapped_key    BLOB CHECK (wrapped_key IS NULL OR length(wrapped_key) = 72),
 	                             -- NULL until sealed, and again once erased
-	name_sealed    BLOB CHECK (name_sealed IS NULL OR length(name_sealed) BETWEEN 41 AND 192),
-	id_sealed      BLOB CHECK (id_sealed IS NULL OR length(id_sealed) BETWEEN 41 AND 192),
-	phone_sealed   BLOB CHECK (phone_sealed IS NULL OR length(phone_sealed) BETWEEN 41 AND 192),
-	                             -- NULL when no phone was given
+	key_epoch      INTEGER CHECK (key_epoch IS NULL OR key_epoch >= 1),
+	                             -- the epoch wrapped_key is wrapped under
+	name_sealed    BLOB CHECK (name_sealed IS NULL OR length(name_sealed) = 169),
+	id_sealed      BLOB CHECK (id_sealed IS NULL OR length(id_sealed) = 59),
+	phone_sealed   BLOB CHECK (phone_sealed IS NULL OR length(phone_sealed) = 61),
 	passphrase     TEXT CHECK (passphrase IS NULL OR length(passphrase) BETWEEN 1 AND 127),
 	                             -- crypto_pwhash_str (Argon2id)
 	status         INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 2),
@@ -55,12 +65,16 @@ CREATE TABLE residents (
 	status_index   INTEGER NOT NULL CHECK (status_index >= 0),
 	created        INTEGER NOT NULL,
 	erased         INTEGER,      -- unix seconds, NULL while active
-	CHECK (wrapped_key IS NOT NULL
-	       OR (name_sealed IS NULL AND id_sealed IS NULL AND phone_sealed IS NULL)),
+	CHECK ((wrapped_key IS NULL) = (key_epoch IS NULL)
+	       AND (wrapped_key IS NULL) = (name_sealed IS NULL)
+	       AND (wrapped_key IS NULL) = (id_sealed IS NULL)
+	       AND (wrapped_key IS NULL) = (phone_sealed IS NULL)),
 	CHECK (erased IS NULL
 	       OR (blind IS NULL AND wrapped_key IS NULL AND name_sealed IS NULL
 	           AND id_sealed IS NULL AND phone_sealed IS NULL AND passphrase IS NULL))
 ) STRICT;
+-- A rotation finds the keys still under an older epoch through it.
+CREATE INDEX residents_key_epoch ON residents (key_epoch) WHERE key_epoch IS NOT NULL;
 
 CREATE TABLE status_history (
 	id          INTEGER PRIMARY KEY,

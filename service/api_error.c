@@ -99,6 +99,10 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			"Another request about the same record got there first; try again."},
     [API_STOPPING] = {503, "unavailable", "The service is shutting down."},
     [API_LIST_NOT_READY] = {503, "unavailable", "The list is not available yet."},
+    [API_ERASE_PENDING] = {503, "erasure_incomplete",
+			   "Your data is erased from the records, but wiping its last copies from "
+			   "the service's files has not finished yet. The service goes on wiping "
+			   "them; you do not need to ask again."},
 };
 
 const struct api_error_info *api_error_info(enum api_error e)
@@ -139,6 +143,8 @@ enum api_error api_error_of_writer(int rc)
 		/* A leaf that would not format, or a change given bad values:
 		 * a bug of ours, not the database's. */
 		return API_INTERNAL;
+	case AK_EPENDING:
+		return API_ERASE_PENDING;
 	default:
 		return API_UNRECORDED;
 	}

@@ -82,6 +82,7 @@ enum api_error {
 	API_OVERLAPPED,
 	API_STOPPING,
 	API_LIST_NOT_READY,
+	API_ERASE_PENDING,
 	API_ERROR_COUNT
 };
 
@@ -108,8 +109,9 @@ int api_error_is_ours(enum api_error e);
  * operation (rc an AK_E* code other than 0): the resident it concerns
  * is gone (AK_ENOENT), another request got there first (AK_ECONFLICT),
  * the service is closing (AK_EBUSY), a leaf or change of ours was wrong
- * (AK_EINVAL: 500), anything else could not be recorded (nothing was
- * changed).
+ * (AK_EINVAL: 500), an erasure committed but its copies are not yet wiped
+ * from the files (AK_EPENDING: log/auditlog.h's AUDITLOG_WIPE), anything
+ * else could not be recorded (nothing was changed).
  */
 enum api_error api_error_of_writer(int rc);
 

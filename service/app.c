@@ -23,6 +23,7 @@
 #include "service/datadir.h"
 #include "service/lists.h"
 #include "service/policy.h"
+#include "service/rewrap.h"
 #include "service/upkeep.h"
 
 struct app {
@@ -30,11 +31,14 @@ struct app {
 	struct datadir *dd; /* root, log and active issuer keys loaded */
 	int lock_fd;
 	seal_kek *kek;
+	epoch_set *epochs;
 	char db_path[PATH_MAX];
 	auditlog *log;
 	struct lists *lists;
 	struct limits *limits;
 	struct upkeep *upkeep;
+	struct rewrap_config rewrap_cfg;
+	struct rewrap *rewrap;
 	struct record_keys keys;
 	struct record_issuer issuer;
 	atomic_int stopping;
@@ -52,6 +56,7 @@ void app_config_default(struct app_config *c)
 	c->skew = CRED_DEFAULT_SKEW;
 	c->session_ttl = POLICY_SESSION_TTL;
 	c->scan_window = APP_DEFAULT_SCAN_WINDOW;
+	c->epoch_every = REWRAP_EVERY_S;
 	limits_config_default(&c->limits);
 	auditlog_config_default(&c->log);
 }
@@ -68,15 +73,21 @@ static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The KEK against the database's check value (record_kek_check). */
-static int kek_matches(app *a)
+/* The KEK against the database's check value (record_kek_check); then,
+ * with epochs set, the epochs file against the epochs the database's
+ * keys are under (record_epochs_check: *missing names one it lacks). */
+static int keys_match(app *a, int epochs, uint64_t *missing)
 {
 	store *st = NULL;
 	int rc;
 
+	*missing = 0;
 	if ((rc = store_open(&st, a->db_path, STORE_READONLY)) != 0)
 		return rc;
-	rc = record_kek_check(&a->keys, st);
+	if (!epochs)
+		rc = record_kek_check(&a->keys, st);
+	else if ((rc = record_epochs_check(&a->keys, st, missing)) == AK_ENOENT)
+		rc = AK_ECORRUPT;
 	store_close(st);
 	return rc;
 }
@@ -86,6 +97,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	struct lists_config lc;
 	struct upkeep_config uc;
 	const char *what = NULL, *log_why = NULL;
+	uint64_t missing = 0;
 	app *a;
 	int rc;
 
@@ -127,11 +139,29 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
-	if ((rc = kek_matches(a)) != 0) {
+	if ((rc = keys_match(a, 0, &missing)) != 0) {
 		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
 		       rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
 					  "sealed with"
 					: ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = epoch_open(&a->epochs, a->dd->epochs_path, a->kek)) != 0) {
+		why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
+		       rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
+					: ak_strerror(rc));
+		goto fail;
+	}
+	a->keys.epochs = a->epochs;
+	if ((rc = keys_match(a, 1, &missing)) != 0) {
+		if (missing != 0)
+			why_is(why, cap, rc,
+			       "epoch keys %s: no epoch %llu, which residents' keys are wrapped "
+			       "under (an older copy of the file?)",
+			       a->dd->epochs_path, (unsigned long long)missing);
+		else
+			why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
+			       ak_strerror(rc));
 		goto fail;
 	}
 	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {
@@ -150,6 +180,11 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	uc = (struct upkeep_config){a->log, a->limits, cfg->skew, cfg->scan_window};
 	if ((rc = upkeep_start(&a->upkeep, &uc)) != 0) {
 		why_is(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
+		goto fail;
+	}
+	a->rewrap_cfg = (struct rewrap_config){a->log, &a->keys, ROLE_SYSTEM, 0};
+	if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
+		why_is(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
 		goto fail;
 	}
 	*out = a;
@@ -177,10 +212,12 @@ void app_close(app *a)
 	atomic_store(&a->stopping, 1);
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
+	rewrap_stop(a->rewrap);
 	lists_close(a->lists);
 	auditlog_close(a->log);
 	close_readers(a);
 	limits_free(a->limits);
+	epoch_close(a->epochs);
 	seal_kek_free(a->kek);
 	datadir_unlock(a->lock_fd);
 	datadir_close(a->dd);

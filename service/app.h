@@ -7,9 +7,10 @@
  * accessors below, each named for what it gives.
  *
  * Order of opening: the data folder (root, log and issuer keys), its lock
- * (one service per folder), the KEK, checked against the database's check
- * value, the audit log (its self-check), the lists, the limits, the
- * housekeeping. Closing goes the other way; the log signs its final
+ * (one service per folder), the KEK and its epoch keys, checked against
+ * the database's check value and the epochs its keys are under, the audit
+ * log (its self-check), the lists, the limits, the housekeeping, the
+ * KEK epoch rotations (service/rewrap.h). Closing goes the other way; the log signs its final
  * checkpoint. The HTTP layer (service/http/) runs on top of an open app
  * and must be stopped before it is closed.
  */
@@ -41,6 +42,7 @@ struct app_config {
 	unsigned skew;        /* clock skew allowed in verification */
 	unsigned session_ttl; /* seconds a resident's log-in lasts */
 	unsigned scan_window; /* seconds after a code expires that scans of it are accepted */
+	uint64_t epoch_every; /* seconds between KEK epoch rotations (0: none on a schedule) */
 	struct authz_config authz;
 	struct limits_config limits;
 	struct auditlog_config log;

@@ -2,6 +2,7 @@
  * ankangd keys: the data folder's keys.
  *
  *   keys rotate --data DIR
+ *   keys rotate-epoch --data DIR [--kek-file FILE]
  *
  * Rotation makes a new issuer key, closes the active key's window at now
  * and re-signs the trust list with the root key (datadir_rotate_issuer).
@@ -19,6 +20,13 @@
  * written; if it succeeds, its leaf commits with it. (The files are not in
  * the transaction: a commit failing after the files were replaced would
  * leave a rotation without its leaf, which the command then reports.)
+ *
+ * rotate-epoch rotates the KEK's epoch (service/rewrap.h): it finishes a
+ * rotation a crash left under way, then makes a new epoch, wraps every
+ * live resident's data key again under it and destroys the older epochs,
+ * each step an operation of the audit writer with its `key_rotate` leaf
+ * (actor admin:-). It too takes the lock: the running service holds the
+ * epoch keys in memory and rotates them itself (serve --epoch-seconds).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -27,19 +35,31 @@
 
 #include "common/cli.h"
 #include "common/util.h"
+#include "crypto/epoch.h"
 #include "log/auditlog.h"
 #include "service/commands.h"
 #include "service/datadir.h"
+#include "service/record.h"
+#include "service/rewrap.h"
 
 static const char keys_usage[] =
     "usage: ankangd keys rotate --data DIR\n"
+    "       ankangd keys rotate-epoch --data DIR [--kek-file FILE]\n"
     "\n"
-    "Rotates the issuer key: a new key signs codes from now on, the old\n"
-    "key's window in the trust list closes now (its codes stay valid until\n"
-    "they expire), its secret file is deleted, and public/trust.note is\n"
-    "re-signed. Recorded in the audit log as key_rotate. Refused while the\n"
+    "rotate: rotates the issuer key: a new key signs codes from now on, the\n"
+    "old key's window in the trust list closes now (its codes stay valid\n"
+    "until they expire), its secret file is deleted, and public/trust.note\n"
+    "is re-signed. Prints the new key id.\n"
+    "\n"
+    "rotate-epoch: rotates the key-encryption key's epoch: a new epoch key\n"
+    "wraps every resident's data key, and the older epoch keys are destroyed\n"
+    "(DIR/keys/epochs.key is written without them). From then on no copy of\n"
+    "ankang.db taken before the rotation opens anyone, even with the KEK.\n"
+    "A rotation a crash interrupted is finished first. Prints the new epoch.\n"
+    "\n"
+    "Both are recorded in the audit log as key_rotate, and refused while the\n"
     "service runs on DIR (it holds DIR/serve.lock): stop it, rotate, start\n"
-    "it again. Prints the new key id.\n";
+    "it again.\n";
 
 struct rotate_ctx {
 	struct datadir *d;
@@ -58,6 +78,34 @@ static int rotate_change(void *ctx, store *st, struct leaf *leaves, size_t n, ui
 	(void)n;
 	if ((rc = datadir_rotate_issuer(c->d, util_now(), c->kid)) == 0)
 		c->rotated = 1;
+	return rc;
+}
+
+/* Takes the folder's lock, or says why not. */
+static int lock_folder(struct datadir *d, const char *cmd, const char *data, int *lock)
+{
+	int rc = datadir_lock(d, lock);
+
+	if (rc == AK_EBUSY)
+		cli_error("%s: %s/%s is held: the service is running; stop it first", cmd, data,
+			  DATADIR_LOCK);
+	else if (rc != 0)
+		cli_error("%s: %s/%s: %s", cmd, data, DATADIR_LOCK, ak_strerror(rc));
+	return rc;
+}
+
+/* The KEK against the database, then (epochs set) its epochs file (as
+ * the service checks them, in that order). */
+static int keys_match(const struct record_keys *k, const char *db, int epochs, uint64_t *missing)
+{
+	store *st = NULL;
+	int rc;
+
+	*missing = 0;
+	if ((rc = store_open(&st, db, STORE_READONLY)) != 0)
+		return rc;
+	rc = epochs ? record_epochs_check(k, st, missing) : record_kek_check(k, st);
+	store_close(st);
 	return rc;
 }
 
@@ -99,15 +147,8 @@ static int keys_rotate(int argc, char **argv)
 				   DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER, NULL, NULL)) !=
 	    CLI_OK)
 		return rc;
-	if ((rc = datadir_lock(d, &lock)) != 0) {
-		if (rc == AK_EBUSY)
-			cli_error(
-			    "keys rotate: %s/%s is held: the service is running; stop it first",
-			    data, DATADIR_LOCK);
-		else
-			cli_error("keys rotate: %s/%s: %s", data, DATADIR_LOCK, ak_strerror(rc));
+	if (lock_folder(d, "keys rotate", data, &lock) != 0)
 		goto done;
-	}
 	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
 	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
 		cli_error("keys rotate: audit log %s/%s: %s%s%s", data, DATADIR_DB, ak_strerror(rc),
@@ -138,10 +179,117 @@ done:
 	return status;
 }
 
+static int keys_rotate_epoch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"data", required_argument, NULL, 'd'},
+	    {"kek-file", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *data = NULL, *kek_file = NULL, *why = NULL;
+	struct rewrap_report report = {0};
+	struct record_keys keys = {NULL, NULL};
+	struct rewrap_config rc_cfg;
+	struct datadir *d = NULL;
+	seal_kek *kek = NULL;
+	auditlog *a = NULL;
+	char db[PATH_MAX];
+	uint64_t missing = 0;
+	int c, rc, lock = -1, status = CLI_FAILED;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'k':
+			kek_file = optarg;
+			break;
+		case 'h':
+			fputs(keys_usage, stdout);
+			return CLI_OK;
+		default:
+			cli_error(
+			    "keys rotate-epoch: unknown option or missing value (try --help)");
+			return CLI_USAGE;
+		}
+	}
+	if (optind != argc || data == NULL) {
+		cli_error("keys rotate-epoch: --data is required (try --help)");
+		return CLI_USAGE;
+	}
+	if ((rc = cmd_open_datadir(&d, "keys rotate-epoch", data, DATADIR_LOG, kek_file, db)) !=
+	    CLI_OK)
+		return rc;
+	if (lock_folder(d, "keys rotate-epoch", data, &lock) != 0)
+		goto done;
+	if ((rc = seal_kek_load(&kek, d->kek_path)) != 0) {
+		cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
+			  ak_strerror(rc));
+		goto done;
+	}
+	keys.kek = kek;
+	if ((rc = keys_match(&keys, db, 0, &missing)) != 0) {
+		cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
+			  rc == AK_ECRYPTO ? "not the key this folder's records were sealed with"
+					   : ak_strerror(rc));
+		goto done;
+	}
+	if ((rc = epoch_open(&keys.epochs, d->epochs_path, kek)) != 0) {
+		cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
+			  rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
+					   : ak_strerror(rc));
+		goto done;
+	}
+	if ((rc = keys_match(&keys, db, 1, &missing)) != 0) {
+		if (missing != 0)
+			cli_error("keys rotate-epoch: %s has no epoch %llu, which residents' keys "
+				  "are wrapped under (an older copy?); nothing changed",
+				  d->epochs_path, (unsigned long long)missing);
+		else
+			cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
+				  ak_strerror(rc));
+		goto done;
+	}
+	if ((rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
+		cli_error("keys rotate-epoch: audit log %s/%s: %s%s%s", data, DATADIR_DB,
+			  ak_strerror(rc), why ? ": " : "", why ? why : "");
+		goto done;
+	}
+	rc_cfg = (struct rewrap_config){a, &keys, ROLE_ADMIN, 0};
+	rc = rewrap_rotate(&rc_cfg, util_now(), &report);
+	auditlog_close(a);
+	if (rc != 0) {
+		if (report.unlogged)
+			cli_error("keys rotate-epoch: older epochs were destroyed but their audit "
+				  "entry failed (%s); check the log with `ankangd check`",
+				  ak_strerror(rc));
+		else
+			cli_error("keys rotate-epoch: %s; the rotation is left under way, every "
+				  "key under an epoch the file holds: run it again",
+				  ak_strerror(rc));
+		goto done;
+	}
+	printf("KEK epoch rotated: epoch %llu, %llu keys re-wrapped, %llu older epoch(s) "
+	       "destroyed\n",
+	       (unsigned long long)report.epoch, (unsigned long long)report.rewrapped,
+	       (unsigned long long)report.destroyed);
+	status = CLI_OK;
+done:
+	epoch_close(keys.epochs);
+	seal_kek_free(kek);
+	datadir_unlock(lock);
+	datadir_close(d);
+	return status;
+}
+
 int cmd_keys(int argc, char **argv)
 {
 	if (argc < 2) {
-		cli_error("keys: rotate? (try --help)");
+		cli_error("keys: rotate or rotate-epoch? (try --help)");
 		return CLI_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -151,6 +299,8 @@ int cmd_keys(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "rotate") == 0)
 		return keys_rotate(argc - 1, argv + 1);
-	cli_error("keys: unknown subcommand '%.40s' (rotate; try --help)", argv[1]);
+	if (strcmp(argv[1], "rotate-epoch") == 0)
+		return keys_rotate_epoch(argc - 1, argv + 1);
+	cli_error("keys: unknown subcommand '%.40s' (rotate, rotate-epoch; try --help)", argv[1]);
 	return CLI_USAGE;
 }

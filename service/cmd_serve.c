@@ -33,6 +33,7 @@ static const char serve_usage[] =
     "                     [--head-timeout SECONDS] [--request-timeout SECONDS]\n"
     "                     [--idle-timeout SECONDS]\n"
     "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
+    "                     [--epoch-seconds SECONDS]\n"
     "                     [--port-file FILE] [--quiet]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -55,6 +56,12 @@ static const char serve_usage[] =
     "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
     "                          (default " STR(
 	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
+				     "  --epoch-seconds S       rotate the KEK epoch every S "
+				     "seconds (default\n"
+				     "                          86400; 0: only by `ankangd keys "
+				     "rotate-epoch`);\n"
+				     "                          a backup opens no one once the "
+				     "next rotation ends\n"
 				     "  --quiet                 no per-request log lines\n";
 
 struct serve_args {
@@ -108,6 +115,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	    {"request-timeout", required_argument, NULL, 'r'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"scrub-rate", required_argument, NULL, 'S'},
+	    {"epoch-seconds", required_argument, NULL, 'E'},
 	    {"officer-reads", required_argument, NULL, 'o'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -189,6 +197,11 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		case 'S':
 			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,
 				     "--scrub-rate must be 0 to 10000000 leaves a second");
+			break;
+		case 'E':
+			if ((bad = number(optarg, 0, 366u * 86400u, &v,
+					  "--epoch-seconds must be 0 to 31622400")) == NULL)
+				c->epoch_every = v;
 			break;
 		case 'p':
 			a->port_file = optarg;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "common/util.h"
+#include "crypto/epoch.h"
 #include "crypto/note_sign.h"
 #include "log/auditlog.h"
 #include "crypto/revoc.h"
@@ -214,6 +215,19 @@ static int create_store(struct datadir *d)
 	return 0;
 }
 
+/* The epochs file with its first epoch, wrapped by the folder's KEK. */
+static int create_epochs(const struct datadir *d, uint64_t now)
+{
+	seal_kek *kek = NULL;
+	int rc;
+
+	if ((rc = seal_kek_load(&kek, d->kek_path)) != 0)
+		return rc;
+	rc = epoch_file_create(d->epochs_path, kek, now);
+	seal_kek_free(kek);
+	return rc;
+}
+
 /* An empty revocation list, so verifiers have one to fetch from day one. */
 static int write_empty_revocations(struct datadir *d, uint64_t now)
 {
@@ -280,9 +294,9 @@ static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 	    "public/trust.note", "public/revocations.note",
 	    "public/root.vkey",  "public/log.vkey",
 	    "keys/root.key",     "keys/log.key",
-	    "keys/kek.key",      DATADIR_CONF,
-	    DATADIR_DB,          DATADIR_DB "-wal",
-	    DATADIR_DB "-shm",
+	    "keys/kek.key",      DATADIR_EPOCHS,
+	    DATADIR_CONF,        DATADIR_DB,
+	    DATADIR_DB "-wal",   DATADIR_DB "-shm",
 	};
 	char path[PATH_MAX];
 	DIR *dir;
@@ -372,6 +386,9 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 			goto fail;
 		made_kek = 1;
 	}
+	if ((rc = datadir_file(d, d->epochs_path, sizeof d->epochs_path, DATADIR_EPOCHS)) != 0 ||
+	    (rc = create_epochs(d, now)) != 0)
+		goto fail;
 
 	iss = &d->trust.issuers[0];
 	if ((rc = save_issuer(d, d->issuer, iss->kid)) != 0)
@@ -523,6 +540,8 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 		snprintf(d->kek_path, sizeof d->kek_path, "%s", kek_path);
 	else if (d->kek_path[0] == '\0' &&
 		 (rc = datadir_file(d, d->kek_path, sizeof d->kek_path, "keys/kek.key")) != 0)
+		goto fail;
+	if ((rc = datadir_file(d, d->epochs_path, sizeof d->epochs_path, DATADIR_EPOCHS)) != 0)
 		goto fail;
 
 	*what = "public/root.vkey";

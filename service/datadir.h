@@ -11,6 +11,9 @@
  *       log.key               signs audit checkpoints (name = log origin)
  *       issuer-<kid>.key      signs credentials; one per rotation
  *       kek.key               key-encryption key for personal data
+ *       epochs.key            the KEK's epoch keys, wrapped by the KEK
+ *                             (crypto/epoch.h): never beside a copy of
+ *                             ankang.db, which they would open
  *     public/                 0755, what verifiers and auditors may copy
  *       root.vkey log.vkey    verifier keys
  *       trust.note            the signed trust list (source of truth for
@@ -33,6 +36,9 @@
 #define DATADIR_CONF "ankang.conf"
 #define DATADIR_DB   "ankang.db"
 #define DATADIR_LOCK "serve.lock"
+/* Beside the KEK's default place, even when the KEK is kept elsewhere:
+ * wrapped by the KEK, it is useless without it. */
+#define DATADIR_EPOCHS "keys/epochs.key"
 /* How long a new issuer key's window runs before it must be rotated. */
 #define DATADIR_ISSUER_LIFETIME (5u * 365u * 86400u)
 
@@ -42,6 +48,7 @@ struct datadir {
 	char log_origin[KEY_NAME_MAX + 1]; /* "<origin>/audit": checkpoints, log key */
 	char issuer_id[CRED_ISS_MAX + 1];  /* iss claim */
 	char kek_path[PATH_MAX];           /* keys/kek.key unless overridden */
+	char epochs_path[PATH_MAX];        /* keys/epochs.key */
 	key_signer *root;                  /* loaded on request (DATADIR_ROOT) */
 	key_signer *log;                   /* DATADIR_LOG */
 	key_signer *issuer;                /* the active issuer key, DATADIR_ISSUER */
@@ -60,8 +67,9 @@ enum {
 void datadir_default_issuer(char out[CRED_ISS_MAX + 1], const char *origin);
 
 /*
- * Creates a new data folder at path: directories, root/log/issuer keys and
- * the KEK (kek_path, or keys/kek.key when NULL), public keys, a signed
+ * Creates a new data folder at path: directories, root/log/issuer keys,
+ * the KEK (kek_path, or keys/kek.key when NULL) and the epochs file with
+ * the first epoch (keys/epochs.key), public keys, a signed
  * trust list, and ankang.db with its schema and the audit log's first
  * signed checkpoint (size 0). Refuses (AK_EEXIST) if path exists and is
  * not an empty directory. On failure it leaves nothing half-made that a

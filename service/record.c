@@ -4,9 +4,12 @@
  * fields pass between sealed and clear.
  *
  * Record layout (DESIGN.md, "Sealing personal data"): the row holds the
- * data key wrapped by the KEK with the resident id as associated data,
+ * data key wrapped under an epoch key (crypto/epoch.h), with the resident
+ * id and the epoch's number as associated data, and that number,
  * and name, id_number and phone each sealed under that key with the id
- * and the field's name ("name", "id_number", "phone") as associated data.
+ * and the field's name ("name", "id_number", "phone") as associated data,
+ * each padded first to one length per field (PAD_* below), so that every
+ * row's sealed columns have the same lengths.
  * A field that does not open is never shown: the whole record is refused
  * (AK_ECRYPTO), since a swapped or altered field means the row was
  * tampered with or the KEK is not the one that sealed it.
@@ -20,6 +23,7 @@
  */
 #include "service/record.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,37 +39,83 @@
 #define FIELD_NAME_MAX  CRED_NAME_MAX
 #define FIELD_PHONE_MAX POLICY_PHONE_MAX
 
-/* Sealed forms must fit the store's column. */
-_Static_assert(FIELD_NAME_MAX + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed name fits");
-_Static_assert(IDCARD_LEN + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed ID number fits");
-_Static_assert(FIELD_PHONE_MAX + SEAL_OVERHEAD <= STORE_SEALED_MAX, "sealed phone fits");
+/*
+ * Every field is padded to one length before it is sealed (seal_field),
+ * one byte longer than its longest clear text (the padding is at least
+ * one byte): every sealed name is as long as every other, and so is every
+ * sealed ID number and every sealed phone. A phone is always sealed, ""
+ * when none was given, so the database does not say who gave one either.
+ */
+#define PAD_NAME  (FIELD_NAME_MAX + 1)
+#define PAD_ID    (IDCARD_LEN + 1)
+#define PAD_PHONE (FIELD_PHONE_MAX + 1)
+
+/* The sealed forms are the store's (and the schema's) exact lengths. */
+_Static_assert(PAD_NAME + SEAL_OVERHEAD == STORE_SEALED_NAME_BYTES, "sealed name length");
+_Static_assert(PAD_ID + SEAL_OVERHEAD == STORE_SEALED_ID_BYTES, "sealed ID number length");
+_Static_assert(PAD_PHONE + SEAL_OVERHEAD == STORE_SEALED_PHONE_BYTES, "sealed phone length");
+_Static_assert(PAD_NAME <= SEAL_FIELD_MAX && PAD_PHONE <= SEAL_FIELD_MAX, "padded fields fit");
 _Static_assert(PASSPHRASE_HASH_MAX <= STORE_PASSHASH_MAX, "passphrase hash fits");
 
 /* ------------------------------------------------------------------ open */
 
 /*
- * Opens sealed field f into out (cap bytes, NUL-terminated), refusing
- * clear text longer than max or holding a NUL. 0, AK_ECRYPTO, AK_ECORRUPT.
+ * Opens sealed field f, padded to `padded` bytes, into out (cap bytes,
+ * NUL-terminated), refusing clear text holding a NUL. 0, AK_ECRYPTO,
+ * AK_ECORRUPT (a wrong length, a wrong padding: see seal_open_field).
  */
 static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
-		      const struct store_sealed *f, size_t max, char *out, size_t cap)
+		      const struct store_sealed *f, size_t padded, char *out, size_t cap)
 {
-	size_t n;
+	size_t n = 0;
 	int rc;
 
-	if (f->len <= SEAL_OVERHEAD || f->len - SEAL_OVERHEAD > max || max >= cap)
+	assert(padded <= cap);
+	if (f->len != padded + SEAL_OVERHEAD)
 		return AK_ECORRUPT;
-	n = f->len - SEAL_OVERHEAD;
-	if ((rc = seal_open_field(dk, id, field, f->b, f->len, (uint8_t *)out)) != 0) {
+	if ((rc = seal_open_field(dk, id, field, f->b, f->len, padded, (uint8_t *)out, &n)) != 0) {
 		sodium_memzero(out, cap);
-		return rc;
+		return rc == AK_EINVAL ? AK_ECORRUPT : rc;
 	}
+	/* n < padded <= cap: the padding took one byte at least. */
 	out[n] = '\0';
 	if (memchr(out, '\0', n) != NULL) {
 		sodium_memzero(out, cap);
 		return AK_ECORRUPT;
 	}
 	return 0;
+}
+
+/*
+ * Reads resident id into *r and unwraps its data key into *dk. A key read
+ * under an epoch that is no longer held was re-wrapped by a rotation that
+ * destroyed the epoch between the read and the unwrap (a rotation destroys
+ * an epoch only once no committed row is under it): the row is read once
+ * more, and then it must be under a held epoch.
+ */
+static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
+			   struct store_resident *r, seal_datakey *dk)
+{
+	seal_epochkey ek;
+	int rc;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if ((rc = store_resident_by_id(db, id, r)) != 0)
+			return rc;
+		if (r->erased)
+			return AK_ENOENT;
+		/* A live row always has its key and its three fields: insert
+		 * and seal commit together (record_create runs in one
+		 * operation). */
+		if (!r->has_key || r->name.len == 0 || r->id_number.len == 0 || r->phone.len == 0)
+			return AK_ECORRUPT;
+		if ((rc = epoch_key(k->epochs, r->key_epoch, &ek)) == AK_ENOENT)
+			continue;
+		rc = seal_datakey_unwrap(&ek, id, r->wrapped, dk);
+		seal_epochkey_wipe(&ek);
+		return rc;
+	}
+	return AK_ECRYPTO;
 }
 
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
@@ -82,27 +132,14 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 		return AK_EDENIED;
 	audit->has_subject = 0;
 	memset(audit->subject, 0, sizeof audit->subject);
-	if ((rc = store_resident_by_id(db, id, &r)) != 0)
+	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) != 0)
 		goto done;
-	if (r.erased) {
-		rc = AK_ENOENT;
-		goto done;
-	}
-	/* A live row always has its key and its two required fields: insert
-	 * and seal commit together (record_create runs in one operation). */
-	if (!r.has_key || r.name.len == 0 || r.id_number.len == 0) {
-		rc = AK_ECORRUPT;
-		goto done;
-	}
-	if ((rc = seal_datakey_unwrap(k->kek, id, r.wrapped, &dk)) != 0)
-		goto done;
-	if ((rc = open_field(&dk, id, "name", &r.name, FIELD_NAME_MAX, out->name,
-			     sizeof out->name)) != 0 ||
-	    (rc = open_field(&dk, id, "id_number", &r.id_number, IDCARD_LEN, out->id_number,
-			     sizeof out->id_number)) != 0)
-		goto done;
-	if (r.phone.len != 0 && (rc = open_field(&dk, id, "phone", &r.phone, FIELD_PHONE_MAX,
-						 out->phone, sizeof out->phone)) != 0)
+	if ((rc = open_field(&dk, id, "name", &r.name, PAD_NAME, out->name, sizeof out->name)) !=
+		0 ||
+	    (rc = open_field(&dk, id, "id_number", &r.id_number, PAD_ID, out->id_number,
+			     sizeof out->id_number)) != 0 ||
+	    (rc = open_field(&dk, id, "phone", &r.phone, PAD_PHONE, out->phone,
+			     sizeof out->phone)) != 0)
 		goto done;
 	/* What opened must still be what enrolment accepted; anything else
 	 * was sealed by something that is not this service. */
@@ -153,23 +190,103 @@ int record_kek_check_put(const struct record_keys *k, store *w)
 	return store_kek_check_put(w, v);
 }
 
+/* --------------------------------------------------------------- epochs */
+
+int record_epochs_check(const struct record_keys *k, store *db, uint64_t *missing)
+{
+	seal_epochkey ek;
+	uint64_t e = 0;
+	int rc;
+
+	*missing = 0;
+	while ((rc = store_key_epoch_next(db, e, &e)) == 0) {
+		if (epoch_key(k->epochs, e, &ek) != 0) {
+			*missing = e;
+			return AK_ENOENT;
+		}
+		seal_epochkey_wipe(&ek);
+	}
+	return rc == AK_ENOENT ? 0 : rc;
+}
+
+/* A chunk's rows, collected before any is written (store_rewrap_fn). */
+struct rewrap_rows {
+	size_t n, cap;
+	struct rewrap_row {
+		uint64_t id, epoch;
+		uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	} * row;
+};
+
+static int collect_row(void *ctx, uint64_t id, uint64_t epoch,
+		       const uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	struct rewrap_rows *c = ctx;
+
+	assert(c->n < c->cap);
+	c->row[c->n].id = id;
+	c->row[c->n].epoch = epoch;
+	memcpy(c->row[c->n].wrapped, wrapped, SEAL_WRAPPED_BYTES);
+	c->n++;
+	return 0;
+}
+
+int record_rewrap(const struct record_keys *k, store *w, size_t limit, size_t *done)
+{
+	struct rewrap_rows c = {0, limit, NULL};
+	seal_epochkey cur, old;
+	seal_datakey dk;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	int rc;
+
+	*done = 0;
+	memset(&old, 0, sizeof old);
+	memset(&dk, 0, sizeof dk);
+	if (limit == 0)
+		return 0;
+	if ((c.row = calloc(limit, sizeof *c.row)) == NULL)
+		return AK_ENOMEM;
+	epoch_current(k->epochs, &cur);
+	if ((rc = store_residents_under_epoch(w, cur.number, limit, collect_row, &c)) != 0)
+		goto out;
+	for (size_t i = 0; i < c.n; i++) {
+		const struct rewrap_row *r = &c.row[i];
+		/* Rows come oldest epoch first: one look-up per epoch. */
+		if (old.number != r->epoch && (rc = epoch_key(k->epochs, r->epoch, &old)) != 0) {
+			rc = AK_ECRYPTO;
+			goto out;
+		}
+		if ((rc = seal_datakey_unwrap(&old, r->id, r->wrapped, &dk)) != 0 ||
+		    (rc = seal_datakey_wrap(&cur, r->id, &dk, wrapped)) != 0 ||
+		    (rc = store_resident_rewrap(w, r->id, r->epoch, cur.number, wrapped)) != 0)
+			goto out;
+		seal_datakey_wipe(&dk);
+	}
+	*done = c.n;
+out:
+	seal_datakey_wipe(&dk);
+	seal_epochkey_wipe(&cur);
+	seal_epochkey_wipe(&old);
+	free(c.row);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- create */
 
-/* Seals the clear text pt (may be "") into f; f->len 0 for "". */
+/* Seals the clear text pt (may be "", which seals too) into f, padded to
+ * `padded` bytes. */
 static int seal_into(struct store_sealed *f, const seal_datakey *dk, uint64_t id, const char *field,
-		     const char *pt, size_t max)
+		     const char *pt, size_t padded)
 {
-	size_t n = strnlen(pt, max + 1);
+	size_t n = strnlen(pt, padded);
 	int rc;
 
 	f->len = 0;
-	if (n == 0)
-		return 0;
-	if (n > max)
+	if (n >= padded)
 		return AK_EINVAL;
-	if ((rc = seal_field(dk, id, field, (const uint8_t *)pt, n, f->b)) != 0)
+	if ((rc = seal_field(dk, id, field, (const uint8_t *)pt, n, padded, f->b)) != 0)
 		return rc;
-	f->len = n + SEAL_OVERHEAD;
+	f->len = padded + SEAL_OVERHEAD;
 	return 0;
 }
 
@@ -180,11 +297,13 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	uint8_t blind[SEAL_BLIND_BYTES];
 	struct store_resident r;
 	seal_datakey dk;
+	seal_epochkey ek;
 	size_t hlen = strnlen(passhash, sizeof r.passphrase);
 	int rc;
 
 	memset(&r, 0, sizeof r);
 	memset(&dk, 0, sizeof dk);
+	memset(&ek, 0, sizeof ek);
 	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || v->name[0] == '\0' ||
 	    hlen == 0 || hlen >= sizeof r.passphrase)
 		return AK_EINVAL;
@@ -192,12 +311,14 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	randombytes_buf(handle, STORE_HANDLE_BYTES);
 	if ((rc = store_resident_insert(w, blind, handle, now, index, &r.id)) != 0)
 		goto done;
-	if ((rc = seal_datakey_new(k->kek, r.id, r.wrapped, &dk)) != 0)
+	epoch_current(k->epochs, &ek);
+	if ((rc = seal_datakey_new(&ek, r.id, r.wrapped, &dk)) != 0)
 		goto done;
 	r.has_key = 1;
-	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, FIELD_NAME_MAX)) != 0 ||
-	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, IDCARD_LEN)) != 0 ||
-	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, FIELD_PHONE_MAX)) != 0)
+	r.key_epoch = ek.number;
+	if ((rc = seal_into(&r.name, &dk, r.id, "name", v->name, PAD_NAME)) != 0 ||
+	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, PAD_ID)) != 0 ||
+	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, PAD_PHONE)) != 0)
 		goto done;
 	memcpy(r.passphrase, passhash, hlen + 1);
 	if ((rc = store_resident_seal(w, &r)) != 0)
@@ -205,6 +326,7 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	*id = r.id;
 done:
 	seal_datakey_wipe(&dk);
+	seal_epochkey_wipe(&ek);
 	sodium_memzero(&r, sizeof r);
 	sodium_memzero(blind, sizeof blind);
 	return rc;

@@ -2,8 +2,12 @@
  * record: one resident's sealed record, and the only code that turns it
  * into clear text or back (DESIGN.md, "Sealing personal data"):
  *
- *   record_open    unwrap the data key with the KEK, unseal the fields;
- *   record_create  a fresh data key, the fields sealed under it;
+ *   record_open    unwrap the data key with its epoch key, unseal the
+ *                  fields;
+ *   record_create  a fresh data key wrapped under the current epoch, the
+ *                  fields sealed under it;
+ *   record_rewrap  data keys wrapped again under the current epoch (a
+ *                  rotation: service/rewrap.h);
  *   record_issue   a signed code carrying the name and status.
  *
  * Nothing is unsealed that is not logged: record_open takes the audit
@@ -21,6 +25,7 @@
 #include <stdint.h>
 
 #include "crypto/cred.h"
+#include "crypto/epoch.h"
 #include "crypto/key_secret.h"
 #include "crypto/leaf.h"
 #include "crypto/seal.h"
@@ -28,9 +33,12 @@
 #include "service/policy.h"
 #include "service/store_people.h"
 
-/* What opening and sealing records needs. */
+/* What opening and sealing records needs: the KEK (blind indexes,
+ * pseudonyms, the check value) and its epoch keys (which wrap data
+ * keys). */
 struct record_keys {
 	const seal_kek *kek;
+	epoch_set *epochs;
 };
 
 /* What signing codes needs: the active issuer key, the iss claim, and the
@@ -56,8 +64,10 @@ struct record_view {
  * audit's subject to the resident's pseudonym. Returns 0; AK_EDENIED
  * without an audit leaf (audit NULL or its action ACT_NONE); AK_ENOENT
  * (no such resident, or erased: audit's subject is then "-"); AK_ECRYPTO
- * (a sealed field does not open: the KEK is wrong or the row was tampered
- * with); AK_ECORRUPT; AK_EDB.
+ * (the key or a sealed field does not open: the KEK is wrong, the epoch
+ * its key is wrapped under is not held, or the row was tampered with);
+ * AK_ECORRUPT (a field opens but is not what record_create seals, its
+ * padding included); AK_EDB.
  */
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		struct record_view *out);
@@ -72,14 +82,33 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 int record_kek_check(const struct record_keys *k, store *db);
 int record_kek_check_put(const struct record_keys *k, store *w);
 
+/*
+ * Whether k's epoch keys include every epoch the database's keys are
+ * wrapped under: 0, AK_ENOENT (*missing gets the first epoch in use that
+ * is not held: the epochs file is an older copy, or another folder's),
+ * AK_EDB.
+ */
+int record_epochs_check(const struct record_keys *k, store *db, uint64_t *missing);
+
+/*
+ * Wraps again, under the current epoch, the data keys of up to limit live
+ * residents whose keys are under an older one, on the writer's connection
+ * w inside an audit operation (service/rewrap.c). *done gets how many;
+ * 0 means none is left under an older epoch. Returns 0, AK_ECRYPTO (a
+ * key does not open under its epoch: nothing of the chunk may commit),
+ * AK_ENOMEM, AK_EDB.
+ */
+int record_rewrap(const struct record_keys *k, store *w, size_t limit, size_t *done);
+
 /* Wipes a view (sodium_memzero); NULL is a no-op. */
 void record_wipe(struct record_view *v);
 
 /*
  * Enrols the view's person (name, id_number, phone; id and status are
  * ignored) on the writer's connection w, inside an audit operation: a row
- * for the ID number's blind index, then a fresh data key wrapped by the
- * KEK, the fields sealed under it with the new id as associated data, and
+ * for the ID number's blind index, then a fresh data key wrapped under the
+ * current epoch, the fields padded and sealed under it with the new id as
+ * associated data, and
  * passhash (passphrase_hash's string); index is the log index of the
  * enroll leaf, which set the first status. *id receives the new
  * resident's id, handle its handle: 128 random bits (a collision would be

@@ -25,6 +25,7 @@
  */
 #include "service/store_people.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -40,6 +41,9 @@ enum {
 	SQ_RES_BY_BLIND,
 	SQ_RES_BY_HANDLE,
 	SQ_RES_SET_STATUS,
+	SQ_RES_UNDER_EPOCH,
+	SQ_RES_REWRAP,
+	SQ_RES_EPOCHS,
 	SQ_RES_ERASE,
 	SQ_RES_ERASE_SESSIONS,
 	SQ_RES_ERASE_HISTORY,
@@ -76,7 +80,7 @@ _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for thes
 /* A resident's row, in the column order every resident query uses. */
 #define RESIDENT_COLUMNS                                                                           \
 	"id, erased, status, status_changed, created, wrapped_key, name_sealed, id_sealed,"        \
-	" phone_sealed, passphrase, handle, status_index"
+	" phone_sealed, passphrase, handle, status_index, key_epoch"
 
 #define ACCOUNT_COLUMNS "id, role, name, created, disabled"
 
@@ -229,21 +233,22 @@ static int atomically(store *s, int (*fn)(store *s, void *ctx), void *ctx)
 
 /* ------------------------------------------------------------ residents */
 
-static int col_sealed(sqlite3_stmt *st, int col, struct store_sealed *out)
+/* A sealed column: NULL (len 0), or a blob of exactly want bytes. */
+static int col_sealed(sqlite3_stmt *st, int col, size_t want, struct store_sealed *out)
 {
 	const void *p;
 	int n;
 
+	assert(want <= sizeof out->b);
 	out->len = 0;
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return 0;
 	p = sqlite3_column_blob(st, col);
 	n = sqlite3_column_bytes(st, col);
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB || n <= SEAL_OVERHEAD ||
-	    (size_t)n > sizeof out->b || p == NULL)
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB || (size_t)n != want || p == NULL)
 		return AK_ECORRUPT;
-	memcpy(out->b, p, (size_t)n);
-	out->len = (size_t)n;
+	memcpy(out->b, p, want);
+	out->len = want;
 	return 0;
 }
 
@@ -265,13 +270,16 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 		return AK_ECORRUPT;
 	out->status = (int)status;
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-		if ((rc = col_fixed(st, 5, out->wrapped, sizeof out->wrapped)) != 0)
+		if ((rc = col_fixed(st, 5, out->wrapped, sizeof out->wrapped)) != 0 ||
+		    (rc = col_u64(st, 12, &out->key_epoch)) != 0)
 			return rc;
+		if (out->key_epoch == 0)
+			return AK_ECORRUPT;
 		out->has_key = 1;
 	}
-	if ((rc = col_sealed(st, 6, &out->name)) != 0 ||
-	    (rc = col_sealed(st, 7, &out->id_number)) != 0 ||
-	    (rc = col_sealed(st, 8, &out->phone)) != 0)
+	if ((rc = col_sealed(st, 6, STORE_SEALED_NAME_BYTES, &out->name)) != 0 ||
+	    (rc = col_sealed(st, 7, STORE_SEALED_ID_BYTES, &out->id_number)) != 0 ||
+	    (rc = col_sealed(st, 8, STORE_SEALED_PHONE_BYTES, &out->phone)) != 0)
 		return rc;
 	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
 		pw = sqlite3_column_text(st, 9);
@@ -331,24 +339,26 @@ static int bind_sealed(sqlite3_stmt *st, int i, const struct store_sealed *f)
 	return sqlite3_bind_blob(st, i, f->b, (int)f->len, SQLITE_STATIC);
 }
 
-static int sealed_ok(const struct store_sealed *f)
+static int sealed_ok(const struct store_sealed *f, size_t want)
 {
-	return f->len == 0 || (f->len > SEAL_OVERHEAD && f->len <= sizeof f->b);
+	return f->len == want;
 }
 
 int store_resident_seal(store *s, const struct store_resident *r)
 {
 	sqlite3_stmt *st = store_stmt(s, SQ_RES_SEAL,
 				      "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
-				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6"
-				      " WHERE id = ?1 AND erased IS NULL");
+				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6,"
+				      " key_epoch = ?7 WHERE id = ?1 AND erased IS NULL");
 	size_t pwlen = strnlen(r->passphrase, sizeof r->passphrase);
 	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (!fits(r->id) || !r->has_key || pwlen == sizeof r->passphrase || !sealed_ok(&r->name) ||
-	    !sealed_ok(&r->id_number) || !sealed_ok(&r->phone))
+	if (!fits(r->id) || !r->has_key || r->key_epoch == 0 || !fits(r->key_epoch) ||
+	    pwlen == sizeof r->passphrase || !sealed_ok(&r->name, STORE_SEALED_NAME_BYTES) ||
+	    !sealed_ok(&r->id_number, STORE_SEALED_ID_BYTES) ||
+	    !sealed_ok(&r->phone, STORE_SEALED_PHONE_BYTES))
 		return AK_EINVAL;
 	bad |= bind_u64(st, 1, r->id);
 	bad |= sqlite3_bind_blob(st, 2, r->wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC);
@@ -359,6 +369,7 @@ int store_resident_seal(store *s, const struct store_resident *r)
 		bad |= sqlite3_bind_null(st, 6);
 	else
 		bad |= sqlite3_bind_text(st, 6, r->passphrase, (int)pwlen, SQLITE_STATIC);
+	bad |= bind_u64(st, 7, r->key_epoch);
 	if (bad)
 		return unbound(st);
 	return step_one_change(s, st);
@@ -423,6 +434,77 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, u
 	return step_one_change(s, st);
 }
 
+int store_residents_under_epoch(store *s, uint64_t below, size_t limit, store_rewrap_fn fn,
+				void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_UNDER_EPOCH,
+				      "SELECT id, key_epoch, wrapped_key FROM residents"
+				      " WHERE key_epoch < ?1 ORDER BY key_epoch, id LIMIT ?2");
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	uint64_t id, epoch;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (limit == 0)
+		return 0;
+	if (!fits(below) || !fits(limit) || bind_u64(st, 1, below) != SQLITE_OK ||
+	    bind_u64(st, 2, limit) != SQLITE_OK)
+		return unbound(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = col_u64(st, 0, &id)) != 0 || (rc = col_u64(st, 1, &epoch)) != 0 ||
+		    (rc = col_fixed(st, 2, wrapped, sizeof wrapped)) != 0 ||
+		    (rc = fn(ctx, id, epoch, wrapped)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t new_epoch,
+			  const uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_REWRAP,
+				      "UPDATE residents SET wrapped_key = ?3, key_epoch = ?4"
+				      " WHERE id = ?1 AND key_epoch = ?2 AND erased IS NULL");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (new_epoch == 0 || !fits(new_epoch))
+		return AK_EINVAL;
+	if (!fits(id) || !fits(old_epoch))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, old_epoch) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_u64(st, 4, new_epoch) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
+}
+
+int store_key_epoch_next(store *s, uint64_t after, uint64_t *next)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_RES_EPOCHS,
+				      "SELECT min(key_epoch) FROM residents WHERE key_epoch > ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(after))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, after) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			rc = AK_ENOENT;
+		else if (col_u64(st, 0, next) != 0)
+			rc = AK_ECORRUPT;
+	}
+	finish(st);
+	return rc;
+}
+
 /* Deletes one resident's rows from a table, by a statement keyed on ?1. */
 static int delete_for(store *s, unsigned slot, const char *sql, uint64_t id)
 {
@@ -444,7 +526,8 @@ static int erase_steps(store *s, void *ctx)
 	const struct erase_args *e = ctx;
 	sqlite3_stmt *st = store_stmt(s, SQ_RES_ERASE,
 				      "UPDATE residents SET erased = ?2, blind = NULL,"
-				      " wrapped_key = NULL, name_sealed = NULL, id_sealed = NULL,"
+				      " wrapped_key = NULL, key_epoch = NULL, name_sealed = NULL,"
+				      " id_sealed = NULL,"
 				      " phone_sealed = NULL, passphrase = NULL"
 				      " WHERE id = ?1 AND erased IS NULL");
 	int rc;

@@ -30,13 +30,20 @@
 #include "crypto/seal.h"
 #include "log/store.h"
 
-/* A sealed field: name <= 128 bytes, ID number 18, phone <= 20, plus
- * SEAL_OVERHEAD. */
-#define STORE_SEALED_MAX       192
-#define STORE_PASSHASH_MAX     128 /* crypto_pwhash_STRBYTES */
-#define STORE_ACCOUNT_NAME_MAX 64
-#define STORE_HANDLE_BYTES     16
-#define STORE_SIG_HASH_BYTES   16
+/*
+ * A sealed field's exact length (the schema's CHECKs): its clear text
+ * padded to one length per field (record.c: a name of at most 128 bytes
+ * to 129, an ID number of 18 to 19, a phone of at most 20 to 21), plus
+ * SEAL_OVERHEAD.
+ */
+#define STORE_SEALED_NAME_BYTES  169
+#define STORE_SEALED_ID_BYTES    59
+#define STORE_SEALED_PHONE_BYTES 61
+#define STORE_SEALED_MAX         STORE_SEALED_NAME_BYTES
+#define STORE_PASSHASH_MAX       128 /* crypto_pwhash_STRBYTES */
+#define STORE_ACCOUNT_NAME_MAX   64
+#define STORE_HANDLE_BYTES       16
+#define STORE_SIG_HASH_BYTES     16
 /* A session's last use is written at most this often (store_session_touch). */
 #define STORE_SESSION_TOUCH_S 60
 
@@ -53,6 +60,7 @@ struct store_resident {
 	uint64_t status_changed, created;
 	uint64_t status_index; /* log index of the leaf that set the status */
 	int has_key;
+	uint64_t key_epoch; /* with has_key: the epoch `wrapped` is wrapped under */
 	uint8_t wrapped[SEAL_WRAPPED_BYTES];
 	struct store_sealed name, id_number, phone;
 	char passphrase[STORE_PASSHASH_MAX]; /* Argon2id string, NUL-terminated */
@@ -70,7 +78,9 @@ struct store_resident {
 int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			  const uint8_t handle[STORE_HANDLE_BYTES], uint64_t now, uint64_t index,
 			  uint64_t *id);
-/* Writes the wrapped key, sealed fields and passphrase hash of r->id. */
+/* Writes the wrapped key and its epoch (>= 1), the three sealed fields
+ * (each exactly its STORE_SEALED_*_BYTES long, else AK_EINVAL) and the
+ * passphrase hash of r->id. */
 int store_resident_seal(store *s, const struct store_resident *r);
 /* An erased resident reads back as its tombstone: erased set, no key, no
  * fields, no passphrase. */
@@ -84,6 +94,27 @@ int store_resident_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 /* Sets the status, status_changed and the index of the leaf that set it;
  * AK_ENOENT for an unknown or erased id. */
 int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, uint64_t index);
+/*
+ * Keys under an older epoch, for a rotation (service/rewrap.h): calls fn
+ * for each live resident whose key is wrapped under an epoch below
+ * `below`, oldest epoch first, then by id, at most limit of them; fn's
+ * non-zero return stops and is returned. fn must not use s (collect, then
+ * write: store_resident_rewrap).
+ */
+typedef int (*store_rewrap_fn)(void *ctx, uint64_t id, uint64_t epoch,
+			       const uint8_t wrapped[SEAL_WRAPPED_BYTES]);
+int store_residents_under_epoch(store *s, uint64_t below, size_t limit, store_rewrap_fn fn,
+				void *ctx);
+/* Replaces the wrapped key of resident id, wrapped under old_epoch, by
+ * one wrapped under new_epoch. AK_ENOENT when the row is not (or no
+ * longer) a live one under old_epoch. */
+int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t new_epoch,
+			  const uint8_t wrapped[SEAL_WRAPPED_BYTES]);
+/* The lowest epoch above `after` that some live key is wrapped under
+ * (after 0: the oldest in use); AK_ENOENT when there is none. O(log n):
+ * by the index on key_epoch. */
+int store_key_epoch_next(store *s, uint64_t after, uint64_t *next);
+
 /*
  * Erases: nulls wrapped key, sealed fields, blind index and passphrase,
  * sets erased, deletes sessions and status history, and revokes the

@@ -230,8 +230,9 @@ static int needs_change(const struct request *rq)
 int dispatch_submit(struct request *rq, auditlog_done_fn done, void *arg)
 {
 	assert(rq->in->phase == PHASE_WAITING && rq->route->action != ACT_NONE);
-	return auditlog_submit_async(app_log(rq->app), rq->op.leaves, rq->op.n,
-				     needs_change(rq) ? change : NULL, rq, done, arg);
+	return auditlog_submit_async_flags(app_log(rq->app), rq->op.leaves, rq->op.n,
+					   needs_change(rq) ? change : NULL, rq, rq->op.flags, done,
+					   arg);
 }
 
 void dispatch_resumed(struct request *rq, int rc, uint64_t index)

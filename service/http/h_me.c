@@ -7,6 +7,11 @@
  *   GET /v1/me/history            my status changes       leaf `history_read`
  *   DELETE /v1/me                 erasure                 leaf `erase`
  *
+ * An erasure is answered only once nothing of what it removed is left in
+ * any file of the data folder (AUDITLOG_WIPE): 200 then, or 503
+ * erasure_incomplete when the wipe did not finish in time (the erasure
+ * itself committed; the service goes on wiping).
+ *
  * Each leaf names the resident's pseudonym as subject and `resident:-` as
  * actor. A code is signed (and its image drawn) before it is submitted,
  * so the writer only stores the code's row; the row and the `issue` leaf
@@ -321,6 +326,9 @@ static enum api_error erase(struct request *rq)
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	rq->op.change = erase_change;
+	/* Answered only once no file holds the wrapped key or the sealed
+	 * fields any more (log/auditlog.h). */
+	rq->op.flags = AUDITLOG_WIPE;
 	return API_OK;
 }
 

@@ -236,6 +236,18 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 	    (unsigned long long)st.scrub.leaves, (unsigned long long)st.scrub.position,
 	    (unsigned long long)st.scrub.pass_size, (double)st.scrub.last_pass_ms / 1e3,
 	    st.scrub.mismatch);
+	put(&b,
+	    "# HELP ankang_log_wipes_total Erasures' wipes done: the WAL copied back and"
+	    " truncated.\n"
+	    "# TYPE ankang_log_wipes_total counter\nankang_log_wipes_total %llu\n"
+	    "# HELP ankang_log_wipe_seconds_max Longest wipe so far.\n"
+	    "# TYPE ankang_log_wipe_seconds_max gauge\nankang_log_wipe_seconds_max %.6f\n"
+	    "# HELP ankang_log_wipe_late_total Erasures answered 503 erasure_incomplete.\n"
+	    "# TYPE ankang_log_wipe_late_total counter\nankang_log_wipe_late_total %llu\n"
+	    "# HELP ankang_log_wipe_owed 1 while a wipe waits for readers of older snapshots.\n"
+	    "# TYPE ankang_log_wipe_owed gauge\nankang_log_wipe_owed %d\n",
+	    (unsigned long long)st.wipes, (double)st.wipe_ns_max / 1e9,
+	    (unsigned long long)st.wipes_late, st.wipe_owed);
 	if (st.scrub.mismatch)
 		put(&b,
 		    "# HELP ankang_log_scrub_mismatch_index The leaf (or checkpoint size) where it"

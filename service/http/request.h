@@ -44,6 +44,7 @@ struct request_op {
 	struct leaf *leaves;      /* &rq->leaf unless prepare points elsewhere */
 	size_t n;                 /* 1 unless prepare says otherwise; 0: nothing to record */
 	request_change_fn change; /* NULL: the leaves alone */
+	unsigned flags;           /* auditlog_submit_flags: AUDITLOG_WIPE for an erasure */
 };
 
 struct request {

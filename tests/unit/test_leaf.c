@@ -179,7 +179,9 @@ static void test_words(void)
 					      "burst_100_999",
 					      "burst_1000_plus",
 					      "this_session",
-					      "all_sessions"};
+					      "all_sessions",
+					      "kek_rewrap",
+					      "kek_epoch"};
 	const struct list lists[] = {
 	    {"role", ROLE_COUNT, leaf_role_word, leaf_role_parse, roles, AK_ARRAY_LEN(roles)},
 	    {"action", ACT_COUNT, leaf_action_word, leaf_action_parse, actions,

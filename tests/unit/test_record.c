@@ -238,6 +238,192 @@ static void test_issue(void)
 	record_wipe(&v);
 }
 
+/* record_rewrap in a transaction, as the audit writer runs it. */
+static int rewrap(size_t limit, size_t *done)
+{
+	int rc;
+
+	if (store_begin(st) != 0)
+		bail_out("store_begin");
+	rc = record_rewrap(&keys, st, limit, done);
+	if ((rc == 0 ? store_commit(st) : store_rollback(st)) != 0)
+		bail_out("commit");
+	return rc;
+}
+
+/* Every resident in ids opens to a view (the fields are checked above). */
+static int all_open(const uint64_t *ids, size_t n)
+{
+	struct record_view v;
+	int good = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		good &= record_open(&keys, st, ids[i], &audit, &v) == 0;
+		record_wipe(&v);
+	}
+	return good;
+}
+
+/*
+ * Epochs: keys are wrapped under the current epoch; after a new epoch,
+ * record_rewrap moves them over in chunks, every resident opening at
+ * every step; once the old epoch is dropped they still open. The twin:
+ * an older copy of the epochs file, which lacks the new epoch, is found
+ * out by record_epochs_check, and opens no one whose key moved.
+ */
+static void test_epochs(void)
+{
+	char old_copy[700], *text = NULL;
+	size_t len = 0, done = 9;
+	uint64_t e2 = 0, missing = 0, id3 = 0, ids[3];
+	struct record_view in;
+	epoch_set *old = NULL;
+	struct record_keys old_keys;
+	struct store_resident r;
+
+	is_int(record_epochs_check(&keys, st, &missing), 0,
+	       "the epochs file holds every epoch in use");
+	snprintf(old_copy, sizeof old_copy, "%s/epochs.old", dir);
+	if (util_read_file(dd->epochs_path, 4096, &text, &len) != 0 ||
+	    util_write_file_atomic(old_copy, text, len, 0600, 0) != 0)
+		bail_out("copy the epochs file");
+	free(text);
+
+	is_int(epoch_add(keys.epochs, NOW + 100, &e2), 0, "a new epoch");
+	is_int(e2, 2, "numbered 2");
+	view_of(&in, "Test Resident Three", "110105197001010033", NULL);
+	is_int(create(&in, &id3), 0, "a resident enrolled now");
+	is_int(store_resident_by_id(st, id3, &r), 0, "reads back");
+	is_int(r.key_epoch, 2, "with its key under the new epoch");
+	ids[0] = id1, ids[1] = id2, ids[2] = id3;
+	ok(all_open(ids, 3), "the older residents, still under epoch 1, open too");
+
+	is_int(rewrap(1, &done), 0, "re-wrap a chunk of one");
+	is_int(done, 1, "one key moved");
+	ok(all_open(ids, 3), "everyone opens, half-way through");
+	is_int(rewrap(100, &done), 0, "re-wrap the rest");
+	is_int(done, 1, "the other key moved");
+	is_int(rewrap(100, &done), 0, "and again");
+	is_int(done, 0, "nothing is left under epoch 1");
+	ok(all_open(ids, 3), "everyone opens");
+
+	if (epoch_open(&old, old_copy, kek) != 0)
+		bail_out("the old copy");
+	old_keys.kek = kek;
+	old_keys.epochs = old;
+	is_int(record_epochs_check(&old_keys, st, &missing), AK_ENOENT,
+	       "the old copy of the epochs file is found out");
+	is_int(missing, 2, "it lacks epoch 2");
+	{
+		struct record_view v;
+		is_int(record_open(&old_keys, st, id1, &audit, &v), AK_ECRYPTO,
+		       "and opens no one whose key moved: AK_ECRYPTO");
+	}
+	epoch_close(old);
+
+	is_int(epoch_drop_below(keys.epochs, 2, &done), 0, "epoch 1 destroyed");
+	is_int(done, 1, "one epoch went");
+	ok(all_open(ids, 3), "everyone still opens");
+	is_int(record_epochs_check(&keys, st, &missing), 0,
+	       "and the file holds every epoch in use");
+	sodium_memzero(&r, sizeof r);
+}
+
+/* The length of a column of a resident's row, as the file holds it. */
+static long long column_length(const char *column, uint64_t id)
+{
+	char sql[200];
+	sqlite3_stmt *q = NULL;
+	long long n = -1;
+
+	snprintf(sql, sizeof sql, "SELECT length(%s) FROM residents WHERE id = %llu", column,
+		 (unsigned long long)id);
+	if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL) != SQLITE_OK)
+		bail_out("prepare");
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/*
+ * Finding 12 of issue 8: a sealed column's length was the clear text's
+ * plus 40. Two residents as far apart as names go (2 bytes and 120), one
+ * with a phone and one without, now have sealed columns of one length
+ * each; and a field sealed under the right key but not padded as
+ * record_create pads is refused when opened.
+ */
+static void test_padding(void)
+{
+	static const char *const columns[] = {"name_sealed", "id_sealed", "phone_sealed"};
+	char longname[121];
+	struct record_view in, v;
+	uint64_t a = 0, b = 0;
+	int same = 1;
+
+	/* 40 CJK characters of 3 bytes each. */
+	for (size_t i = 0; i < 40; i++)
+		memcpy(longname + 3 * i, "\xe6\xb5\x8b", 3);
+	longname[120] = '\0';
+	view_of(&in, "Li", "110105197001010017", PHONE1);
+	is_int(create(&in, &a), 0, "a resident with a 2-byte name and a phone");
+	view_of(&in, longname, "110105197001010025", NULL);
+	is_int(create(&in, &b), 0, "one with a 120-byte name and no phone");
+	for (size_t i = 0; i < AK_ARRAY_LEN(columns); i++)
+		same &= column_length(columns[i], a) == column_length(columns[i], b) &&
+			column_length(columns[i], a) > 0;
+	ok(same, "their sealed name, ID number and phone columns have the same lengths");
+	is_int(column_length("name_sealed", a), STORE_SEALED_NAME_BYTES,
+	       "a sealed name: 169 bytes");
+	is_int(column_length("id_sealed", a), STORE_SEALED_ID_BYTES, "a sealed ID number: 59");
+	is_int(column_length("phone_sealed", b), STORE_SEALED_PHONE_BYTES,
+	       "a sealed phone, even when none was given: 61");
+	is_int(record_open(&keys, st, b, &audit, &v), 0, "the long name opens");
+	ok(strcmp(v.name, longname) == 0 && v.phone[0] == '\0', "to itself, with no phone");
+	record_wipe(&v);
+	is_int(record_open(&keys, st, a, &audit, &v), 0, "the short one opens");
+	ok(strcmp(v.name, "Li") == 0 && strcmp(v.phone, PHONE1) == 0, "to itself and its phone");
+	record_wipe(&v);
+
+	/* The twin: the right data key and associated data, no padding. */
+	{
+		struct store_resident r;
+		seal_datakey dk;
+		uint8_t ad[8 + 4], pt[STORE_SEALED_NAME_BYTES - SEAL_OVERHEAD];
+		uint8_t ct[STORE_SEALED_NAME_BYTES];
+		sqlite3_stmt *q = NULL;
+
+		seal_epochkey ek;
+
+		if (store_resident_by_id(st, a, &r) != 0 ||
+		    epoch_key(keys.epochs, r.key_epoch, &ek) != 0 ||
+		    seal_datakey_unwrap(&ek, a, r.wrapped, &dk) != 0)
+			bail_out("the resident's data key");
+		seal_epochkey_wipe(&ek);
+		for (int i = 0; i < 8; i++)
+			ad[i] = (uint8_t)(a >> (56 - 8 * i));
+		memcpy(ad + 8, "name", 4);
+		memset(pt, 'x', sizeof pt);
+		randombytes_buf(ct, SEAL_NONCE_BYTES);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(
+		    ct + SEAL_NONCE_BYTES, NULL, pt, sizeof pt, ad, sizeof ad, NULL, ct, dk.key);
+		seal_datakey_wipe(&dk);
+		sodium_memzero(&r, sizeof r);
+		if (sqlite3_prepare_v2(store_sqlite(st),
+				       "UPDATE residents SET name_sealed = ?1 WHERE id = ?2", -1,
+				       &q, NULL) != SQLITE_OK ||
+		    sqlite3_bind_blob(q, 1, ct, sizeof ct, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 2, (sqlite3_int64)a) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_DONE)
+			bail_out("write an unpadded name");
+		sqlite3_finalize(q);
+		memset(&v, 0x55, sizeof v);
+		is_int(record_open(&keys, st, a, &audit, &v), AK_ECORRUPT,
+		       "a name sealed without its padding: refused, AK_ECORRUPT");
+		ok(all_zero(&v, sizeof v), "and nothing of it is in the view");
+	}
+}
+
 static void test_tamper(void)
 {
 	struct record_view v;
@@ -263,10 +449,16 @@ static void test_tamper(void)
 
 	snprintf(sql, sizeof sql, "UPDATE residents SET phone_sealed = id_sealed WHERE id = %llu",
 		 (unsigned long long)id1);
+	ok(sqlite3_exec(store_sqlite(st), sql, NULL, NULL, NULL) != SQLITE_OK,
+	   "the ID number's sealed bytes in the phone column: refused by the schema (length)");
+	snprintf(sql, sizeof sql,
+		 "UPDATE residents SET phone_sealed = (SELECT phone_sealed FROM residents"
+		 " WHERE id = %llu) WHERE id = %llu",
+		 (unsigned long long)id2, (unsigned long long)id1);
 	exec_sql("SAVEPOINT t");
 	exec_sql(sql);
 	is_int(record_open(&keys, st, id1, &audit, &v), AK_ECRYPTO,
-	       "the ID number's sealed bytes in the phone column: AK_ECRYPTO");
+	       "another resident's (empty) sealed phone: AK_ECRYPTO");
 	exec_sql("ROLLBACK TO t");
 	exec_sql("RELEASE t");
 
@@ -288,11 +480,24 @@ static void test_tamper(void)
 	if (seal_kek_create(other_path) != 0 || seal_kek_load(&other, other_path) != 0)
 		bail_out("another KEK");
 	other_keys.kek = other;
+	other_keys.epochs = NULL;
+	{
+		/* Another KEK's epochs file: its own epoch 1, not ours. */
+		char other_epochs[700];
+		epoch_set *none = NULL;
+		snprintf(other_epochs, sizeof other_epochs, "%s/other.epochs", dir);
+		if (epoch_file_create(other_epochs, other, NOW) != 0 ||
+		    epoch_open(&other_keys.epochs, other_epochs, other) != 0)
+			bail_out("another epochs file");
+		is_int(epoch_open(&none, dd->epochs_path, other), AK_ECRYPTO,
+		       "this folder's epochs file does not open under another KEK");
+	}
 	is_int(record_open(&other_keys, st, id1, &audit, &v), AK_ECRYPTO,
-	       "under another KEK: AK_ECRYPTO");
+	       "under another KEK and its epochs: AK_ECRYPTO");
 	is_int(record_kek_check(&keys, st), 0, "the folder's KEK matches its check value");
 	is_int(record_kek_check(&other_keys, st), AK_ECRYPTO,
 	       "another KEK does not: it is refused before anything is opened");
+	epoch_close(other_keys.epochs);
 	seal_kek_free(other);
 
 	is_int(record_open(&keys, st, 999999, &audit, &v), AK_ENOENT, "an unknown id: AK_ENOENT");
@@ -312,6 +517,8 @@ int main(void)
 	    datadir_open(&dd, data, DATADIR_ISSUER, NULL, &what) != 0 ||
 	    seal_kek_load(&kek, dd->kek_path) != 0)
 		bail_out("data folder");
+	if (epoch_open(&keys.epochs, dd->epochs_path, kek) != 0)
+		bail_out("epochs");
 	keys.kek = kek;
 	issuer = (struct record_issuer){dd->issuer, dd->issuer_id, kek};
 	authz_like_leaf(&audit, ACT_LOOKUP);
@@ -321,9 +528,12 @@ int main(void)
 
 	test_create_open();
 	test_issue();
+	test_epochs();
+	test_padding();
 	test_tamper();
 
 	store_close(st);
+	epoch_close(keys.epochs);
 	seal_kek_free(kek);
 	datadir_close(dd);
 	{

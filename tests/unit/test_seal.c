@@ -2,9 +2,11 @@
  * test_seal: crypto/seal.c, the sealing of personal data.
  *
  * The KEK file (created 0600, refused when others may read it, refused
- * when malformed), data keys wrapped per resident, fields sealed per
+ * when malformed), epoch keys wrapped by the KEK under their number and
+ * time, data keys wrapped per resident and per epoch, fields sealed per
  * resident and field (a ciphertext moved to another row or column, or
- * altered by one bit, does not open), the blind index (equal numbers give
+ * altered by one bit, does not open) and padded to one length (a field
+ * whose padding is wrong does not open either), the blind index (equal numbers give
  * equal indexes, under one KEK only) and pseudonyms (distinct per resident
  * and per KEK). Every check has its tampered twin.
  */
@@ -75,10 +77,16 @@ static void test_fields(void)
 	char p[256];
 	seal_kek *k = NULL, *other = NULL;
 	uint8_t wrapped[SEAL_WRAPPED_BYTES], wrapped2[SEAL_WRAPPED_BYTES];
-	uint8_t ct[64 + SEAL_OVERHEAD], ct2[64 + SEAL_OVERHEAD], pt[64];
+	uint8_t ewrapped[SEAL_WRAPPED_BYTES];
+	seal_epochkey ek, ek2, eback;
+	enum {
+		PAD = 64,
+		CT = PAD + SEAL_OVERHEAD
+	};
+	uint8_t ct[CT], ct2[CT], pt[SEAL_FIELD_MAX + 1];
 	seal_datakey dk, dk2, back;
 	const char *msg = "Test Resident";
-	size_t n = strlen(msg);
+	size_t n = strlen(msg), m;
 	int bad;
 
 	path_of(p, sizeof p, "kek");
@@ -88,44 +96,113 @@ static void test_fields(void)
 	if (seal_kek_create(p) != 0 || seal_kek_load(&other, p) != 0)
 		bail_out("kek2");
 
-	is_int(seal_datakey_new(k, 7, wrapped, &dk), 0, "a data key for resident 7");
-	is_int(seal_datakey_new(k, 7, wrapped2, &dk2), 0, "and another");
+	/* Epoch keys, wrapped by the KEK. */
+	seal_epochkey_new(3, &ek);
+	seal_epochkey_new(3, &ek2);
+	ok(ek.number == 3 && memcmp(ek.key, ek2.key, sizeof ek.key) != 0,
+	   "epoch keys are random, and carry their number");
+	seal_epochkey_wrap(k, &ek, 1000, ewrapped);
+	is_int(seal_epochkey_unwrap(k, 3, 1000, ewrapped, &eback), 0,
+	       "a wrapped epoch key unwraps");
+	ok(eback.number == 3 && memcmp(eback.key, ek.key, sizeof ek.key) == 0, "to the same key");
+	is_int(seal_epochkey_unwrap(k, 4, 1000, ewrapped, &eback), AK_ECRYPTO,
+	       "not under another number");
+	ok(sodium_is_zero(eback.key, sizeof eback.key), "and a failed unwrap leaves no key behind");
+	is_int(seal_epochkey_unwrap(k, 3, 1001, ewrapped, &eback), AK_ECRYPTO,
+	       "nor with another creation time");
+	is_int(seal_epochkey_unwrap(other, 3, 1000, ewrapped, &eback), AK_ECRYPTO,
+	       "nor under another KEK");
+
+	/* Data keys, wrapped by an epoch key. */
+	is_int(seal_datakey_new(&ek, 7, wrapped, &dk), 0, "a data key for resident 7");
+	is_int(seal_datakey_new(&ek, 7, wrapped2, &dk2), 0, "and another");
 	ok(memcmp(dk.key, dk2.key, sizeof dk.key) != 0, "data keys are random");
-	is_int(seal_datakey_unwrap(k, 7, wrapped, &back), 0, "the wrapped key unwraps");
+	is_int(seal_datakey_unwrap(&ek, 7, wrapped, &back), 0, "the wrapped key unwraps");
 	ok(memcmp(back.key, dk.key, sizeof dk.key) == 0, "to the same key");
-	is_int(seal_datakey_unwrap(k, 8, wrapped, &back), AK_ECRYPTO,
+	is_int(seal_datakey_unwrap(&ek, 8, wrapped, &back), AK_ECRYPTO,
 	       "not as another resident's key");
 	ok(sodium_is_zero(back.key, sizeof back.key), "and a failed unwrap leaves no key behind");
-	is_int(seal_datakey_unwrap(other, 7, wrapped, &back), AK_ECRYPTO, "not under another KEK");
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped, &back), AK_ECRYPTO,
+	       "not under another epoch key");
+	memcpy(ek2.key, ek.key, sizeof ek.key);
+	ek2.number = 4;
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped, &back), AK_ECRYPTO,
+	       "nor under the same key given another epoch's number");
+	is_int(seal_datakey_wrap(&ek2, 7, &dk, wrapped2), 0, "wrapped again under epoch 4");
+	is_int(seal_datakey_unwrap(&ek2, 7, wrapped2, &back), 0, "which unwraps");
+	ok(memcmp(back.key, dk.key, sizeof dk.key) == 0, "to the same data key");
+	is_int(seal_datakey_unwrap(&ek, 7, wrapped2, &back), AK_ECRYPTO,
+	       "and not as epoch 3's any more");
 	bad = 0;
 	for (size_t i = 0; i < SEAL_WRAPPED_BYTES * 8; i++) {
 		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
-		bad += seal_datakey_unwrap(k, 7, wrapped, &back) == 0;
+		bad += seal_datakey_unwrap(&ek, 7, wrapped, &back) == 0;
 		wrapped[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	is_int(bad, 0, "no single-bit change of a wrapped key unwraps");
+	seal_epochkey_wipe(&ek2);
+	ok(sodium_is_zero(ek2.key, sizeof ek2.key) && ek2.number == 0, "a wiped epoch key is zero");
+	seal_epochkey_wipe(&ek);
+	seal_epochkey_wipe(&eback);
+	seal_epochkey_wipe(NULL);
 
-	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, ct), 0, "a name seals");
-	ok(memmem(ct, n + SEAL_OVERHEAD, msg, n) == NULL, "the sealed bytes do not hold the name");
-	is_int(seal_open_field(&dk, 7, "name", ct, n + SEAL_OVERHEAD, pt), 0, "and opens");
-	ok(memcmp(pt, msg, n) == 0, "to the same name");
-	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, ct2), 0, "sealed twice");
-	ok(memcmp(ct, ct2, n + SEAL_OVERHEAD) != 0, "with a fresh nonce each time");
-	is_int(seal_open_field(&dk, 8, "name", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, PAD, ct), 0, "a name seals");
+	ok(memmem(ct, CT, msg, n) == NULL, "the sealed bytes do not hold the name");
+	is_int(seal_open_field(&dk, 7, "name", ct, CT, PAD, pt, &m), 0, "and opens");
+	ok(m == n && memcmp(pt, msg, n) == 0, "to the same name, its padding taken off");
+	ok(sodium_is_zero(pt + n, PAD - n), "and nothing of the padding left after it");
+	is_int(seal_field(&dk, 7, "name", (const uint8_t *)msg, n, PAD, ct2), 0, "sealed twice");
+	ok(memcmp(ct, ct2, CT) != 0, "with a fresh nonce each time");
+	is_int(seal_open_field(&dk, 8, "name", ct, CT, PAD, pt, &m), AK_ECRYPTO,
 	       "a field moved to another resident's row does not open");
-	is_int(seal_open_field(&dk, 7, "phone", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	is_int(seal_open_field(&dk, 7, "phone", ct, CT, PAD, pt, &m), AK_ECRYPTO,
 	       "a field moved to another column does not open");
-	is_int(seal_open_field(&dk2, 7, "name", ct, n + SEAL_OVERHEAD, pt), AK_ECRYPTO,
+	is_int(seal_open_field(&dk2, 7, "name", ct, CT, PAD, pt, &m), AK_ECRYPTO,
 	       "nor under another data key (what erasure destroys)");
-	is_int(seal_open_field(&dk, 7, "name", ct, SEAL_OVERHEAD - 1, pt), AK_EINVAL,
-	       "a ciphertext shorter than its overhead is refused");
+	is_int(seal_open_field(&dk, 7, "name", ct, CT - 1, PAD, pt, &m), AK_EINVAL,
+	       "a sealed field of another length than its padding's is refused");
+	is_int(seal_open_field(&dk, 7, "name", ct, CT, PAD - 1, pt, &m), AK_EINVAL,
+	       "and so is one opened with another padded length");
 	bad = 0;
-	for (size_t i = 0; i < (n + SEAL_OVERHEAD) * 8; i++) {
+	for (size_t i = 0; i < CT * 8; i++) {
 		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
-		bad += seal_open_field(&dk, 7, "name", ct, n + SEAL_OVERHEAD, pt) == 0;
+		bad += seal_open_field(&dk, 7, "name", ct, CT, PAD, pt, &m) == 0;
 		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	is_int(bad, 0, "no single-bit change of a sealed field opens");
+
+	/* Padding: one sealed length whatever the clear text's. */
+	is_int(seal_field(&dk, 7, "name", (const uint8_t *)"", 0, PAD, ct2), 0,
+	       "an empty field seals (a phone that was not given)");
+	is_int(seal_open_field(&dk, 7, "name", ct2, CT, PAD, pt, &m), 0, "and opens");
+	is_int(m, 0, "to nothing");
+	memset(pt, 'x', PAD);
+	is_int(seal_field(&dk, 7, "name", pt, PAD - 1, PAD, ct2), 0,
+	       "the longest clear text the padding allows seals to the same length");
+	is_int(seal_field(&dk, 7, "name", pt, PAD, PAD, ct2), AK_EINVAL,
+	       "one byte more does not: the padding needs a byte");
+	is_int(seal_field(&dk, 7, "name", pt, 1, SEAL_FIELD_MAX + 1, ct2), AK_EINVAL,
+	       "nor a padded length over SEAL_FIELD_MAX");
+
+	/* Its twin: the right key and AD, but not padded as seal_field pads. */
+	{
+		uint8_t ad[12] = {0, 0, 0, 0, 0, 0, 0, 7, 'n', 'a', 'm', 'e'};
+		memset(pt, 'x', PAD);
+		randombytes_buf(ct2, SEAL_NONCE_BYTES);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(ct2 + SEAL_NONCE_BYTES, NULL, pt, PAD,
+							   ad, sizeof ad, NULL, ct2, dk.key);
+		is_int(seal_open_field(&dk, 7, "name", ct2, CT, PAD, pt, &m), AK_ECORRUPT,
+		       "a field without its padding opens but is refused: AK_ECORRUPT");
+		ok(sodium_is_zero(pt, PAD) && m == 0, "and nothing of it is handed out");
+		pt[0] = 'x';
+		pt[1] = 0x80;
+		pt[2] = 0x01;
+		memset(pt + 3, 0, PAD - 3);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(ct2 + SEAL_NONCE_BYTES, NULL, pt, PAD,
+							   ad, sizeof ad, NULL, ct2, dk.key);
+		is_int(seal_open_field(&dk, 7, "name", ct2, CT, PAD, pt, &m), AK_ECORRUPT,
+		       "nor with a byte other than zero after the 0x80");
+	}
 
 	seal_datakey_wipe(&dk);
 	ok(sodium_is_zero(dk.key, sizeof dk.key), "a wiped data key is zero");

@@ -33,6 +33,7 @@ static char dir[] = "/tmp/ankang-test-people.XXXXXX";
 static char db_path[256], kek_path[256];
 static store *s;
 static seal_kek *kek;
+static seal_epochkey ek1; /* the epoch every fixture's key is wrapped under */
 
 static const char *const NAME1 = "Test Resident One";
 static const char *const IDNO1 = "34010419900101123X";
@@ -40,15 +41,17 @@ static const char *const PHONE1 = "+8613800000000";
 
 /* --------------------------------------------------------------- helpers */
 
+/* Seals pt as the service does: padded to the length that makes the
+ * sealed form exactly `sealed` bytes long. */
 static void seal_into(struct store_sealed *f, const seal_datakey *dk, uint64_t id,
-		      const char *field, const char *pt)
+		      const char *field, const char *pt, size_t sealed)
 {
 	size_t n = strlen(pt);
 
-	if (n + SEAL_OVERHEAD > sizeof f->b ||
-	    seal_field(dk, id, field, (const uint8_t *)pt, n, f->b) != 0)
+	if (sealed > sizeof f->b ||
+	    seal_field(dk, id, field, (const uint8_t *)pt, n, sealed - SEAL_OVERHEAD, f->b) != 0)
 		bail_out("seal_field");
-	f->len = n + SEAL_OVERHEAD;
+	f->len = sealed;
 }
 
 /* Enrols a resident the way the service does; returns its id. */
@@ -67,13 +70,14 @@ static uint64_t enrol(const char *idno, const char *name, const char *phone,
 		bail_out("store_resident_insert");
 	memset(r, 0, sizeof *r);
 	r->id = id;
-	if (seal_datakey_new(kek, id, r->wrapped, &dk) != 0)
+	if (seal_datakey_new(&ek1, id, r->wrapped, &dk) != 0)
 		bail_out("seal_datakey_new");
 	r->has_key = 1;
-	seal_into(&r->name, &dk, id, "name", name);
-	seal_into(&r->id_number, &dk, id, "id_number", idno);
-	if (phone != NULL)
-		seal_into(&r->phone, &dk, id, "phone", phone);
+	r->key_epoch = ek1.number;
+	seal_into(&r->name, &dk, id, "name", name, STORE_SEALED_NAME_BYTES);
+	seal_into(&r->id_number, &dk, id, "id_number", idno, STORE_SEALED_ID_BYTES);
+	seal_into(&r->phone, &dk, id, "phone", phone != NULL ? phone : "",
+		  STORE_SEALED_PHONE_BYTES);
 	snprintf(r->passphrase, sizeof r->passphrase, "$argon2id$v=19$m=19456,t=2,p=1$%s",
 		 "c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g");
 	seal_datakey_wipe(&dk);
@@ -88,13 +92,16 @@ static int opens_to(const struct store_resident *r, const char *field, const str
 {
 	seal_datakey dk;
 	uint8_t pt[STORE_SEALED_MAX];
+	size_t n = 0;
 	int same;
 
-	if (!r->has_key || seal_datakey_unwrap(kek, r->id, r->wrapped, &dk) != 0)
+	if (!r->has_key || r->key_epoch != ek1.number ||
+	    seal_datakey_unwrap(&ek1, r->id, r->wrapped, &dk) != 0)
 		return 0;
-	same = f->len == strlen(want) + SEAL_OVERHEAD &&
-	       seal_open_field(&dk, r->id, field, f->b, f->len, pt) == 0 &&
-	       memcmp(pt, want, strlen(want)) == 0;
+	same =
+	    f->len > SEAL_OVERHEAD &&
+	    seal_open_field(&dk, r->id, field, f->b, f->len, f->len - SEAL_OVERHEAD, pt, &n) == 0 &&
+	    n == strlen(want) && memcmp(pt, want, n) == 0;
 	sodium_memzero(pt, sizeof pt);
 	seal_datakey_wipe(&dk);
 	return same;
@@ -199,7 +206,10 @@ static void residents(void)
 	rid2 = enrol("11010519491231002X", "Test Resident Two", NULL, &r);
 	ok(rid2 != rid1, "a second resident gets its own id");
 	is_int(store_resident_by_id(s, rid2, &back), 0, "read back");
-	is_int(back.phone.len, 0, "no phone given: none stored");
+	ok(back.phone.len == STORE_SEALED_PHONE_BYTES && opens_to(&back, "phone", &back.phone, ""),
+	   "no phone given: an empty one is sealed, as long as any other");
+	ok(back.name.len == STORE_SEALED_NAME_BYTES && back.id_number.len == STORE_SEALED_ID_BYTES,
+	   "every sealed name and ID number has its one length");
 
 	/* Bad arguments to seal. */
 	r.has_key = 0;
@@ -207,9 +217,12 @@ static void residents(void)
 	r.has_key = 1;
 	r.name.len = STORE_SEALED_MAX + 1;
 	is_int(store_resident_seal(s, &r), AK_EINVAL, "a sealed field over the maximum: AK_EINVAL");
-	r.name.len = SEAL_OVERHEAD;
-	is_int(store_resident_seal(s, &r), AK_EINVAL, "a sealed field of overhead only: AK_EINVAL");
-	r.name.len = 60;
+	r.name.len = STORE_SEALED_NAME_BYTES - 1;
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "a sealed name a byte short: AK_EINVAL");
+	r.name.len = STORE_SEALED_NAME_BYTES;
+	r.phone.len = 0;
+	is_int(store_resident_seal(s, &r), AK_EINVAL, "a row without its sealed phone: AK_EINVAL");
+	r.phone.len = STORE_SEALED_PHONE_BYTES;
 	memset(r.passphrase, 'p', sizeof r.passphrase);
 	is_int(store_resident_seal(s, &r), AK_EINVAL, "a passphrase hash without NUL: AK_EINVAL");
 	r.passphrase[0] = '\0';
@@ -598,6 +611,97 @@ static void codes(void)
 	is_int(store_codes_purge(s, NOW + 301, NOW + 301, NULL), 0, "purge again, NULL count");
 }
 
+/* --------------------------------------------------------------- epochs */
+
+struct under {
+	size_t n;
+	uint64_t id[8], epoch[8];
+	uint8_t wrapped[8][SEAL_WRAPPED_BYTES];
+};
+
+static int collect_under(void *ctx, uint64_t id, uint64_t epoch,
+			 const uint8_t wrapped[SEAL_WRAPPED_BYTES])
+{
+	struct under *u = ctx;
+
+	if (u->n == 8)
+		return AK_ETOOBIG;
+	u->id[u->n] = id;
+	u->epoch[u->n] = epoch;
+	memcpy(u->wrapped[u->n], wrapped, SEAL_WRAPPED_BYTES);
+	u->n++;
+	return 0;
+}
+
+/* The statements a rotation runs (service/rewrap.c, record_rewrap). */
+static void epochs(void)
+{
+	struct store_resident r, back;
+	struct under u;
+	uint64_t e = 0, a, b, c, first = 0;
+	seal_epochkey ek2;
+	seal_datakey dk;
+	uint8_t wrapped[SEAL_WRAPPED_BYTES];
+	int n;
+
+	is_int(store_key_epoch_next(s, 0, &first), 0, "the oldest epoch in use:");
+	is_int(first, 1, "1 (every fixture's)");
+	is_int(store_key_epoch_next(s, 1, &e), AK_ENOENT, "and none after it");
+
+	a = enrol("110105196001010011", "Test Epoch A", NULL, &r);
+	b = enrol("110105196001010038", "Test Epoch B", NULL, &r);
+	c = enrol("110105196001010054", "Test Epoch C", NULL, &r);
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 2, 2, collect_under, &u), 0,
+	       "keys under an epoch below 2, at most 2:");
+	ok(u.n == 2 && u.epoch[0] == 1 && u.id[0] < u.id[1], "two, oldest epoch then id first");
+
+	/* Move b to epoch 2, as record_rewrap does. */
+	seal_epochkey_new(2, &ek2);
+	if (store_resident_by_id(s, b, &back) != 0 ||
+	    seal_datakey_unwrap(&ek1, b, back.wrapped, &dk) != 0 ||
+	    seal_datakey_wrap(&ek2, b, &dk, wrapped) != 0)
+		bail_out("rewrap b");
+	seal_datakey_wipe(&dk);
+	is_int(store_resident_rewrap(s, b, 1, 2, wrapped), 0, "b's key re-wrapped under epoch 2");
+	is_int(store_resident_rewrap(s, b, 1, 2, wrapped), AK_ENOENT,
+	       "again from epoch 1: AK_ENOENT (it is no longer under 1)");
+	is_int(store_resident_rewrap(s, b, 2, 0, wrapped), AK_EINVAL, "to epoch 0: AK_EINVAL");
+	is_int(store_resident_by_id(s, b, &back), 0, "b reads back");
+	ok(back.key_epoch == 2 && memcmp(back.wrapped, wrapped, sizeof wrapped) == 0,
+	   "with its new key and epoch");
+	is_int(store_key_epoch_next(s, 0, &e), 0, "the oldest epoch in use");
+	is_int(e, 1, "is still 1");
+	is_int(store_key_epoch_next(s, 1, &e), 0, "the next one");
+	is_int(e, 2, "is 2");
+
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 2, 8, collect_under, &u), 0, "under 2 again:");
+	n = 0;
+	for (size_t i = 0; i < u.n; i++)
+		n += u.id[i] == b;
+	ok(n == 0 && u.n >= 2, "b is not among them, a and c are");
+	memset(&u, 0, sizeof u);
+	is_int(store_residents_under_epoch(s, 1, 8, collect_under, &u), 0, "under 1:");
+	is_int(u.n, 0, "none");
+	is_int(store_residents_under_epoch(s, 2, 0, collect_under, &u), 0, "a limit of 0: none");
+
+	is_int(store_resident_erase(s, a, NOW + 50), 0, "erase a");
+	is_int(raw_int("SELECT key_epoch IS NULL FROM residents WHERE id = ?1", a), 1,
+	       "an erased row keeps no epoch");
+	is_int(store_resident_rewrap(s, a, 1, 2, wrapped), AK_ENOENT,
+	       "an erased resident's key cannot be put back by a rotation");
+	ok(sqlite3_exec(store_sqlite(s),
+			"UPDATE residents SET key_epoch = NULL WHERE key_epoch = 2", NULL, NULL,
+			NULL) != SQLITE_OK,
+	   "the schema refuses a key without its epoch");
+	ok(sqlite3_exec(store_sqlite(s), "UPDATE residents SET key_epoch = 0 WHERE key_epoch = 2",
+			NULL, NULL, NULL) != SQLITE_OK,
+	   "and an epoch 0");
+	(void)c;
+	seal_epochkey_wipe(&ek2);
+}
+
 /* ---------------------------------------------------------------- erase */
 
 static void erase(void)
@@ -772,6 +876,7 @@ int main(void)
 	snprintf(kek_path, sizeof kek_path, "%s/kek.key", dir);
 	if (seal_kek_create(kek_path) != 0 || seal_kek_load(&kek, kek_path) != 0)
 		bail_out("KEK");
+	seal_epochkey_new(1, &ek1);
 	if (store_open(&s, db_path, STORE_CREATE) != 0)
 		bail_out("store_open");
 
@@ -781,6 +886,7 @@ int main(void)
 	sessions();
 	codes();
 	erase();
+	epochs();
 	scans();
 	kek_check();
 	limits();
