@@ -30,8 +30,6 @@ struct app {
 	struct app_config cfg;
 	struct datadir *dd; /* root, log and active issuer keys loaded */
 	int lock_fd;
-	seal_kek *kek;
-	epoch_set *epochs;
 	char db_path[PATH_MAX];
 	auditlog *log;
 	struct lists *lists;
@@ -73,31 +71,12 @@ static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The KEK against the database's check value (record_kek_check); then,
- * with epochs set, the epochs file against the epochs the database's
- * keys are under (record_epochs_check: *missing names one it lacks). */
-static int keys_match(app *a, int epochs, uint64_t *missing)
-{
-	store *st = NULL;
-	int rc;
-
-	*missing = 0;
-	if ((rc = store_open(&st, a->db_path, STORE_READONLY)) != 0)
-		return rc;
-	if (!epochs)
-		rc = record_kek_check(&a->keys, st);
-	else if ((rc = record_epochs_check(&a->keys, st, missing)) == AK_ENOENT)
-		rc = AK_ECORRUPT;
-	store_close(st);
-	return rc;
-}
-
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 {
 	struct lists_config lc;
 	struct upkeep_config uc;
 	const char *what = NULL, *log_why = NULL;
-	uint64_t missing = 0;
+	char keys_why[PATH_MAX + 160];
 	app *a;
 	int rc;
 
@@ -127,43 +106,18 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 				      : ak_strerror(rc));
 		goto fail;
 	}
-	if ((rc = seal_kek_load(&a->kek, a->dd->kek_path)) != 0) {
-		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path, ak_strerror(rc));
-		goto fail;
-	}
-	a->keys.kek = a->kek;
-	a->issuer.key = a->dd->issuer;
-	a->issuer.iss = a->dd->issuer_id;
-	a->issuer.kek = a->kek;
 	if ((rc = datadir_file(a->dd, a->db_path, sizeof a->db_path, DATADIR_DB)) != 0) {
 		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
-	if ((rc = keys_match(a, 0, &missing)) != 0) {
-		why_is(why, cap, rc, "key-encryption key %s: %s", a->dd->kek_path,
-		       rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
-					  "sealed with"
-					: ak_strerror(rc));
+	if ((rc = record_keys_open(&a->keys, a->db_path, a->dd->kek_path, a->dd->epochs_path,
+				   keys_why, sizeof keys_why)) != 0) {
+		why_is(why, cap, rc, "%s", keys_why);
 		goto fail;
 	}
-	if ((rc = epoch_open(&a->epochs, a->dd->epochs_path, a->kek)) != 0) {
-		why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
-		       rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
-					: ak_strerror(rc));
-		goto fail;
-	}
-	a->keys.epochs = a->epochs;
-	if ((rc = keys_match(a, 1, &missing)) != 0) {
-		if (missing != 0)
-			why_is(why, cap, rc,
-			       "epoch keys %s: no epoch %llu, which residents' keys are wrapped "
-			       "under (an older copy of the file?)",
-			       a->dd->epochs_path, (unsigned long long)missing);
-		else
-			why_is(why, cap, rc, "epoch keys %s: %s", a->dd->epochs_path,
-			       ak_strerror(rc));
-		goto fail;
-	}
+	a->issuer.key = a->dd->issuer;
+	a->issuer.iss = a->dd->issuer_id;
+	a->issuer.kek = a->keys.kek;
 	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {
 		why_is(why, cap, rc, "audit log: %s: %s", ak_strerror(rc), log_why ? log_why : "");
 		goto fail;
@@ -217,8 +171,7 @@ void app_close(app *a)
 	auditlog_close(a->log);
 	close_readers(a);
 	limits_free(a->limits);
-	epoch_close(a->epochs);
-	seal_kek_free(a->kek);
+	record_keys_close(&a->keys);
 	datadir_unlock(a->lock_fd);
 	datadir_close(a->dd);
 	pthread_mutex_destroy(&a->readers_mu);
@@ -279,7 +232,7 @@ const struct record_issuer *app_record_issuer(const app *a)
 
 const seal_kek *app_kek(const app *a)
 {
-	return a->kek;
+	return a->keys.kek;
 }
 
 const struct trust_list *app_trust(const app *a)

@@ -94,21 +94,6 @@ static int lock_folder(struct datadir *d, const char *cmd, const char *data, int
 	return rc;
 }
 
-/* The KEK against the database, then (epochs set) its epochs file (as
- * the service checks them, in that order). */
-static int keys_match(const struct record_keys *k, const char *db, int epochs, uint64_t *missing)
-{
-	store *st = NULL;
-	int rc;
-
-	*missing = 0;
-	if ((rc = store_open(&st, db, STORE_READONLY)) != 0)
-		return rc;
-	rc = epochs ? record_epochs_check(k, st, missing) : record_kek_check(k, st);
-	store_close(st);
-	return rc;
-}
-
 static int keys_rotate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -192,10 +177,9 @@ static int keys_rotate_epoch(int argc, char **argv)
 	struct record_keys keys = {NULL, NULL};
 	struct rewrap_config rc_cfg;
 	struct datadir *d = NULL;
-	seal_kek *kek = NULL;
 	auditlog *a = NULL;
 	char db[PATH_MAX];
-	uint64_t missing = 0;
+	char keys_why[PATH_MAX + 160];
 	int c, rc, lock = -1, status = CLI_FAILED;
 
 	optind = 1;
@@ -226,32 +210,9 @@ static int keys_rotate_epoch(int argc, char **argv)
 		return rc;
 	if (lock_folder(d, "keys rotate-epoch", data, &lock) != 0)
 		goto done;
-	if ((rc = seal_kek_load(&kek, d->kek_path)) != 0) {
-		cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
-			  ak_strerror(rc));
-		goto done;
-	}
-	keys.kek = kek;
-	if ((rc = keys_match(&keys, db, 0, &missing)) != 0) {
-		cli_error("keys rotate-epoch: key-encryption key %s: %s", d->kek_path,
-			  rc == AK_ECRYPTO ? "not the key this folder's records were sealed with"
-					   : ak_strerror(rc));
-		goto done;
-	}
-	if ((rc = epoch_open(&keys.epochs, d->epochs_path, kek)) != 0) {
-		cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
-			  rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
-					   : ak_strerror(rc));
-		goto done;
-	}
-	if ((rc = keys_match(&keys, db, 1, &missing)) != 0) {
-		if (missing != 0)
-			cli_error("keys rotate-epoch: %s has no epoch %llu, which residents' keys "
-				  "are wrapped under (an older copy?); nothing changed",
-				  d->epochs_path, (unsigned long long)missing);
-		else
-			cli_error("keys rotate-epoch: epoch keys %s: %s", d->epochs_path,
-				  ak_strerror(rc));
+	if ((rc = record_keys_open(&keys, db, d->kek_path, d->epochs_path, keys_why,
+				   sizeof keys_why)) != 0) {
+		cli_error("keys rotate-epoch: %s; nothing changed", keys_why);
 		goto done;
 	}
 	if ((rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
@@ -279,8 +240,7 @@ static int keys_rotate_epoch(int argc, char **argv)
 	       (unsigned long long)report.destroyed);
 	status = CLI_OK;
 done:
-	epoch_close(keys.epochs);
-	seal_kek_free(kek);
+	record_keys_close(&keys);
 	datadir_unlock(lock);
 	datadir_close(d);
 	return status;

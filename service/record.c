@@ -365,3 +365,65 @@ int record_issue(const struct record_issuer *is, const struct record_view *v, ui
 	sodium_memzero(&c, sizeof c);
 	return n;
 }
+
+/* ----------------------------------------------------- opening the keys */
+
+int record_keys_open(struct record_keys *out, const char *db_path, const char *kek_path,
+		     const char *epochs_path, char *why, size_t cap)
+{
+	seal_kek *kek = NULL;
+	store *st = NULL;
+	uint64_t missing = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	why[0] = '\0';
+	if ((rc = seal_kek_load(&kek, kek_path)) != 0) {
+		snprintf(why, cap, "key-encryption key %s: %s", kek_path, ak_strerror(rc));
+		return rc;
+	}
+	out->kek = kek;
+	if ((rc = store_open(&st, db_path, STORE_READONLY)) != 0) {
+		snprintf(why, cap, "%s: %s", db_path, ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = record_kek_check(out, st)) != 0) {
+		snprintf(why, cap, "key-encryption key %s: %s", kek_path,
+			 rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
+					    "sealed with"
+					  : ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = epoch_open(&out->epochs, epochs_path, kek)) != 0) {
+		snprintf(why, cap, "epoch keys %s: %s", epochs_path,
+			 rc == AK_ECRYPTO ? "not wrapped by this key-encryption key"
+					  : ak_strerror(rc));
+		goto fail;
+	}
+	if ((rc = record_epochs_check(out, st, &missing)) != 0) {
+		if (rc == AK_ENOENT) {
+			snprintf(why, cap,
+				 "epoch keys %s: no epoch %" PRIu64 ", which residents' keys are "
+				 "wrapped under (an older copy of the file?)",
+				 epochs_path, missing);
+			rc = AK_ECORRUPT;
+		} else {
+			snprintf(why, cap, "epoch keys %s: %s", epochs_path, ak_strerror(rc));
+		}
+		goto fail;
+	}
+	store_close(st);
+	return 0;
+fail:
+	store_close(st);
+	record_keys_close(out);
+	return rc;
+}
+
+void record_keys_close(struct record_keys *k)
+{
+	epoch_close(k->epochs);
+	seal_kek_free((seal_kek *)k->kek); /* record_keys_open's own: not const to it */
+	k->epochs = NULL;
+	k->kek = NULL;
+}

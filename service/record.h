@@ -91,6 +91,19 @@ int record_kek_check_put(const struct record_keys *k, store *w);
 int record_epochs_check(const struct record_keys *k, store *db, uint64_t *missing);
 
 /*
+ * A data folder's keys, as every command that unseals or re-wraps opens
+ * them: the KEK from kek_path, checked against the database at db_path
+ * (record_kek_check), then the epoch keys from epochs_path, checked to
+ * hold every epoch the database uses (record_epochs_check). 0 with *out
+ * filled (record_keys_close frees it), or an AK_E* code and in why a
+ * sentence for the operator naming the file and what is wrong with it
+ * (never a key). The database is only read.
+ */
+int record_keys_open(struct record_keys *out, const char *db_path, const char *kek_path,
+		     const char *epochs_path, char *why, size_t cap);
+void record_keys_close(struct record_keys *k);
+
+/*
  * Wraps again, under the current epoch, the data keys of up to limit live
  * residents whose keys are under an older one, on the writer's connection
  * w inside an audit operation (service/rewrap.c). *done gets how many;

@@ -239,6 +239,14 @@ void dispatch_resumed(struct request *rq, int rc, uint64_t index)
 {
 	enum api_error e;
 
+	if (rc == AK_EPENDING) {
+		/* Committed, its leaf durable, the wipe still owed: the
+		 * handler answers (and refuses), as it knows what the commit
+		 * changed. */
+		rq->op.wipe_owed = 1;
+		answer(rq, index);
+		return;
+	}
 	if (rc != 0) {
 		rq->in->phase = PHASE_ANSWERING;
 		e = api_error_of_writer(rc);

@@ -339,8 +339,10 @@ static enum api_error erase_answer(struct request *rq, uint64_t index)
 	if (!s->found)
 		return API_NO_RESIDENT;
 	/* Outstanding codes were revoked in the same transaction: the
-	 * published revocation list must now say so. */
+	 * published revocation list must now say so, wiped or not yet. */
 	lists_changed(app_lists(rq->app));
+	if (rq->op.wipe_owed)
+		return API_ERASE_PENDING;
 	return reply_json(rq, 200,
 			  json_pack("{s:b, s:I}", "erased", 1, "log_index", (json_int_t)index));
 }

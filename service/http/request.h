@@ -45,6 +45,8 @@ struct request_op {
 	size_t n;                 /* 1 unless prepare says otherwise; 0: nothing to record */
 	request_change_fn change; /* NULL: the leaves alone */
 	unsigned flags;           /* auditlog_submit_flags: AUDITLOG_WIPE for an erasure */
+	int wipe_owed;            /* set by the dispatcher: the operation committed, but
+				   * the wipe AUDITLOG_WIPE asked for is not done yet */
 };
 
 struct request {

@@ -3,7 +3,9 @@
 # the wrong files would:
 #   - another deployment's key-encryption key is refused by serve and by
 #     check (the database's check value), before anything is opened or
-#     enrolled: no resident can be enrolled twice under two KEKs;
+#     enrolled: no resident can be enrolled twice under two KEKs; an older
+#     copy of the epochs file, lacking the epoch a resident's key is under,
+#     is refused by both, naming the epoch;
 #   - a data folder writable by group or others, a database open to
 #     group or others, and a keys/ folder that is a symbolic link are
 #     refused by serve and the other commands, with the fix in the message;
@@ -39,7 +41,7 @@ chmod 000 "$D/keys/kek.key"
 if [ "$(id -u)" != 0 ]; then
 	"$A" check --data "$D" >"$T/out" 2>&1
 	is $? 0 "check without a readable KEK (an auditor's copy) still checks the log"
-	like "$(cat "$T/out")" "key-encryption key: not checked" "and says the KEK was not checked"
+	like "$(cat "$T/out")" "keys: not checked" "and says the keys were not checked"
 fi
 chmod 600 "$D/keys/kek.key"
 
@@ -50,6 +52,27 @@ ID=$(gb_id 34010219800101009)
 api POST /v1/enroll "" "$(jq -nc --arg d "$ID" '{name: "Folder Test", id_number: $d, passphrase: "folder test pass"}')"
 is "$ST" 201 "with its own KEK the service enrols"
 svc_stop
+
+# An older copy of the epochs file: after a rotation the resident's key is
+# under an epoch the copy lacks. check and serve name the file and the
+# epoch; with the current file both pass.
+cp -p "$D/keys/epochs.key" "$T/epochs.old"
+"$A" keys rotate-epoch --data "$D" >"$T/out" 2>&1
+is $? 0 "keys rotate-epoch"
+cp -p "$D/keys/epochs.key" "$T/epochs.new"
+cp -p "$T/epochs.old" "$D/keys/epochs.key"
+"$A" check --data "$D" >"$T/out" 2>&1
+is $? 1 "check with an older copy of the epochs file: fails (exit 1)"
+like "$(cat "$T/out")" "epochs.key: no epoch 2, which residents' keys are wrapped under" \
+	"and names the epoch it lacks"
+"$A" serve --data "$D" --listen 127.0.0.1:0 >"$T/out" 2>&1
+is $? 2 "serve with it: refused (exit 2)"
+like "$(cat "$T/out")" "no epoch 2" "and says why"
+cp -p "$T/epochs.new" "$D/keys/epochs.key"
+"$A" check --data "$D" >"$T/out" 2>&1
+is $? 0 "check with the current epochs file passes"
+like "$(cat "$T/out")" "epoch keys: every epoch residents' keys are wrapped under is held" \
+	"and says so"
 
 # --- modes and links --------------------------------------------------------
 is "$(stat -c %a "$DB")" 600 "ankang.db is 0600"
