@@ -111,9 +111,12 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 		 * of ours, and the client gets a plain 500. */
 		reply_error(&cr->rq, API_INTERNAL);
 	}
-	resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_COPY);
+	/* The body goes to libmicrohttpd as it is, not copied; it frees it
+	 * (wiping) once sent. */
+	resp = MHD_create_response_from_buffer_with_free_callback(r->len, r->body, reply_body_free);
 	if (resp == NULL)
 		return MHD_NO;
+	r->body = NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	/* Answers may carry personal data: never cached, never sniffed. */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -156,6 +159,29 @@ static enum MHD_Result run(struct conn_request *cr)
 }
 
 /* --------------------------------------------------------- the callbacks */
+
+/* Room for need bytes of body. Grown by doubling, never by realloc: the
+ * old block may hold a passphrase, and is wiped before it is freed. */
+static int body_reserve(struct http_internal *in, size_t need)
+{
+	size_t cap = in->body_room ? in->body_room : 1024;
+	char *p;
+
+	if (need <= in->body_room)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((p = malloc(cap)) == NULL)
+		return AK_ENOMEM;
+	if (in->body != NULL) {
+		memcpy(p, in->body, in->body_len);
+		sodium_memzero(in->body, in->body_room);
+		free(in->body);
+	}
+	in->body = p;
+	in->body_room = cap;
+	return 0;
+}
 
 static struct conn_request *request_new(http_server *h, struct MHD_Connection *conn,
 					const char *method, const char *url, const char *version)
@@ -217,10 +243,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			in->too_big = 1;
 			return MHD_YES;
 		}
-		char *grown = realloc(in->body, in->body_len + n + 1);
-		if (grown == NULL)
+		if (body_reserve(in, in->body_len + n + 1) != 0)
 			return MHD_NO;
-		in->body = grown;
 		memcpy(in->body + in->body_len, upload_data, n);
 		in->body_len += n;
 		in->body[in->body_len] = '\0';
@@ -276,7 +300,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      e ? e->code : NULL, ns);
 	dispatch_free(&cr->rq);
 	if (cr->in.body != NULL) {
-		sodium_memzero(cr->in.body, cr->in.body_len); /* may hold a passphrase */
+		sodium_memzero(cr->in.body, cr->in.body_room); /* may hold a passphrase */
 		free(cr->in.body);
 	}
 	free(cr);

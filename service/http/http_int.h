@@ -36,7 +36,8 @@ enum rq_phase {
 struct http_reply {
 	unsigned status; /* 0: none yet */
 	const char *content_type;
-	char *body; /* malloc'd; wiped and freed with the request */
+	char *body; /* reply_body_free frees it (wiping), with the request or,
+		     * once handed to the transport, after it is sent */
 	size_t len;
 	const char *hname[HTTP_MAX_HEADERS];
 	char hvalue[HTTP_MAX_HEADERS][128];
@@ -61,6 +62,7 @@ struct http_internal {
 	int too_big;
 	char *body; /* NUL-terminated, body_len bytes */
 	size_t body_len;
+	size_t body_room; /* bytes allocated at body */
 	uint64_t t0;
 	enum api_error error; /* the error answered, for the log line */
 	struct http_reply reply;
@@ -114,6 +116,9 @@ void reply_error(struct request *rq, enum api_error e);
 
 /* Frees (wiping) what the reply holds. */
 void reply_free(struct http_reply *r);
+/* Frees a reply body the transport took over (its own free callback):
+ * wiped, as it may hold a token or a name. */
+void reply_body_free(void *body);
 
 /* jansson allocates through a wiping allocator from now on (reply.c). */
 void reply_install_allocator(void);

@@ -30,7 +30,9 @@
 #include "service/http/http_int.h"
 #include "service/oplog.h"
 
-/* ------------------------------------------------- jansson's allocator */
+/* ------------------------------------- a wiping allocator, for jansson
+ * and for reply bodies: each block remembers its length, so whoever
+ * frees it (jansson, the transport) needs only the pointer. */
 
 #define WIPE_HDR 16 /* keeps malloc's 16-byte alignment */
 
@@ -77,12 +79,14 @@ static void json_free(char *text)
 
 /* ------------------------------------------------------------ replies */
 
+void reply_body_free(void *body)
+{
+	wipe_free(body);
+}
+
 void reply_free(struct http_reply *r)
 {
-	if (r->body != NULL) {
-		sodium_memzero(r->body, r->len);
-		free(r->body);
-	}
+	wipe_free(r->body);
 	r->body = NULL;
 	r->len = 0;
 }
@@ -105,7 +109,7 @@ static int set(struct request *rq, unsigned status, const char *type, const void
 
 	if (r->status != 0)
 		return 0;
-	if ((r->body = malloc(len > 0 ? len : 1)) == NULL)
+	if ((r->body = wipe_malloc(len > 0 ? len : 1)) == NULL)
 		return AK_ENOMEM;
 	if (len > 0)
 		memcpy(r->body, data, len);
