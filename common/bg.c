@@ -112,11 +112,6 @@ void bg_wake(bg *b)
 	pthread_mutex_unlock(&b->mu);
 }
 
-int bg_stopping(bg *b)
-{
-	return atomic_load(&b->stop);
-}
-
 void bg_stop(bg *b)
 {
 	if (b == NULL)

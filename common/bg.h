@@ -36,9 +36,6 @@ int bg_start(bg **out, const char *name, bg_step_fn step, void *ctx, uint64_t fi
 /* Has the thread call its step soon (at once if it sleeps). Any thread. */
 void bg_wake(bg *b);
 
-/* 1 once bg_stop has been called: a long step may look and end early. */
-int bg_stopping(bg *b);
-
 /* Ends the thread after the step in progress, if any, and frees b. NULL
  * is a no-op. */
 void bg_stop(bg *b);

@@ -172,7 +172,7 @@ int store_log_set_verified(store *s, uint64_t upto);
 
 /*
  * The log's index file, db_path + "-index" (STORE_INDEX_SUFFIX), attached
- * to s as schema "ix" by store_log_attach_index: created (0600) with its
+ * as schema "ix" by store_log_open: created (0600) with its
  * tables when s may write, left out when it may not and the file is
  * missing (queries then scan the log itself), replaced (it is derived
  * data) when a writable s finds a file that is not a database or is
@@ -203,8 +203,7 @@ int store_log_set_verified(store *s, uint64_t upto);
  */
 #define STORE_INDEX_SUFFIX "-index"
 #define STORE_INDEX_STEP   2048
-int store_log_attach_index(store *s, const char *db_path);
-/* store_open, then store_log_attach_index; on failure nothing stays open. */
+/* store_open, then the index file attached; on failure nothing stays open. */
 int store_log_open(store **out, const char *path, unsigned flags);
 int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
 int store_log_index_check(store *s, int *reset);

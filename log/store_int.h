@@ -62,7 +62,7 @@ struct store {
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
-	int index;      /* the index file is attached as "ix" (store_log_attach_index) */
+	int index;      /* the index file is attached as "ix" (store_log_open) */
 	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
 	void *wal_ctx;
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];

@@ -320,7 +320,7 @@ int store_log_put_node(store *s, unsigned level, uint64_t idx, const merkle_hash
 /* ------------------------------------------------ subject and time index */
 
 /*
- * The index file (store_log_attach_index in store.h), attached as "ix". Its tables:
+ * The index file (store_log_open in store.h), attached as "ix". Its tables:
  *
  *   log_subjects    which leaves name a subject (a resident's accesses):
  *                   FTS5, an LSM tree inside SQLite, so that a step adds
@@ -547,7 +547,7 @@ static int create_private(const char *path)
  * Any other failure (a lock another process held too long) fails and
  * leaves the file to its other users.
  */
-int store_log_attach_index(store *s, const char *db_path)
+static int attach_index(store *s, const char *db_path)
 {
 	char ipath[4096], aux[4096 + 8];
 	struct stat st;
@@ -587,7 +587,7 @@ int store_log_open(store **out, const char *path, unsigned flags)
 {
 	int rc = store_open(out, path, flags);
 
-	if (rc == 0 && (rc = store_log_attach_index(*out, path)) != 0) {
+	if (rc == 0 && (rc = attach_index(*out, path)) != 0) {
 		store_close(*out);
 		*out = NULL;
 	}

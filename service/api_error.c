@@ -143,8 +143,6 @@ enum api_error api_error_of_writer(int rc)
 		/* A leaf that would not format, or a change given bad values:
 		 * a bug of ours, not the database's. */
 		return API_INTERNAL;
-	case AK_EPENDING:
-		return API_ERASE_PENDING;
 	default:
 		return API_UNRECORDED;
 	}

@@ -40,7 +40,7 @@ struct burst {
 	uint64_t key; /* keyed hash of the blind index; 0: a free slot */
 	int has_subject;
 	uint8_t subject[LEAF_ID_BYTES];
-	uint64_t first_ms, last_ms;
+	uint64_t last_ms; /* the last failure: its summary's time */
 	uint64_t last; /* unix seconds of the last failure */
 	uint32_t folded;
 	int ended; /* a success came since */
@@ -251,7 +251,7 @@ enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEA
 		b->has_subject = subject != NULL;
 		if (subject != NULL)
 			memcpy(b->subject, subject, sizeof b->subject);
-		b->first_ms = b->last_ms = util_now_ms();
+		b->last_ms = util_now_ms();
 		b->last = now;
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -259,14 +259,13 @@ enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEA
 }
 
 void limits_login_succeeded(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
-			    const char *client, uint64_t now)
+			    const char *client)
 {
 	uint8_t key[SEAL_BLIND_BYTES + 64];
 	size_t n = pair_key(key, sizeof key, blind, client);
 	uint64_t h = burst_hash(l, blind);
 	struct burst *b;
 
-	(void)now;
 	ratelimit_clear(l->rl, KIND_LOGIN_PAIR, key, n);
 	sodium_memzero(key, sizeof key);
 	pthread_mutex_lock(&l->mu);

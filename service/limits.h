@@ -96,7 +96,7 @@ enum limits_record {
 enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
 				       const char *client, const uint8_t *subject, uint64_t now);
 void limits_login_succeeded(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
-			    const char *client, uint64_t now);
+			    const char *client);
 
 /*
  * Takes up to max of the bursts that have ended by now (no failure for

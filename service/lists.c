@@ -18,8 +18,6 @@
  *     signature a second and no revocation waits more than a second;
  *   - every LISTS_REFRESH_S regardless, so `issued` stays fresh and
  *     expired entries fall off;
- *   - on lists_resign_now(), which waits for a re-sign that began after it
- *     was called;
  *   - once more at close, if a change is still pending.
  *
  * Readers never wait for a signature: each note is a reference-counted
@@ -61,12 +59,9 @@ struct lists {
 
 	bg *thread;
 	pthread_mutex_t mu;
-	pthread_cond_t done_cv;
 	struct note_buf *trust, *revoc; /* under mu */
 	int stale, stop;
 	uint64_t last_sign_ms; /* monotonic */
-	uint64_t asked, done;  /* lists_resign_now generations */
-	int last_rc;
 };
 
 static uint64_t mono_ms(void)
@@ -166,22 +161,21 @@ done:
 /* ------------------------------------------------------------- thread */
 
 /*
- * The publisher's step (common/bg.h): re-signs when a re-sign is asked
- * for, when a change waited out LISTS_RESIGN_MS, or when LISTS_REFRESH_S
- * passed; then sleeps until the next of those is due.
+ * The publisher's step (common/bg.h): re-signs when a change waited out
+ * LISTS_RESIGN_MS, or when LISTS_REFRESH_S passed; then sleeps until the
+ * next of those is due.
  */
 static uint64_t publisher_step(void *arg)
 {
 	struct lists *l = arg;
-	uint64_t now, wake, gen;
+	uint64_t now, wake;
 	int due, rc;
 
 	pthread_mutex_lock(&l->mu);
 	now = mono_ms();
-	due = l->asked > l->done || (l->stale && now >= l->last_sign_ms + LISTS_RESIGN_MS) ||
+	due = (l->stale && now >= l->last_sign_ms + LISTS_RESIGN_MS) ||
 	      now >= l->last_sign_ms + LISTS_REFRESH_S * 1000u;
 	if (due) {
-		gen = l->asked;
 		l->stale = 0;
 		pthread_mutex_unlock(&l->mu);
 		rc = resign(l);
@@ -189,15 +183,10 @@ static uint64_t publisher_step(void *arg)
 			oplog_fault(NULL, NULL, "re-signing the revocation list", rc, NULL);
 		pthread_mutex_lock(&l->mu);
 		l->last_sign_ms = mono_ms();
-		l->last_rc = rc;
-		l->done = gen;
-		pthread_cond_broadcast(&l->done_cv);
 	}
 	now = mono_ms();
 	wake = l->stale ? l->last_sign_ms + LISTS_RESIGN_MS
 			: l->last_sign_ms + LISTS_REFRESH_S * 1000u;
-	if (l->asked > l->done)
-		wake = now;
 	pthread_mutex_unlock(&l->mu);
 	return wake > now ? (wake - now) * 1000000u : 0;
 }
@@ -218,7 +207,6 @@ int lists_open(struct lists **out, const struct lists_config *cfg)
 		return AK_ENOMEM;
 	l->cfg = *cfg;
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->done_cv, NULL);
 
 	if ((rc = datadir_file(cfg->dd, path, sizeof path, "public/trust.note")) != 0 ||
 	    (rc = datadir_file(cfg->dd, l->revoc_path, sizeof l->revoc_path,
@@ -255,7 +243,6 @@ void lists_close(struct lists *l)
 		return;
 	pthread_mutex_lock(&l->mu);
 	l->stop = 1;
-	pthread_cond_broadcast(&l->done_cv);
 	pthread_mutex_unlock(&l->mu);
 	bg_stop(l->thread);
 	/* A change still waiting for its re-sign is published now. */
@@ -267,7 +254,6 @@ void lists_close(struct lists *l)
 	store_close(l->db);
 	buf_unref(l->trust);
 	buf_unref(l->revoc);
-	pthread_cond_destroy(&l->done_cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -286,28 +272,6 @@ void lists_changed(struct lists *l)
 		bg_wake(l->thread);
 }
 
-int lists_resign_now(struct lists *l)
-{
-	uint64_t gen;
-	int rc;
-
-	if (l == NULL)
-		return AK_EINVAL;
-	pthread_mutex_lock(&l->mu);
-	if (l->stop) {
-		pthread_mutex_unlock(&l->mu);
-		return AK_EBUSY;
-	}
-	gen = ++l->asked;
-	pthread_mutex_unlock(&l->mu);
-	bg_wake(l->thread);
-	pthread_mutex_lock(&l->mu);
-	while (l->done < gen && !l->stop)
-		pthread_cond_wait(&l->done_cv, &l->mu);
-	rc = l->done >= gen ? l->last_rc : AK_EBUSY;
-	pthread_mutex_unlock(&l->mu);
-	return rc;
-}
 
 static const struct lists_note *take(struct lists *l, struct note_buf **slot)
 {

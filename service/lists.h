@@ -37,8 +37,6 @@ void lists_close(struct lists *l);
 
 /* The revocation list is stale: re-sign soon. Cheap, any thread. */
 void lists_changed(struct lists *l);
-/* Re-signs now and waits for it (tests, and the status handler if asked). */
-int lists_resign_now(struct lists *l);
 
 /*
  * A reference-counted copy of a current note: the caller gets a pointer

@@ -151,7 +151,6 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 	}
 	out->id = id;
 	out->status = r.status;
-	out->status_changed = r.status_changed;
 	seal_pseudonym(k->kek, out->pseudonym, id);
 	memcpy(audit->subject, out->pseudonym, sizeof audit->subject);
 	audit->has_subject = 1;

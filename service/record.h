@@ -52,7 +52,6 @@ struct record_issuer {
 struct record_view {
 	uint64_t id;
 	int status; /* enum cred_status */
-	uint64_t status_changed;
 	uint8_t pseudonym[SEAL_PSEUDONYM_BYTES];
 	char name[CRED_NAME_MAX + 1];
 	char id_number[IDCARD_LEN + 1];

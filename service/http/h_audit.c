@@ -55,21 +55,11 @@ static int signed_size(store *db, uint64_t *size)
 	return rc;
 }
 
-static json_t *b64_json(const uint8_t *b, size_t n)
+static json_t *b64_json(const merkle_hash h)
 {
 	char text[2 * MERKLE_HASH_BYTES + 4];
-	json_t *j;
 
-	if (util_b64_encoded_len(n) >= sizeof text) {
-		char *big = malloc(util_b64_encoded_len(n) + 1);
-		if (big == NULL)
-			return NULL;
-		util_b64_encode(big, b, n);
-		j = json_string(big);
-		free(big);
-		return j;
-	}
-	util_b64_encode(text, b, n);
+	util_b64_encode(text, h, MERKLE_HASH_BYTES);
 	return json_string(text);
 }
 
@@ -78,7 +68,7 @@ static json_t *proof_json(const merkle_hash *proof, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a != NULL && i < n; i++) {
-		if (json_array_append_new(a, b64_json(proof[i], MERKLE_HASH_BYTES)) != 0) {
+		if (json_array_append_new(a, b64_json(proof[i])) != 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -286,7 +276,7 @@ static enum api_error inclusion(struct request *rq, uint64_t unused)
 		return request_fault(rq, API_INTERNAL, "building a proof", AK_ENOMEM);
 	return reply_json(rq, 200,
 			  json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
-				    (json_int_t)size, "leaf_hash", b64_json(lh, sizeof lh), "proof",
+				    (json_int_t)size, "leaf_hash", b64_json(lh), "proof",
 				    p));
 }
 

@@ -144,7 +144,7 @@ static enum api_error login(struct request *rq)
 		e = failed(rq, s, blind, known ? subject : NULL, LOGIN_BAD);
 		goto out;
 	}
-	limits_login_succeeded(app_limits(rq->app), blind, rq->client, rq->now);
+	limits_login_succeeded(app_limits(rq->app), blind, rq->client);
 	s->outcome = LOGIN_OK;
 	s->now = rq->now;
 	s->expires = rq->now + app_config(rq->app)->session_ttl;

@@ -251,7 +251,6 @@ struct scans_st {
 	struct leaf *leaves; /* one per fresh item, in order */
 	size_t n_leaves, duplicates;
 	uint64_t now;
-	int raced; /* a scan id turned up in the store between check and commit */
 };
 
 static void scans_free(void *p)
@@ -278,7 +277,6 @@ static int scans_change(void *state, store *w, struct leaf *l, size_t n, uint64_
 			/* Another upload of the same scan committed after our
 			 * check: its leaf is already logged, so this operation
 			 * would log it twice. Roll back; the retry sees it. */
-			s->raced = 1;
 			return AK_ECONFLICT;
 		}
 		if (rc != 0)

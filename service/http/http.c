@@ -197,7 +197,6 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.conn = conn;
 	cr->in.method = method;
 	cr->in.path = url;
-	cr->in.settings = &h->s;
 	cr->in.header = lookup_header;
 	cr->in.query = lookup_query;
 	cr->in.metrics = h->metrics;

@@ -51,7 +51,6 @@ struct metrics;
 struct http_internal {
 	void *conn; /* the transport's connection (struct MHD_Connection) */
 	const char *method, *path;
-	const struct http_settings *settings;
 	struct metrics *metrics;
 	/* The transport's lookups: a header, a query argument. */
 	const char *(*header)(void *conn, const char *name);
@@ -76,7 +75,7 @@ struct http_internal {
 /*
  * Once the request's head is in: matches the route (404, 405 with Allow)
  * and checks a declared Content-Length against the route's cap (413).
- * rq->in must be set up (method, path, lookups, settings). A reply may be
+ * rq->in must be set up (method, path, lookups). A reply may be
  * ready afterwards.
  */
 void dispatch_begin(struct request *rq, size_t max_body);

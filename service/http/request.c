@@ -109,11 +109,6 @@ enum api_error request_query_uint(struct request *rq, const char *key, uint64_t 
 	return API_OK;
 }
 
-const char *request_header(struct request *rq, const char *name)
-{
-	return rq->in->header(rq->in->conn, name);
-}
-
 #define HANDLE_PREFIX     "res_"
 #define HANDLE_PREFIX_LEN 4
 

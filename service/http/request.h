@@ -95,9 +95,6 @@ enum api_error request_query_uint(struct request *rq, const char *key, uint64_t 
  * API_OK or API_NO_RESIDENT (a malformed one is no one). */
 enum api_error request_handle(struct request *rq, uint8_t out[16]);
 
-/* The request's header, or NULL. */
-const char *request_header(struct request *rq, const char *name);
-
 /* ----------------------------------------------------------------- reply */
 
 /* Adds a header to the reply about to be made (at most a few). */
