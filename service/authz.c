@@ -24,7 +24,6 @@ enum api_error authz_identify(store *db, const char *authorization, uint64_t now
 	int kind, rc;
 
 	memset(out, 0, sizeof *out);
-	out->anonymous = 1;
 	out->role = ROLE_NONE;
 	if (authorization == NULL)
 		return API_OK;
@@ -38,7 +37,6 @@ enum api_error authz_identify(store *db, const char *authorization, uint64_t now
 		struct store_session s;
 		rc = store_session_get(db, hash, now, &s);
 		if (rc == 0) {
-			out->anonymous = 0;
 			out->role = ROLE_RESIDENT;
 			out->resident_id = s.resident_id;
 			out->session_used = s.used;
@@ -50,7 +48,6 @@ enum api_error authz_identify(store *db, const char *authorization, uint64_t now
 		if (rc == 0 && a.disabled)
 			rc = AK_ENOENT;
 		if (rc == 0) {
-			out->anonymous = 0;
 			out->role = a.role;
 			out->account_id = a.id;
 		}
@@ -85,13 +82,13 @@ enum api_error authz_allows(unsigned who, const struct caller *c, const struct a
 		/* Enrolment at a desk only: an officer enrols the person. */
 		if (!cfg->enroll_officer_only)
 			return API_OK;
-		if (c->anonymous || c->role != ROLE_OFFICER)
-			return c->anonymous ? API_NO_TOKEN : API_OFFICERS_ENROL;
+		if (c->role != ROLE_OFFICER)
+			return c->role == ROLE_NONE ? API_NO_TOKEN : API_OFFICERS_ENROL;
 		return API_OK;
 	}
 	if (who & WHO_ANYONE)
 		return API_OK;
-	if (c->anonymous)
+	if (c->role == ROLE_NONE)
 		return API_NO_TOKEN;
 	return (who & who_bit(c->role)) != 0 ? API_OK : API_WRONG_ROLE;
 }
@@ -112,7 +109,7 @@ enum api_error authz_may_prove(const struct caller *c, const struct leaf *l, con
 
 void authz_leaf(const struct caller *c, enum leaf_action action, struct leaf *out)
 {
-	if (c->anonymous || c->role == ROLE_RESIDENT)
+	if (c->role == ROLE_NONE || c->role == ROLE_RESIDENT)
 		leaf_init(out, ROLE_RESIDENT, LEAF_NO_ID, action);
 	else
 		leaf_init(out, c->role, c->account_id, action);

@@ -44,8 +44,7 @@ struct authz_config {
 
 /* The caller, as the token says. */
 struct caller {
-	enum leaf_role role; /* ROLE_NONE when anonymous */
-	int anonymous;
+	enum leaf_role role;  /* ROLE_NONE when anonymous */
 	uint64_t account_id;  /* accounts (verifier, officer, auditor, admin) */
 	uint64_t resident_id; /* resident sessions */
 	/* A resident's session: its token's hash (the session's key) and

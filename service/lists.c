@@ -272,7 +272,6 @@ void lists_changed(struct lists *l)
 		bg_wake(l->thread);
 }
 
-
 static const struct lists_note *take(struct lists *l, struct note_buf **slot)
 {
 	struct note_buf *b;

@@ -206,15 +206,20 @@ enum dispatch_next dispatch_run(struct request *rq)
 
 /* ---------------------------------------------------------- the writer */
 
+/* A resident's session is due its last-use mark. */
+static int touch_due(const struct request *rq)
+{
+	return rq->who.role == ROLE_RESIDENT &&
+	       rq->now >= rq->who.session_used + STORE_SESSION_TOUCH_S;
+}
+
 /* The operation's change, in the writer's transaction. */
 static int change(void *ctx, store *w, struct leaf *leaves, size_t n, uint64_t first)
 {
 	struct request *rq = ctx;
 	int rc;
 
-	if (rq->who.role == ROLE_RESIDENT && !rq->who.anonymous &&
-	    rq->now >= rq->who.session_used + STORE_SESSION_TOUCH_S &&
-	    (rc = store_session_touch(w, rq->who.session, rq->now)) != 0)
+	if (touch_due(rq) && (rc = store_session_touch(w, rq->who.session, rq->now)) != 0)
 		return rc;
 	if (rq->op.change == NULL)
 		return 0;
@@ -223,8 +228,7 @@ static int change(void *ctx, store *w, struct leaf *leaves, size_t n, uint64_t f
 
 static int needs_change(const struct request *rq)
 {
-	return rq->op.change != NULL || (rq->who.role == ROLE_RESIDENT && !rq->who.anonymous &&
-					 rq->now >= rq->who.session_used + STORE_SESSION_TOUCH_S);
+	return rq->op.change != NULL || touch_due(rq);
 }
 
 int dispatch_submit(struct request *rq, auditlog_done_fn done, void *arg)

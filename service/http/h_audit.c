@@ -276,8 +276,7 @@ static enum api_error inclusion(struct request *rq, uint64_t unused)
 		return request_fault(rq, API_INTERNAL, "building a proof", AK_ENOMEM);
 	return reply_json(rq, 200,
 			  json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
-				    (json_int_t)size, "leaf_hash", b64_json(lh), "proof",
-				    p));
+				    (json_int_t)size, "leaf_hash", b64_json(lh), "proof", p));
 }
 
 /* --------------------------------------------------------- consistency */

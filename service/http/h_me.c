@@ -44,12 +44,6 @@
 #define ACCESSES_PAGE     100
 
 /* The caller's own pseudonym into the leaf's subject. */
-static void own_subject(struct request *rq)
-{
-	seal_pseudonym(app_kek(rq->app), rq->leaf.subject, rq->who.resident_id);
-	rq->leaf.has_subject = 1;
-}
-
 /* ------------------------------------------------------------------ code */
 
 struct code_st {
@@ -213,7 +207,7 @@ static enum api_error accesses(struct request *rq)
 	if ((s->list = json_array()) == NULL)
 		return request_fault(rq, API_INTERNAL, "listing accesses", AK_ENOMEM);
 
-	own_subject(rq);
+	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	store_log_filter_init(&f);
@@ -248,15 +242,6 @@ static enum api_error accesses_answer(struct request *rq, uint64_t index)
 
 /* --------------------------------------------------------------- history */
 
-struct history_st {
-	json_t *list;
-};
-
-static void history_free(void *p)
-{
-	json_decref(((struct history_st *)p)->list);
-}
-
 static int history_row(void *ctx, const struct store_status_change *c)
 {
 	json_t *list = ctx;
@@ -270,14 +255,14 @@ static int history_row(void *ctx, const struct store_status_change *c)
 
 static enum api_error history(struct request *rq)
 {
-	struct history_st *s = rq->state;
+	struct request_list_st *s = rq->state;
 	int rc;
 
 	if ((s->list = json_array()) == NULL)
 		return request_fault(rq, API_INTERNAL, "listing history", AK_ENOMEM);
 	if ((rc = store_status_history(rq->db, rq->who.resident_id, 0, history_row, s->list)) != 0)
 		return request_fault(rq, API_UNAVAILABLE, "listing history", rc);
-	own_subject(rq);
+	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	return API_OK;
@@ -285,10 +270,9 @@ static enum api_error history(struct request *rq)
 
 static enum api_error history_answer(struct request *rq, uint64_t index)
 {
-	struct history_st *s = rq->state;
+	struct request_list_st *s = rq->state;
 
-	return reply_json(
-	    rq, 200, json_pack("{s:O, s:I}", "history", s->list, "log_index", (json_int_t)index));
+	return reply_list(rq, "history", s->list, index);
 }
 
 /* ----------------------------------------------------------------- erase */
@@ -322,7 +306,7 @@ static enum api_error erase(struct request *rq)
 
 	s->resident_id = rq->who.resident_id;
 	s->now = rq->now;
-	own_subject(rq);
+	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	rq->op.change = erase_change;
@@ -356,6 +340,6 @@ const struct route_handler h_me_code_svg = {code_svg, code_answer, sizeof(struct
 					    code_free};
 const struct route_handler h_me_accesses = {accesses, accesses_answer, sizeof(struct accesses_st),
 					    accesses_free};
-const struct route_handler h_me_history = {history, history_answer, sizeof(struct history_st),
-					   history_free};
+const struct route_handler h_me_history = {history, history_answer, sizeof(struct request_list_st),
+					   request_list_free};
 const struct route_handler h_me_erase = {erase, erase_answer, sizeof(struct erase_st), NULL};

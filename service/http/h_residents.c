@@ -41,13 +41,13 @@
 #include "service/record.h"
 
 /*
- * The resident the path's handle names: 0 with *id, or AK_ENOENT (no
- * such handle, or erased). A tombstone's handle finds no one.
+ * The resident the path's handle names (decoded into handle): 0 with *id,
+ * or AK_ENOENT (no such handle, or erased). A tombstone's handle finds no
+ * one.
  */
-static int by_handle(struct request *rq, uint64_t *id)
+static int by_handle(struct request *rq, uint8_t handle[STORE_HANDLE_BYTES], uint64_t *id)
 {
 	struct store_resident r;
-	uint8_t handle[STORE_HANDLE_BYTES];
 	int rc;
 
 	if (request_handle(rq, handle) != API_OK)
@@ -131,7 +131,7 @@ static enum api_error status(struct request *rq)
 	if ((reason = policy_reason_parse(w, wlen)) < 0)
 		return API_BAD_REASON;
 
-	rc = by_handle(rq, &s->resident_id);
+	rc = by_handle(rq, s->handle, &s->resident_id);
 	if (rc != 0 && rc != AK_ENOENT)
 		return request_fault(rq, API_UNAVAILABLE, "finding a resident", rc);
 	s->found = rc == 0;
@@ -139,13 +139,10 @@ static enum api_error status(struct request *rq)
 	s->status = st;
 	s->reason = (enum leaf_detail)reason;
 	s->now = rq->now;
-	request_handle(rq, s->handle);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = s->reason;
-	if (s->found) {
-		seal_pseudonym(app_kek(rq->app), rq->leaf.subject, s->resident_id);
-		rq->leaf.has_subject = 1;
-	}
+	if (s->found)
+		request_subject(rq, s->resident_id);
 	rq->op.change = status_change;
 	return API_OK;
 }
@@ -250,7 +247,8 @@ enum paper_outcome {
 
 struct paper_st {
 	enum paper_outcome outcome;
-	struct code_answer c; /* the image is drawn before submitting */
+	char idn[IDCARD_LEN + 1]; /* the person's own, to compare (state is wiped) */
+	struct code_answer c;     /* the image is drawn before submitting */
 };
 
 static void paper_free(void *p)
@@ -286,7 +284,7 @@ static enum api_error paper_code(struct request *rq)
 	struct paper_st *s = rq->state;
 	struct record_view v;
 	const char *fmt = request_query(rq, "format"), *w;
-	char idn[IDCARD_LEN + 1];
+	uint8_t handle[STORE_HANDLE_BYTES];
 	uint64_t id, days = POLICY_PAPER_DEFAULT_DAYS;
 	size_t wlen;
 	enum api_error e;
@@ -306,35 +304,25 @@ static enum api_error paper_code(struct request *rq)
 		return e;
 	if (w == NULL || policy_purpose_parse(w, wlen) != DET_PAPER_CODE)
 		return API_BAD_PURPOSE;
-	if ((e = id_number_field(rq, idn)) != API_OK)
+	if ((e = id_number_field(rq, s->idn)) != API_OK ||
+	    (e = request_uint(rq, "days", 0, &days, &present)) != API_OK)
 		return e;
-	if ((e = request_uint(rq, "days", 0, &days, &present)) != API_OK) {
-		sodium_memzero(idn, sizeof idn);
-		return e;
-	}
-	if (days < 1 || days > POLICY_PAPER_MAX_DAYS) {
-		sodium_memzero(idn, sizeof idn);
+	if (days < 1 || days > POLICY_PAPER_MAX_DAYS)
 		return API_BAD_DAYS;
-	}
 
 	rq->leaf.detail = DET_PAPER_CODE;
 	rq->leaf.result = RES_NOT_FOUND;
 	rq->op.change = paper_change;
 	s->outcome = PAPER_NOBODY;
-	rc = by_handle(rq, &id);
+	rc = by_handle(rq, handle, &id);
 	if (rc == 0)
 		rc = record_open(app_record_keys(rq->app), rq->db, id, &rq->leaf, &v);
-	if (rc == AK_ENOENT) {
-		sodium_memzero(idn, sizeof idn);
+	if (rc == AK_ENOENT)
 		return API_OK; /* recorded as not_found, answered 404 */
-	}
-	if (rc != 0) {
-		sodium_memzero(idn, sizeof idn);
+	if (rc != 0)
 		return request_fault(rq, API_INTERNAL, "opening a record", rc);
-	}
 	/* The person at the desk is the resident of the handle. */
-	same = sodium_memcmp(idn, v.id_number, IDCARD_LEN) == 0;
-	sodium_memzero(idn, sizeof idn);
+	same = sodium_memcmp(s->idn, v.id_number, IDCARD_LEN) == 0;
 	if (!same) {
 		record_wipe(&v);
 		s->outcome = PAPER_MISMATCH;

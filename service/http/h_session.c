@@ -206,8 +206,7 @@ static enum api_error logout_prepare(struct request *rq, int all)
 	s->all = all;
 	s->resident_id = rq->who.resident_id;
 	memcpy(s->session, rq->who.session, sizeof s->session);
-	seal_pseudonym(app_kek(rq->app), rq->leaf.subject, rq->who.resident_id);
-	rq->leaf.has_subject = 1;
+	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = all ? DET_ALL_SESSIONS : DET_THIS_SESSION;
 	rq->op.change = logout_change;
@@ -235,15 +234,6 @@ static enum api_error logout_answer(struct request *rq, uint64_t index)
 
 /* -------------------------------------------------------------- sessions */
 
-struct sessions_st {
-	json_t *list;
-};
-
-static void sessions_free(void *p)
-{
-	json_decref(((struct sessions_st *)p)->list);
-}
-
 struct sessions_walk {
 	json_t *list;
 	const uint8_t *mine;
@@ -264,7 +254,7 @@ static int sessions_row(void *ctx, const struct store_session *ss)
 
 static enum api_error sessions(struct request *rq)
 {
-	struct sessions_st *s = rq->state;
+	struct request_list_st *s = rq->state;
 	struct sessions_walk w;
 	int rc;
 
@@ -274,8 +264,7 @@ static enum api_error sessions(struct request *rq)
 	w.mine = rq->who.session;
 	if ((rc = store_sessions_list(rq->db, rq->who.resident_id, rq->now, sessions_row, &w)) != 0)
 		return request_fault(rq, API_UNAVAILABLE, "listing sessions", rc);
-	seal_pseudonym(app_kek(rq->app), rq->leaf.subject, rq->who.resident_id);
-	rq->leaf.has_subject = 1;
+	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	return API_OK;
@@ -283,10 +272,9 @@ static enum api_error sessions(struct request *rq)
 
 static enum api_error sessions_answer(struct request *rq, uint64_t index)
 {
-	struct sessions_st *s = rq->state;
+	struct request_list_st *s = rq->state;
 
-	return reply_json(
-	    rq, 200, json_pack("{s:O, s:I}", "sessions", s->list, "log_index", (json_int_t)index));
+	return reply_list(rq, "sessions", s->list, index);
 }
 
 /* ------------------------------------------------------------- handlers */
@@ -295,5 +283,5 @@ const struct route_handler h_login = {login, login_answer, sizeof(struct login_s
 const struct route_handler h_logout = {logout, logout_answer, sizeof(struct logout_st), NULL};
 const struct route_handler h_logout_all = {logout_all, logout_answer, sizeof(struct logout_st),
 					   NULL};
-const struct route_handler h_sessions = {sessions, sessions_answer, sizeof(struct sessions_st),
-					 sessions_free};
+const struct route_handler h_sessions = {sessions, sessions_answer, sizeof(struct request_list_st),
+					 request_list_free};

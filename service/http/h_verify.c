@@ -207,8 +207,7 @@ static enum api_error verify(struct request *rq)
 			goto fail;
 		if (rc == 0) {
 			known = 1;
-			rq->leaf.has_subject = 1;
-			seal_pseudonym(app_kek(rq->app), rq->leaf.subject, code.resident_id);
+			request_subject(rq, code.resident_id);
 		}
 	}
 	if (r == CRED_VALID && (r = online_checks(rq, &c, known, &code, &status)) < 0) {

@@ -187,3 +187,9 @@ enum api_error reply_json(struct request *rq, unsigned status, json_t *body)
 	json_free(text); /* wiped: it may hold a name */
 	return e;
 }
+
+enum api_error reply_list(struct request *rq, const char *key, json_t *list, uint64_t index)
+{
+	return reply_json(rq, 200,
+			  json_pack("{s:O, s:I}", key, list, "log_index", (json_int_t)index));
+}

@@ -136,3 +136,14 @@ enum api_error request_fault(struct request *rq, enum api_error e, const char *d
 		    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
 	return e;
 }
+
+void request_subject(struct request *rq, uint64_t resident_id)
+{
+	seal_pseudonym(app_kek(rq->app), rq->leaf.subject, resident_id);
+	rq->leaf.has_subject = 1;
+}
+
+void request_list_free(void *state)
+{
+	json_decref(((struct request_list_st *)state)->list);
+}

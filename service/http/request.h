@@ -104,8 +104,20 @@ enum api_error reply_json(struct request *rq, unsigned status, json_t *body);
 /* Any other body; data is copied. */
 enum api_error reply_bytes(struct request *rq, unsigned status, const char *content_type,
 			   const void *data, size_t len);
+/* 200 {key: list, "log_index": index}; list stays the caller's. */
+enum api_error reply_list(struct request *rq, const char *key, json_t *list, uint64_t index);
 
 /* ---------------------------------------------------------- a few helpers */
+
+/* The leaf's subject: the pseudonym of resident resident_id. */
+void request_subject(struct request *rq, uint64_t resident_id);
+
+/* The state of a handler that answers one JSON list (reply_list), and its
+ * state_free. */
+struct request_list_st {
+	json_t *list;
+};
+void request_list_free(void *state);
 
 /* The text form of a resident handle ("res_" + 32 hex digits, NUL). */
 #define REQUEST_HANDLE_TEXT 37
