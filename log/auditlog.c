@@ -565,15 +565,22 @@ static unsigned hist_bucket(size_t n)
 	return b;
 }
 
+/* Answers an asynchronous operation through its callback; the op is
+ * ours, and goes. */
+static void finish_async(struct op *op, int rc)
+{
+	op->on_done(op->on_done_arg, rc, rc == 0 || rc == AK_EPENDING ? op->first : 0);
+	prep_free(op);
+	free(op);
+}
+
 /* Answers one operation that is the writer's to answer alone (not part
  * of a batch's wake-up tree): a held AUDITLOG_WIPE operation. */
 static void answer_one(struct op *op, int rc)
 {
 	op->rc = rc;
 	if (op->on_done != NULL) {
-		op->on_done(op->on_done_arg, rc, rc == 0 || rc == AK_EPENDING ? op->first : 0);
-		prep_free(op);
-		free(op);
+		finish_async(op, rc);
 		return;
 	}
 	op->wake[0] = op->wake[1] = NULL;
@@ -699,45 +706,26 @@ static void run_batch(auditlog *a)
 	pthread_mutex_unlock(&a->head_mu);
 
 	/*
-	 * Operations that asked for a wipe and whose change committed are
-	 * held until it is done (try_wipe, below); the others of the batch
-	 * are answered now.
-	 */
-	if (rc == 0) {
-		size_t m = 0;
-		int held = 0;
-		for (size_t i = 0; i < k; i++) {
-			struct op *op = batch[i];
-			if (!(op->flags & AUDITLOG_WIPE) || op->rc != 0) {
-				batch[m++] = op;
-				continue;
-			}
-			op->wipe_by_ns = t1 + (uint64_t)AUDITLOG_WIPE_ANSWER_MS * 1000000u;
-			op->next = a->wiping;
-			a->wiping = op;
-			held = 1;
-		}
-		k = m;
-		if (held)
-			a->wipe_owed = 1;
-	}
-
-	/*
-	 * Asynchronous operations first: their callbacks (a server resuming a
-	 * suspended connection) are quick and must not block. The op is ours
-	 * and goes once its callback has run.
+	 * One pass over the batch. An operation that asked for a wipe and
+	 * whose change committed is held until the wipe is done (try_wipe,
+	 * below). An asynchronous one is answered now: its callback (a server
+	 * resuming a suspended connection) is quick and must not block. The
+	 * blocking submitters are left for the wake-up tree.
 	 */
 	{
 		size_t m = 0;
 		for (size_t i = 0; i < k; i++) {
 			struct op *op = batch[i];
-			if (op->on_done == NULL) {
+			if (rc == 0 && (op->flags & AUDITLOG_WIPE) && op->rc == 0) {
+				op->wipe_by_ns = t1 + (uint64_t)AUDITLOG_WIPE_ANSWER_MS * 1000000u;
+				op->next = a->wiping;
+				a->wiping = op;
+				a->wipe_owed = 1;
+			} else if (op->on_done != NULL) {
+				finish_async(op, op->rc);
+			} else {
 				batch[m++] = op;
-				continue;
 			}
-			op->on_done(op->on_done_arg, op->rc, op->rc == 0 ? op->first : 0);
-			prep_free(op);
-			free(op);
 		}
 		k = m;
 	}
@@ -807,6 +795,50 @@ static uint64_t writer_step(void *arg)
 
 /* ------------------------------------------------------------- the API */
 
+/* Fills in and prepares an operation; AK_EINVAL for arguments no
+ * operation may have. */
+static int op_init(struct op *op, struct leaf *leaves, size_t n, auditlog_change_fn change,
+		   void *ctx, unsigned flags)
+{
+	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL || (flags & ~AUDITLOG_WIPE))
+		return AK_EINVAL;
+	op->leaves = leaves;
+	op->n = n;
+	op->change = change;
+	op->ctx = ctx;
+	op->flags = flags;
+	return prepare(op);
+}
+
+/*
+ * Queues op for the writer: 0, or AK_EBUSY once the log is closing. The
+ * writer is woken only when the queue was empty: it looks at the queue
+ * again, under a->mu, after every batch, so an op added behind others is
+ * always taken, and a submission costs one lock, not two.
+ */
+static int enqueue(auditlog *a, struct op *op)
+{
+	int was_empty;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->closing) {
+		pthread_mutex_unlock(&a->mu);
+		return AK_EBUSY;
+	}
+	was_empty = a->head == NULL;
+	if (a->tail != NULL)
+		a->tail->next = op;
+	else
+		a->head = op;
+	a->tail = op;
+	if (a->straggling)
+		pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->mu);
+	if (was_empty)
+		bg_wake(a->thread);
+	return 0;
+}
+
 int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
 		    void *ctx, uint64_t *first_index)
 {
@@ -819,37 +851,18 @@ int auditlog_submit_flags(auditlog *a, struct leaf *leaves, size_t n, auditlog_c
 	struct op op;
 	int rc;
 
-	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL || (flags & ~AUDITLOG_WIPE))
-		return AK_EINVAL;
 	memset(&op, 0, sizeof op);
-	op.leaves = leaves;
-	op.n = n;
-	op.change = change;
-	op.ctx = ctx;
-	op.flags = flags;
-	if ((rc = prepare(&op)) != 0)
+	if ((rc = op_init(&op, leaves, n, change, ctx, flags)) != 0)
 		return rc;
 	if (sem_init(&op.done, 0, 0) != 0) {
 		prep_free(&op);
 		return AK_ENOMEM;
 	}
-
-	pthread_mutex_lock(&a->mu);
-	if (a->closing) {
-		pthread_mutex_unlock(&a->mu);
+	if ((rc = enqueue(a, &op)) != 0) {
 		sem_destroy(&op.done);
 		prep_free(&op);
-		return AK_EBUSY;
+		return rc;
 	}
-	if (a->tail != NULL)
-		a->tail->next = &op;
-	else
-		a->head = &op;
-	a->tail = &op;
-	if (a->straggling)
-		pthread_cond_signal(&a->wake);
-	pthread_mutex_unlock(&a->mu);
-	bg_wake(a->thread);
 
 	while (sem_wait(&op.done) != 0 && errno == EINTR)
 		;
@@ -876,40 +889,21 @@ int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
 	struct op *op;
 	int rc;
 
-	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL || done == NULL ||
-	    (flags & ~AUDITLOG_WIPE))
+	if (done == NULL)
 		return AK_EINVAL;
 	if ((op = calloc(1, sizeof *op)) == NULL)
 		return AK_ENOMEM;
-	op->leaves = leaves;
-	op->n = n;
-	op->change = change;
-	op->ctx = ctx;
-	op->flags = flags;
-	op->on_done = done;
-	op->on_done_arg = arg;
-	if ((rc = prepare(op)) != 0) {
+	if ((rc = op_init(op, leaves, n, change, ctx, flags)) != 0) {
 		free(op);
 		return rc;
 	}
-
-	pthread_mutex_lock(&a->mu);
-	if (a->closing) {
-		pthread_mutex_unlock(&a->mu);
+	op->on_done = done;
+	op->on_done_arg = arg;
+	if ((rc = enqueue(a, op)) != 0) {
 		prep_free(op);
 		free(op);
-		return AK_EBUSY;
 	}
-	if (a->tail != NULL)
-		a->tail->next = op;
-	else
-		a->head = op;
-	a->tail = op;
-	if (a->straggling)
-		pthread_cond_signal(&a->wake);
-	pthread_mutex_unlock(&a->mu);
-	bg_wake(a->thread);
-	return 0;
+	return rc;
 }
 
 void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root)
