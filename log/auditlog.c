@@ -973,10 +973,12 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	*why = NULL;
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return AK_ENOMEM;
-	if (cfg != NULL)
+	if (cfg != NULL) {
 		a->cfg = *cfg;
-	else
+	} else {
 		auditlog_config_default(&a->cfg);
+		a->cfg.scrub_leaves_per_s = 0;
+	}
 	if (a->cfg.max_batch == 0)
 		a->cfg.max_batch = 1;
 	a->key = log_key;

@@ -67,7 +67,9 @@ void auditlog_config_default(struct auditlog_config *c);
  * the log has grown past the last one (or, for a new database, the empty
  * tree's), and starts the writer thread, a second thread on a second
  * connection that copies the WAL back into the database file off the
- * commit path, and the scrubber (unless cfg turns it off).
+ * commit path, and the scrubber (unless cfg turns it off). cfg NULL: the
+ * defaults with no scrubber, for a short-lived opener (a command that
+ * appends a leaf or two and exits) that would never finish a pass.
  * The database must exist (store_open with STORE_CREATE makes one).
  * log_key must stay valid until auditlog_close.
  * *why, if not NULL, receives a description of a failed self-check ("the
