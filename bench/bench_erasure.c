@@ -230,7 +230,7 @@ int main(void)
 	char dir[4096], data[4150], cmd[4200];
 	struct datadir *dd = NULL;
 	seal_kek *kek = NULL;
-	const char *what = NULL, *why = NULL;
+	const char *why = NULL;
 	struct load ld;
 	pthread_t *t;
 	uint64_t *ids, t0, t1, next_erase = 0, e_lat[4096], wal_before[4096];
@@ -249,7 +249,7 @@ int main(void)
 		die(dir, AK_EIO);
 	snprintf(data, sizeof data, "%s/d", dir);
 	if ((rc = datadir_create(data, "bench.test", NULL, NULL)) != 0 ||
-	    (rc = datadir_open(&dd, data, DATADIR_LOG, NULL, &what)) != 0 ||
+	    (rc = datadir_open(&dd, data, DATADIR_LOG, NULL, NULL, 0)) != 0 ||
 	    (rc = seal_kek_load(&kek, dd->kek_path)) != 0 ||
 	    (rc = epoch_open(&keys.epochs, dd->epochs_path, kek)) != 0 ||
 	    (rc = datadir_file(dd, db, sizeof db, DATADIR_DB)) != 0 ||

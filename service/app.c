@@ -75,7 +75,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 {
 	struct lists_config lc;
 	struct upkeep_config uc;
-	const char *what = NULL, *log_why = NULL;
+	const char *log_why = NULL;
 	char keys_why[PATH_MAX + 160];
 	app *a;
 	int rc;
@@ -89,13 +89,9 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	pthread_mutex_init(&a->readers_mu, NULL);
 
 	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
-			  cfg->kek_file, &what);
+			  cfg->kek_file, keys_why, sizeof keys_why);
 	if (rc != 0) {
-		if (rc == AK_EPERM && what != NULL && strchr(what, ' ') != NULL)
-			why_is(why, cap, rc, "%s: %s", cfg->data_dir, what); /* a sentence */
-		else
-			why_is(why, cap, rc, "%s: %s: %s", cfg->data_dir, what ? what : "",
-			       ak_strerror(rc));
+		why_is(why, cap, rc, "%s: %s", cfg->data_dir, keys_why);
 		goto fail;
 	}
 	/* One service per data folder: two would each think they own the

@@ -14,15 +14,11 @@
 int cmd_open_datadir(struct datadir **d, const char *cmd, const char *path, unsigned keys,
 		     const char *kek_path, char db[PATH_MAX])
 {
-	const char *what = NULL;
-	int rc;
+	char why[PATH_MAX + 160];
 
 	*d = NULL;
-	if ((rc = datadir_open(d, path, keys, kek_path, &what)) != 0) {
-		if (rc == AK_EPERM && what != NULL && strchr(what, ' ') != NULL)
-			cli_error("%s: %s: %s", cmd, path, what); /* a sentence already */
-		else
-			cli_error("%s: %s: %s: %s", cmd, path, what ? what : "", ak_strerror(rc));
+	if (datadir_open(d, path, keys, kek_path, why, sizeof why) != 0) {
+		cli_error("%s: %s: %s", cmd, path, why);
 		return CLI_USAGE;
 	}
 	if (db != NULL && datadir_file(*d, db, PATH_MAX, DATADIR_DB) != 0) {

@@ -466,10 +466,10 @@ static int load_active_issuer(struct datadir *d, uint64_t now)
  * database); keys/ a real folder, not a symbolic link (one could point the
  * service at keys it does not own), open to the owner alone; the database
  * and its companion files plain files open to the owner alone (they hold
- * sealed personal data and the log). 0, or AK_EPERM with *what a sentence
- * naming the file and the fix.
+ * sealed personal data and the log). 0, or AK_EPERM with *sentence naming
+ * the file and the fix.
  */
-static int folder_safe(const struct datadir *d, const char **what)
+static int folder_safe(const struct datadir *d, const char **sentence)
 {
 	static const char *const db_files[] = {
 	    DATADIR_DB,          DATADIR_DB "-wal",       DATADIR_DB "-shm",
@@ -481,17 +481,17 @@ static int folder_safe(const struct datadir *d, const char **what)
 	if (stat(d->path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return AK_ENOENT;
 	if (st.st_mode & 022) {
-		*what = "the folder is writable by group or others (chmod 700 it)";
+		*sentence = "the folder is writable by group or others (chmod 700 it)";
 		return AK_EPERM;
 	}
 	if (datadir_file(d, file, sizeof file, "keys") == 0 && lstat(file, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
-			*what = "keys/ is not a folder of its own (a symbolic link?); it must "
-				"be a real folder, mode 0700";
+			*sentence = "keys/ is not a folder of its own (a symbolic link?); it must "
+				    "be a real folder, mode 0700";
 			return AK_EPERM;
 		}
 		if (st.st_mode & 077) {
-			*what = "keys/ is open to group or others (chmod 700 it)";
+			*sentence = "keys/ is open to group or others (chmod 700 it)";
 			return AK_EPERM;
 		}
 	}
@@ -503,35 +503,49 @@ static int folder_safe(const struct datadir *d, const char **what)
 				 db_files[i],
 				 S_ISREG(st.st_mode) ? "open to group or others"
 						     : "not a plain file");
-			*what = msg;
+			*sentence = msg;
 			return AK_EPERM;
 		}
 	}
 	return 0;
 }
 
+/* What datadir_open failed on, for the operator: the sentence when there
+ * is one, else the file at fault (if any) and the error. */
+static int opened_not(int rc, const char *sentence, const char *what, char *why, size_t cap)
+{
+	if (why == NULL)
+		return rc;
+	if (sentence != NULL)
+		snprintf(why, cap, "%s", sentence);
+	else if (what != NULL)
+		snprintf(why, cap, "%s: %s", what, ak_strerror(rc));
+	else
+		snprintf(why, cap, "%s", ak_strerror(rc));
+	return rc;
+}
+
 int datadir_open(struct datadir **out, const char *path, unsigned keys, const char *kek_path,
-		 const char **what)
+		 char *why, size_t cap)
 {
 	struct datadir *d;
 	struct key_verifier root;
 	char file[PATH_MAX], name[KEY_NAME_MAX + 1], *note = NULL;
 	size_t len;
 	int rc;
-	const char *dummy;
+	const char *what = NULL, *sentence = NULL;
 
-	if (what == NULL)
-		what = &dummy;
-	*what = path;
+	if (why != NULL && cap > 0)
+		why[0] = '\0';
 	if (strlen(path) + 64 >= PATH_MAX)
-		return AK_ETOOBIG;
+		return opened_not(AK_ETOOBIG, NULL, NULL, why, cap);
 	if ((d = calloc(1, sizeof *d)) == NULL)
-		return AK_ENOMEM;
+		return opened_not(AK_ENOMEM, NULL, NULL, why, cap);
 	snprintf(d->path, sizeof d->path, "%s", path);
-	if ((rc = folder_safe(d, what)) != 0)
+	if ((rc = folder_safe(d, &sentence)) != 0)
 		goto fail;
 
-	*what = DATADIR_CONF;
+	what = DATADIR_CONF;
 	if ((rc = datadir_file(d, file, sizeof file, DATADIR_CONF)) != 0 ||
 	    (rc = conf_read(d, file)) != 0)
 		goto fail;
@@ -544,16 +558,16 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 	if ((rc = datadir_file(d, d->epochs_path, sizeof d->epochs_path, DATADIR_EPOCHS)) != 0)
 		goto fail;
 
-	*what = "public/root.vkey";
-	if ((rc = datadir_file(d, file, sizeof file, *what)) != 0 ||
+	what = "public/root.vkey";
+	if ((rc = datadir_file(d, file, sizeof file, what)) != 0 ||
 	    (rc = key_verifier_load(&root, file)) != 0)
 		goto fail;
 	snprintf(name, sizeof name, "%s/root", d->origin);
 	rc = AK_EINVAL;
 	if (strcmp(root.name, name) != 0)
 		goto fail;
-	*what = "public/trust.note";
-	if ((rc = datadir_file(d, file, sizeof file, *what)) != 0 ||
+	what = "public/trust.note";
+	if ((rc = datadir_file(d, file, sizeof file, what)) != 0 ||
 	    (rc = util_read_file(file, TRUST_TEXT_MAX, &note, &len)) != 0)
 		goto fail;
 	rc = trust_open(&d->trust, note, len, &root);
@@ -565,29 +579,28 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 		goto fail;
 
 	if (keys & DATADIR_ROOT) {
-		*what = "keys/root.key";
-		if ((rc = load_named(d, &d->root, *what, name)) != 0)
+		what = "keys/root.key";
+		if ((rc = load_named(d, &d->root, what, name)) != 0)
 			goto fail;
 	}
 	if (keys & DATADIR_LOG) {
-		*what = "keys/log.key";
-		if ((rc = load_named(d, &d->log, *what, d->log_origin)) != 0)
+		what = "keys/log.key";
+		if ((rc = load_named(d, &d->log, what, d->log_origin)) != 0)
 			goto fail;
 		rc = AK_ECORRUPT;
 		if (memcmp(key_signer_verifier(d->log)->pk, d->trust.log_key.pk, KEY_PK_BYTES) != 0)
 			goto fail;
 	}
 	if (keys & DATADIR_ISSUER) {
-		*what = "keys/issuer-*.key";
+		what = "keys/issuer-*.key";
 		if ((rc = load_active_issuer(d, util_now())) != 0)
 			goto fail;
 	}
-	*what = NULL;
 	*out = d;
 	return 0;
 fail:
 	datadir_close(d);
-	return rc;
+	return opened_not(rc, sentence, what, why, cap);
 }
 
 void datadir_close(struct datadir *d)

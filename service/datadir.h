@@ -82,14 +82,15 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
  * Opens an existing data folder: checks that the folder is not writable
  * by group or others, that keys/ is a real folder open to the owner
  * alone, and that the database and its companion files are plain files
- * open to the owner alone (AK_EPERM, *what then a sentence saying what is
- * wrong and how to fix it); reads ankang.conf, verifies public/trust.note
+ * open to the owner alone (AK_EPERM, with a sentence saying what is wrong
+ * and how to fix it); reads ankang.conf, verifies public/trust.note
  * against public/root.vkey, and loads the secret keys named in `keys`.
  * kek_path overrides keys/kek.key when not NULL. Returns 0 or an AK_E*
- * code; *what names the file at fault for messages.
+ * code, and then in why (if not NULL) the message for the operator: that
+ * sentence, or the file at fault and the error.
  */
 int datadir_open(struct datadir **out, const char *path, unsigned keys, const char *kek_path,
-		 const char **what);
+		 char *why, size_t cap);
 
 /* Wipes and frees the keys; NULL is a no-op. */
 void datadir_close(struct datadir *d);

@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 	char line[LEAF_MAX + 2], db[4096];
 	struct datadir *d = NULL;
 	auditlog *a = NULL;
-	const char *what = NULL, *why = NULL;
+	const char *why = NULL;
+	char what[512];
 	size_t n = 0;
 	unsigned long long total = 0, lineno = 0;
 	int rc;
@@ -40,8 +41,8 @@ int main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 2;
-	if ((rc = datadir_open(&d, argv[2], DATADIR_LOG, NULL, &what)) != 0) {
-		fprintf(stderr, "audit_append: %s: %s\n", what ? what : argv[2], ak_strerror(rc));
+	if ((rc = datadir_open(&d, argv[2], DATADIR_LOG, NULL, what, sizeof what)) != 0) {
+		fprintf(stderr, "audit_append: %s: %s\n", argv[2], what);
 		return 2;
 	}
 	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||

@@ -87,12 +87,15 @@ static void *work(void *arg)
 
 static int open_dir(struct datadir **d, const char *dir, unsigned keys, char *db, size_t cap)
 {
-	const char *what = NULL;
+	char why[512];
 	int rc;
 
-	if ((rc = datadir_open(d, dir, keys, NULL, &what)) != 0 ||
-	    (rc = datadir_file(*d, db, cap, DATADIR_DB)) != 0) {
-		fprintf(stderr, "logcrash: %s: %s: %s\n", dir, what ? what : "", ak_strerror(rc));
+	if (datadir_open(d, dir, keys, NULL, why, sizeof why) != 0) {
+		fprintf(stderr, "logcrash: %s: %s\n", dir, why);
+		return -1;
+	}
+	if ((rc = datadir_file(*d, db, cap, DATADIR_DB)) != 0) {
+		fprintf(stderr, "logcrash: %s: %s\n", dir, ak_strerror(rc));
 		return -1;
 	}
 	return 0;

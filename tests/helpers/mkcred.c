@@ -55,14 +55,14 @@ static int usage(void)
 static int backdate(const char *data, const char *secs)
 {
 	struct datadir *d = NULL;
-	const char *what = NULL;
+	char what[512];
 	uint64_t n;
 	int rc;
 
 	if (util_parse_u64(secs, strlen(secs), &n) != 0)
 		return usage();
-	if (datadir_open(&d, data, DATADIR_ROOT, NULL, &what) != 0) {
-		fprintf(stderr, "mkcred: cannot open the data folder (%s)\n", what ? what : "?");
+	if (datadir_open(&d, data, DATADIR_ROOT, NULL, what, sizeof what) != 0) {
+		fprintf(stderr, "mkcred: cannot open the data folder (%s)\n", what);
 		return 2;
 	}
 	for (size_t i = 0; i < d->trust.n_issuers; i++)
@@ -79,7 +79,8 @@ static int backdate(const char *data, const char *secs)
 
 int main(int argc, char **argv)
 {
-	const char *data = NULL, *status = NULL, *what = NULL;
+	const char *data = NULL, *status = NULL;
+	char what[512];
 	struct datadir *d = NULL;
 	struct cred_claims c;
 	char text[CRED_TEXT_MAX + 1];
@@ -119,8 +120,8 @@ int main(int argc, char **argv)
 	c.name[strcspn(c.name, "\n")] = '\0';
 	c.status = (enum cred_status)st;
 	randombytes_buf(c.cti, sizeof c.cti);
-	if (datadir_open(&d, data, DATADIR_ISSUER, NULL, &what) != 0) {
-		fprintf(stderr, "mkcred: cannot open the data folder (%s)\n", what ? what : "?");
+	if (datadir_open(&d, data, DATADIR_ISSUER, NULL, what, sizeof what) != 0) {
+		fprintf(stderr, "mkcred: cannot open the data folder (%s)\n", what);
 		return 2;
 	}
 	snprintf(c.iss, sizeof c.iss, "%s", d->issuer_id);

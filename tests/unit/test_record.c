@@ -508,13 +508,12 @@ static void test_tamper(void)
 
 int main(void)
 {
-	const char *what = NULL;
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
 	snprintf(data, sizeof data, "%s/d", dir);
 	if (datadir_create(data, "ankang.test", NULL, NULL) != 0 ||
-	    datadir_open(&dd, data, DATADIR_ISSUER, NULL, &what) != 0 ||
+	    datadir_open(&dd, data, DATADIR_ISSUER, NULL, NULL, 0) != 0 ||
 	    seal_kek_load(&kek, dd->kek_path) != 0)
 		bail_out("data folder");
 	if (epoch_open(&keys.epochs, dd->epochs_path, kek) != 0)

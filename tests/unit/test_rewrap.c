@@ -316,14 +316,13 @@ static void test_thread(void)
 
 int main(void)
 {
-	const char *what = NULL;
 	char cmd[600];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
 	snprintf(data, sizeof data, "%s/d", dir);
 	if (datadir_create(data, "ankang.test", NULL, NULL) != 0 ||
-	    datadir_open(&dd, data, DATADIR_LOG, NULL, &what) != 0 ||
+	    datadir_open(&dd, data, DATADIR_LOG, NULL, NULL, 0) != 0 ||
 	    seal_kek_load(&kek, dd->kek_path) != 0 ||
 	    datadir_file(dd, db, sizeof db, DATADIR_DB) != 0)
 		bail_out("data folder");

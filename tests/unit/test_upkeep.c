@@ -106,7 +106,7 @@ int main(void)
 	struct plant p;
 	struct leaf l;
 	store *rd = NULL;
-	const char *what = NULL, *why = NULL;
+	const char *why = NULL;
 	char path[4200], *leaf = NULL;
 	uint64_t size0, size1, size2, purged = 99;
 	size_t len;
@@ -116,7 +116,7 @@ int main(void)
 		bail_out("setup");
 	snprintf(path, sizeof path, "%s/d", dir);
 	if (datadir_create(path, "ankang.test", NULL, NULL) != 0 ||
-	    datadir_open(&d, path, DATADIR_LOG, NULL, &what) != 0)
+	    datadir_open(&d, path, DATADIR_LOG, NULL, NULL, 0) != 0)
 		bail_out("data folder");
 	memset(&cfg, 0, sizeof cfg);
 	limits_config_default(&lc);

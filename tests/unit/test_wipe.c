@@ -305,14 +305,14 @@ static void test_wiped_at_open(void)
 
 int main(void)
 {
-	const char *what = NULL, *why = NULL;
+	const char *why = NULL;
 	char data[600], cmd[700];
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
 	snprintf(data, sizeof data, "%s/d", dir);
 	if (datadir_create(data, "ankang.test", NULL, NULL) != 0 ||
-	    datadir_open(&dd, data, DATADIR_LOG, NULL, &what) != 0 ||
+	    datadir_open(&dd, data, DATADIR_LOG, NULL, NULL, 0) != 0 ||
 	    datadir_file(dd, db, sizeof db, DATADIR_DB) != 0 ||
 	    auditlog_open(&log_, db, dd->log, NULL, &why) != 0)
 		bail_out("data folder");
