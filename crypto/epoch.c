@@ -189,6 +189,17 @@ void epoch_current(epoch_set *s, seal_epochkey *out)
 	pthread_mutex_unlock(&s->mu);
 }
 
+uint64_t epoch_current_number(epoch_set *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->mu);
+	assert(s->n >= 1 && s->n <= EPOCH_MAX);
+	n = s->line[s->n - 1].number;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 int epoch_key(epoch_set *s, uint64_t number, seal_epochkey *out)
 {
 	int rc = AK_ENOENT;
@@ -196,7 +207,8 @@ int epoch_key(epoch_set *s, uint64_t number, seal_epochkey *out)
 	pthread_mutex_lock(&s->mu);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->line[i].number == number) {
-			*out = s->key[i];
+			if (out != NULL)
+				*out = s->key[i];
 			rc = 0;
 			break;
 		}

@@ -82,8 +82,11 @@ void epoch_close(epoch_set *s);
 
 /* The current (newest) epoch key into *out. */
 void epoch_current(epoch_set *s, seal_epochkey *out);
-/* Epoch `number`'s key into *out; AK_ENOENT when the set does not hold it
- * (destroyed by a rotation, or never made). */
+/* The current epoch's number: no key copied. */
+uint64_t epoch_current_number(epoch_set *s);
+/* Epoch `number`'s key into *out (NULL: only whether it is held);
+ * AK_ENOENT when the set does not hold it (destroyed by a rotation, or
+ * never made). */
 int epoch_key(epoch_set *s, uint64_t number, seal_epochkey *out);
 
 /* What the set holds: numbers and creation times, oldest first. */

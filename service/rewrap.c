@@ -38,7 +38,6 @@ struct step {
 static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t first)
 {
 	struct step *s = ctx;
-	seal_epochkey cur;
 	size_t chunk = s->c->chunk ? s->c->chunk : REWRAP_CHUNK;
 	int rc;
 	(void)n;
@@ -54,9 +53,8 @@ static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t f
 	}
 	/* No live key is under an older epoch, as of this transaction, which
 	 * sees every chunk committed before it. */
-	epoch_current(s->c->keys->epochs, &cur);
-	rc = epoch_drop_below(s->c->keys->epochs, cur.number, &s->dropped);
-	seal_epochkey_wipe(&cur);
+	rc = epoch_drop_below(s->c->keys->epochs, epoch_current_number(s->c->keys->epochs),
+			      &s->dropped);
 	if (rc != 0)
 		return rc;
 	if (s->dropped == 0) {
@@ -68,17 +66,6 @@ static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t f
 	return 0;
 }
 
-static uint64_t current_number(const struct rewrap_config *c)
-{
-	seal_epochkey cur;
-	uint64_t n;
-
-	epoch_current(c->keys->epochs, &cur);
-	n = cur.number;
-	seal_epochkey_wipe(&cur);
-	return n;
-}
-
 int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 {
 	struct epoch_info info[EPOCH_MAX];
@@ -86,7 +73,7 @@ int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 	struct leaf l;
 	int rc;
 
-	r->epoch = current_number(c);
+	r->epoch = epoch_current_number(c->keys->epochs);
 	if (epoch_list(c->keys->epochs, info, EPOCH_MAX) == 1)
 		return 0;
 	memset(&s, 0, sizeof s);
@@ -100,7 +87,7 @@ int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 		r->destroyed += s.dropped;
 		r->unlogged |= rc != 0;
 	}
-	r->epoch = current_number(c);
+	r->epoch = epoch_current_number(c->keys->epochs);
 	if (rc == NOTHING_DUE && s.nothing)
 		return 0;
 	if (rc != 0)
