@@ -52,6 +52,8 @@ struct limits {
 	pthread_mutex_t mu; /* the bursts */
 	unsigned char burst_key[crypto_shorthash_KEYBYTES];
 	struct burst bursts[BURSTS];
+	struct leaf unsent[LIMITS_UNSENT]; /* summaries given back, oldest first */
+	size_t n_unsent;
 };
 
 void limits_config_default(struct limits_config *c)
@@ -312,6 +314,12 @@ size_t limits_bursts_take(struct limits *l, uint64_t now, struct leaf *out, size
 	size_t taken = 0;
 
 	pthread_mutex_lock(&l->mu);
+	if (l->n_unsent > 0) {
+		taken = l->n_unsent < max ? l->n_unsent : max;
+		memcpy(out, l->unsent, taken * sizeof *out);
+		memmove(l->unsent, l->unsent + taken, (l->n_unsent - taken) * sizeof *out);
+		l->n_unsent -= taken;
+	}
 	for (size_t i = 0; i < BURSTS && taken < max; i++) {
 		struct burst *b = &l->bursts[i];
 
@@ -331,4 +339,21 @@ size_t limits_bursts_take(struct limits *l, uint64_t now, struct leaf *out, size
 	}
 	pthread_mutex_unlock(&l->mu);
 	return taken;
+}
+
+void limits_bursts_unsent(struct limits *l, const struct leaf *s, size_t n)
+{
+	size_t drop;
+
+	if (n > LIMITS_UNSENT) {
+		s += n - LIMITS_UNSENT;
+		n = LIMITS_UNSENT;
+	}
+	pthread_mutex_lock(&l->mu);
+	drop = l->n_unsent + n > LIMITS_UNSENT ? l->n_unsent + n - LIMITS_UNSENT : 0;
+	memmove(l->unsent, l->unsent + drop, (l->n_unsent - drop) * sizeof *s);
+	l->n_unsent -= drop;
+	memcpy(l->unsent + l->n_unsent, s, n * sizeof *s);
+	l->n_unsent += n;
+	pthread_mutex_unlock(&l->mu);
 }

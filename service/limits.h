@@ -106,8 +106,12 @@ void limits_login_succeeded(struct limits *l, const uint8_t blind[SEAL_BLIND_BYT
  * bursts with failures folded in get a summary (a lone failure's own leaf
  * says all there is); the others are simply forgotten. Returns how many
  * summaries it wrote; the caller submits them, and calls again while it
- * gets max.
+ * gets max. Summaries given back (limits_bursts_unsent) come first.
  */
 size_t limits_bursts_take(struct limits *l, uint64_t now, struct leaf *out, size_t max);
+/* Gives back summaries taken but not written (the log refused them), to
+ * be taken again first; at most LIMITS_UNSENT are kept, the oldest go. */
+#define LIMITS_UNSENT 256
+void limits_bursts_unsent(struct limits *l, const struct leaf *s, size_t n);
 
 #endif

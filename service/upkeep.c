@@ -69,8 +69,11 @@ static int write_bursts(const struct upkeep_config *cfg, uint64_t now)
 		return 0;
 	do {
 		k = limits_bursts_take(cfg->limits, now, leaves, BURSTS_PER_OP);
-		if (k > 0 && (rc = auditlog_submit(cfg->log, leaves, k, NULL, NULL, NULL)) != 0)
+		if (k > 0 && (rc = auditlog_submit(cfg->log, leaves, k, NULL, NULL, NULL)) != 0) {
+			/* Not written: kept for the next run. */
+			limits_bursts_unsent(cfg->limits, leaves, k);
 			return rc;
+		}
 	} while (k == BURSTS_PER_OP);
 	return 0;
 }

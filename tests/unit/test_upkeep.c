@@ -210,6 +210,24 @@ int main(void)
 			       "stopping it writes the summary of the burst still open");
 			ok(last.detail == DET_BURST_2_9, "two failures: burst_2_9");
 		}
+		/* A summary the log refused is given back and written next time. */
+		{
+			struct leaf taken[4];
+			size_t k;
+			limits_login_failed(lim, blind, "192.0.2.9", subject, t + 20000);
+			limits_login_failed(lim, blind, "192.0.2.9", subject, t + 20001);
+			k = limits_bursts_take(lim, UINT64_MAX, taken, 4);
+			is_int(k, 1, "a burst's summary taken (as if its submit then failed)");
+			limits_bursts_unsent(lim, taken, k);
+			store_log_size(rd, &s0);
+			ok(upkeep_run(&cfg, t + 20002, NULL) == 0, "the next run");
+			store_log_size(rd, &s1);
+			is_int(count_login_leaves(rd, s0, s1, &last), 1,
+			       "writes the summary that was given back");
+			ok(last.detail == DET_BURST_2_9 &&
+			       memcmp(last.subject, subject, sizeof subject) == 0,
+			   "the same summary");
+		}
 	}
 
 	store_close(rd);
