@@ -262,7 +262,11 @@ int cmd_serve(int argc, char **argv)
 	}
 	if ((rc = http_start(&h, core, &a.http, &port)) != 0) {
 		cli_error("serve: cannot listen on %s:%u: %s", a.http.listen_host,
-			  a.http.listen_port, ak_strerror(rc));
+			  a.http.listen_port,
+			  rc == AK_EEXIST    ? "the address is in use (another ankangd serve, or "
+					       "another program, listens there)"
+			  : rc == AK_EDENIED ? "not allowed to bind it (a port below 1024?)"
+					     : ak_strerror(rc));
 		app_close(core);
 		return CLI_USAGE;
 	}

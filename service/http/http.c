@@ -15,6 +15,7 @@
 #include "service/http/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------ start and stop */
 
+/*
+ * The listening socket, made here rather than by libmicrohttpd so that a
+ * taken address is told apart (AK_EEXIST) and no other process can share
+ * it: SO_REUSEADDR (a restart need not wait out TIME_WAIT), never
+ * SO_REUSEPORT, with which a second service would silently take half of
+ * the first one's connections. *port receives the bound port.
+ */
+static int listen_socket(const struct sockaddr_in *sa, int *fd, unsigned *port)
+{
+	struct sockaddr_in bound;
+	socklen_t len = sizeof bound;
+	int s, one = 1, err;
+
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return AK_EIO;
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(s, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(s, SOMAXCONN) != 0 ||
+	    getsockname(s, (struct sockaddr *)&bound, &len) != 0) {
+		err = errno;
+		close(s);
+		return err == EADDRINUSE ? AK_EEXIST : err == EACCES ? AK_EDENIED : AK_EIO;
+	}
+	*fd = s;
+	*port = ntohs(bound.sin_port);
+	return 0;
+}
+
 static void free_server(http_server *h)
 {
 	guard_stop(h->guard);
@@ -335,10 +363,10 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 	struct sockaddr_in sa;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-	const union MHD_DaemonInfo *info;
 	http_server *h;
 	size_t len;
-	int rc;
+	unsigned bound_port;
+	int rc, fd;
 
 	*out = NULL;
 	reply_install_allocator();
@@ -374,24 +402,28 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 		}
 		flags |= MHD_USE_TLS;
 	}
+	if ((rc = listen_socket(&sa, &fd, &bound_port)) != 0) {
+		free_server(h);
+		return rc;
+	}
 	h->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)s->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->per_address,
 	    MHD_OPTION_URI_LOG_CALLBACK, guard_uri_log, h->guard, MHD_OPTION_NOTIFY_CONNECTION,
 	    guard_connection, h->guard, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	    (unsigned)1, h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
 	if (h->d == NULL) {
+		close(fd);
 		free_server(h);
 		return AK_EIO;
 	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (port != NULL)
-		*port = info ? info->port : s->listen_port;
+		*port = bound_port;
 	*out = h;
 	return 0;
 }

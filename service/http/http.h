@@ -45,7 +45,8 @@ void http_settings_default(struct http_settings *s);
 typedef struct http_server http_server;
 
 /* Starts the daemon. Returns 0 and the bound port (useful with port 0),
- * or an AK_E* code. */
+ * or an AK_E* code: AK_EEXIST when the address is in use, AK_EDENIED
+ * when it may not be bound (a port below 1024). */
 int http_start(http_server **out, app *a, const struct http_settings *s, unsigned *port);
 
 /* Stops accepting, lets every request waiting on the writer finish and be

@@ -12,7 +12,8 @@
 #     connection is not cut by either, and answers its next request;
 #   - more connections from one address than --per-address are refused,
 #     while another address is served;
-#   - /metrics counts the refusals and the cuts.
+#   - /metrics counts the refusals and the cuts;
+#   - a second service cannot listen on the address the first one holds.
 # Every wait is bounded.
 . tests/lib/tap.sh
 . tests/lib/service.sh
@@ -147,6 +148,16 @@ for fd in 10 11 12 13 14 15; do eval "exec $fd>&- $fd<&-"; done
 sleep 0.3
 raw "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 like "$(head -1 "$T/raw")" '^HTTP/1\.1 200 ' "once they close, the address is served again"
+
+# --- one service per address ------------------------------------------------
+# A second service, on another data folder, asked to listen where the first
+# does: refused (SO_REUSEPORT would have let it take half the connections).
+D2=$T/d2
+"$ANKANG_BIN/ankangd" init --data "$D2" --origin second.test >/dev/null
+timeout 20 "$ANKANG_BIN/ankangd" serve --data "$D2" --listen "127.0.0.1:$PORT" >"$T/second.out" 2>&1
+is "$?" 2 "a second service on the same address: refused (exit 2)"
+like "$(cat "$T/second.out")" "cannot listen on 127.0.0.1:$PORT: the address is in use" \
+	"and says the address is in use"
 
 svc_stop
 is "$SERVER_STATUS" 0 "the service stops cleanly"
