@@ -31,6 +31,10 @@ static const char entries_usage[] =
     "leaf's index and exact bytes (base64) and its fields.\n"
     "TIME is unix seconds or YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM] (local time\n"
     "without a zone); --since is inclusive, --until exclusive.\n"
+    "  --action A         only entries of the action word A (lookup, verify, ...)\n"
+    "  --actor ROLE[:ID]  only entries by that role, or that account\n"
+    "  --subject HEX      only entries about that pseudonym (32 hex digits)\n"
+    "  --json             one JSON object per line instead of the table\n"
     "\n" OPTS_SOURCE_USAGE;
 
 enum {

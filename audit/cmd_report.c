@@ -171,8 +171,8 @@ static void print_text(const struct report_result *res, const struct report_conf
 	}
 	if (res->nbursts) {
 		size_t shown = res->nbursts < c->max_list ? res->nbursts : c->max_list;
-		printf("  [!] %zu bursts of denied results (rule: %llu or more within %llu s):\n",
-		       res->nbursts, (unsigned long long)c->burst_n,
+		printf("  [!] %zu burst%s of denied results (rule: %llu or more within %llu s):\n",
+		       res->nbursts, res->nbursts == 1 ? "" : "s", (unsigned long long)c->burst_n,
 		       (unsigned long long)c->burst_window_s);
 		for (size_t i = 0; i < shown; i++) {
 			const struct report_burst *x = &res->bursts[i];
@@ -190,9 +190,10 @@ static void print_text(const struct report_result *res, const struct report_conf
 	}
 	if (res->nread_bursts) {
 		size_t shown = res->nread_bursts < c->max_list ? res->nread_bursts : c->max_list;
-		printf("  [!] %zu bursts of officers reading residents (rule: %llu or more lookup "
+		printf("  [!] %zu burst%s of officers reading residents (rule: %llu or more lookup "
 		       "or print_code within %llu s):\n",
-		       res->nread_bursts, (unsigned long long)c->read_burst_n,
+		       res->nread_bursts, res->nread_bursts == 1 ? "" : "s",
+		       (unsigned long long)c->read_burst_n,
 		       (unsigned long long)c->read_burst_window_s);
 		for (size_t i = 0; i < shown; i++) {
 			const struct report_burst *x = &res->read_bursts[i];

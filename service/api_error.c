@@ -63,7 +63,8 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 
     [API_NO_TOKEN] = {401, "no_token", "This endpoint needs a bearer token."},
     [API_BAD_TOKEN] = {401, "bad_token", "The bearer token is malformed."},
-    [API_UNKNOWN_TOKEN] = {401, "bad_token", "The bearer token is unknown, expired or disabled."},
+    [API_UNKNOWN_TOKEN] = {401, "bad_token",
+			   "The bearer token is unknown, expired, ended or disabled."},
     [API_BAD_LOGIN] = {401, "bad_login",
 		       "The ID number and passphrase do not match an enrolled resident."},
     [API_WRONG_ROLE] = {403, "wrong_role", "Your role may not use this endpoint."},

@@ -79,7 +79,9 @@ int cmd_check(int argc, char **argv)
 	}
 	if (c < 0)
 		return status;
-	if (optind != argc || data == NULL) {
+	if (cli_no_operands(argc, argv, "check") != CLI_OK)
+		return CLI_USAGE;
+	if (data == NULL) {
 		cli_error("check: --data is required (try --help)");
 		return CLI_USAGE;
 	}
@@ -91,8 +93,13 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	}
 	/* The keys, when this user may read the KEK: an auditor checking a
-	 * copy of the log has none, and needs none. */
-	if (access(d->kek_path, R_OK) != 0) {
+	 * copy of the log has none, and needs none. A KEK named with
+	 * --kek-file must be there. */
+	if (access(d->kek_path, R_OK) != 0 && kek_file != NULL) {
+		cli_error("check: --kek-file %s: %s", kek_file, strerror(errno));
+		status = CLI_USAGE;
+		goto done;
+	} else if (access(d->kek_path, R_OK) != 0) {
 		printf("keys: not checked (%s: %s)\n", d->kek_path, strerror(errno));
 	} else {
 		struct record_keys keys;

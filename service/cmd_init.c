@@ -65,7 +65,9 @@ int cmd_init(int argc, char **argv)
 	}
 	if (c < 0)
 		return status;
-	if (optind != argc || data == NULL || origin == NULL) {
+	if (cli_no_operands(argc, argv, "init") != CLI_OK)
+		return CLI_USAGE;
+	if (data == NULL || origin == NULL) {
 		cli_error("init: --data and --origin are required (try --help)");
 		return CLI_USAGE;
 	}

@@ -156,7 +156,9 @@ int cmd_issue(int argc, char **argv)
 	}
 	if (c < 0)
 		return ret;
-	if (optind != argc || data == NULL || name == NULL || status == NULL) {
+	if (cli_no_operands(argc, argv, "issue") != CLI_OK)
+		return CLI_USAGE;
+	if (data == NULL || name == NULL || status == NULL) {
 		cli_error("issue: --data, --name and --status are required (try --help)");
 		return CLI_USAGE;
 	}

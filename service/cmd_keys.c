@@ -124,7 +124,9 @@ static int keys_rotate(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (optind != argc || data == NULL) {
+	if (cli_no_operands(argc, argv, "keys rotate") != CLI_OK)
+		return CLI_USAGE;
+	if (data == NULL) {
 		cli_error("keys rotate: --data is required (try --help)");
 		return CLI_USAGE;
 	}
@@ -201,7 +203,9 @@ static int keys_rotate_epoch(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (optind != argc || data == NULL) {
+	if (cli_no_operands(argc, argv, "keys rotate-epoch") != CLI_OK)
+		return CLI_USAGE;
+	if (data == NULL) {
 		cli_error("keys rotate-epoch: --data is required (try --help)");
 		return CLI_USAGE;
 	}

@@ -39,6 +39,7 @@ static const char serve_usage[] =
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
     "                          port 0 picks a free one, written to --port-file)\n"
+    "  --port-file FILE        write the port listened on to FILE once listening\n"
     "  --threads N             server threads (default 2 per CPU, at least 4)\n"
     "  --code-ttl SECONDS      how long a resident's code lives (default 300)\n"
     "  --enroll officer        only officers may enrol residents (default: open)\n"
@@ -217,7 +218,9 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	}
 	if (ch < 0)
 		return status == CLI_OK ? 1 : status;
-	if (optind != argc || c->data_dir[0] == '\0') {
+	if (cli_no_operands(argc, argv, "serve") != CLI_OK)
+		return CLI_USAGE;
+	if (c->data_dir[0] == '\0') {
 		cli_error("serve: --data is required (try --help)");
 		return CLI_USAGE;
 	}

@@ -23,7 +23,7 @@ static const struct cli_command commands[] = {
     {"issue", cmd_issue, "sign one credential from the command line"},
     {"check", cmd_check, "check the audit log against its signed checkpoint"},
     {"account", cmd_account, "add, list or disable accounts (tokens printed once)"},
-    {"keys", cmd_keys, "rotate the issuer key (with the service stopped)"},
+    {"keys", cmd_keys, "rotate the issuer key or the KEK epoch (with the service stopped)"},
 };
 
 static void usage(FILE *f)

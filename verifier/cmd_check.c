@@ -227,14 +227,15 @@ static int load_lists(struct checker *k, const char *trust_path, const char *rev
 static void read_stdin(struct checker *k)
 {
 	/* One code per line: a scanner that types into a terminal, or
-	 * `zbarcam --raw | ankang-verify -`. Blank lines are skipped. */
+	 * `zbarcam --raw | ankang-verify -`. Blank lines (nothing but
+	 * spaces and tabs: no code is) are skipped. */
 	char line[CRED_TEXT_MAX + 3];
 	long n;
 
 	while (!k->fatal && (n = cli_read_line(line, sizeof line, CRED_TEXT_MAX + 1)) != -1) {
 		if (n == -2) /* longer than any credential */
 			check(k, line, CRED_TEXT_MAX + 1);
-		else if (n > 0)
+		else if (n > 0 && strspn(line, " \t\r") < (size_t)n)
 			check(k, line, (size_t)n);
 	}
 }

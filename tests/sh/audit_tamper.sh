@@ -209,7 +209,7 @@ like "$R" "officer:7 +40 status_set" "flags officer 7's status changes"
 like "$R" "median 3 over 6 officers" "against the lower median of six officers"
 like "$R" "\[!\] 5 verifications outside the expected hours 06-22" "flags the five night scans"
 like "$R" "verifier:9 +12 denied" "flags verifier 9's burst of denials"
-like "$R" "\[!\] 1 bursts of officers reading residents \(rule: 20 or more lookup or print_code within 600 s\)" \
+like "$R" "\[!\] 1 burst of officers reading residents \(rule: 20 or more lookup or print_code within 600 s\)" \
 	"flags one burst of officer reads, with its rule"
 like "$R" "officer:4 +20 reads, 2025-03-01 14:00:00 to 2025-03-01 14:09:30, from index 2485" \
 	"officer 4's twenty reads, first and last time, first index"

@@ -51,8 +51,8 @@ done < <(jq -r '.cases[] | [.credential, .now, .want, .desc, (.revocations // ""
 	(.name // ""), (.status // "")] | map(tostring) | join("\u001f")' $V/credential.json)
 is "$i" "$(jq '.cases | length' $V/credential.json)" "every vector was run"
 
-# --- stdin mode: one per line, blank lines skipped, results in order -------
-jq -r '.cases[0].credential, "", .cases[6].credential, .cases[9].credential' $V/credential.json |
+# --- stdin mode: one per line, blank lines (and lines of spaces) skipped, results in order -------
+jq -r '.cases[0].credential, "", "   ", .cases[6].credential, .cases[9].credential' $V/credential.json |
 	"$VERIFY" --dir "$T/norevo" --now 1767225660 - >"$T/stdin.out" 2>/dev/null
 rc=$?
 is "$(cut -d' ' -f1 "$T/stdin.out" | tr '\n' ' ')" "valid valid malformed " \
