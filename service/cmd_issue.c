@@ -23,6 +23,7 @@
 #include "crypto/cred_sign.h"
 #include "log/auditlog.h"
 #include "service/commands.h"
+#include "service/policy.h"
 #include "service/datadir.h"
 #include "service/qr.h"
 
@@ -115,6 +116,7 @@ int cmd_issue(int argc, char **argv)
 	struct cred_claims claims;
 	char text[CRED_TEXT_MAX + 1], line[CRED_NAME_MAX + 2];
 	uint8_t cti[CRED_CTI_BYTES];
+	size_t nlen;
 	int c, rc, st, ret, term = 0;
 
 	optind = 1;
@@ -177,11 +179,14 @@ int cmd_issue(int argc, char **argv)
 	}
 
 	memset(&claims, 0, sizeof claims);
-	if (strlen(name) > CRED_NAME_MAX) {
-		cli_error("issue: the name is longer than %d bytes", CRED_NAME_MAX);
+	/* The enrolment rule (service/policy.h): a code issued here is shown
+	 * at a checkpoint like any other. */
+	if (policy_name_normalise(claims.name, sizeof claims.name, name, strlen(name), &nlen) !=
+	    0) {
+		sodium_memzero(line, sizeof line);
+		cli_error("issue: %s", POLICY_NAME_MESSAGE);
 		return CLI_USAGE;
 	}
-	memcpy(claims.name, name, strlen(name) + 1);
 	claims.status = (enum cred_status)st;
 	claims.iat = util_now();
 	claims.exp = claims.iat + ttl;

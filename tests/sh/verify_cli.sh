@@ -105,6 +105,10 @@ is "$(cat "$T/out")" "unknown_key" "another deployment's trust list: unknown_key
 is "$(cat "$T/out")" "expired" "an hour later: expired"
 "$D" issue --data "$T/data" --name "" --status green >/dev/null 2>&1
 is $? 2 "issue refuses an empty name"
+"$D" issue --data "$T/data" --name "Test 3" --status green >"$T/out" 2>&1
+is "$?/$(grep -c AK1: "$T/out")" "2/0" "issue holds names to enrolment's rule: a digit is refused, nothing issued"
+"$D" issue --data "$T/data" --name $'Test \u202eResident' --status green >/dev/null 2>&1
+is $? 2 "and so is a right-to-left override"
 "$D" issue --data "$T/data" --name x --status purple >/dev/null 2>&1
 is $? 2 "issue refuses an unknown status"
 "$D" issue --data "$T/data" --name x --status green --ttl 99999999 >/dev/null 2>&1
