@@ -70,9 +70,20 @@ PROGS := $(BIN)/ankangd $(BIN)/ankang-verify $(BIN)/ankang-audit
 SCHEMA_SQL := $(sort $(wildcard schema/*.sql))
 SCHEMA_C   := $(BUILD)/gen/schema.c
 
+# So are the web pages: service/web/ bundled by esbuild (npm ci fetches the
+# locked packages once, when service/web/node_modules is missing).
+WEB_DIR := service/web
+WEB_SRC := $(shell find $(WEB_DIR)/src $(WEB_DIR)/pages $(WEB_DIR)/i18n $(WEB_DIR)/static -type f 2>/dev/null) \
+           $(WEB_DIR)/build.mjs $(WEB_DIR)/package-lock.json
+WEB_OUT := $(BUILD)/web
+WEB_C   := $(BUILD)/gen/web.c
+NODE_MODULES := $(WEB_DIR)/node_modules/.package-lock.json
+
 TEST_SRC  := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SH   := $(sort $(wildcard tests/sh/*.sh))
+# Browser tests: Node scripts printing TAP, driving Debian's chromium.
+TEST_WEB  := $(sort $(wildcard tests/browser/*.mjs))
 TEST_HELPERS_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPERS_SRC))
 
@@ -103,9 +114,9 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: all tests
-	prove --exec '' -j$(PROVE_JOBS) $(TEST_BINS) $(FUZZ_REPLAY) $(TEST_SH)
+	prove --exec '' -j$(PROVE_JOBS) $(TEST_BINS) $(FUZZ_REPLAY) $(TEST_SH) $(TEST_WEB)
 
-tests: $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_REPLAY)
+tests: $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_REPLAY) $(NODE_MODULES)
 
 # The whole suite again, rebuilt with AddressSanitizer and UBSan, in a
 # separate tree so the normal build is untouched.
@@ -151,7 +162,7 @@ $(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(LOG_A) $(LIB_A) | $(BIN
 
 $(LIB_A): $(call obj,$(LIB_SRC))
 $(LOG_A): $(call obj,$(LOG_SRC)) $(SCHEMA_C:.c=.o)
-$(SVC_A): $(call obj,$(SVC_SRC))
+$(SVC_A): $(call obj,$(SVC_SRC)) $(WEB_C:.c=.o)
 $(VER_A): $(call obj,$(VER_SRC))
 $(AUD_A): $(call obj,$(AUD_SRC))
 $(LIB_A) $(LOG_A) $(SVC_A) $(VER_A) $(AUD_A):
@@ -168,6 +179,17 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 $(SCHEMA_C): $(SCHEMA_SQL) scripts/embed
 	@mkdir -p $(dir $@)
 	scripts/embed schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(NODE_MODULES): $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_OUT)/manifest.tsv: $(WEB_SRC) $(NODE_MODULES)
+	node $(WEB_DIR)/build.mjs $(WEB_OUT)
+
+$(WEB_C): $(WEB_OUT)/manifest.tsv scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed web $(WEB_OUT) > $@.tmp && mv $@.tmp $@
 
 $(BIN):
 	mkdir -p $@

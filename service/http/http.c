@@ -29,6 +29,7 @@
 #include "common/util.h"
 #include "service/http/guard.h"
 #include "service/http/http_int.h"
+#include "service/http/web.h"
 #include "service/http/metrics.h"
 #include "service/oplog.h"
 
@@ -119,9 +120,17 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 		return MHD_NO;
 	r->body = NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-	/* Answers may carry personal data: never cached, never sniffed. */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* Answers may carry personal data: never cached (but the pages'
+	 * files, h_web.c), never sniffed, never framed, no Referer sent on
+	 * from a page, and nothing loaded but what web_csp allows. */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				r->cache != NULL ? r->cache : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy", web_csp(r->content_type));
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 	for (size_t i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->hname[i], r->hvalue[i]);
 	if (r->close)

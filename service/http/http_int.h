@@ -36,8 +36,9 @@ enum rq_phase {
 struct http_reply {
 	unsigned status; /* 0: none yet */
 	const char *content_type;
-	char *body; /* reply_body_free frees it (wiping), with the request or,
-		     * once handed to the transport, after it is sent */
+	const char *cache; /* Cache-Control; NULL: no-store */
+	char *body;        /* reply_body_free frees it (wiping), with the request or,
+			    * once handed to the transport, after it is sent */
 	size_t len;
 	const char *hname[HTTP_MAX_HEADERS];
 	char hvalue[HTTP_MAX_HEADERS][128];

@@ -102,6 +102,11 @@ void reply_header(struct request *rq, const char *name, const char *value)
 	r->nheaders++;
 }
 
+void reply_cache(struct request *rq, const char *cache)
+{
+	rq->in->reply.cache = cache;
+}
+
 /* Sets the reply (the first one stands). 0 or AK_ENOMEM. */
 static int set(struct request *rq, unsigned status, const char *type, const void *data, size_t len)
 {

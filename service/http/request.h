@@ -99,6 +99,10 @@ enum api_error request_handle(struct request *rq, uint8_t out[16]);
 
 /* Adds a header to the reply about to be made (at most a few). */
 void reply_header(struct request *rq, const char *name, const char *value);
+/* The reply may be cached as cache says (a static string), where every
+ * other answer is no-store: for the pages' files (h_web.c), never for an
+ * answer that carries anyone's data. */
+void reply_cache(struct request *rq, const char *cache);
 /* A JSON reply; takes body (wiped on free, like all of jansson's memory). */
 enum api_error reply_json(struct request *rq, unsigned status, json_t *body);
 /* Any other body; data is copied. */

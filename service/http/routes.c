@@ -16,6 +16,11 @@
 /* clang-format off */
 const struct route routes[] = {
 /*   method    pattern                               who                 body     limit               touches        action              handler */
+    {"GET",    "/",                                  ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
+    {"GET",    "/check",                             ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
+    {"GET",    "/audit",                             ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
+    {"GET",    "/assets/{file}",                     ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_asset},
+
     {"GET",    "/healthz",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_healthz},
     {"GET",    "/metrics",                           ADMIN,              0,       LIMIT_NONE,         DATA_OPS,      ACT_NONE,           &h_metrics},
 

@@ -71,7 +71,7 @@ done
 
 # The PNG holds the status colour, and nothing that reads as text.
 "$QRPNG" yellow "$vector" >"$T/y.png"
-like "$(od -An -tx1 -v "$T/y.png" | tr -d ' \n')" 'a67c00' "yellow PNG's palette holds #a67c00"
+like "$(od -An -tx1 -v "$T/y.png" | tr -d ' \n')" '8c6a00' "yellow PNG's palette holds #8c6a00"
 if grep -aq 'AK1:' "$T/y.png"; then ok 1 "PNG carries no text"; else ok 0 "PNG carries no text"; fi
 
 # Not a credential: refused, not quietly encoded in byte mode.

@@ -64,6 +64,10 @@ declare -A BODY=(
 	[scans]='{"scans": []}'
 )
 
+# One of the pages' files, named by its hash.
+api GET / ""
+ASSET=$(grep -o '/assets/style-[A-Za-z0-9]*\.css' "$T/r.body" | head -1)
+
 # The matrix. Columns: no token, bad token, resident, verifier, officer,
 # auditor, admin. The log-out rows end the resident's session, so a
 # RELOGIN row after each gives the resident a new one; DELETE /v1/me comes
@@ -71,6 +75,10 @@ declare -A BODY=(
 MATRIX=$(
 	cat <<EOF
 GET    /healthz                                    -       200 401 200 200 200 200 200
+GET    /                                           -       200 401 200 200 200 200 200
+GET    /check                                      -       200 401 200 200 200 200 200
+GET    /audit                                      -       200 401 200 200 200 200 200
+GET    $ASSET                                      -       200 401 200 200 200 200 200
 GET    /metrics                                    -       401 401 403 403 403 403 200
 POST   /v1/enroll                                  empty   400 401 400 400 400 400 400
 POST   /v1/login                                   empty   400 401 400 400 400 400 400
@@ -145,12 +153,13 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 24 "the matrix has a row for each of the 24 routes"
+is "$rows" 28 "the matrix has a row for each of the 28 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
-	sed 's/{handle}/ID/' | sort)
-table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" | sed "s#/$RID/#/ID/#; s/?.*//" | sort)
+	sed 's/{handle}/ID/; s/{file}/FILE/' | sort)
+table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" |
+	sed "s#/$RID/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
 same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.

@@ -111,7 +111,7 @@ exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 read -r -t 3 -u 5 first
 like "${first%$'\r'}" '^HTTP/1\.1 200' "keep-alive: the first request is answered"
-for i in 1 2 3 4 5 6 7 8 9 10; do read -r -t 0.2 -u 5 _ || break; done # the rest of it
+for i in $(seq 1 40); do read -r -t 0.2 -u 5 _ || break; done # the rest of it
 sleep 5
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 read -r -t 3 -u 5 second

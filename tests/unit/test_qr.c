@@ -587,7 +587,7 @@ static void test_encode_refusals(void)
 	ok(1, "qr_free(NULL) is a no-op");
 
 	ok(strcmp(qr_status_colour(CRED_GREEN), "#12803c") == 0 &&
-	       strcmp(qr_status_colour(CRED_YELLOW), "#a67c00") == 0 &&
+	       strcmp(qr_status_colour(CRED_YELLOW), "#8c6a00") == 0 &&
 	       strcmp(qr_status_colour(CRED_RED), "#c62828") == 0,
 	   "status colours");
 	ok(qr_status_colour(3) == NULL && qr_status_colour(-1) == NULL,

@@ -1,0 +1,73 @@
+/*
+ * web pages: GET /, /check, /audit and /assets/{file} (web.h).
+ *
+ *   /        the resident's page: enrol, log in, the code, who checked it
+ *   /check   the checkpoint's scanner
+ *   /audit   the auditor's dashboard
+ *
+ * All are public and read nothing of anyone's (routes.c: DATA_PUBLIC, no
+ * leaf): a page is the same bytes for everyone, and everything personal
+ * it shows comes from the API, with a token the page holds in the
+ * browser's storage and sends in a header, never in a URL.
+ *
+ * Headers (web_csp here, sent by http.c for every answer): the pages'
+ * policy allows scripts and styles from this origin only, no inline
+ * script, no eval; images from this origin and blob: (the code's SVG,
+ * fetched with the token, is shown through a blob URL); the camera's
+ * stream (mediastream:); no framing. Every other answer gets
+ * "default-src 'none'", so an SVG or a JSON body opened directly can run
+ * nothing. Hashed assets are cached for a year; pages never (a new build
+ * is seen on the next load).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "service/http/http_int.h"
+#include "service/http/web.h"
+
+static const char page_csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+static const char data_csp[] = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+const char *web_csp(const char *content_type)
+{
+	if (content_type != NULL && strncmp(content_type, "text/html", 9) == 0)
+		return page_csp;
+	return data_csp;
+}
+
+const struct web_file *web_find(const char *url)
+{
+	for (size_t i = 0; i < n_web_files; i++)
+		if (strcmp(web_files[i].url, url) == 0)
+			return &web_files[i];
+	return NULL;
+}
+
+static enum api_error send_file(struct request *rq, const struct web_file *f)
+{
+	if (f == NULL)
+		return API_NO_ROUTE;
+	reply_cache(rq, f->cache);
+	return reply_bytes(rq, 200, f->content_type, f->data, f->len);
+}
+
+static enum api_error page(struct request *rq, uint64_t index)
+{
+	(void)index;
+	return send_file(rq, web_find(rq->in->path));
+}
+
+static enum api_error asset(struct request *rq, uint64_t index)
+{
+	char url[sizeof "/assets/" + REQUEST_PARAM_MAX];
+	(void)index;
+
+	snprintf(url, sizeof url, "/assets/%s", rq->param);
+	return send_file(rq, web_find(url));
+}
+
+const struct route_handler h_page = {NULL, page, 0, NULL};
+const struct route_handler h_asset = {NULL, asset, 0, NULL};

@@ -1,0 +1,109 @@
+// Bundles the three pages for ankangd to embed (scripts/embed web).
+//
+//   node build.mjs OUTDIR
+//
+// OUTDIR gets the pages (index.html, check.html, audit.html), hashed
+// assets under assets/, and manifest.tsv: one line per file the service
+// serves, "URL <tab> content type <tab> cache <tab> file". Asset names
+// carry a hash of their bytes, so they can be cached for a year; the pages
+// themselves are never cached, so a new build is seen at once.
+//
+// A page names its assets as {{resident.js}} or {{style.css}}; the build
+// puts the hashed URL there and fails on a name it does not know, so a
+// page can never point at a file the binary lacks.
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = process.argv[2];
+if (!out) {
+  console.error('usage: node build.mjs OUTDIR');
+  process.exit(2);
+}
+
+// page URL -> template; entry name -> source
+const pages = { '/': 'index.html', '/check': 'check.html', '/audit': 'audit.html' };
+const entries = {
+  resident: 'src/resident.js',
+  check: 'src/check.js',
+  audit: 'src/audit.js',
+  style: 'src/style.css',
+};
+
+const types = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+const LONG = 'public, max-age=31536000, immutable';
+const NONE = 'no-store';
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'assets'), { recursive: true });
+
+const result = await build({
+  entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(here, v)])),
+  bundle: true,
+  format: 'esm',
+  // Phones a few years old: the pages use nothing newer than ES2020, and
+  // say so in words where the browser lacks WebCrypto's Ed25519.
+  target: ['es2020', 'chrome80', 'firefox80', 'safari15'],
+  minify: true,
+  sourcemap: false,
+  legalComments: 'linked',
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  outdir: join(out, 'assets'),
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const manifest = [];
+const named = {}; // "resident.js" -> "/assets/resident-HASH.js"
+for (const [file, meta] of Object.entries(result.metafile.outputs)) {
+  const name = basename(file);
+  const ext = name.slice(name.lastIndexOf('.'));
+  const type = ext === '.txt' ? 'text/plain; charset=utf-8' : types[ext];
+  if (!type) throw new Error(`build: no content type for ${name}`);
+  const url = `/assets/${name}`;
+  manifest.push([url, type, LONG, relative(out, file)]);
+  if (meta.entryPoint) {
+    const key = Object.keys(entries).find((k) => join(here, entries[k]).endsWith(meta.entryPoint));
+    named[`${key}${ext}`] = url;
+  }
+}
+
+// Files used as they are (the icon): hashed and copied.
+for (const name of readdirSync(join(here, 'static'))) {
+  const bytes = readFileSync(join(here, 'static', name));
+  const ext = name.slice(name.lastIndexOf('.'));
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 10);
+  const hashed = `${name.slice(0, -ext.length)}-${hash}${ext}`;
+  writeFileSync(join(out, 'assets', hashed), bytes);
+  named[name] = `/assets/${hashed}`;
+  manifest.push([named[name], types[ext], LONG, `assets/${hashed}`]);
+}
+
+for (const [url, template] of Object.entries(pages)) {
+  const text = readFileSync(join(here, 'pages', template), 'utf8').replace(
+    /\{\{([a-z]+\.(?:js|css|svg))\}\}/g,
+    (_, asset) => {
+      if (!named[asset]) throw new Error(`build: ${template} names unknown asset ${asset}`);
+      return named[asset];
+    },
+  );
+  if (/\{\{/.test(text)) throw new Error(`build: ${template} has an unfilled {{...}}`);
+  if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(text) || /\son[a-z]+=/i.test(text))
+    throw new Error(`build: ${template} has inline script, which the CSP refuses`);
+  writeFileSync(join(out, template), text);
+  manifest.push([url, types['.html'], NONE, template]);
+}
+
+manifest.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+writeFileSync(join(out, 'manifest.tsv'), manifest.map((m) => m.join('\t')).join('\n') + '\n');

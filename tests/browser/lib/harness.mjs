@@ -1,0 +1,226 @@
+// harness: what the browser tests share. Each test is a Node script that
+// prints TAP (prove runs it as it runs the shell tests). It starts its own
+// ankangd on 127.0.0.1 with a fresh data folder, drives Debian's chromium
+// through playwright-core, and cleans up on exit, whatever happened.
+//
+//   const h = await harness('resident');  // a temporary folder, TAP counters
+//   await h.init(); const url = await h.serve(['--code-ttl', '60']);
+//   const tok = h.account('verifier', 'gate-1');
+//   const browser = await h.browser();     // headless chromium, --no-sandbox
+//   const page = await h.page(browser, 'phone');  // fails the test on any
+//                                          // console error or CSP violation
+//   await h.axe(page, 'resident: code');   // no serious/critical violation
+//   await h.shot(page, 'resident-phone-code');    // build/artefacts/browser/
+//   h.ok(cond, 'words'); h.is(got, want, 'words'); h.done();
+//
+// Output never carries personal data: tests compare, and say only what
+// differed in words (the made-up names and numbers stay in the test).
+import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// The pages' npm packages (playwright-core, axe-core) live with the pages.
+const require = createRequire(join(TOP, 'service/web/package.json'));
+const { chromium } = require('playwright-core');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const BIN = resolve(TOP, process.env.ANKANG_BIN || 'bin');
+const ARTEFACTS = resolve(TOP, process.env.ANKANG_ARTEFACTS || 'build/artefacts/browser');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export const VIEWPORTS = {
+  phone: { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  desktop: { viewport: { width: 1280, height: 800 } },
+};
+
+// GB 11643: a valid ID number from 17 digits (the check character computed).
+export function gbId(d17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let s = 0;
+  for (let i = 0; i < 17; i++) s += Number(d17[i]) * w[i];
+  return d17 + '10X98765432'[s % 11];
+}
+
+export async function harness(name) {
+  const T = mkdtempSync(join(tmpdir(), `ankang-browser-${name}-`));
+  const data = join(T, 'data');
+  let n = 0;
+  let failed = 0;
+  let server = null;
+  const browsers = [];
+  const problems = []; // console errors and CSP violations, per page
+
+  const h = {
+    T,
+    data,
+    url: null,
+    bin: BIN,
+    ok(cond, desc) {
+      n++;
+      if (!cond) failed++;
+      console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${desc}`);
+      return !!cond;
+    },
+    is(got, want, desc) {
+      const pass = got === want;
+      h.ok(pass, desc);
+      if (!pass) console.log(`#   got ${JSON.stringify(got)}, wanted ${JSON.stringify(want)}`);
+      return pass;
+    },
+    diag(text) {
+      console.log(`# ${text}`);
+    },
+    bail(text) {
+      console.log(`Bail out! ${text}`);
+      process.exit(1);
+    },
+
+    run(prog, args, input) {
+      return execFileSync(join(BIN, prog), args, {
+        input,
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    },
+    async init() {
+      h.run('ankangd', ['init', '--data', data, '--origin', 'ankang.test']);
+    },
+    account(role, label) {
+      return h.run('ankangd', ['account', 'add', '--data', data, '--role', role, '--name', label]).trim();
+    },
+    async serve(extra = []) {
+      const portFile = join(T, 'port');
+      rmSync(portFile, { force: true });
+      const log = join(T, 'serve.log');
+      server = spawn(join(BIN, 'ankangd'),
+        ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile, ...extra],
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+      server.stderr.on('data', (b) => writeFileSync(log, b, { flag: 'a' }));
+      // Bounded: 20 s covers a sanitizer build on a busy machine.
+      for (let i = 0; i < 400 && !(existsSync(portFile) && readFileSync(portFile, 'utf8').trim()); i++) {
+        if (server.exitCode !== null) break;
+        await sleep(50);
+      }
+      if (!existsSync(portFile)) h.bail('ankangd serve did not start');
+      h.url = `http://127.0.0.1:${readFileSync(portFile, 'utf8').trim()}`;
+      return h.url;
+    },
+    async stop() {
+      if (!server || server.exitCode !== null) return;
+      server.kill('SIGTERM');
+      for (let i = 0; i < 400 && server.exitCode === null; i++) await sleep(50);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    },
+
+    // An API call from the test itself (the officer's, say).
+    async api(method, path, token, body) {
+      const headers = {};
+      if (token) headers.Authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const res = await fetch(h.url + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* text */
+      }
+      return { status: res.status, json, text, headers: res.headers };
+    },
+
+    async browser(args = []) {
+      const b = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-dev-shm-usage', ...args],
+      });
+      browsers.push(b);
+      return b;
+    },
+    // A page at one of VIEWPORTS, in a context of its own (its own storage)
+    // unless one is given; locale 'en' unless said.
+    async page(browser, size = 'phone', { locale = 'en-GB', context = null, ...opts } = {}) {
+      const ctx = context || (await browser.newContext({ ...VIEWPORTS[size], locale, ...opts }));
+      const page = await ctx.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console error: ${m.text().slice(0, 200)}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${String(e).slice(0, 200)}`));
+      return page;
+    },
+    // Console errors that are expected (a 401 the page handles, say) are
+    // taken out by the test before it checks with noProblems().
+    problems,
+    noProblems(desc, allow = []) {
+      const left = problems.filter((p) => !allow.some((re) => re.test(p)));
+      h.ok(left.length === 0, desc);
+      for (const p of left) h.diag(p);
+      problems.length = 0;
+    },
+
+    // axe-core in the page (evaluated, not injected as a script tag: the
+    // pages' CSP refuses inline scripts, and must not be loosened for it).
+    async axe(page, label) {
+      await page.evaluate(`${AXE}\n;0`);
+      const res = await page.evaluate(async () => {
+        // eslint-disable-next-line no-undef
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map((v) => ({
+          id: v.id, impact: v.impact, nodes: v.nodes.length, target: v.nodes[0]?.target?.join(' '),
+        }));
+      });
+      const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      h.ok(bad.length === 0, `axe: no serious or critical violation (${label})`);
+      for (const v of bad) h.diag(`${v.impact} ${v.id} x${v.nodes} at ${v.target}`);
+      return res;
+    },
+
+    async shot(page, name, opts = {}) {
+      mkdirSync(ARTEFACTS, { recursive: true });
+      const file = join(ARTEFACTS, `${name}.png`);
+      await page.screenshot({ path: file, ...opts });
+      return file;
+    },
+
+    async done() {
+      await cleanup();
+      console.log(`1..${n}`);
+      process.exit(failed === 0 && n > 0 ? 0 : 1);
+    },
+  };
+
+  async function cleanup() {
+    for (const b of browsers) await b.close().catch(() => {});
+    await h.stop();
+    if (process.env.ANKANG_TEST_KEEP) console.error(`# kept ${T}`);
+    else rmSync(T, { recursive: true, force: true });
+  }
+  // Whatever happens, the server and browsers go, and the TAP says why.
+  process.on('uncaughtException', async (e) => {
+    console.log(`not ok ${++n} - the test itself failed: ${String(e && e.message).slice(0, 300)}`);
+    await cleanup();
+    console.log(`1..${n}`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (e) => {
+    throw e;
+  });
+  // A hung page must not hang the suite: bounded.
+  setTimeout(() => {
+    console.log(`not ok ${++n} - the test ran past its 240 s bound`);
+    cleanup().finally(() => process.exit(1));
+  }, Number(process.env.ANKANG_BROWSER_TIMEOUT || 240000)).unref();
+  return h;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export { TOP };
