@@ -76,6 +76,9 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
   if (meta.entryPoint) {
     const key = Object.keys(entries).find((k) => join(here, entries[k]).endsWith(meta.entryPoint));
     named[`${key}${ext}`] = url;
+    // CSS a script imports (a page's own styles, uPlot's) comes out as one
+    // stylesheet beside it: the page names it {{resident.css}}.
+    if (meta.cssBundle) named[`${key}.css`] = `/assets/${basename(meta.cssBundle)}`;
   }
 }
 
