@@ -9,6 +9,7 @@
 //   const browser = await h.browser();     // headless chromium, --no-sandbox
 //   const page = await h.page(browser, 'phone');  // fails the test on any
 //                                          // console error or CSP violation
+//                                          // and on any token in a URL
 //   await h.axe(page, 'resident: code');   // no serious/critical violation
 //   await h.shot(page, 'resident-phone-code');    // build/artefacts/browser/
 //   h.ok(cond, 'words'); h.is(got, want, 'words'); h.done();
@@ -152,6 +153,13 @@ export async function harness(name) {
         if (m.type() === 'error') problems.push(`console error: ${m.text().slice(0, 200)}`);
       });
       page.on('pageerror', (e) => problems.push(`page error: ${String(e).slice(0, 200)}`));
+      // Tokens travel only in headers: a session (aks_) or account (aka_)
+      // token in any URL the page asks for is a problem, whatever the test.
+      page.on('request', (r) => {
+        if (/ak[as]_[A-Za-z0-9_-]{8,}/.test(r.url())) problems.push('a token in a request URL');
+        const ref = r.headers().referer;
+        if (ref) problems.push('a request sent a Referer');
+      });
       return page;
     },
     // Console errors that are expected (a 401 the page handles, say) are
