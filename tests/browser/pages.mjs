@@ -31,6 +31,18 @@ for (const path of Object.keys(PAGES)) {
       `${path}: asset ${a.replace(/-[A-Z0-9]+\./, '-HASH.')} is served and cached for good`);
   }
 }
+// Text goes gzipped to a client that takes it, and as it is otherwise.
+{
+  const plain = await fetch(url + '/', { headers: { 'Accept-Encoding': 'identity' } });
+  const plainText = await plain.text();
+  const gz = await fetch(url + '/', { headers: { 'Accept-Encoding': 'gzip, deflate' } });
+  h.is(plain.headers.get('content-encoding'), null, 'a client that takes no gzip gets the page as it is');
+  h.is(gz.headers.get('content-encoding'), 'gzip', 'a client that takes gzip gets it gzipped');
+  h.ok((await gz.text()) === plainText, 'and the same page once unzipped');
+  h.ok(/Accept-Encoding/i.test(gz.headers.get('vary') || ''), 'caches are told it varies (Vary: Accept-Encoding)');
+  const refused = await fetch(url + '/', { headers: { 'Accept-Encoding': 'gzip;q=0' } });
+  h.is(refused.headers.get('content-encoding'), null, 'gzip;q=0 is a refusal, and honoured');
+}
 const none = await h.api('GET', '/assets/nothing-here.js');
 h.is(none.status, 404, 'an asset the build did not make is 404');
 const api = await h.api('GET', '/healthz');
