@@ -131,6 +131,10 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	/* The camera for the checkpoint's scanner, and nothing else a page
+	 * could ask a phone for. */
+	MHD_add_response_header(resp, "Permissions-Policy",
+				"camera=(self), microphone=(), geolocation=(), payment=(), usb=()");
 	for (size_t i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->hname[i], r->hvalue[i]);
 	if (r->close)
