@@ -74,6 +74,7 @@ GET    /healthz                                    -       200 401 200 200 200 2
 GET    /metrics                                    -       401 401 403 403 403 403 200
 POST   /v1/enroll                                  empty   400 401 400 400 400 400 400
 POST   /v1/login                                   empty   400 401 400 400 400 400 400
+GET    /v1/keys                                    -       200 401 200 200 200 200 200
 GET    /v1/trust                                   -       200 401 200 200 200 200 200
 GET    /v1/revocations                             -       200 401 200 200 200 200 200
 GET    /v1/me/code                                 -       401 401 200 403 403 403 403
@@ -145,7 +146,7 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 24 "the matrix has a row for each of the 24 routes"
+is "$rows" 25 "the matrix has a row for each of the 25 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
