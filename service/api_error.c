@@ -51,6 +51,7 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			"Query argument 'before' must be a log index from an earlier page."},
     [API_BAD_ACTION] = {400, "bad_query", "Query argument 'action' is not an audit action."},
     [API_BAD_FORMAT] = {400, "bad_query", "Query argument 'format' must be png or svg."},
+    [API_BAD_WITH] = {400, "bad_query", "Query argument 'with' must be svg."},
     [API_BAD_RANGE] = {400, "bad_query", "'end' must not be before 'start'."},
     [API_BAD_PROOF_RANGE] = {400, "bad_query",
 			     "There is no proof for that range under the newest signed "

@@ -3,6 +3,7 @@
  * session token names and no other:
  *
  *   GET /v1/me/code, .png, .svg   a fresh signed code     leaf `issue`
+ *       (?with=svg: the JSON with the SVG image in it)
  *   GET /v1/me/accesses           every access to my data leaf `accesses_read`
  *   GET /v1/me/history            my status changes       leaf `history_read`
  *   DELETE /v1/me                 erasure                 leaf `erase`
@@ -96,8 +97,18 @@ static enum api_error me_code(struct request *rq, enum code_format format)
 	return API_OK;
 }
 
+/* ?with=svg: the JSON with the SVG drawing in it, for the resident page,
+ * which shows the server's image rather than drawing its own. */
 static enum api_error code_json(struct request *rq)
 {
+	struct code_st *s = rq->state;
+	const char *with = request_query(rq, "with");
+
+	if (with != NULL) {
+		if (strcmp(with, "svg") != 0)
+			return API_BAD_WITH;
+		s->c.with_svg = 1;
+	}
 	return me_code(rq, CODE_JSON);
 }
 
