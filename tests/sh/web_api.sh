@@ -91,4 +91,96 @@ done
 is "$(jbody .message)" "Query argument 'with' must be svg." "the message names the argument, not what was sent"
 is "$(leaf_count)" "$n" "a refused with= writes no leaf and issues no code"
 
+# ------------------------------------------------- GET /v1/audit/entries
+# Some activity by accounts: a look-up, a verification, failed log-ins.
+api POST /v1/lookup "$OFF" "$(jq -nc --arg d "$IDN" '{id_number: $d, purpose: "status_correction"}')"
+is "$ST" 200 "an officer looks the resident up"
+api POST /v1/verify "$VER" "$(jq -nc --arg c "$(jq -r .credential "$T/code.json")" '{credential: $c}')"
+is "$ST/$(jbody .result)" 200/valid "a verifier verifies the code"
+for i in 1 2 3; do
+	api POST /v1/login "" "$(jq -nc --arg d "$IDN" '{id_number: $d, passphrase: "not the passphrase"}')"
+done
+is "$ST" 401 "three failed log-ins"
+OFF_ID=$("$ANKANG_BIN/ankangd" account list --data "$DIR" | awk '$NF == "officer.web.1" {print $1}')
+VER_ID=$("$ANKANG_BIN/ankangd" account list --data "$DIR" | awk '$NF == "checkpoint-web" {print $1}')
+
+# The page ankang-audit reads is as it was: {"entries": [...]}, now with
+# the account's name beside each account's entries.
+api GET '/v1/audit/entries?start=0&end=1000' "$AUD"
+cp "$T/r.body" "$T/all.json"
+is "$ST/$(jbody 'keys | join(",")')" 200/entries "start/end: the same answer as before, entries only"
+is "$(jbody '.entries | length')" "$(leaf_count)" "every leaf of the log"
+is "$(jbody '[.entries[] | select(.actor == "officer:'"$OFF_ID"'") | .actor_label] | unique | join(",")')" \
+	officer.web.1 "an officer's entries carry the account's name as actor_label"
+is "$(jbody '[.entries[] | select(.actor == "verifier:'"$VER_ID"'") | .actor_label] | unique | join(",")')" \
+	checkpoint-web "a verifier's too"
+is "$(jbody '[.entries[] | select(.actor | test("^(resident|system):")) | select(has("actor_label"))] | length')" \
+	0 "residents and the system get no label"
+
+# Filters.
+api GET '/v1/audit/entries?action=lookup' "$AUD"
+is "$ST/$(jbody '[.entries[].action] | unique | join(",")')/$(jbody .next)" 200/lookup/null \
+	"action=lookup: look-ups only, and next is null at the end"
+is "$(jbody '.entries | length')" "$(jq '[.entries[] | select(.action == "lookup")] | length' "$T/all.json")" \
+	"all of them"
+api GET '/v1/audit/entries?result=bad_login' "$AUD"
+is "$ST/$(jbody .error)" 400/bad_query "result=bad_login (no such result word): 400 bad_query"
+api GET '/v1/audit/entries?result=denied&actor=resident' "$AUD"
+is "$(jbody '.entries | length')" \
+	"$(jq '[.entries[] | select(.result == "denied" and (.actor | startswith("resident:")))] | length' "$T/all.json")" \
+	"result=denied&actor=resident: the residents' denied entries"
+api GET "/v1/audit/entries?actor=verifier:$VER_ID" "$AUD"
+is "$(jbody '[.entries[].actor] | unique | join(",")')/$(jbody '.entries | length')" \
+	"verifier:$VER_ID/$(jq '[.entries[] | select(.actor == "verifier:'"$VER_ID"'")] | length' "$T/all.json")" \
+	"actor=verifier:ID: that account's entries"
+T_MID=$(jq '.entries[(.entries | length) / 2 | floor].time_ms' "$T/all.json")
+api GET "/v1/audit/entries?since=$T_MID" "$AUD"
+is "$(jbody '.entries | length')" "$(jq "[.entries[] | select(.time_ms >= $T_MID)] | length" "$T/all.json")" \
+	"since: the entries from that time on"
+api GET "/v1/audit/entries?until=$T_MID" "$AUD"
+is "$(jbody '.entries | length')" "$(jq "[.entries[] | select(.time_ms < $T_MID)] | length" "$T/all.json")" \
+	"until: the entries before it"
+for q in action=unknown_action result=denied2 actor=mayor actor=officer:- actor=officer:x \
+	since=x until=0 "since=5&until=5" order=up "before=3" "order=desc&before=0" limit=0 "start=5&end=2&order=desc"; do
+	api GET "/v1/audit/entries?$q" "$AUD"
+	is "$ST/$(jbody .error)" 400/bad_query "$q: 400 bad_query"
+done
+
+# Newest first, in pages, with before = the previous page's next.
+ALL_IDX=$(jq -c '[.entries[].index] | reverse' "$T/all.json")
+got='[]'
+before=
+for i in $(seq 1 100); do
+	api GET "/v1/audit/entries?order=desc&limit=3${before:+&before=$before}" "$AUD"
+	[ "$ST" = 200 ] || break
+	got=$(jq -c --argjson g "$got" '$g + [.entries[].index]' "$T/r.body")
+	before=$(jbody .next)
+	[ "$before" = null ] && break
+done
+is "$got" "$ALL_IDX" "order=desc pages of 3 walk the whole log, newest first, each entry once"
+api GET '/v1/audit/entries?order=desc&limit=2000' "$AUD"
+is "$(jbody '.entries | length')" "$(leaf_count)" "a limit over 1000 gives 1000 at most"
+
+# A sparse filter over more leaves than one request reads: 25,000 planted
+# scans by the verifier, after the look-up.
+LOOKUP_IDX=$(jq '[.entries[] | select(.action == "lookup")][0].index' "$T/all.json")
+svc_stop
+NOW_MS=$(($(date +%s) * 1000))
+seq 1 25000 | awk -v t="$NOW_MS" -v v="$VER_ID" \
+	'{printf "ankang/v1 %d verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
+is "$("${QRPNG%/*}/audit_append" --data "$DIR" <"$T/plant.txt" 2>/dev/null)" 25000 "25,000 leaves planted"
+svc_start "$DIR"
+SIZE=$(leaf_count)
+api GET '/v1/audit/entries?action=lookup&order=desc' "$AUD"
+is "$ST/$(jbody '.entries | length')/$(jbody .next)" "200/0/$((SIZE - 20000))" \
+	"a sparse query reads at most 20,000 leaves: none matched, next is where it stopped"
+api GET "/v1/audit/entries?action=lookup&order=desc&before=$(jbody .next)" "$AUD"
+is "$(jbody '[.entries[].index] | join(",")')/$(jbody .next)" "$LOOKUP_IDX/null" \
+	"the next request finds the look-up, and the end of the log"
+api GET '/v1/audit/entries?action=lookup' "$AUD"
+is "$(jbody '[.entries[].index] | join(",")')/$(jbody .next)" "$LOOKUP_IDX/20000" \
+	"oldest first, the same bound: next is the first leaf not read"
+api GET '/v1/audit/entries?action=lookup&start=20000' "$AUD"
+is "$(jbody '.entries | length')/$(jbody .next)" "0/null" "and the next request reaches the end"
+
 done_testing
