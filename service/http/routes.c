@@ -44,11 +44,13 @@ const struct route routes[] = {
     {"POST",   "/v1/verify",                         VERIFIER,           4096,    LIMIT_NONE,         DATA_PERSONAL, ACT_VERIFY,         &h_verify},
     {"POST",   "/v1/scans",                          VERIFIER,           1 << 20, LIMIT_NONE,         DATA_STATE,    ACT_VERIFY_OFFLINE, &h_scans},
 
+    {"GET",    "/v1/keys",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_keys},
     {"GET",    "/v1/trust",                          ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_trust},
     {"GET",    "/v1/revocations",                    ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_revocations},
 
     {"GET",    "/v1/audit/checkpoint",               AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_checkpoint},
     {"GET",    "/v1/audit/entries",                  AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_entries},
+    {"GET",    "/v1/audit/report",                   AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_report},
     {"GET",    "/v1/audit/proof/inclusion",          AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_inclusion},
     {"GET",    "/v1/audit/proof/consistency",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_consistency},
 };
