@@ -7,9 +7,10 @@
  * where it cut the log (cut_at).
  *
  * Bounded: it reads the newest REPORT_HTTP_LEAVES leaves at most (those
- * since `since` when given, through the log's time index), newest
- * first; `cut_at` is the lowest index it read when older leaves (of the
- * window asked) were left out, null when none were. ~1 us a leaf:
+ * since `since` when given, through the log's time index), oldest first
+ * as the tool does (the report lists the first events it meets, so the
+ * order shows in the answer); `cut_at` is the lowest index it read when
+ * older leaves (of the window asked) were left out, null when none were. ~1 us a leaf:
  * about a tenth of a second at the bound. Off hours are the service's
  * local hours (its TZ), as the tool's are its own.
  *
@@ -19,6 +20,7 @@
 #include "common/util.h"
 #include "log/report.h"
 #include "log/report_json.h"
+#include "service/app.h"
 #include "service/http/account_names.h"
 #include "service/http/request.h"
 
@@ -26,25 +28,20 @@
 
 struct report_walk {
 	report *r;
-	size_t read;
-	uint64_t lowest; /* the index of the oldest leaf read */
-	int cut, rc;
+	int rc;
 };
 
 static int report_leaf(void *ctx, uint64_t idx, const char *leaf, size_t len)
 {
 	struct report_walk *w = ctx;
 
-	/* The query asks for one leaf past the bound: seeing it means
-	 * older leaves were left out. */
-	if (w->read == REPORT_HTTP_LEAVES) {
-		w->cut = 1;
-		return 0;
-	}
-	if ((w->rc = report_add_bytes(w->r, idx, leaf, len)) != 0)
-		return w->rc;
-	w->read++;
-	w->lowest = idx;
+	return w->rc = report_add_bytes(w->r, idx, leaf, len);
+}
+
+static int seen_one(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	(void)idx, (void)leaf, (void)len;
+	*(int *)ctx = 1;
 	return 0;
 }
 
@@ -61,7 +58,9 @@ static enum api_error audit_report(struct request *rq, uint64_t index)
 	struct account_names names;
 	enum api_error e;
 	json_t *j = NULL;
-	int rc, has_since;
+	merkle_hash root;
+	uint64_t size;
+	int rc, has_since, cut = 0;
 	(void)index;
 
 	report_config_default(&cfg);
@@ -69,11 +68,23 @@ static enum api_error audit_report(struct request *rq, uint64_t index)
 		return e;
 	if ((rc = report_new(&w.r, &cfg)) != 0)
 		return request_fault(rq, API_INTERNAL, "starting a report", rc);
+	/* The newest REPORT_HTTP_LEAVES leaves, read oldest first as
+	 * ankang-audit reads them: the report keeps the first events it
+	 * meets, so the order is part of the answer. */
+	auditlog_head(app_log(rq->app), &size, root);
 	store_log_filter_init(&f);
 	f.since_ms = cfg.since_ms;
-	f.newest_first = 1;
-	f.limit = REPORT_HTTP_LEAVES + 1;
+	f.start = size > REPORT_HTTP_LEAVES ? size - REPORT_HTTP_LEAVES : 0;
 	rc = store_log_query(rq->db, &f, report_leaf, &w);
+	if (rc == 0 && f.start > 0) {
+		/* Cut only if a leaf the range left out would have counted. */
+		struct store_log_filter older = f;
+		older.start = 0;
+		older.end = f.start;
+		older.newest_first = 1;
+		older.limit = 1;
+		rc = store_log_query(rq->db, &older, seen_one, &cut);
+	}
 	if (rc == 0)
 		rc = report_finish(w.r);
 	if (rc != 0) {
@@ -88,7 +99,7 @@ static enum api_error audit_report(struct request *rq, uint64_t index)
 	report_free(w.r);
 	if (j != NULL &&
 	    json_object_set_new(j, "cut_at",
-				w.cut ? json_integer((json_int_t)w.lowest) : json_null()) != 0) {
+				cut ? json_integer((json_int_t)f.start) : json_null()) != 0) {
 		json_decref(j);
 		j = NULL;
 	}
