@@ -15,11 +15,12 @@
 
 #include "audit/commands.h"
 #include "audit/filter.h"
-#include "audit/report.h"
 #include "audit/timeparse.h"
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/leaf.h"
+#include "log/report.h"
+#include "log/report_json.h"
 
 static const char report_usage[] =
     "usage: ankang-audit report (--db FILE | --server URL --token T) [--since TIME]\n"
@@ -66,13 +67,8 @@ struct feeder {
 static int feed(void *ctx, uint64_t idx, const char *leaf, size_t len)
 {
 	struct feeder *fd = ctx;
-	struct leaf l;
 
-	if (len > LEAF_MAX || leaf_parse(&l, leaf, len) != 0) {
-		report_add_unparsable(fd->r, idx);
-		return 0;
-	}
-	if (report_add(fd->r, idx, &l) != 0) {
+	if (report_add_bytes(fd->r, idx, leaf, len) != 0) {
 		fd->nomem = 1;
 		return 1;
 	}
@@ -212,134 +208,6 @@ static void print_text(const struct report_result *res, const struct report_conf
 		       (unsigned long long)res->first_unparsable);
 }
 
-/* ------------------------------------------------------------------ JSON */
-
-static json_t *json_actor(int role, uint64_t id)
-{
-	char actor[48];
-
-	leaf_actor_text(actor, role, id);
-	return json_string(actor);
-}
-
-static json_t *json_events(const struct report_event *ev, size_t n, uint64_t total)
-{
-	json_t *o = json_object(), *arr = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_object();
-		json_object_set_new(e, "index", json_integer((json_int_t)ev[i].index));
-		json_object_set_new(e, "time_ms", json_integer((json_int_t)ev[i].time_ms));
-		json_object_set_new(e, "actor", json_actor(ev[i].role, ev[i].id));
-		json_object_set_new(e, "action", json_string(leaf_action_word(ev[i].action)));
-		json_array_append_new(arr, e);
-	}
-	json_object_set_new(o, "total", json_integer((json_int_t)total));
-	json_object_set_new(o, "listed", arr);
-	return o;
-}
-
-/* {"n", "window_s", "total", "listed": [{actor, count, start_ms, end_ms,
- * first_index}]}: the first max_list of bursts b[0..n). */
-static json_t *json_bursts(const struct report_burst *b, size_t n, uint64_t rule_n,
-			   uint64_t window_s, size_t max_list)
-{
-	json_t *f = json_object(), *arr = json_array();
-
-	json_object_set_new(f, "n", json_integer((json_int_t)rule_n));
-	json_object_set_new(f, "window_s", json_integer((json_int_t)window_s));
-	for (size_t i = 0; i < n && i < max_list; i++) {
-		const struct report_burst *x = &b[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "actor",
-				    x->overall ? json_string("all") : json_actor(x->role, x->id));
-		json_object_set_new(o, "count", json_integer((json_int_t)x->count));
-		json_object_set_new(o, "start_ms", json_integer((json_int_t)x->start_ms));
-		json_object_set_new(o, "end_ms", json_integer((json_int_t)x->end_ms));
-		json_object_set_new(o, "first_index", json_integer((json_int_t)x->first_index));
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(f, "total", json_integer((json_int_t)n));
-	json_object_set_new(f, "listed", arr);
-	return f;
-}
-
-static json_t *json_report(const struct report_result *res, const struct report_config *c)
-{
-	json_t *o = json_object(), *m, *arr, *flags = json_object(), *f;
-	char hours[8];
-
-	json_object_set_new(o, "entries", json_integer((json_int_t)res->leaves));
-	json_object_set_new(o, "read", json_integer((json_int_t)res->seen));
-	json_object_set_new(o, "first_index", json_integer((json_int_t)res->first_index));
-	json_object_set_new(o, "last_index", json_integer((json_int_t)res->last_index));
-	json_object_set_new(o, "first_time_ms", json_integer((json_int_t)res->min_time_ms));
-	json_object_set_new(o, "last_time_ms", json_integer((json_int_t)res->max_time_ms));
-	json_object_set_new(o, "unparsable", json_integer((json_int_t)res->unparsable));
-	if (res->unparsable)
-		json_object_set_new(o, "first_unparsable",
-				    json_integer((json_int_t)res->first_unparsable));
-
-	m = json_object();
-	for (int i = 0; i < ACT_COUNT; i++)
-		if (res->by_action[i])
-			json_object_set_new(m, leaf_action_word(i),
-					    json_integer((json_int_t)res->by_action[i]));
-	json_object_set_new(o, "by_action", m);
-	m = json_object();
-	for (int i = 0; i < RES_COUNT; i++)
-		if (res->by_result[i])
-			json_object_set_new(m, leaf_result_word(i),
-					    json_integer((json_int_t)res->by_result[i]));
-	json_object_set_new(o, "by_result", m);
-	arr = json_array();
-	for (size_t i = 0; i < res->nactors; i++) {
-		const struct report_actor *x = &res->actors[i];
-		json_t *a = json_object(), *acts = json_object();
-		json_object_set_new(a, "actor", json_actor(x->role, x->id));
-		json_object_set_new(a, "entries", json_integer((json_int_t)x->total));
-		json_object_set_new(a, "denied", json_integer((json_int_t)x->denied));
-		json_object_set_new(a, "off_hours", json_integer((json_int_t)x->off_hours));
-		for (int k = 0; k < ACT_COUNT; k++)
-			if (x->by_action[k])
-				json_object_set_new(acts, leaf_action_word(k),
-						    json_integer((json_int_t)x->by_action[k]));
-		json_object_set_new(a, "by_action", acts);
-		json_array_append_new(arr, a);
-	}
-	json_object_set_new(o, "by_actor", arr);
-
-	json_object_set_new(flags, "lookup_without_purpose",
-			    json_events(res->no_purpose, res->nno_purpose, res->no_purpose_total));
-	f = json_object();
-	json_object_set_new(f, "median", json_integer((json_int_t)res->officers_median));
-	json_object_set_new(f, "officers", json_integer((json_int_t)res->officers));
-	json_object_set_new(f, "factor", json_integer((json_int_t)c->busy_factor));
-	json_object_set_new(f, "min", json_integer((json_int_t)c->busy_min));
-	arr = json_array();
-	for (size_t i = 0; i < res->nbusy; i++) {
-		json_t *x = json_object();
-		json_object_set_new(x, "actor", json_actor(res->busy[i].role, res->busy[i].id));
-		json_object_set_new(x, "status_set", json_integer((json_int_t)res->busy[i].count));
-		json_array_append_new(arr, x);
-	}
-	json_object_set_new(f, "officers_flagged", arr);
-	json_object_set_new(flags, "busy_officers", f);
-	f = json_events(res->off_hours, res->noff_hours, res->off_hours_total);
-	snprintf(hours, sizeof hours, "%02u-%02u", c->hours_from, c->hours_to);
-	json_object_set_new(f, "hours", json_string(hours));
-	json_object_set_new(flags, "off_hours", f);
-	json_object_set_new(
-	    flags, "denied_bursts",
-	    json_bursts(res->bursts, res->nbursts, c->burst_n, c->burst_window_s, c->max_list));
-	json_object_set_new(flags, "officer_read_bursts",
-			    json_bursts(res->read_bursts, res->nread_bursts, c->read_burst_n,
-					c->read_burst_window_s, c->max_list));
-	json_object_set_new(o, "flags", flags);
-	json_object_set_new(o, "flagged", json_boolean(report_flagged(res)));
-	return o;
-}
-
 /* ------------------------------------------------------------------ main */
 
 static int rule(const char *arg, const char *name, uint64_t min, uint64_t max, uint64_t *out)
@@ -455,7 +323,7 @@ int cmd_report(int argc, char **argv)
 	}
 	res = report_result(fd.r);
 	if (json) {
-		json_t *j = json_report(res, &cfg);
+		json_t *j = report_json(res, &cfg, NULL, NULL);
 		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (s == NULL) {

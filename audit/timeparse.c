@@ -148,13 +148,6 @@ void audit_time_local(char out[AUDIT_TIME_TEXT], uint64_t ms)
 		snprintf(out, AUDIT_TIME_TEXT, "?");
 }
 
-int audit_local_hour(uint64_t ms)
-{
-	struct tm tm;
-
-	return local_tm(ms, &tm) != 0 ? -1 : tm.tm_hour;
-}
-
 int audit_hours_parse(const char *s, unsigned *from, unsigned *to)
 {
 	const char *dash = strchr(s, '-');
@@ -171,13 +164,4 @@ int audit_hours_parse(const char *s, unsigned *from, unsigned *to)
 	*from %= 24;
 	*to %= 24;
 	return 0;
-}
-
-int audit_hour_expected(unsigned hour, unsigned from, unsigned to)
-{
-	if (from == to)
-		return 1;
-	if (from < to)
-		return hour >= from && hour < to;
-	return hour >= from || hour < to;
 }

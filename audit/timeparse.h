@@ -28,13 +28,7 @@ int audit_time_parse(const char *s, uint64_t *ms);
 /* Writes ms as local "YYYY-MM-DD HH:MM:SS" (or "?" if out of range). */
 void audit_time_local(char out[AUDIT_TIME_TEXT], uint64_t ms);
 
-/* The local hour of day (0..23) at ms, or -1 if it cannot be told. */
-int audit_local_hour(uint64_t ms);
-
 /* Parses HOURS. 0 or AK_EINVAL. from == to means every hour is expected. */
 int audit_hours_parse(const char *s, unsigned *from, unsigned *to);
-
-/* 1 when hour (0..23) lies in the expected window [from, to). */
-int audit_hour_expected(unsigned hour, unsigned from, unsigned to);
 
 #endif

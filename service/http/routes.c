@@ -50,6 +50,7 @@ const struct route routes[] = {
 
     {"GET",    "/v1/audit/checkpoint",               AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_checkpoint},
     {"GET",    "/v1/audit/entries",                  AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_entries},
+    {"GET",    "/v1/audit/report",                   AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_report},
     {"GET",    "/v1/audit/proof/inclusion",          AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_inclusion},
     {"GET",    "/v1/audit/proof/consistency",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_consistency},
 };

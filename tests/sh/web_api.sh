@@ -167,7 +167,7 @@ LOOKUP_IDX=$(jq '[.entries[] | select(.action == "lookup")][0].index' "$T/all.js
 svc_stop
 NOW_MS=$(($(date +%s) * 1000))
 seq 1 25000 | awk -v t="$NOW_MS" -v v="$VER_ID" \
-	'{printf "ankang/v1 %d verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
+	'{printf "ankang/v1 %.0f verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
 is "$("${QRPNG%/*}/audit_append" --data "$DIR" <"$T/plant.txt" 2>/dev/null)" 25000 "25,000 leaves planted"
 svc_start "$DIR"
 SIZE=$(leaf_count)
@@ -182,5 +182,52 @@ is "$(jbody '[.entries[].index] | join(",")')/$(jbody .next)" "$LOOKUP_IDX/20000
 	"oldest first, the same bound: next is the first leaf not read"
 api GET '/v1/audit/entries?action=lookup&start=20000' "$AUD"
 is "$(jbody '.entries | length')/$(jbody .next)" "0/null" "and the next request reaches the end"
+
+# --------------------------------------------------- GET /v1/audit/report
+api GET /v1/audit/report "$AUD"
+cp "$T/r.body" "$T/report.json"
+is "$ST/$(jbody .cut_at)" 200/null "GET /v1/audit/report: 200, nothing cut"
+is "$(jbody .entries)/$(jbody .read)" "$SIZE/$SIZE" "every leaf read and counted"
+"$AUDIT" report --server "$URL" --token "$AUD" --json >"$T/cli.json" 2>/dev/null
+st=$?
+ok "$([ "$st" -le 1 ]; echo $?)" "ankang-audit report --json reads the same log (exit $st: 0 or 1, not an error)"
+jq -S 'del(.cut_at) | walk(if type == "object" then del(.actor_label) else . end)' \
+	"$T/report.json" >"$T/report.norm"
+jq -S . "$T/cli.json" >"$T/cli.norm"
+cmp -s "$T/report.norm" "$T/cli.norm"
+ok $? "the service's report is ankang-audit report --json's, but for actor_label and cut_at"
+is "$(jq '[.hours[].actions[]] | add' "$T/report.json")" "$SIZE" "hours count every entry by action"
+is "$(jq '[.hours[].results[]] | add' "$T/report.json")" "$SIZE" "and by result"
+is "$(jq '[.hours[].hour | select(. % 3600 != 0)] | length' "$T/report.json")" 0 \
+	"each hour is the unix second of an hour's start"
+is "$(jq '[.hours[].hour] | . == (sort | unique)' "$T/report.json")" true "oldest first, each once"
+is "$(jq -r '.by_actor[] | select(.actor == "verifier:'"$VER_ID"'") | "\(.actor_label) \(.entries)"' \
+	"$T/report.json")" "checkpoint-web 25001" "the most active verifier, named, with its count"
+is "$(jq -r '.by_actor[] | select(.actor == "officer:'"$OFF_ID"'") | .actor_label' "$T/report.json")" \
+	officer.web.1 "an officer named"
+is "$(jq '[.by_actor[] | select(.actor | test("^(resident|system):")) | select(has("actor_label"))] | length' \
+	"$T/report.json")" 0 "residents and the system unnamed"
+api GET "/v1/audit/report?since=$((NOW_MS + 24001))" "$AUD"
+is "$(jbody .entries)/$(jbody .read)/$(jbody .by_action.verify_offline)/$(jbody .cut_at)" "1000/1000/1000/null" \
+	"since: only the leaves from then on are read"
+api GET /v1/audit/report?since=x "$AUD"
+is "$ST/$(jbody .error)" 400/bad_query "since=x: 400 bad_query"
+api GET /v1/audit/report "$OFF"
+is "$ST" 403 "an officer may not read the report"
+
+# Past the bound: the newest 100,000 leaves are read, and the answer says
+# where it stopped.
+svc_stop
+seq 1 80000 | awk -v t="$((NOW_MS + 100000))" -v v="$VER_ID" \
+	'{printf "ankang/v1 %.0f verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
+is "$("${QRPNG%/*}/audit_append" --data "$DIR" <"$T/plant.txt" 2>/dev/null)" 80000 "80,000 more leaves planted"
+svc_start "$DIR"
+SIZE=$(leaf_count)
+api GET /v1/audit/report "$AUD"
+is "$ST/$(jbody .read)/$(jbody .cut_at)/$(jbody .first_index)/$(jbody .last_index)" \
+	"200/100000/$((SIZE - 100000))/$((SIZE - 100000))/$((SIZE - 1))" \
+	"a report reads the newest 100,000 leaves, and cut_at says where it stopped"
+api GET "/v1/audit/report?since=$((NOW_MS + 100000))" "$AUD"
+is "$(jbody .read)/$(jbody .cut_at)" "80000/null" "a since inside the bound cuts nothing"
 
 done_testing

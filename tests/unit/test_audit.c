@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "audit/filter.h"
-#include "audit/report.h"
 #include "audit/timeparse.h"
 #include "audit/tlogproof.h"
 #include "audit/wire.h"
@@ -21,6 +20,7 @@
 #include "common/util.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
+#include "log/report.h"
 #include "tests/lib/tap.h"
 
 /* 2025-03-01T00:00:00Z */
@@ -105,13 +105,13 @@ static void test_time(void)
 	   "Z ignores the local zone");
 	audit_time_local(out, BASE_S * 1000);
 	is_str(out, "2025-03-01 08:00:00", "local time is printed in TZ");
-	is_int(audit_local_hour(BASE_S * 1000 + 20 * H_MS), 4, "local hour wraps past midnight");
+	is_int(report_local_hour(BASE_S * 1000 + 20 * H_MS), 4, "local hour wraps past midnight");
 	set_tz("UTC0");
 	audit_time_local(out, BASE_S * 1000 + 999);
 	is_str(out, "2025-03-01 00:00:00", "milliseconds are cut, not rounded");
 	audit_time_local(out, UINT64_MAX);
 	is_str(out, "?", "a time beyond the year 9999 prints as ?");
-	is_int(audit_local_hour(UINT64_MAX), -1, "and has no hour");
+	is_int(report_local_hour(UINT64_MAX), -1, "and has no hour");
 }
 
 static void test_hours(void)
@@ -129,13 +129,14 @@ static void test_hours(void)
 	is_int(audit_hours_parse("06-", &f, &t), AK_EINVAL, "empty to");
 	is_int(audit_hours_parse("a6-22", &f, &t), AK_EINVAL, "not a digit");
 
-	ok(audit_hour_expected(6, 6, 22) && audit_hour_expected(21, 6, 22), "06-22 includes 6, 21");
-	ok(!audit_hour_expected(22, 6, 22) && !audit_hour_expected(5, 6, 22),
+	ok(report_hour_expected(6, 6, 22) && report_hour_expected(21, 6, 22),
+	   "06-22 includes 6, 21");
+	ok(!report_hour_expected(22, 6, 22) && !report_hour_expected(5, 6, 22),
 	   "06-22 excludes 22 and 5");
-	ok(audit_hour_expected(23, 22, 6) && audit_hour_expected(0, 22, 6) &&
-	       !audit_hour_expected(6, 22, 6) && !audit_hour_expected(12, 22, 6),
+	ok(report_hour_expected(23, 22, 6) && report_hour_expected(0, 22, 6) &&
+	       !report_hour_expected(6, 22, 6) && !report_hour_expected(12, 22, 6),
 	   "22-06 wraps midnight");
-	ok(audit_hour_expected(3, 0, 0) && audit_hour_expected(23, 0, 0),
+	ok(report_hour_expected(3, 0, 0) && report_hour_expected(23, 0, 0),
 	   "0-24 expects every hour");
 }
 
@@ -842,6 +843,37 @@ static void test_wire(void)
 	is_str(code, "", "a non-JSON body has no code");
 }
 
+/* Hours: each UTC hour that holds leaves, oldest first, whatever order
+ * the leaves come in, counted by action and result. */
+static void test_report_hours(void)
+{
+	struct report_config c;
+	const struct report_result *res;
+	uint64_t idx = 0, t = BASE_S * 1000;
+	report *r;
+
+	report_config_default(&c);
+	r = new_report(&c);
+	add(r, &idx, mk(t + 2 * H_MS + 5, ROLE_VERIFIER, 1, ACT_VERIFY, RES_VALID, DET_GREEN));
+	add(r, &idx, mk(t + 10, ROLE_VERIFIER, 1, ACT_VERIFY, RES_EXPIRED, DET_EMPTY));
+	add(r, &idx, mk(t + H_MS - 1, ROLE_OFFICER, 2, ACT_LOOKUP, RES_OK, DET_APPEAL_REVIEW));
+	add(r, &idx, mk(t + 2 * H_MS, ROLE_VERIFIER, 1, ACT_VERIFY, RES_VALID, DET_GREEN));
+	is_int(report_add_bytes(r, idx++, "not a leaf\n", 11), 0, "bytes that do not parse");
+	is_int(report_finish(r), 0, "report_finish");
+	res = report_result(r);
+	is_int(res->nhours, 2, "two hours hold leaves; the one between is left out");
+	ok(res->nhours == 2 && res->hours[0].hour_s == BASE_S &&
+	       res->hours[1].hour_s == BASE_S + 7200,
+	   "oldest first, each the second its hour starts");
+	ok(res->nhours == 2 && res->hours[0].by_action[ACT_VERIFY] == 1 &&
+	       res->hours[0].by_action[ACT_LOOKUP] == 1 &&
+	       res->hours[0].by_result[RES_EXPIRED] == 1 &&
+	       res->hours[1].by_action[ACT_VERIFY] == 2 && res->hours[1].by_result[RES_VALID] == 2,
+	   "counted by action and by result");
+	is_int(res->unparsable, 1, "the bytes that do not parse are counted apart");
+	report_free(r);
+}
+
 int main(void)
 {
 	test_time();
@@ -852,6 +884,7 @@ int main(void)
 	test_report_bursts();
 	test_report_reads();
 	test_report_many();
+	test_report_hours();
 	test_tlogproof();
 	test_wire();
 	return tap_done();

@@ -7,17 +7,24 @@
  * full (their times are needed for bursts). At the end the denied ones are
  * sorted twice, by time for the overall bursts and by actor then time for
  * each actor's; the reads once, by officer then time.
+ *
+ * Hours live in an array sorted by hour. Leaves mostly come in time
+ * order, so the hour of the previous leaf is tried first, then a binary
+ * search; a new hour is inserted in place.
  */
-#include "audit/report.h"
+#include "log/report.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "audit/timeparse.h"
 #include "common/util.h"
 
 /* Windows longer than this are refused, so time + window never wraps. */
 #define MAX_WINDOW_S (100u * 365u * 86400u)
+/* The end of the year 9999: later times have no local hour. */
+#define MAX_UNIX_SECONDS 253402300799ULL
+#define HOUR_MS          3600000u
 
 /* A leaf kept for the burst rules: when, where in the log, whose, and how
  * many attempts it stands for (weight_of). */
@@ -46,6 +53,7 @@ struct report {
 	uint32_t *slots; /* actor index + 1; 0 is empty */
 	size_t nslots;   /* a power of two, at least twice the actors */
 	struct stamps denied, reads;
+	size_t cap_hours, last_hour; /* last_hour: where the previous leaf's hour is */
 	size_t cap_bursts, cap_read_bursts;
 	int finished;
 };
@@ -100,6 +108,7 @@ void report_free(report *r)
 	free(r->denied.v);
 	free(r->reads.v);
 	free(r->res.actors);
+	free(r->res.hours);
 	free(r->res.no_purpose);
 	free(r->res.off_hours);
 	free(r->res.busy);
@@ -164,6 +173,76 @@ static struct report_actor *actor(report *r, enum leaf_role role, uint64_t id)
 	return &r->res.actors[r->res.nactors - 1];
 }
 
+/* v (capacity *cap, n used) with room for one more element of size,
+ * doubling from first: the new block (v's memory is then its), or NULL
+ * when out of memory (v unchanged). */
+static void *room_for_one(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	c = *cap ? *cap * 2 : first;
+	if ((p = realloc(v, c * size)) == NULL)
+		return NULL;
+	*cap = c;
+	return p;
+}
+
+/* ----------------------------------------------------------------- hours */
+
+static struct report_hour *hour_of(report *r, uint64_t time_ms)
+{
+	struct report_result *res = &r->res;
+	uint64_t h = time_ms / HOUR_MS * 3600;
+	size_t lo = 0, hi = res->nhours;
+
+	if (r->last_hour < res->nhours && res->hours[r->last_hour].hour_s == h)
+		return &res->hours[r->last_hour];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (res->hours[mid].hour_s < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == res->nhours || res->hours[lo].hour_s != h) {
+		void *p =
+		    room_for_one(res->hours, &r->cap_hours, res->nhours, sizeof *res->hours, 32);
+		if (p == NULL)
+			return NULL;
+		res->hours = p;
+		memmove(&res->hours[lo + 1], &res->hours[lo],
+			(res->nhours - lo) * sizeof *res->hours);
+		memset(&res->hours[lo], 0, sizeof *res->hours);
+		res->hours[lo].hour_s = h;
+		res->nhours++;
+	}
+	r->last_hour = lo;
+	return &res->hours[lo];
+}
+
+int report_local_hour(uint64_t ms)
+{
+	struct tm tm;
+	time_t t;
+
+	if (ms / 1000 > MAX_UNIX_SECONDS)
+		return -1;
+	t = (time_t)(ms / 1000);
+	return localtime_r(&t, &tm) == NULL ? -1 : tm.tm_hour;
+}
+
+int report_hour_expected(unsigned hour, unsigned from, unsigned to)
+{
+	if (from == to)
+		return 1;
+	if (from < to)
+		return hour >= from && hour < to;
+	return hour >= from || hour < to;
+}
+
 /* ---------------------------------------------------------------- adding */
 
 static void keep_event(struct report_event *list, size_t *n, size_t cap, uint64_t index,
@@ -199,14 +278,11 @@ static uint64_t weight_of(const struct leaf *l)
 
 static int keep_stamp(struct stamps *s, uint64_t index, const struct leaf *l)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *p = realloc(s->v, cap * sizeof *s->v);
-		if (p == NULL)
-			return AK_ENOMEM;
-		s->v = p;
-		s->cap = cap;
-	}
+	void *p = room_for_one(s->v, &s->cap, s->n, sizeof *s->v, 64);
+
+	if (p == NULL)
+		return AK_ENOMEM;
+	s->v = p;
 	s->v[s->n++] = (struct stamp){.t = l->time_ms,
 				      .index = index,
 				      .id = l->actor_id,
@@ -219,14 +295,17 @@ int report_add(report *r, uint64_t index, const struct leaf *l)
 {
 	struct report_result *res = &r->res;
 	struct report_actor *a;
+	struct report_hour *h;
 
 	if (r->finished)
 		return AK_EINVAL;
 	res->seen++;
 	if (l->time_ms < r->cfg.since_ms || (r->cfg.until_ms != 0 && l->time_ms >= r->cfg.until_ms))
 		return 0;
-	if ((a = actor(r, l->role, l->actor_id)) == NULL)
+	if ((a = actor(r, l->role, l->actor_id)) == NULL || (h = hour_of(r, l->time_ms)) == NULL)
 		return AK_ENOMEM;
+	h->by_action[l->action]++;
+	h->by_result[l->result]++;
 	res->leaves++;
 	if (index < res->first_index)
 		res->first_index = index;
@@ -246,9 +325,9 @@ int report_add(report *r, uint64_t index, const struct leaf *l)
 		keep_event(res->no_purpose, &res->nno_purpose, r->cfg.max_list, index, l);
 	}
 	if (l->action == ACT_VERIFY || l->action == ACT_VERIFY_OFFLINE) {
-		int h = audit_local_hour(l->time_ms);
-		if (h >= 0 &&
-		    !audit_hour_expected((unsigned)h, r->cfg.hours_from, r->cfg.hours_to)) {
+		int lh = report_local_hour(l->time_ms);
+		if (lh >= 0 &&
+		    !report_hour_expected((unsigned)lh, r->cfg.hours_from, r->cfg.hours_to)) {
 			res->off_hours_total++;
 			a->off_hours++;
 			keep_event(res->off_hours, &res->noff_hours, r->cfg.max_list, index, l);
@@ -271,6 +350,17 @@ void report_add_unparsable(report *r, uint64_t index)
 		r->res.first_unparsable = index;
 	r->res.unparsable++;
 	r->res.seen++;
+}
+
+int report_add_bytes(report *r, uint64_t index, const char *leaf, size_t len)
+{
+	struct leaf l;
+
+	if (len > LEAF_MAX || leaf_parse(&l, leaf, len) != 0) {
+		report_add_unparsable(r, index);
+		return 0;
+	}
+	return report_add(r, index, &l);
 }
 
 /* ------------------------------------------------------------- finishing */
@@ -335,6 +425,7 @@ static int add_burst(const struct burst_rule *br, const struct stamp *ev, size_t
 {
 	uint64_t count = 0;
 	struct report_burst x;
+	void *p;
 
 	for (size_t i = a; i < b; i++)
 		count += ev[i].weight;
@@ -348,14 +439,9 @@ static int add_burst(const struct burst_rule *br, const struct stamp *ev, size_t
 	    .first_index = min_index(ev, a, b),
 	};
 
-	if (*br->count == *br->cap) {
-		size_t cap = *br->cap ? *br->cap * 2 : 8;
-		void *p = realloc(*br->list, cap * sizeof x);
-		if (p == NULL)
-			return AK_ENOMEM;
-		*br->list = p;
-		*br->cap = cap;
-	}
+	if ((p = room_for_one(*br->list, br->cap, *br->count, sizeof x, 8)) == NULL)
+		return AK_ENOMEM;
+	*br->list = p;
 	(*br->list)[(*br->count)++] = x;
 	return 0;
 }

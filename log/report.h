@@ -34,15 +34,22 @@
  *                with the officer, first and last time, count and first
  *                index.
  *
+ * It also counts the leaves of each hour (UTC hours: hour_s is a
+ * multiple of 3600), by action and by result, for plots.
+ *
  * The engine keeps counts and the flagged events only (up to max_list
  * events per flag are kept for listing; totals are always exact), and the
  * times of denied leaves and of officers' reads, so its memory grows with
- * the number of actors and of those leaves, not with the log.
+ * the number of actors, of hours and of those leaves, not with the log.
+ *
+ * Part of the audit-log library because two programs compute it, and
+ * must compute it alike: ankang-audit report, and the service's
+ * GET /v1/audit/report (report_json.h renders it for both).
  *
  * Pure apart from the local time zone (for off hours): no I/O.
  */
-#ifndef ANKANG_AUDIT_REPORT_H
-#define ANKANG_AUDIT_REPORT_H
+#ifndef ANKANG_LOG_REPORT_H
+#define ANKANG_LOG_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +108,13 @@ struct report_burst {
 	uint64_t start_ms, end_ms, count, first_index;
 };
 
+/* The leaves of one hour. */
+struct report_hour {
+	uint64_t hour_s; /* unix seconds of the hour's start */
+	uint64_t by_action[ACT_COUNT];
+	uint64_t by_result[RES_COUNT];
+};
+
 struct report_result {
 	uint64_t leaves;     /* leaves in the time range */
 	uint64_t seen;       /* leaves read, in range or not */
@@ -110,6 +124,8 @@ struct report_result {
 	uint64_t min_time_ms, max_time_ms;
 	uint64_t by_action[ACT_COUNT];
 	uint64_t by_result[RES_COUNT];
+	struct report_hour *hours; /* oldest first; hours without leaves left out */
+	size_t nhours;
 	struct report_actor *actors; /* sorted by role, then id ("-" last) */
 	size_t nactors;
 
@@ -145,6 +161,9 @@ void report_free(report *r);
 int report_add(report *r, uint64_t index, const struct leaf *l);
 /* Counts a leaf that did not parse. */
 void report_add_unparsable(report *r, uint64_t index);
+/* Feeds a leaf's bytes: report_add when they parse, else
+ * report_add_unparsable. 0, AK_ENOMEM or AK_EINVAL as report_add. */
+int report_add_bytes(report *r, uint64_t index, const char *leaf, size_t len);
 
 /*
  * Computes the flags; afterwards report_result is valid and no more
@@ -155,5 +174,11 @@ const struct report_result *report_result(const report *r);
 
 /* 1 when anything is flagged (or a leaf did not parse). */
 int report_flagged(const struct report_result *res);
+
+/* The local hour of day (0..23) at ms, or -1 if it cannot be told. */
+int report_local_hour(uint64_t ms);
+/* 1 when hour (0..23) lies in the expected window [from, to); from ==
+ * to expects every hour, from > to wraps midnight. */
+int report_hour_expected(unsigned hour, unsigned from, unsigned to);
 
 #endif
