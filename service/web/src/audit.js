@@ -182,7 +182,7 @@ function consistencyWords(c) {
         added: (BigInt(c.seen.size) - BigInt(c.previous.size)).toLocaleString(currentLang()) }) });
     case 'unchecked': return el('p', { class: 'notice warn', text: t('audit.log.cons_unchecked', { why: c.why }) });
     default: {
-      const a = c.alarm;
+      const a = c.alarm && alarms().find((x) => x.id === c.alarm.id);
       const key = c.kind === 'rollback' ? 'audit.log.cons_rollback' : 'audit.log.cons_bad';
       const p = el('div', { class: 'notice warn' },
         el('p', { class: 'verdict verdict-bad', text: t(key, { old: size(c.seen.size), new: size(c.now.size), date }) }));
@@ -248,16 +248,20 @@ function renderActivity() {
 }
 
 // --- entries ---------------------------------------------------------------
+// Pages asked for in turn: only the newest request's answer is shown.
+let pageSeq = 0;
 async function showPage(k) {
+  const seq = ++pageSeq;
   const status = $('#entries-status');
   status.textContent = t('common.loading');
   $('#older').disabled = $('#newer').disabled = true;
   try {
     const res = await fetchPage(tokens.get(), state.filter, state.befores[k]);
+    if (seq !== pageSeq) return;
     state.page = { k, ...res };
     if (res.next !== null) state.befores[k + 1] = res.next;
   } catch (e) {
-    if (endedSession(e)) return;
+    if (seq !== pageSeq || endedSession(e)) return;
     status.textContent = errorWords(e);
     if (state.page) $('#newer').disabled = state.page.k === 0;
     return;

@@ -8,6 +8,8 @@ import { currentLang, t } from './i18n.js';
 
 const num = (n) => Number(n).toLocaleString(currentLang());
 const when = (ms) => formatTime(ms, currentLang());
+// The English words for one differ: 'audit.x.yes' and 'audit.x.yes_one'.
+const counted = (key, n, vars) => t(Number(n) === 1 ? `${key}_one` : key, { ...vars, count: num(n) });
 const who = (actor, label) => (actor === 'all' ? t('audit.report.all_actors') : actorWords(actor, label));
 
 function events(list, total) {
@@ -70,24 +72,24 @@ export function renderReport(box, r) {
 
   const rules = el('ul', { class: 'flags' });
   rules.append(
-    rule(np.total > 0, np.total > 0 ? t('audit.report.np.yes', { count: num(np.total) }) : t('audit.report.np.no'),
+    rule(np.total > 0, np.total > 0 ? counted('audit.report.np.yes', np.total) : t('audit.report.np.no'),
       ...(np.total > 0 ? [events(np.listed, np.total)] : [])),
     rule(busy.officers_flagged.length > 0,
       busy.officers_flagged.length > 0
-        ? t('audit.report.busy.yes', { count: busy.officers_flagged.length, median: num(busy.median), officers: busy.officers, factor: busy.factor, min: busy.min })
+        ? counted('audit.report.busy.yes', busy.officers_flagged.length, { median: num(busy.median), officers: busy.officers, factor: busy.factor, min: busy.min })
         : t('audit.report.busy.no', { median: num(busy.median || 0), officers: busy.officers || 0, factor: busy.factor, min: busy.min }),
       ...(busy.officers_flagged.length > 0 ? [el('ul', {}, ...busy.officers_flagged.map((o) =>
         el('li', { text: t('audit.report.busy.row', { actor: who(o.actor, o.actor_label), count: num(o.status_set) }) })))] : [])),
-    rule(off.total > 0, off.total > 0 ? t('audit.report.off.yes', { count: num(off.total), hours: off.hours })
+    rule(off.total > 0, off.total > 0 ? counted('audit.report.off.yes', off.total, { hours: off.hours })
       : t('audit.report.off.no', { hours: off.hours }), ...(off.total > 0 ? [events(off.listed, off.total)] : [])),
-    rule(db.total > 0, db.total > 0 ? t('audit.report.denied.yes', { count: num(db.total), n: db.n, window: db.window_s })
+    rule(db.total > 0, db.total > 0 ? counted('audit.report.denied.yes', db.total, { n: db.n, window: db.window_s })
       : t('audit.report.denied.no', { n: db.n, window: db.window_s }),
     ...(db.total > 0 ? [bursts(db.listed, db.total, 'audit.report.denied.row')] : [])),
-    rule(rb.total > 0, rb.total > 0 ? t('audit.report.reads.yes', { count: num(rb.total), n: rb.n, window: rb.window_s })
+    rule(rb.total > 0, rb.total > 0 ? counted('audit.report.reads.yes', rb.total, { n: rb.n, window: rb.window_s })
       : t('audit.report.reads.no', { n: rb.n, window: rb.window_s }),
     ...(rb.total > 0 ? [bursts(rb.listed, rb.total, 'audit.report.reads.row')] : [])));
   if (r.unparsable > 0)
-    rules.append(rule(true, t('audit.report.unparsable', { count: num(r.unparsable), index: r.first_unparsable })));
+    rules.append(rule(true, counted('audit.report.unparsable', r.unparsable, { index: r.first_unparsable })));
   box.append(rules);
 
   box.append(el('h3', { text: t('audit.report.counts') }),
