@@ -89,7 +89,14 @@ const browser = await h.browser();
 const desk = await h.page(browser, 'desktop', { timezoneId: 'UTC' });
 const phone = await h.page(browser, 'phone', { timezoneId: 'UTC' });
 const both = [['desktop', desk], ['phone', phone]];
-const shot = (page, size, state) => h.shot(page, `audit-${size}-${state}`, { fullPage: state !== 'dashboard' });
+// Desktop states as whole pages; a phone's as the screen shows them.
+const shot = (page, size, state, full = size === 'desktop' && state !== 'dashboard') =>
+  h.shot(page, `audit-${size}-${state}`, { fullPage: full });
+async function shotAt(page, size, id, state) {
+  await page.evaluate((id) => document.getElementById(id).scrollIntoView(), id);
+  await shot(page, size, state, false);
+  await page.evaluate(() => window.scrollTo(0, 0));
+}
 
 // ---------------------------------------------------------------- sign-in
 for (const [size, page] of both) {
@@ -178,7 +185,10 @@ for (const [size, page] of both) {
   await page.locator('#plot-actors-h').waitFor();
   await h.axe(page, `dashboard (${size})`);
   await shot(page, size, 'dashboard');
-  await shot(page, size, 'dashboard-full');
+  if (size === 'desktop') await shot(page, size, 'dashboard-full');
+  await shotAt(page, size, 'activity', 'plots');
+  await shotAt(page, size, 'plot-actors-h', 'plot-actors');
+  await shotAt(page, size, 'report', 'report');
 }
 
 // ---------------------------------------------------------------- entries
@@ -220,7 +230,8 @@ r = await filter(async () => {
 const want = (await api('/v1/audit/entries?actor=verifier:3&result=valid&order=desc&limit=25')).json.entries.map((e) => String(e.index));
 h.is(r.map((c) => c[1]).join(','), want.join(','), 'actor and result together: the same entries as the API');
 await h.axe(desk, 'entries filtered');
-await shot(desk, 'desktop', 'entries-filtered');
+await shotAt(desk, 'desktop', 'entries', 'entries-filtered');
+await shotAt(phone, 'phone', 'entries-status', 'entries');
 
 // A time range, in the browser's time zone (UTC here).
 const local = (ms) => new Date(ms).toISOString().slice(0, 16);
@@ -347,6 +358,9 @@ h.ok(await phone.locator('#log-status').getByText(/^签名已核验/).isVisible(
 await phone.locator('#plot-actors-h').waitFor();
 await h.axe(phone, 'dashboard in Chinese');
 await shot(phone, 'phone', 'zh-dashboard');
+await shotAt(phone, 'phone', 'log', 'zh-log');
+await shotAt(phone, 'phone', 'activity', 'zh-plots');
+await shotAt(phone, 'phone', 'report', 'zh-report');
 await phone.getByRole('button', { name: 'Switch language to English' }).click();
 
 // ----------------------------------------------- sign-out; a refused token
