@@ -184,6 +184,7 @@ h.ok(await rep.locator('.flag.clear').filter({ hasText: 'No officer changed far 
 for (const [size, page] of both) {
   await page.locator('#plot-actors-h').waitFor();
   await h.axe(page, `dashboard (${size})`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, size, 'dashboard');
   if (size === 'desktop') await shot(page, size, 'dashboard-full');
   await shotAt(page, size, 'activity', 'plots');
