@@ -56,9 +56,13 @@ export function showErrors(summary, problems) {
   summary.focus();
 }
 
+// A date no reader can take for another: "6 Dec 2026, 22:09:55" in
+// English (12/06 is June to some and December to others), "2026/12/06
+// 22:09:55" in Chinese.
 export function formatTime(ms, lang) {
-  return new Date(ms).toLocaleString(lang, {
-    year: 'numeric', month: '2-digit', day: '2-digit',
+  const en = !/^zh/.test(lang);
+  return new Date(ms).toLocaleString(en ? 'en-GB' : lang, {
+    year: 'numeric', month: en ? 'short' : '2-digit', day: en ? 'numeric' : '2-digit',
     hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
   });
 }
