@@ -19,13 +19,28 @@
 //   - axe-core in every state, screenshots of each on a phone and a desktop.
 //
 // Names and tokens are compared, never printed.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gbId, harness, sleep } from './lib/harness.mjs';
+import { TOP, gbId, harness, sleep } from './lib/harness.mjs';
 import { parseCredential } from '../../service/web/src/lib/cred.js';
 import { hex } from '../../service/web/src/lib/b64.js';
 
 const h = await harness('check');
+
+// Every key the page's code names, however it names it (t('check.x'),
+// signinProblem('check.x'), say('check.x'), a why: 'check.x'), is in both
+// catalogues: catalogue.mjs sees only the t('...') spelling.
+{
+  const web = join(TOP, 'service/web');
+  const src = ['src/check.js', 'src/check_camera.js', 'pages/check.html'].map((f) => readFileSync(join(web, f), 'utf8')).join('\n');
+  const keys = new Set([...src.matchAll(/['"`]((?:check|common|status|result)\.[a-z_.]+[a-z_])['"`]/g)].map((m) => m[1]));
+  for (const lang of ['en', 'zh-CN']) {
+    const cat = JSON.parse(readFileSync(join(web, `i18n/${lang}.json`), 'utf8'));
+    const missing = [...keys].filter((k) => !(k in cat));
+    h.ok(keys.size > 60 && missing.length === 0, `all ${keys.size} message keys the check page names are in ${lang}.json`);
+    for (const k of missing) h.diag(`missing: ${k}`);
+  }
+}
 await h.init();
 const url = await h.serve();
 const VERIFIER_LABEL = 'gate-7';
@@ -346,7 +361,36 @@ await dctx.setOffline(true);
 await desk.waitForFunction(() => /^Offline, lists from/.test(document.querySelector('#conn').textContent));
 await h.axe(desk, 'desktop offline');
 await h.shot(desk, 'check-desktop-offline');
+const codeA3 = await codeOf(A);
+await typeCode(desk, codeA3);
+await waitTitle(desk, /^VALID$/);
+h.ok(/waiting to upload: 1\./.test(await desk.locator('#conn').textContent()), 'desktop offline: one check waits to upload');
+// Signing out with checks not uploaded asks first.
+await desk.getByRole('button', { name: 'Sign out' }).click();
+await desk.getByRole('button', { name: 'Sign out anyway' }).waitFor();
+h.ok(/have not reached the service yet: 1\./.test(await desk.locator('#signout-confirm').textContent()),
+  'signing out with a check not uploaded: the page says so and asks');
+await h.axe(desk, 'desktop, sign-out with checks not uploaded');
+await h.shot(desk, 'check-desktop-signout-pending');
+await desk.getByRole('button', { name: 'Stay signed in' }).click();
+// Lists older than ankang-verify's staleness rule (600 s): no offline check.
+await desk.clock.setFixedTime(Date.now() + 11 * 60 * 1000);
+await typeCode(desk, await codeOf(A));
+await waitTitle(desk, /^CANNOT CHECK$/);
+p = await panel(desk);
+h.ok(/more than 10 minutes ago/.test(p.text) && !p.greenSeen, 'offline with lists 11 minutes old: CANNOT CHECK, nothing green');
+h.ok(/too old to check codes/.test(await desk.locator('#conn').textContent())
+  && /waiting to upload: 1\./.test(await desk.locator('#conn').textContent()), 'the status line says the lists are too old; nothing was queued');
+await h.axe(desk, 'desktop offline, lists too old');
+await h.shot(desk, 'check-desktop-offline-stale');
 await dctx.setOffline(false);
+await desk.waitForFunction(() => /^Online\./.test(document.querySelector('#conn').textContent)
+  && !/waiting to upload/.test(document.querySelector('#conn').textContent), null, { timeout: 20000 });
+h.is((await h.api('GET', '/v1/me/accesses?action=verify_offline', A.token)).json.accesses.length, 3,
+  'back online, the desktop\'s offline check reached the resident too');
+await desk.getByRole('button', { name: 'Sign out' }).click();
+await desk.getByRole('heading', { name: 'Sign in this device' }).waitFor();
+h.ok(true, 'with nothing left to upload, signing out asks nothing');
 await dctx.close();
 
 h.noProblems('no console error, page error or CSP violation beyond the provoked ones', [

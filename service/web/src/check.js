@@ -296,8 +296,22 @@ function verdictValid(v) {
   return STATUSES.includes(v.status);
 }
 
+// A network that swallows requests must not hold a checkpoint up: an
+// answer slower than this is treated as no answer, and the code is checked
+// here instead.
+const VERIFY_TIMEOUT_MS = 6000;
+
+function within(ms, promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new OfflineError('timed out')), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 async function checkOnline(text) {
-  const v = await apiJson('POST', '/v1/verify', { token: token.get(), body: { credential: text } });
+  const v = await within(VERIFY_TIMEOUT_MS,
+    apiJson('POST', '/v1/verify', { token: token.get(), body: { credential: text } }));
   if (!verdictValid(v)) return { kind: 'cannot', why: 'check.cannot.answer' };
   state.online = true;
   return { kind: 'result', mode: 'online', result: v.result, name: v.name, status: v.status };
@@ -423,6 +437,7 @@ function showSignin(noticeKey) {
   notice.textContent = noticeKey ? t(noticeKey) : '';
   notice.dataset.key = noticeKey || '';
   showView('signin');
+  window.scrollTo(0, 0);
 }
 
 // The service refused the token (401), or it is not a verifier's (403):
