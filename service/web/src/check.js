@@ -155,7 +155,11 @@ async function refreshLists() {
 // ------------------------------------------------------------ the scans
 
 async function countPending() {
-  state.pending = state.account ? await store.countScans(state.account) : 0;
+  try {
+    state.pending = state.account ? await store.countScans(state.account) : 0;
+  } catch {
+    state.pending = 0; // no IndexedDB here: nothing can have been queued
+  }
 }
 
 // Uploads this account's offline scans, a page at a time; each page
