@@ -36,6 +36,17 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 }
 
+// A message in one named language, whatever the page's ('en' or 'zh-CN').
+export function tIn(which, key, vars = {}) {
+  const text = (catalogues[which] || catalogues.en)[key] ?? catalogues.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+
+// The language that is not the page's.
+export function otherLang() {
+  return lang === 'en' ? 'zh-CN' : 'en';
+}
+
 // A message in both languages, Chinese first ("绿码 Green"), for what must
 // read the same to anyone at a checkpoint whatever the page's language.
 export function both(key, vars = {}) {
