@@ -59,7 +59,7 @@ static void print_leaf(struct lister *ls, uint64_t idx, const char *leaf, size_t
 	const char *action = leaf_action_word(l->action), *result = leaf_result_word(l->result),
 		   *detail = leaf_detail_word(l->detail);
 
-	audit_actor_text(actor, sizeof actor, l->role, l->actor_id);
+	leaf_actor_text(actor, l->role, l->actor_id);
 	if (l->has_subject)
 		util_hex_encode(subject, l->subject, LEAF_ID_BYTES);
 	else

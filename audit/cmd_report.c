@@ -86,7 +86,7 @@ static void text_event(const struct report_event *e)
 	char when[AUDIT_TIME_TEXT], actor[48];
 
 	audit_time_local(when, e->time_ms);
-	audit_actor_text(actor, sizeof actor, e->role, e->id);
+	leaf_actor_text(actor, e->role, e->id);
 	printf("      index %-8llu %s  %-14s %s\n", (unsigned long long)e->index, when, actor,
 	       leaf_action_word(e->action));
 }
@@ -134,7 +134,7 @@ static void print_text(const struct report_result *res, const struct report_conf
 		for (int k = 1; k < ACT_COUNT; k++)
 			if (x->by_action[k] > x->by_action[top])
 				top = k;
-		audit_actor_text(actor, sizeof actor, x->role, x->id);
+		leaf_actor_text(actor, x->role, x->id);
 		printf("  %-18s %10llu %10llu %10llu  %s (%llu)\n", actor,
 		       (unsigned long long)x->total, (unsigned long long)x->denied,
 		       (unsigned long long)x->off_hours, leaf_action_word(top),
@@ -157,7 +157,7 @@ static void print_text(const struct report_result *res, const struct report_conf
 		       res->nbusy, (unsigned long long)res->officers_median, res->officers,
 		       (unsigned long long)c->busy_min, (unsigned long long)c->busy_factor);
 		for (size_t i = 0; i < res->nbusy; i++) {
-			audit_actor_text(actor, sizeof actor, res->busy[i].role, res->busy[i].id);
+			leaf_actor_text(actor, res->busy[i].role, res->busy[i].id);
 			printf("      %-18s %llu status_set\n", actor,
 			       (unsigned long long)res->busy[i].count);
 		}
@@ -179,7 +179,7 @@ static void print_text(const struct report_result *res, const struct report_conf
 			if (x->overall)
 				snprintf(actor, sizeof actor, "all actors");
 			else
-				audit_actor_text(actor, sizeof actor, x->role, x->id);
+				leaf_actor_text(actor, x->role, x->id);
 			audit_time_local(a, x->start_ms);
 			audit_time_local(b, x->end_ms);
 			printf("      %-18s %llu denied, %s to %s, from index %llu\n", actor,
@@ -197,7 +197,7 @@ static void print_text(const struct report_result *res, const struct report_conf
 		       (unsigned long long)c->read_burst_window_s);
 		for (size_t i = 0; i < shown; i++) {
 			const struct report_burst *x = &res->read_bursts[i];
-			audit_actor_text(actor, sizeof actor, x->role, x->id);
+			leaf_actor_text(actor, x->role, x->id);
 			audit_time_local(a, x->start_ms);
 			audit_time_local(b, x->end_ms);
 			printf("      %-18s %llu reads, %s to %s, from index %llu\n", actor,
@@ -218,7 +218,7 @@ static json_t *json_actor(int role, uint64_t id)
 {
 	char actor[48];
 
-	audit_actor_text(actor, sizeof actor, role, id);
+	leaf_actor_text(actor, role, id);
 	return json_string(actor);
 }
 

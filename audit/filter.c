@@ -3,7 +3,6 @@
  */
 #include "audit/filter.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -72,14 +71,4 @@ int audit_filter_match(const struct audit_filter *f, const struct leaf *l)
 	    (!l->has_subject || memcmp(l->subject, f->subject, LEAF_ID_BYTES) != 0))
 		return 0;
 	return 1;
-}
-
-void audit_actor_text(char *out, size_t cap, int role, uint64_t id)
-{
-	const char *w = leaf_role_word(role);
-
-	if (id == LEAF_NO_ID)
-		snprintf(out, cap, "%s:-", w ? w : "?");
-	else
-		snprintf(out, cap, "%s:%llu", w ? w : "?", (unsigned long long)id);
 }

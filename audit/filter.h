@@ -37,7 +37,4 @@ int audit_filter_subject(struct audit_filter *f, const char *arg);
 /* 1 when l is selected. */
 int audit_filter_match(const struct audit_filter *f, const struct leaf *l);
 
-/* Writes "role:id" or "role:-" and a NUL into out (at least 32 bytes). */
-void audit_actor_text(char *out, size_t cap, int role, uint64_t id);
-
 #endif

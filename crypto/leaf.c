@@ -171,6 +171,16 @@ enum leaf_detail leaf_detail_of_status(int status)
 	return (enum leaf_detail)(DET_GREEN + (status - (int)CRED_GREEN));
 }
 
+void leaf_actor_text(char out[LEAF_ACTOR_TEXT], int role, uint64_t id)
+{
+	const char *w = leaf_role_word(role);
+
+	if (id == LEAF_NO_ID)
+		snprintf(out, LEAF_ACTOR_TEXT, "%s:-", w ? w : "?");
+	else
+		snprintf(out, LEAF_ACTOR_TEXT, "%s:%" PRIu64, w ? w : "?", id);
+}
+
 const char *leaf_role_word(int role)
 {
 	return word_of(role_words, ROLE_COUNT, role);

@@ -167,6 +167,11 @@ enum leaf_detail leaf_detail_of_status(int status);
 /* Parses exactly line[0..len), "\n" included. 0 or AK_EINVAL. */
 int leaf_parse(struct leaf *l, const char *line, size_t len);
 
+/* "role:id", or "role:-" for LEAF_NO_ID ("?" for a role out of range),
+ * and a NUL, as the leaf spells its actor; out holds LEAF_ACTOR_TEXT. */
+#define LEAF_ACTOR_TEXT 32
+void leaf_actor_text(char out[LEAF_ACTOR_TEXT], int role, uint64_t id);
+
 /* Words for each closed list (NULL when out of range), and back (-1). */
 const char *leaf_role_word(int role);
 const char *leaf_action_word(int action);

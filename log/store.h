@@ -225,6 +225,7 @@ struct store_log_filter {
 	uint64_t start, end;         /* index range [start, end); end 0 = to the end */
 	uint64_t since_ms, until_ms; /* time range [since, until); until 0 = no end */
 	int action;                  /* enum leaf_action, or -1 */
+	int result;                  /* enum leaf_result, or -1 */
 	int role;                    /* enum leaf_role, or -1 */
 	uint64_t actor_id;           /* with role: LEAF_NO_ID means any */
 	int has_subject;

@@ -893,6 +893,7 @@ void store_log_filter_init(struct store_log_filter *f)
 {
 	memset(f, 0, sizeof *f);
 	f->action = -1;
+	f->result = -1;
 	f->role = -1;
 	f->actor_id = LEAF_NO_ID;
 }
@@ -905,8 +906,8 @@ static int has_time(const struct store_log_filter *f)
 /* Whether f asks anything of a leaf's fields. */
 static int filters_fields(const struct store_log_filter *f)
 {
-	return f->action >= 0 || f->role >= 0 || f->actor_id != LEAF_NO_ID || f->has_subject ||
-	       has_time(f);
+	return f->action >= 0 || f->result >= 0 || f->role >= 0 || f->actor_id != LEAF_NO_ID ||
+	       f->has_subject || has_time(f);
 }
 
 /*
@@ -916,12 +917,12 @@ static int filters_fields(const struct store_log_filter *f)
  * field alone (field_at), which costs tens of ns: a resident's query then
  * scans the leaves past the indexes' mark (up to STORE_INDEX_STEP of
  * them) in a few hundred us, and neither it nor an auditor's time window
- * parses the leaves it returns (their callers do). Actor, role and action
- * take a leaf_parse, ~1 us: a scan of a million leaves by action costs
+ * parses the leaves it returns (their callers do). Actor, role, action and
+ * result take a leaf_parse, ~1 us: a scan of a million leaves by action costs
  * about a second. A leaf whose subject field is not the one asked for
  * does not match, whatever else its bytes say; one whose time field does
- * not parse, or that does not parse where an actor, role or action is
- * asked, stops the query (only a damaged file has one; the self-check and
+ * not parse, or that does not parse where an actor, role, action or
+ * result is asked, stops the query (only a damaged file has one; the self-check and
  * every auditor name it).
  */
 static int leaf_matches(const struct store_log_filter *f, const char *hex, const char *leaf,
@@ -942,11 +943,12 @@ static int leaf_matches(const struct store_log_filter *f, const char *hex, const
 		if (t < f->since_ms || (f->until_ms != 0 && t >= f->until_ms))
 			return 0;
 	}
-	if (f->action < 0 && f->role < 0 && f->actor_id == LEAF_NO_ID)
+	if (f->action < 0 && f->result < 0 && f->role < 0 && f->actor_id == LEAF_NO_ID)
 		return 1;
 	if (leaf_parse(&l, leaf, len) != 0)
 		return AK_ECORRUPT;
 	return (f->action < 0 || (int)l.action == f->action) &&
+	       (f->result < 0 || (int)l.result == f->result) &&
 	       (f->role < 0 || (int)l.role == f->role) &&
 	       (f->actor_id == LEAF_NO_ID || l.actor_id == f->actor_id);
 }
@@ -1022,7 +1024,7 @@ static int run_one(store *s, int q, const struct store_log_filter *f, sqlite3_in
  * window is looked up in two parts split at the indexes' mark, M: the
  * index for [start, M), then the leaves themselves for [M, end) (the
  * other way round for newest first); anything else scans the index
- * range. Actor, role and action have no index (see the schema): they
+ * range. Actor, role, action and result have no index (see the schema): they
  * filter whatever is read. The two parts need not come from one
  * snapshot: the mark only moves up, the indexes below it only grow and
  * leaves are never removed, so whatever moved in between, the indexes
@@ -1037,6 +1039,7 @@ int store_log_query(store *s, const struct store_log_filter *f, store_log_fn fn,
 	int rc, asc, desc;
 
 	if ((f->action >= 0 && leaf_action_word(f->action) == NULL) ||
+	    (f->result >= 0 && leaf_result_word(f->result) == NULL) ||
 	    (f->role >= 0 && leaf_role_word(f->role) == NULL) ||
 	    (f->actor_id != LEAF_NO_ID && (f->role < 0 || f->actor_id > (uint64_t)INT64_MAX)))
 		return AK_EINVAL;

@@ -51,7 +51,16 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			"Query argument 'before' must be a log index from an earlier page."},
     [API_BAD_ACTION] = {400, "bad_query", "Query argument 'action' is not an audit action."},
     [API_BAD_FORMAT] = {400, "bad_query", "Query argument 'format' must be png or svg."},
+    [API_BAD_WITH] = {400, "bad_query", "Query argument 'with' must be svg."},
     [API_BAD_RANGE] = {400, "bad_query", "'end' must not be before 'start'."},
+    [API_BAD_RESULT] = {400, "bad_query", "Query argument 'result' is not a result word."},
+    [API_BAD_ACTOR] = {400, "bad_query",
+		       "Query argument 'actor' must be a role, or a role and an account id "
+		       "(officer:3)."},
+    [API_BAD_ORDER] = {400, "bad_query", "Query argument 'order' must be asc or desc."},
+    [API_BAD_BEFORE] = {400, "bad_query",
+			"Query argument 'before' must be a log index above 0, with order=desc."},
+    [API_BAD_TIMES] = {400, "bad_query", "'until' must be after 'since'."},
     [API_BAD_PROOF_RANGE] = {400, "bad_query",
 			     "There is no proof for that range under the newest signed "
 			     "checkpoint."},

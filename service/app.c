@@ -39,6 +39,7 @@ struct app {
 	struct rewrap *rewrap;
 	struct record_keys keys;
 	struct record_issuer issuer;
+	struct app_public_keys public_keys;
 	atomic_int stopping;
 
 	/* Read connections, one per server thread, opened on first use. */
@@ -69,6 +70,18 @@ static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
 	vsnprintf(why, cap, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+static int public_keys(struct app_public_keys *k, const struct datadir *dd)
+{
+	int rc;
+
+	snprintf(k->origin, sizeof k->origin, "%s", dd->origin);
+	if ((rc = key_verifier_format(k->root, sizeof k->root, key_signer_verifier(dd->root))) <
+		0 ||
+	    (rc = key_verifier_format(k->log, sizeof k->log, key_signer_verifier(dd->log))) < 0)
+		return rc;
+	return 0;
 }
 
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
@@ -109,6 +122,11 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	if ((rc = record_keys_open(&a->keys, a->db_path, a->dd->kek_path, a->dd->epochs_path,
 				   keys_why, sizeof keys_why)) != 0) {
 		why_is(why, cap, rc, "%s", keys_why);
+		goto fail;
+	}
+	if ((rc = public_keys(&a->public_keys, a->dd)) != 0) {
+		why_is(why, cap, rc, "%s: formatting the public keys: %s", cfg->data_dir,
+		       ak_strerror(rc));
 		goto fail;
 	}
 	a->issuer.key = a->dd->issuer;
@@ -234,6 +252,11 @@ const seal_kek *app_kek(const app *a)
 const struct trust_list *app_trust(const app *a)
 {
 	return &a->dd->trust;
+}
+
+const struct app_public_keys *app_public_keys(const app *a)
+{
+	return &a->public_keys;
 }
 
 struct lists *app_lists(app *a)

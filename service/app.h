@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "crypto/cred.h"
+#include "crypto/key.h"
 #include "crypto/seal.h"
 #include "crypto/trust.h"
 #include "log/auditlog.h"
@@ -81,6 +82,19 @@ const seal_kek *app_kek(const app *a);
 
 /* The trust list the service signs under: its issuer keys verify codes. */
 const struct trust_list *app_trust(const app *a);
+
+/*
+ * What a browser pins on first use (GET /v1/keys): the deployment's
+ * origin and the verifier key texts (FORMAT.md 2) of the root key, which
+ * signs the trust and revocation lists, and of the log key, which signs
+ * checkpoints. Formatted once at open: public, nothing secret.
+ */
+struct app_public_keys {
+	char origin[TRUST_ORIGIN_MAX + 1];
+	char root[KEY_VKEY_MAX + 1];
+	char log[KEY_VKEY_MAX + 1];
+};
+const struct app_public_keys *app_public_keys(const app *a);
 
 struct lists *app_lists(app *a);
 struct limits *app_limits(app *a);

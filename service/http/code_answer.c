@@ -19,7 +19,7 @@ int code_answer_draw(struct code_answer *c)
 	char *svg = NULL;
 	int rc;
 
-	if (c->format == CODE_JSON)
+	if (c->format == CODE_JSON && !c->with_svg)
 		return 0;
 	if ((rc = qr_encode(&q, c->text, strlen(c->text), QR_ECC_DEFAULT)) != 0)
 		return rc;
@@ -36,14 +36,21 @@ int code_answer_draw(struct code_answer *c)
 enum api_error code_answer_reply(struct request *rq, const struct code_answer *c, uint64_t index)
 {
 	char idx[24];
+	json_t *j;
 
-	if (c->format == CODE_JSON)
-		return reply_json(
-		    rq, 200,
-		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text, "name",
+	if (c->format == CODE_JSON) {
+		j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "credential", c->text, "name",
 			      c->name, "status", cred_status_word((enum cred_status)c->code.status),
 			      "iat", (json_int_t)c->code.iat, "exp", (json_int_t)c->code.exp,
-			      "log_index", (json_int_t)index));
+			      "log_index", (json_int_t)index);
+		if (j != NULL && c->with_svg &&
+		    json_object_set_new(j, "svg",
+					json_stringn((const char *)c->image, c->image_len)) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
+		return reply_json(rq, 200, j);
+	}
 	snprintf(idx, sizeof idx, "%" PRIu64, index);
 	reply_header(rq, "X-Ankang-Log-Index", idx);
 	return reply_bytes(rq, 200, c->format == CODE_PNG ? "image/png" : "image/svg+xml", c->image,

@@ -3,7 +3,9 @@
  * leaf is durable, and the answer made of it: JSON, or its QR image (GET
  * /v1/me/code and .png/.svg, POST /v1/residents/{handle}/paper-code). The
  * image is drawn before the operation is submitted, so that the writer's
- * wait is not spent drawing.
+ * wait is not spent drawing. The JSON answer may carry the SVG drawing
+ * too (GET /v1/me/code?with=svg), so that the web page shows the same
+ * image and the QR code is drawn in one place.
  *
  * Holds personal data (the name, and the code, which carries it): the
  * state's state_free calls code_answer_wipe.
@@ -26,6 +28,7 @@ enum code_format {
 
 struct code_answer {
 	enum code_format format;
+	int with_svg;                 /* CODE_JSON: the SVG drawing in the answer too */
 	struct store_code code;       /* what the writer stores */
 	char text[CRED_TEXT_MAX + 1]; /* the credential */
 	char name[CRED_NAME_MAX + 1]; /* the name the JSON answer shows */
@@ -33,14 +36,14 @@ struct code_answer {
 	size_t image_len;
 };
 
-/* Draws c->text as the image c->format asks for (nothing for JSON). 0 or
- * an AK_E* code. */
+/* Draws c->text as the image c->format asks for (nothing for JSON without
+ * with_svg). 0 or an AK_E* code. */
 int code_answer_draw(struct code_answer *c);
 
 /*
  * Answers 200 with the code once its leaf is durable: JSON {"credential",
- * "name", "status", "iat", "exp", "log_index"}, or the image with its log
- * index in X-Ankang-Log-Index.
+ * "name", "status", "iat", "exp", "log_index"} (and "svg" with with_svg),
+ * or the image with its log index in X-Ankang-Log-Index.
  */
 enum api_error code_answer_reply(struct request *rq, const struct code_answer *c, uint64_t index);
 

@@ -4,6 +4,9 @@
  *
  *   GET /v1/audit/checkpoint                 the newest signed checkpoint
  *   GET /v1/audit/entries?start=&end=        leaves [start, end), 1000 a page
+ *       [&action=&result=&actor=&since=&until=&order=desc&before=&limit=]
+ *                                            a query: the matches of a
+ *                                            bounded scan, and where to go on
  *   GET /v1/audit/proof/inclusion?index=&size=
  *   GET /v1/audit/proof/consistency?old=&new=
  *
@@ -36,9 +39,14 @@
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
 #include "log/proof.h"
+#include "service/http/account_names.h"
 #include "service/http/request.h"
 
 #define ENTRIES_PAGE_MAX 1000
+/* A query's page (filters, order or limit) by default, and the leaves one
+ * query reads at most, matching or not: ~20 ms of leaf_parse. */
+#define ENTRIES_PAGE     100
+#define ENTRIES_SCAN_MAX 20000
 
 /* The newest checkpoint's tree size; 0 with none. */
 static int signed_size(store *db, uint64_t *size)
@@ -140,14 +148,19 @@ static enum api_error checkpoint(struct request *rq, uint64_t index)
 
 struct entries_ctx {
 	json_t *arr;
+	struct account_names names;
+	size_t got;
+	uint64_t last; /* the index of the last entry listed */
 	int rc;
 };
 
+/* One entry: its index and bytes, and, when the leaf parses, its fields
+ * spelt as in the leaf and, for an account, the account's name. */
 static int add_entry(void *ctx, uint64_t idx, const char *text, size_t len)
 {
 	struct entries_ctx *e = ctx;
 	char *b64 = malloc(util_b64_encoded_len(len) + 1);
-	json_t *o = json_object();
+	json_t *o = json_object(), *label;
 	struct leaf l;
 	int bad = 0;
 
@@ -159,12 +172,9 @@ static int add_entry(void *ctx, uint64_t idx, const char *text, size_t len)
 	/* The fields are a convenience: an auditor re-derives them from the
 	 * leaf bytes. A stored leaf that does not parse gets none. */
 	if (leaf_parse(&l, text, len) == 0) {
-		char actor[48], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
-		if (l.actor_id == LEAF_NO_ID)
-			snprintf(actor, sizeof actor, "%s:-", leaf_role_word((int)l.role));
-		else
-			snprintf(actor, sizeof actor, "%s:%llu", leaf_role_word((int)l.role),
-				 (unsigned long long)l.actor_id);
+		char actor[LEAF_ACTOR_TEXT], subject[2 * LEAF_ID_BYTES + 1],
+		    object[2 * LEAF_ID_BYTES + 1];
+		leaf_actor_text(actor, (int)l.role, l.actor_id);
 		if (l.has_subject)
 			util_hex_encode(subject, l.subject, LEAF_ID_BYTES);
 		else
@@ -175,6 +185,12 @@ static int add_entry(void *ctx, uint64_t idx, const char *text, size_t len)
 			strcpy(object, "-");
 		bad |= json_object_set_new(o, "time_ms", json_integer((json_int_t)l.time_ms));
 		bad |= json_object_set_new(o, "actor", json_string(actor));
+		if ((label = account_names_get(&e->names, (int)l.role, l.actor_id)) == NULL)
+			bad = 1;
+		else if (json_is_string(label))
+			bad |= json_object_set_new(o, "actor_label", label);
+		else
+			json_decref(label);
 		bad |=
 		    json_object_set_new(o, "action", json_string(leaf_action_word((int)l.action)));
 		bad |= json_object_set_new(o, "subject", json_string(subject));
@@ -191,6 +207,8 @@ static int add_entry(void *ctx, uint64_t idx, const char *text, size_t len)
 		e->rc = AK_ENOMEM;
 		return AK_ENOMEM;
 	}
+	e->got++;
+	e->last = idx;
 	return 0;
 nomem:
 	json_decref(o);
@@ -199,15 +217,144 @@ nomem:
 	return AK_ENOMEM;
 }
 
+/* Runs f into e->arr; API_OK or the error to answer. */
+static enum api_error list_entries(struct request *rq, const struct store_log_filter *f,
+				   struct entries_ctx *e)
+{
+	int rc;
+
+	account_names_init(&e->names, rq->db);
+	rc = store_log_query(rq->db, f, add_entry, e);
+	account_names_clear(&e->names);
+	if (rc != 0)
+		return request_fault(rq, e->rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
+				     "listing entries", e->rc != 0 ? e->rc : rc);
+	return API_OK;
+}
+
+/*
+ * The filters of a query (docs/API.md): action, result, actor (a role, or
+ * role:id), since and until (leaf times), into f. API_OK with *any 1 when
+ * one was given.
+ */
+static enum api_error entries_filters(struct request *rq, struct store_log_filter *f, int *any)
+{
+	const char *action = request_query(rq, "action"), *result = request_query(rq, "result");
+	const char *actor = request_query(rq, "actor"), *colon;
+	enum api_error e;
+	int has_since, has_until;
+	size_t rlen;
+
+	if ((e = request_query_uint(rq, "since", &f->since_ms, &has_since)) != API_OK ||
+	    (e = request_query_uint(rq, "until", &f->until_ms, &has_until)) != API_OK)
+		return e;
+	if (has_until && f->until_ms <= f->since_ms)
+		return API_BAD_TIMES;
+	if (action != NULL && (f->action = leaf_action_parse(action, strlen(action))) < 0)
+		return API_BAD_ACTION;
+	if (result != NULL && (f->result = leaf_result_parse(result, strlen(result))) < 0)
+		return API_BAD_RESULT;
+	if (actor != NULL) {
+		colon = strchr(actor, ':');
+		rlen = colon != NULL ? (size_t)(colon - actor) : strlen(actor);
+		if ((f->role = leaf_role_parse(actor, rlen)) < 0 ||
+		    (colon != NULL &&
+		     (util_parse_u64(colon + 1, strlen(colon + 1), &f->actor_id) != 0 ||
+		      f->actor_id > (uint64_t)INT64_MAX)))
+			return API_BAD_ACTOR;
+	}
+	*any = has_since || has_until || action != NULL || result != NULL || actor != NULL;
+	return API_OK;
+}
+
+/*
+ * A query: the matching leaves of [start, end), oldest first from start,
+ * or newest first (order=desc) below before, at most limit of them, read
+ * from at most ENTRIES_SCAN_MAX leaves, so that a request's work is
+ * bounded however few leaves match. `next` says where the following
+ * request starts (its start, or its before), null once the range is
+ * done.
+ */
+static enum api_error entries_query(struct request *rq, struct store_log_filter *f)
+{
+	struct entries_ctx e = {NULL};
+	const char *order = request_query(rq, "order");
+	uint64_t start = 0, end = 0, before = 0, limit = ENTRIES_PAGE, size, pos, lo, hi;
+	int has_start, has_end, has_before, has_limit, desc, rc;
+	enum api_error err;
+	json_t *next;
+
+	if ((err = request_query_uint(rq, "start", &start, &has_start)) != API_OK ||
+	    (err = request_query_uint(rq, "end", &end, &has_end)) != API_OK ||
+	    (err = request_query_uint(rq, "before", &before, &has_before)) != API_OK ||
+	    (err = request_query_uint(rq, "limit", &limit, &has_limit)) != API_OK)
+		return err;
+	if (order != NULL && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
+		return API_BAD_ORDER;
+	desc = order != NULL && strcmp(order, "desc") == 0;
+	if (has_end && end < start)
+		return API_BAD_RANGE;
+	if (has_before && (!desc || before == 0))
+		return API_BAD_BEFORE;
+	if (limit == 0)
+		return API_BAD_LIMIT;
+	if (limit > ENTRIES_PAGE_MAX)
+		limit = ENTRIES_PAGE_MAX;
+	if ((rc = store_log_size(rq->db, &size)) != 0)
+		return request_fault(rq, API_UNAVAILABLE, "reading the log's size", rc);
+	/* The range there is: [start, end) within the log as it is now. */
+	if (!has_end || end > size)
+		end = size;
+	if (has_before && before < end)
+		end = before;
+	if (start > end)
+		start = end;
+	if (desc) {
+		hi = end;
+		lo = hi - start > ENTRIES_SCAN_MAX ? hi - ENTRIES_SCAN_MAX : start;
+	} else {
+		lo = start;
+		hi = end - lo > ENTRIES_SCAN_MAX ? lo + ENTRIES_SCAN_MAX : end;
+	}
+	if ((e.arr = json_array()) == NULL)
+		return request_fault(rq, API_INTERNAL, "listing entries", AK_ENOMEM);
+	if (lo < hi) {
+		f->start = lo;
+		f->end = hi;
+		f->newest_first = desc;
+		f->limit = (size_t)limit;
+		if ((err = list_entries(rq, f, &e)) != API_OK) {
+			json_decref(e.arr);
+			return err;
+		}
+	}
+	/* A full page ends at its last entry; any other at the scan's end. */
+	if (desc) {
+		pos = e.got == limit ? e.last : lo;
+		next = pos > start ? json_integer((json_int_t)pos) : json_null();
+	} else {
+		pos = e.got == limit ? e.last + 1 : hi;
+		next = pos < end ? json_integer((json_int_t)pos) : json_null();
+	}
+	return reply_json(rq, 200, json_pack("{s:o, s:o}", "entries", e.arr, "next", next));
+}
+
 static enum api_error entries(struct request *rq, uint64_t index)
 {
 	struct store_log_filter f;
-	struct entries_ctx e = {NULL, 0};
+	struct entries_ctx e = {NULL};
 	uint64_t start = 0, end = 0;
 	enum api_error err;
-	int rc, has_start, has_end;
+	int has_start, has_end, filtered;
 	(void)index;
 
+	store_log_filter_init(&f);
+	if ((err = entries_filters(rq, &f, &filtered)) != API_OK)
+		return err;
+	if (filtered || request_query(rq, "order") != NULL || request_query(rq, "before") != NULL ||
+	    request_query(rq, "limit") != NULL)
+		return entries_query(rq, &f);
+	/* Without them, a page of the range as ankang-audit reads the log. */
 	if ((err = request_query_uint(rq, "start", &start, &has_start)) != API_OK ||
 	    (err = request_query_uint(rq, "end", &end, &has_end)) != API_OK)
 		return err;
@@ -222,14 +369,11 @@ static enum api_error entries(struct request *rq, uint64_t index)
 	if ((e.arr = json_array()) == NULL)
 		return request_fault(rq, API_INTERNAL, "listing entries", AK_ENOMEM);
 	if (end > start) {
-		store_log_filter_init(&f);
 		f.start = start;
 		f.end = end;
-		rc = store_log_query(rq->db, &f, add_entry, &e);
-		if (rc != 0) {
+		if ((err = list_entries(rq, &f, &e)) != API_OK) {
 			json_decref(e.arr);
-			return request_fault(rq, e.rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
-					     "listing entries", e.rc != 0 ? e.rc : rc);
+			return err;
 		}
 	}
 	return reply_json(rq, 200, json_pack("{s:o}", "entries", e.arr));

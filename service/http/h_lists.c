@@ -1,7 +1,15 @@
 /*
  * lists: GET /v1/trust and GET /v1/revocations, the signed notes the
- * publisher (service/lists.c) holds, as text/plain. Public: they carry
- * issuer keys and revoked code ids, nothing about anyone.
+ * publisher (service/lists.c) holds, as text/plain, and GET /v1/keys, the
+ * public keys that verify them and the log's checkpoints. Public: they
+ * carry keys and revoked code ids, nothing about anyone.
+ *
+ * GET /v1/keys is what the web pages pin on first use: a browser that has
+ * the root and log keys checks every list and checkpoint it later fetches
+ * against them itself (WebCrypto), so a server that later signs with
+ * other keys is caught by the pages that saw it before. Answered from the
+ * keys the service signs with (app_public_keys), not from the copies in
+ * the data folder's public/.
  */
 #include "service/http/request.h"
 #include "service/lists.h"
@@ -29,5 +37,16 @@ static enum api_error revocations(struct request *rq, uint64_t index)
 	return serve_note(rq, lists_revocations(app_lists(rq->app)));
 }
 
+static enum api_error keys(struct request *rq, uint64_t index)
+{
+	const struct app_public_keys *k = app_public_keys(rq->app);
+	(void)index;
+
+	return reply_json(
+	    rq, 200,
+	    json_pack("{s:s, s:s, s:s}", "origin", k->origin, "root", k->root, "log", k->log));
+}
+
+const struct route_handler h_keys = {NULL, keys, 0, NULL};
 const struct route_handler h_trust = {NULL, trust, 0, NULL};
 const struct route_handler h_revocations = {NULL, revocations, 0, NULL};

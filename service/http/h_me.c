@@ -3,6 +3,7 @@
  * session token names and no other:
  *
  *   GET /v1/me/code, .png, .svg   a fresh signed code     leaf `issue`
+ *       (?with=svg: the JSON with the SVG image in it)
  *   GET /v1/me/accesses           every access to my data leaf `accesses_read`
  *   GET /v1/me/history            my status changes       leaf `history_read`
  *   DELETE /v1/me                 erasure                 leaf `erase`
@@ -35,6 +36,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "service/http/account_names.h"
 #include "service/http/code_answer.h"
 #include "service/http/request.h"
 #include "service/lists.h"
@@ -96,8 +98,18 @@ static enum api_error me_code(struct request *rq, enum code_format format)
 	return API_OK;
 }
 
+/* ?with=svg: the JSON with the SVG drawing in it, for the resident page,
+ * which shows the server's image rather than drawing its own. */
 static enum api_error code_json(struct request *rq)
 {
+	struct code_st *s = rq->state;
+	const char *with = request_query(rq, "with");
+
+	if (with != NULL) {
+		if (strcmp(with, "svg") != 0)
+			return API_BAD_WITH;
+		s->c.with_svg = 1;
+	}
 	return me_code(rq, CODE_JSON);
 }
 
@@ -118,9 +130,6 @@ static enum api_error code_answer(struct request *rq, uint64_t index)
 
 /* -------------------------------------------------------------- accesses */
 
-/* Account names seen so far in one listing: few distinct actors repeat. */
-#define NAME_CACHE 16
-
 struct accesses_st {
 	json_t *list;
 	uint64_t next; /* the next page's `before`; 0 when this is the last */
@@ -132,36 +141,11 @@ static void accesses_free(void *p)
 }
 
 struct accesses_walk {
-	store *db;
 	json_t *list;
 	size_t got;
 	uint64_t oldest;
-	size_t cached;
-	struct {
-		uint64_t id;
-		json_t *name; /* a string, or null for an unknown account */
-	} cache[NAME_CACHE];
+	struct account_names names;
 };
-
-/* The acting account's name (a new reference), or null for "-". */
-static json_t *actor_name(struct accesses_walk *w, const struct leaf *l)
-{
-	struct store_account a;
-	json_t *name;
-
-	if (l->actor_id == LEAF_NO_ID)
-		return json_null();
-	for (size_t i = 0; i < w->cached; i++)
-		if (w->cache[i].id == l->actor_id)
-			return json_incref(w->cache[i].name);
-	name = store_account_by_id(w->db, l->actor_id, &a) == 0 ? json_string(a.name) : json_null();
-	if (name != NULL && w->cached < NAME_CACHE) {
-		w->cache[w->cached].id = l->actor_id;
-		w->cache[w->cached].name = json_incref(name);
-		w->cached++;
-	}
-	return name;
-}
 
 static int accesses_row(void *ctx, uint64_t idx, const char *text, size_t len)
 {
@@ -173,8 +157,9 @@ static int accesses_row(void *ctx, uint64_t idx, const char *text, size_t len)
 		return AK_ECORRUPT; /* the log's own bytes: the scrubber would say so */
 	e = json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:s}", "log_index", (json_int_t)idx,
 		      "time_ms", (json_int_t)l.time_ms, "actor_role", leaf_role_word(l.role),
-		      "actor", actor_name(w, &l), "action", leaf_action_word(l.action), "result",
-		      leaf_result_word(l.result), "detail", leaf_detail_word(l.detail));
+		      "actor", account_names_get(&w->names, l.role, l.actor_id), "action",
+		      leaf_action_word(l.action), "result", leaf_result_word(l.result), "detail",
+		      leaf_detail_word(l.detail));
 	if (e == NULL || json_array_append_new(w->list, e) != 0)
 		return AK_ENOMEM;
 	w->got++;
@@ -218,11 +203,10 @@ static enum api_error accesses(struct request *rq)
 	f.action = act;
 	f.end = has_before ? before : 0;
 	memset(&w, 0, sizeof w);
-	w.db = rq->db;
 	w.list = s->list;
+	account_names_init(&w.names, rq->db);
 	rc = store_log_query(rq->db, &f, accesses_row, &w);
-	for (size_t i = 0; i < w.cached; i++)
-		json_decref(w.cache[i].name);
+	account_names_clear(&w.names);
 	if (rc != 0)
 		return request_fault(rq, API_UNAVAILABLE, "listing accesses", rc);
 	/* A full page may have more before it; the first leaf has none. */

@@ -44,6 +44,7 @@ const struct route routes[] = {
     {"POST",   "/v1/verify",                         VERIFIER,           4096,    LIMIT_NONE,         DATA_PERSONAL, ACT_VERIFY,         &h_verify},
     {"POST",   "/v1/scans",                          VERIFIER,           1 << 20, LIMIT_NONE,         DATA_STATE,    ACT_VERIFY_OFFLINE, &h_scans},
 
+    {"GET",    "/v1/keys",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_keys},
     {"GET",    "/v1/trust",                          ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_trust},
     {"GET",    "/v1/revocations",                    ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_revocations},
 

@@ -26,7 +26,7 @@
  *   h_residents.c  PUT /v1/residents/{handle}/status,
  *                  POST /v1/residents/{handle}/paper-code, POST /v1/lookup
  *   h_verify.c     POST /v1/verify, POST /v1/scans
- *   h_lists.c      GET /v1/trust, GET /v1/revocations
+ *   h_lists.c      GET /v1/keys, GET /v1/trust, GET /v1/revocations
  *   h_audit.c      GET /v1/audit/checkpoint, /entries, /proof/inclusion,
  *                  /proof/consistency
  *   h_health.c     GET /healthz, GET /metrics
@@ -92,7 +92,7 @@ extern const size_t n_routes;
 
 extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_sessions, h_me_code,
     h_me_code_png, h_me_code_svg, h_me_accesses, h_me_history, h_me_erase, h_status, h_paper_code,
-    h_lookup, h_verify, h_scans, h_trust, h_revocations, h_audit_checkpoint, h_audit_entries,
+    h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint, h_audit_entries,
     h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics, h_page, h_asset;
 
 #endif

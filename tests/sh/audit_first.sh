@@ -102,7 +102,7 @@ paused_request() {
 
 # ---------------------------------------------- routes that write no leaf
 if pause_writer; then
-	for p in /healthz /v1/trust /v1/revocations; do
+	for p in /healthz /v1/keys /v1/trust /v1/revocations; do
 		st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$URL$p")
 		is "$st" 200 "GET $p answers while the writer is paused: it writes no leaf"
 	done

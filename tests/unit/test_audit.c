@@ -209,9 +209,9 @@ static void test_filter(void)
 	l.subject[15] ^= 1;
 	ok(!audit_filter_match(&f, &l), "another is not");
 
-	audit_actor_text(text, sizeof text, ROLE_VERIFIER, 12);
+	leaf_actor_text(text, ROLE_VERIFIER, 12);
 	is_str(text, "verifier:12", "actor text with an id");
-	audit_actor_text(text, sizeof text, ROLE_RESIDENT, LEAF_NO_ID);
+	leaf_actor_text(text, ROLE_RESIDENT, LEAF_NO_ID);
 	is_str(text, "resident:-", "actor text without one");
 }
 

@@ -456,6 +456,13 @@ static void test_statements(void)
 	store_log_filter_init(&f);
 	f.action = ACT_STATUS_SET;
 	is_int(run_query(s, &f, &c), 2, "by action");
+	f.result = RES_OK;
+	is_int(run_query(s, &f, &c), 2, "by action and result");
+	f.result = RES_DENIED;
+	is_int(run_query(s, &f, &c), 0, "another result: none");
+	store_log_filter_init(&f);
+	f.result = RES_OK;
+	is_int(run_query(s, &f, &c), 10, "by result alone");
 	store_log_filter_init(&f);
 	f.since_ms = 1700000000000ull + 4000;
 	f.until_ms = 1700000000000ull + 7000;
@@ -478,6 +485,9 @@ static void test_statements(void)
 	store_log_filter_init(&f);
 	f.action = ACT_COUNT;
 	is_int(store_log_query(s, &f, collect_fn, &c), AK_EINVAL, "an action out of range");
+	store_log_filter_init(&f);
+	f.result = RES_COUNT;
+	is_int(store_log_query(s, &f, collect_fn, &c), AK_EINVAL, "a result out of range");
 
 	/* Savepoints: an operation rolled back alone. */
 	is_int(store_in_transaction(s), 0, "no transaction open");
