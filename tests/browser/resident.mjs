@@ -55,7 +55,7 @@ async function shots(page, size, state, label = state) {
   const start = await page.getAttribute('html', 'lang');
   for (const lang of [start, start === 'en' ? 'zh-CN' : 'en']) {
     await inLang(page, lang);
-    await h.shot(page, `resident-${size}-${state}-${lang === 'en' ? 'en' : 'zh'}`);
+    await h.shot(page, `resident-${size}-${state}-${lang === 'en' ? 'en' : 'zh'}`, { fullPage: true });
     await h.axe(page, `${label}, ${size}, ${lang}`);
   }
   await inLang(page, start);
@@ -270,7 +270,7 @@ const acc = view(phone, 'accesses');
 await phone.waitForFunction(() => document.querySelectorAll('#accesses-list li').length > 0);
 const first = await phone.locator('#accesses-list li').evaluateAll((lis) => lis.map((li) => li.innerText));
 h.is(first.length, 10, 'the newest ten entries first');
-const indexes = await phone.locator('#accesses-list li dd:last-of-type').allTextContents();
+const indexes = await phone.locator('#accesses-list li dl > div:last-child dd').allTextContents();
 h.ok(indexes.every((x, i) => i === 0 || Number(x) < Number(indexes[i - 1])), 'newest first');
 const verifyItem = first.findIndex((s) => /checked \(online\)/.test(s));
 h.ok(verifyItem >= 0 && /Checkpoint “gate-17”/.test(first[verifyItem]) && /Valid/.test(first[verifyItem]) &&
@@ -278,7 +278,9 @@ h.ok(verifyItem >= 0 && /Checkpoint “gate-17”/.test(first[verifyItem]) && /V
 h.ok(first.some((s) => /looked up/.test(s) && /Health officer “officer.hefei.3”/.test(s) && /correcting a status/.test(s)),
   "the officer's look-up, with its purpose");
 h.ok(first.some((s) => /status was set/.test(s) && /close contact/.test(s)), 'the status change, with its reason');
-h.ok(first.every((s) => /When\s+\d\d\/\d\d\/\d{4}, \d\d:\d\d:\d\d/.test(s)), 'each with its time');
+h.ok(first.every((s) => /When\s+[A-Z][a-z]+ \d{1,2}, \d{4}(,| at) \d\d:\d\d:\d\d/.test(s)), 'each with its time, the month in words');
+h.ok(first.some((s) => /A log-in with your ID-card number failed/.test(s) && /Someone using your ID-card number/.test(s)),
+  'the wrong passphrase typed on the desktop, as a failed log-in that may not have been the resident');
 
 // Prove the checkpoint's entry in the log, in the page.
 const proofOf = (i) => acc.locator('#accesses-list li').nth(i);

@@ -3,12 +3,20 @@
 // enrolment, each said in words, each with a button that proves it is in
 // the audit log (proof.js).
 import { ApiError, OfflineError, apiJson } from '../lib/api.js';
-import { $, el, formatTime } from '../lib/dom.js';
+import { $, el } from '../lib/dom.js';
 import { currentLang, t } from '../lib/i18n.js';
 import { Failed, KeyChanged, NoCrypto, NotYet, proveEntry } from './proof.js';
 import { token } from './session.js';
 
 export const PAGE = 10;
+
+// "6 December 2026 at 14:03:12": the month in words, never 12/06 or 06/12.
+export function when(ms) {
+  return new Date(ms).toLocaleString(currentLang(), {
+    year: 'numeric', month: 'long', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+  });
+}
 
 const CREDENTIAL_RESULTS = ['valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid',
   'expired', 'revoked', 'superseded'];
@@ -23,12 +31,16 @@ const proofs = new Map(); // log_index -> {state, size?, reason?}
 let keysWarning = null; // 'root' | 'log' once a pinned key changed
 let onEnded = () => {};
 
+// A log-in that failed may not have been mine: anyone can type my number.
+const failedLogin = (a) => a.action === 'login' && a.result !== 'ok';
+
 // Who did it, in words.
 function who(a) {
   const name = a.actor ?? '';
   switch (a.actor_role) {
     case 'resident':
-      return a.actor ? t('resident.who.other_resident') : t('resident.who.you');
+      if (a.actor) return t('resident.who.other_resident');
+      return failedLogin(a) ? t('resident.who.someone') : t('resident.who.you');
     case 'verifier':
       return t('resident.who.verifier', { name });
     case 'officer':
@@ -45,6 +57,7 @@ function who(a) {
 }
 
 function what(a) {
+  if (failedLogin(a)) return t('resident.action.login_failed');
   return t(`resident.action.${a.action}`) === `resident.action.${a.action}`
     ? t('resident.action.other', { action: a.action })
     : t(`resident.action.${a.action}`);
@@ -88,8 +101,8 @@ function item(a) {
   const li = el('li', { class: 'access' });
   const heading = el('p', { class: 'access-what', tabindex: '-1' }, el('strong', { text: what(a) }));
   const dl = el('dl');
-  const row = (k, v) => dl.append(el('dt', { text: k }), el('dd', { text: v }));
-  row(t('resident.accesses.when'), formatTime(a.time_ms, currentLang()));
+  const row = (k, v) => dl.append(el('div', {}, el('dt', { text: k }), el('dd', { text: v })));
+  row(t('resident.accesses.when'), when(a.time_ms));
   row(t('resident.accesses.who'), who(a));
   row(t('resident.accesses.result'), result(a.result));
   const d = detail(a.detail);

@@ -1,8 +1,9 @@
 // My status history (GET /v1/me/history): every change an officer made,
 // newest first, with its reason, in words.
 import { ApiError, OfflineError, apiJson } from '../lib/api.js';
-import { $, el, formatTime } from '../lib/dom.js';
-import { both, currentLang, t } from '../lib/i18n.js';
+import { $, el } from '../lib/dom.js';
+import { when } from './accesses.js';
+import { both, t } from '../lib/i18n.js';
 import { token } from './session.js';
 
 let rows = null;
@@ -18,7 +19,7 @@ export function render() {
   const list = $('#history-list');
   list.replaceChildren(...(rows || []).map((h) => el('li', { class: `status-${h.status}` },
     el('p', { class: 'history-status status-word', text: both(`status.${h.status}`) }),
-    el('p', { text: t('resident.history.when', { time: formatTime(h.time * 1000, currentLang()) }) }),
+    el('p', { text: t('resident.history.when', { time: when(h.time * 1000) }) }),
     el('p', { text: t('resident.history.reason', { reason: reason(h.reason) }) }))));
   $('#history-none').hidden = !rows || rows.length > 0;
   const st = $('#history-status');
