@@ -92,7 +92,7 @@ extern const size_t n_routes;
 
 extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_sessions, h_me_code,
     h_me_code_png, h_me_code_svg, h_me_accesses, h_me_history, h_me_erase, h_status, h_paper_code,
-    h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint, h_audit_entries,
-    h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics, h_page, h_asset;
+    h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint,
+    h_audit_entries, h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics, h_page, h_asset;
 
 #endif
