@@ -158,6 +158,10 @@ const code1 = await saved(phone);
 h.ok(code1 && code1.credential.startsWith('AK1:') && code1.svg.startsWith('<svg') && code1.name === MASKED &&
   code1.status === 'green', 'the last code is kept in localStorage (credential, SVG, masked name, status, expiry)');
 await shots(phone, 'phone', 'code', 'the code');
+// The narrowest phones: nothing wider than 320 px.
+await phone.setViewportSize({ width: 320, height: 640 });
+h.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 320), 'at 320 px nothing scrolls sideways');
+await phone.setViewportSize({ width: 360, height: 640 });
 
 const scanned1 = await scan(phone, 'green');
 h.is(scanned1, code1.credential, 'zbarimg reads the code on the screen');
@@ -456,6 +460,28 @@ h.ok(/You have logged out/.test(await text(desk, '#start-notice')), 'log out: ba
 h.ok(await desk.evaluate(() => localStorage.getItem('ankang.resident.token') === null &&
   localStorage.getItem('ankang.resident.code') === null), 'the token and the last code are gone from the browser');
 await shots(desk, 'desktop', 'logged-out', 'logged out');
+
+// Log in again, and out of every device: the phone's session ends too.
+await dStart.getByLabel('ID-card number').fill(ID);
+await dStart.getByLabel('Passphrase', { exact: true }).fill(PASS);
+await dStart.getByRole('button', { name: 'Log in' }).click();
+await desk.waitForSelector('section[data-view="code"]:not([hidden]) #code-qr[src^="blob:"]', { timeout: 15000 });
+await desk.getByRole('button', { name: 'Log out on all my devices' }).click();
+await desk.waitForSelector('section[data-view="start"]:not([hidden])');
+h.ok(/logged out on all your devices/.test(await text(desk, '#start-notice')), 'log out everywhere: saying so');
+await phone.getByRole('button', { name: 'Get a new code now' }).click();
+await phone.waitForSelector('section[data-view="start"]:not([hidden])');
+h.ok(/Your sign-in has ended/.test(await text(phone, '#start-notice')),
+  'the phone, at its next call: the sign-in has ended, log in again');
+h.ok(await phone.evaluate(() => localStorage.getItem('ankang.resident.token') === null &&
+  localStorage.getItem('ankang.resident.code') === null), 'and its token and last code are gone');
+await shots(phone, 'phone', 'signed-out', 'sign-in ended');
+const pStart = view(phone, 'start');
+await pStart.getByLabel('ID-card number').fill(ID);
+await pStart.getByLabel('Passphrase', { exact: true }).fill(PASS);
+await pStart.getByRole('button', { name: 'Log in' }).click();
+await phone.waitForSelector('section[data-view="code"]:not([hidden]) #code-qr[src^="blob:"]', { timeout: 15000 });
+h.ok(await phone.locator('#start-notice').isHidden(), 'the phone logs in again');
 
 // ------------------------------------------------------------- erase
 await phone.locator('section[data-view="code"]').getByRole('link', { name: 'Erase my data' }).click();
