@@ -235,5 +235,5 @@ export const hasCode = () => !!code;
 // as long as a code can.
 export async function printCard() {
   if (!offline) await refresh();
-  window.print();
+  if (running && code) window.print(); // not once the session has ended
 }
