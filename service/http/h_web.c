@@ -1,9 +1,15 @@
 /*
- * web pages: GET /, /check, /audit and /assets/{file} (web.h).
+ * web pages: GET /, /check, /audit, /resident-sw.js and /assets/{file}
+ * (web.h).
  *
- *   /        the resident's page: enrol, log in, the code, who checked it
- *   /check   the checkpoint's scanner
- *   /audit   the auditor's dashboard
+ *   /                the resident's page: enrol, log in, the code, who
+ *                    checked it
+ *   /resident-sw.js  its service worker, which keeps the page and its
+ *                    assets so that the last code shows with no network;
+ *                    at the top of the site, since a worker controls only
+ *                    pages under its own folder
+ *   /check           the checkpoint's scanner
+ *   /audit           the auditor's dashboard
  *
  * All are public and read nothing of anyone's (routes.c: DATA_PUBLIC, no
  * leaf): a page is the same bytes for everyone, and everything personal
@@ -14,11 +20,13 @@
  * policy allows scripts and styles from this origin only, no inline
  * script, no eval; images from this origin and blob: (the code's SVG,
  * fetched with the token, is shown through a blob URL); the camera's
- * stream (mediastream:); no framing. Every other answer gets
- * "default-src 'none'", so an SVG or a JSON body opened directly can run
- * nothing. Hashed assets are cached for a year; pages never (a new build
- * is seen on the next load). Text goes gzipped to a client that takes it
- * (compressed at build time: no work per request).
+ * stream (mediastream:); no framing. A script's own policy matters only
+ * when it runs as a worker, whose fetches it governs: it may fetch from
+ * this origin and nothing else. Every other answer gets "default-src
+ * 'none'", so an SVG or a JSON body opened directly can run nothing.
+ * Hashed assets are cached for a year; pages and the worker never (a new
+ * build is seen on the next load). Text goes gzipped to a client that
+ * takes it (compressed at build time: no work per request).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +40,15 @@ static const char page_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+static const char worker_csp[] = "default-src 'none'; connect-src 'self'; frame-ancestors 'none'";
 static const char data_csp[] = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
 const char *web_csp(const char *content_type)
 {
 	if (content_type != NULL && strncmp(content_type, "text/html", 9) == 0)
 		return page_csp;
+	if (content_type != NULL && strncmp(content_type, "text/javascript", 15) == 0)
+		return worker_csp;
 	return data_csp;
 }
 

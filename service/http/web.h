@@ -32,7 +32,8 @@ const struct web_file *web_find(const char *url);
 
 /* The Content-Security-Policy an answer of this content type carries:
  * pages may run only their own bundled scripts and talk only to this
- * service; anything else (JSON, images, text) may load nothing at all. */
+ * service; a script run as a worker may fetch from this service only;
+ * anything else (JSON, images, text) may load nothing at all. */
 const char *web_csp(const char *content_type);
 
 #endif

@@ -2,13 +2,14 @@
 //
 //   node build.mjs OUTDIR
 //
-// OUTDIR gets the pages (index.html, check.html, audit.html), hashed
-// assets under assets/, and manifest.tsv: one line per file the service
-// serves, "URL <tab> content type <tab> cache <tab> file <tab> gzip file
-// or -". Text is also kept gzipped (an old phone on a slow network gets a
-// third of the bytes) where that saves at least a tenth. Asset names
-// carry a hash of their bytes, so they can be cached for a year; the pages
-// themselves are never cached, so a new build is seen at once.
+// OUTDIR gets the pages (index.html, check.html, audit.html), service
+// workers (resident-sw.js), hashed assets under assets/, and manifest.tsv:
+// one line per file the service serves, "URL <tab> content type <tab>
+// cache <tab> file <tab> gzip file or -". Text is also kept gzipped (an
+// old phone on a slow network gets a third of the bytes) where that saves
+// at least a tenth. Asset names carry a hash of their bytes, so they can
+// be cached for a year; the pages themselves are never cached, so a new
+// build is seen at once.
 //
 // A page names its assets as {{resident.js}} or {{style.css}}; the build
 // puts the hashed URL there and fails on a name it does not know, so a
@@ -83,6 +84,26 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
     // stylesheet beside it: the page names it {{resident.css}}.
     if (meta.cssBundle) named[`${key}.css`] = `/assets/${basename(meta.cssBundle)}`;
   }
+}
+
+// Service workers: one script each, at a fixed URL at the top of the site
+// (a worker controls only the pages under its own folder, and a page
+// registers it by name), never cached, so a new build's worker replaces
+// the old one on the next visit. A classic script: workers need no modules.
+const workers = { '/resident-sw.js': 'src/resident-sw.js' };
+for (const [url, src] of Object.entries(workers)) {
+  const name = url.slice(1);
+  await build({
+    entryPoints: [join(here, src)],
+    bundle: true,
+    format: 'iife',
+    target: ['es2020', 'chrome80', 'firefox80', 'safari15'],
+    minify: true,
+    legalComments: 'none',
+    outfile: join(out, name),
+    logLevel: 'warning',
+  });
+  manifest.push([url, types['.js'], NONE, name]);
 }
 
 // Files used as they are (the icon): hashed and copied.

@@ -79,6 +79,7 @@ GET    /                                           -       200 401 200 200 200 2
 GET    /check                                      -       200 401 200 200 200 200 200
 GET    /audit                                      -       200 401 200 200 200 200 200
 GET    $ASSET                                      -       200 401 200 200 200 200 200
+GET    /resident-sw.js                             -       200 401 200 200 200 200 200
 GET    /metrics                                    -       401 401 403 403 403 403 200
 POST   /v1/enroll                                  empty   400 401 400 400 400 400 400
 POST   /v1/login                                   empty   400 401 400 400 400 400 400
@@ -155,7 +156,7 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 30 "the matrix has a row for each of the 30 routes"
+is "$rows" 31 "the matrix has a row for each of the 31 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
