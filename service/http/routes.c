@@ -20,7 +20,7 @@ const struct route routes[] = {
     {"GET",    "/check",                             ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
     {"GET",    "/audit",                             ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
     {"GET",    "/assets/{file}",                     ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_asset},
-    {"GET",    "/resident-sw.js",                    ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
+    {"GET",    "/sw.js",                             ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
 
     {"GET",    "/healthz",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_healthz},
     {"GET",    "/metrics",                           ADMIN,              0,       LIMIT_NONE,         DATA_OPS,      ACT_NONE,           &h_metrics},

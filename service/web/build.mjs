@@ -3,7 +3,7 @@
 //   node build.mjs OUTDIR
 //
 // OUTDIR gets the pages (index.html, check.html, audit.html), service
-// workers (resident-sw.js), hashed assets under assets/, and manifest.tsv:
+// worker (sw.js), hashed assets under assets/, and manifest.tsv:
 // one line per file the service serves, "URL <tab> content type <tab>
 // cache <tab> file <tab> gzip file or -". Text is also kept gzipped (an
 // old phone on a slow network gets a third of the bytes) where that saves
@@ -90,7 +90,7 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
 // (a worker controls only the pages under its own folder, and a page
 // registers it by name), never cached, so a new build's worker replaces
 // the old one on the next visit. A classic script: workers need no modules.
-const workers = { '/resident-sw.js': 'src/resident-sw.js' };
+const workers = { '/sw.js': 'src/sw.js' };
 for (const [url, src] of Object.entries(workers)) {
   const name = url.slice(1);
   await build({

@@ -22,6 +22,7 @@ import { DEFAULT_SKEW, TEXT_MAX, showsData, verifyCredential } from './lib/cred.
 import { hex } from './lib/b64.js';
 import * as store from './lib/checkstore.js';
 import { startCamera, startIfAllowed, stopCamera } from './check_camera.js';
+import { keepForOffline } from './lib/offline.js';
 
 const RESULTS = ['valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired', 'revoked', 'superseded'];
 const STATUSES = ['green', 'yellow', 'red'];
@@ -539,6 +540,9 @@ async function main() {
   document.title = t('check.title');
   langSwitch($('#lang'));
   wire();
+  // The scanner opens with no network too (src/sw.js), and then checks
+  // against the lists it saved.
+  keepForOffline();
   state.ed25519 = await supportsEd25519();
   await loadRoot();
   const tok = token.get();

@@ -7,6 +7,7 @@
 // and its refreshing), resident/accesses.js and resident/proof.js (the
 // accesses and their proofs), resident/history.js, resident/session.js
 // (what is kept in this browser), resident/form.js (error summaries).
+import { keepForOffline } from './lib/offline.js';
 import './resident.css';
 import { ApiError, OfflineError, apiJson } from './lib/api.js';
 import { $, showView } from './lib/dom.js';
@@ -160,8 +161,8 @@ function wire() {
   // A form's problems change the title too (GOV.UK: "Error: ...").
   onProblems(() => title());
   route();
-  // Keeps the page for use with no network (src/resident-sw.js).
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/resident-sw.js', { scope: '/' }).catch(() => {});
+  // Keeps the page for use with no network (src/sw.js).
+  keepForOffline();
 }
 
 wire();
