@@ -28,8 +28,12 @@ if (!out) {
   process.exit(2);
 }
 
-// page URL -> template; entry name -> source
-const pages = { '/': 'index.html', '/check': 'check.html', '/audit': 'audit.html' };
+// page URL -> its file and name; entry name -> source
+const pages = {
+  '/': { file: 'index.html', name: 'resident' },
+  '/check': { file: 'check.html', name: 'check' },
+  '/audit': { file: 'audit.html', name: 'audit' },
+};
 const entries = {
   resident: 'src/resident.js',
   check: 'src/check.js',
@@ -117,8 +121,12 @@ for (const name of readdirSync(join(here, 'static'))) {
   manifest.push([named[name], types[ext], LONG, `assets/${hashed}`]);
 }
 
-for (const [url, template] of Object.entries(pages)) {
-  const text = readFileSync(join(here, 'pages', template), 'utf8').replace(
+// Each page is its <main> (and what follows it) in pages/NAME.html, set in
+// the frame all pages share (pages/_frame.html: head, skip link, header).
+const frame = readFileSync(join(here, 'pages', '_frame.html'), 'utf8').replace(/^<!--[\s\S]*?-->\n/, '');
+for (const [url, { file: template, name }] of Object.entries(pages)) {
+  const main = readFileSync(join(here, 'pages', template), 'utf8');
+  const text = frame.replace('{{main}}', () => main).replace(/\{\{page\}\}/g, name).replace(/\{\{page\.(js|css)\}\}/g, `{{${name}.$1}}`).replace(
     /\{\{([a-z]+\.(?:js|css|svg))\}\}/g,
     (_, asset) => {
       if (!named[asset]) throw new Error(`build: ${template} names unknown asset ${asset}`);

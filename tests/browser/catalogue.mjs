@@ -6,15 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOP } from './lib/harness.mjs';
+import { tap } from './lib/tap.mjs';
 
-let n = 0;
-let failed = 0;
-const ok = (c, d) => {
-  n++;
-  if (!c) failed++;
-  console.log(`${c ? 'ok' : 'not ok'} ${n} - ${d}`);
-  return c;
-};
+const { ok, done } = tap();
 
 const WEB = join(TOP, 'service/web');
 const en = JSON.parse(readFileSync(join(WEB, 'i18n/en.json'), 'utf8'));
@@ -62,5 +56,4 @@ const missing = [...used].filter((k) =>
 ok(used.size > 5 && missing.length === 0, `all ${used.size} keys the pages name exist`);
 for (const k of missing) console.log(`#   not in the catalogue: ${k}`);
 
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

@@ -7,17 +7,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOP } from './lib/harness.mjs';
+import { tap } from './lib/tap.mjs';
 import { b64decode } from '../../service/web/src/lib/b64.js';
 import { openNote, parseVerifierKey, openCheckpoint } from '../../service/web/src/lib/note.js';
 import { verifyInclusion, verifyConsistency } from '../../service/web/src/lib/merkle.js';
 
-let n = 0;
-let failed = 0;
-const ok = (c, d) => {
-  n++;
-  if (!c) failed++;
-  console.log(`${c ? 'ok' : 'not ok'} ${n} - ${d}`);
-};
+const { ok, done } = tap();
 const fails = async (fn) => {
   try {
     await fn();
@@ -98,5 +93,4 @@ for (const [name, c] of cases(join(V, 'merkle/consistency'))) {
 }
 ok(cons > 50 && consBad === 0, `all ${cons} consistency vectors give the expected answer`);
 
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

@@ -14,23 +14,14 @@ import { createPrivateKey, createHash, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOP } from './lib/harness.mjs';
+import { tap } from './lib/tap.mjs';
 import { b64encode, hex } from '../../service/web/src/lib/b64.js';
 import { base45Decode } from '../../service/web/src/lib/cbor.js';
 import { parseCredential, verifyCredential } from '../../service/web/src/lib/cred.js';
 import { openRevocations, openTrust, parseRevocations, parseTrust } from '../../service/web/src/lib/lists.js';
 import { parseVerifierKey } from '../../service/web/src/lib/note.js';
 
-let n = 0;
-let failed = 0;
-const ok = (c, d) => {
-  n++;
-  if (!c) failed++;
-  console.log(`${c ? 'ok' : 'not ok'} ${n} - ${d}`);
-  return c;
-};
-const is = (got, want, d) => {
-  if (!ok(got === want, d)) console.log(`#   got ${JSON.stringify(got)}, wanted ${JSON.stringify(want)}`);
-};
+const { ok, is, done } = tap();
 const rejects = async (p) => p.then(() => false, () => true);
 const throws = (fn) => {
   try {
@@ -426,5 +417,4 @@ for (const [why, text] of revocBad) ok(throws(() => parseRevocations(text)), `pa
   ok(throws(() => parseRevocations(many(400001))), '400001 entries are refused');
 }
 
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
