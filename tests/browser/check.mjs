@@ -286,15 +286,21 @@ h.ok(/on this device \(offline\)/.test(p.how) && p.name === A.name, 'offline, th
 await page.getByRole('button', { name: 'Stop camera' }).click();
 h.ok(/waiting to upload: 4\./.test(await page.locator('#conn').textContent()), 'four offline checks wait to upload');
 // A reload with no network: the page opens from the service worker
-// (src/sw.js), with its saved lists and its queue, and goes on checking.
+// (src/sw.js), with its saved lists and its queue, and goes on checking:
+// the camera starts by itself (its permission was given) and checks the
+// code in view on this device, and so does a typed one.
 await page.reload();
 await page.waitForFunction(() => /^Offline, lists from \d\d:\d\d/.test(document.querySelector('#conn')?.textContent || ''));
 h.ok(/waiting to upload: 4\./.test(await page.locator('#conn').textContent()),
   'a reload with no network opens the page, offline, with the four checks still waiting');
-await typeCode(page, codeA2);
 await waitTitle(page, /^VALID$/);
 p = await panel(page);
-h.ok(p.name === A.name && /on this device \(offline\)/.test(p.how), 'and it still checks codes, on this device');
+h.ok(p.name === A.name && /on this device \(offline\)/.test(p.how), 'the camera starts again and its code is VALID, checked on this device');
+await page.getByRole('button', { name: 'Stop camera' }).click();
+await typeCode(page, codeA2);
+await page.waitForFunction(() => /waiting to upload: 6\./.test(document.querySelector('#conn').textContent));
+p = await panel(page);
+h.ok(p.title === 'VALID' && p.name === A.name && /on this device \(offline\)/.test(p.how), 'and a typed code too: six checks wait');
 await page.getByRole('button', { name: 'Check the next code' }).click();
 
 // Back online: uploaded, and in the residents' own access lists.
@@ -303,7 +309,7 @@ await page.waitForFunction(() => /^Online\./.test(document.querySelector('#conn'
   && !/waiting to upload/.test(document.querySelector('#conn').textContent), null, { timeout: 20000 });
 h.ok(true, 'back online, the offline checks are uploaded');
 const offA = (await h.api('GET', '/v1/me/accesses?action=verify_offline', A.token)).json.accesses;
-h.is(offA.length, 3, "resident A's accesses show the three offline checks");
+h.is(offA.length, 4, "resident A's accesses show the four offline checks");
 h.ok(offA.every((a) => a.result === 'valid' && a.actor === VERIFIER_LABEL && a.actor_role === 'verifier'),
   'as verify_offline, valid, by the checkpoint');
 const offB = (await h.api('GET', '/v1/me/accesses?action=verify_offline', B.token)).json.accesses;
@@ -409,7 +415,7 @@ await h.shot(desk, 'check-desktop-offline-stale');
 await dctx.setOffline(false);
 await desk.waitForFunction(() => /^Online\./.test(document.querySelector('#conn').textContent)
   && !/waiting to upload/.test(document.querySelector('#conn').textContent), null, { timeout: 20000 });
-h.is((await h.api('GET', '/v1/me/accesses?action=verify_offline', A.token)).json.accesses.length, 4,
+h.is((await h.api('GET', '/v1/me/accesses?action=verify_offline', A.token)).json.accesses.length, 5,
   'back online, the desktop\'s offline check reached the resident too');
 await desk.getByRole('button', { name: 'Sign out' }).click();
 await desk.getByRole('heading', { name: 'Sign in this device' }).waitFor();
