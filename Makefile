@@ -19,6 +19,14 @@ BIN        ?= bin
 PROVE_JOBS ?= 2
 DATA       ?= ankang-data
 
+# The version, from one place: the VERSION file, with `git describe` added
+# when building from a git checkout (0.9.0+g716d374, .dirty with local
+# changes), so a binary says which commit it came from. A tarball without
+# .git reports the VERSION file alone.
+VERSION_BASE := $(shell cat VERSION)
+GIT_DESCRIBE := $(shell git describe --always --dirty=.dirty 2>/dev/null)
+VERSION      := $(VERSION_BASE)$(if $(GIT_DESCRIBE),+g$(GIT_DESCRIBE))
+
 PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng zbar libcurl
 
 HARDEN   := -fstack-protector-strong -fPIE
@@ -97,8 +105,8 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench fuzz fuzz-run install clean deps tests format \
-	format-check
+.PHONY: all run demo test check check-asan bench fuzz fuzz-run install uninstall clean deps \
+	tests format format-check FORCE
 all: $(PROGS)
 
 deps:
@@ -175,6 +183,17 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Rewritten only when the version changes, so that a build with nothing new
+# relinks nothing; common/cli.c, which prints it, is the only includer.
+VERSION_H := $(BUILD)/gen/version.h
+$(call obj,common/cli.c): $(VERSION_H)
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define ANKANG_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(SCHEMA_C): $(SCHEMA_SQL) scripts/embed
 	@mkdir -p $(dir $@)

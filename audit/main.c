@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < AK_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nThe log comes from --db FILE (a read-only copy of the database) or\n"
-		   "--server URL with --token T. Exit 0 ok, 1 a check failed, 2 errors.\n");
+		   "--server URL with --token T. Exit 0 ok, 1 a check failed, 2 errors.\n"
+		   "ankang-audit --version prints the program's name and version.\n");
 }
 
 int main(int argc, char **argv)

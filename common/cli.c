@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "gen/version.h"
 
 const char *cli_prog = "ankang";
 
@@ -21,6 +22,14 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int cli_version(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--version") != 0)
+		return 0;
+	printf("%s %s\n", cli_prog, ANKANG_VERSION);
+	return 1;
 }
 
 int cli_dispatch(int argc, char **argv, const struct cli_command *commands, size_t n,
@@ -35,6 +44,8 @@ int cli_dispatch(int argc, char **argv, const struct cli_command *commands, size
 		usage(stdout);
 		return CLI_OK;
 	}
+	if (cli_version(argc, argv))
+		return CLI_OK;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -33,9 +33,18 @@ struct cli_command {
 };
 
 /*
+ * --version as argv[1]: prints "<prog> <version>" to stdout and returns 1;
+ * otherwise returns 0. The version is the VERSION file's, with `git
+ * describe` appended when built from a git checkout (the Makefile passes it
+ * in build/gen/version.h), so every program reports the same one.
+ */
+int cli_version(int argc, char **argv);
+
+/*
  * main()'s dispatch on argv[1] among the n commands: runs the one named
  * and returns its status. With no command, usage(stderr) and CLI_USAGE;
- * with --help, -h or help, usage(stdout) and CLI_OK; an unknown command is
+ * with --help, -h or help, usage(stdout) and CLI_OK; with --version, the
+ * version (cli_version) and CLI_OK; an unknown command is
  * CLI_USAGE after a message.
  */
 int cli_dispatch(int argc, char **argv, const struct cli_command *commands, size_t n,

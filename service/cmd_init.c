@@ -2,10 +2,18 @@
  * ankangd init: creates a data folder (see datadir.h for its layout).
  * Refuses to touch an existing, non-empty folder: keys are never replaced
  * by accident.
+ *
+ * --if-missing is for a service manager's start-up step (the systemd unit's
+ * ExecStartPre): a folder that already holds its database is left alone,
+ * with status 0. The database is the last thing init writes (and a failed
+ * init removes what it made), so its presence means a finished init; a
+ * folder with files but no database is still refused, for a person to look
+ * at, rather than taken as initialised.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/cli.h"
 #include "common/util.h"
@@ -15,6 +23,7 @@
 
 static const char init_usage[] =
     "usage: ankangd init --data DIR --origin ORIGIN [--issuer ISS] [--kek-file FILE]\n"
+    "                    [--if-missing]\n"
     "\n"
     "Creates DIR with the root, log and issuer keys and the key-encryption\n"
     "key (each its own 0600 file), DIR/public/ with root.vkey, log.vkey,\n"
@@ -26,7 +35,10 @@ static const char init_usage[] =
     "  --issuer ISS      the credentials' iss claim, 1-32 of [A-Za-z0-9.-]\n"
     "                    (default: ORIGIN when it fits, else \"ankang\")\n"
     "  --kek-file FILE   keep the key-encryption key outside DIR (a separate\n"
-    "                    mount or secret store); used as is if it exists\n";
+    "                    mount or secret store); used as is if it exists\n"
+    "  --if-missing      do nothing (exit 0) when DIR already holds its database,\n"
+    "                    for a service's start-up step; the other options are\n"
+    "                    then not checked\n";
 
 static int iss_valid(const char *s)
 {
@@ -36,15 +48,29 @@ static int iss_valid(const char *s)
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == n;
 }
 
+/* Whether DIR/ankang.db exists (as anything: opening it is serve's check). */
+static int has_database(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof path, "%s/%s", dir, DATADIR_DB);
+
+	return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},   {"origin", required_argument, NULL, 'o'},
-	    {"issuer", required_argument, NULL, 'i'}, {"kek-file", required_argument, NULL, 'k'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"origin", required_argument, NULL, 'o'},
+	    {"issuer", required_argument, NULL, 'i'},
+	    {"kek-file", required_argument, NULL, 'k'},
+	    {"if-missing", no_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL;
-	int c, rc, status;
+	int c, rc, status, if_missing = 0;
 
 	optind = 1;
 	while ((c = cli_getopt(argc, argv, opts, 'h', init_usage, &status)) > 0) {
@@ -61,12 +87,19 @@ int cmd_init(int argc, char **argv)
 		case 'k':
 			kek = optarg;
 			break;
+		case 'm':
+			if_missing = 1;
+			break;
 		}
 	}
 	if (c < 0)
 		return status;
 	if (cli_no_operands(argc, argv, "init") != CLI_OK)
 		return CLI_USAGE;
+	if (if_missing && data != NULL && has_database(data)) {
+		printf("%s already holds a database; nothing to do\n", data);
+		return CLI_OK;
+	}
 	if (data == NULL || origin == NULL) {
 		cli_error("init: --data and --origin are required (try --help)");
 		return CLI_USAGE;

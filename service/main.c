@@ -6,6 +6,7 @@
  *   ankangd check --data DIR [--full]
  *   ankangd account add|list|disable --data DIR ...
  *   ankangd keys rotate --data DIR
+ *   ankangd --version
  *
  * main() only dispatches; each subcommand lives in its own cmd_*.c file.
  */
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ankangd COMMAND [OPTIONS]   (ankangd COMMAND --help for more)\n\n");
 	for (size_t i = 0; i < AK_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n  --version  print the program's name and version\n");
 }
 
 int main(int argc, char **argv)

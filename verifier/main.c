@@ -33,6 +33,7 @@ static const char usage_text[] =
     "       ankang-verify --server URL --token T [OPTIONS] CREDENTIAL...   (online)\n"
     "       ankang-verify sync --server URL --token T [--dir DIR]\n"
     "       ankang-verify status [--dir DIR]\n"
+    "       ankang-verify --version\n"
     "\n"
     "Checks health codes against a signed trust list and revocation list and\n"
     "prints, per code: the result, and for a valid, revoked or superseded code\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		cli_error("libsodium failed to initialise");
 		return CLI_USAGE;
 	}
+	if (cli_version(argc, argv))
+		return CLI_OK;
 	/* A credential starts with "AK1:", so these words cannot be one. */
 	if (argc >= 2 && strcmp(argv[1], "sync") == 0)
 		return vcmd_sync(argc - 1, argv + 1);

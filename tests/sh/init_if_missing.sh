@@ -1,0 +1,44 @@
+#!/bin/bash
+# init_if_missing: `ankangd init --if-missing`, the systemd unit's start-up
+# step, creates a data folder that is missing or empty, leaves one that
+# holds its database alone (exit 0, keys untouched, even with no --origin),
+# and still refuses a folder with files but no database: a half-made
+# folder is for a person to look at, not to be taken as initialised.
+. tests/lib/tap.sh
+
+A=$ANKANG_BIN/ankangd
+D=$T/state
+mkdir -m 0700 "$D" # what StateDirectory= hands the unit: an empty folder
+
+"$A" init --if-missing --data "$D" --origin ankang.test >"$T/out" 2>&1
+is $? 0 "into an empty folder: initialised (exit 0)"
+[ -f "$D/ankang.db" ] && [ -f "$D/keys/root.key" ]
+ok $? "and the database and keys are there"
+sum=$(cat "$D"/keys/*.key "$D/ankang.conf" | sha256sum)
+
+"$A" init --if-missing --data "$D" --origin ankang.test >"$T/out" 2>&1
+is $? 0 "again: exit 0"
+like "$(cat "$T/out")" "already holds a database; nothing to do" "and says it did nothing"
+is "$(cat "$D"/keys/*.key "$D/ankang.conf" | sha256sum)" "$sum" "keys and settings untouched"
+
+"$A" init --if-missing --data "$D" --origin "" >"$T/out" 2>&1
+is $? 0 "an initialised folder needs no origin (the setting may be gone)"
+
+"$A" init --data "$D" --origin ankang.test >"$T/out" 2>&1
+is $? 2 "without --if-missing the same folder is refused (exit 2)"
+like "$(cat "$T/out")" "refusing to overwrite keys" "and says why"
+
+H=$T/half
+mkdir -m 0700 "$H" && : >"$H/stray"
+"$A" init --if-missing --data "$H" --origin ankang.test >"$T/out" 2>&1
+is $? 2 "a folder with files but no database: refused (exit 2)"
+like "$(cat "$T/out")" "not an empty folder" "and says why"
+is "$(ls "$H")" "stray" "and nothing was added to it"
+
+M=$T/missing
+"$A" init --if-missing --data "$M" --origin "" >"$T/out" 2>&1
+is $? 2 "no database and an empty origin: refused (exit 2)"
+like "$(cat "$T/out")" "--origin must be" "naming the setting"
+[ ! -e "$M/ankang.db" ]
+ok $? "and no database made"
+done_testing
