@@ -4,12 +4,21 @@
 #   make test        install what is missing, build, and run every test
 #   make check-asan  the whole test suite under ASan + UBSan
 #   make bench       benchmarks, printed as ratios to the machine's limits
-#   make install     PREFIX=/usr/local DESTDIR= (binaries and man pages)
+#   make install     PREFIX=/usr/local DESTDIR= (programs, man pages, systemd units)
+#   make uninstall   the same settings: removes exactly what install put
 #
 # Every setting below can be overridden on the command line.
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+# Where systemd looks for units and sysusers.d/tmpfiles.d entries shipped
+# with software: under /usr/local/lib as well as /usr/lib.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR     ?= $(PREFIX)/lib/sysusers.d
+TMPFILES_DIR     ?= $(PREFIX)/lib/tmpfiles.d
 PKG_CONFIG ?= pkg-config
 OPT        ?= -O2 -g -DNDEBUG
 WERROR     ?= -Werror
@@ -241,13 +250,40 @@ $(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 
 # ---------------------------------------------------------------- install
 
+# The systemd files live in service/packaging/, beside the service they run.
+# The units are templates: install writes the programs' installed paths in
+# place of @SBINDIR@ and @BINDIR@, so they follow PREFIX and SBINDIR.
+PKG_DIR   := service/packaging
+UNITS     := ankangd.service ankang-verify-sync.service ankang-verify-sync.timer
+man_dest   = $(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
+# Every file install puts, and so every file uninstall removes; never a
+# folder, and never the data in /var/lib or the settings in /etc.
+INSTALLED  = $(SBINDIR)/ankangd $(BINDIR)/ankang-verify $(BINDIR)/ankang-audit \
+             $(foreach m,$(MAN),$(call man_dest,$(m))) \
+             $(addprefix $(SYSTEMD_UNIT_DIR)/,$(UNITS)) \
+             $(SYSUSERS_DIR)/ankang.conf $(TMPFILES_DIR)/ankang.conf
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	           $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+	           $(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(TMPFILES_DIR)
+	install -m 0755 $(BIN)/ankangd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BIN)/ankang-verify $(BIN)/ankang-audit $(DESTDIR)$(BINDIR)/
 	for m in $(MAN); do \
-	  sect=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$sect/; \
+	  sect=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sect/; \
 	done
+	for u in $(UNITS); do \
+	  src=$(PKG_DIR)/$$u; [ -f $$src ] || src=$$src.in; \
+	  sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $$src \
+	    > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp && \
+	  mv $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+	install -m 0644 $(PKG_DIR)/ankang.sysusers $(DESTDIR)$(SYSUSERS_DIR)/ankang.conf
+	install -m 0644 $(PKG_DIR)/ankang.tmpfiles $(DESTDIR)$(TMPFILES_DIR)/ankang.conf
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf build $(BIN)

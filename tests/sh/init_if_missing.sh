@@ -4,7 +4,10 @@
 # holds its database alone (exit 0, keys untouched, even with no --origin),
 # and still refuses a folder with files but no database: a half-made
 # folder is for a person to look at, not to be taken as initialised.
+# Then the unit's two steps in a row, under its umask (0077): serve starts
+# on the folder init made, answers, and stops cleanly on SIGTERM.
 . tests/lib/tap.sh
+. tests/lib/service.sh
 
 A=$ANKANG_BIN/ankangd
 D=$T/state
@@ -41,4 +44,23 @@ is $? 2 "no database and an empty origin: refused (exit 2)"
 like "$(cat "$T/out")" "--origin must be" "naming the setting"
 [ ! -e "$M/ankang.db" ]
 ok $? "and no database made"
+
+# ExecStartPre= then ExecStart=, as ankangd.service runs them.
+S=$T/unit
+mkdir -m 0700 "$S"
+(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test) >"$T/out" 2>&1
+is $? 0 "the unit's first start: init --if-missing"
+(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test) >"$T/out" 2>&1
+is $? 0 "its next start: init --if-missing again"
+if command -v curl >/dev/null 2>&1; then
+	umask 0077
+	svc_start "$S"
+	api GET /healthz ""
+	is "$ST" 200 "serve answers on the folder init made"
+	svc_stop
+	is "$SERVER_STATUS" 0 "and stops on SIGTERM with status 0"
+	like "$(cat "$T/serve.log")" "final checkpoint signed" "after signing its final checkpoint"
+else
+	diag "curl not installed: serve not started"
+fi
 done_testing
