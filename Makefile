@@ -33,7 +33,10 @@ DATA       ?= ankang-data
 # changes), so a binary says which commit it came from. A tarball without
 # .git reports the VERSION file alone.
 VERSION_BASE := $(shell cat VERSION)
-GIT_DESCRIBE := $(shell git describe --always --dirty=.dirty 2>/dev/null)
+# safe.directory: `sudo make install` runs git as root in a checkout that
+# another user owns, which git otherwise refuses to read.
+GIT_DESCRIBE := $(shell git -c safe.directory="$(CURDIR)" describe --always --dirty=.dirty \
+                  2>/dev/null)
 VERSION      := $(VERSION_BASE)$(if $(GIT_DESCRIBE),+g$(GIT_DESCRIBE))
 
 PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng zbar libcurl
