@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/conf.h"
 #include "common/util.h"
 #include "service/app.h"
 #include "service/commands.h"
@@ -24,6 +25,12 @@
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
+
+/* The configuration file read when --config does not name one, if it
+ * exists (a build may place it elsewhere). */
+#ifndef ANKANGD_CONFIG_FILE
+#define ANKANGD_CONFIG_FILE "/etc/ankang/ankangd.conf"
+#endif
 
 static const char serve_usage[] =
     "usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
@@ -34,9 +41,13 @@ static const char serve_usage[] =
     "                     [--idle-timeout SECONDS]\n"
     "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
     "                     [--epoch-seconds SECONDS]\n"
-    "                     [--port-file FILE] [--quiet]\n"
+    "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
+    "  --config FILE           settings as `key = value` lines, a key for each\n"
+    "                          option (listen = 127.0.0.1:8080, quiet = yes);\n"
+    "                          flags override it (default " ANKANGD_CONFIG_FILE ",\n"
+    "                          if it exists)\n"
     "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
     "                          port 0 picks a free one, written to --port-file)\n"
     "  --port-file FILE        write the port listened on to FILE once listening\n"
@@ -69,6 +80,37 @@ struct serve_args {
 	struct app_config app;
 	struct http_settings http;
 	const char *port_file;
+	char *conf_text; /* the configuration file: its values point into it */
+};
+
+/*
+ * Every setting, once: getopt_long reads the command line from this table,
+ * and the configuration file's keys are its names (all but config and
+ * help). Both go through serve_set.
+ */
+static const struct option serve_opts[] = {
+    {"data", required_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"threads", required_argument, NULL, 't'},
+    {"code-ttl", required_argument, NULL, 'c'},
+    {"enroll", required_argument, NULL, 'e'},
+    {"tls-cert", required_argument, NULL, 'C'},
+    {"tls-key", required_argument, NULL, 'K'},
+    {"kek-file", required_argument, NULL, 'k'},
+    {"max-body", required_argument, NULL, 'b'},
+    {"max-connections", required_argument, NULL, 'm'},
+    {"per-address", required_argument, NULL, 'a'},
+    {"head-timeout", required_argument, NULL, 'H'},
+    {"request-timeout", required_argument, NULL, 'r'},
+    {"idle-timeout", required_argument, NULL, 'i'},
+    {"scrub-rate", required_argument, NULL, 'S'},
+    {"epoch-seconds", required_argument, NULL, 'E'},
+    {"officer-reads", required_argument, NULL, 'o'},
+    {"port-file", required_argument, NULL, 'p'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"config", required_argument, NULL, 'F'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_listen(struct http_settings *s, const char *arg)
@@ -98,120 +140,198 @@ static const char *number(const char *arg, uint64_t lo, uint64_t hi, unsigned *o
 	return NULL;
 }
 
-static int parse_args(struct serve_args *a, int argc, char **argv)
+/*
+ * Setting ch (serve_opts) to arg, from the command line or the file; arg
+ * must outlive the settings (argv, or conf_text). NULL, or what is wrong
+ * (a message that names the setting as "--name" and never holds arg).
+ */
+static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 {
-	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"code-ttl", required_argument, NULL, 'c'},
-	    {"enroll", required_argument, NULL, 'e'},
-	    {"tls-cert", required_argument, NULL, 'C'},
-	    {"tls-key", required_argument, NULL, 'K'},
-	    {"kek-file", required_argument, NULL, 'k'},
-	    {"max-body", required_argument, NULL, 'b'},
-	    {"max-connections", required_argument, NULL, 'm'},
-	    {"per-address", required_argument, NULL, 'a'},
-	    {"head-timeout", required_argument, NULL, 'H'},
-	    {"request-timeout", required_argument, NULL, 'r'},
-	    {"idle-timeout", required_argument, NULL, 'i'},
-	    {"scrub-rate", required_argument, NULL, 'S'},
-	    {"epoch-seconds", required_argument, NULL, 'E'},
-	    {"officer-reads", required_argument, NULL, 'o'},
-	    {"port-file", required_argument, NULL, 'p'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct app_config *c = &a->app;
 	struct http_settings *s = &a->http;
 	unsigned v = 0;
-	int ch, status = CLI_OK;
+	const char *bad = NULL;
+
+	switch (ch) {
+	case 'd':
+		if (strlen(arg) >= sizeof c->data_dir)
+			bad = "--data: path too long";
+		else
+			snprintf(c->data_dir, sizeof c->data_dir, "%s", arg);
+		break;
+	case 'l':
+		if (parse_listen(s, arg) != 0)
+			bad = "--listen must be ADDR:PORT, e.g. 127.0.0.1:8080";
+		break;
+	case 't':
+		bad = number(arg, 1, 256, &s->threads, "--threads must be 1 to 256");
+		break;
+	case 'c':
+		bad =
+		    number(arg, 30, 86400, &c->code_ttl, "--code-ttl must be 30 to 86400 seconds");
+		break;
+	case 'e':
+		if (strcmp(arg, "officer") == 0)
+			c->authz.enroll_officer_only = 1;
+		else if (strcmp(arg, "open") == 0)
+			c->authz.enroll_officer_only = 0;
+		else
+			bad = "--enroll must be open or officer";
+		break;
+	case 'C':
+		s->tls_cert = arg;
+		break;
+	case 'K':
+		s->tls_key = arg;
+		break;
+	case 'k':
+		c->kek_file = arg;
+		break;
+	case 'b':
+		if ((bad = number(arg, 1024, 1u << 20, &v,
+				  "--max-body must be 1024 to 1048576 bytes")) == NULL)
+			s->max_body = v;
+		break;
+	case 'm':
+		bad = number(arg, 16, 1u << 20, &s->connections,
+			     "--max-connections must be 16 to 1048576");
+		break;
+	case 'a':
+		bad =
+		    number(arg, 1, 1u << 20, &s->per_address, "--per-address must be 1 to 1048576");
+		break;
+	case 'H':
+		bad = number(arg, 1, 3600, &s->head_s, "--head-timeout must be 1 to 3600 seconds");
+		break;
+	case 'r':
+		bad = number(arg, 1, 3600, &s->request_s,
+			     "--request-timeout must be 1 to 3600 seconds");
+		break;
+	case 'i':
+		bad =
+		    number(arg, 1, 86400, &s->idle_s, "--idle-timeout must be 1 to 86400 seconds");
+		break;
+	case 'o':
+		bad = number(arg, 1, 100000, &c->limits.officer_reads,
+			     "--officer-reads must be 1 to 100000");
+		break;
+	case 'S':
+		bad = number(arg, 0, 10000000, &c->log.scrub_leaves_per_s,
+			     "--scrub-rate must be 0 to 10000000 leaves a second");
+		break;
+	case 'E':
+		if ((bad = number(arg, 0, 366u * 86400u, &v,
+				  "--epoch-seconds must be 0 to 31622400")) == NULL)
+			c->epoch_every = v;
+		break;
+	case 'p':
+		a->port_file = arg;
+		break;
+	case 'q':
+		/* A switch on the command line; yes or no in the file. */
+		if (strcmp(arg, "yes") == 0)
+			s->quiet = 1;
+		else if (strcmp(arg, "no") == 0)
+			s->quiet = 0;
+		else
+			bad = "--quiet must be yes or no";
+		break;
+	}
+	return bad;
+}
+
+/* ------------------------------------------------- the configuration file */
+
+struct conf_ctx {
+	struct serve_args *a;
+	const char *path;
+};
+
+/* One `key = value` line of the file: a serve setting, by its long name. */
+static int conf_setting(void *ctx, const char *key, const char *value, unsigned line)
+{
+	struct conf_ctx *cc = ctx;
+	const struct option *o;
+	const char *bad;
+
+	for (o = serve_opts; o->name != NULL; o++)
+		if (o->val != 'F' && o->val != 'h' && strcmp(o->name, key) == 0)
+			break;
+	if (o->name == NULL) {
+		cli_error("serve: %s:%u: unknown key '%.40s'", cc->path, line, key);
+		return CLI_USAGE;
+	}
+	if ((bad = serve_set(cc->a, o->val, value)) != NULL) {
+		/* The key as the file spells it: the message without "--". */
+		cli_error("serve: %s:%u: %s", cc->path, line, bad + 2);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/*
+ * Reads the configuration file: path, or ANKANGD_CONFIG_FILE when it
+ * exists (path NULL). CLI_OK, or CLI_USAGE after one line saying why.
+ */
+static int read_config(struct serve_args *a, const char *path)
+{
+	struct conf_ctx cc = {a, path != NULL ? path : ANKANGD_CONFIG_FILE};
+	size_t len;
+	unsigned line;
+	int rc;
+
+	rc = util_read_file(cc.path, CONF_MAX_BYTES, &a->conf_text, &len);
+	if (rc == AK_ENOENT && path == NULL)
+		return CLI_OK;
+	if (rc != 0) {
+		cli_error("serve: --config %s: %s", cc.path,
+			  rc == AK_ETOOBIG ? "larger than 64 KiB" : ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	rc = conf_parse(a->conf_text, len, conf_setting, &cc, &line);
+	if (rc < 0)
+		cli_error("serve: %s:%u: not a `key = value` line", cc.path, line);
+	return rc == 0 ? CLI_OK : CLI_USAGE;
+}
+
+/*
+ * The command line's --config and --help, looked for before anything else
+ * is read, so that the file is read first and every flag overrides it.
+ * Quiet: the real pass reports bad options.
+ */
+static void find_config(int argc, char **argv, const char **path, int *help)
+{
+	int ch, saved = opterr;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", serve_opts, NULL)) != -1) {
+		if (ch == 'F')
+			*path = optarg;
+		else if (ch == 'h')
+			*help = 1;
+	}
+	opterr = saved;
+}
+
+static int parse_args(struct serve_args *a, int argc, char **argv)
+{
+	struct app_config *c = &a->app;
+	struct http_settings *s = &a->http;
+	const char *config = NULL;
+	int ch, help = 0, status = CLI_OK;
 
 	app_config_default(c);
 	http_settings_default(s);
+	find_config(argc, argv, &config, &help);
+	if (!help && (status = read_config(a, config)) != CLI_OK)
+		return status;
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, opts, 'h', serve_usage, &status)) > 0) {
-		const char *bad = NULL;
-		switch (ch) {
-		case 'd':
-			if (strlen(optarg) >= sizeof c->data_dir)
-				bad = "--data: path too long";
-			else
-				snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg);
-			break;
-		case 'l':
-			if (parse_listen(s, optarg) != 0)
-				bad = "--listen must be ADDR:PORT, e.g. 127.0.0.1:8080";
-			break;
-		case 't':
-			bad = number(optarg, 1, 256, &s->threads, "--threads must be 1 to 256");
-			break;
-		case 'c':
-			bad = number(optarg, 30, 86400, &c->code_ttl,
-				     "--code-ttl must be 30 to 86400 seconds");
-			break;
-		case 'e':
-			if (strcmp(optarg, "officer") == 0)
-				c->authz.enroll_officer_only = 1;
-			else if (strcmp(optarg, "open") != 0)
-				bad = "--enroll must be open or officer";
-			break;
-		case 'C':
-			s->tls_cert = optarg;
-			break;
-		case 'K':
-			s->tls_key = optarg;
-			break;
-		case 'k':
-			c->kek_file = optarg;
-			break;
-		case 'b':
-			if ((bad = number(optarg, 1024, 1u << 20, &v,
-					  "--max-body must be 1024 to 1048576 bytes")) == NULL)
-				s->max_body = v;
-			break;
-		case 'm':
-			bad = number(optarg, 16, 1u << 20, &s->connections,
-				     "--max-connections must be 16 to 1048576");
-			break;
-		case 'a':
-			bad = number(optarg, 1, 1u << 20, &s->per_address,
-				     "--per-address must be 1 to 1048576");
-			break;
-		case 'H':
-			bad = number(optarg, 1, 3600, &s->head_s,
-				     "--head-timeout must be 1 to 3600 seconds");
-			break;
-		case 'r':
-			bad = number(optarg, 1, 3600, &s->request_s,
-				     "--request-timeout must be 1 to 3600 seconds");
-			break;
-		case 'i':
-			bad = number(optarg, 1, 86400, &s->idle_s,
-				     "--idle-timeout must be 1 to 86400 seconds");
-			break;
-		case 'o':
-			bad = number(optarg, 1, 100000, &c->limits.officer_reads,
-				     "--officer-reads must be 1 to 100000");
-			break;
-		case 'S':
-			bad = number(optarg, 0, 10000000, &c->log.scrub_leaves_per_s,
-				     "--scrub-rate must be 0 to 10000000 leaves a second");
-			break;
-		case 'E':
-			if ((bad = number(optarg, 0, 366u * 86400u, &v,
-					  "--epoch-seconds must be 0 to 31622400")) == NULL)
-				c->epoch_every = v;
-			break;
-		case 'p':
-			a->port_file = optarg;
-			break;
-		case 'q':
-			s->quiet = 1;
-			break;
-		}
-		if (bad != NULL) {
+	while ((ch = cli_getopt(argc, argv, serve_opts, 'h', serve_usage, &status)) > 0) {
+		const char *bad;
+		if (ch == 'F')
+			continue;
+		if ((bad = serve_set(a, ch, optarg != NULL ? optarg : "yes")) != NULL) {
 			cli_error("serve: %s", bad);
 			return CLI_USAGE;
 		}
@@ -249,8 +369,10 @@ int cmd_serve(int argc, char **argv)
 	int rc, sig = 0;
 
 	memset(&a, 0, sizeof a);
-	if ((rc = parse_args(&a, argc, argv)) != CLI_OK)
+	if ((rc = parse_args(&a, argc, argv)) != CLI_OK) {
+		free(a.conf_text);
 		return rc > 0 && rc != CLI_USAGE ? CLI_OK : rc;
+	}
 
 	/* Before any thread exists, so that every thread inherits the mask. */
 	sigemptyset(&sigs);
@@ -261,6 +383,7 @@ int cmd_serve(int argc, char **argv)
 
 	if ((rc = app_open(&core, &a.app, why, sizeof why)) != 0) {
 		cli_error("serve: %s", why);
+		free(a.conf_text);
 		return CLI_USAGE;
 	}
 	if ((rc = http_start(&h, core, &a.http, &port)) != 0) {
@@ -271,12 +394,14 @@ int cmd_serve(int argc, char **argv)
 			  : rc == AK_EDENIED ? "not allowed to bind it (a port below 1024?)"
 					     : ak_strerror(rc));
 		app_close(core);
+		free(a.conf_text);
 		return CLI_USAGE;
 	}
 	if (a.port_file != NULL && (rc = write_port_file(a.port_file, port)) != 0) {
 		cli_error("serve: --port-file %s: %s", a.port_file, ak_strerror(rc));
 		http_stop(h);
 		app_close(core);
+		free(a.conf_text);
 		return CLI_USAGE;
 	}
 	oplog_note("listening on %s://%s:%u/ (%u threads)", a.http.tls_cert ? "https" : "http",
@@ -288,5 +413,6 @@ int cmd_serve(int argc, char **argv)
 	http_stop(h);
 	app_close(core);
 	oplog_note("stopped; final checkpoint signed");
+	free(a.conf_text);
 	return CLI_OK;
 }
