@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "service/app.h"
 #include "service/commands.h"
+#include "service/http/forwarded.h"
 #include "service/http/http.h"
 #include "service/oplog.h"
 
@@ -39,7 +40,10 @@ static const char serve_usage[] =
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
     "                     [--head-timeout SECONDS] [--request-timeout SECONDS]\n"
     "                     [--idle-timeout SECONDS]\n"
-    "                     [--officer-reads N] [--scrub-rate LEAVES_PER_SECOND]\n"
+    "                     [--officer-reads N] [--officer-window SECONDS]\n"
+    "                     [--enroll-per-hour N] [--login-tries N] [--login-lock SECONDS]\n"
+    "                     [--login-lock-max SECONDS] [--login-per-address N]\n"
+    "                     [--trusted-proxy CIDR]... [--scrub-rate LEAVES_PER_SECOND]\n"
     "                     [--epoch-seconds SECONDS]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
@@ -58,13 +62,22 @@ static const char serve_usage[] =
     "  --kek-file FILE         the key-encryption key, if not where init put it\n"
     "  --max-body BYTES        cap on request bodies (default 16384)\n"
     "  --max-connections N     open connections at most (default 4096)\n"
-    "  --per-address N         open connections per client address (default 64)\n"
+    "  --per-address N         open connections per peer address (default 64; the\n"
+    "                          TCP peer: a proxy's connections all count as its own)\n"
     "  --head-timeout S        a request's head must arrive within S seconds of its\n"
     "                          first byte (default 10)\n"
     "  --request-timeout S     and its head and body within S seconds (default 30)\n"
     "  --idle-timeout S        close a keep-alive connection idle S seconds (default 30)\n"
-    "  --officer-reads N       look-ups and paper codes an officer may make in ten\n"
-    "                          minutes (default 60)\n"
+    "  --officer-reads N       look-ups and paper codes an officer may make in\n"
+    "  --officer-window S      S seconds (defaults 60 in 600)\n"
+    "  --enroll-per-hour N     open enrolments per client address an hour (default 10)\n"
+    "  --login-tries N         failed log-ins on one account from one address before\n"
+    "  --login-lock S          it is locked S seconds, doubling with each further\n"
+    "  --login-lock-max S      failure up to S (defaults 5, 60, 3600)\n"
+    "  --login-per-address N   failed log-ins per client address in 15 minutes, any\n"
+    "                          account (default 20)\n"
+    "  --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the client\n"
+    "                          address the limits count (repeatable; IPv4 or IPv6)\n"
     "  --scrub-rate N          audit log leaves rehashed a second in the background\n"
     "                          (default " STR(
 	AUDITLOG_SCRUB_LEAVES_PER_S) "; 0: off)\n"
@@ -81,6 +94,19 @@ struct serve_args {
 	struct http_settings http;
 	const char *port_file;
 	char *conf_text; /* the configuration file: its values point into it */
+	/* Set once the file is read: the command line's first --trusted-proxy
+	 * replaces the file's list rather than adding to it. */
+	int replace_proxies;
+};
+
+/* The rate limits' options (limits.h), past any character. */
+enum {
+	OPT_OFFICER_WINDOW = 256,
+	OPT_ENROLL_PER_HOUR,
+	OPT_LOGIN_TRIES,
+	OPT_LOGIN_LOCK,
+	OPT_LOGIN_LOCK_MAX,
+	OPT_LOGIN_PER_ADDRESS,
 };
 
 /*
@@ -106,6 +132,13 @@ static const struct option serve_opts[] = {
     {"scrub-rate", required_argument, NULL, 'S'},
     {"epoch-seconds", required_argument, NULL, 'E'},
     {"officer-reads", required_argument, NULL, 'o'},
+    {"officer-window", required_argument, NULL, OPT_OFFICER_WINDOW},
+    {"enroll-per-hour", required_argument, NULL, OPT_ENROLL_PER_HOUR},
+    {"login-tries", required_argument, NULL, OPT_LOGIN_TRIES},
+    {"login-lock", required_argument, NULL, OPT_LOGIN_LOCK},
+    {"login-lock-max", required_argument, NULL, OPT_LOGIN_LOCK_MAX},
+    {"login-per-address", required_argument, NULL, OPT_LOGIN_PER_ADDRESS},
+    {"trusted-proxy", required_argument, NULL, 'P'},
     {"port-file", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"config", required_argument, NULL, 'F'},
@@ -214,6 +247,42 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 	case 'o':
 		bad = number(arg, 1, 100000, &c->limits.officer_reads,
 			     "--officer-reads must be 1 to 100000");
+		break;
+	case OPT_OFFICER_WINDOW:
+		bad = number(arg, 1, 86400, &c->limits.officer_window_s,
+			     "--officer-window must be 1 to 86400 seconds");
+		break;
+	case OPT_ENROLL_PER_HOUR:
+		bad = number(arg, 1, 1000000, &c->limits.enrol_per_hour,
+			     "--enroll-per-hour must be 1 to 1000000");
+		break;
+	case OPT_LOGIN_TRIES:
+		bad =
+		    number(arg, 1, 1000, &c->limits.login_tries, "--login-tries must be 1 to 1000");
+		break;
+	case OPT_LOGIN_LOCK:
+		bad = number(arg, 1, 86400, &c->limits.login_lock_s,
+			     "--login-lock must be 1 to 86400 seconds");
+		break;
+	case OPT_LOGIN_LOCK_MAX:
+		bad = number(arg, 1, 7u * 86400u, &c->limits.login_lock_max_s,
+			     "--login-lock-max must be 1 to 604800 seconds");
+		break;
+	case OPT_LOGIN_PER_ADDRESS:
+		bad = number(arg, 1, 1000000, &c->limits.login_per_address,
+			     "--login-per-address must be 1 to 1000000");
+		break;
+	case 'P':
+		if (a->replace_proxies) {
+			s->n_trusted = 0;
+			a->replace_proxies = 0;
+		}
+		if (s->n_trusted == HTTP_MAX_TRUSTED)
+			bad = "--trusted-proxy: at most " STR(HTTP_MAX_TRUSTED) " ranges";
+		else if (forwarded_net_parse(arg, &s->trusted[s->n_trusted]) != 0)
+			bad = "--trusted-proxy must be an address or ADDR/BITS, e.g. 10.0.0.0/8";
+		else
+			s->n_trusted++;
 		break;
 	case 'S':
 		bad = number(arg, 0, 10000000, &c->log.scrub_leaves_per_s,
@@ -326,6 +395,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	find_config(argc, argv, &config, &help);
 	if (!help && (status = read_config(a, config)) != CLI_OK)
 		return status;
+	a->replace_proxies = 1;
 	optind = 1;
 	while ((ch = cli_getopt(argc, argv, serve_opts, 'h', serve_usage, &status)) > 0) {
 		const char *bad;
@@ -346,6 +416,10 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	}
 	if ((s->tls_cert == NULL) != (s->tls_key == NULL)) {
 		cli_error("serve: --tls-cert and --tls-key go together");
+		return CLI_USAGE;
+	}
+	if (c->limits.login_lock_max_s < c->limits.login_lock_s) {
+		cli_error("serve: --login-lock-max must be at least --login-lock");
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,21 +83,50 @@ static const char *lookup_query(void *conn, const char *key)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+/* X-Forwarded-For's values, joined by ',' in the order received: a proxy
+ * may add a header line of its own rather than extend the client's. */
+struct xff {
+	char text[1024];
+	size_t len;
+	int overflow;
+};
+
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct xff *x = cls;
+	size_t n = value != NULL ? strlen(value) : 0;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->len + n + 2 > sizeof x->text) {
+		x->overflow = 1;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->text[x->len++] = ',';
+	memcpy(x->text + x->len, value, n);
+	x->len += n;
+	x->text[x->len] = '\0';
+	return MHD_YES;
+}
+
+/* The address the rate limits count the request under (forwarded.h). */
+static void client_address(const http_server *h, struct MHD_Connection *conn, char *out, size_t cap)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct xff x = {.len = 0};
+	int any = 0;
 
-	snprintf(out, cap, "?");
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-			  (socklen_t)cap);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-			  (socklen_t)cap);
+	if (h->s.n_trusted > 0)
+		any =
+		    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_xff, &x) > 0 && x.len > 0;
+	/* Too long to be a proxy chain: as malformed, the peer itself. */
+	forwarded_client(ci ? ci->client_addr : NULL, any && !x.overflow ? x.text : NULL,
+			 x.overflow ? NULL : h->s.trusted, x.overflow ? 0 : h->s.n_trusted, out,
+			 cap);
 }
 
 /* ------------------------------------------------------------- sending */
@@ -215,7 +245,7 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.query = lookup_query;
 	cr->in.metrics = h->metrics;
 	cr->in.t0 = util_mono_ns();
-	client_address(conn, cr->rq.client, sizeof cr->rq.client);
+	client_address(h, conn, cr->rq.client, sizeof cr->rq.client);
 	cr->in.route_index = n_routes; /* unmatched, until a route is found */
 	if ((v = guard_check(conn, version)) != GUARD_OK) {
 		/* Refused before any route is looked at; the connection closes

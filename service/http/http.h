@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "service/app.h"
+#include "service/http/forwarded.h"
 
 #define HTTP_DEFAULT_MAX_BODY    16384
 #define HTTP_DEFAULT_CONNECTIONS 4096
@@ -24,6 +25,7 @@
 #define HTTP_DEFAULT_IDLE_S      30
 #define HTTP_DEFAULT_HEAD_S      10
 #define HTTP_DEFAULT_REQUEST_S   30
+#define HTTP_MAX_TRUSTED         64 /* --trusted-proxy ranges at most */
 
 struct http_settings {
 	char listen_host[64]; /* numeric address to bind, "127.0.0.1" */
@@ -38,6 +40,9 @@ struct http_settings {
 	unsigned head_s;      /* a request's head must arrive within this (guard.h) */
 	unsigned request_s;   /* and its head and body within this */
 	int quiet;            /* no per-request log lines */
+	/* Peers whose X-Forwarded-For names the client (forwarded.h). */
+	struct forwarded_net trusted[HTTP_MAX_TRUSTED];
+	size_t n_trusted;
 };
 
 void http_settings_default(struct http_settings *s);

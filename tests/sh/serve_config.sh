@@ -39,12 +39,20 @@ head-timeout = 5
 request-timeout = 20
 idle-timeout = 15
 officer-reads = 3
+officer-window = 600
+enroll-per-hour = 5
+login-tries = 4
+login-lock = 30
+login-lock-max = 600
+login-per-address = 50
+trusted-proxy = 192.0.2.0/24
+trusted-proxy = 2001:db8::/32
 scrub-rate = 0
 epoch-seconds = 0
 port-file = $T/all.port
 quiet = yes
 EOF
-keys=$(grep -Eo '^[[:space:]]*[a-z-]+' "$T/all.conf" | sed 's/[[:space:]]//g' | sort | tr '\n' ' ')
+keys=$(grep -Eo '^[[:space:]]*[a-z-]+' "$T/all.conf" | sed 's/[[:space:]]//g' | sort -u | tr '\n' ' ')
 help_keys=$("$A" serve --help | grep -Eo '\-\-[a-z-]+' | sed 's/^--//' |
 	grep -vx -e config -e help | sort -u | tr '\n' ' ')
 is "$keys" "$help_keys" "the file sets every option serve --help lists, config aside"
@@ -110,6 +118,10 @@ bad ' = 5' "bad.conf:1: not a" "an empty key"
 bad 'config = /etc/passwd' "bad.conf:1: unknown key 'config'" "config is not a key"
 bad 'quiet = sometimes' "bad.conf:1: quiet must be yes or no" "quiet takes yes or no"
 bad 'listen = 127.0.0.1' "bad.conf:1: listen must be" "a listen without a port"
+bad $'trusted-proxy = 10.0.0.0/8\ntrusted-proxy = 10.0.0.0/33' "bad.conf:2: trusted-proxy must be" \
+	"a bad range"
+bad $'data = /x\nlogin-lock = 600\nlogin-lock-max = 60' "login-lock-max must be at least" \
+	"a lock longer than its cap"
 
 # Personal-looking values never come back: not in a bad value, not after
 # an unknown key, not in a line without '='.
