@@ -8,6 +8,7 @@
  * sigwait in the main thread, so no handler runs inside library code.
  * SIGPIPE is ignored: a client that hangs up is not a reason to die.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@
 #endif
 
 static const char serve_usage[] =
-    "usage: ankangd serve --data DIR [--listen ADDR:PORT] [--threads N]\n"
+    "usage: ankangd serve --data DIR [--listen HOST:PORT]... [--threads N]\n"
     "                     [--code-ttl SECONDS] [--enroll open|officer]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--kek-file FILE]\n"
     "                     [--max-body BYTES] [--max-connections N] [--per-address N]\n"
@@ -52,9 +53,11 @@ static const char serve_usage[] =
     "                          option (listen = 127.0.0.1:8080, quiet = yes);\n"
     "                          flags override it (default " ANKANGD_CONFIG_FILE ",\n"
     "                          if it exists)\n"
-    "  --listen ADDR:PORT      numeric IPv4 address and port (default 127.0.0.1:8080;\n"
-    "                          port 0 picks a free one, written to --port-file)\n"
-    "  --port-file FILE        write the port listened on to FILE once listening\n"
+    "  --listen HOST:PORT      an address to listen on: IPv4, [IPv6] or a host name\n"
+    "                          (every address it resolves to); repeatable (default\n"
+    "                          127.0.0.1:8080; port 0 picks a free one)\n"
+    "  --port-file FILE        once listening, write each socket's port to FILE, one\n"
+    "                          line each, in the order of --listen\n"
     "  --threads N             server threads (default 2 per CPU, at least 4)\n"
     "  --code-ttl SECONDS      how long a resident's code lives (default 300)\n"
     "  --enroll officer        only officers may enrol residents (default: open)\n"
@@ -97,6 +100,8 @@ struct serve_args {
 	/* Set once the file is read: the command line's first --trusted-proxy
 	 * replaces the file's list rather than adding to it. */
 	int replace_proxies;
+	/* The same for --listen, whose first one also replaces the default. */
+	int replace_listen;
 };
 
 /* The rate limits' options (limits.h), past any character. */
@@ -146,19 +151,47 @@ static const struct option serve_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/*
+ * ADDR:PORT into the next listen slot: ADDR a host name, an IPv4 address,
+ * or an IPv6 address in brackets ([::1]:8080). Only the form is checked
+ * here; whether a name resolves is seen when the service starts.
+ */
 static int parse_listen(struct http_settings *s, const char *arg)
 {
-	const char *colon = strrchr(arg, ':');
+	struct http_listen *l = &s->listen[s->n_listen];
+	const char *host = arg, *colon;
+	unsigned char v6[16];
 	uint64_t port;
 	size_t hlen;
 
-	if (colon == NULL || (hlen = (size_t)(colon - arg)) == 0 || hlen >= sizeof s->listen_host)
+	if (s->n_listen == HTTP_MAX_LISTEN)
+		return -1;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+		if (close == NULL || close[1] != ':')
+			return -1;
+		host = arg + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		if ((colon = strchr(arg, ':')) == NULL || strchr(colon + 1, ':') != NULL)
+			return -1; /* an IPv6 address goes in brackets */
+		hlen = (size_t)(colon - arg);
+		if (strspn(arg,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    hlen)
+			return -1;
+	}
+	if (hlen == 0 || hlen >= sizeof l->host)
 		return -1;
 	if (util_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
 		return -1;
-	memcpy(s->listen_host, arg, hlen);
-	s->listen_host[hlen] = '\0';
-	s->listen_port = (unsigned)port;
+	memcpy(l->host, host, hlen);
+	l->host[hlen] = '\0';
+	if (arg[0] == '[' && inet_pton(AF_INET6, l->host, v6) != 1)
+		return -1;
+	l->port = (unsigned)port;
+	s->n_listen++;
 	return 0;
 }
 
@@ -193,8 +226,15 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 			snprintf(c->data_dir, sizeof c->data_dir, "%s", arg);
 		break;
 	case 'l':
-		if (parse_listen(s, arg) != 0)
-			bad = "--listen must be ADDR:PORT, e.g. 127.0.0.1:8080";
+		if (a->replace_listen) {
+			s->n_listen = 0;
+			a->replace_listen = 0;
+		}
+		if (s->n_listen == HTTP_MAX_LISTEN)
+			bad = "--listen: at most " STR(HTTP_MAX_LISTEN) " addresses";
+		else if (parse_listen(s, arg) != 0)
+			bad = "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080, "
+			      "localhost:8080";
 		break;
 	case 't':
 		bad = number(arg, 1, 256, &s->threads, "--threads must be 1 to 256");
@@ -393,9 +433,11 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	app_config_default(c);
 	http_settings_default(s);
 	find_config(argc, argv, &config, &help);
+	a->replace_listen = 1;
 	if (!help && (status = read_config(a, config)) != CLI_OK)
 		return status;
 	a->replace_proxies = 1;
+	a->replace_listen = 1;
 	optind = 1;
 	while ((ch = cli_getopt(argc, argv, serve_opts, 'h', serve_usage, &status)) > 0) {
 		const char *bad;
@@ -425,21 +467,45 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	return CLI_OK;
 }
 
-static int write_port_file(const char *path, unsigned port)
+/* One line per listening socket, its port, in the order of --listen. */
+static int write_port_file(const char *path, const struct http_bound *b, size_t n)
 {
-	char text[16];
-	int n = snprintf(text, sizeof text, "%u\n", port);
-	return util_write_file_atomic(path, text, (size_t)n, 0644, 0);
+	char text[HTTP_MAX_SOCKETS * 8];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%u\n", b[i].port);
+	return util_write_file_atomic(path, text, len, 0644, 0);
+}
+
+static const char *listen_error(int rc)
+{
+	switch (rc) {
+	case AK_EEXIST:
+		return "the address is in use (another ankangd serve, or another program, "
+		       "listens there)";
+	case AK_EDENIED:
+		return "not allowed to bind it (a port below 1024?)";
+	case AK_ENOENT:
+		return "the name does not resolve";
+	case AK_EINVAL:
+		return "not an address of this machine";
+	case AK_ETOOBIG:
+		return "more than " STR(HTTP_MAX_SOCKETS) " listening sockets";
+	default:
+		return ak_strerror(rc);
+	}
 }
 
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a;
+	struct http_bound bound[HTTP_MAX_SOCKETS];
 	char why[512];
 	app *core = NULL;
 	http_server *h = NULL;
 	sigset_t sigs;
-	unsigned port = 0;
+	size_t n_bound = 0, failed = 0;
 	int rc, sig = 0;
 
 	memset(&a, 0, sizeof a);
@@ -460,26 +526,27 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	if ((rc = http_start(&h, core, &a.http, &port)) != 0) {
-		cli_error("serve: cannot listen on %s:%u: %s", a.http.listen_host,
-			  a.http.listen_port,
-			  rc == AK_EEXIST    ? "the address is in use (another ankangd serve, or "
-					       "another program, listens there)"
-			  : rc == AK_EDENIED ? "not allowed to bind it (a port below 1024?)"
-					     : ak_strerror(rc));
+	if ((rc = http_start(&h, core, &a.http, bound, &n_bound, &failed)) != 0) {
+		const struct http_listen *l = &a.http.listen[failed];
+		int v6 = strchr(l->host, ':') != NULL;
+		cli_error("serve: cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", l->host,
+			  v6 ? "]" : "", l->port, listen_error(rc));
 		app_close(core);
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	if (a.port_file != NULL && (rc = write_port_file(a.port_file, port)) != 0) {
+	if (a.port_file != NULL && (rc = write_port_file(a.port_file, bound, n_bound)) != 0) {
 		cli_error("serve: --port-file %s: %s", a.port_file, ak_strerror(rc));
 		http_stop(h);
 		app_close(core);
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	oplog_note("listening on %s://%s:%u/ (%u threads)", a.http.tls_cert ? "https" : "http",
-		   a.http.listen_host, port, a.http.threads);
+	for (size_t i = 0; i < n_bound; i++)
+		oplog_note("listening on %s://%s%s%s:%u/ (%u threads)",
+			   a.http.tls_cert ? "https" : "http", bound[i].v6 ? "[" : "",
+			   bound[i].addr, bound[i].v6 ? "]" : "", bound[i].port,
+			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
