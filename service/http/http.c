@@ -16,10 +16,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,7 +42,8 @@
 struct http_server {
 	app *app;
 	struct http_settings s;
-	struct MHD_Daemon *d;
+	struct MHD_Daemon *d[HTTP_MAX_SOCKETS];
+	size_t n_d;
 	struct metrics *metrics;
 	struct guard *guard;
 	atomic_int inflight; /* suspended requests, for the drain at stop */
@@ -52,8 +56,9 @@ void http_settings_default(struct http_settings *s)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->listen_host, sizeof s->listen_host, "127.0.0.1");
-	s->listen_port = 8080;
+	snprintf(s->listen[0].host, sizeof s->listen[0].host, "127.0.0.1");
+	s->listen[0].port = 8080;
+	s->n_listen = 1;
 	s->threads = ncpu > 2 ? (unsigned)(2 * ncpu) : 4;
 	s->max_body = HTTP_DEFAULT_MAX_BODY;
 	s->connections = HTTP_DEFAULT_CONNECTIONS;
@@ -82,21 +87,50 @@ static const char *lookup_query(void *conn, const char *key)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+/* X-Forwarded-For's values, joined by ',' in the order received: a proxy
+ * may add a header line of its own rather than extend the client's. */
+struct xff {
+	char text[1024];
+	size_t len;
+	int overflow;
+};
+
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct xff *x = cls;
+	size_t n = value != NULL ? strlen(value) : 0;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->len + n + 2 > sizeof x->text) {
+		x->overflow = 1;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->text[x->len++] = ',';
+	memcpy(x->text + x->len, value, n);
+	x->len += n;
+	x->text[x->len] = '\0';
+	return MHD_YES;
+}
+
+/* The address the rate limits count the request under (forwarded.h). */
+static void client_address(const http_server *h, struct MHD_Connection *conn, char *out, size_t cap)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct xff x = {.len = 0};
+	int any = 0;
 
-	snprintf(out, cap, "?");
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-			  (socklen_t)cap);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-			  (socklen_t)cap);
+	if (h->s.n_trusted > 0)
+		any =
+		    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_xff, &x) > 0 && x.len > 0;
+	/* Too long to be a proxy chain: as malformed, the peer itself. */
+	forwarded_client(ci ? ci->client_addr : NULL, any && !x.overflow ? x.text : NULL,
+			 x.overflow ? NULL : h->s.trusted, x.overflow ? 0 : h->s.n_trusted, out,
+			 cap);
 }
 
 /* ------------------------------------------------------------- sending */
@@ -215,7 +249,7 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.query = lookup_query;
 	cr->in.metrics = h->metrics;
 	cr->in.t0 = util_mono_ns();
-	client_address(conn, cr->rq.client, sizeof cr->rq.client);
+	client_address(h, conn, cr->rq.client, sizeof cr->rq.client);
 	cr->in.route_index = n_routes; /* unmatched, until a route is found */
 	if ((v = guard_check(conn, version)) != GUARD_OK) {
 		/* Refused before any route is looked at; the connection closes
@@ -335,30 +369,96 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ------------------------------------------------------ start and stop */
 
 /*
- * The listening socket, made here rather than by libmicrohttpd so that a
+ * A listening socket, made here rather than by libmicrohttpd so that a
  * taken address is told apart (AK_EEXIST) and no other process can share
  * it: SO_REUSEADDR (a restart need not wait out TIME_WAIT), never
  * SO_REUSEPORT, with which a second service would silently take half of
- * the first one's connections. *port receives the bound port.
+ * the first one's connections. An IPv6 socket is IPv6 only, so that
+ * [::]:P and 0.0.0.0:P are two sockets, each as asked. *b receives what
+ * was bound.
  */
-static int listen_socket(const struct sockaddr_in *sa, int *fd, unsigned *port)
+static int listen_socket(const struct addrinfo *ai, int *fd, struct http_bound *b)
 {
-	struct sockaddr_in bound;
+	struct sockaddr_storage bound;
 	socklen_t len = sizeof bound;
 	int s, one = 1, err;
 
-	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return AK_EIO;
+	if ((s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return errno == EAFNOSUPPORT ? AK_EINVAL : AK_EIO;
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(s, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(s, SOMAXCONN) != 0 ||
+	    (ai->ai_family == AF_INET6 &&
+	     setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+	    bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0 ||
 	    getsockname(s, (struct sockaddr *)&bound, &len) != 0) {
 		err = errno;
 		close(s);
-		return err == EADDRINUSE ? AK_EEXIST : err == EACCES ? AK_EDENIED : AK_EIO;
+		return err == EADDRINUSE      ? AK_EEXIST
+		       : err == EACCES        ? AK_EDENIED
+		       : err == EADDRNOTAVAIL ? AK_EINVAL
+					      : AK_EIO;
+	}
+	memset(b, 0, sizeof *b);
+	if (bound.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&bound;
+		inet_ntop(AF_INET6, &v6->sin6_addr, b->addr, sizeof b->addr);
+		b->v6 = 1;
+		b->port = ntohs(v6->sin6_port);
+	} else {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)&bound;
+		inet_ntop(AF_INET, &v4->sin_addr, b->addr, sizeof b->addr);
+		b->port = ntohs(v4->sin_port);
 	}
 	*fd = s;
-	*port = ntohs(bound.sin_port);
 	return 0;
+}
+
+/*
+ * The sockets of one --listen address into fds and bound from *n on. A
+ * name may resolve to an address this machine cannot bind (::1 where
+ * IPv6 is off): that one is left out while another binds.
+ */
+static int listen_on(const struct http_listen *l, int *fds, struct http_bound *bound, size_t *n)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[8];
+	size_t first = *n;
+	int rc = 0, skipped = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%u", l->port);
+	if (getaddrinfo(l->host, port, &hints, &res) != 0)
+		return AK_ENOENT;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int dup = 0;
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		/* /etc/hosts may list an address twice. */
+		for (struct addrinfo *p = res; p != ai && !dup; p = p->ai_next)
+			dup = p->ai_addrlen == ai->ai_addrlen &&
+			      memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0;
+		if (dup)
+			continue;
+		if (*n == HTTP_MAX_SOCKETS) {
+			rc = AK_ETOOBIG;
+			break;
+		}
+		rc = listen_socket(ai, &fds[*n], &bound[*n]);
+		if (rc == AK_EINVAL && (res->ai_next != NULL)) {
+			skipped = 1;
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		(*n)++;
+	}
+	freeaddrinfo(res);
+	if (rc == 0 && *n == first)
+		rc = skipped ? AK_EINVAL : AK_ENOENT;
+	return rc;
 }
 
 static void free_server(http_server *h)
@@ -371,17 +471,27 @@ static void free_server(http_server *h)
 	free(h);
 }
 
-int http_start(http_server **out, app *a, const struct http_settings *s, unsigned *port)
+static void stop_daemons(http_server *h)
 {
-	struct sockaddr_in sa;
+	for (size_t i = 0; i < h->n_d; i++)
+		MHD_stop_daemon(h->d[i]);
+	h->n_d = 0;
+}
+
+int http_start(http_server **out, app *a, const struct http_settings *s, struct http_bound *bound,
+	       size_t *n_bound, size_t *failed)
+{
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	int fds[HTTP_MAX_SOCKETS];
+	unsigned threads, connections;
 	http_server *h;
-	size_t len;
-	unsigned bound_port;
-	int rc, fd;
+	size_t len, n = 0;
+	int rc;
 
 	*out = NULL;
+	*n_bound = 0;
+	*failed = 0;
 	reply_install_allocator();
 	oplog_quiet(s->quiet);
 	if ((h = calloc(1, sizeof *h)) == NULL)
@@ -400,13 +510,6 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 		}
 		metrics_set_guard(h->metrics, h->guard);
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)s->listen_port);
-	if (inet_pton(AF_INET, s->listen_host, &sa.sin_addr) != 1) {
-		free_server(h);
-		return AK_EINVAL;
-	}
 	if (s->tls_cert != NULL) {
 		if ((rc = util_read_file(s->tls_cert, 1 << 20, &h->tls_cert, &len)) != 0 ||
 		    (rc = util_read_secret_file(s->tls_key, 1 << 20, &h->tls_key, &len)) != 0) {
@@ -415,42 +518,55 @@ int http_start(http_server **out, app *a, const struct http_settings *s, unsigne
 		}
 		flags |= MHD_USE_TLS;
 	}
-	if ((rc = listen_socket(&sa, &fd, &bound_port)) != 0) {
-		free_server(h);
-		return rc;
+	for (size_t i = 0; i < s->n_listen; i++)
+		if ((rc = listen_on(&s->listen[i], fds, bound, &n)) != 0) {
+			*failed = i;
+			goto fail;
+		}
+	/* Shared out, so that more sockets do not mean more of either. */
+	threads = (s->threads + (unsigned)n - 1) / (unsigned)n;
+	connections = (s->connections + (unsigned)n - 1) / (unsigned)n;
+	for (; h->n_d < n; h->n_d++) {
+		h->d[h->n_d] = MHD_start_daemon(
+		    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+		    NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fds[h->n_d],
+		    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connections,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->per_address,
+		    MHD_OPTION_URI_LOG_CALLBACK, guard_uri_log, h->guard,
+		    MHD_OPTION_NOTIFY_CONNECTION, guard_connection, h->guard,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		    h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+		if (h->d[h->n_d] == NULL) {
+			rc = AK_EIO;
+			goto fail;
+		}
 	}
-	h->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned)s->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->per_address,
-	    MHD_OPTION_URI_LOG_CALLBACK, guard_uri_log, h->guard, MHD_OPTION_NOTIFY_CONNECTION,
-	    guard_connection, h->guard, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->idle_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    h->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
-	if (h->d == NULL) {
-		close(fd);
-		free_server(h);
-		return AK_EIO;
-	}
-	if (port != NULL)
-		*port = bound_port;
+	*n_bound = n;
 	*out = h;
 	return 0;
+
+fail:
+	/* A started daemon closes its own socket when it stops. */
+	for (size_t i = h->n_d; i < n; i++)
+		close(fds[i]);
+	stop_daemons(h);
+	free_server(h);
+	return rc;
 }
 
 void http_stop(http_server *h)
 {
-	MHD_socket fd;
-
 	if (h == NULL)
 		return;
 	app_stop_accepting(h->app);
-	fd = MHD_quiesce_daemon(h->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	for (size_t i = 0; i < h->n_d; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(h->d[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
 	/* Requests already waiting on the writer finish: their leaves are
 	 * durable or failed, and their callers get an answer. The writer
 	 * answers every queued operation, so this ends; the bound is for a
@@ -458,12 +574,12 @@ void http_stop(http_server *h)
 	for (int i = 0; i < 6000 && atomic_load(&h->inflight) > 0; i++)
 		usleep(10000);
 	if (atomic_load(&h->inflight) > 0) {
-		/* Stopping the daemon would free connections the writer will
+		/* Stopping the daemons would free connections the writer will
 		 * still resume: leave them to the process's exit. */
 		oplog_note("%d requests still wait on the audit writer at shutdown",
 			   atomic_load(&h->inflight));
 		return;
 	}
-	MHD_stop_daemon(h->d);
+	stop_daemons(h);
 	free_server(h);
 }

@@ -97,8 +97,10 @@ export async function harness(name) {
       const portFile = join(T, 'port');
       rmSync(portFile, { force: true });
       const log = join(T, 'serve.log');
+      // --listen repeats (a socket each): a test's own replaces port 0.
+      const listen = extra.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
       server = spawn(join(BIN, 'ankangd'),
-        ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile, ...extra],
+        ['serve', '--data', data, ...listen, '--port-file', portFile, ...extra],
         { stdio: ['ignore', 'ignore', 'pipe'] });
       server.stderr.on('data', (b) => writeFileSync(log, b, { flag: 'a' }));
       // Bounded: 20 s covers a sanitizer build on a busy machine.
