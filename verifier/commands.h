@@ -160,6 +160,10 @@ int vopts_held_revoc(const char *path, const struct key_verifier *root, struct r
 /* Seconds from issued to now; 0 when issued is in the future. */
 uint64_t vopts_age(uint64_t issued, uint64_t now);
 
+/* A span in words, two units at most ("45 s", "8 min 20 s", "3 h 5 min",
+ * "2 d 4 h") into out (at least 32 bytes). */
+void vopts_duration(char *out, size_t cap, uint64_t s);
+
 /* "2026-01-01T00:00:00Z" into out (at least 21 bytes). */
 void vopts_utc(char *out, size_t cap, uint64_t t);
 

@@ -8,7 +8,9 @@
  *
  * For each code it prints the result word and, only when FORMAT.md allows
  * a verifier to show them (valid, revoked, superseded), the status and the
- * name: nothing else exists in a code, so nothing else can be shown.
+ * name: nothing else exists in a code, so nothing else can be shown. A
+ * refused code's status is printed in words that say it is not a pass
+ * (show.h), and on a terminal each result is a coloured banner.
  * Offline scans are spooled for `sync` to upload. Exit 0 when every code
  * is valid, 1 when any is not, 2 on usage or I/O errors.
  *
@@ -28,7 +30,8 @@
 
 static const char usage_text[] =
     "usage: ankang-verify [OPTIONS] CREDENTIAL...\n"
-    "       ankang-verify [OPTIONS] -                (one credential per line on stdin)\n"
+    "       ankang-verify [OPTIONS] -                (one credential per line on stdin,\n"
+    "                                                 zbarcam's \"QR-Code:\" prefix allowed)\n"
     "       ankang-verify [OPTIONS] --image FILE.png...\n"
     "       ankang-verify --server URL --token T [OPTIONS] CREDENTIAL...   (online)\n"
     "       ankang-verify sync --server URL --token T [--dir DIR]\n"
@@ -44,6 +47,8 @@ static const char usage_text[] =
     "  --skew SECONDS      clock skew allowed, default 60\n"
     "  --no-spool          do not record the checks in the spool\n"
     "  --json              one JSON object per code: {\"result\",\"status\",\"name\"}\n"
+    "  --color WHEN        auto (a coloured banner per code when stdout is a terminal\n"
+    "                      and NO_COLOR is unset), always, or never (one line per code)\n"
     "  --image             the arguments are PNG images to scan for QR codes\n"
     "\n"
     "Online, the service checks each code (and may answer superseded):\n" VOPTS_NET_USAGE "\n"

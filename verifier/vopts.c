@@ -244,6 +244,24 @@ uint64_t vopts_age(uint64_t issued, uint64_t now)
 	return now > issued ? now - issued : 0;
 }
 
+void vopts_duration(char *out, size_t cap, uint64_t s)
+{
+	static const struct {
+		uint64_t secs;
+		const char *name;
+	} unit[] = {{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}};
+	size_t i = 0;
+
+	while (i + 1 < sizeof unit / sizeof *unit && s < unit[i].secs)
+		i++;
+	if (i + 1 == sizeof unit / sizeof *unit || s % unit[i].secs < unit[i + 1].secs)
+		snprintf(out, cap, "%llu %s", (unsigned long long)(s / unit[i].secs), unit[i].name);
+	else
+		snprintf(out, cap, "%llu %s %llu %s", (unsigned long long)(s / unit[i].secs),
+			 unit[i].name, (unsigned long long)(s % unit[i].secs / unit[i + 1].secs),
+			 unit[i + 1].name);
+}
+
 void vopts_utc(char *out, size_t cap, uint64_t t)
 {
 	time_t tt = (time_t)t;

@@ -1,0 +1,177 @@
+#!/bin/bash
+# verify_day: ankang-verify as a checkpoint worker uses it through a day:
+#   - zbarcam's default "QR-Code:" prefix on stdin is taken off; lines
+#     without it still work; any other "Type:" prefix is malformed;
+#   - results: the first word is always the result; a refused code's
+#     status follows "was"/"now" in parentheses, never where a pass's
+#     status stands; on a terminal (a pty from script(1)), or with
+#     --color=always, a coloured banner per code and a bell per refusal;
+#     NO_COLOR and --color=never give lines; --json is unchanged; names
+#     in a banner are still made safe;
+#   - status: when the lists were last synced, and how long checks may go
+#     on offline before the revocation list is stale, in words and JSON.
+# Names are compared, never printed.
+. tests/lib/tap.sh
+. tests/lib/service.sh
+
+D=$ANKANG_BIN/ankangd
+VERIFY=$ANKANG_BIN/ankang-verify
+DATA=$T/data
+
+H=
+for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
+	if [ -x "$d/sign_list" ] && [ -x "$d/mkcred" ]; then
+		H=$d
+		break
+	fi
+done
+[ -n "$H" ] || { echo "Bail out! tests/helpers/{sign_list,mkcred} not built (make tests)"; exit 1; }
+
+"$D" init --data "$DATA" --origin ankang.test >/dev/null || { echo "Bail out! init failed"; exit 1; }
+V=$DATA/public
+cred=$(printf 'Test Resident\n' | "$D" issue --data "$DATA" --name - --status green)
+ok $? "a code is issued"
+
+# ------------------------------------------------------ zbarcam's prefix
+printf 'QR-Code:%s\n%s\nEAN-13:5901234123457\nQR-Code:\n' "$cred" "$cred" |
+	"$VERIFY" --dir "$V" --no-spool - >"$T/out" 2>"$T/err"
+is $? 1 "stdin with prefixes: exit 1 (some lines are not codes)"
+is "$(cut -d' ' -f1 "$T/out" | tr '\n' ' ')" "valid valid malformed malformed " \
+	"QR-Code: is taken off, a bare line still works, another type and an empty QR-Code: are malformed"
+same "$(sed -n 1p "$T/out")" "valid green Test Resident" "the prefixed code shows its status and name"
+printf 'qr-code:%s\n' "$cred" | "$VERIFY" --dir "$V" --no-spool - >"$T/out" 2>/dev/null
+is "$(cat "$T/out")" "malformed" "the prefix is zbar's exact spelling, nothing looser"
+printf 'QR-Code:QR-Code:%s\n' "$cred" | "$VERIFY" --dir "$V" --no-spool - >"$T/out" 2>/dev/null
+is "$(cat "$T/out")" "malformed" "and is taken off once"
+{ printf 'QR-Code:'; head -c 1100 /dev/zero | tr '\0' 'A'; printf '\n%s\n' "$cred"; } |
+	"$VERIFY" --dir "$V" --no-spool - >"$T/out" 2>/dev/null
+is "$(cut -d' ' -f1 "$T/out" | tr '\n' ' ')" "malformed valid " \
+	"an over-long prefixed line is malformed, and the next line is read"
+"$VERIFY" --dir "$V" --no-spool "QR-Code:$cred" >"$T/out" 2>/dev/null
+is "$(cat "$T/out")" "malformed" "on the command line a code is given bare (the prefix is for stdin)"
+
+# ------------------------------------------------- refused codes, in words
+S=$T/spool
+"$VERIFY" --dir "$V" --spool "$S" "$cred" >/dev/null 2>&1
+cti=$(cut -d' ' -f2 "$S/scans")
+now=$(date +%s)
+R=$T/r
+mkdir -p "$R"
+cp "$V/root.vkey" "$V/trust.note" "$R/"
+"$H/sign_list" --data "$DATA" revocations "$now" "$cti" >"$R/revocations.note"
+"$VERIFY" --dir "$R" --no-spool "$cred" >"$T/out" 2>/dev/null
+is $? 1 "a revoked code: exit 1"
+same "$(cat "$T/out")" "revoked (was green) Test Resident" \
+	"the line: the result first, the status after 'was', then the name"
+is "$(cut -d' ' -f2 "$T/out")" "(was" "a refused code's second word is not a status"
+"$VERIFY" --dir "$R" --no-spool --json "$cred" >"$T/out" 2>/dev/null
+is "$(jq -r '.result + " " + .status' "$T/out")" "revoked green" "--json is unchanged: result and status"
+is "$(jq -c keys "$T/out")" '["name","result","status"]' "--json: the same keys"
+"$VERIFY" --dir "$V" --no-spool --color=never "$cred" AK1:X >"$T/out" 2>/dev/null
+is "$(cut -d' ' -f1-2 "$T/out" | tr '\n' ' ')" "valid green malformed " \
+	"--color=never: lines, a valid code's status second"
+LC_ALL=C grep -q $'[\a\033]' "$T/out"
+ok $((!$?)) "lines hold no escape and no bell"
+
+# -------------------------------------------------------------- banners
+"$VERIFY" --dir "$R" --no-spool --color=always "$cred" "$cred" AK1:X >"$T/out" 2>/dev/null
+is $? 1 "--color=always: the same exit status"
+# Strip the SGR sequences, the erase-to-end-of-line and the bell to read
+# the words; count the raw bytes apart.
+words() { LC_ALL=C sed -e $'s/\033\\[[0-9;]*[mK]//g' -e $'s/\a//g' "$1" | grep -v '^$'; }
+words "$T/out" >"$T/words"
+is "$(wc -l <"$T/words" | tr -d ' ')" 3 "one banner line of words per code"
+same "$(sed -n 1p "$T/words")" "  REFUSED: revoked (was green)  Test Resident" \
+	"a revoked code: REFUSED first, the status after 'was'"
+is "$(sed -n 3p "$T/words")" "  REFUSED: malformed" "a malformed code: REFUSED and the reason"
+is "$(LC_ALL=C tr -cd '\a' <"$T/out" | wc -c | tr -d ' ')" 3 "a bell per refusal"
+is "$(LC_ALL=C grep -c $'\033\\[1;97;41m' "$T/out")" 9 \
+	"each refusal is three lines of white on red"
+LC_ALL=C grep -q $'\033\\[1;30;42m' "$T/out"
+ok $((!$?)) "and never on green"
+"$VERIFY" --dir "$V" --no-spool --color=always "$cred" >"$T/out" 2>/dev/null
+is $? 0 "a valid code: exit 0"
+same "$(words "$T/out")" "  VALID  绿码 green  Test Resident" "a valid banner: VALID, the status, the name"
+is "$(LC_ALL=C grep -c $'\033\\[1;30;42m.*\033\\[K' "$T/out")" 3 \
+	"three lines of black on green, each cleared to the end of the line (full width)"
+is "$(LC_ALL=C tr -cd '\a' <"$T/out" | wc -c | tr -d ' ')" 0 "no bell for a pass"
+yel=$(printf 'Test Resident\n' | "$D" issue --data "$DATA" --name - --status yellow)
+"$VERIFY" --dir "$V" --no-spool --color=always "$yel" >"$T/out" 2>/dev/null
+same "$(words "$T/out")" "  VALID  黄码 yellow  Test Resident" "a yellow code: VALID on yellow"
+is "$(LC_ALL=C grep -c $'\033\\[1;30;43m' "$T/out")" 3 "in yellow"
+"$VERIFY" --dir "$V" --no-spool --json --color=always "$cred" >"$T/out" 2>/dev/null
+is "$(jq -r .result "$T/out")" "valid" "--json wins over --color=always"
+"$VERIFY" --dir "$V" --no-spool --color=sometimes "$cred" >/dev/null 2>"$T/err"
+is $? 2 "--color=sometimes: exit 2"
+like "$(cat "$T/err")" "auto, always or never" "and says what it takes"
+
+# A name with C1 and bidi controls (signed by the helper, as another
+# issuer's tool might): the banner makes it safe as the line does.
+printf 'Eve\xc2\x9b[31m\xe2\x80\xaeAB\n' >"$T/name"
+bad=$("$H/mkcred" --data "$DATA" --status green --iat +0 --exp +300 <"$T/name")
+"$VERIFY" --dir "$V" --no-spool --color=always "$bad" >"$T/out" 2>/dev/null
+LC_ALL=C grep -qP '\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]' "$T/out"
+ok $((!$?)) "a banner's name holds no C1 or bidi control"
+LC_ALL=C grep -qF $'Eve\xef\xbf\xbd[31m\xef\xbf\xbdAB' "$T/out"
+ok $? "each is U+FFFD"
+
+# On a terminal: script(1) gives the program a pty.
+if command -v script >/dev/null; then
+	tty_run() { script -qec "$*" /dev/null </dev/null; }
+	tty_run "'$VERIFY' --dir '$R' --no-spool '$cred'" >"$T/out" 2>/dev/null
+	LC_ALL=C grep -q $'\033\\[1;97;41m' "$T/out"
+	ok $? "on a terminal: a banner by default"
+	is "$(LC_ALL=C tr -cd '\a' <"$T/out" | wc -c | tr -d ' ')" 1 "and a bell for the refusal"
+	tty_run "NO_COLOR=1 '$VERIFY' --dir '$R' --no-spool '$cred'" >"$T/out" 2>/dev/null
+	LC_ALL=C grep -q $'\033' "$T/out"
+	ok $((!$?)) "NO_COLOR: no colour on a terminal"
+	same "$(LC_ALL=C tr -d '\a\r' <"$T/out")" "revoked (was green) Test Resident" "but the line"
+	is "$(LC_ALL=C tr -cd '\a' <"$T/out" | wc -c | tr -d ' ')" 1 "and still the bell"
+	tty_run "'$VERIFY' --dir '$R' --no-spool --color=never '$cred'" >"$T/out" 2>/dev/null
+	LC_ALL=C grep -q $'\033' "$T/out"
+	ok $((!$?)) "--color=never: no colour on a terminal"
+else
+	for i in 1 2 3 4 5 6; do
+		_tap_n=$((_tap_n + 1))
+		echo "ok $_tap_n # SKIP script(1) is not installed"
+	done
+fi
+
+# ---------------------------------------------------------------- status
+"$VERIFY" status --dir "$R" --spool "$S" >"$T/out" 2>"$T/err"
+is $? 0 "status with fresh lists: exit 0"
+like "$(sed -n 3p "$T/out")" "^spool: " "the first three lines are as they were"
+like "$(sed -n 4p "$T/out")" "^synced: [0-9T:-]+Z, [0-9]+ (s|min [0-9]+ s|min) ago$" \
+	"synced: when the lists were last written"
+like "$(sed -n 5p "$T/out")" \
+	"^offline: [0-9]+ (s|min|min [0-9]+ s) left, until [0-9T:-]+Z \(then the revocation list is stale" \
+	"offline: how long checks may go on, and until when"
+"$VERIFY" status --dir "$R" --spool "$S" --json >"$T/out"
+is "$(jq -c '[(.synced.time > 0), (.synced.age >= 0), (.offline.until == .revocations.issued + 600),
+	(.offline.left > 0 and .offline.left <= 600)]' "$T/out")" "[true,true,true,true]" \
+	"--json: synced time and age, offline left and until (issued + --stale)"
+"$VERIFY" status --dir "$R" --spool "$S" --stale 86400 --json >"$T/out"
+is "$(jq -c '[(.offline.until == .revocations.issued + 86400), (.offline.left > 3600)]' "$T/out")" \
+	"[true,true]" "--stale moves the limit"
+"$VERIFY" status --dir "$R" --spool "$S" --stale 86400 >"$T/out"
+like "$(sed -n 5p "$T/out")" "^offline: (23 h [0-9]+ min|1 d) left" "in words: hours and minutes"
+
+"$H/sign_list" --data "$DATA" revocations $((now - 7200)) >"$R/revocations.note"
+touch -d @$((now - 3600)) "$R/revocations.note"
+"$VERIFY" status --dir "$R" --spool "$S" >"$T/out" 2>&1
+is $? 1 "a two-hour-old revocation list: exit 1"
+like "$(sed -n 4p "$T/out")" "^synced: [0-9T:-]+Z, 1 h( [0-9]+ min)? ago$" \
+	"synced is the file's time (an hour ago)"
+like "$(sed -n 5p "$T/out")" "^offline: none left, stale since [0-9T:-]+Z \(1 h [5-9][0-9] min ago\): run ankang-verify sync$" \
+	"offline: none left, and since when"
+"$VERIFY" status --dir "$R" --spool "$S" --json >"$T/out"
+is "$(jq -c '[.stale, .offline.left, (.synced.age >= 3600)]' "$T/out")" "[true,0,true]" \
+	"--json: stale, nothing left"
+rm "$R/revocations.note"
+"$VERIFY" status --dir "$R" --spool "$S" >"$T/out" 2>&1
+like "$(sed -n 4,5p "$T/out" | tr '\n' '|')" "^synced: never\|offline: no revocation list" \
+	"without a revocation list: never synced, and no offline time"
+"$VERIFY" status --dir "$R" --spool "$S" --json >"$T/out"
+is "$(jq -c '[.synced, .offline]' "$T/out")" "[null,null]" "--json: both null"
+
+done_testing
