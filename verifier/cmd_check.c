@@ -349,7 +349,8 @@ int vcmd_check(int argc, char **argv, const char *usage)
 		status = CLI_USAGE;
 		goto done;
 	}
-	vopts_finish(&k->o);
+	if ((status = vopts_finish(&k->o, "")) != CLI_OK)
+		goto done;
 	if (k->o.server != NULL) {
 		if (trust_arg != NULL || revoc_arg != NULL || k->o.root != NULL || have_now ||
 		    have_skew) {

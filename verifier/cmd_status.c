@@ -143,7 +143,8 @@ int vcmd_status(int argc, char **argv)
 	if (vopts_getopt(&o, argc, argv, opts, usage_text, &status) != 0 ||
 	    cli_no_operands(argc, argv, "status") != CLI_OK)
 		goto done;
-	vopts_finish(&o);
+	if (vopts_finish(&o, "status") != CLI_OK)
+		goto done;
 	if (vopts_path(tpath, sizeof tpath, &o, "trust.note") != 0 ||
 	    vopts_path(rpath, sizeof rpath, &o, "revocations.note") != 0) {
 		cli_error("status: --dir is too long");

@@ -9,7 +9,13 @@
 #     NO_COLOR and --color=never give lines; --json is unchanged; names
 #     in a banner are still made safe;
 #   - status: when the lists were last synced, and how long checks may go
-#     on offline before the revocation list is stale, in words and JSON.
+#     on offline before the revocation list is stale, in words and JSON;
+#   - the folder is state: $XDG_STATE_HOME/ankang-verify, else
+#     ~/.local/state/ankang-verify, moved once from ~/.cache/ankang-verify
+#     with every file, mode and spool record (by rename, and across file
+#     systems through /dev/shm when it is one); a second run does
+#     nothing; an interrupted copy or removal is finished, never at the
+#     cost of a scan; --dir and $ANKANG_VERIFY_DIR move nothing.
 # Names are compared, never printed.
 . tests/lib/tap.sh
 . tests/lib/service.sh
@@ -173,5 +179,135 @@ like "$(sed -n 4,5p "$T/out" | tr '\n' '|')" "^synced: never\|offline: no revoca
 	"without a revocation list: never synced, and no offline time"
 "$VERIFY" status --dir "$R" --spool "$S" --json >"$T/out"
 is "$(jq -c '[.synced, .offline]' "$T/out")" "[null,null]" "--json: both null"
+
+# ------------------------------------------------------ state, not cache
+# mkold DIR: a folder as the old default held it, with scans in its spool.
+mkold() {
+	mkdir -p "$(dirname "$1")" && mkdir -m 700 "$1" &&
+		cp "$V/root.vkey" "$V/trust.note" "$V/revocations.note" "$1/" &&
+		touch -d @$((now - 100)) "$1/revocations.note" &&
+		"$VERIFY" --dir "$1" "$cred" "$cred" AK1:X >/dev/null 2>&1
+	printf '0\n' >"$1/spool/sent" && chmod 600 "$1/spool/sent"
+}
+# snap DIR: every path, type and mode, and every file's hash (no names:
+# the spool holds none).
+snap() { (cd "$1" && find . -printf '%p %y %m\n' | sort && find . -type f -exec sha256sum {} + | sort -k2); }
+# vrun HOME [VAR=value...] ARGS...: the verifier with the default folder.
+vrun() {
+	local home=$1
+	shift
+	env -u ANKANG_VERIFY_DIR -u XDG_STATE_HOME HOME="$home" "$@"
+}
+
+HM=$T/home
+OLD=$HM/.cache/ankang-verify
+NEW=$HM/.local/state/ankang-verify
+mkold "$OLD"
+is "$(wc -l <"$OLD/spool/scans" | tr -d ' ')" 3 "the old folder holds 3 scans"
+before=$(snap "$OLD")
+vrun "$HM" "$VERIFY" status >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "moved the verifier's folder from .*/\.cache/ankang-verify to .*/\.local/state/ankang-verify" \
+	"the first run moves ~/.cache/ankang-verify to ~/.local/state/ankang-verify, and says so"
+[ ! -e "$OLD" ] && [ ! -e "$OLD.moving" ]
+ok $? "nothing is left at the old place"
+is "$(snap "$NEW")" "$before" "every file, its mode and its bytes moved (the 3 scans and the sent offset)"
+is "$(stat -c %a "$HM/.local/state")" 700 "a ~/.local/state it makes is 0700"
+vrun "$HM" "$VERIFY" "$cred" >"$T/out" 2>"$T/err"
+ok $? "a check with the default folder finds the root key and lists there"
+is "$(wc -l <"$NEW/spool/scans" | tr -d ' ')" 4 "and appends its scan to the moved spool"
+after=$(snap "$NEW")
+vrun "$HM" "$VERIFY" status >/dev/null 2>"$T/err"
+is "$(cat "$T/err")" "" "a second run says nothing"
+is "$(snap "$NEW")" "$after" "and changes nothing"
+[ ! -e "$OLD" ]
+ok $? "and makes no old folder"
+mkdir -p -m 700 "$OLD"
+vrun "$HM" "$VERIFY" status >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "warning: .*\.cache/ankang-verify is no longer read" \
+	"an old folder made again beside the new one: a warning"
+is "$(snap "$NEW")" "$after" "and neither folder is touched"
+rmdir "$OLD"
+
+# --dir and ANKANG_VERIFY_DIR name the folder: nothing moves.
+HD=$T/home-dir
+mkold "$HD/.cache/ankang-verify"
+vrun "$HD" "$VERIFY" status --dir "$HD/.cache/ankang-verify" >/dev/null 2>&1
+vrun "$HD" ANKANG_VERIFY_DIR="$HD/elsewhere" "$VERIFY" --no-spool AK1:X >/dev/null 2>&1
+[ -d "$HD/.cache/ankang-verify" ] && [ ! -e "$HD/.local" ]
+ok $? "--dir and \$ANKANG_VERIFY_DIR move nothing"
+
+# XDG_STATE_HOME, on another file system when /dev/shm is one: the copy.
+HX=$T/home-x
+mkold "$HX/.cache/ankang-verify"
+before=$(snap "$HX/.cache/ankang-verify")
+mtime=$(stat -c %Y "$HX/.cache/ankang-verify/revocations.note")
+XS=
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ]; then
+	XS=$(mktemp -d /dev/shm/ankang-test.XXXXXX)
+	rm_xs() { rm -rf "$XS"; }
+	at_exit rm_xs
+	what="across file systems"
+else
+	XS=$T/xdg
+	what="(on one file system: /dev/shm is not another)"
+fi
+vrun "$HX" XDG_STATE_HOME="$XS" "$VERIFY" status >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "moved the verifier's folder .* to $XS/ankang-verify" \
+	"\$XDG_STATE_HOME: the folder moves to \$XDG_STATE_HOME/ankang-verify $what"
+is "$(snap "$XS/ankang-verify")" "$before" "every file, mode and byte $what"
+is "$(stat -c %Y "$XS/ankang-verify/revocations.note")" "$mtime" \
+	"the list's time is kept (status reads it as the last sync)"
+[ ! -e "$HX/.cache/ankang-verify" ] && [ ! -e "$HX/.cache/ankang-verify.moving" ] &&
+	[ ! -e "$XS/ankang-verify.part" ]
+ok $? "and nothing is left behind"
+vrun "$HX" XDG_STATE_HOME="$XS" "$VERIFY" status >/dev/null 2>"$T/err"
+is "$(cat "$T/err")" "" "a second run does nothing"
+HL=$T/home-l
+mkold "$HL/.cache/ankang-verify"
+(cd "$T" && vrun "$HL" XDG_STATE_HOME=relative "$VERIFY" status >/dev/null 2>&1)
+[ ! -e "$T/relative" ] && [ -s "$HL/.local/state/ankang-verify/spool/scans" ]
+ok $? "a relative \$XDG_STATE_HOME is ignored, as the spec says: ~/.local/state"
+
+# A crash during the copy: the old folder already renamed .moving, a
+# partial .part, no new folder. The next run copies again.
+HC=$T/home-c
+mkold "$HC/.cache/ankang-verify"
+before=$(snap "$HC/.cache/ankang-verify")
+mv "$HC/.cache/ankang-verify" "$HC/.cache/ankang-verify.moving"
+mkdir -p "$HC/.local/state/ankang-verify.part/spool"
+head -c 50 "$HC/.cache/ankang-verify.moving/spool/scans" >"$HC/.local/state/ankang-verify.part/spool/scans"
+vrun "$HC" "$VERIFY" status >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "moved the verifier's folder" "a copy cut short by a crash is done again"
+is "$(snap "$HC/.local/state/ankang-verify")" "$before" "with every scan, none from the partial copy"
+[ ! -e "$HC/.cache/ankang-verify.moving" ] && [ ! -e "$HC/.local/state/ankang-verify.part" ]
+ok $? "and the partial copy and the old folder are gone"
+
+# A crash after the copy's rename, before the old folder's removal; then a
+# scan appended to the new spool. The next run removes .moving: every scan
+# in it is in the new spool.
+HR=$T/home-r
+mkold "$HR/.cache/ankang-verify.moving"
+mkdir -p "$HR/.local/state"
+cp -a "$HR/.cache/ankang-verify.moving" "$HR/.local/state/ankang-verify"
+vrun "$HR" "$VERIFY" "$cred" >/dev/null 2>"$T/err"
+is "$(wc -l <"$HR/.local/state/ankang-verify/spool/scans" | tr -d ' ')" 4 \
+	"a crash before the removal: the new folder is used (4 scans)"
+[ ! -e "$HR/.cache/ankang-verify.moving" ]
+ok $? "and the old copy, all of whose scans it holds, is removed"
+
+# A verifier from before appended to .moving after the copy: .moving is
+# kept, with a warning, and the new folder is untouched.
+HK=$T/home-k
+mkold "$HK/.cache/ankang-verify.moving"
+mkdir -p "$HK/.local/state"
+cp -a "$HK/.cache/ankang-verify.moving" "$HK/.local/state/ankang-verify"
+"$VERIFY" --dir "$HK/.cache/ankang-verify.moving" "$cred" >/dev/null 2>&1
+kept=$(snap "$HK/.cache/ankang-verify.moving")
+newer=$(snap "$HK/.local/state/ankang-verify")
+vrun "$HK" "$VERIFY" status >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "warning: .*ankang-verify.moving holds scans that .* lacks" \
+	"scans written to the old folder after the copy: a warning"
+is "$(snap "$HK/.cache/ankang-verify.moving")" "$kept" "and the old folder is kept, every scan in it"
+is "$(snap "$HK/.local/state/ankang-verify")" "$newer" "and the new one untouched"
 
 done_testing

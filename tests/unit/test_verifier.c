@@ -17,6 +17,8 @@
  *     "now", never second; no name where the result may not show one;
  *     a banner's colour by result and status; too small a buffer fails
  *     whole; --color's words and when auto draws banners.
+ *   - state: the default folder from $XDG_STATE_HOME (absolute only) or
+ *     $HOME, and the old one (the move is tested in verify_day.sh).
  * Names here are made up and never printed.
  */
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include "tests/lib/tap.h"
 #include "verifier/show.h"
 #include "verifier/spool.h"
+#include "verifier/state.h"
 #include "verifier/term.h"
 #include "verifier/vwire.h"
 
@@ -551,6 +554,27 @@ static void test_show(void)
 	   "always and never win; no choice is never");
 }
 
+static void test_state(void)
+{
+	char out[64], tiny[8];
+
+	ok(vstate_default_dir(out, sizeof out, "/x/state", "/home/a") == 0 &&
+	       strcmp(out, "/x/state/ankang-verify") == 0,
+	   "state: $XDG_STATE_HOME/ankang-verify");
+	ok(vstate_default_dir(out, sizeof out, "rel", "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.local/state/ankang-verify") == 0,
+	   "state: a relative $XDG_STATE_HOME is ignored");
+	ok(vstate_default_dir(out, sizeof out, NULL, "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.local/state/ankang-verify") == 0,
+	   "state: else ~/.local/state/ankang-verify");
+	ok(vstate_old_dir(out, sizeof out, "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.cache/ankang-verify") == 0,
+	   "state: the old folder, ~/.cache/ankang-verify");
+	ok(vstate_default_dir(tiny, sizeof tiny, NULL, "/home/a") == AK_EINVAL &&
+	       vstate_old_dir(tiny, sizeof tiny, "/home/a") == AK_EINVAL,
+	   "state: a folder that does not fit is refused, not cut");
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/test_verifier.XXXXXX";
@@ -565,6 +589,7 @@ int main(void)
 	test_files(tmp);
 	test_vwire();
 	test_show();
+	test_state();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		diag("could not remove %s", tmp);
