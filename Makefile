@@ -19,7 +19,7 @@ BIN        ?= bin
 PROVE_JOBS ?= 2
 DATA       ?= ankang-data
 
-PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng zbar libcurl
+PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl
 
 HARDEN   := -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed

@@ -393,7 +393,7 @@ int vcmd_check(int argc, char **argv, const char *usage)
 
 	for (int i = optind; i < argc && !k->fatal; i++) {
 		if (image) {
-			rc = scan_png_file(argv[i], check_scanned, k);
+			rc = scan_image_file(argv[i], check_scanned, k);
 			if (rc == 0) {
 				cli_error("%s: no QR code found", argv[i]);
 				k->any_invalid = 1;

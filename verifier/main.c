@@ -1,7 +1,7 @@
 /*
  * ankang-verify: the checkpoint's verifier.
  *
- *   ankang-verify [OPTIONS] CREDENTIAL... | - | --image FILE.png...
+ *   ankang-verify [OPTIONS] CREDENTIAL... | - | --image IMAGE...
  *   ankang-verify --server URL --token T CREDENTIAL...      (online)
  *   ankang-verify sync --server URL --token T [--dir DIR]
  *   ankang-verify status [--dir DIR]
@@ -32,7 +32,7 @@ static const char usage_text[] =
     "usage: ankang-verify [OPTIONS] CREDENTIAL...\n"
     "       ankang-verify [OPTIONS] -                (one credential per line on stdin,\n"
     "                                                 zbarcam's \"QR-Code:\" prefix allowed)\n"
-    "       ankang-verify [OPTIONS] --image FILE.png...\n"
+    "       ankang-verify [OPTIONS] --image IMAGE...     (PNG or JPEG, any number of codes)\n"
     "       ankang-verify --server URL --token T [OPTIONS] CREDENTIAL...   (online)\n"
     "       ankang-verify sync --server URL --token T [--dir DIR]\n"
     "       ankang-verify status [--dir DIR]\n"
@@ -49,7 +49,8 @@ static const char usage_text[] =
     "  --json              one JSON object per code: {\"result\",\"status\",\"name\"}\n"
     "  --color WHEN        auto (a coloured banner per code when stdout is a terminal\n"
     "                      and NO_COLOR is unset), always, or never (one line per code)\n"
-    "  --image             the arguments are PNG images to scan for QR codes\n"
+    "  --image             the arguments are PNG or JPEG images (a phone's photo will\n"
+    "                      do): every QR code in each is checked, one line each\n"
     "\n"
     "Online, the service checks each code (and may answer superseded):\n" VOPTS_NET_USAGE "\n"
     "  sync     fetch and verify the lists (the root key is never fetched), upload\n"

@@ -15,7 +15,11 @@
 #     with every file, mode and spool record (by rename, and across file
 #     systems through /dev/shm when it is one); a second run does
 #     nothing; an interrupted copy or removal is finished, never at the
-#     cost of a scan; --dir and $ANKANG_VERIFY_DIR move nothing.
+#     cost of a scan; --dir and $ANKANG_VERIFY_DIR move nothing;
+#   - --image: JPEG as well as PNG, every code in an image (one line each),
+#     and photos as a phone takes them (tests/helpers/photo: turned,
+#     scaled, noisy, JPEG-compressed); a corrupt JPEG or one declaring
+#     a huge image is refused with exit 2, never a crash.
 # Names are compared, never printed.
 . tests/lib/tap.sh
 . tests/lib/service.sh
@@ -26,12 +30,12 @@ DATA=$T/data
 
 H=
 for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/sign_list" ] && [ -x "$d/mkcred" ]; then
+	if [ -x "$d/sign_list" ] && [ -x "$d/mkcred" ] && [ -x "$d/photo" ]; then
 		H=$d
 		break
 	fi
 done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/{sign_list,mkcred} not built (make tests)"; exit 1; }
+[ -n "$H" ] || { echo "Bail out! tests/helpers/{sign_list,mkcred,photo} not built (make tests)"; exit 1; }
 
 "$D" init --data "$DATA" --origin ankang.test >/dev/null || { echo "Bail out! init failed"; exit 1; }
 V=$DATA/public
@@ -309,5 +313,46 @@ like "$(cat "$T/err")" "warning: .*ankang-verify.moving holds scans that .* lack
 	"scans written to the old folder after the copy: a warning"
 is "$(snap "$HK/.cache/ankang-verify.moving")" "$kept" "and the old folder is kept, every scan in it"
 is "$(snap "$HK/.local/state/ankang-verify")" "$newer" "and the new one untouched"
+
+# ---------------------------------------------------------------- --image
+printf 'Test Resident\n' | "$D" issue --data "$DATA" --name - --status green --png "$T/c1.png" >/dev/null
+printf 'Test Other\n' | "$D" issue --data "$DATA" --name - --status yellow --png "$T/c2.png" >/dev/null
+# img ARGS...: the verifier's lines for images, sorted (zbar's order is its own).
+img() { "$VERIFY" --dir "$V" --no-spool --color=never --image "$@" 2>"$T/err" | sort; }
+want=$(printf 'valid green Test Resident\nvalid yellow Test Other')
+"$H/photo" "$T/two.png" "$T/c1.png" "$T/c2.png"
+same "$(img "$T/two.png")" "$want" "a PNG with two codes: one line for each"
+"$H/photo" -q 90 "$T/one.jpg" "$T/c1.png"
+is "$(head -c 3 "$T/one.jpg" | od -An -tx1 | tr -d ' ')" "ffd8ff" "the helper wrote a JPEG"
+same "$(img "$T/one.jpg")" "valid green Test Resident" "a JPEG is read"
+is "$(cat "$T/err")" "" "with nothing on stderr"
+i=0
+for args in "-r 17 -s 0.8 -n 40 -q 70" "-r 33 -s 0.6 -n 60 -q 60" "-r -8 -s 1.5 -n 30 -q 50" \
+	"-r 95 -s 0.5 -n 50 -q 60"; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086 # the arguments are words on purpose
+	"$H/photo" $args -S $i "$T/phone$i.jpg" "$T/c1.png" "$T/c2.png"
+	same "$(img "$T/phone$i.jpg")" "$want" "a phone's photo of two codes ($args): both read"
+done
+"$VERIFY" --dir "$V" --spool "$T/imgspool" --image "$T/phone1.jpg" >/dev/null 2>&1
+is "$?/$(wc -l <"$T/imgspool/scans" | tr -d ' ')" "0/2" "exit 0, and each code in the photo is a scan in the spool"
+"$VERIFY" --dir "$V" --no-spool --image "$T/one.jpg" "$T/one.jpg" >"$T/out" 2>/dev/null
+is "$(wc -l <"$T/out" | tr -d ' ')" 2 "two images, one line each"
+# A JPEG cut short, one of nothing but its start marker and junk, and one
+# whose frame header declares 9000 x 9000 pixels (over scan.h's 8192 a side).
+head -c 600 "$T/phone1.jpg" >"$T/cut.jpg"
+"$VERIFY" --dir "$V" --no-spool --image "$T/cut.jpg" >"$T/out" 2>"$T/err"
+rc=$?
+ok $((!(rc == 1 || rc == 2))) "a JPEG cut short: no code or an error (exit $rc), not a crash"
+printf '\377\330\377junk junk junk' >"$T/junk.jpg"
+"$VERIFY" --dir "$V" --no-spool --image "$T/junk.jpg" >"$T/out" 2>"$T/err"
+is $? 2 "a JPEG that is junk after its start: exit 2"
+like "$(cat "$T/err")" "junk.jpg: " "with one line naming the file"
+sof=$(LC_ALL=C grep -obUaP '\xff\xc0' "$T/one.jpg" | head -1 | cut -d: -f1)
+cp "$T/one.jpg" "$T/huge.jpg"
+printf '\043\050\043\050' | dd of="$T/huge.jpg" bs=1 seek=$((sof + 5)) conv=notrunc status=none
+"$VERIFY" --dir "$V" --no-spool --image "$T/huge.jpg" >"$T/out" 2>"$T/err"
+is $? 2 "a JPEG declaring 9000 x 9000 pixels: exit 2"
+like "$(cat "$T/err")" "huge.jpg: .*(large|limit|big)" "refused as too large, before decoding"
 
 done_testing
