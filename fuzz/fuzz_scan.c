@@ -1,10 +1,10 @@
 /*
- * fuzz_scan: libFuzzer target for verifier/scan.c, the PNG reader behind
- * `ankang-verify --image`: arbitrary bytes through scan_png_buffer (libpng
- * decoding to grey, then zbar). It must return an error or a count, never
- * crash, leak or read outside the input.
+ * fuzz_scan: libFuzzer target for verifier/scan.c, the PNG and JPEG reader
+ * behind `ankang-verify --image`: arbitrary bytes through scan_image_buffer
+ * (libpng or libjpeg decoding to grey, then zbar). It must return an error
+ * or a count, never crash, leak or read outside the input.
  *
- * Every chunk's CRC is recomputed before the bytes go in. Without that,
+ * Every PNG chunk's CRC is recomputed before the bytes go in. Without that,
  * nearly every mutation dies at libpng's CRC check and the decoder and
  * zbar are never reached; the CRC check itself is tested in test_qr.
  *
@@ -88,9 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	if (size >= 8)
+	if (size >= 8 && memcmp(copy, "\x89PNG", 4) == 0)
 		fix_crcs(copy, size);
-	scan_png_buffer(copy, size, sink, &sum);
+	scan_image_buffer(copy, size, sink, &sum);
 	free(copy);
 	return 0;
 }

@@ -12,17 +12,21 @@
  *
  * Output per code, the same in both modes: the result word and, only when
  * the result may show them (valid, revoked, superseded), the status and
- * the name. Online, a superseded code past its online window comes with
- * the name and no status: "-" stands for it in text, and JSON leaves the
- * key out. In text mode the name passes through term_safe() first (C1
- * controls and bidi controls become U+FFFD); --json leaves escaping to
- * jansson. Exit 0 when every code is valid, 1 when any is not, 2 on usage
- * or I/O errors (a code that could not be checked prints nothing on
- * stdout, only its error on stderr).
+ * the name, as show.h lays them out: a refused code's status in words
+ * that say it is not a pass ("revoked (was green) NAME"). On a terminal
+ * (--color=auto), or with --color=always, each result is a coloured
+ * banner instead, and a refusal rings the bell. Online, a superseded code
+ * past its online window comes with the name and no status: "-" stands
+ * for it in text, and JSON leaves the key out. In text the name passes
+ * through term_safe() first (C1 controls and bidi controls become
+ * U+FFFD); --json leaves escaping to jansson. Exit 0 when every code is
+ * valid, 1 when any is not, 2 on usage or I/O errors (a code that could
+ * not be checked prints nothing on stdout, only its error on stderr).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -33,8 +37,8 @@
 #include "crypto/note.h"
 #include "verifier/commands.h"
 #include "verifier/scan.h"
+#include "verifier/show.h"
 #include "verifier/spool.h"
-#include "verifier/term.h"
 #include "verifier/vwire.h"
 
 /* A verify answer is three short fields. */
@@ -47,6 +51,7 @@ enum {
 	OPT_SKEW,
 	OPT_IMAGE,
 	OPT_NO_SPOOL,
+	OPT_COLOR,
 };
 
 struct checker {
@@ -56,38 +61,43 @@ struct checker {
 	struct revoc_list revoked;
 	spool *sp;  /* NULL: not spooling */
 	httpc *net; /* non-NULL: online */
+	int banner; /* results as banners (show.h), not lines */
+	int bell;   /* a bell for each refusal: stdout is a terminal */
 	int any_invalid;
 	int failed; /* CLI_USAGE once a code could not be checked */
 	int fatal;  /* stop: the spool failed, or the server refused the token */
 };
 
-/* Prints one result in the output format (see the top of the file). */
+/* Prints one result: JSON, a line, or a banner (show.h), and on a
+ * terminal rings the bell for a refusal. */
 static void print_result(const struct checker *k, enum cred_result r, int has_name, int has_status,
 			 enum cred_status st, const char *name)
 {
 	int show = has_name && cred_result_shows_data(r);
-	const char *status = has_status ? cred_status_word(st) : "-";
 
 	if (k->o.json) {
 		json_t *o = json_object();
 		char *s;
 		json_object_set_new(o, "result", json_string(cred_result_word(r)));
 		if (show && has_status)
-			json_object_set_new(o, "status", json_string(status));
+			json_object_set_new(o, "status", json_string(cred_status_word(st)));
 		if (show)
 			json_object_set_new(o, "name", json_string(name));
 		if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
 			puts(s);
 		free(s);
 		json_decref(o);
-	} else if (show) {
-		char safe[TERM_SAFE_CAP(CRED_NAME_MAX)];
-		if (term_safe(safe, sizeof safe, name, strlen(name)) < 0)
-			safe[0] = '\0';
-		printf("%s %s %s\n", cred_result_word(r), status, safe);
-		sodium_memzero(safe, sizeof safe);
 	} else {
-		printf("%s\n", cred_result_word(r));
+		struct show_result sr = {r, has_status, st, show ? name : NULL};
+		char text[SHOW_CAP];
+		long n = k->banner ? show_banner(text, sizeof text, &sr)
+				   : show_line(text, sizeof text, &sr);
+
+		if (k->bell && r != CRED_VALID)
+			fputc('\a', stdout);
+		if (n > 0)
+			fwrite(text, 1, (size_t)n, stdout);
+		sodium_memzero(text, sizeof text);
 	}
 	fflush(stdout);
 }
@@ -224,19 +234,40 @@ static int load_lists(struct checker *k, const char *trust_path, const char *rev
 	return 0;
 }
 
+/*
+ * zbarcam and zbarimg print each symbol as "TYPE:DATA" unless --raw; only
+ * QR codes carry credentials, so "QR-Code:" is taken off and any other
+ * type is left on, where it makes the line malformed (a credential starts
+ * with "AK1:", so no code can be mistaken for a prefix).
+ */
+#define ZBAR_QR_PREFIX     "QR-Code:"
+#define ZBAR_QR_PREFIX_LEN (sizeof ZBAR_QR_PREFIX - 1)
+
 static void read_stdin(struct checker *k)
 {
 	/* One code per line: a scanner that types into a terminal, or
-	 * `zbarcam --raw | ankang-verify -`. Blank lines (nothing but
+	 * `zbarcam --nodisplay | ankang-verify -`. Blank lines (nothing but
 	 * spaces and tabs: no code is) are skipped. */
-	char line[CRED_TEXT_MAX + 3];
+	char line[ZBAR_QR_PREFIX_LEN + CRED_TEXT_MAX + 3];
+	const size_t max = ZBAR_QR_PREFIX_LEN + CRED_TEXT_MAX + 1;
 	long n;
 
-	while (!k->fatal && (n = cli_read_line(line, sizeof line, CRED_TEXT_MAX + 1)) != -1) {
-		if (n == -2) /* longer than any credential */
+	while (!k->fatal && (n = cli_read_line(line, sizeof line, max)) != -1) {
+		const char *code = line;
+		size_t len = (size_t)n;
+
+		if (n == -2) { /* longer than any credential, with or without the prefix */
 			check(k, line, CRED_TEXT_MAX + 1);
-		else if (n > 0 && strspn(line, " \t\r") < (size_t)n)
-			check(k, line, (size_t)n);
+			continue;
+		}
+		if (len == 0 || strspn(line, " \t\r") == len)
+			continue;
+		if (len >= ZBAR_QR_PREFIX_LEN &&
+		    memcmp(line, ZBAR_QR_PREFIX, ZBAR_QR_PREFIX_LEN) == 0) {
+			code += ZBAR_QR_PREFIX_LEN;
+			len -= ZBAR_QR_PREFIX_LEN;
+		}
+		check(k, code, len > CRED_TEXT_MAX ? CRED_TEXT_MAX + 1 : len);
 	}
 }
 
@@ -252,12 +283,14 @@ int vcmd_check(int argc, char **argv, const char *usage)
 	    {"skew", required_argument, NULL, OPT_SKEW},
 	    {"image", no_argument, NULL, OPT_IMAGE},
 	    {"no-spool", no_argument, NULL, OPT_NO_SPOOL},
+	    {"color", required_argument, NULL, OPT_COLOR},
 	    {NULL, 0, NULL, 0},
 	};
 	struct checker *k;
 	char trust_path[4096], revoc_path[4096];
 	const char *trust_arg = NULL, *revoc_arg = NULL;
 	uint64_t now = 0, skew = CRED_DEFAULT_SKEW;
+	enum show_color color = SHOW_COLOR_AUTO;
 	int c, rc, image = 0, no_spool = 0, have_now = 0, have_skew = 0, status = CLI_OK;
 
 	if ((k = calloc(1, sizeof *k)) == NULL) {
@@ -296,17 +329,28 @@ int vcmd_check(int argc, char **argv, const char *usage)
 		case OPT_NO_SPOOL:
 			no_spool = 1;
 			break;
+		case OPT_COLOR:
+			if (show_color_parse(optarg, &color) != 0) {
+				cli_error("--color takes auto, always or never");
+				status = CLI_USAGE;
+				goto done;
+			}
+			break;
 		}
 	}
 	if (c < 0)
 		goto done;
+	k->banner = !k->o.json && show_banner_wanted(color, isatty(STDOUT_FILENO),
+						     getenv("NO_COLOR"), getenv("TERM"));
+	k->bell = k->banner || (!k->o.json && isatty(STDOUT_FILENO));
 	if (optind == argc) {
 		cli_error("no credential given (a code, '-' for stdin, or --image FILE)");
 		fputs(usage, stderr);
 		status = CLI_USAGE;
 		goto done;
 	}
-	vopts_finish(&k->o);
+	if ((status = vopts_finish(&k->o, "")) != CLI_OK)
+		goto done;
 	if (k->o.server != NULL) {
 		if (trust_arg != NULL || revoc_arg != NULL || k->o.root != NULL || have_now ||
 		    have_skew) {
@@ -349,7 +393,7 @@ int vcmd_check(int argc, char **argv, const char *usage)
 
 	for (int i = optind; i < argc && !k->fatal; i++) {
 		if (image) {
-			rc = scan_png_file(argv[i], check_scanned, k);
+			rc = scan_image_file(argv[i], check_scanned, k);
 			if (rc == 0) {
 				cli_error("%s: no QR code found", argv[i]);
 				k->any_invalid = 1;

@@ -289,7 +289,8 @@ int vcmd_sync(int argc, char **argv)
 	if (vopts_getopt(&o, argc, argv, opts, usage_text, &status) != 0 ||
 	    cli_no_operands(argc, argv, "sync") != CLI_OK)
 		goto done;
-	vopts_finish(&o);
+	if (vopts_finish(&o, "sync") != CLI_OK)
+		goto done;
 	if (vopts_root(&o, "sync", &root) != CLI_OK || vopts_connect(&o, "sync", &h) != CLI_OK)
 		goto done;
 	if (sync_lists(&o, h, &root) != 0 || upload(&o, h) != 0)

@@ -8,7 +8,8 @@
  *   status  the lists' ages and the spool's backlog (cmd_status.c)
  *
  * The folder (--dir, default $ANKANG_VERIFY_DIR, else
- * ~/.cache/ankang-verify):
+ * $XDG_STATE_HOME/ankang-verify or ~/.local/state/ankang-verify, moved
+ * there once from ~/.cache/ankang-verify: state.h):
  *   root.vkey          the root verifier key, put there out of band: it is
  *                      never fetched, since it is what makes fetching safe
  *   trust.note         the signed trust list, replaced by sync
@@ -34,6 +35,9 @@
 
 /* A revocation list older than this is stale (status, and a warning). */
 #define VOPTS_STALE_S 600
+/* ANKANG_VERIFY_DIR: the folder, when --dir does not give it (a system
+ * unit sets /var/lib/ankang-verify). */
+#define VOPTS_DIR_ENV "ANKANG_VERIFY_DIR"
 /* ANKANG_VERIFY_TOKEN: the token, when neither option gives it. */
 #define VOPTS_TOKEN_ENV "ANKANG_VERIFY_TOKEN"
 
@@ -75,7 +79,8 @@ enum {
 
 #define VOPTS_LOCAL_USAGE                                                                          \
 	"  --dir DIR           folder of root.vkey, trust.note, revocations.note, spool/\n"        \
-	"                      (default $ANKANG_VERIFY_DIR, else ~/.cache/ankang-verify)\n"        \
+	"                      (default $ANKANG_VERIFY_DIR, else $XDG_STATE_HOME/ankang-verify\n"  \
+	"                      or ~/.local/state/ankang-verify)\n"                                 \
 	"  --root VKEY         the root verifier key: key text or a file (default "                \
 	"DIR/root.vkey)\n"                                                                         \
 	"  --spool DIR         the spool folder (default DIR/spool)\n"                             \
@@ -91,6 +96,7 @@ enum {
 
 struct vopts {
 	char dir[2048];
+	int dir_default; /* dir is the default folder: move the old one (state.h) */
 	char spool[2048];
 	const char *root; /* NULL: DIR/root.vkey */
 	uint64_t stale_s;
@@ -133,8 +139,12 @@ int vopts_parse(struct vopts *o, int c, char *arg);
 int vopts_getopt(struct vopts *o, int argc, char **argv, const struct option *opts,
 		 const char *usage, int *status);
 
-/* Fills o->spool from DIR when --spool was not given. */
-void vopts_finish(struct vopts *o);
+/*
+ * After the options: for the default folder, moves the old one there the
+ * first time (state.h, saying so on stderr); fills o->spool from DIR when
+ * --spool was not given. CLI_OK, or CLI_USAGE after printing why.
+ */
+int vopts_finish(struct vopts *o, const char *cmd);
 
 /* Loads the root key (--root, or DIR/root.vkey). CLI_OK or CLI_USAGE. */
 int vopts_root(const struct vopts *o, const char *cmd, struct key_verifier *root);
@@ -159,6 +169,10 @@ int vopts_held_revoc(const char *path, const struct key_verifier *root, struct r
 
 /* Seconds from issued to now; 0 when issued is in the future. */
 uint64_t vopts_age(uint64_t issued, uint64_t now);
+
+/* A span in words, two units at most ("45 s", "8 min 20 s", "3 h 5 min",
+ * "2 d 4 h") into out (at least 32 bytes). */
+void vopts_duration(char *out, size_t cap, uint64_t s);
 
 /* "2026-01-01T00:00:00Z" into out (at least 21 bytes). */
 void vopts_utc(char *out, size_t cap, uint64_t t);

@@ -1,14 +1,16 @@
 /*
  * ankang-verify: the checkpoint's verifier.
  *
- *   ankang-verify [OPTIONS] CREDENTIAL... | - | --image FILE.png...
+ *   ankang-verify [OPTIONS] CREDENTIAL... | - | --image IMAGE...
  *   ankang-verify --server URL --token T CREDENTIAL...      (online)
  *   ankang-verify sync --server URL --token T [--dir DIR]
  *   ankang-verify status [--dir DIR]
  *
  * For each code it prints the result word and, only when FORMAT.md allows
  * a verifier to show them (valid, revoked, superseded), the status and the
- * name: nothing else exists in a code, so nothing else can be shown.
+ * name: nothing else exists in a code, so nothing else can be shown. A
+ * refused code's status is printed in words that say it is not a pass
+ * (show.h), and on a terminal each result is a coloured banner.
  * Offline scans are spooled for `sync` to upload. Exit 0 when every code
  * is valid, 1 when any is not, 2 on usage or I/O errors.
  *
@@ -28,8 +30,9 @@
 
 static const char usage_text[] =
     "usage: ankang-verify [OPTIONS] CREDENTIAL...\n"
-    "       ankang-verify [OPTIONS] -                (one credential per line on stdin)\n"
-    "       ankang-verify [OPTIONS] --image FILE.png...\n"
+    "       ankang-verify [OPTIONS] -                (one credential per line on stdin,\n"
+    "                                                 zbarcam's \"QR-Code:\" prefix allowed)\n"
+    "       ankang-verify [OPTIONS] --image IMAGE...     (PNG or JPEG, any number of codes)\n"
     "       ankang-verify --server URL --token T [OPTIONS] CREDENTIAL...   (online)\n"
     "       ankang-verify sync --server URL --token T [--dir DIR]\n"
     "       ankang-verify status [--dir DIR]\n"
@@ -45,7 +48,10 @@ static const char usage_text[] =
     "  --skew SECONDS      clock skew allowed, default 60\n"
     "  --no-spool          do not record the checks in the spool\n"
     "  --json              one JSON object per code: {\"result\",\"status\",\"name\"}\n"
-    "  --image             the arguments are PNG images to scan for QR codes\n"
+    "  --color WHEN        auto (a coloured banner per code when stdout is a terminal\n"
+    "                      and NO_COLOR is unset), always, or never (one line per code)\n"
+    "  --image             the arguments are PNG or JPEG images (a phone's photo will\n"
+    "                      do): every QR code in each is checked, one line each\n"
     "\n"
     "Online, the service checks each code (and may answer superseded):\n" VOPTS_NET_USAGE "\n"
     "  sync     fetch and verify the lists (the root key is never fetched), upload\n"

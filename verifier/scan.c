@@ -1,6 +1,6 @@
 /*
- * scan: PNG (libpng) -> 8-bit grey -> zbar -> each QR code's text. See
- * scan.h for the contract.
+ * scan: PNG (libpng) or JPEG (libjpeg) -> 8-bit grey -> zbar -> each QR
+ * code's text. See scan.h for the contract.
  *
  * Decoding. libpng is asked for 8-bit grey whatever the file holds:
  * png_set_expand (palette to RGB, grey below 8 bits to 8, tRNS to alpha),
@@ -20,6 +20,19 @@
  * its caller: no local variable is modified between setjmp and longjmp,
  * so none can be clobbered, and the caller frees whatever was allocated.
  * libpng's default handlers would print; these do not.
+ *
+ * JPEG. libjpeg is asked for grey (JCS_GRAYSCALE: it converts from YCbCr
+ * or CMYK itself) from a memory source, which ends a truncated file with
+ * an EOI of its own and a warning, never a read past the buffer. The
+ * header is read first and the dimensions checked against the same
+ * limits before decompression allocates anything for pixels; APPn
+ * markers (Exif, ICC) are skipped unread, as libjpeg does unless asked
+ * to save them. A progressive file may hold any number of scans, each a
+ * pass over the whole image: more than SCAN_JPEG_PASSES_MAX is refused
+ * from the progress monitor, so a small file cannot cost minutes. Errors
+ * end in a longjmp from the error manager, under the same rule as
+ * libpng's: only scan_jpeg_decode calls setjmp, and it touches nothing
+ * but the struct its caller owns.
  */
 #include "verifier/scan.h"
 
@@ -27,6 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h> /* jpeglib.h needs FILE */
+
+#include <jpeglib.h>
 #include <png.h>
 #include <zbar.h>
 
@@ -129,6 +145,83 @@ static int scan_decode(struct scan_img *img)
 	return 0;
 }
 
+/* ------------------------------------------------------------- JPEG */
+
+/* A progressive JPEG's passes over the image: real files use about 10. */
+#define SCAN_JPEG_PASSES_MAX 64
+
+struct scan_jpeg {
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_error_mgr err;
+	struct jpeg_progress_mgr progress;
+	jmp_buf jmp;
+	int created;  /* cinfo needs jpeg_destroy_decompress */
+	int rc;       /* why the longjmp came, when not libjpeg's own error */
+	uint8_t *pix; /* w*h grey bytes after scan_jpeg_decode */
+	uint32_t w, h;
+};
+
+static void scan_jpeg_error(j_common_ptr cinfo)
+{
+	struct scan_jpeg *j = (struct scan_jpeg *)cinfo->client_data;
+
+	longjmp(j->jmp, 1);
+}
+
+static void scan_jpeg_message(j_common_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+static void scan_jpeg_progress(j_common_ptr cinfo)
+{
+	struct scan_jpeg *j = (struct scan_jpeg *)cinfo->client_data;
+
+	if (j->cinfo.input_scan_number > SCAN_JPEG_PASSES_MAX) {
+		j->rc = AK_ETOOBIG;
+		longjmp(j->jmp, 1);
+	}
+}
+
+/*
+ * Decodes buf[0..len) into j->pix. Returns 0, AK_EINVAL (libjpeg refused
+ * the data), AK_ETOOBIG or AK_ENOMEM; on error the caller frees j->pix
+ * and destroys j->cinfo.
+ */
+static int scan_jpeg_decode(struct scan_jpeg *j, const uint8_t *buf, size_t len)
+{
+	if (setjmp(j->jmp))
+		return j->rc != 0 ? j->rc : AK_EINVAL;
+
+	jpeg_create_decompress(&j->cinfo);
+	j->created = 1;
+	j->cinfo.client_data = j;
+	j->cinfo.progress = &j->progress;
+	jpeg_mem_src(&j->cinfo, buf, (unsigned long)len);
+	if (jpeg_read_header(&j->cinfo, TRUE) != JPEG_HEADER_OK)
+		return AK_EINVAL;
+	j->w = j->cinfo.image_width;
+	j->h = j->cinfo.image_height;
+	if (j->w == 0 || j->h == 0)
+		return AK_EINVAL;
+	if (j->w > SCAN_DIM_MAX || j->h > SCAN_DIM_MAX || (uint64_t)j->w * j->h > SCAN_PIXELS_MAX)
+		return AK_ETOOBIG;
+	j->cinfo.out_color_space = JCS_GRAYSCALE;
+	jpeg_start_decompress(&j->cinfo);
+	if (j->cinfo.output_components != 1 || j->cinfo.output_width != j->w ||
+	    j->cinfo.output_height != j->h)
+		return AK_EINVAL; /* a conversion did not do what it says */
+	if ((j->pix = malloc((size_t)j->w * j->h)) == NULL)
+		return AK_ENOMEM;
+	while (j->cinfo.output_scanline < j->h) {
+		JSAMPROW row = j->pix + (size_t)j->cinfo.output_scanline * j->w;
+		if (jpeg_read_scanlines(&j->cinfo, &row, 1) != 1)
+			return AK_EINVAL;
+	}
+	jpeg_finish_decompress(&j->cinfo);
+	return 0;
+}
+
 /* Runs zbar over the grey image; see scan_png_buffer for the returns. */
 static int scan_zbar(const uint8_t *pix, uint32_t w, uint32_t h, scan_fn fn, void *ctx)
 {
@@ -182,6 +275,65 @@ done:
 	return rc;
 }
 
+/* The widest smoothing tried when the image as it is holds no code. */
+#define SCAN_SMOOTH_MAX 2u
+
+/*
+ * Box blur of radius r into out (w*h bytes): each pixel the mean of its
+ * (2r+1)^2 neighbourhood, clipped at the edges. Separable: 2(2r+1)
+ * additions a pixel.
+ */
+static int scan_blur(const uint8_t *pix, uint8_t *out, uint32_t w, uint32_t h, uint32_t r)
+{
+	uint16_t *tmp = malloc(sizeof *tmp * (size_t)w * h);
+
+	if (tmp == NULL)
+		return AK_ENOMEM;
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *row = pix + (size_t)y * w;
+		for (uint32_t x = 0; x < w; x++) {
+			uint32_t lo = x >= r ? x - r : 0, hi = x + r < w ? x + r : w - 1, sum = 0;
+			for (uint32_t i = lo; i <= hi; i++)
+				sum += row[i];
+			tmp[(size_t)y * w + x] = (uint16_t)(sum / (hi - lo + 1));
+		}
+	}
+	for (uint32_t y = 0; y < h; y++) {
+		uint32_t lo = y >= r ? y - r : 0, hi = y + r < h ? y + r : h - 1;
+		for (uint32_t x = 0; x < w; x++) {
+			uint32_t sum = 0;
+			for (uint32_t i = lo; i <= hi; i++)
+				sum += tmp[(size_t)i * w + x];
+			out[(size_t)y * w + x] = (uint8_t)(sum / (hi - lo + 1));
+		}
+	}
+	free(tmp);
+	return 0;
+}
+
+/*
+ * zbar over the image as it is, and when it finds no code there, over it
+ * smoothed (radius 1, then 2): a phone's photo carries sensor noise that
+ * breaks zbar's edge detection long before it hides the code from an eye.
+ * A pass that found a code is never followed by another, so no code is
+ * reported twice.
+ */
+static int scan_grey(const uint8_t *pix, uint32_t w, uint32_t h, scan_fn fn, void *ctx)
+{
+	uint8_t *smooth;
+	int rc = scan_zbar(pix, w, h, fn, ctx);
+
+	if (rc != 0)
+		return rc;
+	if ((smooth = malloc((size_t)w * h)) == NULL)
+		return AK_ENOMEM;
+	for (uint32_t r = 1; r <= SCAN_SMOOTH_MAX && rc == 0; r++)
+		if ((rc = scan_blur(pix, smooth, w, h, r)) == 0)
+			rc = scan_zbar(smooth, w, h, fn, ctx);
+	free(smooth);
+	return rc;
+}
+
 int scan_png_buffer(const uint8_t *buf, size_t len, scan_fn fn, void *ctx)
 {
 	struct scan_img img = {.buf = buf, .len = len};
@@ -205,7 +357,7 @@ int scan_png_buffer(const uint8_t *buf, size_t len, scan_fn fn, void *ctx)
 	png_destroy_read_struct(&img.png, &img.info, NULL);
 	free(img.rows);
 	img.rows = NULL;
-	rc = scan_zbar(img.pix, img.w, img.h, fn, ctx);
+	rc = scan_grey(img.pix, img.w, img.h, fn, ctx);
 
 done:
 	png_destroy_read_struct(&img.png, &img.info, NULL);
@@ -214,7 +366,40 @@ done:
 	return rc;
 }
 
-int scan_png_file(const char *path, scan_fn fn, void *ctx)
+int scan_jpeg_buffer(const uint8_t *buf, size_t len, scan_fn fn, void *ctx)
+{
+	struct scan_jpeg *j;
+	int rc;
+
+	if (len > SCAN_FILE_MAX)
+		return AK_ETOOBIG;
+	if (len < 3 || buf[0] != 0xff || buf[1] != 0xd8 || buf[2] != 0xff)
+		return AK_EINVAL;
+	/* On the heap: the jmp_buf and libjpeg's state are large. */
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return AK_ENOMEM;
+	j->cinfo.err = jpeg_std_error(&j->err);
+	j->err.error_exit = scan_jpeg_error;
+	j->err.output_message = scan_jpeg_message;
+	j->progress.progress_monitor = scan_jpeg_progress;
+	rc = scan_jpeg_decode(j, buf, len);
+	if (j->created)
+		jpeg_destroy_decompress(&j->cinfo);
+	if (rc == 0)
+		rc = scan_grey(j->pix, j->w, j->h, fn, ctx);
+	free(j->pix);
+	free(j);
+	return rc;
+}
+
+int scan_image_buffer(const uint8_t *buf, size_t len, scan_fn fn, void *ctx)
+{
+	if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
+		return scan_jpeg_buffer(buf, len, fn, ctx);
+	return scan_png_buffer(buf, len, fn, ctx);
+}
+
+int scan_image_file(const char *path, scan_fn fn, void *ctx)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -222,7 +407,7 @@ int scan_png_file(const char *path, scan_fn fn, void *ctx)
 
 	if ((rc = util_read_file(path, SCAN_FILE_MAX, &buf, &len)) != 0)
 		return rc;
-	rc = scan_png_buffer((const uint8_t *)buf, len, fn, ctx);
+	rc = scan_image_buffer((const uint8_t *)buf, len, fn, ctx);
 	free(buf);
 	return rc;
 }

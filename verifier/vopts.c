@@ -10,6 +10,7 @@
  * is wiped as soon as libcurl holds its copy (httpc wipes that one when
  * it closes). No message ever includes it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "common/util.h"
 #include "crypto/note.h"
 #include "verifier/commands.h"
+#include "verifier/state.h"
 
 #define DEFAULT_TIMEOUT_S 30
 /* "cmd: " before a message, or nothing for the default command (""). */
@@ -28,13 +30,18 @@
 
 void vopts_init(struct vopts *o)
 {
-	const char *env = getenv("ANKANG_VERIFY_DIR"), *home = getenv("HOME");
+	const char *env = getenv(VOPTS_DIR_ENV);
 
 	memset(o, 0, sizeof *o);
-	if (env != NULL && env[0] != '\0')
+	if (env != NULL && env[0] != '\0') {
 		snprintf(o->dir, sizeof o->dir, "%s", env);
-	else
-		snprintf(o->dir, sizeof o->dir, "%s/.cache/ankang-verify", home ? home : ".");
+	} else if (vstate_default_dir(o->dir, sizeof o->dir, getenv("XDG_STATE_HOME"),
+				      getenv("HOME")) == 0) {
+		o->dir_default = 1;
+	} else {
+		/* Too long a $HOME: vopts_finish refuses it. */
+		o->dir[0] = '\0';
+	}
 	o->stale_s = VOPTS_STALE_S;
 	o->timeout_s = DEFAULT_TIMEOUT_S;
 }
@@ -72,10 +79,12 @@ int vopts_parse(struct vopts *o, int c, char *arg)
 
 	switch (c) {
 	case VOPT_DIR:
-		if (snprintf(o->dir, sizeof o->dir, "%s", arg) >= (int)sizeof o->dir) {
-			cli_error("--dir is too long");
+		if (arg[0] == '\0' ||
+		    snprintf(o->dir, sizeof o->dir, "%s", arg) >= (int)sizeof o->dir) {
+			cli_error("--dir needs a folder");
 			return -1;
 		}
+		o->dir_default = 0;
 		return 1;
 	case VOPT_ROOT:
 		o->root = arg;
@@ -131,10 +140,56 @@ int vopts_getopt(struct vopts *o, int argc, char **argv, const struct option *op
 	return c;
 }
 
-void vopts_finish(struct vopts *o)
+/* The default folder moves once from the old ~/.cache one (state.h). */
+static int move_old_state(const struct vopts *o, const char *cmd)
 {
+	char old[2048];
+	int rc;
+
+	if (vstate_old_dir(old, sizeof old, getenv("HOME")) != 0)
+		return CLI_OK; /* no old folder could have had that name */
+	switch ((rc = vstate_move(old, o->dir))) {
+	case VSTATE_NOTHING:
+		return CLI_OK;
+	case VSTATE_RENAMED:
+	case VSTATE_COPIED:
+	case VSTATE_FINISHED:
+		cli_error("%s%smoved the verifier's folder from %s to %s (it holds state, "
+			  "not a cache)",
+			  PFX(cmd), old, o->dir);
+		return CLI_OK;
+	case VSTATE_KEPT_OLD:
+		cli_error("%s%swarning: %s.moving holds scans that %s/spool lacks (a verifier "
+			  "from before wrote them after the copy); it is kept: upload them with "
+			  "ankang-verify sync --dir %s.moving, then remove it",
+			  PFX(cmd), old, o->dir, old);
+		return CLI_OK;
+	case VSTATE_BOTH_EXIST:
+		cli_error("%s%swarning: %s is no longer read; the folder is %s", PFX(cmd), old,
+			  o->dir);
+		return CLI_OK;
+	default:
+		cli_error("%s%scannot move %s to %s: %s (nothing is lost: run again, or move "
+			  "it by hand)",
+			  PFX(cmd), old, o->dir,
+			  rc == AK_EINVAL ? "it holds something that is not a file, folder or "
+					    "link"
+					  : strerror(errno));
+		return CLI_USAGE;
+	}
+}
+
+int vopts_finish(struct vopts *o, const char *cmd)
+{
+	if (o->dir[0] == '\0') {
+		cli_error("%s%s$HOME is too long for the default folder: give --dir", PFX(cmd));
+		return CLI_USAGE;
+	}
+	if (o->dir_default && move_old_state(o, cmd) != CLI_OK)
+		return CLI_USAGE;
 	if (o->spool[0] == '\0')
 		snprintf(o->spool, sizeof o->spool, "%.2000s/spool", o->dir);
+	return CLI_OK;
 }
 
 int vopts_path(char *out, size_t cap, const struct vopts *o, const char *name)
@@ -242,6 +297,24 @@ int vopts_held_revoc(const char *path, const struct key_verifier *root, struct r
 uint64_t vopts_age(uint64_t issued, uint64_t now)
 {
 	return now > issued ? now - issued : 0;
+}
+
+void vopts_duration(char *out, size_t cap, uint64_t s)
+{
+	static const struct {
+		uint64_t secs;
+		const char *name;
+	} unit[] = {{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}};
+	size_t i = 0;
+
+	while (i + 1 < sizeof unit / sizeof *unit && s < unit[i].secs)
+		i++;
+	if (i + 1 == sizeof unit / sizeof *unit || s % unit[i].secs < unit[i + 1].secs)
+		snprintf(out, cap, "%llu %s", (unsigned long long)(s / unit[i].secs), unit[i].name);
+	else
+		snprintf(out, cap, "%llu %s %llu %s", (unsigned long long)(s / unit[i].secs),
+			 unit[i].name, (unsigned long long)(s % unit[i].secs / unit[i + 1].secs),
+			 unit[i + 1].name);
 }
 
 void vopts_utc(char *out, size_t cap, uint64_t t)

@@ -332,13 +332,13 @@ static void test_scale_and_file(const char *text)
 		bail_out("cannot write a temporary file");
 	close(fd);
 	memset(&s, 0, sizeof s);
-	is_int(scan_png_file(path, collect, &s), 1, "scan_png_file finds the code");
-	is_str(s.text, text, "scan_png_file: same text");
-	is_int(scan_png_file(path, stop_at_first, NULL), AK_EDENIED,
+	is_int(scan_image_file(path, collect, &s), 1, "scan_image_file finds the code");
+	is_str(s.text, text, "scan_image_file: same text");
+	is_int(scan_image_file(path, stop_at_first, NULL), AK_EDENIED,
 	       "a callback's non-zero return stops the scan and is returned");
 	unlink(path);
-	is_int(scan_png_file(path, collect, &s), AK_ENOENT, "missing file: AK_ENOENT");
-	is_int(scan_png_file("/tmp", collect, &s) < 0, 1, "a directory is refused");
+	is_int(scan_image_file(path, collect, &s), AK_ENOENT, "missing file: AK_ENOENT");
+	is_int(scan_image_file("/tmp", collect, &s) < 0, 1, "a directory is refused");
 	free(png);
 	qr_free(q);
 }

@@ -13,6 +13,12 @@
  *     (no extra key, no name where the result may not show one), the
  *     scans upload (a sig only with a cti, a full page under the
  *     service's default body cap) and its answer.
+ *   - show: the result first; a refused code's status after "was" or
+ *     "now", never second; no name where the result may not show one;
+ *     a banner's colour by result and status; too small a buffer fails
+ *     whole; --color's words and when auto draws banners.
+ *   - state: the default folder from $XDG_STATE_HOME (absolute only) or
+ *     $HOME, and the old one (the move is tested in verify_day.sh).
  * Names here are made up and never printed.
  */
 #include <stdio.h>
@@ -28,7 +34,9 @@
 #include "common/util.h"
 #include "service/http/http.h"
 #include "tests/lib/tap.h"
+#include "verifier/show.h"
 #include "verifier/spool.h"
+#include "verifier/state.h"
 #include "verifier/term.h"
 #include "verifier/vwire.h"
 
@@ -482,6 +490,91 @@ static void test_vwire(void)
 	   "httpc_token_valid");
 }
 
+static void test_show(void)
+{
+	char out[SHOW_CAP], small[16];
+	struct show_result r = {CRED_VALID, 1, CRED_GREEN, "Zhang San"};
+	enum show_color c = SHOW_COLOR_NONE;
+
+	ok(show_line(out, sizeof out, &r) > 0 && strcmp(out, "valid green Zhang San\n") == 0,
+	   "show_line: valid: result, status, name");
+	r.result = CRED_REVOKED;
+	ok(show_line(out, sizeof out, &r) > 0 &&
+	       strcmp(out, "revoked (was green) Zhang San\n") == 0,
+	   "show_line: revoked: the status after 'was'");
+	r.result = CRED_SUPERSEDED;
+	r.status = CRED_RED;
+	ok(show_line(out, sizeof out, &r) > 0 &&
+	       strcmp(out, "superseded (now red) Zhang San\n") == 0,
+	   "show_line: superseded: the status after 'now'");
+	r.has_status = 0;
+	ok(show_line(out, sizeof out, &r) > 0 && strcmp(out, "superseded - Zhang San\n") == 0,
+	   "show_line: superseded without a status: '-'");
+	r.result = CRED_EXPIRED;
+	r.has_status = 1;
+	ok(show_line(out, sizeof out, &r) > 0 && strcmp(out, "expired\n") == 0,
+	   "show_line: expired: no name even when one is given");
+	ok(show_banner(out, sizeof out, &r) > 0 && strstr(out, "Zhang") == NULL &&
+	       strstr(out, "\033[1;97;41m  REFUSED: expired\033[K") != NULL,
+	   "show_banner: expired: REFUSED on red, no name");
+	r.result = CRED_VALID;
+	r.status = CRED_RED;
+	ok(show_banner(out, sizeof out, &r) > 0 &&
+	       strstr(out, "\033[1;30;41m  VALID  \xe7\xba\xa2\xe7\xa0\x81 red  Zhang San\033[K") !=
+		   NULL,
+	   "show_banner: valid red: VALID, the status in two words, black on red");
+	r.result = CRED_REVOKED;
+	r.status = CRED_GREEN;
+	ok(show_banner(out, sizeof out, &r) > 0 && strstr(out, "42m") == NULL &&
+	       strstr(out, "REFUSED: revoked (was green)  Zhang San") != NULL,
+	   "show_banner: revoked green: REFUSED, 'was green', never on green");
+	r.name = "Eve\xe2\x80\xae";
+	ok(show_banner(out, sizeof out, &r) > 0 && strstr(out, "Eve\xef\xbf\xbd") != NULL,
+	   "show_banner: the name made safe");
+	ok(show_line(small, sizeof small, &r) == -1 && small[0] == '\0',
+	   "show_line: too small a buffer: -1 and nothing");
+	ok(show_banner(small, sizeof small, &r) == -1 && small[0] == '\0',
+	   "show_banner: too small a buffer: -1 and nothing");
+
+	ok(show_color_parse("always", &c) == 0 && c == SHOW_COLOR_ALWAYS &&
+	       show_color_parse("never", &c) == 0 && c == SHOW_COLOR_NEVER &&
+	       show_color_parse("auto", &c) == 0 && c == SHOW_COLOR_AUTO,
+	   "show_color_parse: auto, always, never");
+	ok(show_color_parse("yes", &c) != 0 && show_color_parse("", &c) != 0,
+	   "show_color_parse: nothing else");
+	ok(show_banner_wanted(SHOW_COLOR_AUTO, 1, NULL, "xterm") &&
+	       show_banner_wanted(SHOW_COLOR_AUTO, 1, "", "xterm") &&
+	       !show_banner_wanted(SHOW_COLOR_AUTO, 0, NULL, "xterm") &&
+	       !show_banner_wanted(SHOW_COLOR_AUTO, 1, "1", "xterm") &&
+	       !show_banner_wanted(SHOW_COLOR_AUTO, 1, NULL, "dumb"),
+	   "auto: a terminal, NO_COLOR unset or empty, TERM not dumb");
+	ok(show_banner_wanted(SHOW_COLOR_ALWAYS, 0, "1", "dumb") &&
+	       !show_banner_wanted(SHOW_COLOR_NEVER, 1, NULL, "xterm") &&
+	       !show_banner_wanted(SHOW_COLOR_NONE, 1, NULL, "xterm"),
+	   "always and never win; no choice is never");
+}
+
+static void test_state(void)
+{
+	char out[64], tiny[8];
+
+	ok(vstate_default_dir(out, sizeof out, "/x/state", "/home/a") == 0 &&
+	       strcmp(out, "/x/state/ankang-verify") == 0,
+	   "state: $XDG_STATE_HOME/ankang-verify");
+	ok(vstate_default_dir(out, sizeof out, "rel", "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.local/state/ankang-verify") == 0,
+	   "state: a relative $XDG_STATE_HOME is ignored");
+	ok(vstate_default_dir(out, sizeof out, NULL, "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.local/state/ankang-verify") == 0,
+	   "state: else ~/.local/state/ankang-verify");
+	ok(vstate_old_dir(out, sizeof out, "/home/a") == 0 &&
+	       strcmp(out, "/home/a/.cache/ankang-verify") == 0,
+	   "state: the old folder, ~/.cache/ankang-verify");
+	ok(vstate_default_dir(tiny, sizeof tiny, NULL, "/home/a") == AK_EINVAL &&
+	       vstate_old_dir(tiny, sizeof tiny, "/home/a") == AK_EINVAL,
+	   "state: a folder that does not fit is refused, not cut");
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/test_verifier.XXXXXX";
@@ -495,6 +588,8 @@ int main(void)
 	test_line_v2();
 	test_files(tmp);
 	test_vwire();
+	test_show();
+	test_state();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		diag("could not remove %s", tmp);
