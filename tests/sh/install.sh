@@ -59,10 +59,8 @@ like "$(grep '^ExecStartPre=' "$U/ankangd.service")" \
 	"ankangd init --if-missing --data /var/lib/ankang --origin \\$\\{ANKANG_ORIGIN\\}" \
 	"the first start initialises /var/lib/ankang, origin from the settings"
 like "$(grep '^ExecStart=' "$U/ankangd.service")" \
-	"ankangd serve --data /var/lib/ankang --listen \\$\\{ANKANGD_LISTEN\\}" \
-	"serve runs on the state folder"
-is "$(grep '^Environment=' "$U/ankangd.service")" "Environment=ANKANGD_LISTEN=127.0.0.1:8080" \
-	"listening on 127.0.0.1:8080 unless the settings say otherwise"
+	"ankangd serve --data /var/lib/ankang \\\$ANKANGD_OPTS\$" \
+	"serve runs on the state folder, its settings from /etc/ankang/ankangd.conf (read by serve)"
 missing=""
 for kv in Type=exec User=ankang StateDirectory=ankang StateDirectoryMode=0700 \
 	ConfigurationDirectory=ankang ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes \
