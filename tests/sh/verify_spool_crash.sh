@@ -55,11 +55,6 @@ is "$(wc -l <"$T/codes")" 4 "four codes to stream"
 is "$(cat "$T/kinds")" "valid unknown_key bad_signature malformed " \
 	"the stream holds four different results"
 
-# A random number 0..65535, from the kernel.
-rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
-# lines FILE: its number of LFs (0 when it does not exist).
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
-fsize() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
 LINE_RE='^[0-9a-f]{32} (- [0-9]+ [a-z_]+ -|[0-9a-f]{32} [0-9]+ [a-z_]+ [0-9a-f]{128})$'
 
 printed=0

@@ -48,10 +48,6 @@ skip() {
 	_tap_n=$((_tap_n + 1))
 	echo "ok $_tap_n # SKIP $1"
 }
-# lines FILE: its number of lines (0 when it does not exist).
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
-# fsize FILE: its size in bytes.
-fsize() { stat -c %s "$1"; }
 
 svc_init "$DATA" || { echo "Bail out! ankangd init failed"; exit 1; }
 TOKEN=$(svc_account "$DATA" verifier checkpoint-1)
