@@ -42,11 +42,15 @@ struct http_server {
 	struct MHD_Daemon *d;
 	struct metrics *metrics;
 	struct guard *guard;
-	/* Requests suspended and not yet taken back by the daemon's thread,
-	 * for the drain at stop. A resume is only a request to that thread:
-	 * until it has moved the connection off its suspended list,
-	 * MHD_stop_daemon aborts the process, so the count drops when the
-	 * request runs again (or completes), not when it is resumed. */
+	/* Requests being dispatched, or suspended and not yet taken back by
+	 * the daemon's thread: the drain at stop waits for none. Counted
+	 * before dispatch_run looks at app_stopping, which http_stop sets
+	 * before it reads the count, so a request either sees the stop (and
+	 * is answered 503 without being suspended) or is waited for. A
+	 * resume is only a request to the daemon's thread: until it has moved
+	 * the connection off its suspended list, MHD_stop_daemon aborts the
+	 * process, so the count drops when the request runs again (or
+	 * completes), not when it is resumed. */
 	atomic_int inflight;
 	/* libmicrohttpd keeps pointers to these until the daemon stops. */
 	char *tls_cert, *tls_key;
@@ -161,7 +165,7 @@ static void on_durable(void *arg, int rc, uint64_t index)
 	MHD_resume_connection(cr->in.conn);
 }
 
-/* The daemon's thread has a suspended request back (see inflight). */
+/* The request no longer counts for the drain (see inflight). */
 static void unpark(struct conn_request *cr)
 {
 	if (!cr->in.parked)
@@ -175,10 +179,12 @@ static enum MHD_Result run(struct conn_request *cr)
 	int rc;
 
 	guard_received(cr->in.conn); /* in: its deadline stops */
-	if (dispatch_run(&cr->rq) == DISPATCH_REPLY)
-		return send_reply(cr);
 	cr->in.parked = 1;
 	atomic_fetch_add(&cr->h->inflight, 1);
+	if (dispatch_run(&cr->rq) == DISPATCH_REPLY) {
+		unpark(cr);
+		return send_reply(cr);
+	}
 	MHD_suspend_connection(cr->in.conn);
 	if ((rc = dispatch_submit(&cr->rq, on_durable, cr)) != 0)
 		on_durable(cr, rc, 0); /* not queued: resume at once with the error */
