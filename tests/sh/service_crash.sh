@@ -53,6 +53,7 @@ req() {
 	local args=(-s -o "$T/w$w.body" -w '%{http_code}' --max-time 10 -X "$method")
 	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
 	[ $# -ge 5 ] && args+=(-H 'Content-Type: application/json' --data-binary "$5")
+	echo "$method" >>"$T/requests" # counted
 	ST=$(curl "${args[@]}" "$URL$path") || ST=000
 	BODY=$(cat "$T/w$w.body" 2>/dev/null)
 	[ "$ST" != 000 ]
@@ -228,6 +229,6 @@ is "$(missing "$T/answers.bad" | wc -l)" 5 "and it finds each of five answers gi
 for a in enroll login issue verify status_set lookup history_read verify_offline erase; do
 	diag "$a: $(grep -c "^$a " "$T/answers") answers"
 done
-diag "$ROUNDS kills; $total answers seen 2xx ($before before the kills), $(lines "$T/entries.jsonl") leaves"
+diag "$ROUNDS kills; $(lines "$T/requests") requests, $total answers seen 2xx ($before before the kills), $(lines "$T/entries.jsonl") leaves"
 ok "$([ $((total - before)) -gt $((ROUNDS * 2)) ]; echo $?)" "the load made progress between kills"
 done_testing
