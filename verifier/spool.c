@@ -6,6 +6,12 @@
  * O_APPEND, so two verifiers sharing a folder interleave whole lines. The
  * file's entry is made durable once (fsync of the folder at open), each
  * line with fdatasync before the caller shows the result.
+ *
+ * A torn tail (bytes after the last LF, left by a crash) is cut off when
+ * the spool is next opened. Appenders hold a shared flock(2) from the
+ * look at the last byte to the fdatasync, the cut an exclusive one: the
+ * cut can then only remove bytes no live process is writing, never a line
+ * appended (and shown) between its look and its truncate.
  */
 #include "verifier/spool.h"
 
@@ -14,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,6 +168,38 @@ static int path_in(char *out, size_t cap, const char *dir, const char *name)
 	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? 0 : AK_EINVAL;
 }
 
+/*
+ * Cuts a torn tail: the bytes after the file's last LF, when there are at
+ * most a line's worth (a longer run without an LF is not a torn append of
+ * ours; it is left for the next append to close and the reader to skip).
+ * The caller holds the exclusive lock. 0 or AK_EIO.
+ */
+static int drop_torn_tail(int fd)
+{
+	char buf[SPOOL_LINE_MAX];
+	struct stat st;
+	off_t from;
+	size_t n;
+
+	if (fstat(fd, &st) != 0)
+		return AK_EIO;
+	if (st.st_size == 0)
+		return 0;
+	from = st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0;
+	n = (size_t)(st.st_size - from);
+	if (pread(fd, buf, n, from) != (ssize_t)n)
+		return AK_EIO;
+	if (buf[n - 1] == '\n')
+		return 0;
+	while (n > 0 && buf[n - 1] != '\n')
+		n--;
+	if (n == 0 && from > 0)
+		return 0;
+	if (ftruncate(fd, from + (off_t)n) != 0 || fdatasync(fd) != 0)
+		return AK_EIO;
+	return 0;
+}
+
 int spool_open(spool **out, const char *dir)
 {
 	char path[PATH_MAX];
@@ -204,6 +243,10 @@ int spool_open(spool **out, const char *dir)
 		return AK_EIO;
 	}
 	close(dfd);
+	if (flock(fd, LOCK_EX) != 0 || drop_torn_tail(fd) != 0 || flock(fd, LOCK_UN) != 0) {
+		close(fd);
+		return AK_EIO;
+	}
 	if ((sp = calloc(1, sizeof *sp)) == NULL) {
 		close(fd);
 		return AK_ENOMEM;
@@ -227,31 +270,43 @@ static int write_all(int fd, const char *p, size_t left)
 	return 0;
 }
 
-int spool_append(spool *sp, const struct spool_scan *s)
+/* The append itself, under the shared lock. */
+static int append_line(int fd, char *line, int n)
 {
-	char line[SPOOL_LINE_MAX + 1];
 	struct stat st;
 	char last;
-	int n;
 	size_t at = 1;
 
-	if ((n = spool_format_line(line + 1, sizeof line - 1, s)) < 0)
-		return n;
-	/* A line torn by a crash is closed first, so this one stays whole. */
-	line[0] = '\n';
-	if (fstat(sp->fd, &st) != 0)
+	if (fstat(fd, &st) != 0)
 		return AK_EIO;
 	if (st.st_size > 0) {
-		if (pread(sp->fd, &last, 1, st.st_size - 1) != 1)
+		if (pread(fd, &last, 1, st.st_size - 1) != 1)
 			return AK_EIO;
 		if (last != '\n')
 			at = 0;
 	}
-	if (write_all(sp->fd, line + at, (size_t)n + 1 - at) != 0)
+	if (write_all(fd, line + at, (size_t)n + 1 - at) != 0)
 		return AK_EIO;
-	if (fdatasync(sp->fd) != 0)
+	if (fdatasync(fd) != 0)
 		return AK_EIO;
 	return 0;
+}
+
+int spool_append(spool *sp, const struct spool_scan *s)
+{
+	char line[SPOOL_LINE_MAX + 1];
+	int n, rc;
+
+	if ((n = spool_format_line(line + 1, sizeof line - 1, s)) < 0)
+		return n;
+	/* A line torn by another process's crash since we opened is closed
+	 * first, so this one stays whole. */
+	line[0] = '\n';
+	if (flock(sp->fd, LOCK_SH) != 0)
+		return AK_EIO;
+	rc = append_line(sp->fd, line, n);
+	flock(sp->fd, LOCK_UN);
+	return rc;
 }
 
 void spool_close(spool *sp)

@@ -34,9 +34,14 @@
  *   - sent only grows, and only after the server accepted the lines before
  *     it; uploads are idempotent by scan id, so a crash between upload and
  *     recording merely sends some lines twice.
- *   - A line cut short by a crash (no LF) is closed by the next append
- *     with an LF first, and then skipped by the reader as malformed; its
- *     result was never shown.
+ *   - A line cut short by a crash (no LF) was never shown: the next
+ *     spool_open cuts it off. One torn while another verifier has the
+ *     spool open is closed by that verifier's next append with an LF
+ *     first, and then skipped by the reader as malformed. Lines are
+ *     neither chained nor checksummed: a whole line is one that ends in
+ *     LF and parses strictly, and everything the writer promises is about
+ *     what a crash can leave (a torn tail), not about a disk that changes
+ *     bytes it acknowledged.
  *
  * Never holds a name; never prints.
  */
@@ -92,7 +97,8 @@ typedef struct spool spool;
 
 /*
  * Opens dir/scans for appending, creating dir (0700) and the file (0600)
- * if needed; a symlink in the file's place is refused. Returns 0,
+ * if needed, and cuts a torn last line (spool.c says when); a symlink in
+ * the file's place is refused. Returns 0,
  * AK_EIO, AK_EPERM (dir or file open to group or others) or AK_ENOMEM.
  */
 int spool_open(spool **out, const char *dir);

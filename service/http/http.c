@@ -46,7 +46,16 @@ struct http_server {
 	size_t n_d;
 	struct metrics *metrics;
 	struct guard *guard;
-	atomic_int inflight; /* suspended requests, for the drain at stop */
+	/* Requests being dispatched, or suspended and not yet taken back by
+	 * the daemon's thread: the drain at stop waits for none. Counted
+	 * before dispatch_run looks at app_stopping, which http_stop sets
+	 * before it reads the count, so a request either sees the stop (and
+	 * is answered 503 without being suspended) or is waited for. A
+	 * resume is only a request to the daemon's thread: until it has moved
+	 * the connection off its suspended list, MHD_stop_daemon aborts the
+	 * process, so the count drops when the request runs again (or
+	 * completes), not when it is resumed. */
+	atomic_int inflight;
 	/* libmicrohttpd keeps pointers to these until the daemon stops. */
 	char *tls_cert, *tls_key;
 };
@@ -182,14 +191,21 @@ static enum MHD_Result send_reply(struct conn_request *cr)
 static void on_durable(void *arg, int rc, uint64_t index)
 {
 	struct conn_request *cr = arg;
-	http_server *h = cr->h;
 
 	cr->in.op_index = index;
 	atomic_store(&cr->in.op_rc, rc);
 	/* Once resumed, the connection's thread may answer and free cr at
 	 * any moment: nothing of it is touched after this. */
 	MHD_resume_connection(cr->in.conn);
-	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* The request no longer counts for the drain (see inflight). */
+static void unpark(struct conn_request *cr)
+{
+	if (!cr->in.parked)
+		return;
+	cr->in.parked = 0;
+	atomic_fetch_sub(&cr->h->inflight, 1);
 }
 
 static enum MHD_Result run(struct conn_request *cr)
@@ -197,9 +213,12 @@ static enum MHD_Result run(struct conn_request *cr)
 	int rc;
 
 	guard_received(cr->in.conn); /* in: its deadline stops */
-	if (dispatch_run(&cr->rq) == DISPATCH_REPLY)
-		return send_reply(cr);
+	cr->in.parked = 1;
 	atomic_fetch_add(&cr->h->inflight, 1);
+	if (dispatch_run(&cr->rq) == DISPATCH_REPLY) {
+		unpark(cr);
+		return send_reply(cr);
+	}
 	MHD_suspend_connection(cr->in.conn);
 	if ((rc = dispatch_submit(&cr->rq, on_durable, cr)) != 0)
 		on_durable(cr, rc, 0); /* not queued: resume at once with the error */
@@ -301,6 +320,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	case PHASE_READING:
 		return run(cr);
 	case PHASE_WAITING:
+		unpark(cr);
 		dispatch_resumed(&cr->rq, atomic_load(&cr->in.op_rc), cr->in.op_index);
 		return send_reply(cr);
 	default:
@@ -337,6 +357,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	guard_completed(conn);
 	if (cr == NULL)
 		return;
+	unpark(cr);
 	ns = util_mono_ns() - cr->in.t0;
 	/* Status 0: the client went away before it was answered. */
 	status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cr->in.reply.status : 0;

@@ -69,6 +69,7 @@ struct http_internal {
 	/* The operation in flight. */
 	atomic_int op_rc;
 	uint64_t op_index;
+	int parked; /* counted in the server's inflight (http.c) */
 };
 
 /* ------------------------------------------------------------ dispatch.c */

@@ -4,6 +4,7 @@
 #   is GOT WANT DESCRIPTION
 #   like GOT REGEX DESCRIPTION        (grep -E)
 #   done_testing
+# and small file helpers: rnd, lines FILE, fsize FILE.
 # Every test gets a private temporary directory $T, removed on exit, and
 # the binaries under test in $ANKANG_BIN (default bin/).
 # Tests run from the project root. Output never carries personal data.
@@ -95,3 +96,12 @@ free_port() {
 	done
 	return 1
 }
+
+# rnd: a random number 0..65535, from the kernel (dash has no $RANDOM).
+rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
+
+# lines FILE: its number of LFs (0 when it does not exist).
+lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+
+# fsize FILE: its size in bytes (0 when it does not exist).
+fsize() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }

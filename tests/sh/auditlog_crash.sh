@@ -24,9 +24,6 @@ fi
 [ -x "$H" ] || skip_all "no logcrash helper at $H (make tests)"
 [ -x "$ANKANG_BIN/ankangd" ] || skip_all "no ankangd in $ANKANG_BIN"
 
-# A random number 0..65535, from the kernel (dash has no $RANDOM).
-rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
-
 D=$T/data
 check "init a data folder" "$ANKANG_BIN/ankangd" init --data "$D" --origin crash.example
 total=0

@@ -11,7 +11,7 @@
 #   - sync uploads the spool (accepted), a second sync uploads nothing,
 #     a re-sent page is answered as duplicates; pages of at most 50, the
 #     sent offset recorded only after a page is accepted; a torn line is
-#     skipped;
+#     dropped at the next start, a whole line that does not parse skipped;
 #   - proof of possession: the fake, told which codes were issued,
 #     attributes a scan only when the uploaded sig is the signature of the
 #     code with its cti: the scans of real codes are; a changed sig, an old
@@ -48,10 +48,6 @@ skip() {
 	_tap_n=$((_tap_n + 1))
 	echo "ok $_tap_n # SKIP $1"
 }
-# lines FILE: its number of lines (0 when it does not exist).
-lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
-# fsize FILE: its size in bytes.
-fsize() { stat -c %s "$1"; }
 
 svc_init "$DATA" || { echo "Bail out! ankangd init failed"; exit 1; }
 TOKEN=$(svc_account "$DATA" verifier checkpoint-1)
@@ -232,12 +228,16 @@ is "$(tr '\n' ' ' <"$FD/pages")" "$(for i in $(seq $((1200 / PAGE))); do printf 
 	"in pages of at most $PAGE"
 is "$(lines "$FD/received")" 1203 "every scan reached the server once"
 is "$(cat "$S2/sent")" "$(fsize "$S2/scans")" "and the offset is the end"
+whole=$(lines "$S2/scans")
 printf '%032x - %d val' 1 "$now" >>"$S2/scans" # a line torn by a crash
 "$VERIFY" --dir "$V" --spool "$S2" "$cred" >/dev/null 2>&1
-is "$(tail -2 "$S2/scans" | head -1 | cut -d' ' -f4)" "val" "the next scan closes the torn line first"
+is "$(lines "$S2/scans")/$(grep -c ' val$\| val ' "$S2/scans")" "$((whole + 1))/0" \
+	"the next start drops the torn line, then appends its scan"
+printf '%032x - %d val\n' 2 "$now" >>"$S2/scans" # a whole line that does not parse
 "$VERIFY" sync --server "$FAKE" --token "$TOKEN" --dir "$V" --spool "$S2" >"$T/out" 2>"$T/err"
-is "$(grep '^scans:' "$T/out")" "scans: 1 uploaded (1 new, 0 already there)" "a torn line is not sent"
-like "$(cat "$T/err")" "skipped 1 malformed spool line" "but skipped with a warning"
+is "$(grep '^scans:' "$T/out")" "scans: 1 uploaded (1 new, 0 already there)" \
+	"the torn line is not sent, nor a line that does not parse"
+like "$(cat "$T/err")" "skipped 1 malformed spool line" "which is skipped with a warning"
 printf '%032x - %d valid\n' 9 "$now" >>"$S2/scans"
 fake_stop
 fake_start miscount
