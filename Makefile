@@ -106,6 +106,9 @@ TEST_SH   := $(sort $(wildcard tests/sh/*.sh))
 TEST_WEB  := $(sort $(wildcard tests/browser/*.mjs))
 TEST_HELPERS_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPERS_SRC))
+# An LD_PRELOAD shim that fails the database's writes and fsyncs on
+# demand (tests/sh/fault_io.sh).
+FAULTIO := $(BUILD)/tests/helpers/faultio.so
 
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -136,7 +139,7 @@ test: deps
 check: all tests
 	prove --exec '' -j$(PROVE_JOBS) $(TEST_BINS) $(FUZZ_REPLAY) $(TEST_SH) $(TEST_WEB)
 
-tests: $(TEST_BINS) $(TEST_HELPERS) $(FUZZ_REPLAY) $(NODE_MODULES)
+tests: $(TEST_BINS) $(TEST_HELPERS) $(FAULTIO) $(FUZZ_REPLAY) $(NODE_MODULES)
 
 # The whole suite again, rebuilt with AddressSanitizer and UBSan, in a
 # separate tree so the normal build is untouched.
@@ -234,6 +237,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a %.o,$^) $(LIBS_SYS)
+
+# Never with the sanitizers: in the ASan build the test preloads libasan
+# first and this second, and a shim that needed libasan itself could not
+# come first.
+$(FAULTIO): tests/shim/faultio.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -shared -fPIC -o $@ $< -ldl
 
 # Seeds made from the vectors rather than kept in fuzz/corpus (fuzz/seeds).
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds

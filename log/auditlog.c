@@ -94,6 +94,24 @@
  * scrub_found, which sets `broken`: from then on every batch fails with
  * AK_ECORRUPT and no checkpoint is signed.
  *
+ * Storage failures. A full disk (SQLITE_FULL) fails the batch and nothing
+ * more: the transaction is rolled back, its submitters get AK_EDB, and
+ * the next batch tries again, so writes come back by themselves when
+ * space does. Nothing SQLite counts on was written: WAL frames past the
+ * last commit are ignored and overwritten, and a commit that could not
+ * write its frames never became one. An I/O error (SQLITE_IOERR: a
+ * write, read or fsync that failed) is different. After a failed fsync
+ * the kernel may have dropped the dirty pages it could not write and
+ * marked them clean, so a later fsync can succeed without them ever
+ * reaching the disk (PostgreSQL's "fsyncgate", 2018): retrying cannot
+ * tell what is durable. So the first I/O error in one of the writer's
+ * transactions sets `broken` to AK_EIO, and from then on every batch
+ * fails with AK_EIO and no checkpoint is signed, until an operator has
+ * looked at the disk and restarted the service, whose start-up check
+ * verifies what the log holds before anything is written again. Reads
+ * go on from what was committed before. stats.fault keeps the last
+ * failure's SQLite message, for the operator's log.
+ *
  * Never: answer a submitter before COMMIT returned, or one that asked for
  * a wipe before the wipe (but with AK_EPENDING); sign a tree that is not
  * committed; write a log table except by appending.
@@ -183,7 +201,8 @@ struct auditlog {
 	uint64_t verified; /* what the start-up check verified: [0, verified) */
 
 	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
-	 * found a mismatch; set by either thread, never cleared. */
+	 * found a mismatch, AK_EIO once a write transaction met an I/O error;
+	 * set by either thread, never cleared. */
 	atomic_int broken;
 
 	/* AUDITLOG_WIPE, the writer's own: committed operations waiting for
@@ -277,6 +296,26 @@ static uint64_t mark_wanted(auditlog *a)
 	return want;
 }
 
+/*
+ * A write transaction of the writer's failed: keeps SQLite's message for
+ * the operator and, for an I/O error, refuses every write from now on
+ * (see "Storage failures" above). Called before the rollback, which would
+ * clear the connection's error.
+ */
+static void failed(auditlog *a)
+{
+	int io = store_io_failed(a->st);
+
+	pthread_mutex_lock(&a->head_mu);
+	snprintf(a->stats.fault, sizeof a->stats.fault, "%s%s", store_errmsg(a->st),
+		 io ? "; writes refused until a restart" : "");
+	pthread_mutex_unlock(&a->head_mu);
+	if (io) {
+		int none = 0;
+		atomic_compare_exchange_strong(&a->broken, &none, AK_EIO);
+	}
+}
+
 /* Stores the mark in a transaction of its own. On failure the stored one
  * stays: it is only where the next start-up begins to rehash. */
 static int write_mark(auditlog *a, uint64_t upto)
@@ -286,6 +325,7 @@ static int write_mark(auditlog *a, uint64_t upto)
 	if ((rc = store_begin(a->st)) != 0)
 		return rc;
 	if ((rc = store_log_set_verified(a->st, upto)) != 0 || (rc = store_commit(a->st)) != 0) {
+		failed(a);
 		store_rollback(a->st);
 		return rc;
 	}
@@ -346,6 +386,7 @@ static int write_checkpoint(auditlog *a)
 	pthread_mutex_unlock(&a->head_mu);
 	return 0;
 fail:
+	failed(a);
 	store_rollback(a->st);
 	return rc;
 }
@@ -682,11 +723,18 @@ static void run_batch(auditlog *a)
 		rc = store_commit(a->st);
 	t1 = util_mono_ns();
 	if (rc != 0) {
+		if (rc != AK_ECORRUPT && rc != AK_EIO)
+			failed(a);
+		/* After an I/O error the batch's answer is the refusal that
+		 * follows it, so that its submitters are told the same as
+		 * everyone after them. */
+		if (atomic_load(&a->broken) == AK_EIO)
+			rc = AK_EIO;
 		store_rollback(a->st);
 		memcpy(&a->range, &saved, sizeof saved);
 		for (size_t i = 0; i < k; i++)
 			if (i >= done || batch[i]->rc == 0)
-				batch[i]->rc = rc == AK_ECORRUPT ? AK_ECORRUPT : AK_EDB;
+				batch[i]->rc = rc == AK_ECORRUPT || rc == AK_EIO ? rc : AK_EDB;
 	}
 
 	pthread_mutex_lock(&a->head_mu);
@@ -773,7 +821,7 @@ static uint64_t writer_step(void *arg)
 	if (checkpoint_due(a, now))
 		write_checkpoint(a);
 	broken = atomic_load(&a->broken);
-	if (broken && (mark = mark_wanted(a)) < a->mark)
+	if (broken == AK_ECORRUPT && (mark = mark_wanted(a)) < a->mark)
 		write_mark(a, mark);
 	if (a->wipe_owed && util_mono_ns() >= a->wipe_retry_ns)
 		try_wipe(a, AUDITLOG_WIPE_RETRY_MS);

@@ -22,7 +22,9 @@
  * (log/logcheck.h), and refuses to run on any disagreement. While open, a
  * scrubber (log/scrub.h) rehashes the whole log in the background, pass
  * after pass; once it finds a mismatch the log refuses every write with
- * AK_ECORRUPT, as it does once it finds itself truncated. Proofs are in
+ * AK_ECORRUPT, as it does once it finds itself truncated, and with AK_EIO
+ * once the database met an I/O error (a full disk only fails the batch it
+ * hit). Proofs are in
  * log/proof.h; the WAL and the index file are kept by log/walkeeper.h.
  * An operation may ask to be answered only once nothing of what it
  * removed is left in any file (AUDITLOG_WIPE, below).
@@ -113,7 +115,9 @@ typedef int (*auditlog_change_fn)(void *ctx, store *st, struct leaf *leaves, siz
  * AK_EINVAL (a leaf that will not format, found here when there is no
  * change to fill it in), AK_EDB (the batch failed: nothing of it was
  * written), AK_ECORRUPT (the log was truncated behind the writer's back,
- * or the scrubber found a mismatch; it takes no more writes), AK_EBUSY
+ * or the scrubber found a mismatch; it takes no more writes), AK_EIO (the
+ * database met an I/O error, in this batch or before: nothing of the batch
+ * was written, and it takes no more writes until it is opened again), AK_EBUSY
  * (closing), AK_ENOMEM.
  */
 #define AUDITLOG_MAX_OP_LEAVES 65536
@@ -187,7 +191,8 @@ struct auditlog_stats {
 	uint64_t checkpoint_size;                /* tree size of the newest one signed */
 	uint64_t commit_ns_total, commit_ns_max; /* time inside COMMIT */
 	uint64_t batch_hist[8];                  /* batch sizes: 1, 2-3, 4-7, ..., 64-127, >=128 */
-	int writes_refused;                      /* every write fails with AK_ECORRUPT */
+	int writes_refused;                      /* every write fails (AK_ECORRUPT, AK_EIO) */
+	char fault[128];                         /* SQLite's message for the last failed write */
 	/* AUDITLOG_WIPE: wipes that succeeded, their time (ns) in total and
 	 * at most, attempts that ran out of time, submitters answered
 	 * AK_EPENDING, and whether a wipe is owed now. */

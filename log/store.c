@@ -108,6 +108,16 @@ sqlite3 *store_sqlite(store *s)
 	return s->db;
 }
 
+int store_io_failed(store *s)
+{
+	int code;
+
+	if (s == NULL || s->db == NULL)
+		return 0;
+	code = sqlite3_extended_errcode(s->db);
+	return (code & 0xff) == SQLITE_IOERR && code != SQLITE_IOERR_NOMEM;
+}
+
 const char *store_errmsg(store *s)
 {
 	return s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "no database";

@@ -46,6 +46,11 @@ void store_close(store *s);
 
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);
+/* 1 when the connection's last call failed reading, writing or syncing a
+ * file (SQLite's SQLITE_IOERR family, but for its out-of-memory member);
+ * 0 otherwise, and for a full disk (SQLITE_FULL), which is not an I/O
+ * error: nothing was written that SQLite counts on. */
+int store_io_failed(store *s);
 
 /* Transactions. begin is BEGIN IMMEDIATE (the writer owns the write lock).
  * Savepoints nest inside: one per operation in a group-committed batch.

@@ -105,6 +105,9 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
     [API_UNRECORDED] = {503, "unavailable",
 			"The request could not be recorded in the audit log, so nothing was "
 			"done; try again."},
+    [API_STORAGE_FAILED] = {503, "unavailable",
+			    "The service's storage failed, so nothing was done; it takes no "
+			    "changes until an operator has restarted it."},
     [API_OVERLAPPED] = {503, "unavailable",
 			"Another request about the same record got there first; try again."},
     [API_STOPPING] = {503, "unavailable", "The service is shutting down."},
@@ -149,6 +152,10 @@ enum api_error api_error_of_writer(int rc)
 		return API_OVERLAPPED;
 	case AK_EBUSY:
 		return API_STOPPING;
+	case AK_EIO:
+		/* The audit writer's own: a write, read or fsync failed under
+		 * the database, and it refuses writes until a restart. */
+		return API_STORAGE_FAILED;
 	case AK_EINVAL:
 		/* A leaf that would not format, or a change given bad values:
 		 * a bug of ours, not the database's. */

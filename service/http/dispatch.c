@@ -254,8 +254,12 @@ void dispatch_resumed(struct request *rq, int rc, uint64_t index)
 	if (rc != 0) {
 		rq->in->phase = PHASE_ANSWERING;
 		e = api_error_of_writer(rc);
-		if (api_error_is_ours(e))
-			request_fault(rq, e, "recording the operation", rc);
+		if (api_error_is_ours(e)) {
+			struct auditlog_stats st;
+			auditlog_stats(app_log(rq->app), &st);
+			request_fault_detail(rq, e, "recording the operation", rc,
+					     st.fault[0] != '\0' ? st.fault : NULL);
+		}
 		reply_error(rq, e);
 		return;
 	}

@@ -129,12 +129,18 @@ void request_handle_text(char out[REQUEST_HANDLE_TEXT], const uint8_t handle[16]
 	util_hex_encode(out + HANDLE_PREFIX_LEN, handle, 16);
 }
 
-enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc)
+enum api_error request_fault_detail(struct request *rq, enum api_error e, const char *doing, int rc,
+				    const char *detail)
 {
 	oplog_fault(rq->route ? rq->route->method : rq->in->method,
-		    rq->route ? rq->route->pattern : "-", doing, rc,
-		    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
+		    rq->route ? rq->route->pattern : "-", doing, rc, detail);
 	return e;
+}
+
+enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc)
+{
+	return request_fault_detail(rq, e, doing, rc,
+				    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
 }
 
 void request_subject(struct request *rq, uint64_t resident_id)

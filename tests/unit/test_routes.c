@@ -265,6 +265,9 @@ static void test_errors(void)
 	       "the writer's AK_EINVAL (a bug of ours) is a 500, not a 503");
 	is_int(api_error_info(api_error_of_writer(AK_EDB))->status, 503,
 	       "the database failing is a 503");
+	ok(api_error_of_writer(AK_EIO) == API_STORAGE_FAILED &&
+	       api_error_info(API_STORAGE_FAILED)->status == 503,
+	   "the writer refusing writes after an I/O error is a 503 of its own");
 	is_int(api_error_info(api_error_of_writer(AK_ENOENT))->status, 404,
 	       "a resident gone meanwhile is a 404");
 }
