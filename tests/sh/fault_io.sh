@@ -1,10 +1,17 @@
 #!/bin/bash
 # fault_io: the database's writes and fsyncs fail under a running
 # service, made to by an LD_PRELOAD shim (tests/shim/faultio.c) while a
-# control file exists. Three faults, each under load of its own kind:
+# control file exists. Four faults, each under load of its own kind:
 #  - write() says ENOSPC (a full disk, where no tmpfs can be mounted):
 #    the writes are refused 503 `unavailable`, and they succeed again,
 #    without a restart, once the fault goes;
+#  - fsync() of the database file alone fails with EIO, which only a
+#    checkpoint of the WAL into it meets (here, an erasure's wipe): the
+#    wipe is not done and the erasure says so (503 erasure_incomplete),
+#    other writes go on (their commits sync the WAL, which works), and
+#    the wipe is done once the fault goes, without a restart: a
+#    checkpoint that failed leaves its frames in the WAL, and the next
+#    one writes them again rather than trusting a second fsync;
 #  - fsync() fails with EIO (after which the kernel may have dropped the
 #    pages it could not write: "fsyncgate"), and
 #  - write() fails with EIO:
@@ -16,7 +23,8 @@
 #    names the cause, the service stops cleanly, and after the restart
 #    `ankangd check` and `ankang-audit verify` (against the state saved
 #    before any fault) pass and writes succeed.
-# Bounded: about 40 requests and three starts.
+# Bounded: about 50 requests, three starts, and at most 10 s waiting
+# for a wipe.
 . tests/lib/tap.sh
 . tests/lib/service.sh
 
@@ -97,6 +105,27 @@ enrol 3
 is "$ST" 201 "ENOSPC gone: the next enrolment is answered 201 without a restart"
 api POST /v1/verify "$VER" "{\"credential\":\"$CRED\"}"
 is "$ST $(jbody .result)" "200 valid" "ENOSPC gone: the online check answers 200 valid"
+
+# ------------------------- a checkpoint's fsync fails: the wipe waits
+metric() { api GET /metrics "$ADM" && sed -n "s/^$1 //p" "$T/r.body"; }
+enrol 5
+login 5
+printf F >"$CTL"
+api DELETE /v1/me "$TOK"
+is "$ST $(jbody .error)" "503 erasure_incomplete" \
+	"checkpoint fsync EIO: the erasure is not answered as done while its wipe failed"
+is "$(metric ankang_log_wipe_owed)" 1 "checkpoint fsync EIO: /metrics says a wipe is owed"
+enrol 6
+is "$ST" 201 "checkpoint fsync EIO: other writes go on (201)"
+is "$(metric ankang_log_writes_refused)" 0 "checkpoint fsync EIO: writes are not refused"
+rm -f "$CTL"
+for i in $(seq 1 100); do
+	[ "$(metric ankang_log_wipe_owed)" = 0 ] && break
+	sleep 0.1
+done
+is "$(metric ankang_log_wipe_owed)" 0 "fault gone: the wipe is done without a restart"
+is "$(fsize "$DB-wal")" 0 "fault gone: the WAL is empty"
+login 1
 
 # ------------------------------------------ EIO: refuses until a restart
 # eio MODE WHAT N: the fault MODE (f or w) under enrolment N.

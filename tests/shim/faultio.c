@@ -9,6 +9,8 @@
  *
  *   f  fsync and fdatasync fail with EIO (the data was written, and is
  *      perhaps gone: the fsyncgate case)
+ *   F  the same, but only on the database file itself (ankang.db, not its
+ *      WAL): what a WAL checkpoint syncs, never a commit
  *   w  write, pwrite and pwrite64 fail with EIO
  *   n  write, pwrite and pwrite64 fail with ENOSPC
  *
@@ -52,6 +54,10 @@ static int fault_for(int fd)
 	path[n] = '\0';
 	if (strstr(path, "ankang.db") == NULL)
 		return 0;
+	if (mode == 'F') {
+		size_t len = strlen(path);
+		return len >= 10 && strcmp(path + len - 10, "/ankang.db") == 0 ? 'f' : 0;
+	}
 	return mode;
 }
 
