@@ -4,6 +4,8 @@
 #   make test        install what is missing, build, and run every test
 #   make check-asan  the whole test suite under ASan + UBSan
 #   make bench       benchmarks, printed as ratios to the machine's limits
+#   make soak        ten minutes of fixed mixed load: does ankangd's memory
+#                    or descriptor count grow? (SOAK_SECONDS=600)
 #   make install     PREFIX=/usr/local DESTDIR= (programs, man pages, systemd units)
 #   make uninstall   the same settings: removes exactly what install put
 #
@@ -120,7 +122,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench fuzz fuzz-run install uninstall clean deps \
+.PHONY: all run demo test check check-asan bench soak fuzz fuzz-run install uninstall clean deps \
 	tests format format-check FORCE
 all: $(PROGS)
 
@@ -153,6 +155,11 @@ check-asan: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@BIN=$(BIN) BUILD=$(BUILD) scripts/bench
+
+# Not part of bench or test: it takes SOAK_SECONDS (600) by design.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BIN=$(BIN) bench/soak.sh
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile
