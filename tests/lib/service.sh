@@ -15,6 +15,8 @@
 #                             API_EXTRA=(...) adds curl arguments to every
 #                             request while it is set.
 #   jbody FILTER              jq -r FILTER on the last body
+#   all_entries TOKEN FILE N  every audit entry (N pages at most), as JSON
+#                             lines in FILE
 #   row_id DB HANDLE          the residents row id of an API handle (res_...)
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
@@ -92,6 +94,22 @@ api() {
 }
 
 jbody() { jq -r "$1" "$T/r.body" 2>/dev/null; }
+
+# all_entries TOKEN FILE PAGES: every audit entry, through the auditors'
+# endpoint a thousand at a time (at most PAGES pages), one JSON object per
+# line into FILE.
+all_entries() {
+	local start=0 n _
+	: >"$2"
+	for _ in $(seq 1 "$3"); do
+		api GET "/v1/audit/entries?start=$start&end=$((start + 1000))" "$1"
+		[ "$ST" = 200 ] || break
+		jq -c '.entries[]' "$T/r.body" >>"$2"
+		n=$(jbody '.entries | length')
+		[ "$n" -lt 1000 ] && break
+		start=$((start + n))
+	done
+}
 
 # row_id DB HANDLE: the row behind a handle, for checks on the database.
 row_id() { sqlite3 "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }

@@ -163,16 +163,7 @@ done
 is "$checks/$verified" "$ROUNDS/$ROUNDS" "every self-check and every audit passed"
 
 # ------------------------------------------------ every answer has its leaf
-: >"$T/entries.jsonl"
-start=0
-for _ in $(seq 1 100); do
-	api GET "/v1/audit/entries?start=$start&end=$((start + 1000))" "$AUD"
-	[ "$ST" = 200 ] || break
-	jq -c '.entries[]' "$T/r.body" >>"$T/entries.jsonl"
-	n=$(jbody '.entries | length')
-	[ "$n" -lt 1000 ] && break
-	start=$((start + n))
-done
+all_entries "$AUD" "$T/entries.jsonl" 100
 is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
 	"the auditor reads every entry, numbered without gaps"
 

@@ -465,16 +465,7 @@ is "$ST/$(jbody '.accesses | length')" 200/1 "?limit=1: one access"
 counted accesses_read "$(jbody .log_index)" 1
 
 # Every entry, through the auditor's endpoint, one JSON object per line.
-: >"$T/entries.jsonl"
-start=0
-for _ in $(seq 1 50); do
-	api GET "/v1/audit/entries?start=$start&end=$((start + 1000))" "$AUD"
-	[ "$ST" = 200 ] || break
-	jq -c '.entries[]' "$T/r.body" >>"$T/entries.jsonl"
-	n=$(jbody '.entries | length')
-	[ "$n" -lt 1000 ] && break
-	start=$((start + n))
-done
+all_entries "$AUD" "$T/entries.jsonl" 50
 total=$(wc -l <"$T/entries.jsonl")
 ok "$([ "$total" -gt 50 ]; echo $?)" "the auditor reads every entry ($total)"
 is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
