@@ -29,7 +29,10 @@
 #define STR(x)  STR_(x)
 
 /* The configuration file read when --config does not name one, if it
- * exists (a build may place it elsewhere). */
+ * exists (a build may place it elsewhere). The environment's
+ * ANKANGD_CONFIG, when set, replaces it, and set empty means no file:
+ * the tests and benchmarks set it so that a host's own settings never
+ * reach the servers they start. */
 #ifndef ANKANGD_CONFIG_FILE
 #define ANKANGD_CONFIG_FILE "/etc/ankang/ankangd.conf"
 #endif
@@ -51,7 +54,8 @@ static const char serve_usage[] =
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
     "  --config FILE           settings as `key = value` lines, a key for each\n"
     "                          option (listen = 127.0.0.1:8080, quiet = yes);\n"
-    "                          flags override it (default " ANKANGD_CONFIG_FILE ",\n"
+    "                          flags override it (default $ANKANGD_CONFIG if set,\n"
+    "                          empty for none, else " ANKANGD_CONFIG_FILE ",\n"
     "                          if it exists)\n"
     "  --listen HOST:PORT      an address to listen on: IPv4, [IPv6] or a host name\n"
     "                          (every address it resolves to); repeatable (default\n"
@@ -379,16 +383,22 @@ static int conf_setting(void *ctx, const char *key, const char *value, unsigned 
 }
 
 /*
- * Reads the configuration file: path, or ANKANGD_CONFIG_FILE when it
- * exists (path NULL). CLI_OK, or CLI_USAGE after one line saying why.
+ * Reads the configuration file: path, or (path NULL) the default one when
+ * it exists: $ANKANGD_CONFIG if set (empty: none), else
+ * ANKANGD_CONFIG_FILE. CLI_OK, or CLI_USAGE after one line saying why.
  */
 static int read_config(struct serve_args *a, const char *path)
 {
-	struct conf_ctx cc = {a, path != NULL ? path : ANKANGD_CONFIG_FILE};
+	const char *env = getenv("ANKANGD_CONFIG");
+	struct conf_ctx cc = {a, path};
 	size_t len;
 	unsigned line;
 	int rc;
 
+	if (cc.path == NULL)
+		cc.path = env != NULL ? env : ANKANGD_CONFIG_FILE;
+	if (cc.path[0] == '\0')
+		return CLI_OK;
 	rc = util_read_file(cc.path, CONF_MAX_BYTES, &a->conf_text, &len);
 	if (rc == AK_ENOENT && path == NULL)
 		return CLI_OK;

@@ -10,6 +10,9 @@
 # Tests run from the project root. Output never carries personal data.
 
 set -u
+# A host where ankang is installed has /etc/ankang/ankangd.conf; the
+# servers the tests start must not take its settings (empty: no file).
+export ANKANGD_CONFIG=
 ANKANG_BIN=${ANKANG_BIN:-bin}
 case $ANKANG_BIN in /*) ;; *) ANKANG_BIN=$PWD/$ANKANG_BIN ;; esac
 TOP=$PWD

@@ -143,4 +143,28 @@ is $? 2 "--config naming a missing file: exit 2"
 like "$(cat "$T/none.err")" "--config .*none.conf: " "and it says which"
 is "$(wc -l <"$T/none.err")" 1 "in one line"
 
+# The default file's place: $ANKANGD_CONFIG when set (tap.sh sets it empty,
+# so that a host's /etc/ankang/ankangd.conf never reaches a test). A file
+# it names is read; --config overrides it; empty reads none.
+printf 'threads = 0\n' >"$T/env.conf"
+ANKANGD_CONFIG=$T/env.conf "$A" serve --data "$D" 2>"$T/env.err"
+is $? 2 "ANKANGD_CONFIG names the file read without --config"
+like "$(cat "$T/env.err")" "env.conf:1: " "its line is named"
+printf 'quiet = yes\n' >"$T/q.conf"
+ANKANGD_CONFIG=$T/env.conf "$A" serve --config "$T/q.conf" --data "$D" --listen 127.0.0.1:0 \
+	--port-file "$T/q.port" 2>"$T/q.err" &
+QPID=$!
+for _ in $(seq 200); do [ -s "$T/q.port" ] && break; sleep 0.05; done
+ok "$([ -s "$T/q.port" ]; echo $?)" "--config overrides ANKANGD_CONFIG: the service starts"
+kill "$QPID" 2>/dev/null
+wait "$QPID" 2>/dev/null
+rm -f "$T/q.port"
+"$A" serve --config "" --data "$D" --listen 127.0.0.1:0 --port-file "$T/q.port" --quiet \
+	2>"$T/q.err" &
+QPID=$!
+for _ in $(seq 200); do [ -s "$T/q.port" ] && break; sleep 0.05; done
+ok "$([ -s "$T/q.port" ]; echo $?)" "--config '' reads no file: the service starts"
+kill "$QPID" 2>/dev/null
+wait "$QPID" 2>/dev/null
+
 done_testing

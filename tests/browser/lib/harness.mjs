@@ -30,6 +30,9 @@ const { chromium } = require('playwright-core');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const BIN = resolve(TOP, process.env.ANKANG_BIN || 'bin');
+// A host's installed /etc/ankang/ankangd.conf must not reach the servers
+// the tests start (empty: read no configuration file).
+process.env.ANKANGD_CONFIG = '';
 const ARTEFACTS = resolve(TOP, process.env.ANKANG_ARTEFACTS || 'build/artefacts/browser');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
