@@ -962,6 +962,11 @@ void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root)
 	pthread_mutex_unlock(&a->head_mu);
 }
 
+int auditlog_refusing(auditlog *a)
+{
+	return atomic_load(&a->broken);
+}
+
 void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 {
 	pthread_mutex_lock(&a->head_mu);

@@ -185,6 +185,11 @@ int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
 /* The committed size and root (what the next checkpoint will sign). */
 void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
 
+/* 0, or why every write is refused until a restart: AK_ECORRUPT (the
+ * scrub found stored hashes that disagree) or AK_EIO (the storage failed
+ * a write or an fsync). One atomic load: cheap enough for /healthz. */
+int auditlog_refusing(auditlog *a);
+
 /* Statistics for /metrics. */
 struct auditlog_stats {
 	uint64_t leaves, batches, ops, failed_batches, checkpoints;

@@ -5,9 +5,15 @@
  * be the load generator's baseline.
  *
  *   GET /healthz -> 200 {"status": "ok", "log_size": N}, or 503 while the
- *                   service shuts down. log_size is the audit log's
- *                   committed size, which an outside monitor can watch
- *                   grow (and never shrink).
+ *                   service shuts down, and 503 while the audit log
+ *                   refuses every write until a restart (its storage
+ *                   failed, or the scrub found a mismatch): nearly every
+ *                   request needs a leaf, so a load balancer should send
+ *                   them elsewhere and a monitor should call an operator.
+ *                   A full disk is not such a state (writes resume by
+ *                   themselves once there is room), so it stays 200.
+ *                   log_size is the audit log's committed size, which an
+ *                   outside monitor can watch grow (and never shrink).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,8 @@ static enum api_error healthz(struct request *rq, uint64_t index)
 
 	if (app_stopping(rq->app))
 		return API_STOPPING;
+	if (auditlog_refusing(app_log(rq->app)) != 0)
+		return API_STORAGE_FAILED;
 	auditlog_head(app_log(rq->app), &size, root);
 	n = snprintf(text, sizeof text, "{\"status\":\"ok\",\"log_size\":%llu}",
 		     (unsigned long long)size);

@@ -496,7 +496,8 @@ is "$ST" 503 "an audited request (enrol) answers 503"
 is_error_body
 ok $? "with an error body"
 api GET /healthz ""
-is "$ST" 200 "the service itself stays up (healthz 200)"
+is "$ST $(jbody .error)" "503 unavailable" \
+	"the service stays up, and /healthz answers 503 so that it is taken out of service"
 svc_stop
 refuses "$T/old"
 rc=$?

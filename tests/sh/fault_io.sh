@@ -18,8 +18,10 @@
 #    the request is refused 503 `unavailable` saying the storage failed,
 #    with no leaf, and every write after it is refused too, fault gone or
 #    not, until a restart: the service never serves from a state it could
-#    not make durable. Reads that need no leaf go on (/healthz, /v1/trust,
-#    the checkpoint), /metrics says writes are refused, the operator's log
+#    not make durable. Reads that need no leaf go on (/v1/trust, the
+#    checkpoint), /healthz answers 503 saying the storage failed (a load
+#    balancer sends requests elsewhere), /metrics says writes are refused,
+#    the operator's log
 #    names the cause, the service stops cleanly, and after the restart
 #    `ankangd check` and `ankang-audit verify` (against the state saved
 #    before any fault) pass and writes succeed.
@@ -63,10 +65,10 @@ login() {
 	TOK=$(jbody .token)
 }
 refused() { [ "$ST $(jbody .error)" = "503 unavailable" ] && is_error_body; }
-# reads_work WHEN: the reads that need no leaf still answer 200.
+# reads_work WHEN [PATHS]: the reads that need no leaf still answer 200.
 reads_work() {
 	local bad= p
-	for p in /healthz /v1/trust /v1/revocations; do
+	for p in ${2:-/healthz} /v1/trust /v1/revocations; do
 		api GET "$p" ""
 		[ "$ST" = 200 ] || bad="$bad $p:$ST"
 	done
@@ -142,7 +144,10 @@ eio() {
 	api GET /v1/me/code "$TOK"
 	refused
 	ok $? "$what EIO: the code is refused 503 unavailable"
-	reads_work "$what EIO"
+	reads_work "$what EIO" " "
+	api GET /healthz ""
+	is "$ST $(jbody .error)" "503 unavailable" "$what EIO: /healthz answers 503 unavailable"
+	like "$(jbody .message)" "storage failed" "$what EIO: and says the storage failed"
 	rm -f "$CTL"
 	enrol $((n + 1))
 	refused
@@ -164,6 +169,8 @@ eio() {
 	start
 	enrol $((n + 2))
 	is "$ST" 201 "$what EIO, restarted: an enrolment is answered 201"
+	api GET /healthz ""
+	is "$ST" 200 "$what EIO, restarted: /healthz answers 200"
 	"$AUDIT" verify --server "$URL" --token "$AUD" --log-key "$D/public/log.vkey" \
 		--state "$T/audit.state" >/dev/null 2>&1
 	ok $? "$what EIO, restarted: ankang-audit verify passes against the state saved before"
