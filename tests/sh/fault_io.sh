@@ -29,6 +29,7 @@
 # for a wipe.
 . tests/lib/tap.sh
 . tests/lib/service.sh
+. tests/lib/fault.sh
 
 for c in curl jq sqlite3; do
 	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
@@ -55,15 +56,6 @@ start() { LD_PRELOAD=$PRELOAD svc_start "$D" --quiet; }
 start
 at_exit svc_stop
 
-leaves() { sqlite3 "$DB" 'select count(*) from log_leaves'; }
-id_of() { gb_id "11010519800101$(printf %03d "$1")"; }
-enrol() {
-	api POST /v1/enroll "$OFF" "{\"name\":\"Test Resident\",\"id_number\":\"$(id_of "$1")\",\"passphrase\":\"made up passphrase $1\"}"
-}
-login() {
-	api POST /v1/login "" "{\"id_number\":\"$(id_of "$1")\",\"passphrase\":\"made up passphrase $1\"}"
-	TOK=$(jbody .token)
-}
 refused() { [ "$ST $(jbody .error)" = "503 unavailable" ] && is_error_body; }
 # reads_work WHEN [PATHS]: the reads that need no leaf still answer 200.
 reads_work() {
@@ -77,15 +69,7 @@ reads_work() {
 	is "${bad:-none}" none "$1: the reads that need no leaf answer 200"
 }
 
-enrol 1
-is "$ST" 201 "no fault: enrolment answered 201"
-login 1
-api GET /v1/me/code "$TOK"
-is "$ST" 200 "no fault: the code answered 200"
-CRED=$(jbody .credential)
-"$AUDIT" verify --server "$URL" --token "$AUD" --log-key "$D/public/log.vkey" \
-	--state "$T/audit.state" >/dev/null 2>&1
-ok $? "no fault: ankang-audit verify passes and saves its state"
+baseline "no fault"
 
 # ---------------------------------------------------- ENOSPC: recovers
 printf n >"$CTL"
