@@ -148,26 +148,26 @@ static enum api_error rule_error(enum limit_rule rule)
 enum api_error limits_admit(struct limits *l, enum limit_rule rule, const struct caller *c,
 			    const char *client, uint64_t now, uint64_t *retry_after)
 {
-	const void *key;
-	size_t n;
-	int kind = route_key(rule, c, client, &key, &n);
+	struct ratelimit_key k;
+	int kind = route_key(rule, c, client, &k.key, &k.n);
 	uint64_t wait;
 
 	if (kind < 0)
 		return API_OK;
-	wait = ratelimit_retry_after(l->rl, (unsigned)kind, key, n, now);
+	k.kind = (unsigned)kind;
+	wait = ratelimit_take(l->rl, &k, 1, now);
 	return wait > 0 ? limited(rule_error(rule), wait, retry_after) : API_OK;
 }
 
-void limits_count(struct limits *l, enum limit_rule rule, const struct caller *c,
-		  const char *client, uint64_t now)
+void limits_refund(struct limits *l, enum limit_rule rule, const struct caller *c,
+		   const char *client)
 {
 	const void *key;
 	size_t n;
 	int kind = route_key(rule, c, client, &key, &n);
 
 	if (kind >= 0)
-		ratelimit_hit(l->rl, (unsigned)kind, key, n, now);
+		ratelimit_refund(l->rl, (unsigned)kind, key, n);
 }
 
 /* ------------------------------------------------------------- log-in */
@@ -187,14 +187,14 @@ enum api_error limits_login_admit(struct limits *l, const uint8_t blind[SEAL_BLI
 				  const char *client, uint64_t now, uint64_t *retry_after)
 {
 	uint8_t key[SEAL_BLIND_BYTES + 64];
-	size_t n = pair_key(key, sizeof key, blind, client);
-	uint64_t a = ratelimit_retry_after(l->rl, KIND_LOGIN_PAIR, key, n, now);
-	uint64_t b = ratelimit_retry_after(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client), now);
+	struct ratelimit_key k[2] = {
+	    {KIND_LOGIN_PAIR, key, pair_key(key, sizeof key, blind, client)},
+	    {KIND_LOGIN_ADDRESS, client, strlen(client)},
+	};
+	uint64_t wait = ratelimit_take(l->rl, k, 2, now);
 
 	sodium_memzero(key, sizeof key);
-	if (a == 0 && b == 0)
-		return API_OK;
-	return limited(API_LIMIT_LOGIN, a > b ? a : b, retry_after);
+	return wait == 0 ? API_OK : limited(API_LIMIT_LOGIN, wait, retry_after);
 }
 
 static uint64_t burst_hash(const struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES])
@@ -226,7 +226,8 @@ static int burst_over(const struct limits *l, const struct burst *b, uint64_t no
 }
 
 enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
-				       const char *client, const uint8_t *subject, uint64_t now)
+				       const char *client, const uint8_t *subject, int admitted,
+				       uint64_t now)
 {
 	uint8_t key[SEAL_BLIND_BYTES + 64];
 	size_t n = pair_key(key, sizeof key, blind, client);
@@ -234,8 +235,12 @@ enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEA
 	enum limits_record how = LIMITS_LOG_IT;
 	struct burst *b;
 
-	ratelimit_hit(l->rl, KIND_LOGIN_PAIR, key, n, now);
-	ratelimit_hit(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client), now);
+	/* An admitted attempt was counted as a failure when it was admitted;
+	 * a refused one counts now (and lengthens the back-off). */
+	if (!admitted) {
+		ratelimit_hit(l->rl, KIND_LOGIN_PAIR, key, n, now);
+		ratelimit_hit(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client), now);
+	}
 	sodium_memzero(key, sizeof key);
 
 	pthread_mutex_lock(&l->mu);
@@ -269,6 +274,8 @@ void limits_login_succeeded(struct limits *l, const uint8_t blind[SEAL_BLIND_BYT
 	struct burst *b;
 
 	ratelimit_clear(l->rl, KIND_LOGIN_PAIR, key, n);
+	/* The address counts failures only: this attempt's gives back. */
+	ratelimit_refund(l->rl, KIND_LOGIN_ADDRESS, client, strlen(client));
 	sodium_memzero(key, sizeof key);
 	pthread_mutex_lock(&l->mu);
 	if ((b = burst_slot(l, h)) != NULL && b->key == h)

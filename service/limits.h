@@ -63,19 +63,24 @@ void limits_free(struct limits *l);
 
 /*
  * A route's rule, before its request is prepared: whether caller c from
- * address client may make it now. API_OK, or the rule's 429 error with
- * *retry_after (seconds, at least 1).
+ * address client may make it now, counted in the same step (so that
+ * requests sent together cannot all pass before any is counted). API_OK,
+ * or the rule's 429 error with *retry_after (seconds, at least 1).
  */
 enum api_error limits_admit(struct limits *l, enum limit_rule rule, const struct caller *c,
 			    const char *client, uint64_t now, uint64_t *retry_after);
-/* The same request, once it was valid and is being recorded: counts it. */
-void limits_count(struct limits *l, enum limit_rule rule, const struct caller *c,
-		  const char *client, uint64_t now);
+/* An admitted request that will not be recorded after all (refused as
+ * invalid, or nothing to read): gives its count back. */
+void limits_refund(struct limits *l, enum limit_rule rule, const struct caller *c,
+		   const char *client);
 
 /*
  * A log-in attempt on the account whose ID number's blind index is
  * blind, from client: may it be tried (before any passphrase hashing)?
- * API_OK, or API_LIMIT_LOGIN with *retry_after.
+ * API_OK, counting it as a failure until limits_login_succeeded says
+ * otherwise (attempts sent together while Argon2id runs cannot all pass
+ * before the first failure is counted), or API_LIMIT_LOGIN with
+ * *retry_after.
  */
 enum api_error limits_login_admit(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
 				  const char *client, uint64_t now, uint64_t *retry_after);
@@ -87,14 +92,15 @@ enum limits_record {
 };
 
 /*
- * The outcome of an attempt that was admitted (ok: the passphrase
- * matched): counts a failure, clears the pair on a success. For a
- * failure, and for an attempt refused by limits_login_admit, returns how
- * to record it; subject (NULL for an ID number nobody holds) is what its
- * leaf names.
+ * The outcome of an attempt: a failure (admitted: limits_login_admit let
+ * it be tried, and has counted it already; else it was refused, and is
+ * counted now), or a success, which clears the pair. For a failure,
+ * returns how to record it; subject (NULL for an ID number nobody holds)
+ * is what its leaf names.
  */
 enum limits_record limits_login_failed(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
-				       const char *client, const uint8_t *subject, uint64_t now);
+				       const char *client, const uint8_t *subject, int admitted,
+				       uint64_t now);
 void limits_login_succeeded(struct limits *l, const uint8_t blind[SEAL_BLIND_BYTES],
 			    const char *client);
 

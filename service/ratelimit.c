@@ -209,16 +209,11 @@ static int used_kind(const struct ratelimit *r, unsigned kind)
 
 /* ------------------------------------------------------------ the calls */
 
-void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n, uint64_t now)
+/* mu held: counts one event of kind for the key hashed to h. */
+static void hit_locked(struct ratelimit *r, unsigned kind, uint64_t h, uint64_t now)
 {
-	uint64_t h;
-	uint32_t i;
+	uint32_t i = find(r, h);
 
-	if (!used_kind(r, kind))
-		return;
-	h = key_hash(r, kind, key, n);
-	pthread_mutex_lock(&r->mu);
-	i = find(r, h);
 	if (i != 0 && ended(r, i, kind, now)) {
 		r->e[i].start = now;
 		r->e[i].count = 0;
@@ -231,6 +226,73 @@ void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n
 	list_append(r, i);
 	if (r->e[i].count < UINT32_MAX)
 		r->e[i].count++;
+}
+
+/* mu held: seconds until the key hashed to h may have an event of kind. */
+static uint64_t wait_locked(struct ratelimit *r, unsigned kind, uint64_t h, uint64_t now)
+{
+	const struct ratelimit_rule *rule = &r->rules[kind];
+	uint32_t i = find(r, h);
+	const struct entry *x;
+	uint64_t until;
+
+	if (i == 0 || ended(r, i, kind, now) || r->e[i].count < rule->limit)
+		return 0;
+	x = &r->e[i];
+	until = is_backoff(rule) ? x->last + block_for(rule, x->count) : x->start + rule->window;
+	/* A clock that went back: the whole block is still ahead. */
+	if (now < (is_backoff(rule) ? x->last : x->start))
+		return is_backoff(rule) ? block_for(rule, x->count) : rule->window;
+	return until > now ? until - now : 0;
+}
+
+void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n, uint64_t now)
+{
+	uint64_t h;
+
+	if (!used_kind(r, kind))
+		return;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	hit_locked(r, kind, h, now);
+	pthread_mutex_unlock(&r->mu);
+}
+
+uint64_t ratelimit_take(struct ratelimit *r, const struct ratelimit_key *keys, size_t nkeys,
+			uint64_t now)
+{
+	uint64_t h[RATELIMIT_TAKE_MAX], wait = 0, w;
+	size_t k;
+
+	if (nkeys > RATELIMIT_TAKE_MAX)
+		nkeys = RATELIMIT_TAKE_MAX;
+	for (k = 0; k < nkeys; k++)
+		if (used_kind(r, keys[k].kind))
+			h[k] = key_hash(r, keys[k].kind, keys[k].key, keys[k].n);
+	pthread_mutex_lock(&r->mu);
+	for (k = 0; k < nkeys; k++)
+		if (used_kind(r, keys[k].kind) &&
+		    (w = wait_locked(r, keys[k].kind, h[k], now)) > wait)
+			wait = w;
+	if (wait == 0)
+		for (k = 0; k < nkeys; k++)
+			if (used_kind(r, keys[k].kind))
+				hit_locked(r, keys[k].kind, h[k], now);
+	pthread_mutex_unlock(&r->mu);
+	return wait;
+}
+
+void ratelimit_refund(struct ratelimit *r, unsigned kind, const void *key, size_t n)
+{
+	uint64_t h;
+	uint32_t i;
+
+	if (!used_kind(r, kind))
+		return;
+	h = key_hash(r, kind, key, n);
+	pthread_mutex_lock(&r->mu);
+	if ((i = find(r, h)) != 0 && r->e[i].count > 0)
+		r->e[i].count--;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -251,26 +313,13 @@ void ratelimit_clear(struct ratelimit *r, unsigned kind, const void *key, size_t
 uint64_t ratelimit_retry_after(struct ratelimit *r, unsigned kind, const void *key, size_t n,
 			       uint64_t now)
 {
-	const struct ratelimit_rule *rule;
-	uint64_t wait = 0, h, until;
-	uint32_t i;
+	uint64_t wait, h;
 
 	if (!used_kind(r, kind))
 		return 0;
-	rule = &r->rules[kind];
 	h = key_hash(r, kind, key, n);
 	pthread_mutex_lock(&r->mu);
-	i = find(r, h);
-	if (i != 0 && !ended(r, i, kind, now) && r->e[i].count >= rule->limit) {
-		const struct entry *x = &r->e[i];
-		until = is_backoff(rule) ? x->last + block_for(rule, x->count)
-					 : x->start + rule->window;
-		/* A clock that went back: the whole block is still ahead. */
-		if (now < (is_backoff(rule) ? x->last : x->start))
-			wait = is_backoff(rule) ? block_for(rule, x->count) : rule->window;
-		else if (until > now)
-			wait = until - now;
-	}
+	wait = wait_locked(r, kind, h, now);
 	pthread_mutex_unlock(&r->mu);
 	return wait;
 }

@@ -44,6 +44,27 @@ uint64_t ratelimit_retry_after(struct ratelimit *r, unsigned kind, const void *k
 			       uint64_t now);
 /* Counts one event for key. */
 void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n, uint64_t now);
+
+/*
+ * Check and count in one step, under one lock: when none of the keys is
+ * blocked, counts one event for each and returns 0; else counts nothing
+ * and returns the longest wait. A check (ratelimit_retry_after) and a
+ * later hit would let requests that arrive together all pass the check
+ * before any of them is counted: forty look-ups sent at once by an
+ * officer with one left, or a passphrase guessed from sixty-four
+ * connections while Argon2id runs.
+ */
+#define RATELIMIT_TAKE_MAX 4
+struct ratelimit_key {
+	unsigned kind;
+	const void *key;
+	size_t n;
+};
+uint64_t ratelimit_take(struct ratelimit *r, const struct ratelimit_key *keys, size_t nkeys,
+			uint64_t now);
+/* Gives back one event ratelimit_take counted for key, when what it was
+ * taken for did not happen after all (a request refused as invalid). */
+void ratelimit_refund(struct ratelimit *r, unsigned kind, const void *key, size_t n);
 /* Forgets key (a successful log-in clears its failures). */
 void ratelimit_clear(struct ratelimit *r, unsigned kind, const void *key, size_t n);
 

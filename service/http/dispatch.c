@@ -135,6 +135,20 @@ static enum dispatch_next refuse(struct request *rq, enum api_error e)
 	return DISPATCH_REPLY;
 }
 
+/* Gives back what the route's limit counted for a request it admitted
+ * that will not be recorded. */
+static void give_back(struct request *rq)
+{
+	limits_refund(app_limits(rq->app), rq->route->limit, &rq->who, rq->client);
+}
+
+/* An admitted request refused after all: the count back, and e. */
+static enum dispatch_next refund(struct request *rq, enum api_error e)
+{
+	give_back(rq);
+	return refuse(rq, e);
+}
+
 /* The answer step: the leaves are durable, or the route writes none. */
 static void answer(struct request *rq, uint64_t index)
 {
@@ -178,15 +192,18 @@ enum dispatch_next dispatch_run(struct request *rq)
 	if (e != API_OK)
 		return refuse(rq, e);
 
+	/* From here the route's limit has counted this request: it gives the
+	 * count back unless the request is recorded (refused as invalid, or
+	 * a bulk upload with nothing new). */
 	if (r->h->state_size > 0 && (rq->state = calloc(1, r->h->state_size)) == NULL)
-		return refuse(rq, request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM));
+		return refund(rq, request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM));
 	if (r->action != ACT_NONE) {
 		authz_leaf(&rq->who, r->action, &rq->leaf);
 		rq->op.leaves = &rq->leaf;
 		rq->op.n = 1;
 	}
 	if (r->h->prepare != NULL && (e = r->h->prepare(rq)) != API_OK)
-		return refuse(rq, e);
+		return refund(rq, e);
 
 	if (r->action == ACT_NONE || rq->op.n == 0) {
 		/* Nothing to record. An audited route may say so only when its
@@ -194,12 +211,12 @@ enum dispatch_next dispatch_run(struct request *rq)
 		 * seen before): never one that reads personal data. */
 		assert(r->action == ACT_NONE || r->data != DATA_PERSONAL);
 		if (r->action != ACT_NONE && r->data == DATA_PERSONAL)
-			return refuse(
+			return refund(
 			    rq, request_fault(rq, API_INTERNAL, "skipping a leaf", AK_EDENIED));
+		give_back(rq);
 		answer(rq, 0);
 		return DISPATCH_REPLY;
 	}
-	limits_count(app_limits(rq->app), r->limit, &rq->who, rq->client, rq->now);
 	in->phase = PHASE_WAITING;
 	return DISPATCH_SUBMIT;
 }

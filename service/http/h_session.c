@@ -79,8 +79,8 @@ static int login_change(void *state, store *w, struct leaf *l, size_t n, uint64_
 static enum api_error failed(struct request *rq, struct login_st *s, const uint8_t *blind,
 			     const uint8_t *subject, enum login_outcome outcome)
 {
-	enum limits_record how =
-	    limits_login_failed(app_limits(rq->app), blind, rq->client, subject, rq->now);
+	enum limits_record how = limits_login_failed(app_limits(rq->app), blind, rq->client,
+						     subject, outcome != LOGIN_LIMITED, rq->now);
 
 	s->outcome = outcome;
 	if (how == LIMITS_FOLDED_IN)

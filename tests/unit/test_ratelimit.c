@@ -6,7 +6,9 @@
  * kept apart, the eviction bound (a full table drops exactly the entry
  * left alone longest, and never grows past RATELIMIT_SLOTS). Back-off:
  * the first block, doubling, the cap, forgetting, clear. Several threads
- * at once.
+ * at once. Take: check and count in one step, for several keys or none,
+ * and refund; eight threads taking at once never get more than the
+ * allowance between them.
  */
 #include <pthread.h>
 #include <string.h>
@@ -65,6 +67,22 @@ static int allowance(unsigned k, const char *key, uint64_t now, int max)
 		hit(k, key, now, 1);
 	}
 	return blocked(k, key, now) ? max : -1;
+}
+
+/* Threads taking from one key at once: each counts what it got. */
+static int taken_total;
+static pthread_mutex_t taken_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *taker(void *arg)
+{
+	struct ratelimit_key k = {RL_ENROLL_ADDRESS, "together", 8};
+	int got = 0;
+	(void)arg;
+	for (int i = 0; i < 50; i++)
+		got += ratelimit_take(rl, &k, 1, T0) == 0;
+	pthread_mutex_lock(&taken_mu);
+	taken_total += got;
+	pthread_mutex_unlock(&taken_mu);
+	return NULL;
 }
 
 static void *hammer(void *arg)
@@ -222,6 +240,42 @@ int main(void)
 	ratelimit_clear(rl, RL_PAIR, "pair-2", 6);
 	ok(!blocked(RL_PAIR, "pair-2", T0), "clear ends a back-off at once");
 	ok(!blocked(RL_PAIR, "pair-3", T0), "another key is not blocked by the first's");
+
+	/* Take: check and count at once. */
+	{
+		struct ratelimit_key one = {RL_LOGIN_ACCOUNT, "taker", 5};
+		struct ratelimit_key two[2] = {{RL_PAIR, "tpair", 5},
+					       {RL_LOGIN_ADDRESS, "taddr", 5}};
+		int n = 0;
+		while (n < 10 && ratelimit_take(rl, &one, 1, T0) == 0)
+			n++;
+		is_int(n, 5, "take grants exactly the allowance (5), counting each");
+		is_int(retry(RL_LOGIN_ACCOUNT, "taker", T0), 15 * 60, "then says how long to wait");
+		ratelimit_refund(rl, RL_LOGIN_ACCOUNT, "taker", 5);
+		ok(!blocked(RL_LOGIN_ACCOUNT, "taker", T0), "a refund gives one back");
+		is_int(ratelimit_take(rl, &one, 1, T0), 0, "which can be taken again");
+		ok(ratelimit_take(rl, &one, 1, T0) > 0, "and no more");
+		ratelimit_refund(rl, RL_LOGIN_ACCOUNT, "never-seen", 10);
+		ok(!blocked(RL_LOGIN_ACCOUNT, "never-seen", T0),
+		   "a refund for an unknown key is nothing");
+
+		hit(RL_LOGIN_ADDRESS, "taddr", T0, 20);
+		ok(ratelimit_take(rl, two, 2, T0) > 0, "two keys: one blocked blocks the take");
+		is_int(retry(RL_PAIR, "tpair", T0), 0, "and the other key was not counted");
+		ok(ratelimit_take(rl, two, 1, T0) == 0 && ratelimit_take(rl, two, 1, T0) == 0,
+		   "the free key alone can be taken");
+		is_int(ratelimit_take(rl, NULL, 0, T0), 0, "no keys: nothing to wait for");
+		struct ratelimit_key unused = {RL_UNUSED, "x", 1};
+		is_int(ratelimit_take(rl, &unused, 1, T0), 0, "an unused kind never blocks");
+
+		pthread_t th[8];
+		for (int i = 0; i < 8; i++)
+			pthread_create(&th[i], NULL, taker, NULL);
+		for (int i = 0; i < 8; i++)
+			pthread_join(th[i], NULL);
+		is_int(taken_total, 10,
+		       "8 threads taking 50 times each at once get 10, the allowance");
+	}
 
 	/* Threads. */
 	{

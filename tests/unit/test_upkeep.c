@@ -178,7 +178,7 @@ int main(void)
 		randombytes_buf(blind, sizeof blind);
 		randombytes_buf(subject, sizeof subject);
 		for (int i = 0; i < 12; i++)
-			own += limits_login_failed(lim, blind, "192.0.2.7", subject, t) ==
+			own += limits_login_failed(lim, blind, "192.0.2.7", subject, 0, t) ==
 			       LIMITS_LOG_IT;
 		is_int(own, 1, "12 failures on one account: only the first gets a leaf of its own");
 		store_log_size(rd, &s0);
@@ -196,9 +196,9 @@ int main(void)
 		ok(upkeep_run(&cfg, t + 2 * lc.login_burst_quiet_s, NULL) == 0, "another run");
 		store_log_size(rd, &s1);
 		is_int(count_login_leaves(rd, s0, s1, &last), 0, "writes it only once");
-		is_int(limits_login_failed(lim, blind, "192.0.2.8", subject, t + 10000),
+		is_int(limits_login_failed(lim, blind, "192.0.2.8", subject, 0, t + 10000),
 		       LIMITS_LOG_IT, "a failure after the burst starts a new one, logged");
-		ok(limits_login_failed(lim, blind, "192.0.2.8", subject, t + 10001) ==
+		ok(limits_login_failed(lim, blind, "192.0.2.8", subject, 0, t + 10001) ==
 		       LIMITS_FOLDED_IN,
 		   "the next is folded in");
 		{
@@ -214,8 +214,8 @@ int main(void)
 		{
 			struct leaf taken[4];
 			size_t k;
-			limits_login_failed(lim, blind, "192.0.2.9", subject, t + 20000);
-			limits_login_failed(lim, blind, "192.0.2.9", subject, t + 20001);
+			limits_login_failed(lim, blind, "192.0.2.9", subject, 0, t + 20000);
+			limits_login_failed(lim, blind, "192.0.2.9", subject, 0, t + 20001);
 			k = limits_bursts_take(lim, UINT64_MAX, taken, 4);
 			is_int(k, 1, "a burst's summary taken (as if its submit then failed)");
 			limits_bursts_unsent(lim, taken, k);
