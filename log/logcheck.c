@@ -47,6 +47,26 @@ static const char *why_fmt(const char *fmt, ...)
 	return why_buf;
 }
 
+int logcheck_checkpoint(const char *note, size_t len, const struct key_verifier *log_key,
+			uint64_t size, struct checkpoint *cp, const char **why)
+{
+	int rc = checkpoint_open(cp, note, len, log_key);
+
+	if (rc == AK_ECRYPTO || rc == AK_ENOENT)
+		*why = why_fmt("the checkpoint at size %" PRIu64 " is not signed by the log key",
+			       size);
+	else if (rc != 0)
+		*why = why_fmt("the checkpoint at size %" PRIu64
+			       " is malformed or names another origin",
+			       size);
+	else if (cp->size != size)
+		*why = why_fmt("a checkpoint stored as size %" PRIu64 " signs size %" PRIu64, size,
+			       cp->size);
+	else
+		return 0;
+	return AK_ECORRUPT;
+}
+
 /*
  * The hashes an append completes, held against the ones stored in the
  * leaf's row: the node of level k that the append of leaf idx completes
@@ -199,25 +219,10 @@ static int self_check(store *st, const struct key_verifier *vk, uint64_t from, c
 		*why = "the checkpoints cannot be read";
 		return rc;
 	}
-	rc = checkpoint_open(&cp, note, len, vk);
+	rc = logcheck_checkpoint(note, len, vk, row_size, &cp, why);
 	free(note);
-	if (rc == AK_ECRYPTO || rc == AK_ENOENT) {
-		*why =
-		    why_fmt("the newest checkpoint (size %" PRIu64 ") is not signed by the log key",
-			    row_size);
-		return AK_ECORRUPT;
-	}
-	if (rc != 0) {
-		*why = why_fmt("the newest checkpoint (size %" PRIu64
-			       ") is malformed or names another origin",
-			       row_size);
-		return AK_ECORRUPT;
-	}
-	if (cp.size != row_size) {
-		*why = why_fmt("a checkpoint stored as size %" PRIu64 " signs size %" PRIu64,
-			       row_size, cp.size);
-		return AK_ECORRUPT;
-	}
+	if (rc != 0)
+		return rc;
 	if (cp.size > cnt.leaves) {
 		*why = why_fmt("the newest checkpoint signs %" PRIu64 " leaves but only %" PRIu64
 			       " are stored",

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/checkpoint.h"
 #include "crypto/key.h"
 #include "crypto/merkle.h"
 #include "log/store.h"
@@ -76,5 +77,16 @@ int logcheck_full(store *st, const struct key_verifier *log_key, const char **wh
  */
 int logcheck_row(struct merkle_range *r, uint64_t idx, const char *leaf, size_t len,
 		 const uint8_t *hashes, size_t hlen, const char **why);
+
+/*
+ * A checkpoint note as the log's table stores it, at size: it must open
+ * under log_key (signature, origin, form) and sign that same size. Its
+ * root is the caller's to compare, against what it recomputed. What
+ * every check of the stored checkpoints does (the self-check and
+ * log/scrub.c). 0 with *cp, or AK_ECORRUPT with *why ("the checkpoint at
+ * size N is not signed by the log key", ...).
+ */
+int logcheck_checkpoint(const char *note, size_t len, const struct key_verifier *log_key,
+			uint64_t size, struct checkpoint *cp, const char **why);
 
 #endif

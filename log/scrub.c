@@ -141,22 +141,11 @@ static int scrub_checkpoint(scrub *s, uint64_t size, const char *note, size_t le
 {
 	struct checkpoint cp;
 	merkle_hash root;
-	int rc = checkpoint_open(&cp, note, len, s->vk);
+	const char *why = NULL;
 
 	assert(s->range.size == size);
-	if (rc == AK_ECRYPTO || rc == AK_ENOENT)
-		return mismatch(s, size,
-				"the checkpoint at size %" PRIu64 " is not signed by the log key",
-				size);
-	if (rc != 0)
-		return mismatch(s, size,
-				"the checkpoint at size %" PRIu64
-				" is malformed or names another origin",
-				size);
-	if (cp.size != size)
-		return mismatch(s, size,
-				"a checkpoint stored as size %" PRIu64 " signs size %" PRIu64, size,
-				cp.size);
+	if (logcheck_checkpoint(note, len, s->vk, size, &cp, &why) != 0)
+		return mismatch(s, size, "%s", why);
 	merkle_range_root(&s->range, root);
 	if (memcmp(root, cp.root, MERKLE_HASH_BYTES) != 0)
 		return mismatch(s, size,
