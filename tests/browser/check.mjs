@@ -303,11 +303,32 @@ p = await panel(page);
 h.ok(p.title === 'VALID' && p.name === A.name && /on this device \(offline\)/.test(p.how), 'and a typed code too: six checks wait');
 await page.getByRole('button', { name: 'Check the next code' }).click();
 
+// A seventh check queued by a device whose clock ran a day ahead: the
+// service refuses it (400 bad_field: a time in the future), and it must
+// not hold back the six before it, nor be sent again and again.
+await page.evaluate(() => new Promise((res, rej) => {
+  const r = indexedDB.open('ankang-check');
+  r.onsuccess = () => {
+    const st = r.result.transaction('scans', 'readwrite').objectStore('scans');
+    const q = st.getAll();
+    q.onsuccess = () => {
+      const hex = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      st.add({ id: hex, account: q.result[0].account, cti: null, time: Math.floor(Date.now() / 1000) + 86400, result: 'malformed', sig: null });
+      st.transaction.oncomplete = () => res();
+      st.transaction.onerror = () => rej(st.transaction.error);
+    };
+  };
+}));
+
 // Back online: uploaded, and in the residents' own access lists.
 await ctx.setOffline(false);
 await page.waitForFunction(() => /^Online\./.test(document.querySelector('#conn').textContent)
   && !/waiting to upload/.test(document.querySelector('#conn').textContent), null, { timeout: 20000 });
 h.ok(true, 'back online, the offline checks are uploaded');
+h.ok(/refused to record: 1\. This device's clock may be wrong/.test(await page.locator('#conn').textContent()),
+  'the one check the service refused is reported in words, not left waiting');
+await h.axe(page, 'online, one check refused');
+await h.shot(page, 'check-phone-scan-refused');
 const offA = (await h.api('GET', '/v1/me/accesses?action=verify_offline', A.token)).json.accesses;
 h.is(offA.length, 4, "resident A's accesses show the four offline checks");
 h.ok(offA.every((a) => a.result === 'valid' && a.actor === VERIFIER_LABEL && a.actor_role === 'verifier'),
@@ -317,10 +338,10 @@ h.ok(offB.length === 1 && offB[0].result === 'revoked', "resident B's accesses s
 h.is(await page.evaluate(() => new Promise((res) => {
   const r = indexedDB.open('ankang-check');
   r.onsuccess = () => {
-    const q = r.result.transaction('scans').objectStore('scans').count();
-    q.onsuccess = () => res(q.result);
+    const q = r.result.transaction('scans').objectStore('scans').getAll();
+    q.onsuccess = () => res(q.result.map((x) => x.refused || 'waiting').join(','));
   };
-})), 0, 'nothing is left in the page\'s queue');
+})), 'bad_field', 'the page keeps only the refused check, marked with the service\'s reason');
 
 // ------------------------------------------------ 401, key change, sign-out
 await page.evaluate(() => localStorage.setItem('ankang.verifier.token', `aka_${'Z'.repeat(43)}`));
@@ -424,6 +445,7 @@ await dctx.close();
 
 h.noProblems('no console error, page error or CSP violation beyond the provoked ones', [
   /status of 40[13]/, // the refused tokens, on purpose
+  /status of 400/, // the scan from a clock a day ahead, on purpose
   /ERR_INTERNET_DISCONNECTED/, // the network, cut on purpose
 ]);
 await h.done();

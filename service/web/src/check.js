@@ -43,6 +43,7 @@ const state = {
   listsBad: false, // the service's lists did not verify
   online: navigator.onLine,
   pending: 0,
+  refused: 0, // offline scans the service refused (kept, never resent)
   seen: new Map(), // code text -> when last seen (ms)
   shown: null, // the result on screen, to redraw on a language switch
   uploading: false,
@@ -157,14 +158,35 @@ async function refreshLists() {
 
 async function countPending() {
   try {
-    state.pending = state.account ? await store.countScans(state.account) : 0;
+    const n = state.account ? await store.countScans(state.account) : { pending: 0, refused: 0 };
+    state.pending = n.pending;
+    state.refused = n.refused;
   } catch {
     state.pending = 0; // no IndexedDB here: nothing can have been queued
+    state.refused = 0;
   }
 }
 
-// Uploads this account's offline scans, a page at a time; each page
-// leaves IndexedDB only once the service has counted every scan in it.
+// Sends one page of scans; true once the service has counted them all,
+// and then they leave IndexedDB.
+async function uploadPage(page) {
+  const body = {
+    scans: page.map((s) => {
+      const o = { id: s.id, cti: s.cti, time: s.time, result: s.result };
+      if (s.sig) o.sig = s.sig;
+      return o;
+    }),
+  };
+  const ans = await apiJson('POST', '/v1/scans', { token: token.get(), body });
+  if (ans.accepted + ans.duplicates !== page.length) return false;
+  await store.deleteScans(page.map((s) => s.id));
+  return true;
+}
+
+// Uploads this account's offline scans, a page at a time. A page the
+// service refuses as bad (400) is sent again one scan at a time, so that
+// only the scans it refuses stay behind, marked and never resent (a
+// device whose clock ran far ahead made them), and the rest go through.
 async function uploadScans() {
   if (state.uploading || !state.account || !token.get()) return;
   state.uploading = true;
@@ -172,16 +194,19 @@ async function uploadScans() {
     const scans = await store.scansOf(state.account);
     for (let i = 0; i < scans.length; i += UPLOAD_PAGE) {
       const page = scans.slice(i, i + UPLOAD_PAGE);
-      const body = {
-        scans: page.map((s) => {
-          const o = { id: s.id, cti: s.cti, time: s.time, result: s.result };
-          if (s.sig) o.sig = s.sig;
-          return o;
-        }),
-      };
-      const ans = await apiJson('POST', '/v1/scans', { token: token.get(), body });
-      if (ans.accepted + ans.duplicates !== page.length) break;
-      await store.deleteScans(page.map((s) => s.id));
+      try {
+        if (!(await uploadPage(page))) break;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 400)) throw e;
+        for (const one of page) {
+          try {
+            await uploadPage([one]);
+          } catch (e1) {
+            if (!(e1 instanceof ApiError && e1.status === 400)) throw e1;
+            await store.markRefused(one.id, e1.code);
+          }
+        }
+      }
     }
   } finally {
     state.uploading = false;
@@ -225,10 +250,14 @@ function showConn() {
   }
   if (state.listsBad) parts.push(t('check.conn.lists_bad'));
   if (state.pending > 0) parts.push(t('check.conn.pending', { count: state.pending }));
+  if (state.refused > 0) parts.push(t('check.conn.refused', { count: state.refused }));
   conn.textContent = joinSentences(parts);
   const dp = $('#device-pending');
-  dp.hidden = state.pending === 0;
-  dp.textContent = state.pending ? t('check.conn.pending', { count: state.pending }) : '';
+  const said = [];
+  if (state.pending > 0) said.push(t('check.conn.pending', { count: state.pending }));
+  if (state.refused > 0) said.push(t('check.conn.refused', { count: state.refused }));
+  dp.hidden = said.length === 0;
+  dp.textContent = joinSentences(said);
 }
 
 // ------------------------------------------------------- checking codes

@@ -7,7 +7,10 @@
 //          cti, time, result, sig}, the fields ankang-verify's spool keeps
 //          (verifier/spool.h): never a name or a status. account is a hash
 //          of the token that made them, so that only that account uploads
-//          them.
+//          them. A scan the service refused (400: a clock far ahead when
+//          it was made, say) gets refused: the error code, and is kept to
+//          be told about but never sent again: one bad scan must not hold
+//          back the ones queued after it.
 const DB = 'ankang-check';
 const VERSION = 1;
 let opening = null;
@@ -65,12 +68,27 @@ export function addScan(scan) {
   return tx('scans', 'readwrite', (s) => s.add(scan));
 }
 
-export function scansOf(account) {
-  return tx('scans', 'readonly', (s) => s.index('account').getAll(account));
+// The account's scans still to upload.
+export async function scansOf(account) {
+  const all = await tx('scans', 'readonly', (s) => s.index('account').getAll(account));
+  return all.filter((x) => !x.refused);
 }
 
-export function countScans(account) {
-  return tx('scans', 'readonly', (s) => s.index('account').count(account));
+// How many of the account's scans wait to upload, and how many the
+// service refused.
+export async function countScans(account) {
+  const all = await tx('scans', 'readonly', (s) => s.index('account').getAll(account));
+  const refused = all.filter((x) => x.refused).length;
+  return { pending: all.length - refused, refused };
+}
+
+export function markRefused(id, code) {
+  return tx('scans', 'readwrite', (s) => {
+    const req = s.get(id);
+    req.onsuccess = () => {
+      if (req.result) s.put({ ...req.result, refused: code || 'refused' });
+    };
+  });
 }
 
 export function deleteScans(ids) {
