@@ -5,10 +5,16 @@
  * log signs its final checkpoint).
  *
  * Signals: SIGTERM and SIGINT are blocked in every thread and taken by
- * sigwait in the main thread, so no handler runs inside library code.
+ * sigtimedwait in the main thread, so no handler runs inside library code.
  * SIGPIPE is ignored: a client that hangs up is not a reason to die.
+ *
+ * Under systemd (Type=notify, notify.h) the main thread says READY=1 once
+ * every socket listens, STOPPING=1 when the stop begins, and, waking every
+ * few seconds between signals, a STATUS= line when the audit log starts
+ * refusing writes, so `systemctl status` shows it without a request.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,14 +25,20 @@
 #include "common/cli.h"
 #include "common/conf.h"
 #include "common/util.h"
+#include "log/auditlog.h"
 #include "service/app.h"
 #include "service/commands.h"
 #include "service/http/forwarded.h"
 #include "service/http/http.h"
+#include "service/notify.h"
 #include "service/oplog.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
+
+/* How often the main thread looks, between signals, whether the audit log
+ * has begun to refuse writes (for systemd's STATUS=). */
+#define SERVE_WATCH_SECONDS 2
 
 /* The configuration file read when --config does not name one, if it
  * exists (a build may place it elsewhere). The environment's
@@ -507,11 +519,59 @@ static const char *listen_error(int rc)
 	}
 }
 
+/* A listening socket as a URL: http://127.0.0.1:8080/, https://[::1]:443/. */
+static void socket_url(const struct http_settings *s, const struct http_bound *b, char *out,
+		       size_t cap)
+{
+	snprintf(out, cap, "%s://%s%.*s%s:%u/", s->tls_cert ? "https" : "http", b->v6 ? "[" : "",
+		 FORWARDED_ADDR_MAX, b->addr, b->v6 ? "]" : "", b->port);
+}
+
+/*
+ * Waits for SIGTERM or SIGINT and returns it. Every SERVE_WATCH_SECONDS
+ * it looks at the audit log: the first time it refuses writes (a failed
+ * write or fsync, a leaf that failed its rehash: auditlog.h), systemd's
+ * status says so until the operator restarts the service.
+ */
+static int wait_for_stop(const sigset_t *sigs, auditlog *log)
+{
+	const struct timespec every = {SERVE_WATCH_SECONDS, 0};
+	struct auditlog_stats st;
+	int sig, said = 0;
+
+	for (;;) {
+		sig = sigtimedwait(sigs, NULL, &every);
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			return SIGTERM; /* cannot happen with a valid set; stop, do not spin */
+		if (said)
+			continue;
+		auditlog_stats(log, &st);
+		if (!st.writes_refused)
+			continue;
+		said = 1;
+		/* fault is SQLite's words for the failed write, then the
+		 * writer's own "; writes refused ...", said here already. No
+		 * fault: the scrubber's mismatch, which the journal details. */
+		if (st.fault[0] != '\0')
+			notify_send("STATUS=refusing writes until a restart: the audit log's "
+				    "storage failed (%.*s); check the disk",
+				    (int)strcspn(st.fault, ";"), st.fault);
+		else
+			notify_send("STATUS=refusing writes until a restart: an audit log leaf "
+				    "failed its rehash; see the journal");
+	}
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a;
 	struct http_bound bound[HTTP_MAX_SOCKETS];
 	char why[512];
+	char url[FORWARDED_ADDR_MAX + 32]; /* scheme, brackets, port */
+	merkle_hash root;
+	uint64_t log_size;
 	app *core = NULL;
 	http_server *h = NULL;
 	sigset_t sigs;
@@ -552,15 +612,22 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	for (size_t i = 0; i < n_bound; i++)
-		oplog_note("listening on %s://%s%s%s:%u/ (%u threads)",
-			   a.http.tls_cert ? "https" : "http", bound[i].v6 ? "[" : "",
-			   bound[i].addr, bound[i].v6 ? "]" : "", bound[i].port,
+	for (size_t i = 0; i < n_bound; i++) {
+		socket_url(&a.http, &bound[i], url, sizeof url);
+		oplog_note("listening on %s (%u threads)", url,
 			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
+	}
+	auditlog_head(app_log(core), &log_size, root);
+	socket_url(&a.http, &bound[0], url, sizeof url);
+	if ((rc = notify_send("READY=1\nSTATUS=listening on %s%s, log size %llu", url,
+			      n_bound > 1 ? " and more" : "", (unsigned long long)log_size)) != 0)
+		oplog_note("NOTIFY_SOCKET: cannot tell systemd that serve is ready: %s",
+			   ak_strerror(rc));
 
-	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
-		;
+	sig = wait_for_stop(&sigs, app_log(core));
 	oplog_note("stopping (signal %d): draining requests", sig);
+	notify_send("STOPPING=1\nSTATUS=stopping: answering the requests in flight, then "
+		    "signing the final checkpoint");
 	http_stop(h);
 	app_close(core);
 	oplog_note("stopped; final checkpoint signed");

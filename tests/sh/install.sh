@@ -62,7 +62,7 @@ like "$(grep '^ExecStart=' "$U/ankangd.service")" \
 	"ankangd serve --data /var/lib/ankang \\\$ANKANGD_OPTS\$" \
 	"serve runs on the state folder, its settings from /etc/ankang/ankangd.conf (read by serve)"
 missing=""
-for kv in Type=exec User=ankang StateDirectory=ankang StateDirectoryMode=0700 \
+for kv in Type=notify NotifyAccess=main User=ankang StateDirectory=ankang StateDirectoryMode=0700 \
 	ConfigurationDirectory=ankang ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes \
 	PrivateTmp=yes PrivateDevices=yes CapabilityBoundingSet= \
 	"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" SystemCallFilter=@system-service \
