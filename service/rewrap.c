@@ -148,9 +148,12 @@ static uint64_t rewrap_thread_step(void *ctx)
 
 	if (n > 1) {
 		rc = rewrap_step(&w->cfg, &w->report);
-		if (rc == 1)
+		/* The step that destroys the older epochs commits (1), and
+		 * leaves one epoch: the rotation is over, and is told now, as
+		 * the next call finds nothing left to step through. */
+		if (rc == 1 && epoch_list(w->cfg.keys->epochs, info, EPOCH_MAX) > 1)
 			return 0;
-		if (rc == 0) {
+		if (rc == 0 || rc == 1) {
 			oplog_note("KEK epoch %llu: %llu keys re-wrapped in %llu steps, %llu older "
 				   "epoch(s) destroyed",
 				   (unsigned long long)w->report.epoch,
