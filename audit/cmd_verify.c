@@ -31,6 +31,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "audit/commands.h"
@@ -450,7 +451,8 @@ int cmd_verify(int argc, char **argv)
 
 	/* 4. Remember it. */
 	if (state != NULL && (rc = util_write_file_atomic(state, note, len, 0644, 0)) != 0) {
-		cli_error("verify: could not save state %s: %s", state, ak_strerror(rc));
+		cli_error("verify: could not save state %s: %s", state,
+			  rc == AK_EIO ? strerror(errno) : ak_strerror(rc));
 		status = CLI_USAGE;
 		goto done;
 	}

@@ -305,7 +305,7 @@ static int fsync_dir_of(const char *path)
 int util_write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode, int excl)
 {
 	char tmp[PATH_MAX];
-	int fd, rc;
+	int fd, rc, why;
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return AK_EINVAL;
@@ -338,9 +338,11 @@ int util_write_file_atomic(const char *path, const void *buf, size_t n, mode_t m
 	}
 	return fsync_dir_of(path);
 fail:
+	why = errno; /* the cause, not what the clean-up meets */
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	errno = why;
 	return rc;
 }
 

@@ -82,7 +82,8 @@ int util_read_secret_file(const char *path, size_t max, char **out, size_t *len)
  * Writes buf to path atomically: a temporary file in the same directory,
  * fsync, chmod to mode, rename over path, fsync of the directory. Readers
  * see the old file or the new one, never half of either. With excl set it
- * refuses (AK_EEXIST) when path already exists.
+ * refuses (AK_EEXIST) when path already exists. After AK_EIO, errno is
+ * the system's reason (EACCES, ENOSPC, ...), for a message to name.
  */
 int util_write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode, int excl);
 

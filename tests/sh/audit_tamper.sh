@@ -119,6 +119,11 @@ ok $? "verify from an older state: consistency proof 3 -> $N holds"
 like "$(cat "$T/out")" "consistent with the saved checkpoint \(size 3 -> $N\)" "and says so"
 cmp -s "$T/s2" "$T/state"
 ok $? "the state moved to the newest checkpoint"
+"$AUDIT" verify --db "$T/good.db" --log-key "$KEY" --state "$T/no-such-folder/state" \
+	>"$T/out" 2>"$T/err"
+is $? 2 "a --state that cannot be written: exit 2"
+like "$(cat "$T/err")" "could not save state .*: No such file or directory$" \
+	"naming the system's reason, not a bare input/output error"
 
 # A state signed by another log is refused outright (exit 2).
 "$D" init --data "$T/other" --origin other.test >/dev/null 2>&1
