@@ -282,7 +282,9 @@ uint64_t ratelimit_take(struct ratelimit *r, const struct ratelimit_key *keys, s
 	return wait;
 }
 
-void ratelimit_refund(struct ratelimit *r, unsigned kind, const void *key, size_t n)
+/* Takes one event back from key's count (whole: all of them, and the
+ * entry with them). */
+static void forget(struct ratelimit *r, unsigned kind, const void *key, size_t n, int whole)
 {
 	uint64_t h;
 	uint32_t i;
@@ -291,23 +293,23 @@ void ratelimit_refund(struct ratelimit *r, unsigned kind, const void *key, size_
 		return;
 	h = key_hash(r, kind, key, n);
 	pthread_mutex_lock(&r->mu);
-	if ((i = find(r, h)) != 0 && r->e[i].count > 0)
-		r->e[i].count--;
+	if ((i = find(r, h)) != 0) {
+		if (whole)
+			drop(r, i);
+		else if (r->e[i].count > 0)
+			r->e[i].count--;
+	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+void ratelimit_refund(struct ratelimit *r, unsigned kind, const void *key, size_t n)
+{
+	forget(r, kind, key, n, 0);
 }
 
 void ratelimit_clear(struct ratelimit *r, unsigned kind, const void *key, size_t n)
 {
-	uint64_t h;
-	uint32_t i;
-
-	if (!used_kind(r, kind))
-		return;
-	h = key_hash(r, kind, key, n);
-	pthread_mutex_lock(&r->mu);
-	if ((i = find(r, h)) != 0)
-		drop(r, i);
-	pthread_mutex_unlock(&r->mu);
+	forget(r, kind, key, n, 1);
 }
 
 uint64_t ratelimit_retry_after(struct ratelimit *r, unsigned kind, const void *key, size_t n,
