@@ -140,7 +140,6 @@ static int online_checks(struct request *rq, const struct cred *c, int known,
 
 static enum api_error verify(struct request *rq)
 {
-	static const char *const allowed[] = {"credential", NULL};
 	struct verify_st *s = rq->state;
 	const struct trust_list *tl = app_trust(rq->app);
 	struct cred c;
@@ -151,8 +150,7 @@ static enum api_error verify(struct request *rq)
 	enum api_error e;
 	int r, rc, status = -1, known = 0;
 
-	if ((e = request_json(rq, allowed)) != API_OK ||
-	    (e = request_string(rq, "credential", 1, &text, &len)) != API_OK)
+	if ((e = request_string_only(rq, "credential", &text, &len)) != API_OK)
 		return e;
 	memset(&t, 0, sizeof t);
 	t.issuers = tl->issuers;
