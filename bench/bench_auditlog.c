@@ -1031,7 +1031,8 @@ static void write_growth(const char *prefix, const uint64_t *n, const double *p5
 		fprintf(f, "%" PRIu64 " %.2f %.2f %.3f\n", n[i], p50[i], p99[i], v[i]);
 	fclose(f);
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		printf("  growth: %s written; gnuplot is not installed, so no %s.png\n", dat, prefix);
+		printf("  growth: %s written; gnuplot is not installed, so no %s.png\n", dat,
+		       prefix);
 		return;
 	}
 	snprintf(cmd, sizeof cmd, "gnuplot 2>/dev/null");
@@ -1098,14 +1099,15 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 		p99[i] = (double)times[k * 99 / 100] / 1e3;
 	}
 	t1 = util_mono_ns();
-	printf("  built a %" PRIu64 "-leaf log through the writer (ops of 1000 leaves), verified and"
+	printf("  built a %" PRIu64
+	       "-leaf log through the writer (ops of 1000 leaves), verified and"
 	       " proved at %" PRIu64 ", %" PRIu64 " and %" PRIu64 " leaves, in %.1f s\n",
 	       size, stage[0], stage[1], stage[2], secs(t0, t1));
 	printf("GROWTH %10s %14s %14s %14s %14s\n", "leaves", "proof med us", "proof p99 us",
 	       "verify s", "verify us/leaf");
 	for (int i = 0; i < N_STAGES; i++)
-		printf("GROWTH %10" PRIu64 " %14.1f %14.1f %14.2f %14.2f\n", stage[i], p50[i], p99[i],
-		       v[i], v[i] * 1e6 / (double)stage[i]);
+		printf("GROWTH %10" PRIu64 " %14.1f %14.1f %14.2f %14.2f\n", stage[i], p50[i],
+		       p99[i], v[i], v[i] * 1e6 / (double)stage[i]);
 	if (v[0] < 0 || v[1] < 0 || v[2] < 0)
 		printf("VERIFY: ankang-audit verify did not pass or did not run (BIN=%s)\n",
 		       getenv("BIN") ? getenv("BIN") : "bin");
@@ -1113,7 +1115,8 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 	       " (%zu hashes; target <= 1000 us)\n",
 	       size, p50[2], p99[2], (double)times[k - 1] / 1e3, n);
 	for (int i = 0; i < N_STAGES; i++) {
-		printf("RESULT\tproof_inclusion_%" PRIu64 "\t%.1f\tus (median)\t1000\t%.1f\t<= 1 ms,"
+		printf("RESULT\tproof_inclusion_%" PRIu64
+		       "\t%.1f\tus (median)\t1000\t%.1f\t<= 1 ms,"
 		       " O(log n)\n",
 		       stage[i], p50[i], 1000 / p50[i]);
 		/* Linear: the time a leaf stays what it was at the middle stage
@@ -1124,10 +1127,11 @@ static void bench_million(const char *path, const key_signer *key, unsigned leav
 			       " process's start-up at this size)\n",
 			       stage[i], v[i]);
 		else
-			printf("RESULT\taudit_verify_%" PRIu64 "\t%.2f\ts\t-\t%.2f\tlinear (us/leaf at"
+			printf("RESULT\taudit_verify_%" PRIu64
+			       "\t%.2f\ts\t-\t%.2f\tlinear (us/leaf at"
 			       " %" PRIu64 " / us/leaf here ~ 1)\n",
-			       stage[i], v[i], (v[1] / (double)stage[1]) / (v[i] / (double)stage[i]),
-			       stage[1]);
+			       stage[i], v[i],
+			       (v[1] / (double)stage[1]) / (v[i] / (double)stage[i]), stage[1]);
 	}
 	if (growth != NULL)
 		write_growth(growth, stage, p50, p99, v, N_STAGES);

@@ -57,7 +57,13 @@ struct material {
 	uint8_t sealed[PAD_NAME + SEAL_OVERHEAD];
 };
 
-enum op { OP_VERIFY, OP_SIGN, OP_UNWRAP, OP_UNSEAL, N_OPS };
+enum op {
+	OP_VERIFY,
+	OP_SIGN,
+	OP_UNWRAP,
+	OP_UNSEAL,
+	N_OPS
+};
 static const char *const op_name[N_OPS] = {"verify", "sign", "unwrap", "unseal"};
 
 /* One operation, returns nonzero when it failed. */

@@ -178,8 +178,8 @@ int main(void)
 		while ((t = util_mono_ns()) < end) {
 			struct spool_scan sc;
 			struct cred c;
-			enum cred_result res = cred_verify(&trust, codes[n % ncodes],
-							   strlen(codes[n % ncodes]), &c);
+			enum cred_result res =
+			    cred_verify(&trust, codes[n % ncodes], strlen(codes[n % ncodes]), &c);
 			spool_scan_init(&sc, res, &c, now);
 			if (spool_append(sp, &sc) != 0)
 				return 1;
@@ -211,8 +211,9 @@ int main(void)
 	printf("offline verify, the spool on (batches of %d, one fdatasync each): %.0f codes/s,"
 	       " ratio to bare Ed25519 %.2f\n",
 	       SPOOL_BATCH_MAX, r_spool[rounds / 2], ratio_spool[rounds / 2]);
-	printf("offline verify, one fdatasync a scan (a code at a time, for context): %.0f codes/s\n",
-	       r_sync);
+	printf(
+	    "offline verify, one fdatasync a scan (a code at a time, for context): %.0f codes/s\n",
+	    r_sync);
 	printf("RESULT\toffline_verify_rate\t%.0f\tcodes/s\t%.0f\t%.2f\tratio >= 0.95 (bare "
 	       "Ed25519 verify loop, same bytes)\n",
 	       r_verify[rounds / 2], r_bare[rounds / 2], ratio[rounds / 2]);

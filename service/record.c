@@ -146,8 +146,7 @@ static int open_view(const struct record_keys *k, store *db, uint64_t id, struct
 	 * was sealed by something that is not this service. */
 	if (!policy_name_valid(out->name, strlen(out->name)) ||
 	    (all && strlen(out->id_number) != IDCARD_LEN) ||
-	    (all && out->phone[0] != '\0' &&
-	     !policy_phone_valid(out->phone, strlen(out->phone)))) {
+	    (all && out->phone[0] != '\0' && !policy_phone_valid(out->phone, strlen(out->phone)))) {
 		rc = AK_ECORRUPT;
 		goto done;
 	}

@@ -49,7 +49,9 @@ int main(void)
 	same_as_jansson("\xe5\xbc\xa0\xe4\xb8\x89", "UTF-8 (two CJK characters)");
 	same_as_jansson("a \"quoted\" back\\slash", "quote and backslash");
 	same_as_jansson("tab\there\nnew\rcr\bbs\fff", "the short escapes");
-	same_as_jansson("\x01\x1f" "end", "other controls as \\u00XX (upper-case hex)");
+	same_as_jansson("\x01\x1f"
+			"end",
+			"other controls as \\u00XX (upper-case hex)");
 	same_as_jansson("a/b", "a slash is left alone");
 	same_as_jansson("", "the empty string");
 

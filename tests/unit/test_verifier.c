@@ -354,7 +354,8 @@ static void test_files(const char *tmp)
 		while ((rc = spool_reader_next(&r, &got)) > 0 && k < 8) {
 			kinds[k] = rc;
 			if (rc == SPOOL_SCAN)
-				ok(strcmp(got.id, b[k - 1].id) == 0 && got.time == 200 + (uint64_t)k - 1,
+				ok(strcmp(got.id, b[k - 1].id) == 0 &&
+				       got.time == 200 + (uint64_t)k - 1,
 				   "scan %d of the batch, in order", k);
 			k++;
 		}
