@@ -84,44 +84,16 @@ for c in wrk curl jq; do
 	command -v $c >/dev/null 2>&1 || { echo "soak: $c is not installed: skipped"; exit 0; }
 done
 
-W=$(mktemp -d "$BENCH_DIR/ankang-soak.XXXXXX") || exit 1
-PID=
-WRK=
-cleanup() {
-	[ -n "$WRK" ] && kill -TERM "$WRK" 2>/dev/null && wait "$WRK" 2>/dev/null
-	if [ -n "$PID" ]; then
-		kill -TERM "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "soak: $*" >&2
-	[ -s "$W/serve.log" ] && tail -n 5 "$W/serve.log" >&2
-	exit 1
-}
+BENCH_NAME=soak
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_tmp
 
 # ------------------------------------------------------------------ set-up
-"$BIN/ankangd" init --data "$W/d" --origin soak.test >/dev/null || die "init failed"
-OFF=$("$BIN/ankangd" account add --data "$W/d" --role officer --name soak-officer 2>/dev/null)
-VER=$("$BIN/ankangd" account add --data "$W/d" --role verifier --name soak-verifier 2>/dev/null)
-[ -n "$OFF" ] && [ -n "$VER" ] || die "account add failed"
-# An empty configuration file: a host's /etc/ankang/ankangd.conf must not
-# change what the soak measures.
-: >"$W/empty.conf"
-"$BIN/ankangd" serve --config "$W/empty.conf" --data "$W/d" --listen 127.0.0.1:0 \
-	--port-file "$W/port" --quiet --officer-reads 100000 2>"$W/serve.log" &
-PID=$!
-for _ in $(seq 1 200); do
-	[ -s "$W/port" ] && break
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$W/port" ] || die "ankangd serve did not start"
-URL=http://127.0.0.1:$(cat "$W/port")
+bench_init soak.test
+OFF=$(bench_account officer soak-officer)
+VER=$(bench_account verifier soak-verifier)
+bench_serve --officer-reads 100000
 
 # ------------------------------------------------------------- the load
 # One resident's life per connection, as a state machine in each wrk
@@ -300,6 +272,7 @@ echo "# soak: $(nproc) CPUs shared by wrk and ankangd; load average" \
 wrk -t"$CONNS" -c"$CONNS" -d"$((NS * EVERY + 2))"s --timeout 10s -s "$W/soak.lua" \
 	"$URL" >"$W/wrk.out" 2>&1 &
 WRK=$!
+BENCH_KILL=$WRK
 T0=$(date +%s)
 printf '%6s %8s %12s %6s\n' sample "time s" "VmRSS kB" fds
 : >"$W/samples"
@@ -312,7 +285,7 @@ for i in $(seq 1 "$NS"); do
 	printf '%6d %8d %12d %6d\n' "$i" $((i * EVERY)) "$r" "$f"
 done
 wait "$WRK"
-WRK=
+BENCH_KILL=
 # shellcheck disable=SC2046 # numbers
 set -- $(sed -n 's/^RESULT //p' "$W/wrk.out")
 [ $# -eq 6 ] || die "wrk printed no result"

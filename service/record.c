@@ -118,8 +118,9 @@ static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
 	return AK_ECRYPTO;
 }
 
-int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
-		struct record_view *out)
+/* record_open and record_open_name: all three fields, or the name alone. */
+static int open_view(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		     struct record_view *out, int all)
 {
 	struct store_resident r;
 	seal_datakey dk;
@@ -136,16 +137,16 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
 		goto done;
 	if ((rc = open_field(&dk, id, "name", &r.name, PAD_NAME, out->name, sizeof out->name)) !=
 		0 ||
-	    (rc = open_field(&dk, id, "id_number", &r.id_number, PAD_ID, out->id_number,
-			     sizeof out->id_number)) != 0 ||
-	    (rc = open_field(&dk, id, "phone", &r.phone, PAD_PHONE, out->phone,
-			     sizeof out->phone)) != 0)
+	    (all && (rc = open_field(&dk, id, "id_number", &r.id_number, PAD_ID, out->id_number,
+				     sizeof out->id_number)) != 0) ||
+	    (all && (rc = open_field(&dk, id, "phone", &r.phone, PAD_PHONE, out->phone,
+				     sizeof out->phone)) != 0))
 		goto done;
 	/* What opened must still be what enrolment accepted; anything else
 	 * was sealed by something that is not this service. */
 	if (!policy_name_valid(out->name, strlen(out->name)) ||
-	    strlen(out->id_number) != IDCARD_LEN ||
-	    (out->phone[0] != '\0' && !policy_phone_valid(out->phone, strlen(out->phone)))) {
+	    (all && strlen(out->id_number) != IDCARD_LEN) ||
+	    (all && out->phone[0] != '\0' && !policy_phone_valid(out->phone, strlen(out->phone)))) {
 		rc = AK_ECORRUPT;
 		goto done;
 	}
@@ -160,6 +161,18 @@ done:
 	if (rc != 0)
 		record_wipe(out);
 	return rc;
+}
+
+int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		struct record_view *out)
+{
+	return open_view(k, db, id, audit, out, 1);
+}
+
+int record_open_name(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		     struct record_view *out)
+{
+	return open_view(k, db, id, audit, out, 0);
 }
 
 void record_wipe(struct record_view *v)

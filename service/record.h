@@ -70,6 +70,13 @@ struct record_view {
  */
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		struct record_view *out);
+/*
+ * The same, unsealing the name alone (id_number and phone are left
+ * empty): all a code carries, so a code opens nothing it does not show.
+ * The same leaf, subject and outcomes.
+ */
+int record_open_name(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		     struct record_view *out);
 
 /*
  * Whether k's KEK is the one the database's records were sealed with: its

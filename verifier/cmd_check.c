@@ -5,7 +5,11 @@
  *            the root key; each scan is appended to the spool and made
  *            durable before its result is printed (spool.h), unless
  *            --no-spool or --now (a check as of another time is forensics,
- *            not a scan, and must not be uploaded as one);
+ *            not a scan, and must not be uploaded as one). Codes on stdin
+ *            that arrive faster than they are checked (a file, a queue)
+ *            go in batches of up to SPOOL_BATCH_MAX: checked, spooled
+ *            with one fdatasync, then shown; a code with nothing behind
+ *            it is shown at once;
  *   online   with --server: POST /v1/verify per code; the service audits
  *            the check itself, so nothing is spooled, and it may answer
  *            superseded (the holder's status changed since issue).
@@ -25,6 +29,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +59,13 @@ enum {
 	OPT_COLOR,
 };
 
+/* An offline check whose result waits for its scan to be durable. */
+struct pending {
+	enum cred_result r;
+	uint64_t t;
+	struct cred c;
+};
+
 struct checker {
 	struct vopts o;
 	struct cred_trust trust;
@@ -66,6 +78,12 @@ struct checker {
 	int any_invalid;
 	int failed; /* CLI_USAGE once a code could not be checked */
 	int fatal;  /* stop: the spool failed, or the server refused the token */
+	/* Offline, codes read from stdin while more are waiting are checked
+	 * as a batch: their scans are spooled with one fdatasync, then their
+	 * results shown (spool_append_batch). */
+	int batching;
+	struct pending batch[SPOOL_BATCH_MAX];
+	size_t n_batch;
 };
 
 /* Prints one result: JSON, a line, or a banner (show.h), and on a
@@ -102,32 +120,47 @@ static void print_result(const struct checker *k, enum cred_result r, int has_na
 	fflush(stdout);
 }
 
-static void check_offline(struct checker *k, const char *text, size_t len)
+/* Spools the batch's scans (one write, one fdatasync), then shows their
+ * results, in order; wipes the batch. A spool that fails shows none. */
+static void flush(struct checker *k)
 {
-	struct cred c;
-	enum cred_result r;
-	struct spool_scan s;
+	struct spool_scan s[SPOOL_BATCH_MAX];
 	int rc;
 
-	memset(&c, 0, sizeof c);
-	r = cred_verify(&k->trust, text, len, &c);
-
+	if (k->n_batch == 0)
+		return;
 	if (k->sp != NULL) {
-		spool_scan_init(&s, r, r == CRED_MALFORMED ? NULL : &c, util_now());
-		if ((rc = spool_append(k->sp, &s)) != 0) {
+		for (size_t i = 0; i < k->n_batch; i++) {
+			const struct pending *p = &k->batch[i];
+			spool_scan_init(&s[i], p->r, p->r == CRED_MALFORMED ? NULL : &p->c, p->t);
+		}
+		if ((rc = spool_append_batch(k->sp, s, k->n_batch)) != 0) {
 			cli_error("spool %s: %s; the result is not shown (--no-spool checks "
 				  "without recording)",
 				  k->o.spool, ak_strerror(rc));
 			k->failed = CLI_USAGE;
 			k->fatal = 1;
-			sodium_memzero(&c, sizeof c);
-			return;
 		}
 	}
-	if (r != CRED_VALID)
-		k->any_invalid = 1;
-	print_result(k, r, 1, 1, c.claims.status, c.claims.name);
-	sodium_memzero(&c, sizeof c);
+	for (size_t i = 0; i < k->n_batch && !k->fatal; i++) {
+		const struct pending *p = &k->batch[i];
+		if (p->r != CRED_VALID)
+			k->any_invalid = 1;
+		print_result(k, p->r, 1, 1, p->c.claims.status, p->c.claims.name);
+	}
+	sodium_memzero(k->batch, k->n_batch * sizeof k->batch[0]);
+	k->n_batch = 0;
+}
+
+static void check_offline(struct checker *k, const char *text, size_t len)
+{
+	struct pending *p = &k->batch[k->n_batch++];
+
+	memset(p, 0, sizeof *p);
+	p->r = cred_verify(&k->trust, text, len, &p->c);
+	p->t = util_now();
+	if (!k->batching || k->n_batch == SPOOL_BATCH_MAX)
+		flush(k);
 }
 
 static void check_online(struct checker *k, const char *text, size_t len)
@@ -243,6 +276,15 @@ static int load_lists(struct checker *k, const char *trust_path, const char *rev
 #define ZBAR_QR_PREFIX     "QR-Code:"
 #define ZBAR_QR_PREFIX_LEN (sizeof ZBAR_QR_PREFIX - 1)
 
+/* More of stdin is waiting to be read (as far as the kernel knows: lines
+ * stdio has buffered already only make a batch end early). */
+static int input_waiting(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
 static void read_stdin(struct checker *k)
 {
 	/* One code per line: a scanner that types into a terminal, or
@@ -252,23 +294,29 @@ static void read_stdin(struct checker *k)
 	const size_t max = ZBAR_QR_PREFIX_LEN + CRED_TEXT_MAX + 1;
 	long n;
 
+	k->batching = 1;
 	while (!k->fatal && (n = cli_read_line(line, sizeof line, max)) != -1) {
 		const char *code = line;
 		size_t len = (size_t)n;
 
 		if (n == -2) { /* longer than any credential, with or without the prefix */
 			check(k, line, CRED_TEXT_MAX + 1);
-			continue;
+		} else if (len > 0 && strspn(line, " \t\r") != len) {
+			if (len >= ZBAR_QR_PREFIX_LEN &&
+			    memcmp(line, ZBAR_QR_PREFIX, ZBAR_QR_PREFIX_LEN) == 0) {
+				code += ZBAR_QR_PREFIX_LEN;
+				len -= ZBAR_QR_PREFIX_LEN;
+			}
+			check(k, code, len > CRED_TEXT_MAX ? CRED_TEXT_MAX + 1 : len);
 		}
-		if (len == 0 || strspn(line, " \t\r") == len)
-			continue;
-		if (len >= ZBAR_QR_PREFIX_LEN &&
-		    memcmp(line, ZBAR_QR_PREFIX, ZBAR_QR_PREFIX_LEN) == 0) {
-			code += ZBAR_QR_PREFIX_LEN;
-			len -= ZBAR_QR_PREFIX_LEN;
-		}
-		check(k, code, len > CRED_TEXT_MAX ? CRED_TEXT_MAX + 1 : len);
+		/* Nothing more waiting: a person at the scanner sees the
+		 * result now, not when the next code comes. */
+		if (!input_waiting())
+			flush(k);
 	}
+	sodium_memzero(line, sizeof line);
+	flush(k);
+	k->batching = 0;
 }
 
 int vcmd_check(int argc, char **argv, const char *usage)

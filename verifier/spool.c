@@ -270,8 +270,10 @@ static int write_all(int fd, const char *p, size_t left)
 	return 0;
 }
 
-/* The append itself, under the shared lock. */
-static int append_line(int fd, char *line, int n)
+/* The append itself, under the shared lock: buf[0] is an LF, written
+ * only when the file's last byte is not one (a torn line closed), then
+ * the n bytes of whole lines after it; one write, one fdatasync. */
+static int append_lines(int fd, const char *buf, size_t n)
 {
 	struct stat st;
 	char last;
@@ -285,28 +287,48 @@ static int append_line(int fd, char *line, int n)
 		if (last != '\n')
 			at = 0;
 	}
-	if (write_all(fd, line + at, (size_t)n + 1 - at) != 0)
+	if (write_all(fd, buf + at, n + 1 - at) != 0)
 		return AK_EIO;
 	if (fdatasync(fd) != 0)
 		return AK_EIO;
 	return 0;
 }
 
+int spool_append_batch(spool *sp, const struct spool_scan *s, size_t n)
+{
+	size_t cap = 1 + n * SPOOL_LINE_MAX + 1, len = 0;
+	char *buf;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > SPOOL_BATCH_MAX)
+		return AK_EINVAL;
+	if ((buf = malloc(cap)) == NULL)
+		return AK_EIO;
+	/* A line torn by another process's crash since we opened is closed
+	 * first, so these stay whole. */
+	buf[0] = '\n';
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int m = spool_format_line(buf + 1 + len, cap - 1 - len, &s[i]);
+		if (m < 0)
+			rc = m;
+		else
+			len += (size_t)m;
+	}
+	if (rc == 0 && flock(sp->fd, LOCK_SH) != 0)
+		rc = AK_EIO;
+	if (rc == 0) {
+		rc = append_lines(sp->fd, buf, len);
+		flock(sp->fd, LOCK_UN);
+	}
+	free(buf);
+	return rc;
+}
+
 int spool_append(spool *sp, const struct spool_scan *s)
 {
-	char line[SPOOL_LINE_MAX + 1];
-	int n, rc;
-
-	if ((n = spool_format_line(line + 1, sizeof line - 1, s)) < 0)
-		return n;
-	/* A line torn by another process's crash since we opened is closed
-	 * first, so this one stays whole. */
-	line[0] = '\n';
-	if (flock(sp->fd, LOCK_SH) != 0)
-		return AK_EIO;
-	rc = append_line(sp->fd, line, n);
-	flock(sp->fd, LOCK_UN);
-	return rc;
+	return spool_append_batch(sp, s, 1);
 }
 
 void spool_close(spool *sp)

@@ -105,6 +105,17 @@ int spool_open(spool **out, const char *dir);
 
 /* Appends s's line and fdatasyncs. 0 or AK_EIO (nothing may be shown). */
 int spool_append(spool *sp, const struct spool_scan *s);
+/*
+ * Appends the lines of s[0..n) (n <= SPOOL_BATCH_MAX) with one write and
+ * one fdatasync: scans checked together (codes piped in faster than they
+ * could be shown one by one) are made durable together before any of
+ * their results is shown. 1024 checks take some 50 ms of CPU, ten
+ * times a disk's sync, so a stream of codes is checked at nearly the
+ * speed of the checks. 0, AK_EINVAL (a scan that does not format, or n
+ * too large: nothing written), AK_EIO (none of them may be shown).
+ */
+#define SPOOL_BATCH_MAX 1024
+int spool_append_batch(spool *sp, const struct spool_scan *s, size_t n);
 
 /* NULL is a no-op. */
 void spool_close(spool *sp);

@@ -162,12 +162,52 @@ static void answer(struct request *rq, uint64_t index)
 		reply_error(rq, request_fault(rq, API_INTERNAL, "answering", AK_EINVAL));
 }
 
-enum dispatch_next dispatch_run(struct request *rq)
+/* The caller (authz.c: 401), the route's who (403), its rate limit
+ * (limits.c: 429), then the handler's prepare. API_OK or the error to
+ * answer. */
+static enum api_error identify_and_prepare(struct request *rq)
 {
 	const struct route *r = rq->route;
 	const struct app_config *cfg = app_config(rq->app);
 	struct http_internal *in = rq->in;
 	enum api_error e;
+
+	e = authz_identify(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who);
+	if (e == API_UNAVAILABLE)
+		e = request_fault(rq, e, "looking up a token", AK_EDB);
+	if (e == API_OK)
+		e = authz_allows(r->who, &rq->who, &cfg->authz);
+	if (e == API_OK)
+		e = limits_admit(app_limits(rq->app), r->limit, &rq->who, rq->client, rq->now,
+				 &rq->retry_after);
+	if (e != API_OK)
+		return e;
+
+	/* From here the route's limit has counted this request: it gives the
+	 * count back unless the request is recorded (refused as invalid, or
+	 * a bulk upload with nothing new). */
+	if (r->h->state_size > 0 && (rq->state = calloc(1, r->h->state_size)) == NULL) {
+		e = request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM);
+	} else {
+		if (r->action != ACT_NONE) {
+			authz_leaf(&rq->who, r->action, &rq->leaf);
+			rq->op.leaves = &rq->leaf;
+			rq->op.n = 1;
+		}
+		if (r->h->prepare != NULL)
+			e = r->h->prepare(rq);
+	}
+	if (e != API_OK)
+		give_back(rq);
+	return e;
+}
+
+enum dispatch_next dispatch_run(struct request *rq)
+{
+	const struct route *r = rq->route;
+	struct http_internal *in = rq->in;
+	enum api_error e;
+	int began;
 
 	in->phase = PHASE_PREPARING;
 	rq->now = util_now();
@@ -181,29 +221,17 @@ enum dispatch_next dispatch_run(struct request *rq)
 		return refuse(
 		    rq, request_fault(rq, API_UNAVAILABLE, "opening a read connection", AK_EDB));
 
-	e = authz_identify(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who);
-	if (e == API_UNAVAILABLE)
-		e = request_fault(rq, e, "looking up a token", AK_EDB);
-	if (e == API_OK)
-		e = authz_allows(r->who, &rq->who, &cfg->authz);
-	if (e == API_OK)
-		e = limits_admit(app_limits(rq->app), r->limit, &rq->who, rq->client, rq->now,
-				 &rq->retry_after);
+	/* The caller's and prepare's reads share one snapshot: one read
+	 * transaction, where each statement alone would begin and end its
+	 * own (a WAL read lock and a look at the WAL's index each). A
+	 * request with neither reads nothing here (/healthz). */
+	began = (r->h->prepare != NULL || in->header(in->conn, "Authorization") != NULL) &&
+		store_begin_read(rq->db) == 0;
+	e = identify_and_prepare(rq);
+	if (began && store_commit(rq->db) != 0)
+		store_rollback(rq->db);
 	if (e != API_OK)
 		return refuse(rq, e);
-
-	/* From here the route's limit has counted this request: it gives the
-	 * count back unless the request is recorded (refused as invalid, or
-	 * a bulk upload with nothing new). */
-	if (r->h->state_size > 0 && (rq->state = calloc(1, r->h->state_size)) == NULL)
-		return refund(rq, request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM));
-	if (r->action != ACT_NONE) {
-		authz_leaf(&rq->who, r->action, &rq->leaf);
-		rq->op.leaves = &rq->leaf;
-		rq->op.n = 1;
-	}
-	if (r->h->prepare != NULL && (e = r->h->prepare(rq)) != API_OK)
-		return refund(rq, e);
 
 	if (r->action == ACT_NONE || rq->op.n == 0) {
 		/* Nothing to record. An audited route may say so only when its

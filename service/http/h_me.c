@@ -76,7 +76,7 @@ static enum api_error me_code(struct request *rq, enum code_format format)
 	int rc;
 
 	s->c.format = format;
-	rc = record_open(app_record_keys(rq->app), rq->db, rq->who.resident_id, &rq->leaf, &v);
+	rc = record_open_name(app_record_keys(rq->app), rq->db, rq->who.resident_id, &rq->leaf, &v);
 	if (rc == AK_ENOENT)
 		return API_NO_RESIDENT;
 	if (rc != 0)

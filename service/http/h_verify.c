@@ -69,10 +69,12 @@
 
 #include "common/util.h"
 #include "crypto/cred.h"
+#include "service/http/jsonw.h"
 #include "service/http/request.h"
 #include "service/store_people.h"
 
-/* {"result":"superseded","name":"<128 bytes, escaped: at most 256>","status":"yellow"} */
+/* {"result":"superseded","name":"<128 bytes, escaped: at most 256>","status":"yellow"}
+ * (a valid name has no control character, so no byte takes more than 2) */
 #define VERIFY_ANSWER_MAX 512
 #define SCANS_MAX         1000
 
@@ -83,54 +85,23 @@ struct verify_st {
 	char answer[VERIFY_ANSWER_MAX];
 };
 
-/*
- * Appends s to out as a JSON string body. A credential's name has no C0
- * control or DEL (cred_name_valid) and is valid UTF-8, so only '"' and
- * '\\' need escaping. Returns the new length, or 0 if it would not fit.
- */
-static size_t put_escaped(char *out, size_t at, size_t cap, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (at + 3 > cap)
-			return 0;
-		if (*s == '"' || *s == '\\')
-			out[at++] = '\\';
-		out[at++] = *s;
-	}
-	return at;
-}
-
 /* The answer for result r: the name when a verifier may see it, the
  * status too when status >= 0. */
 static int build_answer(struct verify_st *s, enum cred_result r, const char *name, int status)
 {
-	size_t at;
-	int n;
+	struct jsonw w;
+	long n;
 
-	n = snprintf(s->answer, sizeof s->answer, "{\"result\":\"%s\"", cred_result_word(r));
-	if (n < 0 || (size_t)n >= sizeof s->answer)
-		return AK_ETOOBIG;
-	at = (size_t)n;
+	jsonw_begin(&w, s->answer, sizeof s->answer);
+	jsonw_str(&w, "result", cred_result_word(r));
 	if (cred_result_shows_data(r)) {
-		memcpy(s->answer + at, ",\"name\":\"", 9);
-		at += 9;
-		if ((at = put_escaped(s->answer, at, sizeof s->answer, name)) == 0 ||
-		    at + 1 >= sizeof s->answer)
-			return AK_ETOOBIG;
-		s->answer[at++] = '"';
-		if (status >= 0) {
-			n = snprintf(s->answer + at, sizeof s->answer - at, ",\"status\":\"%s\"",
-				     cred_status_word((enum cred_status)status));
-			if (n < 0 || (size_t)n >= sizeof s->answer - at)
-				return AK_ETOOBIG;
-			at += (size_t)n;
-		}
+		jsonw_str(&w, "name", name);
+		if (status >= 0)
+			jsonw_str(&w, "status", cred_status_word((enum cred_status)status));
 	}
-	if (at + 2 > sizeof s->answer)
-		return AK_ETOOBIG;
-	s->answer[at++] = '}';
-	s->answer[at] = '\0';
-	s->len = at;
+	if ((n = jsonw_end(&w)) < 0)
+		return (int)n;
+	s->len = (size_t)n;
 	return 0;
 }
 
@@ -169,7 +140,6 @@ static int online_checks(struct request *rq, const struct cred *c, int known,
 
 static enum api_error verify(struct request *rq)
 {
-	static const char *const allowed[] = {"credential", NULL};
 	struct verify_st *s = rq->state;
 	const struct trust_list *tl = app_trust(rq->app);
 	struct cred c;
@@ -180,8 +150,7 @@ static enum api_error verify(struct request *rq)
 	enum api_error e;
 	int r, rc, status = -1, known = 0;
 
-	if ((e = request_json(rq, allowed)) != API_OK ||
-	    (e = request_string(rq, "credential", 1, &text, &len)) != API_OK)
+	if ((e = request_string_only(rq, "credential", &text, &len)) != API_OK)
 		return e;
 	memset(&t, 0, sizeof t);
 	t.issuers = tl->issuers;

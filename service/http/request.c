@@ -71,6 +71,39 @@ enum api_error request_string(struct request *rq, const char *key, int required,
 	return API_OK;
 }
 
+enum api_error request_string_only(struct request *rq, const char *key, const char **out,
+				   size_t *len)
+{
+	const char *allowed[] = {key, NULL};
+	const char *b = rq->in->body;
+	size_t n = rq->in->body_len, k = strlen(key);
+	enum api_error e;
+
+	/* {"KEY":"VALUE"}: 7 bytes around the key and the value. jansson
+	 * would give the same string for it: VALUE has no escape, no
+	 * control, no quote and no byte above 0x7e, so it is its own
+	 * decoding and valid UTF-8; and an object of one member has no
+	 * duplicate and no other key. Anything else goes the long way. */
+	if (b != NULL && n >= k + 7 && b[0] == '{' && b[1] == '"' && memcmp(b + 2, key, k) == 0 &&
+	    memcmp(b + 2 + k, "\":\"", 3) == 0 && b[n - 2] == '"' && b[n - 1] == '}') {
+		const char *v = b + k + 5;
+		size_t vlen = n - k - 7, i;
+		for (i = 0; i < vlen; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+				break;
+		}
+		if (i == vlen) {
+			*out = v;
+			*len = vlen;
+			return API_OK;
+		}
+	}
+	if ((e = request_json(rq, allowed)) != API_OK)
+		return e;
+	return request_string(rq, key, 1, out, len);
+}
+
 enum api_error request_uint(struct request *rq, const char *key, int required, uint64_t *out,
 			    int *present)
 {

@@ -85,6 +85,18 @@ enum api_error request_string(struct request *rq, const char *key, int required,
 enum api_error request_uint(struct request *rq, const char *key, int required, uint64_t *out,
 			    int *present);
 
+/*
+ * The body as {"key": string} and nothing else, the string into *out
+ * (*len bytes, not NUL-terminated: it may point into the body). What
+ * request_json(allowed: key) and then request_string(key, required)
+ * answer, errors included; the body a client sends most often, exactly
+ * {"key":"..."} with printable ASCII and no escape in the string, is read
+ * as it is, without building a JSON tree (POST /v1/verify: a
+ * credential's characters are all such).
+ */
+enum api_error request_string_only(struct request *rq, const char *key, const char **out,
+				   size_t *len);
+
 /* A query-string argument, or NULL. */
 const char *request_query(struct request *rq, const char *key);
 /* A query argument as a canonical decimal: API_OK with *present 0 when

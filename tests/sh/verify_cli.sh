@@ -58,6 +58,19 @@ rc=$?
 is "$(cut -d' ' -f1 "$T/stdin.out" | tr '\n' ' ')" "valid valid malformed " \
 	"stdin: one result per non-blank line, in order"
 is "$rc" 1 "stdin: exit 1 when any code is not valid"
+# More codes than one batch (SPOOL_BATCH_MAX, 1024) waiting on stdin, the
+# spool on: every one shown, in order, and every one spooled first.
+mkdir -p "$T/batch"
+cp "$T/norevo/"* "$T/batch/"
+jq -r '.cases[0].credential, .cases[9].credential' $V/credential.json >"$T/two"
+for _ in $(seq 1 550); do cat "$T/two"; done >"$T/many"
+"$VERIFY" --dir "$T/batch" - <"$T/many" >"$T/batch.out" 2>"$T/batch.err"
+is "$(wc -l <"$T/batch.out")" 1100 "stdin, 1100 codes waiting: 1100 results"
+is "$(cut -d' ' -f1 "$T/batch.out" | uniq -c | awk '{print $1}' | sort -u | tr '\n' ' ')" "1 " \
+	"results in order (the two codes alternate)"
+is "$(wc -l <"$T/batch/spool/scans")" 1100 "and 1100 scans spooled"
+is "$(cut -d' ' -f4 "$T/batch/spool/scans" | md5sum)" "$(cut -d' ' -f1 "$T/batch.out" | md5sum)" \
+	"the spooled scans are the printed ones, in order"
 head -c 3000 /dev/zero | tr '\0' 'A' | "$VERIFY" --dir "$T/lists" - >"$T/long.out" 2>/dev/null
 is "$(cat "$T/long.out")" "malformed" "stdin: an over-long line is malformed, not a crash"
 

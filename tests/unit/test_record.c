@@ -143,6 +143,20 @@ static void test_create_open(void)
 	record_wipe(&v);
 	ok(all_zero(&v, sizeof v), "resident_wipe zeroes the view");
 
+	memset(&audit, 0, sizeof audit);
+	authz_like_leaf(&audit, ACT_ISSUE);
+	memset(&v, 0x55, sizeof v);
+	is_int(record_open_name(&keys, st, id1, &audit, &v), 0, "record_open_name: 0");
+	ok(strcmp(v.name, NAME1) == 0 && v.status == CRED_GREEN && v.id == id1,
+	   "the name, status and id open");
+	ok(all_zero(v.id_number, sizeof v.id_number) && all_zero(v.phone, sizeof v.phone),
+	   "and nothing else is unsealed");
+	ok(audit.has_subject && memcmp(audit.subject, pseudo, sizeof pseudo) == 0,
+	   "the audit leaf names the resident all the same");
+	record_wipe(&v);
+	is_int(record_open_name(&keys, st, id1, NULL, &v), AK_EDENIED,
+	       "record_open_name without an audit leaf: AK_EDENIED");
+
 	is_int(record_open(&keys, st, id2, &audit, &v), 0, "the second opens");
 	ok(strcmp(v.name, NAME2) == 0 && strcmp(v.id_number, IDNO2) == 0 && v.phone[0] == '\0',
 	   "its fields, and an empty phone");

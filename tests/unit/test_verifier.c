@@ -331,6 +331,39 @@ static void test_files(const char *tmp)
 	fclose(f);
 	ok(spool_sent_read(dir, &off) == AK_EINVAL, "a garbled offset is refused");
 
+	/* A batch: whole lines, in order, in one append; a torn tail
+	 * before it closed first, as for one. */
+	{
+		struct spool_scan b[3];
+		snprintf(dir, sizeof dir, "%s/batch", tmp);
+		ok(spool_open(&sp, dir) == 0, "a second spool");
+		snprintf(path, sizeof path, "%s/scans", dir);
+		f = fopen(path, "a");
+		fputs("0123456789abcdef", f);
+		fclose(f);
+		for (int i = 0; i < 3; i++)
+			spool_scan_init(&b[i], i == 1 ? CRED_MALFORMED : CRED_VALID,
+					i == 1 ? NULL : &c, 200 + (uint64_t)i);
+		ok(spool_append_batch(sp, b, 0) == 0, "an empty batch writes nothing");
+		ok(spool_append_batch(sp, b, SPOOL_BATCH_MAX + 1) == AK_EINVAL,
+		   "a batch over SPOOL_BATCH_MAX is refused");
+		ok(spool_append_batch(sp, b, 3) == 0, "a batch of three");
+		spool_close(sp);
+		k = 0;
+		ok(spool_reader_open(&r, dir, 0) == 0, "read it back");
+		while ((rc = spool_reader_next(&r, &got)) > 0 && k < 8) {
+			kinds[k] = rc;
+			if (rc == SPOOL_SCAN)
+				ok(strcmp(got.id, b[k - 1].id) == 0 &&
+				       got.time == 200 + (uint64_t)k - 1,
+				   "scan %d of the batch, in order", k);
+			k++;
+		}
+		ok(rc == SPOOL_END && k == 4 && kinds[0] == SPOOL_BAD_LINE && r.off == r.size,
+		   "the torn line closed, then the three whole lines");
+		spool_reader_close(&r);
+	}
+
 	snprintf(dir, sizeof dir, "%s/b", tmp);
 	mkdir(dir, 0755);
 	ok(spool_open(&sp, dir) == AK_EPERM && sp == NULL, "a folder open to others is refused");
