@@ -122,7 +122,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench soak fuzz fuzz-run install uninstall clean deps \
+.PHONY: all run demo test check check-asan bench soak fuzz fuzz-build fuzz-run install uninstall clean deps \
 	tests format format-check FORCE
 all: $(PROGS)
 
@@ -162,7 +162,11 @@ soak: deps
 	@BIN=$(BIN) bench/soak.sh
 
 fuzz:
-	@$(MAKE) --no-print-directory -f fuzz/Makefile
+	@$(MAKE) --no-print-directory -f fuzz/Makefile all
+	@$(MAKE) --no-print-directory -f fuzz/Makefile run-all
+
+fuzz-build:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile all
 
 fuzz-run:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile run TARGET=$(TARGET) SECONDS=$(SECONDS)
