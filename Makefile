@@ -6,6 +6,8 @@
 #   make bench       benchmarks, printed as ratios to the machine's limits
 #   make soak        ten minutes of fixed mixed load: does ankangd's memory
 #                    or descriptor count grow? (SOAK_SECONDS=600)
+#   make fuzz        every fuzz target for FUZZ_SECONDS (600) each, one after
+#                    the other (clang; fuzz/README.md)
 #   make install     PREFIX=/usr/local DESTDIR= (programs, man pages, systemd units)
 #   make uninstall   the same settings: removes exactly what install put
 #
