@@ -6,6 +6,8 @@
 #   make bench       benchmarks, printed as ratios to the machine's limits
 #   make soak        ten minutes of fixed mixed load: does ankangd's memory
 #                    or descriptor count grow? (SOAK_SECONDS=600)
+#   make fuzz        every fuzz target for FUZZ_SECONDS (600) each, one after
+#                    the other (clang; fuzz/README.md)
 #   make install     PREFIX=/usr/local DESTDIR= (programs, man pages, systemd units)
 #   make uninstall   the same settings: removes exactly what install put
 #
@@ -122,7 +124,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench soak fuzz fuzz-run install uninstall clean deps \
+.PHONY: all run demo test check check-asan bench soak fuzz fuzz-build fuzz-run install uninstall clean deps \
 	tests format format-check FORCE
 all: $(PROGS)
 
@@ -162,7 +164,11 @@ soak: deps
 	@BIN=$(BIN) bench/soak.sh
 
 fuzz:
-	@$(MAKE) --no-print-directory -f fuzz/Makefile
+	@$(MAKE) --no-print-directory -f fuzz/Makefile all
+	@$(MAKE) --no-print-directory -f fuzz/Makefile run-all
+
+fuzz-build:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile all
 
 fuzz-run:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile run TARGET=$(TARGET) SECONDS=$(SECONDS)

@@ -14,6 +14,8 @@
 #include "common/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* A target's one-time set-up, when it has one (libFuzzer calls it first). */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int cmp(const void *a, const void *b)
 {
@@ -39,7 +41,7 @@ static size_t add_dir(const char *dir, char **names, size_t n, size_t cap)
 	return n;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char dir[256];
 	char *names[4096];
@@ -57,6 +59,8 @@ int main(void)
 		return 0;
 	}
 	qsort(names, n, sizeof names[0], cmp);
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	printf("1..%zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		char *buf = NULL;

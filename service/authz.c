@@ -27,9 +27,12 @@ enum api_error authz_identify(store *db, const char *authorization, uint64_t now
 	out->role = ROLE_NONE;
 	if (authorization == NULL)
 		return API_OK;
-	/* The scheme name is case-insensitive (RFC 9110 11.1). */
-	if (strncasecmp(authorization, "Bearer ", 7) != 0 ||
-	    (kind = token_parse(authorization + 7, strlen(authorization + 7), hash)) < 0)
+	/* The scheme name is case-insensitive (RFC 9110 11.1), and one or
+	 * more spaces may follow it ("Bearer" 1*SP b64token, RFC 6750 2.1). */
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return API_BAD_TOKEN;
+	authorization += 7 + strspn(authorization + 7, " ");
+	if ((kind = token_parse(authorization, strlen(authorization), hash)) < 0)
 		return API_BAD_TOKEN;
 	if (db == NULL)
 		return API_UNAVAILABLE;

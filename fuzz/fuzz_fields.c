@@ -1,0 +1,206 @@
+/*
+ * fuzz_fields: the small parsers a request's fields and headers go
+ * through, one input to them all, faster than fuzz_http can reach them:
+ *
+ *   idcard_normalise   an ID number (enrol, log-in, look-up, paper code)
+ *   token_parse        the token of Authorization: Bearer
+ *   policy_phone_valid, the closed word lists (status, result, reason,
+ *   purpose, the leaf's role, action, result and detail words: bodies,
+ *   query filters, scans)
+ *   forwarded_net_parse, forwarded_client   --trusted-proxy and
+ *                      X-Forwarded-For
+ *
+ * Invariants checked: an accepted ID number is 18 characters, equal to
+ * the input but for the check character's case, and normalises to
+ * itself; a token that parses is TOKEN_TEXT_LEN long and of a known
+ * kind; a word that parses is the word its value formats to; a phone
+ * number accepted is within the length limits; a range that parses has
+ * at most 128 bits; the client address forwarded_client picks is the one
+ * a plain reading of the rule picks (forwarded.h: behind trusted peers,
+ * the rightmost address of the chain that is not a trusted proxy, all of
+ * the chain's addresses numeric, at most FORWARDED_MAX_HOPS of them,
+ * else the peer itself), from a trusted peer and from an untrusted one.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/cred.h"
+#include "crypto/leaf.h"
+#include "service/http/forwarded.h"
+#include "service/idcard.h"
+#include "service/policy.h"
+#include "service/token.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_word(const char *text, size_t size, int (*parse)(const char *, size_t),
+		       const char *(*word)(int))
+{
+	int v = parse(text, size);
+	const char *w;
+
+	if (v < 0)
+		return;
+	if ((w = word(v)) == NULL || strlen(w) != size || memcmp(w, text, size) != 0)
+		abort();
+}
+
+static const char *status_word(int v)
+{
+	return cred_status_word(v);
+}
+
+static const char *result_word(int v)
+{
+	return cred_result_word((enum cred_result)v);
+}
+
+static void check_idcard(const char *text, size_t size)
+{
+	char out[IDCARD_LEN + 1], again[IDCARD_LEN + 1];
+	const uint32_t today = 20261207;
+
+	if (idcard_normalise(out, text, size, today) != 0)
+		return;
+	if (size != IDCARD_LEN || strlen(out) != IDCARD_LEN || memcmp(out, text, 17) != 0 ||
+	    (out[17] != text[17] && !(text[17] == 'x' && out[17] == 'X')))
+		abort();
+	if (idcard_normalise(again, out, IDCARD_LEN, today) != 0 || strcmp(out, again) != 0)
+		abort();
+}
+
+/* ------------------------------------------------ X-Forwarded-For */
+
+static const char *const trusted_text[] = {"127.0.0.0/8", "10.0.0.0/8", "fd00::/8"};
+
+/* The address as 16 bytes, IPv4 mapped; 0 or -1, as the rule reads one. */
+static int ref_addr(const char *s, size_t n, uint8_t out[16])
+{
+	char t[64];
+	struct in_addr v4;
+
+	if (n == 0 || n >= FORWARDED_ADDR_MAX)
+		return -1;
+	memcpy(t, s, n);
+	t[n] = '\0';
+	if (inet_pton(AF_INET, t, &v4) == 1) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &v4, 4);
+		return 0;
+	}
+	return inet_pton(AF_INET6, t, out) == 1 ? 0 : -1;
+}
+
+static int ref_trusted(const uint8_t a[16])
+{
+	static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return (memcmp(a, v4, 12) == 0 && (a[12] == 127 || a[12] == 10)) || a[0] == 0xfd;
+}
+
+static void ref_format(const uint8_t a[16], char *out, size_t cap)
+{
+	static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (memcmp(a, v4, 12) == 0)
+		inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
+	else
+		inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+}
+
+/* The client the rule names for a peer and a chain (NUL-terminated). */
+static void ref_client(const uint8_t peer[16], const char *xff, char *out, size_t cap)
+{
+	uint8_t hops[FORWARDED_MAX_HOPS][16];
+	size_t k = 0;
+	const char *p = xff;
+
+	if (!ref_trusted(peer)) {
+		ref_format(peer, out, cap);
+		return;
+	}
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (k == FORWARDED_MAX_HOPS || ref_addr(p, len, hops[k]) != 0) {
+			ref_format(peer, out, cap);
+			return;
+		}
+		k++;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	while (k > 1 && ref_trusted(hops[k - 1]))
+		k--;
+	ref_format(hops[k - 1], out, cap);
+}
+
+static void check_forwarded(const char *text)
+{
+	static struct forwarded_net trusted[3];
+	static int ready;
+	struct forwarded_net net;
+	struct sockaddr_in peer = {.sin_family = AF_INET};
+	uint8_t p16[16] = {[10] = 0xff, [11] = 0xff};
+	char got[FORWARDED_ADDR_MAX], want[FORWARDED_ADDR_MAX];
+
+	if (!ready) {
+		for (size_t i = 0; i < 3; i++)
+			if (forwarded_net_parse(trusted_text[i], &trusted[i]) != 0)
+				abort();
+		ready = 1;
+	}
+	if (forwarded_net_parse(text, &net) == 0 && net.bits > 128)
+		abort();
+	for (int trusted_peer = 0; trusted_peer < 2; trusted_peer++) {
+		uint32_t a = trusted_peer ? 0x0a000001 : 0xc6336401; /* 10.0.0.1, 198.51.100.1 */
+		peer.sin_addr.s_addr = htonl(a);
+		memcpy(p16 + 12, &peer.sin_addr, 4);
+		forwarded_client((const struct sockaddr *)&peer, text, trusted, 3, got, sizeof got);
+		ref_client(p16, text, want, sizeof want);
+		if (strcmp(got, want) != 0)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	uint8_t hash[TOKEN_HASH_BYTES];
+	char *copy;
+	int kind;
+
+	check_idcard(text, size);
+	if ((kind = token_parse(text, size, hash)) >= 0 &&
+	    (size != TOKEN_TEXT_LEN || (kind != TOKEN_ACCOUNT && kind != TOKEN_SESSION)))
+		abort();
+	if (policy_phone_valid(text, size) && (size == 0 || size > POLICY_PHONE_MAX))
+		abort();
+	check_word(text, size, cred_status_parse, status_word);
+	check_word(text, size, cred_result_parse, result_word);
+	check_word(text, size, leaf_role_parse, leaf_role_word);
+	check_word(text, size, leaf_action_parse, leaf_action_word);
+	check_word(text, size, leaf_result_parse, leaf_result_word);
+	check_word(text, size, leaf_detail_parse, leaf_detail_word);
+	check_word(text, size, policy_reason_parse, leaf_detail_word);
+	check_word(text, size, policy_purpose_parse, leaf_detail_word);
+
+	/* The header's value as libmicrohttpd hands it over: a C string. */
+	if (size > 4096 || (copy = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	check_forwarded(copy);
+	free(copy);
+	return 0;
+}
