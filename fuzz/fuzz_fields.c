@@ -9,6 +9,8 @@
  *   query filters, scans)
  *   forwarded_net_parse, forwarded_client   --trusted-proxy and
  *                      X-Forwarded-For
+ *   request_string_only  POST /v1/verify's body, whose common form
+ *                      {"credential":"..."} is read without jansson
  *
  * Invariants checked: an accepted ID number is 18 characters, equal to
  * the input but for the check character's case, and normalises to
@@ -19,7 +21,10 @@
  * a plain reading of the rule picks (forwarded.h: behind trusted peers,
  * the rightmost address of the chain that is not a trusted proxy, all of
  * the chain's addresses numeric, at most FORWARDED_MAX_HOPS of them,
- * else the peer itself), from a trusted peer and from an untrusted one.
+ * else the peer itself), from a trusted peer and from an untrusted one;
+ * request_string_only answers exactly what jansson's reading of the same
+ * body (request_json, then request_string) answers: the same error, or
+ * the same string.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,6 +36,8 @@
 #include "crypto/cred.h"
 #include "crypto/leaf.h"
 #include "service/http/forwarded.h"
+#include "service/http/http_int.h"
+#include "service/http/request.h"
 #include "service/idcard.h"
 #include "service/policy.h"
 #include "service/token.h"
@@ -173,6 +180,51 @@ static void check_forwarded(const char *text)
 	}
 }
 
+/* ------------------------------------------- the verify body's short path */
+
+/* body as the transport holds it: NUL-terminated, body_len bytes. */
+static enum api_error read_body(int short_path, const char *body, size_t n, const char **out,
+				size_t *len, json_t **json)
+{
+	static const char *const allowed[] = {"credential", NULL};
+	struct http_internal in;
+	struct request rq;
+	enum api_error e;
+
+	memset(&in, 0, sizeof in);
+	memset(&rq, 0, sizeof rq);
+	in.body = (char *)body;
+	in.body_len = n;
+	rq.in = &in;
+	if (short_path)
+		e = request_string_only(&rq, "credential", out, len);
+	else if ((e = request_json(&rq, allowed)) == API_OK)
+		e = request_string(&rq, "credential", 1, out, len);
+	*json = rq.json; /* the string may live in it: the caller frees it */
+	return e;
+}
+
+static void check_string_only(const uint8_t *data, size_t size)
+{
+	const char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	json_t *ja, *jb;
+	enum api_error ea, eb;
+	char *body;
+
+	if ((body = malloc(size + 1)) == NULL)
+		return;
+	memcpy(body, data, size);
+	body[size] = '\0';
+	ea = read_body(1, body, size, &a, &alen, &ja);
+	eb = read_body(0, body, size, &b, &blen, &jb);
+	if (ea != eb || (ea == API_OK && (alen != blen || memcmp(a, b, alen) != 0)))
+		abort();
+	json_decref(ja);
+	json_decref(jb);
+	free(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -194,6 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_word(text, size, leaf_detail_parse, leaf_detail_word);
 	check_word(text, size, policy_reason_parse, leaf_detail_word);
 	check_word(text, size, policy_purpose_parse, leaf_detail_word);
+	if (size <= 4096)
+		check_string_only(data, size);
 
 	/* The header's value as libmicrohttpd hands it over: a C string. */
 	if (size > 4096 || (copy = malloc(size + 1)) == NULL)
