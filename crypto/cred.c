@@ -14,12 +14,14 @@
  * nothing. Instead each CBOR layer goes through four steps:
  *
  *   1. a bounding pass with libcbor's streaming decoder, which rejects
- *      indefinite lengths, nesting deeper than CBOR_DEPTH_MAX, and any
- *      declared array or map size larger than the bytes that could hold
- *      it, so that cbor_load never allocates for sizes an attacker merely
- *      claims and cbor_decref never recurses deeply;
- *   2. cbor_load, which must consume every byte;
- *   3. a walk that checks every type, size and key and extracts values;
+ *      indefinite lengths, nesting deeper than CBOR_DEPTH_MAX, more items
+ *      than a credential's layer has, and any declared array or map size
+ *      larger than the bytes that could hold it;
+ *   2. in the same pass, each item written down in order, allocating
+ *      nothing (a string points into the input), and the one top-level
+ *      item must end at the last byte;
+ *   3. a walk over those items that checks every type, size and key and
+ *      extracts values;
  *   4. re-encoding the extracted values with cred_encode_*, the encoder
  *      cred_issue uses, and requiring byte-identical output.
  *
@@ -334,27 +336,58 @@ int cred_encode_cose(uint8_t *out, size_t cap, const uint8_t *prot, size_t prot_
 /* ------------------------------------------------------------ decoding */
 
 /*
- * The bounding pass (step 1 above). left[d] counts the items still due at
- * nesting level d; level 0 is the single top-level item. avail is the
- * number of input bytes from the current head to the end: each child of a
- * container takes at least one byte, so a container claiming avail or more
- * children cannot be genuine.
+ * Steps 1 and 2 in one pass of libcbor's streaming decoder, which hands
+ * over each item as it reads it and allocates nothing: the bounds are
+ * checked, and each item is written down in the order the bytes hold it
+ * (a container, then its children), with a string's bytes pointing into
+ * the input. A layer of a credential has at most 16 items (the claims:
+ * the map, five keys, four values, the hc map and its four items); a
+ * layer with more cannot be one, and is refused before it is walked.
+ *
+ * left[d] counts the items still due at nesting level d; level 0 is the
+ * single top-level item. avail is the number of input bytes from the
+ * current head to the end: each child of a container takes at least one
+ * byte, so a container claiming avail or more children cannot be
+ * genuine.
  */
+#define ITEMS_MAX 16
+
+enum item_kind {
+	IT_UINT,
+	IT_NEGINT,
+	IT_BSTR,
+	IT_TSTR,
+	IT_ARRAY,
+	IT_MAP,
+	IT_OTHER
+};
+
+struct item {
+	enum item_kind kind;
+	uint64_t v;       /* an integer's argument (a negint's n of -1-n), a container's size */
+	const uint8_t *p; /* a string's bytes, in the input */
+	size_t len;
+};
+
 struct gate {
 	size_t left[CBOR_DEPTH_MAX + 1];
 	size_t depth;
 	size_t avail;
 	bool bad;
+	struct item *items;
+	size_t n;
 };
 
-static void gate_item(struct gate *g, size_t children)
+/* One item with children items below it. */
+static void gate_item(struct gate *g, size_t children, struct item it)
 {
 	if (g->bad)
 		return;
-	if (g->left[g->depth] == 0) { /* an item after the top-level one */
+	if (g->left[g->depth] == 0 || g->n == ITEMS_MAX) { /* after the top-level one */
 		g->bad = true;
 		return;
 	}
+	g->items[g->n++] = it;
 	g->left[g->depth]--;
 	if (children > 0) {
 		if (children >= g->avail || g->depth == CBOR_DEPTH_MAX) {
@@ -367,6 +400,11 @@ static void gate_item(struct gate *g, size_t children)
 		g->depth--;
 }
 
+static void gate_int(void *ctx, enum item_kind kind, uint64_t v)
+{
+	gate_item(ctx, 0, (struct item){kind, v, NULL, 0});
+}
+
 static void gate_reject(void *ctx)
 {
 	((struct gate *)ctx)->bad = true;
@@ -374,74 +412,92 @@ static void gate_reject(void *ctx)
 
 static void gate_leaf(void *ctx)
 {
-	gate_item(ctx, 0);
+	gate_item(ctx, 0, (struct item){IT_OTHER, 0, NULL, 0});
 }
 
 static void gate_u8(void *ctx, uint8_t v)
 {
-	(void)v;
-	gate_item(ctx, 0);
+	gate_int(ctx, IT_UINT, v);
 }
 
 static void gate_u16(void *ctx, uint16_t v)
 {
-	(void)v;
-	gate_item(ctx, 0);
+	gate_int(ctx, IT_UINT, v);
 }
 
 static void gate_u32(void *ctx, uint32_t v)
 {
-	(void)v;
-	gate_item(ctx, 0);
+	gate_int(ctx, IT_UINT, v);
 }
 
 static void gate_u64(void *ctx, uint64_t v)
 {
-	(void)v;
-	gate_item(ctx, 0);
+	gate_int(ctx, IT_UINT, v);
 }
 
-static void gate_string(void *ctx, cbor_data p, size_t n)
+static void gate_n8(void *ctx, uint8_t v)
 {
-	(void)p, (void)n;
-	gate_item(ctx, 0);
+	gate_int(ctx, IT_NEGINT, v);
+}
+
+static void gate_n16(void *ctx, uint16_t v)
+{
+	gate_int(ctx, IT_NEGINT, v);
+}
+
+static void gate_n32(void *ctx, uint32_t v)
+{
+	gate_int(ctx, IT_NEGINT, v);
+}
+
+static void gate_n64(void *ctx, uint64_t v)
+{
+	gate_int(ctx, IT_NEGINT, v);
+}
+
+static void gate_bstr(void *ctx, cbor_data p, size_t n)
+{
+	gate_item(ctx, 0, (struct item){IT_BSTR, 0, p, n});
+}
+
+static void gate_tstr(void *ctx, cbor_data p, size_t n)
+{
+	gate_item(ctx, 0, (struct item){IT_TSTR, 0, p, n});
 }
 
 static void gate_float(void *ctx, float v)
 {
 	(void)v;
-	gate_item(ctx, 0);
+	gate_leaf(ctx);
 }
 
 static void gate_double(void *ctx, double v)
 {
 	(void)v;
-	gate_item(ctx, 0);
+	gate_leaf(ctx);
 }
 
 static void gate_bool(void *ctx, bool v)
 {
 	(void)v;
-	gate_item(ctx, 0);
+	gate_leaf(ctx);
 }
 
 static void gate_array(void *ctx, size_t n)
 {
-	struct gate *g = ctx;
-	gate_item(g, n);
+	gate_item(ctx, n, (struct item){IT_ARRAY, n, NULL, 0});
 }
 
 static void gate_map(void *ctx, size_t n)
 {
 	struct gate *g = ctx;
 	/* Two items per entry; a size past avail is refused without doubling it. */
-	gate_item(g, n >= g->avail ? g->avail : 2 * n);
+	gate_item(g, n >= g->avail ? g->avail : 2 * n, (struct item){IT_MAP, n, NULL, 0});
 }
 
 static void gate_tag(void *ctx, uint64_t tag)
 {
-	(void)tag;
-	gate_item(ctx, 1);
+	gate_item(ctx, 1, (struct item){IT_OTHER, tag, NULL, 0});
 }
 
 static const struct cbor_callbacks gate_callbacks = {
@@ -449,13 +505,13 @@ static const struct cbor_callbacks gate_callbacks = {
     .uint16 = gate_u16,
     .uint32 = gate_u32,
     .uint64 = gate_u64,
-    .negint8 = gate_u8,
-    .negint16 = gate_u16,
-    .negint32 = gate_u32,
-    .negint64 = gate_u64,
-    .byte_string = gate_string,
+    .negint8 = gate_n8,
+    .negint16 = gate_n16,
+    .negint32 = gate_n32,
+    .negint64 = gate_n64,
+    .byte_string = gate_bstr,
     .byte_string_start = gate_reject, /* indefinite */
-    .string = gate_string,
+    .string = gate_tstr,
     .string_start = gate_reject,
     .array_start = gate_array,
     .indef_array_start = gate_reject,
@@ -471,9 +527,11 @@ static const struct cbor_callbacks gate_callbacks = {
     .indef_break = gate_reject,
 };
 
-static bool cbor_gate(const uint8_t *p, size_t n)
+/* Steps 1 and 2: the items of exactly one complete, bounded CBOR item
+ * filling p[0..n), at most ITEMS_MAX of them; their number, or 0. */
+static size_t cbor_items(const uint8_t *p, size_t n, struct item items[ITEMS_MAX])
 {
-	struct gate g = {.left = {1}};
+	struct gate g = {.left = {1}, .items = items};
 	size_t off = 0;
 
 	while (off < n) {
@@ -482,58 +540,30 @@ static bool cbor_gate(const uint8_t *p, size_t n)
 		g.avail = n - off;
 		r = cbor_stream_decode(p + off, n - off, &gate_callbacks, &g);
 		if (r.status != CBOR_DECODER_FINISHED || r.read == 0 || r.read > n - off || g.bad)
-			return false;
+			return 0;
 		off += r.read;
 	}
-	return g.depth == 0 && g.left[0] == 0;
+	return g.depth == 0 && g.left[0] == 0 ? g.n : 0;
 }
 
-/* Steps 1 and 2: one complete, bounded item, or NULL. The caller decrefs. */
-static cbor_item_t *cbor_load_strict(const uint8_t *p, size_t n)
+static bool is_uint(const struct item *it, uint64_t v)
 {
-	struct cbor_load_result r;
-	cbor_item_t *item;
-
-	if (n == 0 || !cbor_gate(p, n))
-		return NULL;
-	item = cbor_load(p, n, &r);
-	if (item == NULL)
-		return NULL;
-	if (r.error.code != CBOR_ERR_NONE || r.read != n) {
-		cbor_decref(&item);
-		return NULL;
-	}
-	return item;
+	return it->kind == IT_UINT && it->v == v;
 }
 
-static bool is_uint(const cbor_item_t *it, uint64_t v)
+static bool is_negint(const struct item *it, uint64_t v)
 {
-	return cbor_isa_uint(it) && cbor_get_int(it) == v;
+	return it->kind == IT_NEGINT && it->v == v;
 }
 
-static bool is_negint(const cbor_item_t *it, uint64_t v)
+static bool is_bstr_of(const struct item *it, size_t n)
 {
-	return cbor_isa_negint(it) && cbor_get_int(it) == v;
+	return it->kind == IT_BSTR && it->len == n;
 }
 
-static bool is_bstr(const cbor_item_t *it)
+static bool is_map_of(const struct item *it, size_t n)
 {
-	return cbor_isa_bytestring(it) && cbor_bytestring_is_definite(it);
-}
-
-static bool is_bstr_of(const cbor_item_t *it, size_t n)
-{
-	return is_bstr(it) && cbor_bytestring_length(it) == n;
-}
-
-static bool is_tstr(const cbor_item_t *it)
-{
-	return cbor_isa_string(it) && cbor_string_is_definite(it);
-}
-
-static bool is_map_of(const cbor_item_t *it, size_t n)
-{
-	return cbor_isa_map(it) && cbor_map_is_definite(it) && cbor_map_size(it) == n;
+	return it->kind == IT_MAP && it->v == n;
 }
 
 static bool same_bytes(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
@@ -544,74 +574,60 @@ static bool same_bytes(const uint8_t *a, size_t a_len, const uint8_t *b, size_t 
 /* {1: -8, 4: kid(8)}, the kid into out->kid. */
 static bool parse_protected(struct cred *out, const uint8_t *p, size_t n)
 {
+	struct item it[ITEMS_MAX];
 	uint8_t again[32];
-	cbor_item_t *root = cbor_load_strict(p, n);
-	bool alg = false, kid = false, good = false;
-	struct cbor_pair *pairs;
+	bool alg = false, kid = false;
 	int len;
 
-	if (root == NULL)
+	/* The map and two pairs of scalars: a nested container is refused. */
+	if (cbor_items(p, n, it) != 5 || !is_map_of(&it[0], 2))
 		return false;
-	if (!is_map_of(root, 2))
-		goto fail;
-	pairs = cbor_map_handle(root);
-	for (size_t i = 0; i < 2; i++) {
-		if (is_uint(pairs[i].key, COSE_HDR_ALG) && !alg) {
-			if (!is_negint(pairs[i].value, COSE_ALG_EDDSA_NEG))
-				goto fail;
+	for (size_t i = 1; i < 5; i += 2) {
+		if (is_uint(&it[i], COSE_HDR_ALG) && !alg) {
+			if (!is_negint(&it[i + 1], COSE_ALG_EDDSA_NEG))
+				return false;
 			alg = true;
-		} else if (is_uint(pairs[i].key, COSE_HDR_KID) && !kid) {
-			if (!is_bstr_of(pairs[i].value, CRED_KID_BYTES))
-				goto fail;
-			memcpy(out->kid, cbor_bytestring_handle(pairs[i].value), CRED_KID_BYTES);
+		} else if (is_uint(&it[i], COSE_HDR_KID) && !kid) {
+			if (!is_bstr_of(&it[i + 1], CRED_KID_BYTES))
+				return false;
+			memcpy(out->kid, it[i + 1].p, CRED_KID_BYTES);
 			kid = true;
 		} else {
-			goto fail;
+			return false;
 		}
 	}
 	len = cred_encode_protected(again, sizeof again, out->kid);
-	good = len > 0 && same_bytes(again, (size_t)len, p, n);
-fail:
-	cbor_decref(&root);
-	return good;
+	return len > 0 && same_bytes(again, (size_t)len, p, n);
 }
 
 /* Copies a definite text string of 1..max bytes and NUL-terminates it. */
-static bool take_tstr(char *dst, size_t max, const cbor_item_t *it)
+static bool take_tstr(char *dst, size_t max, const struct item *it)
 {
-	size_t n;
-
-	if (!is_tstr(it))
+	if (it->kind != IT_TSTR || it->len < 1 || it->len > max)
 		return false;
-	n = cbor_string_length(it);
-	if (n < 1 || n > max)
-		return false;
-	memcpy(dst, cbor_string_handle(it), n);
-	dst[n] = '\0';
+	memcpy(dst, it->p, it->len);
+	dst[it->len] = '\0';
 	return true;
 }
 
-/* {1: name, 2: status} */
-static bool parse_hc(struct cred_claims *c, const cbor_item_t *map)
+/* {1: name, 2: status}: the map at it[0] and the four items after it. */
+static bool parse_hc(struct cred_claims *c, const struct item *it)
 {
-	struct cbor_pair *pairs;
 	bool name = false, status = false;
 
-	if (!is_map_of(map, 2))
+	if (!is_map_of(&it[0], 2))
 		return false;
-	pairs = cbor_map_handle(map);
-	for (size_t i = 0; i < 2; i++) {
-		const cbor_item_t *v = pairs[i].value;
+	for (size_t i = 1; i < 5; i += 2) {
+		const struct item *v = &it[i + 1];
 
-		if (is_uint(pairs[i].key, HC_NAME) && !name) {
-			if (!take_tstr(c->name, CRED_NAME_MAX, v) ||
-			    !name_valid(c->name, cbor_string_length(v)))
+		if (is_uint(&it[i], HC_NAME) && !name) {
+			if (!take_tstr(c->name, CRED_NAME_MAX, v) || !name_valid(c->name, v->len))
 				return false;
 			name = true;
-		} else if (is_uint(pairs[i].key, HC_STATUS) && !status) {
-			if (!cbor_isa_uint(v) || cbor_get_int(v) > CRED_RED)
+		} else if (is_uint(&it[i], HC_STATUS) && !status) {
+			if (v->kind != IT_UINT || v->v > CRED_RED)
 				return false;
-			c->status = (enum cred_status)cbor_get_int(v);
+			c->status = (enum cred_status)v->v;
 			status = true;
 		} else {
 			return false;
@@ -623,119 +639,109 @@ static bool parse_hc(struct cred_claims *c, const cbor_item_t *map)
 /* The claims map, exactly the five claims, into out->claims. */
 static bool parse_claims(struct cred *out, const uint8_t *p, size_t n)
 {
+	struct item it[ITEMS_MAX];
 	uint8_t again[CRED_COSE_MAX];
 	struct cred_claims *c = &out->claims;
-	cbor_item_t *root = cbor_load_strict(p, n);
+	size_t count = cbor_items(p, n, it), j = 1;
 	unsigned seen = 0;
-	bool good = false;
-	struct cbor_pair *pairs;
 	int len;
 
-	if (root == NULL)
+	if (count == 0 || !is_map_of(&it[0], 5))
 		return false;
-	if (!is_map_of(root, 5))
-		goto fail;
-	pairs = cbor_map_handle(root);
 	for (size_t i = 0; i < 5; i++) {
-		const cbor_item_t *k = pairs[i].key, *v = pairs[i].value;
+		const struct item *k, *v;
 		unsigned bit;
 
-		if (cbor_isa_uint(k) && cbor_get_int(k) < 16)
-			bit = 1u << cbor_get_int(k);
+		/* A key and its value; only hc's value is a container (its
+		 * map and four items). */
+		if (j + 1 >= count)
+			return false;
+		k = &it[j];
+		v = &it[j + 1];
+		if (k->kind == IT_UINT && k->v < 16)
+			bit = 1u << k->v;
 		else if (is_negint(k, CWT_HC_NEG))
 			bit = 1u << 16;
 		else
-			goto fail;
+			return false;
 		if (seen & bit)
-			goto fail;
+			return false;
 		seen |= bit;
 		switch (bit) {
 		case 1u << CWT_ISS:
-			if (!take_tstr(c->iss, CRED_ISS_MAX, v) ||
-			    !iss_valid(c->iss, cbor_string_length(v)))
-				goto fail;
+			if (!take_tstr(c->iss, CRED_ISS_MAX, v) || !iss_valid(c->iss, v->len))
+				return false;
 			break;
 		case 1u << CWT_EXP:
-			if (!cbor_isa_uint(v))
-				goto fail;
-			c->exp = cbor_get_int(v);
+			if (v->kind != IT_UINT)
+				return false;
+			c->exp = v->v;
 			break;
 		case 1u << CWT_IAT:
-			if (!cbor_isa_uint(v))
-				goto fail;
-			c->iat = cbor_get_int(v);
+			if (v->kind != IT_UINT)
+				return false;
+			c->iat = v->v;
 			break;
 		case 1u << CWT_CTI:
 			if (!is_bstr_of(v, CRED_CTI_BYTES))
-				goto fail;
-			memcpy(c->cti, cbor_bytestring_handle(v), CRED_CTI_BYTES);
+				return false;
+			memcpy(c->cti, v->p, CRED_CTI_BYTES);
 			break;
 		case 1u << 16:
-			if (!parse_hc(c, v))
-				goto fail;
+			if (j + 6 > count || !parse_hc(c, v))
+				return false;
+			j += 4;
 			break;
 		default:
-			goto fail;
+			return false;
 		}
+		j += 2;
 	}
-	/* Five distinct keys from a set of five: all present. */
-	if (cred_claims_check(c) != 0)
-		goto fail;
+	/* Five distinct keys from a set of five: all present, and no item
+	 * left over. */
+	if (j != count || cred_claims_check(c) != 0)
+		return false;
 	len = cred_encode_claims(again, sizeof again, c);
-	good = len > 0 && same_bytes(again, (size_t)len, p, n);
-fail:
-	cbor_decref(&root);
-	return good;
+	return len > 0 && same_bytes(again, (size_t)len, p, n);
 }
 
 /* The COSE_Sign1 bytes: fills out and its Sig_structure, or fails. */
 static bool parse_cose(struct cred *out, const uint8_t *p, size_t n)
 {
+	struct item it[ITEMS_MAX];
 	uint8_t again[CRED_COSE_MAX], tag[9];
-	cbor_item_t *arr, **items;
-	const uint8_t *prot, *payload;
-	size_t prot_len, payload_len, tag_len;
-	bool good = false;
+	size_t tag_len;
 	int len;
 
 	/*
-	 * libcbor 0.8.0 refuses the one-byte tag heads 0xc6..0xd4, tag 18's
-	 * among them (PJK/libcbor#307, fixed in 0.11.0), so the tag head is
-	 * compared here, against libcbor's own encoding of it, and only the
-	 * array goes to cbor_load. The shortest head is the only
+	 * libcbor 0.8.0's decoder refuses the one-byte tag heads 0xc6..0xd4,
+	 * tag 18's among them (PJK/libcbor#307, fixed in 0.11.0), so the tag
+	 * head is compared here, against libcbor's own encoding of it, and
+	 * only the array is decoded. The shortest head is the only
 	 * deterministic spelling of tag 18, so nothing valid is refused; the
 	 * re-encoding comparison below covers these bytes again.
 	 */
 	tag_len = cbor_encode_tag(COSE_TAG_SIGN1, tag, sizeof tag);
 	if (tag_len == 0 || n < tag_len || memcmp(p, tag, tag_len) != 0)
 		return false;
-	if ((arr = cbor_load_strict(p + tag_len, n - tag_len)) == NULL)
+	/* [bstr, {}, bstr, bstr(64)]: the array and four items. */
+	if (cbor_items(p + tag_len, n - tag_len, it) != 5 || it[0].kind != IT_ARRAY ||
+	    it[0].v != 4 || it[1].kind != IT_BSTR || !is_map_of(&it[2], 0) ||
+	    it[3].kind != IT_BSTR || !is_bstr_of(&it[4], CRED_SIG_BYTES))
 		return false;
-	if (!cbor_isa_array(arr) || !cbor_array_is_definite(arr) || cbor_array_size(arr) != 4)
-		goto fail;
-	items = cbor_array_handle(arr);
-	if (!is_bstr(items[0]) || !is_map_of(items[1], 0) || !is_bstr(items[2]) ||
-	    !is_bstr_of(items[3], CRED_SIG_BYTES))
-		goto fail;
-	prot = cbor_bytestring_handle(items[0]);
-	prot_len = cbor_bytestring_length(items[0]);
-	payload = cbor_bytestring_handle(items[2]);
-	payload_len = cbor_bytestring_length(items[2]);
-	memcpy(out->sig, cbor_bytestring_handle(items[3]), CRED_SIG_BYTES);
-	if (!parse_protected(out, prot, prot_len) || !parse_claims(out, payload, payload_len))
-		goto fail;
+	memcpy(out->sig, it[4].p, CRED_SIG_BYTES);
+	if (!parse_protected(out, it[1].p, it[1].len) || !parse_claims(out, it[3].p, it[3].len))
+		return false;
 	/* The inner layers are canonical now; this checks the outer one. */
-	len = cred_encode_cose(again, sizeof again, prot, prot_len, payload, payload_len, out->sig);
+	len =
+	    cred_encode_cose(again, sizeof again, it[1].p, it[1].len, it[3].p, it[3].len, out->sig);
 	if (len <= 0 || !same_bytes(again, (size_t)len, p, n))
-		goto fail;
-	len = cred_encode_tbs(out->tbs, sizeof out->tbs, prot, prot_len, payload, payload_len);
+		return false;
+	len = cred_encode_tbs(out->tbs, sizeof out->tbs, it[1].p, it[1].len, it[3].p, it[3].len);
 	if (len <= 0)
-		goto fail;
+		return false;
 	out->tbs_len = (size_t)len;
-	good = true;
-fail:
-	cbor_decref(&arr);
-	return good;
+	return true;
 }
 
 int cred_parse(struct cred *out, const char *text, size_t len)
