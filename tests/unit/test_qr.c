@@ -151,11 +151,12 @@ static uint8_t *png_of_grey(const uint8_t *grey, uint32_t w, uint32_t h, int typ
 		/* index 0 dark red, 1 white, or transparent black */
 		png_color pal[2] = {{0x80, 0, 0}, {0xff, 0xff, 0xff}};
 		png_byte trns[2] = {0xff, 0x00};
-		png_set_PLTE(png, info, pal, 2);
-		if (white_transparent) {
+		/* Before png_set_PLTE, which copies the palette. */
+		if (white_transparent)
 			pal[1].red = pal[1].green = pal[1].blue = 0;
+		png_set_PLTE(png, info, pal, 2);
+		if (white_transparent)
 			png_set_tRNS(png, info, trns, 2, NULL);
-		}
 	}
 	for (uint32_t y = 0; y < h; y++) {
 		uint8_t *r = buf + (size_t)y * rowbytes;
