@@ -15,6 +15,7 @@
 #include "service/http/http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -108,11 +109,14 @@ static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *k
 			       const char *value)
 {
 	struct xff *x = cls;
-	size_t n = value != NULL ? strlen(value) : 0;
+	size_t n;
 
 	(void)kind;
-	if (strcasecmp(key, "X-Forwarded-For") != 0)
+	/* A header with no value names no address (and memcpy may not be
+	 * given NULL, even for 0 bytes). */
+	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
 		return MHD_YES;
+	n = strlen(value);
 	if (x->len + n + 2 > sizeof x->text) {
 		x->overflow = 1;
 		return MHD_NO;
@@ -400,7 +404,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  */
 static int listen_socket(const struct addrinfo *ai, int *fd, struct http_bound *b)
 {
-	struct sockaddr_storage bound;
+	struct sockaddr_storage bound = {0};
 	socklen_t len = sizeof bound;
 	int s, one = 1, err;
 
@@ -510,6 +514,9 @@ int http_start(http_server **out, app *a, const struct http_settings *s, struct 
 	size_t len, n = 0;
 	int rc;
 
+	/* cmd_serve always has one (127.0.0.1:8080 by default); with none,
+	 * the sharing out below would divide by zero. */
+	assert(s->n_listen > 0);
 	*out = NULL;
 	*n_bound = 0;
 	*failed = 0;
