@@ -50,8 +50,8 @@ static int read_png(const char *path, struct grey *g)
 	if (!png_image_begin_read_from_file(&img, path))
 		return -1;
 	img.format = PNG_FORMAT_GRAY;
-	if (img.width > PHOTO_DIM_MAX || img.height > PHOTO_DIM_MAX ||
-	    (g->p = malloc((size_t)img.width * img.height)) == NULL) {
+	if (img.width == 0 || img.height == 0 || img.width > PHOTO_DIM_MAX ||
+	    img.height > PHOTO_DIM_MAX || (g->p = malloc((size_t)img.width * img.height)) == NULL) {
 		png_image_free(&img);
 		return -1;
 	}

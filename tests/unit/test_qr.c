@@ -610,8 +610,9 @@ static void test_bad_png(const char *text)
 	is_int(scan((const uint8_t *)"\x89PNG\r\n\x1a\n", 8, &s), AK_EINVAL,
 	       "signature only: AK_EINVAL");
 
-	qr_encode(&q, text, strlen(text), QR_ECC_DEFAULT);
-	qr_render_png(q, CRED_GREEN, 2, &png, &len);
+	if (qr_encode(&q, text, strlen(text), QR_ECC_DEFAULT) != 0 ||
+	    qr_render_png(q, CRED_GREEN, 2, &png, &len) != 0 || len == 0)
+		bail_out("cannot draw the test code");
 	/* Every truncation: an error, or (once the pixels are all there and
 	 * only IEND is missing) the code; never anything else. */
 	for (size_t cut = 0; cut < len; cut++) {
