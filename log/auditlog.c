@@ -1052,7 +1052,6 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	if (rc == AK_ENOENT) {
 		/* A new log: its first checkpoint, of the empty tree, comes next. */
 		*why = NULL;
-		rc = 0;
 	} else if (rc == 0) {
 		a->cp_size = head.checkpoint_size;
 	} else {
