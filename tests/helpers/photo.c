@@ -16,6 +16,7 @@
  * Exit 0, or 2 with a message on standard error. Test use only: it never
  * sees a real code's holder, and reads only the images it is given.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
 		if (in[n].h + 2 * PHOTO_MARGIN > sheet.h)
 			sheet.h = in[n].h + 2 * PHOTO_MARGIN;
 	}
+	assert(n > 0); /* the argument check above leaves 1 to 8 inputs */
 	if (sheet.w > PHOTO_DIM_MAX || (sheet.p = malloc((size_t)sheet.w * sheet.h)) == NULL) {
 		die("the sheet is too large");
 		goto done;

@@ -1202,7 +1202,7 @@ static const char *swap_leaves(char *sql, size_t cap, uint64_t i, uint64_t j)
 	    "CREATE TEMP TABLE was AS SELECT idx, leaf FROM log_leaves WHERE idx IN (%llu, %llu);"
 	    " UPDATE log_leaves SET leaf = (SELECT leaf FROM was WHERE was.idx = %llu -"
 	    " log_leaves.idx) WHERE idx IN (%llu, %llu)",
-	    (unsigned long long)i, (unsigned long long)j, (unsigned long long)(i + j),
+	    (unsigned long long)i, (unsigned long long)j, (unsigned long long)i + j,
 	    (unsigned long long)i, (unsigned long long)j);
 	return sql;
 }

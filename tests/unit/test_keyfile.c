@@ -33,7 +33,8 @@ static const char *path_in(const char *name)
 	if (n_paths == AK_ARRAY_LEN(paths) || (p = malloc(n)) == NULL)
 		bail_out("out of memory");
 	snprintf(p, n, "%s/%s", dir, name);
-	return paths[n_paths++] = p;
+	paths[n_paths++] = p;
+	return p;
 }
 
 static void free_paths(void)
