@@ -787,8 +787,10 @@ static void test_check(void)
 	t.issuers = &w;
 	w.not_before = c.claims.iat;
 	is_int(cred_check(&t, &c), CRED_VALID, "iat == not_before");
+	/* cppcheck-suppress redundantAssignment ; cred_check reads w through t */
 	w.not_before = c.claims.iat + 1;
 	is_int(cred_check(&t, &c), CRED_UNKNOWN_KEY, "iat == not_before - 1");
+	/* cppcheck-suppress redundantAssignment ; as above */
 	w.not_before = 0, w.not_after = c.claims.iat;
 	is_int(cred_check(&t, &c), CRED_VALID, "iat == not_after");
 	w.not_after = c.claims.iat - 1;
@@ -804,6 +806,7 @@ static void test_check(void)
 	two[1].pk[0] ^= 1;
 	is_int(cred_check(&t, &c), CRED_BAD_SIGNATURE, "both entries with the kid wrong");
 	two[1] = issuer;
+	/* cppcheck-suppress unreadVariable ; cred_check reads two through t */
 	two[1].not_after = c.claims.iat - 1;
 	is_int(cred_check(&t, &c), CRED_BAD_SIGNATURE,
 	       "the right key outside its window is not tried");

@@ -128,6 +128,8 @@ int main(void)
 	/* THREADS / PARALLEL rounds, each at least one verification long (a
 	 * lower bound: a loaded machine only makes it longer). */
 	diag("%d verifications in %.1f ms", THREADS, elapsed * 1e3);
+	/* Whole rounds. */
+	/* NOLINTNEXTLINE(bugprone-integer-division) */
 	ok(elapsed >= 0.6 * (THREADS / PASSPHRASE_PARALLEL) * t_verify,
 	   "the wall clock agrees: %d verifications took at least %d rounds", THREADS,
 	   THREADS / PASSPHRASE_PARALLEL);
