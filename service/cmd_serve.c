@@ -535,6 +535,12 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
+	for (size_t i = 0; i < n_bound; i++)
+		oplog_note("listening on %s://%s%s%s:%u/ (%u threads)",
+			   a.http.tls_cert ? "https" : "http", bound[i].v6 ? "[" : "",
+			   bound[i].addr, bound[i].v6 ? "]" : "", bound[i].port,
+			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
+	/* Last: whoever waits for the port file then finds the lines above. */
 	if (a.port_file != NULL && (rc = write_port_file(a.port_file, bound, n_bound)) != 0) {
 		cli_error("serve: --port-file %s: %s", a.port_file, ak_strerror(rc));
 		http_stop(h);
@@ -542,11 +548,6 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	for (size_t i = 0; i < n_bound; i++)
-		oplog_note("listening on %s://%s%s%s:%u/ (%u threads)",
-			   a.http.tls_cert ? "https" : "http", bound[i].v6 ? "[" : "",
-			   bound[i].addr, bound[i].v6 ? "]" : "", bound[i].port,
-			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
