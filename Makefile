@@ -3,6 +3,7 @@
 #   make run         install what is missing, build, and run the demo
 #   make test        install what is missing, build, and run every test
 #   make check-asan  the whole test suite under ASan + UBSan
+#   make check-valgrind  the suite with the programs under valgrind memcheck
 #   make lint        cppcheck and clang-tidy over the C sources (make cppcheck,
 #                    make tidy: each alone)
 #   make bench       benchmarks, printed as ratios to the machine's limits
@@ -124,7 +125,7 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan bench soak fuzz fuzz-run install uninstall \
+.PHONY: all run demo test check check-asan check-valgrind bench soak fuzz fuzz-run install uninstall \
 	clean deps tests format format-check lint cppcheck tidy FORCE
 all: $(PROGS)
 
@@ -153,6 +154,14 @@ check-asan: deps
 	 $(MAKE) --no-print-directory SAN=address,undefined \
 	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin \
 	   ANKANG_HELPERS=build/asan/tests/helpers check
+
+# The suite again with ankangd, ankang-verify, ankang-audit, the unit tests
+# and the fuzz replays under valgrind's memcheck, on the normal build:
+# passes with no memory error and no definite leak in any process
+# (scripts/check-valgrind says how, and what it leaves out).
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all tests
+	@BIN=$(BIN) BUILD=$(BUILD) PROVE_JOBS=$(PROVE_JOBS) scripts/check-valgrind
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
