@@ -125,8 +125,9 @@ FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 MAN := $(wildcard docs/man/*.1 docs/man/*.8)
 
-.PHONY: all run demo test check check-asan check-valgrind bench soak fuzz fuzz-run install uninstall \
-	clean deps tests format format-check lint cppcheck tidy FORCE
+.PHONY: all run demo test check check-asan bench soak fuzz fuzz-run install uninstall clean deps \
+	tests format format-check FORCE
+.PHONY: check-valgrind lint cppcheck tidy
 all: $(PROGS)
 
 deps:
