@@ -808,7 +808,10 @@ static void test_range_errors(void)
 	before = r;
 	fail_store_at = 2; /* the 8th leaf merges up to level 3 */
 	is_int(merkle_range_append(&r, h, flaky_store, NULL), AK_EDB, "store error is returned");
-	ok(memcmp(&r, &before, sizeof r) == 0, "and the range is unchanged");
+	/* Field by field: the struct's padding need not survive before = r. */
+	ok(r.size == before.size && r.depth == before.depth &&
+	       memcmp(r.stack, before.stack, sizeof r.stack) == 0,
+	   "and the range is unchanged");
 	fail_store_at = -1;
 	is_int(merkle_range_append(&r, h, flaky_store, NULL), 0, "the retry succeeds");
 	ok(r.size == 8 && r.depth == 1, "8 leaves are one subtree");
