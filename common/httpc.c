@@ -486,6 +486,7 @@ int httpc_open(httpc **out, const struct httpc_options *o)
 	if ((rc = set_base(h, o->url)) != 0)
 		goto fail;
 	rc = AK_ENOMEM;
+	/* cppcheck-suppress redundantAssignment ; rc stays AK_ENOMEM when init fails */
 	if ((h->curl = curl_easy_init()) == NULL || (rc = setup(h, o)) != 0)
 		goto fail;
 	*out = h;

@@ -815,6 +815,7 @@ enum cred_result cred_verify(const struct cred_trust *t, const char *text, size_
 			     struct cred *out)
 {
 	struct cred local;
+	/* cppcheck-suppress uninitvar ; cred_parse fills *c, it reads none of it */
 	struct cred *c = out != NULL ? out : &local;
 
 	if (cred_parse(c, text, len) != 0)

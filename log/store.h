@@ -149,7 +149,7 @@ int store_log_counts(store *s, struct store_log_counts *c);
  */
 int store_log_put_node(store *s, unsigned level, uint64_t idx, const merkle_hash h);
 /* Reads one; AK_ENOENT when it was never stored. Fits merkle_node_fn. */
-int store_log_get_node(void *s, unsigned level, uint64_t idx, merkle_hash out);
+int store_log_get_node(void *ctx, unsigned level, uint64_t idx, merkle_hash out);
 /* Reads leaf idx into a malloc'd buffer (NUL-terminated, not counted in
  * *len). AK_ENOENT when there is no such leaf. */
 int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);

@@ -213,6 +213,8 @@ store *app_reader(app *a)
 	pthread_mutex_lock(&a->readers_mu);
 	if (a->n_readers == a->cap_readers) {
 		size_t cap = a->cap_readers ? 2 * a->cap_readers : 16;
+		/* An array of pointers. */
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		store **grown = realloc(a->readers, cap * sizeof *grown);
 		if (grown == NULL) {
 			pthread_mutex_unlock(&a->readers_mu);

@@ -132,6 +132,8 @@ int cmd_issue(int argc, char **argv)
 			status = optarg;
 			break;
 		case 't':
+			/* --ttl requires an argument: getopt_long has set optarg. */
+			/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 			if (util_parse_u64(optarg, strlen(optarg), &ttl) != 0 || ttl == 0 ||
 			    ttl > CRED_MAX_VALIDITY) {
 				cli_error("issue: --ttl must be 1 to %u seconds",

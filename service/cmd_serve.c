@@ -605,6 +605,12 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
+	for (size_t i = 0; i < n_bound; i++) {
+		socket_url(&a.http, &bound[i], url, sizeof url);
+		oplog_note("listening on %s (%u threads)", url,
+			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
+	}
+	/* Then the port file: whoever waits for it finds the lines above. */
 	if (a.port_file != NULL && (rc = write_port_file(a.port_file, bound, n_bound)) != 0) {
 		cli_error("serve: --port-file %s: %s", a.port_file, ak_strerror(rc));
 		http_stop(h);
@@ -612,11 +618,8 @@ int cmd_serve(int argc, char **argv)
 		free(a.conf_text);
 		return CLI_USAGE;
 	}
-	for (size_t i = 0; i < n_bound; i++) {
-		socket_url(&a.http, &bound[i], url, sizeof url);
-		oplog_note("listening on %s (%u threads)", url,
-			   (a.http.threads + (unsigned)n_bound - 1) / (unsigned)n_bound);
-	}
+	/* Last, systemd: ready once every socket listens and the port file
+	 * says where. */
 	auditlog_head(app_log(core), &log_size, root);
 	socket_url(&a.http, &bound[0], url, sizeof url);
 	if ((rc = notify_send("READY=1\nSTATUS=listening on %s%s, log size %llu", url,

@@ -290,6 +290,8 @@ static int dir_is_empty(const char *path)
 /* Removes what a failed init created: only the names init itself writes. */
 static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 {
+	/* DATADIR_DB "-wal": the database's name and a suffix, no comma missing. */
+	/* NOLINTBEGIN(bugprone-suspicious-missing-comma) */
 	static const char *const files[] = {
 	    "public/trust.note", "public/revocations.note",
 	    "public/root.vkey",  "public/log.vkey",
@@ -298,6 +300,7 @@ static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 	    DATADIR_CONF,        DATADIR_DB,
 	    DATADIR_DB "-wal",   DATADIR_DB "-shm",
 	};
+	/* NOLINTEND(bugprone-suspicious-missing-comma) */
 	char path[PATH_MAX];
 	DIR *dir;
 	struct dirent *e;

@@ -36,6 +36,6 @@ void passphrase_waste(const char *pw, size_t len);
 
 /* Argon2id computations running now, and the most ever running at once
  * (for /metrics, and for the test that the cap holds). Either may be NULL. */
-void passphrase_load(unsigned *running, unsigned *peak);
+void passphrase_load(unsigned *now_running, unsigned *most);
 
 #endif

@@ -60,7 +60,7 @@ int vwire_parse_verdict(struct vwire_verdict *v, const char *body, size_t len)
 	js = json_object_get(root, "status");
 	if (!json_is_object(root) || !json_is_string(jr))
 		goto done;
-	if (json_object_size(root) != (size_t)(1 + (jn != NULL) + (js != NULL)))
+	if (json_object_size(root) != (size_t)1 + (jn != NULL) + (js != NULL))
 		goto done; /* a key the API does not have */
 	if ((r = cred_result_parse(json_string_value(jr), json_string_length(jr))) < 0)
 		goto done;

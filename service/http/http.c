@@ -15,6 +15,7 @@
 #include "service/http/http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -108,11 +109,14 @@ static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *k
 			       const char *value)
 {
 	struct xff *x = cls;
-	size_t n = value != NULL ? strlen(value) : 0;
+	size_t n;
 
 	(void)kind;
-	if (strcasecmp(key, "X-Forwarded-For") != 0)
+	/* A header with no value names no address (and memcpy may not be
+	 * given NULL, even for 0 bytes). */
+	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
 		return MHD_YES;
+	n = strlen(value);
 	if (x->len + n + 2 > sizeof x->text) {
 		x->overflow = 1;
 		return MHD_NO;
@@ -254,7 +258,6 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 					const char *method, const char *url, const char *version)
 {
 	struct conn_request *cr = calloc(1, sizeof *cr);
-	enum guard_verdict v;
 
 	if (cr == NULL)
 		return NULL;
@@ -270,7 +273,7 @@ static struct conn_request *request_new(http_server *h, struct MHD_Connection *c
 	cr->in.t0 = util_mono_ns();
 	client_address(h, conn, cr->rq.client, sizeof cr->rq.client);
 	cr->in.route_index = n_routes; /* unmatched, until a route is found */
-	if ((v = guard_check(conn, version)) != GUARD_OK) {
+	if (guard_check(conn, version) != GUARD_OK) {
 		/* Refused before any route is looked at; the connection closes
 		 * after the answer, so nothing behind this request is read. */
 		cr->in.reply.close = 1;
@@ -419,6 +422,8 @@ static int listen_socket(const struct addrinfo *ai, int *fd, struct http_bound *
 					      : AK_EIO;
 	}
 	memset(b, 0, sizeof *b);
+	/* getsockname filled bound, which the analyser does not know. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (bound.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&bound;
 		inet_ntop(AF_INET6, &v6->sin6_addr, b->addr, sizeof b->addr);
@@ -510,6 +515,9 @@ int http_start(http_server **out, app *a, const struct http_settings *s, struct 
 	size_t len, n = 0;
 	int rc;
 
+	/* cmd_serve always has one (127.0.0.1:8080 by default); with none,
+	 * the sharing out below would divide by zero. */
+	assert(s->n_listen > 0);
 	*out = NULL;
 	*n_bound = 0;
 	*failed = 0;

@@ -72,6 +72,7 @@ struct http_bound {
  * address, a name's every address (IPv6 sockets are IPv6 only, so
  * [::]:P and 0.0.0.0:P both bind). --threads and --max-connections are
  * shared out among the sockets; --per-address counts per socket.
+ * s->listen holds at least one address.
  * Returns 0 with the sockets in bound[0..*n_bound) (room for
  * HTTP_MAX_SOCKETS), in the order of s->listen; or an AK_E* code with
  * *failed the index in s->listen of the address that failed: AK_ENOENT

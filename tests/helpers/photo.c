@@ -16,6 +16,7 @@
  * Exit 0, or 2 with a message on standard error. Test use only: it never
  * sees a real code's holder, and reads only the images it is given.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,8 +51,8 @@ static int read_png(const char *path, struct grey *g)
 	if (!png_image_begin_read_from_file(&img, path))
 		return -1;
 	img.format = PNG_FORMAT_GRAY;
-	if (img.width > PHOTO_DIM_MAX || img.height > PHOTO_DIM_MAX ||
-	    (g->p = malloc((size_t)img.width * img.height)) == NULL) {
+	if (img.width == 0 || img.height == 0 || img.width > PHOTO_DIM_MAX ||
+	    img.height > PHOTO_DIM_MAX || (g->p = malloc((size_t)img.width * img.height)) == NULL) {
 		png_image_free(&img);
 		return -1;
 	}
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
 		if (in[n].h + 2 * PHOTO_MARGIN > sheet.h)
 			sheet.h = in[n].h + 2 * PHOTO_MARGIN;
 	}
+	assert(n > 0); /* the argument check above leaves 1 to 8 inputs */
 	if (sheet.w > PHOTO_DIM_MAX || (sheet.p = malloc((size_t)sheet.w * sheet.h)) == NULL) {
 		die("the sheet is too large");
 		goto done;

@@ -45,7 +45,7 @@ svc_start() {
 		--port-file "$T/port" "$@" 2>>"$T/serve.log" &
 	SERVER_PID=$!
 	# Bounded: 20 s covers a sanitizer build on a busy machine.
-	for i in $(seq 1 400); do
+	for i in $(seq 1 "$(patience 400)"); do
 		[ -s "$T/port" ] && break
 		kill -0 "$SERVER_PID" 2>/dev/null || break
 		sleep 0.05
@@ -61,7 +61,7 @@ svc_stop() {
 	local i
 	[ -n "$SERVER_PID" ] || return 0
 	kill -TERM "$SERVER_PID" 2>/dev/null
-	for i in $(seq 1 400); do
+	for i in $(seq 1 "$(patience 400)"); do
 		kill -0 "$SERVER_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -76,7 +76,7 @@ svc_stop() {
 api() {
 	local method=$1 path=$2 token=$3
 	local args=(-s -o "$T/r.body" -D "$T/r.hdr" -w '%{http_code}' --path-as-is
-		--max-time 30 -X "$method")
+		--max-time "$(patience 30)" -X "$method")
 	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
 	if [ $# -ge 4 ]; then
 		printf '%s' "$4" >"$T/r.req"

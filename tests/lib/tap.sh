@@ -4,7 +4,7 @@
 #   is GOT WANT DESCRIPTION
 #   like GOT REGEX DESCRIPTION        (grep -E)
 #   done_testing
-# and small file helpers: rnd, lines FILE, fsize FILE.
+# and small file helpers: rnd, lines FILE, fsize FILE, and `patience N`.
 # Every test gets a private temporary directory $T, removed on exit, and
 # the binaries under test in $ANKANG_BIN (default bin/).
 # Tests run from the project root. Output never carries personal data.
@@ -15,6 +15,10 @@ set -u
 export ANKANGD_CONFIG=
 ANKANG_BIN=${ANKANG_BIN:-bin}
 case $ANKANG_BIN in /*) ;; *) ANKANG_BIN=$PWD/$ANKANG_BIN ;; esac
+# The program files themselves, for tests that read them (nm, readelf)
+# rather than run them: ANKANG_BIN, unless that holds wrapper scripts
+# (make check-valgrind sets ANKANG_PROGS to the real programs' folder).
+ANKANG_PROGS=${ANKANG_PROGS:-$ANKANG_BIN}
 TOP=$PWD
 _tap_n=0
 _tap_failed=0
@@ -98,6 +102,18 @@ free_port() {
 		fi
 	done
 	return 1
+}
+
+# patience N: N scaled for a slow run, for the bound of a loop that waits
+# for a server or a child. ANKANG_SLOW (a whole number, default 1) is how
+# many times slower the programs run than a plain build: make
+# check-valgrind sets it, since memcheck runs code 20-50 times slower.
+ANKANG_SLOW=${ANKANG_SLOW:-1}
+patience() { echo $(($1 * ANKANG_SLOW)); }
+# nap MS: sleeps MS milliseconds, scaled the same way.
+nap() {
+	_ms=$(($1 * ANKANG_SLOW))
+	sleep "$((_ms / 1000)).$(printf '%03d' $((_ms % 1000)))"
 }
 
 # rnd: a random number 0..65535, from the kernel (dash has no $RANDOM).

@@ -6,7 +6,7 @@
 # because the code is not there.
 . tests/lib/tap.sh
 
-AUDIT=$ANKANG_BIN/ankang-audit
+AUDIT=$ANKANG_PROGS/ankang-audit # read, not run
 
 command -v nm >/dev/null && command -v readelf >/dev/null || skip_all "nm and readelf (binutils) are needed"
 

@@ -417,8 +417,13 @@ start=$(date +%s)
 "$AUDIT" verify --server "$URL" --token "$TOKEN" --timeout 1 --log-key "$KEY" >"$T/out" 2>&1
 rc=$?
 is $rc 2 "a server slower than --timeout is an error"
-[ $(($(date +%s) - start)) -le 3 ]
-ok $? "and the client gave up on time"
+if [ "$ANKANG_SLOW" = 1 ]; then
+	[ $(($(date +%s) - start)) -le 3 ]
+	ok $? "and the client gave up on time"
+else # the exit status above already says it did not wait for the answer
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # skip the client's own speed, in a run slowed $ANKANG_SLOW times"
+fi
 serve "$T/good.db" badjson
 "$AUDIT" entries --server "$URL" --token "$TOKEN" >"$T/out" 2>&1
 is $? 2 "an entries page with a bad leaf encoding is refused"

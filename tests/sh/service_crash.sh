@@ -121,7 +121,7 @@ svc_start "$D" "${SERVE_OPTS[@]}"
 at_exit svc_stop
 load 1 0 &
 load 2 0 &
-sleep 0.5
+nap 500
 svc_stop # SIGTERM under load: drained, and the final checkpoint signed
 wait
 is "$SERVER_STATUS" 0 "SIGTERM under load: the service drains its requests and stops cleanly"
@@ -141,7 +141,7 @@ for i in $(seq 1 $ROUNDS); do
 	load 2 "$i" &
 	# 200-999 ms, so kills land in enrolments, group commits, erasures'
 	# checkpoints of the WAL, and whatever else the load is doing.
-	sleep "0.$((200 + $(rnd) % 800))"
+	nap $((200 + $(rnd) % 800))
 	kill -KILL "$SERVER_PID" 2>/dev/null
 	wait "$SERVER_PID" 2>/dev/null
 	SERVER_PID=

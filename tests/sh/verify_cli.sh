@@ -134,9 +134,9 @@ like "$(cat "$T/err")" "0600" "and says why"
 
 # --- the verifier holds no signing or sealing code -------------------------
 if command -v nm >/dev/null; then
-	syms=$(nm -D --undefined-only "$VERIFY" | grep -E ' (crypto_sign_detached|crypto_sign_seed_keypair|crypto_sign_keypair|crypto_aead_|crypto_kdf_|crypto_pwhash)' || true)
+	syms=$(nm -D --undefined-only "$ANKANG_PROGS/ankang-verify" | grep -E ' (crypto_sign_detached|crypto_sign_seed_keypair|crypto_sign_keypair|crypto_aead_|crypto_kdf_|crypto_pwhash)' || true)
 	is "$syms" "" "ankang-verify imports no signing, sealing or password-hashing function"
-	own=$(nm "$VERIFY" | grep -E ' T (key_signer_|note_sign|cred_issue|seal_)' || true)
+	own=$(nm "$ANKANG_PROGS/ankang-verify" | grep -E ' T (key_signer_|note_sign|cred_issue|seal_)' || true)
 	is "$own" "" "ankang-verify contains no signer, note-signing, issuing or sealing code"
 fi
 

@@ -73,10 +73,10 @@ for i in $(seq 1 $ROUNDS); do
 	fi
 	# A bounded feeder: the stream's four codes every 10 ms; it ends at
 	# its first write after the verifier is gone (SIGPIPE).
-	(for _ in $(seq 1 200); do cat "$T/codes" || exit 0; sleep 0.01; done) |
+	(for _ in $(seq 1 "$(patience 200)"); do cat "$T/codes" || exit 0; sleep 0.01; done) |
 		"$VERIFY" --dir "$V" - >"$T/out.$i" 2>"$T/err.$i" &
 	pid=$!
-	sleep "0.$((100 + $(rnd) % 400))"
+	nap $((100 + $(rnd) % 400))
 	kill -KILL $pid 2>/dev/null
 	wait 2>/dev/null
 	is "$(cat "$T/err.$i")" "" "round $i: the verifier ran without an error until killed"

@@ -61,7 +61,7 @@ static int fault_for(int fd)
 	return mode;
 }
 
-#define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+#define NEXT(name) ((__typeof__(&(name)))dlsym(RTLD_NEXT, #name))
 
 int fsync(int fd)
 {

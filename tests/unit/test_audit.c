@@ -654,6 +654,8 @@ static void test_tlogproof(void)
 		    "c2sp.org/tlog-proof@v1\nextra \nindex 1\n\nnote\n",
 		    "c2sp.org/tlog-proof@v1\nextra !!\nindex 1\n\nnote\n",
 		    "c2sp.org/tlog-proof@v1\nindex 1\nextra YQ==\n\nnote\n",
+		    /* Long lines, split. */
+		    /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma) */
 		    "c2sp.org/tlog-proof@v1\nindex "
 		    "1\nERERERERERERERERERERERERERERERERERERERERERE\n\nn\n",
 		    "c2sp.org/tlog-proof@v1\nindex "
@@ -758,6 +760,8 @@ static void test_wire(void)
 		    "{\"entries\":[{\"index\":-1,\"leaf\":\"YQ==\"}]}",
 		    "{\"entries\":[{\"index\":4,\"leaf\":\"YQ==\"}]}",
 		    "{\"entries\":[{\"index\":10,\"leaf\":\"YQ==\"}]}",
+		    /* Long lines, split. */
+		    /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma) */
 		    "{\"entries\":[{\"index\":6,\"leaf\":\"YQ==\"},{\"index\":6,\"leaf\":\"YQ==\"}]"
 		    "}",
 		    "{\"entries\":[{\"index\":7,\"leaf\":\"YQ==\"},{\"index\":6,\"leaf\":\"YQ==\"}]"

@@ -181,7 +181,7 @@ static void test_basic(const char *path)
 	auditlog *a = NULL;
 	const char *why = "unset";
 	struct leaf l;
-	struct checkpoint cp;
+	struct checkpoint cp = {0}; /* read by the checks even when the read failed */
 	struct auditlog_stats st;
 	merkle_hash root, want;
 	uint64_t size, first = 99;
@@ -1202,7 +1202,7 @@ static const char *swap_leaves(char *sql, size_t cap, uint64_t i, uint64_t j)
 	    "CREATE TEMP TABLE was AS SELECT idx, leaf FROM log_leaves WHERE idx IN (%llu, %llu);"
 	    " UPDATE log_leaves SET leaf = (SELECT leaf FROM was WHERE was.idx = %llu -"
 	    " log_leaves.idx) WHERE idx IN (%llu, %llu)",
-	    (unsigned long long)i, (unsigned long long)j, (unsigned long long)(i + j),
+	    (unsigned long long)i, (unsigned long long)j, (unsigned long long)i + j,
 	    (unsigned long long)i, (unsigned long long)j);
 	return sql;
 }

@@ -148,7 +148,8 @@ static void load_revocations(void)
 	if (revoc_open(&revocations, text, strlen(text), &root) != 0)
 		bail_out("lists.json revocation list does not open with its root key");
 
-	revoked = malloc(cap * sizeof *revoked);
+	if ((revoked = malloc(cap * sizeof *revoked)) == NULL)
+		bail_out("out of memory");
 	for (int line = 0; *p != '\0'; line++) {
 		const char *nl = strchr(p, '\n');
 		size_t len;
@@ -159,8 +160,12 @@ static void load_revocations(void)
 		if (len == 0)
 			break; /* the blank line before the signatures */
 		if (line >= 3) {
-			if (n_revoked == cap)
-				revoked = realloc(revoked, (cap *= 2) * sizeof *revoked);
+			if (n_revoked == cap) {
+				void *grown = realloc(revoked, (cap *= 2) * sizeof *revoked);
+				if (grown == NULL)
+					bail_out("out of memory");
+				revoked = grown;
+			}
 			if (util_hex_decode_lower(revoked[n_revoked++], CRED_CTI_BYTES, p, len) !=
 			    0)
 				bail_out("bad cti line in the revocation list");
@@ -782,8 +787,10 @@ static void test_check(void)
 	t.issuers = &w;
 	w.not_before = c.claims.iat;
 	is_int(cred_check(&t, &c), CRED_VALID, "iat == not_before");
+	/* cppcheck-suppress redundantAssignment ; cred_check reads w through t */
 	w.not_before = c.claims.iat + 1;
 	is_int(cred_check(&t, &c), CRED_UNKNOWN_KEY, "iat == not_before - 1");
+	/* cppcheck-suppress redundantAssignment ; as above */
 	w.not_before = 0, w.not_after = c.claims.iat;
 	is_int(cred_check(&t, &c), CRED_VALID, "iat == not_after");
 	w.not_after = c.claims.iat - 1;
@@ -799,6 +806,7 @@ static void test_check(void)
 	two[1].pk[0] ^= 1;
 	is_int(cred_check(&t, &c), CRED_BAD_SIGNATURE, "both entries with the kid wrong");
 	two[1] = issuer;
+	/* cppcheck-suppress unreadVariable ; cred_check reads two through t */
 	two[1].not_after = c.claims.iat - 1;
 	is_int(cred_check(&t, &c), CRED_BAD_SIGNATURE,
 	       "the right key outside its window is not tried");

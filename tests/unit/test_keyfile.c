@@ -29,11 +29,12 @@ static size_t n_paths;
 static const char *path_in(const char *name)
 {
 	size_t n = strlen(dir) + 1 + strlen(name) + 1;
-	char *p = malloc(n);
-	if (p == NULL || n_paths == AK_ARRAY_LEN(paths))
+	char *p;
+	if (n_paths == AK_ARRAY_LEN(paths) || (p = malloc(n)) == NULL)
 		bail_out("out of memory");
 	snprintf(p, n, "%s/%s", dir, name);
-	return paths[n_paths++] = p;
+	paths[n_paths++] = p;
+	return p;
 }
 
 static void free_paths(void)

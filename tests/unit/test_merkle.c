@@ -382,6 +382,8 @@ static void test_corpus(void)
 
 	walk(&files, "tests/vectors/merkle/inclusion");
 	walk(&files, "tests/vectors/merkle/consistency");
+	if (files.n == 0) /* qsort may not be given a NULL array */
+		bail_out("no vectors in tests/vectors/merkle/");
 	qsort(files.v, files.n, sizeof files.v[0], cmp_str);
 
 	for (size_t i = 0; i < files.n; i++) {
@@ -708,6 +710,7 @@ static void test_properties(void)
 			s.calls = 0;
 			rc = merkle_prove_consistency(p, &np, m, n, view_get, &v);
 			max_calls = s.calls > max_calls ? s.calls : max_calls;
+			/* cppcheck-suppress unsignedPositive ; a long against an unsigned sum */
 			tally(&t_calls, s.calls <= 4 * bits(n) + 4,
 			      "consistency %" PRIu64 "/%" PRIu64, m, n);
 			naive_subproof(q, &k, m, 0, n, 1);
@@ -805,7 +808,10 @@ static void test_range_errors(void)
 	before = r;
 	fail_store_at = 2; /* the 8th leaf merges up to level 3 */
 	is_int(merkle_range_append(&r, h, flaky_store, NULL), AK_EDB, "store error is returned");
-	ok(memcmp(&r, &before, sizeof r) == 0, "and the range is unchanged");
+	/* Field by field: the struct's padding need not survive before = r. */
+	ok(r.size == before.size && r.depth == before.depth &&
+	       memcmp(r.stack, before.stack, sizeof r.stack) == 0,
+	   "and the range is unchanged");
 	fail_store_at = -1;
 	is_int(merkle_range_append(&r, h, flaky_store, NULL), 0, "the retry succeeds");
 	ok(r.size == 8 && r.depth == 1, "8 leaves are one subtree");
@@ -863,6 +869,7 @@ static void test_huge(void)
 	merkle_hash p[MERKLE_MAX_PROOF], root1, root2;
 	size_t n;
 
+	/* cppcheck-suppress uninitvar ; v.level[0] is merkle_leaf_hash's output */
 	merkle_leaf_hash(v.level[0], (const uint8_t *)"x", 1);
 	for (unsigned l = 1; l < 64; l++)
 		merkle_node_hash(v.level[l], v.level[l - 1], v.level[l - 1]);

@@ -49,7 +49,7 @@ int main(void)
 
 	is_int(passphrase_hash(h1, pw, strlen(pw)), 0, "hash");
 	snprintf(prefix, sizeof prefix, "$argon2id$v=19$m=%u,t=%u,p=1$", PASSPHRASE_MEMLIMIT / 1024,
-		 PASSPHRASE_OPSLIMIT);
+		 (unsigned)PASSPHRASE_OPSLIMIT);
 	ok(strncmp(h1, prefix, strlen(prefix)) == 0, "Argon2id with 19 MiB and 2 passes");
 	ok(strlen(h1) < PASSPHRASE_HASH_MAX, "fits PASSPHRASE_HASH_MAX with its NUL");
 	is_int(passphrase_verify(h1, pw, strlen(pw)), 0, "the passphrase verifies");
@@ -128,6 +128,8 @@ int main(void)
 	/* THREADS / PARALLEL rounds, each at least one verification long (a
 	 * lower bound: a loaded machine only makes it longer). */
 	diag("%d verifications in %.1f ms", THREADS, elapsed * 1e3);
+	/* Whole rounds. */
+	/* NOLINTNEXTLINE(bugprone-integer-division) */
 	ok(elapsed >= 0.6 * (THREADS / PASSPHRASE_PARALLEL) * t_verify,
 	   "the wall clock agrees: %d verifications took at least %d rounds", THREADS,
 	   THREADS / PASSPHRASE_PARALLEL);

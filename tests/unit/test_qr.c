@@ -151,11 +151,12 @@ static uint8_t *png_of_grey(const uint8_t *grey, uint32_t w, uint32_t h, int typ
 		/* index 0 dark red, 1 white, or transparent black */
 		png_color pal[2] = {{0x80, 0, 0}, {0xff, 0xff, 0xff}};
 		png_byte trns[2] = {0xff, 0x00};
-		png_set_PLTE(png, info, pal, 2);
-		if (white_transparent) {
+		/* Before png_set_PLTE, which copies the palette. */
+		if (white_transparent)
 			pal[1].red = pal[1].green = pal[1].blue = 0;
+		png_set_PLTE(png, info, pal, 2);
+		if (white_transparent)
 			png_set_tRNS(png, info, trns, 2, NULL);
-		}
 	}
 	for (uint32_t y = 0; y < h; y++) {
 		uint8_t *r = buf + (size_t)y * rowbytes;
@@ -609,8 +610,9 @@ static void test_bad_png(const char *text)
 	is_int(scan((const uint8_t *)"\x89PNG\r\n\x1a\n", 8, &s), AK_EINVAL,
 	       "signature only: AK_EINVAL");
 
-	qr_encode(&q, text, strlen(text), QR_ECC_DEFAULT);
-	qr_render_png(q, CRED_GREEN, 2, &png, &len);
+	if (qr_encode(&q, text, strlen(text), QR_ECC_DEFAULT) != 0 ||
+	    qr_render_png(q, CRED_GREEN, 2, &png, &len) != 0 || len == 0)
+		bail_out("cannot draw the test code");
 	/* Every truncation: an error, or (once the pixels are all there and
 	 * only IEND is missing) the code; never anything else. */
 	for (size_t cut = 0; cut < len; cut++) {

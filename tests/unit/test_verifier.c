@@ -393,6 +393,8 @@ static void test_vwire(void)
 	const char *late = "{\"result\":\"superseded\",\"name\":\"Test Resident\"}";
 	const char *bad[] = {
 	    "{\"result\":\"revoked\",\"name\":\"Test Resident\"}",
+	    /* A long line, split. */
+	    /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma) */
 	    "{\"result\":\"valid\",\"name\":\"Test "
 	    "Resident\",\"status\":\"red\",\"id_number\":\"x\"}",
 	    "{\"result\":\"expired\",\"name\":\"Test Resident\",\"status\":\"red\"}",
@@ -561,6 +563,8 @@ static void test_show(void)
 	ok(show_banner(out, sizeof out, &r) > 0 && strstr(out, "42m") == NULL &&
 	       strstr(out, "REFUSED: revoked (was green)  Zhang San") != NULL,
 	   "show_banner: revoked green: REFUSED, 'was green', never on green");
+	/* The bidirectional override is what this tests. */
+	/* NOLINTNEXTLINE(misc-misleading-bidirectional) */
 	r.name = "Eve\xe2\x80\xae";
 	ok(show_banner(out, sizeof out, &r) > 0 && strstr(out, "Eve\xef\xbf\xbd") != NULL,
 	   "show_banner: the name made safe");
