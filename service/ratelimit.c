@@ -261,11 +261,12 @@ void ratelimit_hit(struct ratelimit *r, unsigned kind, const void *key, size_t n
 uint64_t ratelimit_take(struct ratelimit *r, const struct ratelimit_key *keys, size_t nkeys,
 			uint64_t now)
 {
-	uint64_t h[RATELIMIT_TAKE_MAX], wait = 0, w;
+	uint64_t h[RATELIMIT_TAKE_MAX] = {0}, wait = 0, w;
 	size_t k;
 
 	if (nkeys > RATELIMIT_TAKE_MAX)
 		nkeys = RATELIMIT_TAKE_MAX;
+	/* Hashed before the lock is taken; an unused kind's is never read. */
 	for (k = 0; k < nkeys; k++)
 		if (used_kind(r, keys[k].kind))
 			h[k] = key_hash(r, keys[k].kind, keys[k].key, keys[k].n);

@@ -53,7 +53,7 @@ static void same(const char *body, size_t n, const char *what)
 	json_decref(b.rq.json);
 }
 
-#define SAME(lit, what) same(lit, sizeof lit - 1, what)
+#define SAME(lit, what) same(lit, sizeof(lit) - 1, what)
 
 int main(void)
 {
