@@ -10,8 +10,14 @@
 #   leaves                 the number of leaves in the log's table
 #   enrol N                the officer enrols made-up resident N (ST, body)
 #   login N                resident N logs in (ST, body; TOK its token)
-# The residents' names and passphrases are made up, and one test greps
+# It skips the test when curl, jq or sqlite3 is missing. The residents'
+# names and passphrases are made up, and one test greps
 # the logs for them: nothing of theirs is ever printed.
+
+# What both need besides the programs: skipped, saying why, without.
+for c in curl jq sqlite3; do
+	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
+done
 
 leaves() { sqlite3 "$DB" 'select count(*) from log_leaves'; }
 _fault_id() { gb_id "11010519800101$(printf %03d "$1")"; }

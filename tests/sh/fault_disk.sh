@@ -13,9 +13,6 @@
 . tests/lib/service.sh
 . tests/lib/fault.sh
 
-for c in curl jq sqlite3; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 MNT=$T/mnt
 mkdir -p "$MNT"
 mount -t tmpfs -o size=4m,mode=0700 ankang-fault "$MNT" 2>/dev/null ||

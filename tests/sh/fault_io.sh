@@ -31,9 +31,6 @@
 . tests/lib/service.sh
 . tests/lib/fault.sh
 
-for c in curl jq sqlite3; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 SHIM=${ANKANG_HELPERS:-build/tests/helpers}/faultio.so
 [ -f "$SHIM" ] || { echo "Bail out! $SHIM not built (make tests)"; exit 1; }
 PRELOAD=$(cd "$(dirname "$SHIM")" && pwd)/faultio.so
