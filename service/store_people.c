@@ -49,6 +49,7 @@ enum {
 	SQ_RES_ERASE_HISTORY,
 	SQ_HIST_ADD,
 	SQ_HIST_LIST,
+	SQ_HIST_BY_OFFICER,
 	SQ_ACC_ADD,
 	SQ_ACC_BY_TOKEN,
 	SQ_ACC_BY_ID,
@@ -640,6 +641,42 @@ int store_status_history(store *s, uint64_t resident_id, size_t limit, store_sta
 			goto out;
 		}
 		if ((rc = fn(ctx, &c)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+int store_status_history_by_officer(store *s, uint64_t officer_id, uint64_t since, size_t rows,
+				    store_resident_id_fn fn, void *ctx)
+{
+	/* The newest rows by the primary key, filtered in the outer query:
+	 * no index on officer or time is needed (or kept up by the writer),
+	 * and the read is bounded by rows whoever made them. */
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_HIST_BY_OFFICER,
+	    "SELECT resident_id FROM (SELECT resident_id, time, officer_id FROM status_history"
+	    " ORDER BY id DESC LIMIT ?3) WHERE officer_id = ?1 AND time >= ?2");
+	uint64_t id;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(officer_id) || rows == 0)
+		return 0;
+	if (bind_u64(st, 1, officer_id) != SQLITE_OK ||
+	    bind_u64(st, 2, fits(since) ? since : INT64_MAX) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, rows > INT64_MAX ? INT64_MAX : (sqlite3_int64)rows) !=
+		SQLITE_OK)
+		return unbound(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (col_u64(st, 0, &id) != 0) {
+			rc = AK_ECORRUPT;
+			goto out;
+		}
+		if ((rc = fn(ctx, id)) != 0)
 			goto out;
 	}
 	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);

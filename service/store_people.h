@@ -136,6 +136,17 @@ int store_status_history_add(store *s, uint64_t resident_id, const struct store_
 typedef int (*store_status_fn)(void *ctx, const struct store_status_change *c);
 int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
 			 void *ctx);
+/*
+ * The residents whose status officer_id changed at or after since (unix
+ * seconds), among the newest `rows` status changes of anyone: fn(ctx,
+ * resident id) for each such change, newest first (a resident may come
+ * more than once); fn's non-zero return stops and is returned. Bounded by
+ * rows, so an officer's own recent actions can name their residents
+ * without an index the writer would keep up for it.
+ */
+typedef int (*store_resident_id_fn)(void *ctx, uint64_t resident_id);
+int store_status_history_by_officer(store *s, uint64_t officer_id, uint64_t since, size_t rows,
+				    store_resident_id_fn fn, void *ctx);
 
 /* ------------------------------------------------------------- accounts */
 

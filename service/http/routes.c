@@ -54,6 +54,9 @@ const struct route routes[] = {
     {"GET",    "/v1/audit/report",                   AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_report},
     {"GET",    "/v1/audit/proof/inclusion",          AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_inclusion},
     {"GET",    "/v1/audit/proof/consistency",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_consistency},
+
+    {"GET",    "/officer",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
+    {"GET",    "/v1/officer/actions",                OFFICER,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_officer_actions},
 };
 /* clang-format on */
 
