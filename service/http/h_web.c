@@ -1,13 +1,16 @@
 /*
- * web pages: GET /, /check, /audit, /sw.js and /assets/{file} (web.h).
+ * web pages: GET /, /check, /audit, /officer, /sw.js and /assets/{file}
+ * (web.h).
  *
- *   /        the resident's page: enrol, log in, the code, who checked it
- *   /check   the checkpoint's scanner
- *   /audit   the auditor's dashboard
- *   /sw.js   the pages' service worker, which keeps / and /check and
- *            their assets so that they open with no network (the last
- *            code, the saved lists); at the top of the site, since a
- *            worker controls only pages under its own folder
+ *   /         the resident's page: enrol, log in, the code, who checked it
+ *   /check    the checkpoint's scanner
+ *   /audit    the auditor's dashboard
+ *   /officer  the officer's desk: look-ups, status changes, paper codes,
+ *             appeals, household consent, the officer's own actions
+ *   /sw.js    the pages' service worker, which keeps / and /check and
+ *             their assets so that they open with no network (the last
+ *             code, the saved lists); at the top of the site, since a
+ *             worker controls only pages under its own folder
  *
  * All are public and read nothing of anyone's (routes.c: DATA_PUBLIC, no
  * leaf): a page is the same bytes for everyone, and everything personal

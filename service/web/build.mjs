@@ -1,8 +1,8 @@
-// Bundles the three pages for ankangd to embed (scripts/embed web).
+// Bundles the pages for ankangd to embed (scripts/embed web).
 //
 //   node build.mjs OUTDIR
 //
-// OUTDIR gets the pages (index.html, check.html, audit.html), service
+// OUTDIR gets the pages (index.html, check.html, audit.html, officer.html), service
 // worker (sw.js), hashed assets under assets/, and manifest.tsv:
 // one line per file the service serves, "URL <tab> content type <tab>
 // cache <tab> file <tab> gzip file or -". Text is also kept gzipped (an
@@ -33,11 +33,13 @@ const pages = {
   '/': { file: 'index.html', name: 'resident' },
   '/check': { file: 'check.html', name: 'check' },
   '/audit': { file: 'audit.html', name: 'audit' },
+  '/officer': { file: 'officer.html', name: 'officer' },
 };
 const entries = {
   resident: 'src/resident.js',
   check: 'src/check.js',
   audit: 'src/audit.js',
+  officer: 'src/officer.js',
   style: 'src/style.css',
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The three pages as served: headers (CSP without inline script or eval,
+// The pages as served: headers (CSP without inline script or eval,
 // nosniff, no referrer, no framing; long cache for hashed assets, none for
 // pages), both languages and the switch between them, no console error or
 // CSP violation, and axe-core's check on a phone and a desktop.
@@ -9,7 +9,7 @@ const h = await harness('pages');
 await h.init();
 const url = await h.serve();
 
-const PAGES = { '/': 'resident', '/check': 'check', '/audit': 'audit' };
+const PAGES = { '/': 'resident', '/check': 'check', '/audit': 'audit', '/officer': 'officer' };
 
 for (const path of Object.keys(PAGES)) {
   const r = await h.api('GET', path);

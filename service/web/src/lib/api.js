@@ -67,3 +67,9 @@ export function tokenStore(role) {
     clear: () => localStorage.removeItem(key),
   };
 }
+
+// An answer as bytes (an image, a PDF) with its headers.
+export async function apiBlob(method, path, opts) {
+  const res = await call(method, path, opts);
+  return { blob: await res.blob(), type: res.headers.get('Content-Type') || '', headers: res.headers };
+}
