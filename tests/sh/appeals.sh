@@ -269,12 +269,21 @@ is "$(jq -r '.appeals | [.deadline, .overdue] | map(tostring) | join(" ")' "$T/r
 like "$(grep -i 'overdue' "$T/report.txt" | head -1)" 'overdue' "its text output flags them"
 grep -q 'district-3' "$T/report.txt"
 ok $? "with the team's count"
+"$AUDIT" report --server "$URL" --token "$AUDITOR" --appeal-deadline 60 >/dev/null 2>&1
+is $? 2 "--appeal-deadline with --server: a usage error (the server judges by its own)"
 
 # --- the log and the files --------------------------------------------------------
 svc_stop
 is "$SERVER_STATUS" 0 "the server stops cleanly"
 "$AUDIT" verify --db "$DB" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
 ok $? "ankang-audit verify: the log verifies"
+"$AUDIT" report --db "$DB" --json >"$T/report-db.json" 2>"$T/report.err"
+is $? 1 "ankang-audit report --db: flagged"
+is "$(jq -r '.appeals | [.open, .overdue, (.overdue_by_team | map("\(.team) \(.count)") | join(","))] | map(tostring) | join(" ")' "$T/report-db.json")" \
+	"2 1 district-3 1" "from the database copy: two open, one overdue, district-3's"
+"$AUDIT" report --db "$DB" --json --appeal-deadline 31622400 >"$T/report-db.json" 2>"$T/report.err"
+is "$(jq -r '.appeals | [.deadline, .overdue] | map(tostring) | join(" ")' "$T/report-db.json")" \
+	"31622400 0" "judged by a deadline of a year, none is overdue"
 for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.all"; do
 	[ -f "$f" ] || continue
 	n=0
