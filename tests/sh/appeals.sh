@@ -272,15 +272,30 @@ ok $? "with the team's count"
 "$AUDIT" report --server "$URL" --token "$AUDITOR" --appeal-deadline 60 >/dev/null 2>&1
 is $? 2 "--appeal-deadline with --server: a usage error (the server judges by its own)"
 
+# --- erasure ---------------------------------------------------------------------
+RID_B=$(row_id "$DB" "$RES_B")
+api DELETE /v1/me "$TOKEN_B"
+is "$ST" 200 "B erases themselves"
+is "$(sqlite3 "$DB" "select count(*) || ' ' || count(text_sealed) from appeals where resident_id = $RID_B")" \
+	"2 0" "B's appeals stay as records of an answer owed, their texts gone"
+api GET '/v1/appeals?state=all' "$OFFICER"
+is "$(jbody "[.appeals[] | select(.resident == \"$RES_B\")] | length")" 0 \
+	"an erased resident's appeals are no longer listed"
+api GET "/v1/appeals/$APPEAL_B2" "$OFFICER"
+error_is 404 not_found "nor read"
+
 # --- the log and the files --------------------------------------------------------
 svc_stop
 is "$SERVER_STATUS" 0 "the server stops cleanly"
 "$AUDIT" verify --db "$DB" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
 ok $? "ankang-audit verify: the log verifies"
-"$AUDIT" report --db "$DB" --json >"$T/report-db.json" 2>"$T/report.err"
-is $? 1 "ankang-audit report --db: flagged"
+"$AUDIT" report --db "$DB" --json --appeal-deadline 1 >"$T/report-db.json" 2>"$T/report.err"
+is $? 1 "ankang-audit report --db --appeal-deadline 1: flagged"
 is "$(jq -r '.appeals | [.open, .overdue, (.overdue_by_team | map("\(.team) \(.count)") | join(","))] | map(tostring) | join(" ")' "$T/report-db.json")" \
-	"2 1 district-3 1" "from the database copy: two open, one overdue, district-3's"
+	"1 1 null 1" "judged by a second's deadline, A's open appeal is overdue (its status set by desk-2, no team)"
+"$AUDIT" report --db "$DB" --json >"$T/report-db.json" 2>"$T/report.err"
+is "$(jq -r '.appeals | [.open, .overdue, (.overdue_by_team | map("\(.team) \(.count)") | join(","))] | map(tostring) | join(" ")' "$T/report-db.json")" \
+	"1 0 " "from the database copy: B's overdue appeal went with B's erasure, A's is open"
 "$AUDIT" report --db "$DB" --json --appeal-deadline 31622400 >"$T/report-db.json" 2>"$T/report.err"
 is "$(jq -r '.appeals | [.deadline, .overdue] | map(tostring) | join(" ")' "$T/report-db.json")" \
 	"31622400 0" "judged by a deadline of a year, none is overdue"
