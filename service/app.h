@@ -44,6 +44,7 @@ struct app_config {
 	unsigned session_ttl; /* seconds a resident's log-in lasts */
 	unsigned scan_window; /* seconds after a code expires that scans of it are accepted */
 	uint64_t epoch_every; /* seconds between KEK epoch rotations (0: none on a schedule) */
+	unsigned appeal_deadline; /* seconds within which an appeal is owed an answer */
 	struct authz_config authz;
 	struct limits_config limits;
 	struct auditlog_config log;
