@@ -328,6 +328,9 @@ await desk.getByRole('button', { name: 'Sign out' }).click();
 await desk.getByRole('heading', { level: 1, name: "Sign in to the officer's desk" }).waitFor();
 h.ok(await desk.getByText('You have signed out').isVisible(), 'sign-out: back to sign-in, saying so');
 h.is(await desk.evaluate(() => localStorage.getItem('ankang.officer.token')), null, 'and the token is gone from the browser');
+const left = await desk.content();
+h.ok(!left.includes('I was not there') && !left.includes('张*丰'),
+  'and nothing the service showed (a masked name, an appeal text) is left in the page');
 // A token the service stops accepting sends the officer back, in words.
 await phone.evaluate(() => localStorage.setItem('ankang.officer.token', 'aka_not-a-real-token-000000'));
 await phone.reload();

@@ -10,10 +10,10 @@ import './officer.css';
 import { ApiError, OfflineError, apiJson, tokenStore } from './lib/api.js';
 import { $, showErrors, showView } from './lib/dom.js';
 import { applyTo, langSwitch, onLangChange, t } from './lib/i18n.js';
-import { loadActions, setupActions } from './officer/actions.js';
-import { loadAppeals, setupAppeals } from './officer/appeals.js';
+import { loadActions, resetActions, setupActions } from './officer/actions.js';
+import { loadAppeals, resetAppeals, setupAppeals } from './officer/appeals.js';
 import { fieldError } from './officer/form.js';
-import { loadHousehold, setupHousehold } from './officer/household.js';
+import { loadHousehold, resetHousehold, setupHousehold } from './officer/household.js';
 import { resetPerson, setupPerson } from './officer/person.js';
 
 const tokens = tokenStore('officer');
@@ -32,7 +32,7 @@ const desk = {
   // A 401 anywhere: the token is no longer good. Back to sign-in, saying so.
   ended(e) {
     if (!(e instanceof ApiError && e.status === 401)) return false;
-    tokens.clear();
+    forget();
     showSignin(t('officer.signin.ended'));
     return true;
   },
@@ -82,9 +82,17 @@ async function signIn(ev) {
   openDesk();
 }
 
-function signOut() {
+// The token and everything the service showed go together.
+function forget() {
   tokens.clear();
   resetPerson();
+  resetAppeals();
+  resetHousehold();
+  resetActions();
+}
+
+function signOut() {
+  forget();
   showSignin(t('officer.signed_out'));
 }
 

@@ -59,6 +59,13 @@ function render(desk) {
     el('thead', {}, head), el('tbody', {}, ...body));
 }
 
+// Sign-out: the list goes with the token.
+export function resetActions() {
+  seq++; // an answer still on its way is dropped
+  Object.assign(state, { rows: [], next: null, error: null, loaded: false });
+  $('#actions-table').replaceChildren();
+}
+
 export function setupActions(desk) {
   desk.onRender(() => render(desk));
   $('#actions-refresh').addEventListener('click', () => loadActions(desk));

@@ -94,7 +94,10 @@ function renderOpen() {
   const box = $('#appeal-open');
   const a = state.open;
   box.hidden = !a;
-  if (!a) return;
+  if (!a) {
+    $('#appeal-text').textContent = ''; // the resident's words only while the appeal is open
+    return;
+  }
   const due = dueWords(a);
   $('#appeal-facts').replaceChildren(
     el('p', { class: `due${due.overdue ? ' due-late' : ''}`, text: due.text }),
@@ -145,7 +148,10 @@ function renderConfirm() {
   const p = state.pending;
   $('#answer-confirm').hidden = !p;
   $('#answer-review').disabled = !!p;
-  if (!p) return;
+  if (!p) {
+    $('#answer-confirm-text').textContent = '';
+    return;
+  }
   $('#answer-confirm-text').textContent = p.decision === 'upheld'
     ? t('officer.appeal.confirm_upheld', { name: state.open.name, reason: answerReasonWord(p.reason), status: statusWord(p.status) })
     : t('officer.appeal.confirm_rejected', { name: state.open.name, reason: answerReasonWord(p.reason) });
@@ -182,6 +188,15 @@ function renderDone() {
     text: d.decision === 'upheld'
       ? t('officer.appeal.done_upheld', { name: d.name, reason: answerReasonWord(d.reason), status: statusWord(d.status) })
       : t('officer.appeal.done_rejected', { name: d.name, reason: answerReasonWord(d.reason) }) }));
+}
+
+// Sign-out: nothing of an appeal stays in the page.
+export function resetAppeals() {
+  Object.assign(state, { list: null, error: null, open: null, pending: null, done: null });
+  $('#appeal-text').textContent = '';
+  $('#appeals-list').replaceChildren();
+  $('#appeal-out').replaceChildren();
+  $('#appeal-open').hidden = true;
 }
 
 export function setupAppeals(desk) {

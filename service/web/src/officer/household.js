@@ -97,6 +97,13 @@ async function confirm(desk, l, button) {
   }
 }
 
+// Sign-out: no name stays in the page.
+export function resetHousehold() {
+  Object.assign(state, { links: null, error: null, asking: null, done: null });
+  $('#household-list').replaceChildren();
+  $('#household-out').replaceChildren();
+}
+
 export function setupHousehold(desk) {
   desk.onRender(() => render(desk));
   $('#household-refresh').addEventListener('click', () => loadHousehold(desk));

@@ -68,6 +68,7 @@ function showPerson(focus) {
   const box = $('#person');
   if (!person) {
     box.hidden = true;
+    $('#person-facts').replaceChildren();
     return;
   }
   $('#person-facts').replaceChildren(
@@ -111,6 +112,7 @@ function showConfirm() {
   const box = $('#status-confirm');
   if (!pending || !person) {
     box.hidden = true;
+    $('#status-confirm-text').textContent = '';
     $('#status-review').disabled = false;
     return;
   }
