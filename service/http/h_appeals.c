@@ -124,8 +124,7 @@ static json_t *appeal_json(const struct store_appeal *a, uint64_t now)
 
 /* Opens a's text into out (APPEAL_PAD + 1 bytes) under leaf, whose
  * subject becomes the resident's. "" for an erased resident's. */
-static int open_text(struct request *rq, const struct store_appeal *a, struct leaf *leaf,
-		     char *out)
+static int open_text(struct request *rq, const struct store_appeal *a, struct leaf *leaf, char *out)
 {
 	char field[APPEAL_FIELD_TEXT];
 
@@ -244,11 +243,11 @@ static int mine_row(void *ctx, const struct store_appeal *a)
 	if (rc == 0 || rc == AK_ENOENT) {
 		e = appeal_json(a, w->rq->now);
 		if (e == NULL || json_object_set_new(e, "text", json_string(text)) != 0 ||
-		    json_object_set_new(e, "officer",
-					a->officer_id == LEAF_NO_ID
-					    ? json_null()
-					    : account_names_get(&w->names, ROLE_OFFICER,
-								a->officer_id)) != 0 ||
+		    json_object_set_new(
+			e, "officer",
+			a->officer_id == LEAF_NO_ID
+			    ? json_null()
+			    : account_names_get(&w->names, ROLE_OFFICER, a->officer_id)) != 0 ||
 		    json_array_append_new(w->list, e) != 0)
 			rc = AK_ENOMEM;
 		else
@@ -326,8 +325,8 @@ static int list_row(void *ctx, const struct store_appeal *a)
 	s->items[s->n].e = e;
 	s->n++;
 	if (json_object_set_new(e, "resident", json_string(rh)) != 0 ||
-	    json_object_set_new(e, "status",
-				json_string(cred_status_word((enum cred_status)a->resident_status))) !=
+	    json_object_set_new(
+		e, "status", json_string(cred_status_word((enum cred_status)a->resident_status))) !=
 		0 ||
 	    json_object_set_new(e, "team", a->team[0] ? json_string(a->team) : json_null()) != 0)
 		return AK_ENOMEM;
@@ -485,7 +484,8 @@ static enum api_error appeal_one(struct request *rq)
 	    json_object_set_new(s->e, "officer",
 				a->officer_id == LEAF_NO_ID
 				    ? json_null()
-				    : account_names_get(&names, ROLE_OFFICER, a->officer_id)) != 0 ||
+				    : account_names_get(&names, ROLE_OFFICER, a->officer_id)) !=
+		0 ||
 	    json_object_set_new(s->e, "text", json_string(text)) != 0)
 		e = request_fault(rq, API_INTERNAL, "reading an appeal", AK_ENOMEM);
 	account_names_clear(&names);
@@ -575,7 +575,8 @@ static enum api_error appeal_answer(struct request *rq)
 		return API_BAD_ANSWER_REASON;
 	if ((e = request_string(rq, "status", 0, &w, &wlen)) != API_OK)
 		return e;
-	if (w != NULL && (s->decision != STORE_APPEAL_UPHELD || (st = cred_status_parse(w, wlen)) < 0))
+	if (w != NULL &&
+	    (s->decision != STORE_APPEAL_UPHELD || (st = cred_status_parse(w, wlen)) < 0))
 		return API_BAD_STATUS;
 	if (appeal_param(rq, s->handle) != API_OK)
 		return API_NO_APPEAL;
@@ -635,8 +636,8 @@ static enum api_error appeal_answer_answer(struct request *rq, uint64_t index)
 	if (j != NULL && s->decision == STORE_APPEAL_UPHELD) {
 		/* Durable: the revocation list may now be re-signed. */
 		lists_changed(app_lists(rq->app));
-		if (json_object_set_new(j, "status",
-					json_string(cred_status_word((enum cred_status)s->status))) !=
+		if (json_object_set_new(
+			j, "status", json_string(cred_status_word((enum cred_status)s->status))) !=
 			0 ||
 		    json_object_set_new(j, "revoked", json_integer((json_int_t)s->revoked)) != 0) {
 			json_decref(j);
