@@ -45,6 +45,7 @@
 
 #include "common/util.h"
 #include "service/http/account_names.h"
+#include "service/http/appeals.h"
 #include "service/http/request.h"
 #include "service/lists.h"
 #include "service/mask.h"
@@ -227,7 +228,6 @@ struct mine_walk {
 	struct request *rq;
 	json_t *list;
 	struct account_names names;
-	int rc;
 };
 
 static int mine_row(void *ctx, const struct store_appeal *a)
@@ -254,26 +254,39 @@ static int mine_row(void *ctx, const struct store_appeal *a)
 			rc = 0;
 	}
 	sodium_free(text); /* wiped by sodium_free */
-	return w->rc = rc;
+	return rc;
+}
+
+int appeals_mine_json(struct request *rq, json_t **out)
+{
+	struct mine_walk w;
+	int rc;
+
+	*out = NULL;
+	memset(&w, 0, sizeof w);
+	if ((w.list = json_array()) == NULL)
+		return AK_ENOMEM;
+	w.rq = rq;
+	account_names_init(&w.names, rq->db);
+	rc = store_appeals_of(rq->db, rq->who.resident_id, mine_row, &w);
+	account_names_clear(&w.names);
+	if (rc != 0) {
+		json_decref(w.list);
+		return rc;
+	}
+	*out = w.list;
+	return 0;
 }
 
 static enum api_error appeals_mine(struct request *rq)
 {
 	struct request_list_st *s = rq->state;
-	struct mine_walk w;
 	int rc;
 
-	if ((s->list = json_array()) == NULL)
-		return request_fault(rq, API_INTERNAL, "listing appeals", AK_ENOMEM);
-	memset(&w, 0, sizeof w);
-	w.rq = rq;
-	w.list = s->list;
-	account_names_init(&w.names, rq->db);
-	rc = store_appeals_of(rq->db, rq->who.resident_id, mine_row, &w);
-	account_names_clear(&w.names);
-	if (rc != 0)
-		return request_fault(rq, w.rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
-				     "listing appeals", rc);
+	if ((rc = appeals_mine_json(rq, &s->list)) != 0)
+		return request_fault(
+		    rq, rc == AK_ENOMEM || rc == AK_ECRYPTO ? API_INTERNAL : API_UNAVAILABLE,
+		    "listing appeals", rc);
 	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
