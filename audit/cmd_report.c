@@ -119,18 +119,21 @@ static void text_appeals(const json_t *a)
 	       "officer who set the status appealed:\n",
 	       (long long)overdue, overdue == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(a, "open")));
-	json_array_foreach(json_object_get(a, "overdue_by_team"), i, v) {
+	json_array_foreach(json_object_get(a, "overdue_by_team"), i, v)
+	{
 		const char *team = json_string_value(json_object_get(v, "team"));
 		printf("      %-18s %lld\n", team ? team : "(no team)",
 		       (long long)json_integer_value(json_object_get(v, "count")));
 	}
-	json_array_foreach(json_object_get(a, "overdue_list"), i, v) {
+	json_array_foreach(json_object_get(a, "overdue_list"), i, v)
+	{
 		const char *officer = json_string_value(json_object_get(v, "officer"));
 		const char *team = json_string_value(json_object_get(v, "team"));
 		json_t *id = json_object_get(v, "officer_id");
 		audit_time_local(when, (uint64_t)json_integer_value(json_object_get(v, "opened")) *
 					   1000u);
-		audit_time_local(due, (uint64_t)json_integer_value(json_object_get(v, "due")) * 1000u);
+		audit_time_local(due,
+				 (uint64_t)json_integer_value(json_object_get(v, "due")) * 1000u);
 		printf("      %s  opened %s, due %s, status set by ",
 		       json_string_value(json_object_get(v, "appeal")), when, due);
 		if (json_is_integer(id))

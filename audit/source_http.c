@@ -162,9 +162,9 @@ static int http_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size
 	    !json_is_array(json_object_get(a, "overdue_by_team")) ||
 	    !json_is_array(json_object_get(a, "overdue_list"))) {
 		json_decref(j);
-		return source_fail(s, j == NULL ? AK_EINVAL : AK_ENOENT,
-				   "GET /v1/audit/report: %s",
-				   j == NULL ? "not JSON" : "no appeals section (an older server?)");
+		return source_fail(s, j == NULL ? AK_EINVAL : AK_ENOENT, "GET /v1/audit/report: %s",
+				   j == NULL ? "not JSON"
+					     : "no appeals section (an older server?)");
 	}
 	*out = json_incref(a);
 	json_decref(j);

@@ -34,7 +34,8 @@ int report_appeals_new(report_appeals **out, uint64_t as_of, uint64_t deadline, 
 	report_appeals *r = calloc(1, sizeof *r);
 
 	*out = NULL;
-	if (r == NULL || (max_list > 0 && (r->listed = calloc(max_list, sizeof *r->listed)) == NULL)) {
+	if (r == NULL ||
+	    (max_list > 0 && (r->listed = calloc(max_list, sizeof *r->listed)) == NULL)) {
 		free(r);
 		return AK_ENOMEM;
 	}
@@ -135,22 +136,22 @@ json_t *report_appeals_json(const report_appeals *r, uint64_t deadline_shown)
 	if (r->nteams > 1)
 		qsort(r->teams, r->nteams, sizeof *r->teams, by_count);
 	for (size_t i = 0; !bad && i < r->nteams; i++)
-		bad = json_array_append_new(
-			  teams, json_pack("{s:o, s:I}", "team", str_or_null(r->teams[i].team),
-					   "count", (json_int_t)r->teams[i].count)) != 0;
+		bad = json_array_append_new(teams, json_pack("{s:o, s:I}", "team",
+							     str_or_null(r->teams[i].team), "count",
+							     (json_int_t)r->teams[i].count)) != 0;
 	for (size_t i = 0; !bad && i < r->nlisted; i++) {
 		const struct listed *l = &r->listed[i];
 		memcpy(h, "apl_", 4);
 		util_hex_encode(h + 4, l->handle, sizeof l->handle);
-		bad = json_array_append_new(
-			  list, json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "appeal", h, "opened",
-					  (json_int_t)l->opened, "due", (json_int_t)l->due,
-					  "officer_id",
-					  l->officer_id == UINT64_MAX
-					      ? json_null()
-					      : json_integer((json_int_t)l->officer_id),
-					  "officer", str_or_null(l->officer), "team",
-					  str_or_null(l->team))) != 0;
+		bad = json_array_append_new(list,
+					    json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "appeal", h,
+						      "opened", (json_int_t)l->opened, "due",
+						      (json_int_t)l->due, "officer_id",
+						      l->officer_id == UINT64_MAX
+							  ? json_null()
+							  : json_integer((json_int_t)l->officer_id),
+						      "officer", str_or_null(l->officer), "team",
+						      str_or_null(l->team))) != 0;
 	}
 	if (!bad)
 		bad = json_object_set_new(o, "as_of", json_integer((json_int_t)r->as_of)) != 0 ||

@@ -86,9 +86,12 @@ struct account_opts {
 static int parse_opts(int argc, char **argv, struct account_opts *o)
 {
 	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'}, {"role", required_argument, NULL, 'r'},
-	    {"name", required_argument, NULL, 'n'}, {"id", required_argument, NULL, 'i'},
-	    {"team", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"team", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;

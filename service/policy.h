@@ -129,7 +129,7 @@ int policy_account_name_valid(const char *s, size_t len);
 #define POLICY_APPEAL_DEADLINE_MAX     (366u * 86400u)
 /* The 400 message for a text that breaks the rule. */
 #define POLICY_APPEAL_TEXT_MESSAGE                                                                 \
-	"Field 'text' must be at most 500 characters, with no control characters other than "     \
+	"Field 'text' must be at most 500 characters, with no control characters other than "      \
 	"line breaks and tabs."
 
 /* An appeal's reason word (wrong_person negative_test not_in_risk_area

@@ -555,8 +555,8 @@ static int erase_steps(store *s, void *ctx)
 	    (rc = delete_for(s, SQ_RES_ERASE_HISTORY,
 			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_APPEALS,
-			     "UPDATE appeals SET text_sealed = NULL WHERE resident_id = ?1", e->id)) !=
-		0)
+			     "UPDATE appeals SET text_sealed = NULL WHERE resident_id = ?1",
+			     e->id)) != 0)
 		return rc;
 	return store_codes_revoke(s, e->id, e->now, NULL);
 }
@@ -851,7 +851,8 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 
 int store_account_set_team(store *s, uint64_t id, const char *team)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_ACC_SET_TEAM, "UPDATE accounts SET team = ?2 WHERE id = ?1");
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_ACC_SET_TEAM, "UPDATE accounts SET team = ?2 WHERE id = ?1");
 	size_t tlen = team != NULL ? strnlen(team, STORE_ACCOUNT_NAME_MAX + 1) : 0;
 	int rc;
 
@@ -1284,11 +1285,11 @@ int store_kek_check_put(store *s, const uint8_t value[32])
 	" p.opened, p.due, p.answered, p.decision, p.answer_reason, p.officer_id, r.handle,"       \
 	" r.status, r.erased, t.team"
 #define APPEAL_FROM                                                                                \
-	" FROM appeals p JOIN residents r ON r.id = p.resident_id"                                \
+	" FROM appeals p JOIN residents r ON r.id = p.resident_id"                                 \
 	" LEFT JOIN accounts t ON t.id = p.status_officer"
 
-static const char *const decision_words[] = {[STORE_APPEAL_UPHELD] = "upheld",
-					     [STORE_APPEAL_REJECTED] = "rejected"};
+static const char *const decision_words[] = {
+    [STORE_APPEAL_UPHELD] = "upheld", [STORE_APPEAL_REJECTED] = "rejected"};
 
 /* A nullable account id column: LEAF_NO_ID for NULL. */
 static int col_account(sqlite3_stmt *st, int col, uint64_t *out)
@@ -1301,8 +1302,9 @@ static int col_account(sqlite3_stmt *st, int col, uint64_t *out)
 static int col_detail(sqlite3_stmt *st, int col, enum leaf_detail *out)
 {
 	const unsigned char *w = sqlite3_column_text(st, col);
-	int d = w != NULL ? leaf_detail_parse((const char *)w, (size_t)sqlite3_column_bytes(st, col))
-			  : -1;
+	int d = w != NULL
+		    ? leaf_detail_parse((const char *)w, (size_t)sqlite3_column_bytes(st, col))
+		    : -1;
 
 	if (d <= DET_EMPTY)
 		return AK_ECORRUPT;
@@ -1347,7 +1349,8 @@ static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
 			return rc;
 		if (w != NULL && (size_t)n == strlen("upheld") && memcmp(w, "upheld", 6) == 0)
 			out->decision = STORE_APPEAL_UPHELD;
-		else if (w != NULL && (size_t)n == strlen("rejected") && memcmp(w, "rejected", 8) == 0)
+		else if (w != NULL && (size_t)n == strlen("rejected") &&
+			 memcmp(w, "rejected", 8) == 0)
 			out->decision = STORE_APPEAL_REJECTED;
 		else
 			return AK_ECORRUPT;
@@ -1487,9 +1490,10 @@ int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_d
 
 int store_appeals_of(store *s, uint64_t resident_id, store_appeal_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_APPEALS_OF,
-				      "SELECT " APPEAL_COLUMNS APPEAL_FROM
-				      " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_APPEALS_OF,
+		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
+		       " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1522,19 +1526,19 @@ int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, st
 		return AK_EINVAL;
 	if ((st = store_stmt(s, slot[which], sql[which])) == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_int64(st, 1,
-			       limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) !=
-	    SQLITE_OK)
+	if (sqlite3_bind_int64(
+		st, 1, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK)
 		return unbound(st);
 	return each_appeal(st, fn, ctx);
 }
 
 int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_APPEALS_OVERDUE,
-				      "SELECT " APPEAL_COLUMNS APPEAL_FROM
-				      " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
-				      " ORDER BY p.opened, p.id");
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_APPEALS_OVERDUE,
+		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
+		       " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
+		       " ORDER BY p.opened, p.id");
 
 	if (st == NULL)
 		return AK_EDB;

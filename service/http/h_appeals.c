@@ -45,6 +45,7 @@
 
 #include "common/util.h"
 #include "service/http/account_names.h"
+#include "service/http/appeals.h"
 #include "service/http/request.h"
 #include "service/lists.h"
 #include "service/mask.h"
@@ -124,8 +125,7 @@ static json_t *appeal_json(const struct store_appeal *a, uint64_t now)
 
 /* Opens a's text into out (APPEAL_PAD + 1 bytes) under leaf, whose
  * subject becomes the resident's. "" for an erased resident's. */
-static int open_text(struct request *rq, const struct store_appeal *a, struct leaf *leaf,
-		     char *out)
+static int open_text(struct request *rq, const struct store_appeal *a, struct leaf *leaf, char *out)
 {
 	char field[APPEAL_FIELD_TEXT];
 
@@ -228,7 +228,6 @@ struct mine_walk {
 	struct request *rq;
 	json_t *list;
 	struct account_names names;
-	int rc;
 };
 
 static int mine_row(void *ctx, const struct store_appeal *a)
@@ -244,37 +243,50 @@ static int mine_row(void *ctx, const struct store_appeal *a)
 	if (rc == 0 || rc == AK_ENOENT) {
 		e = appeal_json(a, w->rq->now);
 		if (e == NULL || json_object_set_new(e, "text", json_string(text)) != 0 ||
-		    json_object_set_new(e, "officer",
-					a->officer_id == LEAF_NO_ID
-					    ? json_null()
-					    : account_names_get(&w->names, ROLE_OFFICER,
-								a->officer_id)) != 0 ||
+		    json_object_set_new(
+			e, "officer",
+			a->officer_id == LEAF_NO_ID
+			    ? json_null()
+			    : account_names_get(&w->names, ROLE_OFFICER, a->officer_id)) != 0 ||
 		    json_array_append_new(w->list, e) != 0)
 			rc = AK_ENOMEM;
 		else
 			rc = 0;
 	}
 	sodium_free(text); /* wiped by sodium_free */
-	return w->rc = rc;
+	return rc;
+}
+
+int appeals_mine_json(struct request *rq, json_t **out)
+{
+	struct mine_walk w;
+	int rc;
+
+	*out = NULL;
+	memset(&w, 0, sizeof w);
+	if ((w.list = json_array()) == NULL)
+		return AK_ENOMEM;
+	w.rq = rq;
+	account_names_init(&w.names, rq->db);
+	rc = store_appeals_of(rq->db, rq->who.resident_id, mine_row, &w);
+	account_names_clear(&w.names);
+	if (rc != 0) {
+		json_decref(w.list);
+		return rc;
+	}
+	*out = w.list;
+	return 0;
 }
 
 static enum api_error appeals_mine(struct request *rq)
 {
 	struct request_list_st *s = rq->state;
-	struct mine_walk w;
 	int rc;
 
-	if ((s->list = json_array()) == NULL)
-		return request_fault(rq, API_INTERNAL, "listing appeals", AK_ENOMEM);
-	memset(&w, 0, sizeof w);
-	w.rq = rq;
-	w.list = s->list;
-	account_names_init(&w.names, rq->db);
-	rc = store_appeals_of(rq->db, rq->who.resident_id, mine_row, &w);
-	account_names_clear(&w.names);
-	if (rc != 0)
-		return request_fault(rq, w.rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
-				     "listing appeals", rc);
+	if ((rc = appeals_mine_json(rq, &s->list)) != 0)
+		return request_fault(
+		    rq, rc == AK_ENOMEM || rc == AK_ECRYPTO ? API_INTERNAL : API_UNAVAILABLE,
+		    "listing appeals", rc);
 	request_subject(rq, rq->who.resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
@@ -326,8 +338,8 @@ static int list_row(void *ctx, const struct store_appeal *a)
 	s->items[s->n].e = e;
 	s->n++;
 	if (json_object_set_new(e, "resident", json_string(rh)) != 0 ||
-	    json_object_set_new(e, "status",
-				json_string(cred_status_word((enum cred_status)a->resident_status))) !=
+	    json_object_set_new(
+		e, "status", json_string(cred_status_word((enum cred_status)a->resident_status))) !=
 		0 ||
 	    json_object_set_new(e, "team", a->team[0] ? json_string(a->team) : json_null()) != 0)
 		return AK_ENOMEM;
@@ -485,7 +497,8 @@ static enum api_error appeal_one(struct request *rq)
 	    json_object_set_new(s->e, "officer",
 				a->officer_id == LEAF_NO_ID
 				    ? json_null()
-				    : account_names_get(&names, ROLE_OFFICER, a->officer_id)) != 0 ||
+				    : account_names_get(&names, ROLE_OFFICER, a->officer_id)) !=
+		0 ||
 	    json_object_set_new(s->e, "text", json_string(text)) != 0)
 		e = request_fault(rq, API_INTERNAL, "reading an appeal", AK_ENOMEM);
 	account_names_clear(&names);
@@ -575,7 +588,8 @@ static enum api_error appeal_answer(struct request *rq)
 		return API_BAD_ANSWER_REASON;
 	if ((e = request_string(rq, "status", 0, &w, &wlen)) != API_OK)
 		return e;
-	if (w != NULL && (s->decision != STORE_APPEAL_UPHELD || (st = cred_status_parse(w, wlen)) < 0))
+	if (w != NULL &&
+	    (s->decision != STORE_APPEAL_UPHELD || (st = cred_status_parse(w, wlen)) < 0))
 		return API_BAD_STATUS;
 	if (appeal_param(rq, s->handle) != API_OK)
 		return API_NO_APPEAL;
@@ -635,8 +649,8 @@ static enum api_error appeal_answer_answer(struct request *rq, uint64_t index)
 	if (j != NULL && s->decision == STORE_APPEAL_UPHELD) {
 		/* Durable: the revocation list may now be re-signed. */
 		lists_changed(app_lists(rq->app));
-		if (json_object_set_new(j, "status",
-					json_string(cred_status_word((enum cred_status)s->status))) !=
+		if (json_object_set_new(
+			j, "status", json_string(cred_status_word((enum cred_status)s->status))) !=
 			0 ||
 		    json_object_set_new(j, "revoked", json_integer((json_int_t)s->revoked)) != 0) {
 			json_decref(j);

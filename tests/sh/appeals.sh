@@ -130,6 +130,7 @@ is "$(jbody '.appeals | length') $(jbody '.appeals[0] | [.appeal, .state, .reaso
 	"1 $APPEAL_A open not_in_risk_area null null null" "open, the reason, no decision yet"
 like "$(leaf_at "$(jbody .log_index)")" "^resident:- appeals_read $PSEUDO_A - ok -\$" \
 	"the read is audited: appeals_read"
+is "$(jbody '.appeals[0] | .due - .opened')" 86400 "due a day after it opened (the default --appeal-deadline)"
 
 # --- officers' list -------------------------------------------------------------
 api GET /v1/appeals "$OFFICER"

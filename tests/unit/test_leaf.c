@@ -144,10 +144,10 @@ static void test_words(void)
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
 	static const char *const actions[] = {
-	    "enroll",     "login",        "issue",         "verify",          "verify_offline",
-	    "status_set", "lookup",       "accesses_read", "erase",           "account_add",
-	    "key_rotate", "print_code",   "purge",         "account_disable", "history_read",
-	    "logout",     "sessions_read", "appeal_open",   "appeals_read",    "appeal_list",
+	    "enroll",      "login",         "issue",         "verify",          "verify_offline",
+	    "status_set",  "lookup",        "accesses_read", "erase",           "account_add",
+	    "key_rotate",  "print_code",    "purge",         "account_disable", "history_read",
+	    "logout",      "sessions_read", "appeal_open",   "appeals_read",    "appeal_list",
 	    "appeal_read", "appeal_answer"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",

@@ -358,8 +358,9 @@ int main(void)
 
 	/* Appeals. */
 	{
-		static const char *const why[] = {"wrong_person", "negative_test", "not_in_risk_area",
-						  "quarantine_completed", "other"};
+		static const char *const why[] = {"wrong_person", "negative_test",
+						  "not_in_risk_area", "quarantine_completed",
+						  "other"};
 		int n = 0;
 		all = 1;
 		for (size_t i = 0; i < AK_ARRAY_LEN(why); i++) {
@@ -376,8 +377,8 @@ int main(void)
 		       "a status reason that is not an appeal's is refused");
 		is_int(policy_appeal_answer_parse(1, "record_error", 12), DET_RECORD_ERROR,
 		       "upheld: record_error");
-		is_int(policy_appeal_answer_parse(1, "evidence_accepted", 17), DET_EVIDENCE_ACCEPTED,
-		       "upheld: evidence_accepted");
+		is_int(policy_appeal_answer_parse(1, "evidence_accepted", 17),
+		       DET_EVIDENCE_ACCEPTED, "upheld: evidence_accepted");
 		is_int(policy_appeal_answer_parse(1, "status_confirmed", 16), -1,
 		       "upheld: not status_confirmed");
 		is_int(policy_appeal_answer_parse(0, "status_confirmed", 16), DET_STATUS_CONFIRMED,
@@ -393,7 +394,10 @@ int main(void)
 		size_t i;
 		ok(policy_appeal_text_valid("", 0), "an empty text is valid");
 		ok(policy_appeal_text_valid("line\nnext\ttab\r\n", 15), "line breaks and tabs are");
-		ok(!policy_appeal_text_valid("a\x07" "b", 3), "a bell is not");
+		ok(!policy_appeal_text_valid("a\x07"
+					     "b",
+					     3),
+		   "a bell is not");
 		ok(!policy_appeal_text_valid("a\x7f", 2), "DEL is not");
 		ok(!policy_appeal_text_valid("a\xc2\x85", 3), "a C1 control (NEL) is not");
 		ok(!policy_appeal_text_valid("a\0b", 3), "a NUL is not");

@@ -447,7 +447,9 @@ static void test_padding(void)
 static void test_fields(void)
 {
 	static const char text[] = "申诉的文字 appeal words kept sealed";
-	enum { PAD = 2001 };
+	enum {
+		PAD = 2001
+	};
 	uint8_t *ct = malloc(PAD + SEAL_OVERHEAD);
 	char *out = malloc(PAD + 1);
 	struct leaf l;
