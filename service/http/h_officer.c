@@ -22,11 +22,13 @@
  * shown as the resident's handle only where the service holds a record
  * that names a candidate resident for it, checked by computing that
  * resident's pseudonym: the code a leaf's object names (a paper code),
- * and the status changes this officer made in the period the page covers
- * (the newest HISTORY_ROWS_MAX of anyone's). A look-up of a resident the
- * officer then acted on is named through the action. Any other subject,
- * and an erased resident, is null. Every handle shown is one the officer
- * gave or was given in the answer of the action listed.
+ * the status changes this officer made in the period the page covers
+ * (the newest HISTORY_ROWS_MAX of anyone's; an upheld appeal is one), and
+ * the open appeals, as many as the officers' list shows (h_appeals.c).
+ * Every entry of the page about a resident so found is named, a look-up
+ * before the action included. Any other subject, and an erased resident,
+ * is null. Every handle shown is one the officer gave, or was given in an
+ * answer (a look-up's, the appeals list's).
  *
  * No leaf of its own (routes.c: DATA_LOG): the answer is this officer's
  * own entries of a log that holds no personal data, and handles the
@@ -50,7 +52,8 @@
  * leaf_parse), and status changes it reads to name residents. */
 #define ACTIONS_SCAN_MAX 20000
 #define HISTORY_ROWS_MAX 5000
-#define CANDIDATES_MAX   (ACTIONS_PAGE_MAX + HISTORY_ROWS_MAX)
+#define OPEN_APPEALS_MAX 200 /* h_appeals.c's APPEAL_LIST_MAX */
+#define CANDIDATES_MAX   (ACTIONS_PAGE_MAX + HISTORY_ROWS_MAX + OPEN_APPEALS_MAX)
 
 struct action_row {
 	uint64_t index, time_ms;
@@ -107,6 +110,11 @@ static int candidate_add(void *ctx, uint64_t id)
 	return 0;
 }
 
+static int appeal_candidate(void *ctx, const struct store_appeal *a)
+{
+	return candidate_add(ctx, a->resident_id);
+}
+
 /*
  * Names the rows' subjects where a candidate's pseudonym matches (see the
  * top of this file). 0, or a store error.
@@ -139,6 +147,9 @@ static int name_subjects(struct request *rq, struct action_row *rows, size_t n)
 	since = since > 0 ? since - 1 : 0;
 	rc = store_status_history_by_officer(rq->db, rq->who.account_id, since, HISTORY_ROWS_MAX,
 					     candidate_add, &c);
+	if (rc == 0)
+		rc = store_appeals_list(rq->db, STORE_APPEALS_OPEN, OPEN_APPEALS_MAX,
+					appeal_candidate, &c);
 	if (rc != 0)
 		goto out;
 	for (size_t k = 0; k < c.n; k++) {

@@ -5,9 +5,9 @@
 #     with the log's own bytes), newest first, with index, time, action,
 #     result and detail as in the leaf, and no other account's;
 #   - subjects are the resident's handle where the service can name them
-#     (a status change, a paper code, a look-up of a resident the officer
-#     then acted on), null otherwise (a look-up of nobody, a look-up of a
-#     resident only looked up, an erased resident);
+#     (a status change, a paper code, an open appeal listed, a look-up of
+#     a resident the officer then acted on), null otherwise (a look-up of
+#     nobody, a look-up of a resident only looked up, an erased resident);
 #   - paging with limit and before reaches the same entries, and `next`
 #     is null once the beginning of the log is read;
 #   - other roles are refused (403), no token is 401, bad queries are 400
@@ -128,6 +128,18 @@ like "$ST" '^(200|503)$' "B erases their data"
 api GET /v1/officer/actions "$OFFICER"
 is "$(jq -r '.actions | map(.subject_handle // "-") | join(" ")' "$T/r.body")" \
 	"- - - $RES_A $RES_A" "B's entry stays in the list, with no handle once B is erased"
+
+# An open appeal names its resident: the officers' list showed the handle.
+api POST /v1/login "" "$(jq -cn --arg i "$ID_C" --arg p "$PASS" '{id_number: $i, passphrase: $p}')"
+api POST /v1/me/appeals "$(jbody .token)" '{"reason": "other", "text": ""}'
+is "$ST" 201 "C appeals"
+api GET '/v1/appeals?state=open' "$OFFICER"
+is "$ST $(jbody '.appeals | length')" "200 1" "desk-1 lists the open appeals: C's"
+api GET /v1/officer/actions "$OFFICER"
+is "$(jq -r '.actions[0] | "\(.action) \(.subject_handle)"' "$T/r.body")" "appeal_list $RES_C" \
+	"the list read names C, whose appeal it showed"
+is "$(jq -r --arg c "$RES_C" '[.actions[] | select(.action == "lookup" and .detail == "epidemiological_investigation")][0].subject_handle == $c' "$T/r.body")" \
+	true "and so does desk-1's earlier look-up of C"
 
 # Who may ask, and bad queries.
 for who in VERIFIER AUDITOR ADMIN SESSION_B; do
