@@ -27,41 +27,57 @@
 #include <assert.h>
 #include <string.h>
 
-#include <sodium.h>
+#include <nettle/sha2.h>
 
 #include "common/util.h"
 #include "crypto/merkle.h"
 
 /* ---------------------------------------------------------------- hashing */
 
+/*
+ * SHA-256 from nettle rather than libsodium: nettle picks the CPU's SHA
+ * instructions at run time where it has them (x86 SHA-NI, ARMv8 SHA2),
+ * libsodium never does. On the 2-CPU VM the service was measured on, a
+ * leaf hash (129 bytes) took 0.20-0.40 us against libsodium's 1.0-1.2,
+ * and a node 0.12-0.20 us against 0.49-0.80: every leaf the writer
+ * appends, every proof, every start-up and scrubber rehash and every
+ * `ankang-audit verify` is made of these. Nothing hashed here is secret,
+ * so nettle's plain (not constant-time) code is fine. The library is no
+ * new weight in ankangd: GnuTLS, which libmicrohttpd links for TLS, is
+ * built on it.
+ */
 void merkle_leaf_hash(merkle_hash out, const uint8_t *leaf, size_t len)
 {
 	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
+	struct sha256_ctx c;
 
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, leaf, len);
-	crypto_hash_sha256_final(&st, out);
+	sha256_init(&c);
+	sha256_update(&c, 1, &prefix);
+	sha256_update(&c, len, leaf);
+	sha256_digest(&c, MERKLE_HASH_BYTES, out);
 }
 
 /* out may be the same array as left or right: both are read in full by
- * the updates before _final writes out. The proof chains rely on this. */
+ * the updates before the digest writes out. The proof chains rely on
+ * this. */
 void merkle_node_hash(merkle_hash out, const merkle_hash left, const merkle_hash right)
 {
 	static const uint8_t prefix = 0x01;
-	crypto_hash_sha256_state st;
+	struct sha256_ctx c;
 
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, left, MERKLE_HASH_BYTES);
-	crypto_hash_sha256_update(&st, right, MERKLE_HASH_BYTES);
-	crypto_hash_sha256_final(&st, out);
+	sha256_init(&c);
+	sha256_update(&c, 1, &prefix);
+	sha256_update(&c, MERKLE_HASH_BYTES, left);
+	sha256_update(&c, MERKLE_HASH_BYTES, right);
+	sha256_digest(&c, MERKLE_HASH_BYTES, out);
 }
 
 void merkle_empty_root(merkle_hash out)
 {
-	crypto_hash_sha256(out, NULL, 0);
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_digest(&c, MERKLE_HASH_BYTES, out);
 }
 
 /* ------------------------------------------------------- bit arithmetic */
