@@ -3,6 +3,11 @@
  * report.h): counts by action, result and actor, and the flags. Plain
  * text for a person, or one JSON object with --json.
  *
+ * Overdue appeals (log/report_appeals.h) are flagged too: they come not
+ * from the log but from the appeals table of a database copy, judged by
+ * each appeal's due (or by --appeal-deadline), or from the server's own
+ * report, judged by its deadline.
+ *
  * Exit status: 0 when nothing is flagged, 1 when anything is (or a leaf
  * does not parse), so a scheduled run can alert; 2 on errors. Like
  * entries, report reads the source as it is: run verify first.
@@ -20,6 +25,7 @@
 #include "common/util.h"
 #include "crypto/leaf.h"
 #include "log/report.h"
+#include "log/report_appeals.h"
 #include "log/report_json.h"
 
 static const char report_usage[] =
@@ -29,8 +35,9 @@ static const char report_usage[] =
     "Counts entries by action, result and actor, and flags: look-ups without a\n"
     "purpose; officers whose status changes are far above the others'; scans\n"
     "outside the expected local hours; bursts of denied results; officers\n"
-    "reading residents in bursts. Exit 0 when nothing is flagged, 1 when\n"
-    "something is, 2 on errors.\n"
+    "reading residents in bursts; appeals overdue (unanswered past their due),\n"
+    "counted by the team of the officer who set the status appealed. Exit 0\n"
+    "when nothing is flagged, 1 when something is, 2 on errors.\n"
     "\n" OPTS_SOURCE_USAGE "  --since/--until TIME  leaf times [since, until), as for entries\n"
     "  --hours HH-HH       local hours in which scans are expected (default 06-22)\n"
     "  --json              one JSON object\n"
@@ -43,7 +50,11 @@ static const char report_usage[] =
     "  --read-burst N      flag an officer with N or more lookup or print_code\n"
     "                      entries ... [20]\n"
     "  --read-burst-window S  ... within S seconds [600]\n"
-    "  --max-list N        list at most N flagged entries per flag [20]\n";
+    "  --max-list N        list at most N flagged entries per flag [20]\n"
+    "  --appeal-deadline S with --db: an appeal is overdue S seconds after it\n"
+    "                      opened [each appeal's own due, from the service's\n"
+    "                      --appeal-deadline when it opened]; a server judges\n"
+    "                      by its own\n";
 
 enum {
 	OPT_SINCE = OPT_FIRST_LOCAL,
@@ -56,7 +67,8 @@ enum {
 	OPT_BURST_WINDOW,
 	OPT_READ_BURST,
 	OPT_READ_BURST_WINDOW,
-	OPT_MAX_LIST
+	OPT_MAX_LIST,
+	OPT_APPEAL_DEADLINE
 };
 
 struct feeder {
@@ -93,7 +105,57 @@ static void text_more(size_t listed, uint64_t total)
 		printf("      ... and %llu more\n", (unsigned long long)(total - listed));
 }
 
-static void print_text(const struct report_result *res, const struct report_config *c)
+/* The appeals section's flag, in words. */
+static void text_appeals(const json_t *a)
+{
+	const json_t *v;
+	size_t i;
+	json_int_t overdue = json_integer_value(json_object_get(a, "overdue"));
+	char when[AUDIT_TIME_TEXT], due[AUDIT_TIME_TEXT];
+
+	if (overdue <= 0)
+		return;
+	printf("  [!] %lld appeal%s overdue (unanswered past due; %lld open), by the team of the "
+	       "officer who set the status appealed:\n",
+	       (long long)overdue, overdue == 1 ? "" : "s",
+	       (long long)json_integer_value(json_object_get(a, "open")));
+	json_array_foreach(json_object_get(a, "overdue_by_team"), i, v)
+	{
+		const char *team = json_string_value(json_object_get(v, "team"));
+		printf("      %-18s %lld\n", team ? team : "(no team)",
+		       (long long)json_integer_value(json_object_get(v, "count")));
+	}
+	json_array_foreach(json_object_get(a, "overdue_list"), i, v)
+	{
+		const char *officer = json_string_value(json_object_get(v, "officer"));
+		const char *team = json_string_value(json_object_get(v, "team"));
+		json_t *id = json_object_get(v, "officer_id");
+		audit_time_local(when, (uint64_t)json_integer_value(json_object_get(v, "opened")) *
+					   1000u);
+		audit_time_local(due,
+				 (uint64_t)json_integer_value(json_object_get(v, "due")) * 1000u);
+		printf("      %s  opened %s, due %s, status set by ",
+		       json_string_value(json_object_get(v, "appeal")), when, due);
+		if (json_is_integer(id))
+			printf("officer:%lld%s%s%s", (long long)json_integer_value(id),
+			       officer ? " (" : "", officer ? officer : "", officer ? ")" : "");
+		else
+			printf("enrolment");
+		printf("%s%s\n", team ? ", team " : "", team ? team : "");
+	}
+	if ((json_int_t)json_array_size(json_object_get(a, "overdue_list")) < overdue)
+		printf("      ... and %lld more\n",
+		       (long long)(overdue - (json_int_t)json_array_size(
+						 json_object_get(a, "overdue_list"))));
+}
+
+static int appeals_flagged(const json_t *a)
+{
+	return a != NULL && json_integer_value(json_object_get(a, "overdue")) > 0;
+}
+
+static void print_text(const struct report_result *res, const struct report_config *c,
+		       const json_t *appeals)
 {
 	char a[AUDIT_TIME_TEXT], b[AUDIT_TIME_TEXT], actor[48];
 
@@ -137,9 +199,15 @@ static void print_text(const struct report_result *res, const struct report_conf
 		       (unsigned long long)x->by_action[top]);
 	}
 
+	if (appeals != NULL)
+		printf("\nAppeals: %lld open, %lld overdue\n",
+		       (long long)json_integer_value(json_object_get(appeals, "open")),
+		       (long long)json_integer_value(json_object_get(appeals, "overdue")));
 	printf("\nFlags:\n");
-	if (!report_flagged(res))
+	if (!report_flagged(res) && !appeals_flagged(appeals))
 		printf("  none\n");
+	if (appeals != NULL)
+		text_appeals(appeals);
 	if (res->no_purpose_total) {
 		printf("  [!] %llu look-ups without a purpose:\n",
 		       (unsigned long long)res->no_purpose_total);
@@ -235,6 +303,7 @@ int cmd_report(int argc, char **argv)
 	    {"read-burst", required_argument, NULL, OPT_READ_BURST},
 	    {"read-burst-window", required_argument, NULL, OPT_READ_BURST_WINDOW},
 	    {"max-list", required_argument, NULL, OPT_MAX_LIST},
+	    {"appeal-deadline", required_argument, NULL, OPT_APPEAL_DEADLINE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct audit_opts o = {0};
@@ -242,7 +311,8 @@ int cmd_report(int argc, char **argv)
 	struct feeder fd = {NULL, 0};
 	const struct report_result *res;
 	audit_source *src = NULL;
-	uint64_t v;
+	json_t *appeals = NULL;
+	uint64_t v, deadline = 0, as_of;
 	int c, rc, json = 0, status = CLI_USAGE;
 
 	report_config_default(&cfg);
@@ -297,6 +367,10 @@ int cmd_report(int argc, char **argv)
 				return CLI_USAGE;
 			cfg.max_list = (size_t)v;
 			break;
+		case OPT_APPEAL_DEADLINE:
+			if (rule(optarg, "--appeal-deadline", 1, 366u * 86400u, &deadline) != 0)
+				return CLI_USAGE;
+			break;
 		}
 	}
 	if (c < 0)
@@ -322,9 +396,24 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	}
 	res = report_result(fd.r);
+	/* As of --until when given, else now. */
+	as_of = cfg.until_ms != UINT64_MAX && cfg.until_ms != 0 ? cfg.until_ms / 1000u : util_now();
+	rc = source_appeals(src, as_of, deadline, cfg.max_list, &appeals);
+	if (rc != 0 && rc != AK_ENOENT) {
+		cli_error("report: %s: %s", source_name(src), source_what(src));
+		goto done;
+	}
 	if (json) {
 		json_t *j = report_json(res, &cfg, NULL, NULL);
-		char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		char *s;
+		if (j != NULL && appeals != NULL &&
+		    (json_object_set(j, "appeals", appeals) != 0 ||
+		     (appeals_flagged(appeals) &&
+		      json_object_set_new(j, "flagged", json_true()) != 0))) {
+			json_decref(j);
+			j = NULL;
+		}
+		s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (s == NULL) {
 			cli_error("report: out of memory");
@@ -333,14 +422,15 @@ int cmd_report(int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		print_text(res, &cfg);
+		print_text(res, &cfg, appeals);
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("report: writing the output failed");
 		goto done;
 	}
-	status = report_flagged(res) ? CLI_FAILED : CLI_OK;
+	status = report_flagged(res) || appeals_flagged(appeals) ? CLI_FAILED : CLI_OK;
 done:
+	json_decref(appeals);
 	report_free(fd.r);
 	source_close(src);
 	return status;

@@ -98,6 +98,16 @@ int source_size(audit_source *s, uint64_t *n)
 	return s->ops->size(s, n);
 }
 
+int source_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
+		   json_t **out)
+{
+	*out = NULL;
+	s->what[0] = '\0';
+	if (s->ops->appeals == NULL)
+		return source_fail(s, AK_ENOENT, "this source holds no appeals");
+	return s->ops->appeals(s, as_of, deadline, max_list, out);
+}
+
 int source_note_peek(const char *note, size_t len, struct checkpoint *c)
 {
 	const char *sep = NULL;

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "crypto/merkle.h"
 
 typedef struct audit_source audit_source;
@@ -78,6 +80,18 @@ int source_stored_leaf_hash(audit_source *s, uint64_t index, merkle_hash out);
 /* How many leaves the source holds, signed or not; AK_ENOENT where it
  * cannot tell (a server). */
 int source_size(audit_source *s, uint64_t *n);
+
+/*
+ * The appeals section of the report (log/report_appeals.h) as of as_of
+ * (unix seconds): a database copy computes it from its appeals table,
+ * judging each appeal by its own due, or, with deadline > 0, by opened +
+ * deadline; a server answers its own (GET /v1/audit/report), as of its
+ * own time and under its own deadline, so deadline must be 0 there
+ * (AK_EINVAL). *out is a new object. AK_ENOENT when the source has no
+ * appeals (a database or server from before them).
+ */
+int source_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
+		   json_t **out);
 
 /*
  * The checkpoint body of a note, parsed without checking the signature

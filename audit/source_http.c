@@ -22,6 +22,8 @@
 #define CAP_PROOF (64u << 10)
 /* A page of 1000 leaves of at most 512 bytes, base64 and fields: ~1.5 MB. */
 #define CAP_ENTRIES (8u << 20)
+/* A report: counts and at most a few lists of max_list entries. */
+#define CAP_REPORT (4u << 20)
 
 struct http_source {
 	struct audit_source base; /* first: the handle is cast back and forth */
@@ -136,6 +138,39 @@ static int http_prove_consistency(audit_source *s, uint64_t size1, uint64_t size
 	return get_proof(s, path, proof, n);
 }
 
+/* The server's own appeals section, from its report. */
+static int http_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
+			json_t **out)
+{
+	json_t *j, *a;
+	char *body;
+	size_t len;
+	int rc;
+	(void)as_of;
+	(void)max_list;
+
+	if (deadline != 0)
+		return source_fail(s, AK_EINVAL,
+				   "a server judges appeals by its own deadline (--appeal-deadline "
+				   "needs --db)");
+	if ((rc = http_get(s, "/v1/audit/report", CAP_REPORT, &body, &len)) != 0)
+		return rc;
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	free(body);
+	a = json_object_get(j, "appeals");
+	if (!json_is_object(a) || !json_is_integer(json_object_get(a, "overdue")) ||
+	    !json_is_array(json_object_get(a, "overdue_by_team")) ||
+	    !json_is_array(json_object_get(a, "overdue_list"))) {
+		json_decref(j);
+		return source_fail(s, j == NULL ? AK_EINVAL : AK_ENOENT, "GET /v1/audit/report: %s",
+				   j == NULL ? "not JSON"
+					     : "no appeals section (an older server?)");
+	}
+	*out = json_incref(a);
+	json_decref(j);
+	return 0;
+}
+
 static void http_close(audit_source *s)
 {
 	httpc_close(hs(s)->c);
@@ -150,6 +185,7 @@ static const struct source_ops http_ops = {
     .prove_consistency = http_prove_consistency,
     .stored_leaf_hash = NULL,
     .size = NULL,
+    .appeals = http_appeals,
     .close = http_close,
 };
 

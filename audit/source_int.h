@@ -8,6 +8,8 @@
 
 #include <stdarg.h>
 
+#include <jansson.h>
+
 #include "audit/source.h"
 
 struct source_ops {
@@ -20,6 +22,8 @@ struct source_ops {
 				 merkle_hash *proof, size_t *n);
 	int (*stored_leaf_hash)(audit_source *s, uint64_t index, merkle_hash out); /* may be NULL */
 	int (*size)(audit_source *s, uint64_t *n);                                 /* may be NULL */
+	int (*appeals)(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
+		       json_t **out);
 	void (*close)(audit_source *s);
 };
 

@@ -56,6 +56,11 @@ static const char *const action_words[] = {
     [ACT_HISTORY_READ] = "history_read",
     [ACT_LOGOUT] = "logout",
     [ACT_SESSIONS_READ] = "sessions_read",
+    [ACT_APPEAL_OPEN] = "appeal_open",
+    [ACT_APPEALS_READ] = "appeals_read",
+    [ACT_APPEAL_LIST] = "appeal_list",
+    [ACT_APPEAL_READ] = "appeal_read",
+    [ACT_APPEAL_ANSWER] = "appeal_answer",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes
@@ -117,6 +122,15 @@ static const char *const detail_words[] = {
     /* KEK epoch rotation */
     [DET_KEK_REWRAP] = "kek_rewrap",
     [DET_KEK_EPOCH] = "kek_epoch",
+    /* why a resident appeals */
+    [DET_WRONG_PERSON] = "wrong_person",
+    [DET_NOT_IN_RISK_AREA] = "not_in_risk_area",
+    [DET_OTHER] = "other",
+    /* an appeal's answer */
+    [DET_EVIDENCE_ACCEPTED] = "evidence_accepted",
+    [DET_RECORD_ERROR] = "record_error",
+    [DET_EVIDENCE_INSUFFICIENT] = "evidence_insufficient",
+    [DET_STATUS_CONFIRMED] = "status_confirmed",
 };
 
 /* One word per enum value. The sizes are checked here; a hole in the

@@ -59,6 +59,11 @@ enum leaf_action {
 	ACT_HISTORY_READ,  /* a resident read their own status history */
 	ACT_LOGOUT,        /* a resident ended a session (detail: which) */
 	ACT_SESSIONS_READ, /* a resident listed their own sessions */
+	ACT_APPEAL_OPEN,   /* a resident appealed their status (detail: the reason) */
+	ACT_APPEALS_READ,  /* a resident read their own appeals */
+	ACT_APPEAL_LIST,   /* an officer was shown an appeal in a list (one per appeal) */
+	ACT_APPEAL_READ,   /* an officer read an appeal's text */
+	ACT_APPEAL_ANSWER, /* an officer answered an appeal (detail: the answer's reason) */
 	ACT_COUNT
 };
 
@@ -123,6 +128,17 @@ enum leaf_detail {
 	 * keys wrapped again under the new epoch; the older epochs destroyed */
 	DET_KEK_REWRAP,
 	DET_KEK_EPOCH,
+	/* why a resident appeals (with negative_test and quarantine_completed
+	 * from the status reasons); policy_appeal_reason_parse */
+	DET_WRONG_PERSON,
+	DET_NOT_IN_RISK_AREA,
+	DET_OTHER,
+	/* an appeal's answer: upheld for evidence_accepted or record_error,
+	 * rejected for evidence_insufficient or status_confirmed */
+	DET_EVIDENCE_ACCEPTED,
+	DET_RECORD_ERROR,
+	DET_EVIDENCE_INSUFFICIENT,
+	DET_STATUS_CONFIRMED,
 	DET_COUNT
 };
 

@@ -106,7 +106,7 @@ int seal_datakey_unwrap(const seal_epochkey *ek, uint64_t resident_id,
 void seal_datakey_wipe(seal_datakey *dk);
 
 /* The longest padded clear text of a field (seal_field's `padded`). */
-#define SEAL_FIELD_MAX 256
+#define SEAL_FIELD_MAX 2048
 
 /*
  * Seals pt[0..n) as field `field` of resident_id. The clear text is first

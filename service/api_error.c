@@ -116,6 +116,23 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			   "Your data is erased from the records, but wiping its last copies from "
 			   "the service's files has not finished yet. The service goes on wiping "
 			   "them; you do not need to ask again."},
+
+    [API_BAD_APPEAL_REASON] = {400, "bad_reason",
+			       "The reason must be wrong_person, negative_test, not_in_risk_area, "
+			       "quarantine_completed or other."},
+    [API_BAD_APPEAL_TEXT] = {400, "bad_field", POLICY_APPEAL_TEXT_MESSAGE},
+    [API_BAD_DECISION] = {400, "bad_field", "Field 'decision' must be upheld or rejected."},
+    [API_BAD_ANSWER_REASON] = {400, "bad_reason",
+			       "The reason must be evidence_accepted or record_error for an "
+			       "appeal upheld, evidence_insufficient or status_confirmed for one "
+			       "rejected."},
+    [API_BAD_APPEAL_STATE] = {400, "bad_query",
+			      "Query argument 'state' must be open, answered or all."},
+    [API_NO_APPEAL] = {404, "not_found", "No such appeal."},
+    [API_APPEAL_OPEN] = {409, "appeal_open",
+			 "You have an appeal open already; it must be answered before you "
+			 "appeal again."},
+    [API_APPEAL_CLOSED] = {409, "appeal_closed", "This appeal has been answered already."},
 };
 
 const struct api_error_info *api_error_info(enum api_error e)

@@ -56,6 +56,7 @@ void app_config_default(struct app_config *c)
 	c->session_ttl = POLICY_SESSION_TTL;
 	c->scan_window = APP_DEFAULT_SCAN_WINDOW;
 	c->epoch_every = REWRAP_EVERY_S;
+	c->appeal_deadline = POLICY_APPEAL_DEADLINE_DEFAULT;
 	limits_config_default(&c->limits);
 	auditlog_config_default(&c->log);
 }

@@ -38,12 +38,13 @@ typedef struct app app;
 
 struct app_config {
 	char data_dir[PATH_MAX];
-	const char *kek_file; /* NULL: from ankang.conf or DIR/keys/kek.key */
-	unsigned code_ttl;    /* seconds a resident's code lives */
-	unsigned skew;        /* clock skew allowed in verification */
-	unsigned session_ttl; /* seconds a resident's log-in lasts */
-	unsigned scan_window; /* seconds after a code expires that scans of it are accepted */
-	uint64_t epoch_every; /* seconds between KEK epoch rotations (0: none on a schedule) */
+	const char *kek_file;     /* NULL: from ankang.conf or DIR/keys/kek.key */
+	unsigned code_ttl;        /* seconds a resident's code lives */
+	unsigned skew;            /* clock skew allowed in verification */
+	unsigned session_ttl;     /* seconds a resident's log-in lasts */
+	unsigned scan_window;     /* seconds after a code expires that scans of it are accepted */
+	uint64_t epoch_every;     /* seconds between KEK epoch rotations (0: none on a schedule) */
+	unsigned appeal_deadline; /* seconds within which an appeal is owed an answer */
 	struct authz_config authz;
 	struct limits_config limits;
 	struct auditlog_config log;

@@ -2,7 +2,7 @@
  * ankangd account: the service's accounts (verifiers, officers, auditors,
  * admins), managed at the data folder by its operator.
  *
- *   account add     --data DIR --role ROLE --name LABEL
+ *   account add     --data DIR --role ROLE --name LABEL [--team TEAM]
  *   account list    --data DIR
  *   account disable --data DIR --id N
  *
@@ -50,7 +50,7 @@ _Static_assert(POLICY_ACCOUNT_NAME_MAX == STORE_ACCOUNT_NAME_MAX, "account name 
 _Static_assert(TOKEN_HASH_BYTES == 32, "the store keeps 32-byte token hashes");
 
 static const char account_usage[] =
-    "usage: ankangd account add     --data DIR --role ROLE --name LABEL\n"
+    "usage: ankangd account add     --data DIR --role ROLE --name LABEL [--team TEAM]\n"
     "       ankangd account list    --data DIR\n"
     "       ankangd account disable --data DIR --id N\n"
     "\n"
@@ -61,7 +61,9 @@ static const char account_usage[] =
     "           --name   a label for the post or device, 1-64 of\n"
     "                    [A-Za-z0-9._-] (checkpoint-17, officer.hefei.3),\n"
     "                    never a person's name\n"
-    "  list     prints id, role, created, state and name of every account\n"
+    "           --team   the officer's team, a label like a name (district-3):\n"
+    "                    the auditors' report counts overdue appeals by it\n"
+    "  list     prints id, role, created, team, state and name of every account\n"
     "           (never a token)\n"
     "  disable  disables account N for good; its token stops working\n"
     "Each change is recorded in the audit log (account_add,\n"
@@ -76,7 +78,7 @@ static enum leaf_detail role_detail(enum leaf_role role)
 /* ------------------------------------------------------------- options */
 
 struct account_opts {
-	const char *data, *role, *name, *id;
+	const char *data, *role, *name, *id, *team;
 };
 
 /* Parses the subcommand's options; returns -1 to go on, else an exit
@@ -84,9 +86,13 @@ struct account_opts {
 static int parse_opts(int argc, char **argv, struct account_opts *o)
 {
 	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'}, {"role", required_argument, NULL, 'r'},
-	    {"name", required_argument, NULL, 'n'}, {"id", required_argument, NULL, 'i'},
-	    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"team", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -106,6 +112,9 @@ static int parse_opts(int argc, char **argv, struct account_opts *o)
 			break;
 		case 'i':
 			o->id = optarg;
+			break;
+		case 't':
+			o->team = optarg;
 			break;
 		case 'h':
 			fputs(account_usage, stdout);
@@ -155,7 +164,7 @@ static int submit(const char *sub, struct datadir *d, const char *db, struct lea
 
 struct add_ctx {
 	enum leaf_role role;
-	const char *name;
+	const char *name, *team;
 	const uint8_t *hash;
 	uint64_t id;
 };
@@ -166,9 +175,14 @@ static int add_change(void *ctx, store *st, struct leaf *leaves, size_t n, uint6
 	(void)first;
 	struct add_ctx *c = ctx;
 
+	int rc;
+
 	(void)leaves;
 	(void)n;
-	return store_account_add(st, c->role, c->name, c->hash, util_now(), &c->id);
+	rc = store_account_add(st, c->role, c->name, c->hash, util_now(), &c->id);
+	if (rc == 0 && c->team != NULL)
+		rc = store_account_set_team(st, c->id, c->team);
+	return rc;
 }
 
 static int account_add(int argc, char **argv)
@@ -198,12 +212,18 @@ static int account_add(int argc, char **argv)
 			  POLICY_ACCOUNT_NAME_MAX);
 		return CLI_USAGE;
 	}
+	if (o.team != NULL && !policy_account_name_valid(o.team, strlen(o.team))) {
+		cli_error("account add: --team must be 1-%d of [A-Za-z0-9._-], a label for a team",
+			  POLICY_ACCOUNT_NAME_MAX);
+		return CLI_USAGE;
+	}
 	/* With the log key when writing. */
 	if ((status = cmd_open_datadir(&d, "account add", o.data, DATADIR_LOG, NULL, db)) != CLI_OK)
 		return status;
 
 	token_new(TOKEN_ACCOUNT, token, hash);
-	ctx = (struct add_ctx){.role = (enum leaf_role)role, .name = o.name, .hash = hash};
+	ctx = (struct add_ctx){
+	    .role = (enum leaf_role)role, .name = o.name, .team = o.team, .hash = hash};
 	leaf_init(&l, ROLE_ADMIN, LEAF_NO_ID, ACT_ACCOUNT_ADD);
 	l.result = RES_OK;
 	l.detail = role_detail((enum leaf_role)role);
@@ -250,8 +270,8 @@ static int print_account(void *ctx, const struct store_account *a)
 
 	(void)ctx;
 	format_time(when, a->created);
-	printf("%-6" PRIu64 " %-8s %-20s %-8s %s\n", a->id, leaf_role_word(a->role), when,
-	       a->disabled ? "disabled" : "active", a->name);
+	printf("%-6" PRIu64 " %-8s %-20s %-12s %-8s %s\n", a->id, leaf_role_word(a->role), when,
+	       a->team[0] ? a->team : "-", a->disabled ? "disabled" : "active", a->name);
 	return 0;
 }
 
@@ -265,7 +285,7 @@ static int account_list(int argc, char **argv)
 
 	if ((status = parse_opts(argc, argv, &o)) >= 0)
 		return status;
-	if (o.role != NULL || o.name != NULL || o.id != NULL) {
+	if (o.role != NULL || o.name != NULL || o.id != NULL || o.team != NULL) {
 		cli_error("account list: takes only --data (try --help)");
 		return CLI_USAGE;
 	}
@@ -276,7 +296,7 @@ static int account_list(int argc, char **argv)
 		cli_error("account list: %s: %s", db, ak_strerror(rc));
 		return CLI_USAGE;
 	}
-	printf("%-6s %-8s %-20s %-8s %s\n", "ID", "ROLE", "CREATED", "STATE", "NAME");
+	printf("%-6s %-8s %-20s %-12s %-8s %s\n", "ID", "ROLE", "CREATED", "TEAM", "STATE", "NAME");
 	rc = store_account_list(st, print_account, NULL);
 	if (rc != 0)
 		cli_error("account list: %s: %s", db, ak_strerror(rc));
@@ -321,7 +341,7 @@ static int account_disable(int argc, char **argv)
 
 	if ((status = parse_opts(argc, argv, &o)) >= 0)
 		return status;
-	if (o.id == NULL || o.role != NULL || o.name != NULL) {
+	if (o.id == NULL || o.role != NULL || o.name != NULL || o.team != NULL) {
 		cli_error("account disable: takes --data and --id (try --help)");
 		return CLI_USAGE;
 	}

@@ -32,6 +32,7 @@
 #include "service/http/http.h"
 #include "service/notify.h"
 #include "service/oplog.h"
+#include "service/policy.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -60,7 +61,7 @@ static const char serve_usage[] =
     "                     [--enroll-per-hour N] [--login-tries N] [--login-lock SECONDS]\n"
     "                     [--login-lock-max SECONDS] [--login-per-address N]\n"
     "                     [--trusted-proxy CIDR]... [--scrub-rate LEAVES_PER_SECOND]\n"
-    "                     [--epoch-seconds SECONDS]\n"
+    "                     [--epoch-seconds SECONDS] [--appeal-deadline SECONDS]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -106,6 +107,11 @@ static const char serve_usage[] =
 				     "rotate-epoch`);\n"
 				     "                          a backup opens no one once the "
 				     "next rotation ends\n"
+				     "  --appeal-deadline S     an appeal is owed an answer within "
+				     "S "
+				     "seconds\n"
+				     "                          (default 86400); later, it is "
+				     "overdue\n"
 				     "  --quiet                 no per-request log lines\n";
 
 struct serve_args {
@@ -128,6 +134,7 @@ enum {
 	OPT_LOGIN_LOCK,
 	OPT_LOGIN_LOCK_MAX,
 	OPT_LOGIN_PER_ADDRESS,
+	OPT_APPEAL_DEADLINE,
 };
 
 /*
@@ -159,6 +166,7 @@ static const struct option serve_opts[] = {
     {"login-lock", required_argument, NULL, OPT_LOGIN_LOCK},
     {"login-lock-max", required_argument, NULL, OPT_LOGIN_LOCK_MAX},
     {"login-per-address", required_argument, NULL, OPT_LOGIN_PER_ADDRESS},
+    {"appeal-deadline", required_argument, NULL, OPT_APPEAL_DEADLINE},
     {"trusted-proxy", required_argument, NULL, 'P'},
     {"port-file", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
@@ -327,6 +335,10 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 	case OPT_LOGIN_PER_ADDRESS:
 		bad = number(arg, 1, 1000000, &c->limits.login_per_address,
 			     "--login-per-address must be 1 to 1000000");
+		break;
+	case OPT_APPEAL_DEADLINE:
+		bad = number(arg, 1, POLICY_APPEAL_DEADLINE_MAX, &c->appeal_deadline,
+			     "--appeal-deadline must be 1 to 31622400 seconds");
 		break;
 	case 'P':
 		if (a->replace_proxies) {

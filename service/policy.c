@@ -274,3 +274,51 @@ int policy_account_name_valid(const char *s, size_t len)
 	}
 	return 1;
 }
+
+/* -------------------------------------------------------------- appeals */
+
+int policy_appeal_reason_parse(const char *w, size_t len)
+{
+	int d = w != NULL ? leaf_detail_parse(w, len) : -1;
+
+	switch (d) {
+	case DET_WRONG_PERSON:
+	case DET_NEGATIVE_TEST:
+	case DET_NOT_IN_RISK_AREA:
+	case DET_QUARANTINE_COMPLETED:
+	case DET_OTHER:
+		return d;
+	default:
+		return -1;
+	}
+}
+
+int policy_appeal_answer_parse(int upheld, const char *w, size_t len)
+{
+	int d = w != NULL ? leaf_detail_parse(w, len) : -1;
+
+	if (upheld)
+		return in_range(d, DET_EVIDENCE_ACCEPTED, DET_RECORD_ERROR);
+	return in_range(d, DET_EVIDENCE_INSUFFICIENT, DET_STATUS_CONFIRMED);
+}
+
+int policy_appeal_text_valid(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + len;
+	size_t chars = 0;
+	ucs4_t c;
+	int n;
+
+	if (len > POLICY_APPEAL_TEXT_BYTES || (len > 0 && u8_check(p, len) != NULL))
+		return 0;
+	while (p < end) {
+		if ((n = u8_mbtouc(&c, p, (size_t)(end - p))) <= 0)
+			return 0;
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || (c >= 0x7f && c < 0xa0))
+			return 0;
+		if (++chars > POLICY_APPEAL_TEXT_MAX)
+			return 0;
+		p += n;
+	}
+	return 1;
+}

@@ -114,4 +114,34 @@ int policy_passphrase_valid(const char *s, size_t len);
  */
 int policy_account_name_valid(const char *s, size_t len);
 
+/*
+ * Appeals (service/appeal.h). A resident appeals with a reason from a
+ * closed list and a text of at most POLICY_APPEAL_TEXT_MAX characters
+ * (Unicode code points, so 500 Chinese characters as well as 500 Latin
+ * letters), which is sealed like a name. An officer answers upheld or
+ * rejected, each with reasons of its own.
+ */
+#define POLICY_APPEAL_TEXT_MAX 500
+/* Its longest UTF-8: four bytes a code point. */
+#define POLICY_APPEAL_TEXT_BYTES (4 * POLICY_APPEAL_TEXT_MAX)
+/* Default of serve --appeal-deadline: an answer is owed within a day. */
+#define POLICY_APPEAL_DEADLINE_DEFAULT 86400
+#define POLICY_APPEAL_DEADLINE_MAX     (366u * 86400u)
+/* The 400 message for a text that breaks the rule. */
+#define POLICY_APPEAL_TEXT_MESSAGE                                                                 \
+	"Field 'text' must be at most 500 characters, with no control characters other than "      \
+	"line breaks and tabs."
+
+/* An appeal's reason word (wrong_person negative_test not_in_risk_area
+ * quarantine_completed other) -> its DET_* detail, or -1. */
+int policy_appeal_reason_parse(const char *w, size_t len);
+/* An answer's reason word -> its DET_* detail, or -1 when it is not one
+ * of the decision's: upheld (evidence_accepted record_error), rejected
+ * (evidence_insufficient status_confirmed). */
+int policy_appeal_answer_parse(int upheld, const char *w, size_t len);
+/* 1 when s[0..len) is valid UTF-8 of at most POLICY_APPEAL_TEXT_MAX code
+ * points with no control character but line feed, carriage return and
+ * tab (the empty text included), else 0. */
+int policy_appeal_text_valid(const char *s, size_t len);
+
 #endif

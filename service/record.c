@@ -181,6 +181,70 @@ void record_wipe(struct record_view *v)
 		sodium_memzero(v, sizeof *v);
 }
 
+/* ------------------------------------------------------- fields elsewhere */
+
+int record_seal_field(const struct record_keys *k, store *db, uint64_t id, const char *field,
+		      const char *pt, size_t n, size_t padded, uint8_t *out)
+{
+	struct store_resident r;
+	seal_datakey dk;
+	int rc;
+
+	memset(&dk, 0, sizeof dk);
+	memset(&r, 0, sizeof r);
+	if (n >= padded || padded > SEAL_FIELD_MAX)
+		return AK_EINVAL;
+	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) == 0)
+		rc = seal_field(&dk, id, field, (const uint8_t *)pt, n, padded, out);
+	seal_datakey_wipe(&dk);
+	sodium_memzero(&r, sizeof r);
+	return rc;
+}
+
+int record_open_field(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		      const char *field, const uint8_t *ct, size_t ctlen, size_t padded, char *out,
+		      size_t cap)
+{
+	struct store_resident r;
+	seal_datakey dk;
+	size_t n = 0;
+	int rc;
+
+	memset(&dk, 0, sizeof dk);
+	memset(&r, 0, sizeof r);
+	if (cap > 0)
+		out[0] = '\0';
+	if (audit == NULL || audit->action == ACT_NONE)
+		return AK_EDENIED;
+	if (cap <= padded || padded > SEAL_FIELD_MAX)
+		return AK_EINVAL;
+	audit->has_subject = 0;
+	memset(audit->subject, 0, sizeof audit->subject);
+	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) != 0)
+		goto done;
+	if (ctlen != padded + SEAL_OVERHEAD) {
+		rc = AK_ECORRUPT;
+		goto done;
+	}
+	if ((rc = seal_open_field(&dk, id, field, ct, ctlen, padded, (uint8_t *)out, &n)) != 0) {
+		rc = rc == AK_EINVAL ? AK_ECORRUPT : rc;
+		goto done;
+	}
+	out[n] = '\0';
+	if (memchr(out, '\0', n) != NULL) {
+		rc = AK_ECORRUPT;
+		goto done;
+	}
+	seal_pseudonym(k->kek, audit->subject, id);
+	audit->has_subject = 1;
+done:
+	seal_datakey_wipe(&dk);
+	sodium_memzero(&r, sizeof r);
+	if (rc != 0)
+		sodium_memzero(out, cap);
+	return rc;
+}
+
 /* ------------------------------------------------------------- KEK check */
 
 int record_kek_check(const struct record_keys *k, store *db)

@@ -79,6 +79,30 @@ int record_open_name(const struct record_keys *k, store *db, uint64_t id, struct
 		     struct record_view *out);
 
 /*
+ * A field of resident id kept outside its row (an appeal's text), sealed
+ * under the resident's data key like the row's own: padded to `padded`
+ * bytes (at most SEAL_FIELD_MAX), with the resident id and `field` as
+ * associated data (a name that says which row the field belongs to, so
+ * that it opens nowhere else).
+ *
+ * record_seal_field reads the resident's key through db and seals
+ * pt[0..n) into out (padded + SEAL_OVERHEAD bytes). 0, AK_ENOENT (no such
+ * resident, or erased), AK_EINVAL (n >= padded), AK_ECRYPTO, AK_ECORRUPT,
+ * AK_EDB. It writes nothing: the caller stores out.
+ *
+ * record_open_field opens one into out (cap > padded bytes, NUL-
+ * terminated, refused if it holds a NUL), under the audit leaf that
+ * records the read, whose subject it sets to the resident's pseudonym
+ * as record_open does, with the same outcomes (AK_EDENIED without a
+ * leaf; AK_ECRYPTO for a field sealed for another resident or field).
+ */
+int record_seal_field(const struct record_keys *k, store *db, uint64_t id, const char *field,
+		      const char *pt, size_t n, size_t padded, uint8_t *out);
+int record_open_field(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
+		      const char *field, const uint8_t *ct, size_t ctlen, size_t padded, char *out,
+		      size_t cap);
+
+/*
  * Whether k's KEK is the one the database's records were sealed with: its
  * check value (seal_kek_check) against the one stored at init. 0,
  * AK_ECRYPTO (another KEK), AK_ENOENT (none stored: a database this build

@@ -26,6 +26,7 @@
 #include "service/store_people.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -73,6 +74,17 @@ enum {
 	SQ_SCAN_KNOWN,
 	SQ_KEK_CHECK_GET,
 	SQ_KEK_CHECK_PUT,
+	SQ_ACC_SET_TEAM,
+	SQ_APPEAL_ADD,
+	SQ_APPEAL_BY_HANDLE,
+	SQ_APPEAL_ANSWER,
+	SQ_APPEALS_OF,
+	SQ_APPEALS_OPEN,
+	SQ_APPEALS_ANSWERED,
+	SQ_APPEALS_ALL,
+	SQ_APPEALS_OVERDUE,
+	SQ_APPEAL_OPEN_OF,
+	SQ_RES_ERASE_APPEALS,
 	SQ_PEOPLE_END
 };
 _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for these statements");
@@ -82,7 +94,7 @@ _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for thes
 	"id, erased, status, status_changed, created, wrapped_key, name_sealed, id_sealed,"        \
 	" phone_sealed, passphrase, handle, status_index, key_epoch"
 
-#define ACCOUNT_COLUMNS "id, role, name, created, disabled"
+#define ACCOUNT_COLUMNS "id, role, name, created, disabled, team"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -540,7 +552,10 @@ static int erase_steps(store *s, void *ctx)
 	    (rc = delete_for(s, SQ_RES_ERASE_SESSIONS,
 			     "DELETE FROM sessions WHERE resident_id = ?1", e->id)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_HISTORY,
-			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0)
+			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0 ||
+	    (rc = delete_for(s, SQ_RES_ERASE_APPEALS,
+			     "UPDATE appeals SET text_sealed = NULL WHERE resident_id = ?1",
+			     e->id)) != 0)
 		return rc;
 	return store_codes_revoke(s, e->id, e->now, NULL);
 }
@@ -673,6 +688,15 @@ static int read_account(sqlite3_stmt *st, struct store_account *out)
 	memcpy(out->name, name, (size_t)nlen);
 	out->name[nlen] = '\0';
 	out->disabled = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		const unsigned char *team = sqlite3_column_text(st, 5);
+		int tlen = sqlite3_column_bytes(st, 5);
+		if (team == NULL || tlen < 1 || tlen > STORE_ACCOUNT_NAME_MAX ||
+		    memchr(team, '\0', (size_t)tlen) != NULL)
+			return AK_ECORRUPT;
+		memcpy(out->team, team, (size_t)tlen);
+		out->team[tlen] = '\0';
+	}
 	return 0;
 }
 
@@ -784,6 +808,28 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 	if (!fits(id))
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
+}
+
+int store_account_set_team(store *s, uint64_t id, const char *team)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_ACC_SET_TEAM, "UPDATE accounts SET team = ?2 WHERE id = ?1");
+	size_t tlen = team != NULL ? strnlen(team, STORE_ACCOUNT_NAME_MAX + 1) : 0;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (team != NULL && (tlen < 1 || tlen > STORE_ACCOUNT_NAME_MAX))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	rc = bind_u64(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = team != NULL ? sqlite3_bind_text(st, 2, team, (int)tlen, SQLITE_STATIC)
+				  : sqlite3_bind_null(st, 2);
+	if (rc != SQLITE_OK)
 		return unbound(st);
 	return step_one_change(s, st);
 }
@@ -1190,4 +1236,276 @@ int store_kek_check_put(store *s, const uint8_t value[32])
 	if (sqlite3_bind_blob(st, 1, value, 32, SQLITE_STATIC) != SQLITE_OK)
 		return unbound(st);
 	return step_done(st);
+}
+
+/* -------------------------------------------------------------- appeals */
+
+/* An appeal's row, with its resident's handle, status and erasure, and
+ * the team of the officer who set the status appealed, in the column
+ * order every appeal query uses. */
+#define APPEAL_COLUMNS                                                                             \
+	"p.id, p.handle, p.resident_id, p.reason, p.text_sealed, p.status, p.status_officer,"      \
+	" p.opened, p.due, p.answered, p.decision, p.answer_reason, p.officer_id, r.handle,"       \
+	" r.status, r.erased, t.team"
+#define APPEAL_FROM                                                                                \
+	" FROM appeals p JOIN residents r ON r.id = p.resident_id"                                 \
+	" LEFT JOIN accounts t ON t.id = p.status_officer"
+
+static const char *const decision_words[] = {
+    [STORE_APPEAL_UPHELD] = "upheld", [STORE_APPEAL_REJECTED] = "rejected"};
+
+/* A nullable account id column: LEAF_NO_ID for NULL. */
+static int col_account(sqlite3_stmt *st, int col, uint64_t *out)
+{
+	*out = LEAF_NO_ID;
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : col_u64(st, col, out);
+}
+
+/* A closed-list word column as its DET_* value, or AK_ECORRUPT. */
+static int col_detail(sqlite3_stmt *st, int col, enum leaf_detail *out)
+{
+	const unsigned char *w = sqlite3_column_text(st, col);
+	int d = w != NULL
+		    ? leaf_detail_parse((const char *)w, (size_t)sqlite3_column_bytes(st, col))
+		    : -1;
+
+	if (d <= DET_EMPTY)
+		return AK_ECORRUPT;
+	*out = (enum leaf_detail)d;
+	return 0;
+}
+
+/* Fills out from a row of APPEAL_COLUMNS. */
+static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
+{
+	sqlite3_int64 status = sqlite3_column_int64(st, 5), now = sqlite3_column_int64(st, 14);
+	const unsigned char *w;
+	int rc, n;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = col_u64(st, 0, &out->id)) != 0 ||
+	    (rc = col_fixed(st, 1, out->handle, sizeof out->handle)) != 0 ||
+	    (rc = col_u64(st, 2, &out->resident_id)) != 0 ||
+	    (rc = col_detail(st, 3, &out->reason)) != 0 ||
+	    (rc = col_account(st, 6, &out->status_officer)) != 0 ||
+	    (rc = col_u64(st, 7, &out->opened)) != 0 || (rc = col_u64(st, 8, &out->due)) != 0 ||
+	    (rc = col_fixed(st, 13, out->resident_handle, sizeof out->resident_handle)) != 0)
+		return rc;
+	if (status < CRED_GREEN || status > CRED_RED || now < CRED_GREEN || now > CRED_RED)
+		return AK_ECORRUPT;
+	out->status = (int)status;
+	out->resident_status = (int)now;
+	out->resident_erased = sqlite3_column_type(st, 15) != SQLITE_NULL;
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		if ((rc = col_fixed(st, 4, out->text, sizeof out->text)) != 0)
+			return rc;
+		out->has_text = 1;
+	}
+	out->officer_id = LEAF_NO_ID;
+	out->answer_reason = DET_NONE;
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		w = sqlite3_column_text(st, 10);
+		n = sqlite3_column_bytes(st, 10);
+		if ((rc = col_u64(st, 9, &out->answered)) != 0 ||
+		    (rc = col_detail(st, 11, &out->answer_reason)) != 0 ||
+		    (rc = col_u64(st, 12, &out->officer_id)) != 0)
+			return rc;
+		if (w != NULL && (size_t)n == strlen("upheld") && memcmp(w, "upheld", 6) == 0)
+			out->decision = STORE_APPEAL_UPHELD;
+		else if (w != NULL && (size_t)n == strlen("rejected") &&
+			 memcmp(w, "rejected", 8) == 0)
+			out->decision = STORE_APPEAL_REJECTED;
+		else
+			return AK_ECORRUPT;
+	}
+	if (sqlite3_column_type(st, 16) != SQLITE_NULL) {
+		w = sqlite3_column_text(st, 16);
+		n = sqlite3_column_bytes(st, 16);
+		if (w == NULL || n < 1 || n > STORE_ACCOUNT_NAME_MAX ||
+		    memchr(w, '\0', (size_t)n) != NULL)
+			return AK_ECORRUPT;
+		memcpy(out->team, w, (size_t)n);
+	}
+	return 0;
+}
+
+/* Steps a query of APPEAL_COLUMNS, calling fn for each row. */
+static int each_appeal(sqlite3_stmt *st, store_appeal_fn fn, void *ctx)
+{
+	struct store_appeal *a = malloc(sizeof *a);
+	int rc;
+
+	if (a == NULL) {
+		finish(st);
+		return AK_ENOMEM;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = read_appeal(st, a)) != 0 || (rc = fn(ctx, a)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	sodium_memzero(a, sizeof *a);
+	free(a);
+	return rc;
+}
+
+int store_appeal_add(store *s, const struct store_appeal *a, uint64_t *id)
+{
+	/* The status appealed and the account that set it are read here, in
+	 * the writer's transaction, so they are the ones the appeal's leaf
+	 * follows. */
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_APPEAL_ADD,
+	    "INSERT INTO appeals (handle, resident_id, reason, text_sealed, status, status_officer,"
+	    " opened, due)"
+	    " SELECT ?2, r.id, ?3, ?4, r.status,"
+	    " (SELECT h.officer_id FROM status_history h WHERE h.resident_id = r.id"
+	    " ORDER BY h.time DESC, h.id DESC LIMIT 1), ?5, ?6"
+	    " FROM residents r WHERE r.id = ?1 AND r.erased IS NULL");
+	const char *reason = leaf_detail_word((int)a->reason);
+	uint64_t n;
+	int rc, bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (reason == NULL || !a->has_text || !fits(a->opened) || !fits(a->due) ||
+	    a->due < a->opened)
+		return AK_EINVAL;
+	if (!fits(a->resident_id))
+		return AK_ENOENT;
+	bad |= bind_u64(st, 1, a->resident_id);
+	bad |= sqlite3_bind_blob(st, 2, a->handle, sizeof a->handle, SQLITE_STATIC);
+	bad |= sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	bad |= sqlite3_bind_blob(st, 4, a->text, sizeof a->text, SQLITE_STATIC);
+	bad |= bind_u64(st, 5, a->opened);
+	bad |= bind_u64(st, 6, a->due);
+	if (bad)
+		return unbound(st);
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	if (n != 1)
+		return AK_ENOENT;
+	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
+	return 0;
+}
+
+int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			   struct store_appeal *out)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_BY_HANDLE,
+				      "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE p.handle = ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0)
+		rc = read_appeal(st, out);
+	finish(st);
+	return rc;
+}
+
+int store_appeal_open_of(store *s, uint64_t resident_id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_OPEN_OF,
+				      "SELECT 1 FROM appeals WHERE resident_id = ?1"
+				      " AND answered IS NULL");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(resident_id))
+		return 0;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK)
+		return unbound(st);
+	return step_exists(st);
+}
+
+int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_decision decision,
+			enum leaf_detail reason, uint64_t officer_id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_ANSWER,
+				      "UPDATE appeals SET answered = ?2, decision = ?3,"
+				      " answer_reason = ?4, officer_id = ?5"
+				      " WHERE id = ?1 AND answered IS NULL");
+	const char *w = leaf_detail_word((int)reason);
+	int bad = 0;
+
+	if (st == NULL)
+		return AK_EDB;
+	if ((decision != STORE_APPEAL_UPHELD && decision != STORE_APPEAL_REJECTED) || w == NULL ||
+	    !fits(now) || !fits(officer_id))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	bad |= bind_u64(st, 1, id);
+	bad |= bind_u64(st, 2, now);
+	bad |= sqlite3_bind_text(st, 3, decision_words[decision], -1, SQLITE_STATIC);
+	bad |= sqlite3_bind_text(st, 4, w, -1, SQLITE_STATIC);
+	bad |= bind_u64(st, 5, officer_id);
+	if (bad)
+		return unbound(st);
+	/* A CHECK failing here is a reason that is not the decision's. */
+	return step_one_change(s, st);
+}
+
+int store_appeals_of(store *s, uint64_t resident_id, store_appeal_fn fn, void *ctx)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_APPEALS_OF,
+		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
+		       " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(resident_id))
+		return 0;
+	if (bind_u64(st, 1, resident_id) != SQLITE_OK)
+		return unbound(st);
+	return each_appeal(st, fn, ctx);
+}
+
+int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, store_appeal_fn fn,
+		       void *ctx)
+{
+	static const char *const sql[] = {
+	    [STORE_APPEALS_OPEN] = "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				   " WHERE p.answered IS NULL AND r.erased IS NULL"
+				   " ORDER BY p.opened, p.id LIMIT ?1",
+	    [STORE_APPEALS_ANSWERED] = "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				       " WHERE p.answered IS NOT NULL AND r.erased IS NULL"
+				       " ORDER BY p.opened, p.id LIMIT ?1",
+	    [STORE_APPEALS_ALL] = "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE r.erased IS NULL"
+				  " ORDER BY p.opened, p.id LIMIT ?1",
+	};
+	static const unsigned slot[] = {[STORE_APPEALS_OPEN] = SQ_APPEALS_OPEN,
+					[STORE_APPEALS_ANSWERED] = SQ_APPEALS_ANSWERED,
+					[STORE_APPEALS_ALL] = SQ_APPEALS_ALL};
+	sqlite3_stmt *st;
+
+	if (which < STORE_APPEALS_OPEN || which > STORE_APPEALS_ALL)
+		return AK_EINVAL;
+	if ((st = store_stmt(s, slot[which], sql[which])) == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_int64(
+		st, 1, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK)
+		return unbound(st);
+	return each_appeal(st, fn, ctx);
+}
+
+int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_APPEALS_OVERDUE,
+		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
+		       " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
+		       " ORDER BY p.opened, p.id");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (bind_u64(st, 1, fits(now) ? now : (uint64_t)INT64_MAX) != SQLITE_OK)
+		return unbound(st);
+	return each_appeal(st, fn, ctx);
 }

@@ -145,6 +145,7 @@ struct store_account {
 	char name[STORE_ACCOUNT_NAME_MAX + 1];
 	uint64_t created;
 	int disabled;
+	char team[STORE_ACCOUNT_NAME_MAX + 1]; /* "" when none (schema/004_appeals.sql) */
 };
 
 /* AK_ECONFLICT when the name is taken. */
@@ -158,6 +159,10 @@ typedef int (*store_account_fn)(void *ctx, const struct store_account *a);
 int store_account_list(store *s, store_account_fn fn, void *ctx);
 /* AK_ENOENT for an unknown or already disabled account. */
 int store_account_disable(store *s, uint64_t id, uint64_t now);
+/* Sets an account's team (a label of 1-64 of [A-Za-z0-9._-], else
+ * AK_EINVAL from the schema), or clears it (team NULL). AK_ENOENT for an
+ * unknown account. */
+int store_account_set_team(store *s, uint64_t id, const char *team);
 
 /* ------------------------------------------------------------- sessions */
 
@@ -245,5 +250,74 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now);
  * with POST /v1/scans, which leaves out known scans before it builds the
  * operation's leaves (one per new scan). */
 int store_scan_known(store *s, const uint8_t scan_id[16]);
+
+/* -------------------------------------------------------------- appeals */
+
+/*
+ * Appeals (schema/004_appeals.sql, service/appeal.h): the text is sealed
+ * by the caller (record_seal_field) and only ever passes through here
+ * sealed.
+ */
+#define STORE_SEALED_APPEAL_BYTES 2041 /* POLICY_APPEAL_TEXT_BYTES + 1 + SEAL_OVERHEAD */
+
+enum store_appeal_decision {
+	STORE_APPEAL_OPEN = 0, /* not answered yet */
+	STORE_APPEAL_UPHELD,
+	STORE_APPEAL_REJECTED
+};
+
+struct store_appeal {
+	uint64_t id;
+	uint8_t handle[STORE_HANDLE_BYTES];
+	uint64_t resident_id;
+	enum leaf_detail reason; /* policy_appeal_reason_parse's words */
+	int has_text;            /* 0 once the resident is erased */
+	uint8_t text[STORE_SEALED_APPEAL_BYTES];
+	int status;              /* the status appealed (enum cred_status) */
+	uint64_t status_officer; /* the account that set it; LEAF_NO_ID: enrolment */
+	uint64_t opened, due;
+	enum store_appeal_decision decision;
+	uint64_t answered;              /* with a decision */
+	enum leaf_detail answer_reason; /* with a decision, else DET_NONE */
+	uint64_t officer_id;            /* the answering account; LEAF_NO_ID while open */
+	/* read with the appeal, not written: */
+	uint8_t resident_handle[STORE_HANDLE_BYTES];
+	int resident_status; /* the resident's status now */
+	int resident_erased;
+	char team[STORE_ACCOUNT_NAME_MAX + 1]; /* status_officer's team, "" when none */
+};
+
+/*
+ * Opens an appeal: handle, resident_id, reason, text (has_text must be
+ * set), opened and due are the caller's; the status appealed and the
+ * account that set it (the newest status history row's) are read in the
+ * same statement. *id gets the new row's id. AK_ENOENT for an unknown or
+ * erased resident; AK_ECONFLICT when the resident has an open appeal
+ * (or, never in practice, the handle is taken).
+ */
+int store_appeal_add(store *s, const struct store_appeal *a, uint64_t *id);
+/* AK_ENOENT for no such handle. */
+int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			   struct store_appeal *out);
+/* 1 when the resident has an open appeal, 0 when not, or an error. */
+int store_appeal_open_of(store *s, uint64_t resident_id);
+/* Answers appeal id: AK_ENOENT when there is no such appeal or it was
+ * answered already; AK_EINVAL for a reason that is not the decision's. */
+int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_decision decision,
+			enum leaf_detail reason, uint64_t officer_id);
+/* fn's non-zero return stops and is returned; fn must not use s's appeal
+ * queries. A resident's own appeals, newest first. */
+typedef int (*store_appeal_fn)(void *ctx, const struct store_appeal *a);
+int store_appeals_of(store *s, uint64_t resident_id, store_appeal_fn fn, void *ctx);
+/* Live residents' appeals, oldest first, at most limit (0: all). */
+enum store_appeal_state {
+	STORE_APPEALS_OPEN = 1,
+	STORE_APPEALS_ANSWERED,
+	STORE_APPEALS_ALL
+};
+int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, store_appeal_fn fn,
+		       void *ctx);
+/* Live residents' open appeals whose due is before now, oldest first. */
+int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx);
 
 #endif

@@ -14,15 +14,27 @@
  * about a tenth of a second at the bound. Off hours are the service's
  * local hours (its TZ), as the tool's are its own.
  *
+ * The appeals section (log/report_appeals.h) comes from the appeals
+ * table, not the log: open appeals, and those overdue under the dues the
+ * service gave them (--appeal-deadline when each opened), counted by the
+ * team of the officer who set the status appealed. An overdue appeal
+ * flags the report.
+ *
  * No leaf: the log holds no personal data (h_audit.c says why reading it
- * writes none), and account names are labels of posts and devices.
+ * writes none), account names are labels of posts and devices, and the
+ * appeals section shows an appeal's handle, times, and the account and
+ * team that set the status, never a resident or a text.
  */
+#include <string.h>
+
 #include "common/util.h"
 #include "log/report.h"
+#include "log/report_appeals.h"
 #include "log/report_json.h"
 #include "service/app.h"
 #include "service/http/account_names.h"
 #include "service/http/request.h"
+#include "service/store_people.h"
 
 #define REPORT_HTTP_LEAVES 100000
 
@@ -48,6 +60,57 @@ static int seen_one(void *ctx, uint64_t idx, const char *leaf, size_t len)
 static json_t *label(void *ctx, int role, uint64_t id)
 {
 	return account_names_get(ctx, role, id);
+}
+
+struct appeals_walk {
+	report_appeals *r;
+	struct account_names *names;
+};
+
+static int appeal_row(void *ctx, const struct store_appeal *a)
+{
+	struct appeals_walk *w = ctx;
+	struct report_appeal x;
+	json_t *name = NULL;
+	int rc;
+
+	memset(&x, 0, sizeof x);
+	memcpy(x.handle, a->handle, sizeof x.handle);
+	x.opened = a->opened;
+	x.due = a->due;
+	x.officer_id = a->status_officer == LEAF_NO_ID ? UINT64_MAX : a->status_officer;
+	if (a->status_officer != LEAF_NO_ID &&
+	    (name = account_names_get(w->names, ROLE_OFFICER, a->status_officer)) == NULL)
+		return AK_ENOMEM;
+	x.officer = json_string_value(name); /* NULL for json null */
+	x.team = a->team[0] != '\0' ? a->team : NULL;
+	rc = report_appeals_add(w->r, &x);
+	json_decref(name);
+	return rc;
+}
+
+/* The appeals section into j, and the report flagged when one is
+ * overdue. */
+static int add_appeals(struct request *rq, json_t *j, const struct report_config *cfg,
+		       struct account_names *names)
+{
+	unsigned deadline = app_config(rq->app)->appeal_deadline;
+	struct appeals_walk w = {NULL, names};
+	json_t *section = NULL;
+	int rc;
+
+	if ((rc = report_appeals_new(&w.r, rq->now, 0, cfg->max_list)) != 0)
+		return rc;
+	rc = store_appeals_list(rq->db, STORE_APPEALS_OPEN, 0, appeal_row, &w);
+	if (rc == 0 && (section = report_appeals_json(w.r, deadline)) == NULL)
+		rc = AK_ENOMEM;
+	if (rc == 0 && json_object_set_new(j, "appeals", section) != 0)
+		rc = AK_ENOMEM;
+	if (rc == 0 && report_appeals_overdue(w.r) > 0 &&
+	    json_object_set_new(j, "flagged", json_true()) != 0)
+		rc = AK_ENOMEM;
+	report_appeals_free(w.r);
+	return rc;
 }
 
 static enum api_error audit_report(struct request *rq, uint64_t index)
@@ -95,6 +158,13 @@ static enum api_error audit_report(struct request *rq, uint64_t index)
 	}
 	account_names_init(&names, rq->db);
 	j = report_json(report_result(w.r), &cfg, label, &names);
+	if (j != NULL && (rc = add_appeals(rq, j, &cfg, &names)) != 0) {
+		json_decref(j);
+		account_names_clear(&names);
+		report_free(w.r);
+		return request_fault(rq, rc == AK_ENOMEM ? API_INTERNAL : API_UNAVAILABLE,
+				     "reading appeals for a report", rc);
+	}
 	account_names_clear(&names);
 	report_free(w.r);
 	if (j != NULL &&

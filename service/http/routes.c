@@ -54,6 +54,12 @@ const struct route routes[] = {
     {"GET",    "/v1/audit/report",                   AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_report},
     {"GET",    "/v1/audit/proof/inclusion",          AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_inclusion},
     {"GET",    "/v1/audit/proof/consistency",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_consistency},
+
+    {"POST",   "/v1/me/appeals",                     RESIDENT,           4096,    LIMIT_NONE,         DATA_STATE,    ACT_APPEAL_OPEN,    &h_me_appeal_open},
+    {"GET",    "/v1/me/appeals",                     RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_APPEALS_READ,   &h_me_appeals},
+    {"GET",    "/v1/appeals",                        OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_APPEAL_LIST,    &h_appeals},
+    {"GET",    "/v1/appeals/{appeal}",               OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_APPEAL_READ,    &h_appeal},
+    {"POST",   "/v1/appeals/{appeal}/answer",        OFFICER,            1024,    LIMIT_NONE,         DATA_STATE,    ACT_APPEAL_ANSWER,  &h_appeal_answer},
 };
 /* clang-format on */
 

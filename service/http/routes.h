@@ -32,6 +32,8 @@
  *   h_audit_report.c  GET /v1/audit/report
  *   h_health.c     GET /healthz, GET /metrics
  *   h_web.c        GET /, /check, /audit, /assets/{file}: the pages (web.h)
+ *   h_appeals.c    POST/GET /v1/me/appeals, GET /v1/appeals,
+ *                  GET /v1/appeals/{appeal}, POST /v1/appeals/{appeal}/answer
  */
 #ifndef ANKANG_ROUTES_H
 #define ANKANG_ROUTES_H
@@ -96,5 +98,7 @@ extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_s
     h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint,
     h_audit_entries, h_audit_report, h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics,
     h_page, h_asset;
+extern const struct route_handler h_me_appeal_open, h_me_appeals, h_appeals, h_appeal,
+    h_appeal_answer;
 
 #endif

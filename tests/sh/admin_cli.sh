@@ -53,9 +53,9 @@ is "$(sqlite3 "$DB" "select group_concat(role || ':' || name, ' ') from accounts
 "$D" account list --data "$DIR" >"$T/list" 2>"$T/err"
 ok $? "account list: exit 0"
 is "$(wc -l <"$T/list")" 5 "a header and four accounts"
-like "$(sed -n 1p "$T/list")" '^ID +ROLE +CREATED +STATE +NAME$' "the header names the columns"
-like "$(sed -n 3p "$T/list")" '^2 +officer +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +active +officer-1$' \
-	"a row: id, role, created (UTC), state, name"
+like "$(sed -n 1p "$T/list")" '^ID +ROLE +CREATED +TEAM +STATE +NAME$' "the header names the columns"
+like "$(sed -n 3p "$T/list")" '^2 +officer +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +- +active +officer-1$' \
+	"a row: id, role, created (UTC), team (- for none), state, name"
 leaked=0
 for f in "$T"/tok.*; do grep -qF -- "$(cat "$f")" "$T/list" && leaked=1; done
 is $leaked 0 "the list shows no token"

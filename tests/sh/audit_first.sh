@@ -136,12 +136,18 @@ run "log out here" 200 DELETE /v1/session "$TOK2"
 run "log out everywhere" 200 DELETE /v1/sessions "$TOK"
 api POST /v1/login "" "$(jq -nc --arg d "$ID1" --arg p "$PASS" '{id_number: $d, passphrase: $p}')"
 TOK=$(jbody .token)
+run "appeal" 201 POST /v1/me/appeals "$TOK" '{"reason": "other", "text": "audit first"}'
+APL=$(jbody .appeal)
+run "my appeals" 200 GET /v1/me/appeals "$TOK"
+run "appeals list" 200 GET /v1/appeals "$OFF"
+run "appeal read" 200 GET "/v1/appeals/$APL" "$OFF"
+run "appeal answer" 200 POST "/v1/appeals/$APL/answer" "$OFF" '{"decision": "upheld", "reason": "record_error"}'
 run "erase" 200 DELETE /v1/me "$TOK"
 
 # The list above covers every audited route of the table.
 audited=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)",.*ACT_\([A-Z_]*\),.*/\1 \2 \3/p' \
-	service/http/routes.c | awk '$3 != "NONE" {print $1, $2}' | sed 's/{handle}/H/' | sort)
-driven=$(printf '%s\n' "${DONE[@]}" | sed "s#/$RES1/#/H/#" | sort -u)
+	service/http/routes.c | awk '$3 != "NONE" {print $1, $2}' | sed 's/{handle}/H/; s/{appeal}/A/' | sort)
+driven=$(printf '%s\n' "${DONE[@]}" | sed "s#/$RES1/#/H/#; s#/$APL\$#/A#; s#/$APL/#/A/#" | sort -u)
 same "$driven" "$audited" "every audited route of service/http/routes.c was driven with the writer paused"
 
 svc_stop

@@ -366,7 +366,11 @@ ok $? "verify --server checks consistency from an older state"
 cmp -s "$T/he" "$T/de"
 ok $? "entries --server gives what entries --db gives"
 "$AUDIT" report --server "$URL" --token "$TOKEN" --json >"$T/hr" 2>&1
-cmp -s "$T/hr" "$T/report.json"
+# The appeals section is not the log's (log/report_appeals.h): the fake
+# server has none to give, and the tool then leaves it out. All else is
+# the same.
+same_report() { jq -cS 'del(.appeals)' "$1"; }
+[ -s "$T/hr" ] && [ "$(same_report "$T/hr")" = "$(same_report "$T/report.json")" ]
 ok $? "report --server gives what report --db gives"
 "$AUDIT" prove --server "$URL" --token "$TOKEN" --log-key "$KEY" 2482 >"$T/hp" 2>&1
 cmp -s "$T/hp" "$T/p2482"

@@ -49,6 +49,7 @@ trusted-proxy = 192.0.2.0/24
 trusted-proxy = 2001:db8::/32
 scrub-rate = 0
 epoch-seconds = 0
+appeal-deadline = 3600
 port-file = $T/all.port
 quiet = yes
 EOF

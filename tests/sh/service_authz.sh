@@ -48,6 +48,11 @@ for n in $(seq 1 100); do
 done
 ok "$([ "${SIZE:-0}" -gt "$OWN_IDX" ]; echo $?)" "a signed checkpoint covers the resident's leaf"
 
+# An appeal of the resident's, for the officers' rows.
+api POST /v1/me/appeals "$RES" '{"reason": "other", "text": "matrix appeal"}'
+is "$ST" 201 "the resident appeals"
+APL=$(jbody .appeal)
+
 BAD_TOKEN=aka_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
 GONE_ID=$("$ANKANG_BIN/ankangd" account list --data "$D" | awk '$NF == "checkpoint-retired" {print $1}')
 "$ANKANG_BIN/ankangd" account disable --data "$D" --id "$GONE_ID" >/dev/null 2>&1
@@ -106,6 +111,11 @@ GET    /v1/audit/entries?start=0&end=1             -       401 401 403 403 403 2
 GET    /v1/audit/report                            -       401 401 403 403 403 200 403
 GET    /v1/audit/proof/inclusion?index=$OWN_IDX&size=$SIZE  -  401 401 200 403 403 200 403
 GET    /v1/audit/proof/consistency?old=1&new=$SIZE -       401 401 403 403 403 200 403
+POST   /v1/me/appeals                              empty   401 401 400 403 403 403 403
+GET    /v1/me/appeals                              -       401 401 200 403 403 403 403
+GET    /v1/appeals                                 -       401 401 403 403 200 403 403
+GET    /v1/appeals/$APL                            -       401 401 403 403 200 403 403
+POST   /v1/appeals/$APL/answer                     empty   401 401 403 403 400 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
 EOF
 )
@@ -156,13 +166,13 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 31 "the matrix has a row for each of the 31 routes"
+is "$rows" 36 "the matrix has a row for each of the 36 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
-	sed 's/{handle}/ID/; s/{file}/FILE/' | sort)
+	sed 's/{handle}/ID/; s/{appeal}/ID/; s/{file}/FILE/' | sort)
 table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" |
-	sed "s#/$RID/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
+	sed "s#/$RID/#/ID/#; s#/$APL\$#/ID#; s#/$APL/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
 same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.

@@ -144,10 +144,11 @@ static void test_words(void)
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
 	static const char *const actions[] = {
-	    "enroll",     "login",        "issue",         "verify",          "verify_offline",
-	    "status_set", "lookup",       "accesses_read", "erase",           "account_add",
-	    "key_rotate", "print_code",   "purge",         "account_disable", "history_read",
-	    "logout",     "sessions_read"};
+	    "enroll",      "login",         "issue",         "verify",          "verify_offline",
+	    "status_set",  "lookup",        "accesses_read", "erase",           "account_add",
+	    "key_rotate",  "print_code",    "purge",         "account_disable", "history_read",
+	    "logout",      "sessions_read", "appeal_open",   "appeals_read",    "appeal_list",
+	    "appeal_read", "appeal_answer"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
 	    "revoked", "superseded", "ok",          "denied",        "not_found",     "invalid"};
@@ -181,7 +182,14 @@ static void test_words(void)
 					      "this_session",
 					      "all_sessions",
 					      "kek_rewrap",
-					      "kek_epoch"};
+					      "kek_epoch",
+					      "wrong_person",
+					      "not_in_risk_area",
+					      "other",
+					      "evidence_accepted",
+					      "record_error",
+					      "evidence_insufficient",
+					      "status_confirmed"};
 	const struct list lists[] = {
 	    {"role", ROLE_COUNT, leaf_role_word, leaf_role_parse, roles, AK_ARRAY_LEN(roles)},
 	    {"action", ACT_COUNT, leaf_action_word, leaf_action_parse, actions,

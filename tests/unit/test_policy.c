@@ -356,6 +356,64 @@ int main(void)
 	is_int(purpose("rate_limited"), -1, "rate_limited is not a purpose");
 	is_int(policy_purpose_parse(NULL, 0), -1, "NULL purpose is refused");
 
+	/* Appeals. */
+	{
+		static const char *const why[] = {"wrong_person", "negative_test",
+						  "not_in_risk_area", "quarantine_completed",
+						  "other"};
+		int n = 0;
+		all = 1;
+		for (size_t i = 0; i < AK_ARRAY_LEN(why); i++) {
+			int d = policy_appeal_reason_parse(why[i], strlen(why[i]));
+			all &= d > 0 && strcmp(leaf_detail_word(d), why[i]) == 0;
+		}
+		ok(all, "every appeal reason parses to its own leaf detail");
+		for (int d = DET_NONE + 1; d < DET_COUNT; d++) {
+			const char *w = leaf_detail_word(d);
+			n += policy_appeal_reason_parse(w, strlen(w)) >= 0;
+		}
+		is_int(n, 5, "of all detail words, exactly the 5 appeal reasons are");
+		is_int(policy_appeal_reason_parse("close_contact", 13), -1,
+		       "a status reason that is not an appeal's is refused");
+		is_int(policy_appeal_answer_parse(1, "record_error", 12), DET_RECORD_ERROR,
+		       "upheld: record_error");
+		is_int(policy_appeal_answer_parse(1, "evidence_accepted", 17),
+		       DET_EVIDENCE_ACCEPTED, "upheld: evidence_accepted");
+		is_int(policy_appeal_answer_parse(1, "status_confirmed", 16), -1,
+		       "upheld: not status_confirmed");
+		is_int(policy_appeal_answer_parse(0, "status_confirmed", 16), DET_STATUS_CONFIRMED,
+		       "rejected: status_confirmed");
+		is_int(policy_appeal_answer_parse(0, "evidence_insufficient", 21),
+		       DET_EVIDENCE_INSUFFICIENT, "rejected: evidence_insufficient");
+		is_int(policy_appeal_answer_parse(0, "record_error", 12), -1,
+		       "rejected: not record_error");
+		is_int(policy_appeal_answer_parse(0, NULL, 0), -1, "NULL is refused");
+	}
+	{
+		char buf[POLICY_APPEAL_TEXT_BYTES + 8];
+		size_t i;
+		ok(policy_appeal_text_valid("", 0), "an empty text is valid");
+		ok(policy_appeal_text_valid("line\nnext\ttab\r\n", 15), "line breaks and tabs are");
+		ok(!policy_appeal_text_valid("a\x07"
+					     "b",
+					     3),
+		   "a bell is not");
+		ok(!policy_appeal_text_valid("a\x7f", 2), "DEL is not");
+		ok(!policy_appeal_text_valid("a\xc2\x85", 3), "a C1 control (NEL) is not");
+		ok(!policy_appeal_text_valid("a\0b", 3), "a NUL is not");
+		ok(!policy_appeal_text_valid("\xff", 1), "invalid UTF-8 is not");
+		for (i = 0; i < 500; i++)
+			memcpy(buf + 3 * i, "\xe7\x94\xb3", 3);
+		ok(policy_appeal_text_valid(buf, 1500), "500 CJK characters (1500 bytes) are");
+		memset(buf, 'x', 501);
+		ok(policy_appeal_text_valid(buf, 500), "500 letters are");
+		ok(!policy_appeal_text_valid(buf, 501), "501 are not");
+		for (i = 0; i < 500; i++)
+			memcpy(buf + 4 * i, "\xf0\x9f\x98\x80", 4);
+		ok(policy_appeal_text_valid(buf, 2000), "500 emoji (2000 bytes) are");
+		ok(!policy_appeal_text_valid(buf, 2001), "a byte more is not");
+	}
+
 	name_rule();
 	name_lengths();
 	phones();

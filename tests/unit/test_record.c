@@ -438,6 +438,54 @@ static void test_padding(void)
 	}
 }
 
+/*
+ * A field kept outside the row (an appeal's text): sealed under the
+ * resident's data key, it opens back under a leaf that then names the
+ * resident; its twins fail: no leaf, another resident, another field
+ * name (another appeal's), a byte changed; and it is not in the file.
+ */
+static void test_fields(void)
+{
+	static const char text[] = "申诉的文字 appeal words kept sealed";
+	enum {
+		PAD = 2001
+	};
+	uint8_t *ct = malloc(PAD + SEAL_OVERHEAD);
+	char *out = malloc(PAD + 1);
+	struct leaf l;
+
+	if (ct == NULL || out == NULL)
+		bail_out("malloc");
+	is_int(record_seal_field(&keys, st, id1, "appeal_text:aa", text, strlen(text), PAD, ct), 0,
+	       "record_seal_field: 0");
+	authz_like_leaf(&l, ACT_APPEAL_READ);
+	is_int(record_open_field(&keys, st, id1, &l, "appeal_text:aa", ct, PAD + SEAL_OVERHEAD, PAD,
+				 out, PAD + 1),
+	       0, "record_open_field: 0");
+	ok(strcmp(out, text) == 0, "the text opens back");
+	ok(l.has_subject, "and the leaf names the resident");
+	is_int(record_open_field(&keys, st, id1, NULL, "appeal_text:aa", ct, PAD + SEAL_OVERHEAD,
+				 PAD, out, PAD + 1),
+	       AK_EDENIED, "without a leaf: AK_EDENIED");
+	is_int(record_open_field(&keys, st, id1, &l, "appeal_text:bb", ct, PAD + SEAL_OVERHEAD, PAD,
+				 out, PAD + 1),
+	       AK_ECRYPTO, "as another appeal's text: AK_ECRYPTO");
+	ok(!l.has_subject && out[0] == '\0', "and nothing opens, no one is named");
+	is_int(record_open_field(&keys, st, id2, &l, "appeal_text:aa", ct, PAD + SEAL_OVERHEAD, PAD,
+				 out, PAD + 1),
+	       AK_ECRYPTO, "as another resident's: AK_ECRYPTO");
+	ct[100] ^= 1;
+	is_int(record_open_field(&keys, st, id1, &l, "appeal_text:aa", ct, PAD + SEAL_OVERHEAD, PAD,
+				 out, PAD + 1),
+	       AK_ECRYPTO, "a byte changed: AK_ECRYPTO");
+	is_int(record_seal_field(&keys, st, id1, "appeal_text:aa", text, PAD, PAD, ct), AK_EINVAL,
+	       "a text as long as its padding: AK_EINVAL");
+	is_int(record_seal_field(&keys, st, 999999, "appeal_text:aa", text, 1, PAD, ct), AK_ENOENT,
+	       "an unknown resident: AK_ENOENT");
+	free(ct);
+	free(out);
+}
+
 static void test_tamper(void)
 {
 	struct record_view v;
@@ -543,6 +591,7 @@ int main(void)
 	test_issue();
 	test_epochs();
 	test_padding();
+	test_fields();
 	test_tamper();
 
 	store_close(st);

@@ -5,7 +5,8 @@
 //
 // Modules: resident/auth.js (the two forms), resident/code.js (the code
 // and its refreshing), resident/accesses.js and resident/proof.js (the
-// accesses and their proofs), resident/history.js, resident/session.js
+// accesses and their proofs), resident/history.js, resident/appeals.js
+// (appeal my status), resident/session.js
 // (what is kept in this browser), resident/form.js (error summaries).
 import { keepForOffline } from './lib/offline.js';
 import './resident.css';
@@ -13,6 +14,7 @@ import { ApiError, OfflineError, apiJson } from './lib/api.js';
 import { $, showView } from './lib/dom.js';
 import { applyTo, langSwitch, onLangChange, t } from './lib/i18n.js';
 import * as accesses from './resident/accesses.js';
+import * as appeals from './resident/appeals.js';
 import { wireAuth } from './resident/auth.js';
 import * as code from './resident/code.js';
 import {
@@ -22,7 +24,7 @@ import * as statusHistory from './resident/history.js';
 import { forget, token } from './resident/session.js';
 
 const OUT = ['start', 'enrol', 'erased']; // views for someone not logged in
-const IN = ['code', 'accesses', 'history', 'erase'];
+const IN = ['code', 'accesses', 'history', 'erase', 'appeals'];
 const TITLES = {
   start: () => t('resident.title'),
   enrol: () => t('resident.enrol.heading'),
@@ -31,6 +33,7 @@ const TITLES = {
   history: () => t('resident.history.heading'),
   erase: () => t('resident.erase.heading'),
   erased: () => t('resident.erased.heading'),
+  appeals: () => t('resident.appeal.heading'),
 };
 
 let view = null;
@@ -81,6 +84,7 @@ function route() {
     showView(next);
     if (next === 'accesses') accesses.open(ended);
     if (next === 'history') statusHistory.open(ended);
+    if (next === 'appeals') appeals.open(ended);
     if (next === 'erase') {
       $('#erase-form').reset();
       clearProblems($('#erase-errors'), $('#erase-form'));
@@ -144,6 +148,7 @@ function wire() {
     go('code');
   });
   accesses.wireAccesses();
+  appeals.wireAppeals(ended);
   $('#code-refresh').addEventListener('click', () => code.refresh());
   $('#code-print').addEventListener('click', () => code.printCard());
   $('#logout').addEventListener('click', () => logout(false));
@@ -155,6 +160,7 @@ function wire() {
     code.render();
     if (view === 'accesses') accesses.render();
     if (view === 'history') statusHistory.render();
+    if (view === 'appeals') appeals.render();
     notice(startNotice);
     title();
   });

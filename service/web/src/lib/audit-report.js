@@ -1,7 +1,9 @@
 // The anomaly report (GET /v1/audit/report: the JSON of `ankang-audit
 // report`, computed by the service with the same code), said in words:
-// what range it covers, each of its five rules with what it found, and
-// the counts by action and by result.
+// what range it covers, each of its rules with what it found (overdue
+// appeals among them: audit-appeals.js), and the counts by action and by
+// result.
+import { appealsFinding } from './audit-appeals.js';
 import { actionWord, actorWords, resultWord } from './audit-words.js';
 import { el, formatTime } from './dom.js';
 import { currentLang, t } from './i18n.js';
@@ -65,8 +67,9 @@ export function renderReport(box, r) {
   const off = f.off_hours || { total: 0, listed: [] };
   const db = f.denied_bursts || { total: 0, listed: [] };
   const rb = f.officer_read_bursts || { total: 0, listed: [] };
-  const nflags = [np.total, busy.officers_flagged.length, off.total, db.total, rb.total, r.unparsable || 0]
-    .filter((n) => n > 0).length;
+  const appeals = appealsFinding(r.appeals);
+  const nflags = [np.total, busy.officers_flagged.length, off.total, db.total, rb.total, r.unparsable || 0,
+    appeals?.flagged ? 1 : 0].filter((n) => n > 0).length;
   box.append(el('h3', { text: t('audit.report.flags') }),
     el('p', { class: nflags ? 'notice warn' : 'notice', text: nflags ? t('audit.report.flag_count', { count: nflags }) : t('audit.report.no_flags') }));
 
@@ -88,6 +91,7 @@ export function renderReport(box, r) {
     rule(rb.total > 0, rb.total > 0 ? counted('audit.report.reads.yes', rb.total, { n: rb.n, window: rb.window_s })
       : t('audit.report.reads.no', { n: rb.n, window: rb.window_s }),
     ...(rb.total > 0 ? [bursts(rb.listed, rb.total, 'audit.report.reads.row')] : [])));
+  if (appeals) rules.append(rule(appeals.flagged, appeals.heading, ...appeals.body));
   if (r.unparsable > 0)
     rules.append(rule(true, counted('audit.report.unparsable', r.unparsable, { index: r.first_unparsable })));
   box.append(rules);

@@ -9,6 +9,7 @@ export const ACTIONS = [
   'enroll', 'login', 'issue', 'verify', 'verify_offline', 'status_set', 'lookup',
   'accesses_read', 'erase', 'account_add', 'key_rotate', 'print_code', 'purge',
   'account_disable', 'history_read', 'logout', 'sessions_read',
+  'appeal_open', 'appeals_read', 'appeal_list', 'appeal_read', 'appeal_answer',
 ];
 export const RESULTS = [
   'valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired',
@@ -21,6 +22,8 @@ export const DETAILS = [
   'recovered', 'data_correction', 'appeal_upheld', 'verifier', 'officer', 'auditor',
   'admin', 'rate_limited', 'burst_2_9', 'burst_10_99', 'burst_100_999',
   'burst_1000_plus', 'this_session', 'all_sessions', 'kek_rewrap', 'kek_epoch',
+  'wrong_person', 'not_in_risk_area', 'other', 'evidence_accepted', 'record_error',
+  'evidence_insufficient', 'status_confirmed',
 ];
 
 export const actionWord = (w) => (ACTIONS.includes(w) ? t(`audit.action.${w}`) : w);
