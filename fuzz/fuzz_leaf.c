@@ -55,7 +55,9 @@ static int same_leaf(const struct leaf *a, const struct leaf *b)
 	       a->action == b->action && a->has_subject == b->has_subject &&
 	       memcmp(a->subject, b->subject, LEAF_ID_BYTES) == 0 &&
 	       a->has_object == b->has_object && memcmp(a->object, b->object, LEAF_ID_BYTES) == 0 &&
-	       a->result == b->result && a->detail == b->detail;
+	       a->result == b->result && a->detail == b->detail &&
+	       a->has_actor_pseudonym == b->has_actor_pseudonym &&
+	       memcmp(a->actor_pseudonym, b->actor_pseudonym, LEAF_ID_BYTES) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
