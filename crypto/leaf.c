@@ -261,7 +261,8 @@ int leaf_format(char *out, const struct leaf *l)
 	const char *action = leaf_action_word((int)l->action);
 	const char *result = leaf_result_word((int)l->result);
 	const char *detail = leaf_detail_word((int)l->detail);
-	char actor_id[2 * LEAF_ID_BYTES + 1], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
+	char actor_id[2 * LEAF_ID_BYTES + 1], subject[2 * LEAF_ID_BYTES + 1],
+	    object[2 * LEAF_ID_BYTES + 1];
 	int n;
 
 	if (role == NULL || action == NULL || result == NULL || detail == NULL)

@@ -59,6 +59,7 @@ enum leaf_action {
 	ACT_HISTORY_READ,  /* a resident read their own status history */
 	ACT_LOGOUT,        /* a resident ended a session (detail: which) */
 	ACT_SESSIONS_READ, /* a resident listed their own sessions */
+
 	ACT_HOUSEHOLD_ADD,     /* a guardian added a household member (detail: the relation) */
 	ACT_HOUSEHOLD_LIST,    /* a household member's masked name was shown (one per person) */
 	ACT_HOUSEHOLD_CONFIRM, /* an officer confirmed an adult member's consent */

@@ -344,7 +344,8 @@ done:
 }
 
 int record_claim(const struct record_keys *k, store *w, const struct record_view *v,
-		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES], int *status)
+		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES],
+		 int *status)
 {
 	uint8_t blind[SEAL_BLIND_BYTES];
 	struct store_resident r;

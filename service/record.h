@@ -153,7 +153,8 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
  * record_open's errors. On the writer's connection, inside an operation.
  */
 int record_claim(const struct record_keys *k, store *w, const struct record_view *v,
-		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES], int *status);
+		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES],
+		 int *status);
 
 /*
  * Signs a fresh code for the resident: iss from the issuer, iat now, exp

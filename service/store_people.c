@@ -1311,8 +1311,8 @@ int store_link_add(store *s, const struct store_link *l)
 
 int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], struct store_link *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_LINK_BY_HANDLE,
-				      "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LINK_BY_HANDLE, "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
 	int rc;
 
 	if (st == NULL)
@@ -1412,8 +1412,8 @@ int store_link_delete(store *s, uint64_t id)
 
 int store_links_count(store *s, uint64_t guardian_id, uint64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_LINKS_COUNT,
-				      "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LINKS_COUNT, "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
 	int rc;
 
 	*n = 0;

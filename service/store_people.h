@@ -280,7 +280,8 @@ struct store_link {
  * when either resident is unknown or erased, AK_EINVAL for a bad field.
  */
 int store_link_add(store *s, const struct store_link *l);
-int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], struct store_link *out);
+int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			 struct store_link *out);
 /* A guardian's links, a member's links, or the pending links (at most
  * limit, >= 1), oldest first; fn's non-zero return stops and is
  * returned. fn must not use s. */

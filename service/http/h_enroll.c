@@ -56,8 +56,7 @@ static int enroll_change(void *state, store *w, struct leaf *l, size_t n, uint64
 
 	rc = record_create(s->keys, w, &s->v, s->passhash, s->now, first, &s->id, s->handle);
 	if (rc == AK_ECONFLICT &&
-	    (rc = record_claim(s->keys, w, &s->v, s->passhash, &s->id, s->handle, &s->status)) ==
-		0)
+	    (rc = record_claim(s->keys, w, &s->v, s->passhash, &s->id, s->handle, &s->status)) == 0)
 		l->detail = leaf_detail_of_status(s->status);
 	/* The clear fields are sealed (or refused): they go now. */
 	record_wipe(&s->v);

@@ -75,8 +75,8 @@
 static int link_handle(struct request *rq, uint8_t out[STORE_HANDLE_BYTES])
 {
 	return strlen(rq->param) == 2 * STORE_HANDLE_BYTES &&
-			       util_hex_decode_lower(out, STORE_HANDLE_BYTES, rq->param,
-						     2 * STORE_HANDLE_BYTES) == 0
+		       util_hex_decode_lower(out, STORE_HANDLE_BYTES, rq->param,
+					     2 * STORE_HANDLE_BYTES) == 0
 		   ? 0
 		   : AK_ENOENT;
 }
@@ -289,7 +289,8 @@ static enum api_error add(struct request *rq)
 
 	memset(&r, 0, sizeof r);
 	memset(&v, 0, sizeof v);
-	if ((e = request_json(rq, allowed)) != API_OK || (e = add_fields(rq, s, &pw, &pwlen)) != API_OK)
+	if ((e = request_json(rq, allowed)) != API_OK ||
+	    (e = add_fields(rq, s, &pw, &pwlen)) != API_OK)
 		return e;
 	if ((rc = store_links_count(rq->db, rq->who.resident_id, &count)) != 0)
 		return request_fault(rq, API_UNAVAILABLE, "counting a household", rc);
@@ -534,8 +535,8 @@ static enum api_error pending(struct request *rq)
 		const struct store_link *k = &s->links.l[i];
 		json_t *e;
 
-		rc = masked_name(rq, k->guardian_id,
-				 list_leaf(rq, s, 2 * i, DET_HOUSEHOLD_CONSENT), g, sizeof g, NULL);
+		rc = masked_name(rq, k->guardian_id, list_leaf(rq, s, 2 * i, DET_HOUSEHOLD_CONSENT),
+				 g, sizeof g, NULL);
 		if (rc == 0)
 			rc = masked_name(rq, k->member_id,
 					 list_leaf(rq, s, 2 * i + 1, DET_HOUSEHOLD_CONSENT), m,

@@ -48,6 +48,18 @@ for n in $(seq 1 100); do
 done
 ok "$([ "${SIZE:-0}" -gt "$OWN_IDX" ]; echo $?)" "a signed checkpoint covers the resident's leaf"
 
+# The resident's household: a child (active, so that the member's code and
+# accesses answer 200) and an adult who never enrolled (pending, for the
+# officer to confirm).
+api POST /v1/me/household "$RES" "$(jq -nc --arg d "$(gb_id 34012220200606032)" \
+	'{name: "Matrix Child", id_number: $d, relation: "child"}')"
+is "$ST $(jbody .state)" "201 active" "the resident adds a child"
+MEM=$(jbody .member)
+api POST /v1/me/household "$RES" "$(jq -nc --arg d "$(gb_id 34012219600606033)" \
+	'{name: "Matrix Parent", id_number: $d, relation: "parent"}')"
+is "$ST $(jbody .state)" "201 pending" "and a parent, pending"
+LINK=$(jbody .member)
+
 BAD_TOKEN=aka_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
 GONE_ID=$("$ANKANG_BIN/ankangd" account list --data "$D" | awk '$NF == "checkpoint-retired" {print $1}')
 "$ANKANG_BIN/ankangd" account disable --data "$D" --id "$GONE_ID" >/dev/null 2>&1
@@ -62,6 +74,7 @@ declare -A BODY=(
 	[lookup]=$(jq -nc --arg d "$IDN" '{id_number: $d, purpose: "status_correction"}')
 	[verify]='{"credential": "AK1:NOT-A-CODE"}'
 	[scans]='{"scans": []}'
+	[consent]='{"purpose": "household_consent"}'
 )
 
 # One of the pages' files, named by its hash.
@@ -106,6 +119,17 @@ GET    /v1/audit/entries?start=0&end=1             -       401 401 403 403 403 2
 GET    /v1/audit/report                            -       401 401 403 403 403 200 403
 GET    /v1/audit/proof/inclusion?index=$OWN_IDX&size=$SIZE  -  401 401 200 403 403 200 403
 GET    /v1/audit/proof/consistency?old=1&new=$SIZE -       401 401 403 403 403 200 403
+POST   /v1/me/household                            empty   401 401 400 403 403 403 403
+GET    /v1/me/household                            -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code                  -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code.png              -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code.svg              -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/accesses              -       401 401 200 403 403 403 403
+GET    /v1/me/guardians                            -       401 401 200 403 403 403 403
+DELETE /v1/me/guardians/$MEM                       -       401 401 404 403 403 403 403
+GET    /v1/household/pending                       -       401 401 403 403 200 403 403
+POST   /v1/household/$LINK/confirm                 consent 401 401 403 403 200 403 403
+DELETE /v1/me/household/$MEM                       -       401 401 200 403 403 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
 EOF
 )
@@ -156,13 +180,13 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 31 "the matrix has a row for each of the 31 routes"
+is "$rows" 42 "the matrix has a row for each of the 42 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
-	sed 's/{handle}/ID/; s/{file}/FILE/' | sort)
+	sed 's/{handle}/ID/; s/{file}/FILE/; s/{member}/ID/; s/{link}/ID/' | sort)
 table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" |
-	sed "s#/$RID/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
+	sed "s#/$RID/#/ID/#; s#/$MEM\(/\|\$\)#/ID\1#; s#/$LINK/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
 same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.

@@ -147,11 +147,12 @@ static void test_words(void)
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
 	static const char *const actions[] = {
-	    "enroll",     "login",        "issue",         "verify",          "verify_offline",
-	    "status_set", "lookup",       "accesses_read", "erase",           "account_add",
-	    "key_rotate", "print_code",   "purge",         "account_disable", "history_read",
-	    "logout",     "sessions_read", "household_add", "household_list",
-	    "household_confirm", "household_remove"};
+	    "enroll",          "login",           "issue",          "verify",
+	    "verify_offline",  "status_set",      "lookup",         "accesses_read",
+	    "erase",           "account_add",     "key_rotate",     "print_code",
+	    "purge",           "account_disable", "history_read",   "logout",
+	    "sessions_read",   "household_add",   "household_list", "household_confirm",
+	    "household_remove"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
 	    "revoked", "superseded", "ok",          "denied",        "not_found",     "invalid"};
@@ -304,14 +305,16 @@ static void test_round_trips(void)
 		static const char want[] = "ankang/v1 1767225600000 "
 					   "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7 issue "
 					   "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf - ok green\n";
-		is_int(leaf_format(out, &l), sizeof want - 1, "a guardian's display of a member's code");
+		is_int(leaf_format(out, &l), sizeof want - 1,
+		       "a guardian's display of a member's code");
 		is_str(out, want, "formats with the guardian's pseudonym as the actor");
 		ok(round_trip(&l), "and round-trips");
 		ok(leaf_parse(&back, want, sizeof want - 1) == 0 && back.has_actor_pseudonym &&
 		       back.actor_id == LEAF_NO_ID && back.role == ROLE_RESIDENT,
 		   "parses back to a resident acting by pseudonym");
 		leaf_actor_of(actor, &back);
-		is_str(actor, "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7", "leaf_actor_of spells it");
+		is_str(actor, "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7",
+		       "leaf_actor_of spells it");
 		l.role = ROLE_OFFICER;
 		is_int(leaf_format(out, &l), AK_EINVAL, "format: an officer with a pseudonym");
 		l.role = ROLE_RESIDENT;
