@@ -19,10 +19,11 @@ import {
   clearProblems, hasProblems, onProblems, reshowProblems, showProblems, wireShowPassphrase,
 } from './resident/form.js';
 import * as statusHistory from './resident/history.js';
+import * as household from './resident/household.js';
 import { forget, token } from './resident/session.js';
 
 const OUT = ['start', 'enrol', 'erased']; // views for someone not logged in
-const IN = ['code', 'accesses', 'history', 'erase'];
+const IN = ['code', 'accesses', 'history', 'erase', 'household'];
 const TITLES = {
   start: () => t('resident.title'),
   enrol: () => t('resident.enrol.heading'),
@@ -30,6 +31,7 @@ const TITLES = {
   accesses: () => t('resident.accesses.heading'),
   history: () => t('resident.history.heading'),
   erase: () => t('resident.erase.heading'),
+  household: () => t('resident.household.heading'),
   erased: () => t('resident.erased.heading'),
 };
 
@@ -52,6 +54,7 @@ function notice(say) {
 // Back to the log-in view, with the words that say why.
 function signedOut(say) {
   code.stop();
+  household.forgetAll();
   forget();
   notice(say);
   go('start');
@@ -81,6 +84,8 @@ function route() {
     showView(next);
     if (next === 'accesses') accesses.open(ended);
     if (next === 'history') statusHistory.open(ended);
+    if (next === 'code') household.openCode(ended);
+    if (next === 'household') household.open(ended);
     if (next === 'erase') {
       $('#erase-form').reset();
       clearProblems($('#erase-errors'), $('#erase-form'));
@@ -129,6 +134,7 @@ async function erase(ev) {
   }
   $('#erase-submit').disabled = false;
   code.stop();
+  household.forgetAll();
   forget();
   erasedShown = true;
   $('#erased-pending').hidden = !pending;
@@ -144,6 +150,7 @@ function wire() {
     go('code');
   });
   accesses.wireAccesses();
+  household.wire();
   $('#code-refresh').addEventListener('click', () => code.refresh());
   $('#code-print').addEventListener('click', () => code.printCard());
   $('#logout').addEventListener('click', () => logout(false));
@@ -155,6 +162,8 @@ function wire() {
     code.render();
     if (view === 'accesses') accesses.render();
     if (view === 'history') statusHistory.render();
+    household.renderSwitch();
+    household.renderHousehold();
     notice(startNotice);
     title();
   });

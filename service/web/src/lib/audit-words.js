@@ -9,6 +9,7 @@ export const ACTIONS = [
   'enroll', 'login', 'issue', 'verify', 'verify_offline', 'status_set', 'lookup',
   'accesses_read', 'erase', 'account_add', 'key_rotate', 'print_code', 'purge',
   'account_disable', 'history_read', 'logout', 'sessions_read',
+  'household_add', 'household_list', 'household_confirm', 'household_remove',
 ];
 export const RESULTS = [
   'valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired',
@@ -21,6 +22,7 @@ export const DETAILS = [
   'recovered', 'data_correction', 'appeal_upheld', 'verifier', 'officer', 'auditor',
   'admin', 'rate_limited', 'burst_2_9', 'burst_10_99', 'burst_100_999',
   'burst_1000_plus', 'this_session', 'all_sessions', 'kek_rewrap', 'kek_epoch',
+  'child', 'parent', 'spouse', 'other', 'household_consent',
 ];
 
 export const actionWord = (w) => (ACTIONS.includes(w) ? t(`audit.action.${w}`) : w);
