@@ -170,6 +170,7 @@ enum add_outcome {
 	ADD_EXISTS,
 	ADD_PASSPHRASE,
 	ADD_MISMATCH,
+	ADD_LIMITED,
 };
 
 struct add_st {
@@ -216,30 +217,30 @@ static int is_member(void *ctx, const struct store_link *l)
 	return l->member_id == *(const uint64_t *)ctx;
 }
 
-/* The member's passphrase, when given, against their record r; a wrong
- * one counts as a failed log-in on the member's account. API_OK with
- * *ok, or the 429 to answer. */
-static enum api_error member_passphrase(struct request *rq, const struct store_resident *r,
-					const uint8_t blind[SEAL_BLIND_BYTES], const char *pw,
-					size_t pwlen, int *ok)
+/* The member's passphrase against their record r, as a log-in is checked
+ * and under the same limits: a wrong one counts as a failed log-in on the
+ * member's account, and a locked account is not tried (ADD_LIMITED).
+ * ADD_OK or the outcome to record. */
+static enum add_outcome member_passphrase(struct request *rq, const struct store_resident *r,
+					  const uint8_t blind[SEAL_BLIND_BYTES], const char *pw,
+					  size_t pwlen)
 {
 	struct limits *lim = app_limits(rq->app);
 
-	*ok = 0;
 	if (r->passphrase[0] == '\0') {
 		passphrase_waste(pw, pwlen); /* the same time as a wrong one */
-		return API_OK;
+		return ADD_PASSPHRASE;
 	}
 	if (limits_login_admit(lim, blind, rq->client, rq->now, &rq->retry_after) != API_OK) {
 		(void)limits_login_failed(lim, blind, rq->client, rq->leaf.subject, 0, rq->now);
-		return API_LIMIT_LOGIN;
+		return ADD_LIMITED;
 	}
-	*ok = passphrase_verify(r->passphrase, pw, pwlen) == 0;
-	if (*ok)
+	if (passphrase_verify(r->passphrase, pw, pwlen) == 0) {
 		limits_login_succeeded(lim, blind, rq->client);
-	else
-		(void)limits_login_failed(lim, blind, rq->client, rq->leaf.subject, 1, rq->now);
-	return API_OK;
+		return ADD_OK;
+	}
+	(void)limits_login_failed(lim, blind, rq->client, rq->leaf.subject, 1, rq->now);
+	return ADD_PASSPHRASE;
 }
 
 static enum api_error add_fields(struct request *rq, struct add_st *s, const char **pw,
@@ -285,7 +286,7 @@ static enum api_error add(struct request *rq)
 	size_t pwlen = 0;
 	uint64_t count;
 	enum api_error e = API_OK;
-	int rc, child, ok;
+	int rc, child;
 
 	memset(&r, 0, sizeof r);
 	memset(&v, 0, sizeof v);
@@ -369,11 +370,11 @@ static enum api_error add(struct request *rq)
 		s->link.active = 1;
 		s->link.consent = STORE_CONSENT_MINOR;
 	} else if (pw != NULL) {
-		if ((e = member_passphrase(rq, &r, blind, pw, pwlen, &ok)) != API_OK)
-			goto out;
-		if (!ok) {
-			s->outcome = ADD_PASSPHRASE;
+		/* The name was opened: whatever the passphrase, the leaf says so. */
+		if ((s->outcome = member_passphrase(rq, &r, blind, pw, pwlen)) != ADD_OK) {
 			rq->leaf.result = RES_DENIED;
+			if (s->outcome == ADD_LIMITED)
+				rq->leaf.detail = DET_RATE_LIMITED;
 			goto out;
 		}
 		s->link.active = 1;
@@ -400,6 +401,8 @@ static enum api_error add_answer(struct request *rq, uint64_t index)
 		return API_MEMBER_EXISTS;
 	case ADD_MISMATCH:
 		return API_MEMBER_MISMATCH;
+	case ADD_LIMITED:
+		return API_LIMIT_LOGIN;
 	default:
 		return API_MEMBER_PASSPHRASE_WRONG;
 	}

@@ -6,7 +6,8 @@
 # active with the right one; an adult who never enrolled is pending (no
 # code: 403) until an officer confirms, which needs the purpose (400
 # without); that adult then enrols with the same ID number and name and
-# claims the record (a different name is still a duplicate). Each display
+# claims the record (a different name is still a duplicate). A member's
+# passphrase is tried under the log-in limits (429 once locked). Each display
 # of a member's code is an `issue` leaf in the MEMBER's log with the
 # guardian as actor (resident:<pseudonym>), and shows in the member's own
 # access list and in the guardian's view of the member's accesses. The
@@ -289,6 +290,20 @@ api DELETE "/v1/me/household/$P" "$TOKEN_G"
 error_is 404 not_found "removing twice"
 api GET /v1/me/household "$TOKEN_G"
 is "$(jq -r '[.members[].member] | join(" ")' "$T/r.body")" "$K" "only the child is left"
+
+# --- a member's passphrase is under the log-in limits ----------------------
+for i in 1 2 3 4 5; do
+	add "$TOKEN_G" "$NAME_X" "$ID_X" other "wrong passphrase $i"
+	[ "$ST" = 403 ] || break
+done
+is "$ST $(jbody .error)" "403 member_passphrase" "five wrong passphrases of the stranger's: each 403"
+add "$TOKEN_G" "$NAME_X" "$ID_X" other "$PASS_X"
+error_is 429 rate_limited "the sixth, even the right one, while the account is locked"
+[ -n "$(hdr Retry-After)" ]
+ok $? "with Retry-After"
+like "$(leaf_at "$(sqlite3 "$DB" 'select max(idx) from log_leaves where cast(leaf as text) like "% household_add %"')")" \
+	"^resident:$PSEUDO_G household_add [0-9a-f]{32} - denied rate_limited\$" \
+	"recorded in the stranger's log as denied, rate_limited"
 
 # --- erasure ends the links -------------------------------------------------
 api DELETE /v1/me "$TOKEN_G"
