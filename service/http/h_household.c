@@ -315,7 +315,7 @@ static enum api_error add(struct request *rq)
 	if (rc == AK_ENOENT) {
 		/* Nobody holds the number: a sealed record, made in the change. */
 		s->create = 1;
-		if (pw != NULL) {
+		if (pw != NULL && !child) {
 			passphrase_waste(pw, pwlen);
 			s->outcome = ADD_PASSPHRASE;
 			rq->leaf.result = RES_DENIED;
@@ -468,9 +468,11 @@ static enum api_error members(struct request *rq)
 		if (rc != 0)
 			return request_fault(rq, API_INTERNAL, "opening a record", rc);
 		handle_hex(h, k->handle);
-		e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "member", h, "name", masked, "relation",
+		/* A member's status is theirs to share: not before they consent. */
+		e = json_pack("{s:s, s:s, s:s, s:s, s:o}", "member", h, "name", masked, "relation",
 			      leaf_detail_word(k->relation), "state", state_word(k), "status",
-			      cred_status_word((enum cred_status)status));
+			      k->active ? json_string(cred_status_word((enum cred_status)status))
+					: json_null());
 		sodium_memzero(masked, sizeof masked);
 		if (e == NULL || json_array_append_new(s->list, e) != 0)
 			return request_fault(rq, API_INTERNAL, "listing members", AK_ENOMEM);

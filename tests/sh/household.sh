@@ -168,6 +168,14 @@ is "$(sqlite3 "$DB" "select consent from household_links where lower(hex(handle)
 add "$TOKEN_G" "$NAME_S" "$ID_S" spouse
 is "$ST $(jbody .state)" "201 pending" "an adult not enrolled: pending"
 S=$(jbody .member)
+api GET /v1/me/household "$TOKEN_G"
+is "$(jq -r '.members[] | select(.member == "'"$S"'") | .status' "$T/r.body")" null \
+	"a pending member's status is not shown"
+api DELETE "/v1/me/household/$K" "$TOKEN_G"
+is "$ST" 200 "remove the child for a moment"
+add "$TOKEN_G" "$NAME_K" "$ID_K" child "any passphrase at all"
+is "$ST $(jbody .state)" "201 active" "a child again, a member passphrase given: ignored for a child"
+K=$(jbody .member)
 api GET "/v1/me/household/$S/code" "$TOKEN_G"
 error_is 403 member_pending "a pending member's code"
 api GET "/v1/me/household/$S/accesses" "$TOKEN_G"
@@ -208,8 +216,8 @@ is "$ST" 200 "the spouse's code, once confirmed"
 api GET /v1/me/household "$TOKEN_G"
 is "$ST" 200 "the guardian's list: 200"
 is "$(jq -r '[.members[] | .member + ":" + .relation + ":" + .state + ":" + .status] | join(" ")' "$T/r.body")" \
-	"$K:child:active:green $P:parent:active:green $S:spouse:active:green" \
-	"three members, oldest first, with relation, state and status"
+	"$P:parent:active:green $S:spouse:active:green $K:child:active:green" \
+	"three members, oldest first (the child added again last), with relation, state and status"
 is "$(jq -r '[.members[].name] | map(select(. == "'"$NAME_K"'" or . == "'"$NAME_P"'" or . == "'"$NAME_S"'")) | length' "$T/r.body")" 0 \
 	"no name in the clear"
 n=$(sqlite3 "$DB" "select count(*) from log_leaves where idx >= $(jbody .log_index)
