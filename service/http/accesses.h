@@ -26,6 +26,6 @@ struct accesses_st {
 enum api_error accesses_of(struct request *rq, uint64_t resident_id);
 /* 200 {accesses, next, log_index}. */
 enum api_error accesses_answer(struct request *rq, uint64_t index);
-void accesses_free(void *state);
+void accesses_free(void *p);
 
 #endif
