@@ -182,7 +182,7 @@ const gran = await h.page(browser, 'phone', { locale: 'en-GB' });
 await login(gran, A_ID, A_PASS);
 await gran.goto(`${url}/#household`);
 await until('one guardian', async () => (await gran.locator('#guardians-list li').count()) === 1);
-h.ok(/Added you as: Parent\. Their code can be shown\./.test(await text(gran, '#guardians-list li')),
+h.ok(/Added you as: Parent\. They can show your code\./.test(await text(gran, '#guardians-list li')),
   'the member sees who can show their code, in words');
 await shots(gran, 'guardians', 'people who can show my code');
 await gran.goto(`${url}/#accesses`);

@@ -26,11 +26,13 @@ export function idProblems(field, raw) {
 // (service/policy.h) is the judge; this catches the usual slips.
 const NAME = /^['\u2019]?\p{L}[\p{L}\p{M}'\u2019\-.\u00b7\u30fb]*(?: [\p{L}\p{M}'\u2019\-.\u00b7\u30fb]+)*$/u;
 
-export function nameProblems(raw, field = 'enrol-name') {
+// words: the catalogue's prefix of the three messages (name_empty,
+// name_long, name_chars): mine, or a household member's (household.js).
+export function nameProblems(raw, field = 'enrol-name', words = 'resident.error') {
   const name = raw.trim().normalize('NFC');
-  if (name === '') return [{ field, say: () => t('resident.error.name_empty') }];
-  if (enc.encode(name).length > 128) return [{ field, say: () => t('resident.error.name_long') }];
-  if (!NAME.test(name)) return [{ field, say: () => t('resident.error.name_chars') }];
+  if (name === '') return [{ field, say: () => t(`${words}.name_empty`) }];
+  if (enc.encode(name).length > 128) return [{ field, say: () => t(`${words}.name_long`) }];
+  if (!NAME.test(name)) return [{ field, say: () => t(`${words}.name_chars`) }];
   return [];
 }
 

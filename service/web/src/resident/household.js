@@ -139,7 +139,9 @@ function guardianItem(g) {
   withdraw.addEventListener('click', () => withdrawFrom(g, withdraw));
   return el('li', { class: 'household-item' },
     el('p', { class: 'household-name', text: g.name }),
-    el('p', { text: t('resident.household.guardian_is', { relation: relationWord(g.relation), state: stateWord(g.state) }) }),
+    el('p', { text: t('resident.household.guardian_is', {
+      relation: relationWord(g.relation), state: t(`resident.household.guardian_state.${g.state}`),
+    }) }),
     el('div', { class: 'actions' }, withdraw));
 }
 
@@ -227,7 +229,7 @@ function serviceProblem(e) {
       return { field: 'hh-pass', say: () => t('resident.household.error.locked', { wait: waitWords(e.retryAfter || 60) }) };
     case 'bad_field':
       if (/'member_passphrase'/.test(e.message || '')) return { field: 'hh-pass', say: () => t('resident.error.pass_short') };
-      if (/'name'|name/i.test(e.message || '')) return { field: 'hh-name', say: () => t('resident.error.name_chars') };
+      if (/'name'|name/i.test(e.message || '')) return { field: 'hh-name', say: () => t('resident.household.error.name_chars') };
       return { say: () => t('common.error.unknown', { code: e.code }) };
     default:
       return { say: () => failureWords(e) };
@@ -240,9 +242,12 @@ async function add(ev) {
   const errors = $('#household-errors');
   const relation = form.elements.relation.value;
   const pass = $('#hh-pass').value;
+  // The enrolment form's checks, in words about them rather than me.
+  const idEmpty = normaliseId($('#hh-id').value) === '';
   const problems = [
-    ...nameProblems($('#hh-name').value, 'hh-name'),
-    ...idProblems('hh-id', $('#hh-id').value),
+    ...nameProblems($('#hh-name').value, 'hh-name', 'resident.household.error'),
+    ...(idEmpty ? [{ field: 'hh-id', say: () => t('resident.household.error.id_empty') }]
+      : idProblems('hh-id', $('#hh-id').value)),
     ...(RELATIONS.includes(relation) ? [] : [{ field: 'hh-relation', say: () => t('resident.household.error.relation') }]),
     ...(pass ? passProblems('hh-pass', pass, false) : []),
   ];
