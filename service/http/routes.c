@@ -60,6 +60,17 @@ const struct route routes[] = {
     {"GET",    "/v1/appeals",                        OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_APPEAL_LIST,    &h_appeals},
     {"GET",    "/v1/appeals/{appeal}",               OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_APPEAL_READ,    &h_appeal},
     {"POST",   "/v1/appeals/{appeal}/answer",        OFFICER,            1024,    LIMIT_NONE,         DATA_STATE,    ACT_APPEAL_ANSWER,  &h_appeal_answer},
+    {"POST",   "/v1/me/household",                   RESIDENT,           2048,    LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_ADD,  &h_household_add},
+    {"GET",    "/v1/me/household",                   RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_HOUSEHOLD_LIST, &h_household_list},
+    {"GET",    "/v1/me/household/{member}/code",     RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_ISSUE,          &h_household_code},
+    {"GET",    "/v1/me/household/{member}/code.png", RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_ISSUE,          &h_household_code_png},
+    {"GET",    "/v1/me/household/{member}/code.svg", RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_ISSUE,          &h_household_code_svg},
+    {"GET",    "/v1/me/household/{member}/accesses", RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_ACCESSES_READ,  &h_household_accesses},
+    {"DELETE", "/v1/me/household/{member}",          RESIDENT,           0,       LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_REMOVE, &h_household_remove},
+    {"GET",    "/v1/me/guardians",                   RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_HOUSEHOLD_LIST, &h_guardians},
+    {"DELETE", "/v1/me/guardians/{link}",            RESIDENT,           0,       LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_REMOVE, &h_guardian_withdraw},
+    {"GET",    "/v1/household/pending",              OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_HOUSEHOLD_LIST, &h_household_pending},
+    {"POST",   "/v1/household/{link}/confirm",       OFFICER,            1024,    LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_CONFIRM, &h_household_confirm},
 };
 /* clang-format on */
 
