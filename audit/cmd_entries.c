@@ -55,11 +55,11 @@ struct lister {
 static void print_leaf(struct lister *ls, uint64_t idx, const char *leaf, size_t len,
 		       const struct leaf *l)
 {
-	char actor[48], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
+	char actor[LEAF_ACTOR_TEXT], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
 	const char *action = leaf_action_word(l->action), *result = leaf_result_word(l->result),
 		   *detail = leaf_detail_word(l->detail);
 
-	leaf_actor_text(actor, l->role, l->actor_id);
+	leaf_actor_of(actor, l);
 	if (l->has_subject)
 		util_hex_encode(subject, l->subject, LEAF_ID_BYTES);
 	else

@@ -85,7 +85,7 @@ static void describe(const char *leaf, size_t len)
 		return;
 	}
 	audit_time_local(when, l.time_ms);
-	leaf_actor_text(actor, l.role, l.actor_id);
+	leaf_actor_of(actor, &l);
 	printf("entry: %s (local), %s, %s, %s, %s\n", when, actor, leaf_action_word(l.action),
 	       leaf_result_word(l.result), leaf_detail_word(l.detail));
 }

@@ -61,6 +61,10 @@ static const char *const action_words[] = {
     [ACT_APPEAL_LIST] = "appeal_list",
     [ACT_APPEAL_READ] = "appeal_read",
     [ACT_APPEAL_ANSWER] = "appeal_answer",
+    [ACT_HOUSEHOLD_ADD] = "household_add",
+    [ACT_HOUSEHOLD_LIST] = "household_list",
+    [ACT_HOUSEHOLD_CONFIRM] = "household_confirm",
+    [ACT_HOUSEHOLD_REMOVE] = "household_remove",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes
@@ -131,6 +135,12 @@ static const char *const detail_words[] = {
     [DET_RECORD_ERROR] = "record_error",
     [DET_EVIDENCE_INSUFFICIENT] = "evidence_insufficient",
     [DET_STATUS_CONFIRMED] = "status_confirmed",
+    /* a household member's relation */
+    [DET_CHILD] = "child",
+    [DET_PARENT] = "parent",
+    [DET_SPOUSE] = "spouse",
+    /* confirming a member's consent */
+    [DET_HOUSEHOLD_CONSENT] = "household_consent",
 };
 
 /* One word per enum value. The sizes are checked here; a hole in the
@@ -195,6 +205,18 @@ void leaf_actor_text(char out[LEAF_ACTOR_TEXT], int role, uint64_t id)
 		snprintf(out, LEAF_ACTOR_TEXT, "%s:%" PRIu64, w ? w : "?", id);
 }
 
+void leaf_actor_of(char out[LEAF_ACTOR_TEXT], const struct leaf *l)
+{
+	char hex[2 * LEAF_ID_BYTES + 1];
+
+	if (!l->has_actor_pseudonym) {
+		leaf_actor_text(out, (int)l->role, l->actor_id);
+		return;
+	}
+	util_hex_encode(hex, l->actor_pseudonym, LEAF_ID_BYTES);
+	snprintf(out, LEAF_ACTOR_TEXT, "%s:%s", leaf_role_word((int)l->role), hex);
+}
+
 const char *leaf_role_word(int role)
 {
 	return word_of(role_words, ROLE_COUNT, role);
@@ -252,7 +274,8 @@ int leaf_format(char *out, const struct leaf *l)
 	const char *action = leaf_action_word((int)l->action);
 	const char *result = leaf_result_word((int)l->result);
 	const char *detail = leaf_detail_word((int)l->detail);
-	char actor_id[21], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
+	char actor_id[2 * LEAF_ID_BYTES + 1], subject[2 * LEAF_ID_BYTES + 1],
+	    object[2 * LEAF_ID_BYTES + 1];
 	int n;
 
 	if (role == NULL || action == NULL || result == NULL || detail == NULL)
@@ -261,7 +284,12 @@ int leaf_format(char *out, const struct leaf *l)
 	 * system has no account (FORMAT.md 3.1: both are "-"). */
 	if ((l->role == ROLE_RESIDENT || l->role == ROLE_SYSTEM) && l->actor_id != LEAF_NO_ID)
 		return AK_EINVAL;
-	if (l->actor_id == LEAF_NO_ID)
+	/* Only a resident acts by pseudonym (a guardian for a member). */
+	if (l->has_actor_pseudonym && (l->role != ROLE_RESIDENT || l->actor_id != LEAF_NO_ID))
+		return AK_EINVAL;
+	if (l->has_actor_pseudonym)
+		util_hex_encode(actor_id, l->actor_pseudonym, LEAF_ID_BYTES);
+	else if (l->actor_id == LEAF_NO_ID)
 		strcpy(actor_id, "-");
 	else
 		snprintf(actor_id, sizeof actor_id, "%" PRIu64, l->actor_id);
@@ -304,7 +332,9 @@ static int parse_id(int *has, uint8_t id[LEAF_ID_BYTES], const char *s, size_t l
 	return 0;
 }
 
-/* <role>:<id>, the id decimal without leading zeros, or "-". */
+/* <role>:<id>, the id decimal without leading zeros, "-", or 32
+ * lowercase hex digits (a pseudonym: longer than any decimal u64, so the
+ * two never meet). */
 static int parse_actor(struct leaf *l, const char *s, size_t len)
 {
 	const char *colon = memchr(s, ':', len);
@@ -318,10 +348,11 @@ static int parse_actor(struct leaf *l, const char *s, size_t len)
 	if ((role = leaf_role_parse(s, rlen)) < 0)
 		return AK_EINVAL;
 	l->role = (enum leaf_role)role;
-	if (is_dash(colon + 1, ilen)) {
-		l->actor_id = LEAF_NO_ID;
+	l->actor_id = LEAF_NO_ID;
+	if (is_dash(colon + 1, ilen))
 		return 0;
-	}
+	if (ilen == 2 * LEAF_ID_BYTES)
+		return parse_id(&l->has_actor_pseudonym, l->actor_pseudonym, colon + 1, ilen);
 	/* UINT64_MAX is the "-" sentinel, so it cannot be a number here. */
 	if (util_parse_u64(colon + 1, ilen, &l->actor_id) != 0 || l->actor_id == LEAF_NO_ID)
 		return AK_EINVAL;

@@ -64,6 +64,11 @@ enum leaf_action {
 	ACT_APPEAL_LIST,   /* an officer was shown an appeal in a list (one per appeal) */
 	ACT_APPEAL_READ,   /* an officer read an appeal's text */
 	ACT_APPEAL_ANSWER, /* an officer answered an appeal (detail: the answer's reason) */
+
+	ACT_HOUSEHOLD_ADD,     /* a guardian added a household member (detail: the relation) */
+	ACT_HOUSEHOLD_LIST,    /* a household member's masked name was shown (one per person) */
+	ACT_HOUSEHOLD_CONFIRM, /* an officer confirmed an adult member's consent */
+	ACT_HOUSEHOLD_REMOVE,  /* a link ended: removed by the guardian or withdrawn */
 	ACT_COUNT
 };
 
@@ -139,6 +144,13 @@ enum leaf_detail {
 	DET_RECORD_ERROR,
 	DET_EVIDENCE_INSUFFICIENT,
 	DET_STATUS_CONFIRMED,
+	/* a household member's relation to the guardian (household_add), and
+	 * other from the appeal reasons above */
+	DET_CHILD,
+	DET_PARENT,
+	DET_SPOUSE,
+	/* the purpose an officer states confirming a member's consent */
+	DET_HOUSEHOLD_CONSENT,
 	DET_COUNT
 };
 
@@ -149,6 +161,11 @@ struct leaf {
 	 * and always a resident (their row id would link the log to the
 	 * resident table beyond the keyed pseudonym). */
 	uint64_t actor_id;
+	/* A resident acting on another resident's data (a guardian showing a
+	 * household member's code): the acting resident's pseudonym is the
+	 * actor's id, "resident:<32 hex>"; actor_id stays LEAF_NO_ID. */
+	int has_actor_pseudonym;
+	uint8_t actor_pseudonym[LEAF_ID_BYTES];
 	enum leaf_action action;
 	int has_subject; /* subject pseudonym, else "-" */
 	uint8_t subject[LEAF_ID_BYTES];
@@ -161,7 +178,8 @@ struct leaf {
 /*
  * Writes the leaf line (with its "\n") and a NUL into out, which holds
  * LEAF_MAX + 1 bytes. Returns the length, or AK_EINVAL when an enum is out
- * of range or a resident or system actor has an id.
+ * of range, a resident or system actor has an id, or an actor pseudonym
+ * is given for anyone but a resident.
  */
 int leaf_format(char *out, const struct leaf *l);
 
@@ -185,8 +203,11 @@ int leaf_parse(struct leaf *l, const char *line, size_t len);
 
 /* "role:id", or "role:-" for LEAF_NO_ID ("?" for a role out of range),
  * and a NUL, as the leaf spells its actor; out holds LEAF_ACTOR_TEXT. */
-#define LEAF_ACTOR_TEXT 32
+#define LEAF_ACTOR_TEXT 48
 void leaf_actor_text(char out[LEAF_ACTOR_TEXT], int role, uint64_t id);
+/* A leaf's actor as it spells it: leaf_actor_text, or "resident:<32 hex>"
+ * for a resident acting with their pseudonym. */
+void leaf_actor_of(char out[LEAF_ACTOR_TEXT], const struct leaf *l);
 
 /* Words for each closed list (NULL when out of range), and back (-1). */
 const char *leaf_role_word(int role);

@@ -5,8 +5,9 @@
  *   idcard_normalise   an ID number (enrol, log-in, look-up, paper code)
  *   token_parse        the token of Authorization: Bearer
  *   policy_phone_valid, the closed word lists (status, result, reason,
- *   purpose, the leaf's role, action, result and detail words: bodies,
- *   query filters, scans)
+ *   purpose, appeal reason and answer, the leaf's role, action, result and
+ *   detail words: bodies, query filters, scans)
+ *   policy_appeal_text_valid  an appeal's text
  *   forwarded_net_parse, forwarded_client   --trusted-proxy and
  *                      X-Forwarded-For
  *   request_string_only  POST /v1/verify's body, whose common form
@@ -64,6 +65,32 @@ static const char *status_word(int v)
 static const char *result_word(int v)
 {
 	return cred_result_word((enum cred_result)v);
+}
+
+static int upheld_parse(const char *w, size_t len)
+{
+	return policy_appeal_answer_parse(1, w, len);
+}
+
+static int rejected_parse(const char *w, size_t len)
+{
+	return policy_appeal_answer_parse(0, w, len);
+}
+
+/* An accepted appeal text is valid UTF-8 of at most 500 code points,
+ * within its byte bound, and without a NUL. */
+static void check_appeal_text(const char *text, size_t size)
+{
+	size_t chars = 0;
+
+	if (!policy_appeal_text_valid(text, size))
+		return;
+	if (size > POLICY_APPEAL_TEXT_BYTES || memchr(text, '\0', size) != NULL)
+		abort();
+	for (size_t i = 0; i < size; i++)
+		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+	if (chars > POLICY_APPEAL_TEXT_MAX)
+		abort();
 }
 
 static void check_idcard(const char *text, size_t size)
@@ -246,6 +273,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_word(text, size, leaf_detail_parse, leaf_detail_word);
 	check_word(text, size, policy_reason_parse, leaf_detail_word);
 	check_word(text, size, policy_purpose_parse, leaf_detail_word);
+	check_word(text, size, policy_appeal_reason_parse, leaf_detail_word);
+	check_word(text, size, upheld_parse, leaf_detail_word);
+	check_word(text, size, rejected_parse, leaf_detail_word);
+	check_appeal_text(text, size);
 	if (size <= 4096)
 		check_string_only(data, size);
 

@@ -27,8 +27,9 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-/* Bytes -> leaf: 8 time, 8 actor id, 4 enums, 1 flags, 16 + 16 ids. */
-#define RAW_LEN 53
+/* Bytes -> leaf: 8 time, 8 actor id, 4 enums, 1 flags, 16 + 16 ids, and
+ * 16 for an actor pseudonym. */
+#define RAW_LEN 69
 
 static void raw_leaf(struct leaf *l, const uint8_t *p)
 {
@@ -46,6 +47,9 @@ static void raw_leaf(struct leaf *l, const uint8_t *p)
 		memcpy(l->subject, p + 21, LEAF_ID_BYTES);
 	if (l->has_object)
 		memcpy(l->object, p + 37, LEAF_ID_BYTES);
+	l->has_actor_pseudonym = (p[20] >> 2) & 1;
+	if (l->has_actor_pseudonym)
+		memcpy(l->actor_pseudonym, p + 53, LEAF_ID_BYTES);
 }
 
 /* Field by field: struct padding is no part of a leaf. */
@@ -55,7 +59,9 @@ static int same_leaf(const struct leaf *a, const struct leaf *b)
 	       a->action == b->action && a->has_subject == b->has_subject &&
 	       memcmp(a->subject, b->subject, LEAF_ID_BYTES) == 0 &&
 	       a->has_object == b->has_object && memcmp(a->object, b->object, LEAF_ID_BYTES) == 0 &&
-	       a->result == b->result && a->detail == b->detail;
+	       a->result == b->result && a->detail == b->detail &&
+	       a->has_actor_pseudonym == b->has_actor_pseudonym &&
+	       memcmp(a->actor_pseudonym, b->actor_pseudonym, LEAF_ID_BYTES) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,7 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   l.action < ACT_COUNT && l.result > RES_NONE && l.result < RES_COUNT &&
 			   l.detail > DET_NONE && l.detail < DET_COUNT &&
 			   !((l.role == ROLE_RESIDENT || l.role == ROLE_SYSTEM) &&
-			     l.actor_id != LEAF_NO_ID)) {
+			     l.actor_id != LEAF_NO_ID) &&
+			   !(l.has_actor_pseudonym &&
+			     (l.role != ROLE_RESIDENT || l.actor_id != LEAF_NO_ID))) {
 			abort(); /* refused a leaf it should format */
 		}
 	}

@@ -414,10 +414,11 @@ static int format_one(char *out, const struct leaf *l)
 	return n > 0 ? n : AK_EINVAL;
 }
 
-/* Room for the bytes of an operation of n leaves: a leaf is at most 185
- * bytes (the longest words of leaf.c, 19-digit numbers), and each one is
- * formatted into LEAF_MAX + 1 bytes of room; prepare grows it if not. */
-#define PREP_BYTES_PER_LEAF 192
+/* Room for the bytes of an operation of n leaves: a leaf is at most 201
+ * bytes (the longest words of leaf.c, 20-digit numbers, a resident actor
+ * by pseudonym), and each one is formatted into LEAF_MAX + 1 bytes of
+ * room; prepare grows it if not. */
+#define PREP_BYTES_PER_LEAF 208
 
 static void prep_free(struct op *op)
 {

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "crypto/cred.h"
 #include "service/policy.h"
+#include "service/store_people.h"
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -133,6 +134,28 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			 "You have an appeal open already; it must be answered before you "
 			 "appeal again."},
     [API_APPEAL_CLOSED] = {409, "appeal_closed", "This appeal has been answered already."},
+    [API_BAD_RELATION] = {400, "bad_relation",
+			  "Field 'relation' must be child, parent, spouse or other."},
+    /* clang-format off */
+    [API_BAD_MEMBER_PASSPHRASE] = {400, "bad_field",
+				   "Field 'member_passphrase' must be " STR(POLICY_PASSPHRASE_MIN)
+				   " to " STR(POLICY_PASSPHRASE_MAX) " bytes of UTF-8."},
+    [API_HOUSEHOLD_FULL] = {409, "household_full",
+			    "A household has at most " STR(STORE_HOUSEHOLD_MAX) " members."},
+    /* clang-format on */
+    [API_HOUSEHOLD_SELF] = {400, "bad_member", "You cannot add yourself to your household."},
+    [API_MEMBER_PASSPHRASE_WRONG] = {403, "member_passphrase",
+				     "The member's passphrase does not match an enrolled resident "
+				     "with that ID number."},
+    [API_MEMBER_MISMATCH] = {403, "member_mismatch",
+			     "The name does not match the record of that ID number."},
+    [API_MEMBER_PENDING] = {403, "member_pending",
+			    "The member has not consented yet: an officer must confirm it, or "
+			    "add them again with their own passphrase."},
+    [API_NO_MEMBER] = {404, "not_found", "No such household member."},
+    [API_NO_LINK] = {404, "not_found", "No such household link."},
+    [API_MEMBER_EXISTS] = {409, "duplicate", "This person is in your household already."},
+    [API_LINK_NOT_PENDING] = {409, "not_pending", "This link is confirmed already."},
 };
 
 const struct api_error_info *api_error_info(enum api_error e)

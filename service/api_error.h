@@ -99,6 +99,18 @@ enum api_error {
 	API_NO_APPEAL,
 	API_APPEAL_OPEN,
 	API_APPEAL_CLOSED,
+	/* household (h_household.c) */
+	API_BAD_RELATION,            /* 400 */
+	API_BAD_MEMBER_PASSPHRASE,   /* 400: the field's form */
+	API_HOUSEHOLD_SELF,          /* 400 */
+	API_MEMBER_PASSPHRASE_WRONG, /* 403 */
+	API_MEMBER_MISMATCH,         /* 403 */
+	API_MEMBER_PENDING,          /* 403 */
+	API_NO_MEMBER,               /* 404 */
+	API_NO_LINK,                 /* 404 */
+	API_MEMBER_EXISTS,           /* 409 */
+	API_LINK_NOT_PENDING,        /* 409 */
+	API_HOUSEHOLD_FULL,          /* 409 */
 	API_ERROR_COUNT
 };
 

@@ -90,3 +90,20 @@ uint32_t idcard_today(void)
 	return (uint32_t)(tm.tm_year + 1900) * 10000u + (uint32_t)(tm.tm_mon + 1) * 100u +
 	       (uint32_t)tm.tm_mday;
 }
+
+int idcard_under_age(const char id[IDCARD_LEN], uint32_t today, unsigned years)
+{
+	uint32_t birth = 0;
+
+	for (int i = 6; i < 14; i++) {
+		if (!is_digit(id[i]))
+			return 0;
+		birth = birth * 10 + (uint32_t)(id[i] - '0');
+	}
+	/* As YYYYMMDD numbers, the years-th birthday is birth + years *
+	 * 10000; someone born on 29 February reaches it on 1 March of a
+	 * common year. */
+	if (today == 0 || today < birth)
+		return 0;
+	return today < birth + (uint32_t)years * 10000u;
+}

@@ -33,6 +33,14 @@ int idcard_normalise(char out[IDCARD_LEN + 1], const char *s, size_t len, uint32
  */
 uint32_t idcard_today(void);
 
+/*
+ * Whether the holder of the normalised number id was younger than years
+ * on today (YYYYMMDD), by the date of birth it carries: 1 or 0 (0 also
+ * when today is 0, the clock unread: a member is then never taken for a
+ * child, and so needs consent, which fails closed).
+ */
+int idcard_under_age(const char id[IDCARD_LEN], uint32_t today, unsigned years);
+
 /* The check character for the first 17 digits (tests, tools). */
 char idcard_check_char(const char digits17[17]);
 

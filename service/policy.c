@@ -59,6 +59,15 @@ int policy_purpose_parse(const char *w, size_t len)
 			DET_PAPER_CODE);
 }
 
+int policy_relation_parse(const char *w, size_t len)
+{
+	int d = w != NULL ? leaf_detail_parse(w, len) : -1;
+
+	/* Named one by one: `other` is shared with the appeal reasons, so the
+	 * four need not stand together in leaf.h's list. */
+	return d == DET_CHILD || d == DET_PARENT || d == DET_SPOUSE || d == DET_OTHER ? d : -1;
+}
+
 /* ---------------------------------------------------------------- names */
 
 /* What a character is to the name rule (policy.h). */

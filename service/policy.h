@@ -28,6 +28,9 @@
 int policy_reason_parse(const char *w, size_t len);
 /* A look-up purpose word -> its DET_* detail, or -1. */
 int policy_purpose_parse(const char *w, size_t len);
+/* A household member's relation word (child parent spouse other) -> its
+ * DET_* detail, or -1. */
+int policy_relation_parse(const char *w, size_t len);
 
 /*
  * Names: the enrolment rule. A name is what a checkpoint worker reads to

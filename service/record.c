@@ -372,14 +372,14 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	struct store_resident r;
 	seal_datakey dk;
 	seal_epochkey ek;
-	size_t hlen = strnlen(passhash, sizeof r.passphrase);
+	size_t hlen = passhash != NULL ? strnlen(passhash, sizeof r.passphrase) : 0;
 	int rc;
 
 	memset(&r, 0, sizeof r);
 	memset(&dk, 0, sizeof dk);
 	memset(&ek, 0, sizeof ek);
 	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || v->name[0] == '\0' ||
-	    hlen == 0 || hlen >= sizeof r.passphrase)
+	    (passhash != NULL && hlen == 0) || hlen >= sizeof r.passphrase)
 		return AK_EINVAL;
 	seal_blind_index(k->kek, blind, v->id_number, IDCARD_LEN);
 	randombytes_buf(handle, STORE_HANDLE_BYTES);
@@ -394,7 +394,8 @@ int record_create(const struct record_keys *k, store *w, const struct record_vie
 	    (rc = seal_into(&r.id_number, &dk, r.id, "id_number", v->id_number, PAD_ID)) != 0 ||
 	    (rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, PAD_PHONE)) != 0)
 		goto done;
-	memcpy(r.passphrase, passhash, hlen + 1);
+	if (passhash != NULL)
+		memcpy(r.passphrase, passhash, hlen + 1);
 	if ((rc = store_resident_seal(w, &r)) != 0)
 		goto done;
 	*id = r.id;
@@ -403,6 +404,57 @@ done:
 	seal_epochkey_wipe(&ek);
 	sodium_memzero(&r, sizeof r);
 	sodium_memzero(blind, sizeof blind);
+	return rc;
+}
+
+int record_claim(const struct record_keys *k, store *w, const struct record_view *v,
+		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES],
+		 int *status)
+{
+	uint8_t blind[SEAL_BLIND_BYTES];
+	struct store_resident r;
+	seal_datakey dk;
+	char name[PAD_NAME];
+	size_t hlen = strnlen(passhash, sizeof r.passphrase);
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	memset(&dk, 0, sizeof dk);
+	memset(name, 0, sizeof name);
+	if (strnlen(v->id_number, sizeof v->id_number) != IDCARD_LEN || hlen == 0 ||
+	    hlen >= sizeof r.passphrase)
+		return AK_EINVAL;
+	seal_blind_index(k->kek, blind, v->id_number, IDCARD_LEN);
+	rc = store_resident_by_blind(w, blind, &r);
+	sodium_memzero(blind, sizeof blind);
+	if (rc != 0)
+		goto done;
+	/* Someone holds the number already: a duplicate, as before. */
+	if (r.erased || r.passphrase[0] != '\0') {
+		rc = AK_ECONFLICT;
+		goto done;
+	}
+	if ((rc = read_and_unwrap(k, w, r.id, &r, &dk)) != 0 ||
+	    (rc = open_field(&dk, r.id, "name", &r.name, PAD_NAME, name, sizeof name)) != 0)
+		goto done;
+	/* The record is the person the guardian named: only that name may
+	 * claim it, so a number alone does not take over a member's record. */
+	if (strcmp(name, v->name) != 0) {
+		rc = AK_ECONFLICT;
+		goto done;
+	}
+	if ((rc = seal_into(&r.phone, &dk, r.id, "phone", v->phone, PAD_PHONE)) != 0)
+		goto done;
+	memcpy(r.passphrase, passhash, hlen + 1);
+	if ((rc = store_resident_seal(w, &r)) != 0)
+		goto done;
+	*id = r.id;
+	*status = r.status;
+	memcpy(handle, r.handle, STORE_HANDLE_BYTES);
+done:
+	seal_datakey_wipe(&dk);
+	sodium_memzero(name, sizeof name);
+	sodium_memzero(&r, sizeof r);
 	return rc;
 }
 

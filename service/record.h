@@ -157,10 +157,28 @@ void record_wipe(struct record_view *v);
  * resident's id, handle its handle: 128 random bits (a collision would be
  * refused by the schema, never two people merged). Returns 0, AK_ECONFLICT (the ID number is
  * enrolled), AK_EINVAL (a field too long to seal), AK_ENOMEM, AK_EDB.
+ * passhash NULL makes a record without a passphrase, which nobody can log
+ * in to: a household member added by a guardian (index is then the
+ * household_add leaf's), until an enrolment claims it (record_claim).
  */
 int record_create(const struct record_keys *k, store *w, const struct record_view *v,
 		  const char *passhash, uint64_t now, uint64_t index, uint64_t *id,
 		  uint8_t handle[STORE_HANDLE_BYTES]);
+
+/*
+ * An enrolment of v's ID number, which record_create refused as enrolled:
+ * claims the record when it has no passphrase (a household member whose
+ * guardian added them) and its sealed name is v's name, byte for byte
+ * (both NFC). Sets the passphrase hash and seals v's phone under the
+ * record's own key; the status, its history and the household links stay.
+ * *id, handle and *status get the record's. Returns 0, AK_ECONFLICT (the
+ * number is held by someone with a passphrase, or the name differs: a
+ * duplicate as before), AK_ENOENT (nobody holds it: record_create), or
+ * record_open's errors. On the writer's connection, inside an operation.
+ */
+int record_claim(const struct record_keys *k, store *w, const struct record_view *v,
+		 const char *passhash, uint64_t *id, uint8_t handle[STORE_HANDLE_BYTES],
+		 int *status);
 
 /*
  * Signs a fresh code for the resident: iss from the issuer, iat now, exp

@@ -86,6 +86,15 @@ enum {
 	SQ_APPEALS_OVERDUE,
 	SQ_APPEAL_OPEN_OF,
 	SQ_RES_ERASE_APPEALS,
+	SQ_RES_ERASE_LINKS,
+	SQ_LINK_ADD,
+	SQ_LINK_BY_HANDLE,
+	SQ_LINKS_OF_GUARDIAN,
+	SQ_LINKS_OF_MEMBER,
+	SQ_LINKS_PENDING,
+	SQ_LINK_CONFIRM,
+	SQ_LINK_DELETE,
+	SQ_LINKS_COUNT,
 	SQ_PEOPLE_END
 };
 _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for these statements");
@@ -556,6 +565,9 @@ static int erase_steps(store *s, void *ctx)
 			     "DELETE FROM status_history WHERE resident_id = ?1", e->id)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_APPEALS,
 			     "UPDATE appeals SET text_sealed = NULL WHERE resident_id = ?1",
+			     e->id)) != 0 ||
+	    (rc = delete_for(s, SQ_RES_ERASE_LINKS,
+			     "DELETE FROM household_links WHERE guardian_id = ?1 OR member_id = ?1",
 			     e->id)) != 0)
 		return rc;
 	return store_codes_revoke(s, e->id, e->now, NULL);
@@ -1545,4 +1557,229 @@ int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx)
 	if (bind_u64(st, 1, fits(now) ? now : (uint64_t)INT64_MAX) != SQLITE_OK)
 		return unbound(st);
 	return each_appeal(st, fn, ctx);
+}
+
+/* ------------------------------------------------------ household links */
+
+#define LINK_COLUMNS                                                                               \
+	"id, handle, guardian_id, member_id, relation, state, requested, confirmed, consent,"      \
+	" officer_id"
+
+static const char *const consent_words[] = {
+    [STORE_CONSENT_NONE] = NULL,
+    [STORE_CONSENT_MINOR] = "minor",
+    [STORE_CONSENT_SELF] = "self",
+    [STORE_CONSENT_OFFICER] = "officer",
+};
+
+static int relation_valid(enum leaf_detail r)
+{
+	return r == DET_CHILD || r == DET_PARENT || r == DET_SPOUSE || r == DET_OTHER;
+}
+
+/* A text column holding one of n words of table (index 1 up), or -1. */
+static int col_word(sqlite3_stmt *st, int col, const char *const *table, int n)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT || t == NULL)
+		return -1;
+	for (int i = 1; i < n; i++)
+		if (strcmp((const char *)t, table[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int read_link(sqlite3_stmt *st, struct store_link *out)
+{
+	const unsigned char *w;
+	int rc, v;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = col_u64(st, 0, &out->id)) != 0 ||
+	    (rc = col_fixed(st, 1, out->handle, sizeof out->handle)) != 0 ||
+	    (rc = col_u64(st, 2, &out->guardian_id)) != 0 ||
+	    (rc = col_u64(st, 3, &out->member_id)) != 0 ||
+	    (rc = col_u64(st, 6, &out->requested)) != 0)
+		return rc;
+	w = sqlite3_column_text(st, 4);
+	if (w == NULL || (v = leaf_detail_parse((const char *)w, strlen((const char *)w))) < 0 ||
+	    !relation_valid((enum leaf_detail)v))
+		return AK_ECORRUPT;
+	out->relation = (enum leaf_detail)v;
+	w = sqlite3_column_text(st, 5);
+	if (w == NULL)
+		return AK_ECORRUPT;
+	out->active = strcmp((const char *)w, "active") == 0;
+	out->officer_id = LEAF_NO_ID;
+	if (out->active) {
+		if ((rc = col_u64(st, 7, &out->confirmed)) != 0)
+			return rc;
+		if ((v = col_word(st, 8, consent_words, STORE_CONSENT_COUNT)) < 0)
+			return AK_ECORRUPT;
+		out->consent = (enum store_consent)v;
+		if (out->consent == STORE_CONSENT_OFFICER &&
+		    (rc = col_u64(st, 9, &out->officer_id)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int store_link_add(store *s, const struct store_link *l)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LINK_ADD,
+	    "INSERT INTO household_links (handle, guardian_id, member_id, relation, state,"
+	    " requested, confirmed, consent)"
+	    " SELECT ?1, g.id, m.id, ?4, ?5, ?6, ?7, ?8 FROM residents g, residents m"
+	    " WHERE g.id = ?2 AND g.erased IS NULL AND m.id = ?3 AND m.erased IS NULL");
+	uint64_t n;
+	int bad = 0, rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!relation_valid(l->relation) || !fits(l->requested) || l->guardian_id == l->member_id ||
+	    (l->active && l->consent != STORE_CONSENT_MINOR && l->consent != STORE_CONSENT_SELF) ||
+	    (!l->active && l->consent != STORE_CONSENT_NONE))
+		return AK_EINVAL;
+	if (!fits(l->guardian_id) || !fits(l->member_id))
+		return AK_ENOENT;
+	bad |= sqlite3_bind_blob(st, 1, l->handle, STORE_HANDLE_BYTES, SQLITE_STATIC);
+	bad |= bind_u64(st, 2, l->guardian_id);
+	bad |= bind_u64(st, 3, l->member_id);
+	bad |= sqlite3_bind_text(st, 4, leaf_detail_word(l->relation), -1, SQLITE_STATIC);
+	bad |= sqlite3_bind_text(st, 5, l->active ? "active" : "pending", -1, SQLITE_STATIC);
+	bad |= bind_u64(st, 6, l->requested);
+	if (l->active) {
+		bad |= bind_u64(st, 7, l->requested);
+		bad |= sqlite3_bind_text(st, 8, consent_words[l->consent], -1, SQLITE_STATIC);
+	} else {
+		bad |= sqlite3_bind_null(st, 7);
+		bad |= sqlite3_bind_null(st, 8);
+	}
+	if (bad)
+		return unbound(st);
+	if ((rc = step_changes(s, st, &n)) != 0)
+		return rc;
+	return n == 1 ? 0 : AK_ENOENT;
+}
+
+int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], struct store_link *out)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LINK_BY_HANDLE, "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0)
+		rc = read_link(st, out);
+	finish(st);
+	return rc;
+}
+
+/* Every row of a link query whose ?1 is bound to key (and ?2 to limit,
+ * when limit is not 0), to fn. */
+static int links_walk(sqlite3_stmt *st, uint64_t key, size_t limit, store_link_fn fn, void *ctx)
+{
+	struct store_link l;
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(key))
+		return 0;
+	if (bind_u64(st, 1, key) != SQLITE_OK ||
+	    (limit > 0 && bind_u64(st, 2, (uint64_t)limit) != SQLITE_OK))
+		return unbound(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = read_link(st, &l)) != 0 || (rc = fn(ctx, &l)) != 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_err(rc);
+out:
+	finish(st);
+	return rc;
+}
+
+int store_links_of_guardian(store *s, uint64_t guardian_id, store_link_fn fn, void *ctx)
+{
+	return links_walk(store_stmt(s, SQ_LINKS_OF_GUARDIAN,
+				     "SELECT " LINK_COLUMNS " FROM household_links"
+				     " WHERE guardian_id = ?1 ORDER BY requested, id"),
+			  guardian_id, 0, fn, ctx);
+}
+
+int store_links_of_member(store *s, uint64_t member_id, store_link_fn fn, void *ctx)
+{
+	return links_walk(store_stmt(s, SQ_LINKS_OF_MEMBER,
+				     "SELECT " LINK_COLUMNS " FROM household_links"
+				     " WHERE member_id = ?1 ORDER BY requested, id"),
+			  member_id, 0, fn, ctx);
+}
+
+int store_links_pending(store *s, size_t limit, store_link_fn fn, void *ctx)
+{
+	/* ?1 is a dummy key so that links_walk binds ?2 alike. */
+	if (limit == 0)
+		return AK_EINVAL;
+	return links_walk(store_stmt(s, SQ_LINKS_PENDING,
+				     "SELECT " LINK_COLUMNS " FROM household_links"
+				     " WHERE state = 'pending' AND ?1 = 1"
+				     " ORDER BY requested, id LIMIT ?2"),
+			  1, limit, fn, ctx);
+}
+
+int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQ_LINK_CONFIRM,
+				      "UPDATE household_links SET state = 'active', confirmed = ?2,"
+				      " consent = 'officer', officer_id = ?3"
+				      " WHERE id = ?1 AND state = 'pending' AND requested <= ?2");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now) || !fits(officer_id))
+		return AK_EINVAL;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK ||
+	    bind_u64(st, 3, officer_id) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
+}
+
+int store_link_delete(store *s, uint64_t id)
+{
+	sqlite3_stmt *st =
+	    store_stmt(s, SQ_LINK_DELETE, "DELETE FROM household_links WHERE id = ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(id))
+		return AK_ENOENT;
+	if (bind_u64(st, 1, id) != SQLITE_OK)
+		return unbound(st);
+	return step_one_change(s, st);
+}
+
+int store_links_count(store *s, uint64_t guardian_id, uint64_t *n)
+{
+	sqlite3_stmt *st = store_stmt(
+	    s, SQ_LINKS_COUNT, "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
+	int rc;
+
+	*n = 0;
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(guardian_id))
+		return 0;
+	if (bind_u64(st, 1, guardian_id) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0)
+		rc = col_u64(st, 0, n);
+	finish(st);
+	return rc;
 }

@@ -117,7 +117,8 @@ int store_key_epoch_next(store *s, uint64_t after, uint64_t *next);
 
 /*
  * Erases: nulls wrapped key, sealed fields, blind index and passphrase,
- * sets erased, deletes sessions and status history, and revokes the
+ * sets erased, deletes sessions, status history and household links
+ * (as guardian and as member), and revokes the
  * resident's outstanding codes. AK_ENOENT for an unknown or erased id.
  */
 int store_resident_erase(store *s, uint64_t id, uint64_t now);
@@ -330,5 +331,54 @@ int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, st
 		       void *ctx);
 /* Live residents' open appeals whose due is before now, oldest first. */
 int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx);
+/* ------------------------------------------------------ household links */
+
+/* How a link became active (schema/005_household.sql). */
+enum store_consent {
+	STORE_CONSENT_NONE, /* pending */
+	STORE_CONSENT_MINOR,
+	STORE_CONSENT_SELF,
+	STORE_CONSENT_OFFICER,
+	STORE_CONSENT_COUNT
+};
+
+/* At most this many members per guardian: a household, not a register. */
+#define STORE_HOUSEHOLD_MAX 16
+
+struct store_link {
+	uint64_t id;
+	uint8_t handle[STORE_HANDLE_BYTES]; /* random: the caller's */
+	uint64_t guardian_id, member_id;
+	enum leaf_detail relation; /* DET_CHILD, DET_PARENT, DET_SPOUSE, DET_OTHER */
+	int active;
+	uint64_t requested, confirmed; /* confirmed: 0 while pending */
+	enum store_consent consent;    /* NONE while pending */
+	uint64_t officer_id;           /* with STORE_CONSENT_OFFICER, else LEAF_NO_ID */
+};
+
+/*
+ * Adds a link (l->id is ignored): pending with consent NONE, or active
+ * at once with consent MINOR or SELF (confirmed = requested); an
+ * officer's confirmation is store_link_confirm's. AK_ECONFLICT when the
+ * guardian has this member already (or the handle exists), AK_ENOENT
+ * when either resident is unknown or erased, AK_EINVAL for a bad field.
+ */
+int store_link_add(store *s, const struct store_link *l);
+int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
+			 struct store_link *out);
+/* A guardian's links, a member's links, or the pending links (at most
+ * limit, >= 1), oldest first; fn's non-zero return stops and is
+ * returned. fn must not use s. */
+typedef int (*store_link_fn)(void *ctx, const struct store_link *l);
+int store_links_of_guardian(store *s, uint64_t guardian_id, store_link_fn fn, void *ctx);
+int store_links_of_member(store *s, uint64_t member_id, store_link_fn fn, void *ctx);
+int store_links_pending(store *s, size_t limit, store_link_fn fn, void *ctx);
+/* A pending link made active by officer officer_id; AK_ENOENT when the
+ * link is gone or not pending. */
+int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id);
+/* Ends a link; AK_ENOENT when it is gone already. */
+int store_link_delete(store *s, uint64_t id);
+/* How many links guardian_id has, pending or active. */
+int store_links_count(store *s, uint64_t guardian_id, uint64_t *n);
 
 #endif

@@ -13,6 +13,34 @@
 #include "common/util.h"
 #include "service/http/jsonw.h"
 #include "service/qr.h"
+#include "service/record.h"
+
+enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id)
+{
+	const struct app_config *cfg = app_config(rq->app);
+	struct record_view v;
+	int rc;
+
+	rc = record_open_name(app_record_keys(rq->app), rq->db, resident_id, &rq->leaf, &v);
+	if (rc == AK_ENOENT)
+		return API_NO_RESIDENT;
+	if (rc != 0)
+		return request_fault(rq, API_INTERNAL, "opening a record", rc);
+	rc = record_issue(app_record_issuer(rq->app), &v, rq->now, cfg->code_ttl, 0, c->text,
+			  &c->code);
+	if (rc >= 0)
+		memcpy(c->name, v.name, sizeof c->name);
+	record_wipe(&v);
+	if (rc < 0)
+		return request_fault(rq, API_INTERNAL, "signing a code", rc);
+	if ((rc = code_answer_draw(c)) != 0)
+		return request_fault(rq, API_INTERNAL, "drawing a code", rc);
+	rq->leaf.has_object = 1;
+	memcpy(rq->leaf.object, c->code.cti, sizeof rq->leaf.object);
+	rq->leaf.result = RES_OK;
+	rq->leaf.detail = leaf_detail_of_status(c->code.status);
+	return API_OK;
+}
 
 int code_answer_draw(struct code_answer *c)
 {

@@ -36,6 +36,16 @@ struct code_answer {
 	size_t image_len;
 };
 
+/*
+ * A fresh code for resident resident_id into c (c->format set): opens the
+ * name (record_open_name, with rq->leaf: its subject becomes the
+ * resident's pseudonym), signs it for the configured lifetime, draws the
+ * image, and fills in the leaf's object (the cti), result and detail (the
+ * status). API_OK, API_NO_RESIDENT, or the fault to answer. The caller
+ * stores c->code in its change (store_code_add).
+ */
+enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id);
+
 /* Draws c->text as the image c->format asks for (nothing for JSON without
  * with_svg). 0 or an AK_E* code. */
 int code_answer_draw(struct code_answer *c);

@@ -179,8 +179,10 @@ static enum api_error appeal_open(struct request *rq)
 		return API_BAD_APPEAL_REASON;
 	if ((e = request_string(rq, "text", 0, &text, &tlen)) != API_OK)
 		return e;
-	if (text == NULL)
-		text = "", tlen = 0;
+	if (text == NULL) {
+		text = "";
+		tlen = 0;
+	}
 	if (!policy_appeal_text_valid(text, tlen))
 		return API_BAD_APPEAL_TEXT;
 
@@ -234,24 +236,26 @@ static int mine_row(void *ctx, const struct store_appeal *a)
 {
 	struct mine_walk *w = ctx;
 	char *text = sodium_malloc(APPEAL_PAD + 1);
-	json_t *e = NULL;
+	json_t *e = NULL, *officer;
 	int rc;
 
 	if (text == NULL)
 		return AK_ENOMEM;
+	/* An erased resident's appeal has no text; a live one's always has. */
 	rc = open_text(w->rq, a, &w->rq->leaf, text);
 	if (rc == 0 || rc == AK_ENOENT) {
+		officer = a->officer_id == LEAF_NO_ID
+			      ? json_null()
+			      : account_names_get(&w->names, ROLE_OFFICER, a->officer_id);
 		e = appeal_json(a, w->rq->now);
-		if (e == NULL || json_object_set_new(e, "text", json_string(text)) != 0 ||
-		    json_object_set_new(
-			e, "officer",
-			a->officer_id == LEAF_NO_ID
-			    ? json_null()
-			    : account_names_get(&w->names, ROLE_OFFICER, a->officer_id)) != 0 ||
-		    json_array_append_new(w->list, e) != 0)
-			rc = AK_ENOMEM;
-		else
-			rc = 0;
+		rc = e != NULL && officer != NULL &&
+			     json_object_set_new(e, "text", json_string(text)) == 0 &&
+			     json_object_set(e, "officer", officer) == 0 &&
+			     json_array_append(w->list, e) == 0
+			 ? 0
+			 : AK_ENOMEM;
+		json_decref(officer);
+		json_decref(e);
 	}
 	sodium_free(text); /* wiped by sodium_free */
 	return rc;

@@ -174,7 +174,7 @@ static int add_entry(void *ctx, uint64_t idx, const char *text, size_t len)
 	if (leaf_parse(&l, text, len) == 0) {
 		char actor[LEAF_ACTOR_TEXT], subject[2 * LEAF_ID_BYTES + 1],
 		    object[2 * LEAF_ID_BYTES + 1];
-		leaf_actor_text(actor, (int)l.role, l.actor_id);
+		leaf_actor_of(actor, &l);
 		if (l.has_subject)
 			util_hex_encode(subject, l.subject, LEAF_ID_BYTES);
 		else

@@ -71,7 +71,7 @@ static int appeal_row(void *ctx, const struct store_appeal *a)
 {
 	struct appeals_walk *w = ctx;
 	struct report_appeal x;
-	json_t *label = NULL;
+	json_t *name = NULL;
 	int rc;
 
 	memset(&x, 0, sizeof x);
@@ -80,12 +80,12 @@ static int appeal_row(void *ctx, const struct store_appeal *a)
 	x.due = a->due;
 	x.officer_id = a->status_officer == LEAF_NO_ID ? UINT64_MAX : a->status_officer;
 	if (a->status_officer != LEAF_NO_ID &&
-	    (label = account_names_get(w->names, ROLE_OFFICER, a->status_officer)) == NULL)
+	    (name = account_names_get(w->names, ROLE_OFFICER, a->status_officer)) == NULL)
 		return AK_ENOMEM;
-	x.officer = json_string_value(label); /* NULL for json null */
+	x.officer = json_string_value(name); /* NULL for json null */
 	x.team = a->team[0] != '\0' ? a->team : NULL;
 	rc = report_appeals_add(w->r, &x);
-	json_decref(label);
+	json_decref(name);
 	return rc;
 }
 

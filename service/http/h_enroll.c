@@ -13,6 +13,13 @@
  * leaf. A duplicate ID number is audited too (result denied, subject "-":
  * the existing resident is not read to find theirs) and answered 409.
  *
+ * A household member whom a guardian added before they enrolled has a
+ * sealed record without a passphrase (h_household.c): enrolling with that
+ * ID number and the same name claims it (record_claim) rather than being
+ * refused as a duplicate. The record keeps its handle, status and links;
+ * the answer is 201 with that status, the leaf `enroll` with the record's
+ * pseudonym. A different name is a duplicate, as for anyone enrolled.
+ *
  * Dates of birth: idcard_normalise refuses one after today, and today
  * (idcard_today) is the server's local date (run the service with
  * TZ=Asia/Shanghai to judge by Beijing time, as the ID numbers do).
@@ -37,6 +44,7 @@ struct enroll_st {
 	uint64_t now, id;
 	uint8_t handle[STORE_HANDLE_BYTES];
 	int duplicate;
+	int status; /* enum cred_status: green, or a claimed record's */
 };
 
 /* In the writer, inside the operation's savepoint. */
@@ -47,6 +55,9 @@ static int enroll_change(void *state, store *w, struct leaf *l, size_t n, uint64
 	(void)n;
 
 	rc = record_create(s->keys, w, &s->v, s->passhash, s->now, first, &s->id, s->handle);
+	if (rc == AK_ECONFLICT &&
+	    (rc = record_claim(s->keys, w, &s->v, s->passhash, &s->id, s->handle, &s->status)) == 0)
+		l->detail = leaf_detail_of_status(s->status);
 	/* The clear fields are sealed (or refused): they go now. */
 	record_wipe(&s->v);
 	sodium_memzero(s->passhash, sizeof s->passhash);
@@ -118,6 +129,7 @@ static enum api_error enroll(struct request *rq)
 		return request_fault(rq, API_INTERNAL, "hashing a passphrase", rc);
 	s->keys = app_record_keys(rq->app);
 	s->now = rq->now;
+	s->status = CRED_GREEN;
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_GREEN; /* the status every resident starts with */
 	rq->op.change = enroll_change;
@@ -134,7 +146,7 @@ static enum api_error enroll_answer(struct request *rq, uint64_t index)
 	request_handle_text(handle, s->handle);
 	return reply_json(rq, 201,
 			  json_pack("{s:s, s:s, s:I}", "resident", handle, "status",
-				    cred_status_word(CRED_GREEN), "log_index", (json_int_t)index));
+				    cred_status_word(s->status), "log_index", (json_int_t)index));
 }
 
 const struct route_handler h_enroll = {enroll, enroll_answer, sizeof(struct enroll_st), NULL};

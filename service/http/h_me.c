@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "service/http/accesses.h"
 #include "service/http/account_names.h"
 #include "service/http/code_answer.h"
 #include "service/http/request.h"
@@ -71,29 +72,11 @@ static int code_change(void *state, store *w, struct leaf *l, size_t n, uint64_t
 static enum api_error me_code(struct request *rq, enum code_format format)
 {
 	struct code_st *s = rq->state;
-	const struct app_config *cfg = app_config(rq->app);
-	struct record_view v;
-	int rc;
+	enum api_error e;
 
 	s->c.format = format;
-	rc = record_open_name(app_record_keys(rq->app), rq->db, rq->who.resident_id, &rq->leaf, &v);
-	if (rc == AK_ENOENT)
-		return API_NO_RESIDENT;
-	if (rc != 0)
-		return request_fault(rq, API_INTERNAL, "opening a record", rc);
-	rc = record_issue(app_record_issuer(rq->app), &v, rq->now, cfg->code_ttl, 0, s->c.text,
-			  &s->c.code);
-	if (rc >= 0)
-		memcpy(s->c.name, v.name, sizeof s->c.name);
-	record_wipe(&v);
-	if (rc < 0)
-		return request_fault(rq, API_INTERNAL, "signing a code", rc);
-	if ((rc = code_answer_draw(&s->c)) != 0)
-		return request_fault(rq, API_INTERNAL, "drawing a code", rc);
-	rq->leaf.has_object = 1;
-	memcpy(rq->leaf.object, s->c.code.cti, sizeof rq->leaf.object);
-	rq->leaf.result = RES_OK;
-	rq->leaf.detail = leaf_detail_of_status(s->c.code.status);
+	if ((e = code_answer_make(rq, &s->c, rq->who.resident_id)) != API_OK)
+		return e;
 	rq->op.change = code_change;
 	return API_OK;
 }
@@ -130,12 +113,7 @@ static enum api_error code_answer(struct request *rq, uint64_t index)
 
 /* -------------------------------------------------------------- accesses */
 
-struct accesses_st {
-	json_t *list;
-	uint64_t next; /* the next page's `before`; 0 when this is the last */
-};
-
-static void accesses_free(void *p)
+void accesses_free(void *p)
 {
 	json_decref(((struct accesses_st *)p)->list);
 }
@@ -160,6 +138,16 @@ static int accesses_row(void *ctx, uint64_t idx, const char *text, size_t len)
 		      "actor", account_names_get(&w->names, l.role, l.actor_id), "action",
 		      leaf_action_word(l.action), "result", leaf_result_word(l.result), "detail",
 		      leaf_detail_word(l.detail));
+	/* A guardian showing my code acts by their pseudonym (FORMAT.md
+	 * 3.1): said, so that my list tells my displays from theirs. */
+	if (e != NULL && l.has_actor_pseudonym) {
+		char hex[2 * LEAF_ID_BYTES + 1];
+		util_hex_encode(hex, l.actor_pseudonym, LEAF_ID_BYTES);
+		if (json_object_set_new(e, "actor_pseudonym", json_string(hex)) != 0) {
+			json_decref(e);
+			e = NULL;
+		}
+	}
 	if (e == NULL || json_array_append_new(w->list, e) != 0)
 		return AK_ENOMEM;
 	w->got++;
@@ -167,7 +155,7 @@ static int accesses_row(void *ctx, uint64_t idx, const char *text, size_t len)
 	return 0;
 }
 
-static enum api_error accesses(struct request *rq)
+enum api_error accesses_of(struct request *rq, uint64_t resident_id)
 {
 	struct accesses_st *s = rq->state;
 	struct accesses_walk w;
@@ -192,7 +180,7 @@ static enum api_error accesses(struct request *rq)
 	if ((s->list = json_array()) == NULL)
 		return request_fault(rq, API_INTERNAL, "listing accesses", AK_ENOMEM);
 
-	request_subject(rq, rq->who.resident_id);
+	request_subject(rq, resident_id);
 	rq->leaf.result = RES_OK;
 	rq->leaf.detail = DET_EMPTY;
 	store_log_filter_init(&f);
@@ -214,7 +202,12 @@ static enum api_error accesses(struct request *rq)
 	return API_OK;
 }
 
-static enum api_error accesses_answer(struct request *rq, uint64_t index)
+static enum api_error accesses(struct request *rq)
+{
+	return accesses_of(rq, rq->who.resident_id);
+}
+
+enum api_error accesses_answer(struct request *rq, uint64_t index)
 {
 	struct accesses_st *s = rq->state;
 

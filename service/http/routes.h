@@ -31,6 +31,8 @@
  *                  /proof/consistency
  *   h_audit_report.c  GET /v1/audit/report
  *   h_health.c     GET /healthz, GET /metrics
+ *   h_household.c  /v1/me/household..., /v1/me/guardians...,
+ *                  /v1/household/pending, /v1/household/{link}/confirm
  *   h_web.c        GET /, /check, /audit, /officer, /assets/{file}: the pages (web.h)
  *   h_appeals.c    POST/GET /v1/me/appeals, GET /v1/appeals,
  *                  GET /v1/appeals/{appeal}, POST /v1/appeals/{appeal}/answer
@@ -101,5 +103,9 @@ extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_s
     h_page, h_asset, h_officer_actions;
 extern const struct route_handler h_me_appeal_open, h_me_appeals, h_appeals, h_appeal,
     h_appeal_answer;
+/* h_household.c */
+extern const struct route_handler h_household_add, h_household_list, h_household_code,
+    h_household_code_png, h_household_code_svg, h_household_accesses, h_household_remove,
+    h_guardians, h_guardian_withdraw, h_household_pending, h_household_confirm;
 
 #endif

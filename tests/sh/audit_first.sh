@@ -118,6 +118,7 @@ run() {
 run "enrol" 201 POST /v1/enroll "" \
 	"$(jq -nc --arg d "$ID2" '{name: "Second Person", id_number: $d, passphrase: "second person pass"}')"
 run "log in" 200 POST /v1/login "" "$(jq -nc --arg d "$ID2" '{id_number: $d, passphrase: "second person pass"}')"
+TOK_B=$(jbody .token)
 run "code" 200 GET /v1/me/code "$TOK"
 run "code as PNG" 200 GET /v1/me/code.png "$TOK"
 run "code as SVG" 200 GET /v1/me/code.svg "$TOK"
@@ -132,6 +133,28 @@ run "verify" 200 POST /v1/verify "$VER" "$(jq -nc --arg c "$CRED" '{credential: 
 run "scans" 200 POST /v1/scans "$VER" \
 	"$(jq -nc --arg s "$(head -c 16 /dev/urandom | xxd -p)" --argjson t "$(date +%s)" \
 		'{scans: [{id: $s, time: $t, result: "malformed"}]}')"
+# The household: a child (added here), the second person as a member who
+# consents with their passphrase (then withdraws), and an adult who never
+# enrolled, pending until the officer confirms.
+run "household add" 201 POST /v1/me/household "$TOK" \
+	"$(jq -nc --arg d "$(gb_id 34010220200101003)" '{name: "Audit Child", id_number: $d, relation: "child"}')"
+MEM=$(jbody .member)
+run "household list" 200 GET /v1/me/household "$TOK"
+run "member's code" 200 GET "/v1/me/household/$MEM/code" "$TOK"
+run "member's code as PNG" 200 GET "/v1/me/household/$MEM/code.png" "$TOK"
+run "member's code as SVG" 200 GET "/v1/me/household/$MEM/code.svg" "$TOK"
+run "member's accesses" 200 GET "/v1/me/household/$MEM/accesses" "$TOK"
+api POST /v1/me/household "$TOK" "$(jq -nc --arg d "$ID2" \
+	'{name: "Second Person", id_number: $d, relation: "spouse", member_passphrase: "second person pass"}')"
+LINK_B=$(jbody .member)
+run "guardians" 200 GET /v1/me/guardians "$TOK_B"
+run "withdraw" 200 DELETE "/v1/me/guardians/$LINK_B" "$TOK_B"
+api POST /v1/me/household "$TOK" "$(jq -nc --arg d "$(gb_id 34010219500101004)" \
+	'{name: "Audit Elder", id_number: $d, relation: "parent"}')"
+LINK=$(jbody .member)
+run "pending links" 200 GET /v1/household/pending "$OFF"
+run "confirm" 200 POST "/v1/household/$LINK/confirm" "$OFF" '{"purpose": "household_consent"}'
+run "remove" 200 DELETE "/v1/me/household/$MEM" "$TOK"
 run "log out here" 200 DELETE /v1/session "$TOK2"
 run "log out everywhere" 200 DELETE /v1/sessions "$TOK"
 api POST /v1/login "" "$(jq -nc --arg d "$ID1" --arg p "$PASS" '{id_number: $d, passphrase: $p}')"
@@ -146,8 +169,10 @@ run "erase" 200 DELETE /v1/me "$TOK"
 
 # The list above covers every audited route of the table.
 audited=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)",.*ACT_\([A-Z_]*\),.*/\1 \2 \3/p' \
-	service/http/routes.c | awk '$3 != "NONE" {print $1, $2}' | sed 's/{handle}/H/; s/{appeal}/A/' | sort)
-driven=$(printf '%s\n' "${DONE[@]}" | sed "s#/$RES1/#/H/#; s#/$APL\$#/A#; s#/$APL/#/A/#" | sort -u)
+	service/http/routes.c | awk '$3 != "NONE" {print $1, $2}' | sed 's/{handle}/H/; s/{appeal}/A/; s/{member}/H/; s/{link}/H/' | sort)
+driven=$(printf '%s\n' "${DONE[@]}" |
+	sed "s#/$RES1/#/H/#; s#/$APL\$#/A#; s#/$APL/#/A/#; s#/$MEM\(/\|\$\)#/H\1#; s#/$LINK_B\$#/H#; s#/$LINK/#/H/#" |
+	sort -u)
 same "$driven" "$audited" "every audited route of service/http/routes.c was driven with the writer paused"
 
 svc_stop

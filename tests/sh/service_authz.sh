@@ -53,6 +53,18 @@ api POST /v1/me/appeals "$RES" '{"reason": "other", "text": "matrix appeal"}'
 is "$ST" 201 "the resident appeals"
 APL=$(jbody .appeal)
 
+# The resident's household: a child (active, so that the member's code and
+# accesses answer 200) and an adult who never enrolled (pending, for the
+# officer to confirm).
+api POST /v1/me/household "$RES" "$(jq -nc --arg d "$(gb_id 34012220200606032)" \
+	'{name: "Matrix Child", id_number: $d, relation: "child"}')"
+is "$ST $(jbody .state)" "201 active" "the resident adds a child"
+MEM=$(jbody .member)
+api POST /v1/me/household "$RES" "$(jq -nc --arg d "$(gb_id 34012219600606033)" \
+	'{name: "Matrix Parent", id_number: $d, relation: "parent"}')"
+is "$ST $(jbody .state)" "201 pending" "and a parent, pending"
+LINK=$(jbody .member)
+
 BAD_TOKEN=aka_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
 GONE_ID=$("$ANKANG_BIN/ankangd" account list --data "$D" | awk '$NF == "checkpoint-retired" {print $1}')
 "$ANKANG_BIN/ankangd" account disable --data "$D" --id "$GONE_ID" >/dev/null 2>&1
@@ -67,6 +79,7 @@ declare -A BODY=(
 	[lookup]=$(jq -nc --arg d "$IDN" '{id_number: $d, purpose: "status_correction"}')
 	[verify]='{"credential": "AK1:NOT-A-CODE"}'
 	[scans]='{"scans": []}'
+	[consent]='{"purpose": "household_consent"}'
 )
 
 # One of the pages' files, named by its hash.
@@ -116,6 +129,17 @@ GET    /v1/me/appeals                              -       401 401 200 403 403 4
 GET    /v1/appeals                                 -       401 401 403 403 200 403 403
 GET    /v1/appeals/$APL                            -       401 401 403 403 200 403 403
 POST   /v1/appeals/$APL/answer                     empty   401 401 403 403 400 403 403
+POST   /v1/me/household                            empty   401 401 400 403 403 403 403
+GET    /v1/me/household                            -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code                  -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code.png              -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/code.svg              -       401 401 200 403 403 403 403
+GET    /v1/me/household/$MEM/accesses              -       401 401 200 403 403 403 403
+GET    /v1/me/guardians                            -       401 401 200 403 403 403 403
+DELETE /v1/me/guardians/$MEM                       -       401 401 404 403 403 403 403
+GET    /v1/household/pending                       -       401 401 403 403 200 403 403
+POST   /v1/household/$LINK/confirm                 consent 401 401 403 403 200 403 403
+DELETE /v1/me/household/$MEM                       -       401 401 200 403 403 403 403
 GET    /officer                                    -       200 401 200 200 200 200 200
 GET    /v1/officer/actions                         -       401 401 403 403 200 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
@@ -170,11 +194,11 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 done <<<"$MATRIX"
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
-	sed 's/{handle}/ID/; s/{appeal}/ID/; s/{file}/FILE/' | sort)
+	sed 's/{handle}/ID/; s/{appeal}/ID/; s/{file}/FILE/; s/{member}/ID/; s/{link}/ID/' | sort)
 n_routes=$(wc -l <<<"$routes")
 is "$rows" "$n_routes" "the matrix has a row for each of the $n_routes routes"
 table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" |
-	sed "s#/$RID/#/ID/#; s#/$APL\$#/ID#; s#/$APL/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
+	sed "s#/$RID/#/ID/#; s#/$APL\$#/ID#; s#/$APL/#/ID/#; s#/$MEM\(/\|\$\)#/ID\1#; s#/$LINK/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
 same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.

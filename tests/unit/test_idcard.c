@@ -151,5 +151,17 @@ int main(void)
 	is_int(idcard_normalise(out, id, 18, 20250616u), 0,
 	       "the same date once it is today: valid");
 
+	/* Under 14 (household members): by the date of birth, on today. */
+	make(id, "340104", "20110616", "001");
+	is_int(idcard_under_age(id, TODAY, 14), 1, "born 2011-06-16: under 14 on 2025-06-15");
+	make(id, "340104", "20110615", "001");
+	is_int(idcard_under_age(id, TODAY, 14), 0, "born 2011-06-15: 14 on their birthday");
+	make(id, "340104", "19900101", "001");
+	is_int(idcard_under_age(id, TODAY, 14), 0, "born 1990: an adult");
+	make(id, "340104", "20120229", "001");
+	is_int(idcard_under_age(id, 20260228u, 14), 1,
+	       "born 29 February 2012: under 14 on 2026-02-28");
+	is_int(idcard_under_age(id, 20260301u, 14), 0, "and 14 on 2026-03-01");
+	is_int(idcard_under_age(id, 0, 14), 0, "an unread clock (0): never a child (fails closed)");
 	return tap_done();
 }

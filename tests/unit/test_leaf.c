@@ -96,7 +96,10 @@ static int same_leaf(const struct leaf *a, const struct leaf *b)
 	       (!a->has_subject || memcmp(a->subject, b->subject, LEAF_ID_BYTES) == 0) &&
 	       !a->has_object == !b->has_object &&
 	       (!a->has_object || memcmp(a->object, b->object, LEAF_ID_BYTES) == 0) &&
-	       a->result == b->result && a->detail == b->detail;
+	       a->result == b->result && a->detail == b->detail &&
+	       !a->has_actor_pseudonym == !b->has_actor_pseudonym &&
+	       (!a->has_actor_pseudonym ||
+		memcmp(a->actor_pseudonym, b->actor_pseudonym, LEAF_ID_BYTES) == 0);
 }
 
 /* Formats l, parses it back, and wants the same leaf and the same bytes. */
@@ -143,12 +146,32 @@ static void test_words(void)
 {
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
-	static const char *const actions[] = {
-	    "enroll",      "login",         "issue",         "verify",          "verify_offline",
-	    "status_set",  "lookup",        "accesses_read", "erase",           "account_add",
-	    "key_rotate",  "print_code",    "purge",         "account_disable", "history_read",
-	    "logout",      "sessions_read", "appeal_open",   "appeals_read",    "appeal_list",
-	    "appeal_read", "appeal_answer"};
+	static const char *const actions[] = {"enroll",
+					      "login",
+					      "issue",
+					      "verify",
+					      "verify_offline",
+					      "status_set",
+					      "lookup",
+					      "accesses_read",
+					      "erase",
+					      "account_add",
+					      "key_rotate",
+					      "print_code",
+					      "purge",
+					      "account_disable",
+					      "history_read",
+					      "logout",
+					      "sessions_read",
+					      "appeal_open",
+					      "appeals_read",
+					      "appeal_list",
+					      "appeal_read",
+					      "appeal_answer",
+					      "household_add",
+					      "household_list",
+					      "household_confirm",
+					      "household_remove"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
 	    "revoked", "superseded", "ok",          "denied",        "not_found",     "invalid"};
@@ -189,7 +212,11 @@ static void test_words(void)
 					      "evidence_accepted",
 					      "record_error",
 					      "evidence_insufficient",
-					      "status_confirmed"};
+					      "status_confirmed",
+					      "child",
+					      "parent",
+					      "spouse",
+					      "household_consent"};
 	const struct list lists[] = {
 	    {"role", ROLE_COUNT, leaf_role_word, leaf_role_parse, roles, AK_ARRAY_LEN(roles)},
 	    {"action", ACT_COUNT, leaf_action_word, leaf_action_parse, actions,
@@ -287,6 +314,44 @@ static void test_round_trips(void)
 		is_int(leaf_format(out, &l), sizeof want - 1, "a resident reading their accesses");
 		is_str(out, want, "formats as FORMAT.md shows");
 	}
+	{
+		/* FORMAT.md 3.1: a guardian showing a member's code acts by
+		 * the guardian's pseudonym, in the member's log. */
+		char out[LEAF_MAX + 1], actor[LEAF_ACTOR_TEXT];
+		struct leaf back;
+		l = base_leaf();
+		l.role = ROLE_RESIDENT;
+		l.actor_id = LEAF_NO_ID;
+		l.has_actor_pseudonym = 1;
+		memset(l.actor_pseudonym, 0xb7, LEAF_ID_BYTES);
+		l.action = ACT_ISSUE;
+		l.has_object = 0;
+		l.detail = DET_GREEN;
+		static const char want[] = "ankang/v1 1767225600000 "
+					   "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7 issue "
+					   "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf - ok green\n";
+		is_int(leaf_format(out, &l), sizeof want - 1,
+		       "a guardian's display of a member's code");
+		is_str(out, want, "formats with the guardian's pseudonym as the actor");
+		ok(round_trip(&l), "and round-trips");
+		ok(leaf_parse(&back, want, sizeof want - 1) == 0 && back.has_actor_pseudonym &&
+		       back.actor_id == LEAF_NO_ID && back.role == ROLE_RESIDENT,
+		   "parses back to a resident acting by pseudonym");
+		leaf_actor_of(actor, &back);
+		is_str(actor, "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7",
+		       "leaf_actor_of spells it");
+		l.role = ROLE_OFFICER;
+		is_int(leaf_format(out, &l), AK_EINVAL, "format: an officer with a pseudonym");
+		l.role = ROLE_RESIDENT;
+		l.actor_id = 3;
+		is_int(leaf_format(out, &l), AK_EINVAL, "format: a pseudonym with an id");
+		l = base_leaf();
+		l.role = ROLE_RESIDENT;
+		l.actor_id = LEAF_NO_ID;
+		l.action = ACT_HOUSEHOLD_ADD;
+		l.detail = DET_CHILD;
+		ok(round_trip(&l), "household_add child round-trips");
+	}
 }
 
 /* ------------------------------------------------------------ rejections */
@@ -354,6 +419,14 @@ static void test_parse_rejects(void)
 	} bad[] = {
 	    {"empty line", ""},
 	    {"only a newline", "\n"},
+	    {"an officer acting by pseudonym",
+	     "ankang/v1 1767225600000 officer:" SUBJ " issue " SUBJ " - ok green\n"},
+	    {"an uppercase actor pseudonym",
+	     "ankang/v1 1767225600000 resident:6E340B9CFFB37A989CA544E6BB780A2C issue " SUBJ
+	     " - ok green\n"},
+	    {"a 31-digit actor pseudonym",
+	     "ankang/v1 1767225600000 resident:6e340b9cffb37a989ca544e6bb780a2 issue " SUBJ
+	     " - ok green\n"},
 	    {"only the prefix", "ankang/v1\n"},
 	    {"prefix and a space", "ankang/v1 \n"},
 	    {"wrong version",

@@ -568,6 +568,58 @@ static void test_tamper(void)
 	ok(all_zero(&v, sizeof v), "with the view wiped");
 }
 
+/* A household member's record without a passphrase, and its claim. */
+static void test_claim(void)
+{
+	static const char name[] = "测试家人";
+	static const char idno[] = "110105201803012024";
+	struct record_view in, v;
+	struct store_resident r;
+	uint8_t handle[STORE_HANDLE_BYTES], h2[STORE_HANDLE_BYTES];
+	uint64_t id = 0, claimed = 0;
+	int status = -1, rc;
+
+	view_of(&in, name, idno, NULL);
+	if (store_begin(st) != 0)
+		bail_out("store_begin");
+	rc = record_create(&keys, st, &in, NULL, NOW, 4, &id, handle);
+	store_commit(st);
+	is_int(rc, 0, "record_create without a passphrase: 0");
+	ok(store_resident_by_id(st, id, &r) == 0 && r.passphrase[0] == '\0' && r.has_key,
+	   "sealed, with no passphrase");
+	is_int(record_open(&keys, st, id, &audit, &v), 0, "and it opens");
+	record_wipe(&v);
+
+	view_of(&in, "Someone Else", idno, "13900000009");
+	store_begin(st);
+	is_int(record_claim(&keys, st, &in, PASSHASH, &claimed, h2, &status), AK_ECONFLICT,
+	       "record_claim with another name: AK_ECONFLICT");
+	store_rollback(st);
+	view_of(&in, name, IDNO1, NULL);
+	store_begin(st);
+	is_int(record_claim(&keys, st, &in, PASSHASH, &claimed, h2, &status), AK_ECONFLICT,
+	       "record_claim of a number with a passphrase: AK_ECONFLICT");
+	store_rollback(st);
+	view_of(&in, name, idno, "13900000009");
+	store_begin(st);
+	rc = record_claim(&keys, st, &in, PASSHASH, &claimed, h2, &status);
+	store_commit(st);
+	is_int(rc, 0, "record_claim with the same name: 0");
+	ok(claimed == id && memcmp(h2, handle, sizeof h2) == 0 && status == CRED_GREEN,
+	   "the same record, handle and status");
+	ok(store_resident_by_id(st, id, &r) == 0 && strcmp(r.passphrase, PASSHASH) == 0,
+	   "with the passphrase set");
+	is_int(record_open(&keys, st, id, &audit, &v), 0, "it opens");
+	ok(strcmp(v.phone, "13900000009") == 0 && strcmp(v.name, name) == 0,
+	   "with the enrolment's phone and the same name");
+	record_wipe(&v);
+	store_begin(st);
+	is_int(record_claim(&keys, st, &in, PASSHASH, &claimed, h2, &status), AK_ECONFLICT,
+	       "claimed once: a second claim is a duplicate");
+	store_rollback(st);
+	sodium_memzero(&r, sizeof r);
+}
+
 int main(void)
 {
 
@@ -593,6 +645,7 @@ int main(void)
 	test_padding();
 	test_fields();
 	test_tamper();
+	test_claim();
 
 	store_close(st);
 	epoch_close(keys.epochs);

@@ -110,6 +110,13 @@ static void test_table(void)
 			   "%s %s: an officer's read, audited and rate-limited per officer",
 			   r->method, r->pattern);
 		}
+		if (strncmp(r->pattern, "/v1/household", 13) == 0)
+			ok(r->who == WHO_OFFICER && r->action != ACT_NONE,
+			   "%s %s: officers only, audited", r->method, r->pattern);
+		if (strncmp(r->pattern, "/v1/me/household/{member}/code", 30) == 0)
+			ok(r->action == ACT_ISSUE && r->data == DATA_PERSONAL,
+			   "%s %s: a member's code is an issue, as my own is", r->method,
+			   r->pattern);
 		if (strcmp(r->pattern, "/v1/enroll") == 0)
 			ok(r->who == WHO_ENROLLERS && r->limit == LIMIT_ENROL,
 			   "POST /v1/enroll: authz decides who enrols, limits how often");

@@ -774,6 +774,137 @@ static void erase(void)
 	ok(again != id, "with a new id");
 }
 
+/* -------------------------------------------------------------- appeals */
+
+struct appeals_seen {
+	size_t n;
+	uint64_t ids[8];
+	int erased[8];
+};
+
+static int collect_appeal(void *ctx, const struct store_appeal *a)
+{
+	struct appeals_seen *c = ctx;
+
+	if (c->n < 8) {
+		c->erased[c->n] = a->resident_erased;
+		c->ids[c->n++] = a->id;
+	}
+	return 0;
+}
+
+static void new_appeal(struct store_appeal *a, uint64_t resident, uint64_t opened)
+{
+	memset(a, 0, sizeof *a);
+	randombytes_buf(a->handle, sizeof a->handle);
+	a->resident_id = resident;
+	a->reason = DET_NOT_IN_RISK_AREA;
+	a->has_text = 1;
+	randombytes_buf(a->text, sizeof a->text);
+	a->opened = opened;
+	a->due = opened + 60;
+}
+
+/*
+ * Appeals: one open at a time per resident (the schema's partial unique
+ * index), the status appealed and its officer read in the same statement,
+ * an answer once and only with a reason of its decision, lists in their
+ * orders, overdue by due time, and an erasure that nulls the text and
+ * takes the appeal out of the lists.
+ */
+static void appeals(void)
+{
+	struct store_resident r;
+	struct store_appeal a, b, back;
+	struct appeals_seen c;
+	struct store_status_change ch = {NOW + 2, CRED_RED, "close_contact", 0};
+	uint64_t x = 0, y = 0, z = 0, id, id2;
+
+	ch.officer_id = officer_id;
+	id = enrol("110105196001010031", "Test Appellant", NULL, &r);
+	id2 = enrol("110105196001010058", "Test Appellant Two", NULL, &r);
+	if (store_resident_set_status(s, id, CRED_RED, NOW + 2, 50) != 0 ||
+	    store_status_history_add(s, id, &ch) != 0 ||
+	    store_account_set_team(s, officer_id, "district-3") != 0)
+		bail_out("appeal fixtures");
+
+	new_appeal(&a, id, NOW + 10);
+	is_int(store_appeal_add(s, &a, &x), 0, "an appeal opens");
+	is_int(store_appeal_by_handle(s, a.handle, &back), 0, "and reads back by its handle");
+	ok(back.id == x && back.resident_id == id && back.reason == DET_NOT_IN_RISK_AREA &&
+	       back.has_text && memcmp(back.text, a.text, sizeof a.text) == 0 &&
+	       back.decision == STORE_APPEAL_OPEN && back.officer_id == LEAF_NO_ID,
+	   "with its resident, reason and sealed text, open");
+	ok(back.status == CRED_RED && back.status_officer == officer_id &&
+	       strcmp(back.team, "district-3") == 0,
+	   "the status appealed, the officer who set it and their team");
+	is_int(store_appeal_open_of(s, id), 1, "the resident has an open appeal");
+	is_int(store_appeal_open_of(s, id2), 0, "the other has none");
+	new_appeal(&b, id, NOW + 11);
+	is_int(store_appeal_add(s, &b, &y), AK_ECONFLICT, "a second open appeal: AK_ECONFLICT");
+	b.reason = DET_CLOSE_CONTACT;
+	b.resident_id = id2;
+	is_int(store_appeal_add(s, &b, &y), AK_EINVAL,
+	       "a reason not on the appeal list: refused by the schema");
+	b.reason = DET_OTHER;
+	is_int(store_appeal_add(s, &b, &y), 0, "another resident's appeal opens");
+	b.resident_id = 999999;
+	randombytes_buf(b.handle, sizeof b.handle);
+	is_int(store_appeal_add(s, &b, &z), AK_ENOENT, "an unknown resident: AK_ENOENT");
+
+	memset(&c, 0, sizeof c);
+	is_int(store_appeals_list(s, STORE_APPEALS_OPEN, 0, collect_appeal, &c), 0, "open list:");
+	ok(c.n == 2 && c.ids[0] == x && c.ids[1] == y, "oldest first");
+	memset(&c, 0, sizeof c);
+	is_int(store_appeals_overdue(s, NOW + 71, collect_appeal, &c), 0, "overdue at due + 1:");
+	ok(c.n == 1 && c.ids[0] == x, "only the first (the second is due a second later)");
+
+	is_int(store_appeal_answer(s, x, NOW + 20, STORE_APPEAL_UPHELD, DET_STATUS_CONFIRMED,
+				   officer_id),
+	       AK_EINVAL, "upheld with a rejection's reason: refused by the schema");
+	is_int(
+	    store_appeal_answer(s, x, NOW + 20, STORE_APPEAL_UPHELD, DET_RECORD_ERROR, officer_id),
+	    0, "upheld, record_error");
+	is_int(store_appeal_answer(s, x, NOW + 21, STORE_APPEAL_REJECTED, DET_STATUS_CONFIRMED,
+				   officer_id),
+	       AK_ENOENT, "a second answer: AK_ENOENT");
+	is_int(store_appeal_by_handle(s, a.handle, &back), 0, "reads back:");
+	ok(back.decision == STORE_APPEAL_UPHELD && back.answer_reason == DET_RECORD_ERROR &&
+	       back.answered == NOW + 20 && back.officer_id == officer_id,
+	   "answered, upheld, its reason, time and officer");
+	is_int(store_appeal_open_of(s, id), 0, "no open appeal left");
+	new_appeal(&b, id, NOW + 30);
+	is_int(store_appeal_add(s, &b, &z), 0, "so a new one may open");
+
+	memset(&c, 0, sizeof c);
+	is_int(store_appeals_of(s, id, collect_appeal, &c), 0, "the resident's own:");
+	ok(c.n == 2 && c.ids[0] == z && c.ids[1] == x, "newest first");
+	memset(&c, 0, sizeof c);
+	is_int(store_appeals_list(s, STORE_APPEALS_ANSWERED, 0, collect_appeal, &c), 0,
+	       "answered list:");
+	ok(c.n == 1 && c.ids[0] == x, "the answered one");
+	is_int(store_appeals_list(s, (enum store_appeal_state)0, 0, collect_appeal, &c), AK_EINVAL,
+	       "no such list: AK_EINVAL");
+
+	is_int(store_resident_erase(s, id, NOW + 40), 0, "erase the appellant");
+	is_int(
+	    raw_int("SELECT count(*) FROM appeals WHERE resident_id = ?1 AND text_sealed IS NULL",
+		    id),
+	    2, "both appeals' texts are gone");
+	memset(&c, 0, sizeof c);
+	is_int(store_appeals_list(s, STORE_APPEALS_ALL, 0, collect_appeal, &c), 0, "all:");
+	ok(c.n == 1 && c.ids[0] == y, "an erased resident's appeals are not listed");
+	is_int(store_appeal_by_handle(s, b.handle, &back), 0, "read by handle:");
+	ok(back.resident_erased && !back.has_text, "the tombstone's appeal, without its text");
+	ok(sqlite3_exec(store_sqlite(s), "UPDATE appeals SET text_sealed = zeroblob(100)", NULL,
+			NULL, NULL) != SQLITE_OK,
+	   "the schema refuses a sealed text of another length");
+	ok(sqlite3_exec(store_sqlite(s), "UPDATE accounts SET team = 'Team Nine'", NULL, NULL,
+			NULL) != SQLITE_OK,
+	   "and a team that is not a label");
+	is_int(store_account_set_team(s, officer_id, NULL), 0, "a team is cleared");
+}
+
 /* ---------------------------------------------------------------- scans */
 
 static void scans(void)
@@ -886,6 +1017,7 @@ int main(void)
 	sessions();
 	codes();
 	erase();
+	appeals();
 	epochs();
 	scans();
 	kek_check();

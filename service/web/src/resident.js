@@ -21,10 +21,11 @@ import {
   clearProblems, hasProblems, onProblems, reshowProblems, showProblems, wireShowPassphrase,
 } from './resident/form.js';
 import * as statusHistory from './resident/history.js';
+import * as household from './resident/household.js';
 import { forget, token } from './resident/session.js';
 
 const OUT = ['start', 'enrol', 'erased']; // views for someone not logged in
-const IN = ['code', 'accesses', 'history', 'erase', 'appeals'];
+const IN = ['code', 'accesses', 'history', 'erase', 'appeals', 'household'];
 const TITLES = {
   start: () => t('resident.title'),
   enrol: () => t('resident.enrol.heading'),
@@ -32,6 +33,7 @@ const TITLES = {
   accesses: () => t('resident.accesses.heading'),
   history: () => t('resident.history.heading'),
   erase: () => t('resident.erase.heading'),
+  household: () => t('resident.household.heading'),
   erased: () => t('resident.erased.heading'),
   appeals: () => t('resident.appeal.heading'),
 };
@@ -55,6 +57,7 @@ function notice(say) {
 // Back to the log-in view, with the words that say why.
 function signedOut(say) {
   code.stop();
+  household.forgetAll();
   forget();
   notice(say);
   go('start');
@@ -85,6 +88,8 @@ function route() {
     if (next === 'accesses') accesses.open(ended);
     if (next === 'history') statusHistory.open(ended);
     if (next === 'appeals') appeals.open(ended);
+    if (next === 'code') household.openCode(ended);
+    if (next === 'household') household.open(ended);
     if (next === 'erase') {
       $('#erase-form').reset();
       clearProblems($('#erase-errors'), $('#erase-form'));
@@ -133,6 +138,7 @@ async function erase(ev) {
   }
   $('#erase-submit').disabled = false;
   code.stop();
+  household.forgetAll();
   forget();
   erasedShown = true;
   $('#erased-pending').hidden = !pending;
@@ -149,6 +155,7 @@ function wire() {
   });
   accesses.wireAccesses();
   appeals.wireAppeals(ended);
+  household.wire();
   $('#code-refresh').addEventListener('click', () => code.refresh());
   $('#code-print').addEventListener('click', () => code.printCard());
   $('#logout').addEventListener('click', () => logout(false));
@@ -161,6 +168,8 @@ function wire() {
     if (view === 'accesses') accesses.render();
     if (view === 'history') statusHistory.render();
     if (view === 'appeals') appeals.render();
+    household.renderSwitch();
+    household.renderHousehold();
     notice(startNotice);
     title();
   });

@@ -10,6 +10,7 @@ export const ACTIONS = [
   'accesses_read', 'erase', 'account_add', 'key_rotate', 'print_code', 'purge',
   'account_disable', 'history_read', 'logout', 'sessions_read',
   'appeal_open', 'appeals_read', 'appeal_list', 'appeal_read', 'appeal_answer',
+  'household_add', 'household_list', 'household_confirm', 'household_remove',
 ];
 export const RESULTS = [
   'valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired',
@@ -23,7 +24,8 @@ export const DETAILS = [
   'admin', 'rate_limited', 'burst_2_9', 'burst_10_99', 'burst_100_999',
   'burst_1000_plus', 'this_session', 'all_sessions', 'kek_rewrap', 'kek_epoch',
   'wrong_person', 'not_in_risk_area', 'other', 'evidence_accepted', 'record_error',
-  'evidence_insufficient', 'status_confirmed',
+  'evidence_insufficient', 'status_confirmed', 'child', 'parent', 'spouse',
+  'household_consent',
 ];
 
 export const actionWord = (w) => (ACTIONS.includes(w) ? t(`audit.action.${w}`) : w);

@@ -39,6 +39,7 @@ function who(a) {
   const name = a.actor ?? '';
   switch (a.actor_role) {
     case 'resident':
+      if (a.actor_pseudonym) return t('resident.who.household');
       if (a.actor) return t('resident.who.other_resident');
       return failedLogin(a) ? t('resident.who.someone') : t('resident.who.you');
     case 'verifier':

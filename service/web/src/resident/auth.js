@@ -16,7 +16,7 @@ const enc = new TextEncoder();
 // counts it as another failure and doubles the wait.
 const lockedUntil = new Map();
 
-function idProblems(field, raw) {
+export function idProblems(field, raw) {
   const problem = idProblem(normaliseId(raw));
   return problem ? [{ field, say: () => t(`resident.error.id_${problem}`) }] : [];
 }
@@ -26,11 +26,13 @@ function idProblems(field, raw) {
 // (service/policy.h) is the judge; this catches the usual slips.
 const NAME = /^['\u2019]?\p{L}[\p{L}\p{M}'\u2019\-.\u00b7\u30fb]*(?: [\p{L}\p{M}'\u2019\-.\u00b7\u30fb]+)*$/u;
 
-function nameProblems(raw) {
+// words: the catalogue's prefix of the three messages (name_empty,
+// name_long, name_chars): mine, or a household member's (household.js).
+export function nameProblems(raw, field = 'enrol-name', words = 'resident.error') {
   const name = raw.trim().normalize('NFC');
-  if (name === '') return [{ field: 'enrol-name', say: () => t('resident.error.name_empty') }];
-  if (enc.encode(name).length > 128) return [{ field: 'enrol-name', say: () => t('resident.error.name_long') }];
-  if (!NAME.test(name)) return [{ field: 'enrol-name', say: () => t('resident.error.name_chars') }];
+  if (name === '') return [{ field, say: () => t(`${words}.name_empty`) }];
+  if (enc.encode(name).length > 128) return [{ field, say: () => t(`${words}.name_long`) }];
+  if (!NAME.test(name)) return [{ field, say: () => t(`${words}.name_chars`) }];
   return [];
 }
 
@@ -41,7 +43,7 @@ function phoneProblems(raw) {
     ? [] : [{ field: 'enrol-phone', say: () => t('resident.error.phone') }];
 }
 
-function passProblems(field, pass, fresh) {
+export function passProblems(field, pass, fresh) {
   const n = enc.encode(pass).length;
   if (n === 0) return [{ field, say: () => (fresh ? t('resident.error.pass_empty_new') : t('resident.error.pass_empty')) }];
   if (n < 8) return [{ field, say: () => (fresh ? t('resident.error.pass_short_new') : t('resident.error.pass_short')) }];
@@ -49,7 +51,7 @@ function passProblems(field, pass, fresh) {
   return [];
 }
 
-function waitProblem(field, seconds) {
+export function waitProblem(field, seconds) {
   const until = new Date(Date.now() + seconds * 1000);
   const vars = () => ({ wait: waitWords(seconds), time: formatClock(until, currentLang()) });
   return {

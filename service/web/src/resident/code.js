@@ -13,6 +13,11 @@
 // and a notice that the page is offline; once it has expired it is marked
 // so, over the image and in its text alternative, and the page tries
 // again as soon as the network is back.
+//
+// The same card shows a household member's code when the guardian picks
+// one (household.js calls showFor): fetched from the member's endpoint,
+// never kept in localStorage, and given up for mine when the service says
+// the link is gone (404) or not yet confirmed (403).
 import { ApiError, OfflineError, apiJson } from '../lib/api.js';
 import { $ } from '../lib/dom.js';
 import { both, currentLang, t } from '../lib/i18n.js';
@@ -29,6 +34,8 @@ let refreshTimer = 0;
 let tickTimer = 0;
 let onEnded = () => {};
 let running = false;
+let member = null; // the household member's handle whose code is shown, or null: mine
+let onMemberGone = () => {};
 
 const serverNow = () => Date.now() + (code ? code.skew : 0);
 const lifetime = (c) => (c.exp - c.iat) * 1000;
@@ -136,7 +143,8 @@ function schedule(ms) {
 
 async function fetchCode() {
   const sent = Date.now();
-  const r = await apiJson('GET', '/v1/me/code?with=svg', { token: token.get() });
+  const path = member ? `/v1/me/household/${member}/code?with=svg` : '/v1/me/code?with=svg';
+  const r = await apiJson('GET', path, { token: token.get() });
   const got = Date.now();
   if (typeof r.svg !== 'string' || !['green', 'yellow', 'red'].includes(r.status))
     throw new ApiError(200, 'bad_answer');
@@ -157,12 +165,14 @@ export function refresh() {
   if (fetching) return fetching;
   fetching = (async () => {
     const before = code;
+    const whose = member;
     try {
       const next = await fetchCode();
+      if (whose !== member) return; // switched while it came
       code = next;
       offline = false;
       failed = null;
-      saveCode(code);
+      if (!member) saveCode(code);
       setImage(code.svg);
       render();
       if (before && before.status !== code.status)
@@ -171,6 +181,12 @@ export function refresh() {
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         onEnded();
+        return;
+      }
+      if (member && whose === member && e instanceof ApiError && (e.status === 404 || e.status === 403)) {
+        const gone = member;
+        showFor(null);
+        onMemberGone(gone);
         return;
       }
       if (e instanceof OfflineError) {
@@ -216,6 +232,7 @@ export function start(ended) {
 
 export function stop() {
   running = false;
+  member = null;
   clearTimeout(refreshTimer);
   clearInterval(tickTimer);
   document.removeEventListener('visibilitychange', visible);
@@ -230,6 +247,27 @@ export function stop() {
 }
 
 export const hasCode = () => !!code;
+
+// Shows a household member's code (their handle), or mine (null), at
+// once: the card empties until the new code comes. gone(handle) runs when
+// the service refuses a member's code (removed, withdrawn, pending).
+export function showFor(handle, gone) {
+  if (gone) onMemberGone = gone;
+  if (handle === member) return;
+  member = handle;
+  clearTimeout(refreshTimer);
+  code = member ? null : savedCode();
+  failed = null;
+  if (code) setImage(code.svg);
+  else {
+    $('#code-qr').removeAttribute('src');
+    $('#print-qr').removeAttribute('src');
+  }
+  render();
+  if (running) refresh();
+}
+
+export const showing = () => member;
 
 // Print: a fresh code first when the network allows, so the card lasts
 // as long as a code can.
