@@ -46,7 +46,9 @@ GIT_DESCRIBE := $(shell git -c safe.directory="$(CURDIR)" describe --always --di
                   2>/dev/null)
 VERSION      := $(VERSION_BASE)$(if $(GIT_DESCRIBE),+g$(GIT_DESCRIBE))
 
-PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl
+# cairo and pangocairo lay out the paper code card (service/paper.c).
+PKGS := libsodium libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl \
+        cairo pangocairo
 
 HARDEN   := -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed

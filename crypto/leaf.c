@@ -56,6 +56,7 @@ static const char *const action_words[] = {
     [ACT_HISTORY_READ] = "history_read",
     [ACT_LOGOUT] = "logout",
     [ACT_SESSIONS_READ] = "sessions_read",
+    [ACT_EXPORT] = "export",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes

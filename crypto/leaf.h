@@ -59,6 +59,7 @@ enum leaf_action {
 	ACT_HISTORY_READ,  /* a resident read their own status history */
 	ACT_LOGOUT,        /* a resident ended a session (detail: which) */
 	ACT_SESSIONS_READ, /* a resident listed their own sessions */
+	ACT_EXPORT,        /* a resident downloaded everything held about them */
 	ACT_COUNT
 };
 

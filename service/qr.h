@@ -81,7 +81,8 @@ int qr_render_png(const qr *q, int status, unsigned scale, uint8_t **png, size_t
 
 /*
  * SVG: one <path> of module rectangles in the status colour on a white
- * <rect>, viewBox in modules (quiet zone included), crispEdges, and a
+ * <rect>, viewBox in modules (quiet zone included), width and height in
+ * pixels at QR_SCALE_DEFAULT a module (the PNG's size), crispEdges, and a
  * <title> holding only the status word. Sets *svg (malloc'd,
  * NUL-terminated) and *len. Returns 0, AK_EINVAL or AK_ENOMEM.
  */

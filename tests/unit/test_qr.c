@@ -426,10 +426,11 @@ static void test_svg(const char *text)
 		int side = qr_size(q) + 2 * QR_QUIET;
 		char head[200];
 		snprintf(head, sizeof head,
-			 "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-			 "shape-rendering=\"crispEdges\">",
-			 side, side);
-		ok(strncmp(svg, head, strlen(head)) == 0, "SVG %s: <svg>, viewBox in modules",
+			 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+			 "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">",
+			 side * QR_SCALE_DEFAULT, side * QR_SCALE_DEFAULT, side, side);
+		ok(strncmp(svg, head, strlen(head)) == 0,
+		   "SVG %s: <svg>, width and height in pixels (the PNG's), viewBox in modules",
 		   word);
 		ok(len == strlen(svg) && len > 7 && strcmp(svg + len - 7, "</svg>\n") == 0,
 		   "SVG %s: ends with </svg>", word);

@@ -8,7 +8,7 @@ export const ROLES = ['resident', 'verifier', 'officer', 'auditor', 'admin', 'sy
 export const ACTIONS = [
   'enroll', 'login', 'issue', 'verify', 'verify_offline', 'status_set', 'lookup',
   'accesses_read', 'erase', 'account_add', 'key_rotate', 'print_code', 'purge',
-  'account_disable', 'history_read', 'logout', 'sessions_read',
+  'account_disable', 'history_read', 'logout', 'sessions_read', 'export',
 ];
 export const RESULTS = [
   'valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired',
