@@ -54,6 +54,8 @@ const struct route routes[] = {
     {"GET",    "/v1/audit/report",                   AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_report},
     {"GET",    "/v1/audit/proof/inclusion",          AUDITOR | RESIDENT, 0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_inclusion},
     {"GET",    "/v1/audit/proof/consistency",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_audit_consistency},
+
+    {"GET",    "/v1/me/export",                      RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_EXPORT,         &h_me_export},
 };
 /* clang-format on */
 

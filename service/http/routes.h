@@ -32,6 +32,7 @@
  *   h_audit_report.c  GET /v1/audit/report
  *   h_health.c     GET /healthz, GET /metrics
  *   h_web.c        GET /, /check, /audit, /assets/{file}: the pages (web.h)
+ *   h_export.c     GET /v1/me/export (its sections: export.h)
  */
 #ifndef ANKANG_ROUTES_H
 #define ANKANG_ROUTES_H
@@ -95,6 +96,6 @@ extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_s
     h_me_code_png, h_me_code_svg, h_me_accesses, h_me_history, h_me_erase, h_status, h_paper_code,
     h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint,
     h_audit_entries, h_audit_report, h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics,
-    h_page, h_asset;
+    h_page, h_asset, h_me_export;
 
 #endif

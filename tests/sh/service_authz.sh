@@ -106,6 +106,7 @@ GET    /v1/audit/entries?start=0&end=1             -       401 401 403 403 403 2
 GET    /v1/audit/report                            -       401 401 403 403 403 200 403
 GET    /v1/audit/proof/inclusion?index=$OWN_IDX&size=$SIZE  -  401 401 200 403 403 200 403
 GET    /v1/audit/proof/consistency?old=1&new=$SIZE -       401 401 403 403 403 200 403
+GET    /v1/me/export                               -       401 401 200 403 403 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
 EOF
 )
@@ -156,7 +157,7 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 31 "the matrix has a row for each of the 31 routes"
+is "$rows" 32 "the matrix has a row for each of the 32 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
