@@ -1,7 +1,8 @@
 /*
  * paper: the paper code card (see paper.h for what it holds and why).
  *
- * The layout, top to bottom, on an A6 page with 8 mm margins:
+ * The layout, top to bottom, on an A6 page with 8 mm margins, inside a
+ * light rounded edge 3 mm from the page's (a cut line on larger paper):
  *
  *   a title line        安康码 · 纸质码  Ankang health code (paper)
  *   the status band     the status colour, the words in white, large:
@@ -25,6 +26,7 @@
  */
 #include "service/paper.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +189,19 @@ static void draw_card(cairo_t *cr, const struct paper_card *c, const qr *q, cons
 	double w = PAPER_WIDTH_MM * PT_PER_MM, margin = MARGIN_MM * PT_PER_MM;
 	double col = w - 2 * margin, side = QR_MM * PT_PER_MM;
 	double y = margin, band;
+
+	/* The card's edge, a light rounded line 3 mm inside the page: where
+	 * to cut when the page is printed on larger paper. */
+	double e = 3 * PT_PER_MM, r = 3 * PT_PER_MM, h = PAPER_HEIGHT_MM * PT_PER_MM;
+	cairo_new_sub_path(cr);
+	cairo_arc(cr, w - e - r, e + r, r, -M_PI / 2, 0);
+	cairo_arc(cr, w - e - r, h - e - r, r, 0, M_PI / 2);
+	cairo_arc(cr, e + r, h - e - r, r, M_PI / 2, M_PI);
+	cairo_arc(cr, e + r, e + r, r, M_PI, 3 * M_PI / 2);
+	cairo_close_path(cr);
+	cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
+	cairo_set_line_width(cr, 0.75);
+	cairo_stroke(cr);
 
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 	y += text_block(cr, title_words, margin, y, col, 8.5, PANGO_WEIGHT_NORMAL, 1) + 6;
