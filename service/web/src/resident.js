@@ -6,7 +6,8 @@
 // Modules: resident/auth.js (the two forms), resident/code.js (the code
 // and its refreshing), resident/accesses.js and resident/proof.js (the
 // accesses and their proofs), resident/history.js, resident/session.js
-// (what is kept in this browser), resident/form.js (error summaries).
+// (what is kept in this browser), resident/form.js (error summaries),
+// resident/mydata.js (downloading my data).
 import { keepForOffline } from './lib/offline.js';
 import './resident.css';
 import { ApiError, OfflineError, apiJson } from './lib/api.js';
@@ -19,10 +20,11 @@ import {
   clearProblems, hasProblems, onProblems, reshowProblems, showProblems, wireShowPassphrase,
 } from './resident/form.js';
 import * as statusHistory from './resident/history.js';
+import * as myData from './resident/mydata.js';
 import { forget, token } from './resident/session.js';
 
 const OUT = ['start', 'enrol', 'erased']; // views for someone not logged in
-const IN = ['code', 'accesses', 'history', 'erase'];
+const IN = ['code', 'accesses', 'history', 'erase', 'mydata'];
 const TITLES = {
   start: () => t('resident.title'),
   enrol: () => t('resident.enrol.heading'),
@@ -31,6 +33,7 @@ const TITLES = {
   history: () => t('resident.history.heading'),
   erase: () => t('resident.erase.heading'),
   erased: () => t('resident.erased.heading'),
+  mydata: () => t('resident.mydata.heading'),
 };
 
 let view = null;
@@ -81,6 +84,7 @@ function route() {
     showView(next);
     if (next === 'accesses') accesses.open(ended);
     if (next === 'history') statusHistory.open(ended);
+    if (next === 'mydata') myData.open();
     if (next === 'erase') {
       $('#erase-form').reset();
       clearProblems($('#erase-errors'), $('#erase-form'));
@@ -144,6 +148,7 @@ function wire() {
     go('code');
   });
   accesses.wireAccesses();
+  myData.wireMyData(ended);
   $('#code-refresh').addEventListener('click', () => code.refresh());
   $('#code-print').addEventListener('click', () => code.printCard());
   $('#logout').addEventListener('click', () => logout(false));
@@ -155,6 +160,7 @@ function wire() {
     code.render();
     if (view === 'accesses') accesses.render();
     if (view === 'history') statusHistory.render();
+    if (view === 'mydata') myData.render();
     notice(startNotice);
     title();
   });
