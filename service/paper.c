@@ -259,7 +259,8 @@ int paper_card_pdf(const struct paper_card *c, uint8_t **pdf, size_t *len)
 	surface = cairo_pdf_surface_create_for_stream(paper_write, &b, PAPER_WIDTH_MM * PT_PER_MM,
 						      PAPER_HEIGHT_MM * PT_PER_MM);
 	/* The title names the kind of card, never its holder. */
-	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, "安康码 Ankang paper code");
+	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE,
+				       "安康码 Ankang paper code");
 	cr = cairo_create(surface);
 	draw_card(cr, c, q, expiry);
 	cairo_show_page(cr);

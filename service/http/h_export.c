@@ -81,10 +81,10 @@ struct list_walk {
 static int history_row(void *ctx, const struct store_status_change *c)
 {
 	struct list_walk *w = ctx;
-	json_t *e = json_pack("{s:I, s:s, s:s, s:o}", "time", (json_int_t)c->time, "status",
-			      cred_status_word((enum cred_status)c->status), "reason", c->reason,
-			      "officer",
-			      account_names_get(&w->x->names, ROLE_OFFICER, c->officer_id));
+	json_t *e =
+	    json_pack("{s:I, s:s, s:s, s:o}", "time", (json_int_t)c->time, "status",
+		      cred_status_word((enum cred_status)c->status), "reason", c->reason, "officer",
+		      account_names_get(&w->x->names, ROLE_OFFICER, c->officer_id));
 
 	return e != NULL && json_array_append_new(w->list, e) == 0 ? 0 : AK_ENOMEM;
 }
@@ -176,9 +176,9 @@ static const struct {
 	const char *key;
 	export_section_fn fn;
 } sections[] = {
-    {"resident", section_resident},   {"status_history", section_history},
-    {"sessions", section_sessions},   {"accesses", section_accesses},
-    {"appeals", export_appeals},      {"household", export_household},
+    {"resident", section_resident}, {"status_history", section_history},
+    {"sessions", section_sessions}, {"accesses", section_accesses},
+    {"appeals", export_appeals},    {"household", export_household},
 };
 
 struct export_st {

@@ -144,9 +144,9 @@ static void test_words(void)
 	static const char *const roles[] = {"resident", "verifier", "officer",
 					    "auditor",  "admin",    "system"};
 	static const char *const actions[] = {
-	    "enroll",     "login",        "issue",         "verify",          "verify_offline",
-	    "status_set", "lookup",       "accesses_read", "erase",           "account_add",
-	    "key_rotate", "print_code",   "purge",         "account_disable", "history_read",
+	    "enroll",     "login",         "issue",         "verify",          "verify_offline",
+	    "status_set", "lookup",        "accesses_read", "erase",           "account_add",
+	    "key_rotate", "print_code",    "purge",         "account_disable", "history_read",
 	    "logout",     "sessions_read", "export"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
