@@ -155,6 +155,7 @@ tests: $(TEST_BINS) $(TEST_HELPERS) $(FAULTIO) $(FUZZ_REPLAY) $(NODE_MODULES)
 # separate tree so the normal build is untouched.
 check-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory SAN=address,undefined \
 	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin \
