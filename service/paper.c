@@ -92,14 +92,14 @@ static cairo_status_t paper_write(void *closure, const unsigned char *data, unsi
 
 /* ------------------------------------------------------------------ text */
 
-/* "#rrggbb" (qr_status_colour) as Cairo's source colour. */
-static void set_hex(cairo_t *cr, const char *hex)
+/* The status colour (qr.c's, which the pages and images use too) as
+ * Cairo's source colour. */
+static void set_status_colour(cairo_t *cr, int status)
 {
-	unsigned r = 0, g = 0, b = 0;
+	uint8_t rgb[3] = {0, 0, 0};
 
-	if (hex == NULL || sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3)
-		r = g = b = 0;
-	cairo_set_source_rgb(cr, r / 255.0, g / 255.0, b / 255.0);
+	(void)qr_status_rgb(status, rgb); /* the status was checked: black never shows */
+	cairo_set_source_rgb(cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
 }
 
 /*
@@ -154,7 +154,7 @@ static int expiry_text(char *out, size_t cap, uint64_t exp)
 
 /* The code at (x, y), side points square with the quiet zone: white,
  * then its dark modules in colour. */
-static void draw_qr(cairo_t *cr, const qr *q, const char *colour, double x, double y, double side)
+static void draw_qr(cairo_t *cr, const qr *q, int status, double x, double y, double side)
 {
 	int n = qr_size(q);
 	double m = side / (n + 2 * QR_QUIET);
@@ -162,7 +162,7 @@ static void draw_qr(cairo_t *cr, const qr *q, const char *colour, double x, doub
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_rectangle(cr, x, y, side, side);
 	cairo_fill(cr);
-	set_hex(cr, colour);
+	set_status_colour(cr, status);
 	x += QR_QUIET * m;
 	y += QR_QUIET * m;
 	for (int row = 0; row < n; row++) {
@@ -185,7 +185,6 @@ static void draw_qr(cairo_t *cr, const qr *q, const char *colour, double x, doub
 
 static void draw_card(cairo_t *cr, const struct paper_card *c, const qr *q, const char *expiry)
 {
-	const char *colour = qr_status_colour(c->status);
 	double w = PAPER_WIDTH_MM * PT_PER_MM, margin = MARGIN_MM * PT_PER_MM;
 	double col = w - 2 * margin, side = QR_MM * PT_PER_MM;
 	double y = margin, band;
@@ -209,7 +208,7 @@ static void draw_card(cairo_t *cr, const struct paper_card *c, const qr *q, cons
 	/* The status band: the colour says it at a glance, the words say it
 	 * to everyone (and to a grey printer). */
 	band = 14 * PT_PER_MM;
-	set_hex(cr, colour);
+	set_status_colour(cr, c->status);
 	cairo_rectangle(cr, margin, y, col, band);
 	cairo_fill(cr);
 	cairo_set_source_rgb(cr, 1, 1, 1);
@@ -217,7 +216,7 @@ static void draw_card(cairo_t *cr, const struct paper_card *c, const qr *q, cons
 		   PANGO_WEIGHT_BOLD, 1);
 	y += band + 5;
 
-	draw_qr(cr, q, colour, (w - side) / 2, y, side);
+	draw_qr(cr, q, c->status, (w - side) / 2, y, side);
 	y += side + 4;
 
 	cairo_set_source_rgb(cr, 0, 0, 0);

@@ -72,6 +72,18 @@ const char *qr_status_colour(int status)
 	return c ? c->hex : NULL;
 }
 
+int qr_status_rgb(int status, uint8_t rgb[3])
+{
+	const struct qr_colour *c = qr_colour(status);
+
+	if (c == NULL)
+		return AK_EINVAL;
+	rgb[0] = c->r;
+	rgb[1] = c->g;
+	rgb[2] = c->b;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- encoding */
 
 /* QR alphanumeric mode's 45 characters (ISO/IEC 18004 table 5), which are

@@ -70,6 +70,10 @@ int qr_module(const qr *q, int x, int y);
  * a scanner), and red. NULL for a status out of range.
  */
 const char *qr_status_colour(int status);
+/* The same colour as red, green and blue bytes into rgb, for a drawing
+ * that is not text (the paper card, service/paper.c): 0, or AK_EINVAL for
+ * a status out of range. */
+int qr_status_rgb(int status, uint8_t rgb[3]);
 
 /*
  * PNG: a 1-bit palette image, white and the status colour, QR_QUIET
