@@ -140,6 +140,7 @@ DELETE /v1/me/guardians/$MEM                       -       401 401 404 403 403 4
 GET    /v1/household/pending                       -       401 401 403 403 200 403 403
 POST   /v1/household/$LINK/confirm                 consent 401 401 403 403 200 403 403
 DELETE /v1/me/household/$MEM                       -       401 401 200 403 403 403 403
+GET    /v1/me/export                               -       401 401 200 403 403 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
 EOF
 )
@@ -190,7 +191,7 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 	done
 	rows=$((rows + 1))
 done <<<"$MATRIX"
-is "$rows" 47 "the matrix has a row for each of the 47 routes"
+is "$rows" 48 "the matrix has a row for each of the 48 routes"
 
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
