@@ -11,6 +11,9 @@
 #   - every access index in it is proven in the signed log with the
 #     resident's own token (GET /v1/audit/proof/inclusion, checked offline
 #     by ankang-audit check-proof), and a tampered twin fails;
+#   - its appeals (with the text, unsealed) and household links are the
+#     resident's own, and the other person of a link is named by handle
+#     only (their name is theirs: service/http/export_household.c);
 #   - it is audited (`export`, subject the resident), served as an
 #     attachment, and refused to every other role;
 #   - nothing of it reaches the server's log, the error bodies or the
@@ -42,6 +45,9 @@ ID_B=$(gb_id 11010519800101232)
 PHONE_A=13800138123
 PASS_A='export passphrase alpha'
 PASS_B='export passphrase beta'
+TEXT_A='Exported appeal text: I was never in that district.'
+NAME_K='测试导出孩'
+ID_K=$(gb_id 11010520190401203) # born 2019: under 14, added at once
 
 enrol() {
 	api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg p "$3" --arg t "$4" \
@@ -74,6 +80,13 @@ api GET /v1/me/code "$TOK_A"
 is "$ST" 200 "A gets a code"
 api GET /v1/me/code "$TOK_B"
 is "$ST" 200 "B gets a code"
+api POST /v1/me/appeals "$TOK_A" "$(jq -cn --arg t "$TEXT_A" '{reason: "not_in_risk_area", text: $t}')"
+is "$ST" 201 "A appeals the yellow status"
+APPEAL_A=$(jbody .appeal)
+api POST /v1/me/household "$TOK_A" "$(jq -cn --arg n "$NAME_K" --arg i "$ID_K" \
+	'{name: $n, id_number: $i, relation: "child"}')"
+is "$ST" 201 "A adds a child to the household"
+MEMBER_A=$(jbody .member)
 
 # --- A's export ----------------------------------------------------------
 api GET /v1/me/export "$TOK_A"
@@ -126,8 +139,15 @@ done
 is "$bad" 0 "each access says what its leaf says (role, action, code, result, detail)"
 is "$(jq -r '[.accesses[] | select(.action == "status_set")][0].actor' "$T/a.json")" desk-7 \
 	"an officer's access names the officer's account"
-is "$(jq -c '[.appeals, .household]' "$T/a.json")" '[[],{"members":[],"guardians":[]}]' \
-	"appeals and household: empty in a build without them"
+is "$(jq -c '[.appeals[] | [.appeal, .state, .reason, .appealed_status]]' "$T/a.json")" \
+	"[[\"$APPEAL_A\",\"open\",\"not_in_risk_area\",\"yellow\"]]" \
+	"appeals: A's one appeal, open, its reason and the status appealed"
+same "$(jq -r '.appeals[0].text' "$T/a.json")" "$TEXT_A" "the appeal's text, unsealed for A"
+is "$(jq -c '.household.members | map([.member, .relation, .state, .consent])' "$T/a.json")" \
+	"[[\"$MEMBER_A\",\"child\",\"active\",\"minor\"]]" \
+	"household.members: the child A added, active as a minor"
+is "$(jq -c '.household.guardians' "$T/a.json")" '[]' "household.guardians: nobody added A"
+is "$(grep -cF -- "$NAME_K" "$T/a.json")" 0 "the member's name is not in A's export (it is theirs)"
 
 # --- B's export: exactly B's ---------------------------------------------
 api GET /v1/me/export "$TOK_B"
@@ -148,8 +168,10 @@ is "$(jq '.status_history | length' "$T/b.json")" \
 	"B's status history is B's"
 is "$(jq '.sessions | length' "$T/b.json")" 1 "B's one session"
 n=0
-for s in "$NAME_A" "$ID_A" "$PHONE_A" "$RES_A" "$PSEUDO_A"; do n=$((n + $(grep -cF -- "$s" "$T/b.json"))); done
-is "$n" 0 "B's export holds nothing of A's (name, ID number, phone, handle, pseudonym)"
+for s in "$NAME_A" "$ID_A" "$PHONE_A" "$RES_A" "$PSEUDO_A" "$TEXT_A" "$APPEAL_A" "$MEMBER_A"; do
+	n=$((n + $(grep -cF -- "$s" "$T/b.json")))
+done
+is "$n" 0 "B's export holds nothing of A's (name, ID number, phone, handle, pseudonym, appeal, member)"
 n=0
 for s in "$NAME_B" "$ID_B" "$RES_B" "$PSEUDO_B"; do n=$((n + $(grep -cF -- "$s" "$T/a.json"))); done
 is "$n" 0 "A's export holds nothing of B's"
@@ -222,7 +244,7 @@ is "$SERVER_STATUS" 0 "the server stops cleanly"
 for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.all"; do
 	[ -f "$f" ] || continue
 	n=0
-	for s in "$NAME_A" "$NAME_B" "$ID_A" "$ID_B" "$PHONE_A" "$PASS_A" "$PASS_B"; do
+	for s in "$NAME_A" "$NAME_B" "$ID_A" "$ID_B" "$PHONE_A" "$PASS_A" "$PASS_B" "$TEXT_A" "$NAME_K" "$ID_K"; do
 		n=$((n + $(grep -caF -- "$s" "$f")))
 	done
 	is "$n" 0 "$(basename "$f"): no name, ID number, phone or passphrase (grep -c = 0)"
