@@ -46,7 +46,10 @@ GIT_DESCRIBE := $(shell git -c safe.directory="$(CURDIR)" describe --always --di
                   2>/dev/null)
 VERSION      := $(VERSION_BASE)$(if $(GIT_DESCRIBE),+g$(GIT_DESCRIBE))
 
-PKGS := libsodium nettle libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl
+# nettle: the audit tree's SHA-256 (crypto/merkle.c); cairo and pangocairo lay out
+# the paper code card (service/paper.c).
+PKGS := libsodium nettle libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl \
+        cairo pangocairo
 
 HARDEN   := -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -153,6 +156,7 @@ tests: $(TEST_BINS) $(TEST_HELPERS) $(FAULTIO) $(FUZZ_REPLAY) $(NODE_MODULES)
 # separate tree so the normal build is untouched.
 check-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory SAN=address,undefined \
 	   BUILD=build/asan BIN=build/asan/bin ANKANG_BIN=build/asan/bin \

@@ -65,6 +65,7 @@ static const char *const action_words[] = {
     [ACT_HOUSEHOLD_LIST] = "household_list",
     [ACT_HOUSEHOLD_CONFIRM] = "household_confirm",
     [ACT_HOUSEHOLD_REMOVE] = "household_remove",
+    [ACT_EXPORT] = "export",
 };
 
 /* The credential result words of FORMAT.md section 1, then the outcomes

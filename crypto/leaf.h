@@ -69,6 +69,7 @@ enum leaf_action {
 	ACT_HOUSEHOLD_LIST,    /* a household member's masked name was shown (one per person) */
 	ACT_HOUSEHOLD_CONFIRM, /* an officer confirmed an adult member's consent */
 	ACT_HOUSEHOLD_REMOVE,  /* a link ended: removed by the guardian or withdrawn */
+	ACT_EXPORT,            /* a resident downloaded everything held about them */
 	ACT_COUNT
 };
 

@@ -51,7 +51,7 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
     [API_BAD_CURSOR] = {400, "bad_query",
 			"Query argument 'before' must be a log index from an earlier page."},
     [API_BAD_ACTION] = {400, "bad_query", "Query argument 'action' is not an audit action."},
-    [API_BAD_FORMAT] = {400, "bad_query", "Query argument 'format' must be png or svg."},
+    [API_BAD_FORMAT] = {400, "bad_query", "Query argument 'format' must be pdf, png or svg."},
     [API_BAD_WITH] = {400, "bad_query", "Query argument 'with' must be svg."},
     [API_BAD_RANGE] = {400, "bad_query", "'end' must not be before 'start'."},
     [API_BAD_RESULT] = {400, "bad_query", "Query argument 'result' is not a result word."},

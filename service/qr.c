@@ -72,6 +72,18 @@ const char *qr_status_colour(int status)
 	return c ? c->hex : NULL;
 }
 
+int qr_status_rgb(int status, uint8_t rgb[3])
+{
+	const struct qr_colour *c = qr_colour(status);
+
+	if (c == NULL)
+		return AK_EINVAL;
+	rgb[0] = c->r;
+	rgb[1] = c->g;
+	rgb[2] = c->b;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- encoding */
 
 /* QR alphanumeric mode's 45 characters (ISO/IEC 18004 table 5), which are
@@ -254,10 +266,15 @@ int qr_render_svg(const qr *q, int status, char **svg, size_t *len)
 	*len = 0;
 	if (c == NULL)
 		return AK_EINVAL;
+	/* width and height, in pixels as the PNG has them: without them a
+	 * viewer that opens the file on its own falls back to its default
+	 * size for a replaced element, too small for a module to be more
+	 * than a pixel, and the code does not scan. A page that shows it
+	 * sizes it with CSS, which overrides them. */
 	sbuf_fmt(&b,
-		 "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-		 "shape-rendering=\"crispEdges\">",
-		 side, side);
+		 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		 "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">",
+		 side * QR_SCALE_DEFAULT, side * QR_SCALE_DEFAULT, side, side);
 	sbuf_fmt(&b, "<title>%s</title>", c->word);
 	sbuf_str(&b, "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>");
 	sbuf_fmt(&b, "<path fill=\"%s\" d=\"", c->hex);

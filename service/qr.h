@@ -70,6 +70,10 @@ int qr_module(const qr *q, int x, int y);
  * a scanner), and red. NULL for a status out of range.
  */
 const char *qr_status_colour(int status);
+/* The same colour as red, green and blue bytes into rgb, for a drawing
+ * that is not text (the paper card, service/paper.c): 0, or AK_EINVAL for
+ * a status out of range. */
+int qr_status_rgb(int status, uint8_t rgb[3]);
 
 /*
  * PNG: a 1-bit palette image, white and the status colour, QR_QUIET
@@ -81,7 +85,8 @@ int qr_render_png(const qr *q, int status, unsigned scale, uint8_t **png, size_t
 
 /*
  * SVG: one <path> of module rectangles in the status colour on a white
- * <rect>, viewBox in modules (quiet zone included), crispEdges, and a
+ * <rect>, viewBox in modules (quiet zone included), width and height in
+ * pixels at QR_SCALE_DEFAULT a module (the PNG's size), crispEdges, and a
  * <title> holding only the status word. Sets *svg (malloc'd,
  * NUL-terminated) and *len. Returns 0, AK_EINVAL or AK_ENOMEM.
  */

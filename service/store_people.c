@@ -1572,6 +1572,11 @@ static const char *const consent_words[] = {
     [STORE_CONSENT_OFFICER] = "officer",
 };
 
+const char *store_consent_word(enum store_consent c)
+{
+	return c > STORE_CONSENT_NONE && c < STORE_CONSENT_COUNT ? consent_words[c] : NULL;
+}
+
 static int relation_valid(enum leaf_detail r)
 {
 	return r == DET_CHILD || r == DET_PARENT || r == DET_SPOUSE || r == DET_OTHER;

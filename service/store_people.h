@@ -342,6 +342,9 @@ enum store_consent {
 	STORE_CONSENT_COUNT
 };
 
+/* The consent's word as the schema spells it; NULL for NONE (pending). */
+const char *store_consent_word(enum store_consent c);
+
 /* At most this many members per guardian: a household, not a register. */
 #define STORE_HOUSEHOLD_MAX 16
 

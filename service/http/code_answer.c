@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "service/http/jsonw.h"
+#include "service/paper.h"
 #include "service/qr.h"
 #include "service/record.h"
 
@@ -50,6 +51,11 @@ int code_answer_draw(struct code_answer *c)
 
 	if (c->format == CODE_JSON && !c->with_svg)
 		return 0;
+	if (c->format == CODE_PDF) {
+		struct paper_card card = {c->text, strlen(c->text), c->code.status, c->name,
+					  c->code.exp};
+		return paper_card_pdf(&card, &c->image, &c->image_len);
+	}
 	if ((rc = qr_encode(&q, c->text, strlen(c->text), QR_ECC_DEFAULT)) != 0)
 		return rc;
 	if (c->format == CODE_PNG) {
@@ -110,6 +116,13 @@ enum api_error code_answer_reply(struct request *rq, const struct code_answer *c
 	}
 	snprintf(idx, sizeof idx, "%" PRIu64, index);
 	reply_header(rq, "X-Ankang-Log-Index", idx);
+	if (c->format == CODE_PDF) {
+		/* A file to print, not a page: browsers offer to save it under a
+		 * name that says what it is, never whose. */
+		reply_header(rq, "Content-Disposition",
+			     "attachment; filename=\"ankang-paper-code.pdf\"");
+		return reply_bytes(rq, 200, "application/pdf", c->image, c->image_len);
+	}
 	return reply_bytes(rq, 200, c->format == CODE_PNG ? "image/png" : "image/svg+xml", c->image,
 			   c->image_len);
 }

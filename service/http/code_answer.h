@@ -1,7 +1,8 @@
 /*
  * code_answer: a freshly signed code kept in a request's state until its
  * leaf is durable, and the answer made of it: JSON, or its QR image (GET
- * /v1/me/code and .png/.svg, POST /v1/residents/{handle}/paper-code). The
+ * /v1/me/code and .png/.svg, POST /v1/residents/{handle}/paper-code,
+ * which may also be a PDF card). The
  * image is drawn before the operation is submitted, so that the writer's
  * wait is not spent drawing. The JSON answer may carry the SVG drawing
  * too (GET /v1/me/code?with=svg), so that the web page shows the same
@@ -23,7 +24,8 @@
 enum code_format {
 	CODE_JSON = 1,
 	CODE_PNG,
-	CODE_SVG
+	CODE_SVG,
+	CODE_PDF /* a paper code's card (service/paper.h) */
 };
 
 struct code_answer {
@@ -31,8 +33,10 @@ struct code_answer {
 	int with_svg;                 /* CODE_JSON: the SVG drawing in the answer too */
 	struct store_code code;       /* what the writer stores */
 	char text[CRED_TEXT_MAX + 1]; /* the credential */
-	char name[CRED_NAME_MAX + 1]; /* the name the JSON answer shows */
-	uint8_t *image;               /* PNG or SVG, malloc'd by code_answer_draw */
+	/* The name the answer shows: as the caller chose it for JSON (a
+	 * paper code's is masked), in full on a PDF card (the holder's own). */
+	char name[CRED_NAME_MAX + 1];
+	uint8_t *image; /* PNG, SVG or PDF, malloc'd by code_answer_draw */
 	size_t image_len;
 };
 

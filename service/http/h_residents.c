@@ -20,7 +20,9 @@
  * number: the officer prints it for someone standing at the desk, whose
  * card matches the record (a wrong number is recorded as `denied` and
  * answered 403). Its JSON answer shows the name masked; the code itself
- * carries the full name, as every code must for the checkpoint. Look-ups
+ * carries the full name, as every code must for the checkpoint; so does
+ * the PDF card (?format=pdf, service/paper.h), which is the person's own
+ * to carry. Look-ups
  * and paper codes are limited per officer (limits.c).
  *
  * Invariant: nothing here prints or logs a field; request states are
@@ -296,6 +298,8 @@ static enum api_error paper_code(struct request *rq)
 			s->c.format = CODE_PNG;
 		else if (strcmp(fmt, "svg") == 0)
 			s->c.format = CODE_SVG;
+		else if (strcmp(fmt, "pdf") == 0)
+			s->c.format = CODE_PDF;
 		else
 			return API_BAD_FORMAT;
 	}
@@ -331,7 +335,9 @@ static enum api_error paper_code(struct request *rq)
 	}
 	rc = record_issue(app_record_issuer(rq->app), &v, rq->now, days * 86400u, 1, s->c.text,
 			  &s->c.code);
-	if (rc >= 0)
+	if (rc >= 0 && s->c.format == CODE_PDF)
+		memcpy(s->c.name, v.name, sizeof s->c.name); /* the card is the holder's own */
+	else if (rc >= 0)
 		rc = mask_name(s->c.name, sizeof s->c.name, v.name, strlen(v.name));
 	record_wipe(&v);
 	if (rc < 0)

@@ -71,6 +71,7 @@ const struct route routes[] = {
     {"DELETE", "/v1/me/guardians/{link}",            RESIDENT,           0,       LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_REMOVE, &h_guardian_withdraw},
     {"GET",    "/v1/household/pending",              OFFICER,            0,       LIMIT_OFFICER_READ, DATA_PERSONAL, ACT_HOUSEHOLD_LIST, &h_household_pending},
     {"POST",   "/v1/household/{link}/confirm",       OFFICER,            1024,    LIMIT_NONE,         DATA_STATE,    ACT_HOUSEHOLD_CONFIRM, &h_household_confirm},
+    {"GET",    "/v1/me/export",                      RESIDENT,           0,       LIMIT_NONE,         DATA_PERSONAL, ACT_EXPORT,         &h_me_export},
 
     {"GET",    "/officer",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
     {"GET",    "/v1/officer/actions",                OFFICER,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_officer_actions},

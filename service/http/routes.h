@@ -36,6 +36,7 @@
  *   h_web.c        GET /, /check, /audit, /officer, /assets/{file}: the pages (web.h)
  *   h_appeals.c    POST/GET /v1/me/appeals, GET /v1/appeals,
  *                  GET /v1/appeals/{appeal}, POST /v1/appeals/{appeal}/answer
+ *   h_export.c     GET /v1/me/export (its sections: export.h)
  *   h_officer.c    GET /v1/officer/actions
  */
 #ifndef ANKANG_ROUTES_H
@@ -100,7 +101,7 @@ extern const struct route_handler h_enroll, h_login, h_logout, h_logout_all, h_s
     h_me_code_png, h_me_code_svg, h_me_accesses, h_me_history, h_me_erase, h_status, h_paper_code,
     h_lookup, h_verify, h_scans, h_keys, h_trust, h_revocations, h_audit_checkpoint,
     h_audit_entries, h_audit_report, h_audit_inclusion, h_audit_consistency, h_healthz, h_metrics,
-    h_page, h_asset, h_officer_actions;
+    h_page, h_asset, h_me_export, h_officer_actions;
 extern const struct route_handler h_me_appeal_open, h_me_appeals, h_appeals, h_appeal,
     h_appeal_answer;
 /* h_household.c */

@@ -125,9 +125,12 @@ run "code as SVG" 200 GET /v1/me/code.svg "$TOK"
 run "accesses" 200 GET /v1/me/accesses "$TOK"
 run "history" 200 GET /v1/me/history "$TOK"
 run "sessions" 200 GET /v1/me/sessions "$TOK"
+run "export" 200 GET /v1/me/export "$TOK"
 run "look-up" 200 POST /v1/lookup "$OFF" "$(jq -nc --arg d "$ID1" '{id_number: $d, purpose: "status_correction"}')"
 run "status" 200 PUT "/v1/residents/$RES1/status" "$OFF" '{"status": "yellow", "reason": "close_contact"}'
 run "paper code" 200 POST "/v1/residents/$RES1/paper-code" "$OFF" \
+	"$(jq -nc --arg d "$ID1" '{purpose: "paper_code", id_number: $d, days: 2}')"
+paused_request "paper code as a PDF card" 200 POST "/v1/residents/$RES1/paper-code?format=pdf" "$OFF" \
 	"$(jq -nc --arg d "$ID1" '{purpose: "paper_code", id_number: $d, days: 2}')"
 run "verify" 200 POST /v1/verify "$VER" "$(jq -nc --arg c "$CRED" '{credential: $c}')"
 run "scans" 200 POST /v1/scans "$VER" \

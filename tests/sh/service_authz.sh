@@ -140,6 +140,7 @@ DELETE /v1/me/guardians/$MEM                       -       401 401 404 403 403 4
 GET    /v1/household/pending                       -       401 401 403 403 200 403 403
 POST   /v1/household/$LINK/confirm                 consent 401 401 403 403 200 403 403
 DELETE /v1/me/household/$MEM                       -       401 401 200 403 403 403 403
+GET    /v1/me/export                               -       401 401 200 403 403 403 403
 GET    /officer                                    -       200 401 200 200 200 200 200
 GET    /v1/officer/actions                         -       401 401 403 403 200 403 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403

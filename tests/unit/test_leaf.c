@@ -171,7 +171,8 @@ static void test_words(void)
 					      "household_add",
 					      "household_list",
 					      "household_confirm",
-					      "household_remove"};
+					      "household_remove",
+					      "export"};
 	static const char *const results[] = {
 	    "valid",   "malformed",  "unknown_key", "bad_signature", "not_yet_valid", "expired",
 	    "revoked", "superseded", "ok",          "denied",        "not_found",     "invalid"};

@@ -426,10 +426,11 @@ static void test_svg(const char *text)
 		int side = qr_size(q) + 2 * QR_QUIET;
 		char head[200];
 		snprintf(head, sizeof head,
-			 "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-			 "shape-rendering=\"crispEdges\">",
-			 side, side);
-		ok(strncmp(svg, head, strlen(head)) == 0, "SVG %s: <svg>, viewBox in modules",
+			 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+			 "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">",
+			 side * QR_SCALE_DEFAULT, side * QR_SCALE_DEFAULT, side, side);
+		ok(strncmp(svg, head, strlen(head)) == 0,
+		   "SVG %s: <svg>, width and height in pixels (the PNG's), viewBox in modules",
 		   word);
 		ok(len == strlen(svg) && len > 7 && strcmp(svg + len - 7, "</svg>\n") == 0,
 		   "SVG %s: ends with </svg>", word);
@@ -593,6 +594,17 @@ static void test_encode_refusals(void)
 	   "status colours");
 	ok(qr_status_colour(3) == NULL && qr_status_colour(-1) == NULL,
 	   "no colour for a status out of range");
+	for (int st = CRED_GREEN; st <= CRED_RED; st++) {
+		uint8_t rgb[3];
+		char hex[8];
+		int rc = qr_status_rgb(st, rgb);
+		snprintf(hex, sizeof hex, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+		ok(rc == 0 && strcmp(hex, qr_status_colour(st)) == 0,
+		   "qr_status_rgb %d: the same colour as qr_status_colour", st);
+	}
+	uint8_t rgb[3];
+	ok(qr_status_rgb(3, rgb) == AK_EINVAL && qr_status_rgb(-1, rgb) == AK_EINVAL,
+	   "qr_status_rgb: AK_EINVAL for a status out of range");
 }
 
 static void test_bad_png(const char *text)

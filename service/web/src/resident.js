@@ -7,7 +7,9 @@
 // and its refreshing), resident/accesses.js and resident/proof.js (the
 // accesses and their proofs), resident/history.js, resident/appeals.js
 // (appeal my status), resident/session.js
-// (what is kept in this browser), resident/form.js (error summaries).
+// (what is kept in this browser), resident/form.js (error summaries),
+// resident/household.js (my household), resident/mydata.js (downloading
+// my data).
 import { keepForOffline } from './lib/offline.js';
 import './resident.css';
 import { ApiError, OfflineError, apiJson } from './lib/api.js';
@@ -22,10 +24,11 @@ import {
 } from './resident/form.js';
 import * as statusHistory from './resident/history.js';
 import * as household from './resident/household.js';
+import * as myData from './resident/mydata.js';
 import { forget, token } from './resident/session.js';
 
 const OUT = ['start', 'enrol', 'erased']; // views for someone not logged in
-const IN = ['code', 'accesses', 'history', 'erase', 'appeals', 'household'];
+const IN = ['code', 'accesses', 'history', 'erase', 'appeals', 'household', 'mydata'];
 const TITLES = {
   start: () => t('resident.title'),
   enrol: () => t('resident.enrol.heading'),
@@ -36,6 +39,7 @@ const TITLES = {
   household: () => t('resident.household.heading'),
   erased: () => t('resident.erased.heading'),
   appeals: () => t('resident.appeal.heading'),
+  mydata: () => t('resident.mydata.heading'),
 };
 
 let view = null;
@@ -90,6 +94,7 @@ function route() {
     if (next === 'appeals') appeals.open(ended);
     if (next === 'code') household.openCode(ended);
     if (next === 'household') household.open(ended);
+    if (next === 'mydata') myData.open();
     if (next === 'erase') {
       $('#erase-form').reset();
       clearProblems($('#erase-errors'), $('#erase-form'));
@@ -156,6 +161,7 @@ function wire() {
   accesses.wireAccesses();
   appeals.wireAppeals(ended);
   household.wire();
+  myData.wireMyData(ended);
   $('#code-refresh').addEventListener('click', () => code.refresh());
   $('#code-print').addEventListener('click', () => code.printCard());
   $('#logout').addEventListener('click', () => logout(false));
@@ -168,6 +174,7 @@ function wire() {
     if (view === 'accesses') accesses.render();
     if (view === 'history') statusHistory.render();
     if (view === 'appeals') appeals.render();
+    if (view === 'mydata') myData.render();
     household.renderSwitch();
     household.renderHousehold();
     notice(startNotice);

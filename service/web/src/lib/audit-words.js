@@ -10,7 +10,7 @@ export const ACTIONS = [
   'accesses_read', 'erase', 'account_add', 'key_rotate', 'print_code', 'purge',
   'account_disable', 'history_read', 'logout', 'sessions_read',
   'appeal_open', 'appeals_read', 'appeal_list', 'appeal_read', 'appeal_answer',
-  'household_add', 'household_list', 'household_confirm', 'household_remove',
+  'household_add', 'household_list', 'household_confirm', 'household_remove', 'export',
 ];
 export const RESULTS = [
   'valid', 'malformed', 'unknown_key', 'bad_signature', 'not_yet_valid', 'expired',
