@@ -156,6 +156,10 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
     [API_NO_LINK] = {404, "not_found", "No such household link."},
     [API_MEMBER_EXISTS] = {409, "duplicate", "This person is in your household already."},
     [API_LINK_NOT_PENDING] = {409, "not_pending", "This link is confirmed already."},
+    [API_BAD_TILE] = {400, "bad_tile",
+		      "Not a tile path: tile/L/N or tile/entries/N, N in groups of three digits "
+		      "(x001/x234/067), with .p/W (1 to 255) for a partial tile."},
+    [API_NO_TILE] = {404, "not_found", "No signed checkpoint covers that tile yet."},
 };
 
 const struct api_error_info *api_error_info(enum api_error e)

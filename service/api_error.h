@@ -111,6 +111,9 @@ enum api_error {
 	API_MEMBER_EXISTS,           /* 409 */
 	API_LINK_NOT_PENDING,        /* 409 */
 	API_HOUSEHOLD_FULL,          /* 409 */
+	/* the log as tiles (h_tiles.c) */
+	API_BAD_TILE, /* 400: not a tlog-tiles path */
+	API_NO_TILE,  /* 404: no signed checkpoint covers it */
 	API_ERROR_COUNT
 };
 

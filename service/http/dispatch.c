@@ -42,15 +42,18 @@
 /* ------------------------------------------------------------ routing */
 
 /* Matches path against a pattern; a "{...}" segment matches one
- * non-empty segment of fewer than cap bytes, copied into param. */
+ * non-empty segment of fewer than cap bytes, copied into param; a
+ * "{...*}" at the pattern's end matches the rest of the path, slashes
+ * and all (the tlog-tiles paths, h_tiles.c), under the same cap. */
 static int route_match(const char *pattern, const char *path, char *param, size_t cap)
 {
 	const char *p = pattern, *s = path;
 
 	while (*p != '\0' && *s != '\0') {
 		if (*p == '{') {
-			size_t n = strcspn(s, "/");
 			const char *close = strchr(p, '}');
+			int rest = close != NULL && close > p + 1 && close[-1] == '*';
+			size_t n = rest ? strlen(s) : strcspn(s, "/");
 			if (close == NULL || n == 0 || n >= cap)
 				return 0;
 			memcpy(param, s, n);

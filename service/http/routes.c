@@ -75,6 +75,12 @@ const struct route routes[] = {
 
     {"GET",    "/officer",                           ANY,                0,       LIMIT_NONE,         DATA_PUBLIC,   ACT_NONE,           &h_page},
     {"GET",    "/v1/officer/actions",                OFFICER,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_officer_actions},
+
+    /* The log as C2SP tlog-tiles (h_tiles.c). The entries row comes first:
+     * the tile row's {tile*} would match its paths too. */
+    {"GET",    "/log/checkpoint",                    ANY,                0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_log_checkpoint},
+    {"GET",    "/log/tile/entries/{bundle*}",        AUDITOR,            0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_log_entries},
+    {"GET",    "/log/tile/{tile*}",                  ANY,                0,       LIMIT_NONE,         DATA_LOG,      ACT_NONE,           &h_log_tile},
 };
 /* clang-format on */
 

@@ -38,6 +38,8 @@
  *                  GET /v1/appeals/{appeal}, POST /v1/appeals/{appeal}/answer
  *   h_export.c     GET /v1/me/export (its sections: export.h)
  *   h_officer.c    GET /v1/officer/actions
+ *   h_tiles.c      GET /log/checkpoint, /log/tile/{tile*}, /log/tile/entries/{bundle*}:
+ *                  the log as C2SP tlog-tiles ({name*} matches the rest of the path)
  */
 #ifndef ANKANG_ROUTES_H
 #define ANKANG_ROUTES_H
@@ -85,7 +87,8 @@ struct route_handler {
 
 struct route {
 	const char *method;  /* "GET", "POST", "PUT", "DELETE" */
-	const char *pattern; /* "/v1/residents/{handle}/status": {...} is one segment */
+	const char *pattern; /* "/v1/residents/{handle}/status": {...} is one segment,
+			      * {...*} at the end the rest of the path */
 	unsigned who;        /* WHO_* (authz.h) */
 	size_t max_body;     /* 0: no body accepted */
 	enum limit_rule limit;
@@ -108,5 +111,7 @@ extern const struct route_handler h_me_appeal_open, h_me_appeals, h_appeals, h_a
 extern const struct route_handler h_household_add, h_household_list, h_household_code,
     h_household_code_png, h_household_code_svg, h_household_accesses, h_household_remove,
     h_guardians, h_guardian_withdraw, h_household_pending, h_household_confirm;
+/* h_tiles.c */
+extern const struct route_handler h_log_checkpoint, h_log_tile, h_log_entries;
 
 #endif
