@@ -17,6 +17,10 @@
 #   - paths the spec does not spell are 400 bad_tile, tiles no signed
 #     checkpoint covers are 404, other methods 405; reading tiles writes
 #     no leaf;
+#   - Go's own golang.org/x/mod/sumdb/tlog (tests/go/tlogcheck.go, where
+#     Go and Debian's golang-golang-x-mod-dev are installed; skipped
+#     otherwise) opens the checkpoint, recomputes the root through
+#     tlog.TileHashReader and checks every leaf against its tile;
 #   - once the log grows, the partial tile grows a hash and keeps its
 #     old ones, and full tiles are the same bytes.
 # Leaves hold no personal data; tokens are never printed.
@@ -163,6 +167,29 @@ is "$ST" 405 "POST to a tile: 405"
 api GET /log/tile/ ""
 is "$ST" 404 "no tile path at all: 404"
 is "$(log_size)" "$SIZE" "reading the log as tiles wrote no leaf"
+
+# --- Go's tlog reads the same tiles ---------------------------------------
+# golang.org/x/mod/sumdb/tlog from Debian (golang-golang-x-mod-dev), in
+# GOPATH mode: nothing is downloaded. Where Go or the package is missing,
+# these are skipped.
+GOPATH_DEB=/usr/share/gocode
+if command -v go >/dev/null && [ -d "$GOPATH_DEB/src/golang.org/x/mod/sumdb/tlog" ]; then
+	GO111MODULE=off GOPATH=$GOPATH_DEB GOFLAGS= GOPROXY=off GOCACHE=$T/gocache \
+		go build -o "$T/tlogcheck" tests/go/tlogcheck.go 2>"$T/err"
+	ok $? "tests/go/tlogcheck builds against Debian's golang.org/x/mod, GOPATH mode"
+	TLOGCHECK_TOKEN=$AUD "$T/tlogcheck" -every 61 "$URL" "$KEY" >"$T/out" 2>"$T/err"
+	ok $? "Go's sumdb/note opens the checkpoint, tlog.TileHashReader reads /log/tile/ through the adapter"
+	like "$(tr '\n' ' ' <"$T/out")" "^root ok $SIZE proved [0-9]{4} $" \
+		"  tlog.TreeHash is the checkpoint's root; every leaf is its authenticated tile's, 1 in 61 proven by tlog.CheckRecord"
+	svc_init "$T/other"
+	TLOGCHECK_TOKEN=$AUD "$T/tlogcheck" "$URL" "$T/other/public/log.vkey" >/dev/null 2>"$T/err"
+	ok $((!$?)) "  and refuses the checkpoint under another log's key"
+else
+	for d in "tlogcheck builds" "Go's tlog reads the tiles" "  its root and proofs" "  another key"; do
+		_tap_n=$((_tap_n + 1))
+		echo "ok $_tap_n - $d # SKIP go or golang-golang-x-mod-dev is not installed"
+	done
+fi
 
 # --- the log grows --------------------------------------------------------
 api POST /v1/verify "$VER" '{"credential":"not a code"}'

@@ -143,6 +143,9 @@ DELETE /v1/me/household/$MEM                       -       401 401 200 403 403 4
 GET    /v1/me/export                               -       401 401 200 403 403 403 403
 GET    /officer                                    -       200 401 200 200 200 200 200
 GET    /v1/officer/actions                         -       401 401 403 403 200 403 403
+GET    /log/checkpoint                             -       200 401 200 200 200 200 200
+GET    /log/tile/0/000.p/1                         -       200 401 200 200 200 200 200
+GET    /log/tile/entries/000.p/1                   -       401 401 403 403 403 200 403
 DELETE /v1/me                                      -       401 401 200 403 403 403 403
 EOF
 )
@@ -195,11 +198,11 @@ while read -r method path body w0 w1 w2 w3 w4 w5 w6; do
 done <<<"$MATRIX"
 # Every route is in the matrix: compare with the route table itself.
 routes=$(sed -n 's/^[[:space:]]*{"\([A-Z]*\)",[[:space:]]*"\([^"]*\)".*/\1 \2/p' service/http/routes.c |
-	sed 's/{handle}/ID/; s/{appeal}/ID/; s/{file}/FILE/; s/{member}/ID/; s/{link}/ID/' | sort)
+	sed 's/{handle}/ID/; s/{appeal}/ID/; s/{file}/FILE/; s/{member}/ID/; s/{link}/ID/; s/{tile\*}/TILE/; s/{bundle\*}/TILE/' | sort)
 n_routes=$(wc -l <<<"$routes")
 is "$rows" "$n_routes" "the matrix has a row for each of the $n_routes routes"
 table=$(awk '$1 != "RELOGIN" {print $1, $2}' <<<"$MATRIX" |
-	sed "s#/$RID/#/ID/#; s#/$APL\$#/ID#; s#/$APL/#/ID/#; s#/$MEM\(/\|\$\)#/ID\1#; s#/$LINK/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#" | sort)
+	sed "s#/$RID/#/ID/#; s#/$APL\$#/ID#; s#/$APL/#/ID/#; s#/$MEM\(/\|\$\)#/ID\1#; s#/$LINK/#/ID/#; s/?.*//; s#/assets/.*#/assets/FILE#; s#^\(GET /log/tile/\(entries/\)\?\).*#\1TILE#" | sort)
 same "$table" "$routes" "the matrix covers exactly service/http/routes.c's routes"
 
 # The resident was erased by the last row: their session is now a bad token.
