@@ -304,6 +304,32 @@ static void test_routing(void)
 	   "a pattern with {handle}: matched, the segment kept");
 	dispatch_free(&f.rq);
 
+	/* {name*}: the rest of the path, slashes and all (the log's tiles). */
+	fake_init(&f, "GET", "/log/tile/0/x001/x234/067.p/5");
+	dispatch_begin(&f.rq, 16384);
+	ok(f.rq.route == route_of("GET", "/log/tile/{tile*}") &&
+	       strcmp(f.rq.param, "0/x001/x234/067.p/5") == 0 && f.in.reply.status == 0,
+	   "a pattern ending {tile*}: matched, the rest of the path kept");
+	dispatch_free(&f.rq);
+
+	fake_init(&f, "GET", "/log/tile/entries/x001/000");
+	dispatch_begin(&f.rq, 16384);
+	ok(f.rq.route == route_of("GET", "/log/tile/entries/{bundle*}") &&
+	       strcmp(f.rq.param, "x001/000") == 0 && f.rq.route->who == WHO_AUDITOR,
+	   "an entry bundle takes the auditors' row, not the public tiles'");
+	dispatch_free(&f.rq);
+
+	fake_init(&f, "GET", "/log/tile/");
+	dispatch_begin(&f.rq, 16384);
+	ok(f.rq.route == NULL && f.in.reply.status == 404, "{tile*} matches no empty rest");
+	dispatch_free(&f.rq);
+
+	fake_init(&f, "GET", "/log/tile/0/x001/x001/x001/x001/x001/x001/x001/x001/x001/x001/000");
+	dispatch_begin(&f.rq, 16384);
+	ok(f.rq.route == NULL && f.in.reply.status == 404,
+	   "nor a rest longer than a parameter holds: 404");
+	dispatch_free(&f.rq);
+
 	fake_init(&f, "POST", "/v1/lookup");
 	f.in.header = cl_header;
 	f.in.conn = (void *)"999999";
