@@ -44,7 +44,6 @@ struct mirror {
 	/* tiles[L][N]: the hashes of tile N at level L, loaded once */
 	uint8_t **tiles[LEVELS];
 	uint64_t ntiles[LEVELS];
-	int failed;
 };
 
 /* The tile t as the tree of m->size has it: full, or the partial width. */
