@@ -178,7 +178,7 @@ static int add_checkpoint(const char *body, size_t len, struct reply *r)
 	merkle_hash proof[PROOF_MAX];
 	const char *p = body, *end = body + len, *nl, *note;
 	struct checkpoint c;
-	struct log *l, next;
+	struct log *l, prev;
 	uint64_t old;
 	size_t n = 0, got, nlen;
 	int rc;
@@ -230,12 +230,12 @@ static int add_checkpoint(const char *body, size_t len, struct reply *r)
 	}
 
 	/* Store first: a cosignature the witness could forget is a rollback. */
-	next = *l;
+	prev = *l;
 	l->seen = 1;
 	l->size = c.size;
 	memcpy(l->root, c.root, MERKLE_HASH_BYTES);
 	if (state_save(logs) != 0) {
-		*l = next;
+		*l = prev;
 		return fail(r, 500, "state_write_failed");
 	}
 	/* checkpoint_open accepted the note, so its first "\n\n" ends the body. */
