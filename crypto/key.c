@@ -34,9 +34,10 @@ int key_name_valid(const char *name, size_t len)
 	return 1;
 }
 
-uint32_t key_id(const char *name, size_t name_len, const uint8_t pk[KEY_PK_BYTES])
+uint32_t key_id_typed(const char *name, size_t name_len, uint8_t type,
+		      const uint8_t pk[KEY_PK_BYTES])
 {
-	static const uint8_t sep[2] = {'\n', KEY_TYPE_ED25519};
+	const uint8_t sep[2] = {'\n', type};
 	crypto_hash_sha256_state st;
 	uint8_t h[crypto_hash_sha256_BYTES];
 
@@ -46,6 +47,11 @@ uint32_t key_id(const char *name, size_t name_len, const uint8_t pk[KEY_PK_BYTES
 	crypto_hash_sha256_update(&st, pk, KEY_PK_BYTES);
 	crypto_hash_sha256_final(&st, h);
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+uint32_t key_id(const char *name, size_t name_len, const uint8_t pk[KEY_PK_BYTES])
+{
+	return key_id_typed(name, name_len, KEY_TYPE_ED25519, pk);
 }
 
 int key_verifier_init(struct key_verifier *v, const char *name, const uint8_t pk[KEY_PK_BYTES])
@@ -61,7 +67,7 @@ int key_verifier_init(struct key_verifier *v, const char *name, const uint8_t pk
 	return 0;
 }
 
-int key_verifier_parse(struct key_verifier *v, const char *text, size_t len)
+int key_verifier_parse_typed(struct key_verifier *v, const char *text, size_t len, uint8_t type)
 {
 	const char *plus, *hex, *b64;
 	size_t name_len, got;
@@ -84,10 +90,10 @@ int key_verifier_parse(struct key_verifier *v, const char *text, size_t len)
 		return AK_EINVAL;
 	if (util_b64_decode(raw, sizeof raw, &got, b64, KEY_B64_LEN) != 0 || got != sizeof raw)
 		return AK_EINVAL;
-	if (raw[0] != KEY_TYPE_ED25519)
+	if (raw[0] != type)
 		return AK_EINVAL;
 	id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
-	if (id != key_id(text, name_len, raw + 1))
+	if (id != key_id_typed(text, name_len, type, raw + 1))
 		return AK_EINVAL;
 
 	memcpy(v->name, text, name_len);
@@ -102,7 +108,7 @@ int key_verifier_parse(struct key_verifier *v, const char *text, size_t len)
  * its NUL, or AK_EINVAL when v's name is not a valid key name (a struct
  * that did not come from key_verifier_init or _parse).
  */
-int key_verifier_format(char *out, size_t cap, const struct key_verifier *v)
+int key_verifier_format_typed(char *out, size_t cap, const struct key_verifier *v, uint8_t type)
 {
 	size_t name_len = strnlen(v->name, sizeof v->name);
 	size_t n = name_len + 1 + 8 + 1 + KEY_B64_LEN;
@@ -118,7 +124,7 @@ int key_verifier_format(char *out, size_t cap, const struct key_verifier *v)
 	idb[1] = (uint8_t)(v->id >> 16);
 	idb[2] = (uint8_t)(v->id >> 8);
 	idb[3] = (uint8_t)v->id;
-	raw[0] = KEY_TYPE_ED25519;
+	raw[0] = type;
 	memcpy(raw + 1, v->pk, KEY_PK_BYTES);
 
 	memcpy(p, v->name, name_len);
@@ -129,6 +135,16 @@ int key_verifier_format(char *out, size_t cap, const struct key_verifier *v)
 	*p++ = '+';
 	util_b64_encode(p, raw, sizeof raw);
 	return (int)n;
+}
+
+int key_verifier_parse(struct key_verifier *v, const char *text, size_t len)
+{
+	return key_verifier_parse_typed(v, text, len, KEY_TYPE_ED25519);
+}
+
+int key_verifier_format(char *out, size_t cap, const struct key_verifier *v)
+{
+	return key_verifier_format_typed(out, cap, v, KEY_TYPE_ED25519);
 }
 
 int key_verifier_load(struct key_verifier *v, const char *path)

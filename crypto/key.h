@@ -59,4 +59,14 @@ int key_verifier_init(struct key_verifier *v, const char *name, const uint8_t pk
  */
 int key_verifier_load(struct key_verifier *v, const char *path);
 
+/*
+ * The same three for another signature type byte: the key id hashes the
+ * type, and the vkey's base64 starts with it. cosig.c uses them for
+ * cosignature/v1 keys (type 0x04); the functions above are type 0x01.
+ */
+uint32_t key_id_typed(const char *name, size_t name_len, uint8_t type,
+		      const uint8_t pk[KEY_PK_BYTES]);
+int key_verifier_parse_typed(struct key_verifier *v, const char *text, size_t len, uint8_t type);
+int key_verifier_format_typed(char *out, size_t cap, const struct key_verifier *v, uint8_t type);
+
 #endif

@@ -143,8 +143,9 @@ static int key_matches(const struct key_verifier *v, const struct sig_line *sl)
 	       memcmp(v->name, sl->name, sl->name_len) == 0;
 }
 
-int note_open(const char *note, size_t len, const struct key_verifier *vs, size_t nvs,
-	      size_t *text_len, uint32_t *verified_by)
+int note_open_with(const char *note, size_t len, const struct key_verifier *vs, size_t nvs,
+		   size_t sig_bytes, note_check_fn check, void *ctx, size_t *text_len,
+		   uint32_t *verified_by)
 {
 	uint8_t buf[SIG_MAX_BYTES];
 	const char *sep, *sigs, *end, *p;
@@ -172,7 +173,7 @@ int note_open(const char *note, size_t len, const struct key_verifier *vs, size_
 		if (parse_sig_line(&p, end, &sl, buf) != 0)
 			return AK_EINVAL;
 		for (size_t i = 0; i < nvs; i++) {
-			if (key_matches(&vs[i], &sl) && sl.sig_len != KEY_SIG_BYTES)
+			if (key_matches(&vs[i], &sl) && sl.sig_len != sig_bytes)
 				return AK_EINVAL;
 		}
 	}
@@ -186,8 +187,7 @@ int note_open(const char *note, size_t len, const struct key_verifier *vs, size_
 		for (size_t i = 0; i < nvs; i++) {
 			if (!key_matches(&vs[i], &sl))
 				continue;
-			if (crypto_sign_verify_detached(sl.sig, (const uint8_t *)note, tlen,
-							vs[i].pk) != 0)
+			if (check(ctx, &vs[i], i, (const uint8_t *)note, tlen, sl.sig) != 0)
 				return AK_ECRYPTO;
 			good++;
 			if (i < 32)
@@ -200,4 +200,19 @@ int note_open(const char *note, size_t len, const struct key_verifier *vs, size_
 	if (verified_by != NULL)
 		*verified_by = bits;
 	return 0;
+}
+
+static int check_ed25519(void *ctx, const struct key_verifier *v, size_t i, const uint8_t *text,
+			 size_t len, const uint8_t *sig)
+{
+	(void)ctx;
+	(void)i;
+	return crypto_sign_verify_detached(sig, text, len, v->pk);
+}
+
+int note_open(const char *note, size_t len, const struct key_verifier *vs, size_t nvs,
+	      size_t *text_len, uint32_t *verified_by)
+{
+	return note_open_with(note, len, vs, nvs, KEY_SIG_BYTES, check_ed25519, NULL, text_len,
+			      verified_by);
 }

@@ -49,4 +49,22 @@ int note_text_valid(const char *text, size_t len);
 int note_open(const char *note, size_t len, const struct key_verifier *vs, size_t nvs,
 	      size_t *text_len, uint32_t *verified_by);
 
+/*
+ * Checks the signature sig (the line's bytes after the key id, exactly
+ * the sig_bytes note_open_with was given) by trusted key v, vs[i], over
+ * text[0..len). Returns 0 when it verifies.
+ */
+typedef int (*note_check_fn)(void *ctx, const struct key_verifier *v, size_t i, const uint8_t *text,
+			     size_t len, const uint8_t *sig);
+
+/*
+ * note_open's rules with another signature type: every line from a
+ * trusted key must carry exactly sig_bytes after its key id (else
+ * AK_EINVAL), and check decides whether it verifies. note_open is this
+ * with Ed25519 (64 bytes); cosig_open uses it for cosignature/v1 lines.
+ */
+int note_open_with(const char *note, size_t len, const struct key_verifier *vs, size_t nvs,
+		   size_t sig_bytes, note_check_fn check, void *ctx, size_t *text_len,
+		   uint32_t *verified_by);
+
 #endif
