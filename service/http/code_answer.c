@@ -16,6 +16,18 @@
 #include "service/qr.h"
 #include "service/record.h"
 
+enum api_error code_answer_with(struct request *rq, struct code_answer *c)
+{
+	const char *with = request_query(rq, "with");
+
+	if (with == NULL)
+		return API_OK;
+	if (strcmp(with, "svg") != 0)
+		return API_BAD_WITH;
+	c->with_svg = 1;
+	return API_OK;
+}
+
 enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id)
 {
 	const struct app_config *cfg = app_config(rq->app);

@@ -50,6 +50,11 @@ struct code_answer {
  */
 enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id);
 
+/* The JSON answer's query: ?with=svg sets c->with_svg (the resident page
+ * shows the server's drawing rather than its own); anything else in
+ * `with` is API_BAD_WITH. */
+enum api_error code_answer_with(struct request *rq, struct code_answer *c);
+
 /* Draws c->text as the image c->format asks for (nothing for JSON without
  * with_svg). 0 or an AK_E* code. */
 int code_answer_draw(struct code_answer *c);

@@ -644,15 +644,9 @@ static enum api_error member_code(struct request *rq, enum code_format format)
 
 static enum api_error code_json(struct request *rq)
 {
-	struct code_st *s = rq->state;
-	const char *with = request_query(rq, "with");
+	enum api_error e = code_answer_with(rq, &((struct code_st *)rq->state)->c);
 
-	if (with != NULL) {
-		if (strcmp(with, "svg") != 0)
-			return API_BAD_WITH;
-		s->c.with_svg = 1;
-	}
-	return member_code(rq, CODE_JSON);
+	return e != API_OK ? e : member_code(rq, CODE_JSON);
 }
 
 static enum api_error code_png(struct request *rq)

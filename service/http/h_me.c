@@ -81,19 +81,11 @@ static enum api_error me_code(struct request *rq, enum code_format format)
 	return API_OK;
 }
 
-/* ?with=svg: the JSON with the SVG drawing in it, for the resident page,
- * which shows the server's image rather than drawing its own. */
 static enum api_error code_json(struct request *rq)
 {
-	struct code_st *s = rq->state;
-	const char *with = request_query(rq, "with");
+	enum api_error e = code_answer_with(rq, &((struct code_st *)rq->state)->c);
 
-	if (with != NULL) {
-		if (strcmp(with, "svg") != 0)
-			return API_BAD_WITH;
-		s->c.with_svg = 1;
-	}
-	return me_code(rq, CODE_JSON);
+	return e != API_OK ? e : me_code(rq, CODE_JSON);
 }
 
 static enum api_error code_png(struct request *rq)

@@ -144,6 +144,8 @@ api GET "/v1/me/household/$K/code.png" "$TOKEN_G"
 is "$ST $(hdr Content-Type)" "200 image/png" "as PNG"
 api GET "/v1/me/household/$K/code.svg" "$TOKEN_G"
 is "$ST $(hdr Content-Type)" "200 image/svg+xml" "as SVG"
+api GET "/v1/me/household/$K/code?with=png" "$TOKEN_G"
+is "$ST/$(jbody .error)" 400/bad_query "a member's code?with=png: 400 bad_query, no display"
 api GET "/v1/me/household/$K/accesses" "$TOKEN_G"
 is "$ST" 200 "the child's accesses, for the guardian: 200"
 is "$(jq '[.accesses[] | select(.action == "issue" and .actor_pseudonym == "'"$PSEUDO_G"'")] | length' "$T/r.body")" 3 \
