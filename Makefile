@@ -170,8 +170,9 @@ check-valgrind: deps
 	@$(MAKE) --no-print-directory all tests
 	@BIN=$(BIN) BUILD=$(BUILD) PROVE_JOBS=$(PROVE_JOBS) scripts/check-valgrind
 
+# bench/public_log.sh runs two test witnesses beside the server.
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/tests/helpers/test_witness
 	@BIN=$(BIN) BUILD=$(BUILD) scripts/bench
 
 # Not part of bench or test: it takes SOAK_SECONDS (600) by design.

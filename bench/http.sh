@@ -105,56 +105,10 @@ threads_opt=()
 bench_serve --code-ttl 86400 --per-address $((MOST + 200)) --max-connections $((MOST + 200)) \
 	"${threads_opt[@]}"
 
-post() { # PATH BODY [TOKEN] -> body on stdout
-	local auth=()
-	[ -n "${3:-}" ] && auth=(-H "Authorization: Bearer $3")
-	curl -sf -X POST -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$URL$1"
-}
-IDN=110101198001010010 # made up; its check character is right
-post /v1/enroll "{\"name\":\"Bench Resident\",\"id_number\":\"$IDN\",\"passphrase\":\"bench passphrase\"}" \
-	>/dev/null || die "enrolment failed"
-RES=$(post /v1/login "{\"id_number\":\"$IDN\",\"passphrase\":\"bench passphrase\"}" | jq -r .token)
-[ -n "$RES" ] && [ "$RES" != null ] || die "login failed"
-# Distinct codes for the verify load, so that it measures checking codes,
-# not checking one code again (which a cache could answer).
-: >"$W/codes"
-for _ in $(seq 1 "$NCODES"); do
-	CRED=$(curl -sf -H "Authorization: Bearer $RES" "$URL/v1/me/code" | jq -r .credential)
-	[ "${CRED:0:4}" = AK1: ] || die "no code"
-	result=$(post /v1/verify "{\"credential\":\"$CRED\"}" "$VER" | jq -r .result)
-	[ "$result" = valid ] || die "a code does not verify online ($result)"
-	echo "$CRED" >>"$W/codes"
-done
-
-# wrk scripts: each prints one machine-readable line at the end.
-cat >"$W/done.lua" <<'EOF'
-done = function(summary, latency, requests)
-	local e = summary.errors
-	io.write(string.format("RESULT %.1f %.3f %.3f %d %d\n",
-		summary.requests / (summary.duration / 1e6),
-		latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-		e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
+bench_resident
+bench_codes "$NCODES" "$W/codes" "$VER"
+bench_wrk_scripts "$VER" "$W/codes"
 cp "$W/done.lua" "$W/healthz.lua"
-{
-	cat "$W/done.lua"
-	echo 'wrk.method = "POST"'
-	echo 'wrk.headers["Content-Type"] = "application/json"'
-	echo "wrk.headers[\"Authorization\"] = \"Bearer $VER\""
-	echo 'local bodies = {'
-	sed 's/.*/  '"'"'{"credential":"&"}'"'"',/' "$W/codes"
-	echo '}'
-	echo 'local i = 0'
-	echo 'request = function()'
-	echo '  i = i % #bodies + 1'
-	echo '  return wrk.format(nil, nil, nil, bodies[i])'
-	echo 'end'
-} >"$W/verify.lua"
-{
-	cat "$W/done.lua"
-	echo "wrk.headers[\"Authorization\"] = \"Bearer $RES\""
-} >"$W/code.lua"
 # Idle: one request on each connection, then nothing until wrk stops.
 {
 	cat "$W/done.lua"
@@ -169,68 +123,11 @@ path_of() {
 	esac
 }
 
-# CPU time so far in clock ticks (user + system): the whole server, and
-# the audit writer's threads.
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
-writer_ticks() {
-	local t s=0
-	for t in /proc/"$PID"/task/*; do
-		case $(cat "$t/comm" 2>/dev/null) in
-		auditlog-writer | auditlog-wal) s=$((s + $(awk '{print $14 + $15}' "$t/stat"))) ;;
-		esac
-	done
-	echo $s
-}
-# The server's latency histogram for one route: "le count" lines.
-histogram() {
-	curl -sf -H "Authorization: Bearer $ADM" "$URL/metrics" |
-		sed -n "s|^ankang_http_request_seconds_bucket{method=\"[A-Z]*\",route=\"$1\",le=\"\([^\"]*\)\"} \([0-9]*\)$|\1 \2|p"
-}
-# p99 (ms) and the share within 10 ms from two histograms (before, after).
-hist_p99() {
-	join <(sort "$1") <(sort "$2") | awk '
-		{ le = ($1 == "+Inf") ? 1e9 : $1; n[le] = $3 - $2; k[++m] = le }
-		END {
-			# sort the bounds
-			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
-				if (k[j] < k[i]) { t = k[i]; k[i] = k[j]; k[j] = t }
-			total = n[k[m]]; if (total == 0) { print "0 0"; exit }
-			want = 0.99 * total; lo = 0; prev = 0
-			for (i = 1; i <= m; i++) {
-				if (n[k[i]] >= want) {
-					hi = (k[i] == 1e9) ? lo : k[i]
-					p = lo + (hi - lo) * (want - prev) / (n[k[i]] - prev)
-					break
-				}
-				lo = k[i]; prev = n[k[i]]
-			}
-			printf "%.3f %.4f\n", p * 1000, n[0.01] / total
-		}'
-}
-
-# load NAME CONNS SECONDS: runs wrk; prints "rps p50 p99 non2xx sockerr cpu
-# writer p99server within10" where cpu and writer are CPU microseconds a
-# request (the server's, the writer's share), p99server is in ms.
-load() {
-	local t0 t1 w0 w1 out
-	histogram "$(path_of "$1")" >"$W/h0"
-	t0=$(cpu_ticks)
-	w0=$(writer_ticks)
-	out=$(wrk -t"$WRK_THREADS" -c"$2" -d"$3"s --timeout 10s -s "$W/$1.lua" \
-		"$URL$(path_of "$1")" 2>&1 | sed -n 's/^RESULT //p')
-	t1=$(cpu_ticks)
-	w1=$(writer_ticks)
-	histogram "$(path_of "$1")" >"$W/h1"
-	[ -n "$out" ] || return 0
-	echo "$out $(awk -v d=$((t1 - t0)) -v w=$((w1 - w0)) -v r="${out%% *}" -v s="$3" -v h="$TCK" \
-		'BEGIN {printf "%.2f %.2f", d / h * 1e6 / (r * s), w / h * 1e6 / (r * s)}') $(hist_p99 "$W/h0" "$W/h1")"
-}
+# load NAME CONNS SECONDS: bench_load with NAME's wrk script and path.
+load() { bench_load "$W/$1.lua" "$(path_of "$1")" "$2" "$3"; }
 
 rss() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$PID/status"; }
-median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-result() { printf 'RESULT\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@"; }
 
 echo "# http: $(nproc) CPUs shared by wrk ($WRK_THREADS threads) and ankangd; load average" \
 	"$(cut -d' ' -f1-3 /proc/loadavg) at start; $CONNS connections, ${SECS}s per endpoint," \
