@@ -127,6 +127,7 @@ int witnessing_served(witnessing *w, char **note, size_t *len);
 
 /* What /metrics shows of one witness. */
 struct witnessing_peer_stats {
+	const char *name;       /* the witness key's name (the config's) */
 	uint64_t cosigned_size; /* of its newest cosignature kept; 0 with none */
 	uint64_t failures;      /* attempts that got no cosignature */
 	uint64_t conflicts;     /* 409 answers */
@@ -137,6 +138,7 @@ struct witnessing_stats {
 	uint64_t served_size; /* the quorum-cosigned checkpoint served; 0 none */
 	int served;           /* one is served */
 	uint64_t newest_size; /* the newest stored checkpoint the watcher saw */
+	unsigned quorum;
 	size_t n;
 	struct witnessing_peer_stats peers[COSIG_MAX_KEYS];
 };
