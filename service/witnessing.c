@@ -321,36 +321,33 @@ struct attempt {
 	int rc;
 };
 
-/*
- * The 200 answer's lines: the first that verifies with the witness's key
- * on the note goes to at->line. Lines from other keys, or that are not
- * signature lines, are ignored (C2SP: the client MUST ignore cosignatures
- * from unknown keys); a line from the witness's key that does not verify
- * fails the answer.
- */
-static int take_cosignature(struct peer *p, struct attempt *at, const char *ans, size_t n)
+int witnessing_answer_cosignature(const char *note, size_t len, const struct key_verifier *key,
+				  const char *ans, size_t n, char line[COSIG_LINE_MAX])
 {
 	char *buf;
 	size_t start = 0;
 	int rc = AK_ENOENT;
 
-	if ((buf = malloc(at->len + COSIG_LINE_MAX)) == NULL)
+	if ((buf = malloc(len + COSIG_LINE_MAX)) == NULL)
 		return AK_ENOMEM;
-	memcpy(buf, at->note, at->len);
+	memcpy(buf, note, len);
 	while (start < n && rc == AK_ENOENT) {
 		const char *nl = memchr(ans + start, '\n', n - start);
 		size_t ll = nl != NULL ? (size_t)(nl - (ans + start)) + 1 : n - start;
 		uint32_t by = 0;
 		int r;
 
+		/* Each line alone after the note: a line from another key is
+		 * ignored (C2SP: the client MUST ignore cosignatures from
+		 * unknown keys), and so is one that makes no note. */
 		if (nl != NULL && ll < COSIG_LINE_MAX) {
-			memcpy(buf + at->len, ans + start, ll);
-			r = cosig_open(buf, at->len + ll, &p->cfg->key, 1, &by, NULL);
+			memcpy(buf + len, ans + start, ll);
+			r = cosig_open(buf, len + ll, key, 1, &by, NULL);
 			if (r == AK_ECRYPTO)
 				rc = AK_ECRYPTO;
 			else if (r == 0 && (by & 1)) {
-				memcpy(at->line, ans + start, ll);
-				at->line[ll] = '\0';
+				memcpy(line, ans + start, ll);
+				line[ll] = '\0';
 				rc = 0;
 			}
 		}
@@ -432,7 +429,8 @@ static void attempt(struct peer *p, struct attempt *at)
 			break;
 		}
 		if (at->status == 200) {
-			rc = take_cosignature(p, at, ans, n);
+			rc = witnessing_answer_cosignature(at->note, at->len, &p->cfg->key, ans, n,
+							   at->line);
 			at->state = rc == 0           ? PEER_UP
 				    : rc == AK_ENOMEM ? PEER_LOCAL
 						      : PEER_BAD_COSIG;

@@ -96,6 +96,18 @@ unsigned witnessing_quorum(const struct witnessing_config *c);
  */
 int witnessing_publish(const struct witnessing_config *c, const char *path);
 
+/*
+ * From a witness's 200 answer ans[0..n) (untrusted: any bytes) on the
+ * checkpoint note[0..len) (its text and signature lines, ending in "\n"),
+ * the first line that is key's cosignature and verifies, with its "\n"
+ * and a NUL, into line. Lines from other keys, and lines that are not
+ * signature lines, are ignored; a line from key that does not verify
+ * fails the answer. Returns 0, AK_ENOENT (no line from key), AK_ECRYPTO,
+ * AK_ENOMEM. Pure.
+ */
+int witnessing_answer_cosignature(const char *note, size_t len, const struct key_verifier *key,
+				  const char *ans, size_t n, char line[COSIG_LINE_MAX]);
+
 typedef struct witnessing witnessing;
 
 struct witnessing_setup {

@@ -3,13 +3,17 @@
  * (tests/sh/witness_log.sh drives the rest against test witnesses):
  * `--witness VKEY@URL` parsed strictly (split at the first '@', the key
  * as text or from a file, http(s) URLs only, no value in a message), the
- * default quorum, and public/witnesses written and removed.
+ * default quorum, public/witnesses written and removed, and a
+ * witness's 200 answer read against the known answer of
+ * tests/vectors/cosig.json (its line taken, other keys' lines ignored, a
+ * tampered line refused).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "common/util.h"
@@ -120,6 +124,48 @@ static void quorum_and_publish(void)
 	is_int(witnessing_publish(&c, path), 0, "removing it again is no error");
 }
 
+static void answers(void)
+{
+	json_error_t err;
+	json_t *v = json_load_file("tests/vectors/cosig.json", 0, &err), *kat;
+	const char *body, *kline, *kv;
+	char note[512], ans[1024], line[COSIG_LINE_MAX];
+	struct key_verifier key, other;
+	key_signer *o = NULL;
+	size_t nlen;
+
+	kat = json_object_get(v, "kat");
+	body = json_string_value(json_object_get(kat, "body"));
+	kline = json_string_value(json_object_get(kat, "line"));
+	kv = json_string_value(json_object_get(kat, "vkey"));
+	if (body == NULL || kline == NULL || kv == NULL ||
+	    cosig_verifier_parse(&key, kv, strlen(kv)) != 0)
+		bail_out("cannot read tests/vectors/cosig.json");
+	nlen = (size_t)snprintf(note, sizeof note, "%s\n", body);
+
+	is_int(witnessing_answer_cosignature(note, nlen, &key, kline, strlen(kline), line), 0,
+	       "the known answer's line is taken");
+	is_str(line, kline, "  as it came");
+	snprintf(ans, sizeof ans, "— witness.example/other %0104d\n%s", 0, kline);
+	is_int(witnessing_answer_cosignature(note, nlen, &key, ans, strlen(ans), line), 0,
+	       "after a line from another key, which is ignored");
+	is_int(witnessing_answer_cosignature(note, nlen, &key, "12\n", 3, line), AK_ENOENT,
+	       "a size is no cosignature");
+	snprintf(ans, sizeof ans, "%s", kline);
+	ans[30] = ans[30] == 'A' ? 'B' : 'A';
+	is_int(witnessing_answer_cosignature(note, nlen, &key, ans, strlen(ans), line), AK_ECRYPTO,
+	       "a line from the key that does not verify fails the answer");
+	is_int(witnessing_answer_cosignature(note, nlen, &key, kline, strlen(kline) - 1, line),
+	       AK_ENOENT, "a line without its newline is not taken");
+	if (key_signer_generate(&o, "witness.example/w1") != 0)
+		bail_out("cannot make a key");
+	cosig_signer_verifier(&other, o);
+	key_signer_free(o);
+	is_int(witnessing_answer_cosignature(note, nlen, &other, kline, strlen(kline), line),
+	       AK_ENOENT, "the same name with another key: not its cosignature");
+	json_decref(v);
+}
+
 int main(void)
 {
 	key_signer *w = NULL;
@@ -137,6 +183,7 @@ int main(void)
 
 	peer_parse();
 	quorum_and_publish();
+	answers();
 
 	snprintf(path, sizeof path, "%s/w.vkey", dir);
 	unlink(path);
