@@ -208,7 +208,6 @@ static int load_peer(witnessing *w, struct peer *p)
 	struct checkpoint c;
 	char *text = NULL;
 	size_t len, cut;
-	uint32_t by = 0;
 	int rc;
 
 	state_path(w, p->cfg, path, sizeof path);
@@ -222,13 +221,11 @@ static int load_peer(witnessing *w, struct peer *p)
 		;
 	if (cut == 0 || len - cut >= sizeof p->line)
 		goto done;
-	if ((rc = cosig_open(text, len, &p->cfg->key, 1, &by, NULL)) != 0)
+	/* The last line itself must be the witness's cosignature on the
+	 * rest, not merely some line of the file. */
+	if ((rc = witnessing_answer_cosignature(text, cut, &p->cfg->key, text + cut, len - cut,
+						p->line)) != 0)
 		goto done;
-	rc = AK_ECRYPTO;
-	if (!(by & 1))
-		goto done;
-	memcpy(p->line, text + cut, len - cut);
-	p->line[len - cut] = '\0';
 	text[cut] = '\0';
 	if ((rc = checkpoint_open(&c, text, cut, &w->log_key)) != 0)
 		goto done;

@@ -389,9 +389,18 @@ ok $? "  the witness refused the fork's consistency proof (422)"
 cmp -s "$T/w1.state" "$T/w1.before"
 ok $? "  and its state is unchanged"
 
+# A state file that does not verify is set aside: the witness is asked
+# from 0, its 409 names its size, and the request is made again from there.
+printf 'garbage\n' >"$DIR/witness/$W1ID"
+c0=$(grep -c ' 409 ' "$T/w1.log")
 svc_start "$DIR" "${BOTH[@]}"
 S14=$(wait_served "$S13")
 ok "$(ge "$S14" "$S13")" "the genuine data folder still starts and is cosigned ($S14)"
+grep -q "witness witness.test/w1: its state file does not verify" "$T/serve.log"
+ok $? "  witness 1's damaged state file was set aside, and the log says so"
+is "$(($(grep -c ' 409 ' "$T/w1.log") - c0))" 1 "  witness 1 answered one 409 (old 0), then cosigned"
+is "$(metric ankang_witness_conflicts_total witness.test/w1)" 1 "  /metrics counts the conflict"
+like "$(sed -n 2p "$DIR/witness/$W1ID")" '^[0-9]+$' "  and its state file is whole again"
 svc_stop
 
 done_testing
