@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -759,18 +758,6 @@ static void *watcher(void *arg)
 
 /* ------------------------------------------------------------ the handle */
 
-static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Opens a peer's connection and HTTP handle, and reads its state. */
 static int open_peer(witnessing *w, size_t i, char *why, size_t cap)
 {
@@ -784,10 +771,10 @@ static int open_peer(witnessing *w, size_t i, char *why, size_t cap)
 	ho.timeout_s = WITNESSING_TIMEOUT_S;
 	ho.user_agent = "ankangd/1";
 	if ((rc = httpc_open(&p->http, &ho)) != 0)
-		return why_is(why, cap, rc, "witness %s: its URL: %s", p->cfg->key.name,
-			      ak_strerror(rc));
+		return util_why(why, cap, rc, "witness %s: its URL: %s", p->cfg->key.name,
+				ak_strerror(rc));
 	if ((rc = store_log_open(&p->rd, w->db_path, STORE_READONLY)) != 0)
-		return why_is(why, cap, rc, "witnessing: opening the log: %s", ak_strerror(rc));
+		return util_why(why, cap, rc, "witnessing: opening the log: %s", ak_strerror(rc));
 	rc = load_peer(w, p);
 	if (rc != 0 && rc != AK_ENOENT)
 		oplog_note("witness %s: its state file does not verify (%s); asking it where it "
@@ -841,20 +828,21 @@ static int first_answers(witnessing *w, char *why, size_t cap)
 		const struct peer *p = &w->peers[i];
 		unsigned long long their = p->first_their, ours = p->first_ours;
 		if (p->first == PEER_ROLLBACK) {
-			why_is(why, cap, 0,
-			       "witness %s has cosigned the log at size %llu, but the newest "
-			       "checkpoint here is %llu: this data folder was rolled back "
-			       "(restore the newer one)",
-			       p->cfg->key.name, their, ours);
+			util_why(why, cap, 0,
+				 "witness %s has cosigned the log at size %llu, but the newest "
+				 "checkpoint here is %llu: this data folder was rolled back "
+				 "(restore the newer one)",
+				 p->cfg->key.name, their, ours);
 			pthread_mutex_unlock(&w->mu);
 			return AK_ECONFLICT;
 		}
 		if (p->first == PEER_FORK) {
-			why_is(why, cap, 0,
-			       "witness %s refuses this log's checkpoint %llu as inconsistent "
-			       "with the one of size %llu it cosigned: this data folder's history "
-			       "is not the one the witness saw",
-			       p->cfg->key.name, ours, their);
+			util_why(
+			    why, cap, 0,
+			    "witness %s refuses this log's checkpoint %llu as inconsistent "
+			    "with the one of size %llu it cosigned: this data folder's history "
+			    "is not the one the witness saw",
+			    p->cfg->key.name, ours, their);
 			pthread_mutex_unlock(&w->mu);
 			return AK_ECONFLICT;
 		}
@@ -877,7 +865,7 @@ int witnessing_start(witnessing **out, const struct witnessing_setup *s, char *w
 	*out = NULL;
 	why[0] = '\0';
 	if ((w = calloc(1, sizeof *w)) == NULL)
-		return why_is(why, cap, AK_ENOMEM, "out of memory");
+		return util_why(why, cap, AK_ENOMEM, "out of memory");
 	w->cfg = *s->cfg;
 	w->quorum = witnessing_quorum(&w->cfg);
 	w->log_key = *s->log_key;
@@ -891,11 +879,11 @@ int witnessing_start(witnessing **out, const struct witnessing_setup *s, char *w
 	pthread_condattr_destroy(&ca);
 
 	if ((rc = util_mkdir_p(w->dir, 0700)) != 0) {
-		why_is(why, cap, rc, "%s: %s", w->dir, ak_strerror(rc));
+		util_why(why, cap, rc, "%s: %s", w->dir, ak_strerror(rc));
 		goto fail;
 	}
 	if ((rc = store_log_open(&w->watch_rd, w->db_path, STORE_READONLY)) != 0) {
-		why_is(why, cap, rc, "witnessing: opening the log: %s", ak_strerror(rc));
+		util_why(why, cap, rc, "witnessing: opening the log: %s", ak_strerror(rc));
 		goto fail;
 	}
 	rc = load_served(w);
@@ -915,13 +903,13 @@ int witnessing_start(witnessing **out, const struct witnessing_setup *s, char *w
 		w->served_size = 0;
 	}
 	if ((rc = pthread_create(&w->watcher, NULL, watcher, w)) != 0) {
-		rc = why_is(why, cap, AK_ENOMEM, "witnessing: cannot start a thread");
+		rc = util_why(why, cap, AK_ENOMEM, "witnessing: cannot start a thread");
 		goto fail;
 	}
 	w->watcher_started = 1;
 	for (size_t i = 0; i < w->cfg.n; i++) {
 		if (pthread_create(&w->peers[i].thread, NULL, worker, &w->peers[i]) != 0) {
-			rc = why_is(why, cap, AK_ENOMEM, "witnessing: cannot start a thread");
+			rc = util_why(why, cap, AK_ENOMEM, "witnessing: cannot start a thread");
 			goto fail;
 		}
 		w->peers[i].started = 1;
