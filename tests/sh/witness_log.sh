@@ -14,7 +14,15 @@
 #     and the quorum;
 #   - each witness's state survives a restart: the first add-checkpoint
 #     after it starts from the size the witness cosigned (the witness
-#     answers no 409).
+#     answers no 409);
+#   - /metrics per witness; quorum 2 with one witness down holds the
+#     served checkpoint and says why, then moves once it is back; quorum 1
+#     keeps publishing;
+#   - an older copy of the data folder put back, and a fork grown past
+#     what the witnesses cosigned, are refused at start (exit 1, one line
+#     naming the witness and both sizes, nothing served);
+#   - a damaged state file is set aside (one 409 sets it right); a
+#     witness that hangs delays only itself.
 # Checkpoints carry no personal data; nothing here prints a token.
 . tests/lib/tap.sh
 . tests/lib/service.sh
@@ -402,5 +410,43 @@ is "$(($(grep -c ' 409 ' "$T/w1.log") - c0))" 1 "  witness 1 answered one 409 (o
 is "$(metric ankang_witness_conflicts_total witness.test/w1)" 1 "  /metrics counts the conflict"
 like "$(sed -n 2p "$DIR/witness/$W1ID")" '^[0-9]+$' "  and its state file is whole again"
 svc_stop
+
+# ---------------------------------------------------------------- a witness that hangs
+
+# Stopped (SIGSTOP), witness 2 accepts connections and never answers: its
+# requests time out while witness 1 goes on cosigning (quorum 1). Once it
+# runs again it answers the requests it had queued, so it may hold a size
+# the service did not hear of: a 409 sets that right.
+svc_start "$DIR" "${BOTH[@]}" --witness-quorum 1
+S15=$(wait_served "$(stored)")
+kill -STOP "${WPID[2]}"
+base=$(stored)
+traffic 3
+S16=$(wait_served $((base + 3)))
+ok "$(ge "$S16" $((base + 3)))" "witness 2 hangs: witness 1 alone moves the served checkpoint ($S15 -> $S16)"
+f=
+for _ in $(seq 1 "$(patience 300)"); do
+	f=$(metric ankang_witness_failures_total witness.test/w2)
+	[ -n "$f" ] && [ "$f" -ge 1 ] && break
+	nap 100
+done
+ok "$(ge "$f" 1)" "  its request timed out: /metrics counts a failure"
+kill -CONT "${WPID[2]}"
+up=
+for _ in $(seq 1 "$(patience 300)"); do
+	up=$(metric ankang_witness_up witness.test/w2)
+	[ "$up" = 1 ] && break
+	nap 100
+done
+is "$up" 1 "running again, witness 2 cosigns again"
+for _ in $(seq 1 "$(patience 150)"); do
+	served >/dev/null
+	check_by "$W2" && break
+	nap 100
+done
+check_by "$W1" && check_by "$W2"
+ok $? "  and the served checkpoint carries both cosignatures again"
+svc_stop
+is "$SERVER_STATUS" 0 "  serve stops cleanly"
 
 done_testing
