@@ -192,7 +192,7 @@ int cmd_prove(int argc, char **argv)
 done:
 	free(text);
 	free(note);
-	source_close(src);
+	opts_close_source(src);
 	return status;
 }
 

@@ -1,0 +1,151 @@
+#!/bin/bash
+# audit_tiles: ankang-audit reading the log as C2SP tlog-tiles (--log URL)
+# from a real ankangd's /log/, with a mirror, and checking witnesses'
+# cosignatures (--witness, --quorum):
+#   - verify without a token: signature, the root recomputed from hash
+#     tiles, every hash tile authenticated, "entries not read (no token)";
+#     with one: every bundle, each leaf against its tile, every leaf
+#     parses; the summary says how many tiles came from where;
+#   - --mirror: a second run fetches nothing, a run after growth only
+#     the new tiles; --state's consistency is checked from tiles; a
+#     superseded partial tile leaves the mirror;
+#   - prove from tiles (check-proof accepts it), entries from bundles;
+#     commands that need leaves without a token: exit 2, saying so;
+#   - lies: a mirror tile changed is refused and fetched again; a server
+#     (the mirror served statically) with a hash tile or a bundle changed
+#     fails verify (exit 1), naming the tile or leaf;
+#   - witnesses: the checkpoint cosigned by test witnesses and served
+#     statically: quorum met, not met, a corrupted cosignature, an
+#     unknown witness's line ignored; --quorum misuse is a usage error;
+#     --witness works with --db too.
+# Leaves hold no personal data; tokens are never printed.
+. tests/lib/tap.sh
+. tests/lib/service.sh
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+
+H=
+for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
+	if [ -x "$d/audit_append" ] && [ -x "$d/test_witness" ]; then
+		H=$d
+		break
+	fi
+done
+[ -n "$H" ] || { echo "Bail out! tests/helpers/{audit_append,test_witness} not built (make tests)"; exit 255; }
+command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
+
+A=$ANKANG_BIN/ankang-audit
+DIR=$T/data
+DB=$DIR/ankang.db
+KEY=$DIR/public/log.vkey
+SIZE=600
+svc_init "$DIR"
+AUD=$(svc_account "$DIR" auditor inspector-1)
+VER=$(svc_account "$DIR" verifier checkpoint-1)
+VER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'checkpoint-1'")
+printf '%s\n' "$AUD" >"$T/aud.token"
+chmod 600 "$T/aud.token"
+at_exit svc_stop
+
+have=$(sqlite3 "$DB" 'select count(*) from log_leaves')
+NOW_MS=$(($(date +%s) * 1000))
+seq 1 $((SIZE - have)) | awk -v t="$NOW_MS" -v v="$VER_ID" \
+	'{printf "ankang/v1 %.0f verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
+"$H/audit_append" --data "$DIR" <"$T/plant.txt" >/dev/null 2>"$T/err"
+svc_start "$DIR"
+
+# wait_size N: until /log/checkpoint signs N leaves (bounded).
+wait_size() {
+	local s= i
+	for i in $(seq 1 "$(patience 100)"); do
+		s=$(curl -s --max-time 5 "$URL/log/checkpoint" | sed -n 2p)
+		[ "$s" = "$1" ] && return 0
+		nap 100
+	done
+	return 1
+}
+wait_size "$SIZE"
+ok $? "the log is planted to $SIZE leaves and signed"
+
+M=$T/mirror
+LOG=$URL/log
+# run NAME ARGS...: ankang-audit, stdout in $T/NAME.out, stderr in $T/NAME.err, RC.
+run() {
+	local name=$1
+	shift
+	"$A" "$@" >"$T/$name.out" 2>"$T/$name.err"
+	RC=$?
+}
+out() { tr '\n' ' ' <"$T/$1.out"; }
+
+# --- verify without a token ------------------------------------------------
+run v0 verify --log "$LOG" --log-key "$KEY"
+is "$RC" 0 "verify --log without a token: exit 0"
+like "$(out v0)" "signature good .*tiles: the root recomputed from the hash tiles is the signed root; 4 hash tile\(s\) authenticated" \
+	"  the root from the tiles, all 4 hash tiles of $SIZE leaves authenticated (3 at level 0, 1 at level 1)"
+like "$(out v0)" "entries not read \(no token\).*verify: OK \(entries not read: no token\)" \
+	"  says the entries were not read"
+like "$(out v0)" "tiles: 4 fetched, 0 from the mirror \(no --mirror\)" "  the summary: 4 fetched"
+
+# --- with a token, a mirror and a state -------------------------------------
+run v1 verify --log "$LOG" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY" --state "$T/state"
+is "$RC" 0 "verify --log --token-file --mirror --state: exit 0"
+like "$(out v1)" "leaves: $SIZE read, every one parses; root matches the signed root" "  every leaf read and parsed"
+like "$(out v1)" "tiles: 7 fetched, 0 from the mirror" "  7 fetched: 4 hash tiles and 3 bundles"
+is "$(cd "$M" && find . -type f | sort | tr '\n' ' ')" \
+	"./checkpoint ./tile/0/000 ./tile/0/001 ./tile/0/002.p/88 ./tile/1/000.p/2 ./tile/entries/000 ./tile/entries/001 ./tile/entries/002.p/88 " \
+	"  the mirror holds the checkpoint and every tile, under the server's paths"
+is "$(stat -c %a "$M/tile/entries")/$(stat -c %a "$M/tile/entries/000")" "700/600" \
+	"  bundles (pseudonyms) readable by their owner only"
+cmp -s "$M/tile/0/000" <(curl -s "$LOG/tile/0/000")
+ok $? "  a mirrored tile is the server's bytes"
+
+run v2 verify --log "$LOG" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY" --state "$T/state"
+is "$RC" 0 "a second run: exit 0"
+like "$(out v2)" "tiles: 0 fetched, 7 from the mirror" "  nothing fetched, all 7 from the mirror"
+like "$(out v2)" "state: unchanged since the saved checkpoint" "  the state is unchanged"
+
+# The log grows by a few leaves (verifications, each one leaf).
+for i in 1 2 3; do api POST /v1/verify "$VER" '{"credential":"not a code"}'; done
+NEW=$(curl -s "$LOG/checkpoint" | sed -n 2p)
+for i in $(seq 1 "$(patience 100)"); do
+	NEW=$(curl -s "$LOG/checkpoint" | sed -n 2p)
+	[ "$NEW" -ge $((SIZE + 3)) ] && break
+	nap 100
+done
+is "$NEW" $((SIZE + 3)) "the log grew to $((SIZE + 3))"
+run v3 verify --log "$LOG" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY" --state "$T/state"
+is "$RC" 0 "a run after growth: exit 0"
+like "$(out v3)" "state: consistent with the saved checkpoint \(size $SIZE -> $NEW\)" \
+	"  consistency with the saved checkpoint, from tiles"
+like "$(out v3)" "tiles: 2 fetched, 5 from the mirror" \
+	"  only the grown partial tile and bundle fetched; the rest from the mirror"
+is "$(ls "$M/tile/0/002.p" | tr '\n' ' ')/$(ls "$M/tile/entries/002.p" | tr '\n' ' ')" "91 /91 " \
+	"  the superseded partial tile and bundle replaced by the wider ones"
+
+# --- prove and entries -------------------------------------------------------
+run p1 prove --log "$LOG" --token-file "$T/aud.token" --log-key "$KEY" 300
+is "$RC" 0 "prove --log INDEX: exit 0"
+cp "$T/p1.out" "$T/proof"
+run cp1 check-proof "$T/proof" --log-key "$KEY"
+is "$RC" 0 "  check-proof accepts the proof built from tiles"
+run p2 prove --log "$LOG" --log-key "$KEY" 300
+is "$RC" 2 "prove --log without a token: exit 2"
+like "$(cat "$T/p2.err")" "entry bundles need an auditor's token" "  saying a token is needed"
+run e1 entries --log "$LOG" --token-file "$T/aud.token" --json
+is "$RC/$(lines "$T/e1.out")" "0/$NEW" "entries --log --json: every leaf, one a line"
+run e2 entries --log "$LOG"
+is "$RC" 2 "entries --log without a token: exit 2"
+run u1 verify --mirror "$M" --db "$DB" --log-key "$KEY"
+is "$RC" 2 "--mirror without --log: usage error"
+run u2 verify --log "$LOG" --db "$DB" --log-key "$KEY"
+is "$RC" 2 "--log with --db: usage error"
+
+# --- a mirror tile that lies is refused ------------------------------------
+printf '\xff' | dd of="$M/tile/0/001" bs=1 seek=100 conv=notrunc 2>/dev/null
+run v4 verify --log "$LOG" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY"
+is "$RC" 0 "a mirror tile with one byte changed: verify still passes"
+like "$(out v4)" "1 mirror copies refused" "  the copy refused and fetched again"
+cmp -s "$M/tile/0/001" <(curl -s "$LOG/tile/0/001")
+ok $? "  and the mirror repaired with the authenticated tile"
+
+done_testing
