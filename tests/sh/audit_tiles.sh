@@ -148,4 +148,120 @@ like "$(out v4)" "1 mirror copies refused" "  the copy refused and fetched again
 cmp -s "$M/tile/0/001" <(curl -s "$LOG/tile/0/001")
 ok $? "  and the mirror repaired with the authenticated tile"
 
+# --- a server that lies: the mirror served as static files ------------------
+# python3's http.server stands for any static host of a tlog-tiles log.
+SPID=
+static_stop() {
+	[ -n "$SPID" ] || return 0
+	kill -TERM "$SPID" 2>/dev/null
+	wait "$SPID" 2>/dev/null
+	SPID=
+}
+at_exit static_stop
+if ! command -v python3 >/dev/null || ! python3 -c 'import http.server' 2>/dev/null; then
+	for i in $(seq 1 24); do
+		_tap_n=$((_tap_n + 1))
+		echo "ok $_tap_n - static log and witnesses # SKIP python3's http.server is not installed"
+	done
+	done_testing
+	exit 0
+fi
+S=$T/static
+cp -r "$M" "$S"
+python3 -u -m http.server --bind 127.0.0.1 --directory "$S" 0 >"$T/static.out" 2>"$T/static.err" &
+SPID=$!
+for i in $(seq 1 "$(patience 200)"); do
+	grep -q 'port [0-9]' "$T/static.out" 2>/dev/null && break
+	sleep 0.05
+done
+SURL=http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/static.out" | head -1)
+run s0 verify --log "$SURL" --token-file "$T/aud.token" --log-key "$KEY"
+is "$RC" 0 "the mirror served statically is a log too: verify passes"
+
+# lie FILE OFFSET: one byte of the static copy changed (restored by unlie).
+lie() { cp "$S/$1" "$T/saved"; printf '\xff' | dd of="$S/$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }
+unlie() { cp "$T/saved" "$S/$1"; }
+lie tile/0/000 1000
+run s1 verify --log "$SURL" --log-key "$KEY"
+is "$RC" 1 "a server with a full hash tile changed: verify fails (exit 1)"
+like "$(out s1)" "FAIL: hash tile tile/0/000 does not match the signed checkpoint" "  naming the tile"
+unlie tile/0/000
+lie tile/1/000.p/2 40
+run s2 verify --log "$SURL" --log-key "$KEY"
+is "$RC" 1 "a server with a partial tile changed: verify fails"
+like "$(out s2)" "FAIL: hash tile .* does not match the signed checkpoint .* do not hash to its root" \
+	"  the tiles do not hash to the signed root"
+run s3 prove --log "$SURL" --token-file "$T/aud.token" --log-key "$KEY" 5
+is "$RC" 2 "  prove refuses to build a proof from them"
+unlie tile/1/000.p/2
+lie tile/entries/001 300
+run s4 verify --log "$SURL" --token-file "$T/aud.token" --log-key "$KEY"
+is "$RC" 1 "a server with a bundle changed: verify fails"
+like "$(out s4)" "FAIL: leaf 2[0-9][0-9] is not the leaf its authenticated hash tile holds \(entry bundle 1\)" \
+	"  naming the leaf"
+unlie tile/entries/001
+
+# --- witnesses ---------------------------------------------------------------
+WPIDS=
+wit_stop() { for p in $WPIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; WPIDS=; }
+at_exit wit_stop
+# witness N: a test witness for the log, started; W<N> its vkey, WURL<N> its URL.
+witness() {
+	local n=$1 i
+	printf -v "W$n" '%s' "$("$H/test_witness" keygen --key "$T/w$n.key" --name "witness.test/w$n")"
+	[ "${2:-}" = start ] || return 0
+	"$H/test_witness" serve --key "$T/w$n.key" --state "$T/w$n.state" --port-file "$T/w$n.port" \
+		--log "$(cat "$KEY")" 2>>"$T/witness.log" &
+	WPIDS="$WPIDS $!"
+	for i in $(seq 1 "$(patience 400)"); do
+		[ -s "$T/w$n.port" ] && break
+		sleep 0.05
+	done
+	printf -v "WURL$n" 'http://127.0.0.1:%s' "$(cat "$T/w$n.port")"
+}
+witness 1 start
+witness 2 start
+witness 3
+{ printf 'old 0\n\n'; cat "$S/checkpoint"; } >"$T/add.req"
+cp "$S/checkpoint" "$T/plain.cp"
+for n in 1 2; do
+	u=WURL$n
+	curl -s --fail --max-time "$(patience 30)" --data-binary "@$T/add.req" "${!u}/add-checkpoint" >>"$S/checkpoint"
+done
+is "$(grep -c '^— witness.test/w' "$S/checkpoint")" 2 "two test witnesses cosign the checkpoint (add-checkpoint, old 0)"
+printf '%s\n' "$W1" >"$T/w1.vkey"
+
+run q1 verify --log "$SURL" --log-key "$KEY" --witness "$T/w1.vkey" --witness "$W2"
+is "$RC" 0 "--witness W1 (a file) --witness W2: verify passes"
+like "$(out q1)" "witnesses: 2 valid cosignature\(s\), 2 needed: quorum met" "  2 valid of 2 needed"
+run q2 verify --log "$SURL" --log-key "$KEY" --witness "$W1" --witness "$W3"
+is "$RC" 1 "--witness W1 --witness W3 (who never cosigned), quorum all: fails (exit 1)"
+like "$(out q2)" "FAIL: witnesses: 1 valid cosignature\(s\) of the 2 needed" "  saying 1 valid of 2 needed"
+run q3 verify --log "$SURL" --log-key "$KEY" --witness "$W1" --witness "$W3" --quorum 1
+is "$RC" 0 "  with --quorum 1: passes"
+run q4 verify --log "$SURL" --log-key "$KEY" --witness "$W1"
+is "$RC/$(grep -c 'quorum met' "$T/q4.out")" "0/1" "W2's line, from a witness not given, is ignored"
+cp "$S/checkpoint" "$T/cosigned.cp"
+# One character of W1's signature changed (late in the base64: the signature, not the key id).
+awk '/^— witness.test\/w1 /{ c = substr($3, 60, 1); r = (c == "A") ? "B" : "A"; $3 = substr($3, 1, 59) r substr($3, 61) } {print}' \
+	"$T/cosigned.cp" >"$S/checkpoint"
+run q5 verify --log "$SURL" --log-key "$KEY" --witness "$W1" --witness "$W2" --quorum 1
+is "$RC" 1 "a corrupted cosignature from a listed witness: fails even though the quorum is met"
+like "$(out q5)" "FAIL: a cosignature from one of the witnesses given does not verify" "  saying so"
+cp "$T/cosigned.cp" "$S/checkpoint"
+run q6 verify --log "$SURL" --log-key "$KEY" --quorum 1
+is "$RC" 2 "--quorum without --witness: usage error"
+run q7 verify --log "$SURL" --log-key "$KEY" --witness "$W1" --quorum 2
+is "$RC" 2 "--quorum larger than the witnesses given: usage error"
+run q8 verify --log "$SURL" --log-key "$KEY" --witness "not a key"
+is "$RC" 2 "--witness that is no key: usage error"
+run q9 verify --db "$DB" --log-key "$KEY" --witness "$W1"
+is "$RC" 1 "--witness with --db: the database's checkpoint carries no cosignature, fails"
+like "$(out q9)" "0 valid cosignature\(s\) of the 1 needed" "  0 of 1"
+run q10 verify --server "$URL" --token-file "$T/aud.token" --log-key "$KEY" --witness "$W1"
+is "$RC" 1 "--witness with --server: a checkpoint no witness cosigned fails"
+like "$(out q10)" "0 valid cosignature\(s\) of the 1 needed" "  0 of 1"
+wit_stop
+static_stop
+
 done_testing
