@@ -394,8 +394,8 @@ static int check_leaves(audit_source *src, const struct checkpoint *cp)
 }
 
 /* Step 1a. Returns CLI_OK or CLI_FAILED (printed). */
-static int check_witnesses(const char *note, size_t len, const struct key_verifier *ws,
-			   size_t nws, uint64_t quorum)
+static int check_witnesses(const char *note, size_t len, const struct key_verifier *ws, size_t nws,
+			   uint64_t quorum)
 {
 	uint32_t by = 0;
 	uint64_t valid = 0;

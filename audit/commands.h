@@ -53,11 +53,11 @@ enum {
 #define OPTS_SOURCE_USAGE                                                                          \
 	"  --db FILE           read an auditor's copy of the database (read-only)\n"               \
 	"  --server URL        read the service's auditor endpoints (http/https)\n"                \
-	"  --token T           the auditor account's bearer token (with --server)\n"               \
+	"  --token T           the auditor account's bearer token (--server, --log)\n"             \
 	"  --token-file F      read the token from F (mode 0600), not the command line\n"          \
 	"  --cacert FILE       CA bundle for an https server with a private CA\n"                  \
-	"  --timeout SECONDS   per HTTP request, default 60\n"                                      \
-	"  --log URL           read the log as C2SP tlog-tiles from its prefix (hash tiles\n"       \
+	"  --timeout SECONDS   per HTTP request, default 60\n"                                     \
+	"  --log URL           read the log as C2SP tlog-tiles from its prefix (hash tiles\n"      \
 	"                      public; entry bundles need --token or --token-file)\n"              \
 	"  --mirror DIR        with --log: keep the tiles in DIR, fetch only what is new\n"
 

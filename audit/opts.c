@@ -147,8 +147,9 @@ int opts_open_source(const struct audit_opts *o, const char *cmd, audit_source *
 
 	*out = NULL;
 	if ((o->db != NULL) + (o->server != NULL) + (o->log != NULL) != 1) {
-		cli_error("%s: give exactly one of --db FILE, --server URL or --log URL (try --help)",
-			  cmd);
+		cli_error(
+		    "%s: give exactly one of --db FILE, --server URL or --log URL (try --help)",
+		    cmd);
 		return CLI_USAGE;
 	}
 	if (o->mirror != NULL && o->log == NULL) {

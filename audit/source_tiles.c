@@ -235,8 +235,9 @@ static int tiles_fail(audit_source *s, int rc)
 			   "hash tile %s does not match the signed checkpoint (size %llu): the "
 			   "%s lies",
 			   rel, (unsigned long long)ts(s)->cp.size,
-			   b->width == TILE_WIDTH ? "tile, or the tile above it,"
-						  : "log's tiles do not hash to its root; the server");
+			   b->width == TILE_WIDTH
+			       ? "tile, or the tile above it,"
+			       : "log's tiles do not hash to its root; the server");
 }
 
 /* ---------------------------------------------------------- operations */
@@ -286,7 +287,7 @@ static int ensure(audit_source *s)
 {
 	struct tiles_source *m = ts(s);
 	struct tilehash_io io = {tile_fetch, tile_keep, s};
-	char *note, path[4200];
+	char *note = NULL, path[4200];
 	size_t len;
 	int rc;
 
@@ -369,6 +370,8 @@ static int get_bundle(audit_source *s, uint64_t n, char **body, size_t *len, uns
 	struct tilepath t;
 	int rc, full;
 
+	*body = NULL;
+	*len = 0;
 	tilehash_tile(&t, 0, n, m->cp.size);
 	t.entries = 1;
 	if ((rc = tilehash_get(m->th, 0, n, &b.hashes)) != 0)
@@ -387,6 +390,7 @@ static int get_bundle(audit_source *s, uint64_t n, char **body, size_t *len, uns
 		return rc;
 	*framed = full ? TILE_WIDTH : t.width;
 	if (bundle_ok(&b, *body, *len, *framed) != 0) {
+		uint64_t bad = n * TILE_WIDTH + b.bad;
 		free(*body);
 		*body = NULL;
 		if (b.bad == b.width)
@@ -396,8 +400,7 @@ static int get_bundle(audit_source *s, uint64_t n, char **body, size_t *len, uns
 		return source_fail(s, AK_ECRYPTO,
 				   "leaf %llu is not the leaf its authenticated hash tile holds "
 				   "(entry bundle %llu)",
-				   (unsigned long long)(n * TILE_WIDTH + b.bad),
-				   (unsigned long long)n);
+				   (unsigned long long)bad, (unsigned long long)n);
 	}
 	if (!full && (rc = mirror_write(s, &t, *body, *len)) != 0) {
 		free(*body);
@@ -415,15 +418,16 @@ static int tiles_entries(audit_source *s, uint64_t start, uint64_t end, source_l
 	int rc;
 
 	if (!m->has_token)
-		return source_fail(s, AK_EDENIED,
-				   "entry bundles need an auditor's token (--token or --token-file)");
+		return source_fail(
+		    s, AK_EDENIED,
+		    "entry bundles need an auditor's token (--token or --token-file)");
 	if ((rc = ensure(s)) != 0)
 		return rc;
 	if (h.end > m->cp.size)
 		h.end = m->cp.size;
 	for (uint64_t n = start / TILE_WIDTH; n * TILE_WIDTH < h.end; n++) {
-		char *body;
-		size_t len;
+		char *body = NULL;
+		size_t len = 0;
 		unsigned framed = 0;
 		if ((rc = get_bundle(s, n, &body, &len, &framed)) != 0)
 			return rc;

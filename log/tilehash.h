@@ -94,9 +94,9 @@ const struct tilepath *tilehash_bad(const tilehash *th);
 /* How many tiles were authenticated so far (each counted once). */
 uint64_t tilehash_authenticated(const tilehash *th);
 
-/* A merkle_node_fn (ctx: the tilehash) over authenticated tiles, for any
- * perfect subtree inside the tree. */
-int tilehash_node(void *ctx, unsigned level, uint64_t index, merkle_hash out);
+/* A merkle_node_fn (ctx: the tilehash) over authenticated tiles: the
+ * perfect subtree of height h at index i, anywhere inside the tree. */
+int tilehash_node(void *ctx, unsigned h, uint64_t i, merkle_hash out);
 
 /* Proofs (crypto/merkle.h) from tiles: inclusion of index in the tree of
  * size (<= the tilehash's), consistency from size1 to size2 (<= it). */

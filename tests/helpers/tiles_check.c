@@ -79,7 +79,8 @@ static int check_full(tilehash *th, uint64_t *n)
 			const uint8_t *h;
 			int rc = tilehash_get(th, level, t, &h);
 			if (rc == AK_ECRYPTO) {
-				fprintf(stderr, "tiles_check: tile %u/%" PRIu64 " is not its parent's\n",
+				fprintf(stderr,
+					"tiles_check: tile %u/%" PRIu64 " is not its parent's\n",
 					tilehash_bad(th)->level, tilehash_bad(th)->index);
 				return 1;
 			}

@@ -102,6 +102,14 @@ static int src_keep(void *ctx, const struct tilepath *t, const uint8_t *hashes)
 	return 0;
 }
 
+/* Which tile the source spoils, and whether only on the first fetch. */
+static void fault(struct src *s, unsigned level, uint64_t index, int always)
+{
+	s->bad_level = level;
+	s->bad_index = index;
+	s->bad_always = always;
+}
+
 struct tally {
 	long run, bad;
 	char first[160];
@@ -192,10 +200,13 @@ static void one_size(uint64_t size, uint32_t seed, int nproofs)
 	}
 	/* Proofs at the ends, the tile edges, and random points. */
 	for (int k = 0; k < nproofs; k++) {
-		uint64_t x = k < 4 ? (uint64_t[]){0, 1, size - 1, size}[k]
-			   : k < 8 ? (uint64_t)(TILE_WIDTH * (k - 3)) - (k % 2)
-				   : randombytes_uniform((uint32_t)size + 1);
-		uint64_t size2 = k % 3 == 0 ? size : x + randombytes_uniform((uint32_t)(size - (x < size ? x : size)) + 1);
+		uint64_t x = k < 4   ? (uint64_t[]){0, 1, size - 1, size}[k]
+			     : k < 8 ? (uint64_t)(TILE_WIDTH * (k - 3)) - (k % 2)
+				     : randombytes_uniform((uint32_t)size + 1);
+		uint64_t size2 =
+		    k % 3 == 0
+			? size
+			: x + randombytes_uniform((uint32_t)(size - (x < size ? x : size)) + 1);
 		if (x > size)
 			continue;
 		if (size2 > size)
@@ -210,24 +221,21 @@ static void one_size(uint64_t size, uint32_t seed, int nproofs)
 	/* Tampered twins: the partial tile of level 0 (the root reads it) and
 	 * a full tile of level 0 (its parent holds it). */
 	if (size % TILE_WIDTH != 0) {
-		s.bad_level = 0;
-		s.bad_index = size / TILE_WIDTH;
-		s.bad_always = 1;
+		fault(&s, 0, size / TILE_WIDTH, 1);
 		s.kept = s.kept_bad = 0;
 		rc = tilehash_open(&th, size, root, &io);
 		tally(&t_tamper, rc == AK_ECRYPTO && s.kept == 0, size, "a bad partial tile");
 		tilehash_close(th);
 		s.bad_always = 0;
 		rc = tilehash_open(&th, size, root, &io);
-		tally(&t_again, rc == 0 && s.kept_bad == 0, size, "a bad partial tile, then a good one");
+		tally(&t_again, rc == 0 && s.kept_bad == 0, size,
+		      "a bad partial tile, then a good one");
 		tilehash_close(th);
 	}
 	if (size >= TILE_WIDTH) {
 		const uint8_t *h;
 		uint64_t n = randombytes_uniform((uint32_t)(size / TILE_WIDTH));
-		s.bad_level = 0;
-		s.bad_index = n;
-		s.bad_always = 1;
+		fault(&s, 0, n, 1);
 		s.kept_bad = 0;
 		th = NULL;
 		rc = tilehash_open(&th, size, root, &io);
@@ -238,17 +246,18 @@ static void one_size(uint64_t size, uint32_t seed, int nproofs)
 			  tilehash_bad(th)->index == n && s.kept_bad == 0,
 		      size, "a bad full tile");
 		tilehash_close(th);
-		s.bad_always = 0;
+		fault(&s, 0, n, 0);
 		rc = tilehash_open(&th, size, root, &io);
 		if (rc == 0)
 			rc = tilehash_get(th, 0, n, &h);
-		tally(&t_again, rc == 0 && s.kept_bad == 0, size, "a bad full tile, then a good one");
+		tally(&t_again, rc == 0 && s.kept_bad == 0, size,
+		      "a bad full tile, then a good one");
 		tilehash_close(th);
 	}
 	/* Another root: the same tiles do not open. */
 	if (size > 0) {
 		root[0] ^= 1;
-		s.bad_level = TILEHASH_LEVELS;
+		fault(&s, TILEHASH_LEVELS, 0, 0);
 		rc = tilehash_open(&th, size, root, &io);
 		tally(&t_tamper, rc == AK_ECRYPTO, size, "another root");
 		tilehash_close(th);
@@ -295,7 +304,12 @@ static void bundles(void)
 	uint8_t b[64];
 	struct collect c;
 
-	memcpy(b, "\x00\x03" "abc" "\x00\x01" "z", 8);
+	memcpy(b,
+	       "\x00\x03"
+	       "abc"
+	       "\x00\x01"
+	       "z",
+	       8);
 	memset(&c, 0, sizeof c);
 	ok(tilebundle_parse(b, 8, 2, collect, &c) == 0 && c.n == 2 && c.lens[0] == 3 &&
 	       c.lens[1] == 1,
@@ -306,10 +320,17 @@ static void bundles(void)
 	ok(tilebundle_parse(b, 8, 1, collect, &c) == AK_EINVAL, "  refused as one");
 	ok(tilebundle_parse(b, 7, 2, collect, &c) == AK_EINVAL, "  cut short by a byte: refused");
 	ok(tilebundle_parse(b, 9, 2, collect, &c) == AK_EINVAL, "  a byte after the last: refused");
-	memcpy(b, "\x00\x00" "\x00\x01" "z", 5);
+	memcpy(b,
+	       "\x00\x00"
+	       "\x00\x01"
+	       "z",
+	       5);
 	ok(tilebundle_parse(b, 5, 2, collect, &c) == AK_EINVAL, "an empty entry: refused");
 	ok(tilebundle_parse(b, 0, 0, collect, &c) == AK_EINVAL, "a width of 0: refused");
-	memcpy(b, "\x00\x01" "a", 3);
+	memcpy(b,
+	       "\x00\x01"
+	       "a",
+	       3);
 	c.n = 5; /* collect answers 99 to an entry it did not expect */
 	is_int(tilebundle_parse(b, 3, 1, collect, &c), 99, "the callback's value comes back");
 }
