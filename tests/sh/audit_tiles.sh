@@ -159,7 +159,7 @@ static_stop() {
 }
 at_exit static_stop
 if ! command -v python3 >/dev/null || ! python3 -c 'import http.server' 2>/dev/null; then
-	for i in $(seq 1 24); do
+	for i in $(seq 1 29); do
 		_tap_n=$((_tap_n + 1))
 		echo "ok $_tap_n - static log and witnesses # SKIP python3's http.server is not installed"
 	done
@@ -261,6 +261,29 @@ like "$(out q9)" "0 valid cosignature\(s\) of the 1 needed" "  0 of 1"
 run q10 verify --server "$URL" --token-file "$T/aud.token" --log-key "$KEY" --witness "$W1"
 is "$RC" 1 "--witness with --server: a checkpoint no witness cosigned fails"
 like "$(out q10)" "0 valid cosignature\(s\) of the 1 needed" "  0 of 1"
+
+# --- a live cosigning server: ankangd serve --witness ------------------------
+svc_stop
+svc_start "$DIR" --witness "$W1@$WURL1" --witness "$W2@$WURL2" --checkpoint-interval 200
+api POST /v1/verify "$VER" '{"credential":"not a code"}'
+for i in $(seq 1 "$(patience 200)"); do
+	curl -s --max-time 5 "$URL/log/checkpoint" >"$T/live.cp"
+	[ "$(grep -c '^— witness.test/w' "$T/live.cp")" = 2 ] && [ "$(sed -n 2p "$T/live.cp")" -gt "$NEW" ] && break
+	nap 100
+done
+LIVE=$(sed -n 2p "$T/live.cp")
+is "$(grep -c '^— witness.test/w' "$T/live.cp")" 2 \
+	"ankangd serve --witness W1@.. --witness W2@..: /log/checkpoint cosigned by both (size $LIVE)"
+run l1 verify --log "$URL/log" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY" \
+	--state "$T/state" --witness "$W1" --witness "$W2"
+is "$RC" 0 "verify --log of the live server, both witnesses required: passes"
+like "$(out l1)" "witnesses: 2 valid cosignature\(s\), 2 needed: quorum met.*state: consistent with the saved checkpoint \(size $NEW -> $LIVE\)" \
+	"  quorum met, and consistent with the state saved before"
+run l2 verify --server "$URL" --token-file "$T/aud.token" --log-key "$KEY" --witness "$W3" --witness "$W2" --quorum 1
+is "$RC" 0 "verify --server of the live server, one of W3 and W2: passes"
+run l3 verify --log "$URL/log" --log-key "$KEY" --witness "$W3"
+is "$RC" 1 "  requiring W3, who never cosigned: fails"
+svc_stop
 wit_stop
 static_stop
 
