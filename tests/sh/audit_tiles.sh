@@ -128,6 +128,11 @@ is "$RC" 0 "prove --log INDEX: exit 0"
 cp "$T/p1.out" "$T/proof"
 run cp1 check-proof "$T/proof" --log-key "$KEY"
 is "$RC" 0 "  check-proof accepts the proof built from tiles"
+run p3 prove --log "$LOG" --token-file "$T/aud.token" --log-key "$KEY" --index 300
+cmp -s "$T/p3.out" "$T/proof"
+ok $? "  prove --index 300: the same proof"
+run p4 prove --log "$LOG" --token-file "$T/aud.token" --index 300 301
+is "$RC" 2 "  --index and an INDEX operand both: usage error"
 run p2 prove --log "$LOG" --log-key "$KEY" 300
 is "$RC" 2 "prove --log without a token: exit 2"
 like "$(cat "$T/p2.err")" "entry bundles need an auditor's token" "  saying a token is needed"
