@@ -140,6 +140,9 @@ run e1 entries --log "$LOG" --token-file "$T/aud.token" --json
 is "$RC/$(lines "$T/e1.out")" "0/$NEW" "entries --log --json: every leaf, one a line"
 run e2 entries --log "$LOG"
 is "$RC" 2 "entries --log without a token: exit 2"
+run r1 report --log "$LOG" --token-file "$T/aud.token" --json
+ok $([ "$RC" -lt 2 ] && jq -e . "$T/r1.out" >/dev/null && echo 0 || echo 1) \
+	"report --log: a report from the bundles (no appeals section: tiles hold none)"
 run u1 verify --mirror "$M" --db "$DB" --log-key "$KEY"
 is "$RC" 2 "--mirror without --log: usage error"
 run u2 verify --log "$LOG" --db "$DB" --log-key "$KEY"
