@@ -37,6 +37,7 @@ struct app {
 	struct upkeep *upkeep;
 	struct rewrap_config rewrap_cfg;
 	struct rewrap *rewrap;
+	witnessing *witnessing; /* NULL without witnesses */
 	struct record_keys keys;
 	struct record_issuer issuer;
 	struct app_public_keys public_keys;
@@ -83,6 +84,28 @@ static int public_keys(struct app_public_keys *k, const struct datadir *dd)
 	    (rc = key_verifier_format(k->log, sizeof k->log, key_signer_verifier(dd->log))) < 0)
 		return rc;
 	return 0;
+}
+
+/*
+ * Publishes the witnesses' keys and quorum (public/witnesses, removed when
+ * there are none) and, with witnesses, starts asking them to cosign.
+ */
+static int start_witnessing(app *a, char *why, size_t cap)
+{
+	struct witnessing_setup ws;
+	char pub[PATH_MAX], dir[PATH_MAX];
+	int rc;
+
+	if ((rc = datadir_file(a->dd, pub, sizeof pub, "public/witnesses")) != 0 ||
+	    (rc = datadir_file(a->dd, dir, sizeof dir, "witness")) != 0)
+		return why_is(why, cap, rc, "%s: path too long", a->cfg.data_dir);
+	if ((rc = witnessing_publish(&a->cfg.witnesses, pub)) != 0)
+		return why_is(why, cap, rc, "%s: %s", pub, ak_strerror(rc));
+	if (a->cfg.witnesses.n == 0)
+		return 0;
+	ws = (struct witnessing_setup){&a->cfg.witnesses, a->db_path, dir,
+				       key_signer_verifier(a->dd->log)};
+	return witnessing_start(&a->witnessing, &ws, why, cap);
 }
 
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
@@ -156,6 +179,8 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		why_is(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
 		goto fail;
 	}
+	if ((rc = start_witnessing(a, why, cap)) != 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -179,6 +204,7 @@ void app_close(app *a)
 	if (a == NULL)
 		return;
 	atomic_store(&a->stopping, 1);
+	witnessing_stop(a->witnessing);
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
 	rewrap_stop(a->rewrap);
@@ -260,6 +286,11 @@ const struct trust_list *app_trust(const app *a)
 const struct app_public_keys *app_public_keys(const app *a)
 {
 	return &a->public_keys;
+}
+
+witnessing *app_witnessing(app *a)
+{
+	return a->witnessing;
 }
 
 struct lists *app_lists(app *a)
