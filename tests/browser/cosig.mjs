@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { TOP } from './lib/harness.mjs';
 import { tap } from './lib/tap.mjs';
 import { b64decode, b64encode } from '../../service/web/src/lib/b64.js';
-import { openCosignatures, parseCosignerKey, signedMessage } from '../../service/web/src/lib/cosig.js';
+import { cosignatureStates, openCosignatures, parseCosignerKey, signedMessage } from '../../service/web/src/lib/cosig.js';
 import { parseVerifierKey } from '../../service/web/src/lib/note.js';
 
 const { ok, is, done } = tap();
@@ -112,5 +112,14 @@ const two = await openCosignatures(both, [w1, w2]);
 ok(two.length === 2 && two[0].name === kat.name && two[1].name === 'witness.example/w2' && two[1].time === 9n,
   'two witnesses: both found, in the order listed');
 is((await openCosignatures(both, [w2])).map((c) => c.name).join(), 'witness.example/w2', 'only the listed ones count');
+
+// One by one, for the auditors' dashboard: good, bad or none, never thrown.
+const states = async (n, ws) => (await cosignatureStates(n, ws)).map((c) => c.state).join();
+is(await states(both, [w1, w2]), 'good,good', 'one by one: both good');
+is(await states(`${kat.body}\n${kat.line}`, [w1, w2]), 'good,none', 'one cosigned, the other did not');
+is(await states(`${kat.body}\n${kat.line}${cosign('witness.example/w2', w2.id, kat.body, 9n, { bytes: 75 })}`, [w1, w2]),
+  'good,bad', "one good, the other's line cut short: bad, and nothing thrown");
+is(await states(`${kat.body}\n${kat.line}${cosign('witness.example/w2', w2.id, kat.body, 9n)}${cosign('witness.example/w2', w2.id, kat.body, huge)}`, [w1, w2]),
+  'good,bad', 'a witness with a good line and a bad one is bad');
 
 done();

@@ -59,6 +59,7 @@ async function testWitness(i) {
 }
 const REAL1 = await testWitness(1);
 const REAL2 = await testWitness(2);
+const AUDITOR = h.account('auditor', 'inspector-1');
 let url = await h.serve(['--quiet', '--witness', `${REAL1.vkey}@${REAL1.url}`, '--witness', `${REAL2.vkey}@${REAL2.url}`,
   '--witness-quorum', '2']);
 
@@ -163,6 +164,27 @@ await acc().locator('details.explain summary').click();
 h.ok(/other organisations have each checked and signed the same log/.test(await text(phone, 'details.explain')),
   'what "confirmed by independent witnesses" means, in plain words');
 await shots(phone, 'explained');
+
+// The auditors' dashboard names the witnesses that cosigned, each checked.
+const desk = await h.page(browser, 'desktop', { locale: 'en-GB' });
+await desk.goto(`${url}/audit`);
+await desk.getByLabel('Account token').fill(AUDITOR);
+await desk.getByRole('button', { name: 'Sign in' }).click();
+const logBox = desk.locator('#log-status');
+await logBox.getByRole('heading', { name: 'Witnesses' }).waitFor();
+h.ok(await logBox.getByText(/^Cosigned by 2 of the 2 witnesses the service names \(2 needed\)/).isVisible(),
+  "the auditors' dashboard: cosigned by 2 of 2 witnesses, 2 needed");
+const witnessItems = await logBox.locator('ul.witnesses li').allInnerTexts();
+h.ok(witnessItems.length === 2 && /^witness\.test\/w1: cosignature checked \(signed /.test(witnessItems[0]) &&
+  /^witness\.test\/w2: cosignature checked/.test(witnessItems[1]), 'each witness by name, its cosignature checked, in words');
+for (const lang of ['en', 'zh-CN']) {
+  await inLang(desk, lang);
+  await desk.locator('#log-h').scrollIntoViewIfNeeded();
+  await h.shot(desk, `witnesses-desktop-audit-${lang === 'en' ? 'en' : 'zh'}`, { fullPage: true });
+  await h.axe(desk, `auditors' dashboard with witnesses, ${lang}`);
+}
+h.ok(/个见证机构中有 2 个联署了这个检查点/.test(await logBox.innerText()), 'and in Chinese');
+await desk.context().close();
 
 // One byte of the second witness's cosignature changed on the way.
 await phone.route('**/log/checkpoint', async (route) => {

@@ -33,25 +33,37 @@ export function signedMessage(text, time) {
   return msg;
 }
 
-// The cosignatures on note (a string) by the witnesses given (from
-// parseCosignerKey): [{name, time (BigInt, unix seconds), witness}], one
-// per witness that cosigned, in the order listed. Throws an Error saying
-// why when the note is malformed or a listed witness's line is bad. The
-// log's own signature is not checked here: note.js openCheckpoint does.
-export async function openCosignatures(note, witnesses) {
+// Each listed witness's cosignature on note (a string), for showing them
+// one by one: [{name, witness, state: 'good' | 'bad' | 'none', time}], in
+// the order listed (time, a BigInt of unix seconds, when good). A witness
+// with a bad line is 'bad' whatever its other lines. Throws only for a
+// note that is malformed.
+export async function cosignatureStates(note, witnesses) {
   const { text, lines } = splitNote(note);
-  const found = new Map();
+  const states = new Map(witnesses.map((w) => [w, { name: w.name, witness: w, state: 'none', time: null }]));
   for (const line of lines) {
     const w = signerOf(witnesses, line);
     if (!w) continue;
+    const st = states.get(w);
     const { sig } = line;
-    if (sig.length !== COSIG_BYTES) throw new Error(`malformed cosignature by ${w.name}`);
     let time = 0n;
-    for (let k = 4; k < 12; k++) time = (time << 8n) | BigInt(sig[k]);
-    if (time > TIME_MAX) throw new Error(`bad cosignature by ${w.name}`);
-    if (!(await ed25519Verify(w.key, sig.slice(12), signedMessage(text, time))))
-      throw new Error(`bad cosignature by ${w.name}`);
-    if (!found.has(w)) found.set(w, time);
+    for (let k = 4; k < 12 && k < sig.length; k++) time = (time << 8n) | BigInt(sig[k]);
+    const good = sig.length === COSIG_BYTES && time <= TIME_MAX &&
+      (await ed25519Verify(w.key, sig.slice(12), signedMessage(text, time)));
+    if (!good) st.state = 'bad';
+    else if (st.state === 'none') Object.assign(st, { state: 'good', time });
   }
-  return witnesses.filter((w) => found.has(w)).map((w) => ({ name: w.name, time: found.get(w), witness: w }));
+  return [...states.values()];
+}
+
+// The cosignatures on note by the witnesses given (from parseCosignerKey):
+// [{name, time, witness}], one per witness that cosigned, in the order
+// listed. Throws an Error saying why when the note is malformed or a
+// listed witness's line is bad, as crypto/cosig.c refuses the whole note.
+// The log's own signature is not checked here: note.js openCheckpoint does.
+export async function openCosignatures(note, witnesses) {
+  const states = await cosignatureStates(note, witnesses);
+  const bad = states.find((s) => s.state === 'bad');
+  if (bad) throw new Error(`bad cosignature by ${bad.name}`);
+  return states.filter((s) => s.state === 'good').map(({ name, time, witness }) => ({ name, time, witness }));
 }
