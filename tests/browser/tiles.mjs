@@ -41,7 +41,7 @@ h.is(tilePath(0, 1234067n), 'tile/0/x001/x234/067', 'the spec\'s example: 123406
 h.is(tilePath(1, 0n), 'tile/1/000', 'index 0 is 000');
 h.is(tilePath(0, 5n, 17), 'tile/0/005.p/17', 'a partial tile: .p/W');
 h.is(tilePath(2, 1000n, TILE_WIDTH), 'tile/2/x001/000', 'a full tile has no .p, and 1000 is x001/000');
-h.is(tilePath(0, 272n, 112), 'tile/0/272.p/112', 'the spec\'s 70,000-leaf example: tile/0/272.p/112');
+h.is(tilePath(0, 273n, 112), 'tile/0/273.p/112', 'the 70,000-leaf example of docs/API.md: tile/0/273.p/112');
 h.ok(await fails(() => tilePath(0, 0n, 0)) && await fails(() => tilePath(64, 0n)) &&
   await fails(() => tilePath(0, -1n)), 'no path for a width of 0, a level over 63 or a negative index');
 
