@@ -99,6 +99,7 @@ struct witnessing {
 	uint64_t served_size, served_seq;
 	unsigned served_count;
 	size_t n_first; /* workers done with their first request */
+	int short_said; /* "no quorum" said, and no quorum since */
 
 	pthread_mutex_t file_mu;
 	uint64_t written_seq;
@@ -320,36 +321,33 @@ struct attempt {
 	int rc;
 };
 
-/*
- * The 200 answer's lines: the first that verifies with the witness's key
- * on the note goes to at->line. Lines from other keys, or that are not
- * signature lines, are ignored (C2SP: the client MUST ignore cosignatures
- * from unknown keys); a line from the witness's key that does not verify
- * fails the answer.
- */
-static int take_cosignature(struct peer *p, struct attempt *at, const char *ans, size_t n)
+int witnessing_answer_cosignature(const char *note, size_t len, const struct key_verifier *key,
+				  const char *ans, size_t n, char line[COSIG_LINE_MAX])
 {
 	char *buf;
 	size_t start = 0;
 	int rc = AK_ENOENT;
 
-	if ((buf = malloc(at->len + COSIG_LINE_MAX)) == NULL)
+	if ((buf = malloc(len + COSIG_LINE_MAX)) == NULL)
 		return AK_ENOMEM;
-	memcpy(buf, at->note, at->len);
+	memcpy(buf, note, len);
 	while (start < n && rc == AK_ENOENT) {
 		const char *nl = memchr(ans + start, '\n', n - start);
 		size_t ll = nl != NULL ? (size_t)(nl - (ans + start)) + 1 : n - start;
 		uint32_t by = 0;
 		int r;
 
+		/* Each line alone after the note: a line from another key is
+		 * ignored (C2SP: the client MUST ignore cosignatures from
+		 * unknown keys), and so is one that makes no note. */
 		if (nl != NULL && ll < COSIG_LINE_MAX) {
-			memcpy(buf + at->len, ans + start, ll);
-			r = cosig_open(buf, at->len + ll, &p->cfg->key, 1, &by, NULL);
+			memcpy(buf + len, ans + start, ll);
+			r = cosig_open(buf, len + ll, key, 1, &by, NULL);
 			if (r == AK_ECRYPTO)
 				rc = AK_ECRYPTO;
 			else if (r == 0 && (by & 1)) {
-				memcpy(at->line, ans + start, ll);
-				at->line[ll] = '\0';
+				memcpy(line, ans + start, ll);
+				line[ll] = '\0';
 				rc = 0;
 			}
 		}
@@ -431,7 +429,8 @@ static void attempt(struct peer *p, struct attempt *at)
 			break;
 		}
 		if (at->status == 200) {
-			rc = take_cosignature(p, at, ans, n);
+			rc = witnessing_answer_cosignature(at->note, at->len, &p->cfg->key, ans, n,
+							   at->line);
 			at->state = rc == 0           ? PEER_UP
 				    : rc == AK_ENOMEM ? PEER_LOCAL
 						      : PEER_BAD_COSIG;
@@ -583,6 +582,31 @@ static void keep_peer(witnessing *w, const struct peer *p, const struct attempt 
 }
 
 /*
+ * Under mu, after a witness failed: when fewer witnesses than the quorum
+ * are cosigning now, says so once (until a quorum cosigns again), so that
+ * the operator sees why the served checkpoint stopped moving.
+ */
+static void short_of_quorum(witnessing *w)
+{
+	size_t able = 0;
+
+	for (size_t j = 0; j < w->cfg.n; j++)
+		if (w->peers[j].state == PEER_UP || w->peers[j].state == PEER_NONE)
+			able++;
+	if (able >= w->quorum || w->short_said)
+		return;
+	w->short_said = 1;
+	if (w->served != NULL)
+		oplog_note("witnessing: no quorum: %zu of the %zu witnesses cosign, %u needed; "
+			   "checkpoints newer than %llu wait (see the witnesses' lines)",
+			   able, w->cfg.n, w->quorum, (unsigned long long)w->served_size);
+	else
+		oplog_note("witnessing: no quorum: %zu of the %zu witnesses cosign, %u needed; "
+			   "no checkpoint is served until one has it (see the witnesses' lines)",
+			   able, w->cfg.n, w->quorum);
+}
+
+/*
  * Under mu: takes the outcome of at (whose note, malloc'd, it keeps or
  * frees). 1 when the served note changed.
  */
@@ -609,9 +633,18 @@ static int record(struct peer *p, struct attempt *at, char *note)
 		p->done_gen = at->gen;
 		p->backoff_ms = 0;
 		p->next_try_ns = 0;
-		return update_served(w, p);
+		if (!update_served(w, p))
+			return 0;
+		if (w->short_said) {
+			oplog_note(
+			    "witnessing: a quorum cosigned checkpoint %llu again; serving it",
+			    (unsigned long long)w->served_size);
+			w->short_said = 0;
+		}
+		return 1;
 	}
 	free(note);
+	short_of_quorum(w);
 	p->failures++;
 	if (at->conflicts > 0)
 		p->known = at->their;
@@ -933,8 +966,10 @@ void witnessing_stats(witnessing *w, struct witnessing_stats *out)
 	out->served_size = w->served_size;
 	out->newest_size = w->target_size;
 	out->n = w->cfg.n;
+	out->quorum = w->quorum;
 	for (size_t i = 0; i < w->cfg.n; i++) {
 		const struct peer *p = &w->peers[i];
+		out->peers[i].name = w->cfg.peers[i].key.name;
 		out->peers[i].cosigned_size = p->note != NULL ? p->size : 0;
 		out->peers[i].failures = p->failures;
 		out->peers[i].conflicts = p->conflicts;

@@ -96,6 +96,18 @@ unsigned witnessing_quorum(const struct witnessing_config *c);
  */
 int witnessing_publish(const struct witnessing_config *c, const char *path);
 
+/*
+ * From a witness's 200 answer ans[0..n) (untrusted: any bytes) on the
+ * checkpoint note[0..len) (its text and signature lines, ending in "\n"),
+ * the first line that is key's cosignature and verifies, with its "\n"
+ * and a NUL, into line. Lines from other keys, and lines that are not
+ * signature lines, are ignored; a line from key that does not verify
+ * fails the answer. Returns 0, AK_ENOENT (no line from key), AK_ECRYPTO,
+ * AK_ENOMEM. Pure.
+ */
+int witnessing_answer_cosignature(const char *note, size_t len, const struct key_verifier *key,
+				  const char *ans, size_t n, char line[COSIG_LINE_MAX]);
+
 typedef struct witnessing witnessing;
 
 struct witnessing_setup {
@@ -127,6 +139,7 @@ int witnessing_served(witnessing *w, char **note, size_t *len);
 
 /* What /metrics shows of one witness. */
 struct witnessing_peer_stats {
+	const char *name;       /* the witness key's name (the config's) */
 	uint64_t cosigned_size; /* of its newest cosignature kept; 0 with none */
 	uint64_t failures;      /* attempts that got no cosignature */
 	uint64_t conflicts;     /* 409 answers */
@@ -137,6 +150,7 @@ struct witnessing_stats {
 	uint64_t served_size; /* the quorum-cosigned checkpoint served; 0 none */
 	int served;           /* one is served */
 	uint64_t newest_size; /* the newest stored checkpoint the watcher saw */
+	unsigned quorum;
 	size_t n;
 	struct witnessing_peer_stats peers[COSIG_MAX_KEYS];
 };

@@ -40,13 +40,14 @@ WURL=()
 
 # ---------------------------------------------------------------- helpers
 
-# wit_start I: test witness I (its key $T/wI.key, its state $T/wI.state),
-# on a port of its own; sets WURL[I].
+# wit_start I [PORT]: test witness I (its key $T/wI.key, its state
+# $T/wI.state), on a port of its own (or PORT, to come back where the
+# service expects it); sets WURL[I].
 wit_start() {
 	local i=$1 n
 	rm -f "$T/w$i.port"
 	"$W" serve --key "$T/w$i.key" --state "$T/w$i.state" --port-file "$T/w$i.port" \
-		--log "$LOGVKEY" 2>>"$T/w$i.log" &
+		--port "${2:-0}" --log "$LOGVKEY" 2>>"$T/w$i.log" &
 	WPID[$i]=$!
 	for n in $(seq 1 "$(patience 400)"); do
 		[ -s "$T/w$i.port" ] && break
@@ -107,6 +108,27 @@ traffic() {
 # accepts VKEY's cosignature on $T/served.
 check_by() { "$W" check --vkey "$1" --note "$T/served" >/dev/null 2>&1; }
 
+# metric NAME [WITNESS]: a value from /metrics (of that witness's series).
+metric() {
+	api GET /metrics "$ADM"
+	if [ -n "${2:-}" ]; then
+		grep "^$1{witness=\"$2\"} " "$T/r.body" | cut -d' ' -f2
+	else
+		grep "^$1 " "$T/r.body" | cut -d' ' -f2
+	fi
+}
+
+# refused DIR OUT: serve on DIR with both witnesses must refuse to start:
+# exit status into RST, its stderr into OUT.
+refused() {
+	rm -f "$T/refused.port"
+	"$D" serve --data "$1" --listen 127.0.0.1:0 --port-file "$T/refused.port" \
+		--witness "$W1@${WURL[1]}" --witness "$W2@${WURL[2]}" 2>"$2"
+	RST=$?
+}
+
+ge() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -ge "$2" ] && echo 0 || echo 1; }
+
 conflicts() { cat "$T"/w*.log 2>/dev/null | grep -c ' 409 ' ; }
 
 # ---------------------------------------------------------------- the log and two witnesses
@@ -114,6 +136,7 @@ conflicts() { cat "$T"/w*.log 2>/dev/null | grep -c ' 409 ' ; }
 svc_init "$DIR"
 OFF=$(svc_account "$DIR" officer off-1)
 AUD=$(svc_account "$DIR" auditor aud-1)
+ADM=$(svc_account "$DIR" admin adm-1)
 LOGVKEY=$(cat "$DIR/public/log.vkey")
 W1=$("$W" keygen --key "$T/w1.key" --name witness.test/w1)
 W2=$("$W" keygen --key "$T/w2.key" --name witness.test/w2)
@@ -245,5 +268,130 @@ svc_stop
 is "$SERVER_STATUS" 0 "serve stops cleanly"
 is "$(grep -c 'unreachable\|refuses\|rolled back\|answered\|409' "$T/serve.log")" 0 \
 	"the service's log names no witness failure"
+
+# ---------------------------------------------------------------- phase 2: /metrics
+
+BOTH=(--witness "$W1@${WURL[1]}" --witness "$W2@${WURL[2]}" --officer-reads 100000
+	--checkpoint-interval 200)
+svc_start "$DIR" "${BOTH[@]}"
+S8=$(wait_served "$(stored)")
+ok "$(ge "$S8" "$S7")" "both witnesses up: served at $S8"
+is "$(metric ankang_witness_cosigned_size witness.test/w1)" "$S8" \
+	"/metrics: witness 1's cosigned size"
+is "$(metric ankang_witness_cosigned_size witness.test/w2)" "$S8" "  witness 2's"
+is "$(metric ankang_witness_up witness.test/w2)/$(metric ankang_witness_failures_total witness.test/w2)" \
+	"1/0" "  witness 2 up, no failures"
+is "$(metric ankang_witness_served_checkpoint_size)/$(metric ankang_witness_quorum)" "$S8/2" \
+	"  the served size and the quorum"
+like "$(metric ankang_witness_conflicts_total witness.test/w1)" '^[0-9]+$' "  conflicts counted"
+
+# ---------------------------------------------------------------- quorum 2, one witness down
+
+W2PORT=$(cat "$T/w2.port")
+wit_stop 2
+traffic 3
+f=
+for _ in $(seq 1 "$(patience 150)"); do
+	f=$(metric ankang_witness_failures_total witness.test/w2)
+	[ -n "$f" ] && [ "$f" -ge 1 ] && break
+	nap 100
+done
+ok "$(ge "$f" 1)" "witness 2 down: /metrics counts its failures ($f)"
+is "$(metric ankang_witness_up witness.test/w2)" 0 "  and shows it not up"
+is "$(served)" "$S8" "quorum 2 with one witness down: the served checkpoint stays at $S8"
+newest=$(metric ankang_witness_newest_checkpoint_size)
+ok "$(ge "$newest" $((S8 + 1)))" "  while newer ones wait (newest $newest)"
+is "$(metric ankang_witness_served_checkpoint_size)" "$S8" "  /metrics: served $S8"
+grep -q "witness witness.test/w2 unreachable" "$T/serve.log"
+ok $? "  the service's log says witness 2 is unreachable"
+grep -q "no quorum: 1 of the 2 witnesses cosign, 2 needed" "$T/serve.log"
+ok $? "  and that there is no quorum"
+
+wit_start 2 "$W2PORT"
+S9=$(wait_served $((S8 + 3)))
+ok "$(ge "$S9" $((S8 + 3)))" "witness 2 back: a quorum again, the served checkpoint moves ($S9)"
+check_by "$W1" && check_by "$W2"
+ok $? "  cosigned by both"
+grep -q "a quorum cosigned checkpoint [0-9]* again" "$T/serve.log"
+ok $? "  and the service's log says so"
+svc_stop
+
+# ---------------------------------------------------------------- quorum 1, one witness down
+
+wit_stop 2
+svc_start "$DIR" "${BOTH[@]}" --witness-quorum 1
+S10=$(wait_served "$S9")
+traffic 3
+S11=$(wait_served $((S10 + 3)))
+ok "$(ge "$S11" $((S10 + 3)))" "quorum 1 with witness 2 down: the served checkpoint grows ($S10 -> $S11)"
+check_by "$W1"
+ok $? "  cosigned by witness 1"
+check_by "$W2"
+ok $((! $?)) "  and not by witness 2"
+grep -q "witness witness.test/w2 did not answer\|witness witness.test/w2 unreachable" "$T/serve.log"
+ok $? "  the service's log names witness 2"
+svc_stop
+is "$SERVER_STATUS" 0 "  and it stops cleanly"
+wit_start 2 "$W2PORT"
+
+# ---------------------------------------------------------------- a rollback
+
+cp -a "$DIR" "$T/older"
+svc_start "$DIR" "${BOTH[@]}"
+base=$(stored)
+traffic 3
+S12=$(wait_served $((base + 3)))
+ok "$(ge "$S12" $((base + 3)))" "the log grows past the copy ($base -> $S12), cosigned by both"
+svc_stop
+mv "$DIR" "$T/newer"
+cp -a "$T/older" "$DIR"
+cp "$T/w1.state" "$T/w1.before"
+refused "$DIR" "$T/rb.err"
+is "$RST" 1 "an older copy of the data folder put back: serve refuses to start (exit 1)"
+last=$(grep '^ankangd: serve:' "$T/rb.err")
+like "$last" "^ankangd: serve: witness witness\.test/w1 has cosigned the log at size [0-9]+, but the newest checkpoint here is [0-9]+" \
+	"  one line naming the witness and both sizes"
+their=$(echo "$last" | sed -E 's/.*at size ([0-9]+), .*/\1/')
+ours=$(echo "$last" | sed -E 's/.*checkpoint here is ([0-9]+).*/\1/')
+ok "$(ge "$their" $((ours + 1)))" "  the witness's size ($their) is larger than the copy's ($ours)"
+is "$(grep -c '^ankangd: serve:' "$T/rb.err")" 1 "  said once"
+[ ! -e "$T/refused.port" ]
+ok $? "  nothing was served"
+cmp -s "$T/w1.state" "$T/w1.before"
+ok $? "  the witness's state is unchanged"
+rm -rf "$DIR"
+mv "$T/newer" "$DIR"
+
+# ---------------------------------------------------------------- a fork
+
+cp -a "$DIR" "$T/fork"
+svc_start "$DIR" "${BOTH[@]}"
+base=$(stored)
+traffic 2
+S13=$(wait_served $((base + 2)))
+ok "$(ge "$S13" $((base + 2)))" "the log grows and is cosigned ($base -> $S13)"
+svc_stop
+# The copy grows otherwise, past what the witnesses cosigned: same key,
+# another history.
+for i in $(seq 1 8); do svc_account "$T/fork" officer "fork-$i" >/dev/null; done
+F=$(sqlite3 "$T/fork/ankang.db" "select max(size) from log_checkpoints")
+ok "$(ge "$F" $((S13 + 1)))" "a fork of the data folder grown to $F"
+cp "$T/w1.state" "$T/w1.before"
+refused "$T/fork" "$T/fork.err"
+is "$RST" 1 "serve on the fork refuses to start (exit 1)"
+like "$(grep '^ankangd: serve:' "$T/fork.err")" \
+	"^ankangd: serve: witness witness\.test/w1 refuses this log's checkpoint $F as inconsistent with the one of size [0-9]+ it cosigned" \
+	"  one line naming the witness and both sizes"
+[ ! -e "$T/refused.port" ]
+ok $? "  nothing was served"
+grep -q "test_witness: 422" "$T/w1.log"
+ok $? "  the witness refused the fork's consistency proof (422)"
+cmp -s "$T/w1.state" "$T/w1.before"
+ok $? "  and its state is unchanged"
+
+svc_start "$DIR" "${BOTH[@]}"
+S14=$(wait_served "$S13")
+ok "$(ge "$S14" "$S13")" "the genuine data folder still starts and is cosigned ($S14)"
+svc_stop
 
 done_testing
