@@ -4,7 +4,9 @@
 #   is GOT WANT DESCRIPTION
 #   like GOT REGEX DESCRIPTION        (grep -E)
 #   done_testing
-# and small file helpers: rnd, lines FILE, fsize FILE, and `patience N`.
+# and small file helpers: rnd, lines FILE, fsize FILE, and `patience N`;
+# `need_helpers NAME...` sets $H to the folder of the built test helpers
+# (tests/helpers/*.c) that holds them all, or bails out.
 # Every test gets a private temporary directory $T, removed on exit, and
 # the binaries under test in $ANKANG_BIN (default bin/).
 # Tests run from the project root. Output never carries personal data.
@@ -110,6 +112,24 @@ free_port() {
 # check-valgrind sets it, since memcheck runs code 20-50 times slower.
 ANKANG_SLOW=${ANKANG_SLOW:-1}
 patience() { echo $(($1 * ANKANG_SLOW)); }
+
+# need_helpers NAME...: $H, the first of $ANKANG_HELPERS (make check sets
+# it to the build's, make check-asan to the sanitizer build's), the one
+# beside $ANKANG_BIN and build/tests/helpers that has every NAME built.
+# A missing helper is a build that is not whole: bail out, not skip.
+need_helpers() {
+	local d n
+	H=
+	for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
+		for n in "$@"; do
+			[ -x "$d/$n" ] && [ -f "$d/$n" ] || continue 2
+		done
+		H=$d
+		return 0
+	done
+	echo "Bail out! tests/helpers/{$(echo "$@" | tr ' ' ',')} not built (make tests)"
+	exit 255
+}
 # nap MS: sleeps MS milliseconds, scaled the same way.
 nap() {
 	_ms=$(($1 * ANKANG_SLOW))

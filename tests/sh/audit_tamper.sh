@@ -28,14 +28,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 AUDIT=$ANKANG_BIN/ankang-audit
 D=$ANKANG_BIN/ankangd
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/audit_append" ] && [ -x "$d/resign" ] && [ -x "$d/fake_audit_server" ]; then
-		H=$d
-		break
-	fi
-done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/{audit_append,resign,fake_audit_server} not built (make tests)"; exit 255; }
+need_helpers audit_append resign fake_audit_server
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 

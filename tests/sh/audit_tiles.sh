@@ -23,14 +23,7 @@
 . tests/lib/service.sh
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/audit_append" ] && [ -x "$d/test_witness" ]; then
-		H=$d
-		break
-	fi
-done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/{audit_append,test_witness} not built (make tests)"; exit 255; }
+need_helpers audit_append test_witness
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 
 A=$ANKANG_BIN/ankang-audit

@@ -18,14 +18,7 @@
 . tests/lib/tap.sh
 . tests/lib/service.sh
 
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/unseal" ]; then
-		H=$d
-		break
-	fi
-done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/unseal not built (make tests)"; exit 255; }
+need_helpers unseal
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy

@@ -9,17 +9,8 @@ command -v zbarimg >/dev/null 2>&1 || skip_all "zbarimg not installed (zbar-tool
 
 # The helper lives beside the test binaries of whichever build is tested:
 # build/tests/helpers normally, build/asan/tests/helpers under check-asan.
-QRPNG=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/qrpng" ] && [ -f "$d/qrpng" ]; then
-		QRPNG=$d/qrpng
-		break
-	fi
-done
-if [ -z "$QRPNG" ]; then
-	echo "Bail out! tests/helpers/qrpng is not built (make tests)"
-	exit 1
-fi
+need_helpers qrpng
+QRPNG=$H/qrpng
 
 ZBAR=(zbarimg --raw -q)
 # zbarimg tries D-Bus unless told not to, and complains when it is absent.

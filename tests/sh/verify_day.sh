@@ -28,14 +28,7 @@ D=$ANKANG_BIN/ankangd
 VERIFY=$ANKANG_BIN/ankang-verify
 DATA=$T/data
 
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/sign_list" ] && [ -x "$d/mkcred" ] && [ -x "$d/photo" ]; then
-		H=$d
-		break
-	fi
-done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/{sign_list,mkcred,photo} not built (make tests)"; exit 1; }
+need_helpers sign_list mkcred photo
 
 "$D" init --data "$DATA" --origin ankang.test >/dev/null || { echo "Bail out! init failed"; exit 1; }
 V=$DATA/public

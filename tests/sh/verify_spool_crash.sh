@@ -26,11 +26,7 @@
 
 ROUNDS=12
 VERIFY=$ANKANG_BIN/ankang-verify
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	[ -x "$d/mkcred" ] && { H=$d; break; }
-done
-[ -n "$H" ] || skip_all "tests/helpers/mkcred not built (make tests)"
+need_helpers mkcred
 command -v curl >/dev/null || skip_all "curl is needed to probe the server"
 
 DATA=$T/data

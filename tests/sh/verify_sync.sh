@@ -33,14 +33,7 @@ VERIFY=$ANKANG_BIN/ankang-verify
 DATA=$T/data
 V=$T/v
 
-H=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/fake_verify_server" ] && [ -x "$d/sign_list" ] && [ -x "$d/mkcred" ]; then
-		H=$d
-		break
-	fi
-done
-[ -n "$H" ] || { echo "Bail out! tests/helpers/{fake_verify_server,sign_list,mkcred} not built (make tests)"; exit 1; }
+need_helpers fake_verify_server sign_list mkcred
 command -v curl >/dev/null || skip_all "curl is needed to probe the server"
 
 # skip REASON: one skipped check (an endpoint not written yet).

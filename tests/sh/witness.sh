@@ -19,14 +19,8 @@
 export TZ=UTC
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
-W=
-for d in ${ANKANG_HELPERS:-} "$ANKANG_BIN/../tests/helpers" build/tests/helpers; do
-	if [ -x "$d/test_witness" ]; then
-		W=$d/test_witness
-		break
-	fi
-done
-[ -n "$W" ] || { echo "Bail out! tests/helpers/test_witness not built (make tests)"; exit 255; }
+need_helpers test_witness
+W=$H/test_witness
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 
