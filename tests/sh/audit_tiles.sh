@@ -203,22 +203,15 @@ like "$(out s4)" "FAIL: leaf 2[0-9][0-9] is not the leaf its authenticated hash 
 unlie tile/entries/001
 
 # --- witnesses ---------------------------------------------------------------
-WPIDS=
-wit_stop() { for p in $WPIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; WPIDS=; }
-at_exit wit_stop
-# witness N: a test witness for the log, started; W<N> its vkey, WURL<N> its URL.
+. tests/lib/witness.sh
+# witness N [start]: a test witness for the log (tests/lib/witness.sh); W<N> its
+# vkey, WURL<N> its URL once started.
 witness() {
-	local n=$1 i
+	local n=$1
 	printf -v "W$n" '%s' "$("$H/test_witness" keygen --key "$T/w$n.key" --name "witness.test/w$n")"
 	[ "${2:-}" = start ] || return 0
-	"$H/test_witness" serve --key "$T/w$n.key" --state "$T/w$n.state" --port-file "$T/w$n.port" \
-		--log "$(cat "$KEY")" 2>>"$T/witness.log" &
-	WPIDS="$WPIDS $!"
-	for i in $(seq 1 "$(patience 400)"); do
-		[ -s "$T/w$n.port" ] && break
-		sleep 0.05
-	done
-	printf -v "WURL$n" 'http://127.0.0.1:%s' "$(cat "$T/w$n.port")"
+	wit_start "$n" 0 --log "$(cat "$KEY")"
+	printf -v "WURL$n" '%s' "${WURL[$n]}"
 }
 witness 1 start
 witness 2 start
@@ -285,7 +278,7 @@ is "$RC" 0 "verify --server of the live server, one of W3 and W2: passes"
 run l3 verify --log "$URL/log" --log-key "$KEY" --witness "$W3"
 is "$RC" 1 "  requiring W3, who never cosigned: fails"
 svc_stop
-wit_stop
+wit_stop_all
 static_stop
 
 done_testing

@@ -21,45 +21,16 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 need_helpers test_witness
 W=$H/test_witness
+. tests/lib/witness.sh
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 
 D=$ANKANG_BIN/ankangd
 DIR=$T/data
-STATE=$T/witness.state
-WPID=
+STATE=$T/w1.state
 
 # ---------------------------------------------------------------- helpers
 
-wit_start() {
-	local i
-	rm -f "$T/wport"
-	"$W" serve --key "$T/witness.key" --state "$STATE" --port-file "$T/wport" "$@" \
-		2>>"$T/witness.log" &
-	WPID=$!
-	for i in $(seq 1 "$(patience 400)"); do
-		[ -s "$T/wport" ] && break
-		kill -0 "$WPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -s "$T/wport" ] || { echo "Bail out! test_witness did not start"; exit 1; }
-	WURL=http://127.0.0.1:$(cat "$T/wport")
-}
-
-wit_stop() {
-	local i
-	[ -n "$WPID" ] || return 0
-	kill -TERM "$WPID" 2>/dev/null
-	for i in $(seq 1 "$(patience 400)"); do
-		kill -0 "$WPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$WPID" 2>/dev/null
-	wait "$WPID"
-	WSTATUS=$?
-	WPID=
-}
-at_exit wit_stop
 at_exit svc_stop
 
 # wpost FILE [CURL-ARGS...]: POST FILE to add-checkpoint; WST, $T/w.body, $T/w.hdr.
@@ -67,7 +38,7 @@ wpost() {
 	local f=$1
 	shift
 	WST=$(curl -s -o "$T/w.body" -D "$T/w.hdr" -w '%{http_code}' --max-time "$(patience 30)" \
-		--data-binary "@$f" "$@" "$WURL/add-checkpoint")
+		--data-binary "@$f" "$@" "${WURL[1]}/add-checkpoint")
 	[ -n "$WST" ] || WST=000
 }
 
@@ -127,18 +98,18 @@ like "$S1" '^[0-9]+$' "the log has a first checkpoint"
 
 # ---------------------------------------------------------------- keys
 
-WVKEY=$("$W" keygen --key "$T/witness.key" --name witness.test/w1)
+WVKEY=$("$W" keygen --key "$T/w1.key" --name witness.test/w1)
 ok $? "keygen writes a witness key"
-is "$(stat -c %a "$T/witness.key")" 600 "the key file is private (0600)"
+is "$(stat -c %a "$T/w1.key")" 600 "the key file is private (0600)"
 like "$WVKEY" '^witness\.test/w1\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "keygen prints a vkey"
 # The name has no '+', the base64 may: strip name+ and id+ from the front.
 WB64=${WVKEY#*+}
 WB64=${WB64#*+}
 is "$(printf '%s' "$WB64" | base64 -d | head -c1 | xxd -p)" 04 "with the cosigner type byte 0x04"
-is "$("$W" vkey --key "$T/witness.key")" "$WVKEY" "vkey prints the same key again"
-like "$(head -c 12 "$T/witness.key")" '^PRIVATE\+KEY\+' "the key file is an ordinary note signer key"
+is "$("$W" vkey --key "$T/w1.key")" "$WVKEY" "vkey prints the same key again"
+like "$(head -c 12 "$T/w1.key")" '^PRIVATE\+KEY\+' "the key file is an ordinary note signer key"
 
-wit_start --log "$LOGVKEY"
+wit_start 1 0 --log "$LOGVKEY"
 
 # ---------------------------------------------------------------- first checkpoint
 
@@ -257,9 +228,9 @@ grow "$DIR" 2 more
 svc_start "$DIR"
 S3=$(checkpoint c3)
 proof "$S2" "$S3" "$T/p23"
-wit_stop
+wit_stop 1
 is "$WSTATUS" 0 "the witness stops cleanly on SIGTERM"
-wit_start --log "$LOGVKEY"
+wit_start 1 0 --log "$LOGVKEY"
 add "$S1" "$T/p12" "$T/c2.cp"
 is "$WST $(cat "$T/w.body")" "409 $S2" "after a restart the witness still knows $S2"
 add "$S2" "$T/p23" "$T/c3.cp"
@@ -315,24 +286,24 @@ body "$S3" "$T/p.bad" "$T/c3.cp" >"$T/req"; bad 400 "64 proof lines (the spec al
 head -c 20000 /dev/zero | tr '\0' 'A' >"$T/req"; bad 413 "a 20 kB body: 413"
 head -c 3000000 /dev/zero >"$T/req"; bad 413 "a 3 MB body: 413"
 printf 'old 0\n\nabc' >"$T/req"; bad 400 "a checkpoint that is one unterminated line: 400"
-WST=$(curl -s -o /dev/null -w '%{http_code}' "$WURL/add-checkpoint")
+WST=$(curl -s -o /dev/null -w '%{http_code}' "${WURL[1]}/add-checkpoint")
 is "$WST" 405 "GET add-checkpoint: 405"
-WST=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "@$T/c3.cp" "$WURL/other")
+WST=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "@$T/c3.cp" "${WURL[1]}/other")
 is "$WST" 404 "another path: 404"
-kill -0 "$WPID" 2>/dev/null
+kill -0 "${WPID[1]}" 2>/dev/null
 ok $? "the witness is still running"
 cmp -s "$STATE" "$T/state.before"
 ok $? "bad input left the state unchanged"
 
 # ---------------------------------------------------------------- a state it cannot trust
 
-wit_stop
-"$W" serve --key "$T/witness.key" --state "$STATE" --port-file "$T/wport2" \
+wit_stop 1
+"$W" serve --key "$T/w1.key" --state "$STATE" --port-file "$T/wport2" \
 	--log "$(cat "$T/other/public/log.vkey")" 2>/dev/null
 is $? 2 "a state naming a log it is no longer given: refuses to start"
 cp "$STATE" "$T/state.good"
 printf 'garbage\n' >"$STATE"
-"$W" serve --key "$T/witness.key" --state "$STATE" --port-file "$T/wport2" --log "$LOGVKEY" 2>/dev/null
+"$W" serve --key "$T/w1.key" --state "$STATE" --port-file "$T/wport2" --log "$LOGVKEY" 2>/dev/null
 is $? 2 "a corrupt state file: refuses to start"
 cp "$T/state.good" "$STATE"
 

@@ -32,48 +32,15 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 need_helpers test_witness
 W=$H/test_witness
+. tests/lib/witness.sh
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v sqlite3 >/dev/null || skip_all "the sqlite3 shell is not installed"
 
 D=$ANKANG_BIN/ankangd
 DIR=$T/data
-WPID=()
-WURL=()
 
 # ---------------------------------------------------------------- helpers
 
-# wit_start I [PORT]: test witness I (its key $T/wI.key, its state
-# $T/wI.state), on a port of its own (or PORT, to come back where the
-# service expects it); sets WURL[I].
-wit_start() {
-	local i=$1 n
-	rm -f "$T/w$i.port"
-	"$W" serve --key "$T/w$i.key" --state "$T/w$i.state" --port-file "$T/w$i.port" \
-		--port "${2:-0}" --log "$LOGVKEY" 2>>"$T/w$i.log" &
-	WPID[$i]=$!
-	for n in $(seq 1 "$(patience 400)"); do
-		[ -s "$T/w$i.port" ] && break
-		kill -0 "${WPID[$i]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -s "$T/w$i.port" ] || { echo "Bail out! test_witness $i did not start"; exit 1; }
-	WURL[$i]=http://127.0.0.1:$(cat "$T/w$i.port")
-}
-
-wit_stop() {
-	local i=$1 n
-	[ -n "${WPID[$i]:-}" ] || return 0
-	kill -TERM "${WPID[$i]}" 2>/dev/null
-	for n in $(seq 1 "$(patience 400)"); do
-		kill -0 "${WPID[$i]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "${WPID[$i]}" 2>/dev/null
-	wait "${WPID[$i]}" 2>/dev/null
-	WPID[$i]=
-}
-wit_stop_all() { wit_stop 1; wit_stop 2; }
-at_exit wit_stop_all
 at_exit svc_stop
 
 # served: GET /log/checkpoint into $T/served; prints its size ("" if none).
@@ -143,8 +110,8 @@ LOGVKEY=$(cat "$DIR/public/log.vkey")
 W1=$("$W" keygen --key "$T/w1.key" --name witness.test/w1)
 W2=$("$W" keygen --key "$T/w2.key" --name witness.test/w2)
 printf '%s\n' "$W1" >"$T/w1.vkey"
-wit_start 1
-wit_start 2
+wit_start 1 0 --log "$LOGVKEY"
+wit_start 2 0 --log "$LOGVKEY"
 
 # ---------------------------------------------------------------- bad settings
 
@@ -309,7 +276,7 @@ ok $? "  the service's log says witness 2 is unreachable"
 grep -q "no quorum: 1 of the 2 witnesses cosign, 2 needed" "$T/serve.log"
 ok $? "  and that there is no quorum"
 
-wit_start 2 "$W2PORT"
+wit_start 2 "$W2PORT" --log "$LOGVKEY"
 S9=$(wait_served $((S8 + 3)))
 ok "$(ge "$S9" $((S8 + 3)))" "witness 2 back: a quorum again, the served checkpoint moves ($S9)"
 check_by "$W1" && check_by "$W2"
@@ -334,7 +301,7 @@ grep -q "witness witness.test/w2 did not answer\|witness witness.test/w2 unreach
 ok $? "  the service's log names witness 2"
 svc_stop
 is "$SERVER_STATUS" 0 "  and it stops cleanly"
-wit_start 2 "$W2PORT"
+wit_start 2 "$W2PORT" --log "$LOGVKEY"
 
 # ---------------------------------------------------------------- a rollback
 
