@@ -47,9 +47,11 @@ GIT_DESCRIBE := $(shell git -c safe.directory="$(CURDIR)" describe --always --di
 VERSION      := $(VERSION_BASE)$(if $(GIT_DESCRIBE),+g$(GIT_DESCRIBE))
 
 # nettle: the audit tree's SHA-256 (crypto/merkle.c); cairo and pangocairo lay out
-# the paper code card (service/paper.c).
+# the paper code card (service/paper.c); libpq: the store on PostgreSQL, for
+# several front-ends on one database (docs/MULTINODE.md; SQLite stays the
+# default, and libpq is only linked, never needs a server to build or run).
 PKGS := libsodium nettle libcbor jansson sqlite3 libmicrohttpd libqrencode libpng libjpeg zbar libcurl \
-        cairo pangocairo
+        cairo pangocairo libpq
 
 HARDEN   := -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
