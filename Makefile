@@ -101,6 +101,9 @@ PROGS := $(BIN)/ankangd $(BIN)/ankang-verify $(BIN)/ankang-audit
 # Schema migrations are compiled into the binaries (no files to ship).
 SCHEMA_SQL := $(sort $(wildcard schema/*.sql))
 SCHEMA_C   := $(BUILD)/gen/schema.c
+# PostgreSQL's, numbered on their own (docs/MULTINODE.md).
+SCHEMA_PG_SQL := $(sort $(wildcard schema/pg/*.sql))
+SCHEMA_PG_C   := $(BUILD)/gen/schema_pg.c
 
 # So are the web pages: service/web/ bundled by esbuild (npm ci fetches the
 # locked packages once, when service/web/node_modules is missing).
@@ -216,7 +219,7 @@ $(BIN)/ankang-audit: $(call obj,audit/main.c) $(AUD_A) $(LOG_A) $(LIB_A) | $(BIN
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.a %.o,$^) $(LIBS_SYS)
 
 $(LIB_A): $(call obj,$(LIB_SRC))
-$(LOG_A): $(call obj,$(LOG_SRC)) $(SCHEMA_C:.c=.o)
+$(LOG_A): $(call obj,$(LOG_SRC)) $(SCHEMA_C:.c=.o) $(SCHEMA_PG_C:.c=.o)
 $(SVC_A): $(call obj,$(SVC_SRC)) $(WEB_C:.c=.o)
 $(VER_A): $(call obj,$(VER_SRC))
 $(AUD_A): $(call obj,$(AUD_SRC))
@@ -245,6 +248,10 @@ FORCE:
 $(SCHEMA_C): $(SCHEMA_SQL) scripts/embed
 	@mkdir -p $(dir $@)
 	scripts/embed schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(SCHEMA_PG_C): $(SCHEMA_PG_SQL) scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed schema-pg $(SCHEMA_PG_SQL) > $@.tmp && mv $@.tmp $@
 
 $(NODE_MODULES): $(WEB_DIR)/package-lock.json
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error

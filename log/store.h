@@ -17,6 +17,14 @@
  * every other connection; ours run without them (store.c says why).
  *
  * A store handle is one connection, used by one thread at a time.
+ *
+ * The same API runs on PostgreSQL when store_open is given a
+ * postgresql:// URL instead of a path (docs/MULTINODE.md; log/store_pg.h):
+ * the log's functions that the writer needs have a PostgreSQL body so
+ * far, the others fail there with AK_EDB. There the guards are grants
+ * and triggers, a COMMIT is durable by the server's fsync, and the WAL
+ * calls do nothing (store_wal_truncate returns 0 at once: erasure's
+ * promise is restated for that backend).
  */
 #ifndef ANKANG_STORE_H
 #define ANKANG_STORE_H
@@ -35,7 +43,8 @@ enum {
 };
 
 /*
- * Opens the database at path. Applies pending migrations (unless
+ * Opens the database at path (or, for a postgresql:// URL, the
+ * PostgreSQL database it names: store_pg.h). Applies pending migrations (unless
  * read-only), refuses a database whose user_version is newer than this
  * build knows (AK_EINVAL), sets the pragmas and installs the guards.
  * Returns 0, AK_ENOENT (no file and no STORE_CREATE), AK_EDB.

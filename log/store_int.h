@@ -1,7 +1,9 @@
 /*
  * store_int: what the store_*.c files share and nothing else may use (tests
  * excepted): the connection struct and the per-connection cache of
- * prepared statements.
+ * prepared statements. A handle is SQLite's (db) or PostgreSQL's (pg,
+ * log/store_pg.h), never both; the public functions that have a
+ * PostgreSQL body hand a pg handle to it first thing.
  *
  * Every statement has a slot in enum store_slot and a constant SQL text in
  * the file that owns it. store_stmt prepares it on first use and hands out
@@ -12,6 +14,7 @@
 #ifndef ANKANG_STORE_INT_H
 #define ANKANG_STORE_INT_H
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "log/store.h"
@@ -57,8 +60,15 @@ enum store_slot {
 /* Slots per connection: the log's, then the service's own. */
 #define STORE_STMT_SLOTS 96
 
+/* PostgreSQL's statements per connection (log/store_pg.h), prepared once. */
+#define STORE_PG_SLOTS 64
+
 struct store {
 	sqlite3 *db;
+	PGconn *pg;           /* instead of db: a PostgreSQL store */
+	uint64_t pg_prepared; /* bit k: slot k is prepared on pg */
+	char pg_err[160];     /* store_pg.c's own errors, for store_errmsg */
+	char pg_state[6];     /* the SQLSTATE of the last failure, "" */
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
@@ -69,13 +79,23 @@ struct store {
 };
 
 /* The cached statement for slot, prepared from sql on first use; NULL on
- * failure (store_errmsg says why). The statement is ready to bind. */
+ * failure (store_errmsg says why), and always on a PostgreSQL handle, so
+ * a function with no PostgreSQL body fails there with AK_EDB. The
+ * statement is ready to bind. */
 sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);
 
-/* The raw connection, for tests that probe the guards. */
+/* The raw connection, for tests that probe the guards (NULL on a
+ * PostgreSQL handle). */
 sqlite3 *store_sqlite(store *s);
+
+/* How many hashes leaf idx stores (schema/001_audit.sql): its own and one
+ * per trailing one bit of idx. */
+size_t store_hashes_at(uint64_t idx);
+/* The leaf whose row stores node (level, idx): ((idx + 1) << level) - 1.
+ * 0, or -1 beyond 2^57 leaves. */
+int store_node_row(unsigned level, uint64_t idx, uint64_t *row);
 
 #endif

@@ -17,6 +17,10 @@
  * tree covers only them. The `hashes` column: node (level, idx) is in the
  * row of its last leaf, ((idx + 1) << level) - 1, at byte 32 * level.
  *
+ * On a PostgreSQL handle, the functions that have a body in
+ * store_pg_log.c hand over to it first thing; the others fail there with
+ * AK_EDB (store_stmt answers NULL), until they have one.
+ *
  * Never: write a log table other than by INSERT (the authorizer refuses
  * it on our connections, the triggers on everyone else's), use a conflict
  * clause (OR REPLACE would delete a leaf, and our connections run without
@@ -33,6 +37,7 @@
 
 #include "common/util.h"
 #include "log/store_int.h"
+#include "log/store_pg.h"
 
 /* Unsigned values beyond SQLite's signed 64 bits cannot be stored; where a
  * bound means "no bound" it is clamped instead. */
@@ -83,6 +88,8 @@ int store_log_size(store *s, uint64_t *n)
 	    store_stmt(s, SQ_LOG_SIZE, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_size(s, n);
 	if (st == NULL)
 		return AK_EDB;
 	rc = sqlite3_step(st);
@@ -120,9 +127,8 @@ int store_log_counts(store *s, struct store_log_counts *c)
 
 /* ---------------------------------------------------------------- leaves */
 
-/* How many hashes leaf idx stores: its own and one per trailing one bit
- * (the subtrees that end at it). */
-static size_t hashes_at(uint64_t idx)
+/* The subtrees that end at leaf idx: its own, one per trailing one bit. */
+size_t store_hashes_at(uint64_t idx)
 {
 	return 1 + (size_t)__builtin_ctzll(~idx);
 }
@@ -134,9 +140,11 @@ int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len
 	    s, SQ_LOG_APPEND, "INSERT INTO log_leaves (idx, leaf, hashes) VALUES (?1, ?2, ?3)");
 	int bad = 0, rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_append_hashed(s, idx, leaf, len, hashes, n);
 	if (st == NULL)
 		return AK_EDB;
-	if (idx >= (uint64_t)1 << 57 || len == 0 || len > LEAF_MAX || n != hashes_at(idx))
+	if (idx >= (uint64_t)1 << 57 || len == 0 || len > LEAF_MAX || n != store_hashes_at(idx))
 		return AK_EINVAL;
 	bad |= sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
 	bad |= sqlite3_bind_blob(st, 2, leaf, (int)len, SQLITE_STATIC);
@@ -154,7 +162,7 @@ int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len
 int store_log_append(store *s, uint64_t idx, const char *leaf, size_t len)
 {
 	merkle_hash h[58];
-	size_t n = hashes_at(idx);
+	size_t n = store_hashes_at(idx);
 	uint64_t size;
 	int rc;
 
@@ -185,6 +193,8 @@ int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 	    store_stmt(s, SQ_LOG_GET_LEAF, "SELECT leaf FROM log_leaves WHERE idx = ?1");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_get_leaf(s, idx, leaf, len);
 	*leaf = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -240,6 +250,8 @@ int store_log_verified(store *s, uint64_t *upto)
 	    store_stmt(s, SQ_LOG_VERIFIED, "SELECT upto FROM log_verified WHERE one = 1");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_verified(s, upto);
 	*upto = 0;
 	if (st == NULL)
 		return AK_EDB;
@@ -255,6 +267,8 @@ int store_log_set_verified(store *s, uint64_t upto)
 	sqlite3_stmt *st =
 	    store_stmt(s, SQ_LOG_SET_VERIFIED, "UPDATE log_verified SET upto = ?1 WHERE one = 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_set_verified(s, upto);
 	if (st == NULL)
 		return AK_EDB;
 	sqlite3_bind_int64(st, 1, clamp(upto));
@@ -263,15 +277,12 @@ int store_log_set_verified(store *s, uint64_t upto)
 
 /* ----------------------------------------------------------------- nodes */
 
-/*
- * The row that stores node (level, idx): the one of its last leaf,
- * ((idx + 1) << level) - 1. 0, or -1 beyond 2^57 leaves.
- */
-static int node_row(unsigned level, uint64_t idx, sqlite3_int64 *row)
+/* The row of node (level, idx)'s last leaf (store_int.h). */
+int store_node_row(unsigned level, uint64_t idx, uint64_t *row)
 {
 	if (level > 57 || idx >= (uint64_t)1 << (57 - level))
 		return -1;
-	*row = (sqlite3_int64)(((idx + 1) << level) - 1);
+	*row = ((idx + 1) << level) - 1;
 	return 0;
 }
 
@@ -280,14 +291,16 @@ int store_log_get_node(void *ctx, unsigned level, uint64_t idx, merkle_hash out)
 	store *s = ctx;
 	sqlite3_stmt *st =
 	    store_stmt(s, SQ_LOG_GET_NODE, "SELECT hashes FROM log_leaves WHERE idx = ?1");
-	sqlite3_int64 row;
+	uint64_t row;
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_get_node(s, level, idx, out);
 	if (st == NULL)
 		return AK_EDB;
-	if (node_row(level, idx, &row) != 0)
+	if (store_node_row(level, idx, &row) != 0)
 		return AK_ENOENT;
-	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)row);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		/* The schema holds the count to the row; fewer is a damaged
@@ -593,7 +606,8 @@ int store_log_open(store **out, const char *path, unsigned flags)
 {
 	int rc = store_open(out, path, flags);
 
-	if (rc == 0 && (rc = attach_index(*out, path)) != 0) {
+	/* PostgreSQL keeps no index file (docs/MULTINODE.md). */
+	if (rc == 0 && (*out)->pg == NULL && (rc = attach_index(*out, path)) != 0) {
 		store_close(*out);
 		*out = NULL;
 	}
@@ -777,6 +791,8 @@ int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t l
 				      " VALUES (?1, ?2, ?3)");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_put_checkpoint(s, size, note, len, time_ms);
 	if (st == NULL)
 		return AK_EDB;
 	if (size > (uint64_t)INT64_MAX || len > INT32_MAX)
@@ -810,6 +826,8 @@ int store_log_last_checkpoint(store *s, uint64_t *size, char **note, size_t *len
 				      "SELECT size, note FROM log_checkpoints"
 				      " ORDER BY size DESC LIMIT 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_last_checkpoint(s, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -822,6 +840,8 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
 	sqlite3_stmt *st = store_stmt(s, SQ_LOG_CHECKPOINT_AT,
 				      "SELECT size, note FROM log_checkpoints WHERE size = ?1");
 
+	if (s->pg != NULL)
+		return store_pg_log_checkpoint_at(s, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -838,6 +858,8 @@ int store_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **not
 				      "SELECT size, note FROM log_checkpoints WHERE size >= ?1"
 				      " ORDER BY size LIMIT 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_checkpoint_from(s, min, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)

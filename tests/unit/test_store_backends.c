@@ -1,0 +1,382 @@
+/*
+ * test_store_backends: the audit log's store functions that the writer
+ * needs, checked the same way on SQLite and on PostgreSQL
+ * (docs/MULTINODE.md): appends (with the hashes computed from the stored
+ * ones, and given), reading leaves and nodes back, the root they make,
+ * refusing an index that is not the next one, checkpoints (one a size),
+ * the mark of verified leaves, transactions and savepoints; and that the
+ * service's connection cannot UPDATE, DELETE (or on PostgreSQL TRUNCATE)
+ * a leaf or a checkpoint: SQLite's authorizer, PostgreSQL's grants; and
+ * behind them, for whoever may write, the schema's triggers.
+ *
+ * SQLite always runs. PostgreSQL runs when ANKANG_PG_URL (the owner, who
+ * runs the migrations) and ANKANG_PG_SERVICE_URL (a node in the group
+ * ankang_service) are set, as tests/sh/store_pg.sh does with a cluster of
+ * its own (tests/lib/pg.sh); without them it says so and checks SQLite
+ * alone. The leaves are made up; no personal data anywhere.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/util.h"
+#include "crypto/leaf.h"
+#include "crypto/merkle.h"
+#include "log/schema.h"
+#include "log/store.h"
+#include "log/store_int.h"
+#include "tests/lib/tap.h"
+
+#define LEAVES 13 /* a size with three set bits: a root of three subtrees */
+
+struct backend {
+	const char *name;
+	const char *owner; /* opened with STORE_CREATE: runs the migrations */
+	const char *node;  /* the service's connection */
+};
+
+static char dir[] = "/tmp/ankang-test-backends.XXXXXX";
+static char sqlite_path[256];
+static char leaves[LEAVES][LEAF_MAX + 1];
+static size_t lens[LEAVES];
+static merkle_hash want_root;
+/* The root each backend stored, to compare them with each other. */
+static merkle_hash roots[2];
+
+static void make_leaves(void)
+{
+	struct merkle_range r;
+
+	merkle_range_init(&r);
+	for (int i = 0; i < LEAVES; i++) {
+		struct leaf l;
+		merkle_hash h;
+		int n;
+
+		memset(&l, 0, sizeof l);
+		l.time_ms = 1700000000000ull + (uint64_t)i;
+		l.role = ROLE_VERIFIER;
+		l.actor_id = 7;
+		l.action = ACT_VERIFY;
+		l.result = RES_OK;
+		l.detail = DET_EMPTY;
+		n = leaf_format(leaves[i], &l);
+		if (n <= 0)
+			bail_out("leaf_format");
+		lens[i] = (size_t)n;
+		merkle_leaf_hash(h, (const uint8_t *)leaves[i], lens[i]);
+		if (merkle_range_append(&r, h, NULL, NULL) != 0)
+			bail_out("merkle_range_append");
+	}
+	merkle_range_root(&r, want_root);
+}
+
+/*
+ * What the backend answers to sql on the raw connection: "ok", or why
+ * not: "denied" (SQLite's authorizer, PostgreSQL's missing privilege),
+ * "trigger" (the schema's triggers), "other".
+ */
+static const char *raw(store *s, const char *sql)
+{
+	if (s->pg != NULL) {
+		PGresult *r = PQexec(s->pg, sql);
+		ExecStatusType t = PQresultStatus(r);
+		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		const char *v = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK ? "ok"
+				: st != NULL && strcmp(st, "42501") == 0      ? "denied"
+				: st != NULL && strcmp(st, "P0001") == 0      ? "trigger"
+									      : "other";
+		PQclear(r);
+		return v;
+	}
+	switch (sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) & 0xff) {
+	case SQLITE_OK:
+		return "ok";
+	case SQLITE_AUTH:
+		return "denied";
+	case SQLITE_CONSTRAINT:
+		return "trigger";
+	default:
+		return "other";
+	}
+}
+
+/* A connection that is not the service's: SQLite's raw, with the
+ * triggers on and no authorizer; PostgreSQL's owner. */
+static int open_other(const struct backend *b, store **s, sqlite3 **db)
+{
+	*s = NULL;
+	*db = NULL;
+	if (b->owner != b->node)
+		return store_open(s, b->owner, 0);
+	return sqlite3_open_v2(sqlite_path, db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK ? 0
+											  : AK_EDB;
+}
+
+static const char *raw_other(store *s, sqlite3 *db, const char *sql)
+{
+	if (s != NULL)
+		return raw(s, sql);
+	switch (sqlite3_exec(db, sql, NULL, NULL, NULL) & 0xff) {
+	case SQLITE_OK:
+		return "ok";
+	case SQLITE_CONSTRAINT:
+		return "trigger";
+	default:
+		return "other";
+	}
+}
+
+static void test_appends(const struct backend *b, store *s, int k)
+{
+	uint64_t n = 99;
+	char *got = NULL;
+	size_t len = 0;
+	merkle_hash h, root;
+	int same = 1;
+
+	ok(store_log_size(s, &n) == 0 && n == 0, "%s: a new log is empty", b->name);
+	/* Leaves 0..3 one by one, each its own statement. */
+	for (uint64_t i = 0; i < 4; i++)
+		if (store_log_append(s, i, leaves[i], lens[i]) != 0)
+			same = 0;
+	ok(same, "%s: store_log_append appends leaves 0..3 (hashes from the stored ones)", b->name);
+	/* The rest in a transaction, one of them rolled back to its
+	 * savepoint first and then appended again. */
+	ok(store_begin(s) == 0 && store_in_transaction(s), "%s: a transaction begins", b->name);
+	ok(store_savepoint(s) == 0 && store_log_append(s, 4, leaves[4], lens[4]) == 0 &&
+	       store_rollback_to(s) == 0 && store_release(s) == 0,
+	   "%s: an append rolled back to its savepoint", b->name);
+	ok(store_log_size(s, &n) == 0 && n == 4, "%s: leaves nothing behind", b->name);
+	same = 1;
+	for (uint64_t i = 4; i < LEAVES; i++)
+		if (store_log_append(s, i, leaves[i], lens[i]) != 0)
+			same = 0;
+	ok(same && store_commit(s) == 0 && !store_in_transaction(s),
+	   "%s: leaves 4..%d appended and committed", b->name, LEAVES - 1);
+	ok(store_log_size(s, &n) == 0 && n == LEAVES, "%s: the size is %d", b->name, LEAVES);
+
+	same = 1;
+	for (uint64_t i = 0; i < LEAVES; i++) {
+		merkle_hash stored;
+		if (store_log_get_leaf(s, i, &got, &len) != 0 || len != lens[i] ||
+		    memcmp(got, leaves[i], len) != 0 || got[len] != '\0')
+			same = 0;
+		free(got);
+		got = NULL;
+		merkle_leaf_hash(h, (const uint8_t *)leaves[i], lens[i]);
+		if (store_log_get_node(s, 0, i, stored) != 0 || memcmp(stored, h, sizeof h) != 0)
+			same = 0;
+	}
+	ok(same, "%s: every leaf and its leaf hash read back as written", b->name);
+	ok(store_log_get_leaf(s, LEAVES, &got, &len) == AK_ENOENT && got == NULL,
+	   "%s: no leaf past the end", b->name);
+	ok(store_log_get_node(s, 2, 3, h) == AK_ENOENT, "%s: no node whose last leaf is not stored",
+	   b->name);
+	ok(merkle_root(root, LEAVES, store_log_get_node, s) == 0 &&
+	       memcmp(root, want_root, sizeof root) == 0,
+	   "%s: the root from the stored hashes is the leaves' root", b->name);
+	memcpy(roots[k], root, sizeof root);
+	merkle_leaf_hash(h, (const uint8_t *)leaves[2], lens[2]);
+	ok(store_log_put_node(s, 0, 2, h) == 0 && store_log_put_node(s, 0, 3, h) == AK_EDENIED,
+	   "%s: store_log_put_node knows a stored node from another", b->name);
+}
+
+static void test_refusals(const struct backend *b, store *s)
+{
+	merkle_hash h[1];
+	uint64_t n = 0;
+
+	ok(store_log_append(s, LEAVES + 1, leaves[0], lens[0]) == AK_EDENIED,
+	   "%s: an append past the next index is refused", b->name);
+	ok(store_log_append(s, 3, leaves[0], lens[0]) == AK_EDENIED,
+	   "%s: an append at a taken index is refused", b->name);
+	merkle_leaf_hash(h[0], (const uint8_t *)leaves[0], lens[0]);
+	ok(store_log_append_hashed(s, 4, leaves[0], lens[0], h, 1) == AK_EDENIED,
+	   "%s: store_log_append_hashed at a taken index is refused", b->name);
+	/* 13 ends in one set bit: its row holds two hashes, not one. */
+	ok(store_log_append_hashed(s, LEAVES, leaves[0], lens[0], h, 1) == AK_EINVAL,
+	   "%s: a count of hashes that does not fit the index is refused", b->name);
+	ok(store_log_size(s, &n) == 0 && n == LEAVES, "%s: the size is still %d", b->name, LEAVES);
+}
+
+static void test_checkpoints(const struct backend *b, store *s)
+{
+	uint64_t size = 0, upto = 0;
+	char *note = NULL;
+	size_t len = 0;
+
+	ok(store_log_last_checkpoint(s, &size, &note, &len) == AK_ENOENT && note == NULL,
+	   "%s: no checkpoint yet", b->name);
+	ok(store_log_put_checkpoint(s, 4, "note four\n", 10, 1) == 0 &&
+	       store_log_put_checkpoint(s, LEAVES, "note thirteen\n", 14, 2) == 0,
+	   "%s: two checkpoints stored", b->name);
+	ok(store_log_put_checkpoint(s, 4, "another four\n", 13, 3) == AK_EDENIED,
+	   "%s: a second checkpoint of one size is refused", b->name);
+	ok(store_log_last_checkpoint(s, &size, &note, &len) == 0 && size == LEAVES && len == 14 &&
+	       strcmp(note, "note thirteen\n") == 0,
+	   "%s: the newest is the largest", b->name);
+	free(note);
+	note = NULL;
+	ok(store_log_checkpoint_at(s, 4, &note, &len) == 0 && len == 10 &&
+	       strcmp(note, "note four\n") == 0,
+	   "%s: the one at size 4 is the first, unchanged", b->name);
+	free(note);
+	note = NULL;
+	ok(store_log_checkpoint_from(s, 5, &size, &note, &len) == 0 && size == LEAVES,
+	   "%s: the first from size 5 is at %d", b->name, LEAVES);
+	free(note);
+	note = NULL;
+	ok(store_log_checkpoint_at(s, 5, &note, &len) == AK_ENOENT &&
+	       store_log_checkpoint_from(s, LEAVES + 1, &size, &note, &len) == AK_ENOENT,
+	   "%s: none where there is none", b->name);
+	ok(store_log_verified(s, &upto) == 0 && upto == 0 && store_log_set_verified(s, 9) == 0 &&
+	       store_log_verified(s, &upto) == 0 && upto == 9,
+	   "%s: the mark of verified leaves moves", b->name);
+}
+
+static void test_guards(const struct backend *b, store *s)
+{
+	static const char *const writes[] = {
+	    "UPDATE log_leaves SET leaf = leaf WHERE idx = 0",
+	    "DELETE FROM log_leaves WHERE idx = 12",
+	    "UPDATE log_checkpoints SET note = note WHERE size = 4",
+	    "DELETE FROM log_checkpoints WHERE size = 4",
+	};
+	store *other = NULL;
+	sqlite3 *db = NULL;
+	char *got = NULL, *note = NULL;
+	size_t len = 0, nlen = 0;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < AK_ARRAY_LEN(writes); i++)
+		is_str(raw(s, writes[i]), "denied", "%s: the service's connection: %s", b->name,
+		       writes[i]);
+	if (s->pg != NULL) {
+		is_str(raw(s, "TRUNCATE log_leaves"), "denied",
+		       "%s: the service's role may not TRUNCATE leaves", b->name);
+		is_str(raw(s, "TRUNCATE log_checkpoints"), "denied", "%s: nor checkpoints",
+		       b->name);
+		is_str(raw(s, "ALTER TABLE log_leaves DISABLE TRIGGER USER"), "denied",
+		       "%s: nor switch the log's triggers off", b->name);
+		is_str(raw(s, "INSERT INTO log_leaves (idx, leaf, hashes) VALUES (20, 'x', "
+			      "decode(repeat('00', 32), 'hex'))"),
+		       "trigger", "%s: a raw insert out of order meets the trigger", b->name);
+	}
+	if (!ok(open_other(b, &other, &db) == 0, "%s: a connection with more rights opens",
+		b->name))
+		return;
+	for (size_t i = 0; i < AK_ARRAY_LEN(writes); i++)
+		is_str(raw_other(other, db, writes[i]), "trigger",
+		       "%s: the triggers stop it elsewhere too: %s", b->name, writes[i]);
+	if (other != NULL)
+		is_str(raw_other(other, db, "TRUNCATE log_leaves"), "trigger",
+		       "%s: the owner's TRUNCATE meets the trigger", b->name);
+	store_close(other);
+	sqlite3_close(db);
+	ok(store_log_size(s, &n) == 0 && n == LEAVES && store_log_get_leaf(s, 0, &got, &len) == 0 &&
+	       len == lens[0] && memcmp(got, leaves[0], len) == 0 &&
+	       store_log_checkpoint_at(s, 4, &note, &nlen) == 0 && nlen == 10,
+	   "%s: the log is as it was", b->name);
+	free(got);
+	free(note);
+	note = NULL;
+}
+
+/* PostgreSQL alone: a transaction that failed is not committed, and the
+ * schema's version is this build's. */
+static void test_pg_only(const struct backend *b, store *s)
+{
+	PGresult *r;
+	merkle_hash h[1];
+	uint64_t n = 0;
+	char want[16];
+
+	/* The server refuses the second (the order trigger), which fails
+	 * the whole transaction. */
+	merkle_leaf_hash(h[0], (const uint8_t *)leaves[0], lens[0]);
+	ok(store_begin(s) == 0 && store_log_append(s, LEAVES, leaves[0], lens[0]) == 0 &&
+	       store_log_append_hashed(s, LEAVES + 5, leaves[0], lens[0], h, 1) == AK_EDENIED &&
+	       store_commit(s) == AK_EDB && !store_in_transaction(s),
+	   "%s: COMMIT of a transaction that failed is a failure", b->name);
+	ok(store_log_size(s, &n) == 0 && n == LEAVES, "%s: and nothing of it is stored", b->name);
+	snprintf(want, sizeof want, "%d", schema_pg_version);
+	r = PQexec(s->pg, "SELECT version FROM ankang_schema");
+	ok(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	       strcmp(PQgetvalue(r, 0, 0), want) == 0,
+	   "%s: the schema is at version %d", b->name, schema_pg_version);
+	PQclear(r);
+}
+
+static void run(const struct backend *b, int k)
+{
+	store *owner = NULL, *s = NULL, *ro = NULL;
+
+	ok(store_open(&s, b->node, 0) == AK_ENOENT && s == NULL,
+	   "%s: before the owner made the schema there is no store", b->name);
+	if (!ok(store_open(&owner, b->owner, STORE_CREATE) == 0, "%s: the owner opens and migrates",
+		b->name))
+		return;
+	store_close(owner);
+	ok(store_open(&owner, b->owner, STORE_CREATE) == 0,
+	   "%s: opening again applies nothing twice", b->name);
+	store_close(owner);
+	if (!ok(store_open(&s, b->node, 0) == 0, "%s: the service's connection opens", b->name))
+		return;
+	test_appends(b, s, k);
+	test_refusals(b, s);
+	test_checkpoints(b, s);
+	test_guards(b, s);
+	if (s->pg != NULL)
+		test_pg_only(b, s);
+	ok(store_open(&ro, b->node, STORE_READONLY) == 0 &&
+	       store_log_append(ro, LEAVES, leaves[0], lens[0]) != 0,
+	   "%s: a read-only connection appends nothing", b->name);
+	store_close(ro);
+	store_close(s);
+}
+
+int main(void)
+{
+	const char *pg = getenv("ANKANG_PG_URL"), *pg_node = getenv("ANKANG_PG_SERVICE_URL");
+	struct backend sq = {"sqlite", sqlite_path, sqlite_path};
+	struct backend pq = {"postgresql", pg, pg_node};
+	store *s = NULL;
+
+	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+		bail_out("setup");
+	snprintf(sqlite_path, sizeof sqlite_path, "%s/ankang.db", dir);
+	make_leaves();
+
+	run(&sq, 0);
+	if (pg != NULL && pg_node != NULL && pg[0] != '\0' && pg_node[0] != '\0') {
+		run(&pq, 1);
+		ok(memcmp(roots[0], roots[1], sizeof roots[0]) == 0,
+		   "both backends store the same tree");
+	} else {
+		diag("PostgreSQL: not checked here (tests/sh/store_pg.sh runs this on a cluster)");
+	}
+	ok(store_open(&s, "postgresql://node:secret@/ankang?host=/nonexistent", 0) == AK_EINVAL &&
+	       store_open(&s, "postgresql:///ankang?host=/nonexistent&password=secret", 0) ==
+		   AK_EINVAL &&
+	       s == NULL,
+	   "a store URL with a password is refused before connecting");
+	ok(store_open(&s, "postgresql:///ankang?host=/nonexistent", 0) == AK_EDB && s == NULL,
+	   "a server that is not there is AK_EDB");
+
+	{
+		char p[300];
+		unlink(sqlite_path);
+		snprintf(p, sizeof p, "%s-wal", sqlite_path);
+		unlink(p);
+		snprintf(p, sizeof p, "%s-shm", sqlite_path);
+		unlink(p);
+		rmdir(dir);
+	}
+	return tap_done();
+}
