@@ -112,6 +112,8 @@ int store_log_counts(store *s, struct store_log_counts *c)
 		       " FROM log_leaves");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_counts(s, c);
 	if (st == NULL)
 		return AK_EDB;
 	rc = sqlite3_step(st);
@@ -218,6 +220,8 @@ int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, vo
 				      " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
 	int rc, frc = 0;
 
+	if (s->pg != NULL)
+		return store_pg_log_rows(s, from, to, fn, ctx);
 	if (st == NULL)
 		return AK_EDB;
 	if (from >= to)

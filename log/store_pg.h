@@ -38,6 +38,8 @@ enum store_pg_slot {
 	PQ_LOG_CHECKPOINT_FROM,
 	PQ_LOG_VERIFIED,
 	PQ_LOG_SET_VERIFIED,
+	PQ_LOG_COUNTS,
+	PQ_LOG_ROWS,
 	PQ_LOG_END
 };
 
@@ -91,6 +93,8 @@ int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out);
 int store_pg_log_size(store *s, uint64_t *n);
 int store_pg_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			       const merkle_hash *hashes, size_t n);
+int store_pg_log_counts(store *s, struct store_log_counts *c);
+int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out);
 int store_pg_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len);
 int store_pg_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,

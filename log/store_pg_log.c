@@ -127,6 +127,72 @@ int store_pg_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 	return rc;
 }
 
+int store_pg_log_counts(store *s, struct store_log_counts *c)
+{
+	PGresult *r;
+	int rc;
+
+	/* One pass over the table, as on SQLite (store_log.c says why the
+	 * second pair). */
+	if ((rc = query_row(s, PQ_LOG_COUNTS,
+			    "SELECT count(*), coalesce(max(idx) + 1, 0),"
+			    " count(*) FILTER (WHERE octet_length(hashes) >= 32),"
+			    " coalesce(max(idx) FILTER (WHERE octet_length(hashes) >= 32) + 1, 0)"
+			    " FROM log_leaves",
+			    "", NULL, NULL, &r)) != 0)
+		return rc == AK_ENOENT ? AK_EDB : rc;
+	if ((rc = store_pg_get_u64(r, 0, 0, &c->leaves)) == 0 &&
+	    (rc = store_pg_get_u64(r, 0, 1, &c->leaves_end)) == 0 &&
+	    (rc = store_pg_get_u64(r, 0, 2, &c->hashes)) == 0)
+		rc = store_pg_get_u64(r, 0, 3, &c->hashes_end);
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * A page at a time, so that a pass over millions of leaves (the start-up
+ * check, the scrubber) holds one page of them in memory, never the range:
+ * libpq hands a result over whole. Each page starts after the last index
+ * the previous one saw, so rows that are missing are simply not seen.
+ */
+#define ROWS_PAGE 1000
+
+int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx)
+{
+	char lo[8], hi[8], lim[8];
+	const char *vals[3] = {lo, hi, lim};
+	int lens[3] = {8, 8, 8}, rc = 0, n;
+
+	if (to > (uint64_t)INT64_MAX)
+		to = (uint64_t)INT64_MAX;
+	store_pg_put_u64(hi, to);
+	store_pg_put_u64(lim, ROWS_PAGE);
+	while (rc == 0 && from < to) {
+		PGresult *r;
+		uint64_t idx = 0;
+
+		store_pg_put_u64(lo, from);
+		r = store_pg_run(s, PQ_LOG_ROWS,
+				 "SELECT idx, leaf, hashes FROM log_leaves"
+				 " WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3",
+				 "iii", vals, lens, &rc);
+		if (r == NULL)
+			return rc;
+		n = PQntuples(r);
+		for (int i = 0; rc == 0 && i < n; i++) {
+			if ((rc = store_pg_get_u64(r, i, 0, &idx)) != 0)
+				break;
+			rc = fn(ctx, idx, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1),
+				(const uint8_t *)PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2));
+		}
+		PQclear(r);
+		if (n < ROWS_PAGE)
+			break;
+		from = idx + 1;
+	}
+	return rc;
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out)

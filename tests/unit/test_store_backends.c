@@ -13,7 +13,10 @@
  * runs the migrations) and ANKANG_PG_SERVICE_URL (a node in the group
  * ankang_service) are set, as tests/sh/store_pg.sh does with a cluster of
  * its own (tests/lib/pg.sh); without them it says so and checks SQLite
- * alone. The leaves are made up; no personal data anywhere.
+ * alone. Then the audit log's writer (log/auditlog.h) runs on a fresh
+ * database of each (ANKANG_PG_WRITER_URL and ANKANG_PG_WRITER_SERVICE_URL
+ * for PostgreSQL): appends, signs, closes, and opens again through its
+ * start-up self-check. The leaves are made up; no personal data anywhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +28,11 @@
 #include <sqlite3.h>
 
 #include "common/util.h"
+#include "crypto/key_secret.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
+#include "log/auditlog.h"
+#include "log/logcheck.h"
 #include "log/schema.h"
 #include "log/store.h"
 #include "log/store_int.h"
@@ -41,12 +47,13 @@ struct backend {
 };
 
 static char dir[] = "/tmp/ankang-test-backends.XXXXXX";
-static char sqlite_path[256];
+static char sqlite_path[256], sqlite_writer[256];
 static char leaves[LEAVES][LEAF_MAX + 1];
 static size_t lens[LEAVES];
 static merkle_hash want_root;
 /* The root each backend stored, to compare them with each other. */
 static merkle_hash roots[2];
+static key_signer *log_key;
 
 static void make_leaves(void)
 {
@@ -341,9 +348,114 @@ static void run(const struct backend *b, int k)
 	store_close(s);
 }
 
+/*
+ * The writer on a fresh database: WRITES one-leaf operations, their
+ * indices contiguous from 0; the head as they left it; a checkpoint of it
+ * on close; and an opening again that passes the self-check and finds
+ * the same head.
+ */
+#define WRITES 20
+/* Then so many more asynchronously, in the writer's batches: past one
+ * page of store_pg_log_rows (1000), which the checks then read whole. */
+#define BULK 1100
+
+static struct leaf bulk[BULK];
+static int bulk_done, bulk_failed;
+
+static void bulk_cb(void *arg, int rc, uint64_t first_index)
+{
+	(void)arg;
+	(void)first_index;
+	if (rc != 0)
+		__atomic_add_fetch(&bulk_failed, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&bulk_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void make_verify_leaf(struct leaf *l)
+{
+	memset(l, 0, sizeof *l);
+	l->role = ROLE_VERIFIER;
+	l->actor_id = 7;
+	l->action = ACT_VERIFY;
+	l->result = RES_OK;
+	l->detail = DET_EMPTY;
+}
+
+static void test_writer(const struct backend *b)
+{
+	auditlog *a = NULL;
+	store *s = NULL;
+	const char *why = NULL;
+	merkle_hash root, again;
+	uint64_t size = 0, first, cp = 0;
+	char *note = NULL;
+	size_t len = 0;
+	int in_order = 1;
+
+	if (!ok(store_open(&s, b->owner, STORE_CREATE) == 0, "%s writer: a fresh database",
+		b->name))
+		return;
+	store_close(s);
+	s = NULL;
+	if (!ok(auditlog_open(&a, b->node, log_key, NULL, &why) == 0,
+		"%s writer: the audit log opens on it", b->name)) {
+		diag("%s", why != NULL ? why : "(no reason)");
+		return;
+	}
+	for (uint64_t i = 0; i < WRITES; i++) {
+		struct leaf l;
+		make_verify_leaf(&l);
+		if (auditlog_submit(a, &l, 1, NULL, NULL, &first) != 0 || first != i)
+			in_order = 0;
+	}
+	ok(in_order, "%s writer: %d operations durable at indices 0..%d", b->name, WRITES,
+	   WRITES - 1);
+	__atomic_store_n(&bulk_done, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bulk_failed, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < BULK; i++) {
+		make_verify_leaf(&bulk[i]);
+		if (auditlog_submit_async(a, &bulk[i], 1, NULL, NULL, bulk_cb, NULL) != 0)
+			bulk_cb(NULL, AK_EDB, 0);
+	}
+	/* Bounded: a minute at most, whatever the machine. */
+	for (int i = 0; i < 6000 && __atomic_load_n(&bulk_done, __ATOMIC_SEQ_CST) < BULK; i++)
+		usleep(10000);
+	ok(__atomic_load_n(&bulk_done, __ATOMIC_SEQ_CST) == BULK &&
+	       __atomic_load_n(&bulk_failed, __ATOMIC_SEQ_CST) == 0,
+	   "%s writer: %d more, in batches, all durable", b->name, BULK);
+	auditlog_head(a, &size, root);
+	is_int(size, WRITES + BULK, "%s writer: the head's size", b->name);
+	auditlog_close(a);
+	a = NULL;
+
+	if (ok(store_open(&s, b->node, STORE_READONLY) == 0, "%s writer: a reader opens",
+	       b->name)) {
+		ok(store_log_last_checkpoint(s, &cp, &note, &len) == 0 && cp == WRITES + BULK,
+		   "%s writer: the newest checkpoint signs all %d", b->name, WRITES + BULK);
+		free(note);
+		why = NULL;
+		ok(logcheck_full(s, key_signer_verifier(log_key), &why) == 0,
+		   "%s writer: every leaf rehashes to its stored hashes and the signed root",
+		   b->name);
+		store_close(s);
+	}
+	why = NULL;
+	if (!ok(auditlog_open(&a, b->node, log_key, NULL, &why) == 0,
+		"%s writer: opens again through its self-check", b->name)) {
+		diag("%s", why != NULL ? why : "(no reason)");
+		return;
+	}
+	auditlog_head(a, &size, again);
+	ok(size == WRITES + BULK && memcmp(root, again, sizeof root) == 0,
+	   "%s writer: with the same head", b->name);
+	auditlog_close(a);
+}
+
 int main(void)
 {
 	const char *pg = getenv("ANKANG_PG_URL"), *pg_node = getenv("ANKANG_PG_SERVICE_URL");
+	const char *pg_writer = getenv("ANKANG_PG_WRITER_URL"),
+		   *pg_writer_node = getenv("ANKANG_PG_WRITER_SERVICE_URL");
 	struct backend sq = {"sqlite", sqlite_path, sqlite_path};
 	struct backend pq = {"postgresql", pg, pg_node};
 	store *s = NULL;
@@ -351,6 +463,9 @@ int main(void)
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		bail_out("setup");
 	snprintf(sqlite_path, sizeof sqlite_path, "%s/ankang.db", dir);
+	snprintf(sqlite_writer, sizeof sqlite_writer, "%s/writer.db", dir);
+	if (key_signer_generate(&log_key, "ankang.test/log") != 0)
+		bail_out("log key");
 	make_leaves();
 
 	run(&sq, 0);
@@ -361,6 +476,10 @@ int main(void)
 	} else {
 		diag("PostgreSQL: not checked here (tests/sh/store_pg.sh runs this on a cluster)");
 	}
+	test_writer(&(struct backend){"sqlite", sqlite_writer, sqlite_writer});
+	if (pg_writer != NULL && pg_writer_node != NULL && pg_writer[0] != '\0' &&
+	    pg_writer_node[0] != '\0')
+		test_writer(&(struct backend){"postgresql", pg_writer, pg_writer_node});
 	ok(store_open(&s, "postgresql://node:secret@/ankang?host=/nonexistent", 0) == AK_EINVAL &&
 	       store_open(&s, "postgresql:///ankang?host=/nonexistent&password=secret", 0) ==
 		   AK_EINVAL &&
@@ -369,14 +488,21 @@ int main(void)
 	ok(store_open(&s, "postgresql:///ankang?host=/nonexistent", 0) == AK_EDB && s == NULL,
 	   "a server that is not there is AK_EDB");
 
-	{
+	key_signer_free(log_key);
+	for (int i = 0; i < 2; i++) {
+		const char *db = i == 0 ? sqlite_path : sqlite_writer;
+		static const char *const suffixes[] = {"",
+						       "-wal",
+						       "-shm",
+						       STORE_INDEX_SUFFIX,
+						       STORE_INDEX_SUFFIX "-wal",
+						       STORE_INDEX_SUFFIX "-shm"};
 		char p[300];
-		unlink(sqlite_path);
-		snprintf(p, sizeof p, "%s-wal", sqlite_path);
-		unlink(p);
-		snprintf(p, sizeof p, "%s-shm", sqlite_path);
-		unlink(p);
-		rmdir(dir);
+		for (size_t k = 0; k < AK_ARRAY_LEN(suffixes); k++) {
+			snprintf(p, sizeof p, "%s%s", db, suffixes[k]);
+			unlink(p);
+		}
 	}
+	rmdir(dir);
 	return tap_done();
 }
