@@ -4,7 +4,8 @@
  * (docs/MULTINODE.md): appends (with the hashes computed from the stored
  * ones, and given), reading leaves and nodes back, the root they make,
  * refusing an index that is not the next one, checkpoints (one a size),
- * the mark of verified leaves, transactions and savepoints; and that the
+ * the mark of verified leaves, transactions and savepoints; on
+ * PostgreSQL, two connections racing for one index; and that the
  * service's connection cannot UPDATE, DELETE (or on PostgreSQL TRUNCATE)
  * a leaf or a checkpoint: SQLite's authorizer, PostgreSQL's grants; and
  * behind them, for whoever may write, the schema's triggers.
@@ -18,6 +19,8 @@
  * for PostgreSQL): appends, signs, closes, and opens again through its
  * start-up self-check. The leaves are made up; no personal data anywhere.
  */
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +323,99 @@ static void test_pg_only(const struct backend *b, store *s)
 	PQclear(r);
 }
 
+/*
+ * PostgreSQL alone: two front-ends' connections racing for one index.
+ * The first appends leaf n in a transaction it has not committed; the
+ * second's append of n waits for it (the primary key), as a thread here;
+ * a third connection of the same role (pg_stat_activity hides the wait
+ * of other roles' sessions) sees it waiting. If the first commits, the second is
+ * refused; if the first rolls back, the second gets n. Either way one
+ * leaf at n, never two.
+ */
+struct racer {
+	store *s;
+	uint64_t idx;
+	int rc;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	merkle_hash h[3];
+
+	/* The hashes are made up: the index, not the tree, is at stake, and
+	 * the row's count is what the schema checks. */
+	memset(h, 0x5a, sizeof h);
+	r->rc =
+	    store_log_append_hashed(r->s, r->idx, leaves[0], lens[0], h, store_hashes_at(r->idx));
+	return NULL;
+}
+
+/* 1 once the session pid is waiting for a lock (bounded). */
+static int waits_for_lock(store *watch, int pid)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT 1 FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", pid);
+	for (int i = 0; i < 3000; i++) {
+		PGresult *r = PQexec(watch->pg, sql);
+		int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+		PQclear(r);
+		if (n != 0)
+			return n > 0;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void test_pg_race(const struct backend *b, int commit_first)
+{
+	store *first = NULL, *second = NULL, *watch = NULL;
+	struct racer r = {0};
+	pthread_t t;
+	uint64_t n = 0, after = 0;
+	merkle_hash h[3];
+	int rc;
+
+	store_open(&first, b->node, 0);
+	store_open(&second, b->node, 0);
+	store_open(&watch, b->node, 0);
+	ok(first != NULL && second != NULL && watch != NULL,
+	   "%s race: two front-ends' connections and a watcher", b->name);
+	if (first == NULL || second == NULL || watch == NULL)
+		goto out;
+	memset(h, 0x5a, sizeof h);
+	if (store_log_size(first, &n) != 0)
+		n = UINT64_MAX;
+	ok(store_begin(first) == 0 &&
+	       store_log_append_hashed(first, n, leaves[0], lens[0], h, store_hashes_at(n)) == 0,
+	   "%s race: the first appends leaf %" PRIu64 " and holds it uncommitted", b->name, n);
+	r.s = second;
+	r.idx = n;
+	rc = pthread_create(&t, NULL, race, &r);
+	ok(rc == 0, "%s race: the second tries the same", b->name);
+	if (rc != 0)
+		goto out;
+	ok(waits_for_lock(watch, PQbackendPID(second->pg)),
+	   "%s race: the second waits for the first", b->name);
+	if (commit_first) {
+		ok(store_commit(first) == 0, "%s race: the first commits", b->name);
+		pthread_join(t, NULL);
+		is_int(r.rc, AK_EDENIED, "%s race: the second is refused", b->name);
+	} else {
+		ok(store_rollback(first) == 0, "%s race: the first rolls back", b->name);
+		pthread_join(t, NULL);
+		is_int(r.rc, 0, "%s race: the second gets the index", b->name);
+	}
+	ok(store_log_size(watch, &after) == 0 && after == n + 1,
+	   "%s race: one leaf at %" PRIu64 ", the log one longer", b->name, n);
+out:
+	store_close(first);
+	store_close(second);
+	store_close(watch);
+}
+
 static void run(const struct backend *b, int k)
 {
 	store *owner = NULL, *s = NULL, *ro = NULL;
@@ -339,8 +435,11 @@ static void run(const struct backend *b, int k)
 	test_refusals(b, s);
 	test_checkpoints(b, s);
 	test_guards(b, s);
-	if (s->pg != NULL)
+	if (s->pg != NULL) {
 		test_pg_only(b, s);
+		test_pg_race(b, 1);
+		test_pg_race(b, 0);
+	}
 	ok(store_open(&ro, b->node, STORE_READONLY) == 0 &&
 	       store_log_append(ro, LEAVES, leaves[0], lens[0]) != 0,
 	   "%s: a read-only connection appends nothing", b->name);
