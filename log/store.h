@@ -222,6 +222,40 @@ int store_log_open(store **out, const char *path, unsigned flags);
 int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
 int store_log_index_check(store *s, int *reset);
 
+/*
+ * Several writers on one log (docs/MULTINODE.md, "Sequencing"). Each
+ * writer's batch, inside its write transaction: store_log_head_lock
+ * reads the tree's size and compact range, and holds the head until
+ * COMMIT or ROLLBACK, so that another writer's batch waits; the writer
+ * appends at that size and store_log_head_set writes the new range back
+ * before it commits. On PostgreSQL the head is one row taken FOR UPDATE,
+ * checked against the leaves (AK_ECORRUPT when its size is not one past
+ * the largest index, or its range not one hash a set bit); on SQLite the
+ * write transaction already is the lock, the range is read from the
+ * stored hashes, and set does nothing.
+ */
+int store_log_head_lock(store *s, struct merkle_range *r);
+int store_log_head_set(store *s, const struct merkle_range *r);
+
+/*
+ * The one signer (docs/MULTINODE.md, "One checkpoint signer"), inside
+ * the transaction that stores its checkpoint: store_log_signer_lock reads
+ * the size of the newest checkpoint a signer stored and holds it until
+ * the end of the transaction; store_log_signer_swap moves it from old to
+ * size with its root, and is AK_ECONFLICT when it no longer says old
+ * (another signer stored one meanwhile: sign nothing). On SQLite, whose
+ * one writer signs, lock reads the newest checkpoint's size (0 for none)
+ * and swap does nothing.
+ *
+ * store_log_leader_try: whether this connection holds, or now takes, the
+ * log's leader lock, a PostgreSQL session-level advisory lock whose key
+ * is derived from origin; it lasts as long as the connection (*held 1 or
+ * 0). On SQLite, *held is always 1: one node.
+ */
+int store_log_signer_lock(store *s, uint64_t *size);
+int store_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root);
+int store_log_leader_try(store *s, const char *origin, int *held);
+
 /* Keeps a signed checkpoint note (every one is kept). */
 int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,
 			     uint64_t time_ms);

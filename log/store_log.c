@@ -785,6 +785,61 @@ fail:
 	return rc;
 }
 
+/* ------------------------------------------------- writers and signers */
+
+int store_log_head_lock(store *s, struct merkle_range *r)
+{
+	uint64_t n;
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_head_lock(s, r);
+	if (!store_in_transaction(s))
+		return AK_EINVAL;
+	if ((rc = store_log_size(s, &n)) != 0)
+		return rc;
+	rc = merkle_range_load(r, n, store_log_get_node, s);
+	return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+}
+
+int store_log_head_set(store *s, const struct merkle_range *r)
+{
+	if (s->pg != NULL)
+		return store_pg_log_head_set(s, r);
+	return store_in_transaction(s) ? 0 : AK_EINVAL;
+}
+
+int store_log_signer_lock(store *s, uint64_t *size)
+{
+	char *note = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_signer_lock(s, size);
+	if (!store_in_transaction(s))
+		return AK_EINVAL;
+	*size = 0;
+	rc = store_log_last_checkpoint(s, size, &note, &len);
+	free(note);
+	return rc == AK_ENOENT ? 0 : rc;
+}
+
+int store_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root)
+{
+	if (s->pg != NULL)
+		return store_pg_log_signer_swap(s, old, size, root);
+	return store_in_transaction(s) ? 0 : AK_EINVAL;
+}
+
+int store_log_leader_try(store *s, const char *origin, int *held)
+{
+	if (s->pg != NULL)
+		return store_pg_log_leader_try(s, origin, held);
+	*held = 1;
+	return 0;
+}
+
 /* ----------------------------------------------------------- checkpoints */
 
 int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,

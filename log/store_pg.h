@@ -40,6 +40,11 @@ enum store_pg_slot {
 	PQ_LOG_SET_VERIFIED,
 	PQ_LOG_COUNTS,
 	PQ_LOG_ROWS,
+	PQ_LOG_HEAD_LOCK,
+	PQ_LOG_HEAD_SET,
+	PQ_LOG_SIGNER_LOCK,
+	PQ_LOG_SIGNER_SWAP,
+	PQ_LOG_LEADER_TRY,
 	PQ_LOG_END
 };
 
@@ -102,6 +107,11 @@ int store_pg_log_put_checkpoint(store *s, uint64_t size, const char *note, size_
 int store_pg_log_last_checkpoint(store *s, uint64_t *size, char **note, size_t *len);
 int store_pg_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len);
 int store_pg_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **note, size_t *len);
+int store_pg_log_head_lock(store *s, struct merkle_range *r);
+int store_pg_log_head_set(store *s, const struct merkle_range *r);
+int store_pg_log_signer_lock(store *s, uint64_t *size);
+int store_pg_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root);
+int store_pg_log_leader_try(store *s, const char *origin, int *held);
 int store_pg_log_verified(store *s, uint64_t *upto);
 int store_pg_log_set_verified(store *s, uint64_t upto);
 

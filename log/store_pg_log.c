@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
 #include "log/store_pg.h"
 
@@ -220,6 +222,145 @@ int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash ou
 		rc = AK_ECORRUPT;
 	}
 	PQclear(r);
+	return rc;
+}
+
+/* ------------------------------------------------- writers and signers */
+
+int store_pg_log_head_lock(store *s, struct merkle_range *r)
+{
+	struct merkle_range t;
+	PGresult *q;
+	uint64_t n;
+	int rc;
+	size_t len;
+
+	if (!store_pg_in_transaction(s))
+		return AK_EINVAL;
+	/* Waits while another writer's batch holds the row; then reads the
+	 * row as that batch left it. */
+	if ((rc = query_row(s, PQ_LOG_HEAD_LOCK,
+			    "SELECT size, range FROM log_head WHERE one FOR UPDATE", "", NULL, NULL,
+			    &q)) != 0)
+		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	merkle_range_init(&t);
+	rc = store_pg_get_u64(q, 0, 0, &t.size);
+	t.depth = (unsigned)__builtin_popcountll(t.size);
+	len = (size_t)PQgetlength(q, 0, 1);
+	if (rc == 0 && (PQgetisnull(q, 0, 1) || len != (size_t)t.depth * MERKLE_HASH_BYTES))
+		rc = AK_ECORRUPT;
+	if (rc == 0)
+		memcpy(t.stack, PQgetvalue(q, 0, 1), len);
+	PQclear(q);
+	if (rc != 0)
+		return rc;
+	/* A statement of its own: its snapshot is taken now, after the lock,
+	 * so it sees the leaves of the batch it waited for. */
+	if ((rc = store_pg_log_size(s, &n)) != 0)
+		return rc;
+	if (n != t.size)
+		return AK_ECORRUPT;
+	*r = t;
+	return 0;
+}
+
+int store_pg_log_head_set(store *s, const struct merkle_range *r)
+{
+	char i8[8];
+	const char *vals[2] = {i8, (const char *)r->stack};
+	int lens[2] = {8, (int)(r->depth * MERKLE_HASH_BYTES)};
+	PGresult *q;
+	int rc;
+
+	if (!store_pg_in_transaction(s) || r->depth > 57 || r->size > (uint64_t)INT64_MAX)
+		return AK_EINVAL;
+	store_pg_put_u64(i8, r->size);
+	q = store_pg_run(s, PQ_LOG_HEAD_SET, "UPDATE log_head SET size = $1, range = $2 WHERE one",
+			 "ib", vals, lens, &rc);
+	if (q == NULL)
+		return rc;
+	rc = strcmp(PQcmdTuples(q), "1") == 0 ? 0 : AK_ECORRUPT;
+	PQclear(q);
+	return rc;
+}
+
+int store_pg_log_signer_lock(store *s, uint64_t *size)
+{
+	PGresult *q;
+	int rc;
+
+	if (!store_pg_in_transaction(s))
+		return AK_EINVAL;
+	if ((rc = query_row(s, PQ_LOG_SIGNER_LOCK,
+			    "SELECT size FROM log_signer WHERE one FOR UPDATE", "", NULL, NULL,
+			    &q)) != 0)
+		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	rc = store_pg_get_u64(q, 0, 0, size);
+	PQclear(q);
+	return rc;
+}
+
+int store_pg_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root)
+{
+	char o8[8], n8[8];
+	const char *vals[3] = {o8, n8, (const char *)root};
+	int lens[3] = {8, 8, MERKLE_HASH_BYTES};
+	PGresult *q;
+	int rc;
+
+	if (!store_pg_in_transaction(s) || old > (uint64_t)INT64_MAX || size > (uint64_t)INT64_MAX)
+		return AK_EINVAL;
+	store_pg_put_u64(o8, old);
+	store_pg_put_u64(n8, size);
+	q = store_pg_run(s, PQ_LOG_SIGNER_SWAP,
+			 "UPDATE log_signer SET size = $2, root = $3 WHERE one AND size = $1",
+			 "iib", vals, lens, &rc);
+	if (q == NULL)
+		return rc;
+	rc = strcmp(PQcmdTuples(q), "1") == 0 ? 0 : AK_ECONFLICT;
+	PQclear(q);
+	return rc;
+}
+
+/*
+ * The leader lock's key: 63 bits of BLAKE2b of the origin, keyed with a
+ * label of our own so that no other application's advisory lock on the
+ * same database collides with it by accident. pg_locks shows a bigint
+ * key as classid (its high half) and objid (its low half), objsubid 1:
+ * the holder asks whether it holds it before it asks for it again, as a
+ * session-level lock taken twice would have to be released twice.
+ */
+int store_pg_log_leader_try(store *s, const char *origin, int *held)
+{
+	static const unsigned char label[crypto_generichash_KEYBYTES_MIN] = "ankang-leader-v1";
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	char i8[8];
+	const char *vals[1] = {i8};
+	int lens[1] = {8};
+	uint64_t key = 0;
+	PGresult *q;
+	int rc;
+
+	*held = 0;
+	if (crypto_generichash(h, sizeof h, (const unsigned char *)origin, strlen(origin), label,
+			       sizeof label) != 0)
+		return AK_EINVAL;
+	for (int i = 0; i < 8; i++)
+		key = key << 8 | h[i];
+	store_pg_put_u64(i8, key >> 1);
+	if ((rc = query_row(s, PQ_LOG_LEADER_TRY,
+			    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks"
+			    " WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+			    " AND objsubid = 1 AND classid = ($1 >> 32)::oid"
+			    " AND objid = ($1 & 4294967295)::oid)"
+			    " THEN true ELSE pg_try_advisory_lock($1) END",
+			    "i", vals, lens, &q)) != 0)
+		return rc == AK_ENOENT ? AK_EDB : rc;
+	if (PQgetlength(q, 0, 0) == 1)
+		*held = PQgetvalue(q, 0, 0)[0] == 1;
+	else
+		rc = AK_EDB;
+	PQclear(q);
 	return rc;
 }
 

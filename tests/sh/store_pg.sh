@@ -15,12 +15,11 @@ if ! pg_test_start; then
 	ok 1 "the cluster starts"
 	done_testing
 fi
-# A second database, fresh, for the audit log's writer.
-pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE ankang_writer OWNER ankang_owner" &&
-	pg_psql "$ANKANG_PG_SUPER_URL" \
-		"GRANT CONNECT ON DATABASE ankang_writer TO ankang_service" ||
-	diag "the writer's database could not be made"
-ANKANG_PG_WRITER_URL=$(pg_url "$PG_SOCK" ankang_writer ankang_owner)
-ANKANG_PG_WRITER_SERVICE_URL=$(pg_url "$PG_SOCK" ankang_writer ankang_node)
-export ANKANG_PG_WRITER_URL ANKANG_PG_WRITER_SERVICE_URL
+# Fresh databases for the audit log's writer and for two writers' heads.
+for db in ankang_writer ankang_heads; do
+	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE $db OWNER ankang_owner" &&
+		pg_psql "$ANKANG_PG_SUPER_URL" "GRANT CONNECT ON DATABASE $db TO ankang_service" ||
+		diag "the database $db could not be made"
+done
+export ANKANG_PG_SOCK=$PG_SOCK
 "$prog"

@@ -15,9 +15,10 @@
  * ankang_service) are set, as tests/sh/store_pg.sh does with a cluster of
  * its own (tests/lib/pg.sh); without them it says so and checks SQLite
  * alone. Then the audit log's writer (log/auditlog.h) runs on a fresh
- * database of each (ANKANG_PG_WRITER_URL and ANKANG_PG_WRITER_SERVICE_URL
- * for PostgreSQL): appends, signs, closes, and opens again through its
- * start-up self-check. The leaves are made up; no personal data anywhere.
+ * database of each (for PostgreSQL the databases ankang_writer and
+ * ankang_heads on the cluster's socket, ANKANG_PG_SOCK): appends, signs, closes, and opens again
+ * through its start-up self-check; and two writers share a head, a signer swaps, a leader is
+ * elected. The leaves are made up; no personal data anywhere.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@
 #include "log/schema.h"
 #include "log/store.h"
 #include "log/store_int.h"
+#include "log/store_pg.h"
 #include "tests/lib/tap.h"
 
 #define LEAVES 13 /* a size with three set bits: a root of three subtrees */
@@ -50,7 +52,7 @@ struct backend {
 };
 
 static char dir[] = "/tmp/ankang-test-backends.XXXXXX";
-static char sqlite_path[256], sqlite_writer[256];
+static char sqlite_path[256], sqlite_writer[256], sqlite_heads[256];
 static char leaves[LEAVES][LEAF_MAX + 1];
 static size_t lens[LEAVES];
 static merkle_hash want_root;
@@ -448,6 +450,139 @@ static void run(const struct backend *b, int k)
 }
 
 /*
+ * Two writers' heads on a fresh database (store_log_head_lock): the
+ * first appends three leaves and sets the head; on PostgreSQL the
+ * second's lock, taken meanwhile, waits and then finds the first's size
+ * and range (on SQLite it comes after: one write transaction at a time);
+ * a head that disagrees with the leaves is refused; the signer's
+ * compare-and-swap; the leader lock, which a closed connection gives up.
+ */
+struct header {
+	store *s;
+	struct merkle_range r;
+	int rc;
+};
+
+static void *take_head(void *arg)
+{
+	struct header *h = arg;
+
+	h->rc = store_begin(h->s);
+	if (h->rc == 0)
+		h->rc = store_log_head_lock(h->s, &h->r);
+	return NULL;
+}
+
+static int append_ranged(store *s, struct merkle_range *r, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++) {
+		merkle_hash h;
+		int rc;
+		if ((rc = store_log_append(s, i, leaves[i], lens[i])) != 0)
+			return rc;
+		merkle_leaf_hash(h, (const uint8_t *)leaves[i], lens[i]);
+		if ((rc = merkle_range_append(r, h, NULL, NULL)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void test_heads(const struct backend *b)
+{
+	store *w1 = NULL, *w2 = NULL, *watch = NULL;
+	struct header two = {0};
+	struct merkle_range r;
+	merkle_hash root, stored;
+	uint64_t size = 99;
+	int pg = store_pg_is_url(b->node), held = -1, rc;
+	pthread_t t;
+
+	if (!ok(store_open(&w1, b->owner, STORE_CREATE) == 0, "%s heads: a fresh database",
+		b->name))
+		return;
+	store_close(w1);
+	w1 = NULL;
+	store_open(&w1, b->node, 0);
+	store_open(&w2, b->node, 0);
+	store_open(&watch, b->node, 0);
+	ok(w1 != NULL && w2 != NULL && watch != NULL, "%s heads: two writers and a watcher",
+	   b->name);
+	if (w1 == NULL || w2 == NULL || watch == NULL)
+		goto out;
+	ok(store_log_head_lock(w1, &r) == AK_EINVAL, "%s heads: only inside a transaction",
+	   b->name);
+	ok(store_begin(w1) == 0 && store_log_head_lock(w1, &r) == 0 && r.size == 0,
+	   "%s heads: the first writer locks the empty log's head", b->name);
+	ok(append_ranged(w1, &r, 0, 3) == 0 && store_log_head_set(w1, &r) == 0,
+	   "%s heads: appends three and sets the head", b->name);
+	two.s = w2;
+	if (pg) {
+		rc = pthread_create(&t, NULL, take_head, &two);
+		ok(rc == 0 && waits_for_lock(watch, PQbackendPID(w2->pg)),
+		   "%s heads: the second writer's lock waits", b->name);
+		ok(store_commit(w1) == 0, "%s heads: the first commits", b->name);
+		if (rc == 0)
+			pthread_join(t, NULL);
+	} else {
+		ok(store_commit(w1) == 0, "%s heads: the first commits", b->name);
+		take_head(&two);
+	}
+	ok(two.rc == 0 && two.r.size == 3 && two.r.depth == r.depth &&
+	       memcmp(two.r.stack, r.stack, r.depth * MERKLE_HASH_BYTES) == 0,
+	   "%s heads: the second finds the first's size and range", b->name);
+	ok(append_ranged(w2, &two.r, 3, 5) == 0 && store_log_head_set(w2, &two.r) == 0 &&
+	       store_commit(w2) == 0,
+	   "%s heads: and appends after them", b->name);
+	merkle_range_root(&two.r, root);
+	ok(store_begin(watch) == 0 && store_log_head_lock(watch, &r) == 0 && r.size == 5 &&
+	       merkle_root(stored, 5, store_log_get_node, watch) == 0 &&
+	       memcmp(stored, root, sizeof root) == 0,
+	   "%s heads: the head's range is the stored tree's", b->name);
+	store_rollback(watch);
+	if (pg) {
+		ok(store_begin(watch) == 0 &&
+		       strcmp(raw(watch, "UPDATE log_head SET size = 4 WHERE one"), "ok") == 0 &&
+		       store_log_head_lock(watch, &r) == AK_ECORRUPT,
+		   "%s heads: a head that disagrees with the leaves is refused", b->name);
+		store_rollback(watch);
+	}
+
+	ok(store_begin(w1) == 0 && store_log_signer_lock(w1, &size) == 0 && size == 0 &&
+	       store_log_signer_swap(w1, 0, 5, root) == 0 && store_commit(w1) == 0,
+	   "%s heads: the signer's swap from 0 to 5", b->name);
+	ok(store_begin(w2) == 0 && store_log_signer_lock(w2, &size) == 0, "%s heads: locked again",
+	   b->name);
+	if (pg) {
+		is_int(size, 5, "%s heads: the signer's row says 5", b->name);
+		is_int(store_log_signer_swap(w2, 0, 6, root), AK_ECONFLICT,
+		       "%s heads: a swap from a stale size is refused", b->name);
+	}
+	store_rollback(w2);
+
+	ok(store_log_leader_try(w1, "ankang.test", &held) == 0 && held == 1 &&
+	       store_log_leader_try(w1, "ankang.test", &held) == 0 && held == 1,
+	   "%s heads: the first takes the leader lock, and holds it", b->name);
+	ok(store_log_leader_try(w2, "ankang.test", &held) == 0 && held == !pg,
+	   pg ? "%s heads: the second does not get it" : "%s heads: one node always leads",
+	   b->name);
+	store_close(w1);
+	w1 = NULL;
+	/* The server ends the first's session after its connection closed,
+	 * not with it: the second polls, as a standby does (bounded). */
+	held = 0;
+	rc = 0;
+	for (int i = 0; i < 3000 && rc == 0 && !held; i++)
+		if ((rc = store_log_leader_try(w2, "ankang.test", &held)) == 0 && !held)
+			usleep(10000);
+	ok(rc == 0 && held == 1, "%s heads: once the first's connection ends, the second gets it",
+	   b->name);
+out:
+	store_close(w1);
+	store_close(w2);
+	store_close(watch);
+}
+
+/*
  * The writer on a fresh database: WRITES one-leaf operations, their
  * indices contiguous from 0; the head as they left it; a checkpoint of it
  * on close; and an opening again that passes the self-check and finds
@@ -553,8 +688,8 @@ static void test_writer(const struct backend *b)
 int main(void)
 {
 	const char *pg = getenv("ANKANG_PG_URL"), *pg_node = getenv("ANKANG_PG_SERVICE_URL");
-	const char *pg_writer = getenv("ANKANG_PG_WRITER_URL"),
-		   *pg_writer_node = getenv("ANKANG_PG_WRITER_SERVICE_URL");
+	const char *sock = getenv("ANKANG_PG_SOCK");
+	char pw[512], pwn[512], ph[512], phn[512];
 	struct backend sq = {"sqlite", sqlite_path, sqlite_path};
 	struct backend pq = {"postgresql", pg, pg_node};
 	store *s = NULL;
@@ -563,6 +698,7 @@ int main(void)
 		bail_out("setup");
 	snprintf(sqlite_path, sizeof sqlite_path, "%s/ankang.db", dir);
 	snprintf(sqlite_writer, sizeof sqlite_writer, "%s/writer.db", dir);
+	snprintf(sqlite_heads, sizeof sqlite_heads, "%s/heads.db", dir);
 	if (key_signer_generate(&log_key, "ankang.test/log") != 0)
 		bail_out("log key");
 	make_leaves();
@@ -576,9 +712,20 @@ int main(void)
 		diag("PostgreSQL: not checked here (tests/sh/store_pg.sh runs this on a cluster)");
 	}
 	test_writer(&(struct backend){"sqlite", sqlite_writer, sqlite_writer});
-	if (pg_writer != NULL && pg_writer_node != NULL && pg_writer[0] != '\0' &&
-	    pg_writer_node[0] != '\0')
-		test_writer(&(struct backend){"postgresql", pg_writer, pg_writer_node});
+	test_heads(&(struct backend){"sqlite", sqlite_heads, sqlite_heads});
+	/* Fresh databases of the cluster, made by tests/sh/store_pg.sh. */
+	if (sock != NULL && sock[0] != '\0') {
+		snprintf(pw, sizeof pw, "postgresql:///ankang_writer?host=%s&user=ankang_owner",
+			 sock);
+		snprintf(pwn, sizeof pwn, "postgresql:///ankang_writer?host=%s&user=ankang_node",
+			 sock);
+		snprintf(ph, sizeof ph, "postgresql:///ankang_heads?host=%s&user=ankang_owner",
+			 sock);
+		snprintf(phn, sizeof phn, "postgresql:///ankang_heads?host=%s&user=ankang_node",
+			 sock);
+		test_writer(&(struct backend){"postgresql", pw, pwn});
+		test_heads(&(struct backend){"postgresql", ph, phn});
+	}
 	ok(store_open(&s, "postgresql://node:secret@/ankang?host=/nonexistent", 0) == AK_EINVAL &&
 	       store_open(&s, "postgresql:///ankang?host=/nonexistent&password=secret", 0) ==
 		   AK_EINVAL &&
@@ -588,8 +735,8 @@ int main(void)
 	   "a server that is not there is AK_EDB");
 
 	key_signer_free(log_key);
-	for (int i = 0; i < 2; i++) {
-		const char *db = i == 0 ? sqlite_path : sqlite_writer;
+	for (int i = 0; i < 3; i++) {
+		const char *db = i == 0 ? sqlite_path : i == 1 ? sqlite_writer : sqlite_heads;
 		static const char *const suffixes[] = {"",
 						       "-wal",
 						       "-shm",
