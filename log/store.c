@@ -422,6 +422,7 @@ int store_open(store **out, const char *path, unsigned flags)
 	*out = NULL;
 	if ((flags & STORE_READONLY) && (flags & STORE_CREATE))
 		return AK_EINVAL;
+	store_pg_open_why_clear();
 	if (store_pg_is_url(path))
 		return store_pg_open(out, path, flags);
 	pthread_once(&global_once, global_init);

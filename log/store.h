@@ -52,6 +52,15 @@ enum {
 int store_open(store **out, const char *path, unsigned flags);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
+/*
+ * Why the calling thread's last store_open of a postgresql:// URL failed,
+ * for an operator's message ("connection to server ... failed", "role
+ * ... does not exist", "the server runs with fsync off", "the store URL
+ * carries a password"); "" when it did not fail, or opened a file.
+ * Thread-local, valid until the thread's next store_open. PostgreSQL's
+ * terse messages, which quote no row.
+ */
+const char *store_open_why(void);
 
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);

@@ -262,10 +262,14 @@ static int migrate(store *s)
 
 	if ((rc = schema_version_of(s, &v)) != 0)
 		return rc;
-	if (v > schema_pg_version || v < 0)
+	if (v > schema_pg_version || v < 0) {
+		set_err(s, "the database's schema is newer than this build's");
 		return AK_EINVAL;
-	if (v == 0 && !(s->flags & STORE_CREATE))
+	}
+	if (v == 0 && !(s->flags & STORE_CREATE)) {
+		set_err(s, "the database has no ankang schema (its owner's store_open makes it)");
 		return AK_ENOENT;
+	}
 	while (v < schema_pg_version) {
 		if ((rc = store_pg_tx(s, STORE_PG_BEGIN)) != 0)
 			return rc;
@@ -331,6 +335,37 @@ static int configure(store *s)
 	return 0;
 }
 
+/* Why the thread's last store_pg_open failed (store_open_why). */
+static __thread char open_why[200];
+
+void store_pg_open_why_clear(void)
+{
+	open_why[0] = '\0';
+}
+
+const char *store_open_why(void)
+{
+	return open_why;
+}
+
+/* Keeps s's last message as the reason its opening failed, on one line
+ * (libpq ends its messages with a newline, and may have several). */
+static void keep_why(store *s, int rc)
+{
+	const char *m = s != NULL && (s->pg != NULL || s->pg_err[0] != '\0') ? store_pg_errmsg(s)
+									     : ak_strerror(rc);
+	size_t n;
+
+	snprintf(open_why, sizeof open_why, "%s", m);
+	for (n = 0; open_why[n] != '\0'; n++)
+		if (open_why[n] == '\n' || open_why[n] == '\r')
+			open_why[n] = ' ';
+	while (n > 0 && open_why[n - 1] == ' ')
+		open_why[--n] = '\0';
+	if (n == 0)
+		snprintf(open_why, sizeof open_why, "%s", ak_strerror(rc));
+}
+
 int store_pg_open(store **out, const char *url, unsigned flags)
 {
 	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
@@ -339,8 +374,12 @@ int store_pg_open(store **out, const char *url, unsigned flags)
 	int rc;
 
 	*out = NULL;
-	if (has_password(url) != 0)
+	if (has_password(url) != 0) {
+		snprintf(open_why, sizeof open_why, "%s",
+			 "the store URL carries a password, or does not parse: keep passwords in"
+			 " libpq's password file");
 		return AK_EINVAL;
+	}
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return AK_ENOMEM;
 	s->flags = flags;
@@ -359,14 +398,18 @@ int store_pg_open(store **out, const char *url, unsigned flags)
 		if ((rc = schema_version_of(s, &v)) != 0)
 			goto fail;
 		rc = v == 0 ? AK_ENOENT : AK_EINVAL;
-		if (v > schema_pg_version || v <= 0)
+		if (v > schema_pg_version || v <= 0) {
+			set_err(s, v == 0 ? "the database has no ankang schema"
+					  : "the database's schema is newer than this build's");
 			goto fail;
+		}
 	} else if ((rc = migrate(s)) != 0) {
 		goto fail;
 	}
 	*out = s;
 	return 0;
 fail:
+	keep_why(s, rc);
 	store_pg_close(s);
 	return rc;
 }

@@ -73,6 +73,8 @@ int store_pg_is_url(const char *where);
  */
 int store_pg_open(store **out, const char *url, unsigned flags);
 void store_pg_close(store *s);
+/* store_open_why's text: store_pg_open keeps its failure there. */
+void store_pg_open_why_clear(void);
 const char *store_pg_errmsg(store *s);
 int store_pg_io_failed(store *s);
 int store_pg_tx(store *s, enum store_pg_tx op);

@@ -424,6 +424,9 @@ static void run(const struct backend *b, int k)
 
 	ok(store_open(&s, b->node, 0) == AK_ENOENT && s == NULL,
 	   "%s: before the owner made the schema there is no store", b->name);
+	if (store_pg_is_url(b->node))
+		ok(strstr(store_open_why(), "no ankang schema") != NULL,
+		   "%s: and store_open_why says so", b->name);
 	if (!ok(store_open(&owner, b->owner, STORE_CREATE) == 0, "%s: the owner opens and migrates",
 		b->name))
 		return;
@@ -731,8 +734,15 @@ int main(void)
 		   AK_EINVAL &&
 	       s == NULL,
 	   "a store URL with a password is refused before connecting");
+	ok(strstr(store_open_why(), "password") != NULL, "store_open_why says why");
 	ok(store_open(&s, "postgresql:///ankang?host=/nonexistent", 0) == AK_EDB && s == NULL,
 	   "a server that is not there is AK_EDB");
+	ok(strstr(store_open_why(), "connection to server") != NULL &&
+	       strchr(store_open_why(), '\n') == NULL,
+	   "store_open_why says why, on one line");
+	ok(store_open(&s, sqlite_path, 0) == 0 && store_open_why()[0] == '\0',
+	   "an opening that succeeds leaves no reason behind");
+	store_close(s);
 
 	key_signer_free(log_key);
 	for (int i = 0; i < 3; i++) {
