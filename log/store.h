@@ -234,14 +234,19 @@ int store_log_index_check(store *s, int *reset);
 /*
  * Several writers on one log (docs/MULTINODE.md, "Sequencing"). Each
  * writer's batch, inside its write transaction: store_log_head_lock
- * reads the tree's size and compact range, and holds the head until
- * COMMIT or ROLLBACK, so that another writer's batch waits; the writer
- * appends at that size and store_log_head_set writes the new range back
- * before it commits. On PostgreSQL the head is one row taken FOR UPDATE,
- * checked against the leaves (AK_ECORRUPT when its size is not one past
- * the largest index, or its range not one hash a set bit); on SQLite the
- * write transaction already is the lock, the range is read from the
- * stored hashes, and set does nothing.
+ * replaces *r, the range the writer holds (its last head, or an empty
+ * one), with the tree's size and compact range as stored, and holds the
+ * head until COMMIT or ROLLBACK, so that another writer's batch waits;
+ * the writer appends at that size and store_log_head_set writes the new
+ * range back before it commits. A size below the one the writer held
+ * means the log was truncated behind its back: the caller's to notice.
+ * On PostgreSQL the head is one row taken FOR UPDATE, checked against
+ * the leaves (AK_ECORRUPT when its size is not one past the largest
+ * index, or its range not one hash a set bit). On SQLite the write
+ * transaction already is the lock, the range is reloaded from the stored
+ * hashes only when the stored size is not r's (what auditlog.c's
+ * sync_range does today: another process appended), and set does
+ * nothing; so a writer that uses them costs on SQLite what it costs now.
  */
 int store_log_head_lock(store *s, struct merkle_range *r);
 int store_log_head_set(store *s, const struct merkle_range *r);

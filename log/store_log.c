@@ -798,6 +798,8 @@ int store_log_head_lock(store *s, struct merkle_range *r)
 		return AK_EINVAL;
 	if ((rc = store_log_size(s, &n)) != 0)
 		return rc;
+	if (n == r->size)
+		return 0;
 	rc = merkle_range_load(r, n, store_log_get_node, s);
 	return rc == AK_ENOENT ? AK_ECORRUPT : rc;
 }

@@ -512,6 +512,8 @@ static void test_heads(const struct backend *b)
 	   b->name);
 	if (w1 == NULL || w2 == NULL || watch == NULL)
 		goto out;
+	merkle_range_init(&r);
+	merkle_range_init(&two.r);
 	ok(store_log_head_lock(w1, &r) == AK_EINVAL, "%s heads: only inside a transaction",
 	   b->name);
 	ok(store_begin(w1) == 0 && store_log_head_lock(w1, &r) == 0 && r.size == 0,
