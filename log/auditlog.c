@@ -30,9 +30,12 @@
  * hashes. The range is copied before each batch (and
  * before each operation) and restored when the batch (the operation) is
  * rolled back, so memory never runs ahead of the disk. Inside each write
- * transaction the writer first compares the stored size with its own:
- * another process (`ankangd issue` next to a running service) may have
- * appended, and then the range is reloaded from the stored hashes. A log
+ * transaction the writer first takes the log's head (store_log_head_lock)
+ * and compares its size with its own: another process (`ankangd issue`
+ * next to a running service, or on PostgreSQL another front-end) may
+ * have appended, and then the range is the stored one (on SQLite
+ * reloaded from the stored hashes, on PostgreSQL read from the head row,
+ * which the batch writes back before it commits: docs/MULTINODE.md). A log
  * that has become shorter than the writer's range has been truncated
  * behind its back; the writer then refuses all further writes.
  *
@@ -264,18 +267,20 @@ static int collect_node(void *ctx, unsigned level, uint64_t index, const merkle_
  */
 static int sync_range(auditlog *a)
 {
-	uint64_t n;
+	struct merkle_range r = a->range;
 	int rc;
 
-	if ((rc = store_log_size(a->st, &n)) != 0)
+	/* The head, held until the transaction ends (store.h): on SQLite the
+	 * range reloaded only if the stored size moved; on PostgreSQL the
+	 * head row, which another front-end's batch may have moved. */
+	if ((rc = store_log_head_lock(a->st, &r)) != 0)
 		return rc;
-	if (n == a->range.size)
-		return 0;
-	if (n < a->range.size) {
+	if (r.size < a->range.size) {
 		atomic_store(&a->broken, AK_ECORRUPT);
 		return AK_ECORRUPT;
 	}
-	return merkle_range_load(&a->range, n, store_log_get_node, a->st);
+	a->range = r;
+	return 0;
 }
 
 /*
@@ -723,7 +728,8 @@ static void run_batch(auditlog *a)
 	}
 
 	t0 = util_mono_ns();
-	if (rc == 0)
+	/* The head moves with the batch's leaves, in its transaction. */
+	if (rc == 0 && (rc = store_log_head_set(a->st, &a->range)) == 0)
 		rc = store_commit(a->st);
 	t1 = util_mono_ns();
 	if (rc != 0) {

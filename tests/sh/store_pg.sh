@@ -15,8 +15,9 @@ if ! pg_test_start; then
 	ok 1 "the cluster starts"
 	done_testing
 fi
-# Fresh databases for the audit log's writer and for two writers' heads.
-for db in ankang_writer ankang_heads; do
+# Fresh databases for the audit log's writer, two writers' heads and two
+# audit logs on one database.
+for db in ankang_writer ankang_heads ankang_two; do
 	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE $db OWNER ankang_owner" &&
 		pg_psql "$ANKANG_PG_SUPER_URL" "GRANT CONNECT ON DATABASE $db TO ankang_service" ||
 		diag "the database $db could not be made"

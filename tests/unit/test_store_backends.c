@@ -52,7 +52,7 @@ struct backend {
 };
 
 static char dir[] = "/tmp/ankang-test-backends.XXXXXX";
-static char sqlite_path[256], sqlite_writer[256], sqlite_heads[256];
+static char sqlite_path[256], sqlite_writer[256], sqlite_heads[256], sqlite_two[256];
 static char leaves[LEAVES][LEAF_MAX + 1];
 static size_t lens[LEAVES];
 static merkle_hash want_root;
@@ -690,6 +690,86 @@ static void test_writer(const struct backend *b)
 	auditlog_close(a);
 }
 
+/*
+ * Two writers on one log, as two front-ends on one database (or, on
+ * SQLite, `ankangd issue` beside a running service): both submit at
+ * once; every operation is durable at an index of its own, the indices
+ * run 0..2 * PER_WRITER - 1 without a gap, and the log checks whole.
+ */
+#define PER_WRITER 400
+
+static struct leaf two_leaves[2][PER_WRITER];
+static unsigned char seen[2 * PER_WRITER];
+static int two_done, two_failed, two_stray;
+
+static void two_cb(void *arg, int rc, uint64_t first_index)
+{
+	(void)arg;
+	if (rc != 0)
+		__atomic_add_fetch(&two_failed, 1, __ATOMIC_SEQ_CST);
+	else if (first_index < 2 * PER_WRITER)
+		__atomic_add_fetch(&seen[first_index], 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_add_fetch(&two_stray, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&two_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_two_writers(const struct backend *b)
+{
+	auditlog *a[2] = {NULL, NULL};
+	store *s = NULL;
+	struct store_log_counts c = {0};
+	const char *why = NULL;
+	int once = 1;
+
+	if (!ok(store_open(&s, b->owner, STORE_CREATE) == 0, "%s two writers: a fresh database",
+		b->name))
+		return;
+	store_close(s);
+	s = NULL;
+	for (int w = 0; w < 2; w++)
+		if (auditlog_open(&a[w], b->node, log_key, NULL, &why) != 0)
+			diag("%s", why != NULL ? why : "(no reason)");
+	ok(a[0] != NULL && a[1] != NULL, "%s two writers: both open the log", b->name);
+	if (a[0] == NULL || a[1] == NULL)
+		goto out;
+	memset(seen, 0, sizeof seen);
+	two_done = two_failed = two_stray = 0;
+	for (int i = 0; i < PER_WRITER; i++)
+		for (int w = 0; w < 2; w++) {
+			make_verify_leaf(&two_leaves[w][i]);
+			if (auditlog_submit_async(a[w], &two_leaves[w][i], 1, NULL, NULL, two_cb,
+						  NULL) != 0)
+				two_cb(NULL, AK_EDB, 0);
+		}
+	for (int i = 0; i < 6000 && __atomic_load_n(&two_done, __ATOMIC_SEQ_CST) < 2 * PER_WRITER;
+	     i++)
+		usleep(10000);
+	ok(__atomic_load_n(&two_done, __ATOMIC_SEQ_CST) == 2 * PER_WRITER && two_failed == 0 &&
+	       two_stray == 0,
+	   "%s two writers: all %d operations durable", b->name, 2 * PER_WRITER);
+	for (int i = 0; i < 2 * PER_WRITER; i++)
+		if (__atomic_load_n(&seen[i], __ATOMIC_SEQ_CST) != 1)
+			once = 0;
+	ok(once, "%s two writers: each index given once, none skipped", b->name);
+out:
+	auditlog_close(a[0]);
+	auditlog_close(a[1]);
+	if (!ok(store_open(&s, b->node, STORE_READONLY) == 0, "%s two writers: a reader opens",
+		b->name))
+		return;
+	ok(store_log_counts(s, &c) == 0 && c.leaves == 2 * PER_WRITER &&
+	       c.leaves_end == 2 * PER_WRITER && c.hashes == c.leaves &&
+	       c.hashes_end == c.leaves_end,
+	   "%s two writers: %d leaves, no gap, every one with its hashes", b->name, 2 * PER_WRITER);
+	why = NULL;
+	ok(logcheck_full(s, key_signer_verifier(log_key), &why) == 0,
+	   "%s two writers: every leaf rehashes to its stored hashes and the signed root", b->name);
+	if (why != NULL)
+		diag("%s", why);
+	store_close(s);
+}
+
 int main(void)
 {
 	const char *pg = getenv("ANKANG_PG_URL"), *pg_node = getenv("ANKANG_PG_SERVICE_URL");
@@ -704,6 +784,7 @@ int main(void)
 	snprintf(sqlite_path, sizeof sqlite_path, "%s/ankang.db", dir);
 	snprintf(sqlite_writer, sizeof sqlite_writer, "%s/writer.db", dir);
 	snprintf(sqlite_heads, sizeof sqlite_heads, "%s/heads.db", dir);
+	snprintf(sqlite_two, sizeof sqlite_two, "%s/two.db", dir);
 	if (key_signer_generate(&log_key, "ankang.test/log") != 0)
 		bail_out("log key");
 	make_leaves();
@@ -718,6 +799,7 @@ int main(void)
 	}
 	test_writer(&(struct backend){"sqlite", sqlite_writer, sqlite_writer});
 	test_heads(&(struct backend){"sqlite", sqlite_heads, sqlite_heads});
+	test_two_writers(&(struct backend){"sqlite", sqlite_two, sqlite_two});
 	/* Fresh databases of the cluster, made by tests/sh/store_pg.sh. */
 	if (sock != NULL && sock[0] != '\0') {
 		snprintf(pw, sizeof pw, "postgresql:///ankang_writer?host=%s&user=ankang_owner",
@@ -730,6 +812,10 @@ int main(void)
 			 sock);
 		test_writer(&(struct backend){"postgresql", pw, pwn});
 		test_heads(&(struct backend){"postgresql", ph, phn});
+		snprintf(pw, sizeof pw, "postgresql:///ankang_two?host=%s&user=ankang_owner", sock);
+		snprintf(pwn, sizeof pwn, "postgresql:///ankang_two?host=%s&user=ankang_node",
+			 sock);
+		test_two_writers(&(struct backend){"postgresql", pw, pwn});
 	}
 	ok(store_open(&s, "postgresql://node:secret@/ankang?host=/nonexistent", 0) == AK_EINVAL &&
 	       store_open(&s, "postgresql:///ankang?host=/nonexistent&password=secret", 0) ==
@@ -747,8 +833,9 @@ int main(void)
 	store_close(s);
 
 	key_signer_free(log_key);
-	for (int i = 0; i < 3; i++) {
-		const char *db = i == 0 ? sqlite_path : i == 1 ? sqlite_writer : sqlite_heads;
+	for (int i = 0; i < 4; i++) {
+		const char *const dbs[] = {sqlite_path, sqlite_writer, sqlite_heads, sqlite_two};
+		const char *db = dbs[i];
 		static const char *const suffixes[] = {"",
 						       "-wal",
 						       "-shm",
