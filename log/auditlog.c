@@ -338,9 +338,35 @@ static int write_mark(auditlog *a, uint64_t upto)
 	return 0;
 }
 
-/* Signs and stores a checkpoint for the committed tree, unless the newest
+/* The signer's row, read again after another signer moved it, so that
+ * this one's next compare-and-swap starts from there. */
+static void signer_reload(auditlog *a)
+{
+	uint64_t signed_size;
+
+	if (store_begin(a->st) != 0)
+		return;
+	if (store_log_signer_lock(a->st, &signed_size) == 0)
+		a->cp_size = signed_size;
+	store_rollback(a->st);
+}
+
+/*
+ * Signs and stores a checkpoint for the committed tree, unless the newest
  * stored one already covers it, and moves the mark of verified leaves up
- * with it. Its own transaction. */
+ * with it. Its own transaction.
+ *
+ * Only the log's leader signs (docs/MULTINODE.md): the writer's own
+ * connection asks for the leader lock (store_log_leader_try: on SQLite,
+ * always this one), and a writer that is not the leader signs nothing,
+ * and asks again at the next checkpoint, at most once per checkpoint_ms.
+ * The lock is the connection's, and the checkpoint is stored on that
+ * connection, so a leader whose session the server ended stores nothing.
+ * The checkpoint is stored with a compare-and-swap of the signer's row
+ * from the size this writer last saw signed (store_log_signer_swap;
+ * nothing on SQLite): if another signer moved it, this one stores
+ * nothing, takes the row's size and tries again next time.
+ */
 static int write_checkpoint(auditlog *a)
 {
 	const key_signer *signer = a->key;
@@ -348,11 +374,15 @@ static int write_checkpoint(auditlog *a)
 	char text[CHECKPOINT_TEXT_MAX + 1], *note = NULL, *last = NULL;
 	size_t note_len, last_len;
 	uint64_t last_size = 0, mark = mark_wanted(a);
-	int rc, tlen, have_last;
+	int rc, tlen, have_last, leader = 0;
 
 	a->cp_at_ns = util_mono_ns();
 	if ((rc = atomic_load(&a->broken)) != 0)
 		return rc;
+	if ((rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader)) != 0)
+		return rc;
+	if (!leader)
+		return 0;
 	if ((rc = store_begin(a->st)) != 0)
 		return rc;
 	if ((rc = sync_range(a)) != 0)
@@ -379,6 +409,12 @@ static int write_checkpoint(auditlog *a)
 		goto fail;
 	rc = store_log_put_checkpoint(a->st, cp.size, note, note_len, util_now_ms());
 	free(note);
+	if (rc == 0 &&
+	    (rc = store_log_signer_swap(a->st, a->cp_size, cp.size, cp.root)) == AK_ECONFLICT) {
+		store_rollback(a->st);
+		signer_reload(a);
+		return 0;
+	}
 	if (rc == 0 && mark != a->mark)
 		rc = store_log_set_verified(a->st, mark);
 	if (rc != 0 || (rc = store_commit(a->st)) != 0)

@@ -752,16 +752,42 @@ static void test_two_writers(const struct backend *b)
 		if (__atomic_load_n(&seen[i], __ATOMIC_SEQ_CST) != 1)
 			once = 0;
 	ok(once, "%s two writers: each index given once, none skipped", b->name);
+	if (store_pg_is_url(b->node)) {
+		struct auditlog_stats st0, st1;
+		struct leaf l;
+		uint64_t first;
+		int took = 0;
+
+		/* The first opened first and took the leader lock: only it
+		 * signs. Closed, its lock goes with its session, and the
+		 * second, asking at each checkpoint it is due, takes over. */
+		auditlog_stats(a[0], &st0);
+		auditlog_stats(a[1], &st1);
+		ok(st0.checkpoints > 0 && st1.checkpoints == 0,
+		   "%s two writers: only the leader signs", b->name);
+		auditlog_close(a[0]);
+		a[0] = NULL;
+		for (int i = 0; i < 200 && !took; i++) {
+			make_verify_leaf(&l);
+			if (auditlog_submit(a[1], &l, 1, NULL, NULL, &first) != 0)
+				break;
+			auditlog_stats(a[1], &st1);
+			took = st1.checkpoints > 0;
+			if (!took)
+				usleep(50000);
+		}
+		ok(took, "%s two writers: the other takes over and signs", b->name);
+	}
 out:
 	auditlog_close(a[0]);
 	auditlog_close(a[1]);
 	if (!ok(store_open(&s, b->node, STORE_READONLY) == 0, "%s two writers: a reader opens",
 		b->name))
 		return;
-	ok(store_log_counts(s, &c) == 0 && c.leaves == 2 * PER_WRITER &&
-	       c.leaves_end == 2 * PER_WRITER && c.hashes == c.leaves &&
-	       c.hashes_end == c.leaves_end,
-	   "%s two writers: %d leaves, no gap, every one with its hashes", b->name, 2 * PER_WRITER);
+	ok(store_log_counts(s, &c) == 0 && c.leaves >= 2 * PER_WRITER && c.leaves_end == c.leaves &&
+	       c.hashes == c.leaves && c.hashes_end == c.leaves_end,
+	   "%s two writers: at least %d leaves, no gap, every one with its hashes", b->name,
+	   2 * PER_WRITER);
 	why = NULL;
 	ok(logcheck_full(s, key_signer_verifier(log_key), &why) == 0,
 	   "%s two writers: every leaf rehashes to its stored hashes and the signed root", b->name);
