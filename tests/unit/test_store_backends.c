@@ -60,6 +60,16 @@ static merkle_hash want_root;
 static merkle_hash roots[2];
 static key_signer *log_key;
 
+/* n tries of a bounded wait, scaled as tests/lib/tap.sh's patience is:
+ * ANKANG_SLOW (make check-valgrind sets it) times as many. */
+static int patience(int n)
+{
+	const char *slow = getenv("ANKANG_SLOW");
+	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
+
+	return k >= 1 && k <= 100 ? n * (int)k : n;
+}
+
 static void make_leaves(void)
 {
 	struct merkle_range r;
@@ -360,7 +370,7 @@ static int waits_for_lock(store *watch, int pid)
 
 	snprintf(sql, sizeof sql,
 		 "SELECT 1 FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'", pid);
-	for (int i = 0; i < 3000; i++) {
+	for (int i = 0, tries = patience(3000); i < tries; i++) {
 		PGresult *r = PQexec(watch->pg, sql);
 		int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
 		PQclear(r);
@@ -576,7 +586,7 @@ static void test_heads(const struct backend *b)
 	 * not with it: the second polls, as a standby does (bounded). */
 	held = 0;
 	rc = 0;
-	for (int i = 0; i < 3000 && rc == 0 && !held; i++)
+	for (int i = 0, tries = patience(3000); i < tries && rc == 0 && !held; i++)
 		if ((rc = store_log_leader_try(w2, "ankang.test", &held)) == 0 && !held)
 			usleep(10000);
 	ok(rc == 0 && held == 1, "%s heads: once the first's connection ends, the second gets it",
@@ -657,7 +667,8 @@ static void test_writer(const struct backend *b)
 			bulk_cb(NULL, AK_EDB, 0);
 	}
 	/* Bounded: a minute at most, whatever the machine. */
-	for (int i = 0; i < 6000 && __atomic_load_n(&bulk_done, __ATOMIC_SEQ_CST) < BULK; i++)
+	for (int i = 0, tries = patience(6000);
+	     i < tries && __atomic_load_n(&bulk_done, __ATOMIC_SEQ_CST) < BULK; i++)
 		usleep(10000);
 	ok(__atomic_load_n(&bulk_done, __ATOMIC_SEQ_CST) == BULK &&
 	       __atomic_load_n(&bulk_failed, __ATOMIC_SEQ_CST) == 0,
@@ -742,8 +753,8 @@ static void test_two_writers(const struct backend *b)
 						  NULL) != 0)
 				two_cb(NULL, AK_EDB, 0);
 		}
-	for (int i = 0; i < 6000 && __atomic_load_n(&two_done, __ATOMIC_SEQ_CST) < 2 * PER_WRITER;
-	     i++)
+	for (int i = 0, tries = patience(6000);
+	     i < tries && __atomic_load_n(&two_done, __ATOMIC_SEQ_CST) < 2 * PER_WRITER; i++)
 		usleep(10000);
 	ok(__atomic_load_n(&two_done, __ATOMIC_SEQ_CST) == 2 * PER_WRITER && two_failed == 0 &&
 	       two_stray == 0,
@@ -767,7 +778,7 @@ static void test_two_writers(const struct backend *b)
 		   "%s two writers: only the leader signs", b->name);
 		auditlog_close(a[0]);
 		a[0] = NULL;
-		for (int i = 0; i < 200 && !took; i++) {
+		for (int i = 0, tries = patience(200); i < tries && !took; i++) {
 			make_verify_leaf(&l);
 			if (auditlog_submit(a[1], &l, 1, NULL, NULL, &first) != 0)
 				break;
