@@ -170,10 +170,10 @@ int cmd_entries(int argc, char **argv)
 	rc = source_entries(src, 0, UINT64_MAX, list_leaf, &ls);
 	if (rc != 0) {
 		cli_error("entries: %s: %s", source_name(src), source_what(src));
-		source_close(src);
+		opts_close_source(src);
 		return CLI_USAGE;
 	}
-	source_close(src);
+	opts_close_source(src);
 	if (fflush(stdout) != 0) {
 		cli_error("entries: writing the output failed");
 		return CLI_USAGE;

@@ -30,11 +30,12 @@
 #include "crypto/merkle.h"
 
 static const char prove_usage[] =
-    "usage: ankang-audit prove (--db FILE | --server URL --token T) INDEX [--size N]\n"
-    "                          [--log-key VKEY]\n"
+    "usage: ankang-audit prove (--db FILE | --server URL --token T | --log URL --token T)\n"
+    "                          (INDEX | --index INDEX) [--size N] [--log-key VKEY]\n"
     "\n"
     "Prints the inclusion proof of entry INDEX in the C2SP tlog-proof form\n"
     "(c2sp.org/tlog-proof@v1, the leaf in its extra line, the signed checkpoint).\n"
+    "  --index INDEX       the entry, as an option rather than an operand\n"
     "  --size N            prove against the checkpoint of this size (default: the\n"
     "                      newest; a server offers only its newest)\n"
     "  --log-key VKEY      also check the checkpoint's signature before printing\n"
@@ -52,7 +53,8 @@ enum {
 	OPT_SIZE = OPT_FIRST_LOCAL,
 	OPT_LOG_KEY,
 	OPT_LEAF,
-	OPT_LEAF_B64
+	OPT_LEAF_B64,
+	OPT_INDEX
 };
 
 struct one_leaf {
@@ -96,10 +98,11 @@ int cmd_prove(int argc, char **argv)
 	    OPTS_SOURCE,
 	    {"size", required_argument, NULL, OPT_SIZE},
 	    {"log-key", required_argument, NULL, OPT_LOG_KEY},
+	    {"index", required_argument, NULL, OPT_INDEX},
 	    {NULL, 0, NULL, 0},
 	};
 	struct audit_opts o = {0};
-	const char *size_arg = NULL, *key_arg = NULL;
+	const char *size_arg = NULL, *key_arg = NULL, *index_arg = NULL;
 	struct key_verifier key;
 	struct checkpoint cp;
 	struct one_leaf leaf;
@@ -119,15 +122,20 @@ int cmd_prove(int argc, char **argv)
 		case OPT_LOG_KEY:
 			key_arg = optarg;
 			break;
+		case OPT_INDEX:
+			index_arg = optarg;
+			break;
 		}
 	}
 	if (c < 0)
 		return status;
-	if (optind + 1 != argc) {
+	if (index_arg == NULL && optind + 1 == argc)
+		index_arg = argv[optind++];
+	if (index_arg == NULL || optind != argc) {
 		cli_error("prove: give exactly one INDEX (try --help)");
 		return CLI_USAGE;
 	}
-	if (opts_u64(argv[optind], "prove", "INDEX", &index) != CLI_OK ||
+	if (opts_u64(index_arg, "prove", "INDEX", &index) != CLI_OK ||
 	    (size_arg != NULL && opts_u64(size_arg, "prove", "--size", &size) != CLI_OK))
 		return CLI_USAGE;
 	if (key_arg != NULL && (rc = opts_log_key(key_arg, "prove", &key)) != CLI_OK)
@@ -192,7 +200,7 @@ int cmd_prove(int argc, char **argv)
 done:
 	free(text);
 	free(note);
-	source_close(src);
+	opts_close_source(src);
 	return status;
 }
 

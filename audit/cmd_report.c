@@ -432,6 +432,6 @@ int cmd_report(int argc, char **argv)
 done:
 	json_decref(appeals);
 	report_free(fd.r);
-	source_close(src);
+	opts_close_source(src);
 	return status;
 }

@@ -8,9 +8,15 @@
  *      smaller than the saved one, or a different root at the same size,
  *      fails without asking the source: that is a truncated or rewritten
  *      log re-signed with a stolen key.
+ *   1a. With --witness: at least --quorum valid cosignature/v1 lines
+ *      from the witnesses given (cosig_open); a bad line from one of
+ *      them fails, lines from others are ignored.
+ *   1b. From a tiled log (--log): the root recomputed from the hash
+ *      tiles, and every hash tile authenticated against it.
  *   3. Every leaf the checkpoint covers, downloaded in order: each must be
  *      present (no gaps), each must parse, and together they must hash to
- *      the signed root.
+ *      the signed root. A tiled log without a token gives no leaves:
+ *      the tiles are all that is checked, and the output says so.
  *   4. Only when all of that holds is the newest checkpoint saved to
  *      --state (atomically), so the next run checks against it.
  *
@@ -38,6 +44,7 @@
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/checkpoint.h"
+#include "crypto/cosig.h"
 #include "crypto/leaf.h"
 #include "crypto/merkle.h"
 #include "crypto/note.h"
@@ -46,8 +53,9 @@
 #define STATE_MAX  (64u << 10)
 
 static const char verify_usage[] =
-    "usage: ankang-audit verify (--db FILE | --server URL --token T) --log-key VKEY\n"
-    "                           [--state FILE]\n"
+    "usage: ankang-audit verify (--db FILE | --server URL --token T | --log URL [--token T]\n"
+    "                           [--mirror DIR]) --log-key VKEY [--state FILE]\n"
+    "                           [--witness VKEY]... [--quorum N]\n"
     "\n"
     "Checks the newest signed checkpoint, its consistency with the one saved in\n"
     "--state, and every leaf it covers (present, parses, hashes to the signed\n"
@@ -55,11 +63,15 @@ static const char verify_usage[] =
     "newest checkpoint to --state. Exit 0 verified, 1 a check failed, 2 errors.\n"
     "\n" OPTS_SOURCE_USAGE
     "  --log-key VKEY      the log's verifier key: key text or a .vkey file\n"
-    "  --state FILE        the checkpoint seen last time (created if missing)\n";
+    "  --state FILE        the checkpoint seen last time (created if missing)\n"
+    "  --witness VKEY      a witness's cosigner key: vkey text or a file (repeatable)\n"
+    "  --quorum N          valid cosignatures needed from those witnesses (default: all)\n";
 
 enum {
 	OPT_LOG_KEY = OPT_FIRST_LOCAL,
-	OPT_STATE
+	OPT_STATE,
+	OPT_WITNESS,
+	OPT_QUORUM
 };
 
 struct pass {
@@ -339,6 +351,12 @@ static int check_leaves(audit_source *src, const struct checkpoint *cp)
 	rc = source_entries(src, 0, cp->size, pass_leaf, &p);
 	if (p.nomem)
 		rc = AK_ENOMEM;
+	if (rc == AK_ECRYPTO || rc == AK_ECORRUPT) {
+		/* A tiled log holds each leaf to its authenticated hash. */
+		printf("FAIL: %s\n", source_what(src));
+		free(p.snaps);
+		return CLI_FAILED;
+	}
 	if (rc < 0) {
 		cli_error("verify: %s: reading leaves: %s", source_name(src), source_what(src));
 		free(p.snaps);
@@ -375,17 +393,71 @@ static int check_leaves(audit_source *src, const struct checkpoint *cp)
 	return status;
 }
 
+/* Step 1a. Returns CLI_OK or CLI_FAILED (printed). */
+static int check_witnesses(const char *note, size_t len, const struct key_verifier *ws, size_t nws,
+			   uint64_t quorum)
+{
+	uint32_t by = 0;
+	uint64_t valid = 0;
+	int rc;
+
+	if (nws == 0)
+		return CLI_OK;
+	if ((rc = cosig_open(note, len, ws, nws, &by, NULL)) != 0) {
+		printf("FAIL: a cosignature from one of the witnesses given does not verify (%s)\n",
+		       rc == AK_ECRYPTO ? "bad signature" : "malformed");
+		return CLI_FAILED;
+	}
+	for (size_t i = 0; i < nws; i++)
+		valid += (by >> i) & 1;
+	if (valid < quorum) {
+		printf("FAIL: witnesses: %llu valid cosignature(s) of the %llu needed (%zu "
+		       "witness(es) given)\n",
+		       (unsigned long long)valid, (unsigned long long)quorum, nws);
+		return CLI_FAILED;
+	}
+	printf("witnesses: %llu valid cosignature(s), %llu needed: quorum met\n",
+	       (unsigned long long)valid, (unsigned long long)quorum);
+	return CLI_OK;
+}
+
+/* Step 1b. Returns CLI_OK, CLI_FAILED (printed) or CLI_USAGE. */
+static int check_tiles(audit_source *src)
+{
+	uint64_t n;
+	int rc = source_check_tiles(src, &n);
+
+	if (rc == AK_ECRYPTO || rc == AK_ECORRUPT) {
+		printf("FAIL: %s\n", source_what(src));
+		return CLI_FAILED;
+	}
+	if (rc != 0) {
+		cli_error("verify: %s: %s", source_name(src), source_what(src));
+		return CLI_USAGE;
+	}
+	printf("tiles: the root recomputed from the hash tiles is the signed root; %llu hash "
+	       "tile(s) authenticated\n",
+	       (unsigned long long)n);
+	return CLI_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    OPTS_SOURCE,
 	    {"log-key", required_argument, NULL, OPT_LOG_KEY},
 	    {"state", required_argument, NULL, OPT_STATE},
+	    {"witness", required_argument, NULL, OPT_WITNESS},
+	    {"quorum", required_argument, NULL, OPT_QUORUM},
 	    {NULL, 0, NULL, 0},
 	};
 	struct audit_opts o = {0};
-	const char *key_arg = NULL, *state = NULL;
-	struct key_verifier key;
+	const char *key_arg = NULL, *state = NULL, *quorum_arg = NULL;
+	struct key_verifier key, ws[COSIG_MAX_KEYS];
+	size_t nws = 0;
+	uint64_t quorum = 0;
+	int leaves;
+	char sum[256];
 	struct checkpoint cp, old;
 	audit_source *src = NULL;
 	char *note = NULL, root_b64[45];
@@ -401,10 +473,32 @@ int cmd_verify(int argc, char **argv)
 		case OPT_STATE:
 			state = optarg;
 			break;
+		case OPT_WITNESS:
+			if (nws == COSIG_MAX_KEYS) {
+				cli_error("verify: at most %d --witness", COSIG_MAX_KEYS);
+				return CLI_USAGE;
+			}
+			if (opts_witness(optarg, "verify", &ws[nws]) != CLI_OK)
+				return CLI_USAGE;
+			nws++;
+			break;
+		case OPT_QUORUM:
+			quorum_arg = optarg;
+			break;
 		}
 	}
 	if (c < 0)
 		return status;
+	if (quorum_arg != NULL &&
+	    (nws == 0 || opts_u64(quorum_arg, "verify", "--quorum", &quorum) != CLI_OK ||
+	     quorum == 0 || quorum > nws)) {
+		cli_error("verify: --quorum N needs --witness, and 1 <= N <= the %zu witness(es) "
+			  "given",
+			  nws);
+		return CLI_USAGE;
+	}
+	if (quorum_arg == NULL)
+		quorum = nws;
 	if ((rc = cli_no_operands(argc, argv, "verify")) != CLI_OK)
 		return rc;
 	if ((rc = opts_log_key(key_arg, "verify", &key)) != CLI_OK)
@@ -436,6 +530,10 @@ int cmd_verify(int argc, char **argv)
 	util_b64_encode(root_b64, cp.root, sizeof cp.root);
 	printf("checkpoint: %s, size %llu, root %s: signature good\n", cp.origin,
 	       (unsigned long long)cp.size, root_b64);
+	if ((status = check_witnesses(note, len, ws, nws, quorum)) != CLI_OK)
+		goto done;
+	if (o.log != NULL && (status = check_tiles(src)) != CLI_OK)
+		goto done;
 
 	/* 2. Consistency with what this auditor saw before. */
 	if (have_old) {
@@ -445,8 +543,12 @@ int cmd_verify(int argc, char **argv)
 		printf("state: none saved yet; this checkpoint is trusted from now on\n");
 	}
 
-	/* 3. Every leaf. */
-	if ((status = check_leaves(src, &cp)) != CLI_OK)
+	/* 3. Every leaf, where the source gives them. */
+	leaves = o.log == NULL || o.token != NULL || o.token_file != NULL;
+	if (!leaves)
+		printf("leaves: entries not read (no token); the hash tiles are all that was "
+		       "checked\n");
+	else if ((status = check_leaves(src, &cp)) != CLI_OK)
 		goto done;
 
 	/* 4. Remember it. */
@@ -456,8 +558,11 @@ int cmd_verify(int argc, char **argv)
 		status = CLI_USAGE;
 		goto done;
 	}
-	printf("verify: OK%s%s\n", state ? ", state saved to " : "", state ? state : "");
+	printf("verify: OK%s%s%s\n", leaves ? "" : " (entries not read: no token)",
+	       state ? ", state saved to " : "", state ? state : "");
 done:
+	if (source_summary(src, sum, sizeof sum) != NULL)
+		printf("%s\n", sum);
 	if (status == CLI_FAILED)
 		printf("verify: FAILED\n");
 	free(note);

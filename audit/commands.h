@@ -1,7 +1,8 @@
 /*
  * commands: ankang-audit's subcommands, one file each (cmd_<name>.c), and
- * the options they share (opts.c): where the log comes from (--db, or
- * --server with a token), the log's verifier key, time bounds, and the
+ * the options they share (opts.c): where the log comes from (--db,
+ * --server with a token, or --log with an optional token and --mirror),
+ * the log's verifier key, time bounds, and the
  * option loop that takes them.
  *
  * Each command takes the arguments after its name (argv[0] is the
@@ -31,6 +32,8 @@ enum {
 	OPT_CACERT,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_LOG,
+	OPT_MIRROR,
 	OPT_FIRST_LOCAL /* commands number their own options from here */
 };
 
@@ -42,19 +45,24 @@ enum {
 	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},   \
 	{"cacert", required_argument, NULL, OPT_CACERT},           \
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},         \
-	{"help", no_argument, NULL, OPT_HELP}
+	{"help", no_argument, NULL, OPT_HELP},                     \
+	{"log", required_argument, NULL, OPT_LOG},                 \
+	{"mirror", required_argument, NULL, OPT_MIRROR}
 /* clang-format on */
 
 #define OPTS_SOURCE_USAGE                                                                          \
 	"  --db FILE           read an auditor's copy of the database (read-only)\n"               \
 	"  --server URL        read the service's auditor endpoints (http/https)\n"                \
-	"  --token T           the auditor account's bearer token (with --server)\n"               \
+	"  --token T           the auditor account's bearer token (--server, --log)\n"             \
 	"  --token-file F      read the token from F (mode 0600), not the command line\n"          \
 	"  --cacert FILE       CA bundle for an https server with a private CA\n"                  \
-	"  --timeout SECONDS   per HTTP request, default 60\n"
+	"  --timeout SECONDS   per HTTP request, default 60\n"                                     \
+	"  --log URL           read the log as C2SP tlog-tiles from its prefix (hash tiles\n"      \
+	"                      public; entry bundles need --token or --token-file)\n"              \
+	"  --mirror DIR        with --log: keep the tiles in DIR, fetch only what is new\n"
 
 struct audit_opts {
-	const char *db, *server, *token, *token_file, *cacert;
+	const char *db, *server, *log, *mirror, *token, *token_file, *cacert;
 	long timeout_s;
 };
 
@@ -95,6 +103,14 @@ int opts_open_source(const struct audit_opts *o, const char *cmd, audit_source *
 /* Loads --log-key: verifier key text, or a file holding it. CLI_OK or
  * CLI_USAGE (after printing why). */
 int opts_log_key(const char *arg, const char *cmd, struct key_verifier *k);
+
+/* Loads a --witness: a cosigner vkey (cosig.h), as text or a file
+ * holding it. CLI_OK or CLI_USAGE (after printing why). */
+int opts_witness(const char *arg, const char *cmd, struct key_verifier *k);
+
+/* Prints the source's summary line (what it fetched, what it reused) on
+ * stderr, if it has one, and closes it. */
+void opts_close_source(audit_source *src);
 
 /* Parses a decimal count for option name; CLI_OK or CLI_USAGE. */
 int opts_u64(const char *arg, const char *cmd, const char *name, uint64_t *out);

@@ -5,14 +5,15 @@
  * proofs offline (prove, check-proof), and reports on the patterns an
  * inspector looks for (report).
  *
- *   ankang-audit verify      (--db F | --server U --token T) --log-key VKEY [--state FILE]
+ *   ankang-audit verify      (--db F | --server U --token T | --log U [--token T] [--mirror D])
+ *                            --log-key VKEY [--state FILE] [--witness VKEY]... [--quorum N]
  *   ankang-audit entries     (--db F | --server U --token T) [selection] [--json]
  *   ankang-audit prove       (--db F | --server U --token T) INDEX [--size N]
  *   ankang-audit check-proof FILE --log-key VKEY [--leaf FILE | --leaf-b64 B]
  *   ankang-audit report      (--db F | --server U --token T) [--since T] [--until T] [--json]
  *
  * main() only dispatches; each command lives in its own cmd_*.c file, and
- * the log is read through audit/source.h from either backend.
+ * the log is read through audit/source.h from any of its backends.
  * Exit statuses: 0 ok, 1 a check failed, 2 usage or I/O errors.
  */
 #include <stdio.h>
@@ -37,8 +38,9 @@ static void usage(FILE *f)
 		   "more)\n\n");
 	for (size_t i = 0; i < AK_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nThe log comes from --db FILE (a read-only copy of the database) or\n"
-		   "--server URL with --token T. Exit 0 ok, 1 a check failed, 2 errors.\n"
+	fprintf(f, "\nThe log comes from --db FILE (a read-only copy of the database),\n"
+		   "--server URL with --token T, or --log URL (its tlog-tiles, with a token for\n"
+		   "the leaves; --mirror DIR keeps them). Exit 0 ok, 1 a check failed, 2 errors.\n"
 		   "ankang-audit --version prints the program's name and version.\n");
 }
 

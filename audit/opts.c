@@ -17,6 +17,7 @@
 #include "common/cli.h"
 #include "common/httpc.h"
 #include "common/util.h"
+#include "crypto/cosig.h"
 
 int opts_u64(const char *arg, const char *cmd, const char *name, uint64_t *out)
 {
@@ -51,6 +52,12 @@ int opts_source(struct audit_opts *o, int c, const char *arg)
 		return 1;
 	case OPT_TOKEN_FILE:
 		o->token_file = arg;
+		return 1;
+	case OPT_LOG:
+		o->log = arg;
+		return 1;
+	case OPT_MIRROR:
+		o->mirror = arg;
 		return 1;
 	case OPT_CACERT:
 		o->cacert = arg;
@@ -106,25 +113,95 @@ static int open_http(const struct audit_opts *o, const char *cmd, audit_source *
 	return CLI_OK;
 }
 
+static int open_tiles(const struct audit_opts *o, const char *cmd, audit_source **out)
+{
+	struct source_tiles_options to = {o->log, o->token, o->cacert, o->timeout_s, o->mirror};
+	char *secret = NULL;
+	int rc;
+
+	if (o->token != NULL && o->token_file != NULL) {
+		cli_error("%s: give --token or --token-file, not both", cmd);
+		return CLI_USAGE;
+	}
+	if (o->token_file != NULL) {
+		if ((rc = httpc_token_read(o->token_file, &secret)) != 0) {
+			cli_error("%s: token file %s: %s", cmd, o->token_file, ak_strerror(rc));
+			return CLI_USAGE;
+		}
+		to.token = secret;
+	}
+	rc = source_open_tiles(out, &to);
+	httpc_token_free(secret);
+	if (rc != 0) {
+		cli_error("%s: --log must be an http:// or https:// URL without credentials, "
+			  "query or fragment, and the token printable ASCII (%s)",
+			  cmd, ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 int opts_open_source(const struct audit_opts *o, const char *cmd, audit_source **out)
 {
 	int rc;
 
 	*out = NULL;
-	if ((o->db == NULL) == (o->server == NULL)) {
-		cli_error("%s: give exactly one of --db FILE or --server URL (try --help)", cmd);
+	if ((o->db != NULL) + (o->server != NULL) + (o->log != NULL) != 1) {
+		cli_error(
+		    "%s: give exactly one of --db FILE, --server URL or --log URL (try --help)",
+		    cmd);
 		return CLI_USAGE;
 	}
+	if (o->mirror != NULL && o->log == NULL) {
+		cli_error("%s: --mirror goes with --log", cmd);
+		return CLI_USAGE;
+	}
+	if (o->log != NULL)
+		return open_tiles(o, cmd, out);
 	if (o->server != NULL)
 		return open_http(o, cmd, out);
 	if (o->token != NULL || o->token_file != NULL || o->cacert != NULL) {
-		cli_error("%s: --token, --token-file and --cacert go with --server", cmd);
+		cli_error("%s: --token, --token-file and --cacert go with --server or --log", cmd);
 		return CLI_USAGE;
 	}
 	if ((rc = source_open_db(out, o->db)) != 0) {
 		cli_error("%s: database %s: %s", cmd, o->db,
 			  rc == AK_EINVAL ? "its schema is newer than this program"
 					  : ak_strerror(rc));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+void opts_close_source(audit_source *src)
+{
+	char line[256];
+	const char *sum = source_summary(src, line, sizeof line);
+
+	if (sum != NULL)
+		cli_error("%s", sum);
+	source_close(src);
+}
+
+int opts_witness(const char *arg, const char *cmd, struct key_verifier *k)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (cosig_verifier_parse(k, arg, strlen(arg)) == 0)
+		return CLI_OK;
+	rc = util_read_file(arg, KEY_VKEY_MAX + 1, &buf, &len);
+	if (rc == 0) {
+		if (len > 0 && buf[len - 1] == '\n')
+			len--;
+		rc = cosig_verifier_parse(k, buf, len);
+		free(buf);
+	}
+	if (rc != 0) {
+		cli_error("%s: --witness: neither a witness's vkey (name+id+key, type 0x04) nor a "
+			  "file holding one (%s)",
+			  cmd, ak_strerror(rc));
 		return CLI_USAGE;
 	}
 	return CLI_OK;

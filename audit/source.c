@@ -108,6 +108,23 @@ int source_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t ma
 	return s->ops->appeals(s, as_of, deadline, max_list, out);
 }
 
+int source_check_tiles(audit_source *s, uint64_t *count)
+{
+	*count = 0;
+	s->what[0] = '\0';
+	if (s->ops->check_tiles == NULL)
+		return source_fail(s, AK_ENOENT, "this source serves no tiles");
+	return s->ops->check_tiles(s, count);
+}
+
+const char *source_summary(audit_source *s, char *buf, size_t cap)
+{
+	if (s == NULL || s->ops->summary == NULL || cap == 0)
+		return NULL;
+	s->ops->summary(s, buf, cap);
+	return buf;
+}
+
 int source_note_peek(const char *note, size_t len, struct checkpoint *c)
 {
 	const char *sep = NULL;

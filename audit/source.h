@@ -5,7 +5,11 @@
  *   db    an auditor's read-only copy of the service's database
  *         (source_db.c, through the store's read-only connection);
  *   http  the service's auditor endpoints, with a bearer token
- *         (source_http.c, libcurl).
+ *         (source_http.c, libcurl);
+ *   tiles the log as C2SP tlog-tiles under its prefix URL, hash tiles
+ *         public, entry bundles with an auditor token, optionally kept
+ *         in a local mirror (source_tiles.c); roots and proofs are
+ *         computed from authenticated tiles, never asked for.
  *
  * Neither backend is trusted: what they return is checked by the caller
  * against the log key (checkpoints), by recomputing (roots, leaf parses)
@@ -41,6 +45,16 @@ struct source_http_options {
 };
 /* Sets up (does not yet contact) the server. 0, AK_EINVAL, AK_ENOMEM. */
 int source_open_http(audit_source **out, const struct source_http_options *o);
+
+struct source_tiles_options {
+	const char *url;    /* the tlog-tiles prefix, e.g. http://host/log */
+	const char *token;  /* an auditor's token for entry bundles, or NULL */
+	const char *cacert; /* a CA bundle for https, or NULL for the system's */
+	long timeout_s;     /* per request; 0 = default */
+	const char *mirror; /* a directory to keep tiles in, or NULL */
+};
+/* Sets up (does not yet contact) a tiled log. 0, AK_EINVAL, AK_ENOMEM. */
+int source_open_tiles(audit_source **out, const struct source_tiles_options *o);
 
 /* NULL is a no-op. */
 void source_close(audit_source *s);
@@ -92,6 +106,17 @@ int source_size(audit_source *s, uint64_t *n);
  */
 int source_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
 		   json_t **out);
+
+/*
+ * Authenticates every hash tile of the newest checkpoint's tree against
+ * its root (a tiled log only): *count tiles. AK_ENOENT for the other
+ * sources; AK_ECRYPTO or AK_ECORRUPT when a tile lies.
+ */
+int source_check_tiles(audit_source *s, uint64_t *count);
+
+/* What the source fetched and reused, in a line for the user ("tiles: 3
+ * fetched, 277 from the mirror"), or NULL where there is nothing to say. */
+const char *source_summary(audit_source *s, char *buf, size_t cap);
 
 /*
  * The checkpoint body of a note, parsed without checking the signature

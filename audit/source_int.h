@@ -24,6 +24,8 @@ struct source_ops {
 	int (*size)(audit_source *s, uint64_t *n);                                 /* may be NULL */
 	int (*appeals)(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
 		       json_t **out);
+	int (*check_tiles)(audit_source *s, uint64_t *count);    /* may be NULL */
+	void (*summary)(audit_source *s, char *buf, size_t cap); /* may be NULL */
 	void (*close)(audit_source *s);
 };
 

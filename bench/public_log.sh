@@ -74,7 +74,7 @@ for i in 1 2; do
 done
 
 # The codes, from a first plain start.
-bench_serve --code-ttl 86400
+bench_serve --code-ttl 86400 --per-address 256
 bench_resident
 bench_codes "$NCODES" "$W/codes" "$VER"
 bench_wrk_scripts "$VER" "$W/codes"
@@ -101,8 +101,8 @@ mirror() {
 # The newest signed size and the served (cosigned) one, from /metrics.
 sizes() {
 	curl -sf -H "Authorization: Bearer $ADM" "$URL/metrics" | awk '
-		/^ankang_audit_checkpoint_size / {s = $2}
-		/^ankang_checkpoint_cosigned_size / {c = $2}
+		/^ankang_witness_newest_checkpoint_size / {s = $2}
+		/^ankang_witness_served_checkpoint_size / {c = $2}
 		END {print s + 0, c + 0}'
 }
 
@@ -110,9 +110,9 @@ sizes() {
 for r in $(seq 1 "$ROUNDS"); do
 	for mode in plain public; do
 		if [ $mode = plain ]; then
-			bench_serve --code-ttl 86400
+			bench_serve --code-ttl 86400 --per-address 256
 		else
-			bench_serve --code-ttl 86400 "${WITNESSES[@]}" --witness-quorum 2
+			bench_serve --code-ttl 86400 --per-address 256 "${WITNESSES[@]}" --witness-quorum 2
 			rm -f "$W/stop-mirror" "$W/mirror.runs"
 			mirror &
 			MPID=$!

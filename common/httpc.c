@@ -6,7 +6,7 @@
  * One easy handle per httpc, reused for every request (connection reuse);
  * the options that bound a request are set once in setup() and the
  * per-request ones (URL, method, body, cap) in perform(). The token is in
- * exactly two curl_slist header lists, wiped in httpc_close(). Both tools'
+ * exactly three curl_slist header lists, wiped in httpc_close(). Both tools'
  * --token-file is read here (httpc_token_read), into sodium_malloc'd
  * memory the caller frees as soon as httpc_open has its copy.
  */
@@ -28,7 +28,7 @@
 
 struct httpc {
 	CURL *curl;
-	struct curl_slist *get_headers, *post_headers;
+	struct curl_slist *get_headers, *post_headers, *text_headers;
 	char base_url[HTTPC_URL_MAX];
 	char errbuf[CURL_ERROR_SIZE];
 	char what[256];
@@ -223,10 +223,13 @@ static int status_error(httpc *h, const char *method, long status, const char *p
 
 /*
  * One request to base URL + path: a GET when body is NULL, else a POST of
- * body[0..len). Same-origin redirects of a GET are followed by hand.
+ * body[0..len) with the headers hdrs (NULL: the JSON ones). Same-origin
+ * redirects of a GET are followed by hand. any_status: an answer of any
+ * status other than a redirect is a success (the caller reads
+ * httpc_status), so its body reaches the caller.
  */
-static int perform(httpc *h, const char *path, const char *body, size_t len, size_t max, char **out,
-		   size_t *outlen)
+static int perform(httpc *h, const char *path, const char *body, size_t len,
+		   struct curl_slist *hdrs, int any_status, size_t max, char **out, size_t *outlen)
 {
 	const char *method = body != NULL ? "POST" : "GET";
 	struct body b = {NULL, 0, 0, max, 0};
@@ -253,7 +256,8 @@ static int perform(httpc *h, const char *path, const char *body, size_t len, siz
 		curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &b);
 		curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 		if (body != NULL) {
-			curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->post_headers);
+			curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER,
+					 hdrs != NULL ? hdrs : h->post_headers);
 			curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 			curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
 			curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -301,7 +305,7 @@ static int perform(httpc *h, const char *path, const char *body, size_t len, siz
 			snprintf(url, HTTPC_URL_MAX, "%s", next);
 			continue;
 		}
-		if (h->status != 200 && !(body != NULL && h->status == 201)) {
+		if (!any_status && h->status != 200 && !(body != NULL && h->status == 201)) {
 			rc = status_error(h, method, h->status, path, &b);
 			goto done;
 		}
@@ -323,13 +327,20 @@ done:
 
 int httpc_get(httpc *h, const char *path, size_t max, char **out, size_t *outlen)
 {
-	return perform(h, path, NULL, 0, max, out, outlen);
+	return perform(h, path, NULL, 0, NULL, 0, max, out, outlen);
 }
 
 int httpc_post_json(httpc *h, const char *path, const char *body, size_t len, size_t max,
 		    char **out, size_t *outlen)
 {
-	return perform(h, path, body != NULL ? body : "", len, max, out, outlen);
+	return perform(h, path, body != NULL ? body : "", len, NULL, 0, max, out, outlen);
+}
+
+int httpc_post_text(httpc *h, const char *path, const char *body, size_t len, size_t max,
+		    char **out, size_t *outlen)
+{
+	return perform(h, path, body != NULL ? body : "", len, h->text_headers, 1, max, out,
+		       outlen);
 }
 
 /* ------------------------------------------------------------ the handle */
@@ -362,6 +373,7 @@ void httpc_close(httpc *h)
 		return;
 	wipe_headers(h->get_headers);
 	wipe_headers(h->post_headers);
+	wipe_headers(h->text_headers);
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
 	free(h);
@@ -436,11 +448,14 @@ static int setup(httpc *h, const struct httpc_options *o)
 	    "Accept: application/json", "Content-Type: application/json",
 	    /* No "100-continue" round trip for small bodies. */
 	    "Expect:", NULL};
+	static const char *const text_lines[] = {"Content-Type: text/plain; charset=utf-8",
+						 "Expect:", NULL};
 	long timeout = o->timeout_s > 0 ? o->timeout_s : HTTPC_TIMEOUT_S;
 	int bad = 0, rc;
 
 	if ((rc = headers(&h->get_headers, o->token, get_lines)) != 0 ||
-	    (rc = headers(&h->post_headers, o->token, post_lines)) != 0)
+	    (rc = headers(&h->post_headers, o->token, post_lines)) != 0 ||
+	    (rc = headers(&h->text_headers, o->token, text_lines)) != 0)
 		return rc;
 #if LIBCURL_VERSION_NUM >= 0x075500
 	bad |= curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;

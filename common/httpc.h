@@ -21,7 +21,10 @@
  *
  * Library code: returns 0 or a negative AK_E* code and never prints;
  * after a failure httpc_what() says what went wrong in plain words.
- * One handle per thread; the tools are single-threaded.
+ * One handle per thread; the tools are single-threaded, and ankangd's
+ * witness workers (service/witnessing.h) each own one, opened and closed
+ * in the main thread (httpc_open and httpc_close keep a count of users of
+ * libcurl's global state, which is not thread-safe).
  */
 #ifndef ANKANG_HTTPC_H
 #define ANKANG_HTTPC_H
@@ -87,6 +90,17 @@ int httpc_get(httpc *h, const char *path, size_t max, char **out, size_t *outlen
  * Only 200 and 201 are success.
  */
 int httpc_post_json(httpc *h, const char *path, const char *body, size_t len, size_t max,
+		    char **out, size_t *outlen);
+
+/*
+ * POSTs body[0..len) as text/plain to base URL + path, for protocols whose
+ * error answers carry meaning (a C2SP witness's 409 holds its tree size):
+ * any answer but a redirect is a success, with its status in
+ * httpc_status() and its body in *out as httpc_get's. Failures: AK_EIO (no
+ * answer, or a 3xx: a POST is never redirected), AK_ETOOBIG, AK_EINVAL (a
+ * path that makes the URL too long), AK_ENOMEM.
+ */
+int httpc_post_text(httpc *h, const char *path, const char *body, size_t len, size_t max,
 		    char **out, size_t *outlen);
 
 /* 1 when t could be a bearer token: 1..HTTPC_TOKEN_MAX printable ASCII. */

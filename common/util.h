@@ -34,6 +34,14 @@ enum {
 /* A short English phrase for an AK_E* code; never NULL. */
 const char *ak_strerror(int err);
 
+/*
+ * Writes a one-line reason, printf-style, into why (cap bytes) and
+ * returns rc, so that a function that explains its failures to the
+ * operator (app_open, witnessing_start) can `return util_why(...)`.
+ */
+int util_why(char *why, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #define AK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*

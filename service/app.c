@@ -13,7 +13,6 @@
 #include "service/app.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@ struct app {
 	struct upkeep *upkeep;
 	struct rewrap_config rewrap_cfg;
 	struct rewrap *rewrap;
+	witnessing *witnessing; /* NULL without witnesses */
 	struct record_keys keys;
 	struct record_issuer issuer;
 	struct app_public_keys public_keys;
@@ -61,18 +61,6 @@ void app_config_default(struct app_config *c)
 	auditlog_config_default(&c->log);
 }
 
-static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int why_is(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static int public_keys(struct app_public_keys *k, const struct datadir *dd)
 {
 	int rc;
@@ -83,6 +71,28 @@ static int public_keys(struct app_public_keys *k, const struct datadir *dd)
 	    (rc = key_verifier_format(k->log, sizeof k->log, key_signer_verifier(dd->log))) < 0)
 		return rc;
 	return 0;
+}
+
+/*
+ * Publishes the witnesses' keys and quorum (public/witnesses, removed when
+ * there are none) and, with witnesses, starts asking them to cosign.
+ */
+static int start_witnessing(app *a, char *why, size_t cap)
+{
+	struct witnessing_setup ws;
+	char pub[PATH_MAX], dir[PATH_MAX];
+	int rc;
+
+	if ((rc = datadir_file(a->dd, pub, sizeof pub, "public/witnesses")) != 0 ||
+	    (rc = datadir_file(a->dd, dir, sizeof dir, "witness")) != 0)
+		return util_why(why, cap, rc, "%s: path too long", a->cfg.data_dir);
+	if ((rc = witnessing_publish(&a->cfg.witnesses, pub)) != 0)
+		return util_why(why, cap, rc, "%s: %s", pub, ak_strerror(rc));
+	if (a->cfg.witnesses.n == 0)
+		return 0;
+	ws = (struct witnessing_setup){&a->cfg.witnesses, a->db_path, dir,
+				       key_signer_verifier(a->dd->log)};
+	return witnessing_start(&a->witnessing, &ws, why, cap);
 }
 
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
@@ -97,7 +107,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	*out = NULL;
 	why[0] = '\0';
 	if ((a = calloc(1, sizeof *a)) == NULL)
-		return why_is(why, cap, AK_ENOMEM, "out of memory");
+		return util_why(why, cap, AK_ENOMEM, "out of memory");
 	a->cfg = *cfg;
 	a->lock_fd = -1;
 	pthread_mutex_init(&a->readers_mu, NULL);
@@ -105,57 +115,60 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
 			  cfg->kek_file, keys_why, sizeof keys_why);
 	if (rc != 0) {
-		why_is(why, cap, rc, "%s: %s", cfg->data_dir, keys_why);
+		util_why(why, cap, rc, "%s: %s", cfg->data_dir, keys_why);
 		goto fail;
 	}
 	/* One service per data folder: two would each think they own the
 	 * revocation list, and `keys rotate` must know none is running. */
 	if ((rc = datadir_lock(a->dd, &a->lock_fd)) != 0) {
-		why_is(why, cap, rc, "%s: %s", cfg->data_dir,
-		       rc == AK_EBUSY ? "another ankangd serve is running on this data folder"
-				      : ak_strerror(rc));
+		util_why(why, cap, rc, "%s: %s", cfg->data_dir,
+			 rc == AK_EBUSY ? "another ankangd serve is running on this data folder"
+					: ak_strerror(rc));
 		goto fail;
 	}
 	if ((rc = datadir_file(a->dd, a->db_path, sizeof a->db_path, DATADIR_DB)) != 0) {
-		why_is(why, cap, rc, "%s: path too long", cfg->data_dir);
+		util_why(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
 	if ((rc = record_keys_open(&a->keys, a->db_path, a->dd->kek_path, a->dd->epochs_path,
 				   keys_why, sizeof keys_why)) != 0) {
-		why_is(why, cap, rc, "%s", keys_why);
+		util_why(why, cap, rc, "%s", keys_why);
 		goto fail;
 	}
 	if ((rc = public_keys(&a->public_keys, a->dd)) != 0) {
-		why_is(why, cap, rc, "%s: formatting the public keys: %s", cfg->data_dir,
-		       ak_strerror(rc));
+		util_why(why, cap, rc, "%s: formatting the public keys: %s", cfg->data_dir,
+			 ak_strerror(rc));
 		goto fail;
 	}
 	a->issuer.key = a->dd->issuer;
 	a->issuer.iss = a->dd->issuer_id;
 	a->issuer.kek = a->keys.kek;
 	if ((rc = auditlog_open(&a->log, a->db_path, a->dd->log, &cfg->log, &log_why)) != 0) {
-		why_is(why, cap, rc, "audit log: %s: %s", ak_strerror(rc), log_why ? log_why : "");
+		util_why(why, cap, rc, "audit log: %s: %s", ak_strerror(rc),
+			 log_why ? log_why : "");
 		goto fail;
 	}
 	if ((a->limits = limits_new(&cfg->limits)) == NULL) {
-		rc = why_is(why, cap, AK_ENOMEM, "out of memory");
+		rc = util_why(why, cap, AK_ENOMEM, "out of memory");
 		goto fail;
 	}
 	lc = (struct lists_config){a->db_path, a->dd, cfg->skew};
 	if ((rc = lists_open(&a->lists, &lc)) != 0) {
-		why_is(why, cap, rc, "signing the revocation list: %s", ak_strerror(rc));
+		util_why(why, cap, rc, "signing the revocation list: %s", ak_strerror(rc));
 		goto fail;
 	}
 	uc = (struct upkeep_config){a->log, a->limits, cfg->skew, cfg->scan_window};
 	if ((rc = upkeep_start(&a->upkeep, &uc)) != 0) {
-		why_is(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
+		util_why(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
 		goto fail;
 	}
 	a->rewrap_cfg = (struct rewrap_config){a->log, &a->keys, ROLE_SYSTEM, 0};
 	if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
-		why_is(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
+		util_why(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
 		goto fail;
 	}
+	if ((rc = start_witnessing(a, why, cap)) != 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -179,6 +192,7 @@ void app_close(app *a)
 	if (a == NULL)
 		return;
 	atomic_store(&a->stopping, 1);
+	witnessing_stop(a->witnessing);
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
 	rewrap_stop(a->rewrap);
@@ -260,6 +274,11 @@ const struct trust_list *app_trust(const app *a)
 const struct app_public_keys *app_public_keys(const app *a)
 {
 	return &a->public_keys;
+}
+
+witnessing *app_witnessing(app *a)
+{
+	return a->witnessing;
 }
 
 struct lists *app_lists(app *a)

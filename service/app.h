@@ -10,9 +10,11 @@
  * (one service per folder), the KEK and its epoch keys, checked against
  * the database's check value and the epochs its keys are under, the audit
  * log (its self-check), the lists, the limits, the housekeeping, the
- * KEK epoch rotations (service/rewrap.h). Closing goes the other way; the log signs its final
- * checkpoint. The HTTP layer (service/http/) runs on top of an open app
- * and must be stopped before it is closed.
+ * KEK epoch rotations (service/rewrap.h), the witnesses' cosigning
+ * (service/witnessing.h: its start-up check that no witness has seen a
+ * newer log than this one can refuse the start). Closing goes the other way; the log signs its
+ * final checkpoint. The HTTP layer (service/http/) runs on top of an open app and must be stopped
+ * before it is closed.
  */
 #ifndef ANKANG_APP_H
 #define ANKANG_APP_H
@@ -30,6 +32,7 @@
 #include "service/authz.h"
 #include "service/limits.h"
 #include "service/record.h"
+#include "service/witnessing.h"
 
 #define APP_DEFAULT_CODE_TTL    300
 #define APP_DEFAULT_SCAN_WINDOW (7u * 86400u)
@@ -48,6 +51,9 @@ struct app_config {
 	struct authz_config authz;
 	struct limits_config limits;
 	struct auditlog_config log;
+	/* The witnesses that cosign the log's checkpoints (none: the newest
+	 * signed checkpoint is served, as without witnessing). */
+	struct witnessing_config witnesses;
 };
 
 /* Fills in the defaults (data_dir empty). */
@@ -96,6 +102,10 @@ struct app_public_keys {
 	char log[KEY_VKEY_MAX + 1];
 };
 const struct app_public_keys *app_public_keys(const app *a);
+
+/* The witnesses' cosigning (witnessing.h), or NULL when none are
+ * configured. */
+witnessing *app_witnessing(app *a);
 
 struct lists *app_lists(app *a);
 struct limits *app_limits(app *a);

@@ -62,6 +62,8 @@ static const char serve_usage[] =
     "                     [--login-lock-max SECONDS] [--login-per-address N]\n"
     "                     [--trusted-proxy CIDR]... [--scrub-rate LEAVES_PER_SECOND]\n"
     "                     [--epoch-seconds SECONDS] [--appeal-deadline SECONDS]\n"
+    "                     [--witness VKEY@URL]... [--witness-quorum N]\n"
+    "                     [--checkpoint-interval MS]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -112,6 +114,20 @@ static const char serve_usage[] =
 				     "seconds\n"
 				     "                          (default 86400); later, it is "
 				     "overdue\n"
+				     "  --witness VKEY@URL      a witness that cosigns the log's "
+				     "checkpoints (C2SP\n"
+				     "                          tlog-witness): its cosigner vkey, "
+				     "or a file holding\n"
+				     "                          it, and its URL prefix; "
+				     "repeatable. Then only a\n"
+				     "                          checkpoint a quorum cosigned is "
+				     "served\n"
+				     "  --witness-quorum N      how many must cosign (default: all "
+				     "of them)\n"
+				     "  --checkpoint-interval MS  at most one new checkpoint per "
+				     "MS "
+				     "milliseconds\n"
+				     "                          (default 1000)\n"
 				     "  --quiet                 no per-request log lines\n";
 
 struct serve_args {
@@ -124,6 +140,8 @@ struct serve_args {
 	int replace_proxies;
 	/* The same for --listen, whose first one also replaces the default. */
 	int replace_listen;
+	/* And for --witness. */
+	int replace_witnesses;
 };
 
 /* The rate limits' options (limits.h), past any character. */
@@ -135,6 +153,9 @@ enum {
 	OPT_LOGIN_LOCK_MAX,
 	OPT_LOGIN_PER_ADDRESS,
 	OPT_APPEAL_DEADLINE,
+	OPT_WITNESS,
+	OPT_WITNESS_QUORUM,
+	OPT_CHECKPOINT_INTERVAL,
 };
 
 /*
@@ -168,6 +189,9 @@ static const struct option serve_opts[] = {
     {"login-per-address", required_argument, NULL, OPT_LOGIN_PER_ADDRESS},
     {"appeal-deadline", required_argument, NULL, OPT_APPEAL_DEADLINE},
     {"trusted-proxy", required_argument, NULL, 'P'},
+    {"witness", required_argument, NULL, OPT_WITNESS},
+    {"witness-quorum", required_argument, NULL, OPT_WITNESS_QUORUM},
+    {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
     {"port-file", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"config", required_argument, NULL, 'F'},
@@ -227,6 +251,28 @@ static const char *number(const char *arg, uint64_t lo, uint64_t hi, unsigned *o
 	if (util_parse_u64(arg, strlen(arg), &v) != 0 || v < lo || v > hi)
 		return msg;
 	*out = (unsigned)v;
+	return NULL;
+}
+
+/* One more --witness VKEY@URL (witnessing.h); NULL or what is wrong. */
+static const char *add_witness(struct serve_args *a, const char *arg)
+{
+	struct witnessing_config *w = &a->app.witnesses;
+	struct witnessing_peer p;
+	const char *bad;
+
+	if (a->replace_witnesses) {
+		w->n = 0;
+		a->replace_witnesses = 0;
+	}
+	if (w->n == COSIG_MAX_KEYS)
+		return "--witness: at most " STR(COSIG_MAX_KEYS) " witnesses";
+	if ((bad = witnessing_peer_parse(&p, arg)) != NULL)
+		return bad;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->peers[i].key.id == p.key.id && strcmp(w->peers[i].vkey, p.vkey) == 0)
+			return "--witness: the same witness key twice";
+	w->peers[w->n++] = p;
 	return NULL;
 }
 
@@ -352,6 +398,17 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 		else
 			s->n_trusted++;
 		break;
+	case OPT_WITNESS:
+		bad = add_witness(a, arg);
+		break;
+	case OPT_WITNESS_QUORUM:
+		bad = number(arg, 1, COSIG_MAX_KEYS, &c->witnesses.quorum,
+			     "--witness-quorum must be 1 to the number of witnesses");
+		break;
+	case OPT_CHECKPOINT_INTERVAL:
+		bad = number(arg, 10, 3600000, &c->log.checkpoint_ms,
+			     "--checkpoint-interval must be 10 to 3600000 milliseconds");
+		break;
 	case 'S':
 		bad = number(arg, 0, 10000000, &c->log.scrub_leaves_per_s,
 			     "--scrub-rate must be 0 to 10000000 leaves a second");
@@ -472,6 +529,7 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 		return status;
 	a->replace_proxies = 1;
 	a->replace_listen = 1;
+	a->replace_witnesses = 1;
 	optind = 1;
 	while ((ch = cli_getopt(argc, argv, serve_opts, 'h', serve_usage, &status)) > 0) {
 		const char *bad;
@@ -492,6 +550,11 @@ static int parse_args(struct serve_args *a, int argc, char **argv)
 	}
 	if ((s->tls_cert == NULL) != (s->tls_key == NULL)) {
 		cli_error("serve: --tls-cert and --tls-key go together");
+		return CLI_USAGE;
+	}
+	if (c->witnesses.quorum > c->witnesses.n) {
+		cli_error("serve: --witness-quorum must be 1 to the number of witnesses (%zu)",
+			  c->witnesses.n);
 		return CLI_USAGE;
 	}
 	if (c->limits.login_lock_max_s < c->limits.login_lock_s) {
@@ -606,7 +669,8 @@ int cmd_serve(int argc, char **argv)
 	if ((rc = app_open(&core, &a.app, why, sizeof why)) != 0) {
 		cli_error("serve: %s", why);
 		free(a.conf_text);
-		return CLI_USAGE;
+		/* A witness contradicting this log is no usage mistake. */
+		return rc == AK_ECONFLICT ? CLI_FAILED : CLI_USAGE;
 	}
 	if ((rc = http_start(&h, core, &a.http, bound, &n_bound, &failed)) != 0) {
 		const struct http_listen *l = &a.http.listen[failed];

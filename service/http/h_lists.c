@@ -40,11 +40,18 @@ static enum api_error revocations(struct request *rq, uint64_t index)
 static enum api_error keys(struct request *rq, uint64_t index)
 {
 	const struct app_public_keys *k = app_public_keys(rq->app);
+	const struct witnessing_config *wc = &app_config(rq->app)->witnesses;
+	json_t *ws = json_array();
 	(void)index;
 
-	return reply_json(
-	    rq, 200,
-	    json_pack("{s:s, s:s, s:s}", "origin", k->origin, "root", k->root, "log", k->log));
+	/* The cosigners a checkpoint needs, in the configured order, and how
+	 * many of them: what a client checks /log/checkpoint against. */
+	for (size_t i = 0; ws != NULL && i < wc->n; i++)
+		json_array_append_new(ws, json_string(wc->peers[i].vkey));
+	return reply_json(rq, 200,
+			  json_pack("{s:s, s:s, s:s, s:o*, s:i}", "origin", k->origin, "root",
+				    k->root, "log", k->log, "witnesses", ws, "witness_quorum",
+				    wc->n > 0 ? (int)witnessing_quorum(wc) : 0));
 }
 
 const struct route_handler h_keys = {NULL, keys, 0, NULL};

@@ -3,8 +3,10 @@
  * (docs/API.md, "The log as tiles"), so that any tlog client can mirror
  * it, recompute its roots and prove its entries without the proof API:
  *
- *   GET /log/checkpoint              the newest signed checkpoint, public,
- *                                    cached a few seconds
+ *   GET /log/checkpoint              the newest signed checkpoint (with
+ *                                    witnesses: the newest a quorum
+ *                                    cosigned), public, cached a few
+ *                                    seconds
  *   GET /log/tile/<L>/<N>[.p/<W>]    a hash tile, public: a full one is
  *                                    cached for a year (it never changes),
  *                                    a partial one a few seconds

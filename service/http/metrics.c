@@ -34,6 +34,7 @@ struct route_counters {
 
 struct metrics {
 	struct guard *guard;
+	witnessing *witnessing;
 	size_t n_routes;
 	struct route_counters r[]; /* n_routes + 1 */
 };
@@ -54,6 +55,11 @@ void metrics_free(struct metrics *m)
 void metrics_set_guard(struct metrics *m, struct guard *g)
 {
 	m->guard = g;
+}
+
+void metrics_set_witnessing(struct metrics *m, witnessing *w)
+{
+	m->witnessing = w;
 }
 
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns)
@@ -122,6 +128,62 @@ static void route_label(const struct metrics *m, size_t i, char *out, size_t cap
 			 routes[i].pattern);
 	else
 		snprintf(out, cap, "method=\"-\",route=\"-\"");
+}
+
+/*
+ * Each witness by its name (a key name: printable ASCII, no space; a
+ * quote or backslash, which a label would have to escape, becomes '_'),
+ * and the checkpoint served beside the newest signed one: while they
+ * differ, newer checkpoints wait for a quorum.
+ */
+static void put_witnesses(struct buf *b, witnessing *w)
+{
+	static const char *const series[][3] = {
+	    {"ankang_witness_cosigned_size", "gauge",
+	     "Tree size of the newest checkpoint the witness cosigned."},
+	    {"ankang_witness_up", "gauge",
+	     "1 when the last request to the witness got its cosignature."},
+	    {"ankang_witness_failures_total", "counter",
+	     "Requests to the witness that got no cosignature."},
+	    {"ankang_witness_conflicts_total", "counter",
+	     "409 answers: the witness held another size than the one sent."},
+	};
+	struct witnessing_stats st;
+	char names[COSIG_MAX_KEYS][KEY_NAME_MAX + 1];
+
+	witnessing_stats(w, &st);
+	for (size_t i = 0; i < st.n; i++) {
+		snprintf(names[i], sizeof names[i], "%s", st.peers[i].name);
+		for (char *c = names[i]; *c != '\0'; c++)
+			if (*c == '"' || *c == '\\')
+				*c = '_';
+	}
+	for (size_t k = 0; k < AK_ARRAY_LEN(series); k++) {
+		put(b, "# HELP %s %s\n# TYPE %s %s\n", series[k][0], series[k][2], series[k][0],
+		    series[k][1]);
+		for (size_t i = 0; i < st.n; i++) {
+			const struct witnessing_peer_stats *p = &st.peers[i];
+			uint64_t v = k == 0   ? p->cosigned_size
+				     : k == 1 ? (uint64_t)p->up
+				     : k == 2 ? p->failures
+					      : p->conflicts;
+			put(b, "%s{witness=\"%s\"} %llu\n", series[k][0], names[i],
+			    (unsigned long long)v);
+		}
+	}
+	put(b,
+	    "# HELP ankang_witness_quorum Witnesses that must cosign a checkpoint before it is"
+	    " served.\n"
+	    "# TYPE ankang_witness_quorum gauge\nankang_witness_quorum %u\n"
+	    "# HELP ankang_witness_served_checkpoint_size Tree size of the checkpoint served:"
+	    " the newest a quorum cosigned (0: none yet).\n"
+	    "# TYPE ankang_witness_served_checkpoint_size gauge\n"
+	    "ankang_witness_served_checkpoint_size %llu\n"
+	    "# HELP ankang_witness_newest_checkpoint_size Tree size of the newest signed checkpoint"
+	    " sent to the witnesses.\n"
+	    "# TYPE ankang_witness_newest_checkpoint_size gauge\n"
+	    "ankang_witness_newest_checkpoint_size %llu\n",
+	    st.quorum, (unsigned long long)st.served_size, (unsigned long long)st.newest_size);
 }
 
 int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
@@ -269,6 +331,8 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 		    (unsigned long long)gs.refused, (unsigned long long)gs.cut_head,
 		    (unsigned long long)gs.cut_request);
 	}
+	if (m->witnessing != NULL)
+		put_witnesses(&b, m->witnessing);
 	if (b.failed) {
 		free(b.p);
 		return AK_ENOMEM;

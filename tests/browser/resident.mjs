@@ -10,9 +10,10 @@
 //   and the page shows red at its next refresh, which comes before the
 //   code expires and without a reload, while the old code is revoked; the
 //   accesses list names the checkpoint and the officer, pages back to the
-//   enrolment, and proves an entry in the log with WebCrypto (and says
-//   "not yet" for an entry no signed checkpoint covers, and fails a
-//   tampered proof and a changed key); the status history; the printed
+//   enrolment, and proves an entry in the log with WebCrypto from the
+//   public hash tiles and checkpoint, with no proof API and no token (and
+//   says "not yet" for an entry no signed checkpoint covers, and fails a
+//   tile that lies and a changed key); the status history; the printed
 //   card; with the network cut, a reload still shows the last code with
 //   its expiry and the offline notice, and the code is marked expired
 //   once it is; log-out and erasure (after its confirmation) leave
@@ -290,6 +291,12 @@ h.ok(first.some((s) => /A log-in with your ID-card number failed/.test(s) && /So
   'the wrong passphrase typed on the desktop, as a failed log-in that may not have been the resident');
 
 // Prove the checkpoint's entry in the log, in the page.
+const proofCalls = [];
+const tileCalls = [];
+phone.on('request', (r) => {
+  if (/\/v1\/audit\//.test(r.url())) proofCalls.push(r.url());
+  if (/\/log\/tile\//.test(r.url())) tileCalls.push(r.url());
+});
 const proofOf = (i) => acc.locator('#accesses-list li').nth(i);
 async function proveItem(i) {
   const li = proofOf(i);
@@ -310,28 +317,26 @@ const keys = (await h.api('GET', '/v1/keys')).json;
 h.ok(pins && pins.root === keys.root && pins.log === keys.log, 'the root and log keys are pinned on first use');
 await shots(phone, 'phone', 'accesses', 'accesses, proven');
 
-// A tampered proof fails.
-await phone.route('**/v1/audit/proof/inclusion*', async (route) => {
+h.ok(proofCalls.length === 0, 'the proof needs no proof API and no token: public tiles and checkpoint only');
+h.ok(tileCalls.some((u) => /\/log\/tile\/0\/000\.p\/\d+$/.test(u)), 'the proof read the log\'s hash tiles');
+
+// A tile that lies (every hash in it changed by a bit): not proven.
+await phone.route('**/log/tile/0/**', async (route) => {
   const res = await route.fetch();
-  const j = await res.json();
-  const b = Buffer.from(j.leaf_hash, 'base64');
-  b[0] ^= 1;
-  j.leaf_hash = b.toString('base64');
-  await route.fulfill({ response: res, json: j });
+  const b = Buffer.from(await res.body());
+  for (let k = 0; k < b.length; k += 32) b[k] ^= 1;
+  await route.fulfill({ response: res, body: b });
 });
 const tampered = await proveItem(0);
-h.ok(/^Not proven: the proof does not match/.test(tampered), 'a tampered proof: not proven');
-await phone.unroute('**/v1/audit/proof/inclusion*');
+h.ok(/^Not proven: the proof does not match/.test(tampered), 'a tile that lies: not proven');
+await phone.unroute('**/log/tile/0/**');
+h.ok(/^Proven/.test(await proveItem(0)), 'and with true tiles again, proven (the lying tile was not kept)');
 // An entry newer than the newest signed checkpoint: not yet.
-const oldCheckpoint = await phone.evaluate(async () => {
-  const tok = localStorage.getItem('ankang.resident.token');
-  const r = await fetch('/v1/audit/checkpoint', { headers: { Authorization: `Bearer ${tok}` } });
-  return r.text();
-});
+const oldCheckpoint = (await h.api('GET', '/log/checkpoint')).text;
 const oldSize = Number(oldCheckpoint.split('\n')[1]);
 const cut = await h.api('POST', '/v1/verify', VERIFIER, { credential: after.credential });
 h.is(cut.status, 200, 'a second check of the code');
-await phone.route('**/v1/audit/checkpoint', (route) => route.fulfill({
+await phone.route('**/log/checkpoint', (route) => route.fulfill({
   status: 200, contentType: 'text/plain; charset=utf-8', body: oldCheckpoint,
 }));
 await acc.getByLabel('Show').selectOption('verify');
@@ -342,7 +347,7 @@ await acc.locator('#accesses-list li').first().getByRole('button', { name: 'Chec
 await phone.waitForFunction(() => /Not yet|Proven|Not proven/.test(document.querySelector('#accesses-list li .proof').textContent));
 h.ok(/^Not yet in a signed checkpoint.*Try again in a moment/.test(await acc.locator('#accesses-list li .proof').first().textContent()),
   'an entry no signed checkpoint covers yet: "not yet, try again in a moment"');
-await phone.unroute('**/v1/audit/checkpoint');
+await phone.unroute('**/log/checkpoint');
 h.is(await acc.locator('#accesses-list li').count(), 2, 'the filter shows the checks only');
 
 // Page back to the enrolment.

@@ -336,7 +336,7 @@ static int usage(void)
 			"       test_witness vkey --key FILE\n"
 			"       test_witness check --vkey VKEY --note FILE\n"
 			"       test_witness serve --key FILE --state FILE --log VKEY... "
-			"--port-file F\n");
+			"--port-file F [--port N]\n");
 	return 2;
 }
 
@@ -380,6 +380,7 @@ static int check(const char *vkey, const char *path)
 int main(int argc, char **argv)
 {
 	const char *cmd, *key = NULL, *name = NULL, *port_file = NULL, *vkey = NULL, *note = NULL;
+	uint64_t port = 0;
 	int rc;
 
 	if (argc < 2 || sodium_init() < 0)
@@ -394,7 +395,11 @@ int main(int argc, char **argv)
 			state_path = argv[i + 1];
 		else if (strcmp(argv[i], "--port-file") == 0)
 			port_file = argv[i + 1];
-		else if (strcmp(argv[i], "--vkey") == 0)
+		else if (strcmp(argv[i], "--port") == 0) {
+			if (util_parse_u64(argv[i + 1], strlen(argv[i + 1]), &port) != 0 ||
+			    port > 65535)
+				return usage();
+		} else if (strcmp(argv[i], "--vkey") == 0)
 			vkey = argv[i + 1];
 		else if (strcmp(argv[i], "--note") == 0)
 			note = argv[i + 1];
@@ -436,7 +441,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "test_witness: %s: %s\n", state_path, ak_strerror(rc));
 			rc = 2;
 		} else {
-			rc = fakehttp_serve("test_witness", handle, done, port_file);
+			rc = fakehttp_serve_on("test_witness", (unsigned)port, handle, done,
+					       port_file);
 		}
 	} else {
 		rc = usage();

@@ -98,13 +98,15 @@ static inline enum MHD_Result fakehttp_redirect(struct MHD_Connection *c, const 
 
 /*
  * Serves with handle (and done, when not NULL, on each request's end) on
- * 127.0.0.1 on a port the kernel picks, written with a newline to
- * port_file, until SIGTERM or SIGINT. prog names the fake in messages.
- * Returns main()'s exit status: 0, or 2 when it cannot listen or write
- * the port.
+ * 127.0.0.1 port port_no (0: a port the kernel picks), written with a
+ * newline to port_file, until SIGTERM or SIGINT. prog names the fake in
+ * messages. Returns main()'s exit status: 0, or 2 when it cannot listen
+ * or write the port. A fixed port lets a test stop a fake and start it
+ * again where its clients expect it.
  */
-static inline int fakehttp_serve(const char *prog, MHD_AccessHandlerCallback handle,
-				 MHD_RequestCompletedCallback done, const char *port_file)
+static inline int fakehttp_serve_on(const char *prog, unsigned port_no,
+				    MHD_AccessHandlerCallback handle,
+				    MHD_RequestCompletedCallback done, const char *port_file)
 {
 	const union MHD_DaemonInfo *info;
 	struct sockaddr_in sa;
@@ -121,6 +123,7 @@ static inline int fakehttp_serve(const char *prog, MHD_AccessHandlerCallback han
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port_no);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 			     handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_END);
@@ -136,6 +139,13 @@ static inline int fakehttp_serve(const char *prog, MHD_AccessHandlerCallback han
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
 	return 0;
+}
+
+/* fakehttp_serve_on a port the kernel picks. */
+static inline int fakehttp_serve(const char *prog, MHD_AccessHandlerCallback handle,
+				 MHD_RequestCompletedCallback done, const char *port_file)
+{
+	return fakehttp_serve_on(prog, 0, handle, done, port_file);
 }
 
 #endif

@@ -50,6 +50,10 @@ trusted-proxy = 2001:db8::/32
 scrub-rate = 0
 epoch-seconds = 0
 appeal-deadline = 3600
+# A witness no one runs (port 1): only a warning at start.
+witness = witness.example/w1+ede70a45+BIMp4IfBTldVrHXNmMszJt8FM+J+lrqWqaW4N55fXWP/@http://127.0.0.1:1
+witness-quorum = 1
+checkpoint-interval = 500
 port-file = $T/all.port
 quiet = yes
 EOF

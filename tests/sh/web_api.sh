@@ -28,7 +28,8 @@ leaf_count() { sqlite3 "$DB" "select count(*) from log_leaves"; }
 # ------------------------------------------------------------ GET /v1/keys
 api GET /v1/keys ""
 is "$ST" 200 "GET /v1/keys answers without a token"
-is "$(jbody 'keys | join(",")')" "log,origin,root" "and holds origin, root and log only"
+is "$(jbody 'keys | join(",")')" "log,origin,root,witness_quorum,witnesses" \
+	"and holds origin, root and log, and the witnesses (none here) only"
 is "$(jbody .origin)" ankang.test "the origin is the deployment's"
 is "$(jbody .root)" "$(tr -d '\n' <"$DIR/public/root.vkey")" "root is public/root.vkey's key text"
 is "$(jbody .log)" "$(tr -d '\n' <"$DIR/public/log.vkey")" "log is public/log.vkey's key text"

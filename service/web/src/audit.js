@@ -156,6 +156,7 @@ function renderLog() {
         [t('audit.log.origin'), code(cp.origin)],
         [t('audit.log.checked_at'), el('span', { text: when(r.at) })]]));
     box.append(consistencyWords(r.consistency));
+    if (r.witnesses) box.append(...witnessWords(r.witnesses));
   }
   // The keys: fingerprint to compare with a published one.
   const trustWords = {
@@ -169,6 +170,18 @@ function renderLog() {
       [t('audit.log.root_fp'), el('code', { class: 'fingerprint', text: k.rootFingerprint })]]),
     el('p', { class: k.trust === 'ok' ? 'verdict verdict-good' : 'notice warn', text: trustWords }));
   if (k.changed.length) box.append(el('p', { class: 'notice warn', text: t('audit.log.key_changed') }));
+}
+
+// The witnesses that cosigned the checkpoint, each in words (not colour):
+// checked with the time it signed, missing, or not checking.
+function witnessWords(w) {
+  const vars = { n: w.cosigned, total: w.list.length, quorum: w.quorum };
+  const met = w.cosigned >= w.quorum;
+  const items = w.list.map((x) => el('li', { class: x.state === 'good' ? 'verdict verdict-good' : x.state === 'none' ? '' : 'verdict verdict-bad',
+    text: t(`audit.log.wit_${x.state}`, { name: x.name, date: x.time === null ? '' : when(x.time * 1000) }) }));
+  return [el('h3', { text: t('audit.log.wit_heading') }),
+    el('p', { class: met ? 'verdict verdict-good' : 'notice warn', text: t(met ? 'audit.log.wit_met' : 'audit.log.wit_short', vars) }),
+    el('ul', { class: 'witnesses' }, ...items)];
 }
 
 function consistencyWords(c) {

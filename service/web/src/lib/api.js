@@ -73,3 +73,8 @@ export async function apiBlob(method, path, opts) {
   const res = await call(method, path, opts);
   return { blob: await res.blob(), type: res.headers.get('Content-Type') || '', headers: res.headers };
 }
+
+// An answer as bytes (a tile of the log).
+export async function apiBytes(method, path, opts) {
+  return new Uint8Array(await (await call(method, path, opts)).arrayBuffer());
+}

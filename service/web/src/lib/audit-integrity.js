@@ -14,12 +14,18 @@
 //     if it holds, replaces it; a failed proof, the same size with another
 //     root, or a smaller size (a rollback) raises an alarm, and the seen
 //     checkpoint is kept as it was.
+//  4. The witnesses (GET /v1/keys "witnesses", "witness_quorum"): each
+//     one's cosignature on the checkpoint, checked (cosig.js), shown one
+//     by one with whether the quorum was met. Shown, not pinned: the
+//     resident page pins them, and ankang-audit --witness checks them
+//     against keys the auditor chose.
 //
 // Alarms are kept in localStorage until the auditor acknowledges them
 // (and afterwards, marked acknowledged, as a record), so a reload does not
 // lose a warning, and the same inconsistency is not raised twice.
 import { ApiError, OfflineError, apiJson, apiText } from './api.js';
 import { b64decode, b64encode, hex } from './b64.js';
+import { cosignatureStates, parseCosignerKey } from './cosig.js';
 import { verifyConsistency } from './merkle.js';
 import { openCheckpoint, parseVerifierKey } from './note.js';
 import { openTrustList } from './trust.js';
@@ -103,7 +109,7 @@ async function pinnedKeys() {
   const log = await parseVerifierKey(use.log);
   if (!root || !log) throw Object.assign(new Error('malformed key'), { stage: 'keys' });
   if (first) save(KEYS, use);
-  return { root, log, pinnedAt: use.pinnedAt, first, changed };
+  return { root, log, pinnedAt: use.pinnedAt, first, changed, served };
 }
 
 // The whole check. token: the auditor's. Network and API errors are
@@ -112,6 +118,8 @@ async function pinnedKeys() {
 //   {keys: {root, log, pinnedAt, first, changed, logFingerprint, rootFingerprint,
 //           trust: 'ok' | 'mismatch' | 'bad' | 'unavailable', trustWhy},
 //    checkpoint: {origin, size, root (base64)} | null, signature: 'good' | why,
+//    witnesses: null (none named) | {quorum, cosigned, list: [{name,
+//               state: 'good' | 'bad' | 'none' | 'badkey', time (seconds)}]},
 //    consistency: {kind: 'first' | 'same' | 'grown' | 'unchecked' | 'inconsistent'
 //                  | 'rollback', seen, previous, why}}
 export async function checkLog(token) {
@@ -129,7 +137,7 @@ export async function checkLog(token) {
     keys.trustWhy = e instanceof ApiError ? e.code : e.message;
   }
 
-  const out = { keys, checkpoint: null, signature: null, consistency: null };
+  const out = { keys, checkpoint: null, signature: null, consistency: null, witnesses: null };
   const note = await apiText('GET', '/v1/audit/checkpoint', { token });
   let cp;
   try {
@@ -140,8 +148,24 @@ export async function checkLog(token) {
   }
   out.signature = 'good';
   out.checkpoint = { origin: cp.origin, size: cp.size.toString(), root: b64encode(cp.root) };
+  out.witnesses = await witnesses(keys.served, note);
   out.consistency = await consistency(token, out.checkpoint);
   return out;
+}
+
+// Each named witness's cosignature on the checkpoint note.
+async function witnesses(served, note) {
+  const named = Array.isArray(served.witnesses) ? served.witnesses.filter((w) => typeof w === 'string') : [];
+  if (named.length === 0) return null;
+  const parsed = await Promise.all(named.map(parseCosignerKey));
+  const states = await cosignatureStates(note, parsed.filter(Boolean));
+  const list = named.map((text, i) => {
+    const st = parsed[i] && states.find((s) => s.witness === parsed[i]);
+    return st ? { name: st.name, state: st.state, time: st.time === null ? null : Number(st.time) }
+      : { name: text, state: 'badkey', time: null };
+  });
+  const quorum = Number.isSafeInteger(served.witness_quorum) ? served.witness_quorum : named.length;
+  return { quorum, cosigned: list.filter((w) => w.state === 'good').length, list };
 }
 
 async function consistency(token, now) {

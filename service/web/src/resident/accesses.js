@@ -28,7 +28,7 @@ let done = false;
 let loading = false;
 let failure = null; // what the last load's failure was, for words
 const proofs = new Map(); // log_index -> {state, size?, reason?}
-let keysWarning = null; // 'root' | 'log' once a pinned key changed
+let keysWarning = null; // 'root' | 'log' | 'witnesses' once a pin no longer holds
 let onEnded = () => {};
 
 // A log-in that failed may not have been mine: anyone can type my number.
@@ -84,11 +84,15 @@ function proofText(index) {
     case 'busy':
       return [t('resident.proof.busy'), ''];
     case 'proven':
+      if (p.witnesses === 1) return [t('resident.proof.proven_witness', { size: p.size.toString() }), 'proven'];
+      if (p.witnesses > 1)
+        return [t('resident.proof.proven_witnesses', { size: p.size.toString(), n: p.witnesses }), 'proven'];
       return [t('resident.proof.proven', { size: p.size.toString() }), 'proven'];
     case 'pending':
       return [t('resident.proof.pending'), 'pending'];
     case 'keys':
-      return [t('resident.proof.keys_changed'), 'failed'];
+      return [t(p.which === 'witnesses' ? 'resident.proof.witnesses_changed' : 'resident.proof.keys_changed'),
+        'failed'];
     case 'nocrypto':
       return [t('common.no_webcrypto'), 'failed'];
     case 'offline':
@@ -128,7 +132,8 @@ function item(a) {
 function renderKeysWarning() {
   const w = $('#keys-warning');
   w.hidden = !keysWarning;
-  w.textContent = keysWarning ? t('resident.proof.keys_warning') : '';
+  w.textContent = !keysWarning ? ''
+    : t(keysWarning === 'witnesses' ? 'resident.proof.witnesses_warning' : 'resident.proof.keys_warning');
 }
 
 export function render() {
@@ -159,14 +164,14 @@ async function prove(index) {
   proofs.set(index, { state: 'busy' });
   updateProof(index);
   try {
-    const size = await proveEntry(index, token.get());
-    proofs.set(index, { state: 'proven', size });
+    const { size, witnesses } = await proveEntry(index);
+    proofs.set(index, { state: 'proven', size, witnesses });
   } catch (e) {
     if (e instanceof NotYet) proofs.set(index, { state: 'pending' });
     else if (e instanceof KeyChanged) {
       keysWarning = e.message;
       renderKeysWarning();
-      proofs.set(index, { state: 'keys' });
+      proofs.set(index, { state: 'keys', which: e.message });
     } else if (e instanceof NoCrypto) proofs.set(index, { state: 'nocrypto' });
     else if (e instanceof Failed) proofs.set(index, { state: 'failed', reason: e.reason });
     else if (e instanceof OfflineError) proofs.set(index, { state: 'offline' });
