@@ -76,6 +76,7 @@ struct store {
 	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
 	void *wal_ctx;
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
+	struct store_q *q[STORE_STMT_SLOTS]; /* store_q.c, made on first use */
 };
 
 /* The cached statement for slot, prepared from sql on first use; NULL on
@@ -83,6 +84,44 @@ struct store {
  * a function with no PostgreSQL body fails there with AK_EDB. The
  * statement is ready to bind. */
 sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql);
+
+/*
+ * store_q (log/store_q.c): one statement that runs on either backend, for
+ * the service's tables (service/store_people.c), whose SQL is the same on
+ * both. It keeps SQLite's calling convention (bind by position, step to
+ * SQLITE_ROW or SQLITE_DONE, read columns, finish), so the SQLite path is
+ * the cached sqlite3_stmt as before. On PostgreSQL the text's ?N become
+ * $N once, the statement is prepared once a connection with its
+ * parameters' types inferred by the server from where they stand, the
+ * values travel as text and the rows come back whole, in binary; a
+ * failure is reported as the SQLite code that means the same (a
+ * uniqueness, foreign key, CHECK or NOT NULL violation), so the callers'
+ * error mapping is one. Column types: SQLITE_INTEGER for any integer,
+ * SQLITE_BLOB for bytea, SQLITE_TEXT for text, SQLITE_NULL.
+ *
+ * Never: "no limit" as LIMIT -1 (PostgreSQL refuses a negative limit;
+ * bind INT64_MAX), an unaliased subquery in FROM, or anything but
+ * standard SQL both engines read alike (RETURNING, ON CONFLICT DO NOTHING
+ * are both engines').
+ */
+typedef struct store_q store_q;
+store_q *store_q_get(store *s, unsigned slot, const char *sql);
+int store_q_bind_int64(store_q *q, int i, int64_t v);
+int store_q_bind_blob(store_q *q, int i, const void *p, int n);
+int store_q_bind_text(store_q *q, int i, const char *t, int n);
+int store_q_bind_null(store_q *q, int i);
+int store_q_step(store_q *q);
+int store_q_type(store_q *q, int col);
+int64_t store_q_int64(store_q *q, int col);
+const void *store_q_blob(store_q *q, int col);
+const unsigned char *store_q_text(store_q *q, int col);
+int store_q_bytes(store_q *q, int col);
+/* Rows the last step's statement changed (sqlite3_changes64). */
+uint64_t store_q_changes(store_q *q);
+/* Reset and bindings cleared; ready for the next user. */
+void store_q_finish(store_q *q);
+/* Frees s's statements of this kind (store_close, on either backend). */
+void store_q_free_all(store *s);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);
