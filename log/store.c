@@ -480,6 +480,11 @@ fail:
 	return rc;
 }
 
+int store_is_url(const char *where)
+{
+	return store_pg_is_url(where);
+}
+
 void store_close(store *s)
 {
 	if (s == NULL)

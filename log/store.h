@@ -50,6 +50,9 @@ enum {
  * Returns 0, AK_ENOENT (no file and no STORE_CREATE), AK_EDB.
  */
 int store_open(store **out, const char *path, unsigned flags);
+/* 1 when where is a postgresql:// or postgres:// URL (the PostgreSQL
+ * backend), 0 for a file's path. */
+int store_is_url(const char *where);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
 /*

@@ -1108,6 +1108,50 @@ static int run_one(store *s, int q, const struct store_log_filter *f, sqlite3_in
 	return store_err(rc) ? store_err(rc) : AK_EDB;
 }
 
+/* One leaf of a scan on PostgreSQL: f's conditions on its own bytes,
+ * then the caller's fn while the limit allows. */
+struct pg_scan {
+	const struct store_log_filter *f;
+	char hex[2 * LEAF_ID_BYTES + 1];
+	struct run *r;
+	int full; /* the limit is reached: the scan stopped here */
+};
+
+static int pg_scan_one(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	struct pg_scan *p = ctx;
+	int rc;
+
+	if (p->r->limited && p->r->left == 0)
+		return p->full = 1;
+	if (len == 0)
+		return AK_ECORRUPT;
+	if (filters_fields(p->f) && (rc = leaf_matches(p->f, p->hex, leaf, len)) != 1)
+		return rc < 0 ? rc : 0;
+	if ((rc = p->r->fn(p->r->ctx, idx, leaf, len)) != 0)
+		return rc;
+	if (p->r->limited && --p->r->left == 0)
+		return p->full = 1;
+	return 0;
+}
+
+/*
+ * On PostgreSQL, until the index tables exist (docs/MULTINODE.md): every
+ * query is a scan of its index range, a page at a time, with every
+ * condition checked on the leaf's bytes as above. Right, and as fast as
+ * an unindexed scan: a resident's list reads the whole log.
+ */
+static int pg_query(store *s, const struct store_log_filter *f, struct run *r)
+{
+	struct pg_scan p = {f, {0}, r, 0};
+	int rc;
+
+	util_hex_encode(p.hex, f->subject, LEAF_ID_BYTES);
+	rc = store_pg_log_scan(s, f->start, f->end == 0 ? (uint64_t)INT64_MAX : f->end,
+			       f->newest_first, pg_scan_one, &p);
+	return p.full ? 0 : rc;
+}
+
 /*
  * Which statements serve f: a subject (the most selective) or else a time
  * window is looked up in two parts split at the indexes' mark, M: the
@@ -1132,6 +1176,8 @@ int store_log_query(store *s, const struct store_log_filter *f, store_log_fn fn,
 	    (f->role >= 0 && leaf_role_word(f->role) == NULL) ||
 	    (f->actor_id != LEAF_NO_ID && (f->role < 0 || f->actor_id > (uint64_t)INT64_MAX)))
 		return AK_EINVAL;
+	if (s->pg != NULL)
+		return pg_query(s, f, &r);
 	if (!f->has_subject && !has_time(f))
 		return run_one(s, f->newest_first ? Q_RANGE_DESC : Q_RANGE, f, start, end, &r);
 	asc = f->has_subject ? Q_BY_SUBJECT : Q_BY_TIME;

@@ -45,6 +45,8 @@ enum store_pg_slot {
 	PQ_LOG_SIGNER_LOCK,
 	PQ_LOG_SIGNER_SWAP,
 	PQ_LOG_LEADER_TRY,
+	PQ_LOG_SCAN,
+	PQ_LOG_SCAN_DESC,
 	PQ_LOG_END
 };
 
@@ -115,6 +117,14 @@ int store_pg_log_signer_lock(store *s, uint64_t *size);
 int store_pg_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root);
 int store_pg_log_leader_try(store *s, const char *origin, int *held);
 int store_pg_log_verified(store *s, uint64_t *upto);
+/*
+ * For store_log_query, which has no index tables on PostgreSQL yet: fn
+ * for each leaf with start <= idx < end, in index order (descending with
+ * desc), a page at a time; stops early and returns fn's value if it is
+ * non-zero. leaf is valid only during the call.
+ */
+int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn,
+		      void *ctx);
 int store_pg_log_set_verified(store *s, uint64_t upto);
 
 #endif

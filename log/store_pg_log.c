@@ -195,6 +195,49 @@ int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn,
 	return rc;
 }
 
+int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn,
+		      void *ctx)
+{
+	char lo[8], hi[8], lim[8];
+	const char *vals[3] = {lo, hi, lim};
+	int lens[3] = {8, 8, 8}, rc = 0, n;
+
+	if (end > (uint64_t)INT64_MAX)
+		end = (uint64_t)INT64_MAX;
+	store_pg_put_u64(lim, ROWS_PAGE);
+	while (rc == 0 && start < end) {
+		PGresult *r;
+		uint64_t idx = 0;
+
+		store_pg_put_u64(lo, start);
+		store_pg_put_u64(hi, end);
+		r = desc ? store_pg_run(s, PQ_LOG_SCAN_DESC,
+					"SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
+					" ORDER BY idx DESC LIMIT $3",
+					"iii", vals, lens, &rc)
+			 : store_pg_run(s, PQ_LOG_SCAN,
+					"SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
+					" ORDER BY idx LIMIT $3",
+					"iii", vals, lens, &rc);
+		if (r == NULL)
+			return rc;
+		n = PQntuples(r);
+		for (int i = 0; rc == 0 && i < n; i++) {
+			if ((rc = store_pg_get_u64(r, i, 0, &idx)) != 0)
+				break;
+			rc = fn(ctx, idx, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+		}
+		PQclear(r);
+		if (n < ROWS_PAGE)
+			break;
+		if (desc)
+			end = idx;
+		else
+			start = idx + 1;
+	}
+	return rc;
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out)

@@ -23,14 +23,39 @@
 #
 # Never prints a token, a body or personal data: tests compare, and say
 # only what differed in words.
+#
+# ANKANG_TEST_STORE=pg runs the same test on PostgreSQL (make check-pg):
+# a cluster of the test's own (tests/lib/pg.sh; the test is skipped
+# without PostgreSQL), and each svc_init a fresh database on it, made by
+# `init --store` (the node's URL) and `--store-owner` (the owner's, which
+# runs the migrations). SVC_STORE then names the last one's URL.
 
 SERVER_PID=
 SERVER_STATUS=
 API_EXTRA=()
 : >"$T/errors.all"
 
+SVC_STORE=
+SVC_DBS=0
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	. tests/lib/pg.sh
+	pg_test_start || bail_out "the PostgreSQL cluster did not start"
+fi
+
 svc_init() {
-	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
+	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
+		"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
+		return
+	fi
+	SVC_DBS=$((SVC_DBS + 1))
+	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE ak$SVC_DBS OWNER ankang_owner" &&
+		pg_psql "$ANKANG_PG_SUPER_URL" \
+			"REVOKE ALL ON DATABASE ak$SVC_DBS FROM PUBLIC;
+			 GRANT CONNECT ON DATABASE ak$SVC_DBS TO ankang_owner, ankang_service" ||
+		return 1
+	SVC_STORE=$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_node)
+	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test --store "$SVC_STORE" \
+		--store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)" >/dev/null
 }
 
 svc_account() {
