@@ -480,6 +480,13 @@ fail:
 	return rc;
 }
 
+const char *store_open_err(int rc)
+{
+	const char *why = store_open_why();
+
+	return why[0] != '\0' ? why : ak_strerror(rc);
+}
+
 int store_is_url(const char *where)
 {
 	return store_pg_is_url(where);

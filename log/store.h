@@ -64,6 +64,9 @@ void store_close(store *s);
  * terse messages, which quote no row.
  */
 const char *store_open_why(void);
+/* store_open_why() when it says something, else ak_strerror(rc): the
+ * message for an operator after a store_open that returned rc. */
+const char *store_open_err(int rc);
 
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);
