@@ -20,8 +20,11 @@
  *
  * The same API runs on PostgreSQL when store_open is given a
  * postgresql:// URL instead of a path (docs/MULTINODE.md; log/store_pg.h):
- * the log's functions that the writer needs have a PostgreSQL body so
- * far, the others fail there with AK_EDB. There the guards are grants
+ * the log's functions have a PostgreSQL body (queries scan the log there:
+ * no index tables yet, so store_log_index and store_log_index_check are
+ * AK_EINVAL), and the service's tables run on it through store_q
+ * (store_int.h); a function with neither fails there with AK_EDB. There
+ * the guards are grants
  * and triggers, a COMMIT is durable by the server's fsync, and the WAL
  * calls do nothing (store_wal_truncate returns 0 at once: erasure's
  * promise is restated for that backend).

@@ -123,8 +123,7 @@ int store_pg_log_verified(store *s, uint64_t *upto);
  * desc), a page at a time; stops early and returns fn's value if it is
  * non-zero. leaf is valid only during the call.
  */
-int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn,
-		      void *ctx);
+int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn, void *ctx);
 int store_pg_log_set_verified(store *s, uint64_t upto);
 
 #endif

@@ -195,8 +195,7 @@ int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn,
 	return rc;
 }
 
-int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn,
-		      void *ctx)
+int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn, void *ctx)
 {
 	char lo[8], hi[8], lim[8];
 	const char *vals[3] = {lo, hi, lim};
@@ -211,14 +210,16 @@ int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_lo
 
 		store_pg_put_u64(lo, start);
 		store_pg_put_u64(hi, end);
-		r = desc ? store_pg_run(s, PQ_LOG_SCAN_DESC,
-					"SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
-					" ORDER BY idx DESC LIMIT $3",
-					"iii", vals, lens, &rc)
-			 : store_pg_run(s, PQ_LOG_SCAN,
-					"SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
-					" ORDER BY idx LIMIT $3",
-					"iii", vals, lens, &rc);
+		r = desc ? store_pg_run(
+			       s, PQ_LOG_SCAN_DESC,
+			       "SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
+			       " ORDER BY idx DESC LIMIT $3",
+			       "iii", vals, lens, &rc)
+			 : store_pg_run(
+			       s, PQ_LOG_SCAN,
+			       "SELECT idx, leaf FROM log_leaves WHERE idx >= $1 AND idx < $2"
+			       " ORDER BY idx LIMIT $3",
+			       "iii", vals, lens, &rc);
 		if (r == NULL)
 			return rc;
 		n = PQntuples(r);

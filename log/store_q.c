@@ -38,13 +38,13 @@ struct store_q {
 	store *s;
 	sqlite3_stmt *st; /* SQLite */
 	unsigned slot;
-	char *sql;            /* PostgreSQL: the text with $N */
-	int prepared;         /* prepared on this connection */
-	int nparams;          /* the largest ?N in the text */
-	char *val[Q_PARAMS];  /* malloc'd text values, NULL for NULL */
-	PGresult *res;        /* the result being stepped, or NULL */
-	int row;              /* the current row of res */
-	uint64_t changes;     /* rows the statement changed */
+	char *sql;           /* PostgreSQL: the text with $N */
+	int prepared;        /* prepared on this connection */
+	int nparams;         /* the largest ?N in the text */
+	char *val[Q_PARAMS]; /* malloc'd text values, NULL for NULL */
+	PGresult *res;       /* the result being stepped, or NULL */
+	int row;             /* the current row of res */
+	uint64_t changes;    /* rows the statement changed */
 };
 
 /* The text with each ?N as $N, and the largest N. */
@@ -59,9 +59,9 @@ static char *pg_text(const char *sql, int *nparams)
 	for (size_t i = 0; i <= n; i++) {
 		out[i] = sql[i] == '?' ? '$' : sql[i];
 		if (sql[i] == '?') {
-			int k = atoi(sql + i + 1);
-			if (k > *nparams)
-				*nparams = k;
+			long k = strtol(sql + i + 1, NULL, 10);
+			if (k > *nparams && k <= Q_PARAMS + 1)
+				*nparams = (int)k;
 		}
 	}
 	return out;
@@ -80,8 +80,8 @@ store_q *store_q_get(store *s, unsigned slot, const char *sql)
 		q->s = s;
 		q->slot = slot;
 		q->row = -1;
-		if (s->pg != NULL && ((q->sql = pg_text(sql, &q->nparams)) == NULL ||
-				      q->nparams > Q_PARAMS)) {
+		if (s->pg != NULL &&
+		    ((q->sql = pg_text(sql, &q->nparams)) == NULL || q->nparams > Q_PARAMS)) {
 			free(q->sql);
 			free(q);
 			return NULL;
@@ -310,9 +310,8 @@ const void *store_q_blob(store_q *q, int col)
 {
 	if (q->st != NULL)
 		return sqlite3_column_blob(q->st, col);
-	return pg_has(q, col) && !PQgetisnull(q->res, q->row, col)
-		   ? PQgetvalue(q->res, q->row, col)
-		   : NULL;
+	return pg_has(q, col) && !PQgetisnull(q->res, q->row, col) ? PQgetvalue(q->res, q->row, col)
+								   : NULL;
 }
 
 const unsigned char *store_q_text(store_q *q, int col)

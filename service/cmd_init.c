@@ -129,8 +129,8 @@ int cmd_init(int argc, char **argv)
 		cli_error("init: --issuer must be 1-%d characters of [A-Za-z0-9.-]", CRED_ISS_MAX);
 		return CLI_USAGE;
 	}
-	if ((url != NULL && !store_is_url(url)) || (owner != NULL && (url == NULL ||
-								     !store_is_url(owner)))) {
+	if ((url != NULL && !store_is_url(url)) ||
+	    (owner != NULL && (url == NULL || !store_is_url(owner)))) {
 		cli_error("init: --store and --store-owner take a postgresql:// URL, --store-owner"
 			  " only with --store");
 		return CLI_USAGE;

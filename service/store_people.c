@@ -4,7 +4,9 @@
  * schema/002_people.sql, contract in store_people.h).
  *
  * The statements are constants, prepared once per connection and cached
- * (store_stmt); every value is bound. Each use of a cached statement ends
+ * (store_q_get); every value is bound. They run on SQLite and on
+ * PostgreSQL alike (store_q, log/store_int.h), so each is written in the
+ * SQL both engines read the same way. Each use of a cached statement ends
  * with finish(), which resets it and clears its bindings, on every path,
  * so the next user gets it clean: the step_* helpers finish what they
  * step (but step_row, whose caller reads the row first), and unbound()
@@ -242,8 +244,8 @@ static int col_fixed(store_q *st, int col, uint8_t *out, size_t n)
 {
 	const void *p = store_q_blob(st, col);
 
-	if (store_q_type(st, col) != SQLITE_BLOB ||
-	    (size_t)store_q_bytes(st, col) != n || p == NULL)
+	if (store_q_type(st, col) != SQLITE_BLOB || (size_t)store_q_bytes(st, col) != n ||
+	    p == NULL)
 		return AK_ECORRUPT;
 	memcpy(out, p, n);
 	return 0;
@@ -380,9 +382,9 @@ static int sealed_ok(const struct store_sealed *f, size_t want)
 int store_resident_seal(store *s, const struct store_resident *r)
 {
 	store_q *st = store_q_get(s, SQ_RES_SEAL,
-				      "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
-				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6,"
-				      " key_epoch = ?7 WHERE id = ?1 AND erased IS NULL");
+				  "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
+				  " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6,"
+				  " key_epoch = ?7 WHERE id = ?1 AND erased IS NULL");
 	size_t pwlen = strnlen(r->passphrase, sizeof r->passphrase);
 	int bad = 0;
 
@@ -410,8 +412,8 @@ int store_resident_seal(store *s, const struct store_resident *r)
 
 int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
 {
-	store_q *st =
-	    store_q_get(s, SQ_RES_BY_ID, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE id = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_ID,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -425,8 +427,8 @@ int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
 int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			    struct store_resident *out)
 {
-	store_q *st = store_q_get(
-	    s, SQ_RES_BY_BLIND, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE blind = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_BLIND,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE blind = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -438,8 +440,8 @@ int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 int store_resident_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 			     struct store_resident *out)
 {
-	store_q *st = store_q_get(
-	    s, SQ_RES_BY_HANDLE, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE handle = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_HANDLE,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE handle = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -452,8 +454,8 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, u
 {
 	store_q *st =
 	    store_q_get(s, SQ_RES_SET_STATUS,
-		       "UPDATE residents SET status = ?2, status_changed = ?3, status_index = ?4"
-		       " WHERE id = ?1 AND erased IS NULL");
+			"UPDATE residents SET status = ?2, status_changed = ?3, status_index = ?4"
+			" WHERE id = ?1 AND erased IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -471,8 +473,8 @@ int store_residents_under_epoch(store *s, uint64_t below, size_t limit, store_re
 				void *ctx)
 {
 	store_q *st = store_q_get(s, SQ_RES_UNDER_EPOCH,
-				      "SELECT id, key_epoch, wrapped_key FROM residents"
-				      " WHERE key_epoch < ?1 ORDER BY key_epoch, id LIMIT ?2");
+				  "SELECT id, key_epoch, wrapped_key FROM residents"
+				  " WHERE key_epoch < ?1 ORDER BY key_epoch, id LIMIT ?2");
 	uint8_t wrapped[SEAL_WRAPPED_BYTES];
 	uint64_t id, epoch;
 	int rc;
@@ -500,8 +502,8 @@ int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t ne
 			  const uint8_t wrapped[SEAL_WRAPPED_BYTES])
 {
 	store_q *st = store_q_get(s, SQ_RES_REWRAP,
-				      "UPDATE residents SET wrapped_key = ?3, key_epoch = ?4"
-				      " WHERE id = ?1 AND key_epoch = ?2 AND erased IS NULL");
+				  "UPDATE residents SET wrapped_key = ?3, key_epoch = ?4"
+				  " WHERE id = ?1 AND key_epoch = ?2 AND erased IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -519,7 +521,7 @@ int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t ne
 int store_key_epoch_next(store *s, uint64_t after, uint64_t *next)
 {
 	store_q *st = store_q_get(s, SQ_RES_EPOCHS,
-				      "SELECT min(key_epoch) FROM residents WHERE key_epoch > ?1");
+				  "SELECT min(key_epoch) FROM residents WHERE key_epoch > ?1");
 	int rc;
 
 	if (st == NULL)
@@ -558,11 +560,11 @@ static int erase_steps(store *s, void *ctx)
 {
 	const struct erase_args *e = ctx;
 	store_q *st = store_q_get(s, SQ_RES_ERASE,
-				      "UPDATE residents SET erased = ?2, blind = NULL,"
-				      " wrapped_key = NULL, key_epoch = NULL, name_sealed = NULL,"
-				      " id_sealed = NULL,"
-				      " phone_sealed = NULL, passphrase = NULL"
-				      " WHERE id = ?1 AND erased IS NULL");
+				  "UPDATE residents SET erased = ?2, blind = NULL,"
+				  " wrapped_key = NULL, key_epoch = NULL, name_sealed = NULL,"
+				  " id_sealed = NULL,"
+				  " phone_sealed = NULL, passphrase = NULL"
+				  " WHERE id = ?1 AND erased IS NULL");
 	int rc;
 
 	if (st == NULL)
@@ -643,10 +645,9 @@ int store_status_history_add(store *s, uint64_t resident_id, const struct store_
 int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
 			 void *ctx)
 {
-	store_q *st =
-	    store_q_get(s, SQ_HIST_LIST,
-		       "SELECT time, status, reason, officer_id FROM status_history"
-		       " WHERE resident_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
+	store_q *st = store_q_get(s, SQ_HIST_LIST,
+				  "SELECT time, status, reason, officer_id FROM status_history"
+				  " WHERE resident_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
 	struct store_status_change c;
 	int rc;
 
@@ -673,8 +674,7 @@ int store_status_history(store *s, uint64_t resident_id, size_t limit, store_sta
 		c.status = (int)status;
 		c.reason = leaf_detail_word(d);
 		c.officer_id = LEAF_NO_ID;
-		if (store_q_type(st, 3) != SQLITE_NULL &&
-		    col_u64(st, 3, &c.officer_id) != 0) {
+		if (store_q_type(st, 3) != SQLITE_NULL && col_u64(st, 3, &c.officer_id) != 0) {
 			rc = AK_ECORRUPT;
 			goto out;
 		}
@@ -706,8 +706,7 @@ int store_status_history_by_officer(store *s, uint64_t officer_id, uint64_t sinc
 		return 0;
 	if (bind_u64(st, 1, officer_id) != SQLITE_OK ||
 	    bind_u64(st, 2, fits(since) ? since : INT64_MAX) != SQLITE_OK ||
-	    store_q_bind_int64(st, 3, rows > INT64_MAX ? INT64_MAX : (int64_t)rows) !=
-		SQLITE_OK)
+	    store_q_bind_int64(st, 3, rows > INT64_MAX ? INT64_MAX : (int64_t)rows) != SQLITE_OK)
 		return unbound(st);
 	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if (col_u64(st, 0, &id) != 0) {
@@ -774,8 +773,8 @@ int store_account_add(store *s, enum leaf_role role, const char *name, const uin
 		      uint64_t now, uint64_t *id)
 {
 	store_q *st = store_q_get(s, SQ_ACC_ADD,
-				      "INSERT INTO accounts (role, name, token_hash, created)"
-				      " VALUES (?1, ?2, ?3, ?4) RETURNING id");
+				  "INSERT INTO accounts (role, name, token_hash, created)"
+				  " VALUES (?1, ?2, ?3, ?4) RETURNING id");
 	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
 	int bad = 0;
 
@@ -794,8 +793,8 @@ int store_account_add(store *s, enum leaf_role role, const char *name, const uin
 
 int store_account_by_token(store *s, const uint8_t token_hash[32], struct store_account *out)
 {
-	store_q *st = store_q_get(
-	    s, SQ_ACC_BY_TOKEN, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE token_hash = ?1");
+	store_q *st = store_q_get(s, SQ_ACC_BY_TOKEN,
+				  "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE token_hash = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -821,7 +820,7 @@ int store_account_by_id(store *s, uint64_t id, struct store_account *out)
 int store_account_by_name(store *s, const char *name, struct store_account *out)
 {
 	store_q *st = store_q_get(s, SQ_ACC_BY_NAME,
-				      "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
+				  "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
 	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
 
 	if (st == NULL)
@@ -855,8 +854,8 @@ out:
 int store_account_disable(store *s, uint64_t id, uint64_t now)
 {
 	store_q *st = store_q_get(s, SQ_ACC_DISABLE,
-				      "UPDATE accounts SET disabled = ?2"
-				      " WHERE id = ?1 AND disabled IS NULL");
+				  "UPDATE accounts SET disabled = ?2"
+				  " WHERE id = ?1 AND disabled IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -905,9 +904,9 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 	/* Through the resident row: an erased resident cannot log in. */
 	store_q *st =
 	    store_q_get(s, SQ_SESS_ADD,
-		       "INSERT INTO sessions (token_hash, resident_id, created, used, expires)"
-		       " SELECT ?1, id, ?3, ?3, ?4 FROM residents"
-		       " WHERE id = ?2 AND erased IS NULL");
+			"INSERT INTO sessions (token_hash, resident_id, created, used, expires)"
+			" SELECT ?1, id, ?3, ?3, ?4 FROM residents"
+			" WHERE id = ?2 AND erased IS NULL");
 	int bad = 0;
 
 	if (st == NULL)
@@ -941,8 +940,8 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 		      struct store_session *out)
 {
 	store_q *st = store_q_get(s, SQ_SESS_GET,
-				      "SELECT " SESSION_COLUMNS " FROM sessions"
-				      " WHERE token_hash = ?1 AND expires > ?2");
+				  "SELECT " SESSION_COLUMNS " FROM sessions"
+				  " WHERE token_hash = ?1 AND expires > ?2");
 	int rc;
 
 	if (st == NULL)
@@ -961,8 +960,8 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 {
 	store_q *st = store_q_get(s, SQ_SESS_TOUCH,
-				      "UPDATE sessions SET used = ?2 WHERE token_hash = ?1"
-				      " AND used < ?2");
+				  "UPDATE sessions SET used = ?2 WHERE token_hash = ?1"
+				  " AND used < ?2");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -976,8 +975,7 @@ int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 
 int store_session_delete(store *s, const uint8_t token_hash[32])
 {
-	store_q *st =
-	    store_q_get(s, SQ_SESS_DELETE, "DELETE FROM sessions WHERE token_hash = ?1");
+	store_q *st = store_q_get(s, SQ_SESS_DELETE, "DELETE FROM sessions WHERE token_hash = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1009,9 +1007,9 @@ int store_sessions_list(store *s, uint64_t resident_id, uint64_t now, store_sess
 			void *ctx)
 {
 	store_q *st = store_q_get(s, SQ_SESS_LIST,
-				      "SELECT " SESSION_COLUMNS " FROM sessions"
-				      " WHERE resident_id = ?1 AND expires > ?2"
-				      " ORDER BY created DESC, token_hash");
+				  "SELECT " SESSION_COLUMNS " FROM sessions"
+				  " WHERE resident_id = ?1 AND expires > ?2"
+				  " ORDER BY created DESC, token_hash");
 	struct store_session ss;
 	int rc;
 
@@ -1085,8 +1083,8 @@ int store_code_add(store *s, const struct store_code *c)
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
 {
 	store_q *st = store_q_get(s, SQ_CODE_GET,
-				      "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
-				      " issued_index FROM codes WHERE cti = ?1");
+				  "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
+				  " issued_index FROM codes WHERE cti = ?1");
 	int64_t status, paper;
 	int rc;
 
@@ -1121,11 +1119,10 @@ static uint64_t live_since(uint64_t now)
 
 int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n)
 {
-	store_q *st =
-	    store_q_get(s, SQ_CODES_REVOKE,
-		       "INSERT INTO revocations (cti, exp)"
-		       " SELECT cti, exp FROM codes WHERE resident_id = ?1 AND exp >= ?2"
-		       " ON CONFLICT DO NOTHING");
+	store_q *st = store_q_get(s, SQ_CODES_REVOKE,
+				  "INSERT INTO revocations (cti, exp)"
+				  " SELECT cti, exp FROM codes WHERE resident_id = ?1 AND exp >= ?2"
+				  " ON CONFLICT DO NOTHING");
 	uint64_t k = 0;
 	int rc;
 
@@ -1161,7 +1158,7 @@ int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
 {
 	/* The primary key of a WITHOUT ROWID table is its order: memcmp. */
 	store_q *st = store_q_get(s, SQ_REVOCATIONS,
-				      "SELECT cti FROM revocations WHERE exp >= ?1 ORDER BY cti");
+				  "SELECT cti FROM revocations WHERE exp >= ?1 ORDER BY cti");
 	uint8_t cti[CRED_CTI_BYTES];
 	int rc;
 
@@ -1232,8 +1229,8 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 {
 	store_q *st =
 	    store_q_get(s, SQ_SCAN_ADD,
-		       "INSERT INTO scans (scan_id, verifier_id, cti, time, result, uploaded)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+			"INSERT INTO scans (scan_id, verifier_id, cti, time, result, uploaded)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	int bad = 0;
 
 	if (st == NULL)
@@ -1271,8 +1268,7 @@ int store_scan_known(store *s, const uint8_t scan_id[16])
 
 int store_kek_check_get(store *s, uint8_t out[32])
 {
-	store_q *st =
-	    store_q_get(s, SQ_KEK_CHECK_GET, "SELECT value FROM kek_check WHERE one = 1");
+	store_q *st = store_q_get(s, SQ_KEK_CHECK_GET, "SELECT value FROM kek_check WHERE one = 1");
 	int rc;
 
 	if (st == NULL)
@@ -1322,9 +1318,7 @@ static int col_account(store_q *st, int col, uint64_t *out)
 static int col_detail(store_q *st, int col, enum leaf_detail *out)
 {
 	const unsigned char *w = store_q_text(st, col);
-	int d = w != NULL
-		    ? leaf_detail_parse((const char *)w, (size_t)store_q_bytes(st, col))
-		    : -1;
+	int d = w != NULL ? leaf_detail_parse((const char *)w, (size_t)store_q_bytes(st, col)) : -1;
 
 	if (d <= DET_EMPTY)
 		return AK_ECORRUPT;
@@ -1446,7 +1440,7 @@ int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 			   struct store_appeal *out)
 {
 	store_q *st = store_q_get(s, SQ_APPEAL_BY_HANDLE,
-				      "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE p.handle = ?1");
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE p.handle = ?1");
 	int rc;
 
 	if (st == NULL)
@@ -1462,8 +1456,8 @@ int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 int store_appeal_open_of(store *s, uint64_t resident_id)
 {
 	store_q *st = store_q_get(s, SQ_APPEAL_OPEN_OF,
-				      "SELECT 1 FROM appeals WHERE resident_id = ?1"
-				      " AND answered IS NULL");
+				  "SELECT 1 FROM appeals WHERE resident_id = ?1"
+				  " AND answered IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1478,9 +1472,9 @@ int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_d
 			enum leaf_detail reason, uint64_t officer_id)
 {
 	store_q *st = store_q_get(s, SQ_APPEAL_ANSWER,
-				      "UPDATE appeals SET answered = ?2, decision = ?3,"
-				      " answer_reason = ?4, officer_id = ?5"
-				      " WHERE id = ?1 AND answered IS NULL");
+				  "UPDATE appeals SET answered = ?2, decision = ?3,"
+				  " answer_reason = ?4, officer_id = ?5"
+				  " WHERE id = ?1 AND answered IS NULL");
 	const char *w = leaf_detail_word((int)reason);
 	int bad = 0;
 
@@ -1504,10 +1498,9 @@ int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_d
 
 int store_appeals_of(store *s, uint64_t resident_id, store_appeal_fn fn, void *ctx)
 {
-	store_q *st =
-	    store_q_get(s, SQ_APPEALS_OF,
-		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
-		       " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
+	store_q *st = store_q_get(s, SQ_APPEALS_OF,
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				  " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1548,11 +1541,10 @@ int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, st
 
 int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx)
 {
-	store_q *st =
-	    store_q_get(s, SQ_APPEALS_OVERDUE,
-		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
-		       " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
-		       " ORDER BY p.opened, p.id");
+	store_q *st = store_q_get(s, SQ_APPEALS_OVERDUE,
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				  " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
+				  " ORDER BY p.opened, p.id");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1673,8 +1665,8 @@ int store_link_add(store *s, const struct store_link *l)
 
 int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], struct store_link *out)
 {
-	store_q *st = store_q_get(
-	    s, SQ_LINK_BY_HANDLE, "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
+	store_q *st = store_q_get(s, SQ_LINK_BY_HANDLE,
+				  "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
 	int rc;
 
 	if (st == NULL)
@@ -1714,16 +1706,16 @@ out:
 int store_links_of_guardian(store *s, uint64_t guardian_id, store_link_fn fn, void *ctx)
 {
 	return links_walk(store_q_get(s, SQ_LINKS_OF_GUARDIAN,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE guardian_id = ?1 ORDER BY requested, id"),
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE guardian_id = ?1 ORDER BY requested, id"),
 			  guardian_id, 0, fn, ctx);
 }
 
 int store_links_of_member(store *s, uint64_t member_id, store_link_fn fn, void *ctx)
 {
 	return links_walk(store_q_get(s, SQ_LINKS_OF_MEMBER,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE member_id = ?1 ORDER BY requested, id"),
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE member_id = ?1 ORDER BY requested, id"),
 			  member_id, 0, fn, ctx);
 }
 
@@ -1733,18 +1725,18 @@ int store_links_pending(store *s, size_t limit, store_link_fn fn, void *ctx)
 	if (limit == 0)
 		return AK_EINVAL;
 	return links_walk(store_q_get(s, SQ_LINKS_PENDING,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE state = 'pending' AND ?1 = 1"
-				     " ORDER BY requested, id LIMIT ?2"),
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE state = 'pending' AND ?1 = 1"
+				      " ORDER BY requested, id LIMIT ?2"),
 			  1, limit, fn, ctx);
 }
 
 int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id)
 {
 	store_q *st = store_q_get(s, SQ_LINK_CONFIRM,
-				      "UPDATE household_links SET state = 'active', confirmed = ?2,"
-				      " consent = 'officer', officer_id = ?3"
-				      " WHERE id = ?1 AND state = 'pending' AND requested <= ?2");
+				  "UPDATE household_links SET state = 'active', confirmed = ?2,"
+				  " consent = 'officer', officer_id = ?3"
+				  " WHERE id = ?1 AND state = 'pending' AND requested <= ?2");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1760,8 +1752,7 @@ int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id)
 
 int store_link_delete(store *s, uint64_t id)
 {
-	store_q *st =
-	    store_q_get(s, SQ_LINK_DELETE, "DELETE FROM household_links WHERE id = ?1");
+	store_q *st = store_q_get(s, SQ_LINK_DELETE, "DELETE FROM household_links WHERE id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1774,8 +1765,8 @@ int store_link_delete(store *s, uint64_t id)
 
 int store_links_count(store *s, uint64_t guardian_id, uint64_t *n)
 {
-	store_q *st = store_q_get(
-	    s, SQ_LINKS_COUNT, "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
+	store_q *st = store_q_get(s, SQ_LINKS_COUNT,
+				  "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
 	int rc;
 
 	*n = 0;
