@@ -18,6 +18,12 @@
 #   all_entries TOKEN FILE N  every audit entry (N pages at most), as JSON
 #                             lines in FILE
 #   row_id DB HANDLE          the residents row id of an API handle (res_...)
+#   svc_sql DB SQL            reads the store beside the API: sqlite3 on DB
+#                             (DIR/ankang.db), or with ANKANG_TEST_STORE=pg
+#                             psql on DIR's store as the cluster's
+#                             superuser, after the spellings that differ
+#                             (a leaf's text, lower(hex(...))) are
+#                             rewritten; rows as sqlite3 prints them
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
@@ -137,7 +143,19 @@ all_entries() {
 }
 
 # row_id DB HANDLE: the row behind a handle, for checks on the database.
-row_id() { sqlite3 "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
+svc_sql() {
+	local db=$1 sql=$2 url
+	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
+		sqlite3 "$db" "$sql"
+		return
+	fi
+	url=$(sed -n 's/^store = //p' "$(dirname "$db")/ankang.conf")
+	sql=$(printf '%s' "$sql" | sed -e "s/rtrim(leaf, char(10))/rtrim(convert_from(leaf, 'UTF8'), chr(10))/g" \
+		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g")
+	pg_psql "${url%user=*}user=ankang_super" "$sql"
+}
+
+row_id() { svc_sql "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
 
 # hdr NAME: the value of a header of the last answer (no CR).
 hdr() { grep -i "^$1:" "$T/r.hdr" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
