@@ -24,6 +24,9 @@
 #                             superuser, after the spellings that differ
 #                             (a leaf's text, lower(hex(...))) are
 #                             rewritten; rows as sqlite3 prints them
+#   svc_db DIR                the store of DIR as store_open takes it (for
+#                             ankang-audit verify --db): the URL with
+#                             ANKANG_TEST_STORE=pg, else DIR/ankang.db
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
@@ -151,8 +154,17 @@ svc_sql() {
 	fi
 	url=$(sed -n 's/^store = //p' "$(dirname "$db")/ankang.conf")
 	sql=$(printf '%s' "$sql" | sed -e "s/rtrim(leaf, char(10))/rtrim(convert_from(leaf, 'UTF8'), chr(10))/g" \
-		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g")
+		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g" \
+		-e "s/\bhex(\([a-z_.]*\))/upper(encode(\1, 'hex'))/g")
 	pg_psql "${url%user=*}user=ankang_super" "$sql"
+}
+
+svc_db() {
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		sed -n 's/^store = //p' "$1/ankang.conf"
+	else
+		echo "$1/ankang.db"
+	fi
 }
 
 row_id() { svc_sql "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
