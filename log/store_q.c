@@ -178,7 +178,57 @@ static int pg_code(const PGresult *r)
 	return SQLITE_ERROR;
 }
 
+/* A statement of no rows' outcome: 0 when it succeeded. */
+static int pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * SQLite undoes a failed statement and leaves its transaction open, and
+ * the service counts on it: an enrolment whose ID number is taken gets
+ * the uniqueness error, and its operation goes on to record the denial.
+ * PostgreSQL fails the whole transaction instead. So a statement that
+ * writes, inside a transaction, runs under a savepoint of its own, rolled
+ * back when it fails: the same statement-level atomicity, for two more
+ * round trips a write. Reads need none (a failed read is the
+ * connection's or a bug's, and ends the operation).
+ */
+static int pg_writes(const char *sql)
+{
+	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+	       strncmp(sql, "DELETE", 6) == 0;
+}
+
+static int pg_run_once(store_q *q);
+
 static int pg_run(store_q *q)
+{
+	PGconn *c = q->s->pg;
+	int rc;
+
+	if (!pg_writes(q->sql) || PQtransactionStatus(c) != PQTRANS_INTRANS)
+		return pg_run_once(q);
+	if (pg_exec(c, "SAVEPOINT store_q") != 0)
+		return SQLITE_ERROR;
+	if ((rc = pg_run_once(q)) != SQLITE_OK) {
+		if (pg_exec(c, "ROLLBACK TO SAVEPOINT store_q") != 0 ||
+		    pg_exec(c, "RELEASE SAVEPOINT store_q") != 0)
+			return SQLITE_ERROR;
+		return rc;
+	}
+	if (pg_exec(c, "RELEASE SAVEPOINT store_q") != 0) {
+		store_q_finish(q);
+		return SQLITE_ERROR;
+	}
+	return SQLITE_OK;
+}
+
+static int pg_run_once(store_q *q)
 {
 	PGconn *c = q->s->pg;
 	char name[16];
