@@ -22,8 +22,9 @@
 #                             (DIR/ankang.db), or with ANKANG_TEST_STORE=pg
 #                             psql on DIR's store as the cluster's
 #                             superuser, after the spellings that differ
-#                             (a leaf's text, lower(hex(...))) are
-#                             rewritten; rows as sqlite3 prints them
+#                             (a leaf's text, hex(...), a GLOB of literal
+#                             characters and *) are rewritten; rows as
+#                             sqlite3 prints them
 #   svc_db DIR                the store of DIR as store_open takes it (for
 #                             ankang-audit verify --db): the URL with
 #                             ANKANG_TEST_STORE=pg, else DIR/ankang.db
@@ -155,7 +156,9 @@ svc_sql() {
 	url=$(sed -n 's/^store = //p' "$(dirname "$db")/ankang.conf")
 	sql=$(printf '%s' "$sql" | sed -e "s/rtrim(leaf, char(10))/rtrim(convert_from(leaf, 'UTF8'), chr(10))/g" \
 		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g" \
-		-e "s/\bhex(\([a-z_.]*\))/upper(encode(\1, 'hex'))/g")
+		-e "s/\bhex(\([a-z_.]*\))/upper(encode(\1, 'hex'))/g" \
+		-e "s/cast(leaf as text)/convert_from(leaf, 'UTF8')/g" |
+		perl -pe 's{glob \x27([^\x27]*)\x27}{my $p = $1; $p =~ s/([_%\\])/\\$1/g; $p =~ s/\*/%/g; "like \x27$p\x27"}ge')
 	pg_psql "${url%user=*}user=ankang_super" "$sql"
 }
 
