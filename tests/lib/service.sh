@@ -22,8 +22,9 @@
 #                             (DIR/ankang.db), or with ANKANG_TEST_STORE=pg
 #                             psql on DIR's store as the cluster's
 #                             superuser, after the spellings that differ
-#                             (a leaf's text, hex(...), a GLOB of literal
-#                             characters and *) are rewritten; rows as
+#                             (a leaf's text, hex(...), instr, randomblob,
+#                             a GLOB of literal characters and *) are
+#                             rewritten; rows as
 #                             sqlite3 prints them
 #   svc_db DIR                the store of DIR as store_open takes it (for
 #                             ankang-audit verify --db): the URL with
@@ -157,7 +158,8 @@ svc_sql() {
 	sql=$(printf '%s' "$sql" | sed -e "s/rtrim(leaf, char(10))/rtrim(convert_from(leaf, 'UTF8'), chr(10))/g" \
 		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g" \
 		-e "s/\bhex(\([a-z_.]*\))/upper(encode(\1, 'hex'))/g" \
-		-e "s/cast(leaf as text)/convert_from(leaf, 'UTF8')/g" |
+		-e "s/cast(leaf as text)/convert_from(leaf, 'UTF8')/g" -e "s/char(10)/chr(10)/g" \
+		-e "s/\binstr(/strpos(/g" -e "s/randomblob(16)/decode(md5(random()::text), 'hex')/g" |
 		perl -pe 's{glob \x27([^\x27]*)\x27}{my $p = $1; $p =~ s/([_%\\])/\\$1/g; $p =~ s/\*/%/g; "like \x27$p\x27"}ge')
 	pg_psql "${url%user=*}user=ankang_super" "$sql"
 }
