@@ -30,9 +30,12 @@
  * hashes. The range is copied before each batch (and
  * before each operation) and restored when the batch (the operation) is
  * rolled back, so memory never runs ahead of the disk. Inside each write
- * transaction the writer first compares the stored size with its own:
- * another process (`ankangd issue` next to a running service) may have
- * appended, and then the range is reloaded from the stored hashes. A log
+ * transaction the writer first takes the log's head (store_log_head_lock)
+ * and compares its size with its own: another process (`ankangd issue`
+ * next to a running service, or on PostgreSQL another front-end) may
+ * have appended, and then the range is the stored one (on SQLite
+ * reloaded from the stored hashes, on PostgreSQL read from the head row,
+ * which the batch writes back before it commits: docs/MULTINODE.md). A log
  * that has become shorter than the writer's range has been truncated
  * behind its back; the writer then refuses all further writes.
  *
@@ -264,18 +267,20 @@ static int collect_node(void *ctx, unsigned level, uint64_t index, const merkle_
  */
 static int sync_range(auditlog *a)
 {
-	uint64_t n;
+	struct merkle_range r = a->range;
 	int rc;
 
-	if ((rc = store_log_size(a->st, &n)) != 0)
+	/* The head, held until the transaction ends (store.h): on SQLite the
+	 * range reloaded only if the stored size moved; on PostgreSQL the
+	 * head row, which another front-end's batch may have moved. */
+	if ((rc = store_log_head_lock(a->st, &r)) != 0)
 		return rc;
-	if (n == a->range.size)
-		return 0;
-	if (n < a->range.size) {
+	if (r.size < a->range.size) {
 		atomic_store(&a->broken, AK_ECORRUPT);
 		return AK_ECORRUPT;
 	}
-	return merkle_range_load(&a->range, n, store_log_get_node, a->st);
+	a->range = r;
+	return 0;
 }
 
 /*
@@ -333,9 +338,35 @@ static int write_mark(auditlog *a, uint64_t upto)
 	return 0;
 }
 
-/* Signs and stores a checkpoint for the committed tree, unless the newest
+/* The signer's row, read again after another signer moved it, so that
+ * this one's next compare-and-swap starts from there. */
+static void signer_reload(auditlog *a)
+{
+	uint64_t signed_size;
+
+	if (store_begin(a->st) != 0)
+		return;
+	if (store_log_signer_lock(a->st, &signed_size) == 0)
+		a->cp_size = signed_size;
+	store_rollback(a->st);
+}
+
+/*
+ * Signs and stores a checkpoint for the committed tree, unless the newest
  * stored one already covers it, and moves the mark of verified leaves up
- * with it. Its own transaction. */
+ * with it. Its own transaction.
+ *
+ * Only the log's leader signs (docs/MULTINODE.md): the writer's own
+ * connection asks for the leader lock (store_log_leader_try: on SQLite,
+ * always this one), and a writer that is not the leader signs nothing,
+ * and asks again at the next checkpoint, at most once per checkpoint_ms.
+ * The lock is the connection's, and the checkpoint is stored on that
+ * connection, so a leader whose session the server ended stores nothing.
+ * The checkpoint is stored with a compare-and-swap of the signer's row
+ * from the size this writer last saw signed (store_log_signer_swap;
+ * nothing on SQLite): if another signer moved it, this one stores
+ * nothing, takes the row's size and tries again next time.
+ */
 static int write_checkpoint(auditlog *a)
 {
 	const key_signer *signer = a->key;
@@ -343,11 +374,15 @@ static int write_checkpoint(auditlog *a)
 	char text[CHECKPOINT_TEXT_MAX + 1], *note = NULL, *last = NULL;
 	size_t note_len, last_len;
 	uint64_t last_size = 0, mark = mark_wanted(a);
-	int rc, tlen, have_last;
+	int rc, tlen, have_last, leader = 0;
 
 	a->cp_at_ns = util_mono_ns();
 	if ((rc = atomic_load(&a->broken)) != 0)
 		return rc;
+	if ((rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader)) != 0)
+		return rc;
+	if (!leader)
+		return 0;
 	if ((rc = store_begin(a->st)) != 0)
 		return rc;
 	if ((rc = sync_range(a)) != 0)
@@ -374,6 +409,12 @@ static int write_checkpoint(auditlog *a)
 		goto fail;
 	rc = store_log_put_checkpoint(a->st, cp.size, note, note_len, util_now_ms());
 	free(note);
+	if (rc == 0 &&
+	    (rc = store_log_signer_swap(a->st, a->cp_size, cp.size, cp.root)) == AK_ECONFLICT) {
+		store_rollback(a->st);
+		signer_reload(a);
+		return 0;
+	}
 	if (rc == 0 && mark != a->mark)
 		rc = store_log_set_verified(a->st, mark);
 	if (rc != 0 || (rc = store_commit(a->st)) != 0)
@@ -723,7 +764,8 @@ static void run_batch(auditlog *a)
 	}
 
 	t0 = util_mono_ns();
-	if (rc == 0)
+	/* The head moves with the batch's leaves, in its transaction. */
+	if (rc == 0 && (rc = store_log_head_set(a->st, &a->range)) == 0)
 		rc = store_commit(a->st);
 	t1 = util_mono_ns();
 	if (rc != 0) {

@@ -38,6 +38,7 @@
 
 #include "common/util.h"
 #include "log/schema.h"
+#include "log/store_pg.h"
 
 /*
  * Tuning, measured with bench/bench_auditlog.c on a 2-CPU VM (ext4): a
@@ -112,6 +113,8 @@ int store_io_failed(store *s)
 {
 	int code;
 
+	if (s != NULL && s->pg != NULL)
+		return store_pg_io_failed(s);
 	if (s == NULL || s->db == NULL)
 		return 0;
 	code = sqlite3_extended_errcode(s->db);
@@ -120,6 +123,8 @@ int store_io_failed(store *s)
 
 const char *store_errmsg(store *s)
 {
+	if (s != NULL && s->pg != NULL)
+		return store_pg_errmsg(s);
 	return s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "no database";
 }
 
@@ -144,6 +149,8 @@ sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql)
 	sqlite3_stmt *st;
 
 	assert(slot < STORE_STMT_SLOTS);
+	if (s->db == NULL)
+		return NULL;
 	st = s->stmt[slot];
 
 	if (st == NULL) {
@@ -413,9 +420,12 @@ int store_open(store **out, const char *path, unsigned flags)
 	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, rc, fresh = 0;
 
 	*out = NULL;
-	pthread_once(&global_once, global_init);
 	if ((flags & STORE_READONLY) && (flags & STORE_CREATE))
 		return AK_EINVAL;
+	store_pg_open_why_clear();
+	if (store_pg_is_url(path))
+		return store_pg_open(out, path, flags);
+	pthread_once(&global_once, global_init);
 	if (stat(path, &st) != 0) {
 		int fd;
 		if (errno != ENOENT || !(flags & STORE_CREATE))
@@ -470,10 +480,27 @@ fail:
 	return rc;
 }
 
+const char *store_open_err(int rc)
+{
+	const char *why = store_open_why();
+
+	return why[0] != '\0' ? why : ak_strerror(rc);
+}
+
+int store_is_url(const char *where)
+{
+	return store_pg_is_url(where);
+}
+
 void store_close(store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pg != NULL) {
+		store_pg_close(s);
+		return;
+	}
+	store_q_free_all(s);
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	/* close_v2 would defer the close while a statement is alive; every
@@ -498,6 +525,9 @@ int store_wal_hook(store *s, void (*fn)(void *ctx, int frames), void *ctx)
 {
 	if (s->flags & STORE_READONLY)
 		return AK_EINVAL;
+	/* PostgreSQL's own checkpointer copies its WAL: fn is never called. */
+	if (s->pg != NULL)
+		return 0;
 	s->wal_fn = fn;
 	s->wal_ctx = ctx;
 	/* Replaces the automatic checkpoint, which is itself a WAL hook. */
@@ -507,7 +537,16 @@ int store_wal_hook(store *s, void (*fn)(void *ctx, int frames), void *ctx)
 
 int store_checkpoint(store *s, int restart, int *frames, int *copied)
 {
-	int rc = sqlite3_wal_checkpoint_v2(
+	int rc;
+
+	if (s->pg != NULL) {
+		if (frames != NULL)
+			*frames = 0;
+		if (copied != NULL)
+			*copied = 0;
+		return 0;
+	}
+	rc = sqlite3_wal_checkpoint_v2(
 	    s->db, "main", restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, frames,
 	    copied);
 
@@ -541,6 +580,10 @@ int store_wal_truncate(store *s, unsigned wait_ms)
 	uint64_t deadline = util_mono_ns() + (uint64_t)wait_ms * 1000000u, now;
 	int rc, log = -1, copied = -1;
 
+	/* Nothing PostgreSQL can do: docs/MULTINODE.md restates erasure's
+	 * promise there as the epoch's. */
+	if (s->pg != NULL)
+		return s->flags & STORE_READONLY || store_in_transaction(s) ? AK_EINVAL : 0;
 	if (s->flags & STORE_READONLY || !sqlite3_get_autocommit(s->db))
 		return AK_EINVAL;
 	for (;;) {
@@ -569,43 +612,59 @@ int store_wal_truncate(store *s, unsigned wait_ms)
 
 int store_begin(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_BEGIN);
 	return exec_cached(s, SQ_BEGIN, "BEGIN IMMEDIATE");
 }
 
 int store_begin_read(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_BEGIN_READ);
 	return exec_cached(s, SQ_BEGIN_READ, "BEGIN");
 }
 
 int store_commit(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_COMMIT);
 	return exec_cached(s, SQ_COMMIT, "COMMIT");
 }
 
 int store_rollback(store *s)
 {
 	/* After some errors SQLite has already rolled the transaction back. */
-	if (sqlite3_get_autocommit(s->db))
+	if (!store_in_transaction(s))
 		return 0;
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_ROLLBACK);
 	return exec_cached(s, SQ_ROLLBACK, "ROLLBACK");
 }
 
 int store_savepoint(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_SAVEPOINT);
 	return exec_cached(s, SQ_SAVEPOINT, "SAVEPOINT op");
 }
 
 int store_release(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_RELEASE);
 	return exec_cached(s, SQ_RELEASE, "RELEASE op");
 }
 
 int store_rollback_to(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_ROLLBACK_TO);
 	return exec_cached(s, SQ_ROLLBACK_TO, "ROLLBACK TO op");
 }
 
 int store_in_transaction(store *s)
 {
+	if (s->pg != NULL)
+		return store_pg_in_transaction(s);
 	return !sqlite3_get_autocommit(s->db);
 }

@@ -17,6 +17,17 @@
  * every other connection; ours run without them (store.c says why).
  *
  * A store handle is one connection, used by one thread at a time.
+ *
+ * The same API runs on PostgreSQL when store_open is given a
+ * postgresql:// URL instead of a path (docs/MULTINODE.md; log/store_pg.h):
+ * the log's functions have a PostgreSQL body (queries scan the log there:
+ * no index tables yet, so store_log_index and store_log_index_check are
+ * AK_EINVAL), and the service's tables run on it through store_q
+ * (store_int.h); a function with neither fails there with AK_EDB. There
+ * the guards are grants
+ * and triggers, a COMMIT is durable by the server's fsync, and the WAL
+ * calls do nothing (store_wal_truncate returns 0 at once: erasure's
+ * promise is restated for that backend).
  */
 #ifndef ANKANG_STORE_H
 #define ANKANG_STORE_H
@@ -35,14 +46,30 @@ enum {
 };
 
 /*
- * Opens the database at path. Applies pending migrations (unless
+ * Opens the database at path (or, for a postgresql:// URL, the
+ * PostgreSQL database it names: store_pg.h). Applies pending migrations (unless
  * read-only), refuses a database whose user_version is newer than this
  * build knows (AK_EINVAL), sets the pragmas and installs the guards.
  * Returns 0, AK_ENOENT (no file and no STORE_CREATE), AK_EDB.
  */
 int store_open(store **out, const char *path, unsigned flags);
+/* 1 when where is a postgresql:// or postgres:// URL (the PostgreSQL
+ * backend), 0 for a file's path. */
+int store_is_url(const char *where);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
+/*
+ * Why the calling thread's last store_open of a postgresql:// URL failed,
+ * for an operator's message ("connection to server ... failed", "role
+ * ... does not exist", "the server runs with fsync off", "the store URL
+ * carries a password"); "" when it did not fail, or opened a file.
+ * Thread-local, valid until the thread's next store_open. PostgreSQL's
+ * terse messages, which quote no row.
+ */
+const char *store_open_why(void);
+/* store_open_why() when it says something, else ak_strerror(rc): the
+ * message for an operator after a store_open that returned rc. */
+const char *store_open_err(int rc);
 
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);
@@ -212,6 +239,45 @@ int store_log_set_verified(store *s, uint64_t upto);
 int store_log_open(store **out, const char *path, unsigned flags);
 int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
 int store_log_index_check(store *s, int *reset);
+
+/*
+ * Several writers on one log (docs/MULTINODE.md, "Sequencing"). Each
+ * writer's batch, inside its write transaction: store_log_head_lock
+ * replaces *r, the range the writer holds (its last head, or an empty
+ * one), with the tree's size and compact range as stored, and holds the
+ * head until COMMIT or ROLLBACK, so that another writer's batch waits;
+ * the writer appends at that size and store_log_head_set writes the new
+ * range back before it commits. A size below the one the writer held
+ * means the log was truncated behind its back: the caller's to notice.
+ * On PostgreSQL the head is one row taken FOR UPDATE, checked against
+ * the leaves (AK_ECORRUPT when its size is not one past the largest
+ * index, or its range not one hash a set bit). On SQLite the write
+ * transaction already is the lock, the range is reloaded from the stored
+ * hashes only when the stored size is not r's (what auditlog.c's
+ * sync_range does today: another process appended), and set does
+ * nothing; so a writer that uses them costs on SQLite what it costs now.
+ */
+int store_log_head_lock(store *s, struct merkle_range *r);
+int store_log_head_set(store *s, const struct merkle_range *r);
+
+/*
+ * The one signer (docs/MULTINODE.md, "One checkpoint signer"), inside
+ * the transaction that stores its checkpoint: store_log_signer_lock reads
+ * the size of the newest checkpoint a signer stored and holds it until
+ * the end of the transaction; store_log_signer_swap moves it from old to
+ * size with its root, and is AK_ECONFLICT when it no longer says old
+ * (another signer stored one meanwhile: sign nothing). On SQLite, whose
+ * one writer signs, lock reads the newest checkpoint's size (0 for none)
+ * and swap does nothing.
+ *
+ * store_log_leader_try: whether this connection holds, or now takes, the
+ * log's leader lock, a PostgreSQL session-level advisory lock whose key
+ * is derived from origin; it lasts as long as the connection (*held 1 or
+ * 0). On SQLite, *held is always 1: one node.
+ */
+int store_log_signer_lock(store *s, uint64_t *size);
+int store_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root);
+int store_log_leader_try(store *s, const char *origin, int *held);
 
 /* Keeps a signed checkpoint note (every one is kept). */
 int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,

@@ -1,7 +1,9 @@
 /*
  * store_int: what the store_*.c files share and nothing else may use (tests
  * excepted): the connection struct and the per-connection cache of
- * prepared statements.
+ * prepared statements. A handle is SQLite's (db) or PostgreSQL's (pg,
+ * log/store_pg.h), never both; the public functions that have a
+ * PostgreSQL body hand a pg handle to it first thing.
  *
  * Every statement has a slot in enum store_slot and a constant SQL text in
  * the file that owns it. store_stmt prepares it on first use and hands out
@@ -12,6 +14,7 @@
 #ifndef ANKANG_STORE_INT_H
 #define ANKANG_STORE_INT_H
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "log/store.h"
@@ -57,8 +60,15 @@ enum store_slot {
 /* Slots per connection: the log's, then the service's own. */
 #define STORE_STMT_SLOTS 96
 
+/* PostgreSQL's statements per connection (log/store_pg.h), prepared once. */
+#define STORE_PG_SLOTS 64
+
 struct store {
 	sqlite3 *db;
+	PGconn *pg;           /* instead of db: a PostgreSQL store */
+	uint64_t pg_prepared; /* bit k: slot k is prepared on pg */
+	char pg_err[160];     /* store_pg.c's own errors, for store_errmsg */
+	char pg_state[6];     /* the SQLSTATE of the last failure, "" */
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
@@ -66,16 +76,65 @@ struct store {
 	void (*wal_fn)(void *ctx, int frames); /* store_wal_hook */
 	void *wal_ctx;
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
+	struct store_q *q[STORE_STMT_SLOTS]; /* store_q.c, made on first use */
 };
 
 /* The cached statement for slot, prepared from sql on first use; NULL on
- * failure (store_errmsg says why). The statement is ready to bind. */
+ * failure (store_errmsg says why), and always on a PostgreSQL handle, so
+ * a function with no PostgreSQL body fails there with AK_EDB. The
+ * statement is ready to bind. */
 sqlite3_stmt *store_stmt(store *s, unsigned slot, const char *sql);
+
+/*
+ * store_q (log/store_q.c): one statement that runs on either backend, for
+ * the service's tables (service/store_people.c), whose SQL is the same on
+ * both. It keeps SQLite's calling convention (bind by position, step to
+ * SQLITE_ROW or SQLITE_DONE, read columns, finish), so the SQLite path is
+ * the cached sqlite3_stmt as before. On PostgreSQL the text's ?N become
+ * $N once, the statement is prepared once a connection with its
+ * parameters' types inferred by the server from where they stand, the
+ * values travel as text and the rows come back whole, in binary; a
+ * failure is reported as the SQLite code that means the same (a
+ * uniqueness, foreign key, CHECK or NOT NULL violation), so the callers'
+ * error mapping is one. Column types: SQLITE_INTEGER for any integer,
+ * SQLITE_BLOB for bytea, SQLITE_TEXT for text, SQLITE_NULL.
+ *
+ * Never: "no limit" as LIMIT -1 (PostgreSQL refuses a negative limit;
+ * bind INT64_MAX), an unaliased subquery in FROM, or anything but
+ * standard SQL both engines read alike (RETURNING, ON CONFLICT DO NOTHING
+ * are both engines').
+ */
+typedef struct store_q store_q;
+store_q *store_q_get(store *s, unsigned slot, const char *sql);
+int store_q_bind_int64(store_q *q, int i, int64_t v);
+int store_q_bind_blob(store_q *q, int i, const void *p, int n);
+int store_q_bind_text(store_q *q, int i, const char *t, int n);
+int store_q_bind_null(store_q *q, int i);
+int store_q_step(store_q *q);
+int store_q_type(store_q *q, int col);
+int64_t store_q_int64(store_q *q, int col);
+const void *store_q_blob(store_q *q, int col);
+const unsigned char *store_q_text(store_q *q, int col);
+int store_q_bytes(store_q *q, int col);
+/* Rows the last step's statement changed (sqlite3_changes64). */
+uint64_t store_q_changes(store_q *q);
+/* Reset and bindings cleared; ready for the next user. */
+void store_q_finish(store_q *q);
+/* Frees s's statements of this kind (store_close, on either backend). */
+void store_q_free_all(store *s);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);
 
-/* The raw connection, for tests that probe the guards. */
+/* The raw connection, for tests that probe the guards (NULL on a
+ * PostgreSQL handle). */
 sqlite3 *store_sqlite(store *s);
+
+/* How many hashes leaf idx stores (schema/001_audit.sql): its own and one
+ * per trailing one bit of idx. */
+size_t store_hashes_at(uint64_t idx);
+/* The leaf whose row stores node (level, idx): ((idx + 1) << level) - 1.
+ * 0, or -1 beyond 2^57 leaves. */
+int store_node_row(unsigned level, uint64_t idx, uint64_t *row);
 
 #endif

@@ -17,6 +17,10 @@
  * tree covers only them. The `hashes` column: node (level, idx) is in the
  * row of its last leaf, ((idx + 1) << level) - 1, at byte 32 * level.
  *
+ * On a PostgreSQL handle, the functions that have a body in
+ * store_pg_log.c hand over to it first thing; the others fail there with
+ * AK_EDB (store_stmt answers NULL), until they have one.
+ *
  * Never: write a log table other than by INSERT (the authorizer refuses
  * it on our connections, the triggers on everyone else's), use a conflict
  * clause (OR REPLACE would delete a leaf, and our connections run without
@@ -33,6 +37,7 @@
 
 #include "common/util.h"
 #include "log/store_int.h"
+#include "log/store_pg.h"
 
 /* Unsigned values beyond SQLite's signed 64 bits cannot be stored; where a
  * bound means "no bound" it is clamped instead. */
@@ -83,6 +88,8 @@ int store_log_size(store *s, uint64_t *n)
 	    store_stmt(s, SQ_LOG_SIZE, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_size(s, n);
 	if (st == NULL)
 		return AK_EDB;
 	rc = sqlite3_step(st);
@@ -105,6 +112,8 @@ int store_log_counts(store *s, struct store_log_counts *c)
 		       " FROM log_leaves");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_counts(s, c);
 	if (st == NULL)
 		return AK_EDB;
 	rc = sqlite3_step(st);
@@ -120,9 +129,8 @@ int store_log_counts(store *s, struct store_log_counts *c)
 
 /* ---------------------------------------------------------------- leaves */
 
-/* How many hashes leaf idx stores: its own and one per trailing one bit
- * (the subtrees that end at it). */
-static size_t hashes_at(uint64_t idx)
+/* The subtrees that end at leaf idx: its own, one per trailing one bit. */
+size_t store_hashes_at(uint64_t idx)
 {
 	return 1 + (size_t)__builtin_ctzll(~idx);
 }
@@ -134,9 +142,11 @@ int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len
 	    s, SQ_LOG_APPEND, "INSERT INTO log_leaves (idx, leaf, hashes) VALUES (?1, ?2, ?3)");
 	int bad = 0, rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_append_hashed(s, idx, leaf, len, hashes, n);
 	if (st == NULL)
 		return AK_EDB;
-	if (idx >= (uint64_t)1 << 57 || len == 0 || len > LEAF_MAX || n != hashes_at(idx))
+	if (idx >= (uint64_t)1 << 57 || len == 0 || len > LEAF_MAX || n != store_hashes_at(idx))
 		return AK_EINVAL;
 	bad |= sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
 	bad |= sqlite3_bind_blob(st, 2, leaf, (int)len, SQLITE_STATIC);
@@ -154,7 +164,7 @@ int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len
 int store_log_append(store *s, uint64_t idx, const char *leaf, size_t len)
 {
 	merkle_hash h[58];
-	size_t n = hashes_at(idx);
+	size_t n = store_hashes_at(idx);
 	uint64_t size;
 	int rc;
 
@@ -185,6 +195,8 @@ int store_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 	    store_stmt(s, SQ_LOG_GET_LEAF, "SELECT leaf FROM log_leaves WHERE idx = ?1");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_get_leaf(s, idx, leaf, len);
 	*leaf = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -208,6 +220,8 @@ int store_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, vo
 				      " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
 	int rc, frc = 0;
 
+	if (s->pg != NULL)
+		return store_pg_log_rows(s, from, to, fn, ctx);
 	if (st == NULL)
 		return AK_EDB;
 	if (from >= to)
@@ -240,6 +254,8 @@ int store_log_verified(store *s, uint64_t *upto)
 	    store_stmt(s, SQ_LOG_VERIFIED, "SELECT upto FROM log_verified WHERE one = 1");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_verified(s, upto);
 	*upto = 0;
 	if (st == NULL)
 		return AK_EDB;
@@ -255,6 +271,8 @@ int store_log_set_verified(store *s, uint64_t upto)
 	sqlite3_stmt *st =
 	    store_stmt(s, SQ_LOG_SET_VERIFIED, "UPDATE log_verified SET upto = ?1 WHERE one = 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_set_verified(s, upto);
 	if (st == NULL)
 		return AK_EDB;
 	sqlite3_bind_int64(st, 1, clamp(upto));
@@ -263,15 +281,12 @@ int store_log_set_verified(store *s, uint64_t upto)
 
 /* ----------------------------------------------------------------- nodes */
 
-/*
- * The row that stores node (level, idx): the one of its last leaf,
- * ((idx + 1) << level) - 1. 0, or -1 beyond 2^57 leaves.
- */
-static int node_row(unsigned level, uint64_t idx, sqlite3_int64 *row)
+/* The row of node (level, idx)'s last leaf (store_int.h). */
+int store_node_row(unsigned level, uint64_t idx, uint64_t *row)
 {
 	if (level > 57 || idx >= (uint64_t)1 << (57 - level))
 		return -1;
-	*row = (sqlite3_int64)(((idx + 1) << level) - 1);
+	*row = ((idx + 1) << level) - 1;
 	return 0;
 }
 
@@ -280,14 +295,16 @@ int store_log_get_node(void *ctx, unsigned level, uint64_t idx, merkle_hash out)
 	store *s = ctx;
 	sqlite3_stmt *st =
 	    store_stmt(s, SQ_LOG_GET_NODE, "SELECT hashes FROM log_leaves WHERE idx = ?1");
-	sqlite3_int64 row;
+	uint64_t row;
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_get_node(s, level, idx, out);
 	if (st == NULL)
 		return AK_EDB;
-	if (node_row(level, idx, &row) != 0)
+	if (store_node_row(level, idx, &row) != 0)
 		return AK_ENOENT;
-	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)row);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		/* The schema holds the count to the row; fewer is a damaged
@@ -593,7 +610,8 @@ int store_log_open(store **out, const char *path, unsigned flags)
 {
 	int rc = store_open(out, path, flags);
 
-	if (rc == 0 && (rc = attach_index(*out, path)) != 0) {
+	/* PostgreSQL keeps no index file (docs/MULTINODE.md). */
+	if (rc == 0 && (*out)->pg == NULL && (rc = attach_index(*out, path)) != 0) {
 		store_close(*out);
 		*out = NULL;
 	}
@@ -767,6 +785,63 @@ fail:
 	return rc;
 }
 
+/* ------------------------------------------------- writers and signers */
+
+int store_log_head_lock(store *s, struct merkle_range *r)
+{
+	uint64_t n;
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_head_lock(s, r);
+	if (!store_in_transaction(s))
+		return AK_EINVAL;
+	if ((rc = store_log_size(s, &n)) != 0)
+		return rc;
+	if (n == r->size)
+		return 0;
+	rc = merkle_range_load(r, n, store_log_get_node, s);
+	return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+}
+
+int store_log_head_set(store *s, const struct merkle_range *r)
+{
+	if (s->pg != NULL)
+		return store_pg_log_head_set(s, r);
+	return store_in_transaction(s) ? 0 : AK_EINVAL;
+}
+
+int store_log_signer_lock(store *s, uint64_t *size)
+{
+	char *note = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_signer_lock(s, size);
+	if (!store_in_transaction(s))
+		return AK_EINVAL;
+	*size = 0;
+	rc = store_log_last_checkpoint(s, size, &note, &len);
+	free(note);
+	return rc == AK_ENOENT ? 0 : rc;
+}
+
+int store_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root)
+{
+	if (s->pg != NULL)
+		return store_pg_log_signer_swap(s, old, size, root);
+	return store_in_transaction(s) ? 0 : AK_EINVAL;
+}
+
+int store_log_leader_try(store *s, const char *origin, int *held)
+{
+	if (s->pg != NULL)
+		return store_pg_log_leader_try(s, origin, held);
+	*held = 1;
+	return 0;
+}
+
 /* ----------------------------------------------------------- checkpoints */
 
 int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t len,
@@ -777,6 +852,8 @@ int store_log_put_checkpoint(store *s, uint64_t size, const char *note, size_t l
 				      " VALUES (?1, ?2, ?3)");
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_put_checkpoint(s, size, note, len, time_ms);
 	if (st == NULL)
 		return AK_EDB;
 	if (size > (uint64_t)INT64_MAX || len > INT32_MAX)
@@ -810,6 +887,8 @@ int store_log_last_checkpoint(store *s, uint64_t *size, char **note, size_t *len
 				      "SELECT size, note FROM log_checkpoints"
 				      " ORDER BY size DESC LIMIT 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_last_checkpoint(s, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -822,6 +901,8 @@ int store_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len)
 	sqlite3_stmt *st = store_stmt(s, SQ_LOG_CHECKPOINT_AT,
 				      "SELECT size, note FROM log_checkpoints WHERE size = ?1");
 
+	if (s->pg != NULL)
+		return store_pg_log_checkpoint_at(s, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -838,6 +919,8 @@ int store_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **not
 				      "SELECT size, note FROM log_checkpoints WHERE size >= ?1"
 				      " ORDER BY size LIMIT 1");
 
+	if (s->pg != NULL)
+		return store_pg_log_checkpoint_from(s, min, size, note, len);
 	*note = NULL;
 	*len = 0;
 	if (st == NULL)
@@ -1025,6 +1108,50 @@ static int run_one(store *s, int q, const struct store_log_filter *f, sqlite3_in
 	return store_err(rc) ? store_err(rc) : AK_EDB;
 }
 
+/* One leaf of a scan on PostgreSQL: f's conditions on its own bytes,
+ * then the caller's fn while the limit allows. */
+struct pg_scan {
+	const struct store_log_filter *f;
+	char hex[2 * LEAF_ID_BYTES + 1];
+	struct run *r;
+	int full; /* the limit is reached: the scan stopped here */
+};
+
+static int pg_scan_one(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	struct pg_scan *p = ctx;
+	int rc;
+
+	if (p->r->limited && p->r->left == 0)
+		return p->full = 1;
+	if (len == 0)
+		return AK_ECORRUPT;
+	if (filters_fields(p->f) && (rc = leaf_matches(p->f, p->hex, leaf, len)) != 1)
+		return rc < 0 ? rc : 0;
+	if ((rc = p->r->fn(p->r->ctx, idx, leaf, len)) != 0)
+		return rc;
+	if (p->r->limited && --p->r->left == 0)
+		return p->full = 1;
+	return 0;
+}
+
+/*
+ * On PostgreSQL, until the index tables exist (docs/MULTINODE.md): every
+ * query is a scan of its index range, a page at a time, with every
+ * condition checked on the leaf's bytes as above. Right, and as fast as
+ * an unindexed scan: a resident's list reads the whole log.
+ */
+static int pg_query(store *s, const struct store_log_filter *f, struct run *r)
+{
+	struct pg_scan p = {f, {0}, r, 0};
+	int rc;
+
+	util_hex_encode(p.hex, f->subject, LEAF_ID_BYTES);
+	rc = store_pg_log_scan(s, f->start, f->end == 0 ? (uint64_t)INT64_MAX : f->end,
+			       f->newest_first, pg_scan_one, &p);
+	return p.full ? 0 : rc;
+}
+
 /*
  * Which statements serve f: a subject (the most selective) or else a time
  * window is looked up in two parts split at the indexes' mark, M: the
@@ -1049,6 +1176,8 @@ int store_log_query(store *s, const struct store_log_filter *f, store_log_fn fn,
 	    (f->role >= 0 && leaf_role_word(f->role) == NULL) ||
 	    (f->actor_id != LEAF_NO_ID && (f->role < 0 || f->actor_id > (uint64_t)INT64_MAX)))
 		return AK_EINVAL;
+	if (s->pg != NULL)
+		return pg_query(s, f, &r);
 	if (!f->has_subject && !has_time(f))
 		return run_one(s, f->newest_first ? Q_RANGE_DESC : Q_RANGE, f, start, end, &r);
 	asc = f->has_subject ? Q_BY_SUBJECT : Q_BY_TIME;

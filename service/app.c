@@ -126,7 +126,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 					: ak_strerror(rc));
 		goto fail;
 	}
-	if ((rc = datadir_file(a->dd, a->db_path, sizeof a->db_path, DATADIR_DB)) != 0) {
+	if ((rc = datadir_db(a->dd, a->db_path, sizeof a->db_path)) != 0) {
 		util_why(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}

@@ -293,13 +293,13 @@ static int account_list(int argc, char **argv)
 		return status;
 	datadir_close(d);
 	if ((rc = store_open(&st, db, STORE_READONLY)) != 0) {
-		cli_error("account list: %s: %s", db, ak_strerror(rc));
+		cli_error("account list: %s: %s", db, store_open_err(rc));
 		return CLI_USAGE;
 	}
 	printf("%-6s %-8s %-20s %-12s %-8s %s\n", "ID", "ROLE", "CREATED", "TEAM", "STATE", "NAME");
 	rc = store_account_list(st, print_account, NULL);
 	if (rc != 0)
-		cli_error("account list: %s: %s", db, ak_strerror(rc));
+		cli_error("account list: %s: %s", db, store_open_err(rc));
 	store_close(st);
 	return rc == 0 ? CLI_OK : CLI_FAILED;
 }

@@ -89,7 +89,7 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	/* Read-write: after a crash, opening replays the WAL, which needs it. */
 	if ((rc = store_open(&st, path, 0)) != 0) {
-		cli_error("check: %s: %s", path, ak_strerror(rc));
+		cli_error("check: %s: %s", path, store_open_err(rc));
 		goto done;
 	}
 	/* The keys, when this user may read the KEK: an auditor checking a
@@ -120,7 +120,7 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	}
 	if ((rc = merkle_root(root, head.size, store_log_get_node, st)) != 0) {
-		cli_error("check: %s: %s", path, ak_strerror(rc));
+		cli_error("check: %s: %s", path, store_open_err(rc));
 		goto done;
 	}
 	util_b64_encode(b64, root, sizeof root);

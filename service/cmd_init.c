@@ -18,12 +18,13 @@
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/cred.h"
+#include "log/store.h"
 #include "service/commands.h"
 #include "service/datadir.h"
 
 static const char init_usage[] =
     "usage: ankangd init --data DIR --origin ORIGIN [--issuer ISS] [--kek-file FILE]\n"
-    "                    [--if-missing]\n"
+    "                    [--store URL [--store-owner URL]] [--if-missing]\n"
     "\n"
     "Creates DIR with the root, log and issuer keys and the key-encryption\n"
     "key (each its own 0600 file), DIR/public/ with root.vkey, log.vkey,\n"
@@ -36,6 +37,12 @@ static const char init_usage[] =
     "                    (default: ORIGIN when it fits, else \"ankang\")\n"
     "  --kek-file FILE   keep the key-encryption key outside DIR (a separate\n"
     "                    mount or secret store); used as is if it exists\n"
+    "  --store URL       keep the database in PostgreSQL (postgresql://...),\n"
+    "                    recorded in DIR/ankang.conf, instead of DIR/ankang.db:\n"
+    "                    the URL the service connects with, never with a\n"
+    "                    password (libpq's ~/.pgpass or PGPASSFILE holds it)\n"
+    "  --store-owner URL the database owner's URL, which runs the schema's\n"
+    "                    migrations once (default: --store's); not recorded\n"
     "  --if-missing      do nothing (exit 0) when DIR already holds its database,\n"
     "                    for a service's start-up step; the other options are\n"
     "                    then not checked\n";
@@ -66,10 +73,13 @@ int cmd_init(int argc, char **argv)
 	    {"issuer", required_argument, NULL, 'i'},
 	    {"kek-file", required_argument, NULL, 'k'},
 	    {"if-missing", no_argument, NULL, 'm'},
+	    {"store", required_argument, NULL, 's'},
+	    {"store-owner", required_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL;
+	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL, *url = NULL,
+		   *owner = NULL;
 	int c, rc, status, if_missing = 0;
 
 	optind = 1;
@@ -89,6 +99,12 @@ int cmd_init(int argc, char **argv)
 			break;
 		case 'm':
 			if_missing = 1;
+			break;
+		case 's':
+			url = optarg;
+			break;
+		case 'O':
+			owner = optarg;
 			break;
 		}
 	}
@@ -113,8 +129,16 @@ int cmd_init(int argc, char **argv)
 		cli_error("init: --issuer must be 1-%d characters of [A-Za-z0-9.-]", CRED_ISS_MAX);
 		return CLI_USAGE;
 	}
-	if ((rc = datadir_create(data, origin, issuer, kek)) != 0) {
-		if (rc == AK_EEXIST)
+	if ((url != NULL && !store_is_url(url)) ||
+	    (owner != NULL && (url == NULL || !store_is_url(owner)))) {
+		cli_error("init: --store and --store-owner take a postgresql:// URL, --store-owner"
+			  " only with --store");
+		return CLI_USAGE;
+	}
+	if ((rc = datadir_create_store(data, origin, issuer, kek, url, owner)) != 0) {
+		if (store_open_why()[0] != '\0')
+			cli_error("init: %s: the store: %s", data, store_open_why());
+		else if (rc == AK_EEXIST)
 			cli_error("init: %s: exists and is not an empty folder; refusing to "
 				  "overwrite keys",
 				  data);

@@ -57,7 +57,7 @@ static int log_issue(struct datadir *d, const uint8_t cti[CRED_CTI_BYTES], int s
 	memcpy(l.object, cti, LEAF_ID_BYTES);
 	l.detail = leaf_detail_of_status(status);
 
-	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
+	if ((rc = datadir_db(d, db, sizeof db)) != 0 ||
 	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
 		cli_error("issue: audit log %s/%s: %s%s%s", d->path, DATADIR_DB, ak_strerror(rc),
 			  why ? ": " : "", why ? why : "");

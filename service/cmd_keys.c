@@ -136,7 +136,7 @@ static int keys_rotate(int argc, char **argv)
 		return rc;
 	if (lock_folder(d, "keys rotate", data, &lock) != 0)
 		goto done;
-	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
+	if ((rc = datadir_db(d, db, sizeof db)) != 0 ||
 	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
 		cli_error("keys rotate: audit log %s/%s: %s%s%s", data, DATADIR_DB, ak_strerror(rc),
 			  why ? ": " : "", why ? why : "");

@@ -21,7 +21,7 @@ int cmd_open_datadir(struct datadir **d, const char *cmd, const char *path, unsi
 		cli_error("%s: %s: %s", cmd, path, why);
 		return CLI_USAGE;
 	}
-	if (db != NULL && datadir_file(*d, db, PATH_MAX, DATADIR_DB) != 0) {
+	if (db != NULL && datadir_db(*d, db, PATH_MAX) != 0) {
 		cli_error("%s: %s: path too long", cmd, path);
 		datadir_close(*d);
 		*d = NULL;

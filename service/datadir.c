@@ -50,6 +50,16 @@ int datadir_file(const struct datadir *d, char *out, size_t cap, const char *rel
 	return n < 0 || (size_t)n >= cap ? AK_ETOOBIG : 0;
 }
 
+int datadir_db(const struct datadir *d, char *out, size_t cap)
+{
+	int n;
+
+	if (d->store[0] == '\0')
+		return datadir_file(d, out, cap, DATADIR_DB);
+	n = snprintf(out, cap, "%s", d->store);
+	return n < 0 || (size_t)n >= cap ? AK_ETOOBIG : 0;
+}
+
 static int issuer_key_file(const struct datadir *d, char *out, size_t cap,
 			   const uint8_t kid[CRED_KID_BYTES])
 {
@@ -63,7 +73,9 @@ static int issuer_key_file(const struct datadir *d, char *out, size_t cap,
 
 /*
  * ankang.conf: "key = value" lines, '#' comments. Keys: origin, issuer,
- * kek_file. Unknown keys are an error, so a typo is not silently ignored.
+ * kek_file, store (a postgresql:// URL; without it the store is
+ * ankang.db). Unknown keys are an error, so a typo is not silently
+ * ignored.
  */
 static int conf_read(struct datadir *d, const char *path)
 {
@@ -104,6 +116,10 @@ static int conf_read(struct datadir *d, const char *path)
 			if (strlen(val) == 0 || strlen(val) >= sizeof d->kek_path)
 				goto fail;
 			snprintf(d->kek_path, sizeof d->kek_path, "%s", val);
+		} else if (strcmp(key, "store") == 0) {
+			if (!store_is_url(val) || strlen(val) >= sizeof d->store)
+				goto fail;
+			snprintf(d->store, sizeof d->store, "%s", val);
 		} else {
 			goto fail;
 		}
@@ -129,6 +145,12 @@ static int conf_write(const struct datadir *d, const char *path, int kek_outside
 			      "# kek_file: the key-encryption key, kept outside this folder.\n"
 			      "kek_file = %s\n",
 			      d->kek_path);
+	if (d->store[0] != '\0' && n > 0 && (size_t)n < sizeof buf)
+		n += snprintf(buf + n, sizeof buf - (size_t)n,
+			      "# store: the PostgreSQL database, as libpq's URL (its password,\n"
+			      "# if any, is in libpq's password file, never here).\n"
+			      "store = %s\n",
+			      d->store);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return AK_ETOOBIG;
 	return util_write_file_atomic(path, buf, (size_t)n, 0644, 1);
@@ -187,7 +209,7 @@ int datadir_write_trust(struct datadir *d, uint64_t now)
  * checkpoint (the empty tree, signed by the log key): from then on a
  * missing or empty log is an error, never a fresh start.
  */
-static int create_store(struct datadir *d)
+static int create_store(struct datadir *d, const char *owner_url)
 {
 	char path[PATH_MAX];
 	store *s = NULL;
@@ -196,10 +218,18 @@ static int create_store(struct datadir *d)
 	seal_kek *kek = NULL;
 	int rc;
 
-	if ((rc = datadir_file(d, path, sizeof path, DATADIR_DB)) != 0)
+	if ((rc = datadir_db(d, path, sizeof path)) != 0)
 		return rc;
-	if (access(path, F_OK) == 0)
+	if (d->store[0] == '\0' && access(path, F_OK) == 0)
 		return AK_EEXIST;
+	/* The owner's session runs the migrations and ends; the service's
+	 * role then finds the schema made. */
+	if (owner_url != NULL) {
+		if ((rc = store_open(&s, owner_url, STORE_CREATE)) != 0)
+			return rc;
+		store_close(s);
+		s = NULL;
+	}
 	if ((rc = seal_kek_load(&kek, d->kek_path)) != 0)
 		return rc;
 	k.kek = kek;
@@ -331,6 +361,12 @@ static void undo_create(const struct datadir *d, int made_dir, int made_kek)
 int datadir_create(const char *path, const char *origin, const char *issuer_id,
 		   const char *kek_path)
 {
+	return datadir_create_store(path, origin, issuer_id, kek_path, NULL, NULL);
+}
+
+int datadir_create_store(const char *path, const char *origin, const char *issuer_id,
+			 const char *kek_path, const char *store_url, const char *owner_url)
+{
 	struct datadir *d = NULL;
 	char file[PATH_MAX];
 	struct stat st;
@@ -341,8 +377,11 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 	if (!trust_origin_valid(origin, strlen(origin)) ||
 	    strlen(origin) + sizeof "/issuer" > KEY_NAME_MAX + 1)
 		return AK_EINVAL;
-	if (strlen(path) + 64 >= PATH_MAX)
+	if (strlen(path) + 64 >= PATH_MAX ||
+	    (store_url != NULL && strlen(store_url) >= sizeof d->store))
 		return AK_ETOOBIG;
+	if (store_url != NULL && !store_is_url(store_url))
+		return AK_EINVAL;
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode) || !dir_is_empty(path))
 			return AK_EEXIST;
@@ -354,6 +393,8 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 	if ((d = calloc(1, sizeof *d)) == NULL)
 		return AK_ENOMEM;
 	snprintf(d->path, sizeof d->path, "%s", path);
+	if (store_url != NULL)
+		snprintf(d->store, sizeof d->store, "%s", store_url);
 	snprintf(d->origin, sizeof d->origin, "%s", origin);
 	snprintf(d->log_origin, sizeof d->log_origin, "%s/audit", origin);
 	if (issuer_id != NULL)
@@ -410,7 +451,7 @@ int datadir_create(const char *path, const char *origin, const char *issuer_id,
 	if ((rc = datadir_file(d, file, sizeof file, DATADIR_CONF)) != 0 ||
 	    (rc = conf_write(d, file, kek_outside)) != 0)
 		goto fail;
-	if ((rc = create_store(d)) != 0)
+	if ((rc = create_store(d, owner_url)) != 0)
 		goto fail;
 	datadir_close(d);
 	return 0;

@@ -48,6 +48,7 @@ struct datadir {
 	char log_origin[KEY_NAME_MAX + 1]; /* "<origin>/audit": checkpoints, log key */
 	char issuer_id[CRED_ISS_MAX + 1];  /* iss claim */
 	char kek_path[PATH_MAX];           /* keys/kek.key unless overridden */
+	char store[PATH_MAX];              /* ankang.conf's store URL, "" for ankang.db */
 	char epochs_path[PATH_MAX];        /* keys/epochs.key */
 	key_signer *root;                  /* loaded on request (DATADIR_ROOT) */
 	key_signer *log;                   /* DATADIR_LOG */
@@ -77,6 +78,17 @@ void datadir_default_issuer(char out[CRED_ISS_MAX + 1], const char *origin);
  */
 int datadir_create(const char *path, const char *origin, const char *issuer_id,
 		   const char *kek_path);
+/*
+ * The same with the store on PostgreSQL (docs/MULTINODE.md, "The store
+ * seam"): store_url, the URL the service's nodes connect with, is
+ * written to ankang.conf as `store = URL` instead of making ankang.db;
+ * owner_url (NULL: store_url itself) is the database owner's, which
+ * runs the migrations once and is not recorded. A URL with a password
+ * is refused (store_open_why says so): libpq's password file holds it.
+ * A database that already holds a deployment (its KEK check) is refused.
+ */
+int datadir_create_store(const char *path, const char *origin, const char *issuer_id,
+			 const char *kek_path, const char *store_url, const char *owner_url);
 
 /*
  * Opens an existing data folder: checks that the folder is not writable
@@ -97,6 +109,9 @@ void datadir_close(struct datadir *d);
 
 /* Joins the folder and a relative name into out. AK_ETOOBIG if it won't fit. */
 int datadir_file(const struct datadir *d, char *out, size_t cap, const char *rel);
+/* Where the store is, for store_open: ankang.conf's store URL, else
+ * DIR/ankang.db. AK_ETOOBIG if it won't fit. */
+int datadir_db(const struct datadir *d, char *out, size_t cap);
 
 /*
  * Signs and atomically replaces public/trust.note with d->trust (issued

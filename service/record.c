@@ -510,7 +510,7 @@ int record_keys_open(struct record_keys *out, const char *db_path, const char *k
 	}
 	out->kek = kek;
 	if ((rc = store_open(&st, db_path, STORE_READONLY)) != 0) {
-		snprintf(why, cap, "%s: %s", db_path, ak_strerror(rc));
+		snprintf(why, cap, "%s: %s", db_path, store_open_err(rc));
 		goto fail;
 	}
 	if ((rc = record_kek_check(out, st)) != 0) {

@@ -4,7 +4,9 @@
  * schema/002_people.sql, contract in store_people.h).
  *
  * The statements are constants, prepared once per connection and cached
- * (store_stmt); every value is bound. Each use of a cached statement ends
+ * (store_q_get); every value is bound. They run on SQLite and on
+ * PostgreSQL alike (store_q, log/store_int.h), so each is written in the
+ * SQL both engines read the same way. Each use of a cached statement ends
  * with finish(), which resets it and clears its bindings, on every path,
  * so the next user gets it clean: the step_* helpers finish what they
  * step (but step_row, whose caller reads the row first), and unbound()
@@ -108,10 +110,9 @@ _Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for thes
 
 /* ------------------------------------------------------------ helpers */
 
-static void finish(sqlite3_stmt *st)
+static void finish(store_q *st)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	store_q_finish(st);
 }
 
 /*
@@ -140,37 +141,37 @@ static int sql_err(int rc)
 }
 
 /* A bind failed: finishes the statement and returns AK_EDB. */
-static int unbound(sqlite3_stmt *st)
+static int unbound(store_q *st)
 {
 	finish(st);
 	return AK_EDB;
 }
 
 /* Steps a statement that returns no rows, then finishes it. */
-static int step_done(sqlite3_stmt *st)
+static int step_done(store_q *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = store_q_step(st);
 
 	finish(st);
 	return rc == SQLITE_DONE ? 0 : sql_err(rc);
 }
 
 /* Like step_done, and reports how many rows the statement changed. */
-static int step_changes(store *s, sqlite3_stmt *st, uint64_t *changes)
+static int step_changes(store_q *st, uint64_t *changes)
 {
-	int rc = sqlite3_step(st);
+	int rc = store_q_step(st);
 
-	*changes = rc == SQLITE_DONE ? (uint64_t)sqlite3_changes64(store_sqlite(s)) : 0;
+	*changes = rc == SQLITE_DONE ? store_q_changes(st) : 0;
 	finish(st);
 	return rc == SQLITE_DONE ? 0 : sql_err(rc);
 }
 
 /* Like step_done, for a statement that changes one row: AK_ENOENT when
  * it changed none (no such row, or one the WHERE clause excludes). */
-static int step_one_change(store *s, sqlite3_stmt *st)
+static int step_one_change(store_q *st)
 {
 	uint64_t n;
-	int rc = step_changes(s, st, &n);
+	int rc = step_changes(st, &n);
 
 	if (rc != 0)
 		return rc;
@@ -179,9 +180,9 @@ static int step_one_change(store *s, sqlite3_stmt *st)
 
 /* Steps an existence query (SELECT 1 ...), then finishes it: 1 when it
  * found a row, 0 when not, or an AK_E* code. */
-static int step_exists(sqlite3_stmt *st)
+static int step_exists(store_q *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = store_q_step(st);
 
 	finish(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(rc);
@@ -190,13 +191,29 @@ static int step_exists(sqlite3_stmt *st)
 /* Steps a query that returns at most one row: 0 with the row ready to
  * read, AK_ENOENT when there is none, or an AK_E* code. The caller reads
  * the row, then finishes the statement. */
-static int step_row(sqlite3_stmt *st)
+static int step_row(store_q *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = store_q_step(st);
 
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? AK_ENOENT : sql_err(rc);
+}
+
+/* Steps an INSERT ... RETURNING id, then finishes it: 0 with the new
+ * row's id, AK_ENOENT when it inserted none (an INSERT ... SELECT whose
+ * rows the WHERE clause excluded). RETURNING rather than SQLite's
+ * last_insert_rowid, which PostgreSQL has no twin of. */
+static int inserted_id(store_q *st, uint64_t *id)
+{
+	int rc = step_row(st);
+
+	if (rc == 0 && (store_q_type(st, 0) != SQLITE_INTEGER || store_q_int64(st, 0) < 0))
+		rc = AK_ECORRUPT;
+	if (rc == 0)
+		*id = (uint64_t)store_q_int64(st, 0);
+	finish(st);
+	return rc;
 }
 
 /* SQLite integers are signed 64-bit: larger values are refused, not
@@ -206,29 +223,29 @@ static int fits(uint64_t v)
 	return v <= (uint64_t)INT64_MAX;
 }
 
-static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+static int bind_u64(store_q *st, int i, uint64_t v)
 {
-	return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+	return store_q_bind_int64(st, i, (int64_t)v);
 }
 
 /* A non-negative integer column, or AK_ECORRUPT. */
-static int col_u64(sqlite3_stmt *st, int col, uint64_t *out)
+static int col_u64(store_q *st, int col, uint64_t *out)
 {
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
+	int64_t v = store_q_int64(st, col);
 
-	if (sqlite3_column_type(st, col) != SQLITE_INTEGER || v < 0)
+	if (store_q_type(st, col) != SQLITE_INTEGER || v < 0)
 		return AK_ECORRUPT;
 	*out = (uint64_t)v;
 	return 0;
 }
 
 /* A blob column of exactly n bytes into out, or AK_ECORRUPT. */
-static int col_fixed(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
+static int col_fixed(store_q *st, int col, uint8_t *out, size_t n)
 {
-	const void *p = sqlite3_column_blob(st, col);
+	const void *p = store_q_blob(st, col);
 
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
-	    (size_t)sqlite3_column_bytes(st, col) != n || p == NULL)
+	if (store_q_type(st, col) != SQLITE_BLOB || (size_t)store_q_bytes(st, col) != n ||
+	    p == NULL)
 		return AK_ECORRUPT;
 	memcpy(out, p, n);
 	return 0;
@@ -256,18 +273,18 @@ static int atomically(store *s, int (*fn)(store *s, void *ctx), void *ctx)
 /* ------------------------------------------------------------ residents */
 
 /* A sealed column: NULL (len 0), or a blob of exactly want bytes. */
-static int col_sealed(sqlite3_stmt *st, int col, size_t want, struct store_sealed *out)
+static int col_sealed(store_q *st, int col, size_t want, struct store_sealed *out)
 {
 	const void *p;
 	int n;
 
 	assert(want <= sizeof out->b);
 	out->len = 0;
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (store_q_type(st, col) == SQLITE_NULL)
 		return 0;
-	p = sqlite3_column_blob(st, col);
-	n = sqlite3_column_bytes(st, col);
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB || (size_t)n != want || p == NULL)
+	p = store_q_blob(st, col);
+	n = store_q_bytes(st, col);
+	if (store_q_type(st, col) != SQLITE_BLOB || (size_t)n != want || p == NULL)
 		return AK_ECORRUPT;
 	memcpy(out->b, p, want);
 	out->len = want;
@@ -275,7 +292,7 @@ static int col_sealed(sqlite3_stmt *st, int col, size_t want, struct store_seale
 }
 
 /* Fills out from a row of RESIDENT_COLUMNS. */
-static int read_resident(sqlite3_stmt *st, struct store_resident *out)
+static int read_resident(store_q *st, struct store_resident *out)
 {
 	const unsigned char *pw;
 	int64_t status;
@@ -286,12 +303,12 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 	    (rc = col_u64(st, 3, &out->status_changed)) != 0 ||
 	    (rc = col_u64(st, 4, &out->created)) != 0)
 		return rc;
-	out->erased = sqlite3_column_type(st, 1) != SQLITE_NULL;
-	status = sqlite3_column_int64(st, 2);
+	out->erased = store_q_type(st, 1) != SQLITE_NULL;
+	status = store_q_int64(st, 2);
 	if (status < CRED_GREEN || status > CRED_RED)
 		return AK_ECORRUPT;
 	out->status = (int)status;
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+	if (store_q_type(st, 5) != SQLITE_NULL) {
 		if ((rc = col_fixed(st, 5, out->wrapped, sizeof out->wrapped)) != 0 ||
 		    (rc = col_u64(st, 12, &out->key_epoch)) != 0)
 			return rc;
@@ -303,9 +320,9 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 	    (rc = col_sealed(st, 7, STORE_SEALED_ID_BYTES, &out->id_number)) != 0 ||
 	    (rc = col_sealed(st, 8, STORE_SEALED_PHONE_BYTES, &out->phone)) != 0)
 		return rc;
-	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
-		pw = sqlite3_column_text(st, 9);
-		n = sqlite3_column_bytes(st, 9);
+	if (store_q_type(st, 9) != SQLITE_NULL) {
+		pw = store_q_text(st, 9);
+		n = store_q_bytes(st, 9);
 		if (pw == NULL || n <= 0 || (size_t)n >= sizeof out->passphrase ||
 		    memchr(pw, '\0', (size_t)n) != NULL)
 			return AK_ECORRUPT;
@@ -319,7 +336,7 @@ static int read_resident(sqlite3_stmt *st, struct store_resident *out)
 }
 
 /* Runs a prepared single-row resident query. */
-static int one_resident(sqlite3_stmt *st, struct store_resident *out)
+static int one_resident(store_q *st, struct store_resident *out)
 {
 	int rc = step_row(st);
 
@@ -333,32 +350,28 @@ int store_resident_insert(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			  const uint8_t handle[STORE_HANDLE_BYTES], uint64_t now, uint64_t index,
 			  uint64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_RES_INSERT,
 	    "INSERT INTO residents (blind, handle, status, status_changed, status_index, created)"
-	    " VALUES (?1, ?3, 0, ?2, ?4, ?2)");
-	int rc;
+	    " VALUES (?1, ?3, 0, ?2, ?4, ?2) RETURNING id");
 
 	if (st == NULL)
 		return AK_EDB;
 	if (!fits(now) || !fits(index))
 		return AK_EINVAL;
-	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	if (store_q_bind_blob(st, 1, blind, SEAL_BLIND_BYTES) != SQLITE_OK ||
 	    bind_u64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    store_q_bind_blob(st, 3, handle, STORE_HANDLE_BYTES) != SQLITE_OK ||
 	    bind_u64(st, 4, index) != SQLITE_OK)
 		return unbound(st);
-	if ((rc = step_done(st)) != 0)
-		return rc;
-	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
-	return 0;
+	return inserted_id(st, id);
 }
 
-static int bind_sealed(sqlite3_stmt *st, int i, const struct store_sealed *f)
+static int bind_sealed(store_q *st, int i, const struct store_sealed *f)
 {
 	if (f->len == 0)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_blob(st, i, f->b, (int)f->len, SQLITE_STATIC);
+		return store_q_bind_null(st, i);
+	return store_q_bind_blob(st, i, f->b, (int)f->len);
 }
 
 static int sealed_ok(const struct store_sealed *f, size_t want)
@@ -368,10 +381,10 @@ static int sealed_ok(const struct store_sealed *f, size_t want)
 
 int store_resident_seal(store *s, const struct store_resident *r)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_SEAL,
-				      "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
-				      " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6,"
-				      " key_epoch = ?7 WHERE id = ?1 AND erased IS NULL");
+	store_q *st = store_q_get(s, SQ_RES_SEAL,
+				  "UPDATE residents SET wrapped_key = ?2, name_sealed = ?3,"
+				  " id_sealed = ?4, phone_sealed = ?5, passphrase = ?6,"
+				  " key_epoch = ?7 WHERE id = ?1 AND erased IS NULL");
 	size_t pwlen = strnlen(r->passphrase, sizeof r->passphrase);
 	int bad = 0;
 
@@ -383,24 +396,24 @@ int store_resident_seal(store *s, const struct store_resident *r)
 	    !sealed_ok(&r->phone, STORE_SEALED_PHONE_BYTES))
 		return AK_EINVAL;
 	bad |= bind_u64(st, 1, r->id);
-	bad |= sqlite3_bind_blob(st, 2, r->wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 2, r->wrapped, SEAL_WRAPPED_BYTES);
 	bad |= bind_sealed(st, 3, &r->name);
 	bad |= bind_sealed(st, 4, &r->id_number);
 	bad |= bind_sealed(st, 5, &r->phone);
 	if (pwlen == 0)
-		bad |= sqlite3_bind_null(st, 6);
+		bad |= store_q_bind_null(st, 6);
 	else
-		bad |= sqlite3_bind_text(st, 6, r->passphrase, (int)pwlen, SQLITE_STATIC);
+		bad |= store_q_bind_text(st, 6, r->passphrase, (int)pwlen);
 	bad |= bind_u64(st, 7, r->key_epoch);
 	if (bad)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_RES_BY_ID, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE id = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_ID,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -414,12 +427,12 @@ int store_resident_by_id(store *s, uint64_t id, struct store_resident *out)
 int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 			    struct store_resident *out)
 {
-	sqlite3_stmt *st = store_stmt(
-	    s, SQ_RES_BY_BLIND, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE blind = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_BLIND,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE blind = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, blind, SEAL_BLIND_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, blind, SEAL_BLIND_BYTES) != SQLITE_OK)
 		return unbound(st);
 	return one_resident(st, out);
 }
@@ -427,22 +440,22 @@ int store_resident_by_blind(store *s, const uint8_t blind[SEAL_BLIND_BYTES],
 int store_resident_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 			     struct store_resident *out)
 {
-	sqlite3_stmt *st = store_stmt(
-	    s, SQ_RES_BY_HANDLE, "SELECT " RESIDENT_COLUMNS " FROM residents WHERE handle = ?1");
+	store_q *st = store_q_get(s, SQ_RES_BY_HANDLE,
+				  "SELECT " RESIDENT_COLUMNS " FROM residents WHERE handle = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, handle, STORE_HANDLE_BYTES) != SQLITE_OK)
 		return unbound(st);
 	return one_resident(st, out);
 }
 
 int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, uint64_t index)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_RES_SET_STATUS,
-		       "UPDATE residents SET status = ?2, status_changed = ?3, status_index = ?4"
-		       " WHERE id = ?1 AND erased IS NULL");
+	store_q *st =
+	    store_q_get(s, SQ_RES_SET_STATUS,
+			"UPDATE residents SET status = ?2, status_changed = ?3, status_index = ?4"
+			" WHERE id = ?1 AND erased IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -450,18 +463,18 @@ int store_resident_set_status(store *s, uint64_t id, int status, uint64_t now, u
 		return AK_EINVAL;
 	if (!fits(id))
 		return AK_ENOENT;
-	if (bind_u64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, status) != SQLITE_OK ||
+	if (bind_u64(st, 1, id) != SQLITE_OK || store_q_bind_int64(st, 2, status) != SQLITE_OK ||
 	    bind_u64(st, 3, now) != SQLITE_OK || bind_u64(st, 4, index) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_residents_under_epoch(store *s, uint64_t below, size_t limit, store_rewrap_fn fn,
 				void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_UNDER_EPOCH,
-				      "SELECT id, key_epoch, wrapped_key FROM residents"
-				      " WHERE key_epoch < ?1 ORDER BY key_epoch, id LIMIT ?2");
+	store_q *st = store_q_get(s, SQ_RES_UNDER_EPOCH,
+				  "SELECT id, key_epoch, wrapped_key FROM residents"
+				  " WHERE key_epoch < ?1 ORDER BY key_epoch, id LIMIT ?2");
 	uint8_t wrapped[SEAL_WRAPPED_BYTES];
 	uint64_t id, epoch;
 	int rc;
@@ -473,7 +486,7 @@ int store_residents_under_epoch(store *s, uint64_t below, size_t limit, store_re
 	if (!fits(below) || !fits(limit) || bind_u64(st, 1, below) != SQLITE_OK ||
 	    bind_u64(st, 2, limit) != SQLITE_OK)
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = col_u64(st, 0, &id)) != 0 || (rc = col_u64(st, 1, &epoch)) != 0 ||
 		    (rc = col_fixed(st, 2, wrapped, sizeof wrapped)) != 0 ||
 		    (rc = fn(ctx, id, epoch, wrapped)) != 0)
@@ -488,9 +501,9 @@ out:
 int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t new_epoch,
 			  const uint8_t wrapped[SEAL_WRAPPED_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_REWRAP,
-				      "UPDATE residents SET wrapped_key = ?3, key_epoch = ?4"
-				      " WHERE id = ?1 AND key_epoch = ?2 AND erased IS NULL");
+	store_q *st = store_q_get(s, SQ_RES_REWRAP,
+				  "UPDATE residents SET wrapped_key = ?3, key_epoch = ?4"
+				  " WHERE id = ?1 AND key_epoch = ?2 AND erased IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -499,16 +512,16 @@ int store_resident_rewrap(store *s, uint64_t id, uint64_t old_epoch, uint64_t ne
 	if (!fits(id) || !fits(old_epoch))
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, old_epoch) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, wrapped, SEAL_WRAPPED_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+	    store_q_bind_blob(st, 3, wrapped, SEAL_WRAPPED_BYTES) != SQLITE_OK ||
 	    bind_u64(st, 4, new_epoch) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_key_epoch_next(store *s, uint64_t after, uint64_t *next)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_EPOCHS,
-				      "SELECT min(key_epoch) FROM residents WHERE key_epoch > ?1");
+	store_q *st = store_q_get(s, SQ_RES_EPOCHS,
+				  "SELECT min(key_epoch) FROM residents WHERE key_epoch > ?1");
 	int rc;
 
 	if (st == NULL)
@@ -518,7 +531,7 @@ int store_key_epoch_next(store *s, uint64_t after, uint64_t *next)
 	if (bind_u64(st, 1, after) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0) {
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		if (store_q_type(st, 0) == SQLITE_NULL)
 			rc = AK_ENOENT;
 		else if (col_u64(st, 0, next) != 0)
 			rc = AK_ECORRUPT;
@@ -530,7 +543,7 @@ int store_key_epoch_next(store *s, uint64_t after, uint64_t *next)
 /* Deletes one resident's rows from a table, by a statement keyed on ?1. */
 static int delete_for(store *s, unsigned slot, const char *sql, uint64_t id)
 {
-	sqlite3_stmt *st = store_stmt(s, slot, sql);
+	store_q *st = store_q_get(s, slot, sql);
 
 	if (st == NULL)
 		return AK_EDB;
@@ -546,19 +559,19 @@ struct erase_args {
 static int erase_steps(store *s, void *ctx)
 {
 	const struct erase_args *e = ctx;
-	sqlite3_stmt *st = store_stmt(s, SQ_RES_ERASE,
-				      "UPDATE residents SET erased = ?2, blind = NULL,"
-				      " wrapped_key = NULL, key_epoch = NULL, name_sealed = NULL,"
-				      " id_sealed = NULL,"
-				      " phone_sealed = NULL, passphrase = NULL"
-				      " WHERE id = ?1 AND erased IS NULL");
+	store_q *st = store_q_get(s, SQ_RES_ERASE,
+				  "UPDATE residents SET erased = ?2, blind = NULL,"
+				  " wrapped_key = NULL, key_epoch = NULL, name_sealed = NULL,"
+				  " id_sealed = NULL,"
+				  " phone_sealed = NULL, passphrase = NULL"
+				  " WHERE id = ?1 AND erased IS NULL");
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (bind_u64(st, 1, e->id) != SQLITE_OK || bind_u64(st, 2, e->now) != SQLITE_OK)
 		return unbound(st);
-	if ((rc = step_one_change(s, st)) != 0 ||
+	if ((rc = step_one_change(st)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_SESSIONS,
 			     "DELETE FROM sessions WHERE resident_id = ?1", e->id)) != 0 ||
 	    (rc = delete_for(s, SQ_RES_ERASE_HISTORY,
@@ -603,7 +616,7 @@ static int reason_valid(const char *w)
 int store_status_history_add(store *s, uint64_t resident_id, const struct store_status_change *c)
 {
 	/* Through the resident row, so an erased resident gets no history. */
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_HIST_ADD,
 	    "INSERT INTO status_history (resident_id, time, status, reason, officer_id)"
 	    " SELECT id, ?2, ?3, ?4, ?5 FROM residents WHERE id = ?1 AND erased IS NULL");
@@ -618,24 +631,23 @@ int store_status_history_add(store *s, uint64_t resident_id, const struct store_
 		return AK_ENOENT;
 	bad |= bind_u64(st, 1, resident_id);
 	bad |= bind_u64(st, 2, c->time);
-	bad |= sqlite3_bind_int(st, 3, c->status);
-	bad |= sqlite3_bind_text(st, 4, c->reason, -1, SQLITE_STATIC);
+	bad |= store_q_bind_int64(st, 3, c->status);
+	bad |= store_q_bind_text(st, 4, c->reason, -1);
 	if (c->officer_id == LEAF_NO_ID)
-		bad |= sqlite3_bind_null(st, 5);
+		bad |= store_q_bind_null(st, 5);
 	else
 		bad |= bind_u64(st, 5, c->officer_id);
 	if (bad)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_status_history(store *s, uint64_t resident_id, size_t limit, store_status_fn fn,
 			 void *ctx)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_HIST_LIST,
-		       "SELECT time, status, reason, officer_id FROM status_history"
-		       " WHERE resident_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
+	store_q *st = store_q_get(s, SQ_HIST_LIST,
+				  "SELECT time, status, reason, officer_id FROM status_history"
+				  " WHERE resident_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
 	struct store_status_change c;
 	int rc;
 
@@ -644,13 +656,13 @@ int store_status_history(store *s, uint64_t resident_id, size_t limit, store_sta
 	if (!fits(resident_id))
 		return 0;
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(
-		st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK)
+	    store_q_bind_int64(
+		st, 2, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit) != SQLITE_OK)
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *w = sqlite3_column_text(st, 2);
-		int n = sqlite3_column_bytes(st, 2), d;
-		sqlite3_int64 status = sqlite3_column_int64(st, 1);
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
+		const unsigned char *w = store_q_text(st, 2);
+		int n = store_q_bytes(st, 2), d;
+		int64_t status = store_q_int64(st, 1);
 
 		memset(&c, 0, sizeof c);
 		d = w != NULL ? reason_detail((const char *)w, (size_t)n) : -1;
@@ -662,8 +674,7 @@ int store_status_history(store *s, uint64_t resident_id, size_t limit, store_sta
 		c.status = (int)status;
 		c.reason = leaf_detail_word(d);
 		c.officer_id = LEAF_NO_ID;
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
-		    col_u64(st, 3, &c.officer_id) != 0) {
+		if (store_q_type(st, 3) != SQLITE_NULL && col_u64(st, 3, &c.officer_id) != 0) {
 			rc = AK_ECORRUPT;
 			goto out;
 		}
@@ -682,10 +693,10 @@ int store_status_history_by_officer(store *s, uint64_t officer_id, uint64_t sinc
 	/* The newest rows by the primary key, filtered in the outer query:
 	 * no index on officer or time is needed (or kept up by the writer),
 	 * and the read is bounded by rows whoever made them. */
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_HIST_BY_OFFICER,
 	    "SELECT resident_id FROM (SELECT resident_id, time, officer_id FROM status_history"
-	    " ORDER BY id DESC LIMIT ?3) WHERE officer_id = ?1 AND time >= ?2");
+	    " ORDER BY id DESC LIMIT ?3) AS h WHERE officer_id = ?1 AND time >= ?2");
 	uint64_t id;
 	int rc;
 
@@ -695,10 +706,9 @@ int store_status_history_by_officer(store *s, uint64_t officer_id, uint64_t sinc
 		return 0;
 	if (bind_u64(st, 1, officer_id) != SQLITE_OK ||
 	    bind_u64(st, 2, fits(since) ? since : INT64_MAX) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, rows > INT64_MAX ? INT64_MAX : (sqlite3_int64)rows) !=
-		SQLITE_OK)
+	    store_q_bind_int64(st, 3, rows > INT64_MAX ? INT64_MAX : (int64_t)rows) != SQLITE_OK)
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if (col_u64(st, 0, &id) != 0) {
 			rc = AK_ECORRUPT;
 			goto out;
@@ -720,11 +730,11 @@ static int account_role_ok(int role)
 }
 
 /* Fills out from a row of ACCOUNT_COLUMNS. */
-static int read_account(sqlite3_stmt *st, struct store_account *out)
+static int read_account(store_q *st, struct store_account *out)
 {
-	const unsigned char *role = sqlite3_column_text(st, 1);
-	const unsigned char *name = sqlite3_column_text(st, 2);
-	int rlen = sqlite3_column_bytes(st, 1), nlen = sqlite3_column_bytes(st, 2), r, rc;
+	const unsigned char *role = store_q_text(st, 1);
+	const unsigned char *name = store_q_text(st, 2);
+	int rlen = store_q_bytes(st, 1), nlen = store_q_bytes(st, 2), r, rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = col_u64(st, 0, &out->id)) != 0 || (rc = col_u64(st, 3, &out->created)) != 0)
@@ -736,10 +746,10 @@ static int read_account(sqlite3_stmt *st, struct store_account *out)
 	out->role = (enum leaf_role)r;
 	memcpy(out->name, name, (size_t)nlen);
 	out->name[nlen] = '\0';
-	out->disabled = sqlite3_column_type(st, 4) != SQLITE_NULL;
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-		const unsigned char *team = sqlite3_column_text(st, 5);
-		int tlen = sqlite3_column_bytes(st, 5);
+	out->disabled = store_q_type(st, 4) != SQLITE_NULL;
+	if (store_q_type(st, 5) != SQLITE_NULL) {
+		const unsigned char *team = store_q_text(st, 5);
+		int tlen = store_q_bytes(st, 5);
 		if (team == NULL || tlen < 1 || tlen > STORE_ACCOUNT_NAME_MAX ||
 		    memchr(team, '\0', (size_t)tlen) != NULL)
 			return AK_ECORRUPT;
@@ -749,7 +759,7 @@ static int read_account(sqlite3_stmt *st, struct store_account *out)
 	return 0;
 }
 
-static int one_account(sqlite3_stmt *st, struct store_account *out)
+static int one_account(store_q *st, struct store_account *out)
 {
 	int rc = step_row(st);
 
@@ -762,44 +772,41 @@ static int one_account(sqlite3_stmt *st, struct store_account *out)
 int store_account_add(store *s, enum leaf_role role, const char *name, const uint8_t token_hash[32],
 		      uint64_t now, uint64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_ACC_ADD,
-				      "INSERT INTO accounts (role, name, token_hash, created)"
-				      " VALUES (?1, ?2, ?3, ?4)");
+	store_q *st = store_q_get(s, SQ_ACC_ADD,
+				  "INSERT INTO accounts (role, name, token_hash, created)"
+				  " VALUES (?1, ?2, ?3, ?4) RETURNING id");
 	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (!account_role_ok((int)role) || nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX || !fits(now))
 		return AK_EINVAL;
-	bad |= sqlite3_bind_text(st, 1, leaf_role_word((int)role), -1, SQLITE_STATIC);
-	bad |= sqlite3_bind_text(st, 2, name, (int)nlen, SQLITE_STATIC);
-	bad |= sqlite3_bind_blob(st, 3, token_hash, 32, SQLITE_STATIC);
+	bad |= store_q_bind_text(st, 1, leaf_role_word((int)role), -1);
+	bad |= store_q_bind_text(st, 2, name, (int)nlen);
+	bad |= store_q_bind_blob(st, 3, token_hash, 32);
 	bad |= bind_u64(st, 4, now);
 	if (bad)
 		return unbound(st);
-	if ((rc = step_done(st)) != 0)
-		return rc;
-	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
-	return 0;
+	return inserted_id(st, id);
 }
 
 int store_account_by_token(store *s, const uint8_t token_hash[32], struct store_account *out)
 {
-	sqlite3_stmt *st = store_stmt(
-	    s, SQ_ACC_BY_TOKEN, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE token_hash = ?1");
+	store_q *st = store_q_get(s, SQ_ACC_BY_TOKEN,
+				  "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE token_hash = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK)
 		return unbound(st);
 	return one_account(st, out);
 }
 
 int store_account_by_id(store *s, uint64_t id, struct store_account *out)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_ACC_BY_ID, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1");
+	store_q *st =
+	    store_q_get(s, SQ_ACC_BY_ID, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -812,29 +819,29 @@ int store_account_by_id(store *s, uint64_t id, struct store_account *out)
 
 int store_account_by_name(store *s, const char *name, struct store_account *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_ACC_BY_NAME,
-				      "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
+	store_q *st = store_q_get(s, SQ_ACC_BY_NAME,
+				  "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1");
 	size_t nlen = name != NULL ? strnlen(name, STORE_ACCOUNT_NAME_MAX + 1) : 0;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (nlen < 1 || nlen > STORE_ACCOUNT_NAME_MAX)
 		return AK_ENOENT;
-	if (sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_text(st, 1, name, (int)nlen) != SQLITE_OK)
 		return unbound(st);
 	return one_account(st, out);
 }
 
 int store_account_list(store *s, store_account_fn fn, void *ctx)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_ACC_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
+	store_q *st =
+	    store_q_get(s, SQ_ACC_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY id");
 	struct store_account a;
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = read_account(st, &a)) != 0 || (rc = fn(ctx, &a)) != 0)
 			goto out;
 	}
@@ -846,9 +853,9 @@ out:
 
 int store_account_disable(store *s, uint64_t id, uint64_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_ACC_DISABLE,
-				      "UPDATE accounts SET disabled = ?2"
-				      " WHERE id = ?1 AND disabled IS NULL");
+	store_q *st = store_q_get(s, SQ_ACC_DISABLE,
+				  "UPDATE accounts SET disabled = ?2"
+				  " WHERE id = ?1 AND disabled IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -858,13 +865,13 @@ int store_account_disable(store *s, uint64_t id, uint64_t now)
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_account_set_team(store *s, uint64_t id, const char *team)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_ACC_SET_TEAM, "UPDATE accounts SET team = ?2 WHERE id = ?1");
+	store_q *st =
+	    store_q_get(s, SQ_ACC_SET_TEAM, "UPDATE accounts SET team = ?2 WHERE id = ?1");
 	size_t tlen = team != NULL ? strnlen(team, STORE_ACCOUNT_NAME_MAX + 1) : 0;
 	int rc;
 
@@ -876,11 +883,11 @@ int store_account_set_team(store *s, uint64_t id, const char *team)
 		return AK_ENOENT;
 	rc = bind_u64(st, 1, id);
 	if (rc == SQLITE_OK)
-		rc = team != NULL ? sqlite3_bind_text(st, 2, team, (int)tlen, SQLITE_STATIC)
-				  : sqlite3_bind_null(st, 2);
+		rc = team != NULL ? store_q_bind_text(st, 2, team, (int)tlen)
+				  : store_q_bind_null(st, 2);
 	if (rc != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 /* ------------------------------------------------------------- sessions */
@@ -895,11 +902,11 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 		      uint64_t expires)
 {
 	/* Through the resident row: an erased resident cannot log in. */
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_SESS_ADD,
-		       "INSERT INTO sessions (token_hash, resident_id, created, used, expires)"
-		       " SELECT ?1, id, ?3, ?3, ?4 FROM residents"
-		       " WHERE id = ?2 AND erased IS NULL");
+	store_q *st =
+	    store_q_get(s, SQ_SESS_ADD,
+			"INSERT INTO sessions (token_hash, resident_id, created, used, expires)"
+			" SELECT ?1, id, ?3, ?3, ?4 FROM residents"
+			" WHERE id = ?2 AND erased IS NULL");
 	int bad = 0;
 
 	if (st == NULL)
@@ -908,18 +915,18 @@ int store_session_add(store *s, const uint8_t token_hash[32], uint64_t resident_
 		return AK_EINVAL;
 	if (!fits(resident_id))
 		return AK_ENOENT;
-	bad |= sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 1, token_hash, 32);
 	bad |= bind_u64(st, 2, resident_id);
 	bad |= bind_u64(st, 3, now);
 	bad |= bind_u64(st, 4, expires);
 	if (bad)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 #define SESSION_COLUMNS "token_hash, resident_id, created, used, expires"
 
-static int read_session(sqlite3_stmt *st, struct store_session *out)
+static int read_session(store_q *st, struct store_session *out)
 {
 	memset(out, 0, sizeof *out);
 	if (col_fixed(st, 0, out->token_hash, sizeof out->token_hash) != 0 ||
@@ -932,16 +939,16 @@ static int read_session(sqlite3_stmt *st, struct store_session *out)
 int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 		      struct store_session *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_SESS_GET,
-				      "SELECT " SESSION_COLUMNS " FROM sessions"
-				      " WHERE token_hash = ?1 AND expires > ?2");
+	store_q *st = store_q_get(s, SQ_SESS_GET,
+				  "SELECT " SESSION_COLUMNS " FROM sessions"
+				  " WHERE token_hash = ?1 AND expires > ?2");
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (!fits(now))
 		return AK_EINVAL;
-	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
 	    bind_u64(st, 2, now) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
@@ -952,15 +959,15 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 
 int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_SESS_TOUCH,
-				      "UPDATE sessions SET used = ?2 WHERE token_hash = ?1"
-				      " AND used < ?2");
+	store_q *st = store_q_get(s, SQ_SESS_TOUCH,
+				  "UPDATE sessions SET used = ?2 WHERE token_hash = ?1"
+				  " AND used < ?2");
 
 	if (st == NULL)
 		return AK_EDB;
 	if (!fits(now))
 		return AK_EINVAL;
-	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK ||
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
 	    bind_u64(st, 2, touch_time(now)) != SQLITE_OK)
 		return unbound(st);
 	return step_done(st);
@@ -968,20 +975,19 @@ int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 
 int store_session_delete(store *s, const uint8_t token_hash[32])
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_SESS_DELETE, "DELETE FROM sessions WHERE token_hash = ?1");
+	store_q *st = store_q_get(s, SQ_SESS_DELETE, "DELETE FROM sessions WHERE token_hash = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_sessions_delete_all(store *s, uint64_t resident_id, uint64_t *n)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_SESS_DELETE_ALL, "DELETE FROM sessions WHERE resident_id = ?1");
+	store_q *st =
+	    store_q_get(s, SQ_SESS_DELETE_ALL, "DELETE FROM sessions WHERE resident_id = ?1");
 	uint64_t k = 0;
 	int rc;
 
@@ -991,7 +997,7 @@ int store_sessions_delete_all(store *s, uint64_t resident_id, uint64_t *n)
 		return AK_ENOENT;
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK)
 		return unbound(st);
-	rc = step_changes(s, st, &k);
+	rc = step_changes(st, &k);
 	if (n != NULL)
 		*n = k;
 	return rc;
@@ -1000,10 +1006,10 @@ int store_sessions_delete_all(store *s, uint64_t resident_id, uint64_t *n)
 int store_sessions_list(store *s, uint64_t resident_id, uint64_t now, store_session_fn fn,
 			void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_SESS_LIST,
-				      "SELECT " SESSION_COLUMNS " FROM sessions"
-				      " WHERE resident_id = ?1 AND expires > ?2"
-				      " ORDER BY created DESC, token_hash");
+	store_q *st = store_q_get(s, SQ_SESS_LIST,
+				  "SELECT " SESSION_COLUMNS " FROM sessions"
+				  " WHERE resident_id = ?1 AND expires > ?2"
+				  " ORDER BY created DESC, token_hash");
 	struct store_session ss;
 	int rc;
 
@@ -1013,7 +1019,7 @@ int store_sessions_list(store *s, uint64_t resident_id, uint64_t now, store_sess
 		return 0;
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK)
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = read_session(st, &ss)) != 0 || (rc = fn(ctx, &ss)) != 0)
 			goto out;
 	}
@@ -1026,7 +1032,7 @@ out:
 
 int store_session_purge(store *s, uint64_t now, uint64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_SESS_PURGE, "DELETE FROM sessions WHERE expires <= ?1");
+	store_q *st = store_q_get(s, SQ_SESS_PURGE, "DELETE FROM sessions WHERE expires <= ?1");
 	uint64_t k = 0;
 	int rc;
 
@@ -1036,7 +1042,7 @@ int store_session_purge(store *s, uint64_t now, uint64_t *n)
 		return AK_EINVAL;
 	if (bind_u64(st, 1, now) != SQLITE_OK)
 		return unbound(st);
-	rc = step_changes(s, st, &k);
+	rc = step_changes(st, &k);
 	if (n != NULL)
 		*n = k;
 	return rc;
@@ -1047,7 +1053,7 @@ int store_session_purge(store *s, uint64_t now, uint64_t *n)
 int store_code_add(store *s, const struct store_code *c)
 {
 	/* Through the resident row: no new code for an erased resident. */
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_CODE_ADD,
 	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper, sig_hash, issued_index)"
 	    " SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8 FROM residents WHERE id = ?2 AND erased IS "
@@ -1061,35 +1067,35 @@ int store_code_add(store *s, const struct store_code *c)
 		return AK_EINVAL;
 	if (!fits(c->resident_id))
 		return AK_ENOENT;
-	bad |= sqlite3_bind_blob(st, 1, c->cti, CRED_CTI_BYTES, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 1, c->cti, CRED_CTI_BYTES);
 	bad |= bind_u64(st, 2, c->resident_id);
 	bad |= bind_u64(st, 3, c->iat);
 	bad |= bind_u64(st, 4, c->exp);
-	bad |= sqlite3_bind_int(st, 5, c->status);
-	bad |= sqlite3_bind_int(st, 6, c->paper);
-	bad |= sqlite3_bind_blob(st, 7, c->sig_hash, STORE_SIG_HASH_BYTES, SQLITE_STATIC);
+	bad |= store_q_bind_int64(st, 5, c->status);
+	bad |= store_q_bind_int64(st, 6, c->paper);
+	bad |= store_q_bind_blob(st, 7, c->sig_hash, STORE_SIG_HASH_BYTES);
 	bad |= bind_u64(st, 8, c->issued_index);
 	if (bad)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_CODE_GET,
-				      "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
-				      " issued_index FROM codes WHERE cti = ?1");
-	sqlite3_int64 status, paper;
+	store_q *st = store_q_get(s, SQ_CODE_GET,
+				  "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
+				  " issued_index FROM codes WHERE cti = ?1");
+	int64_t status, paper;
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, cti, CRED_CTI_BYTES) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0) {
 		memset(out, 0, sizeof *out);
-		status = sqlite3_column_int64(st, 4);
-		paper = sqlite3_column_int64(st, 5);
+		status = store_q_int64(st, 4);
+		paper = store_q_int64(st, 5);
 		rc = AK_ECORRUPT;
 		if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
 		    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
@@ -1113,10 +1119,10 @@ static uint64_t live_since(uint64_t now)
 
 int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_CODES_REVOKE,
-		       "INSERT OR IGNORE INTO revocations (cti, exp)"
-		       " SELECT cti, exp FROM codes WHERE resident_id = ?1 AND exp >= ?2");
+	store_q *st = store_q_get(s, SQ_CODES_REVOKE,
+				  "INSERT INTO revocations (cti, exp)"
+				  " SELECT cti, exp FROM codes WHERE resident_id = ?1 AND exp >= ?2"
+				  " ON CONFLICT DO NOTHING");
 	uint64_t k = 0;
 	int rc;
 
@@ -1131,7 +1137,7 @@ int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n
 	if (bind_u64(st, 1, resident_id) != SQLITE_OK ||
 	    bind_u64(st, 2, live_since(now)) != SQLITE_OK)
 		return unbound(st);
-	rc = step_changes(s, st, &k);
+	rc = step_changes(st, &k);
 	if (n != NULL)
 		*n = k;
 	return rc;
@@ -1139,11 +1145,11 @@ int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n
 
 int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_REVOKED, "SELECT 1 FROM revocations WHERE cti = ?1");
+	store_q *st = store_q_get(s, SQ_REVOKED, "SELECT 1 FROM revocations WHERE cti = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, cti, CRED_CTI_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, cti, CRED_CTI_BYTES) != SQLITE_OK)
 		return unbound(st);
 	return step_exists(st);
 }
@@ -1151,8 +1157,8 @@ int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES])
 int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
 {
 	/* The primary key of a WITHOUT ROWID table is its order: memcmp. */
-	sqlite3_stmt *st = store_stmt(s, SQ_REVOCATIONS,
-				      "SELECT cti FROM revocations WHERE exp >= ?1 ORDER BY cti");
+	store_q *st = store_q_get(s, SQ_REVOCATIONS,
+				  "SELECT cti FROM revocations WHERE exp >= ?1 ORDER BY cti");
 	uint8_t cti[CRED_CTI_BYTES];
 	int rc;
 
@@ -1162,7 +1168,7 @@ int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx)
 		return 0;
 	if (bind_u64(st, 1, since) != SQLITE_OK)
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = col_fixed(st, 0, cti, sizeof cti)) != 0 || (rc = fn(ctx, cti)) != 0)
 			goto out;
 	}
@@ -1191,12 +1197,12 @@ static int purge_steps(store *s, void *ctx)
 	int rc;
 
 	for (size_t i = 0; i < AK_ARRAY_LEN(steps); i++) {
-		sqlite3_stmt *st = store_stmt(s, steps[i].slot, steps[i].sql);
+		store_q *st = store_q_get(s, steps[i].slot, steps[i].sql);
 		if (st == NULL)
 			return AK_EDB;
 		if (bind_u64(st, 1, steps[i].before) != SQLITE_OK)
 			return unbound(st);
-		if ((rc = step_changes(s, st, &k)) != 0)
+		if ((rc = step_changes(st, &k)) != 0)
 			return rc;
 		p->n += k;
 	}
@@ -1221,10 +1227,10 @@ int store_codes_purge(store *s, uint64_t codes_before, uint64_t revocations_befo
 
 int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_SCAN_ADD,
-		       "INSERT INTO scans (scan_id, verifier_id, cti, time, result, uploaded)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	store_q *st =
+	    store_q_get(s, SQ_SCAN_ADD,
+			"INSERT INTO scans (scan_id, verifier_id, cti, time, result, uploaded)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	int bad = 0;
 
 	if (st == NULL)
@@ -1232,15 +1238,14 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 	if (!fits(sc->verifier_id) || !fits(sc->time) || !fits(now) || sc->result < CRED_VALID ||
 	    sc->result >= CRED_RESULT_COUNT)
 		return AK_EINVAL;
-	bad |= sqlite3_bind_blob(st, 1, sc->scan_id, sizeof sc->scan_id, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 1, sc->scan_id, sizeof sc->scan_id);
 	bad |= bind_u64(st, 2, sc->verifier_id);
 	if (sc->has_cti)
-		bad |= sqlite3_bind_blob(st, 3, sc->cti, CRED_CTI_BYTES, SQLITE_STATIC);
+		bad |= store_q_bind_blob(st, 3, sc->cti, CRED_CTI_BYTES);
 	else
-		bad |= sqlite3_bind_null(st, 3);
+		bad |= store_q_bind_null(st, 3);
 	bad |= bind_u64(st, 4, sc->time);
-	bad |= sqlite3_bind_text(st, 5, cred_result_word((enum cred_result)sc->result), -1,
-				 SQLITE_STATIC);
+	bad |= store_q_bind_text(st, 5, cred_result_word((enum cred_result)sc->result), -1);
 	bad |= bind_u64(st, 6, now);
 	if (bad)
 		return unbound(st);
@@ -1250,11 +1255,11 @@ int store_scan_add(store *s, const struct store_scan *sc, uint64_t now)
 /* Added with POST /v1/scans (see store_people.h). */
 int store_scan_known(store *s, const uint8_t scan_id[16])
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_SCAN_KNOWN, "SELECT 1 FROM scans WHERE scan_id = ?1");
+	store_q *st = store_q_get(s, SQ_SCAN_KNOWN, "SELECT 1 FROM scans WHERE scan_id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, scan_id, 16, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, scan_id, 16) != SQLITE_OK)
 		return unbound(st);
 	return step_exists(st);
 }
@@ -1263,8 +1268,7 @@ int store_scan_known(store *s, const uint8_t scan_id[16])
 
 int store_kek_check_get(store *s, uint8_t out[32])
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_KEK_CHECK_GET, "SELECT value FROM kek_check WHERE one = 1");
+	store_q *st = store_q_get(s, SQ_KEK_CHECK_GET, "SELECT value FROM kek_check WHERE one = 1");
 	int rc;
 
 	if (st == NULL)
@@ -1277,12 +1281,12 @@ int store_kek_check_get(store *s, uint8_t out[32])
 
 int store_kek_check_put(store *s, const uint8_t value[32])
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_KEK_CHECK_PUT, "INSERT INTO kek_check (one, value) VALUES (1, ?1)");
+	store_q *st =
+	    store_q_get(s, SQ_KEK_CHECK_PUT, "INSERT INTO kek_check (one, value) VALUES (1, ?1)");
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, value, 32, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, value, 32) != SQLITE_OK)
 		return unbound(st);
 	return step_done(st);
 }
@@ -1304,19 +1308,17 @@ static const char *const decision_words[] = {
     [STORE_APPEAL_UPHELD] = "upheld", [STORE_APPEAL_REJECTED] = "rejected"};
 
 /* A nullable account id column: LEAF_NO_ID for NULL. */
-static int col_account(sqlite3_stmt *st, int col, uint64_t *out)
+static int col_account(store_q *st, int col, uint64_t *out)
 {
 	*out = LEAF_NO_ID;
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : col_u64(st, col, out);
+	return store_q_type(st, col) == SQLITE_NULL ? 0 : col_u64(st, col, out);
 }
 
 /* A closed-list word column as its DET_* value, or AK_ECORRUPT. */
-static int col_detail(sqlite3_stmt *st, int col, enum leaf_detail *out)
+static int col_detail(store_q *st, int col, enum leaf_detail *out)
 {
-	const unsigned char *w = sqlite3_column_text(st, col);
-	int d = w != NULL
-		    ? leaf_detail_parse((const char *)w, (size_t)sqlite3_column_bytes(st, col))
-		    : -1;
+	const unsigned char *w = store_q_text(st, col);
+	int d = w != NULL ? leaf_detail_parse((const char *)w, (size_t)store_q_bytes(st, col)) : -1;
 
 	if (d <= DET_EMPTY)
 		return AK_ECORRUPT;
@@ -1325,9 +1327,9 @@ static int col_detail(sqlite3_stmt *st, int col, enum leaf_detail *out)
 }
 
 /* Fills out from a row of APPEAL_COLUMNS. */
-static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
+static int read_appeal(store_q *st, struct store_appeal *out)
 {
-	sqlite3_int64 status = sqlite3_column_int64(st, 5), now = sqlite3_column_int64(st, 14);
+	int64_t status = store_q_int64(st, 5), now = store_q_int64(st, 14);
 	const unsigned char *w;
 	int rc, n;
 
@@ -1344,17 +1346,17 @@ static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
 		return AK_ECORRUPT;
 	out->status = (int)status;
 	out->resident_status = (int)now;
-	out->resident_erased = sqlite3_column_type(st, 15) != SQLITE_NULL;
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+	out->resident_erased = store_q_type(st, 15) != SQLITE_NULL;
+	if (store_q_type(st, 4) != SQLITE_NULL) {
 		if ((rc = col_fixed(st, 4, out->text, sizeof out->text)) != 0)
 			return rc;
 		out->has_text = 1;
 	}
 	out->officer_id = LEAF_NO_ID;
 	out->answer_reason = DET_NONE;
-	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
-		w = sqlite3_column_text(st, 10);
-		n = sqlite3_column_bytes(st, 10);
+	if (store_q_type(st, 9) != SQLITE_NULL) {
+		w = store_q_text(st, 10);
+		n = store_q_bytes(st, 10);
 		if ((rc = col_u64(st, 9, &out->answered)) != 0 ||
 		    (rc = col_detail(st, 11, &out->answer_reason)) != 0 ||
 		    (rc = col_u64(st, 12, &out->officer_id)) != 0)
@@ -1367,9 +1369,9 @@ static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
 		else
 			return AK_ECORRUPT;
 	}
-	if (sqlite3_column_type(st, 16) != SQLITE_NULL) {
-		w = sqlite3_column_text(st, 16);
-		n = sqlite3_column_bytes(st, 16);
+	if (store_q_type(st, 16) != SQLITE_NULL) {
+		w = store_q_text(st, 16);
+		n = store_q_bytes(st, 16);
 		if (w == NULL || n < 1 || n > STORE_ACCOUNT_NAME_MAX ||
 		    memchr(w, '\0', (size_t)n) != NULL)
 			return AK_ECORRUPT;
@@ -1379,7 +1381,7 @@ static int read_appeal(sqlite3_stmt *st, struct store_appeal *out)
 }
 
 /* Steps a query of APPEAL_COLUMNS, calling fn for each row. */
-static int each_appeal(sqlite3_stmt *st, store_appeal_fn fn, void *ctx)
+static int each_appeal(store_q *st, store_appeal_fn fn, void *ctx)
 {
 	struct store_appeal *a = malloc(sizeof *a);
 	int rc;
@@ -1388,7 +1390,7 @@ static int each_appeal(sqlite3_stmt *st, store_appeal_fn fn, void *ctx)
 		finish(st);
 		return AK_ENOMEM;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = read_appeal(st, a)) != 0 || (rc = fn(ctx, a)) != 0)
 			goto out;
 	}
@@ -1405,17 +1407,16 @@ int store_appeal_add(store *s, const struct store_appeal *a, uint64_t *id)
 	/* The status appealed and the account that set it are read here, in
 	 * the writer's transaction, so they are the ones the appeal's leaf
 	 * follows. */
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_APPEAL_ADD,
 	    "INSERT INTO appeals (handle, resident_id, reason, text_sealed, status, status_officer,"
 	    " opened, due)"
 	    " SELECT ?2, r.id, ?3, ?4, r.status,"
 	    " (SELECT h.officer_id FROM status_history h WHERE h.resident_id = r.id"
 	    " ORDER BY h.time DESC, h.id DESC LIMIT 1), ?5, ?6"
-	    " FROM residents r WHERE r.id = ?1 AND r.erased IS NULL");
+	    " FROM residents r WHERE r.id = ?1 AND r.erased IS NULL RETURNING id");
 	const char *reason = leaf_detail_word((int)a->reason);
-	uint64_t n;
-	int rc, bad = 0;
+	int bad = 0;
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1425,31 +1426,26 @@ int store_appeal_add(store *s, const struct store_appeal *a, uint64_t *id)
 	if (!fits(a->resident_id))
 		return AK_ENOENT;
 	bad |= bind_u64(st, 1, a->resident_id);
-	bad |= sqlite3_bind_blob(st, 2, a->handle, sizeof a->handle, SQLITE_STATIC);
-	bad |= sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	bad |= sqlite3_bind_blob(st, 4, a->text, sizeof a->text, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 2, a->handle, sizeof a->handle);
+	bad |= store_q_bind_text(st, 3, reason, -1);
+	bad |= store_q_bind_blob(st, 4, a->text, sizeof a->text);
 	bad |= bind_u64(st, 5, a->opened);
 	bad |= bind_u64(st, 6, a->due);
 	if (bad)
 		return unbound(st);
-	if ((rc = step_changes(s, st, &n)) != 0)
-		return rc;
-	if (n != 1)
-		return AK_ENOENT;
-	*id = (uint64_t)sqlite3_last_insert_rowid(store_sqlite(s));
-	return 0;
+	return inserted_id(st, id);
 }
 
 int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 			   struct store_appeal *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_BY_HANDLE,
-				      "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE p.handle = ?1");
+	store_q *st = store_q_get(s, SQ_APPEAL_BY_HANDLE,
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM " WHERE p.handle = ?1");
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, handle, STORE_HANDLE_BYTES) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
 		rc = read_appeal(st, out);
@@ -1459,9 +1455,9 @@ int store_appeal_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES],
 
 int store_appeal_open_of(store *s, uint64_t resident_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_OPEN_OF,
-				      "SELECT 1 FROM appeals WHERE resident_id = ?1"
-				      " AND answered IS NULL");
+	store_q *st = store_q_get(s, SQ_APPEAL_OPEN_OF,
+				  "SELECT 1 FROM appeals WHERE resident_id = ?1"
+				  " AND answered IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1475,10 +1471,10 @@ int store_appeal_open_of(store *s, uint64_t resident_id)
 int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_decision decision,
 			enum leaf_detail reason, uint64_t officer_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_APPEAL_ANSWER,
-				      "UPDATE appeals SET answered = ?2, decision = ?3,"
-				      " answer_reason = ?4, officer_id = ?5"
-				      " WHERE id = ?1 AND answered IS NULL");
+	store_q *st = store_q_get(s, SQ_APPEAL_ANSWER,
+				  "UPDATE appeals SET answered = ?2, decision = ?3,"
+				  " answer_reason = ?4, officer_id = ?5"
+				  " WHERE id = ?1 AND answered IS NULL");
 	const char *w = leaf_detail_word((int)reason);
 	int bad = 0;
 
@@ -1491,21 +1487,20 @@ int store_appeal_answer(store *s, uint64_t id, uint64_t now, enum store_appeal_d
 		return AK_ENOENT;
 	bad |= bind_u64(st, 1, id);
 	bad |= bind_u64(st, 2, now);
-	bad |= sqlite3_bind_text(st, 3, decision_words[decision], -1, SQLITE_STATIC);
-	bad |= sqlite3_bind_text(st, 4, w, -1, SQLITE_STATIC);
+	bad |= store_q_bind_text(st, 3, decision_words[decision], -1);
+	bad |= store_q_bind_text(st, 4, w, -1);
 	bad |= bind_u64(st, 5, officer_id);
 	if (bad)
 		return unbound(st);
 	/* A CHECK failing here is a reason that is not the decision's. */
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_appeals_of(store *s, uint64_t resident_id, store_appeal_fn fn, void *ctx)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_APPEALS_OF,
-		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
-		       " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
+	store_q *st = store_q_get(s, SQ_APPEALS_OF,
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				  " WHERE p.resident_id = ?1 ORDER BY p.opened DESC, p.id DESC");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1532,25 +1527,24 @@ int store_appeals_list(store *s, enum store_appeal_state which, size_t limit, st
 	static const unsigned slot[] = {[STORE_APPEALS_OPEN] = SQ_APPEALS_OPEN,
 					[STORE_APPEALS_ANSWERED] = SQ_APPEALS_ANSWERED,
 					[STORE_APPEALS_ALL] = SQ_APPEALS_ALL};
-	sqlite3_stmt *st;
+	store_q *st;
 
 	if (which < STORE_APPEALS_OPEN || which > STORE_APPEALS_ALL)
 		return AK_EINVAL;
-	if ((st = store_stmt(s, slot[which], sql[which])) == NULL)
+	if ((st = store_q_get(s, slot[which], sql[which])) == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_int64(
-		st, 1, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit) != SQLITE_OK)
+	if (store_q_bind_int64(
+		st, 1, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit) != SQLITE_OK)
 		return unbound(st);
 	return each_appeal(st, fn, ctx);
 }
 
 int store_appeals_overdue(store *s, uint64_t now, store_appeal_fn fn, void *ctx)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_APPEALS_OVERDUE,
-		       "SELECT " APPEAL_COLUMNS APPEAL_FROM
-		       " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
-		       " ORDER BY p.opened, p.id");
+	store_q *st = store_q_get(s, SQ_APPEALS_OVERDUE,
+				  "SELECT " APPEAL_COLUMNS APPEAL_FROM
+				  " WHERE p.answered IS NULL AND r.erased IS NULL AND p.due < ?1"
+				  " ORDER BY p.opened, p.id");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1583,11 +1577,11 @@ static int relation_valid(enum leaf_detail r)
 }
 
 /* A text column holding one of n words of table (index 1 up), or -1. */
-static int col_word(sqlite3_stmt *st, int col, const char *const *table, int n)
+static int col_word(store_q *st, int col, const char *const *table, int n)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = store_q_text(st, col);
 
-	if (sqlite3_column_type(st, col) != SQLITE_TEXT || t == NULL)
+	if (store_q_type(st, col) != SQLITE_TEXT || t == NULL)
 		return -1;
 	for (int i = 1; i < n; i++)
 		if (strcmp((const char *)t, table[i]) == 0)
@@ -1595,7 +1589,7 @@ static int col_word(sqlite3_stmt *st, int col, const char *const *table, int n)
 	return -1;
 }
 
-static int read_link(sqlite3_stmt *st, struct store_link *out)
+static int read_link(store_q *st, struct store_link *out)
 {
 	const unsigned char *w;
 	int rc, v;
@@ -1607,12 +1601,12 @@ static int read_link(sqlite3_stmt *st, struct store_link *out)
 	    (rc = col_u64(st, 3, &out->member_id)) != 0 ||
 	    (rc = col_u64(st, 6, &out->requested)) != 0)
 		return rc;
-	w = sqlite3_column_text(st, 4);
+	w = store_q_text(st, 4);
 	if (w == NULL || (v = leaf_detail_parse((const char *)w, strlen((const char *)w))) < 0 ||
 	    !relation_valid((enum leaf_detail)v))
 		return AK_ECORRUPT;
 	out->relation = (enum leaf_detail)v;
-	w = sqlite3_column_text(st, 5);
+	w = store_q_text(st, 5);
 	if (w == NULL)
 		return AK_ECORRUPT;
 	out->active = strcmp((const char *)w, "active") == 0;
@@ -1632,7 +1626,7 @@ static int read_link(sqlite3_stmt *st, struct store_link *out)
 
 int store_link_add(store *s, const struct store_link *l)
 {
-	sqlite3_stmt *st = store_stmt(
+	store_q *st = store_q_get(
 	    s, SQ_LINK_ADD,
 	    "INSERT INTO household_links (handle, guardian_id, member_id, relation, state,"
 	    " requested, confirmed, consent)"
@@ -1649,35 +1643,35 @@ int store_link_add(store *s, const struct store_link *l)
 		return AK_EINVAL;
 	if (!fits(l->guardian_id) || !fits(l->member_id))
 		return AK_ENOENT;
-	bad |= sqlite3_bind_blob(st, 1, l->handle, STORE_HANDLE_BYTES, SQLITE_STATIC);
+	bad |= store_q_bind_blob(st, 1, l->handle, STORE_HANDLE_BYTES);
 	bad |= bind_u64(st, 2, l->guardian_id);
 	bad |= bind_u64(st, 3, l->member_id);
-	bad |= sqlite3_bind_text(st, 4, leaf_detail_word(l->relation), -1, SQLITE_STATIC);
-	bad |= sqlite3_bind_text(st, 5, l->active ? "active" : "pending", -1, SQLITE_STATIC);
+	bad |= store_q_bind_text(st, 4, leaf_detail_word(l->relation), -1);
+	bad |= store_q_bind_text(st, 5, l->active ? "active" : "pending", -1);
 	bad |= bind_u64(st, 6, l->requested);
 	if (l->active) {
 		bad |= bind_u64(st, 7, l->requested);
-		bad |= sqlite3_bind_text(st, 8, consent_words[l->consent], -1, SQLITE_STATIC);
+		bad |= store_q_bind_text(st, 8, consent_words[l->consent], -1);
 	} else {
-		bad |= sqlite3_bind_null(st, 7);
-		bad |= sqlite3_bind_null(st, 8);
+		bad |= store_q_bind_null(st, 7);
+		bad |= store_q_bind_null(st, 8);
 	}
 	if (bad)
 		return unbound(st);
-	if ((rc = step_changes(s, st, &n)) != 0)
+	if ((rc = step_changes(st, &n)) != 0)
 		return rc;
 	return n == 1 ? 0 : AK_ENOENT;
 }
 
 int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], struct store_link *out)
 {
-	sqlite3_stmt *st = store_stmt(
-	    s, SQ_LINK_BY_HANDLE, "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
+	store_q *st = store_q_get(s, SQ_LINK_BY_HANDLE,
+				  "SELECT " LINK_COLUMNS " FROM household_links WHERE handle = ?1");
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
-	if (sqlite3_bind_blob(st, 1, handle, STORE_HANDLE_BYTES, SQLITE_STATIC) != SQLITE_OK)
+	if (store_q_bind_blob(st, 1, handle, STORE_HANDLE_BYTES) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
 		rc = read_link(st, out);
@@ -1687,7 +1681,7 @@ int store_link_by_handle(store *s, const uint8_t handle[STORE_HANDLE_BYTES], str
 
 /* Every row of a link query whose ?1 is bound to key (and ?2 to limit,
  * when limit is not 0), to fn. */
-static int links_walk(sqlite3_stmt *st, uint64_t key, size_t limit, store_link_fn fn, void *ctx)
+static int links_walk(store_q *st, uint64_t key, size_t limit, store_link_fn fn, void *ctx)
 {
 	struct store_link l;
 	int rc;
@@ -1699,7 +1693,7 @@ static int links_walk(sqlite3_stmt *st, uint64_t key, size_t limit, store_link_f
 	if (bind_u64(st, 1, key) != SQLITE_OK ||
 	    (limit > 0 && bind_u64(st, 2, (uint64_t)limit) != SQLITE_OK))
 		return unbound(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_q_step(st)) == SQLITE_ROW) {
 		if ((rc = read_link(st, &l)) != 0 || (rc = fn(ctx, &l)) != 0)
 			goto out;
 	}
@@ -1711,17 +1705,17 @@ out:
 
 int store_links_of_guardian(store *s, uint64_t guardian_id, store_link_fn fn, void *ctx)
 {
-	return links_walk(store_stmt(s, SQ_LINKS_OF_GUARDIAN,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE guardian_id = ?1 ORDER BY requested, id"),
+	return links_walk(store_q_get(s, SQ_LINKS_OF_GUARDIAN,
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE guardian_id = ?1 ORDER BY requested, id"),
 			  guardian_id, 0, fn, ctx);
 }
 
 int store_links_of_member(store *s, uint64_t member_id, store_link_fn fn, void *ctx)
 {
-	return links_walk(store_stmt(s, SQ_LINKS_OF_MEMBER,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE member_id = ?1 ORDER BY requested, id"),
+	return links_walk(store_q_get(s, SQ_LINKS_OF_MEMBER,
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE member_id = ?1 ORDER BY requested, id"),
 			  member_id, 0, fn, ctx);
 }
 
@@ -1730,19 +1724,19 @@ int store_links_pending(store *s, size_t limit, store_link_fn fn, void *ctx)
 	/* ?1 is a dummy key so that links_walk binds ?2 alike. */
 	if (limit == 0)
 		return AK_EINVAL;
-	return links_walk(store_stmt(s, SQ_LINKS_PENDING,
-				     "SELECT " LINK_COLUMNS " FROM household_links"
-				     " WHERE state = 'pending' AND ?1 = 1"
-				     " ORDER BY requested, id LIMIT ?2"),
+	return links_walk(store_q_get(s, SQ_LINKS_PENDING,
+				      "SELECT " LINK_COLUMNS " FROM household_links"
+				      " WHERE state = 'pending' AND ?1 = 1"
+				      " ORDER BY requested, id LIMIT ?2"),
 			  1, limit, fn, ctx);
 }
 
 int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQ_LINK_CONFIRM,
-				      "UPDATE household_links SET state = 'active', confirmed = ?2,"
-				      " consent = 'officer', officer_id = ?3"
-				      " WHERE id = ?1 AND state = 'pending' AND requested <= ?2");
+	store_q *st = store_q_get(s, SQ_LINK_CONFIRM,
+				  "UPDATE household_links SET state = 'active', confirmed = ?2,"
+				  " consent = 'officer', officer_id = ?3"
+				  " WHERE id = ?1 AND state = 'pending' AND requested <= ?2");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1753,13 +1747,12 @@ int store_link_confirm(store *s, uint64_t id, uint64_t now, uint64_t officer_id)
 	if (bind_u64(st, 1, id) != SQLITE_OK || bind_u64(st, 2, now) != SQLITE_OK ||
 	    bind_u64(st, 3, officer_id) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_link_delete(store *s, uint64_t id)
 {
-	sqlite3_stmt *st =
-	    store_stmt(s, SQ_LINK_DELETE, "DELETE FROM household_links WHERE id = ?1");
+	store_q *st = store_q_get(s, SQ_LINK_DELETE, "DELETE FROM household_links WHERE id = ?1");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -1767,13 +1760,13 @@ int store_link_delete(store *s, uint64_t id)
 		return AK_ENOENT;
 	if (bind_u64(st, 1, id) != SQLITE_OK)
 		return unbound(st);
-	return step_one_change(s, st);
+	return step_one_change(st);
 }
 
 int store_links_count(store *s, uint64_t guardian_id, uint64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(
-	    s, SQ_LINKS_COUNT, "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
+	store_q *st = store_q_get(s, SQ_LINKS_COUNT,
+				  "SELECT count(*) FROM household_links WHERE guardian_id = ?1");
 	int rc;
 
 	*n = 0;

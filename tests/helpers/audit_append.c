@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "audit_append: %s: %s\n", argv[2], what);
 		return 2;
 	}
-	if ((rc = datadir_file(d, db, sizeof db, DATADIR_DB)) != 0 ||
+	if ((rc = datadir_db(d, db, sizeof db)) != 0 ||
 	    (rc = auditlog_open(&a, db, d->log, NULL, &why)) != 0) {
 		fprintf(stderr, "audit_append: log: %s %s\n", ak_strerror(rc), why ? why : "");
 		datadir_close(d);

@@ -18,19 +18,55 @@
 #   all_entries TOKEN FILE N  every audit entry (N pages at most), as JSON
 #                             lines in FILE
 #   row_id DB HANDLE          the residents row id of an API handle (res_...)
+#   svc_sql DB SQL            reads the store beside the API: sqlite3 on DB
+#                             (DIR/ankang.db), or with ANKANG_TEST_STORE=pg
+#                             psql on DIR's store as the cluster's
+#                             superuser, after the spellings that differ
+#                             (a leaf's text, hex(...), instr, randomblob,
+#                             a GLOB of literal characters and *) are
+#                             rewritten; rows as
+#                             sqlite3 prints them
+#   svc_db DIR                the store of DIR as store_open takes it (for
+#                             ankang-audit verify --db): the URL with
+#                             ANKANG_TEST_STORE=pg, else DIR/ankang.db
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
 # Never prints a token, a body or personal data: tests compare, and say
 # only what differed in words.
+#
+# ANKANG_TEST_STORE=pg runs the same test on PostgreSQL (make check-pg):
+# a cluster of the test's own (tests/lib/pg.sh; the test is skipped
+# without PostgreSQL), and each svc_init a fresh database on it, made by
+# `init --store` (the node's URL) and `--store-owner` (the owner's, which
+# runs the migrations). SVC_STORE then names the last one's URL.
 
 SERVER_PID=
 SERVER_STATUS=
 API_EXTRA=()
 : >"$T/errors.all"
 
+SVC_STORE=
+SVC_DBS=0
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	. tests/lib/pg.sh
+	pg_test_start || bail_out "the PostgreSQL cluster did not start"
+fi
+
 svc_init() {
-	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
+	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
+		"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
+		return
+	fi
+	SVC_DBS=$((SVC_DBS + 1))
+	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE ak$SVC_DBS OWNER ankang_owner" &&
+		pg_psql "$ANKANG_PG_SUPER_URL" \
+			"REVOKE ALL ON DATABASE ak$SVC_DBS FROM PUBLIC;
+			 GRANT CONNECT ON DATABASE ak$SVC_DBS TO ankang_owner, ankang_service" ||
+		return 1
+	SVC_STORE=$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_node)
+	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test --store "$SVC_STORE" \
+		--store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)" >/dev/null
 }
 
 svc_account() {
@@ -112,7 +148,31 @@ all_entries() {
 }
 
 # row_id DB HANDLE: the row behind a handle, for checks on the database.
-row_id() { sqlite3 "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
+svc_sql() {
+	local db=$1 sql=$2 url
+	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
+		sqlite3 "$db" "$sql"
+		return
+	fi
+	url=$(sed -n 's/^store = //p' "$(dirname "$db")/ankang.conf")
+	sql=$(printf '%s' "$sql" | sed -e "s/rtrim(leaf, char(10))/rtrim(convert_from(leaf, 'UTF8'), chr(10))/g" \
+		-e "s/lower(hex(\([a-z_.]*\)))/encode(\1, 'hex')/g" \
+		-e "s/\bhex(\([a-z_.]*\))/upper(encode(\1, 'hex'))/g" \
+		-e "s/cast(leaf as text)/convert_from(leaf, 'UTF8')/g" -e "s/char(10)/chr(10)/g" \
+		-e "s/\binstr(/strpos(/g" -e "s/randomblob(16)/decode(md5(random()::text), 'hex')/g" |
+		perl -pe 's{glob \x27([^\x27]*)\x27}{my $p = $1; $p =~ s/([_%\\])/\\$1/g; $p =~ s/\*/%/g; "like \x27$p\x27"}ge')
+	pg_psql "${url%user=*}user=ankang_super" "$sql"
+}
+
+svc_db() {
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		sed -n 's/^store = //p' "$1/ankang.conf"
+	else
+		echo "$1/ankang.db"
+	fi
+}
+
+row_id() { svc_sql "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }
 
 # hdr NAME: the value of a header of the last answer (no CR).
 hdr() { grep -i "^$1:" "$T/r.hdr" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }

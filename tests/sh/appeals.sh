@@ -22,9 +22,9 @@ DIR=$T/data
 DB=$DIR/ankang.db
 AUDIT=$ANKANG_BIN/ankang-audit
 
-leaf_at() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
+leaf_at() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
 leaf_count() {
-	sqlite3 "$DB" "select count(*) from log_leaves where
+	svc_sql "$DB" "select count(*) from log_leaves where
 		rtrim(cast(leaf as text), char(10)) glob '$1'"
 }
 subject_at() { leaf_at "$1" | cut -d' ' -f3; }
@@ -43,9 +43,9 @@ OFFICER=$(cat "$T/off1")
 OFFICER2=$(svc_account "$DIR" officer desk-2)
 VERIFIER=$(svc_account "$DIR" verifier gate-1)
 AUDITOR=$(svc_account "$DIR" auditor inspector-1)
-OFF_ID=$(sqlite3 "$DB" "select id from accounts where name = 'desk-1'")
-OFF2_ID=$(sqlite3 "$DB" "select id from accounts where name = 'desk-2'")
-is "$(sqlite3 "$DB" "select team from accounts where name = 'desk-1'")" district-3 \
+OFF_ID=$(svc_sql "$DB" "select id from accounts where name = 'desk-1'")
+OFF2_ID=$(svc_sql "$DB" "select id from accounts where name = 'desk-2'")
+is "$(svc_sql "$DB" "select team from accounts where name = 'desk-1'")" district-3 \
 	"account add --team: the officer's team is stored"
 like "$("$ANKANG_BIN/ankangd" account list --data "$DIR" | grep ' desk-1$')" ' district-3 +active +desk-1$' \
 	"account list shows the team"
@@ -96,12 +96,12 @@ like "$(leaf_at "$(jbody .log_index)")" "^resident:- appeal_open $PSEUDO_A - ok 
 
 api POST /v1/me/appeals "$TOKEN_A" "$(appeal_body other "again")"
 error_is 409 appeal_open "a second appeal while one is open"
-is "$(sqlite3 "$DB" "select count(*) from appeals")" 1 "no second row"
+is "$(svc_sql "$DB" "select count(*) from appeals")" 1 "no second row"
 # The schema refuses it too, whatever the code above it does.
-sqlite3 "$DB" "insert into appeals (handle, resident_id, reason, text_sealed, status, opened, due)
+svc_sql "$DB" "insert into appeals (handle, resident_id, reason, text_sealed, status, opened, due)
 	select randomblob(16), resident_id, 'other', text_sealed, 2, 1, 2 from appeals" 2>/dev/null
 ok $((! $?)) "the schema refuses a second open appeal of one resident (partial unique index)"
-sqlite3 "$DB" "update appeals set reason = 'my own words'" 2>/dev/null
+svc_sql "$DB" "update appeals set reason = 'my own words'" 2>/dev/null
 ok $((! $?)) "the schema refuses a reason that is not a word of the list"
 
 api POST /v1/me/appeals "$TOKEN_B" '{"reason": "because"}'
@@ -119,7 +119,7 @@ api POST /v1/me/appeals "$TOKEN_B" "$(jq -cn '{reason: "other", text: "a\u0007b"
 error_is 400 bad_field "a text with a control character"
 api POST /v1/me/appeals "$TOKEN_B" "$(appeal_body other "$(printf 'line one\nline two')")"
 error_is 409 appeal_open "B's second while B's first is open"
-is "$(sqlite3 "$DB" "select count(distinct length(text_sealed)) || ' ' || max(length(text_sealed)) from appeals")" \
+is "$(svc_sql "$DB" "select count(distinct length(text_sealed)) || ' ' || max(length(text_sealed)) from appeals")" \
 	"1 2041" "every sealed text has one length, whatever the text's (2041 bytes)"
 
 # --- the resident's own ---------------------------------------------------------
@@ -196,7 +196,7 @@ api POST "/v1/appeals/$APPEAL_A/answer" "$OFFICER2" '{"decision": "maybe", "reas
 error_is 400 bad_field "a decision that is neither"
 api POST "/v1/appeals/$APPEAL_A/answer" "$OFFICER2" '{"decision": "rejected", "reason": "status_confirmed", "status": "green"}'
 error_is 400 bad_status "a rejection with a status"
-is "$(sqlite3 "$DB" "select count(*) from appeals where answered is not null")" 0 "none of those answered"
+is "$(svc_sql "$DB" "select count(*) from appeals where answered is not null")" 0 "none of those answered"
 
 api POST "/v1/appeals/$APPEAL_A/answer" "$OFFICER2" '{"decision": "upheld", "reason": "record_error"}'
 is "$ST" 200 "desk-2 upholds A's appeal: 200"
@@ -208,11 +208,11 @@ is "$(leaf_at "$ans_idx")" "officer:$OFF2_ID appeal_answer $PSEUDO_A - ok record
 is "$(leaf_at $((ans_idx + 1)))" "officer:$OFF2_ID status_set $PSEUDO_A - ok appeal_upheld" \
 	"then status_set with appeal_upheld, in the same operation"
 RID_A=$(row_id "$DB" "$RES_A")
-is "$(sqlite3 "$DB" "select status || ' ' || status_index from residents where id = $RID_A")" \
+is "$(svc_sql "$DB" "select status || ' ' || status_index from residents where id = $RID_A")" \
 	"0 $((ans_idx + 1))" "A is green, set by the status_set leaf"
-is "$(sqlite3 "$DB" "select reason || ' ' || officer_id from status_history where resident_id = $RID_A order by id desc limit 1")" \
+is "$(svc_sql "$DB" "select reason || ' ' || officer_id from status_history where resident_id = $RID_A order by id desc limit 1")" \
 	"appeal_upheld $OFF2_ID" "A's history: appeal_upheld by desk-2"
-is "$(sqlite3 "$DB" "select count(*) from revocations where lower(hex(cti)) = '$CTI_RED'")" 1 \
+is "$(svc_sql "$DB" "select count(*) from revocations where lower(hex(cti)) = '$CTI_RED'")" 1 \
 	"the red code is revoked"
 api GET /v1/me/history "$TOKEN_A"
 is "$(jbody '.history[0] | [.status, .reason] | join(" ")')" "green appeal_upheld" \
@@ -277,7 +277,7 @@ is $? 2 "--appeal-deadline with --server: a usage error (the server judges by it
 RID_B=$(row_id "$DB" "$RES_B")
 api DELETE /v1/me "$TOKEN_B"
 is "$ST" 200 "B erases themselves"
-is "$(sqlite3 "$DB" "select count(*) || ' ' || count(text_sealed) from appeals where resident_id = $RID_B")" \
+is "$(svc_sql "$DB" "select count(*) || ' ' || count(text_sealed) from appeals where resident_id = $RID_B")" \
 	"2 0" "B's appeals stay as records of an answer owed, their texts gone"
 api GET '/v1/appeals?state=all' "$OFFICER"
 is "$(jbody "[.appeals[] | select(.resident == \"$RES_B\")] | length")" 0 \
@@ -288,16 +288,16 @@ error_is 404 not_found "nor read"
 # --- the log and the files --------------------------------------------------------
 svc_stop
 is "$SERVER_STATUS" 0 "the server stops cleanly"
-"$AUDIT" verify --db "$DB" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
+"$AUDIT" verify --db "$(svc_db "$DIR")" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
 ok $? "ankang-audit verify: the log verifies"
-"$AUDIT" report --db "$DB" --json --appeal-deadline 1 >"$T/report-db.json" 2>"$T/report.err"
+"$AUDIT" report --db "$(svc_db "$DIR")" --json --appeal-deadline 1 >"$T/report-db.json" 2>"$T/report.err"
 is $? 1 "ankang-audit report --db --appeal-deadline 1: flagged"
 is "$(jq -r '.appeals | [.open, .overdue, (.overdue_by_team | map("\(.team) \(.count)") | join(","))] | map(tostring) | join(" ")' "$T/report-db.json")" \
 	"1 1 null 1" "judged by a second's deadline, A's open appeal is overdue (its status set by desk-2, no team)"
-"$AUDIT" report --db "$DB" --json >"$T/report-db.json" 2>"$T/report.err"
+"$AUDIT" report --db "$(svc_db "$DIR")" --json >"$T/report-db.json" 2>"$T/report.err"
 is "$(jq -r '.appeals | [.open, .overdue, (.overdue_by_team | map("\(.team) \(.count)") | join(","))] | map(tostring) | join(" ")' "$T/report-db.json")" \
 	"1 0 " "from the database copy: B's overdue appeal went with B's erasure, A's is open"
-"$AUDIT" report --db "$DB" --json --appeal-deadline 31622400 >"$T/report-db.json" 2>"$T/report.err"
+"$AUDIT" report --db "$(svc_db "$DIR")" --json --appeal-deadline 31622400 >"$T/report-db.json" 2>"$T/report.err"
 is "$(jq -r '.appeals | [.deadline, .overdue] | map(tostring) | join(" ")' "$T/report-db.json")" \
 	"31622400 0" "judged by a deadline of a year, none is overdue"
 for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.all"; do
@@ -310,7 +310,7 @@ for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.a
 done
 n=0
 for s in "Zq7-appeal-secret" "Xv9 distinctive"; do
-	n=$((n + $(sqlite3 "$DB" "select count(*) from log_leaves where instr(cast(leaf as text), '$s') > 0")))
+	n=$((n + $(svc_sql "$DB" "select count(*) from log_leaves where instr(cast(leaf as text), '$s') > 0")))
 done
 is "$n" 0 "no leaf holds the appeal texts"
 done_testing

@@ -34,12 +34,12 @@ SIZE=600
 svc_init "$DIR"
 AUD=$(svc_account "$DIR" auditor inspector-1)
 VER=$(svc_account "$DIR" verifier checkpoint-1)
-VER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'checkpoint-1'")
+VER_ID=$(svc_sql "$DB" "select id from accounts where name = 'checkpoint-1'")
 printf '%s\n' "$AUD" >"$T/aud.token"
 chmod 600 "$T/aud.token"
 at_exit svc_stop
 
-have=$(sqlite3 "$DB" 'select count(*) from log_leaves')
+have=$(svc_sql "$DB" 'select count(*) from log_leaves')
 NOW_MS=$(($(date +%s) * 1000))
 seq 1 $((SIZE - have)) | awk -v t="$NOW_MS" -v v="$VER_ID" \
 	'{printf "ankang/v1 %.0f verifier:%s verify_offline - - malformed -\n", t + $1, v}' >"$T/plant.txt"
@@ -136,9 +136,9 @@ is "$RC" 2 "entries --log without a token: exit 2"
 run r1 report --log "$LOG" --token-file "$T/aud.token" --json
 ok $([ "$RC" -lt 2 ] && jq -e . "$T/r1.out" >/dev/null && echo 0 || echo 1) \
 	"report --log: a report from the bundles (no appeals section: tiles hold none)"
-run u1 verify --mirror "$M" --db "$DB" --log-key "$KEY"
+run u1 verify --mirror "$M" --db "$(svc_db "$DIR")" --log-key "$KEY"
 is "$RC" 2 "--mirror without --log: usage error"
-run u2 verify --log "$LOG" --db "$DB" --log-key "$KEY"
+run u2 verify --log "$LOG" --db "$(svc_db "$DIR")" --log-key "$KEY"
 is "$RC" 2 "--log with --db: usage error"
 
 # --- a mirror tile that lies is refused ------------------------------------
@@ -249,7 +249,7 @@ run q7 verify --log "$SURL" --log-key "$KEY" --witness "$W1" --quorum 2
 is "$RC" 2 "--quorum larger than the witnesses given: usage error"
 run q8 verify --log "$SURL" --log-key "$KEY" --witness "not a key"
 is "$RC" 2 "--witness that is no key: usage error"
-run q9 verify --db "$DB" --log-key "$KEY" --witness "$W1"
+run q9 verify --db "$(svc_db "$DIR")" --log-key "$KEY" --witness "$W1"
 is "$RC" 1 "--witness with --db: the database's checkpoint carries no cosignature, fails"
 like "$(out q9)" "0 valid cosignature\(s\) of the 1 needed" "  0 of 1"
 run q10 verify --server "$URL" --token-file "$T/aud.token" --log-key "$KEY" --witness "$W1"

@@ -35,7 +35,7 @@ ADMIN=$(svc_account "$DIR" admin operator-7)
 svc_start "$DIR"
 at_exit svc_stop
 
-leaf_at() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
+leaf_at() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
 
 # Made-up people.
 NAME_A='测试导出甲'
@@ -114,14 +114,14 @@ is "$(jq -c '.status_history[0] | [.status, .reason, .officer]' "$T/a.json")" \
 	'["yellow","close_contact","desk-7"]' \
 	"the newest status change: yellow, close_contact, by the officer's account label"
 is "$(jq '.status_history | length' "$T/a.json")" \
-	"$(sqlite3 "$DB" "select count(*) from status_history where resident_id = $(row_id "$DB" "$RES_A")")" \
+	"$(svc_sql "$DB" "select count(*) from status_history where resident_id = $(row_id "$DB" "$RES_A")")" \
 	"every status history row of A's"
 
 is "$(jq -c '[.sessions | length, (map(select(.current)) | length)]' "$T/a.json")" "[2,1]" \
 	"sessions: A's two, one of them the one asking"
 
 # Every leaf about A before the export, and nothing else.
-want=$(sqlite3 "$DB" "select idx from log_leaves where idx < $EXP_IDX and \
+want=$(svc_sql "$DB" "select idx from log_leaves where idx < $EXP_IDX and \
 	cast(leaf as text) glob '* $PSEUDO_A *' order by idx desc" | jq -sc .)
 is "$(jq -c '[.accesses[].index]' "$T/a.json")" "$want" \
 	"accesses: every log entry about A, newest first, with its log index"
@@ -158,13 +158,13 @@ is "$(leaf_at "$EXP_IDX_B")" "resident:- export $PSEUDO_B - ok -" "audited: subj
 is "$(jq -r .resident.handle "$T/b.json")" "$RES_B" "B's export holds B's handle"
 same "$(jq -r .resident.name "$T/b.json")" "$NAME_B" "and B's name"
 is "$(jq -r .resident.phone "$T/b.json")" null "B gave no phone: null"
-want=$(sqlite3 "$DB" "select idx from log_leaves where idx < $EXP_IDX_B and \
+want=$(svc_sql "$DB" "select idx from log_leaves where idx < $EXP_IDX_B and \
 	cast(leaf as text) glob '* $PSEUDO_B *' order by idx desc" | jq -sc .)
 is "$(jq -c '[.accesses[].index]' "$T/b.json")" "$want" "B's accesses: every entry about B"
 is "$(jq -c --slurpfile a "$T/a.json" '[.accesses[].index] - [$a[0].accesses[].index] ==
 	[.accesses[].index]' "$T/b.json")" true "none of A's entries is in B's export"
 is "$(jq '.status_history | length' "$T/b.json")" \
-	"$(sqlite3 "$DB" "select count(*) from status_history where resident_id = $(row_id "$DB" "$RES_B")")" \
+	"$(svc_sql "$DB" "select count(*) from status_history where resident_id = $(row_id "$DB" "$RES_B")")" \
 	"B's status history is B's"
 is "$(jq '.sessions | length' "$T/b.json")" 1 "B's one session"
 n=0
@@ -196,7 +196,7 @@ for idx in $(jq -r '.accesses[].index' "$T/a.json") "$EXP_IDX"; do
 		diag "proof of $idx: status $ST"
 		continue
 	fi
-	leaf=$(sqlite3 "$DB" "select hex(leaf) from log_leaves where idx = $idx" | xxd -r -p | base64 -w0)
+	leaf=$(svc_sql "$DB" "select hex(leaf) from log_leaves where idx = $idx" | xxd -r -p | base64 -w0)
 	{
 		echo "c2sp.org/tlog-proof@v1"
 		echo "index $idx"
@@ -209,7 +209,7 @@ for idx in $(jq -r '.accesses[].index' "$T/a.json") "$EXP_IDX"; do
 	checked=$((checked + 1))
 done
 is "$bad" 0 "every one of A's $checked exported entries (and the export's own) is proven"
-other=$(sqlite3 "$DB" "select hex(leaf) from log_leaves where idx = $EXP_IDX_B" | xxd -r -p | base64 -w0)
+other=$(svc_sql "$DB" "select hex(leaf) from log_leaves where idx = $EXP_IDX_B" | xxd -r -p | base64 -w0)
 "$AUDIT" check-proof "$T/proof.txt" --log-key "$DIR/public/log.vkey" --leaf-b64 "$other" \
 	>/dev/null 2>&1
 is $? 1 "the tampered twin: the last proof does not prove B's export leaf"
@@ -217,7 +217,7 @@ api GET "/v1/audit/proof/inclusion?index=$(jq '.accesses[-1].index' "$T/b.json")
 is "$ST/$(jbody .error)" 403/not_yours "A may not prove B's entry"
 
 # --- refused to everyone else --------------------------------------------
-before=$(sqlite3 "$DB" "select count(*) from log_leaves")
+before=$(svc_sql "$DB" "select count(*) from log_leaves")
 for who in "none:" "verifier:$VERIFIER" "officer:$OFFICER" "auditor:$AUDITOR" "admin:$ADMIN"; do
 	api GET /v1/me/export "${who#*:}"
 	want=403
@@ -230,7 +230,7 @@ api GET /v1/me/export "aks_$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_'
 is "$ST/$(jbody .error)" 401/bad_token "an unknown session: 401 bad_token"
 api POST /v1/me/export "$TOK_A" '{}'
 like "$ST" '^40[45]$' "POST is not an export"
-is "$(sqlite3 "$DB" "select count(*) from log_leaves where idx >= $before and \
+is "$(svc_sql "$DB" "select count(*) from log_leaves where idx >= $before and \
 	cast(leaf as text) glob '* export *'")" 0 "a refused export writes no export leaf"
 
 # A session that ended exports nothing.

@@ -40,10 +40,10 @@ svc_init "$DIR"
 AUD=$(svc_account "$DIR" auditor inspector-1)
 OFF=$(svc_account "$DIR" officer officer-1)
 VER=$(svc_account "$DIR" verifier checkpoint-1)
-VER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'checkpoint-1'")
+VER_ID=$(svc_sql "$DB" "select id from accounts where name = 'checkpoint-1'")
 at_exit svc_stop
 
-log_size() { sqlite3 "$DB" 'select count(*) from log_leaves'; }
+log_size() { svc_sql "$DB" 'select count(*) from log_leaves'; }
 
 # The log's size made exactly $SIZE: offline scans by the verifier.
 have=$(log_size)
@@ -98,7 +98,7 @@ like "$(tr '\n' ' ' <"$T/out")" "^root ok $SIZE full tiles ok 274 entries $SIZE 
 # The first leaf of the log, as the bundle holds it: what the store holds.
 head -c 2 "$M/tile/entries/000" | od -An -tu1 | awk '{print $1 * 256 + $2}' >"$T/len0"
 tail -c +3 "$M/tile/entries/000" | head -c "$(cat "$T/len0")" >"$T/leaf0"
-sqlite3 "$DB" "select hex(leaf) from log_leaves where idx = 0" >"$T/leaf0.hex"
+svc_sql "$DB" "select hex(leaf) from log_leaves where idx = 0" >"$T/leaf0.hex"
 is "$(od -An -tx1 -v "$T/leaf0" | tr -d ' \n' | tr a-f A-F)" "$(cat "$T/leaf0.hex")" \
 	"an entry is its leaf's exact bytes after a 2-byte big-endian length"
 

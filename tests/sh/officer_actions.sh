@@ -20,11 +20,11 @@
 DIR=$T/data
 DB=$DIR/ankang.db
 
-log_size() { sqlite3 "$DB" "select count(*) from log_leaves"; }
+log_size() { svc_sql "$DB" "select count(*) from log_leaves"; }
 # leaves_of ACTOR: "index action result detail" of every leaf whose actor
 # is ACTOR, newest first, from the log's bytes.
 leaves_of() {
-	sqlite3 "$DB" "select idx, rtrim(leaf, char(10)) from log_leaves order by idx desc" |
+	svc_sql "$DB" "select idx, rtrim(leaf, char(10)) from log_leaves order by idx desc" |
 		awk -F'[| ]' -v a="$1" '$4 == a { print $1, $5, $8, $9 }'
 }
 error_is() {
@@ -39,8 +39,8 @@ OFFICER2=$(svc_account "$DIR" officer desk-2)
 VERIFIER=$(svc_account "$DIR" verifier gate-1)
 AUDITOR=$(svc_account "$DIR" auditor inspector-1)
 ADMIN=$(svc_account "$DIR" admin admin-1)
-O1=$(sqlite3 "$DB" "select id from accounts where name = 'desk-1'")
-O2=$(sqlite3 "$DB" "select id from accounts where name = 'desk-2'")
+O1=$(svc_sql "$DB" "select id from accounts where name = 'desk-1'")
+O2=$(svc_sql "$DB" "select id from accounts where name = 'desk-2'")
 svc_start "$DIR"
 at_exit svc_stop
 

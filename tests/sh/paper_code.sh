@@ -26,14 +26,14 @@ DB=$DIR/ankang.db
 svc_init "$DIR" || { echo "Bail out! ankangd init failed"; exit 1; }
 OFFICER=$(svc_account "$DIR" officer desk-3)
 VERIFIER=$(svc_account "$DIR" verifier gate-3)
-OFFICER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'desk-3'")
+OFFICER_ID=$(svc_sql "$DB" "select id from accounts where name = 'desk-3'")
 svc_start "$DIR"
 at_exit svc_stop
 
 ZBAR=(zbarimg --raw -q)
 zbarimg --help 2>&1 | grep -q -- --nodbus && ZBAR+=(--nodbus)
-leaf_at() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
-log_size() { sqlite3 "$DB" "select count(*) from log_leaves"; }
+leaf_at() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
+log_size() { svc_sql "$DB" "select count(*) from log_leaves"; }
 
 # Made-up people: a Chinese name, and a long mixed one (the longest the
 # card must still fit: it is ellipsised on the card, whole in the code).
@@ -73,7 +73,7 @@ card() {
 	like "$(leaf_at "$idx")" "^officer:$OFFICER_ID print_code [0-9a-f]{32} [0-9a-f]{32} ok paper_code\$" \
 		"$status card: its print_code leaf"
 	cti=$(leaf_at "$idx" | cut -d' ' -f4)
-	exp=$(sqlite3 "$DB" "select exp from codes where lower(hex(cti)) = '$cti'")
+	exp=$(svc_sql "$DB" "select exp from codes where lower(hex(cti)) = '$cti'")
 
 	pdfinfo "$pdf" >"$T/info" 2>&1
 	like "$(grep '^Page size:' "$T/info")" '297\.6[0-9]* x 419\.5[0-9]* pts' "$status card: one A6 page"

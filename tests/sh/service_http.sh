@@ -26,7 +26,7 @@ ADM=$(svc_account "$D" admin operator-1)
 svc_start "$D" --head-timeout 2 --request-timeout 4 --per-address 6
 at_exit svc_stop
 PORT=$(cat "$T/port")
-log_size() { sqlite3 "$D/ankang.db" "select count(*) from log_leaves"; }
+log_size() { svc_sql "$D/ankang.db" "select count(*) from log_leaves"; }
 
 # raw PAYLOAD: sends PAYLOAD (printf %b) on a new connection and keeps
 # what comes back until the server closes (at most 5 s) in $T/raw.

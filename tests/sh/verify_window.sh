@@ -39,7 +39,7 @@ is "$ST" 200 "the holder turns red"
 verify "$PAPER"
 is "$(jbody .result)/$(jbody .status)" superseded/red \
 	"within the online window: superseded, with the current status"
-leaf=$(sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves order by idx desc limit 1")
+leaf=$(svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves order by idx desc limit 1")
 is "$(cut -d' ' -f7,8 <<<"$leaf")" "superseded red" "its leaf records the status shown"
 
 # Wait until the paper code is older than the window (bounded).
@@ -53,7 +53,7 @@ verify "$PAPER"
 is "$(jbody .result)" superseded "past the window: still superseded"
 is "$(jbody 'has("status")')" false "but without the current status"
 is "$(jbody 'keys | join(" ")')" "name result" "the answer is the result and the name only"
-leaf=$(sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves order by idx desc limit 1")
+leaf=$(svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves order by idx desc limit 1")
 is "$(cut -d' ' -f7,8 <<<"$leaf")" "superseded -" "and its leaf records no status"
 
 # ankang-verify online takes that answer: the name, "-" for the status.

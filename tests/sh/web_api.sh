@@ -23,7 +23,7 @@ VER=$(svc_account "$DIR" verifier checkpoint-web)
 svc_start "$DIR"
 at_exit svc_stop
 
-leaf_count() { sqlite3 "$DB" "select count(*) from log_leaves"; }
+leaf_count() { svc_sql "$DB" "select count(*) from log_leaves"; }
 
 # ------------------------------------------------------------ GET /v1/keys
 api GET /v1/keys ""
@@ -70,7 +70,7 @@ like "$(head -c 5 "$T/got.svg")" '^<svg ' "and an SVG document"
 if grep -qF -- "$NAME" "$T/got.svg"; then ok 1 "the SVG holds no name"; else ok 0 "the SVG holds no name"; fi
 is "$(leaf_count)" $((n + 1)) "one leaf for the request"
 IDX=$(jq -r .log_index "$T/code.json")
-is "$(sqlite3 "$DB" "select cut from (select rtrim(leaf, char(10)) as cut from log_leaves where idx = $IDX)" |
+is "$(svc_sql "$DB" "select cut from (select rtrim(leaf, char(10)) as cut from log_leaves where idx = $IDX) as t" |
 	cut -d' ' -f4,7,8)" "issue ok $(jq -r .status "$T/code.json")" "and it is the audited issue leaf of this code"
 # What a page does with the keys it pinned: the lists it fetches verify
 # under the root key from GET /v1/keys, and the code under the lists.

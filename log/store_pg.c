@@ -1,0 +1,427 @@
+/*
+ * store_pg: the PostgreSQL connection, its settings, the migrations and
+ * the transactions (contract in store_pg.h; the plan in
+ * docs/MULTINODE.md).
+ *
+ * Every connection: the URL checked for a password before libpq sees
+ * it; fallback_application_name "ankangd", so that an operator (and
+ * `ankangd migrate`) can see which sessions are ours; terse errors,
+ * since a server's DETAIL may quote a row's values; synchronous_commit on
+ * for the session, whatever the server's default (a COMMIT that returned
+ * is durable), and a server with fsync off refused, since then nothing
+ * is; the pending migrations, unless read-only, which also makes every
+ * transaction of the session read-only.
+ *
+ * The schema's version is the one row of ankang_schema, which the first
+ * migration makes. Each migration runs in a transaction of its own under
+ * pg_advisory_xact_lock(MIGRATE_LOCK), reading the version again once it
+ * holds the lock, so two nodes opening a new database at once apply each
+ * migration once.
+ *
+ * Never: build SQL from input (the only SQL not in a constant is a
+ * migration, compiled in), or let a COMMIT that the server answered with
+ * ROLLBACK pass as a commit.
+ */
+#include "log/store_pg.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "log/schema.h"
+
+/* The migrations' advisory lock: "ankang" in ASCII, a number no other
+ * lock of ours uses (the leader's is derived from the log's origin). */
+#define MIGRATE_LOCK "107083543735911"
+/* PostgreSQL's type numbers (pg_type.dat) of our parameters. */
+#define OID_BYTEA 17
+#define OID_INT8  20
+/* Parameters a statement may have. */
+#define PARAMS_MAX 8
+
+int store_pg_is_url(const char *where)
+{
+	return where != NULL &&
+	       (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
+}
+
+/* ------------------------------------------------------------ errors */
+
+static void set_err(store *s, const char *msg)
+{
+	snprintf(s->pg_err, sizeof s->pg_err, "%s", msg);
+}
+
+const char *store_pg_errmsg(store *s)
+{
+	if (s->pg_err[0] != '\0')
+		return s->pg_err;
+	return s->pg != NULL ? PQerrorMessage(s->pg) : "no database";
+}
+
+/* A failed result's SQLSTATE, "" when the failure was the connection's. */
+static const char *sqlstate(const PGresult *r)
+{
+	const char *st = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	return st != NULL ? st : "";
+}
+
+/*
+ * SQLSTATE to AK_E*, as store_err does for SQLite: a uniqueness or other
+ * constraint, AK_ECONFLICT; a missing privilege or our triggers' RAISE
+ * (the log refused a rewrite), AK_EDENIED; anything else, AK_EDB.
+ */
+static int map_state(const char *st)
+{
+	if (strcmp(st, "42501") == 0 || strcmp(st, "P0001") == 0)
+		return AK_EDENIED;
+	if (strncmp(st, "23", 2) == 0)
+		return AK_ECONFLICT;
+	if (strcmp(st, "53200") == 0)
+		return AK_ENOMEM;
+	return AK_EDB;
+}
+
+/*
+ * Whether the server failed reading or writing its files (58030) or found
+ * them damaged (XX001, XX002): as SQLite's I/O errors, what the writer
+ * then refuses to go on after (auditlog.c). A lost connection is not one
+ * of them: the server's files are fine, and the next session
+ * reconnects.
+ */
+int store_pg_io_failed(store *s)
+{
+	return strcmp(s->pg_state, "58030") == 0 || strcmp(s->pg_state, "XX001") == 0 ||
+	       strcmp(s->pg_state, "XX002") == 0;
+}
+
+/* Keeps a result's outcome for store_pg_errmsg and store_pg_io_failed;
+ * 0 when it succeeded. */
+static int outcome(store *s, const PGresult *r)
+{
+	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	s->pg_err[0] = '\0';
+	if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
+		s->pg_state[0] = '\0';
+		return 0;
+	}
+	snprintf(s->pg_state, sizeof s->pg_state, "%s", sqlstate(r));
+	return r == NULL ? AK_ENOMEM : map_state(s->pg_state);
+}
+
+/* ------------------------------------------------------------ statements */
+
+void store_pg_put_u64(char out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out)
+{
+	const unsigned char *p;
+	uint64_t v = 0;
+
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8 ||
+	    PQftype(r, col) != OID_INT8)
+		return AK_ECORRUPT;
+	p = (const unsigned char *)PQgetvalue(r, row, col);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	if (v > (uint64_t)INT64_MAX)
+		return AK_ECORRUPT;
+	*out = v;
+	return 0;
+}
+
+PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
+		       const char *const *vals, const int *lens, int *rc)
+{
+	Oid oids[PARAMS_MAX];
+	int fmts[PARAMS_MAX], n = (int)strlen(types);
+	char name[16];
+	PGresult *r;
+
+	assert(slot < STORE_PG_SLOTS && n <= PARAMS_MAX);
+	for (int k = 0; k < n; k++) {
+		oids[k] = types[k] == 'i' ? OID_INT8 : OID_BYTEA;
+		fmts[k] = 1;
+	}
+	snprintf(name, sizeof name, "ak%u", slot);
+	if (!(s->pg_prepared & (uint64_t)1 << slot)) {
+		r = PQprepare(s->pg, name, sql, n, oids);
+		if ((*rc = outcome(s, r)) != 0) {
+			PQclear(r);
+			return NULL;
+		}
+		PQclear(r);
+		s->pg_prepared |= (uint64_t)1 << slot;
+	}
+	r = PQexecPrepared(s->pg, name, n, vals, lens, fmts, 1);
+	if ((*rc = outcome(s, r)) != 0) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A statement without parameters or rows, in text (transactions, SET). */
+static int exec_simple(store *s, const char *sql, PGresult **keep)
+{
+	PGresult *r = PQexec(s->pg, sql);
+	int rc = outcome(s, r);
+
+	if (keep != NULL && rc == 0)
+		*keep = r;
+	else
+		PQclear(r);
+	return rc;
+}
+
+/* ---------------------------------------------------------- transactions */
+
+int store_pg_in_transaction(store *s)
+{
+	PGTransactionStatusType t = PQtransactionStatus(s->pg);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+int store_pg_tx(store *s, enum store_pg_tx op)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	switch (op) {
+	case STORE_PG_BEGIN:
+		return exec_simple(s, "BEGIN", NULL);
+	case STORE_PG_BEGIN_READ:
+		/* One snapshot for every read until the end, as on SQLite. */
+		return exec_simple(s, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL);
+	case STORE_PG_COMMIT:
+		/* The server answers COMMIT of a failed transaction with
+		 * ROLLBACK, and no error. */
+		if ((rc = exec_simple(s, "COMMIT", &r)) != 0)
+			return rc;
+		rc = strcmp(PQcmdStatus(r), "COMMIT") == 0 ? 0 : AK_EDB;
+		if (rc != 0)
+			set_err(s, "the transaction had failed: COMMIT rolled it back");
+		PQclear(r);
+		return rc;
+	case STORE_PG_ROLLBACK:
+		return exec_simple(s, "ROLLBACK", NULL);
+	case STORE_PG_SAVEPOINT:
+		return exec_simple(s, "SAVEPOINT op", NULL);
+	case STORE_PG_RELEASE:
+		return exec_simple(s, "RELEASE SAVEPOINT op", NULL);
+	case STORE_PG_ROLLBACK_TO:
+		return exec_simple(s, "ROLLBACK TO SAVEPOINT op", NULL);
+	}
+	return AK_EINVAL;
+}
+
+/* ------------------------------------------------------------ migrations */
+
+/* The schema's version: 0 when the database has no ankang schema yet. */
+static int schema_version_of(store *s, int *v)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	*v = 0;
+	if ((rc = exec_simple(s, "SELECT to_regclass('ankang_schema') IS NOT NULL", &r)) != 0)
+		return rc;
+	rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!rc)
+		return 0;
+	if ((rc = exec_simple(s, "SELECT version FROM ankang_schema WHERE one", &r)) != 0)
+		return rc;
+	rc = AK_ECORRUPT;
+	if (PQntuples(r) == 1) {
+		char *end;
+		long n = strtol(PQgetvalue(r, 0, 0), &end, 10);
+		if (*end == '\0' && n >= 0 && n <= INT32_MAX) {
+			*v = (int)n;
+			rc = 0;
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int migrate(store *s)
+{
+	char sql[64];
+	int v, rc;
+
+	if ((rc = schema_version_of(s, &v)) != 0)
+		return rc;
+	if (v > schema_pg_version || v < 0) {
+		set_err(s, "the database's schema is newer than this build's");
+		return AK_EINVAL;
+	}
+	if (v == 0 && !(s->flags & STORE_CREATE)) {
+		set_err(s, "the database has no ankang schema (its owner's store_open makes it)");
+		return AK_ENOENT;
+	}
+	while (v < schema_pg_version) {
+		if ((rc = store_pg_tx(s, STORE_PG_BEGIN)) != 0)
+			return rc;
+		if ((rc = exec_simple(s, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", NULL)) !=
+			0 ||
+		    (rc = schema_version_of(s, &v)) != 0)
+			goto fail;
+		if (v >= schema_pg_version || v < 0) {
+			rc = v < 0 ? AK_EINVAL : 0;
+			goto fail;
+		}
+		if ((rc = exec_simple(s, schema_pg_migrations[v], NULL)) != 0)
+			goto fail;
+		snprintf(sql, sizeof sql, "UPDATE ankang_schema SET version = %d", v + 1);
+		if ((rc = exec_simple(s, sql, NULL)) != 0 ||
+		    (rc = store_pg_tx(s, STORE_PG_COMMIT)) != 0)
+			goto fail;
+		v++;
+	}
+	return 0;
+fail:
+	store_pg_tx(s, STORE_PG_ROLLBACK);
+	return rc;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+/* 1 when the URL names a password, in its user part or as a parameter. */
+static int has_password(const char *url)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	int found = 0;
+
+	if (opts == NULL)
+		return -1;
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			found = 1;
+	PQconninfoFree(opts);
+	return found;
+}
+
+static int configure(store *s)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	PQsetErrorVerbosity(s->pg, PQERRORS_TERSE);
+	PQsetErrorContextVisibility(s->pg, PQSHOW_CONTEXT_NEVER);
+	if ((rc = exec_simple(s, "SET synchronous_commit = on", NULL)) != 0 ||
+	    (rc = exec_simple(s, "SET client_min_messages = warning", NULL)) != 0)
+		return rc;
+	if ((rc = exec_simple(s, "SHOW fsync", &r)) != 0)
+		return rc;
+	rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "on") == 0 ? 0 : AK_EDB;
+	PQclear(r);
+	if (rc != 0) {
+		set_err(s, "the server runs with fsync off: no commit would be durable");
+		return rc;
+	}
+	if (s->flags & STORE_READONLY)
+		return exec_simple(s, "SET default_transaction_read_only = on", NULL);
+	return 0;
+}
+
+/* Why the thread's last store_pg_open failed (store_open_why). */
+static __thread char open_why[200];
+
+void store_pg_open_why_clear(void)
+{
+	open_why[0] = '\0';
+}
+
+const char *store_open_why(void)
+{
+	return open_why;
+}
+
+/* Keeps s's last message as the reason its opening failed, on one line
+ * (libpq ends its messages with a newline, and may have several). */
+static void keep_why(store *s, int rc)
+{
+	const char *m = s != NULL && (s->pg != NULL || s->pg_err[0] != '\0') ? store_pg_errmsg(s)
+									     : ak_strerror(rc);
+	size_t n;
+
+	snprintf(open_why, sizeof open_why, "%s", m);
+	for (n = 0; open_why[n] != '\0'; n++)
+		if (open_why[n] == '\n' || open_why[n] == '\r')
+			open_why[n] = ' ';
+	while (n > 0 && open_why[n - 1] == ' ')
+		open_why[--n] = '\0';
+	if (n == 0)
+		snprintf(open_why, sizeof open_why, "%s", ak_strerror(rc));
+}
+
+int store_pg_open(store **out, const char *url, unsigned flags)
+{
+	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *const vals[] = {url, "ankangd", NULL};
+	store *s;
+	int rc;
+
+	*out = NULL;
+	if (has_password(url) != 0) {
+		snprintf(open_why, sizeof open_why, "%s",
+			 "the store URL carries a password, or does not parse: keep passwords in"
+			 " libpq's password file");
+		return AK_EINVAL;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return AK_ENOMEM;
+	s->flags = flags;
+	s->pg = PQconnectdbParams(keys, vals, 1);
+	if (s->pg == NULL) {
+		rc = AK_ENOMEM;
+		goto fail;
+	}
+	rc = AK_EDB;
+	if (PQstatus(s->pg) != CONNECTION_OK)
+		goto fail;
+	if ((rc = configure(s)) != 0)
+		goto fail;
+	if (flags & STORE_READONLY) {
+		int v;
+		if ((rc = schema_version_of(s, &v)) != 0)
+			goto fail;
+		rc = v == 0 ? AK_ENOENT : AK_EINVAL;
+		if (v > schema_pg_version || v <= 0) {
+			set_err(s, v == 0 ? "the database has no ankang schema"
+					  : "the database's schema is newer than this build's");
+			goto fail;
+		}
+	} else if ((rc = migrate(s)) != 0) {
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	keep_why(s, rc);
+	store_pg_close(s);
+	return rc;
+}
+
+void store_pg_close(store *s)
+{
+	if (s == NULL)
+		return;
+	/* PQfinish ends the session: the server rolls back what was open and
+	 * drops the prepared statements and the session's locks. */
+	store_q_free_all(s);
+	if (s->pg != NULL)
+		PQfinish(s->pg);
+	free(s);
+}

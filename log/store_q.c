@@ -1,0 +1,382 @@
+/*
+ * store_q: one statement on either backend (contract in store_int.h).
+ *
+ * On SQLite a store_q is the slot's cached sqlite3_stmt and each call is
+ * the sqlite3_* call of the same name: the service's SQLite path runs
+ * what it ran before.
+ *
+ * On PostgreSQL it keeps the parameters until the first step, which
+ * runs the statement (prepared on first use as "q<slot>", with no
+ * parameter types given: the server infers each from its place, as
+ * SQLite's loose typing lets the same text mean the same there) and
+ * keeps the whole result; each step then moves to the next row. Values
+ * go as text (an integer in decimal, a blob as bytea's hex form), so
+ * that a parameter's type is the server's choice, never ours to guess;
+ * rows come back in binary, read by the column's type.
+ *
+ * Never: put a value into the SQL's text (values are parameters), or
+ * hand out a column beyond the row's length.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "log/store_int.h"
+
+/* Parameters a statement of the service's may have. */
+#define Q_PARAMS 12
+/* PostgreSQL's type numbers (pg_type.dat) of the columns we read. */
+#define OID_BOOL  16
+#define OID_BYTEA 17
+#define OID_INT8  20
+#define OID_INT2  21
+#define OID_INT4  23
+
+struct store_q {
+	store *s;
+	sqlite3_stmt *st; /* SQLite */
+	unsigned slot;
+	char *sql;           /* PostgreSQL: the text with $N */
+	int prepared;        /* prepared on this connection */
+	int nparams;         /* the largest ?N in the text */
+	char *val[Q_PARAMS]; /* malloc'd text values, NULL for NULL */
+	PGresult *res;       /* the result being stepped, or NULL */
+	int row;             /* the current row of res */
+	uint64_t changes;    /* rows the statement changed */
+};
+
+/* The text with each ?N as $N, and the largest N. */
+static char *pg_text(const char *sql, int *nparams)
+{
+	size_t n = strlen(sql);
+	char *out = malloc(n + 1);
+
+	*nparams = 0;
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i <= n; i++) {
+		out[i] = sql[i] == '?' ? '$' : sql[i];
+		if (sql[i] == '?') {
+			long k = strtol(sql + i + 1, NULL, 10);
+			if (k > *nparams && k <= Q_PARAMS + 1)
+				*nparams = (int)k;
+		}
+	}
+	return out;
+}
+
+store_q *store_q_get(store *s, unsigned slot, const char *sql)
+{
+	store_q *q;
+
+	if (slot >= STORE_STMT_SLOTS)
+		return NULL;
+	q = s->q[slot];
+	if (q == NULL) {
+		if ((q = calloc(1, sizeof *q)) == NULL)
+			return NULL;
+		q->s = s;
+		q->slot = slot;
+		q->row = -1;
+		if (s->pg != NULL &&
+		    ((q->sql = pg_text(sql, &q->nparams)) == NULL || q->nparams > Q_PARAMS)) {
+			free(q->sql);
+			free(q);
+			return NULL;
+		}
+		s->q[slot] = q;
+	}
+	if (s->pg == NULL && (q->st = store_stmt(s, slot, sql)) == NULL)
+		return NULL;
+	return q;
+}
+
+/* ------------------------------------------------------------- binding */
+
+static int set_val(store_q *q, int i, char *v)
+{
+	if (i < 1 || i > Q_PARAMS) {
+		free(v);
+		return SQLITE_RANGE;
+	}
+	free(q->val[i - 1]);
+	q->val[i - 1] = v;
+	return SQLITE_OK;
+}
+
+int store_q_bind_int64(store_q *q, int i, int64_t v)
+{
+	char *t;
+
+	if (q->st != NULL)
+		return sqlite3_bind_int64(q->st, i, v);
+	if ((t = malloc(24)) == NULL)
+		return SQLITE_NOMEM;
+	snprintf(t, 24, "%" PRId64, v);
+	return set_val(q, i, t);
+}
+
+int store_q_bind_blob(store_q *q, int i, const void *p, int n)
+{
+	char *t;
+
+	if (q->st != NULL)
+		return sqlite3_bind_blob(q->st, i, p, n, SQLITE_STATIC);
+	if (n < 0 || (t = malloc(2 * (size_t)n + 3)) == NULL)
+		return SQLITE_NOMEM;
+	t[0] = '\\';
+	t[1] = 'x';
+	util_hex_encode(t + 2, p, (size_t)n);
+	return set_val(q, i, t);
+}
+
+int store_q_bind_text(store_q *q, int i, const char *t, int n)
+{
+	size_t len;
+	char *v;
+
+	if (q->st != NULL)
+		return sqlite3_bind_text(q->st, i, t, n, SQLITE_STATIC);
+	len = n < 0 ? strlen(t) : (size_t)n;
+	if (memchr(t, '\0', len) != NULL || (v = malloc(len + 1)) == NULL)
+		return SQLITE_MISUSE;
+	memcpy(v, t, len);
+	v[len] = '\0';
+	return set_val(q, i, v);
+}
+
+int store_q_bind_null(store_q *q, int i)
+{
+	if (q->st != NULL)
+		return sqlite3_bind_null(q->st, i);
+	return set_val(q, i, NULL);
+}
+
+/* ------------------------------------------------------------- running */
+
+/* A failed statement's SQLSTATE as the SQLite code that means the same. */
+static int pg_code(const PGresult *r)
+{
+	const char *st = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	if (strcmp(st, "23505") == 0)
+		return SQLITE_CONSTRAINT_UNIQUE;
+	if (strcmp(st, "23503") == 0)
+		return SQLITE_CONSTRAINT_FOREIGNKEY;
+	if (strcmp(st, "23514") == 0)
+		return SQLITE_CONSTRAINT_CHECK;
+	if (strcmp(st, "23502") == 0)
+		return SQLITE_CONSTRAINT_NOTNULL;
+	if (strcmp(st, "42501") == 0)
+		return SQLITE_AUTH;
+	if (strcmp(st, "53200") == 0)
+		return SQLITE_NOMEM;
+	return SQLITE_ERROR;
+}
+
+/* A statement of no rows' outcome: 0 when it succeeded. */
+static int pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * SQLite undoes a failed statement and leaves its transaction open, and
+ * the service counts on it: an enrolment whose ID number is taken gets
+ * the uniqueness error, and its operation goes on to record the denial.
+ * PostgreSQL fails the whole transaction instead. So a statement that
+ * writes, inside a transaction, runs under a savepoint of its own, rolled
+ * back when it fails: the same statement-level atomicity, for two more
+ * round trips a write. Reads need none (a failed read is the
+ * connection's or a bug's, and ends the operation).
+ */
+static int pg_writes(const char *sql)
+{
+	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+	       strncmp(sql, "DELETE", 6) == 0;
+}
+
+static int pg_run_once(store_q *q);
+
+static int pg_run(store_q *q)
+{
+	PGconn *c = q->s->pg;
+	int rc;
+
+	if (!pg_writes(q->sql) || PQtransactionStatus(c) != PQTRANS_INTRANS)
+		return pg_run_once(q);
+	if (pg_exec(c, "SAVEPOINT store_q") != 0)
+		return SQLITE_ERROR;
+	if ((rc = pg_run_once(q)) != SQLITE_OK) {
+		if (pg_exec(c, "ROLLBACK TO SAVEPOINT store_q") != 0 ||
+		    pg_exec(c, "RELEASE SAVEPOINT store_q") != 0)
+			return SQLITE_ERROR;
+		return rc;
+	}
+	if (pg_exec(c, "RELEASE SAVEPOINT store_q") != 0) {
+		store_q_finish(q);
+		return SQLITE_ERROR;
+	}
+	return SQLITE_OK;
+}
+
+static int pg_run_once(store_q *q)
+{
+	PGconn *c = q->s->pg;
+	char name[16];
+	PGresult *r;
+	ExecStatusType t;
+
+	snprintf(name, sizeof name, "q%u", q->slot);
+	if (!q->prepared) {
+		r = PQprepare(c, name, q->sql, 0, NULL);
+		t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (t != PGRES_COMMAND_OK) {
+			int rc = pg_code(r);
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+		q->prepared = 1;
+	}
+	r = PQexecPrepared(c, name, q->nparams, (const char *const *)q->val, NULL, NULL, 1);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+		int rc = pg_code(r);
+		PQclear(r);
+		return rc;
+	}
+	q->changes = strtoull(PQcmdTuples(r), NULL, 10);
+	q->res = r;
+	q->row = -1;
+	return SQLITE_OK;
+}
+
+int store_q_step(store_q *q)
+{
+	int rc;
+
+	if (q->st != NULL)
+		return sqlite3_step(q->st);
+	if (q->res == NULL && (rc = pg_run(q)) != SQLITE_OK)
+		return rc;
+	if (q->row + 1 < PQntuples(q->res)) {
+		q->row++;
+		return SQLITE_ROW;
+	}
+	return SQLITE_DONE;
+}
+
+uint64_t store_q_changes(store_q *q)
+{
+	if (q->st != NULL)
+		return (uint64_t)sqlite3_changes64(sqlite3_db_handle(q->st));
+	return q->changes;
+}
+
+void store_q_finish(store_q *q)
+{
+	if (q->st != NULL) {
+		sqlite3_reset(q->st);
+		sqlite3_clear_bindings(q->st);
+		return;
+	}
+	PQclear(q->res);
+	q->res = NULL;
+	q->row = -1;
+	for (int i = 0; i < Q_PARAMS; i++) {
+		free(q->val[i]);
+		q->val[i] = NULL;
+	}
+}
+
+void store_q_free_all(store *s)
+{
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
+		store_q *q = s->q[i];
+		if (q == NULL)
+			continue;
+		q->st = NULL; /* SQLite's is finalized with the connection's */
+		store_q_finish(q);
+		free(q->sql);
+		free(q);
+		s->q[i] = NULL;
+	}
+}
+
+/* ------------------------------------------------------------- columns */
+
+static int pg_has(store_q *q, int col)
+{
+	return q->res != NULL && q->row >= 0 && q->row < PQntuples(q->res) && col >= 0 &&
+	       col < PQnfields(q->res);
+}
+
+int store_q_type(store_q *q, int col)
+{
+	Oid t;
+
+	if (q->st != NULL)
+		return sqlite3_column_type(q->st, col);
+	if (!pg_has(q, col) || PQgetisnull(q->res, q->row, col))
+		return SQLITE_NULL;
+	t = PQftype(q->res, col);
+	if (t == OID_INT8 || t == OID_INT4 || t == OID_INT2 || t == OID_BOOL)
+		return SQLITE_INTEGER;
+	return t == OID_BYTEA ? SQLITE_BLOB : SQLITE_TEXT;
+}
+
+int64_t store_q_int64(store_q *q, int col)
+{
+	const unsigned char *p;
+	int n;
+	uint64_t v = 0;
+
+	if (q->st != NULL)
+		return sqlite3_column_int64(q->st, col);
+	if (store_q_type(q, col) != SQLITE_INTEGER)
+		return 0;
+	p = (const unsigned char *)PQgetvalue(q->res, q->row, col);
+	n = PQgetlength(q->res, q->row, col);
+	if (n != 1 && n != 2 && n != 4 && n != 8)
+		return 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	/* Sign-extends the narrower integers (big-endian, two's complement). */
+	if (n < 8 && (p[0] & 0x80) && PQftype(q->res, col) != OID_BOOL)
+		v |= ~(uint64_t)0 << (8 * n);
+	return (int64_t)v;
+}
+
+const void *store_q_blob(store_q *q, int col)
+{
+	if (q->st != NULL)
+		return sqlite3_column_blob(q->st, col);
+	return pg_has(q, col) && !PQgetisnull(q->res, q->row, col) ? PQgetvalue(q->res, q->row, col)
+								   : NULL;
+}
+
+const unsigned char *store_q_text(store_q *q, int col)
+{
+	if (q->st != NULL)
+		return sqlite3_column_text(q->st, col);
+	/* libpq ends every value with a NUL of its own. */
+	return (const unsigned char *)store_q_blob(q, col);
+}
+
+int store_q_bytes(store_q *q, int col)
+{
+	if (q->st != NULL)
+		return sqlite3_column_bytes(q->st, col);
+	return pg_has(q, col) && !PQgetisnull(q->res, q->row, col)
+		   ? PQgetlength(q->res, q->row, col)
+		   : 0;
+}

@@ -1,0 +1,169 @@
+# pg.sh: a private PostgreSQL cluster for a test or a demonstration
+# (docs/MULTINODE.md, "The test cluster"). Source it after tap.sh in a
+# shell test:
+#
+#   pg_test_start        skips the whole test (TAP skip_all) when
+#                        PostgreSQL's binaries are not found; otherwise
+#                        starts a cluster in a folder of its own, stopped
+#                        and removed when the test ends (failures too), and
+#                        exports ANKANG_PG_URL (the owner's),
+#                        ANKANG_PG_SERVICE_URL (a node's, in the group role
+#                        ankang_service), ANKANG_PG_SUPER_URL (the
+#                        cluster's superuser: for the test's own probes),
+#                        PG_DIR and PG_SOCK (the socket's folder)
+#   pg_psql URL SQL      runs SQL with psql, unaligned, tuples only
+#
+# The parts below are plain sh, for scripts/cluster as well:
+#
+#   pg_find_bin          sets PG_BIN to the folder of initdb, pg_ctl and
+#                        psql, or returns 1: $PG_BIN if set (only there),
+#                        else initdb's folder on PATH, else the --bindir of
+#                        pg_config on PATH
+#   pg_cluster_start DIR makes (if new) and starts a cluster in DIR/data,
+#                        its socket in DIR (which its user must be able to
+#                        reach); one already running is left as it is;
+#                        prints nothing
+#   pg_cluster_stop DIR  stops it (fast shutdown), bounded wait
+#   pg_url DIR DB USER   prints the libpq URL for USER on DB over the socket
+#
+# The cluster listens on a Unix socket in DIR only (listen_addresses is
+# empty: no TCP port at all), with fsync on, as the tests must see what a
+# real commit costs and promises, and a small shared_buffers, as the
+# machine is shared. PostgreSQL refuses to run as root: under root the
+# cluster runs as the system user ankang-pg-test (made once with useradd,
+# no home, no shell), otherwise as the current user; DIR is theirs. Local
+# connections are trusted: only the socket exists, in a folder that
+# user alone may enter (root's tests enter it as root).
+#
+# Roles, made at the first start: ankang_super (the cluster's superuser),
+# ankang_owner (owns the database "ankang" and runs the migrations),
+# ankang_service (NOLOGIN: what the migrations grant to) and ankang_node
+# (a front-end's login, a member of ankang_service).
+
+PG_USER=ankang-pg-test
+
+pg_find_bin() {
+	# PG_BIN, when set, is the only place looked at: PG_BIN=/nonexistent
+	# runs the suite as on a machine without PostgreSQL.
+	if [ -n "${PG_BIN:-}" ]; then
+		[ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] && [ -x "$PG_BIN/psql" ]
+		return
+	fi
+	# Debian keeps initdb off PATH; pg_config (libpq-dev) names its folder.
+	_b=$(command -v initdb 2>/dev/null || true)
+	if [ -n "$_b" ]; then
+		# A link to it (/usr/local/bin/initdb) stands for its own folder.
+		_b=$(dirname "$(readlink -f "$_b")")
+	else
+		_b=$(pg_config --bindir 2>/dev/null || true)
+	fi
+	[ -n "$_b" ] && [ -x "$_b/initdb" ] && [ -x "$_b/pg_ctl" ] && [ -x "$_b/psql" ] || return 1
+	PG_BIN=$_b
+}
+
+# Runs a command as the cluster's user.
+_pg_as() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$PG_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# Under root, the unprivileged user the cluster runs as. Two tests may
+# race to make it: whichever loses finds it made.
+_pg_user() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	getent passwd "$PG_USER" >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$PG_USER" >/dev/null 2>&1
+	getent passwd "$PG_USER" >/dev/null 2>&1
+}
+
+pg_url() {
+	echo "postgresql:///$2?host=$1&user=$3"
+}
+
+pg_cluster_start() {
+	_d=$1
+	pg_find_bin || return 1
+	_pg_user || return 1
+	mkdir -p "$_d" || return 1
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$PG_USER" "$_d" || return 1
+	fi
+	chmod 0700 "$_d" || return 1
+	# Its user must reach DIR through the folders above it.
+	_pg_as test -w "$_d" 2>/dev/null || return 1
+	if [ -f "$_d/data/PG_VERSION" ] &&
+		_pg_as "$PG_BIN/pg_ctl" -D "$_d/data" status >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ ! -f "$_d/data/PG_VERSION" ]; then
+		_pg_as "$PG_BIN/initdb" -D "$_d/data" -U ankang_super -E UTF8 --locale=C \
+			--auth-local=trust --auth-host=reject >"$_d/initdb.log" 2>&1 || return 1
+		cat >>"$_d/data/postgresql.conf" <<EOF
+# ankang's test cluster (tests/lib/pg.sh)
+listen_addresses = ''
+unix_socket_directories = '$_d'
+unix_socket_permissions = 0700
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 16MB
+max_connections = 40
+max_wal_size = 256MB
+logging_collector = off
+EOF
+		_fresh=1
+	else
+		_fresh=0
+	fi
+	_pg_as "$PG_BIN/pg_ctl" -D "$_d/data" -l "$_d/server.log" -w -t 60 start \
+		>/dev/null 2>&1 || return 1
+	[ "$_fresh" -eq 1 ] || return 0
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$(pg_url "$_d" postgres ankang_super)" \
+		>/dev/null 2>&1 <<'EOF' || return 1
+CREATE ROLE ankang_owner LOGIN;
+CREATE ROLE ankang_service NOLOGIN;
+CREATE ROLE ankang_node LOGIN IN ROLE ankang_service;
+CREATE DATABASE ankang OWNER ankang_owner;
+REVOKE ALL ON DATABASE ankang FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE ankang TO ankang_owner, ankang_service;
+EOF
+}
+
+pg_cluster_stop() {
+	[ -f "$1/data/postmaster.pid" ] || return 0
+	pg_find_bin || return 1
+	_pg_as "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
+}
+
+pg_psql() {
+	"$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$1" -c "$2"
+}
+
+# ---------------------------------------------------------------- tests
+
+_pg_test_stop() {
+	pg_cluster_stop "$PG_DIR"
+	rm -rf "$PG_DIR"
+}
+
+pg_test_start() {
+	pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
+	# Not under $T: the cluster's user must own its folder, and may not
+	# enter the test's own.
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ankang-pg.XXXXXX") || return 1
+	at_exit _pg_test_stop
+	if ! pg_cluster_start "$PG_DIR"; then
+		echo "# the cluster did not start:" >&2
+		tail -n 20 "$PG_DIR/initdb.log" "$PG_DIR/server.log" 2>/dev/null | sed 's/^/#   /' >&2
+		return 1
+	fi
+	PG_SOCK=$PG_DIR
+	ANKANG_PG_URL=$(pg_url "$PG_DIR" ankang ankang_owner)
+	ANKANG_PG_SERVICE_URL=$(pg_url "$PG_DIR" ankang ankang_node)
+	ANKANG_PG_SUPER_URL=$(pg_url "$PG_DIR" ankang ankang_super)
+	export PG_DIR PG_SOCK PG_BIN ANKANG_PG_URL ANKANG_PG_SERVICE_URL ANKANG_PG_SUPER_URL
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# tests/sh/service_authz.sh on PostgreSQL (tests/lib/service.sh, ANKANG_TEST_STORE):
+# one of the integration scripts make check runs on both stores; make
+# check-pg runs every one that can. Skips without PostgreSQL.
+ANKANG_TEST_STORE=pg exec tests/sh/service_authz.sh
