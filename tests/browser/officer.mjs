@@ -274,7 +274,15 @@ if (hasAppeals) {
   h.is(sql("select group_concat(decision || ' ' || answer_reason, ', ') from (select * from appeals order by id)"),
     'rejected evidence_insufficient, upheld record_error', 'the service has both answers, with their reasons');
   h.is(sql(`select status from residents where lower(hex(handle)) = '${B.resident.slice(4)}'`), '1', 'and the upheld one changed the status');
-  await desk.waitForFunction(() => /Appeal answered/.test(document.getElementById('actions-table').innerText));
+  // The desk reloads its actions after each answer: wait for the reload
+  // after the second one (both reasons), not the first that shows "Appeal
+  // answered"; if it never comes, the check below says so.
+  await desk
+    .waitForFunction(() => {
+      const t = document.getElementById('actions-table').innerText;
+      return /Evidence insufficient/.test(t) && /Record error/.test(t);
+    })
+    .catch(() => {});
   const words = await text(desk, '#actions-table');
   h.ok(/Appeal answered/.test(words) && /Evidence insufficient/.test(words) && /Record error/.test(words),
     'the answers are in my actions, with their reasons in words');
