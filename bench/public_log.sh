@@ -21,10 +21,11 @@
 #
 # Reported, medians of the rounds: the audit writer's CPU per durable
 # leaf (its threads auditlog-writer and auditlog-wal, /proc) plain against
-# public, which is the figure the issue asks about (target: ratio >= 0.95,
-# "no slower"), beside the mean batch each mode's writer committed (a
-# writer's CPU per leaf falls as its batches grow, and they grow with the
-# request rate, which the mirror's own CPU takes from); the server's whole CPU per verification (which in the
+# public, beside the mean batch each mode's writer committed (a writer's
+# CPU per leaf falls as its batches grow, and they grow with the request
+# rate, which the mirror's own CPU takes from); so the figure the issue
+# asks about (target: ratio >= 0.95, "no slower") compares the two at the
+# same batch size, from a least-squares fit over all rounds; the server's whole CPU per verification (which in the
 # public rounds also pays for every tile the mirror fetched and for the
 # cosigning) and requests per second, as context: the mirror and the
 # witnesses run on the same two CPUs as the server and wrk, so the
@@ -164,6 +165,28 @@ cr=$(ratio 4 cost)
 rr=$(ratio 3 rate)
 bp=$(col plain 6)
 bq=$(col public 6)
+# The writer's CPU per leaf falls as its batches grow (a commit's fixed
+# cost shared by more leaves), and the public rounds' batches are often
+# smaller: the mirror's CPU slows the requests that fill them. So the
+# rounds are also fitted, least squares, to cost = b + a / batch + d *
+# public, and the two modes compared at the plain rounds' median batch:
+# (b + a / n) / (b + a / n + d), the writer's own slowdown, if any.
+fit=$(awk -v n="$bp" '
+	{ x1 = 1 / $6; x2 = ($2 == "public"); y = $5
+	  s11 += 1; s12 += x1; s13 += x2; s22 += x1 * x1; s23 += x1 * x2; s33 += x2 * x2
+	  t1 += y; t2 += x1 * y; t3 += x2 * y }
+	function det(a, b, c, d, e, f, g, h, i) { return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) }
+	END {
+		D = det(s11, s12, s13, s12, s22, s23, s13, s23, s33)
+		if (NR < 4 || D == 0 || n <= 0) { print "- -"; exit }
+		b = det(t1, s12, s13, t2, s22, s23, t3, s23, s33) / D
+		a = det(s11, t1, s13, s12, t2, s23, s13, t3, s33) / D
+		d = det(s11, s12, t1, s12, s22, t2, s13, s23, t3) / D
+		p = b + a / n
+		printf "%.2f %.2f\n", p + d, p / (p + d)
+	}' "$W/rounds")
+wfit=${fit%% *}
+wfr=${fit##* }
 lag=$(awk '$2 == "public" {print $7 - $8}' "$W/rounds" | median)
 printf '%-34s %12s %12s %7s\n' "" plain public ratio
 printf '%-34s %12.2f %12.2f %7.2f\n' "writer CPU us a durable leaf" "$wp" "$wq" "$wr"
@@ -172,8 +195,12 @@ printf '%-34s %12.0f %12.0f %7.2f\n' "verifications a second" "$rp" "$rq" "$rr"
 printf '%-34s %12.1f %12.1f\n' "operations a writer's batch" "$bp" "$bq"
 echo "cosigned checkpoint behind the newest signed one when the load stopped: $lag leaves" \
 	"(median; two witnesses, quorum 2, one checkpoint a second)"
+echo "writer at the same batch ($bp operations), fitted over the rounds: public $wfit us a leaf," \
+	"ratio $wfr"
 result public_log_writer "$wq" "us/leaf" "$wp" "$(printf '%.2f' "$wr")" \
-	"ratio >= 0.95: the writer no slower with tiles mirrored and two witnesses cosigning"
+	"context: as measured, each mode at its own batch size"
+result public_log_writer_same_batch "$wfit" "us/leaf" "-" "$wfr" \
+	"ratio >= 0.95: the writer no slower with tiles mirrored and two witnesses cosigning (fitted)"
 result public_log_server_cpu "$cq" "us/request" "$cp_" "$(printf '%.2f' "$cr")" \
 	"context: POST /v1/verify, including the mirror's tiles and the cosigning"
 result public_log_rate "$rq" "requests/s" "$rp" "$(printf '%.2f' "$rr")" \
