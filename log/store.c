@@ -500,7 +500,8 @@ void store_close(store *s)
 		store_pg_close(s);
 		return;
 	}
-	store_q_free_all(s);
+	if (s->q_free != NULL)
+		s->q_free(s);
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	/* close_v2 would defer the close while a statement is alive; every

@@ -77,6 +77,10 @@ struct store {
 	void *wal_ctx;
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
 	struct store_q *q[STORE_STMT_SLOTS]; /* store_q.c, made on first use */
+	/* Set by store_q.c when it makes its first statement: frees them on
+	 * close, so the connection's code (store.c, store_pg.c) needs nothing
+	 * of the layer built on it. */
+	void (*q_free)(store *s);
 };
 
 /* The cached statement for slot, prepared from sql on first use; NULL on
@@ -120,8 +124,6 @@ int store_q_bytes(store_q *q, int col);
 uint64_t store_q_changes(store_q *q);
 /* Reset and bindings cleared; ready for the next user. */
 void store_q_finish(store_q *q);
-/* Frees s's statements of this kind (store_close, on either backend). */
-void store_q_free_all(store *s);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);
@@ -131,10 +133,19 @@ int store_err(int sqlite_rc);
 sqlite3 *store_sqlite(store *s);
 
 /* How many hashes leaf idx stores (schema/001_audit.sql): its own and one
- * per trailing one bit of idx. */
-size_t store_hashes_at(uint64_t idx);
+ * per trailing one bit of idx. The same row layout on both backends. */
+static inline size_t store_hashes_at(uint64_t idx)
+{
+	return 1 + (size_t)__builtin_ctzll(~idx);
+}
 /* The leaf whose row stores node (level, idx): ((idx + 1) << level) - 1.
  * 0, or -1 beyond 2^57 leaves. */
-int store_node_row(unsigned level, uint64_t idx, uint64_t *row);
+static inline int store_node_row(unsigned level, uint64_t idx, uint64_t *row)
+{
+	if (level > 57 || idx >= (uint64_t)1 << (57 - level))
+		return -1;
+	*row = ((idx + 1) << level) - 1;
+	return 0;
+}
 
 #endif

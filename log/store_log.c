@@ -129,12 +129,6 @@ int store_log_counts(store *s, struct store_log_counts *c)
 
 /* ---------------------------------------------------------------- leaves */
 
-/* The subtrees that end at leaf idx: its own, one per trailing one bit. */
-size_t store_hashes_at(uint64_t idx)
-{
-	return 1 + (size_t)__builtin_ctzll(~idx);
-}
-
 int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			    const merkle_hash *hashes, size_t n)
 {
@@ -280,15 +274,6 @@ int store_log_set_verified(store *s, uint64_t upto)
 }
 
 /* ----------------------------------------------------------------- nodes */
-
-/* The row of node (level, idx)'s last leaf (store_int.h). */
-int store_node_row(unsigned level, uint64_t idx, uint64_t *row)
-{
-	if (level > 57 || idx >= (uint64_t)1 << (57 - level))
-		return -1;
-	*row = ((idx + 1) << level) - 1;
-	return 0;
-}
 
 int store_log_get_node(void *ctx, unsigned level, uint64_t idx, merkle_hash out)
 {

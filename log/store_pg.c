@@ -420,7 +420,8 @@ void store_pg_close(store *s)
 		return;
 	/* PQfinish ends the session: the server rolls back what was open and
 	 * drops the prepared statements and the session's locks. */
-	store_q_free_all(s);
+	if (s->q_free != NULL)
+		s->q_free(s);
 	if (s->pg != NULL)
 		PQfinish(s->pg);
 	free(s);

@@ -67,6 +67,21 @@ static char *pg_text(const char *sql, int *nparams)
 	return out;
 }
 
+/* Frees s's statements of this kind, on close (store_int.h, q_free). */
+static void free_all(store *s)
+{
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
+		store_q *q = s->q[i];
+		if (q == NULL)
+			continue;
+		q->st = NULL; /* SQLite's is finalized with the connection's */
+		store_q_finish(q);
+		free(q->sql);
+		free(q);
+		s->q[i] = NULL;
+	}
+}
+
 store_q *store_q_get(store *s, unsigned slot, const char *sql)
 {
 	store_q *q;
@@ -87,6 +102,7 @@ store_q *store_q_get(store *s, unsigned slot, const char *sql)
 			return NULL;
 		}
 		s->q[slot] = q;
+		s->q_free = free_all;
 	}
 	if (s->pg == NULL && (q->st = store_stmt(s, slot, sql)) == NULL)
 		return NULL;
@@ -295,20 +311,6 @@ void store_q_finish(store_q *q)
 	for (int i = 0; i < Q_PARAMS; i++) {
 		free(q->val[i]);
 		q->val[i] = NULL;
-	}
-}
-
-void store_q_free_all(store *s)
-{
-	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
-		store_q *q = s->q[i];
-		if (q == NULL)
-			continue;
-		q->st = NULL; /* SQLite's is finalized with the connection's */
-		store_q_finish(q);
-		free(q->sql);
-		free(q);
-		s->q[i] = NULL;
 	}
 }
 
