@@ -795,6 +795,13 @@ int store_log_head_lock(store *s, struct merkle_range *r)
 	return rc == AK_ENOENT ? AK_ECORRUPT : rc;
 }
 
+int store_log_head_read(store *s, struct merkle_range *r)
+{
+	if (s->pg != NULL)
+		return store_pg_log_head_read(s, r);
+	return store_log_head_lock(s, r);
+}
+
 int store_log_head_set(store *s, const struct merkle_range *r)
 {
 	if (s->pg != NULL)
