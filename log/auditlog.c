@@ -196,7 +196,7 @@ struct auditlog {
 
 	/* The writer's own: no lock. */
 	store *st;
-	int multi;  /* st is PostgreSQL's: other front-ends may share the log */
+	int multi;         /* st is PostgreSQL's: other front-ends may share the log */
 	atomic_int leader; /* the writer's belief that its connection leads */
 	struct op **batch;
 	struct merkle_range range;
@@ -390,8 +390,8 @@ struct signer_rehash {
 	const char *why;
 };
 
-static int rehash_row(void *ctx, uint64_t idx, const char *leaf, size_t len,
-		      const uint8_t *hashes, size_t hlen)
+static int rehash_row(void *ctx, uint64_t idx, const char *leaf, size_t len, const uint8_t *hashes,
+		      size_t hlen)
 {
 	struct signer_rehash *h = ctx;
 
@@ -434,8 +434,8 @@ static int signer_check(auditlog *a)
 	if ((rc = merkle_range_load(&h.r, from, store_log_get_node, a->st)) != 0) {
 		if (rc != AK_ENOENT && rc != AK_ECORRUPT)
 			return rc;
-		snprintf(why, sizeof why, "the stored hashes at the signed size %" PRIu64
-			 " cannot be read", from);
+		snprintf(why, sizeof why,
+			 "the stored hashes at the signed size %" PRIu64 " cannot be read", from);
 		signer_mismatch(a, from, why);
 		return AK_ECORRUPT;
 	}
@@ -511,8 +511,11 @@ static int write_checkpoint(auditlog *a)
 		step_down(a);
 		return rc;
 	}
-	if ((rc = sync_range(a, !a->multi)) != 0)
+	if ((rc = sync_range(a, !a->multi)) != 0) {
+		if (a->multi && rc == AK_ECORRUPT)
+			signer_mismatch(a, a->cp_size, "the head row does not describe the log");
 		goto fail;
+	}
 	rc = store_log_last_checkpoint(a->st, &last_size, &last, &last_len);
 	free(last);
 	if (rc != 0 && rc != AK_ENOENT)

@@ -573,10 +573,9 @@ int store_pg_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **
  * hold, so a damaged leaf cannot fail the step: it lands where its bytes
  * say, and a query checks every leaf's own bytes anyway.
  */
-#define LEAF_TEXT "encode(leaf, 'escape')"
-#define SUBJECT_RE                                                                                 \
-	"'^" LEAF_PREFIX " [^ ]* [^ ]* [^ ]* ([0-9a-f]{16})[0-9a-f]{16} '"
-#define TIME_RE "'^" LEAF_PREFIX " ([0-9]{1,19})'"
+#define LEAF_TEXT  "encode(leaf, 'escape')"
+#define SUBJECT_RE "'^" LEAF_PREFIX " [^ ]* [^ ]* [^ ]* ([0-9a-f]{16})[0-9a-f]{16} '"
+#define TIME_RE    "'^" LEAF_PREFIX " ([0-9]{1,19})'"
 
 int store_pg_log_index_mark(store *s, uint64_t *mark)
 {
@@ -613,7 +612,8 @@ static int index_range(store *s, uint64_t from, uint64_t to)
 	PQclear(r);
 	r = store_pg_run(s, PQ_LOG_INDEX_TIMES,
 			 "INSERT INTO log_times (time_ms, idx)"
-			 " SELECT coalesce(least(substring(" LEAF_TEXT " FROM " TIME_RE ")::numeric,"
+			 " SELECT coalesce(least(substring(" LEAF_TEXT " FROM " TIME_RE
+			 ")::numeric,"
 			 " 9223372036854775807)::bigint, 0), idx"
 			 " FROM log_leaves WHERE idx >= $1 AND idx < $2",
 			 "ii", vals, lens, &rc);
@@ -672,7 +672,8 @@ fail:
  * $4 start, $5 end. */
 #define BY_SUBJECT_SQL "SELECT idx FROM log_subjects WHERE subject = $1 AND idx >= $4 AND idx < $5"
 #define BY_TIME_SQL                                                                                \
-	"SELECT idx FROM log_times WHERE time_ms >= $2 AND time_ms < $3 AND idx >= $4 AND idx < $5" \
+	"SELECT idx FROM log_times WHERE time_ms >= $2 AND time_ms < $3 AND idx >= $4 AND idx < "  \
+	"$5"                                                                                       \
 	" AND $1 IS NOT NULL"
 
 int store_pg_log_index_ids(store *s, const uint8_t *key, uint64_t since_ms, uint64_t until_ms,
@@ -680,10 +681,12 @@ int store_pg_log_index_ids(store *s, const uint8_t *key, uint64_t since_ms, uint
 {
 	static const uint8_t none[8];
 	char s8[8], u8[8], lo[8], hi[8];
-	const char *vals[5] = {key != NULL ? (const char *)key : (const char *)none, s8, u8, lo, hi};
+	const char *vals[5] = {key != NULL ? (const char *)key : (const char *)none, s8, u8, lo,
+			       hi};
 	int lens[5] = {8, 8, 8, 8, 8}, rc = 0, rows;
-	unsigned slot = key != NULL ? (desc ? PQ_LOG_INDEX_BY_SUBJECT_DESC : PQ_LOG_INDEX_BY_SUBJECT)
-				    : (desc ? PQ_LOG_INDEX_BY_TIME_DESC : PQ_LOG_INDEX_BY_TIME);
+	unsigned slot = key != NULL
+			    ? (desc ? PQ_LOG_INDEX_BY_SUBJECT_DESC : PQ_LOG_INDEX_BY_SUBJECT)
+			    : (desc ? PQ_LOG_INDEX_BY_TIME_DESC : PQ_LOG_INDEX_BY_TIME);
 	static const char *const sql[] = {
 	    BY_SUBJECT_SQL " ORDER BY idx", BY_SUBJECT_SQL " ORDER BY idx DESC",
 	    BY_TIME_SQL " ORDER BY idx", BY_TIME_SQL " ORDER BY idx DESC"};
