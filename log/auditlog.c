@@ -476,13 +476,12 @@ static int signer_check(auditlog *a)
  * connection, so a leader whose session the server ended stores nothing.
  *
  * On PostgreSQL (multi) the leader reads the head row without taking
- * it; moves the signer's row from the size it last saw signed to the
- * head's size and root (store_log_signer_swap, which holds the row to
- * the end: if another signer moved it, this one stores nothing, takes
- * the row's size and tries again next time); rehashes the leaves since
- * (signer_check), and only then signs and stores the note, in that one
- * transaction. On SQLite the write transaction holds the log, the swap
- * does nothing and the writer signs what it wrote itself.
+ * it; moves the signer's row from the newest stored checkpoint's size,
+ * as it read it in this transaction, to the head's size and root (store_log_signer_swap, which
+ * holds the row to the end: if another signer moved it, this one stores nothing, takes the row's
+ * size and tries again next time); rehashes the leaves since (signer_check), and only then signs
+ * and stores the note, in that one transaction. On SQLite the write transaction holds the log, the
+ * swap does nothing and the writer signs what it wrote itself.
  */
 static int write_checkpoint(auditlog *a)
 {
@@ -531,6 +530,12 @@ static int write_checkpoint(auditlog *a)
 	cp.size = a->range.size;
 	merkle_range_root(&a->range, cp.root);
 	if (a->multi) {
+		/* From the newest checkpoint as this transaction read it, not
+		 * as this writer last stored one: another leader may have
+		 * signed since, and the swap still fails if one signs between
+		 * this read and the swap. */
+		if (have_last)
+			a->cp_size = last_size;
 		if ((rc = store_log_signer_swap(a->st, a->cp_size, cp.size, cp.root)) ==
 		    AK_ECONFLICT) {
 			store_rollback(a->st);

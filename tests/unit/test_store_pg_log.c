@@ -175,7 +175,10 @@ static int sign_tree(store *s, uint64_t old, const struct merkle_range *r)
  * leaf's; PLANT_SIGN: the whole log signed at the end (a new log's first
  * checkpoint).
  */
-enum { PLANT_BAD_HASH = 1, PLANT_SIGN = 2 };
+enum {
+	PLANT_BAD_HASH = 1,
+	PLANT_SIGN = 2
+};
 
 static int plant(store *s, uint64_t n, unsigned flags)
 {
@@ -369,11 +372,13 @@ static void test_index(void)
 		goto out;
 	for (int i = 0; i < SUBJECTS; i++)
 		randombytes_buf(subjects[i], LEAF_ID_BYTES);
-	ok(plant(s, INDEX_LEAVES, PLANT_SIGN) == 0 && store_log_size(s, &n) == 0 && n == INDEX_LEAVES,
+	ok(plant(s, INDEX_LEAVES, PLANT_SIGN) == 0 && store_log_size(s, &n) == 0 &&
+	       n == INDEX_LEAVES,
 	   "index: %d leaves planted", INDEX_LEAVES);
 	ok(store_log_index(s, UINT64_MAX, 0, &mark) == 0 && mark == 0,
 	   "index: nothing indexed yet (mark 0)");
-	ok(all_same(s, "no index"), "index: with no index, every query answers what the leaves say");
+	ok(all_same(s, "no index"),
+	   "index: with no index, every query answers what the leaves say");
 
 	store_log_filter_init(&f);
 	f.has_subject = 1;
@@ -394,8 +399,7 @@ static void test_index(void)
 	ok(all_same(s, "indexed"),
 	   "index: with the indexes up to the mark, every query answers the same");
 	same = same_answer(s, &f, 11, &index_rows);
-	ok(same && index_rows >= 0 &&
-	       index_rows <= per + (INDEX_LEAVES - FIRST_MARK) + 200,
+	ok(same && index_rows >= 0 && index_rows <= per + (INDEX_LEAVES - FIRST_MARK) + 200,
 	   "index: that resident's list now reads %lld rows (their %lld leaves, runs and the"
 	   " %d past the mark), not %d",
 	   index_rows, per, INDEX_LEAVES - FIRST_MARK, INDEX_LEAVES);
@@ -448,7 +452,7 @@ static void test_index(void)
 	 * that dropped it): the lock goes with it; the leader steps down at
 	 * its next round, and the other takes the lead and signs. */
 	ok(number(su, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
-		     " WHERE locktype = 'advisory' AND granted AND objsubid = 1") == 1,
+		      " WHERE locktype = 'advisory' AND granted AND objsubid = 1") == 1,
 	   "index: the leader's session is ended");
 	{
 		int a0 = 1, a1 = 0;
@@ -532,7 +536,8 @@ static void test_rehash(const char *db, int bad_hash)
 	       st.scrub.why[0] != '\0' && st.fault[0] == '\0',
 	   "%s: reported as the scrubber's finding (at %" PRIu64 ")", what, st.scrub.mismatch_at);
 	diag("%s", st.scrub.why);
-	ok(st.checkpoint_size == before && store_log_checkpoint_at(o, 11, &note, &len) == AK_ENOENT &&
+	ok(st.checkpoint_size == before &&
+	       store_log_checkpoint_at(o, 11, &note, &len) == AK_ENOENT &&
 	       store_log_last_checkpoint(o, &size, &note, &len) == 0 && size == before,
 	   "%s: nothing signed past it", what);
 	free(note);
