@@ -679,7 +679,7 @@ fail:
 int store_pg_log_index_ids(store *s, const uint8_t *key, uint64_t since_ms, uint64_t until_ms,
 			   uint64_t start, uint64_t end, int desc, uint64_t **ids, size_t *n)
 {
-	static const uint8_t none[8];
+	static const uint8_t none[8] = {0};
 	char s8[8], u8[8], lo[8], hi[8];
 	const char *vals[5] = {key != NULL ? (const char *)key : (const char *)none, s8, u8, lo,
 			       hi};
