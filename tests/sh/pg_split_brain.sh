@@ -35,6 +35,9 @@ done
 SHIM=${ANKANG_HELPERS:-build/tests/helpers}/pgnolock.so
 [ -f "$SHIM" ] || skip_all "$SHIM is not built (make tests)"
 SHIM=$(cd "$(dirname "$SHIM")" && pwd)/pgnolock.so
+# Under ASan, libasan must be the first object loaded.
+ASAN=$(ldd "$ANKANG_BIN/ankangd" 2>/dev/null | awk '/libasan/ {print $3; exit}')
+[ -n "$ASAN" ] && SHIM="$ASAN $SHIM"
 if ! pg_test_start; then
 	ok 1 "the cluster starts"
 	done_testing
