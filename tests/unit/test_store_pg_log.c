@@ -532,8 +532,8 @@ static void test_rehash(const char *db, int bad_hash)
 	}
 	ok(refused, "%s: the leader refuses writes", what);
 	auditlog_stats(a, &st);
-	ok(st.scrub.mismatch == 1 && st.scrub.mismatch_at == 10 &&
-	       st.scrub.why[0] != '\0' && st.fault[0] == '\0',
+	ok(st.scrub.mismatch == 1 && st.scrub.mismatch_at == 10 && st.scrub.why[0] != '\0' &&
+	       st.fault[0] == '\0',
 	   "%s: reported as the scrubber's finding (at %" PRIu64 ")", what, st.scrub.mismatch_at);
 	diag("%s", st.scrub.why);
 	ok(st.checkpoint_size == before &&
