@@ -207,6 +207,9 @@ struct auditlog {
 	 * found a mismatch, AK_EIO once a write transaction met an I/O error;
 	 * set by either thread, never cleared. */
 	atomic_int broken;
+	/* 1 when the writer's connection held the log's leader lock the last
+	 * time it asked (write_checkpoint), else 0; for /metrics. */
+	atomic_int leading;
 
 	/* AUDITLOG_WIPE, the writer's own: committed operations waiting for
 	 * the wipe (linked by next), whether one is owed, when to try next. */
@@ -379,7 +382,9 @@ static int write_checkpoint(auditlog *a)
 	a->cp_at_ns = util_mono_ns();
 	if ((rc = atomic_load(&a->broken)) != 0)
 		return rc;
-	if ((rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader)) != 0)
+	rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader);
+	atomic_store(&a->leading, rc == 0 && leader);
+	if (rc != 0)
 		return rc;
 	if (!leader)
 		return 0;
@@ -1022,6 +1027,11 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	/* Read without the writer's lock: a moment's staleness is fine. */
 	out->wipe_owed = a->wipe_owed;
 	scrub_stats(a->scrub, &out->scrub);
+}
+
+int auditlog_leading(auditlog *a)
+{
+	return atomic_load(&a->leading);
 }
 
 /* The scrubber's report of a mismatch, from its thread: no more writes,

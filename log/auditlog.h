@@ -190,6 +190,13 @@ void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
  * a write or an fsync). One atomic load: cheap enough for /healthz. */
 int auditlog_refusing(auditlog *a);
 
+/* 1 when the writer's connection held the log's leader lock (the one
+ * node that signs checkpoints: docs/MULTINODE.md) the last time it asked,
+ * at its last checkpoint due, else 0 (never asked yet, or asked and
+ * refused, or the asking failed). On SQLite the writer always leads once
+ * it has signed. One atomic load. */
+int auditlog_leading(auditlog *a);
+
 /* Statistics for /metrics. */
 struct auditlog_stats {
 	uint64_t leaves, batches, ops, failed_batches, checkpoints;

@@ -274,6 +274,11 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 		put(&b, "ankang_audit_batch_operations_count %llu\n", (unsigned long long)cum);
 	}
 	put(&b,
+	    "# HELP ankang_log_leader 1 when this node held the log's leader lock (it signs the"
+	    " checkpoints) the last time its writer asked.\n"
+	    "# TYPE ankang_log_leader gauge\nankang_log_leader %d\n",
+	    auditlog_leading(log));
+	put(&b,
 	    "# HELP ankang_log_writes_refused 1 when the audit log refuses every write (503).\n"
 	    "# TYPE ankang_log_writes_refused gauge\nankang_log_writes_refused %d\n"
 	    "# HELP ankang_log_scrub_leaves_per_second The scrubber's rate; 0: off.\n"
