@@ -231,22 +231,26 @@ ratio() {
 	awk -v e="$1" -v c="$2" '$3 == e && $2 == "sq" {a[$1] = $c} $3 == e && $2 == "pg" {b[$1] = $c}
 		END {for (r in a) if (a[r] > 0) print b[r] / a[r]}' "$W/rounds" | median
 }
-printf '%-7s %-8s %11s %9s %8s %11s %17s %5s\n' load side "requests/s" "leaves/s" "p99 ms" \
-	"CPU us/req" "(front-ends + db)" busy
-for ep in verify code; do
-	for side in sq pg; do
-		printf '%-7s %-8s %11.0f %9.0f %8.2f %11.1f %17s %4.0f%%\n' "$ep" \
-			"$([ $side = sq ] && echo SQLite || echo cluster)" "$(col $side $ep 4)" "$(col $side $ep 5)" \
-			"$(col $side $ep 6)" "$(col $side $ep 7)" \
-			"$([ $side = pg ] && printf '(%.0f + %.0f)' "$(col $side $ep 11)" "$(col $side $ep 12)")" \
-			"$(awk -v b="$(col $side $ep 8)" 'BEGIN {print b * 100}')"
-	done
-done
 vr=$(ratio verify 4)
 lr=$(ratio code 5)
-echo "cluster / SQLite (median of the rounds' ratios): verifies/s $(printf '%.2f' "$vr")," \
-	"leaves/s under the code load $(printf '%.2f' "$lr") (target >= 0.5);" \
-	"CPU per verify $(printf '%.2f' "$(ratio verify 7)")x, per code $(printf '%.2f' "$(ratio code 7)")x"
+# The summary, also for bench/RESULTS.md's section (scripts/bench takes
+# the lines that start with CLUSTER).
+{
+	printf '%-7s %-8s %11s %9s %8s %11s %17s %5s\n' load side "requests/s" "leaves/s" "p99 ms" \
+		"CPU us/req" "(front-ends + db)" busy
+	for ep in verify code; do
+		for side in sq pg; do
+			printf '%-7s %-8s %11.0f %9.0f %8.2f %11.1f %17s %4.0f%%\n' "$ep" \
+				"$([ $side = sq ] && echo SQLite || echo cluster)" "$(col $side $ep 4)" "$(col $side $ep 5)" \
+				"$(col $side $ep 6)" "$(col $side $ep 7)" \
+				"$([ $side = pg ] && printf '(%.0f + %.0f)' "$(col $side $ep 11)" "$(col $side $ep 12)")" \
+				"$(awk -v b="$(col $side $ep 8)" 'BEGIN {print b * 100}')"
+		done
+	done
+	echo "cluster / SQLite (median of the rounds' ratios): verifies/s $(printf '%.2f' "$vr")," \
+		"leaves/s under the code load $(printf '%.2f' "$lr") (target >= 0.5);" \
+		"CPU per verify $(printf '%.2f' "$(ratio verify 7)")x, per code $(printf '%.2f' "$(ratio code 7)")x"
+} | sed 's/^/CLUSTER /'
 result cluster_verify_rate "$(col pg verify 4)" "verifies/s" "$(col sq verify 4)" "$(printf '%.2f' "$vr")" \
 	"ratio >= 0.5: two front-ends on PostgreSQL / the SQLite node, audited POST /v1/verify, same run"
 result cluster_leaves_rate "$(col pg code 5)" "leaves/s" "$(col sq code 5)" "$(printf '%.2f' "$lr")" \
@@ -271,54 +275,55 @@ if [ "$PROF_SECS" -gt 0 ]; then
 		pg_psql "$SU" "SELECT pg_reload_conf()" >/dev/null || die "could not turn the statement log on"
 	samples=$((PROF_SECS * 20))
 	for ep in verify code; do
-		sleep 0.5
-		from=$(wc -l <"$C/server.log")
-		# One psql session samples the front-ends' sessions every 50 ms.
 		{
-			for _ in $(seq 1 "$samples"); do
-				echo "SELECT CASE WHEN state = 'idle in transaction' THEN 'front-end (ClientRead)'
-					WHEN wait_event IS NULL THEN 'running' WHEN wait_event = 'ClientRead'
-					THEN 'front-end (ClientRead)' ELSE wait_event_type || ':' || wait_event END
-					FROM pg_stat_activity WHERE usename LIKE 'ankang\\_node%' AND state <> 'idle';"
-				echo "SELECT pg_sleep(0.05);"
-			done
-		} | "$PG_BIN/psql" -X -q -A -t "$SU" 2>/dev/null | grep . >"$W/waits.$ep" &
-		sampler=$!
-		s0=$(log_size pg)
-		wrk2 pg "$ep" "$PROF_SECS" "$W/prof.out"
-		s1=$(log_size pg)
-		wait "$sampler"
-		reqs=$(awk -v s="$PROF_SECS" '{r += $1 * s} END {printf "%d", r}' "$W/prof.out")
-		tail -n +$((from + 1)) "$C/server.log" >"$W/stmts.$ep"
-		# Round trips: a simple query ("statement:") or a prepared one's
-		# execution ("execute"); parse and bind ride with them.
-		awk -v reqs="$reqs" -v leaves=$((s1 - s0)) -v ep="$ep" '
-			/ duration: / {
-				d = $0; sub(/.* duration: /, "", d); sub(/ ms .*/, "", d)
-				if ($0 ~ /  statement: /) { s = $0; sub(/.*  statement: /, "", s) }
-				else if ($0 ~ /  execute [^:]*: /) { s = $0; sub(/.*  execute [^:]*: /, "", s) }
-				else next
-				if (s ~ /^SAVEPOINT store_q|^RELEASE SAVEPOINT store_q|^ROLLBACK TO SAVEPOINT store_q/) k = "store_q savepoints"
-				else if (s ~ /SAVEPOINT op/) k = "operation savepoints"
-				else if (s ~ /^(BEGIN|COMMIT|ROLLBACK)/) k = "BEGIN, COMMIT"
-				else if (s ~ /log_head/) k = "log_head (lock, update)"
-				else if (s ~ /^INSERT INTO log_leaves/) k = "leaf inserts"
-				else if (s ~ /^(INSERT|UPDATE|DELETE)/) k = "other writes"
-				else k = "reads"
-				n[k]++; t[k] += d; N++; T += d
-			}
-			END {
-				if (reqs == 0 || N == 0) { print "profile " ep ": no statements logged"; exit }
-				printf "profile %s: %d requests, %d leaves, %d round trips to the database (%.1f a request), %.0f ms of statements in the server\n", ep, reqs, leaves, N, N / reqs, T
-				for (k in n) printf "  %-26s %6.2f a request  %5.1f%% of round trips  %5.1f%% of the statements'"'"' time\n", k, n[k] / reqs, 100 * n[k] / N, 100 * t[k] / T
-				sp = n["store_q savepoints"] + n["operation savepoints"]
-				printf "TRIPS %s %.2f %.2f %.2f %.3f\n", ep, N / reqs, n["store_q savepoints"] / reqs,
-					n["operation savepoints"] / reqs, (t["store_q savepoints"] + t["operation savepoints"]) / T
-			}' "$W/stmts.$ep" >"$W/prof.$ep"
-		grep -v '^TRIPS ' "$W/prof.$ep"
-		echo "  the front-ends' sessions, sampled every 50 ms ($(grep -c . "$W/waits.$ep") samples of a busy session):"
-		sort "$W/waits.$ep" | uniq -c | sort -rn | awk -v n="$(grep -c . "$W/waits.$ep")" \
-			'{c = $1; $1 = ""; printf "  %-40s %5.1f%%\n", $0, 100 * c / n}' | head -8
+			sleep 0.5
+			from=$(wc -l <"$C/server.log")
+			# One psql session samples the front-ends' sessions every 50 ms.
+			{
+				for _ in $(seq 1 "$samples"); do
+					echo "SELECT CASE WHEN state = 'idle in transaction' THEN 'front-end (ClientRead)'
+						WHEN wait_event IS NULL THEN 'running' WHEN wait_event = 'ClientRead'
+						THEN 'front-end (ClientRead)' ELSE wait_event_type || ':' || wait_event END
+						FROM pg_stat_activity WHERE usename LIKE 'ankang\\_node%' AND state <> 'idle';"
+					echo "SELECT pg_sleep(0.05);"
+				done
+			} | "$PG_BIN/psql" -X -q -A -t "$SU" 2>/dev/null | grep . >"$W/waits.$ep" &
+			sampler=$!
+			s0=$(log_size pg)
+			wrk2 pg "$ep" "$PROF_SECS" "$W/prof.out"
+			s1=$(log_size pg)
+			wait "$sampler"
+			reqs=$(awk -v s="$PROF_SECS" '{r += $1 * s} END {printf "%d", r}' "$W/prof.out")
+			tail -n +$((from + 1)) "$C/server.log" >"$W/stmts.$ep"
+			# Round trips: a simple query ("statement:") or a prepared one's
+			# execution ("execute"); parse and bind ride with them.
+			awk -v reqs="$reqs" -v leaves=$((s1 - s0)) -v ep="$ep" '
+				/ duration: / {
+					d = $0; sub(/.* duration: /, "", d); sub(/ ms .*/, "", d)
+					if ($0 ~ /  statement: /) { s = $0; sub(/.*  statement: /, "", s) }
+					else if ($0 ~ /  execute [^:]*: /) { s = $0; sub(/.*  execute [^:]*: /, "", s) }
+					else next
+					if (s ~ /^SAVEPOINT store_q|^RELEASE SAVEPOINT store_q|^ROLLBACK TO SAVEPOINT store_q/) k = "store_q savepoints"
+					else if (s ~ /SAVEPOINT op/) k = "operation savepoints"
+					else if (s ~ /^(BEGIN|COMMIT|ROLLBACK)/) k = "BEGIN, COMMIT"
+					else if (s ~ /log_head/) k = "log_head (lock, update)"
+					else if (s ~ /^INSERT INTO log_leaves/) k = "leaf inserts"
+					else if (s ~ /^(INSERT|UPDATE|DELETE)/) k = "other writes"
+					else k = "reads"
+					n[k]++; t[k] += d; N++; T += d
+				}
+				END {
+					if (reqs == 0 || N == 0) { print "profile " ep ": no statements logged"; exit }
+					printf "profile %s: %d requests, %d leaves, %d round trips to the database (%.1f a request), %.0f ms of statements in the server\n", ep, reqs, leaves, N, N / reqs, T
+					for (k in n) printf "  %-26s %6.2f a request  %5.1f%% of round trips  %5.1f%% of the statements'"'"' time\n", k, n[k] / reqs, 100 * n[k] / N, 100 * t[k] / T
+					printf "TRIPS %s %.2f %.2f %.2f %.3f\n", ep, N / reqs, n["store_q savepoints"] / reqs,
+						n["operation savepoints"] / reqs, (t["store_q savepoints"] + t["operation savepoints"]) / T
+				}' "$W/stmts.$ep" >"$W/prof.$ep"
+			grep -v '^TRIPS ' "$W/prof.$ep"
+			echo "  the front-ends' sessions, sampled every 50 ms ($(grep -c . "$W/waits.$ep") samples of a busy session):"
+			sort "$W/waits.$ep" | uniq -c | sort -rn | awk -v n="$(grep -c . "$W/waits.$ep")" \
+				'{c = $1; $1 = ""; printf "  %-40s %5.1f%%\n", $0, 100 * c / n}' | head -8
+		} | sed 's/^/CLUSTER /'
 	done
 	pg_psql "$SU" "ALTER SYSTEM RESET ALL" >/dev/null && pg_psql "$SU" "SELECT pg_reload_conf()" >/dev/null
 	# What a round trip costs: the cluster's CPU a request beyond the
@@ -339,13 +344,28 @@ if [ "$PROF_SECS" -gt 0 ]; then
 					100 * (sq + so) * rc / pc, pc
 				printf "SAVEPOINT_CPU %.1f %.2f %.2f\n", (sq + so) * rc, (sq + so) * rc / pc, sq + so
 			}' >"$W/savepoints"
-		grep -v '^SAVEPOINT_CPU ' "$W/savepoints"
+		grep -v '^SAVEPOINT_CPU ' "$W/savepoints" | sed 's/^/CLUSTER /'
 		# shellcheck disable=SC2046 # numbers
 		set -- $(sed -n 's/^SAVEPOINT_CPU //p' "$W/savepoints")
 		result cluster_code_savepoints "$1" "us/request" "$(col pg code 7)" - \
 			"context: CPU of the $3 savepoint round trips of a GET /v1/me/code on PostgreSQL ($(awk \
 				-v f="$2" 'BEGIN {printf "%.0f", f * 100}')% of its CPU; estimated from round trips)"
 	fi
+	# The bottleneck, from the figures: how busy the CPUs were under the
+	# cluster's loads, and what the front-ends' sessions waited for.
+	cat "$W/waits.verify" "$W/waits.code" | awk -v busy="$(awk '$2 == "pg" {print $8}' "$W/rounds" | median)" \
+		-v cv="$(ratio verify 7)" -v cc="$(ratio code 7)" '
+		{ n++ } /^Lock:/ { lock++ } /WAL/ { wal++ } /ClientRead/ { fe++ } /^running/ { run++ }
+		END {
+			if (n == 0) exit
+			printf "CLUSTER bottleneck: %s (the CPUs %.0f%% busy under the cluster'"'"'s loads, which" \
+				" cost %.1fx the SQLite node'"'"'s CPU a verify, %.1fx a code); the front-ends'"'"'" \
+				" sessions were waiting for their front-end (its CPU, the socket'"'"'s round trip) in" \
+				" %.0f%% of the samples, for the head row'"'"'s lock (the other front-end'"'"'s batch) in" \
+				" %.0f%%, for the WAL'"'"'s flush in %.0f%%, running in %.0f%%\n",
+				(busy >= 0.9 ? "CPU" : (wal > lock ? "the WAL'"'"'s flush" : "the head row'"'"'s lock")),
+				busy * 100, cv, cc, 100 * fe / n, 100 * lock / n, 100 * wal / n, 100 * run / n
+		}'
 fi
 
 [ $void = 0 ] || die "some loads saw errors: their numbers are void"
