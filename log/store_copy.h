@@ -48,8 +48,7 @@ enum store_copy_event {
 	STORE_COPY_TABLE_DONE,  /* table copied and read back: n rows */
 	STORE_COPY_LOG_CHECKED, /* the target's log checked: n leaves */
 };
-typedef void (*store_copy_fn)(void *ctx, enum store_copy_event ev, const char *table,
-			      uint64_t n);
+typedef void (*store_copy_fn)(void *ctx, enum store_copy_event ev, const char *table, uint64_t n);
 
 /* What a copy that committed holds. */
 struct store_copy_result {
