@@ -41,6 +41,7 @@
  */
 #include "log/store_copy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -700,8 +701,13 @@ static int copy_table(store *from, store *to, const struct copy_table *t, uint64
 				rc = pg_code(r);
 				*why = why_fmt("%s: reading back: %s", t->name, pg_reason(to, r));
 			}
-		} else if (sscanf(PQcmdTuples(r), "%" SCNu64, &back) != 1) {
-			back = UINT64_MAX;
+		} else {
+			const char *c = PQcmdTuples(r);
+			char *end;
+			errno = 0;
+			back = strtoull(c, &end, 10);
+			if (errno != 0 || end == c || *end != '\0')
+				back = UINT64_MAX;
 		}
 		PQclear(r);
 	}

@@ -426,6 +426,18 @@ is "$(leaves_pg "$SIZE_BEFORE")" "$LEAVES_BEFORE" "the old leaves are untouched 
 svc_stop
 is "$SERVER_STATUS" 0 "the service on PostgreSQL stops cleanly"
 
+# The old ankang.db is a backup: the next epoch rotation, run on the
+# PostgreSQL deployment, leaves the folder's keys unable to open it.
+"$A" keys rotate-epoch --data "$D" >/dev/null 2>&1
+is $? 0 "keys rotate-epoch on the PostgreSQL deployment"
+mkdir -m 700 "$T/old"
+cp -rp "$D/keys" "$D/public" "$DB" "$T/old/"
+grep -v '^store = ' "$D/ankang.conf" >"$T/old/ankang.conf"
+"$A" check --data "$T/old" >"$T/old.out" 2>&1
+is $? 1 "then the old ankang.db no longer opens with the folder's keys (check: exit 1)"
+like "$(cat "$T/old.out")" "epoch" "for want of the epoch its keys are wrapped under"
+cat "$T/old.out" >>"$T/migrate.all"
+
 # ------------------------------------------------------------------- privacy
 : >"$T/needles"
 for i in 1 2 3 4; do
