@@ -250,9 +250,10 @@ for t in "${!COLS[@]}"; do
 done
 
 # --------------------------------------------------------------- refusals (2)
-# An ankangd session on the target (any program of ours names itself so).
+# An ankangd session on the target, a node's role (any program of ours
+# names itself so; the owner sees the name of any role's session).
 mkfifo "$T/fifo"
-"$PG_BIN/psql" -X -q "$OWNER&application_name=ankangd" <"$T/fifo" >/dev/null 2>&1 &
+"$PG_BIN/psql" -X -q "$NODE&application_name=ankangd" <"$T/fifo" >/dev/null 2>&1 &
 HOLDER=$!
 exec 7>"$T/fifo" # psql waits for input while this stays open
 for i in $(seq 1 "$(patience 200)"); do
