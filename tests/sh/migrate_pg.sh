@@ -13,7 +13,9 @@
 #   Refusals, each leaving the target empty and ankang.conf as it was:
 #   bad input (no URL, a path, a password in either URL, a database that
 #   does not exist: exit 2, one line); a service running on the folder;
-#   an ankangd session connected to the target; a failure injected into
+#   an ankangd session connected to the target; a table or a column that
+#   migrate's list does not name (a later migration's, on either side);
+#   a failure injected into
 #   the copy (a trigger the superuser adds); the process killed with -9
 #   while the copy waits inside the target (after the 100,000 leaves).
 #   Then the move itself, run again after all of those.
@@ -268,6 +270,25 @@ exec 7>&- # end of input: psql ends its session
 wait $HOLDER 2>/dev/null
 no_sessions
 ok $? "(the session ended)"
+
+# A table that migrate's list does not name, on either side (as a later
+# migration's would be): refused before anything is written.
+SQ "CREATE TABLE public.later_table (x bigint)" >/dev/null
+migrate --to "$NODE" --to-owner "$OWNER"
+MST=$?
+refused 1 "target has a table later_table that migrate does not know" \
+	"a table of the target's that migrate does not know"
+SQ "DROP TABLE public.later_table" >/dev/null
+sqlite3 "$DB" "CREATE TABLE later_table (x INTEGER)"
+migrate --to "$NODE" --to-owner "$OWNER"
+MST=$?
+refused 1 "SQLite store has a table later_table" "a table of the SQLite store's that migrate does not know"
+sqlite3 "$DB" "DROP TABLE later_table"
+SQ "ALTER TABLE scans ADD COLUMN later_column bigint" >/dev/null
+migrate --to "$NODE" --to-owner "$OWNER"
+MST=$?
+refused 1 "table scans has a column later_column" "a column of the target's that migrate does not know"
+SQ "ALTER TABLE scans DROP COLUMN later_column" >/dev/null
 
 # A failure injected into the copy: the target refuses the household's
 # rows, the last table copied.
