@@ -121,10 +121,21 @@ static const struct copy_table tables[] = {
     /* SQLite's mark is this node's; the target's is set to 0. */
     SET("log_verified", ON_BOTH),
     LEFT("ankang_schema", ON_PG),
-    /* The leader's indexes of the log (schema/pg/005): rebuilt from
-     * leaf 0 by the leader, whose mark the migrations leave at 0. */
+    /* The leader's indexes of the log (schema/pg/005_log_index.sql):
+     * rebuilt from leaf 0 by the leader, since their mark is left at 0,
+     * where the migration puts it. (SQLite's index file is not read.) */
     LEFT("log_subjects", ON_PG),
     LEFT("log_times", ON_PG),
+    LEFT("log_index_mark", ON_PG),
+    /* The KEK's epochs shared between nodes (schema/pg/006_epochs.sql):
+     * metadata only, never a key. Left empty: the first leader lists the
+     * epochs of its keys/epochs.key, which the folder keeps, and sets the
+     * floor (service/epochshare.c, adopt); the nodes and their requests
+     * are the running cluster's. */
+    LEFT("epoch_state", ON_PG),
+    LEFT("epochs", ON_PG),
+    LEFT("epoch_nodes", ON_PG),
+    LEFT("epoch_requests", ON_PG),
     ROWS("accounts", "id, role, name, token_hash, created, disabled, team", "ittbiit", "id",
 	 IDENTITY("accounts")),
     ROWS("residents",
