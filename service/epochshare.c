@@ -721,7 +721,7 @@ int epochshare_join(const struct epochshare_config *c, const char *kek_path,
 	jc.kek = kek;
 	jc.epochs = e;
 	sh.c = &jc;
-	sh.stale_ms = epochshare_stale_ms(c->every_s);
+	sh.stale_ms = c->stale_ms != 0 ? c->stale_ms : epochshare_stale_ms(c->every_s);
 	if ((rc = store_open(&sh.st, c->url, 0)) != 0) {
 		util_why(why, cap, rc, "epoch keys: the store: %s", store_open_err(rc));
 		sh.st = NULL;
@@ -749,4 +749,41 @@ done:
 	epoch_close(e);
 	seal_kek_free(kek);
 	return rc;
+}
+
+/* ------------------------------------------------ keys rotate-epoch */
+
+int epochshare_ask_rotation(const char *url, int *asked)
+{
+	store *st = NULL;
+	uint64_t running = 0, stale = 0;
+	int rc;
+
+	*asked = 0;
+	if ((rc = store_open(&st, url, 0)) != 0)
+		return rc;
+	rc = store_epochs_nodes(st, (uint64_t)INT64_MAX, util_now_ms() - EPOCHSHARE_STALE_MS,
+				&running, &stale);
+	if (rc == 0 && running > 0 && (rc = store_epochs_ask(st, 1)) == 0)
+		*asked = 1;
+	store_close(st);
+	return rc;
+}
+
+int epochshare_offline_destroy(void *ctx, store *w, uint64_t current)
+{
+	const struct record_keys *k = ctx;
+	struct store_epoch m = {current, held_created(k->epochs, current), {0}, 1};
+	seal_epochkey ek;
+	int rc;
+
+	if (epoch_key(k->epochs, current, &ek) != 0)
+		return AK_ECORRUPT;
+	check_value(&ek, m.created, m.check);
+	seal_epochkey_wipe(&ek);
+	if ((rc = store_epochs_floor(w, current)) != 0)
+		return rc;
+	/* Nothing below it is listed any more: list it, unless it is. */
+	rc = store_epochs_add(w, &m, 0);
+	return rc == AK_ECONFLICT ? 0 : rc;
 }

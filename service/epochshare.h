@@ -121,4 +121,16 @@ int epochshare_destroy_ok(void *ctx, store *w, uint64_t current);
 /* Whether this node leads the rotations (for tests and /metrics). */
 int epochshare_leading(epochshare *w);
 
+/*
+ * `ankangd keys rotate-epoch` on PostgreSQL. With nodes running (one seen
+ * within EPOCHSHARE_STALE_MS), a rotation is theirs: it is asked for
+ * (*asked = 1) and the leader runs it at its next round. With none, the
+ * command rotates its own folder's file as on SQLite, with
+ * epochshare_offline_destroy (ctx: the command's record_keys) as the
+ * rewrap's destroy_ok, which moves the floor and lists the new epoch; the
+ * other nodes fetch it from this folder's node when they start.
+ */
+int epochshare_ask_rotation(const char *url, int *asked);
+int epochshare_offline_destroy(void *ctx, store *w, uint64_t current);
+
 #endif
