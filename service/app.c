@@ -321,6 +321,11 @@ witnessing *app_witnessing(app *a)
 	return a->witnessing;
 }
 
+struct epochshare *app_epochshare(app *a)
+{
+	return a->share;
+}
+
 struct lists *app_lists(app *a)
 {
 	return a->lists;

@@ -110,6 +110,9 @@ const struct app_public_keys *app_public_keys(const app *a);
 witnessing *app_witnessing(app *a);
 
 struct lists *app_lists(app *a);
+/* The epochs shared between nodes (service/epochshare.h), or NULL on
+ * SQLite. */
+struct epochshare *app_epochshare(app *a);
 struct limits *app_limits(app *a);
 
 /* The service is shutting down: new audited requests are refused. */

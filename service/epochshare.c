@@ -98,6 +98,9 @@ struct epochshare {
 	int waiting_noted;
 	uint64_t stale_noted;
 	bg *thread;
+	/* For epochshare_stats, written by the thread. */
+	atomic_int behind;
+	_Atomic uint64_t floor, stale, failed;
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -577,6 +580,7 @@ static int leader_round(struct epochshare *w)
 			   "each fetches the epochs it lacks before it serves again",
 			   (unsigned long long)stale, (unsigned long long)(sh->stale_ms / 1000u));
 	w->stale_noted = stale;
+	atomic_store(&w->stale, stale);
 	if (!newest->held) {
 		if (!sh->verified[sh->n_listed - 1]) {
 			/* Listed, and not held by the leader: its maker died
@@ -619,9 +623,13 @@ static uint64_t thread_step(void *ctx)
 		atomic_store(&w->leading, 0);
 		return (uint64_t)EPOCHSHARE_POLL_MS * 1000000u;
 	}
-	if ((rc = node_round(&w->sh, &complete)) == 0)
+	if ((rc = node_round(&w->sh, &complete)) == 0) {
+		atomic_store(&w->behind, !complete);
+		atomic_store(&w->floor, w->sh.floor);
 		rc = leader_round(w);
+	}
 	if (rc != 0) {
+		atomic_fetch_add(&w->failed, 1);
 		oplog_fault(NULL, NULL, "sharing the KEK epochs", rc, NULL);
 		if (rc == AK_EDB) {
 			atomic_store(&w->leading, 0);
@@ -679,6 +687,19 @@ void epochshare_stop(epochshare *w)
 int epochshare_leading(epochshare *w)
 {
 	return w != NULL && atomic_load(&w->leading);
+}
+
+void epochshare_stats(epochshare *w, struct epochshare_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (w == NULL)
+		return;
+	out->leading = atomic_load(&w->leading);
+	out->behind = atomic_load(&w->behind);
+	out->current = epoch_current_number(w->sh.c->epochs);
+	out->floor = atomic_load(&w->floor);
+	out->stale_nodes = out->leading ? atomic_load(&w->stale) : 0;
+	out->rounds_failed = atomic_load(&w->failed);
 }
 
 int epochshare_destroy_ok(void *ctx, store *st, uint64_t current)

@@ -121,6 +121,17 @@ int epochshare_destroy_ok(void *ctx, store *w, uint64_t current);
 /* Whether this node leads the rotations (for tests and /metrics). */
 int epochshare_leading(epochshare *w);
 
+/* What GET /metrics shows, as of the last round. */
+struct epochshare_stats {
+	int leading;          /* this node leads the rotations */
+	int behind;           /* a listed epoch at or above the floor is not held here yet */
+	uint64_t current;     /* the epoch new keys are wrapped under here */
+	uint64_t floor;       /* the database's floor */
+	uint64_t stale_nodes; /* nodes unseen for longer than the stale window */
+	uint64_t rounds_failed;
+};
+void epochshare_stats(epochshare *w, struct epochshare_stats *out);
+
 /*
  * `ankangd keys rotate-epoch` on PostgreSQL. With nodes running (one seen
  * within EPOCHSHARE_STALE_MS), a rotation is theirs: it is asked for

@@ -211,6 +211,17 @@ until_sql "select floor from epoch_state" 3
 ok $? "with node 2 stopped, the rotation completes once it is stale ($STALE s)"
 until_log "$T/serve1.log" "not seen for"
 ok $? "the leader's log names the stale node"
+metric() { awk -v k="$1" '$1 == k {print $2; f = 1} END {if (!f) print "none"}' "$T/r.body"; }
+ADM=$(svc_account "$D1" admin ops)
+URL=$U1
+for i in $(seq 1 "$(patience 100)"); do
+	api GET /metrics "$ADM"
+	[ "$(metric ankang_epochs_floor)" = 3 ] && break
+	sleep 0.1
+done
+is "$(metric ankang_epochs_leader) $(metric ankang_epochs_floor)" "1 3" \
+	"/metrics: node 1 leads, the floor is 3"
+is "$(metric ankang_epochs_stale_nodes)" 1 "/metrics: the leader counts one stale node"
 kill -CONT "$P2"
 for i in $(seq 1 "$(patience 300)"); do
 	[ "$(epochs_of "$D2")" = "$(epochs_of "$D1")" ] && break
