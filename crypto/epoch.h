@@ -118,9 +118,10 @@ int epoch_add(epoch_set *s, uint64_t now, uint64_t *number);
  * (EPOCH_MAX held); AK_EIO (nothing changed).
  */
 int epoch_insert(epoch_set *s, const seal_epochkey *ek, uint64_t created);
-/* Destroys the one epoch `number` (a copy that is not the epoch the
- * database lists under that number): the file first. AK_ENOENT (not
- * held); AK_EINVAL (the only epoch held); AK_EIO. */
+/* Destroys the one epoch `number`, whatever its age (an operator's
+ * repair of a copy that is not the epoch the database lists under that
+ * number; the service never calls it on the database's word): the file
+ * first. AK_ENOENT (not held); AK_EINVAL (the only epoch held); AK_EIO. */
 int epoch_forget(epoch_set *s, uint64_t number);
 /*
  * Destroys every epoch older than `number`, which must be held: the file

@@ -9,8 +9,8 @@
  * leader's half, which only the node holding the advisory lock runs:
  *
  *   node     read the floor and the listed epochs; check every epoch held
- *            against its check value (a copy that is not the listed
- *            epoch is forgotten); fetch the oldest one lacking (one
+ *            against its check value (a copy that does not match is not
+ *            used, and not destroyed either); fetch the oldest one lacking (one
  *            request at a time); destroy those below the floor; set the
  *            current epoch's limit to the newest listed as held; say what
  *            it holds (epoch_nodes).
@@ -344,13 +344,17 @@ static int node_round(struct share *sh, int *complete)
 		if (m->number < sh->floor)
 			continue;
 		if ((h = holds(sh, m)) < 0) {
-			/* Another copy under that number (a leader that lost a
-			 * race to list its own): never wrap or answer with it. */
-			if (epoch_forget(e, m->number) == 0)
-				oplog_note("KEK epoch %llu: this node's copy is not the listed "
-					   "epoch; forgotten, fetching the listed one",
-					   (unsigned long long)m->number);
-			h = 0;
+			/* This node's copy is not the listed epoch: the listing
+			 * was altered, or a bug. Never wrap, answer or ack with
+			 * it, and never destroy it on the database's word (that
+			 * would let whoever edits the database destroy keys):
+			 * an operator looks. */
+			oplog_note("KEK epoch %llu: this node's copy does not match the database's "
+				   "check value; not used until an operator looks",
+				   (unsigned long long)m->number);
+			*complete = 0;
+			sh->missing = m->number;
+			return store_epochs_node_seen(sh->st, sh->c->node, newest_ok, util_now_ms());
 		}
 		if (h == 1) {
 			sh->verified[i] = 1;
@@ -597,6 +601,10 @@ static int leader_round(struct epochshare *w)
 				   (unsigned long long)newest->number);
 		return rc == AK_ENOENT ? 0 : rc;
 	}
+	/* A leader that does not hold the newest epoch yet (it fetches it
+	 * like any node) neither steps nor makes one. */
+	if (!sh->verified[sh->n_listed - 1])
+		return 0;
 	if (under_way(sh->c->epochs))
 		return rotate_steps(w);
 	if (sh->asked || (w->sh.c->every_s != 0 && now >= newest->created + w->sh.c->every_s))

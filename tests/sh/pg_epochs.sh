@@ -262,5 +262,15 @@ ok $? "with the leader back, the stale node starts"
 is "$(epochs_of "$D3")" "$(epochs_of "$D1")" "having fetched epoch 3 and destroyed epoch 1"
 U2=$U3
 is "$(codes_both)" 0 "every code through both nodes"
+
+# --- an altered listing destroys nothing ----------------------------------------
+CHK=$(SQ "select encode(check_value, 'hex') from epochs where number = 3")
+SQ "update epochs set check_value = '\\x$(head -c 32 /dev/urandom | xxd -p -c 32)'
+	where number = 3" >/dev/null
+until_log "$T/serve1.log" "does not match the database's check value"
+ok $? "an altered check value: the node says its copy does not match"
+SQ "update epochs set check_value = '\\x$CHK' where number = 3" >/dev/null
+like "$(epochs_of "$D1")" "^3 [0-9]+ $" "and keeps its epoch: the database cannot make a node destroy one"
+is "$(codes_both)" 0 "every code, the listing restored"
 is "$(cat "$T"/serve*.log | grep -c '测试乙')" 0 "no personal data in the nodes' logs"
 done_testing
