@@ -109,15 +109,17 @@ static int start_witnessing(app *a, char *why, size_t cap)
  */
 static int join_epochs(app *a, char *why, size_t cap)
 {
-	uint64_t stale_s = a->cfg.epoch_stale != 0 ? a->cfg.epoch_stale
-						   : epochshare_stale_ms(a->cfg.epoch_every) / 1000u;
+	uint64_t stale_s = a->cfg.epoch_stale != 0
+			       ? a->cfg.epoch_stale
+			       : epochshare_stale_ms(a->cfg.epoch_every) / 1000u;
 	unsigned wait_s = (unsigned)(2 * stale_s < 10 ? 10 : 2 * stale_s > 120 ? 120 : 2 * stale_s);
 	int rc;
 
 	if ((rc = epochshare_node_name(a->node, a->cfg.data_dir)) != 0)
 		return util_why(why, cap, rc, "%s: naming this node", a->cfg.data_dir);
-	a->share_cfg = (struct epochshare_config){a->db_path, a->dd->origin, a->node, NULL, NULL,
-						  NULL, NULL, a->cfg.epoch_every, stale_s * 1000u};
+	a->share_cfg = (struct epochshare_config){
+	    a->db_path, a->dd->origin,      a->node,        NULL, NULL, NULL,
+	    NULL,       a->cfg.epoch_every, stale_s * 1000u};
 	return epochshare_join(&a->share_cfg, a->dd->kek_path, a->dd->epochs_path, wait_s, why,
 			       cap);
 }

@@ -395,7 +395,8 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 			     "--appeal-deadline must be 1 to 31622400 seconds");
 		break;
 	case OPT_EPOCH_STALE:
-		bad = number(arg, 2, 3600, &c->epoch_stale, "--epoch-stale must be 2 to 3600 seconds");
+		bad = number(arg, 2, 3600, &c->epoch_stale,
+			     "--epoch-stale must be 2 to 3600 seconds");
 		break;
 	case 'P':
 		if (a->replace_proxies) {

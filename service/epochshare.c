@@ -354,7 +354,8 @@ static int node_round(struct share *sh, int *complete)
 				   (unsigned long long)m->number);
 			*complete = 0;
 			sh->missing = m->number;
-			return store_epochs_node_seen(sh->st, sh->c->node, newest_ok, util_now_ms());
+			return store_epochs_node_seen(sh->st, sh->c->node, newest_ok,
+						      util_now_ms());
 		}
 		if (h == 1) {
 			sh->verified[i] = 1;
@@ -540,19 +541,19 @@ static int rotate_steps(struct epochshare *w)
 		rc = rewrap_step(&w->rw, &w->report);
 	if (rc == AK_EBUSY) {
 		if (!w->waiting_noted)
-			oplog_note("KEK epoch %llu: every key re-wrapped; the older epochs wait for "
-				   "the nodes seen lately to hold it",
-				   (unsigned long long)w->report.epoch);
+			oplog_note(
+			    "KEK epoch %llu: every key re-wrapped; the older epochs wait for "
+			    "the nodes seen lately to hold it",
+			    (unsigned long long)w->report.epoch);
 		w->waiting_noted = 1;
 		return 0;
 	}
 	if (rc == 0 && !under_way(w->sh.c->epochs)) {
-		oplog_note("KEK epoch %llu: %llu keys re-wrapped in %llu steps, %llu older epoch(s) "
-			   "destroyed",
-			   (unsigned long long)w->report.epoch,
-			   (unsigned long long)w->report.rewrapped,
-			   (unsigned long long)w->report.chunks,
-			   (unsigned long long)w->report.destroyed);
+		oplog_note(
+		    "KEK epoch %llu: %llu keys re-wrapped in %llu steps, %llu older epoch(s) "
+		    "destroyed",
+		    (unsigned long long)w->report.epoch, (unsigned long long)w->report.rewrapped,
+		    (unsigned long long)w->report.chunks, (unsigned long long)w->report.destroyed);
 		memset(&w->report, 0, sizeof w->report);
 		w->waiting_noted = 0;
 	}
@@ -580,9 +581,10 @@ static int leader_round(struct epochshare *w)
 				     &stale)) != 0)
 		return rc;
 	if (stale != w->stale_noted && stale > 0)
-		oplog_note("KEK epochs: %llu node(s) not seen for %llu s do not hold rotations back; "
-			   "each fetches the epochs it lacks before it serves again",
-			   (unsigned long long)stale, (unsigned long long)(sh->stale_ms / 1000u));
+		oplog_note(
+		    "KEK epochs: %llu node(s) not seen for %llu s do not hold rotations back; "
+		    "each fetches the epochs it lacks before it serves again",
+		    (unsigned long long)stale, (unsigned long long)(sh->stale_ms / 1000u));
 	w->stale_noted = stale;
 	atomic_store(&w->stale, stale);
 	if (!newest->held) {

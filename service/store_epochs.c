@@ -121,10 +121,10 @@ int store_epochs_state(store *s, uint64_t *floor, int *rotate_asked)
 
 int store_epochs_list(store *s, struct store_epoch *out, size_t cap, size_t *n)
 {
-	store_q *st =
-	    store_q_get(s, SQ_EP_LIST,
-			"SELECT number, created, check_value, CASE WHEN state = 'held' THEN 1 ELSE 0"
-			" END FROM epochs ORDER BY number LIMIT ?1");
+	store_q *st = store_q_get(
+	    s, SQ_EP_LIST,
+	    "SELECT number, created, check_value, CASE WHEN state = 'held' THEN 1 ELSE 0"
+	    " END FROM epochs ORDER BY number LIMIT ?1");
 	uint64_t held;
 	int rc;
 
@@ -137,7 +137,8 @@ int store_epochs_list(store *s, struct store_epoch *out, size_t cap, size_t *n)
 		struct store_epoch *e = &out[*n];
 		if (*n == cap || col_u64(st, 0, &e->number) != 0 ||
 		    col_u64(st, 1, &e->created) != 0 ||
-		    col_fixed(st, 2, e->check, sizeof e->check) != 0 || col_u64(st, 3, &held) != 0) {
+		    col_fixed(st, 2, e->check, sizeof e->check) != 0 ||
+		    col_u64(st, 3, &held) != 0) {
 			store_q_finish(st);
 			return AK_ECORRUPT;
 		}
@@ -150,11 +151,10 @@ int store_epochs_list(store *s, struct store_epoch *out, size_t cap, size_t *n)
 
 int store_epochs_add(store *s, const struct store_epoch *e, uint64_t after)
 {
-	store_q *st = store_q_get(
-	    s, SQ_EP_ADD,
-	    "INSERT INTO epochs (number, created, check_value, state)"
-	    " SELECT ?1, ?2, ?3, CASE WHEN ?4 = 1 THEN 'held' ELSE 'made' END"
-	    " WHERE (SELECT coalesce(max(number), 0) FROM epochs) = ?5");
+	store_q *st = store_q_get(s, SQ_EP_ADD,
+				  "INSERT INTO epochs (number, created, check_value, state)"
+				  " SELECT ?1, ?2, ?3, CASE WHEN ?4 = 1 THEN 'held' ELSE 'made' END"
+				  " WHERE (SELECT coalesce(max(number), 0) FROM epochs) = ?5");
 	uint64_t n = 0;
 	int rc;
 
@@ -172,8 +172,8 @@ int store_epochs_add(store *s, const struct store_epoch *e, uint64_t after)
 
 int store_epochs_set_held(store *s, uint64_t number)
 {
-	store_q *st = store_q_get(s, SQ_EP_HELD,
-				  "UPDATE epochs SET state = 'held' WHERE number = ?1 AND state = 'made'");
+	store_q *st = store_q_get(
+	    s, SQ_EP_HELD, "UPDATE epochs SET state = 'held' WHERE number = ?1 AND state = 'made'");
 	uint64_t n = 0;
 	int rc;
 
@@ -216,8 +216,7 @@ int store_epochs_floor(store *s, uint64_t floor)
 		return unbound(st);
 	if ((rc = step_changes(st, NULL)) != 0)
 		return rc;
-	if ((dr = store_q_get(s, SQ_EP_FLOOR_DROP, "DELETE FROM epochs WHERE number < ?1")) ==
-	    NULL)
+	if ((dr = store_q_get(s, SQ_EP_FLOOR_DROP, "DELETE FROM epochs WHERE number < ?1")) == NULL)
 		return AK_EDB;
 	if (bind_u64(dr, 1, floor) != SQLITE_OK)
 		return unbound(dr);
@@ -226,8 +225,8 @@ int store_epochs_floor(store *s, uint64_t floor)
 
 int store_epochs_ask(store *s, int asked)
 {
-	store_q *st = store_q_get(s, SQ_EP_ASK,
-				  "UPDATE epoch_state SET rotate_asked = (?1 = 1) WHERE one");
+	store_q *st =
+	    store_q_get(s, SQ_EP_ASK, "UPDATE epoch_state SET rotate_asked = (?1 = 1) WHERE one");
 
 	if (st == NULL)
 		return AK_EDB;
@@ -247,8 +246,8 @@ int store_epochs_node_seen(store *s, const char *node, uint64_t newest, uint64_t
 
 	if (st == NULL)
 		return AK_EDB;
-	if (store_q_bind_text(st, 1, node, -1) != SQLITE_OK || bind_u64(st, 2, newest) != SQLITE_OK ||
-	    bind_u64(st, 3, now_ms) != SQLITE_OK)
+	if (store_q_bind_text(st, 1, node, -1) != SQLITE_OK ||
+	    bind_u64(st, 2, newest) != SQLITE_OK || bind_u64(st, 3, now_ms) != SQLITE_OK)
 		return unbound(st);
 	return step_changes(st, NULL);
 }
@@ -267,9 +266,10 @@ int store_epochs_node_leave(store *s, const char *node)
 int store_epochs_nodes(store *s, uint64_t number, uint64_t since_ms, uint64_t *lagging,
 		       uint64_t *stale)
 {
-	store_q *st = store_q_get(s, SQ_EP_NODES,
-				  "SELECT (SELECT count(*) FROM epoch_nodes WHERE seen >= ?2 AND"
-				  " newest < ?1), (SELECT count(*) FROM epoch_nodes WHERE seen < ?2)");
+	store_q *st =
+	    store_q_get(s, SQ_EP_NODES,
+			"SELECT (SELECT count(*) FROM epoch_nodes WHERE seen >= ?2 AND"
+			" newest < ?1), (SELECT count(*) FROM epoch_nodes WHERE seen < ?2)");
 	int rc;
 
 	*lagging = *stale = 0;
@@ -298,8 +298,8 @@ int store_epochs_request_add(store *s, const char *node, uint64_t number, uint64
 
 	if (st == NULL)
 		return AK_EDB;
-	if (store_q_bind_text(st, 1, node, -1) != SQLITE_OK || bind_u64(st, 2, number) != SQLITE_OK ||
-	    bind_u64(st, 3, made) != SQLITE_OK ||
+	if (store_q_bind_text(st, 1, node, -1) != SQLITE_OK ||
+	    bind_u64(st, 2, number) != SQLITE_OK || bind_u64(st, 3, made) != SQLITE_OK ||
 	    store_q_bind_blob(st, 4, req, STORE_EPOCH_REQ_BYTES) != SQLITE_OK)
 		return unbound(st);
 	rc = store_q_step(st);
@@ -314,8 +314,8 @@ int store_epochs_request_add(store *s, const char *node, uint64_t number, uint64
 int store_epochs_request_answer(store *s, uint64_t id, int *answered,
 				uint8_t out[STORE_EPOCH_ANSWER_BYTES])
 {
-	store_q *st = store_q_get(s, SQ_EP_REQ_ANSWER,
-				  "SELECT answer FROM epoch_requests WHERE id = ?1");
+	store_q *st =
+	    store_q_get(s, SQ_EP_REQ_ANSWER, "SELECT answer FROM epoch_requests WHERE id = ?1");
 	int rc;
 
 	*answered = 0;
@@ -348,8 +348,7 @@ int store_epochs_request_delete(store *s, uint64_t id)
 	return step_changes(st, NULL);
 }
 
-int store_epochs_requests_open(store *s, struct store_epoch_request *out, size_t cap,
-			       size_t *n)
+int store_epochs_requests_open(store *s, struct store_epoch_request *out, size_t cap, size_t *n)
 {
 	store_q *st = store_q_get(s, SQ_EP_REQ_OPEN,
 				  "SELECT id, number, made, node, request FROM epoch_requests"
@@ -381,8 +380,9 @@ int store_epochs_requests_open(store *s, struct store_epoch_request *out, size_t
 
 int store_epochs_request_put(store *s, uint64_t id, const uint8_t answer[STORE_EPOCH_ANSWER_BYTES])
 {
-	store_q *st = store_q_get(s, SQ_EP_REQ_PUT,
-				  "UPDATE epoch_requests SET answer = ?2 WHERE id = ?1 AND answer IS NULL");
+	store_q *st =
+	    store_q_get(s, SQ_EP_REQ_PUT,
+			"UPDATE epoch_requests SET answer = ?2 WHERE id = ?1 AND answer IS NULL");
 
 	if (st == NULL)
 		return AK_EDB;

@@ -67,8 +67,7 @@ struct store_epoch_request {
 	char node[STORE_EPOCH_NODE_MAX + 1];
 	uint8_t req[STORE_EPOCH_REQ_BYTES];
 };
-int store_epochs_requests_open(store *s, struct store_epoch_request *out, size_t cap,
-			       size_t *n);
+int store_epochs_requests_open(store *s, struct store_epoch_request *out, size_t cap, size_t *n);
 /* Writes the answer to request id, if it has none yet. */
 int store_epochs_request_put(store *s, uint64_t id, const uint8_t answer[STORE_EPOCH_ANSWER_BYTES]);
 /* Removes requests made before before_ms (unix seconds * 1000). */

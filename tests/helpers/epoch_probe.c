@@ -190,7 +190,8 @@ static int do_scan(int argc, char **argv)
 		clear += has(dump, dlen, keys[i].key, SEAL_KEY_BYTES) ||
 			 has(dump, dlen, (const uint8_t *)hex, 2 * SEAL_KEY_BYTES);
 	}
-	for (line = strtok_r(blobs, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(blobs, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
 		uint8_t b[512], out[512];
 		size_t n = strlen(line) / 2;
 		if (n == 0 || n > sizeof b || util_hex_decode(b, n, line, 2 * n) != 0)
@@ -216,9 +217,8 @@ static int do_scan(int argc, char **argv)
 				opened++;
 			/* An AEAD box under the key, nonce first, no AD. */
 			if (n > 24 + 16 &&
-			    crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, b + 24, n - 24,
-								       NULL, 0, b,
-								       keys[i].key) == 0)
+			    crypto_aead_xchacha20poly1305_ietf_decrypt(
+				out, NULL, NULL, b + 24, n - 24, NULL, 0, b, keys[i].key) == 0)
 				opened++;
 		}
 	}

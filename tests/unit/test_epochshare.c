@@ -211,7 +211,8 @@ static void test_destroy_hook(void)
 	snprintf(data, sizeof data, "%s/d", dir);
 	if (datadir_create(data, "ankang.test", NULL, NULL) != 0 ||
 	    datadir_open(&dd, data, DATADIR_LOG, NULL, NULL, 0) != 0 ||
-	    seal_kek_load(&k, dd->kek_path) != 0 || datadir_file(dd, db, sizeof db, DATADIR_DB) != 0)
+	    seal_kek_load(&k, dd->kek_path) != 0 ||
+	    datadir_file(dd, db, sizeof db, DATADIR_DB) != 0)
 		bail_out("data folder");
 	open_node(&a, dd, k, dd->epochs_path, db);
 	for (unsigned i = 0; i < 3; i++)
