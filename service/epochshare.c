@@ -79,6 +79,7 @@ struct share {
 	store *st;
 	uint64_t req_id, req_number, req_made; /* req_id 0: none */
 	uint64_t missing;                      /* the oldest listed epoch not held, 0 */
+	uint64_t noted;                        /* the epoch last noted as a problem */
 	uint8_t *sk;                           /* sodium_malloc'd, with req_id */
 	uint8_t pk[crypto_box_PUBLICKEYBYTES];
 	/* What the last node round saw. */
@@ -349,9 +350,12 @@ static int node_round(struct share *sh, int *complete)
 			 * it, and never destroy it on the database's word (that
 			 * would let whoever edits the database destroy keys):
 			 * an operator looks. */
-			oplog_note("KEK epoch %llu: this node's copy does not match the database's "
-				   "check value; not used until an operator looks",
-				   (unsigned long long)m->number);
+			if (sh->noted != m->number)
+				oplog_note(
+				    "KEK epoch %llu: this node's copy does not match the "
+				    "database's check value; not used until an operator looks",
+				    (unsigned long long)m->number);
+			sh->noted = m->number;
 			*complete = 0;
 			sh->missing = m->number;
 			return store_epochs_node_seen(sh->st, sh->c->node, newest_ok,
@@ -370,11 +374,13 @@ static int node_round(struct share *sh, int *complete)
 		/* One request at a time, for the oldest epoch lacking; it can
 		 * only join above the newest held (epoch_insert). */
 		size_t n = epoch_list(e, info, EPOCH_MAX);
-		if (missing->number <= info[n - 1].number)
-			oplog_note("KEK epoch %llu: listed, not held, and older than this node's "
-				   "newest: cannot be kept here",
-				   (unsigned long long)missing->number);
-		else if (sh->req_id != 0 && sh->req_number == missing->number)
+		if (missing->number <= info[n - 1].number) {
+			if (sh->noted != missing->number)
+				oplog_note("KEK epoch %llu: listed, not held, and older than this "
+					   "node's newest: cannot be kept here",
+					   (unsigned long long)missing->number);
+			sh->noted = missing->number;
+		} else if (sh->req_id != 0 && sh->req_number == missing->number)
 			rc = request_take(sh, missing);
 		else
 			rc = request_post(sh, missing->number);
@@ -769,6 +775,8 @@ int epochshare_join(const struct epochshare_config *c, const char *kek_path,
 		struct timespec ts = {0, 250 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+	if (!complete && sh.st != NULL)
+		store_epochs_node_leave(sh.st, c->node); /* holds nothing back */
 	if (!complete)
 		rc = util_why(why, cap, AK_EBUSY,
 			      "epoch keys %s: epoch %llu is listed in the database and not held "
