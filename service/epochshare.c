@@ -718,20 +718,20 @@ void epochshare_stats(epochshare *w, struct epochshare_stats *out)
 	out->rounds_failed = atomic_load(&w->failed);
 }
 
-int epochshare_destroy_ok(void *ctx, store *st, uint64_t current)
+int epochshare_destroy_ok(void *ctx, store *w, uint64_t current)
 {
-	struct epochshare *w = ctx;
+	struct epochshare *es = ctx;
 	uint64_t lagging = 0, stale = 0;
 	int rc;
 
-	if (!atomic_load(&w->leading))
+	if (!atomic_load(&es->leading))
 		return AK_EBUSY;
-	if ((rc = store_epochs_nodes(st, current, util_now_ms() - w->sh.stale_ms, &lagging,
+	if ((rc = store_epochs_nodes(w, current, util_now_ms() - es->sh.stale_ms, &lagging,
 				     &stale)) != 0)
 		return rc;
 	if (lagging != 0)
 		return AK_EBUSY;
-	return store_epochs_floor(st, current);
+	return store_epochs_floor(w, current);
 }
 
 /* ---------------------------------------------------------------- join */
