@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # auditlog_crash: the audit log survives SIGKILL at random moments.
 #
 # The logcrash helper appends from six threads and prints every leaf index
@@ -11,7 +11,10 @@
 # the writer's ordering (no answer before COMMIT; the in-memory tree never
 # ahead of the disk), not the disk's honesty about fsync.
 # Bounded: 12 rounds of at most 0.5 s plus checks, well under 30 s.
+# With ANKANG_TEST_STORE=pg the same runs on a PostgreSQL store: a kill
+# there lands in the writer's transactions as seen by the server.
 . tests/lib/tap.sh
+. tests/lib/service.sh
 
 ROUNDS=12
 if [ -n "${ANKANG_HELPERS:-}" ]; then
@@ -25,7 +28,7 @@ fi
 [ -x "$ANKANG_BIN/ankangd" ] || skip_all "no ankangd in $ANKANG_BIN"
 
 D=$T/data
-check "init a data folder" "$ANKANG_BIN/ankangd" init --data "$D" --origin crash.example
+check "init a data folder" svc_init "$D" crash.example
 total=0
 i=1
 while [ $i -le $ROUNDS ]; do
