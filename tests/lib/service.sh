@@ -34,6 +34,11 @@
 #   svc_db DIR                the store of DIR as store_open takes it (for
 #                             ankang-audit verify --db): the URL with
 #                             ANKANG_TEST_STORE=pg, else DIR/ankang.db
+#   svc_pg_files STRING...    with ANKANG_TEST_STORE=pg, how many files of
+#                             the cluster's data folder (tables, WAL) hold
+#                             any of the STRINGs: the twin of a search of
+#                             ankang.db and its WAL for what must not be
+#                             stored in the clear
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
@@ -192,6 +197,12 @@ svc_db() {
 	else
 		echo "$1/ankang.db"
 	fi
+}
+
+svc_pg_files() {
+	local args=() x
+	for x in "$@"; do args+=(-e "$x"); done
+	grep -rlaF "${args[@]}" "$PG_DIR/data" | wc -l
 }
 
 row_id() { svc_sql "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }

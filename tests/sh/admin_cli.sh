@@ -26,7 +26,7 @@ leaves() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where cas
 # in_store TEXT: 0 when TEXT occurs in the database file or its WAL (on
 # PostgreSQL: any file of the cluster's data folder, its WAL included).
 if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
-	in_store() { grep -rqaF -- "$1" "$PG_DIR/data"; }
+	in_store() { [ "$(svc_pg_files "$1")" -gt 0 ]; }
 else
 	in_store() { cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF -- "$1"; }
 fi

@@ -337,11 +337,8 @@ for f in "$DB" "$DB-wal" "$T/serve.log" "$T/errors.all"; do
 	is "$n" 0 "$(basename "$f"): no member's name, ID number or passphrase"
 done
 if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
-	n=0
-	for s in "$NAME_G" "$NAME_K" "$NAME_P" "$NAME_S" "$ID_G" "$ID_K" "$ID_P" "$ID_S" \
-		"$PASS_P" "$PASS_S"; do
-		n=$((n + $(grep -rlaF -- "$s" "$PG_DIR/data" | wc -l)))
-	done
+	n=$(svc_pg_files "$NAME_G" "$NAME_K" "$NAME_P" "$NAME_S" "$ID_G" "$ID_K" "$ID_P" "$ID_S" \
+		"$PASS_P" "$PASS_S")
 	is "$n" 0 "no file of the PostgreSQL cluster (tables, WAL) holds a member's name, ID number or passphrase"
 fi
 
