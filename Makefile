@@ -125,7 +125,7 @@ TEST_WEB  := $(sort $(wildcard tests/browser/*.mjs))
 # SQLite-specific rest and why). Each skips without PostgreSQL.
 TEST_PG   := $(sort $(wildcard tests/pg/*.sh))
 TEST_SH_PG := $(addprefix tests/sh/,admin_cli.sh appeals.sh audit_first.sh audit_tiles.sh \
-	auditlog_crash.sh export.sh household.sh limits_together.sh log_tiles.sh \
+	auditlog_crash.sh data_folder.sh export.sh household.sh limits_together.sh log_tiles.sh \
 	officer_actions.sh officer_verifier_api.sh paper_code.sh resident_api.sh \
 	serve_config.sh serve_listen.sh serve_notify.sh serve_proxy.sh service_authz.sh \
 	service_badinput.sh service_crash.sh service_day.sh service_http.sh service_tls.sh \
