@@ -43,8 +43,8 @@ int store_report_appeals(store *s, report_appeals *r)
 		memcpy(a.handle, store_q_blob(q, 0), sizeof a.handle);
 		a.opened = (uint64_t)store_q_int64(q, 1);
 		a.due = (uint64_t)store_q_int64(q, 2);
-		a.officer_id = store_q_type(q, 3) == SQLITE_NULL ? UINT64_MAX
-								 : (uint64_t)store_q_int64(q, 3);
+		a.officer_id =
+		    store_q_type(q, 3) == SQLITE_NULL ? UINT64_MAX : (uint64_t)store_q_int64(q, 3);
 		a.officer = (const char *)store_q_text(q, 4);
 		a.team = (const char *)store_q_text(q, 5);
 		if ((rc = report_appeals_add(r, &a)) != 0)

@@ -6,8 +6,9 @@
  *   logcrash verify DIR FILE...   check what `run` said was durable
  *
  * `run` opens the data folder's audit log (its store: DIR/ankang.db, or
- * the PostgreSQL URL its ankang.conf names; with its log key) and has each thread submit operations of one or two leaves
- * (verifier actor ids that say which thread and which operation), printing
+ * the PostgreSQL URL its ankang.conf names; with its log key) and has
+ * each thread submit operations of one or two leaves (verifier actor ids
+ * that say which thread and which operation), printing
  * "INDEX ACTOR\n" to standard output for every leaf only after
  * auditlog_submit has returned 0, that is once it is durable; each line is
  * one write(2). It stops by itself after 60 seconds, in case nobody kills
