@@ -3,6 +3,12 @@
 # makes HTTP requests with curl, and computes made-up GB 11643 numbers.
 #
 #   svc_init DIR [ORIGIN]     ankangd init (origin ankang.test by default)
+#   svc_store_new             sets SVC_INIT_ARGS, what `ankangd init` needs
+#                             besides --data and --origin for a store of
+#                             its own: none on SQLite; with
+#                             ANKANG_TEST_STORE=pg a fresh database's
+#                             --store and --store-owner (for tests that
+#                             run init themselves)
 #   svc_copy DIR NEW          cp -a DIR NEW (the server stopped); with
 #                             ANKANG_TEST_STORE=pg NEW's ankang.conf then
 #                             names a copy of DIR's database of its own
@@ -74,16 +80,17 @@ _svc_newdb() {
 			 GRANT CONNECT ON DATABASE ak$SVC_DBS TO ankang_owner, ankang_service"
 }
 
-svc_init() {
-	local origin=${2:-ankang.test}
-	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
-		"$ANKANG_BIN/ankangd" init --data "$1" --origin "$origin" >/dev/null
-		return
-	fi
+svc_store_new() {
+	SVC_INIT_ARGS=()
+	[ "${ANKANG_TEST_STORE:-}" = pg ] || return 0
 	_svc_newdb || return 1
 	SVC_STORE=$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_node)
-	"$ANKANG_BIN/ankangd" init --data "$1" --origin "$origin" --store "$SVC_STORE" \
-		--store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)" >/dev/null
+	SVC_INIT_ARGS=(--store "$SVC_STORE" --store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)")
+}
+
+svc_init() {
+	svc_store_new || return 1
+	"$ANKANG_BIN/ankangd" init --data "$1" --origin "${2:-ankang.test}" "${SVC_INIT_ARGS[@]}" >/dev/null
 }
 
 svc_copy() {
