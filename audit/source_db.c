@@ -10,18 +10,16 @@
  * them by parsing the bytes.
  *
  * The report's appeals section is the one thing read that is not the
- * log (log/report_appeals.h): open appeals from the appeals table, on a
- * second read-only connection, plain SQL over the service's schema
- * (schema/004_appeals.sql), which holds nothing the section shows but
- * handles, times, account labels and teams.
+ * log (log/report_appeals.h): open appeals from the appeals table, read
+ * through the same connection by the store's own statement
+ * (log/store_report.c), on SQLite or PostgreSQL; the table holds nothing
+ * the section shows but handles, times, account labels and teams.
  *
  * Never: open the copy writable, or write to it in any way.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "audit/source_int.h"
 #include "common/util.h"
@@ -33,7 +31,6 @@
 struct db_source {
 	struct audit_source base; /* first: the handle is cast back and forth */
 	store *st;
-	char *path;
 };
 
 static struct db_source *db(audit_source *s)
@@ -129,70 +126,31 @@ static int db_size(audit_source *s, uint64_t *n)
 	return rc == 0 ? 0 : db_fail(s, rc, "counting leaves");
 }
 
-/* Open appeals of live residents, oldest first, with the account that
- * set the status appealed. */
-static const char appeals_sql[] =
-    "SELECT p.handle, p.opened, p.due, p.status_officer, a.name, a.team"
-    " FROM appeals p JOIN residents r ON r.id = p.resident_id"
-    " LEFT JOIN accounts a ON a.id = p.status_officer"
-    " WHERE p.answered IS NULL AND r.erased IS NULL ORDER BY p.opened, p.id";
-
 static int db_appeals(audit_source *s, uint64_t as_of, uint64_t deadline, size_t max_list,
 		      json_t **out)
 {
-	sqlite3 *c = NULL;
-	sqlite3_stmt *st = NULL;
 	report_appeals *r = NULL;
-	struct report_appeal a;
-	int rc, step;
+	int rc;
 
-	if (sqlite3_open_v2(db(s)->path, &c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = source_fail(s, AK_EDB, "opening the database for appeals: %s",
-				 c ? sqlite3_errmsg(c) : "out of memory");
-		goto done;
-	}
-	if (sqlite3_prepare_v2(c, appeals_sql, -1, &st, NULL) != SQLITE_OK) {
-		/* A database from before appeals has no such table. */
-		rc = source_fail(s, AK_ENOENT, "the database holds no appeals: %s",
-				 sqlite3_errmsg(c));
-		goto done;
-	}
 	if ((rc = report_appeals_new(&r, as_of, deadline, max_list)) != 0)
-		goto done;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&a, 0, sizeof a);
-		if (sqlite3_column_bytes(st, 0) != (int)sizeof a.handle ||
-		    sqlite3_column_int64(st, 1) < 0 || sqlite3_column_int64(st, 2) < 0) {
-			rc = source_fail(s, AK_ECORRUPT, "an appeal row breaks the schema");
-			goto done;
-		}
-		memcpy(a.handle, sqlite3_column_blob(st, 0), sizeof a.handle);
-		a.opened = (uint64_t)sqlite3_column_int64(st, 1);
-		a.due = (uint64_t)sqlite3_column_int64(st, 2);
-		a.officer_id = sqlite3_column_type(st, 3) == SQLITE_NULL
-				   ? UINT64_MAX
-				   : (uint64_t)sqlite3_column_int64(st, 3);
-		a.officer = (const char *)sqlite3_column_text(st, 4);
-		a.team = (const char *)sqlite3_column_text(st, 5);
-		if ((rc = report_appeals_add(r, &a)) != 0)
-			goto done;
-	}
-	if (step != SQLITE_DONE) {
-		rc = source_fail(s, AK_EDB, "reading appeals: %s", sqlite3_errmsg(c));
-		goto done;
-	}
-	rc = (*out = report_appeals_json(r, deadline)) != NULL ? 0 : AK_ENOMEM;
-done:
+		return rc;
+	rc = store_report_appeals(db(s)->st, r);
+	if (rc == AK_ENOENT)
+		/* A database from before appeals has no such table. */
+		rc = source_fail(s, rc, "the database holds no appeals");
+	else if (rc == AK_ECORRUPT)
+		rc = source_fail(s, rc, "an appeal row breaks the schema");
+	else if (rc != 0)
+		rc = db_fail(s, rc, "reading appeals");
+	else if ((*out = report_appeals_json(r, deadline)) == NULL)
+		rc = AK_ENOMEM;
 	report_appeals_free(r);
-	sqlite3_finalize(st);
-	sqlite3_close(c);
 	return rc;
 }
 
 static void db_close(audit_source *s)
 {
 	store_close(db(s)->st);
-	free(db(s)->path);
 	free(s);
 }
 
@@ -218,12 +176,7 @@ int source_open_db(audit_source **out, const char *path)
 		return AK_ENOMEM;
 	d->base.ops = &db_ops;
 	snprintf(d->base.name, sizeof d->base.name, "database %.120s", path);
-	if ((d->path = strdup(path)) == NULL) {
-		free(d);
-		return AK_ENOMEM;
-	}
 	if ((rc = store_open(&d->st, path, STORE_READONLY)) != 0) {
-		free(d->path);
 		free(d);
 		return rc;
 	}

@@ -16,6 +16,8 @@
  * far as the signed root vouches for them: a leaf below k whose bytes
  * changed while its stored hashes did not is not seen.
  *
+ * Every check reads in one snapshot of the database (logcheck_since).
+ *
  * Never: write to the database; trust a stored hash that a leaf's own
  * bytes can be held against.
  */
@@ -270,13 +272,28 @@ static int self_check(store *st, const struct key_verifier *vk, uint64_t from, c
 	return 0;
 }
 
+/*
+ * The check reads in one snapshot (a read transaction of its own, unless
+ * the caller holds one): another process may append and sign while it
+ * runs (a second front-end, `ankangd account`), and counts read before a
+ * checkpoint that was signed after them would contradict it.
+ */
 int logcheck_since(store *st, const struct key_verifier *log_key, uint64_t from, const char **why,
 		   struct logcheck_head *head)
 {
 	struct logcheck_head h = {0, 0, 0};
 	const char *dummy;
-	int rc = self_check(st, log_key, from, why != NULL ? why : &dummy, &h);
+	int own = !store_in_transaction(st), rc;
 
+	if (why == NULL)
+		why = &dummy;
+	if (own && (rc = store_begin_read(st)) != 0) {
+		*why = "the log's tables cannot be read";
+		return rc;
+	}
+	rc = self_check(st, log_key, from, why, &h);
+	if (own)
+		store_rollback(st);
 	if (head != NULL)
 		*head = h;
 	return rc;

@@ -30,6 +30,8 @@
 
 #include <jansson.h>
 
+#include "log/store.h"
+
 #define REPORT_APPEAL_HANDLE_BYTES 16
 
 /* One open appeal. */
@@ -54,5 +56,11 @@ uint64_t report_appeals_overdue(const report_appeals *r);
 json_t *report_appeals_json(const report_appeals *r, uint64_t deadline_shown);
 /* NULL is a no-op. */
 void report_appeals_free(report_appeals *r);
+
+/* Counts into r every open appeal of a live resident in s's appeals
+ * table, on either backend (log/store_report.c). 0, AK_ENOENT (a SQLite
+ * database from before appeals), AK_ECORRUPT (a row breaks the schema),
+ * AK_EDB or AK_ENOMEM. */
+int store_report_appeals(store *s, report_appeals *r);
 
 #endif

@@ -28,6 +28,8 @@ enum store_slot {
 	SQ_RELEASE,
 	SQ_ROLLBACK_TO,
 	SQ_BEGIN_READ,
+	/* store_report.c */
+	SQ_REPORT_APPEALS,
 	/* store_log.c */
 	SQ_LOG_SIZE,
 	SQ_LOG_COUNTS,

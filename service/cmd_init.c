@@ -8,7 +8,9 @@
  * with status 0. The database is the last thing init writes (and a failed
  * init removes what it made), so its presence means a finished init; a
  * folder with files but no database is still refused, for a person to look
- * at, rather than taken as initialised.
+ * at, rather than taken as initialised. On PostgreSQL the database is
+ * elsewhere, and what init writes last is ankang.conf naming it
+ * (datadir_made).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -53,16 +55,6 @@ static int iss_valid(const char *s)
 	if (n == 0 || n > CRED_ISS_MAX)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == n;
-}
-
-/* Whether DIR/ankang.db exists (as anything: opening it is serve's check). */
-static int has_database(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int n = snprintf(path, sizeof path, "%s/%s", dir, DATADIR_DB);
-
-	return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0;
 }
 
 int cmd_init(int argc, char **argv)
@@ -112,7 +104,7 @@ int cmd_init(int argc, char **argv)
 		return status;
 	if (cli_no_operands(argc, argv, "init") != CLI_OK)
 		return CLI_USAGE;
-	if (if_missing && data != NULL && has_database(data)) {
+	if (if_missing && data != NULL && datadir_made(data)) {
 		printf("%s already holds a database; nothing to do\n", data);
 		return CLI_OK;
 	}

@@ -131,6 +131,24 @@ fail:
 	return rc;
 }
 
+int datadir_made(const char *path)
+{
+	struct datadir *d;
+	char file[PATH_MAX];
+	struct stat st;
+	int made;
+
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return 0;
+	snprintf(d->path, sizeof d->path, "%s", path);
+	made = datadir_file(d, file, sizeof file, DATADIR_DB) == 0 && lstat(file, &st) == 0;
+	if (!made && datadir_file(d, file, sizeof file, DATADIR_CONF) == 0 &&
+	    conf_read(d, file) == 0)
+		made = d->store[0] != '\0';
+	free(d);
+	return made;
+}
+
 static int conf_write(const struct datadir *d, const char *path, int kek_outside)
 {
 	char buf[CONF_MAX];
@@ -448,10 +466,15 @@ int datadir_create_store(const char *path, const char *origin, const char *issue
 	    (rc = write_vkey(d, "public/log.vkey", d->log)) != 0 ||
 	    (rc = datadir_write_trust(d, now)) != 0 || (rc = write_empty_revocations(d, now)) != 0)
 		goto fail;
+	/* What is written last marks a finished init (datadir_made): the
+	 * database file, or on PostgreSQL, whose database is elsewhere,
+	 * ankang.conf naming it. */
+	if (d->store[0] != '\0' && (rc = create_store(d, owner_url)) != 0)
+		goto fail;
 	if ((rc = datadir_file(d, file, sizeof file, DATADIR_CONF)) != 0 ||
 	    (rc = conf_write(d, file, kek_outside)) != 0)
 		goto fail;
-	if ((rc = create_store(d, owner_url)) != 0)
+	if (d->store[0] == '\0' && (rc = create_store(d, owner_url)) != 0)
 		goto fail;
 	datadir_close(d);
 	return 0;

@@ -112,6 +112,11 @@ int datadir_file(const struct datadir *d, char *out, size_t cap, const char *rel
 /* Where the store is, for store_open: ankang.conf's store URL, else
  * DIR/ankang.db. AK_ETOOBIG if it won't fit. */
 int datadir_db(const struct datadir *d, char *out, size_t cap);
+/* 1 when the folder at path holds a finished init's database: the file
+ * DIR/ankang.db exists (as anything: opening it is serve's check), or
+ * ankang.conf names a PostgreSQL store, which init writes only once that
+ * store is made. 0 otherwise. */
+int datadir_made(const char *path);
 
 /*
  * Signs and atomically replaces public/trust.note with d->trust (issued

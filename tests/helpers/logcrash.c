@@ -5,9 +5,10 @@
  *   logcrash run DIR THREADS      append from THREADS threads until killed
  *   logcrash verify DIR FILE...   check what `run` said was durable
  *
- * `run` opens the data folder's audit log (DIR/ankang.db, with its log
- * key) and has each thread submit operations of one or two leaves
- * (verifier actor ids that say which thread and which operation), printing
+ * `run` opens the data folder's audit log (its store: DIR/ankang.db, or
+ * the PostgreSQL URL its ankang.conf names; with its log key) and has
+ * each thread submit operations of one or two leaves (verifier actor ids
+ * that say which thread and which operation), printing
  * "INDEX ACTOR\n" to standard output for every leaf only after
  * auditlog_submit has returned 0, that is once it is durable; each line is
  * one write(2). It stops by itself after 60 seconds, in case nobody kills
@@ -94,7 +95,7 @@ static int open_dir(struct datadir **d, const char *dir, unsigned keys, char *db
 		fprintf(stderr, "logcrash: %s: %s\n", dir, why);
 		return -1;
 	}
-	if ((rc = datadir_file(*d, db, cap, DATADIR_DB)) != 0) {
+	if ((rc = datadir_db(*d, db, cap)) != 0) {
 		fprintf(stderr, "logcrash: %s: %s\n", dir, ak_strerror(rc));
 		return -1;
 	}

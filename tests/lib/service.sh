@@ -2,7 +2,18 @@
 # it after tap.sh). It starts and stops one server per test on 127.0.0.1:0,
 # makes HTTP requests with curl, and computes made-up GB 11643 numbers.
 #
-#   svc_init DIR              ankangd init (origin ankang.test)
+#   svc_init DIR [ORIGIN]     ankangd init (origin ankang.test by default)
+#   svc_store_new             sets SVC_INIT_ARGS, what `ankangd init` needs
+#                             besides --data and --origin for a store of
+#                             its own: none on SQLite; with
+#                             ANKANG_TEST_STORE=pg a fresh database's
+#                             --store and --store-owner (for tests that
+#                             run init themselves)
+#   svc_copy DIR NEW          cp -a DIR NEW (the server stopped); with
+#                             ANKANG_TEST_STORE=pg NEW's ankang.conf then
+#                             names a copy of DIR's database of its own
+#                             (CREATE DATABASE ... TEMPLATE), so NEW is a
+#                             copy of the deployment as on SQLite
 #   svc_account DIR ROLE NAME prints a new account's token
 #   svc_start DIR [OPTS...]   serve on 127.0.0.1:0; sets URL and SERVER_PID;
 #                             the server's stderr goes to $T/serve.log
@@ -29,6 +40,11 @@
 #   svc_db DIR                the store of DIR as store_open takes it (for
 #                             ankang-audit verify --db): the URL with
 #                             ANKANG_TEST_STORE=pg, else DIR/ankang.db
+#   svc_pg_files STRING...    with ANKANG_TEST_STORE=pg, how many files of
+#                             the cluster's data folder (tables, WAL) hold
+#                             any of the STRINGs: the twin of a search of
+#                             ankang.db and its WAL for what must not be
+#                             stored in the clear
 #   gb_id DIGITS17            a valid ID number (check character computed)
 #   gb_bad DIGITS17           the same with a wrong check character
 #
@@ -53,20 +69,38 @@ if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
 	pg_test_start || bail_out "the PostgreSQL cluster did not start"
 fi
 
-svc_init() {
-	if [ "${ANKANG_TEST_STORE:-}" != pg ]; then
-		"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test >/dev/null
-		return
-	fi
+# _svc_newdb [TEMPLATE]: the next database akN, empty or a copy of
+# TEMPLATE, owned by the owner and open to the service's roles alone.
+_svc_newdb() {
 	SVC_DBS=$((SVC_DBS + 1))
-	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE ak$SVC_DBS OWNER ankang_owner" &&
+	pg_psql "$ANKANG_PG_SUPER_URL" \
+		"CREATE DATABASE ak$SVC_DBS ${1:+TEMPLATE $1 }OWNER ankang_owner" &&
 		pg_psql "$ANKANG_PG_SUPER_URL" \
 			"REVOKE ALL ON DATABASE ak$SVC_DBS FROM PUBLIC;
-			 GRANT CONNECT ON DATABASE ak$SVC_DBS TO ankang_owner, ankang_service" ||
-		return 1
+			 GRANT CONNECT ON DATABASE ak$SVC_DBS TO ankang_owner, ankang_service"
+}
+
+svc_store_new() {
+	SVC_INIT_ARGS=()
+	[ "${ANKANG_TEST_STORE:-}" = pg ] || return 0
+	_svc_newdb || return 1
 	SVC_STORE=$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_node)
-	"$ANKANG_BIN/ankangd" init --data "$1" --origin ankang.test --store "$SVC_STORE" \
-		--store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)" >/dev/null
+	SVC_INIT_ARGS=(--store "$SVC_STORE" --store-owner "$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_owner)")
+}
+
+svc_init() {
+	svc_store_new || return 1
+	"$ANKANG_BIN/ankangd" init --data "$1" --origin "${2:-ankang.test}" "${SVC_INIT_ARGS[@]}" >/dev/null
+}
+
+svc_copy() {
+	local from url
+	cp -a "$1" "$2" || return 1
+	[ "${ANKANG_TEST_STORE:-}" = pg ] || return 0
+	from=$(sed -n 's|^store = postgresql:///\([A-Za-z0-9_]*\)?.*|\1|p' "$1/ankang.conf")
+	[ -n "$from" ] && _svc_newdb "$from" || return 1
+	url=$(pg_url "$PG_SOCK" "ak$SVC_DBS" ankang_node)
+	sed -i "s|^store = .*|store = ${url//&/\\&}|" "$2/ankang.conf"
 }
 
 svc_account() {
@@ -170,6 +204,12 @@ svc_db() {
 	else
 		echo "$1/ankang.db"
 	fi
+}
+
+svc_pg_files() {
+	local args=() x
+	for x in "$@"; do args+=(-e "$x"); done
+	grep -rlaF "${args[@]}" "$PG_DIR/data" | wc -l
 }
 
 row_id() { svc_sql "$1" "select id from residents where lower(hex(handle)) = '${2#res_}'"; }

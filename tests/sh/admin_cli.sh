@@ -7,22 +7,29 @@
 # both verifying, refused while DIR/serve.lock is held). Every admin action
 # leaves its audit leaf, and `ankangd check` passes at the end.
 # Tokens are secrets: compared and searched for, never printed.
+# With ANKANG_TEST_STORE=pg the same runs on a PostgreSQL store.
 . tests/lib/tap.sh
+. tests/lib/service.sh
 
 D=$ANKANG_BIN/ankangd
 VERIFY=$ANKANG_BIN/ankang-verify
 DIR=$T/data
 DB=$DIR/ankang.db
 
-"$D" init --data "$DIR" --origin ankang.test >/dev/null
+svc_init "$DIR"
 ok $? "init a data folder"
 
 # leaves ACTION: the log's leaves with that action, one per line.
 # (Each leaf ends in its own newline, which sqlite3 would print as a blank line.)
 # (The log stores only a leaf's bytes: the action is the word after the actor.)
-leaves() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where cast(leaf as text) glob 'ankang/v1 * *:* $1 *' order by idx"; }
-# in_store TEXT: 0 when TEXT occurs in the database file or its WAL.
-in_store() { cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF -- "$1"; }
+leaves() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where cast(leaf as text) glob 'ankang/v1 * *:* $1 *' order by idx"; }
+# in_store TEXT: 0 when TEXT occurs in the database file or its WAL (on
+# PostgreSQL: any file of the cluster's data folder, its WAL included).
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	in_store() { [ "$(svc_pg_files "$1")" -gt 0 ]; }
+else
+	in_store() { cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF -- "$1"; }
+fi
 
 # --- account add, one per role --------------------------------------------
 for role in verifier officer auditor admin; do
@@ -41,11 +48,13 @@ for role in verifier officer auditor admin; do
 	grep -qF -- "$tok" "$T/err"
 	is $? 1 "$role: nor on stderr"
 done
+in_store admin-1
+ok $? "(the same search finds what the store holds: an account's name)"
 toks=$(cat "$T"/tok.* | sort -u | wc -l)
 is "$toks" 4 "four different tokens"
-is "$(sqlite3 "$DB" "select count(*) from accounts where length(token_hash) = 32")" 4 \
+is "$(svc_sql "$DB" "select count(*) from accounts where length(token_hash) = 32")" 4 \
 	"the accounts table holds four 32-byte hashes"
-is "$(sqlite3 "$DB" "select group_concat(role || ':' || name, ' ') from accounts order by id")" \
+is "$(svc_sql "$DB" "select role || ':' || name from accounts order by id" | paste -sd' ')" \
 	"verifier:verifier-1 officer:officer-1 auditor:auditor-1 admin:admin-1" \
 	"roles and names stored in order"
 
@@ -65,7 +74,7 @@ is $leaked 0 "the list shows no token"
 ok $? "account disable --id 2: exit 0"
 like "$(sed -n 3p <("$D" account list --data "$DIR"))" '^2 +officer .* disabled +officer-1$' \
 	"the list shows it disabled"
-is "$(sqlite3 "$DB" "select count(*) from accounts where disabled is not null")" 1 \
+is "$(svc_sql "$DB" "select count(*) from accounts where disabled is not null")" 1 \
 	"one account disabled in the store"
 "$D" account disable --data "$DIR" --id 2 >/dev/null 2>"$T/err"
 is $? 2 "disabling it again: exit 2"
@@ -75,7 +84,7 @@ is $? 2 "an unknown id: exit 2"
 is "$(wc -l <"$T/err")" 1 "with one line"
 
 # --- bad input: exit 2, one line, nothing written --------------------------
-before=$(sqlite3 "$DB" "select count(*) from log_leaves")
+before=$(svc_sql "$DB" "select count(*) from log_leaves")
 bad() {
 	_what=$1
 	shift
@@ -107,8 +116,8 @@ bad "list with --role" account list --data "$DIR" --role admin
 bad "an unknown subcommand" account remove --data "$DIR" --id 1
 bad "keys with no subcommand" keys
 bad "keys rotate without --data" keys rotate
-is "$(sqlite3 "$DB" "select count(*) from log_leaves")" "$before" "bad input wrote no leaf"
-is "$(sqlite3 "$DB" "select count(*) from accounts")" 4 "and no account"
+is "$(svc_sql "$DB" "select count(*) from log_leaves")" "$before" "bad input wrote no leaf"
+is "$(svc_sql "$DB" "select count(*) from accounts")" 4 "and no account"
 "$D" account --help >"$T/out" 2>&1
 ok $? "account --help: exit 0"
 like "$(cat "$T/out")" 'account add' "and shows the usage"
@@ -136,7 +145,7 @@ if [ -e "$T/par.fail" ]; then # say why (the lines hold no token or name)
 	grep -v 'the token above is shown only this once' "$T/par.err" | head -5 |
 		while IFS= read -r line; do diag "account add: $line"; done
 fi
-is "$(sqlite3 "$DB" "select count(*) from accounts where name like 'par-%'")" 10 \
+is "$(svc_sql "$DB" "select count(*) from accounts where name like 'par-%'")" 10 \
 	"10 accounts stored"
 is "$(leaves account_add | grep -c ' verifier$')" 11 \
 	"11 account_add leaves with detail verifier (1 + 10)"

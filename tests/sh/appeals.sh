@@ -308,6 +308,10 @@ for f in "$DB" "$DB-wal" "$DB-index" "$DB-index-wal" "$T/serve.log" "$T/errors.a
 	done
 	is "$n" 0 "$(basename "$f"): no appeal text, name or ID number (grep -c = 0)"
 done
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	is "$(svc_pg_files "$TEXT_A" "Zq7-appeal-secret" "$TEXT_B" "Xv9 distinctive" "$NAME_A" "$NAME_B" \
+		"$ID_A" "$ID_B")" 0 "no file of the PostgreSQL cluster (tables, WAL) holds an appeal text, name or ID number"
+fi
 n=0
 for s in "Zq7-appeal-secret" "Xv9 distinctive"; do
 	n=$((n + $(svc_sql "$DB" "select count(*) from log_leaves where instr(cast(leaf as text), '$s') > 0")))

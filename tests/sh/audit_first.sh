@@ -4,7 +4,9 @@
 # route by route, with the audit writer paused.
 #
 # The pause: another process (the sqlite3 shell) holds the database's
-# write lock (BEGIN IMMEDIATE), so the writer cannot commit. Each audited
+# write lock (BEGIN IMMEDIATE), so the writer cannot commit; on PostgreSQL
+# (ANKANG_TEST_STORE=pg) a psql session holds the log's head row FOR
+# UPDATE, which every writer's batch takes first. Each audited
 # request is sent while the lock is held; for a second not one byte of an
 # answer may arrive; then the lock goes, the writer commits, and only then
 # the answer comes, with the log one leaf longer (or as many as the
@@ -17,7 +19,7 @@
 . tests/lib/tap.sh
 . tests/lib/service.sh
 
-for c in curl jq sqlite3 mkfifo; do command -v $c >/dev/null 2>&1 || skip_all "$c not installed"; done
+for c in curl jq mkfifo; do command -v $c >/dev/null 2>&1 || skip_all "$c not installed"; done
 
 D=$T/d
 DB=$D/ankang.db
@@ -40,26 +42,53 @@ TOK2=$(jbody .token)
 api GET /v1/me/code "$TOK"
 CRED=$(jbody .credential)
 
-log_size() { sqlite3 "$DB" "select count(*) from log_leaves"; }
+[ "${ANKANG_TEST_STORE:-}" = pg ] || command -v sqlite3 >/dev/null 2>&1 || skip_all "sqlite3 not installed"
+log_size() { svc_sql "$DB" "select count(*) from log_leaves"; }
 
 # ------------------------------------------------------------- the pause
 LOCK_IN=$T/lock.in
 LOCK_PID=
+# The psql session names itself, and is known to hold the row once it
+# waits idle inside a transaction that has an ID (locking a row gives it
+# one; psql's own output may sit in a buffer).
+PAUSE_APP=ankang_test_pause
+paused() {
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		[ "$(svc_sql "$DB" "select count(*) from pg_stat_activity where application_name = '$PAUSE_APP'
+			and state = 'idle in transaction' and backend_xid is not null")" = 1 ]
+	else
+		grep -q held "$T/lock.out" 2>/dev/null
+	fi
+}
 pause_writer() {
+	local url
 	rm -f "$LOCK_IN" "$T/lock.out"
 	mkfifo "$LOCK_IN"
-	sqlite3 "$DB" <"$LOCK_IN" >"$T/lock.out" 2>&1 &
-	LOCK_PID=$!
-	exec 7>"$LOCK_IN"
-	printf '.timeout 5000\nBEGIN IMMEDIATE;\nSELECT '"'"'held'"'"';\n' >&7
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		url=$(svc_db "$D")
+		"$PG_BIN/psql" -X -q -A -t "${url%user=*}user=ankang_super&application_name=$PAUSE_APP" \
+			<"$LOCK_IN" >"$T/lock.out" 2>&1 &
+		LOCK_PID=$!
+		exec 7>"$LOCK_IN"
+		printf 'BEGIN;\nSELECT size FROM log_head FOR UPDATE;\n' >&7
+	else
+		sqlite3 "$DB" <"$LOCK_IN" >"$T/lock.out" 2>&1 &
+		LOCK_PID=$!
+		exec 7>"$LOCK_IN"
+		printf '.timeout 5000\nBEGIN IMMEDIATE;\nSELECT '"'"'held'"'"';\n' >&7
+	fi
 	for i in $(seq 1 100); do
-		grep -q held "$T/lock.out" 2>/dev/null && return 0
+		paused && return 0
 		sleep 0.05
 	done
 	return 1
 }
 resume_writer() {
-	printf 'ROLLBACK;\n.quit\n' >&7
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		printf 'ROLLBACK;\n\\q\n' >&7
+	else
+		printf 'ROLLBACK;\n.quit\n' >&7
+	fi
 	exec 7>&-
 	wait "$LOCK_PID" 2>/dev/null
 	LOCK_PID=

@@ -15,6 +15,8 @@
 # and the link is gone from both lists. A stranger gets nobody's code by
 # a link handle or a resident handle. Names and ID numbers never reach
 # the database file, its WAL, the server's stderr or an error body.
+# With ANKANG_TEST_STORE=pg the same runs on a PostgreSQL store, and the
+# search covers the cluster's files instead of the database file.
 # Personal data and tokens are compared, never printed.
 . tests/lib/tap.sh
 . tests/lib/service.sh
@@ -24,7 +26,7 @@ DB=$DIR/ankang.db
 AUDIT=$ANKANG_BIN/ankang-audit
 VERIFY=$ANKANG_BIN/ankang-verify
 
-leaf_at() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
+leaf_at() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
 subject_at() { leaf_at "$1" | cut -d' ' -f3; }
 error_is() {
 	is "$ST $(jbody .error)" "$1 $2" "$3: $1 $2"
@@ -47,12 +49,12 @@ add() {
 }
 # member_row LINK: the residents row of a link's member.
 member_row() {
-	sqlite3 "$DB" "select member_id from household_links where lower(hex(handle)) = '$1'"
+	svc_sql "$DB" "select member_id from household_links where lower(hex(handle)) = '$1'"
 }
 
 svc_init "$DIR" || { echo "Bail out! ankangd init failed"; exit 1; }
 OFFICER=$(svc_account "$DIR" officer desk-1)
-OFFICER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'desk-1'")
+OFFICER_ID=$(svc_sql "$DB" "select id from accounts where name = 'desk-1'")
 svc_start "$DIR"
 at_exit svc_stop
 
@@ -100,10 +102,10 @@ add "" "$NAME_K" "$ID_K" child
 error_is 401 no_token "no token"
 add "$OFFICER" "$NAME_K" "$ID_K" child
 error_is 403 wrong_role "an officer"
-is "$(sqlite3 "$DB" "select count(*) from household_links")" 0 "no link after any of those"
+is "$(svc_sql "$DB" "select count(*) from household_links")" 0 "no link after any of those"
 
 # --- a child who never enrolled: active at once ---------------------------
-before=$(sqlite3 "$DB" "select count(*) from residents")
+before=$(svc_sql "$DB" "select count(*) from residents")
 add "$TOKEN_G" "$NAME_K" "$ID_K" child
 is "$ST" 201 "add a child: 201"
 K=$(jbody .member)
@@ -116,9 +118,9 @@ LEAF=$(leaf_at "$(jbody .log_index)")
 like "$LEAF" "^resident:$PSEUDO_G household_add [0-9a-f]{32} - ok child\$" \
 	"household_add in the child's log, the guardian acting by pseudonym"
 PSEUDO_K=$(echo "$LEAF" | cut -d' ' -f3)
-is "$(sqlite3 "$DB" "select count(*) from residents")" $((before + 1)) "a record made for the child"
-is "$(sqlite3 "$DB" "select passphrase is null and name_sealed is not null and id_sealed is not null
-	from residents where id = $(member_row "$K")")" 1 "sealed, without a passphrase"
+is "$(svc_sql "$DB" "select count(*) from residents")" $((before + 1)) "a record made for the child"
+is "$(svc_sql "$DB" "select count(*) from residents where passphrase is null and name_sealed is not null
+	and id_sealed is not null and id = $(member_row "$K")")" 1 "sealed, without a passphrase"
 add "$TOKEN_G" "$NAME_K" "$ID_K" child
 error_is 409 duplicate "the same child again"
 api POST /v1/login "" "$(jq -cn --arg i "$ID_K" '{id_number: $i, passphrase: "any passphrase"}')"
@@ -156,14 +158,14 @@ like "$(leaf_at "$(jbody .log_index)")" "^resident:$PSEUDO_G accesses_read $PSEU
 # --- an enrolled adult: their own passphrase --------------------------------
 add "$TOKEN_G" "Someone Else" "$ID_P" parent "$PASS_P"
 error_is 403 member_mismatch "an enrolled member named otherwise"
-like "$(leaf_at "$(sqlite3 "$DB" 'select max(idx) from log_leaves')")" \
+like "$(leaf_at "$(svc_sql "$DB" 'select max(idx) from log_leaves')")" \
 	"^resident:$PSEUDO_G household_add $PSEUDO_P - denied parent\$" "recorded as denied in the parent's log"
 add "$TOKEN_G" "$NAME_P" "$ID_P" parent "wrong passphrase"
 error_is 403 member_passphrase "the parent's passphrase, wrong"
 add "$TOKEN_G" "$NAME_P" "$ID_P" parent "$PASS_P"
 is "$ST $(jbody .state)" "201 active" "the parent's own passphrase: active at once"
 P=$(jbody .member)
-is "$(sqlite3 "$DB" "select consent from household_links where lower(hex(handle)) = '$P'")" self \
+is "$(svc_sql "$DB" "select consent from household_links where lower(hex(handle)) = '$P'")" self \
 	"consent: self"
 
 # --- an adult who never enrolled: pending until an officer confirms ---------
@@ -222,7 +224,7 @@ is "$(jq -r '[.members[] | .member + ":" + .relation + ":" + .state + ":" + .sta
 	"three members, oldest first (the child added again last), with relation, state and status"
 is "$(jq -r '[.members[].name] | map(select(. == "'"$NAME_K"'" or . == "'"$NAME_P"'" or . == "'"$NAME_S"'")) | length' "$T/r.body")" 0 \
 	"no name in the clear"
-n=$(sqlite3 "$DB" "select count(*) from log_leaves where idx >= $(jbody .log_index)
+n=$(svc_sql "$DB" "select count(*) from log_leaves where idx >= $(jbody .log_index)
 	and idx <= $(($(jbody .log_index) + 2)) and cast(leaf as text) like '% resident:$PSEUDO_G household_list %'")
 is "$n" 3 "one household_list leaf a member, in each member's log"
 
@@ -232,7 +234,7 @@ error_is 409 duplicate "enrolling the spouse's number with another name"
 api POST /v1/enroll "" "$(enrol_body "$NAME_S" "$ID_S" "$PASS_S")"
 is "$ST" 201 "enrolling with the same number and name claims the record: 201"
 is "$(subject_at "$(jbody .log_index)")" "$PSEUDO_S" "the same record (the same pseudonym)"
-is "$(sqlite3 "$DB" "select count(*) from residents where id = $(member_row "$S") and passphrase is not null")" 1 \
+is "$(svc_sql "$DB" "select count(*) from residents where id = $(member_row "$S") and passphrase is not null")" 1 \
 	"the record has a passphrase now"
 api POST /v1/enroll "" "$(enrol_body "$NAME_S" "$ID_S" "$PASS_S")"
 error_is 409 duplicate "enrolling it once more"
@@ -260,7 +262,7 @@ is "$(jq '[.accesses[] | select(.action == "issue" and .actor_pseudonym == "'"$P
 # --- a stranger -----------------------------------------------------------
 api GET "/v1/me/household/$K/code" "$TOKEN_X"
 error_is 404 not_found "a stranger with the child's link handle"
-RES_K=$(sqlite3 "$DB" "select lower(hex(handle)) from residents where id = $(member_row "$K")")
+RES_K=$(svc_sql "$DB" "select lower(hex(handle)) from residents where id = $(member_row "$K")")
 api GET "/v1/me/household/res_$RES_K/code" "$TOKEN_X"
 error_is 404 not_found "a stranger with the child's resident handle"
 api GET "/v1/me/household/$RES_K/code" "$TOKEN_X"
@@ -311,19 +313,19 @@ add "$TOKEN_G" "$NAME_X" "$ID_X" other "$PASS_X"
 error_is 429 rate_limited "the sixth, even the right one, while the account is locked"
 [ -n "$(hdr Retry-After)" ]
 ok $? "with Retry-After"
-like "$(leaf_at "$(sqlite3 "$DB" 'select max(idx) from log_leaves where cast(leaf as text) like "% household_add %"')")" \
+like "$(leaf_at "$(svc_sql "$DB" "select max(idx) from log_leaves where cast(leaf as text) like '% household_add %'")")" \
 	"^resident:$PSEUDO_G household_add [0-9a-f]{32} - denied rate_limited\$" \
 	"recorded in the stranger's log as denied, rate_limited"
 
 # --- erasure ends the links -------------------------------------------------
 api DELETE /v1/me "$TOKEN_G"
 is "$ST" 200 "the guardian erases their data"
-is "$(sqlite3 "$DB" "select count(*) from household_links")" 0 "no link is left"
+is "$(svc_sql "$DB" "select count(*) from household_links")" 0 "no link is left"
 
 # --- the log and the files ------------------------------------------------
 svc_stop
 is "$SERVER_STATUS" 0 "the server stops cleanly"
-"$AUDIT" verify --db "$DB" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
+"$AUDIT" verify --db "$(svc_db "$DIR")" --log-key "$DIR/public/log.vkey" >"$T/audit.out" 2>&1
 ok $? "ankang-audit verify: the log verifies"
 for f in "$DB" "$DB-wal" "$T/serve.log" "$T/errors.all"; do
 	[ -f "$f" ] || continue
@@ -334,5 +336,10 @@ for f in "$DB" "$DB-wal" "$T/serve.log" "$T/errors.all"; do
 	done
 	is "$n" 0 "$(basename "$f"): no member's name, ID number or passphrase"
 done
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	n=$(svc_pg_files "$NAME_G" "$NAME_K" "$NAME_P" "$NAME_S" "$ID_G" "$ID_K" "$ID_P" "$ID_S" \
+		"$PASS_P" "$PASS_S")
+	is "$n" 0 "no file of the PostgreSQL cluster (tables, WAL) holds a member's name, ID number or passphrase"
+fi
 
 done_testing

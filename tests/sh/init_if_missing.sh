@@ -6,20 +6,33 @@
 # folder is for a person to look at, not to be taken as initialised.
 # Then the unit's two steps in a row, under its umask (0077): serve starts
 # on the folder init made, answers, and stops cleanly on SIGTERM.
+# With ANKANG_TEST_STORE=pg each init is given a PostgreSQL store of its
+# own (--store), and a folder's database is its ankang.conf naming that
+# store, the last thing init writes there.
 . tests/lib/tap.sh
 . tests/lib/service.sh
+
+# made DIR: 0 when DIR holds its database (on PostgreSQL: names its store).
+made() {
+	if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+		grep -q '^store = ' "$1/ankang.conf" 2>/dev/null
+	else
+		[ -f "$1/ankang.db" ]
+	fi
+}
 
 A=$ANKANG_BIN/ankangd
 D=$T/state
 mkdir -m 0700 "$D" # what StateDirectory= hands the unit: an empty folder
 
-"$A" init --if-missing --data "$D" --origin ankang.test >"$T/out" 2>&1
+svc_store_new
+"$A" init --if-missing --data "$D" --origin ankang.test "${SVC_INIT_ARGS[@]}" >"$T/out" 2>&1
 is $? 0 "into an empty folder: initialised (exit 0)"
-[ -f "$D/ankang.db" ] && [ -f "$D/keys/root.key" ]
+made "$D" && [ -f "$D/keys/root.key" ]
 ok $? "and the database and keys are there"
 sum=$(cat "$D"/keys/*.key "$D/ankang.conf" | sha256sum)
 
-"$A" init --if-missing --data "$D" --origin ankang.test >"$T/out" 2>&1
+"$A" init --if-missing --data "$D" --origin ankang.test "${SVC_INIT_ARGS[@]}" >"$T/out" 2>&1
 is $? 0 "again: exit 0"
 like "$(cat "$T/out")" "already holds a database; nothing to do" "and says it did nothing"
 is "$(cat "$D"/keys/*.key "$D/ankang.conf" | sha256sum)" "$sum" "keys and settings untouched"
@@ -27,30 +40,32 @@ is "$(cat "$D"/keys/*.key "$D/ankang.conf" | sha256sum)" "$sum" "keys and settin
 "$A" init --if-missing --data "$D" --origin "" >"$T/out" 2>&1
 is $? 0 "an initialised folder needs no origin (the setting may be gone)"
 
-"$A" init --data "$D" --origin ankang.test >"$T/out" 2>&1
+"$A" init --data "$D" --origin ankang.test "${SVC_INIT_ARGS[@]}" >"$T/out" 2>&1
 is $? 2 "without --if-missing the same folder is refused (exit 2)"
 like "$(cat "$T/out")" "refusing to overwrite keys" "and says why"
 
 H=$T/half
 mkdir -m 0700 "$H" && : >"$H/stray"
-"$A" init --if-missing --data "$H" --origin ankang.test >"$T/out" 2>&1
+svc_store_new
+"$A" init --if-missing --data "$H" --origin ankang.test "${SVC_INIT_ARGS[@]}" >"$T/out" 2>&1
 is $? 2 "a folder with files but no database: refused (exit 2)"
 like "$(cat "$T/out")" "not an empty folder" "and says why"
 is "$(ls "$H")" "stray" "and nothing was added to it"
 
 M=$T/missing
-"$A" init --if-missing --data "$M" --origin "" >"$T/out" 2>&1
+"$A" init --if-missing --data "$M" --origin "" "${SVC_INIT_ARGS[@]}" >"$T/out" 2>&1
 is $? 2 "no database and an empty origin: refused (exit 2)"
 like "$(cat "$T/out")" "--origin must be" "naming the setting"
-[ ! -e "$M/ankang.db" ]
+! made "$M" && [ ! -e "$M/ankang.db" ]
 ok $? "and no database made"
 
 # ExecStartPre= then ExecStart=, as ankangd.service runs them.
 S=$T/unit
 mkdir -m 0700 "$S"
-(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test) >"$T/out" 2>&1
+svc_store_new
+(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test "${SVC_INIT_ARGS[@]}") >"$T/out" 2>&1
 is $? 0 "the unit's first start: init --if-missing"
-(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test) >"$T/out" 2>&1
+(umask 0077 && "$A" init --if-missing --data "$S" --origin ankang.test "${SVC_INIT_ARGS[@]}") >"$T/out" 2>&1
 is $? 0 "its next start: init --if-missing again"
 if command -v curl >/dev/null 2>&1; then
 	umask 0077

@@ -46,11 +46,11 @@ ZBAR=(zbarimg --raw -q)
 zbarimg --help 2>&1 | grep -q -- --nodbus && ZBAR+=(--nodbus)
 
 # leaf_at IDX: the leaf's words after its time: actor action subject object result detail.
-leaf_at() { sqlite3 "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
-log_size() { sqlite3 "$DB" "select count(*) from log_leaves"; }
+leaf_at() { svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $1" | cut -d' ' -f3-; }
+log_size() { svc_sql "$DB" "select count(*) from log_leaves"; }
 # count_leaves GLOB: how many leaves' lines match GLOB (the log stores only
 # a leaf's bytes, not its fields).
-count_leaves() { sqlite3 "$DB" "select count(*) from log_leaves where cast(leaf as text) glob '$1'"; }
+count_leaves() { svc_sql "$DB" "select count(*) from log_leaves where cast(leaf as text) glob '$1'"; }
 error_is() {
 	is "$ST $(jbody .error)" "$1 $2" "$3: $1 $2"
 	is_error_body
@@ -69,8 +69,8 @@ READER=$(svc_account "$DIR" officer officer-3)
 VERIFIER=$(svc_account "$DIR" verifier checkpoint-1)
 AUDITOR=$(svc_account "$DIR" auditor inspector-1)
 ADMIN=$(svc_account "$DIR" admin admin-1)
-OFFICER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'officer-1'")
-VERIFIER_ID=$(sqlite3 "$DB" "select id from accounts where name = 'checkpoint-1'")
+OFFICER_ID=$(svc_sql "$DB" "select id from accounts where name = 'officer-1'")
+VERIFIER_ID=$(svc_sql "$DB" "select id from accounts where name = 'checkpoint-1'")
 
 # A second data folder: its codes are signed by a key this service does not trust.
 svc_init "$T/other" || { echo "Bail out! second ankangd init failed"; exit 1; }
@@ -242,7 +242,7 @@ is "$(($(log_size) - before))" 1 "only the 404 for a well-formed handle wrote a 
 # A second code for A, so two are outstanding.
 api GET /v1/me/code "$SESSION_A"
 CODE_A2=$(jbody .credential)
-revs_before=$(sqlite3 "$DB" "select count(*) from revocations")
+revs_before=$(svc_sql "$DB" "select count(*) from revocations")
 put_status "$RES_A" '{"status": "yellow", "reason": "close_contact"}'
 is "$ST" 200 "set A yellow: 200"
 is "$(jbody 'keys | join(" ")')" "log_index resident revoked status" "status answer's keys"
@@ -251,9 +251,9 @@ is "$(jbody .resident) $(jbody .status) $(jbody .revoked)" "$RES_A yellow 2" \
 STATUS_IDX=$(jbody .log_index)
 is "$(leaf_at "$STATUS_IDX")" "officer:$OFFICER_ID status_set $PSEUDO_A - ok close_contact" \
 	"status leaf: officer, A's pseudonym, ok, the reason"
-is "$(sqlite3 "$DB" "select status, reason, officer_id from status_history where resident_id = $RID_A")" \
+is "$(svc_sql "$DB" "select status, reason, officer_id from status_history where resident_id = $RID_A")" \
 	"1|close_contact|$OFFICER_ID" "a history row with the officer"
-is "$(($(sqlite3 "$DB" "select count(*) from revocations") - revs_before))" 2 "two revocations stored"
+is "$(($(svc_sql "$DB" "select count(*) from revocations") - revs_before))" 2 "two revocations stored"
 
 verify "$CODE_A1"
 is "$(jbody .result) $(jbody .status)" "superseded yellow" "A's old code: superseded, with the current status"
@@ -350,7 +350,7 @@ like "$(leaf_at "$PAPER_IDX")" "^officer:$OFFICER_ID print_code $PSEUDO_A [0-9a-
 verify "$PAPER"
 is "$(jbody .result) $(jbody .status)" "valid yellow" "the paper code verifies: valid, yellow"
 same "$(jbody .name)" "$NAME_A" "and the code itself carries the full name, for the checkpoint"
-is "$(sqlite3 "$DB" "select paper from codes where hex(cti) = upper('$(leaf_at "$PAPER_IDX" | cut -d' ' -f4)')")" 1 \
+is "$(svc_sql "$DB" "select paper from codes where hex(cti) = upper('$(leaf_at "$PAPER_IDX" | cut -d' ' -f4)')")" 1 \
 	"its row is marked paper"
 before=$(log_size)
 paper "$RES_A" "" "$(paper_body "$ID_A" 32)"
@@ -415,7 +415,7 @@ is "$(jbody 'keys | join(" ")')" "accepted duplicates" "scans answer's keys"
 is "$(($(log_size) - before))" 3 "one leaf per scan"
 is "$(leaf_at "$before")" "verifier:$VERIFIER_ID verify_offline $PSEUDO_A $CTI_A1 valid -" \
 	"a known cti's scan: A's pseudonym and the cti"
-is "$(sqlite3 "$DB" "select cast(substr(leaf, 11) as integer) from log_leaves where idx = $before")" \
+is "$(svc_sql "$DB" "select rtrim(leaf, char(10)) from log_leaves where idx = $before" | cut -d' ' -f2)" \
 	"$(((NOW - 1) * 1000))" \
 	"the leaf carries the scan's own time"
 is "$(leaf_at $((before + 1)) | cut -d' ' -f3-)" "- - malformed -" "a scan without a cti: no subject, no object"
@@ -460,7 +460,7 @@ scans "$(jq -cn '{scans: [range(1001) | {id: "00000000000000000000000000000000",
 error_is 400 bad_field "1001 scans"
 scans '{"scans": {}}'
 error_is 400 bad_field "scans not an array"
-is "$(sqlite3 "$DB" "select count(*) from scans")" 7 "seven scan rows stored"
+is "$(svc_sql "$DB" "select count(*) from scans")" 7 "seven scan rows stored"
 
 # ============================================================ auditors
 api GET /v1/audit/checkpoint "$AUDITOR"
@@ -490,7 +490,7 @@ error_is 403 wrong_role "a resident may not read entries"
 api GET "/v1/audit/proof/inclusion?index=$STATUS_IDX&size=$CP_SIZE" "$AUDITOR"
 is "$ST $(jbody '[.index, .size] | join(" ")')" "200 $STATUS_IDX $CP_SIZE" "inclusion proof: 200"
 is "$(jbody 'keys | join(" ")')" "index leaf_hash proof size" "inclusion proof's keys"
-leaf_b64=$(sqlite3 "$DB" "select hex(leaf) from log_leaves where idx = $STATUS_IDX" | xxd -r -p | base64 -w0)
+leaf_b64=$(svc_sql "$DB" "select hex(leaf) from log_leaves where idx = $STATUS_IDX" | xxd -r -p | base64 -w0)
 is "$(jbody .leaf_hash)" "$(b64_leaf_hash "$leaf_b64")" "leaf_hash is SHA-256(0x00 || leaf)"
 api GET "/v1/audit/proof/inclusion?index=$STATUS_IDX&size=$CP_SIZE" "$SESSION_A"
 is "$ST" 200 "A may prove an entry about A"

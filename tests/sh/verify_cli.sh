@@ -2,8 +2,10 @@
 # ankang-verify and ankangd init/issue as their users run them: every
 # credential vector through `ankang-verify --now`, the exit statuses, the
 # output shapes, and the verifier's symbol table (no signing or sealing
-# code may be linked into it).
+# code may be linked into it). With ANKANG_TEST_STORE=pg the data folder's
+# store (where issue writes its leaf) is on PostgreSQL.
 . tests/lib/tap.sh
+. tests/lib/service.sh
 
 V=tests/vectors
 VERIFY=$ANKANG_BIN/ankang-verify
@@ -92,7 +94,7 @@ jq -r .log_key.vkey $V/lists.json >"$T/logkey.vkey"
 is $? 2 "a trust list checked with the wrong root key is refused"
 
 # --- init and issue, then verify, as the demo does ------------------------
-"$D" init --data "$T/data" --origin ankang.test >/dev/null
+svc_init "$T/data"
 ok $? "init creates a data folder"
 is "$(stat -c %a "$T/data")" 700 "data folder is 0700"
 bad_modes=$(find "$T/data/keys" -type f ! -perm 600 | wc -l)

@@ -20,7 +20,8 @@
 #     and photos as a phone takes them (tests/helpers/photo: turned,
 #     scaled, noisy, JPEG-compressed); a corrupt JPEG or one declaring
 #     a huge image is refused with exit 2, never a crash.
-# Names are compared, never printed.
+# Names are compared, never printed. With ANKANG_TEST_STORE=pg the data
+# folder's store (where issue writes its leaves) is on PostgreSQL.
 . tests/lib/tap.sh
 . tests/lib/service.sh
 
@@ -30,7 +31,7 @@ DATA=$T/data
 
 need_helpers sign_list mkcred photo
 
-"$D" init --data "$DATA" --origin ankang.test >/dev/null || { echo "Bail out! init failed"; exit 1; }
+svc_init "$DATA" || { echo "Bail out! init failed"; exit 1; }
 V=$DATA/public
 cred=$(printf 'Test Resident\n' | "$D" issue --data "$DATA" --name - --status green)
 ok $? "a code is issued"
