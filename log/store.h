@@ -71,6 +71,24 @@ const char *store_open_why(void);
  * message for an operator after a store_open that returned rc. */
 const char *store_open_err(int rc);
 
+/*
+ * A PostgreSQL handle outlives its connection (log/store_pg.c, "Lost
+ * connections"): when the server goes away, the call that meets it and
+ * every call after it in the same transaction fail with AK_EDB; the
+ * first call outside a transaction (a BEGIN, or a statement on its own)
+ * connects again, with a capped back-off between tries, and the handle
+ * goes on. The new session holds nothing of the old one: no lock (the
+ * log's leader lock), no prepared statement. store_session is a number
+ * that changes each time s connects again (always 1 on SQLite), so that
+ * a holder of session state can tell it is gone; store_lost is 1 while
+ * the connection is lost and not yet made again (0 on SQLite);
+ * store_reconnect tries now, when it is lost and the back-off allows,
+ * and is 0 once s is connected.
+ */
+unsigned store_session(store *s);
+int store_lost(store *s);
+int store_reconnect(store *s);
+
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);
 /* 1 when the connection's last call failed reading, writing or syncing a
