@@ -277,6 +277,14 @@ int store_log_index_check(store *s, int *reset);
  */
 int store_log_head_lock(store *s, struct merkle_range *r);
 int store_log_head_set(store *s, const struct merkle_range *r);
+/*
+ * The size of the newest signed checkpoint (the signer's row) as the last
+ * store_log_head_lock on s read it, in the same statement as the head:
+ * what a writer's bound on leaves not yet signed compares with
+ * (auditlog.h, max_unsigned). AK_ENOENT before a head lock read it, and
+ * always on SQLite, where the one writer signs its own checkpoints.
+ */
+int store_log_head_signed(store *s, uint64_t *size);
 
 /*
  * The one signer (docs/MULTINODE.md, "One checkpoint signer"), inside

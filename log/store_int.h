@@ -79,6 +79,10 @@ struct store {
 	int pg_down; /* connected, but not configured: as good as lost */
 	uint64_t pg_retry_ns;
 	unsigned pg_backoff_ms;
+	/* The signer row's size, as the last head lock read it
+	 * (store_log_head_signed); pg_signed_seen 0 before one did. */
+	uint64_t pg_signed;
+	int pg_signed_seen;
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */
