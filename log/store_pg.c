@@ -68,10 +68,10 @@
  * after this long, and a TCP peer silent this long (idle, then probes
  * every interval, count of them) is taken for gone. Unused on a Unix
  * socket. */
-#define CONNECT_TIMEOUT_S  "10"
-#define KEEPALIVE_IDLE_S   "10"
-#define KEEPALIVE_EVERY_S  "5"
-#define KEEPALIVE_PROBES   "3"
+#define CONNECT_TIMEOUT_S "10"
+#define KEEPALIVE_IDLE_S  "10"
+#define KEEPALIVE_EVERY_S "5"
+#define KEEPALIVE_PROBES  "3"
 
 int store_pg_is_url(const char *where)
 {
@@ -498,8 +498,12 @@ int store_pg_open(store **out, const char *url, unsigned flags)
 				    "dbname",
 				    "fallback_application_name",
 				    NULL};
-	const char *const vals[] = {CONNECT_TIMEOUT_S, KEEPALIVE_IDLE_S, KEEPALIVE_EVERY_S,
-				    KEEPALIVE_PROBES,  url,		 "ankangd",
+	const char *const vals[] = {CONNECT_TIMEOUT_S,
+				    KEEPALIVE_IDLE_S,
+				    KEEPALIVE_EVERY_S,
+				    KEEPALIVE_PROBES,
+				    url,
+				    "ankangd",
 				    NULL};
 	store *s;
 	int rc;

@@ -135,9 +135,11 @@ static const char serve_usage[] =
 				     "  --max-unsigned N        PostgreSQL: leaves not yet under a "
 				     "signed checkpoint\n"
 				     "                          at most; past it 503 overloaded "
-				     "(default " STR(AUDITLOG_MAX_UNSIGNED) ";\n"
+				     "(default 100000;\n"
 				     "                          0: no bound)\n"
 				     "  --quiet                 no per-request log lines\n";
+/* The usage's words, held to the constant. */
+_Static_assert(AUDITLOG_MAX_UNSIGNED == 100000, "serve_usage names --max-unsigned's default");
 
 struct serve_args {
 	struct app_config app;
@@ -648,8 +650,9 @@ static int wait_for_stop(const sigset_t *sigs, auditlog *log)
 		if (st.db_lost != lost) {
 			lost = st.db_lost;
 			if (lost)
-				oplog_note("the audit writer's database connection is lost: requests "
-					   "that need it are answered 503 until it is made again");
+				oplog_note(
+				    "the audit writer's database connection is lost: requests "
+				    "that need it are answered 503 until it is made again");
 			else
 				oplog_note("the audit writer's database connection is made again "
 					   "(%llu times so far)",

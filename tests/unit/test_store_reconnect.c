@@ -120,8 +120,8 @@ static void test_handle(const char *node)
 
 	/* Inside a transaction. */
 	ok(store_begin(s) == 0 && end_session(s), "a transaction, and its session ended");
-	ok(store_log_size(s, &n) == AK_EDB && store_log_size(s, &n) == AK_EDB &&
-	       q_works(s) != 0 && store_session(s) == 2,
+	ok(store_log_size(s, &n) == AK_EDB && store_log_size(s, &n) == AK_EDB && q_works(s) != 0 &&
+	       store_session(s) == 2,
 	   "inside it every call fails, and none connects again");
 	ok(store_savepoint(s) == AK_EDB && store_commit(s) == AK_EDB,
 	   "a savepoint and the COMMIT fail too");
@@ -131,8 +131,7 @@ static void test_handle(const char *node)
 	   "the next BEGIN connects again, and its transaction commits");
 
 	/* A BEGIN that meets the loss itself. */
-	ok(end_session(s) && store_begin(s) == 0 && store_session(s) == 4 &&
-	       store_rollback(s) == 0,
+	ok(end_session(s) && store_begin(s) == 0 && store_session(s) == 4 && store_rollback(s) == 0,
 	   "a BEGIN that meets a lost connection connects again at once");
 
 	/* The back-off, while the role may not log in. */
