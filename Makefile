@@ -126,8 +126,9 @@ TEST_WEB  := $(sort $(wildcard tests/browser/*.mjs))
 TEST_PG   := $(sort $(wildcard tests/pg/*.sh))
 TEST_SH_PG := $(addprefix tests/sh/,audit_tiles.sh export.sh limits_together.sh log_tiles.sh \
 	officer_actions.sh paper_code.sh resident_api.sh serve_config.sh serve_listen.sh \
-	serve_notify.sh serve_proxy.sh service_authz.sh service_crash.sh service_day.sh \
-	service_http.sh service_tls.sh store_pg_day.sh verify_spool_crash.sh verify_sync.sh \
+	serve_notify.sh serve_overload.sh serve_proxy.sh service_authz.sh service_crash.sh \
+	service_day.sh service_http.sh service_tls.sh store_pg_day.sh store_pg_outage.sh \
+	verify_spool_crash.sh verify_sync.sh \
 	verify_window.sh web_api.sh)
 TEST_HELPERS_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPERS_SRC))
