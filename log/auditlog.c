@@ -121,7 +121,7 @@
  * one case where the writer cannot know whether the batch landed, and it
  * answers AK_EDB either way (a request may be logged but not answered,
  * never answered but not logged). The range is the one saved before the
- * batch; the next batch's BEGIN connects again (store.h, store_session:
+ * batch; the next batch's BEGIN connects again (store.h, store_generation:
  * with a capped back-off, failing the batches meanwhile at once) and its
  * head lock reads the stored head, which is the truth whichever way the
  * lost COMMIT went. While the connection is lost and nothing is queued,
@@ -236,7 +236,7 @@ struct auditlog {
 	uint64_t signed_seen;
 	int signed_known;
 	uint64_t shed_unsigned;
-	unsigned session; /* store_session of the writer's connection */
+	unsigned session; /* store_generation of the writer's connection */
 	atomic_int db_lost;
 
 	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
@@ -899,7 +899,7 @@ static void run_batch(auditlog *a)
  * time it was made again (a new session: store.h). */
 static void watch_session(auditlog *a)
 {
-	unsigned now = store_session(a->st);
+	unsigned now = store_generation(a->st);
 
 	atomic_store(&a->db_lost, store_lost(a->st));
 	if (now == a->session)
@@ -1183,7 +1183,7 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		*why = "the database cannot be opened";
 		goto fail;
 	}
-	a->session = store_session(a->st);
+	a->session = store_generation(a->st);
 	/* A mark that cannot be read is read as 0: the whole log is rehashed. */
 	if (store_log_verified(a->st, &a->mark) != 0)
 		a->mark = 0;

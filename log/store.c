@@ -492,7 +492,7 @@ int store_is_url(const char *where)
 	return store_pg_is_url(where);
 }
 
-unsigned store_session(store *s)
+unsigned store_generation(store *s)
 {
 	return s->pg != NULL ? s->pg_session : 1;
 }

@@ -78,14 +78,14 @@ const char *store_open_err(int rc);
  * first call outside a transaction (a BEGIN, or a statement on its own)
  * connects again, with a capped back-off between tries, and the handle
  * goes on. The new session holds nothing of the old one: no lock (the
- * log's leader lock), no prepared statement. store_session is a number
+ * log's leader lock), no prepared statement. store_generation is a number
  * that changes each time s connects again (always 1 on SQLite), so that
  * a holder of session state can tell it is gone; store_lost is 1 while
  * the connection is lost and not yet made again (0 on SQLite);
  * store_reconnect tries now, when it is lost and the back-off allows,
  * and is 0 once s is connected.
  */
-unsigned store_session(store *s);
+unsigned store_generation(store *s);
 int store_lost(store *s);
 int store_reconnect(store *s);
 

@@ -43,7 +43,7 @@ struct store_q {
 	sqlite3_stmt *st; /* SQLite */
 	unsigned slot;
 	char *sql;           /* PostgreSQL: the text with $N */
-	unsigned prepared;   /* the session it is prepared on (store_session), or 0 */
+	unsigned prepared;   /* the session it is prepared on (store_generation), or 0 */
 	int nparams;         /* the largest ?N in the text */
 	char *val[Q_PARAMS]; /* malloc'd text values, NULL for NULL */
 	PGresult *res;       /* the result being stepped, or NULL */

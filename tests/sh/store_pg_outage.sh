@@ -13,7 +13,9 @@
 #   The database restarted under a load of audited requests (pg_ctl
 #   restart -m immediate), then every session of the front-end ended
 #   three times under load (pg_terminate_backend): some requests are
-#   answered 503 meanwhile, every request is answered (no 000), the
+#   answered 503 meanwhile (after the restart; a session ended between
+#   transactions is made again at the next BEGIN, with no 503 at all),
+#   every request is answered (no 000), the
 #   front-end recovers by itself, every answer 200 has its leaf (an issue
 #   leaf at the index it gave), no index is given twice, the log has no
 #   gap or duplicate, and ankang-audit verify passes against the state it
@@ -165,7 +167,9 @@ ok_after
 ok $? "after pg_terminate_backend of its sessions three times ($ended ended), the front-end recovers by itself"
 nap 300
 load_stop
-ok "$([ "$(count_since "$line" 503)" -gt 0 ]; echo $?)" "some requests were answered 503 meanwhile ($(count_since "$line" 503))"
+# A session ended between transactions costs nothing: the next BEGIN
+# connects again at once. Only one ended inside a transaction is a 503.
+diag "answered 503 meanwhile: $(count_since "$line" 503) of $(($(lines "$T/load.out") - line + 1))"
 
 # ------------------------------------------------------ what was answered
 bad=$(awk '$1 != 200 && $1 != 503' "$T/load.out" | wc -l | tr -d ' ')

@@ -5,7 +5,7 @@
  *
  * The session is ended from another connection (pg_terminate_backend).
  * The call that meets the loss fails with AK_EDB; the next call outside a
- * transaction connects again, as a new session (store_session), whose
+ * transaction connects again, as a new session (store_generation), whose
  * statements are prepared anew (store_pg_run's and store_q's); inside a
  * transaction every call fails and none connects again, until
  * store_rollback ends it; a BEGIN that meets the loss connects again at
@@ -91,7 +91,7 @@ static void test_sqlite(void)
 		bail_out("mkdtemp");
 	snprintf(path, sizeof path, "%s/ankang.db", dir);
 	ok(store_open(&s, path, STORE_CREATE) == 0, "sqlite: opens");
-	ok(store_session(s) == 1 && store_lost(s) == 0 && store_reconnect(s) == 0,
+	ok(store_generation(s) == 1 && store_lost(s) == 0 && store_reconnect(s) == 0,
 	   "sqlite: one session, never lost, nothing to connect again");
 	store_close(s);
 	unlink(path);
@@ -106,7 +106,7 @@ static void test_handle(const char *node)
 
 	if (store_open(&s, node, 0) != 0)
 		bail_out("the node's store");
-	ok(store_log_size(s, &n) == 0 && q_works(s) == 0 && store_session(s) == 1,
+	ok(store_log_size(s, &n) == 0 && q_works(s) == 0 && store_generation(s) == 1,
 	   "a node's handle: statements of both kinds run, session 1");
 
 	/* Outside a transaction. */
@@ -114,24 +114,25 @@ static void test_handle(const char *node)
 	rc = store_log_size(s, &n);
 	is_int(rc, AK_EDB, "the call that meets the loss fails with AK_EDB");
 	ok(store_lost(s) == 1, "store_lost says so");
-	ok(store_log_size(s, &n) == 0 && store_session(s) == 2 && store_lost(s) == 0,
+	ok(store_log_size(s, &n) == 0 && store_generation(s) == 2 && store_lost(s) == 0,
 	   "the next call connects again: a new session, and it runs");
 	ok(q_works(s) == 0, "a store_q statement is prepared again on it and runs");
 
 	/* Inside a transaction. */
 	ok(store_begin(s) == 0 && end_session(s), "a transaction, and its session ended");
 	ok(store_log_size(s, &n) == AK_EDB && store_log_size(s, &n) == AK_EDB && q_works(s) != 0 &&
-	       store_session(s) == 2,
+	       store_generation(s) == 2,
 	   "inside it every call fails, and none connects again");
 	ok(store_savepoint(s) == AK_EDB && store_commit(s) == AK_EDB,
 	   "a savepoint and the COMMIT fail too");
 	ok(store_rollback(s) == 0, "store_rollback ends it");
-	ok(store_begin(s) == 0 && store_session(s) == 3 && store_log_size(s, &n) == 0 &&
+	ok(store_begin(s) == 0 && store_generation(s) == 3 && store_log_size(s, &n) == 0 &&
 	       store_commit(s) == 0,
 	   "the next BEGIN connects again, and its transaction commits");
 
 	/* A BEGIN that meets the loss itself. */
-	ok(end_session(s) && store_begin(s) == 0 && store_session(s) == 4 && store_rollback(s) == 0,
+	ok(end_session(s) && store_begin(s) == 0 && store_generation(s) == 4 &&
+	       store_rollback(s) == 0,
 	   "a BEGIN that meets a lost connection connects again at once");
 
 	/* The back-off, while the role may not log in. */
