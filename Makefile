@@ -135,6 +135,9 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HEL
 # An LD_PRELOAD shim that fails the database's writes and fsyncs on
 # demand (tests/sh/fault_io.sh).
 FAULTIO := $(BUILD)/tests/helpers/faultio.so
+# Another, that makes a node believe it holds the leader lock on
+# PostgreSQL (tests/sh/pg_split_brain.sh).
+PGNOLOCK := $(BUILD)/tests/helpers/pgnolock.so
 
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -169,7 +172,7 @@ check: all tests
 check-pg: all tests
 	ANKANG_TEST_STORE=pg prove --exec '' -j$(PROVE_JOBS) $(TEST_SH_PG)
 
-tests: $(TEST_BINS) $(TEST_HELPERS) $(FAULTIO) $(FUZZ_REPLAY) $(NODE_MODULES)
+tests: $(TEST_BINS) $(TEST_HELPERS) $(FAULTIO) $(PGNOLOCK) $(FUZZ_REPLAY) $(NODE_MODULES)
 
 # The whole suite again, rebuilt with AddressSanitizer and UBSan, in a
 # separate tree so the normal build is untouched.
@@ -298,6 +301,11 @@ $(FAULTIO): tests/shim/faultio.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -shared -fPIC -o $@ $< -ldl
 
+$(PGNOLOCK): tests/shim/pgnolock.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -shared -fPIC \
+	  $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null) -o $@ $< -ldl
+
 # Seeds made from the vectors rather than kept in fuzz/corpus (fuzz/seeds).
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds
 $(FUZZ_SEEDS)/.made: fuzz/seeds tests/vectors/note.json tests/vectors/lists.json
@@ -324,7 +332,7 @@ $(BUILD)/bench/%: bench/%.c $(SVC_A) $(VER_A) $(AUD_A) $(LOG_A) $(LIB_A)
 # measure, they ship nothing, and they change with every benchmark.
 LINT_SRC := $(sort $(LIB_SRC) $(LOG_SRC) $(SVC_SRC) $(VER_SRC) $(AUD_SRC) \
               service/main.c verifier/main.c audit/main.c \
-              $(TEST_SRC) $(TEST_HELPERS_SRC) tests/shim/faultio.c \
+              $(TEST_SRC) $(TEST_HELPERS_SRC) tests/shim/faultio.c tests/shim/pgnolock.c \
               $(FUZZ_SRC) fuzz/replay.c)
 LINT_DIR := $(BUILD)/lint
 LINT_JOBS ?= 2

@@ -28,6 +28,7 @@ struct epoch_set {
 	const seal_kek *kek;
 	char path[PATH_MAX];
 	size_t n;
+	uint64_t limit; /* epoch_set_limit: the newest epoch current may be, 0 none */
 	struct epoch_line line[EPOCH_MAX];
 	seal_epochkey key[EPOCH_MAX];
 };
@@ -181,11 +182,22 @@ void epoch_close(epoch_set *s)
 	sodium_free(s); /* wipes */
 }
 
+/* The current epoch's place: the newest at or below the limit, else the
+ * oldest held. Under the lock. */
+static size_t current_at(const epoch_set *s)
+{
+	size_t i = s->n - 1;
+
+	assert(s->n >= 1 && s->n <= EPOCH_MAX);
+	while (s->limit != 0 && i > 0 && s->line[i].number > s->limit)
+		i--;
+	return i;
+}
+
 void epoch_current(epoch_set *s, seal_epochkey *out)
 {
 	pthread_mutex_lock(&s->mu);
-	assert(s->n >= 1 && s->n <= EPOCH_MAX);
-	*out = s->key[s->n - 1];
+	*out = s->key[current_at(s)];
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -194,10 +206,16 @@ uint64_t epoch_current_number(epoch_set *s)
 	uint64_t n;
 
 	pthread_mutex_lock(&s->mu);
-	assert(s->n >= 1 && s->n <= EPOCH_MAX);
-	n = s->line[s->n - 1].number;
+	n = s->line[current_at(s)].number;
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+void epoch_set_limit(epoch_set *s, uint64_t number)
+{
+	pthread_mutex_lock(&s->mu);
+	s->limit = number;
+	pthread_mutex_unlock(&s->mu);
 }
 
 int epoch_key(epoch_set *s, uint64_t number, seal_epochkey *out)
@@ -260,6 +278,65 @@ int epoch_add(epoch_set *s, uint64_t now, uint64_t *number)
 		*number = next;
 done:
 	seal_epochkey_wipe(&ek);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int epoch_insert(epoch_set *s, const seal_epochkey *ek, uint64_t created)
+{
+	struct epoch_line lines[EPOCH_MAX];
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = AK_ETOOBIG;
+	if (s->n == EPOCH_MAX)
+		goto done;
+	rc = AK_EINVAL;
+	if (ek->number <= s->line[s->n - 1].number || ek->number > (uint64_t)INT64_MAX ||
+	    created > (uint64_t)INT64_MAX)
+		goto done;
+	memcpy(lines, s->line, s->n * sizeof lines[0]);
+	lines[s->n].number = ek->number;
+	lines[s->n].created = created;
+	seal_epochkey_wrap(s->kek, ek, created, lines[s->n].wrapped);
+	if ((rc = write_lines(s->path, lines, s->n + 1, 0)) != 0)
+		goto done;
+	s->line[s->n] = lines[s->n];
+	s->key[s->n] = *ek;
+	s->n++;
+done:
+	sodium_memzero(lines, sizeof lines);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int epoch_forget(epoch_set *s, uint64_t number)
+{
+	struct epoch_line lines[EPOCH_MAX];
+	size_t k = 0, m = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = AK_ENOENT;
+	while (k < s->n && s->line[k].number != number)
+		k++;
+	if (k == s->n)
+		goto done;
+	rc = AK_EINVAL;
+	if (s->n == 1)
+		goto done; /* never the last epoch */
+	for (size_t i = 0; i < s->n; i++)
+		if (i != k)
+			lines[m++] = s->line[i];
+	if ((rc = write_lines(s->path, lines, m, 0)) != 0)
+		goto done;
+	memmove(s->line + k, s->line + k + 1, (s->n - k - 1) * sizeof s->line[0]);
+	memmove(s->key + k, s->key + k + 1, (s->n - k - 1) * sizeof s->key[0]);
+	sodium_memzero(s->line + s->n - 1, sizeof s->line[0]);
+	sodium_memzero(s->key + s->n - 1, sizeof s->key[0]);
+	s->n--;
+done:
+	sodium_memzero(lines, sizeof lines);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }

@@ -80,7 +80,15 @@ int epoch_open(epoch_set **out, const char *path, const seal_kek *k);
 /* Wipes and frees; NULL is a no-op. */
 void epoch_close(epoch_set *s);
 
-/* The current (newest) epoch key into *out. */
+/*
+ * The current epoch: the newest held, or with a limit set, the newest
+ * held at or below the limit (else the oldest held). Several nodes on one
+ * PostgreSQL database (service/epochshare.h) set the limit to the newest
+ * epoch every node holds, so that no node wraps a key under an epoch
+ * another cannot open yet. 0 (the default): no limit.
+ */
+void epoch_set_limit(epoch_set *s, uint64_t number);
+/* The current epoch key into *out. */
 void epoch_current(epoch_set *s, seal_epochkey *out);
 /* The current epoch's number: no key copied. */
 uint64_t epoch_current_number(epoch_set *s);
@@ -103,6 +111,18 @@ size_t epoch_list(epoch_set *s, struct epoch_info *out, size_t cap);
  * EPOCH_MAX already; AK_EIO (nothing changed).
  */
 int epoch_add(epoch_set *s, uint64_t now, uint64_t *number);
+/*
+ * Adds a given epoch key (one made by another node, service/epochshare.h),
+ * created at `created`, numbered above every epoch held: the file is
+ * written with it first. 0; AK_EINVAL (not above the newest); AK_ETOOBIG
+ * (EPOCH_MAX held); AK_EIO (nothing changed).
+ */
+int epoch_insert(epoch_set *s, const seal_epochkey *ek, uint64_t created);
+/* Destroys the one epoch `number`, whatever its age (an operator's
+ * repair of a copy that is not the epoch the database lists under that
+ * number; the service never calls it on the database's word): the file
+ * first. AK_ENOENT (not held); AK_EINVAL (the only epoch held); AK_EIO. */
+int epoch_forget(epoch_set *s, uint64_t number);
 /*
  * Destroys every epoch older than `number`, which must be held: the file
  * is written without them first, then their keys are wiped. *dropped (may

@@ -28,6 +28,7 @@ struct seal_kek {
 	uint8_t pseudonym[SEAL_KEY_BYTES];
 	uint8_t check[SEAL_KEY_BYTES];
 	uint8_t sig[SEAL_KEY_BYTES];
+	uint8_t share[SEAL_KEY_BYTES];
 };
 
 /* crypto_kdf contexts: exactly 8 characters each. */
@@ -36,6 +37,7 @@ static const char CTX_BLIND[] = "ankangbi";
 static const char CTX_PSEUDONYM[] = "ankangps";
 static const char CTX_CHECK[] = "ankangck";
 static const char CTX_SIG[] = "ankangsg";
+static const char CTX_SHARE[] = "ankanges";
 
 int seal_kek_create(const char *path)
 {
@@ -80,6 +82,7 @@ int seal_kek_load(seal_kek **out, const char *path)
 	crypto_kdf_derive_from_key(k->pseudonym, sizeof k->pseudonym, 1, CTX_PSEUDONYM, kek);
 	crypto_kdf_derive_from_key(k->check, sizeof k->check, 1, CTX_CHECK, kek);
 	crypto_kdf_derive_from_key(k->sig, sizeof k->sig, 1, CTX_SIG, kek);
+	crypto_kdf_derive_from_key(k->share, sizeof k->share, 1, CTX_SHARE, kek);
 	sodium_mprotect_readonly(k);
 	*out = k;
 	rc = 0;
@@ -275,4 +278,10 @@ void seal_kek_check(const seal_kek *k, uint8_t out[SEAL_CHECK_BYTES])
 void seal_sig_hash(const seal_kek *k, uint8_t out[SEAL_SIG_HASH_BYTES], const uint8_t sig[64])
 {
 	crypto_generichash(out, SEAL_SIG_HASH_BYTES, sig, 64, k->sig, sizeof k->sig);
+}
+
+void seal_share_mac(const seal_kek *k, uint8_t out[SEAL_SHARE_MAC_BYTES], const uint8_t *msg,
+		    size_t n)
+{
+	crypto_generichash(out, SEAL_SHARE_MAC_BYTES, msg, n, k->share, sizeof k->share);
 }

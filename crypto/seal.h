@@ -9,8 +9,10 @@
  *    ├─ crypto_kdf subkey "ankangps": keyed BLAKE2b audit pseudonyms
  *    ├─ crypto_kdf subkey "ankangck": the KEK's check value (stored in
  *    │  the database, so that a wrong KEK is noticed)
- *    └─ crypto_kdf subkey "ankangsg": keyed hashes of issued codes'
- *       signatures (an offline scan's proof that the code was seen)
+ *    ├─ crypto_kdf subkey "ankangsg": keyed hashes of issued codes'
+ *    │  signatures (an offline scan's proof that the code was seen)
+ *    └─ crypto_kdf subkey "ankanges": MACs of the requests for epoch keys
+ *       and of their answers between nodes (service/epochshare.h)
  *   epoch keys (random, one per KEK epoch, in a file of their own beside
  *   the KEK, each wrapped by the KEK: crypto/epoch.h; AD = the epoch's
  *   number and creation time)
@@ -47,6 +49,7 @@
 #define SEAL_PSEUDONYM_BYTES 16
 #define SEAL_CHECK_BYTES     32
 #define SEAL_SIG_HASH_BYTES  16
+#define SEAL_SHARE_MAC_BYTES 32
 
 typedef struct seal_kek seal_kek;
 
@@ -147,5 +150,10 @@ void seal_kek_check(const seal_kek *k, uint8_t out[SEAL_CHECK_BYTES]);
 /* A keyed hash of a code's 64-byte signature: what the service keeps to
  * recognise, later, someone who has seen the code. */
 void seal_sig_hash(const seal_kek *k, uint8_t out[SEAL_SIG_HASH_BYTES], const uint8_t sig[64]);
+
+/* A MAC of msg[0..n) under the KEK's epoch-sharing subkey: every node
+ * holds it, the database does not (service/epochshare.h). */
+void seal_share_mac(const seal_kek *k, uint8_t out[SEAL_SHARE_MAC_BYTES], const uint8_t *msg,
+		    size_t n);
 
 #endif

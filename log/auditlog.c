@@ -225,6 +225,8 @@ struct auditlog {
 
 	/* The writer's own: no lock. */
 	store *st;
+	int multi;         /* st is PostgreSQL's: other front-ends may share the log */
+	atomic_int leader; /* the writer's belief that its connection leads */
 	struct op **batch;
 	struct merkle_range range;
 	uint64_t cp_size;  /* size of the newest stored checkpoint */
@@ -254,6 +256,12 @@ struct auditlog {
 	walkeeper *wk;
 	/* The whole log rehashed, on a thread of its own; NULL when off. */
 	scrub *scrub;
+
+	/* A mismatch the signer's rehash found (multi), under head_mu:
+	 * reported as the scrubber's are (auditlog_stats). */
+	int signer_bad;
+	uint64_t signer_bad_at;
+	char signer_why[SCRUB_WHY_MAX];
 
 	/* Published after each commit, under head_mu. */
 	pthread_mutex_t head_mu;
@@ -303,15 +311,17 @@ static int collect_node(void *ctx, unsigned level, uint64_t index, const merkle_
  * is stored. Another process may have appended (reload); a shorter log
  * means someone truncated it (refuse, for good).
  */
-static int sync_range(auditlog *a)
+static int sync_range(auditlog *a, int lock)
 {
 	struct merkle_range r = a->range;
 	int rc;
 
 	/* The head, held until the transaction ends (store.h): on SQLite the
 	 * range reloaded only if the stored size moved; on PostgreSQL the
-	 * head row, which another front-end's batch may have moved. */
-	if ((rc = store_log_head_lock(a->st, &r)) != 0)
+	 * head row, which another front-end's batch may have moved. The
+	 * signer on PostgreSQL only reads it (lock 0), so that it never holds
+	 * another front-end's batch. */
+	if ((rc = lock ? store_log_head_lock(a->st, &r) : store_log_head_read(a->st, &r)) != 0)
 		return rc;
 	if (r.size < a->range.size) {
 		atomic_store(&a->broken, AK_ECORRUPT);
@@ -336,7 +346,28 @@ static uint64_t mark_wanted(auditlog *a)
 		want = ss.verified;
 	if (ss.mismatch && ss.mismatch_at < want)
 		want = ss.mismatch_at;
+	pthread_mutex_lock(&a->head_mu);
+	if (a->signer_bad && a->signer_bad_at < want)
+		want = a->signer_bad_at;
+	pthread_mutex_unlock(&a->head_mu);
 	return want;
+}
+
+/*
+ * The writer no longer leads, or may not (multi): after any failure on
+ * its connection, which is the one that holds the leader lock, and when
+ * the lock is not granted. It asks for the lock again at the next
+ * checkpoint it is due; until then the index keeper stops filling in.
+ * A connection made anew starts here too: the lock was its old
+ * session's, and ended with it.
+ */
+static void step_down(auditlog *a)
+{
+	if (!a->multi)
+		return;
+	if (a->leader)
+		walkeeper_lead(a->wk, 0);
+	a->leader = 0;
 }
 
 /*
@@ -357,6 +388,7 @@ static void failed(auditlog *a)
 		int none = 0;
 		atomic_compare_exchange_strong(&a->broken, &none, AK_EIO);
 	}
+	step_down(a);
 }
 
 /* Stores the mark in a transaction of its own. On failure the stored one
@@ -389,6 +421,86 @@ static void signer_reload(auditlog *a)
 	store_rollback(a->st);
 }
 
+/* The signer's rehash (multi): each leaf row held against the range of
+ * the leaves before it, as every rehash of the log does it. */
+struct signer_rehash {
+	struct merkle_range r;
+	const char *why;
+};
+
+static int rehash_row(void *ctx, uint64_t idx, const char *leaf, size_t len, const uint8_t *hashes,
+		      size_t hlen)
+{
+	struct signer_rehash *h = ctx;
+
+	return logcheck_row(&h->r, idx, leaf, len, hashes, hlen, &h->why);
+}
+
+/* Records what the signer's rehash found and refuses every write from
+ * now on, as the scrubber's finding does (scrub_found). */
+static void signer_mismatch(auditlog *a, uint64_t at, const char *why)
+{
+	pthread_mutex_lock(&a->head_mu);
+	if (!a->signer_bad) {
+		a->signer_bad = 1;
+		a->signer_bad_at = at;
+		snprintf(a->signer_why, sizeof a->signer_why, "%s", why);
+	}
+	pthread_mutex_unlock(&a->head_mu);
+	atomic_store(&a->broken, AK_ECORRUPT);
+}
+
+/*
+ * Before a leader signs on PostgreSQL (docs/MULTINODE.md, "One
+ * checkpoint signer", step 2), inside its transaction: every leaf from
+ * the last signed size (a->cp_size) to the head's size (a->range, as
+ * read) is rehashed from its stored bytes and held against its stored
+ * hashes, from the range at the signed size (loaded from stored hashes
+ * that the last signer checked the same way); and the range that makes,
+ * hence the root, must be the head's. So a front-end whose hash was
+ * wrong, or a head row that says another tree, is caught before it is
+ * signed. 0; AK_ECORRUPT after signer_mismatch; a database error.
+ */
+static int signer_check(auditlog *a)
+{
+	struct signer_rehash h;
+	uint64_t from = a->cp_size, to = a->range.size;
+	char why[SCRUB_WHY_MAX];
+	int rc;
+
+	h.why = NULL;
+	if ((rc = merkle_range_load(&h.r, from, store_log_get_node, a->st)) != 0) {
+		if (rc != AK_ENOENT && rc != AK_ECORRUPT)
+			return rc;
+		snprintf(why, sizeof why,
+			 "the stored hashes at the signed size %" PRIu64 " cannot be read", from);
+		signer_mismatch(a, from, why);
+		return AK_ECORRUPT;
+	}
+	rc = store_log_rows(a->st, from, to, rehash_row, &h);
+	if (rc == AK_ECORRUPT) {
+		signer_mismatch(a, h.r.size, h.why != NULL ? h.why : "a leaf does not rehash");
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	if (h.r.size != to) {
+		snprintf(why, sizeof why, "leaf %" PRIu64 " is missing", h.r.size);
+		signer_mismatch(a, h.r.size, why);
+		return AK_ECORRUPT;
+	}
+	if (h.r.depth != a->range.depth ||
+	    memcmp(h.r.stack, a->range.stack, (size_t)h.r.depth * MERKLE_HASH_BYTES) != 0) {
+		snprintf(why, sizeof why,
+			 "the head's range at size %" PRIu64
+			 " is not the one its leaves' stored hashes make",
+			 to);
+		signer_mismatch(a, from, why);
+		return AK_ECORRUPT;
+	}
+	return 0;
+}
+
 /*
  * Signs and stores a checkpoint for the committed tree, unless the newest
  * stored one already covers it, and moves the mark of verified leaves up
@@ -400,10 +512,14 @@ static void signer_reload(auditlog *a)
  * and asks again at the next checkpoint, at most once per checkpoint_ms.
  * The lock is the connection's, and the checkpoint is stored on that
  * connection, so a leader whose session the server ended stores nothing.
- * The checkpoint is stored with a compare-and-swap of the signer's row
- * from the size this writer last saw signed (store_log_signer_swap;
- * nothing on SQLite): if another signer moved it, this one stores
- * nothing, takes the row's size and tries again next time.
+ *
+ * On PostgreSQL (multi) the leader reads the head row without taking
+ * it; moves the signer's row from the newest stored checkpoint's size,
+ * as it read it in this transaction, to the head's size and root (store_log_signer_swap, which
+ * holds the row to the end: if another signer moved it, this one stores nothing, takes the row's
+ * size and tries again next time); rehashes the leaves since (signer_check), and only then signs
+ * and stores the note, in that one transaction. On SQLite the write transaction holds the log, the
+ * swap does nothing and the writer signs what it wrote itself.
  */
 static int write_checkpoint(auditlog *a)
 {
@@ -413,18 +529,39 @@ static int write_checkpoint(auditlog *a)
 	size_t note_len, last_len;
 	uint64_t last_size = 0, mark = mark_wanted(a);
 	int rc, tlen, have_last, leader = 0;
+	unsigned gen;
 
 	a->cp_at_ns = util_mono_ns();
 	if ((rc = atomic_load(&a->broken)) != 0)
 		return rc;
-	if ((rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader)) != 0)
+	if ((rc = store_log_leader_try(a->st, key_signer_verifier(signer)->name, &leader)) != 0) {
+		step_down(a);
 		return rc;
-	if (!leader)
+	}
+	if (!leader) {
+		step_down(a);
 		return 0;
-	if ((rc = store_begin(a->st)) != 0)
+	}
+	if (!a->leader)
+		walkeeper_lead(a->wk, 1);
+	a->leader = 1;
+	gen = store_generation(a->st);
+	if ((rc = store_begin(a->st)) != 0) {
+		step_down(a);
 		return rc;
-	if ((rc = sync_range(a)) != 0)
+	}
+	/* A BEGIN that met a lost connection made a new session, which does
+	 * not hold the lock the old one took: sign nothing on it. */
+	if (store_generation(a->st) != gen) {
+		store_rollback(a->st);
+		step_down(a);
+		return 0;
+	}
+	if ((rc = sync_range(a, !a->multi)) != 0) {
+		if (a->multi && rc == AK_ECORRUPT)
+			signer_mismatch(a, a->cp_size, "the head row does not describe the log");
 		goto fail;
+	}
 	rc = store_log_last_checkpoint(a->st, &last_size, &last, &last_len);
 	free(last);
 	if (rc != 0 && rc != AK_ENOENT)
@@ -439,6 +576,22 @@ static int write_checkpoint(auditlog *a)
 	snprintf(cp.origin, sizeof cp.origin, "%s", key_signer_verifier(signer)->name);
 	cp.size = a->range.size;
 	merkle_range_root(&a->range, cp.root);
+	if (a->multi) {
+		/* From the newest checkpoint as this transaction read it, not
+		 * as this writer last stored one: another leader may have
+		 * signed since, and the swap still fails if one signs between
+		 * this read and the swap. */
+		if (have_last)
+			a->cp_size = last_size;
+		if ((rc = store_log_signer_swap(a->st, a->cp_size, cp.size, cp.root)) ==
+		    AK_ECONFLICT) {
+			store_rollback(a->st);
+			signer_reload(a);
+			return 0;
+		}
+		if (rc != 0 || (rc = signer_check(a)) != 0)
+			goto fail;
+	}
 	if ((tlen = checkpoint_format(text, sizeof text, &cp)) < 0) {
 		rc = tlen;
 		goto fail;
@@ -447,7 +600,7 @@ static int write_checkpoint(auditlog *a)
 		goto fail;
 	rc = store_log_put_checkpoint(a->st, cp.size, note, note_len, util_now_ms());
 	free(note);
-	if (rc == 0 &&
+	if (rc == 0 && !a->multi &&
 	    (rc = store_log_signer_swap(a->st, a->cp_size, cp.size, cp.root)) == AK_ECONFLICT) {
 		store_rollback(a->st);
 		signer_reload(a);
@@ -465,14 +618,21 @@ static int write_checkpoint(auditlog *a)
 	pthread_mutex_unlock(&a->head_mu);
 	return 0;
 fail:
-	failed(a);
+	/* A mismatch the rehash found is no storage failure (stats.fault). */
+	if (a->multi && rc == AK_ECORRUPT)
+		step_down(a);
+	else
+		failed(a);
 	store_rollback(a->st);
 	return rc;
 }
 
+/* On PostgreSQL every checkpoint_ms whatever this writer wrote: a
+ * standby asks for the lead, and the leader signs what the other
+ * front-ends appended. */
 static int checkpoint_due(const auditlog *a, uint64_t now_ns)
 {
-	return a->range.size > a->cp_size &&
+	return (a->multi || a->range.size > a->cp_size) &&
 	       now_ns - a->cp_at_ns >= (uint64_t)a->cfg.checkpoint_ms * 1000000u;
 }
 
@@ -782,7 +942,7 @@ static void run_batch(auditlog *a)
 
 	memcpy(&saved, &a->range, sizeof saved);
 	rc = atomic_load(&a->broken);
-	if (rc == 0 && (rc = store_begin(a->st)) == 0 && (rc = sync_range(a)) != 0)
+	if (rc == 0 && (rc = store_begin(a->st)) == 0 && (rc = sync_range(a, 1)) != 0)
 		store_rollback(a->st);
 	old_size = a->range.size;
 	if (rc == 0)
@@ -896,7 +1056,8 @@ static void run_batch(auditlog *a)
 }
 
 /* Publishes whether the writer's connection is lost, and counts each
- * time it was made again (a new session: store.h). */
+ * time it was made again (a new session: store.h), which holds no leader
+ * lock: the writer steps down, whatever failure did or did not say so. */
 static void watch_session(auditlog *a)
 {
 	unsigned now = store_generation(a->st);
@@ -904,6 +1065,7 @@ static void watch_session(auditlog *a)
 	atomic_store(&a->db_lost, store_lost(a->st));
 	if (now == a->session)
 		return;
+	step_down(a);
 	pthread_mutex_lock(&a->head_mu);
 	a->stats.reconnects += now - a->session;
 	pthread_mutex_unlock(&a->head_mu);
@@ -945,7 +1107,7 @@ static uint64_t writer_step(void *arg)
 		return 0;
 	now = util_mono_ns();
 	wait = BG_IDLE;
-	if (a->range.size > a->cp_size && !broken) {
+	if ((a->multi || a->range.size > a->cp_size) && !broken) {
 		due_at = a->cp_at_ns + (uint64_t)a->cfg.checkpoint_ms * 1000000u;
 		wait = due_at > now ? due_at - now : 0;
 	}
@@ -1107,6 +1269,15 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	/* Read without the writer's lock: a moment's staleness is fine. */
 	out->wipe_owed = a->wipe_owed;
 	scrub_stats(a->scrub, &out->scrub);
+	out->leader = a->leader;
+	/* The signer's rehash reports as the scrubber does. */
+	pthread_mutex_lock(&a->head_mu);
+	if (a->signer_bad && !out->scrub.mismatch) {
+		out->scrub.mismatch = 1;
+		out->scrub.mismatch_at = a->signer_bad_at;
+		memcpy(out->scrub.why, a->signer_why, sizeof out->scrub.why);
+	}
+	pthread_mutex_unlock(&a->head_mu);
 }
 
 /* The scrubber's report of a mismatch, from its thread: no more writes,
@@ -1179,6 +1350,9 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		goto fail;
 	}
 
+	a->multi = store_is_url(db_path);
+	/* One node on SQLite: it always leads (store_log_leader_try). */
+	a->leader = !a->multi;
 	if ((rc = store_open(&a->st, db_path, 0)) != 0) {
 		*why = "the database cannot be opened";
 		goto fail;
@@ -1222,8 +1396,12 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->stats.checkpoint_size = a->cp_size;
 
 	/* Without a keeper, SQLite's own WAL checkpoints stay on. */
-	if (walkeeper_start(&a->wk, db_path, a->range.size) == 0)
+	if (walkeeper_start(&a->wk, db_path, a->range.size) == 0) {
 		store_wal_hook(a->st, wal_grew, a);
+		/* The first checkpoint above asked for the lead. */
+		if (a->multi && a->leader)
+			walkeeper_lead(a->wk, 1);
+	}
 	if ((rc = bg_start(&a->thread, "auditlog-writer", writer_step, a,
 			   a->wipe_owed ? (uint64_t)AUDITLOG_WIPE_EVERY_MS * 1000000u : BG_IDLE)) !=
 	    0)

@@ -227,7 +227,13 @@ struct auditlog_stats {
 	 * AK_EPENDING, and whether a wipe is owed now. */
 	uint64_t wipes, wipe_ns_total, wipe_ns_max, wipe_timeouts, wipes_late;
 	int wipe_owed;
-	struct scrub_stats scrub; /* zeros when it is off */
+	/* The scrubber's progress (zeros when it is off); its mismatch also
+	 * carries the one the signer's rehash found before signing, on
+	 * PostgreSQL. */
+	struct scrub_stats scrub;
+	/* 1 while this writer believes it holds the log's leader lock (always
+	 * on SQLite); cleared by any failure on its connection. */
+	int leader;
 	/* Back-pressure: operations waiting for the writer now, the leaves
 	 * not yet signed at its last batch (PostgreSQL), and operations
 	 * refused for each bound (AUDITLOG_SHED). */

@@ -20,9 +20,9 @@
  *
  * The same API runs on PostgreSQL when store_open is given a
  * postgresql:// URL instead of a path (docs/MULTINODE.md; log/store_pg.h):
- * the log's functions have a PostgreSQL body (queries scan the log there:
- * no index tables yet, so store_log_index and store_log_index_check are
- * AK_EINVAL), and the service's tables run on it through store_q
+ * the log's functions have a PostgreSQL body (the subject and time
+ * indexes are tables of the same database, schema/pg/005_log_index.sql,
+ * with no file to attach), and the service's tables run on it through store_q
  * (store_int.h); a function with neither fails there with AK_EDB. There
  * the guards are grants
  * and triggers, a COMMIT is durable by the server's fsync, and the WAL
@@ -250,6 +250,15 @@ int store_log_set_verified(store *s, uint64_t upto);
  * (a log restored from an older copy, a file from another log), or its
  * hash differs, the index is emptied and starts again from leaf 0
  * (*reset = 1). AK_EINVAL without an index file attached for writing.
+ *
+ * On PostgreSQL the indexes are tables of the log's own database
+ * (schema/pg/005_log_index.sql): store_log_open attaches nothing;
+ * store_log_index is the same step, in a transaction that holds the
+ * mark's row, so that two connections filling in at once add each leaf
+ * once (docs/MULTINODE.md: the log's leader alone fills in, through
+ * log/walkeeper.c); store_log_index_check has nothing to check (the
+ * indexes move with the log they index) and returns 0. Both are
+ * AK_EINVAL on a read-only handle or inside a transaction.
  */
 #define STORE_INDEX_SUFFIX "-index"
 #define STORE_INDEX_STEP   2048
@@ -285,6 +294,10 @@ int store_log_head_set(store *s, const struct merkle_range *r);
  * always on SQLite, where the one writer signs its own checkpoints.
  */
 int store_log_head_signed(store *s, uint64_t *size);
+/* The signer's read of the head: on PostgreSQL the row as committed,
+ * without its lock (another writer's batch does not wait for it), in or
+ * out of a transaction; on SQLite store_log_head_lock. */
+int store_log_head_read(store *s, struct merkle_range *r);
 
 /*
  * The one signer (docs/MULTINODE.md, "One checkpoint signer"), inside

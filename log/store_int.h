@@ -57,8 +57,10 @@ enum store_slot {
 	SQ_LOG_END /* the first slot free for the service (store_people.c) */
 };
 
-/* Slots per connection: the log's, then the service's own. */
-#define STORE_STMT_SLOTS 96
+/* Slots per connection: the log's, then the service's own, and the last
+ * STORE_SLOTS_EPOCHS for the epoch tables (service/store_epochs.c). */
+#define STORE_STMT_SLOTS   128
+#define STORE_SLOTS_EPOCHS 24
 
 /* PostgreSQL's statements per connection (log/store_pg.h), prepared once. */
 #define STORE_PG_SLOTS 64

@@ -696,6 +696,8 @@ int store_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark_out)
 	uint64_t mark, n;
 	int rc;
 
+	if (s->pg != NULL)
+		return store_pg_log_index(s, min, max, mark_out);
 	if (!s->index || (s->flags & STORE_READONLY) || store_in_transaction(s))
 		return AK_EINVAL;
 	/* The entries and the mark move together, or neither does. */
@@ -728,6 +730,10 @@ int store_log_index_check(store *s, int *reset)
 	int rc, has_tip = 0;
 
 	*reset = 0;
+	/* On PostgreSQL the indexes live in the log's own database, and move
+	 * with it: they cannot describe another log. */
+	if (s->pg != NULL)
+		return (s->flags & STORE_READONLY) || store_pg_in_transaction(s) ? AK_EINVAL : 0;
 	if (!s->index || (s->flags & STORE_READONLY) || store_in_transaction(s))
 		return AK_EINVAL;
 	if ((rc = index_begin(s)) != 0)
@@ -787,6 +793,13 @@ int store_log_head_lock(store *s, struct merkle_range *r)
 		return 0;
 	rc = merkle_range_load(r, n, store_log_get_node, s);
 	return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+}
+
+int store_log_head_read(store *s, struct merkle_range *r)
+{
+	if (s->pg != NULL)
+		return store_pg_log_head_read(s, r);
+	return store_log_head_lock(s, r);
 }
 
 int store_log_head_set(store *s, const struct merkle_range *r)
@@ -1129,20 +1142,77 @@ static int pg_scan_one(void *ctx, uint64_t idx, const char *leaf, size_t len)
 }
 
 /*
- * On PostgreSQL, until the index tables exist (docs/MULTINODE.md): every
- * query is a scan of its index range, a page at a time, with every
- * condition checked on the leaf's bytes as above. Right, and as fast as
- * an unindexed scan: a resident's list reads the whole log.
+ * On PostgreSQL, as above with the index tables of the log's own
+ * database (schema/pg/005_log_index.sql): a range with no subject and
+ * no time is a scan of its index range, a page at a time; a subject
+ * (else a time window) is looked up in its index below the mark, and
+ * the leaves from the mark on are scanned. The indices an index names
+ * are read whole (a resident's are a few hundred; a time window's as
+ * many as it holds, 8 bytes each), then their leaves in runs: indices
+ * closer than PG_RUN_GAP go in one scan, whose extra leaves the
+ * conditions on each leaf's bytes leave out, as they leave out a leaf an
+ * index named wrongly.
  */
+#define PG_RUN_GAP 32
+
+static int pg_scan(store *s, struct pg_scan *p, uint64_t start, uint64_t end, int desc)
+{
+	int rc;
+
+	if (start >= end || p->full)
+		return 0;
+	rc = store_pg_log_scan(s, start, end, desc, pg_scan_one, p);
+	return p->full ? 0 : rc;
+}
+
+static int pg_indexed(store *s, struct pg_scan *p, uint64_t start, uint64_t end)
+{
+	const struct store_log_filter *f = p->f;
+	uint8_t key[SUBJECT_KEY_DIGITS / 2];
+	uint64_t *ids = NULL;
+	size_t n = 0, i = 0;
+	int rc, desc = f->newest_first;
+
+	if (start >= end || p->full)
+		return 0;
+	memcpy(key, f->subject, sizeof key);
+	if ((rc = store_pg_log_index_ids(s, f->has_subject ? key : NULL, f->since_ms,
+					 f->until_ms == 0 ? UINT64_MAX : f->until_ms, start, end,
+					 desc, &ids, &n)) != 0)
+		return rc;
+	while (rc == 0 && i < n && !p->full) {
+		/* A run: ids[i] .. ids[j - 1], each within the gap of the next. */
+		size_t j = i + 1;
+		while (j < n && (desc ? ids[j - 1] - ids[j] : ids[j] - ids[j - 1]) <= PG_RUN_GAP)
+			j++;
+		rc = desc ? pg_scan(s, p, ids[j - 1], ids[i] + 1, 1)
+			  : pg_scan(s, p, ids[i], ids[j - 1] + 1, 0);
+		i = j;
+	}
+	free(ids);
+	return rc;
+}
+
 static int pg_query(store *s, const struct store_log_filter *f, struct run *r)
 {
 	struct pg_scan p = {f, {0}, r, 0};
+	uint64_t start = f->start, end = f->end == 0 ? (uint64_t)INT64_MAX : f->end, mark, mid;
 	int rc;
 
 	util_hex_encode(p.hex, f->subject, LEAF_ID_BYTES);
-	rc = store_pg_log_scan(s, f->start, f->end == 0 ? (uint64_t)INT64_MAX : f->end,
-			       f->newest_first, pg_scan_one, &p);
-	return p.full ? 0 : rc;
+	if (!f->has_subject && !has_time(f))
+		return pg_scan(s, &p, start, end, f->newest_first);
+	if ((rc = store_pg_log_index_mark(s, &mark)) != 0)
+		return rc;
+	mid = mark < start ? start : mark > end ? end : mark;
+	if (f->newest_first) {
+		if ((rc = pg_scan(s, &p, mid, end, 1)) != 0)
+			return rc;
+		return pg_indexed(s, &p, start, mid);
+	}
+	if ((rc = pg_indexed(s, &p, start, mid)) != 0)
+		return rc;
+	return pg_scan(s, &p, mid, end, 0);
 }
 
 /*

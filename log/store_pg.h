@@ -47,6 +47,16 @@ enum store_pg_slot {
 	PQ_LOG_LEADER_TRY,
 	PQ_LOG_SCAN,
 	PQ_LOG_SCAN_DESC,
+	PQ_LOG_HEAD_READ,
+	PQ_LOG_INDEX_MARK,
+	PQ_LOG_INDEX_LOCK,
+	PQ_LOG_INDEX_SUBJECTS,
+	PQ_LOG_INDEX_TIMES,
+	PQ_LOG_INDEX_SET_MARK,
+	PQ_LOG_INDEX_BY_SUBJECT,
+	PQ_LOG_INDEX_BY_SUBJECT_DESC,
+	PQ_LOG_INDEX_BY_TIME,
+	PQ_LOG_INDEX_BY_TIME_DESC,
 	PQ_LOG_END
 };
 
@@ -122,6 +132,7 @@ int store_pg_log_checkpoint_at(store *s, uint64_t size, char **note, size_t *len
 int store_pg_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **note, size_t *len);
 int store_pg_log_head_lock(store *s, struct merkle_range *r);
 int store_pg_log_head_set(store *s, const struct merkle_range *r);
+int store_pg_log_head_read(store *s, struct merkle_range *r);
 int store_pg_log_signer_lock(store *s, uint64_t *size);
 int store_pg_log_signer_swap(store *s, uint64_t old, uint64_t size, const merkle_hash root);
 int store_pg_log_leader_try(store *s, const char *origin, int *held);
@@ -134,5 +145,23 @@ int store_pg_log_verified(store *s, uint64_t *upto);
  */
 int store_pg_log_scan(store *s, uint64_t start, uint64_t end, int desc, store_log_fn fn, void *ctx);
 int store_pg_log_set_verified(store *s, uint64_t upto);
+
+/*
+ * The subject and time indexes (schema/pg/005_log_index.sql), for
+ * store_log_query and store_log_index. store_pg_log_index_mark reads the
+ * mark (every leaf below it is indexed); store_pg_log_index is
+ * store_log_index's step, in a transaction of its own that holds the
+ * mark's row, so two fillers add each leaf once. store_pg_log_index_ids
+ * gives the indices of the leaves an index names in [start, end), which
+ * must lie below the mark: those with the subject's key (key not NULL,
+ * its first 8 bytes), else those whose time is in [since_ms, until_ms);
+ * ascending, or descending with desc; a malloc'd array in *ids (NULL when
+ * none), to free. The index is a derived copy: the caller checks each
+ * leaf's own bytes.
+ */
+int store_pg_log_index_mark(store *s, uint64_t *mark);
+int store_pg_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark);
+int store_pg_log_index_ids(store *s, const uint8_t *key, uint64_t since_ms, uint64_t until_ms,
+			   uint64_t start, uint64_t end, int desc, uint64_t **ids, size_t *n);
 
 #endif

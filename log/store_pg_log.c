@@ -314,6 +314,47 @@ int store_pg_log_head_lock(store *s, struct merkle_range *r)
 	return 0;
 }
 
+/* A head row (size, range) into *r: AK_ECORRUPT when the range is not
+ * one hash a set bit of the size. */
+static int head_row(const PGresult *q, struct merkle_range *r)
+{
+	struct merkle_range t;
+	size_t len;
+	int rc;
+
+	merkle_range_init(&t);
+	rc = store_pg_get_u64(q, 0, 0, &t.size);
+	t.depth = (unsigned)__builtin_popcountll(t.size);
+	len = (size_t)PQgetlength(q, 0, 1);
+	if (rc == 0 && (PQgetisnull(q, 0, 1) || len != (size_t)t.depth * MERKLE_HASH_BYTES))
+		rc = AK_ECORRUPT;
+	if (rc == 0) {
+		memcpy(t.stack, PQgetvalue(q, 0, 1), len);
+		*r = t;
+	}
+	return rc;
+}
+
+/*
+ * The signer's read of the head (docs/MULTINODE.md, "One checkpoint
+ * signer"): the row as the last batch committed it, without its lock, so
+ * that signing never holds another front-end's batch. A batch commits its
+ * leaves with the head, so every leaf below the size read here is there
+ * for the statements that follow.
+ */
+int store_pg_log_head_read(store *s, struct merkle_range *r)
+{
+	PGresult *q;
+	int rc;
+
+	if ((rc = query_row(s, PQ_LOG_HEAD_READ, "SELECT size, range FROM log_head WHERE one", "",
+			    NULL, NULL, &q)) != 0)
+		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	rc = head_row(q, r);
+	PQclear(q);
+	return rc;
+}
+
 int store_pg_log_head_set(store *s, const struct merkle_range *r)
 {
 	char i8[8];
@@ -524,4 +565,163 @@ int store_pg_log_checkpoint_from(store *s, uint64_t min, uint64_t *size, char **
 			      "SELECT size, note FROM log_checkpoints WHERE size >= $1"
 			      " ORDER BY size LIMIT 1",
 			      "i", vals, lens, size, note, len);
+}
+
+/* ------------------------------------------------ subject and time index */
+
+/*
+ * What the index file holds on SQLite (store_log.c), read from each
+ * leaf's bytes by the server: the subject's first 16 hex digits (as 8
+ * bytes) for a leaf whose fourth field is 32 lowercase hex digits, and
+ * the time as the digits the line starts with after its prefix (0 when
+ * there are none, as SQLite's CAST reads them; at most INT64_MAX). The
+ * bytes go through encode(..., 'escape'), which is ASCII whatever they
+ * hold, so a damaged leaf cannot fail the step: it lands where its bytes
+ * say, and a query checks every leaf's own bytes anyway.
+ */
+#define LEAF_TEXT  "encode(leaf, 'escape')"
+#define SUBJECT_RE "'^" LEAF_PREFIX " [^ ]* [^ ]* [^ ]* ([0-9a-f]{16})[0-9a-f]{16} '"
+#define TIME_RE    "'^" LEAF_PREFIX " ([0-9]{1,19})'"
+
+int store_pg_log_index_mark(store *s, uint64_t *mark)
+{
+	PGresult *r;
+	int rc;
+
+	*mark = 0;
+	if ((rc = query_row(s, PQ_LOG_INDEX_MARK, "SELECT upto FROM log_index_mark WHERE one", "",
+			    NULL, NULL, &r)) != 0)
+		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
+	rc = store_pg_get_u64(r, 0, 0, mark);
+	PQclear(r);
+	return rc;
+}
+
+/* [from, to) added to both indexes, and the mark moved to to. */
+static int index_range(store *s, uint64_t from, uint64_t to)
+{
+	char lo[8], hi[8];
+	const char *vals[2] = {lo, hi};
+	int lens[2] = {8, 8}, rc;
+	PGresult *r;
+
+	store_pg_put_u64(lo, from);
+	store_pg_put_u64(hi, to);
+	r = store_pg_run(s, PQ_LOG_INDEX_SUBJECTS,
+			 "INSERT INTO log_subjects (subject, idx)"
+			 " SELECT decode(m[1], 'hex'), idx FROM (SELECT idx,"
+			 " regexp_match(" LEAF_TEXT ", " SUBJECT_RE ") AS m"
+			 " FROM log_leaves WHERE idx >= $1 AND idx < $2) AS t WHERE m IS NOT NULL",
+			 "ii", vals, lens, &rc);
+	if (r == NULL)
+		return rc;
+	PQclear(r);
+	r = store_pg_run(s, PQ_LOG_INDEX_TIMES,
+			 "INSERT INTO log_times (time_ms, idx)"
+			 " SELECT coalesce(least(substring(" LEAF_TEXT " FROM " TIME_RE
+			 ")::numeric,"
+			 " 9223372036854775807)::bigint, 0), idx"
+			 " FROM log_leaves WHERE idx >= $1 AND idx < $2",
+			 "ii", vals, lens, &rc);
+	if (r == NULL)
+		return rc;
+	PQclear(r);
+	r = store_pg_run(s, PQ_LOG_INDEX_SET_MARK, "UPDATE log_index_mark SET upto = $2 WHERE one",
+			 "ii", vals, lens, &rc);
+	if (r == NULL)
+		return rc;
+	rc = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : AK_ECORRUPT;
+	PQclear(r);
+	return rc;
+}
+
+int store_pg_log_index(store *s, uint64_t min, uint64_t max, uint64_t *mark_out)
+{
+	PGresult *r;
+	uint64_t mark = 0, n;
+	int rc;
+
+	if ((s->flags & STORE_READONLY) || store_pg_in_transaction(s))
+		return AK_EINVAL;
+	if ((rc = store_pg_tx(s, STORE_PG_BEGIN)) != 0)
+		return rc;
+	/* The row first: another filler's step, if one runs, is waited for,
+	 * and its mark read (READ COMMITTED reads the row it waited for). */
+	if ((rc = query_row(s, PQ_LOG_INDEX_LOCK,
+			    "SELECT upto FROM log_index_mark WHERE one FOR UPDATE", "", NULL, NULL,
+			    &r)) != 0) {
+		rc = rc == AK_ENOENT ? AK_ECORRUPT : rc;
+		goto fail;
+	}
+	rc = store_pg_get_u64(r, 0, 0, &mark);
+	PQclear(r);
+	if (rc != 0 || (rc = store_pg_log_size(s, &n)) != 0)
+		goto fail;
+	if (n > mark && n - mark >= min) {
+		if (max != 0 && n - mark > max)
+			n = mark + max;
+		if ((rc = index_range(s, mark, n)) != 0)
+			goto fail;
+		mark = n;
+	}
+	if ((rc = store_pg_tx(s, STORE_PG_COMMIT)) != 0)
+		goto fail;
+	if (mark_out != NULL)
+		*mark_out = mark;
+	return 0;
+fail:
+	store_pg_tx(s, STORE_PG_ROLLBACK);
+	return rc;
+}
+
+/* Parameters: $1 the subject's key (or unused), $2 since, $3 until,
+ * $4 start, $5 end. */
+#define BY_SUBJECT_SQL "SELECT idx FROM log_subjects WHERE subject = $1 AND idx >= $4 AND idx < $5"
+#define BY_TIME_SQL                                                                                \
+	"SELECT idx FROM log_times WHERE time_ms >= $2 AND time_ms < $3 AND idx >= $4 AND idx < "  \
+	"$5"                                                                                       \
+	" AND $1 IS NOT NULL"
+
+int store_pg_log_index_ids(store *s, const uint8_t *key, uint64_t since_ms, uint64_t until_ms,
+			   uint64_t start, uint64_t end, int desc, uint64_t **ids, size_t *n)
+{
+	static const uint8_t none[8] = {0};
+	char s8[8], u8[8], lo[8], hi[8];
+	const char *vals[5] = {key != NULL ? (const char *)key : (const char *)none, s8, u8, lo,
+			       hi};
+	int lens[5] = {8, 8, 8, 8, 8}, rc = 0, rows;
+	unsigned slot = key != NULL
+			    ? (desc ? PQ_LOG_INDEX_BY_SUBJECT_DESC : PQ_LOG_INDEX_BY_SUBJECT)
+			    : (desc ? PQ_LOG_INDEX_BY_TIME_DESC : PQ_LOG_INDEX_BY_TIME);
+	static const char *const sql[] = {
+	    BY_SUBJECT_SQL " ORDER BY idx", BY_SUBJECT_SQL " ORDER BY idx DESC",
+	    BY_TIME_SQL " ORDER BY idx", BY_TIME_SQL " ORDER BY idx DESC"};
+	PGresult *r;
+	uint64_t *out = NULL;
+
+	*ids = NULL;
+	*n = 0;
+	if (start >= end)
+		return 0;
+	store_pg_put_u64(s8, since_ms > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : since_ms);
+	store_pg_put_u64(u8, until_ms > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : until_ms);
+	store_pg_put_u64(lo, start > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : start);
+	store_pg_put_u64(hi, end > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : end);
+	r = store_pg_run(s, slot, sql[(key != NULL ? 0 : 2) + (desc ? 1 : 0)], "biiii", vals, lens,
+			 &rc);
+	if (r == NULL)
+		return rc;
+	rows = PQntuples(r);
+	if (rows > 0 && (out = malloc((size_t)rows * sizeof *out)) == NULL)
+		rc = AK_ENOMEM;
+	for (int i = 0; rc == 0 && i < rows; i++)
+		rc = store_pg_get_u64(r, i, 0, &out[i]);
+	PQclear(r);
+	if (rc != 0) {
+		free(out);
+		return rc;
+	}
+	*ids = out;
+	*n = (size_t)rows;
+	return 0;
 }

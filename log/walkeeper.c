@@ -28,6 +28,15 @@
  * submitters (bench/bench_auditlog.c, part 1b), submit-to-durable p99 is
  * 4-5 ms that way and 0.9-1.5 ms this way, and the rate 15-20% lower.
  *
+ * On PostgreSQL there is no WAL of ours to copy and no index file: the
+ * indexes are tables of the log's database (store.h), filled in by the
+ * log's leader alone (docs/MULTINODE.md). The writer says whether it
+ * leads (walkeeper_lead); while it does, this thread takes a step every
+ * INDEX_POLL_NS, since other front-ends' appends are never reported
+ * here, and none while it does not. A step holds the mark's row, so a
+ * leader that has just lost the lead and its successor cannot both add
+ * a leaf.
+ *
  * Never: write the log's tables, or make the writer wait for this thread.
  */
 #include "log/walkeeper.h"
@@ -42,17 +51,21 @@
 #define CKPT_STEP      1000 /* frames: 4 MiB */
 #define CKPT_MAX       8000
 #define INDEX_MAX_STEP 16384
+/* PostgreSQL: how often the leader's keeper looks at the log's size. */
+#define INDEX_POLL_NS 1000000000u
 
 struct walkeeper {
 	bg *thread;
 	store *st;     /* the thread's own connection */
 	int has_index; /* st has the index file attached */
+	int pg;        /* st is PostgreSQL's: the indexes are its tables */
 	pthread_mutex_t mu;
 	/* Under mu: what the writer reported, what the thread has done. */
 	int wal_frames;   /* the WAL's length after the writer's last commit */
 	int wal_copied;   /* how much of it the last checkpoint copied back */
 	uint64_t size;    /* the log's size after the writer's last commit */
 	uint64_t ix_mark; /* the index file covers the leaves below this */
+	int leader;       /* PostgreSQL: the writer leads the log */
 };
 
 /* mu held: what the thread has to do. */
@@ -63,6 +76,8 @@ static int wal_due(const walkeeper *w)
 
 static int index_due(const walkeeper *w)
 {
+	if (w->pg)
+		return w->has_index && w->leader;
 	return w->has_index && w->size > w->ix_mark && w->size - w->ix_mark >= STORE_INDEX_STEP;
 }
 
@@ -106,6 +121,19 @@ static uint64_t keeper_step(void *ctx)
 			w->wal_copied = w->wal_frames; /* wait a whole step */
 		pthread_mutex_unlock(&w->mu);
 	}
+	if (index && w->pg) {
+		uint64_t before = w->ix_mark;
+
+		/* A failure only slows queries down; retried a poll later.
+		 * A whole step may leave more behind it: the next one at once. */
+		if (store_log_index(w->st, STORE_INDEX_STEP, INDEX_MAX_STEP, &mark) != 0)
+			return INDEX_POLL_NS;
+		pthread_mutex_lock(&w->mu);
+		w->ix_mark = mark;
+		index = w->leader;
+		pthread_mutex_unlock(&w->mu);
+		return !index ? BG_IDLE : mark - before >= INDEX_MAX_STEP ? 0 : INDEX_POLL_NS;
+	}
 	if (index) {
 		/* A failure only slows queries down; retried a step later. */
 		if (store_log_index(w->st, STORE_INDEX_STEP, INDEX_MAX_STEP, &mark) != 0)
@@ -145,6 +173,7 @@ int walkeeper_start(walkeeper **out, const char *db_path, uint64_t log_size)
 	}
 	w->ix_mark = mark;
 	w->size = log_size;
+	w->pg = store_is_url(db_path);
 	/* The first step catches the index up, if it is behind. */
 	if ((rc = bg_start(&w->thread, "auditlog-wal", keeper_step, w, 0)) != 0) {
 		store_close(w->st);
@@ -154,6 +183,17 @@ int walkeeper_start(walkeeper **out, const char *db_path, uint64_t log_size)
 	}
 	*out = w;
 	return 0;
+}
+
+void walkeeper_lead(walkeeper *w, int leader)
+{
+	if (w == NULL || !w->pg)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->leader = leader;
+	pthread_mutex_unlock(&w->mu);
+	if (leader)
+		bg_wake(w->thread);
 }
 
 void walkeeper_stop(walkeeper *w)

@@ -28,6 +28,11 @@ int walkeeper_start(walkeeper **out, const char *db_path, uint64_t log_size);
  * is due. */
 void walkeeper_report(walkeeper *w, int wal_frames, uint64_t log_size);
 
+/* PostgreSQL: whether the writer now holds the log's leader lock; only
+ * the leader's keeper fills in the indexes. No-op on SQLite (one node)
+ * and for NULL. Any thread. */
+void walkeeper_lead(walkeeper *w, int leader);
+
 /* Stops the thread (after the step in progress) and closes its
  * connection. Call after the writer has stopped reporting. NULL is a
  * no-op. */

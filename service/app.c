@@ -20,6 +20,7 @@
 
 #include "common/util.h"
 #include "service/datadir.h"
+#include "service/epochshare.h"
 #include "service/lists.h"
 #include "service/policy.h"
 #include "service/rewrap.h"
@@ -36,6 +37,11 @@ struct app {
 	struct upkeep *upkeep;
 	struct rewrap_config rewrap_cfg;
 	struct rewrap *rewrap;
+	/* On PostgreSQL, instead of rewrap's thread: the epochs shared
+	 * between nodes (service/epochshare.h). */
+	struct epochshare_config share_cfg;
+	char node[EPOCHSHARE_NODE_MAX + 1];
+	epochshare *share;
 	witnessing *witnessing; /* NULL without witnesses */
 	struct record_keys keys;
 	struct record_issuer issuer;
@@ -95,6 +101,29 @@ static int start_witnessing(app *a, char *why, size_t cap)
 	return witnessing_start(&a->witnessing, &ws, why, cap);
 }
 
+/*
+ * Several nodes on one PostgreSQL database: before the keys are opened
+ * and checked, this node fetches the epochs it lacks from the leader and
+ * destroys those below the floor (service/epochshare.h), so a node that
+ * starts with a stale epochs file catches up before it serves.
+ */
+static int join_epochs(app *a, char *why, size_t cap)
+{
+	uint64_t stale_s = a->cfg.epoch_stale != 0
+			       ? a->cfg.epoch_stale
+			       : epochshare_stale_ms(a->cfg.epoch_every) / 1000u;
+	unsigned wait_s = (unsigned)(2 * stale_s < 10 ? 10 : 2 * stale_s > 120 ? 120 : 2 * stale_s);
+	int rc;
+
+	if ((rc = epochshare_node_name(a->node, a->cfg.data_dir)) != 0)
+		return util_why(why, cap, rc, "%s: naming this node", a->cfg.data_dir);
+	a->share_cfg = (struct epochshare_config){
+	    a->db_path, a->dd->origin,      a->node,        NULL, NULL, NULL,
+	    NULL,       a->cfg.epoch_every, stale_s * 1000u};
+	return epochshare_join(&a->share_cfg, a->dd->kek_path, a->dd->epochs_path, wait_s, why,
+			       cap);
+}
+
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 {
 	struct lists_config lc;
@@ -130,6 +159,8 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		util_why(why, cap, rc, "%s: path too long", cfg->data_dir);
 		goto fail;
 	}
+	if (store_is_url(a->db_path) && (rc = join_epochs(a, why, cap)) != 0)
+		goto fail;
 	if ((rc = record_keys_open(&a->keys, a->db_path, a->dd->kek_path, a->dd->epochs_path,
 				   keys_why, sizeof keys_why)) != 0) {
 		util_why(why, cap, rc, "%s", keys_why);
@@ -162,8 +193,18 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 		util_why(why, cap, rc, "starting the housekeeping thread: %s", ak_strerror(rc));
 		goto fail;
 	}
-	a->rewrap_cfg = (struct rewrap_config){a->log, &a->keys, ROLE_SYSTEM, 0};
-	if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
+	a->rewrap_cfg = (struct rewrap_config){a->log, &a->keys, ROLE_SYSTEM, 0, NULL, NULL};
+	if (store_is_url(a->db_path)) {
+		a->share_cfg.kek = a->keys.kek;
+		a->share_cfg.epochs = a->keys.epochs;
+		a->share_cfg.keys = &a->keys;
+		a->share_cfg.log = a->log;
+		if ((rc = epochshare_start(&a->share, &a->share_cfg)) != 0) {
+			util_why(why, cap, rc, "starting the KEK epochs' sharing: %s",
+				 ak_strerror(rc));
+			goto fail;
+		}
+	} else if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
 		util_why(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
 		goto fail;
 	}
@@ -196,6 +237,7 @@ void app_close(app *a)
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
 	rewrap_stop(a->rewrap);
+	epochshare_stop(a->share);
 	lists_close(a->lists);
 	auditlog_close(a->log);
 	close_readers(a);
@@ -279,6 +321,11 @@ const struct app_public_keys *app_public_keys(const app *a)
 witnessing *app_witnessing(app *a)
 {
 	return a->witnessing;
+}
+
+struct epochshare *app_epochshare(app *a)
+{
+	return a->share;
 }
 
 struct lists *app_lists(app *a)

@@ -47,6 +47,8 @@ struct app_config {
 	unsigned session_ttl;     /* seconds a resident's log-in lasts */
 	unsigned scan_window;     /* seconds after a code expires that scans of it are accepted */
 	uint64_t epoch_every;     /* seconds between KEK epoch rotations (0: none on a schedule) */
+	unsigned epoch_stale;     /* PostgreSQL: seconds after which an unseen node does not hold a
+				     rotation back (0: epochshare_stale_ms of epoch_every) */
 	unsigned appeal_deadline; /* seconds within which an appeal is owed an answer */
 	struct authz_config authz;
 	struct limits_config limits;
@@ -108,6 +110,9 @@ const struct app_public_keys *app_public_keys(const app *a);
 witnessing *app_witnessing(app *a);
 
 struct lists *app_lists(app *a);
+/* The epochs shared between nodes (service/epochshare.h), or NULL on
+ * SQLite. */
+struct epochshare *app_epochshare(app *a);
 struct limits *app_limits(app *a);
 
 /* The service is shutting down: new audited requests are refused. */

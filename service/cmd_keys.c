@@ -36,6 +36,7 @@
 #include "common/cli.h"
 #include "common/util.h"
 #include "crypto/epoch.h"
+#include "service/epochshare.h"
 #include "log/auditlog.h"
 #include "service/commands.h"
 #include "service/datadir.h"
@@ -182,7 +183,7 @@ static int keys_rotate_epoch(int argc, char **argv)
 	auditlog *a = NULL;
 	char db[PATH_MAX];
 	char keys_why[PATH_MAX + 160];
-	int c, rc, lock = -1, status = CLI_FAILED;
+	int c, rc, lock = -1, status = CLI_FAILED, asked = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -212,6 +213,18 @@ static int keys_rotate_epoch(int argc, char **argv)
 	if ((rc = cmd_open_datadir(&d, "keys rotate-epoch", data, DATADIR_LOG, kek_file, db)) !=
 	    CLI_OK)
 		return rc;
+	/* Several nodes on PostgreSQL: running nodes rotate themselves
+	 * (service/epochshare.h). */
+	if (store_is_url(db) && (rc = epochshare_ask_rotation(db, &asked)) != 0) {
+		cli_error("keys rotate-epoch: the store: %s; nothing changed", ak_strerror(rc));
+		goto done;
+	}
+	if (asked) {
+		printf("KEK epoch rotation asked for: nodes are running, and their leader rotates "
+		       "at its next round (its log says when it is done)\n");
+		status = CLI_OK;
+		goto done;
+	}
 	if (lock_folder(d, "keys rotate-epoch", data, &lock) != 0)
 		goto done;
 	if ((rc = record_keys_open(&keys, db, d->kek_path, d->epochs_path, keys_why,
@@ -224,7 +237,11 @@ static int keys_rotate_epoch(int argc, char **argv)
 			  ak_strerror(rc), why ? ": " : "", why ? why : "");
 		goto done;
 	}
-	rc_cfg = (struct rewrap_config){a, &keys, ROLE_ADMIN, 0};
+	rc_cfg = (struct rewrap_config){a, &keys, ROLE_ADMIN, 0, NULL, NULL};
+	if (store_is_url(db)) {
+		rc_cfg.destroy_ok = epochshare_offline_destroy;
+		rc_cfg.destroy_ctx = &keys;
+	}
 	rc = rewrap_rotate(&rc_cfg, util_now(), &report);
 	auditlog_close(a);
 	if (rc != 0) {

@@ -61,7 +61,8 @@ static const char serve_usage[] =
     "                     [--enroll-per-hour N] [--login-tries N] [--login-lock SECONDS]\n"
     "                     [--login-lock-max SECONDS] [--login-per-address N]\n"
     "                     [--trusted-proxy CIDR]... [--scrub-rate LEAVES_PER_SECOND]\n"
-    "                     [--epoch-seconds SECONDS] [--appeal-deadline SECONDS]\n"
+    "                     [--epoch-seconds SECONDS] [--epoch-stale SECONDS]\n"
+    "                     [--appeal-deadline SECONDS]\n"
     "                     [--witness VKEY@URL]... [--witness-quorum N]\n"
     "                     [--checkpoint-interval MS] [--max-queue N] [--max-unsigned N]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
@@ -109,6 +110,11 @@ static const char serve_usage[] =
 				     "rotate-epoch`);\n"
 				     "                          a backup opens no one once the "
 				     "next rotation ends\n"
+				     "  --epoch-stale S         on PostgreSQL, a node unseen for S "
+				     "seconds does not\n"
+				     "                          hold a rotation back (default: a "
+				     "quarter of\n"
+				     "                          --epoch-seconds, 5 to 300)\n"
 				     "  --appeal-deadline S     an appeal is owed an answer within "
 				     "S "
 				     "seconds\n"
@@ -169,6 +175,7 @@ enum {
 	OPT_CHECKPOINT_INTERVAL,
 	OPT_MAX_QUEUE,
 	OPT_MAX_UNSIGNED,
+	OPT_EPOCH_STALE,
 };
 
 /*
@@ -193,6 +200,7 @@ static const struct option serve_opts[] = {
     {"idle-timeout", required_argument, NULL, 'i'},
     {"scrub-rate", required_argument, NULL, 'S'},
     {"epoch-seconds", required_argument, NULL, 'E'},
+    {"epoch-stale", required_argument, NULL, OPT_EPOCH_STALE},
     {"officer-reads", required_argument, NULL, 'o'},
     {"officer-window", required_argument, NULL, OPT_OFFICER_WINDOW},
     {"enroll-per-hour", required_argument, NULL, OPT_ENROLL_PER_HOUR},
@@ -400,6 +408,10 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 	case OPT_APPEAL_DEADLINE:
 		bad = number(arg, 1, POLICY_APPEAL_DEADLINE_MAX, &c->appeal_deadline,
 			     "--appeal-deadline must be 1 to 31622400 seconds");
+		break;
+	case OPT_EPOCH_STALE:
+		bad = number(arg, 2, 3600, &c->epoch_stale,
+			     "--epoch-stale must be 2 to 3600 seconds");
 		break;
 	case 'P':
 		if (a->replace_proxies) {

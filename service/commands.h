@@ -17,6 +17,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /*
  * Opens the data folder at path for command cmd (datadir_open with keys

@@ -6,6 +6,7 @@
  *   ankangd check --data DIR [--full]
  *   ankangd account add|list|disable --data DIR ...
  *   ankangd keys rotate --data DIR
+ *   ankangd migrate --from DIR --to URL [--to-owner URL]
  *   ankangd --version
  *
  * main() only dispatches; each subcommand lives in its own cmd_*.c file.
@@ -25,6 +26,7 @@ static const struct cli_command commands[] = {
     {"check", cmd_check, "check the audit log against its signed checkpoint"},
     {"account", cmd_account, "add, list or disable accounts (tokens printed once)"},
     {"keys", cmd_keys, "rotate the issuer key or the KEK epoch (with the service stopped)"},
+    {"migrate", cmd_migrate, "move a SQLite deployment to PostgreSQL (with the service stopped)"},
 };
 
 static void usage(FILE *f)

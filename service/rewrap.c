@@ -33,7 +33,19 @@ struct step {
 	size_t moved, dropped;
 	int nothing;   /* the change found nothing to do */
 	int destroyed; /* the change wrote the file without the older epochs */
+	int waiting;   /* the destroy hook said not yet */
 };
+
+/* Whether a rotation is under way: an epoch older than the current one
+ * is held (the current one may be below the newest held: epoch.h's
+ * limit). */
+static int under_way(epoch_set *e)
+{
+	struct epoch_info info[EPOCH_MAX];
+
+	epoch_list(e, info, EPOCH_MAX);
+	return info[0].number < epoch_current_number(e);
+}
 
 static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t first)
 {
@@ -44,7 +56,7 @@ static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t f
 	(void)first;
 
 	s->moved = s->dropped = 0;
-	s->nothing = s->destroyed = 0;
+	s->nothing = s->destroyed = s->waiting = 0;
 	if ((rc = record_rewrap(s->c->keys, w, chunk, &s->moved)) != 0)
 		return rc;
 	if (s->moved > 0) {
@@ -52,7 +64,14 @@ static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t f
 		return 0;
 	}
 	/* No live key is under an older epoch, as of this transaction, which
-	 * sees every chunk committed before it. */
+	 * sees every chunk committed before it. On several nodes the hook
+	 * moves the database's floor in this transaction, or says not yet. */
+	if (s->c->destroy_ok != NULL && under_way(s->c->keys->epochs) &&
+	    (rc = s->c->destroy_ok(s->c->destroy_ctx, w,
+				   epoch_current_number(s->c->keys->epochs))) != 0) {
+		s->waiting = rc == AK_EBUSY;
+		return rc;
+	}
 	rc = epoch_drop_below(s->c->keys->epochs, epoch_current_number(s->c->keys->epochs),
 			      &s->dropped);
 	if (rc != 0)
@@ -68,13 +87,12 @@ static int step_change(void *ctx, store *w, struct leaf *l, size_t n, uint64_t f
 
 int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 {
-	struct epoch_info info[EPOCH_MAX];
 	struct step s;
 	struct leaf l;
 	int rc;
 
 	r->epoch = epoch_current_number(c->keys->epochs);
-	if (epoch_list(c->keys->epochs, info, EPOCH_MAX) == 1)
+	if (!under_way(c->keys->epochs))
 		return 0;
 	memset(&s, 0, sizeof s);
 	s.c = c;
@@ -90,6 +108,8 @@ int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 	r->epoch = epoch_current_number(c->keys->epochs);
 	if (rc == NOTHING_DUE && s.nothing)
 		return 0;
+	if (rc == AK_EBUSY && s.waiting)
+		return AK_EBUSY;
 	if (rc != 0)
 		return rc;
 	if (s.moved > 0) {
@@ -101,14 +121,13 @@ int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r)
 
 int rewrap_finish(const struct rewrap_config *c, size_t max_steps, struct rewrap_report *r)
 {
-	struct epoch_info info[EPOCH_MAX];
 	size_t steps = 0;
 	int rc;
 
 	while ((rc = rewrap_step(c, r)) == 1)
 		if (max_steps != 0 && ++steps == max_steps)
 			return AK_EBUSY;
-	if (rc == 0 && epoch_list(c->keys->epochs, info, EPOCH_MAX) != 1)
+	if (rc == 0 && under_way(c->keys->epochs))
 		return AK_ECORRUPT; /* nothing to do, yet older epochs are held */
 	return rc;
 }

@@ -55,6 +55,16 @@ struct rewrap_config {
 	const struct record_keys *keys;
 	enum leaf_role role; /* ROLE_SYSTEM or ROLE_ADMIN */
 	size_t chunk;        /* keys per operation; 0: REWRAP_CHUNK */
+	/*
+	 * NULL on one node. On several (service/epochshare.h): called in the
+	 * writer's transaction w, once no live key is under an epoch older
+	 * than `current`, before they are destroyed; it moves the database's
+	 * floor to `current` and returns 0, or AK_EBUSY (not yet: a node seen
+	 * lately does not hold `current`), or an error. Either rolls the step
+	 * back, and rewrap_step returns it.
+	 */
+	int (*destroy_ok)(void *ctx, store *w, uint64_t current);
+	void *destroy_ctx;
 };
 
 /* What rotations did, added up over calls. */
@@ -69,8 +79,9 @@ struct rewrap_report {
 /*
  * One step of a rotation under way: a chunk of keys re-wrapped, or the
  * older epochs destroyed. Returns 1 when there is more to do, 0 when no
- * rotation is under way (any more), or the writer's error (nothing of
- * that step was committed, unless r->unlogged).
+ * rotation is under way (any more), AK_EBUSY when destroy_ok said not
+ * yet, or the writer's error (nothing of that step was committed, unless
+ * r->unlogged).
  */
 int rewrap_step(const struct rewrap_config *c, struct rewrap_report *r);
 /*

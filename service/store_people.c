@@ -99,7 +99,8 @@ enum {
 	SQ_LINKS_COUNT,
 	SQ_PEOPLE_END
 };
-_Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS, "store_int.h has room for these statements");
+_Static_assert(SQ_PEOPLE_END <= STORE_STMT_SLOTS - STORE_SLOTS_EPOCHS,
+	       "store_int.h has room for these statements");
 
 /* A resident's row, in the column order every resident query uses. */
 #define RESIDENT_COLUMNS                                                                           \

@@ -540,6 +540,7 @@ int http_start(http_server **out, app *a, const struct http_settings *s, struct 
 		metrics_set_guard(h->metrics, h->guard);
 	}
 	metrics_set_witnessing(h->metrics, app_witnessing(a));
+	metrics_set_epochshare(h->metrics, app_epochshare(a));
 	if (s->tls_cert != NULL) {
 		if ((rc = util_read_file(s->tls_cert, 1 << 20, &h->tls_cert, &len)) != 0 ||
 		    (rc = util_read_secret_file(s->tls_key, 1 << 20, &h->tls_key, &len)) != 0) {

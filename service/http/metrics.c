@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "log/auditlog.h"
+#include "service/epochshare.h"
 #include "service/http/routes.h"
 
 static const unsigned statuses[] = {200, 201, 204, 400, 401, 403, 404,
@@ -35,6 +36,7 @@ struct route_counters {
 struct metrics {
 	struct guard *guard;
 	witnessing *witnessing;
+	struct epochshare *epochshare;
 	size_t n_routes;
 	struct route_counters r[]; /* n_routes + 1 */
 };
@@ -55,6 +57,11 @@ void metrics_free(struct metrics *m)
 void metrics_set_guard(struct metrics *m, struct guard *g)
 {
 	m->guard = g;
+}
+
+void metrics_set_epochshare(struct metrics *m, struct epochshare *e)
+{
+	m->epochshare = e;
 }
 
 void metrics_set_witnessing(struct metrics *m, witnessing *w)
@@ -186,6 +193,31 @@ static void put_witnesses(struct buf *b, witnessing *w)
 	    st.quorum, (unsigned long long)st.served_size, (unsigned long long)st.newest_size);
 }
 
+/* The KEK epochs shared between nodes (service/epochshare.h). */
+static void put_epochs(struct buf *b, struct epochshare *e)
+{
+	struct epochshare_stats st;
+
+	epochshare_stats(e, &st);
+	put(b,
+	    "# HELP ankang_epochs_leader 1 when this node leads the KEK epoch rotations.\n"
+	    "# TYPE ankang_epochs_leader gauge\nankang_epochs_leader %d\n"
+	    "# HELP ankang_epochs_behind 1 while a listed epoch is not held here yet.\n"
+	    "# TYPE ankang_epochs_behind gauge\nankang_epochs_behind %d\n"
+	    "# HELP ankang_epochs_current The epoch new data keys are wrapped under here.\n"
+	    "# TYPE ankang_epochs_current gauge\nankang_epochs_current %llu\n"
+	    "# HELP ankang_epochs_floor The database's floor: older epochs are destroyed.\n"
+	    "# TYPE ankang_epochs_floor gauge\nankang_epochs_floor %llu\n"
+	    "# HELP ankang_epochs_stale_nodes Nodes not seen lately, which do not hold a"
+	    " rotation back (the leader's count).\n"
+	    "# TYPE ankang_epochs_stale_nodes gauge\nankang_epochs_stale_nodes %llu\n"
+	    "# HELP ankang_epochs_rounds_failed_total Rounds of the epoch sharing that failed.\n"
+	    "# TYPE ankang_epochs_rounds_failed_total counter\n"
+	    "ankang_epochs_rounds_failed_total %llu\n",
+	    st.leading, st.behind, (unsigned long long)st.current, (unsigned long long)st.floor,
+	    (unsigned long long)st.stale_nodes, (unsigned long long)st.rounds_failed);
+}
+
 int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 {
 	struct buf b = {malloc(8192), 0, 8192, 0};
@@ -274,6 +306,11 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 		put(&b, "ankang_audit_batch_operations_count %llu\n", (unsigned long long)cum);
 	}
 	put(&b,
+	    "# HELP ankang_log_leader 1 while this node's writer holds the log's leader lock and"
+	    " signs its checkpoints (always on SQLite).\n"
+	    "# TYPE ankang_log_leader gauge\nankang_log_leader %d\n",
+	    st.leader);
+	put(&b,
 	    "# HELP ankang_log_writes_refused 1 when the audit log refuses every write (503).\n"
 	    "# TYPE ankang_log_writes_refused gauge\nankang_log_writes_refused %d\n"
 	    "# HELP ankang_log_scrub_leaves_per_second The scrubber's rate; 0: off.\n"
@@ -353,6 +390,8 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 	}
 	if (m->witnessing != NULL)
 		put_witnesses(&b, m->witnessing);
+	if (m->epochshare != NULL)
+		put_epochs(&b, m->epochshare);
 	if (b.failed) {
 		free(b.p);
 		return AK_ENOMEM;

@@ -25,6 +25,9 @@ void metrics_free(struct metrics *m);
 void metrics_set_guard(struct metrics *m, struct guard *g);
 /* The witnesses whose cosigning is shown (NULL: none configured). */
 void metrics_set_witnessing(struct metrics *m, witnessing *w);
+/* The epochs shared between nodes on PostgreSQL (NULL: none). */
+struct epochshare;
+void metrics_set_epochshare(struct metrics *m, struct epochshare *e);
 
 /* Counts one finished request (route_index == n_routes: unmatched). Lock-free. */
 void metrics_request(struct metrics *m, size_t route_index, unsigned status, uint64_t ns);

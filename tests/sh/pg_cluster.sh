@@ -59,15 +59,16 @@ is $gone 0 "the server has exited"
 ok "$([ ! -S "$PG_SOCK/.s.PGSQL.5432" ] && echo 0 || echo 1)" "its socket is gone"
 
 # scripts/cluster: the same cluster for a demonstration, in a folder the
-# caller names (inside this one, which its user may enter).
+# caller names (inside this one, which its user may enter); its
+# front-ends are tests/sh/cluster_failover.sh's.
 scripts/cluster >/dev/null 2>&1
 is $? 2 "scripts/cluster without a command exits 2"
 demo=$PG_DIR/demo
-out=$(scripts/cluster start "$demo" 2>&1)
-is $? 0 "scripts/cluster start starts one"
-fe=$(printf '%s\n' "$out" | sed -n 's/^front-end: *//p')
-like "$fe" "^postgresql:///ankang\\?host=$demo&user=ankang_node\$" "it prints a front-end's URL"
-is "$(pg_psql "$fe" 'SELECT current_user')" ankang_node "that URL connects"
+out=$(scripts/cluster start "$demo" --front-ends 0 2>&1)
+is $? 0 "scripts/cluster start --front-ends 0 starts the database alone"
+owner=$(printf '%s\n' "$out" | sed -n 's/^owner: *//p')
+like "$owner" "^postgresql:///ankang\\?host=$demo&user=ankang_owner\$" "it prints the owner's URL"
+is "$(pg_psql "$owner" 'SELECT current_user')" ankang_owner "that URL connects"
 scripts/cluster stop "$demo" >/dev/null 2>&1
 is $? 0 "scripts/cluster stop stops it"
 ok "$([ ! -e "$demo/data/postmaster.pid" ] && echo 0 || echo 1)" "and it is down"

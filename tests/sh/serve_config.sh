@@ -49,6 +49,7 @@ trusted-proxy = 192.0.2.0/24
 trusted-proxy = 2001:db8::/32
 scrub-rate = 0
 epoch-seconds = 0
+epoch-stale = 60
 appeal-deadline = 3600
 # A witness no one runs (port 1): only a warning at start.
 witness = witness.example/w1+ede70a45+BIMp4IfBTldVrHXNmMszJt8FM+J+lrqWqaW4N55fXWP/@http://127.0.0.1:1

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# cluster_failover: two `ankangd serve` front-ends on one PostgreSQL
+# database (scripts/cluster); the one that leads (holds the log's leader
+# lock, and so signs the checkpoints: docs/MULTINODE.md) is killed with
+# SIGKILL under load, ten times, and started again each time (issue 14).
+#
+# Two load generators live residents' lives as tests/sh/service_crash.sh's
+# do (an officer enrols one, who logs in and fetches a code; a verifier
+# checks it online; the officer sets the status and looks the resident
+# up; the resident reads their history; the verifier uploads an offline
+# scan; every other resident erases themselves), each request going to
+# the two front-ends in turn, so a resident enrolled on one logs in on the
+# other. A front-end that stops answering is left out for the rest of the
+# round, and the resident whose request it dropped with it (that answer's
+# outcome is unknown). Each answer seen 2xx is recorded with the leaf it
+# must have.
+#
+# Each round: the load runs 300-999 ms; the leader (read from pg_locks:
+# the advisory lock is held by a session of its role, ankang_nodeK), and
+# /metrics's ankang_log_leader on both front-ends agrees; it is killed;
+# then, polling with a bound (no timing is asserted), the other front-end
+# holds the lock and has signed a checkpoint past every leaf committed
+# before the kill; the load stops, the killed front-end starts again
+# (scripts/cluster start: idempotent, it starts only what is down), and
+# ankang-audit verify passes against the state it saved before the first
+# kill; log_leaves holds 0..size-1 once each, and log_head says size. At
+# the end every recorded answer has its leaf (the checker is
+# service_crash.sh's, and it finds fabricated answers).
+#
+# Output never shows a name, number or token. Skips without PostgreSQL.
+# Bounded: ten rounds of at most a second of load plus the takeover, a
+# restart and checks, about a minute.
+. tests/lib/tap.sh
+. tests/lib/pg.sh
+. tests/lib/service.sh
+
+for c in curl jq; do
+	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
+done
+pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
+
+KILLS=10
+AUDIT=$ANKANG_BIN/ankang-audit
+SERVE_OPTS=(--quiet --officer-reads 100000)
+# Not under $T: the database's user must own its folder (tests/lib/pg.sh).
+C=$(mktemp -d "${TMPDIR:-/tmp}/ankang-cluster.XXXXXX") || exit 1
+cluster_down() {
+	scripts/cluster stop "$C" >/dev/null 2>&1
+	if [ "$_tap_failed" != 0 ]; then
+		for k in 1 2; do
+			diag "node$k's log, the end:"
+			tail -n 5 "$C/node$k.log" 2>/dev/null | sed 's/^/#   /' >&2
+		done
+	fi
+	rm -rf "$C"
+}
+at_exit cluster_down
+
+ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" --front-ends 2 -- "${SERVE_OPTS[@]}" \
+	>"$T/start.out" 2>&1
+ok $? "scripts/cluster starts the database and two front-ends"
+for k in 1 2; do
+	like "$(grep "^node$k: " "$T/start.out")" "^node$k: http://127\\.0\\.0\\.1:[0-9]+ \\(started," \
+		"it prints node$k's URL on the loopback address"
+done
+SU=$(pg_url "$C" ankang ankang_super)
+is "$(pg_psql "$SU" "SELECT string_agg(DISTINCT usename, ' ' ORDER BY usename)
+	FROM pg_stat_activity WHERE datname = 'ankang' AND usename LIKE 'ankang\\_node%'")" \
+	"ankang_node1 ankang_node2" "each front-end connects as its own role"
+is "$(pg_psql "$SU" "SELECT count(*) FROM pg_roles WHERE rolname IN ('ankang_node1', 'ankang_node2')
+	AND pg_has_role(rolname, 'ankang_service', 'member')")" 2 "both roles are in ankang_service"
+cmp -s "$C/node1/keys/log.key" "$C/node2/keys/log.key" && cmp -s "$C/node1/keys/kek.key" "$C/node2/keys/kek.key"
+ok $? "both hold the deployment's keys"
+ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" -- "${SERVE_OPTS[@]}" >"$T/again.out" 2>&1
+ok $? "scripts/cluster start again succeeds"
+is "$(grep -c '(running, ' "$T/again.out") $(grep -o '^node[12]: [^ ]*' "$T/again.out" | tr '\n' ' ')" \
+	"2 $(grep -o '^node[12]: [^ ]*' "$T/start.out" | tr '\n' ' ')" \
+	"and starts nothing: the same two, on the same ports"
+
+D=$C/node1
+VER=$(svc_account "$D" verifier checkpoint-1)
+OFF1=$(svc_account "$D" officer officer-1)
+OFF2=$(svc_account "$D" officer officer-2)
+AUD=$(svc_account "$D" auditor inspector-1)
+ADM=$(svc_account "$D" admin operator-1)
+url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
+pid_of() { cat "$C/node$1.pid"; }
+# alive PID: running, not a zombie.
+alive() {
+	local s
+	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]
+}
+
+# leader: K when a session of ankang_nodeK holds an advisory lock (the
+# front-ends take no other), else nothing.
+leader() {
+	pg_psql "$SU" "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE l.locktype = 'advisory' AND l.granted AND a.usename LIKE 'ankang\\_node%'" |
+		sed -n 's/^ankang_node\([12]\)$/\1/p' | sort -u | tr -d '\n'
+}
+# gauge K: front-end K's ankang_log_leader.
+gauge() {
+	curl -s --max-time 10 -H "Authorization: Bearer $ADM" "$(url_of "$1")/metrics" |
+		sed -n 's/^ankang_log_leader \([01]\)$/\1/p'
+}
+newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
+head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
+
+# ---------------------------------------------------------- the load
+# req W METHOD PATH TOKEN [BODY]: one request of worker W, to the two
+# front-ends in turn (U1, U2), leaving out the one that stopped
+# answering (DOWN). ST and the body in $T/w$W.body. Returns 1 when the
+# front-end gave no HTTP answer (the outcome is unknown), 2 when neither
+# answers.
+req() {
+	local w=$1 method=$2 path=$3 token=$4 node url
+	local args=(-s -o "$T/w$w.body" -w '%{http_code}' --max-time 10 -X "$method")
+	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+	[ $# -ge 5 ] && args+=(-H 'Content-Type: application/json' --data-binary "$5")
+	REQS=$((REQS + 1))
+	node=$(((REQS + w) % 2 + 1))
+	[ "$node" = "$DOWN" ] && node=$((3 - node))
+	url=$U1
+	[ "$node" = 2 ] && url=$U2
+	ST=$(curl "${args[@]}" "$url$path") || ST=000
+	echo "$node $ST" >>"$T/requests" # counted
+	BODY=$(cat "$T/w$w.body" 2>/dev/null)
+	[ "$ST" != 000 ] && return 0
+	[ -n "$DOWN" ] && [ "$DOWN" != "$node" ] && return 2
+	DOWN=$node
+	return 1
+}
+field() {
+	if [[ $BODY =~ \"$1\":\ ?\"?([^\",}]*) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+rec() { echo "$1 $2 $3" >>"$T/answers"; }
+
+# load W ROUND: residents W.ROUND.1, W.ROUND.2, ... until $T/stop exists
+# (or 100 of them). ID numbers: 1950+ROUND-0W-DD-NNN, never reused.
+load() {
+	local w=$1 r=$2 off n id pass res tok cred code rid rc
+	REQS=0
+	DOWN=
+	off=$OFF1
+	[ "$w" = 2 ] && off=$OFF2
+	for n in $(seq 1 100); do
+		[ -e "$T/stop" ] && return 0
+		rid=$w.$r.$n
+		id=$(gb_id "110105$((1950 + r))0${w}$(printf '%02d%03d' $((n % 28 + 1)) $((n / 28)))")
+		pass="made up passphrase $rid"
+		req "$w" POST /v1/enroll "$off" "{\"name\":\"Test Resident\",\"id_number\":\"$id\",\"passphrase\":\"$pass\"}"
+		rc=$?
+		[ $rc = 2 ] && return 0
+		[ $rc = 0 ] && [ "$ST" = 201 ] || continue
+		res=$(field resident)
+		rec enroll "$(field log_index)" "$rid"
+		req "$w" POST /v1/login "" "{\"id_number\":\"$id\",\"passphrase\":\"$pass\"}" || continue
+		[ "$ST" = 200 ] || continue
+		tok=$(field token)
+		rec login - "$rid"
+		req "$w" GET /v1/me/code "$tok" || continue
+		[ "$ST" = 200 ] || continue
+		cred=$(field credential)
+		code=$(field log_index)
+		rec issue "$code" "$rid"
+		req "$w" POST /v1/verify "$VER" "{\"credential\":\"$cred\"}" || continue
+		[ "$ST" = 200 ] && rec verify "$code" "$rid"
+		req "$w" PUT "/v1/residents/$res/status" "$off" '{"status":"yellow","reason":"close_contact"}' || continue
+		[ "$ST" = 200 ] && rec status_set "$(field log_index)" "$rid"
+		req "$w" POST /v1/lookup "$off" "{\"id_number\":\"$id\",\"purpose\":\"appeal_review\"}" || continue
+		[ "$ST" = 200 ] && rec lookup "$(field log_index)" "$rid"
+		req "$w" GET /v1/me/history "$tok" || continue
+		[ "$ST" = 200 ] && rec history_read "$(field log_index)" "$rid"
+		req "$w" POST /v1/scans "$VER" "{\"scans\":[{\"id\":\"$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')\",\"time\":$(date +%s),\"result\":\"malformed\"}]}" || continue
+		[ "$ST" = 200 ] && rec verify_offline "$(field accepted)" -
+		if [ $((n % 2)) = 0 ]; then
+			req "$w" DELETE /v1/me "$tok" || continue
+			[ "$ST" = 200 ] && rec erase "$(field log_index)" "$rid"
+		fi
+	done
+}
+
+load_start() {
+	rm -f "$T/stop"
+	U1=$(url_of 1)
+	U2=$(url_of 2)
+	load 1 "$1" &
+	L1=$!
+	load 2 "$1" &
+	L2=$!
+}
+load_stop() {
+	touch "$T/stop"
+	wait "$L1" "$L2"
+}
+
+# audit_verify K: ankang-audit verify through front-end K against the
+# state saved before the kills (a fresh copy each time).
+audit_verify() {
+	cp "$T/audit.state0" "$T/audit.state"
+	"$AUDIT" verify --server "$(url_of "$1")" --token "$AUD" --log-key "$D/public/log.vkey" \
+		--state "$T/audit.state" >"$T/audit.out" 2>&1
+}
+
+# leaves_whole: log_leaves holds 0..size-1, each once, and log_head says
+# size. Prints "count distinct min max head" when not.
+leaves_whole() {
+	local got
+	got=$(pg_psql "$SU" "SELECT count(*) || ' ' || count(DISTINCT idx) || ' '
+		|| coalesce(min(idx), 0) || ' ' || coalesce(max(idx), -1) || ' '
+		|| (SELECT size FROM log_head) FROM log_leaves")
+	set -- $got
+	[ $# = 5 ] && [ "$1" = "$2" ] && [ "$3" = 0 ] && [ "$4" = $(($1 - 1)) ] && [ "$5" = "$1" ] ||
+		{
+			echo "$got"
+			return 1
+		}
+}
+
+# ------------------------------------------------- the state before kills
+: >"$T/answers"
+: >"$T/requests"
+load_start 0
+nap 500
+load_stop
+ok "$([ -s "$T/answers" ]; echo $?)" "both front-ends take the load"
+"$AUDIT" verify --server "$(url_of 1)" --token "$AUD" --log-key "$D/public/log.vkey" \
+	--state "$T/audit.state0" >"$T/audit.out" 2>&1
+ok $? "before the kills: ankang-audit verify passes and saves its state"
+before=$(lines "$T/answers")
+
+# -------------------------------------------------------------- the kills
+took=()
+led=0 agreed=0 gone=0 tookover=0 restarted=0 verified=0 whole=0
+for i in $(seq 1 $KILLS); do
+	load_start "$i"
+	nap $((300 + $(rnd) % 700))
+	# The leader: one node holds the lock once a checkpoint was due, which
+	# under load is within checkpoint-interval (1 s).
+	L=
+	for _ in $(seq 1 "$(patience 200)"); do
+		L=$(leader)
+		[ "$L" = 1 ] || [ "$L" = 2 ] && break
+		nap 50
+	done
+	O=$((3 - ${L:-1}))
+	if [ "$L" = 1 ] || [ "$L" = 2 ]; then
+		led=$((led + 1))
+		[ "$(gauge "$L")/$(gauge "$O")" = 1/0 ] && agreed=$((agreed + 1))
+	fi
+	P=$(pid_of "${L:-1}")
+	kill -KILL "$P"
+	for _ in $(seq 1 "$(patience 200)"); do
+		alive "$P" || break
+		nap 10
+	done
+	alive "$P" || gone=$((gone + 1))
+	t0=$(date +%s%N)
+	# Every leaf committed before the kill is in log_head now; a checkpoint
+	# past it was signed after the kill, so by the other node.
+	H=$(head_size)
+	for _ in $(seq 1 "$(patience 600)"); do
+		[ "$(leader)" = "$O" ] && [ "$(newest_checkpoint)" -gt "$H" ] && break
+		nap 50
+	done
+	if [ "$(leader)" = "$O" ] && [ "$(newest_checkpoint)" -gt "$H" ]; then
+		tookover=$((tookover + 1))
+		took+=("$((($(date +%s%N) - t0) / 1000000))")
+	else
+		diag "kill $i: node$O did not take over (leader '$(leader)', head $H, newest checkpoint $(newest_checkpoint))"
+	fi
+	load_stop
+	ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" -- "${SERVE_OPTS[@]}" >"$T/again.out" 2>&1 &&
+		grep -q "^node${L:-1}: .*(started, " "$T/again.out" &&
+		[ "$(grep -c '(started, ' "$T/again.out")" = 1 ] && restarted=$((restarted + 1))
+	if audit_verify "${L:-1}"; then
+		verified=$((verified + 1))
+	else
+		diag "kill $i: ankang-audit verify failed: $(grep -m1 '^FAIL' "$T/audit.out")"
+	fi
+	if bad=$(leaves_whole); then
+		whole=$((whole + 1))
+	else
+		diag "kill $i: log_leaves is not 0..size-1 once each (count distinct min max head: $bad)"
+	fi
+done
+is "$led" "$KILLS" "before each kill one front-end held the leader lock"
+is "$agreed" "$KILLS" "and /metrics said so: ankang_log_leader 1 there, 0 on the other"
+is "$gone" "$KILLS" "the leader was killed $KILLS times"
+is "$tookover" "$KILLS" "each time the other front-end took the lock and signed a checkpoint past the kill"
+is "$restarted" "$KILLS" "each time scripts/cluster start started the killed one again, and only it"
+is "$verified" "$KILLS" "each time ankang-audit verify passed against the state saved before the kills"
+is "$whole" "$KILLS" "each time log_leaves held every index from 0 to size-1 once, and log_head said size"
+diag "takeover, kill to a checkpoint signed by the other node (ms): ${took[*]}"
+
+# ------------------------------------------------ every answer has its leaf
+URL=$(url_of 1)
+all_entries "$AUD" "$T/entries.jsonl" 100
+is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
+	"the auditor reads every entry, numbered without gaps"
+is "$(lines "$T/entries.jsonl")" "$(head_size)" "as many as log_head says"
+
+# missing ANSWERS: one line per recorded answer without its leaf, naming
+# the answer's kind and the index (never a subject): service_crash.sh's.
+missing() {
+	jq -rn --slurpfile E "$T/entries.jsonl" --rawfile A "$1" '
+	($E | map({key: (.index | tostring), value: .}) | from_entries) as $at
+	| [$A | split("\n")[] | select(length > 0) | split(" ")] as $ans
+	| ([$ans[] | select(.[0] == "enroll") | {key: .[2], value: ($at[.[1]].subject // "?")}]
+	   | from_entries) as $pseud
+	| ([$E[] | select(.action == "verify") | "\(.object) \(.subject)"]
+	   | map({key: ., value: true}) | from_entries) as $verified
+	| ([$E[] | select(.action == "login" and .result == "ok") | .subject]
+	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $logins
+	| ([$ans[] | select(.[0] == "login") | .[2]]
+	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $want_logins
+	| ([$ans[] | select(.[0] == "verify_offline") | .[1] | tonumber] | add // 0) as $scans
+	| ($pseud | to_entries | map(.value) | select(length != (unique | length))
+	   | "two residents share a pseudonym"),
+	  ($pseud | to_entries[] | select(.value | test("^[0-9a-f]{32}$") | not)
+	   | "resident \(.key): its enroll leaf has no pseudonym"),
+	  ($ans[] | select(.[0] | IN("enroll", "issue", "status_set", "lookup", "history_read", "erase"))
+	   | . as [$act, $i, $who]
+	   | if $at[$i] == null then "\($act) \($i): no leaf"
+	     elif $at[$i].action != $act then "\($act) \($i): the leaf is \($at[$i].action)"
+	     elif $at[$i].subject != $pseud[$who] then "\($act) \($i): another subject"
+	     else empty end),
+	  ($ans[] | select(.[0] == "verify") | . as [$act, $i, $who]
+	   | select($verified["\($at[$i].object // "?") \($pseud[$who])"] | not)
+	   | "verify of the code issued at \($i): no verify leaf for its cti and holder"),
+	  ($want_logins | to_entries[] | select(($logins[$pseud[.key]] // 0) < .value)
+	   | "resident \(.key): fewer login leaves than logins answered"),
+	  ([$E[] | select(.action == "verify_offline")] | length | select(. < $scans)
+	   | "\(.) verify_offline leaves for \($scans) scans accepted")
+'
+}
+missing "$T/answers" >"$T/missing"
+ok $? "the checker ran"
+total=$(lines "$T/answers")
+is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
+read -r _ l_idx l_who < <(grep -m1 '^lookup ' "$T/answers")
+read -r _ e_idx e_who < <(grep '^enroll ' "$T/answers" | grep -vm1 " $l_who\$")
+{
+	cat "$T/answers"
+	echo "issue $(lines "$T/entries.jsonl") $e_who" # past the end
+	echo "erase $e_idx $e_who"                      # another action
+	echo "lookup $l_idx $e_who"                     # another resident
+} >"$T/answers.bad"
+is "$(missing "$T/answers.bad" | wc -l)" 3 "and it finds each of three answers given a leaf they lack"
+for a in enroll login issue verify status_set lookup history_read verify_offline erase; do
+	diag "$a: $(grep -c "^$a " "$T/answers") answers"
+done
+diag "$KILLS kills; $(lines "$T/requests") requests ($(grep -c '^1 ' "$T/requests") to node1," \
+	"$(grep -c '^2 ' "$T/requests") to node2), $total answers seen 2xx ($before before the kills)," \
+	"$(lines "$T/entries.jsonl") leaves"
+diag "requests by status (000: no answer, the front-end killed): $(cut -d' ' -f2 "$T/requests" |
+	sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')"
+ok "$([ $((total - before)) -gt $((KILLS * 2)) ]; echo $?)" "the load made progress between kills"
+
+P1=$(pid_of 1)
+P2=$(pid_of 2)
+scripts/cluster stop "$C" >/dev/null 2>&1
+ok $? "scripts/cluster stop stops the front-ends and the database"
+ok "$(! alive "$P1" && ! alive "$P2" && [ ! -e "$C/data/postmaster.pid" ]; echo $?)" \
+	"nothing of the cluster runs"
+done_testing

@@ -1,0 +1,563 @@
+/*
+ * test_store_pg_log: the audit log's leader on PostgreSQL
+ * (docs/MULTINODE.md): the subject and time indexes
+ * (schema/pg/005_log_index.sql), the signer's rehash before it signs, and
+ * a leader that steps down when its connection ends.
+ *
+ *   - On a log of INDEX_LEAVES planted leaves, store_log_query answers
+ *     exactly what the leaves say (a reference computed here from what was
+ *     planted) for subjects, time windows, both orders, limits and index
+ *     ranges: with no index at all (the scan), with the indexes filled in
+ *     up to a mark short of the end, and past it. With the indexes, a
+ *     resident's list reads a few hundred rows of log_leaves where the scan
+ *     read every one (the server's own count of the rows the transaction
+ *     fetched, pg_stat_xact_user_tables).
+ *   - The service's role may add to the indexes and read them, and move
+ *     the mark up, and nothing else: no UPDATE, DELETE or TRUNCATE of an
+ *     index, no mark moved back or deleted.
+ *   - The writer that leads fills the indexes in (log/walkeeper.c); one
+ *     that does not, does not lead.
+ *   - A leaf whose stored hash is not its bytes', and a head row whose
+ *     range is not the stored hashes', both written behind the writer's
+ *     back: the leader refuses to sign them, refuses writes from then on
+ *     and reports it as the scrubber's findings are reported.
+ *   - The leader's session ended by the server: it no longer believes it
+ *     leads, and the other writer takes the lead and signs.
+ *
+ * Runs when ANKANG_PG_SOCK names the socket of a cluster that has the
+ * databases ankang_index, ankang_rehash and ankang_rehead, as
+ * tests/sh/store_pg_log.sh makes them; skips otherwise. The leaves are
+ * made up; no personal data anywhere.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "common/util.h"
+#include "crypto/checkpoint.h"
+#include "crypto/key_secret.h"
+#include "crypto/note_sign.h"
+#include "crypto/leaf.h"
+#include "crypto/merkle.h"
+#include "log/auditlog.h"
+#include "log/store.h"
+#include "log/store_int.h"
+#include "log/store_pg.h"
+#include "tests/lib/tap.h"
+
+#define INDEX_LEAVES 100000
+#define SUBJECTS     97
+#define PLANT_TX     5000
+#define T0           1700000000000ull
+/* Indexed up to here by hand; the rest is scanned past the mark. */
+#define FIRST_MARK (INDEX_LEAVES - 777)
+
+static const char *sock;
+static key_signer *log_key;
+static uint8_t subjects[SUBJECTS][LEAF_ID_BYTES];
+/* What was planted: each leaf's subject (-1: none) and time. */
+static int leaf_subject[INDEX_LEAVES];
+static uint64_t leaf_time[INDEX_LEAVES];
+
+static int patience(int n)
+{
+	const char *slow = getenv("ANKANG_SLOW");
+	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
+
+	return k >= 1 && k <= 100 ? n * (int)k : n;
+}
+
+static void url(char *out, size_t cap, const char *db, const char *user)
+{
+	snprintf(out, cap, "postgresql:///%s?host=%s&user=%s", db, sock, user);
+}
+
+/* "ok", "denied" (a missing privilege), "trigger" (the schema's RAISE),
+ * "other": what the server answers to sql on s's connection. */
+static const char *raw(store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->pg, sql);
+	ExecStatusType t = PQresultStatus(r);
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *v = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK ? "ok"
+			: st != NULL && strcmp(st, "42501") == 0      ? "denied"
+			: st != NULL && strcmp(st, "P0001") == 0      ? "trigger"
+								      : "other";
+	PQclear(r);
+	return v;
+}
+
+/* One number the server answers to sql on s's connection; -1 if not. */
+static long long number(store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->pg, sql);
+	long long v = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* ---------------------------------------------------------------- planting */
+
+struct completed {
+	merkle_hash h[58];
+	size_t n;
+};
+
+static int collect(void *ctx, unsigned level, uint64_t index, const merkle_hash h)
+{
+	struct completed *c = ctx;
+
+	(void)index;
+	if (level != c->n || c->n >= 58)
+		return AK_ETOOBIG;
+	memcpy(c->h[c->n++], h, MERKLE_HASH_BYTES);
+	return 0;
+}
+
+static void make_leaf(struct leaf *l, uint64_t i)
+{
+	memset(l, 0, sizeof *l);
+	/* Times grow with the index but for every 50th leaf, a scan uploaded
+	 * late, whose time lies further back. */
+	l->time_ms = i % 50 == 49 ? T0 + i - 40000 : T0 + i;
+	l->role = ROLE_VERIFIER;
+	l->actor_id = 7 + i % 3;
+	l->action = ACT_VERIFY;
+	l->result = RES_OK;
+	l->detail = DET_EMPTY;
+	if (i % 3 != 0) {
+		l->has_subject = 1;
+		memcpy(l->subject, subjects[(i / 3) % SUBJECTS], LEAF_ID_BYTES);
+	}
+	if (i < INDEX_LEAVES) {
+		leaf_subject[i] = l->has_subject ? (int)((i / 3) % SUBJECTS) : -1;
+		leaf_time[i] = l->time_ms;
+	}
+}
+
+/* Signs the tree r and stores its checkpoint, moving the signer's row
+ * from old, inside the caller's transaction: what a leader does. */
+static int sign_tree(store *s, uint64_t old, const struct merkle_range *r)
+{
+	struct checkpoint cp;
+	char text[CHECKPOINT_TEXT_MAX + 1], *note = NULL;
+	const key_signer *signer = log_key;
+	size_t len = 0;
+	int n, rc;
+
+	memset(&cp, 0, sizeof cp);
+	snprintf(cp.origin, sizeof cp.origin, "%s", key_signer_verifier(log_key)->name);
+	cp.size = r->size;
+	merkle_range_root(r, cp.root);
+	if ((n = checkpoint_format(text, sizeof text, &cp)) < 0)
+		return n;
+	if ((rc = note_sign(&note, &len, text, (size_t)n, &signer, 1)) != 0)
+		return rc;
+	rc = store_log_signer_swap(s, old, cp.size, cp.root);
+	if (rc == 0)
+		rc = store_log_put_checkpoint(s, cp.size, note, len, T0);
+	free(note);
+	return rc;
+}
+
+/*
+ * Appends the leaves [size, size + n) as a writer does: each transaction
+ * takes the head, appends with the hashes the range completes, and sets
+ * the head. PLANT_BAD_HASH: the first leaf's stored hash is another
+ * leaf's; PLANT_SIGN: the whole log signed at the end (a new log's first
+ * checkpoint).
+ */
+enum {
+	PLANT_BAD_HASH = 1,
+	PLANT_SIGN = 2
+};
+
+static int plant(store *s, uint64_t n, unsigned flags)
+{
+	struct merkle_range r;
+	uint64_t done = 0;
+	int rc = 0;
+
+	merkle_range_init(&r);
+	while (rc == 0 && done < n) {
+		if ((rc = store_begin(s)) != 0 || (rc = store_log_head_lock(s, &r)) != 0)
+			break;
+		for (uint64_t k = 0; rc == 0 && k < PLANT_TX && done < n; k++, done++) {
+			char buf[LEAF_MAX + 1];
+			struct completed c = {.n = 0};
+			struct leaf l;
+			merkle_hash h;
+			uint64_t idx = r.size;
+			int len;
+
+			make_leaf(&l, idx);
+			if ((len = leaf_format(buf, &l)) <= 0) {
+				rc = AK_EINVAL;
+				break;
+			}
+			merkle_leaf_hash(h, (const uint8_t *)buf, (size_t)len);
+			if ((flags & PLANT_BAD_HASH) && done == 0)
+				merkle_leaf_hash(h, (const uint8_t *)"not these bytes", 15);
+			if ((rc = merkle_range_append(&r, h, collect, &c)) == 0)
+				rc = store_log_append_hashed(s, idx, buf, (size_t)len, c.h, c.n);
+		}
+		if (rc == 0 && (rc = store_log_head_set(s, &r)) == 0 &&
+		    (done < n || !(flags & PLANT_SIGN) || (rc = sign_tree(s, 0, &r)) == 0))
+			rc = store_commit(s);
+	}
+	if (rc != 0)
+		store_rollback(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+struct got {
+	uint64_t idx[INDEX_LEAVES];
+	size_t n;
+};
+
+static struct got got, want;
+
+static int take(void *ctx, uint64_t idx, const char *leaf, size_t len)
+{
+	struct got *g = ctx;
+
+	(void)leaf;
+	(void)len;
+	if (g->n >= INDEX_LEAVES)
+		return AK_ETOOBIG;
+	g->idx[g->n++] = idx;
+	return 0;
+}
+
+/* The answer to f from what was planted (leaves below INDEX_LEAVES only;
+ * the caller's filters never reach past them). */
+static void reference(const struct store_log_filter *f, int subject)
+{
+	uint64_t end = f->end == 0 || f->end > INDEX_LEAVES ? INDEX_LEAVES : f->end;
+
+	want.n = 0;
+	for (uint64_t k = 0; k < end - f->start && k < INDEX_LEAVES; k++) {
+		uint64_t i = f->newest_first ? end - 1 - k : f->start + k;
+		if (i < f->start || i >= end)
+			continue;
+		if (f->has_subject && leaf_subject[i] != subject)
+			continue;
+		if (leaf_time[i] < f->since_ms || (f->until_ms != 0 && leaf_time[i] >= f->until_ms))
+			continue;
+		want.idx[want.n++] = i;
+		if (f->limit != 0 && want.n == f->limit)
+			break;
+	}
+}
+
+#define ROWS_FETCHED                                                                               \
+	"SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0)"                            \
+	" FROM pg_stat_xact_user_tables WHERE relname = 'log_leaves'"
+
+/*
+ * Runs f in a read transaction of its own and compares its answer with
+ * the reference; *rows (may be NULL) gets the rows of log_leaves the
+ * server fetched for it.
+ */
+static int same_answer(store *s, const struct store_log_filter *f, int subject, long long *rows)
+{
+	int rc;
+
+	long long before = 0;
+
+	reference(f, subject);
+	got.n = 0;
+	if (store_begin_read(s) != 0)
+		return 0;
+	/* The server's counts of the rows this backend fetched, not yet
+	 * reported: inside one transaction nothing is reported, so the
+	 * difference is this query's. */
+	if (rows != NULL)
+		before = number(s, ROWS_FETCHED);
+	rc = store_log_query(s, f, take, &got);
+	if (rows != NULL)
+		*rows = before < 0 ? -1 : number(s, ROWS_FETCHED) - before;
+	store_rollback(s);
+	if (rc != 0) {
+		diag("store_log_query: %s", ak_strerror(rc));
+		return 0;
+	}
+	if (got.n != want.n) {
+		diag("%zu leaves, want %zu", got.n, want.n);
+		return 0;
+	}
+	return memcmp(got.idx, want.idx, got.n * sizeof got.idx[0]) == 0;
+}
+
+/* Every filter shape, each compared with the reference. */
+static int all_same(store *s, const char *when)
+{
+	struct store_log_filter f;
+	int good = 1;
+
+	for (int subj = 0; subj < 3; subj++)
+		for (int desc = 0; desc < 2; desc++) {
+			store_log_filter_init(&f);
+			f.has_subject = 1;
+			memcpy(f.subject, subjects[subj * 40], LEAF_ID_BYTES);
+			f.newest_first = desc;
+			if (!same_answer(s, &f, subj * 40, NULL)) {
+				diag("%s: subject %d, %s", when, subj * 40, desc ? "desc" : "asc");
+				good = 0;
+			}
+		}
+	store_log_filter_init(&f);
+	f.has_subject = 1;
+	memcpy(f.subject, subjects[5], LEAF_ID_BYTES);
+	f.newest_first = 1;
+	f.limit = 5;
+	good &= same_answer(s, &f, 5, NULL);
+	f.newest_first = 0;
+	f.limit = 7;
+	f.start = 30000;
+	f.end = INDEX_LEAVES - 100;
+	good &= same_answer(s, &f, 5, NULL);
+	f.limit = 0;
+	f.since_ms = T0 + 20000;
+	f.until_ms = T0 + 90000;
+	good &= same_answer(s, &f, 5, NULL);
+	store_log_filter_init(&f);
+	f.since_ms = T0 + 59000;
+	f.until_ms = T0 + 61000;
+	good &= same_answer(s, &f, -1, NULL);
+	f.newest_first = 1;
+	good &= same_answer(s, &f, -1, NULL);
+	f.since_ms = T0 + INDEX_LEAVES - 900;
+	f.until_ms = 0;
+	f.limit = 50;
+	good &= same_answer(s, &f, -1, NULL);
+	f.newest_first = 0;
+	f.limit = 0;
+	good &= same_answer(s, &f, -1, NULL);
+	store_log_filter_init(&f);
+	f.start = 99000;
+	f.end = 99100;
+	good &= same_answer(s, &f, -1, NULL);
+	return good;
+}
+
+static void test_index(void)
+{
+	char owner[512], node[512], super[512];
+	store *s = NULL, *o = NULL, *su = NULL;
+	struct store_log_filter f;
+	uint64_t mark = 99, n = 0;
+	long long scan_rows = -1, index_rows = -1, per = 0;
+	int same;
+	auditlog *a[2] = {NULL, NULL};
+	const char *why = NULL;
+	struct auditlog_stats st;
+
+	url(owner, sizeof owner, "ankang_index", "ankang_owner");
+	url(node, sizeof node, "ankang_index", "ankang_node");
+	url(super, sizeof super, "ankang_index", "ankang_super");
+	if (!ok(store_open(&o, owner, STORE_CREATE) == 0 && store_open(&s, node, 0) == 0 &&
+		    store_open(&su, super, 0) == 0,
+		"index: the owner migrates, a node opens"))
+		goto out;
+	for (int i = 0; i < SUBJECTS; i++)
+		randombytes_buf(subjects[i], LEAF_ID_BYTES);
+	ok(plant(s, INDEX_LEAVES, PLANT_SIGN) == 0 && store_log_size(s, &n) == 0 &&
+	       n == INDEX_LEAVES,
+	   "index: %d leaves planted", INDEX_LEAVES);
+	ok(store_log_index(s, UINT64_MAX, 0, &mark) == 0 && mark == 0,
+	   "index: nothing indexed yet (mark 0)");
+	ok(all_same(s, "no index"),
+	   "index: with no index, every query answers what the leaves say");
+
+	store_log_filter_init(&f);
+	f.has_subject = 1;
+	memcpy(f.subject, subjects[11], LEAF_ID_BYTES);
+	for (int i = 0; i < INDEX_LEAVES; i++)
+		per += leaf_subject[i] == 11;
+	same = same_answer(s, &f, 11, &scan_rows);
+	ok(same && scan_rows >= INDEX_LEAVES,
+	   "index: a resident's list by scan reads every leaf (%lld rows)", scan_rows);
+
+	ok(store_log_index(s, 1, FIRST_MARK, &mark) == 0 && mark == FIRST_MARK,
+	   "index: one step indexes up to %d", FIRST_MARK);
+	ok(store_log_index(s, 1000, 0, &mark) == 0 && mark == FIRST_MARK,
+	   "index: fewer leaves past the mark than asked for: no step");
+	ok(number(s, "SELECT count(*) FROM log_times") == FIRST_MARK &&
+	       number(s, "SELECT count(*) FROM log_subjects") == FIRST_MARK - FIRST_MARK / 3 - 1,
+	   "index: every leaf below the mark has its time, and its subject if it has one");
+	ok(all_same(s, "indexed"),
+	   "index: with the indexes up to the mark, every query answers the same");
+	same = same_answer(s, &f, 11, &index_rows);
+	ok(same && index_rows >= 0 && index_rows <= per + (INDEX_LEAVES - FIRST_MARK) + 200,
+	   "index: that resident's list now reads %lld rows (their %lld leaves, runs and the"
+	   " %d past the mark), not %d",
+	   index_rows, per, INDEX_LEAVES - FIRST_MARK, INDEX_LEAVES);
+
+	/* The service's role: the indexes grow, the mark moves up, no more. */
+	is_str(raw(s, "UPDATE log_subjects SET idx = idx + 1"), "denied",
+	       "index: the service may not UPDATE log_subjects");
+	is_str(raw(s, "DELETE FROM log_times"), "denied",
+	       "index: the service may not DELETE from log_times");
+	is_str(raw(s, "TRUNCATE log_subjects"), "denied",
+	       "index: the service may not TRUNCATE log_subjects");
+	is_str(raw(s, "DELETE FROM log_index_mark"), "denied",
+	       "index: the service may not DELETE the mark");
+	is_str(raw(s, "UPDATE log_index_mark SET upto = 5"), "trigger",
+	       "index: the mark never moves back");
+	is_str(raw(o, "UPDATE log_index_mark SET upto = 5"), "trigger",
+	       "index: not even the owner's");
+	is_str(raw(s, "UPDATE log_leaves SET leaf = leaf"), "denied",
+	       "index: the log itself is as guarded as before");
+	ok(store_log_index(s, UINT64_MAX, 0, &mark) == 0 && mark == FIRST_MARK,
+	   "index: the mark is where it was");
+
+	/* Writers: the first leads and its keeper fills in; the second does
+	 * not lead. Each polls once per checkpoint_ms. */
+	for (int w = 0; w < 2; w++)
+		if (auditlog_open(&a[w], node, log_key, NULL, &why) != 0)
+			diag("%s", why != NULL ? why : "(no reason)");
+	if (!ok(a[0] != NULL && a[1] != NULL, "index: two writers open the log"))
+		goto out;
+	for (int i = 0; i < STORE_INDEX_STEP + 100; i++) {
+		struct leaf l;
+		make_leaf(&l, INDEX_LEAVES + (uint64_t)i);
+		if (auditlog_submit(a[i % 2], &l, 1, NULL, NULL, NULL) != 0) {
+			diag("a submission failed");
+			break;
+		}
+	}
+	for (int i = 0, tries = patience(300); i < tries; i++) {
+		if (store_log_index(s, UINT64_MAX, 0, &mark) == 0 && mark > INDEX_LEAVES)
+			break;
+		usleep(20000);
+	}
+	ok(mark > INDEX_LEAVES, "index: the leader's keeper moved the mark on to %" PRIu64, mark);
+	auditlog_stats(a[0], &st);
+	ok(st.leader == 1, "index: the first writer leads");
+	auditlog_stats(a[1], &st);
+	ok(st.leader == 0 && st.checkpoints == 0, "index: the second does not, and signs nothing");
+
+	/* The leader's session ended by the server (an operator, a network
+	 * that dropped it): the lock goes with it; the leader steps down at
+	 * its next round, and the other takes the lead and signs. */
+	ok(number(su, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+		      " WHERE locktype = 'advisory' AND granted AND objsubid = 1") == 1,
+	   "index: the leader's session is ended");
+	{
+		int a0 = 1, a1 = 0;
+		uint64_t signed1 = 0;
+		for (int i = 0, tries = patience(300); i < tries && (a0 || !a1 || !signed1); i++) {
+			struct leaf l;
+			make_leaf(&l, 1);
+			auditlog_submit(a[1], &l, 1, NULL, NULL, NULL);
+			auditlog_stats(a[0], &st);
+			a0 = st.leader;
+			auditlog_stats(a[1], &st);
+			a1 = st.leader;
+			signed1 = st.checkpoints;
+			usleep(20000);
+		}
+		ok(!a0, "index: the first no longer believes it leads");
+		ok(a1 && signed1 > 0, "index: the second leads and signs");
+	}
+out:
+	auditlog_close(a[0]);
+	auditlog_close(a[1]);
+	store_close(s);
+	store_close(o);
+	store_close(su);
+}
+
+/*
+ * Behind the leader's back, as the owner (a front-end with a bug, or
+ * someone with the owner's role): bad_hash, a leaf whose stored leaf
+ * hash is not its bytes'; else a leaf stored right, with a head row
+ * whose range is garbage. The leader must refuse to sign either.
+ */
+static void test_rehash(const char *db, int bad_hash)
+{
+	char owner[512], node[512];
+	const char *what = bad_hash ? "a wrong leaf hash" : "a wrong head range";
+	store *o = NULL;
+	auditlog *a = NULL;
+	struct auditlog_stats st;
+	const char *why = NULL;
+	uint64_t before = 0, size = 0;
+	char *note = NULL;
+	size_t len = 0;
+	int refused = 0;
+
+	url(owner, sizeof owner, db, "ankang_owner");
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&o, owner, STORE_CREATE) == 0 &&
+		    auditlog_open(&a, node, log_key, NULL, &why) == 0,
+		"%s: a log opens", what))
+		goto out;
+	for (int i = 0; i < 10; i++) {
+		struct leaf l;
+		make_leaf(&l, (uint64_t)i);
+		auditlog_submit(a, &l, 1, NULL, NULL, NULL);
+	}
+	for (int i = 0, tries = patience(300); i < tries; i++) {
+		auditlog_stats(a, &st);
+		if (st.checkpoint_size == 10)
+			break;
+		usleep(20000);
+	}
+	ok(st.checkpoint_size == 10 && st.leader, "%s: the leader signs 10 leaves", what);
+	before = st.checkpoint_size;
+	if (bad_hash) {
+		ok(plant(o, 1, PLANT_BAD_HASH) == 0, "%s: one planted at 10", what);
+	} else {
+		ok(plant(o, 1, 0) == 0 &&
+		       strcmp(raw(o, "UPDATE log_head SET range = decode(repeat('ab', 96), 'hex')"),
+			      "ok") == 0,
+		   "%s: one planted at 10, the head's range replaced", what);
+	}
+	for (int i = 0, tries = patience(300); i < tries && !refused; i++) {
+		refused = auditlog_refusing(a) == AK_ECORRUPT;
+		if (!refused)
+			usleep(20000);
+	}
+	ok(refused, "%s: the leader refuses writes", what);
+	auditlog_stats(a, &st);
+	ok(st.scrub.mismatch == 1 && st.scrub.mismatch_at == 10 && st.scrub.why[0] != '\0' &&
+	       st.fault[0] == '\0',
+	   "%s: reported as the scrubber's finding (at %" PRIu64 ")", what, st.scrub.mismatch_at);
+	diag("%s", st.scrub.why);
+	ok(st.checkpoint_size == before &&
+	       store_log_checkpoint_at(o, 11, &note, &len) == AK_ENOENT &&
+	       store_log_last_checkpoint(o, &size, &note, &len) == 0 && size == before,
+	   "%s: nothing signed past it", what);
+	free(note);
+out:
+	auditlog_close(a);
+	store_close(o);
+}
+
+int main(void)
+{
+	sock = getenv("ANKANG_PG_SOCK");
+	if (sock == NULL || sock[0] == '\0') {
+		printf("1..0 # SKIP no PostgreSQL cluster (tests/sh/store_pg_log.sh runs this)\n");
+		return 0;
+	}
+	if (sodium_init() < 0 || key_signer_generate(&log_key, "ankang.test/log") != 0)
+		bail_out("setup");
+	test_index();
+	test_rehash("ankang_rehash", 1);
+	test_rehash("ankang_rehead", 0);
+	key_signer_free(log_key);
+	return tap_done();
+}
