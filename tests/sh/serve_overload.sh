@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # serve_overload: `ankangd serve --max-queue N` pushes back instead of
-# queueing without bound (docs/MULTINODE.md, "Back-pressure"; issue 14).
+# queueing without bound (docs/MULTINODE.md, "Back-pressure and a lost
+# database"; issue 14).
 # Runs on SQLite, and on PostgreSQL as tests/pg/serve_overload.sh.
 #
 #   --max-queue and --max-unsigned: a bad value is refused on one line

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # store_pg_outage: a front-end on PostgreSQL rides out the database going
-# away, and pushes back once no one signs (docs/MULTINODE.md, "A writer
-# that reconnects" and "Back-pressure"; issue 14). Skips without
+# away, and pushes back once no one signs (docs/MULTINODE.md, "Back-pressure
+# and a lost database"; issue 14). Skips without
 # PostgreSQL.
 #
 #   The database stopped (pg_ctl stop -m immediate): a code, a verify, a
