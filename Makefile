@@ -126,11 +126,11 @@ TEST_WEB  := $(sort $(wildcard tests/browser/*.mjs))
 TEST_PG   := $(sort $(wildcard tests/pg/*.sh))
 TEST_SH_PG := $(addprefix tests/sh/,admin_cli.sh appeals.sh audit_first.sh audit_tiles.sh \
 	auditlog_crash.sh data_folder.sh export.sh household.sh init_if_missing.sh \
-	limits_together.sh log_tiles.sh officer_actions.sh officer_verifier_api.sh \
-	paper_code.sh resident_api.sh serve_config.sh serve_listen.sh serve_notify.sh \
+	limits_together.sh log_tiles.sh officer_actions.sh officer_verifier_api.sh paper_code.sh \
+	resident_api.sh serve_config.sh serve_listen.sh serve_notify.sh serve_overload.sh \
 	serve_proxy.sh service_authz.sh service_badinput.sh service_crash.sh service_day.sh \
-	service_http.sh service_tls.sh store_pg_day.sh verify_cli.sh verify_day.sh \
-	verify_spool_crash.sh verify_sync.sh verify_window.sh web_api.sh witness.sh \
+	service_http.sh service_tls.sh store_pg_day.sh store_pg_outage.sh verify_cli.sh \
+	verify_day.sh verify_spool_crash.sh verify_sync.sh verify_window.sh web_api.sh witness.sh \
 	witness_log.sh)
 TEST_HELPERS_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(TEST_HELPERS_SRC))

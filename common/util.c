@@ -54,6 +54,8 @@ const char *ak_strerror(int err)
 		return "duplicate";
 	case AK_EPENDING:
 		return "done, but not yet complete";
+	case AK_EOVERLOAD:
+		return "overloaded: try again shortly";
 	}
 	return "unknown error";
 }

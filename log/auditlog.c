@@ -115,6 +115,31 @@
  * go on from what was committed before. stats.fault keeps the last
  * failure's SQLite message, for the operator's log.
  *
+ * A lost connection (PostgreSQL: the server restarted, the session ended,
+ * the network cut). The batch in flight fails with AK_EDB and is rolled
+ * back, its submitters answered: a connection lost during COMMIT is the
+ * one case where the writer cannot know whether the batch landed, and it
+ * answers AK_EDB either way (a request may be logged but not answered,
+ * never answered but not logged). The range is the one saved before the
+ * batch; the next batch's BEGIN connects again (store.h, store_generation:
+ * with a capped back-off, failing the batches meanwhile at once) and its
+ * head lock reads the stored head, which is the truth whichever way the
+ * lost COMMIT went. While the connection is lost and nothing is queued,
+ * the writer tries again by itself every AUDITLOG_RECONNECT_MS, so that
+ * it signs what is owed without waiting for a request. A new session
+ * holds no leader lock: write_checkpoint asks for it again, and the
+ * compare-and-swap of the signer's row catches a size it saw signed
+ * before that another signer has moved since.
+ *
+ * Back-pressure (AUDITLOG_SHED, auditlog.h). An operation that may be
+ * shed is refused with AK_EOVERLOAD when max_queue operations already
+ * wait (checked at enqueue, under the queue's lock), or, in its batch,
+ * when its leaves would take the leaves not under a signed checkpoint
+ * past max_unsigned: the writer reads the signed size with the head
+ * (store_log_head_signed, PostgreSQL), so that a node whose leader is
+ * gone or slow stops taking leaves no one signs. A refused operation
+ * writes nothing and its batch goes on.
+ *
  * Never: answer a submitter before COMMIT returned, or one that asked for
  * a wipe before the wipe (but with AK_EPENDING); sign a tree that is not
  * committed; write a log table except by appending.
@@ -144,6 +169,8 @@
 #define DEFAULT_MAX_BATCH     256
 #define DEFAULT_MAX_WAIT_US   0
 #define DEFAULT_CHECKPOINT_MS 1000
+/* How often an idle writer tries its lost connection again. */
+#define AUDITLOG_RECONNECT_MS 500
 
 /*
  * One leaf as its submitter prepared it (prepare): its bytes at
@@ -191,6 +218,8 @@ struct auditlog {
 	pthread_mutex_t mu;
 	pthread_cond_t wake; /* CLOCK_MONOTONIC; only while straggling */
 	struct op *head, *tail;
+	size_t queued;       /* operations on the queue */
+	uint64_t shed_queue; /* refused at enqueue: past max_queue */
 	int closing;
 	int straggling; /* the writer waits on wake for a batch to fill */
 
@@ -204,6 +233,13 @@ struct auditlog {
 	uint64_t cp_at_ns; /* when the writer last tried to sign one */
 	uint64_t mark;     /* the stored mark of verified leaves */
 	uint64_t verified; /* what the start-up check verified: [0, verified) */
+	/* The signed size the batch's head lock read, when signed_known
+	 * (PostgreSQL, with max_unsigned set); refusals in this batch. */
+	uint64_t signed_seen;
+	int signed_known;
+	uint64_t shed_unsigned;
+	unsigned session; /* store_generation of the writer's connection */
+	atomic_int db_lost;
 
 	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
 	 * found a mismatch, AK_EIO once a write transaction met an I/O error;
@@ -240,6 +276,8 @@ void auditlog_config_default(struct auditlog_config *c)
 	c->max_wait_us = DEFAULT_MAX_WAIT_US;
 	c->checkpoint_ms = DEFAULT_CHECKPOINT_MS;
 	c->scrub_leaves_per_s = AUDITLOG_SCRUB_LEAVES_PER_S;
+	c->max_queue = 0;
+	c->max_unsigned = AUDITLOG_MAX_UNSIGNED;
 }
 
 /* ------------------------------------------------------------ the writer */
@@ -491,6 +529,7 @@ static int write_checkpoint(auditlog *a)
 	size_t note_len, last_len;
 	uint64_t last_size = 0, mark = mark_wanted(a);
 	int rc, tlen, have_last, leader = 0;
+	unsigned gen;
 
 	a->cp_at_ns = util_mono_ns();
 	if ((rc = atomic_load(&a->broken)) != 0)
@@ -506,9 +545,17 @@ static int write_checkpoint(auditlog *a)
 	if (!a->leader)
 		walkeeper_lead(a->wk, 1);
 	a->leader = 1;
+	gen = store_generation(a->st);
 	if ((rc = store_begin(a->st)) != 0) {
 		step_down(a);
 		return rc;
+	}
+	/* A BEGIN that met a lost connection made a new session, which does
+	 * not hold the lock the old one took: sign nothing on it. */
+	if (store_generation(a->st) != gen) {
+		store_rollback(a->st);
+		step_down(a);
+		return 0;
 	}
 	if ((rc = sync_range(a, !a->multi)) != 0) {
 		if (a->multi && rc == AK_ECORRUPT)
@@ -744,6 +791,12 @@ static int run_op(auditlog *a, struct op *op)
 	int rc;
 
 	op->first = a->range.size;
+	if ((op->flags & AUDITLOG_SHED) && a->signed_known &&
+	    a->range.size + op->n > a->signed_seen + a->cfg.max_unsigned) {
+		op->rc = AK_EOVERLOAD;
+		a->shed_unsigned++;
+		return 0;
+	}
 	if (op->change == NULL) {
 		/* Prepared in full when submitted: only the database can fail. */
 		for (size_t i = 0; i < op->n; i++) {
@@ -787,6 +840,7 @@ static size_t take(auditlog *a, struct op **out, size_t room)
 	while (k < room && a->head != NULL) {
 		out[k++] = a->head;
 		a->head = a->head->next;
+		a->queued--;
 	}
 	if (a->head == NULL)
 		a->tail = NULL;
@@ -893,6 +947,8 @@ static void run_batch(auditlog *a)
 	old_size = a->range.size;
 	if (rc == 0)
 		memcpy(&saved, &a->range, sizeof saved);
+	a->signed_known = rc == 0 && a->cfg.max_unsigned > 0 &&
+			  store_log_head_signed(a->st, &a->signed_seen) == 0;
 
 	while (rc == 0) {
 		for (; done < k && rc == 0; done++)
@@ -947,6 +1003,10 @@ static void run_batch(auditlog *a)
 	}
 	a->stats.batches++;
 	a->stats.ops += k;
+	a->stats.shed_unsigned = a->shed_unsigned;
+	if (a->signed_known)
+		a->stats.unsigned_leaves =
+		    a->range.size > a->signed_seen ? a->range.size - a->signed_seen : 0;
 	a->stats.batch_hist[hist_bucket(k)]++;
 	pthread_mutex_unlock(&a->head_mu);
 
@@ -995,6 +1055,23 @@ static void run_batch(auditlog *a)
 	pthread_mutex_lock(&a->mu);
 }
 
+/* Publishes whether the writer's connection is lost, and counts each
+ * time it was made again (a new session: store.h), which holds no leader
+ * lock: the writer steps down, whatever failure did or did not say so. */
+static void watch_session(auditlog *a)
+{
+	unsigned now = store_generation(a->st);
+
+	atomic_store(&a->db_lost, store_lost(a->st));
+	if (now == a->session)
+		return;
+	step_down(a);
+	pthread_mutex_lock(&a->head_mu);
+	a->stats.reconnects += now - a->session;
+	pthread_mutex_unlock(&a->head_mu);
+	a->session = now;
+}
+
 /*
  * The writer thread's step (common/bg.h): the batches queued, then a
  * checkpoint if one is due, then the mark lowered if the scrubber found
@@ -1014,6 +1091,10 @@ static uint64_t writer_step(void *arg)
 		run_batch(a);
 	more = a->head != NULL;
 	pthread_mutex_unlock(&a->mu);
+	/* A lost connection, tried again now if nothing else did. */
+	if (store_lost(a->st))
+		store_reconnect(a->st);
+	watch_session(a);
 	now = util_mono_ns();
 	if (checkpoint_due(a, now))
 		write_checkpoint(a);
@@ -1035,6 +1116,8 @@ static uint64_t writer_step(void *arg)
 		if (retry < wait)
 			wait = retry;
 	}
+	if (atomic_load(&a->db_lost) && wait > (uint64_t)AUDITLOG_RECONNECT_MS * 1000000u)
+		wait = (uint64_t)AUDITLOG_RECONNECT_MS * 1000000u;
 	return wait;
 }
 
@@ -1045,7 +1128,8 @@ static uint64_t writer_step(void *arg)
 static int op_init(struct op *op, struct leaf *leaves, size_t n, auditlog_change_fn change,
 		   void *ctx, unsigned flags)
 {
-	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL || (flags & ~AUDITLOG_WIPE))
+	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL ||
+	    (flags & ~(AUDITLOG_WIPE | AUDITLOG_SHED)))
 		return AK_EINVAL;
 	op->leaves = leaves;
 	op->n = n;
@@ -1056,7 +1140,8 @@ static int op_init(struct op *op, struct leaf *leaves, size_t n, auditlog_change
 }
 
 /*
- * Queues op for the writer: 0, or AK_EBUSY once the log is closing. The
+ * Queues op for the writer: 0, AK_EBUSY once the log is closing, or
+ * AK_EOVERLOAD for an op that may be shed when max_queue wait already. The
  * writer is woken only when the queue was empty: it looks at the queue
  * again, under a->mu, after every batch, so an op added behind others is
  * always taken, and a submission costs one lock, not two.
@@ -1070,6 +1155,12 @@ static int enqueue(auditlog *a, struct op *op)
 		pthread_mutex_unlock(&a->mu);
 		return AK_EBUSY;
 	}
+	if ((op->flags & AUDITLOG_SHED) && a->cfg.max_queue > 0 && a->queued >= a->cfg.max_queue) {
+		a->shed_queue++;
+		pthread_mutex_unlock(&a->mu);
+		return AK_EOVERLOAD;
+	}
+	a->queued++;
 	was_empty = a->head == NULL;
 	if (a->tail != NULL)
 		a->tail->next = op;
@@ -1169,6 +1260,11 @@ void auditlog_stats(auditlog *a, struct auditlog_stats *out)
 	pthread_mutex_lock(&a->head_mu);
 	*out = a->stats;
 	pthread_mutex_unlock(&a->head_mu);
+	pthread_mutex_lock(&a->mu);
+	out->queued = a->queued;
+	out->shed_queue = a->shed_queue;
+	pthread_mutex_unlock(&a->mu);
+	out->db_lost = atomic_load(&a->db_lost);
 	out->writes_refused = atomic_load(&a->broken) != 0;
 	/* Read without the writer's lock: a moment's staleness is fine. */
 	out->wipe_owed = a->wipe_owed;
@@ -1261,6 +1357,7 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 		*why = "the database cannot be opened";
 		goto fail;
 	}
+	a->session = store_generation(a->st);
 	/* A mark that cannot be read is read as 0: the whole log is rehashed. */
 	if (store_log_verified(a->st, &a->mark) != 0)
 		a->mark = 0;

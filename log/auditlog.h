@@ -50,7 +50,20 @@ struct auditlog_config {
 	/* Leaves a second the scrubber rehashes (default
 	 * AUDITLOG_SCRUB_LEAVES_PER_S); 0: no scrubber. */
 	unsigned scrub_leaves_per_s;
+	/*
+	 * Back-pressure (AUDITLOG_SHED below). max_queue: operations waiting
+	 * for this writer, past which one more is refused (default 0: no
+	 * bound). max_unsigned: leaves not yet under a signed checkpoint
+	 * (the head's size less the newest signed one's, as the writer reads
+	 * them with the head: store_log_head_signed), past which an
+	 * operation's leaves are refused (default AUDITLOG_MAX_UNSIGNED; 0:
+	 * no bound). It applies on PostgreSQL only, where another node may
+	 * be the signer, or none: on SQLite the writer signs its own.
+	 */
+	size_t max_queue;
+	uint64_t max_unsigned;
 };
+#define AUDITLOG_MAX_UNSIGNED 100000
 /* 0.7% of one CPU on a 2-CPU VM, for 7.2 million leaves an hour (173
  * million a day) read again (measured: log/scrub.c, "Rate"): cheap enough
  * to leave on everywhere. A larger log wants a higher rate (ankangd serve
@@ -155,7 +168,18 @@ int auditlog_submit(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_
 #define AUDITLOG_WIPE_EVERY_MS  100
 #define AUDITLOG_WIPE_ANSWER_MS 5000
 
-/* auditlog_submit with flags: 0 or AUDITLOG_WIPE; AK_EPENDING as above. */
+/*
+ * AUDITLOG_SHED: the operation may be refused, with AK_EOVERLOAD and
+ * nothing done, when the writer is behind: at submission, when max_queue
+ * operations already wait for it; in its batch, when its leaves would
+ * take the leaves not yet under a signed checkpoint past max_unsigned.
+ * For the requests of clients, who may try again (a 503 with
+ * Retry-After); the service's own operations go without it.
+ */
+#define AUDITLOG_SHED 2u
+
+/* auditlog_submit with flags: AUDITLOG_WIPE, AUDITLOG_SHED; AK_EPENDING
+ * and AK_EOVERLOAD as above. */
 int auditlog_submit_flags(auditlog *a, struct leaf *leaves, size_t n, auditlog_change_fn change,
 			  void *ctx, unsigned flags, uint64_t *first_index);
 
@@ -210,6 +234,14 @@ struct auditlog_stats {
 	/* 1 while this writer believes it holds the log's leader lock (always
 	 * on SQLite); cleared by any failure on its connection. */
 	int leader;
+	/* Back-pressure: operations waiting for the writer now, the leaves
+	 * not yet signed at its last batch (PostgreSQL), and operations
+	 * refused for each bound (AUDITLOG_SHED). */
+	uint64_t queued, unsigned_leaves, shed_queue, shed_unsigned;
+	/* The writer's connection: lost now (PostgreSQL), and how many times
+	 * it was made again. */
+	int db_lost;
+	uint64_t reconnects;
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 

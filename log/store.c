@@ -492,6 +492,21 @@ int store_is_url(const char *where)
 	return store_pg_is_url(where);
 }
 
+unsigned store_generation(store *s)
+{
+	return s->pg != NULL ? s->pg_session : 1;
+}
+
+int store_lost(store *s)
+{
+	return s->pg != NULL && store_pg_lost(s);
+}
+
+int store_reconnect(store *s)
+{
+	return s->pg != NULL ? store_pg_ready(s) : 0;
+}
+
 void store_close(store *s)
 {
 	if (s == NULL)
@@ -634,11 +649,13 @@ int store_commit(store *s)
 
 int store_rollback(store *s)
 {
+	/* On PostgreSQL also after a lost connection, whose transaction the
+	 * caller must still end (store_pg.c). */
+	if (s->pg != NULL)
+		return store_pg_tx(s, STORE_PG_ROLLBACK);
 	/* After some errors SQLite has already rolled the transaction back. */
 	if (!store_in_transaction(s))
 		return 0;
-	if (s->pg != NULL)
-		return store_pg_tx(s, STORE_PG_ROLLBACK);
 	return exec_cached(s, SQ_ROLLBACK, "ROLLBACK");
 }
 

@@ -71,6 +71,24 @@ const char *store_open_why(void);
  * message for an operator after a store_open that returned rc. */
 const char *store_open_err(int rc);
 
+/*
+ * A PostgreSQL handle outlives its connection (log/store_pg.c, "Lost
+ * connections"): when the server goes away, the call that meets it and
+ * every call after it in the same transaction fail with AK_EDB; the
+ * first call outside a transaction (a BEGIN, or a statement on its own)
+ * connects again, with a capped back-off between tries, and the handle
+ * goes on. The new session holds nothing of the old one: no lock (the
+ * log's leader lock), no prepared statement. store_generation is a number
+ * that changes each time s connects again (always 1 on SQLite), so that
+ * a holder of session state can tell it is gone; store_lost is 1 while
+ * the connection is lost and not yet made again (0 on SQLite);
+ * store_reconnect tries now, when it is lost and the back-off allows,
+ * and is 0 once s is connected.
+ */
+unsigned store_generation(store *s);
+int store_lost(store *s);
+int store_reconnect(store *s);
+
 /* The last SQLite error message, for operators' logs (never has data). */
 const char *store_errmsg(store *s);
 /* 1 when the connection's last call failed reading, writing or syncing a
@@ -268,6 +286,14 @@ int store_log_index_check(store *s, int *reset);
  */
 int store_log_head_lock(store *s, struct merkle_range *r);
 int store_log_head_set(store *s, const struct merkle_range *r);
+/*
+ * The size of the newest signed checkpoint (the signer's row) as the last
+ * store_log_head_lock on s read it, in the same statement as the head:
+ * what a writer's bound on leaves not yet signed compares with
+ * (auditlog.h, max_unsigned). AK_ENOENT before a head lock read it, and
+ * always on SQLite, where the one writer signs its own checkpoints.
+ */
+int store_log_head_signed(store *s, uint64_t *size);
 /* The signer's read of the head: on PostgreSQL the row as committed,
  * without its lock (another writer's batch does not wait for it), in or
  * out of a transaction; on SQLite store_log_head_lock. */

@@ -73,6 +73,20 @@ struct store {
 	uint64_t pg_prepared; /* bit k: slot k is prepared on pg */
 	char pg_err[160];     /* store_pg.c's own errors, for store_errmsg */
 	char pg_state[6];     /* the SQLSTATE of the last failure, "" */
+	/* A PostgreSQL handle outlives its connection (store_pg.c, "Lost
+	 * connections"): the session it is on (1 at open, one more at each
+	 * reconnection: prepared statements and locks are the session's),
+	 * whether the caller holds a transaction open (no reconnection
+	 * inside one), and when the next try to connect again may run. */
+	unsigned pg_session;
+	int pg_tx;
+	int pg_down; /* connected, but not configured: as good as lost */
+	uint64_t pg_retry_ns;
+	unsigned pg_backoff_ms;
+	/* The signer row's size, as the last head lock read it
+	 * (store_log_head_signed); pg_signed_seen 0 before one did. */
+	uint64_t pg_signed;
+	int pg_signed_seen;
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */

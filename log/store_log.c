@@ -809,6 +809,14 @@ int store_log_head_set(store *s, const struct merkle_range *r)
 	return store_in_transaction(s) ? 0 : AK_EINVAL;
 }
 
+int store_log_head_signed(store *s, uint64_t *size)
+{
+	if (s->pg == NULL || !s->pg_signed_seen)
+		return AK_ENOENT;
+	*size = s->pg_signed;
+	return 0;
+}
+
 int store_log_signer_lock(store *s, uint64_t *size)
 {
 	char *note = NULL;

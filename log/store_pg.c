@@ -18,9 +18,29 @@
  * holds the lock, so two nodes opening a new database at once apply each
  * migration once.
  *
+ * Lost connections. The server may go away under a handle: restarted,
+ * the session ended by pg_terminate_backend, the network cut. The call
+ * that meets it fails (AK_EDB, libpq's words), and so does every call
+ * after it until the caller's transaction ends: a transaction cannot
+ * outlive its session, and connecting again in the middle of one would
+ * run the rest of it outside any transaction. Once none is open, the next
+ * call connects again (PQreset: the same URL and options), configures
+ * the new session as at open, and goes on; a BEGIN that meets a lost
+ * connection connects again and begins once more, since nothing of a
+ * transaction exists before its BEGIN. Tries are spaced by a back-off,
+ * RETRY_MIN_MS doubling up to RETRY_MAX_MS, back to the minimum once
+ * connected; between tries a call fails at once, so that a request meets
+ * its 503 at once rather than a connect each time. The new session has
+ * none of the old one's prepared statements (the slots are cleared, and
+ * store_q compares its session number) nor its locks: a leader's advisory
+ * lock died with the old session. Connecting is bounded by
+ * connect_timeout (CONNECT_TIMEOUT_S unless the URL says otherwise), and a
+ * peer that vanished from the network by TCP keepalives (the KEEPALIVE_*
+ * defaults, the same way), so no call waits for a dead server without end.
+ *
  * Never: build SQL from input (the only SQL not in a constant is a
- * migration, compiled in), or let a COMMIT that the server answered with
- * ROLLBACK pass as a commit.
+ * migration, compiled in), let a COMMIT that the server answered with
+ * ROLLBACK pass as a commit, or connect again inside a transaction.
  */
 #include "log/store_pg.h"
 
@@ -41,6 +61,17 @@
 #define OID_INT8  20
 /* Parameters a statement may have. */
 #define PARAMS_MAX 8
+/* Connecting again after a lost connection: the back-off's bounds. */
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 2000
+/* libpq's defaults for what the URL does not set: a connect gives up
+ * after this long, and a TCP peer silent this long (idle, then probes
+ * every interval, count of them) is taken for gone. Unused on a Unix
+ * socket. */
+#define CONNECT_TIMEOUT_S "10"
+#define KEEPALIVE_IDLE_S  "10"
+#define KEEPALIVE_EVERY_S "5"
+#define KEEPALIVE_PROBES  "3"
 
 int store_pg_is_url(const char *where)
 {
@@ -149,6 +180,8 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 	PGresult *r;
 
 	assert(slot < STORE_PG_SLOTS && n <= PARAMS_MAX);
+	if ((*rc = store_pg_ready(s)) != 0)
+		return NULL;
 	for (int k = 0; k < n; k++) {
 		oids[k] = types[k] == 'i' ? OID_INT8 : OID_BYTEA;
 		fmts[k] = 1;
@@ -184,12 +217,79 @@ static int exec_simple(store *s, const char *sql, PGresult **keep)
 	return rc;
 }
 
+/* ------------------------------------------------------ lost connections */
+
+static int configure(store *s);
+
+static int lost(const store *s)
+{
+	return PQstatus(s->pg) != CONNECTION_OK || s->pg_down;
+}
+
+/* One try at connecting again, if the back-off allows it now. */
+static int reconnect(store *s)
+{
+	uint64_t now = util_mono_ns();
+
+	if (now < s->pg_retry_ns) {
+		set_err(s, "the connection to the database is lost; connecting again shortly");
+		return AK_EDB;
+	}
+	PQreset(s->pg);
+	s->pg_prepared = 0;
+	s->pg_session++;
+	s->pg_tx = 0;
+	s->pg_down = 1;
+	if (PQstatus(s->pg) == CONNECTION_OK && configure(s) == 0) {
+		s->pg_down = 0;
+		s->pg_backoff_ms = 0;
+		s->pg_retry_ns = 0;
+		return 0;
+	}
+	s->pg_backoff_ms = s->pg_backoff_ms == 0 ? RETRY_MIN_MS : 2 * s->pg_backoff_ms;
+	if (s->pg_backoff_ms > RETRY_MAX_MS)
+		s->pg_backoff_ms = RETRY_MAX_MS;
+	s->pg_retry_ns = util_mono_ns() + (uint64_t)s->pg_backoff_ms * 1000000u;
+	return AK_EDB;
+}
+
+int store_pg_ready(store *s)
+{
+	if (!lost(s))
+		return 0;
+	if (s->pg_tx) {
+		set_err(s, "the connection to the database was lost inside a transaction");
+		return AK_EDB;
+	}
+	return reconnect(s);
+}
+
+int store_pg_lost(store *s)
+{
+	return lost(s);
+}
+
 /* ---------------------------------------------------------- transactions */
 
 int store_pg_in_transaction(store *s)
 {
 	PGTransactionStatusType t = PQtransactionStatus(s->pg);
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* A BEGIN, on a connection made again if it was lost (once more if the
+ * BEGIN itself finds it lost: nothing of the transaction exists yet). */
+static int begin(store *s, const char *sql)
+{
+	int rc;
+
+	s->pg_tx = 0; /* whatever the caller held before is gone */
+	if ((rc = store_pg_ready(s)) != 0)
+		return rc;
+	if ((rc = exec_simple(s, sql, NULL)) != 0 && lost(s) && reconnect(s) == 0)
+		rc = exec_simple(s, sql, NULL);
+	s->pg_tx = rc == 0;
+	return rc;
 }
 
 int store_pg_tx(store *s, enum store_pg_tx op)
@@ -199,13 +299,34 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 
 	switch (op) {
 	case STORE_PG_BEGIN:
-		return exec_simple(s, "BEGIN", NULL);
+		return begin(s, "BEGIN");
 	case STORE_PG_BEGIN_READ:
 		/* One snapshot for every read until the end, as on SQLite. */
-		return exec_simple(s, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL);
+		return begin(s, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	case STORE_PG_ROLLBACK:
+		/* A lost session's transaction is gone with it. */
+		s->pg_tx = 0;
+		if (lost(s) || PQtransactionStatus(s->pg) == PQTRANS_IDLE)
+			return 0;
+		return exec_simple(s, "ROLLBACK", NULL);
+	default:
+		break;
+	}
+	/* The rest run inside the caller's transaction: never on a
+	 * connection made again. */
+	if (lost(s)) {
+		if (op == STORE_PG_COMMIT)
+			s->pg_tx = 0;
+		set_err(s, "the connection to the database was lost inside a transaction");
+		return AK_EDB;
+	}
+	switch (op) {
 	case STORE_PG_COMMIT:
 		/* The server answers COMMIT of a failed transaction with
-		 * ROLLBACK, and no error. */
+		 * ROLLBACK, and no error. A connection lost during COMMIT
+		 * leaves the outcome unknown: it fails, and the caller may
+		 * answer nothing as done. */
+		s->pg_tx = 0;
 		if ((rc = exec_simple(s, "COMMIT", &r)) != 0)
 			return rc;
 		rc = strcmp(PQcmdStatus(r), "COMMIT") == 0 ? 0 : AK_EDB;
@@ -213,14 +334,14 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 			set_err(s, "the transaction had failed: COMMIT rolled it back");
 		PQclear(r);
 		return rc;
-	case STORE_PG_ROLLBACK:
-		return exec_simple(s, "ROLLBACK", NULL);
 	case STORE_PG_SAVEPOINT:
 		return exec_simple(s, "SAVEPOINT op", NULL);
 	case STORE_PG_RELEASE:
 		return exec_simple(s, "RELEASE SAVEPOINT op", NULL);
 	case STORE_PG_ROLLBACK_TO:
 		return exec_simple(s, "ROLLBACK TO SAVEPOINT op", NULL);
+	default:
+		break;
 	}
 	return AK_EINVAL;
 }
@@ -368,8 +489,22 @@ static void keep_why(store *s, int rc)
 
 int store_pg_open(store **out, const char *url, unsigned flags)
 {
-	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *const vals[] = {url, "ankangd", NULL};
+	/* Before dbname, which the URL expands into: what the URL says of
+	 * them wins (libpq: the last value given for a keyword). */
+	const char *const keys[] = {"connect_timeout",
+				    "keepalives_idle",
+				    "keepalives_interval",
+				    "keepalives_count",
+				    "dbname",
+				    "fallback_application_name",
+				    NULL};
+	const char *const vals[] = {CONNECT_TIMEOUT_S,
+				    KEEPALIVE_IDLE_S,
+				    KEEPALIVE_EVERY_S,
+				    KEEPALIVE_PROBES,
+				    url,
+				    "ankangd",
+				    NULL};
 	store *s;
 	int rc;
 
@@ -383,6 +518,7 @@ int store_pg_open(store **out, const char *url, unsigned flags)
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return AK_ENOMEM;
 	s->flags = flags;
+	s->pg_session = 1;
 	s->pg = PQconnectdbParams(keys, vals, 1);
 	if (s->pg == NULL) {
 		rc = AK_ENOMEM;

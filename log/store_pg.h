@@ -91,6 +91,15 @@ const char *store_pg_errmsg(store *s);
 int store_pg_io_failed(store *s);
 int store_pg_tx(store *s, enum store_pg_tx op);
 int store_pg_in_transaction(store *s);
+/*
+ * A lost connection (store_pg.c, "Lost connections"): store_pg_ready is
+ * 0 when the connection can take a statement, made again first if it was
+ * lost and no transaction is open (and the back-off allows a try now);
+ * else AK_EDB. Every statement runs after it. store_pg_lost: 1 while the
+ * connection is lost and not made again.
+ */
+int store_pg_ready(store *s);
+int store_pg_lost(store *s);
 
 /*
  * Runs the statement of slot (sql, prepared on first use) with its

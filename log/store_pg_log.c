@@ -282,13 +282,19 @@ int store_pg_log_head_lock(store *s, struct merkle_range *r)
 	if (!store_pg_in_transaction(s))
 		return AK_EINVAL;
 	/* Waits while another writer's batch holds the row; then reads the
-	 * row as that batch left it. */
+	 * row as that batch left it, and the signer's size beside it (for
+	 * the writer's bound on leaves not yet signed: no round trip more,
+	 * and no lock on the signer's row). */
+	s->pg_signed_seen = 0;
 	if ((rc = query_row(s, PQ_LOG_HEAD_LOCK,
-			    "SELECT size, range FROM log_head WHERE one FOR UPDATE", "", NULL, NULL,
-			    &q)) != 0)
+			    "SELECT h.size, h.range, g.size FROM log_head h, log_signer g"
+			    " WHERE h.one AND g.one FOR UPDATE OF h",
+			    "", NULL, NULL, &q)) != 0)
 		return rc == AK_ENOENT ? AK_ECORRUPT : rc;
 	merkle_range_init(&t);
 	rc = store_pg_get_u64(q, 0, 0, &t.size);
+	if (rc == 0 && (rc = store_pg_get_u64(q, 0, 2, &s->pg_signed)) == 0)
+		s->pg_signed_seen = 1;
 	t.depth = (unsigned)__builtin_popcountll(t.size);
 	len = (size_t)PQgetlength(q, 0, 1);
 	if (rc == 0 && (PQgetisnull(q, 0, 1) || len != (size_t)t.depth * MERKLE_HASH_BYTES))

@@ -14,6 +14,9 @@
  * that a parameter's type is the server's choice, never ours to guess;
  * rows come back in binary, read by the column's type.
  *
+ * A statement is prepared once a session: after the connection was lost
+ * and made again (store_pg.c) it is prepared again on the new one.
+ *
  * Never: put a value into the SQL's text (values are parameters), or
  * hand out a column beyond the row's length.
  */
@@ -24,6 +27,7 @@
 
 #include "common/util.h"
 #include "log/store_int.h"
+#include "log/store_pg.h"
 
 /* Parameters a statement of the service's may have. */
 #define Q_PARAMS 12
@@ -39,7 +43,7 @@ struct store_q {
 	sqlite3_stmt *st; /* SQLite */
 	unsigned slot;
 	char *sql;           /* PostgreSQL: the text with $N */
-	int prepared;        /* prepared on this connection */
+	unsigned prepared;   /* the session it is prepared on (store_generation), or 0 */
 	int nparams;         /* the largest ?N in the text */
 	char *val[Q_PARAMS]; /* malloc'd text values, NULL for NULL */
 	PGresult *res;       /* the result being stepped, or NULL */
@@ -227,6 +231,8 @@ static int pg_run(store_q *q)
 	PGconn *c = q->s->pg;
 	int rc;
 
+	if (store_pg_ready(q->s) != 0)
+		return SQLITE_ERROR;
 	if (!pg_writes(q->sql) || PQtransactionStatus(c) != PQTRANS_INTRANS)
 		return pg_run_once(q);
 	if (pg_exec(c, "SAVEPOINT store_q") != 0)
@@ -252,7 +258,7 @@ static int pg_run_once(store_q *q)
 	ExecStatusType t;
 
 	snprintf(name, sizeof name, "q%u", q->slot);
-	if (!q->prepared) {
+	if (q->prepared != q->s->pg_session) {
 		r = PQprepare(c, name, q->sql, 0, NULL);
 		t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 		if (t != PGRES_COMMAND_OK) {
@@ -261,7 +267,7 @@ static int pg_run_once(store_q *q)
 			return rc;
 		}
 		PQclear(r);
-		q->prepared = 1;
+		q->prepared = q->s->pg_session;
 	}
 	r = PQexecPrepared(c, name, q->nparams, (const char *const *)q->val, NULL, NULL, 1);
 	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;

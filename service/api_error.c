@@ -117,6 +117,9 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			   "Your data is erased from the records, but wiping its last copies from "
 			   "the service's files has not finished yet. The service goes on wiping "
 			   "them; you do not need to ask again."},
+    [API_OVERLOADED] = {503, "overloaded",
+			"The service has more waiting to be recorded than it takes at once, "
+			"so nothing was done; try again in a moment."},
 
     [API_BAD_APPEAL_REASON] = {400, "bad_reason",
 			       "The reason must be wrong_person, negative_test, not_in_risk_area, "
@@ -196,6 +199,8 @@ enum api_error api_error_of_writer(int rc)
 		return API_OVERLAPPED;
 	case AK_EBUSY:
 		return API_STOPPING;
+	case AK_EOVERLOAD:
+		return API_OVERLOADED;
 	case AK_EIO:
 		/* The audit writer's own: a write, read or fsync failed under
 		 * the database, and it refuses writes until a restart. */

@@ -64,7 +64,7 @@ static const char serve_usage[] =
     "                     [--epoch-seconds SECONDS] [--epoch-stale SECONDS]\n"
     "                     [--appeal-deadline SECONDS]\n"
     "                     [--witness VKEY@URL]... [--witness-quorum N]\n"
-    "                     [--checkpoint-interval MS]\n"
+    "                     [--checkpoint-interval MS] [--max-queue N] [--max-unsigned N]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -134,7 +134,18 @@ static const char serve_usage[] =
 				     "MS "
 				     "milliseconds\n"
 				     "                          (default 1000)\n"
+				     "  --max-queue N           requests waiting for the audit "
+				     "writer at most; past\n"
+				     "                          it 503 overloaded, Retry-After: 1 "
+				     "(default 0: no bound)\n"
+				     "  --max-unsigned N        PostgreSQL: leaves not yet under a "
+				     "signed checkpoint\n"
+				     "                          at most; past it 503 overloaded "
+				     "(default 100000;\n"
+				     "                          0: no bound)\n"
 				     "  --quiet                 no per-request log lines\n";
+/* The usage's words, held to the constant. */
+_Static_assert(AUDITLOG_MAX_UNSIGNED == 100000, "serve_usage names --max-unsigned's default");
 
 struct serve_args {
 	struct app_config app;
@@ -162,6 +173,8 @@ enum {
 	OPT_WITNESS,
 	OPT_WITNESS_QUORUM,
 	OPT_CHECKPOINT_INTERVAL,
+	OPT_MAX_QUEUE,
+	OPT_MAX_UNSIGNED,
 	OPT_EPOCH_STALE,
 };
 
@@ -200,6 +213,8 @@ static const struct option serve_opts[] = {
     {"witness", required_argument, NULL, OPT_WITNESS},
     {"witness-quorum", required_argument, NULL, OPT_WITNESS_QUORUM},
     {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
+    {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
+    {"max-unsigned", required_argument, NULL, OPT_MAX_UNSIGNED},
     {"port-file", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"config", required_argument, NULL, 'F'},
@@ -421,6 +436,15 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 		bad = number(arg, 10, 3600000, &c->log.checkpoint_ms,
 			     "--checkpoint-interval must be 10 to 3600000 milliseconds");
 		break;
+	case OPT_MAX_QUEUE:
+		if ((bad = number(arg, 0, 1000000, &v, "--max-queue must be 0 to 1000000")) == NULL)
+			c->log.max_queue = v;
+		break;
+	case OPT_MAX_UNSIGNED:
+		if ((bad = number(arg, 0, 1000000000, &v,
+				  "--max-unsigned must be 0 to 1000000000 leaves")) == NULL)
+			c->log.max_unsigned = v;
+		break;
 	case 'S':
 		bad = number(arg, 0, 10000000, &c->log.scrub_leaves_per_s,
 			     "--scrub-rate must be 0 to 10000000 leaves a second");
@@ -618,13 +642,15 @@ static void socket_url(const struct http_settings *s, const struct http_bound *b
  * Waits for SIGTERM or SIGINT and returns it. Every SERVE_WATCH_SECONDS
  * it looks at the audit log: the first time it refuses writes (a failed
  * write or fsync, a leaf that failed its rehash: auditlog.h), systemd's
- * status says so until the operator restarts the service.
+ * status says so until the operator restarts the service; and each time
+ * the writer's database connection is lost or made again (PostgreSQL),
+ * the operator's log says so.
  */
 static int wait_for_stop(const sigset_t *sigs, auditlog *log)
 {
 	const struct timespec every = {SERVE_WATCH_SECONDS, 0};
 	struct auditlog_stats st;
-	int sig, said = 0;
+	int sig, said = 0, lost = 0;
 
 	for (;;) {
 		sig = sigtimedwait(sigs, NULL, &every);
@@ -632,10 +658,19 @@ static int wait_for_stop(const sigset_t *sigs, auditlog *log)
 			return sig;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			return SIGTERM; /* cannot happen with a valid set; stop, do not spin */
-		if (said)
-			continue;
 		auditlog_stats(log, &st);
-		if (!st.writes_refused)
+		if (st.db_lost != lost) {
+			lost = st.db_lost;
+			if (lost)
+				oplog_note(
+				    "the audit writer's database connection is lost: requests "
+				    "that need it are answered 503 until it is made again");
+			else
+				oplog_note("the audit writer's database connection is made again "
+					   "(%llu times so far)",
+					   (unsigned long long)st.reconnects);
+		}
+		if (said || !st.writes_refused)
 			continue;
 		said = 1;
 		/* fault is SQLite's words for the failed write, then the

@@ -282,9 +282,11 @@ static int needs_change(const struct request *rq)
 int dispatch_submit(struct request *rq, auditlog_done_fn done, void *arg)
 {
 	assert(rq->in->phase == PHASE_WAITING && rq->route->action != ACT_NONE);
+	/* A client's request may be shed when the writer is behind (503
+	 * overloaded): the service's own operations never are. */
 	return auditlog_submit_async_flags(app_log(rq->app), rq->op.leaves, rq->op.n,
-					   needs_change(rq) ? change : NULL, rq, rq->op.flags, done,
-					   arg);
+					   needs_change(rq) ? change : NULL, rq,
+					   rq->op.flags | AUDITLOG_SHED, done, arg);
 }
 
 void dispatch_resumed(struct request *rq, int rc, uint64_t index)
@@ -302,7 +304,9 @@ void dispatch_resumed(struct request *rq, int rc, uint64_t index)
 	if (rc != 0) {
 		rq->in->phase = PHASE_ANSWERING;
 		e = api_error_of_writer(rc);
-		if (api_error_is_ours(e)) {
+		/* An overload is counted (/metrics), not logged a line a
+		 * request: under load there would be thousands. */
+		if (api_error_is_ours(e) && rc != AK_EOVERLOAD) {
 			struct auditlog_stats st;
 			auditlog_stats(app_log(rq->app), &st);
 			request_fault_detail(rq, e, "recording the operation", rc,

@@ -347,6 +347,26 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 	    "# TYPE ankang_log_wipe_owed gauge\nankang_log_wipe_owed %d\n",
 	    (unsigned long long)st.wipes, (double)st.wipe_ns_max / 1e9,
 	    (unsigned long long)st.wipes_late, st.wipe_owed);
+	put(&b,
+	    "# HELP ankang_log_queue_depth Operations waiting for this node's audit writer.\n"
+	    "# TYPE ankang_log_queue_depth gauge\nankang_log_queue_depth %llu\n"
+	    "# HELP ankang_log_unsigned_leaves Leaves not yet under a signed checkpoint, as the"
+	    " writer last read them (PostgreSQL).\n"
+	    "# TYPE ankang_log_unsigned_leaves gauge\nankang_log_unsigned_leaves %llu\n"
+	    "# HELP ankang_log_overloaded_total Requests refused 503 overloaded, by the bound"
+	    " that refused them (--max-queue, --max-unsigned).\n"
+	    "# TYPE ankang_log_overloaded_total counter\n"
+	    "ankang_log_overloaded_total{bound=\"queue\"} %llu\n"
+	    "ankang_log_overloaded_total{bound=\"unsigned\"} %llu\n"
+	    "# HELP ankang_log_db_lost 1 while the audit writer's database connection is lost"
+	    " (PostgreSQL).\n"
+	    "# TYPE ankang_log_db_lost gauge\nankang_log_db_lost %d\n"
+	    "# HELP ankang_log_reconnects_total Times the audit writer's connection was made"
+	    " again.\n"
+	    "# TYPE ankang_log_reconnects_total counter\nankang_log_reconnects_total %llu\n",
+	    (unsigned long long)st.queued, (unsigned long long)st.unsigned_leaves,
+	    (unsigned long long)st.shed_queue, (unsigned long long)st.shed_unsigned, st.db_lost,
+	    (unsigned long long)st.reconnects);
 	if (st.scrub.mismatch)
 		put(&b,
 		    "# HELP ankang_log_scrub_mismatch_index The leaf (or checkpoint size) where it"

@@ -172,6 +172,10 @@ enum api_error request_fault_detail(struct request *rq, enum api_error e, const 
 
 enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc)
 {
+	/* The database failing (down, restarting, its connection lost) is
+	 * the service being unavailable, never an internal error. */
+	if (e == API_INTERNAL && rc == AK_EDB)
+		e = API_UNAVAILABLE;
 	return request_fault_detail(rq, e, doing, rc,
 				    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
 }

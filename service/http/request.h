@@ -140,7 +140,9 @@ void request_list_free(void *state);
 void request_handle_text(char out[REQUEST_HANDLE_TEXT], const uint8_t handle[16]);
 
 /* The service's own failure, logged with its cause (oplog_fault): returns
- * e (API_UNAVAILABLE or API_INTERNAL) for the handler to return. */
+ * e (API_UNAVAILABLE or API_INTERNAL) for the handler to return; but
+ * API_UNAVAILABLE for API_INTERNAL when rc is AK_EDB (the database
+ * failing is a 503, whatever the step). */
 enum api_error request_fault(struct request *rq, enum api_error e, const char *doing, int rc);
 /* The same with the cause's detail given (the audit writer's, which the
  * request's own read connection does not know). */

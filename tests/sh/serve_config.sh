@@ -55,6 +55,8 @@ appeal-deadline = 3600
 witness = witness.example/w1+ede70a45+BIMp4IfBTldVrHXNmMszJt8FM+J+lrqWqaW4N55fXWP/@http://127.0.0.1:1
 witness-quorum = 1
 checkpoint-interval = 500
+max-queue = 1000
+max-unsigned = 50000
 port-file = $T/all.port
 quiet = yes
 EOF
