@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# cluster_pg_restart: two `ankangd serve` front-ends on one PostgreSQL
+# database (scripts/cluster), and the database restarted under a load
+# from both (`pg_ctl restart -m immediate`, three times; issue 14,
+# docs/MULTINODE.md "Back-pressure and a lost database").
+#
+# The load is tests/sh/cluster_failover.sh's: two workers live
+# residents' lives (enrol, log in, a code, a verify, a status, a look-up,
+# the history, an offline scan, every other one an erasure), each
+# request to the two front-ends in turn, and each answer seen 2xx is
+# recorded with the leaf it must have.
+#
+# Each round: the load runs 300-999 ms, the database is restarted
+# (immediate: a crash, then recovery), and, polling with a bound (no
+# timing is asserted), each front-end answers a code 200 again without
+# being restarted; the load runs on a little, then stops. Then: some
+# requests were answered 503 (JSON, `unavailable`) meanwhile, none 500,
+# none left without an answer; each front-end counts its reconnections
+# in /metrics and says its connection is up; a leader holds the lock and
+# signs a checkpoint of every leaf; log_leaves holds 0..size-1 once each
+# and log_head says size; ankang-audit verify passes against the state
+# it saved before the restarts; every recorded answer has its leaf (the
+# checker is service_crash.sh's).
+#
+# Output never shows a name, number or token. Skips without PostgreSQL.
+# Bounded: three rounds of about two seconds of load and the recovery,
+# and the checks: under a minute.
+. tests/lib/tap.sh
+. tests/lib/pg.sh
+. tests/lib/service.sh
+
+for c in curl jq; do
+	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
+done
+pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
+
+ROUNDS=3
+AUDIT=$ANKANG_BIN/ankang-audit
+SERVE_OPTS=(--quiet --officer-reads 100000)
+# Not under $T: the database's user must own its folder (tests/lib/pg.sh).
+C=$(mktemp -d "${TMPDIR:-/tmp}/ankang-cluster.XXXXXX") || exit 1
+cluster_down() {
+	scripts/cluster stop "$C" >/dev/null 2>&1
+	if [ "$_tap_failed" != 0 ]; then
+		for k in 1 2; do
+			diag "node$k's log, the end:"
+			tail -n 5 "$C/node$k.log" 2>/dev/null | sed 's/^/#   /' >&2
+		done
+	fi
+	rm -rf "$C"
+}
+at_exit cluster_down
+
+ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" --front-ends 2 -- "${SERVE_OPTS[@]}" \
+	>"$T/start.out" 2>&1
+ok $? "scripts/cluster starts the database and two front-ends"
+SU=$(pg_url "$C" ankang ankang_super)
+
+D=$C/node1
+VER=$(svc_account "$D" verifier checkpoint-1)
+OFF1=$(svc_account "$D" officer officer-1)
+OFF2=$(svc_account "$D" officer officer-2)
+AUD=$(svc_account "$D" auditor inspector-1)
+ADM=$(svc_account "$D" admin operator-1)
+url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
+pid_of() { cat "$C/node$1.pid"; }
+
+# leader: K when a session of ankang_nodeK holds the log's leader lock
+# (its key is the one scripts/cluster status reads), else nothing.
+leader() {
+	pg_psql "$SU" "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE l.locktype = 'advisory' AND l.granted AND a.usename LIKE 'ankang\\_node%'" |
+		sed -n 's/^ankang_node\([12]\)$/\1/p' | sort -u | tr -d '\n'
+}
+newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
+head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
+# metric K NAME: front-end K's value of NAME.
+metric() {
+	curl -s --max-time 10 -H "Authorization: Bearer $ADM" "$(url_of "$1")/metrics" |
+		sed -n "s/^$2 //p"
+}
+pg_restart() {
+	_pg_as "$PG_BIN/pg_ctl" -D "$C/data" -l "$C/server.log" -w -t 60 restart -m immediate >/dev/null 2>&1
+}
+# ---------------------------------------------------------- the load
+# req W METHOD PATH TOKEN [BODY]: one request of worker W, to the two
+# front-ends in turn (U1, U2), leaving out the one that stopped
+# answering (DOWN). ST and the body in $T/w$W.body. Returns 1 when the
+# front-end gave no HTTP answer (the outcome is unknown), 2 when neither
+# answers.
+req() {
+	local w=$1 method=$2 path=$3 token=$4 node url
+	local args=(-s -o "$T/w$w.body" -w '%{http_code}' --max-time 10 -X "$method")
+	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+	[ $# -ge 5 ] && args+=(-H 'Content-Type: application/json' --data-binary "$5")
+	REQS=$((REQS + 1))
+	node=$(((REQS + w) % 2 + 1))
+	[ "$node" = "$DOWN" ] && node=$((3 - node))
+	url=$U1
+	[ "$node" = 2 ] && url=$U2
+	ST=$(curl "${args[@]}" "$url$path") || ST=000
+	echo "$node $ST" >>"$T/requests" # counted
+	BODY=$(cat "$T/w$w.body" 2>/dev/null)
+	[ "$ST" = 503 ] && echo "$BODY" >>"$T/w$w.503"
+	[ "$ST" != 000 ] && return 0
+	[ -n "$DOWN" ] && [ "$DOWN" != "$node" ] && return 2
+	DOWN=$node
+	return 1
+}
+field() {
+	if [[ $BODY =~ \"$1\":\ ?\"?([^\",}]*) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+rec() { echo "$1 $2 $3" >>"$T/answers"; }
+
+# load W ROUND: residents W.ROUND.1, W.ROUND.2, ... until $T/stop exists
+# (or 100 of them). ID numbers: 1950+ROUND-0W-DD-NNN, never reused.
+load() {
+	local w=$1 r=$2 off n id pass res tok cred code rid rc
+	REQS=0
+	DOWN=
+	off=$OFF1
+	[ "$w" = 2 ] && off=$OFF2
+	for n in $(seq 1 100); do
+		[ -e "$T/stop" ] && return 0
+		rid=$w.$r.$n
+		id=$(gb_id "110105$((1950 + r))0${w}$(printf '%02d%03d' $((n % 28 + 1)) $((n / 28)))")
+		pass="made up passphrase $rid"
+		req "$w" POST /v1/enroll "$off" "{\"name\":\"Test Resident\",\"id_number\":\"$id\",\"passphrase\":\"$pass\"}"
+		rc=$?
+		[ $rc = 2 ] && return 0
+		[ $rc = 0 ] && [ "$ST" = 201 ] || continue
+		res=$(field resident)
+		rec enroll "$(field log_index)" "$rid"
+		req "$w" POST /v1/login "" "{\"id_number\":\"$id\",\"passphrase\":\"$pass\"}" || continue
+		[ "$ST" = 200 ] || continue
+		tok=$(field token)
+		rec login - "$rid"
+		req "$w" GET /v1/me/code "$tok" || continue
+		[ "$ST" = 200 ] || continue
+		cred=$(field credential)
+		code=$(field log_index)
+		rec issue "$code" "$rid"
+		req "$w" POST /v1/verify "$VER" "{\"credential\":\"$cred\"}" || continue
+		[ "$ST" = 200 ] && rec verify "$code" "$rid"
+		req "$w" PUT "/v1/residents/$res/status" "$off" '{"status":"yellow","reason":"close_contact"}' || continue
+		[ "$ST" = 200 ] && rec status_set "$(field log_index)" "$rid"
+		req "$w" POST /v1/lookup "$off" "{\"id_number\":\"$id\",\"purpose\":\"appeal_review\"}" || continue
+		[ "$ST" = 200 ] && rec lookup "$(field log_index)" "$rid"
+		req "$w" GET /v1/me/history "$tok" || continue
+		[ "$ST" = 200 ] && rec history_read "$(field log_index)" "$rid"
+		req "$w" POST /v1/scans "$VER" "{\"scans\":[{\"id\":\"$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')\",\"time\":$(date +%s),\"result\":\"malformed\"}]}" || continue
+		[ "$ST" = 200 ] && rec verify_offline "$(field accepted)" -
+		if [ $((n % 2)) = 0 ]; then
+			req "$w" DELETE /v1/me "$tok" || continue
+			[ "$ST" = 200 ] && rec erase "$(field log_index)" "$rid"
+		fi
+	done
+}
+
+load_start() {
+	rm -f "$T/stop"
+	U1=$(url_of 1)
+	U2=$(url_of 2)
+	load 1 "$1" &
+	L1=$!
+	load 2 "$1" &
+	L2=$!
+}
+load_stop() {
+	touch "$T/stop"
+	wait "$L1" "$L2"
+}
+
+# leaves_whole: log_leaves holds 0..size-1, each once, and log_head says
+# size. Prints "count distinct min max head" when not.
+leaves_whole() {
+	local got
+	got=$(pg_psql "$SU" "SELECT count(*) || ' ' || count(DISTINCT idx) || ' '
+		|| coalesce(min(idx), 0) || ' ' || coalesce(max(idx), -1) || ' '
+		|| (SELECT size FROM log_head) FROM log_leaves")
+	set -- $got
+	[ $# = 5 ] && [ "$1" = "$2" ] && [ "$3" = 0 ] && [ "$4" = $(($1 - 1)) ] && [ "$5" = "$1" ] ||
+		{
+			echo "$got"
+			return 1
+		}
+}
+
+# missing ANSWERS: one line per recorded answer without its leaf, naming
+# the answer's kind and the index (never a subject): service_crash.sh's.
+missing() {
+	jq -rn --slurpfile E "$T/entries.jsonl" --rawfile A "$1" '
+	($E | map({key: (.index | tostring), value: .}) | from_entries) as $at
+	| [$A | split("\n")[] | select(length > 0) | split(" ")] as $ans
+	| ([$ans[] | select(.[0] == "enroll") | {key: .[2], value: ($at[.[1]].subject // "?")}]
+	   | from_entries) as $pseud
+	| ([$E[] | select(.action == "verify") | "\(.object) \(.subject)"]
+	   | map({key: ., value: true}) | from_entries) as $verified
+	| ([$E[] | select(.action == "login" and .result == "ok") | .subject]
+	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $logins
+	| ([$ans[] | select(.[0] == "login") | .[2]]
+	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $want_logins
+	| ([$ans[] | select(.[0] == "verify_offline") | .[1] | tonumber] | add // 0) as $scans
+	| ($pseud | to_entries | map(.value) | select(length != (unique | length))
+	   | "two residents share a pseudonym"),
+	  ($pseud | to_entries[] | select(.value | test("^[0-9a-f]{32}$") | not)
+	   | "resident \(.key): its enroll leaf has no pseudonym"),
+	  ($ans[] | select(.[0] | IN("enroll", "issue", "status_set", "lookup", "history_read", "erase"))
+	   | . as [$act, $i, $who]
+	   | if $at[$i] == null then "\($act) \($i): no leaf"
+	     elif $at[$i].action != $act then "\($act) \($i): the leaf is \($at[$i].action)"
+	     elif $at[$i].subject != $pseud[$who] then "\($act) \($i): another subject"
+	     else empty end),
+	  ($ans[] | select(.[0] == "verify") | . as [$act, $i, $who]
+	   | select($verified["\($at[$i].object // "?") \($pseud[$who])"] | not)
+	   | "verify of the code issued at \($i): no verify leaf for its cti and holder"),
+	  ($want_logins | to_entries[] | select(($logins[$pseud[.key]] // 0) < .value)
+	   | "resident \(.key): fewer login leaves than logins answered"),
+	  ([$E[] | select(.action == "verify_offline")] | length | select(. < $scans)
+	   | "\(.) verify_offline leaves for \($scans) scans accepted")
+'
+}
+
+# ok_on K: polls (bounded) until front-end K answers resident 0's code
+# 200. Each server thread's connection comes back at its own next try
+# (a back-off of up to 2 s), so one answer 200 does not mean all.
+ok_on() {
+	local i st
+	for i in $(seq 1 "$(patience 150)"); do
+		st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+			-H "Authorization: Bearer $TOK0" "$(url_of "$1")/v1/me/code")
+		[ "$st" = 200 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ------------------------------------------------- the state before
+ID0=$(gb_id 11010519491231999)
+curl -s -o "$T/r0" --max-time 10 -H "Authorization: Bearer $OFF1" -H 'Content-Type: application/json' \
+	--data-binary "{\"name\":\"Test Resident\",\"id_number\":\"$ID0\",\"passphrase\":\"made up passphrase 0\"}" \
+	"$(url_of 1)/v1/enroll" >/dev/null
+TOK0=$(curl -s --max-time 10 -H 'Content-Type: application/json' \
+	--data-binary "{\"id_number\":\"$ID0\",\"passphrase\":\"made up passphrase 0\"}" \
+	"$(url_of 2)/v1/login" | jq -r .token)
+ok "$([ -n "$TOK0" ] && [ "$TOK0" != null ]; echo $?)" "a resident enrolled on one front-end logs in on the other"
+: >"$T/answers"
+: >"$T/requests"
+load_start 0
+nap 500
+load_stop
+ok "$([ -s "$T/answers" ]; echo $?)" "both front-ends take the load"
+"$AUDIT" verify --server "$(url_of 1)" --token "$AUD" --log-key "$D/public/log.vkey" \
+	--state "$T/audit.state0" >"$T/audit.out" 2>&1
+ok $? "before the restarts: ankang-audit verify passes and saves its state"
+before=$(lines "$T/answers")
+line=$(($(lines "$T/requests") + 1))
+P1=$(pid_of 1)
+P2=$(pid_of 2)
+
+# ----------------------------------------------------------- the restarts
+restarted=0 back=0
+for i in $(seq 1 $ROUNDS); do
+	load_start "$i"
+	nap $((300 + $(rnd) % 700))
+	pg_restart && restarted=$((restarted + 1))
+	if ok_on 1 && ok_on 2; then
+		back=$((back + 1))
+	else
+		diag "restart $i: a front-end did not answer 200 again"
+	fi
+	nap 500
+	load_stop
+done
+is "$restarted" "$ROUNDS" "pg_ctl restart -m immediate under load from both front-ends, $ROUNDS times"
+is "$back" "$ROUNDS" "each time both front-ends answered 200 again by themselves"
+ok "$(kill -0 "$P1" && kill -0 "$P2" && [ "$(pid_of 1)" = "$P1" ] && [ "$(pid_of 2)" = "$P2" ]; echo $?)" \
+	"neither was restarted"
+
+# ------------------------------------------------------ what was answered
+tail -n +"$line" "$T/requests" >"$T/during"
+by_status() { awk -v s="$1" '$2 == s' "$T/during" | wc -l | tr -d ' '; }
+n503=$(by_status 503)
+ok "$([ "$n503" -gt 0 ]; echo $?)" "some requests were answered 503 meanwhile ($n503 of $(lines "$T/during"))"
+for k in 1 2; do
+	diag "node$k: $(awk -v k=$k '$1 == k' "$T/during" | cut -d' ' -f2 | sort | uniq -c |
+		awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')"
+done
+is "$(awk '$2 == 000 || $2 == 500' "$T/during" | wc -l | tr -d ' ')" 0 \
+	"none was answered 500 or left without an answer"
+is "$(cat "$T"/w[12].503 2>/dev/null | jq -r .error | sort | uniq -c | awk '$2 != "unavailable"')" "" \
+	"every 503 carries a JSON error, unavailable"
+for k in 1 2; do
+	r=$(metric "$k" ankang_log_reconnects_total)
+	ok "$([ "${r:-0}" -ge 1 ] && [ "$(metric "$k" ankang_log_db_lost)" = 0 ]; echo $?)" \
+		"node$k counts its reconnections ($r) and says its connection is up"
+done
+
+# A leader signs again: a checkpoint of every leaf, by the one front-end
+# whose writer believes it leads.
+H=$(head_size)
+for _ in $(seq 1 "$(patience 300)"); do
+	[ "$(newest_checkpoint)" -ge "$H" ] && break
+	nap 50
+done
+ok "$([ "$(newest_checkpoint)" -ge "$H" ]; echo $?)" "a leader signs again: a checkpoint of all $H leaves"
+is "$(($(metric 1 ankang_log_leader) + $(metric 2 ankang_log_leader)))" 1 "and one front-end says it leads"
+if bad=$(leaves_whole); then
+	pass=0
+else
+	pass=1
+	diag "count distinct min max head: $bad"
+fi
+ok $pass "log_leaves holds every index from 0 to size-1 once, and log_head says size"
+cp "$T/audit.state0" "$T/audit.state"
+"$AUDIT" verify --server "$(url_of 2)" --token "$AUD" --log-key "$D/public/log.vkey" \
+	--state "$T/audit.state" >"$T/audit.out" 2>&1
+ok $? "ankang-audit verify passes against the state saved before the restarts"
+
+# ------------------------------------------------ every answer has its leaf
+URL=$(url_of 1)
+all_entries "$AUD" "$T/entries.jsonl" 100
+is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
+	"the auditor reads every entry, numbered without gaps"
+missing "$T/answers" >"$T/missing"
+ok $? "the checker ran"
+total=$(lines "$T/answers")
+is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
+ok "$([ $((total - before)) -gt $ROUNDS ]; echo $?)" "the load made progress ($((total - before)) answers)"
+done_testing
