@@ -56,6 +56,8 @@ const char *ak_strerror(int err)
 		return "done, but not yet complete";
 	case AK_EOVERLOAD:
 		return "overloaded: try again shortly";
+	case AK_EBEHIND:
+		return "a key this node is still fetching: try again shortly";
 	}
 	return "unknown error";
 }

@@ -29,7 +29,8 @@ enum {
 	AK_EBUSY = -12,     /* shutting down, or a queue is full */
 	AK_ECONFLICT = -13, /* duplicate of an existing record */
 	AK_EPENDING = -14,  /* done, but not all of it yet: the rest goes on by itself */
-	AK_EOVERLOAD = -15  /* refused, nothing done: more work waits than is taken; retry */
+	AK_EOVERLOAD = -15, /* refused, nothing done: more work waits than is taken; retry */
+	AK_EBEHIND = -16    /* refused, nothing done: this node lacks a key it is fetching; retry */
 };
 
 /* A short English phrase for an AK_E* code; never NULL. */

@@ -117,6 +117,9 @@ static const struct api_error_info table[API_ERROR_COUNT] = {
 			   "Your data is erased from the records, but wiping its last copies from "
 			   "the service's files has not finished yet. The service goes on wiping "
 			   "them; you do not need to ask again."},
+    [API_BEHIND] = {503, "unavailable",
+		    "This server is still fetching a key that another server made; try again "
+		    "in a moment."},
     [API_OVERLOADED] = {503, "overloaded",
 			"The service has more waiting to be recorded than it takes at once, "
 			"so nothing was done; try again in a moment."},
@@ -201,6 +204,8 @@ enum api_error api_error_of_writer(int rc)
 		return API_STOPPING;
 	case AK_EOVERLOAD:
 		return API_OVERLOADED;
+	case AK_EBEHIND:
+		return API_BEHIND;
 	case AK_EIO:
 		/* The audit writer's own: a write, read or fsync failed under
 		 * the database, and it refuses writes until a restart. */

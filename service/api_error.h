@@ -91,6 +91,7 @@ enum api_error {
 	API_LIST_NOT_READY,
 	API_ERASE_PENDING,
 	API_OVERLOADED, /* 503 with Retry-After: 1 (reply.c) */
+	API_BEHIND,     /* 503 unavailable with Retry-After: 1: AK_EBEHIND */
 	/* appeals (h_appeals.c) */
 	API_BAD_APPEAL_REASON,
 	API_BAD_APPEAL_TEXT,
@@ -141,7 +142,8 @@ int api_error_is_ours(enum api_error e);
  * operation (rc an AK_E* code other than 0): the resident it concerns
  * is gone (AK_ENOENT), another request got there first (AK_ECONFLICT),
  * the service is closing (AK_EBUSY), the writer is behind and sheds it
- * (AK_EOVERLOAD: auditlog.h, AUDITLOG_SHED), a leaf or change of ours was wrong
+ * (AK_EOVERLOAD: auditlog.h, AUDITLOG_SHED), this node lacks an epoch key it
+ * is fetching (AK_EBEHIND: record.h), a leaf or change of ours was wrong
  * (AK_EINVAL: 500), an erasure committed but its copies are not yet wiped
  * from the files (AK_EPENDING: log/auditlog.h's AUDITLOG_WIPE), anything
  * else could not be recorded (nothing was changed).

@@ -42,6 +42,9 @@ struct app {
 	struct epochshare_config share_cfg;
 	char node[EPOCHSHARE_NODE_MAX + 1];
 	epochshare *share;
+	/* Held while a request wakes share (keys.lacking) and while
+	 * app_close takes it away, so that no wake-up reaches it freed. */
+	pthread_mutex_t share_mu;
 	witnessing *witnessing; /* NULL without witnesses */
 	struct record_keys keys;
 	struct record_issuer issuer;
@@ -124,6 +127,17 @@ static int join_epochs(app *a, char *why, size_t cap)
 			       cap);
 }
 
+/* record_keys' lacking: a request met a key under an epoch this node has
+ * not fetched yet; the round that fetches it runs now. */
+static void wake_share(void *ctx)
+{
+	app *a = ctx;
+
+	pthread_mutex_lock(&a->share_mu);
+	epochshare_wake(a->share);
+	pthread_mutex_unlock(&a->share_mu);
+}
+
 int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 {
 	struct lists_config lc;
@@ -140,6 +154,7 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 	a->cfg = *cfg;
 	a->lock_fd = -1;
 	pthread_mutex_init(&a->readers_mu, NULL);
+	pthread_mutex_init(&a->share_mu, NULL);
 
 	rc = datadir_open(&a->dd, cfg->data_dir, DATADIR_ROOT | DATADIR_LOG | DATADIR_ISSUER,
 			  cfg->kek_file, keys_why, sizeof keys_why);
@@ -204,6 +219,8 @@ int app_open(app **out, const struct app_config *cfg, char *why, size_t cap)
 				 ak_strerror(rc));
 			goto fail;
 		}
+		a->keys.lacking = wake_share;
+		a->keys.lacking_ctx = a;
 	} else if ((rc = rewrap_start(&a->rewrap, &a->rewrap_cfg, cfg->epoch_every)) != 0) {
 		util_why(why, cap, rc, "starting the KEK epoch thread: %s", ak_strerror(rc));
 		goto fail;
@@ -230,6 +247,8 @@ static void close_readers(app *a)
 
 void app_close(app *a)
 {
+	epochshare *share;
+
 	if (a == NULL)
 		return;
 	atomic_store(&a->stopping, 1);
@@ -237,7 +256,11 @@ void app_close(app *a)
 	/* The threads that submit go before the log they submit to. */
 	upkeep_stop(a->upkeep);
 	rewrap_stop(a->rewrap);
-	epochshare_stop(a->share);
+	pthread_mutex_lock(&a->share_mu);
+	share = a->share;
+	a->share = NULL;
+	pthread_mutex_unlock(&a->share_mu);
+	epochshare_stop(share);
 	lists_close(a->lists);
 	auditlog_close(a->log);
 	close_readers(a);
@@ -246,6 +269,7 @@ void app_close(app *a)
 	datadir_unlock(a->lock_fd);
 	datadir_close(a->dd);
 	pthread_mutex_destroy(&a->readers_mu);
+	pthread_mutex_destroy(&a->share_mu);
 	free(a);
 }
 

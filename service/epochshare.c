@@ -700,6 +700,12 @@ void epochshare_stop(epochshare *w)
 	free(w);
 }
 
+void epochshare_wake(epochshare *w)
+{
+	if (w != NULL)
+		bg_wake(w->thread);
+}
+
 int epochshare_leading(epochshare *w)
 {
 	return w != NULL && atomic_load(&w->leading);

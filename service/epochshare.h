@@ -118,6 +118,11 @@ void epochshare_stop(epochshare *w);
  * floor on w, in the writer's transaction. */
 int epochshare_destroy_ok(void *ctx, store *w, uint64_t current);
 
+/* Runs the next round at once rather than at its time: a request found a
+ * key under an epoch this node lacks (record.h's `lacking`). Never
+ * blocks. NULL: no-op. */
+void epochshare_wake(epochshare *w);
+
 /* Whether this node leads the rotations (for tests and /metrics). */
 int epochshare_leading(epochshare *w);
 

@@ -86,12 +86,24 @@ static int open_field(const seal_datakey *dk, uint64_t id, const char *field,
 	return 0;
 }
 
+/* The newest epoch the set holds (the current one may be older: a limit). */
+static uint64_t newest_held(epoch_set *s)
+{
+	struct epoch_info held[EPOCH_MAX];
+	size_t n = epoch_list(s, held, EPOCH_MAX);
+
+	return held[(n < EPOCH_MAX ? n : EPOCH_MAX) - 1].number;
+}
+
 /*
  * Reads resident id into *r and unwraps its data key into *dk. A key read
  * under an epoch that is no longer held was re-wrapped by a rotation that
  * destroyed the epoch between the read and the unwrap (a rotation destroys
  * an epoch only once no committed row is under it): the row is read once
- * more, and then it must be under a held epoch.
+ * more, and then it must be under a held epoch. A key under an epoch
+ * newer than every held one is this node being behind (the epoch was made
+ * by another node's rotation and this one has not fetched it yet):
+ * where k->lacking is set, AK_EBEHIND, and k->lacking starts the fetch.
  */
 static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
 			   struct store_resident *r, seal_datakey *dk)
@@ -114,6 +126,12 @@ static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
 		rc = seal_datakey_unwrap(&ek, id, r->wrapped, dk);
 		seal_epochkey_wipe(&ek);
 		return rc;
+	}
+	/* Only a node that fetches epochs (k->lacking set) catches up; alone,
+	 * a newer epoch than any held is an older copy of the epochs file. */
+	if (k->lacking != NULL && r->key_epoch > newest_held(k->epochs)) {
+		k->lacking(k->lacking_ctx);
+		return AK_EBEHIND;
 	}
 	return AK_ECRYPTO;
 }

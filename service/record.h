@@ -35,10 +35,15 @@
 
 /* What opening and sealing records needs: the KEK (blind indexes,
  * pseudonyms, the check value) and its epoch keys (which wrap data
- * keys). */
+ * keys). `lacking`, when set, is called with lacking_ctx when a row's
+ * key is wrapped under an epoch newer than any held (a node behind
+ * others on one PostgreSQL database: service/epochshare.h fetches it),
+ * so that the fetch starts at once; it must not block. */
 struct record_keys {
 	const seal_kek *kek;
 	epoch_set *epochs;
+	void (*lacking)(void *ctx);
+	void *lacking_ctx;
 };
 
 /* What signing codes needs: the active issuer key, the iss claim, and the
@@ -64,9 +69,13 @@ struct record_view {
  * without an audit leaf (audit NULL or its action ACT_NONE); AK_ENOENT
  * (no such resident, or erased: audit's subject is then "-"); AK_ECRYPTO
  * (the key or a sealed field does not open: the KEK is wrong, the epoch
- * its key is wrapped under is not held, or the row was tampered with);
- * AK_ECORRUPT (a field opens but is not what record_create seals, its
- * padding included); AK_EDB.
+ * its key is wrapped under was destroyed here, or the row was tampered
+ * with); AK_EBEHIND (k->lacking set, and the key is wrapped under an
+ * epoch newer than any held: another node made it and this one is still
+ * fetching it, so a retry, here shortly or on another node, opens it;
+ * without `lacking` that is AK_ECRYPTO, an older epochs file); AK_ECORRUPT (a
+ * field opens but is not what record_create seals, its padding
+ * included); AK_EDB.
  */
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		struct record_view *out);

@@ -137,8 +137,9 @@ void reply_error(struct request *rq, enum api_error e)
 	rq->in->error = e;
 	if (info->status == 401)
 		reply_header(rq, "WWW-Authenticate", "Bearer");
-	/* A rate limit says when; an overload, a second from now. */
-	if (info->status == 429 || e == API_OVERLOADED) {
+	/* A rate limit says when; an overload or a key still being fetched,
+	 * a second from now. */
+	if (info->status == 429 || e == API_OVERLOADED || e == API_BEHIND) {
 		snprintf(ra, sizeof ra, "%" PRIu64, rq->retry_after > 0 ? rq->retry_after : 1);
 		reply_header(rq, "Retry-After", ra);
 	}

@@ -176,6 +176,11 @@ enum api_error request_fault(struct request *rq, enum api_error e, const char *d
 	 * the service being unavailable, never an internal error. */
 	if (e == API_INTERNAL && rc == AK_EDB)
 		e = API_UNAVAILABLE;
+	/* Nor is a node behind on the KEK epochs (record.h, AK_EBEHIND):
+	 * the request may be tried again, here in a moment or on another
+	 * node. */
+	if ((e == API_INTERNAL || e == API_UNAVAILABLE) && rc == AK_EBEHIND)
+		e = API_BEHIND;
 	return request_fault_detail(rq, e, doing, rc,
 				    rc == AK_EDB && rq->db != NULL ? store_errmsg(rq->db) : NULL);
 }
