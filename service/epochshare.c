@@ -566,6 +566,24 @@ static int rotate_steps(struct epochshare *w)
 	return rc == 1 ? 0 : rc;
 }
 
+/* Removes the rows of nodes unseen for EPOCHSHARE_GONE_MS, and says so. */
+static int purge_gone(struct share *sh)
+{
+	uint64_t now = util_now_ms(), removed = 0;
+	int rc;
+
+	if (now <= EPOCHSHARE_GONE_MS)
+		return 0;
+	if ((rc = store_epochs_nodes_purge(sh->st, now - EPOCHSHARE_GONE_MS, &removed)) != 0)
+		return rc;
+	if (removed > 0)
+		oplog_note("KEK epochs: %llu node(s) not seen for %llu hours forgotten: they no "
+			   "longer count as stale",
+			   (unsigned long long)removed,
+			   (unsigned long long)(EPOCHSHARE_GONE_MS / 3600000u));
+	return 0;
+}
+
 static int leader_round(struct epochshare *w)
 {
 	struct share *sh = &w->sh;
@@ -583,6 +601,8 @@ static int leader_round(struct epochshare *w)
 	if ((rc = answer_requests(sh)) != 0)
 		return rc;
 	newest = &sh->listed[sh->n_listed - 1];
+	if ((rc = purge_gone(sh)) != 0)
+		return rc;
 	if ((rc = store_epochs_nodes(sh->st, newest->number, util_now_ms() - sh->stale_ms, &lagging,
 				     &stale)) != 0)
 		return rc;

@@ -48,7 +48,8 @@
  *      committed row is ever under a destroyed epoch.
  *
  * A node unseen for longer than stale_ms does not hold a rotation back;
- * the leader names it in the operator's log. When it comes back it lacks
+ * the leader names it in the operator's log, and removes its row once it
+ * is unseen for EPOCHSHARE_GONE_MS. When it comes back it lacks
  * the newest epoch, or holds only destroyed ones: it fetches before it
  * serves (epochshare_join at start; a running node stops wrapping under
  * an epoch below the floor at once, and fetches within a second).
@@ -70,6 +71,12 @@
 #define EPOCHSHARE_POLL_MS 1000u
 /* A node unseen for longer does not hold a rotation back (at most). */
 #define EPOCHSHARE_STALE_MS 300000u
+/* A node unseen for longer (a machine that crashed and was never brought
+ * back) has its row removed by the leader, so that it no longer counts as
+ * stale; if it does come back, its next round writes the row again. A
+ * day: far above any stale window, so a node merely down for the night
+ * is still counted and named. */
+#define EPOCHSHARE_GONE_MS 86400000u
 
 struct epochshare_config {
 	const char *url;    /* the store (a postgresql:// URL) */

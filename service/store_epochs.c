@@ -26,6 +26,7 @@ enum {
 	SQ_EP_NODE_SEEN,
 	SQ_EP_NODE_LEAVE,
 	SQ_EP_NODES,
+	SQ_EP_NODES_PURGE,
 	SQ_EP_REQ_ADD,
 	SQ_EP_REQ_ANSWER,
 	SQ_EP_REQ_DELETE,
@@ -261,6 +262,17 @@ int store_epochs_node_leave(store *s, const char *node)
 	if (store_q_bind_text(st, 1, node, -1) != SQLITE_OK)
 		return unbound(st);
 	return step_changes(st, NULL);
+}
+
+int store_epochs_nodes_purge(store *s, uint64_t before_ms, uint64_t *removed)
+{
+	store_q *st = store_q_get(s, SQ_EP_NODES_PURGE, "DELETE FROM epoch_nodes WHERE seen < ?1");
+
+	if (st == NULL)
+		return AK_EDB;
+	if (bind_u64(st, 1, before_ms) != SQLITE_OK)
+		return unbound(st);
+	return step_changes(st, removed);
 }
 
 int store_epochs_nodes(store *s, uint64_t number, uint64_t since_ms, uint64_t *lagging,

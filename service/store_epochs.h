@@ -47,6 +47,9 @@ int store_epochs_ask(store *s, int asked);
 int store_epochs_node_seen(store *s, const char *node, uint64_t newest, uint64_t now_ms);
 /* Removes node's row (it stopped cleanly). */
 int store_epochs_node_leave(store *s, const char *node);
+/* Removes the rows of the nodes last seen before before_ms (gone for
+ * good); *removed (may be NULL) receives how many. */
+int store_epochs_nodes_purge(store *s, uint64_t before_ms, uint64_t *removed);
 /* How many nodes seen at or after since_ms hold no epoch as new as
  * number (*lagging), and how many were last seen before since_ms
  * (*stale). */

@@ -13,6 +13,11 @@
 #   another node), never 500, and asks the leader for the epoch. Once the
 #   leader resumes, node 2 fetches it and answers 200.
 #
+#   A node gone for good: rows of epoch_nodes for a node last seen two
+#   days ago and one last seen an hour ago (both stale); the leader
+#   removes the first (unseen for more than a day, EPOCHSHARE_GONE_MS),
+#   keeps the second, and counts one stale node in /metrics.
+#
 # Made-up personal data only, never printed; no key printed.
 . tests/lib/tap.sh
 export ANKANG_TEST_STORE=pg
@@ -133,5 +138,31 @@ for i in $(seq 1 $N); do
 	[ "$ST" = 200 ] || bad=$((bad + 1))
 done
 is "$bad" 0 "and answers every code 200"
+# --- a node gone for good --------------------------------------------------------
+NOW=$(($(date +%s) * 1000))
+SQ "insert into epoch_nodes (node, newest, seen) values ('gone-node', 1, $((NOW - 2 * 86400000))),
+	('away-node', 1, $((NOW - 3600000)))" >/dev/null
+until_sql "select count(*) from epoch_nodes where node = 'gone-node'" 0
+ok $? "the leader removes the row of a node unseen for two days"
+is "$(SQ "select count(*) from epoch_nodes where node = 'away-node'")" 1 \
+	"and keeps that of a node unseen for an hour"
+until_log() {
+	local i
+	for i in $(seq 1 "$(patience 300)"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+until_log "$T/serve1.log" "1 node(s) not seen for 24 hours forgotten"
+ok $? "its log says one node was forgotten"
+ADM=$(svc_account "$D1" admin ops)
+URL=$U1
+for i in $(seq 1 "$(patience 100)"); do
+	api GET /metrics "$ADM"
+	[ "$(sed -n 's/^ankang_epochs_stale_nodes //p' "$T/r.body")" = 1 ] && break
+	sleep 0.1
+done
+is "$(sed -n 's/^ankang_epochs_stale_nodes //p' "$T/r.body")" 1 "/metrics counts the one stale node left"
 is "$(cat "$T"/serve*.log | grep -ciE "Test Resident|${ID[1]}|${ID[2]}|${ID[3]}")" 0 "no personal data in the nodes' logs"
 done_testing
