@@ -13,7 +13,11 @@
  *      a failure, or the process killed, leaves the target empty;
  *   3. only after COMMIT, `store = URL` is added to ankang.conf, by an
  *      atomic rename: until then the folder is the SQLite deployment it
- *      was, and running the command again starts over.
+ *      was, and running the command again starts over. Killed between
+ *      the two, the target is full and the folder names no store: run
+ *      again, migrate finds that the target holds exactly this folder's
+ *      log (the same size and root on both sides, each log checking,
+ *      and the same KEK check value) and only writes ankang.conf.
  *
  * The old ankang.db stays where it was: a backup, and one that holds the
  * residents' sealed personal data (the output says so, and SECURITY.md
@@ -34,12 +38,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "common/cli.h"
 #include "common/util.h"
+#include "log/logcheck.h"
 #include "log/store.h"
 #include "log/store_copy.h"
 #include "service/commands.h"
 #include "service/datadir.h"
+#include "service/store_people.h"
 
 static const char migrate_usage[] =
     "usage: ankangd migrate --from DIR --to URL [--to-owner URL]\n"
@@ -54,7 +62,9 @@ static const char migrate_usage[] =
     "ankangd is connected to the database, and when the database is not empty.\n"
     "Checks the SQLite log in full first (as `ankangd check --full`), and the\n"
     "copied log on PostgreSQL before it commits. Interrupted or failed, it leaves\n"
-    "the database empty and ankang.conf unchanged: run it again.\n"
+    "the database empty and ankang.conf unchanged: run it again. Ended after its\n"
+    "COMMIT but before ankang.conf was written, run again it finds this folder's\n"
+    "log (size, root, KEK check) in the database and writes ankang.conf only.\n"
     "DIR/ankang.db is kept: a backup holding personal data (SECURITY.md).\n"
     "\n"
     "  --to URL        the URL the service's nodes connect with (recorded), never\n"
@@ -123,6 +133,44 @@ done:
 	free(text);
 	free(out);
 	return rc;
+}
+
+/* The size and root of st's log, once its self-check passes. */
+static int log_state(store *st, const struct key_verifier *log_key, uint64_t *size,
+		     merkle_hash root)
+{
+	struct logcheck_head head = {0, 0, 0};
+	const char *why = NULL;
+	int rc;
+
+	if ((rc = logcheck_self(st, log_key, &why, &head)) != 0)
+		return rc;
+	*size = head.size;
+	return merkle_root(root, head.size, store_log_get_node, st);
+}
+
+/*
+ * Whether dst, which store_copy found not empty, already holds src's
+ * whole deployment: a move whose process ended between the target's
+ * COMMIT and the rename of ankang.conf. 1 when both logs check and have
+ * the same size and root, and both hold the same KEK check value (the
+ * same deployment's people: the check is a MAC under the KEK); 0
+ * otherwise, or on any error (the caller then refuses as before).
+ */
+static int already_moved(store *src, store *dst, const struct key_verifier *log_key, uint64_t *size,
+			 merkle_hash root)
+{
+	uint8_t kc_src[32], kc_dst[32];
+	merkle_hash root_dst;
+	uint64_t size_dst = 0;
+
+	if (log_state(src, log_key, size, root) != 0 ||
+	    log_state(dst, log_key, &size_dst, root_dst) != 0 || *size != size_dst ||
+	    sodium_memcmp(root, root_dst, sizeof root_dst) != 0)
+		return 0;
+	if (store_kek_check_get(src, kc_src) != 0 || store_kek_check_get(dst, kc_dst) != 0)
+		return 0;
+	return sodium_memcmp(kc_src, kc_dst, sizeof kc_src) == 0;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -207,7 +255,29 @@ int cmd_migrate(int argc, char **argv)
 		goto done;
 	}
 	fprintf(stderr, "migrate: %s to PostgreSQL: checking the SQLite log in full\n", from);
-	if ((rc = store_copy(src, dst, to, &d->trust.log_key, progress, NULL, &res, &why)) != 0) {
+	rc = store_copy(src, dst, to, &d->trust.log_key, progress, NULL, &res, &why);
+	if (rc == AK_EEXIST && already_moved(src, dst, &d->trust.log_key, &res.leaves, res.root)) {
+		if ((rc = conf_add_store(d, to)) != 0) {
+			cli_error("migrate: %s/%s could not be written (%s): add the line `store ="
+				  " <the --to URL>` to it by hand",
+				  from, DATADIR_CONF,
+				  rc == AK_EIO ? strerror(errno) : ak_strerror(rc));
+			goto done;
+		}
+		util_b64_encode(b64, res.root, sizeof res.root);
+		printf("migrated %s to PostgreSQL: the target already held this folder's whole log"
+		       " (%" PRIu64 " leaves, the same root) and KEK check, copied by a move that"
+		       " ended before it wrote %s; only %s was written now\n",
+		       from, res.leaves, DATADIR_CONF, DATADIR_CONF);
+		printf("size %" PRIu64 "\nroot %s\n", res.leaves, b64);
+		printf("%s/%s now names the store; %s is kept as it was, and is a backup holding"
+		       " residents' sealed personal data until the next `ankangd keys"
+		       " rotate-epoch` (SECURITY.md)\n",
+		       from, DATADIR_CONF, db);
+		status = CLI_OK;
+		goto done;
+	}
+	if (rc != 0) {
 		cli_error("migrate: %s%s%s; the target is left as it was", ak_strerror(rc),
 			  why != NULL ? ": " : "", why != NULL ? why : "");
 		/* The nodes' URL not reaching a database is bad input, as the

@@ -31,7 +31,10 @@
 #   the erased resident stays erased, new leaves follow the old ones,
 #   and `ankang-audit verify` with the state saved before passes on the
 #   database and over HTTP. A second move into the now full database,
-#   and a second move of the moved folder, are refused.
+#   and a second move of the moved folder, are refused; a move ended
+#   between its COMMIT and the rename of ankang.conf (the conf put back)
+#   is finished by a second run, which finds the folder's own log (size,
+#   root, KEK check) in the target and writes only the conf.
 #
 # Made-up personal data only, compared and never printed; no message of
 # migrate's holds any of it.
@@ -383,6 +386,18 @@ is $? 1 "a second move of the moved folder: exit 1"
 like "$(cat "$T/m.err")" "PostgreSQL already" "it says the store is PostgreSQL already"
 cmp -s "$D/ankang.conf" "$T/conf.moved"
 ok $? "and ankang.conf is unchanged"
+# Killed between COMMIT and the rename: the database full, the folder as
+# it was. Run again, migrate finds its own log there and writes the conf.
+cp -p "$T/conf.before" "$D/ankang.conf"
+migrate --to "$NODE" --to-owner "$OWNER"
+is $? 0 "ended between COMMIT and the rename of ankang.conf, a second run finishes: exit 0"
+like "$(head -1 "$T/m.out")" "already held this folder's whole log \\($SIZE_BEFORE leaves" \
+	"it says the target already held this folder's log"
+is "$(sed -n 's/^root //p' "$T/m.out")" "$ROOT_BEFORE" "with its root"
+cmp -s "$D/ankang.conf" "$T/conf.moved"
+ok $? "ankang.conf is what the move writes"
+is "$(SQ "select count(*) from log_leaves")" "$SIZE_BEFORE" "and the database is as the move left it"
+cat "$T/m.out" "$T/m.err" >>"$T/migrate.all"
 E=$T/e
 svc_init "$E"
 cp -p "$E/ankang.conf" "$T/conf.e"
