@@ -63,7 +63,7 @@ static const char migrate_usage[] =
     "Checks the SQLite log in full first (as `ankangd check --full`), and the\n"
     "copied log on PostgreSQL before it commits. Interrupted or failed, it leaves\n"
     "the database empty and ankang.conf unchanged: run it again. Ended after its\n"
-    "COMMIT but before ankang.conf was written, run again it finds this folder's\n"
+    "COMMIT but before ankang.conf was written, run it again: it finds the folder's\n"
     "log (size, root, KEK check) in the database and writes ankang.conf only.\n"
     "DIR/ankang.db is kept: a backup holding personal data (SECURITY.md).\n"
     "\n"
