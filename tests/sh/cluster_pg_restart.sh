@@ -16,11 +16,11 @@
 # being restarted; the load runs on a little, then stops. Then: some
 # requests were answered 503 (JSON, `unavailable`) meanwhile, none 500,
 # none left without an answer; each front-end counts its reconnections
-# in /metrics and says its connection is up; a leader holds the lock and
-# signs a checkpoint of every leaf; log_leaves holds 0..size-1 once each
-# and log_head says size; ankang-audit verify passes against the state
-# it saved before the restarts; every recorded answer has its leaf (the
-# checker is service_crash.sh's).
+# in /metrics and says its connection is up; a leader signs a checkpoint
+# of every leaf, and one front-end says it leads; log_leaves holds
+# 0..size-1 once each and log_head says size; ankang-audit verify passes
+# against the state it saved before the restarts; every recorded answer
+# has its leaf (the checker is service_crash.sh's).
 #
 # Output never shows a name, number or token. Skips without PostgreSQL.
 # Bounded: three rounds of about two seconds of load and the recovery,
@@ -65,13 +65,6 @@ ADM=$(svc_account "$D" admin operator-1)
 url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
 pid_of() { cat "$C/node$1.pid"; }
 
-# leader: K when a session of ankang_nodeK holds the log's leader lock
-# (its key is the one scripts/cluster status reads), else nothing.
-leader() {
-	pg_psql "$SU" "SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-		WHERE l.locktype = 'advisory' AND l.granted AND a.usename LIKE 'ankang\\_node%'" |
-		sed -n 's/^ankang_node\([12]\)$/\1/p' | sort -u | tr -d '\n'
-}
 newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
 head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
 # metric K NAME: front-end K's value of NAME.

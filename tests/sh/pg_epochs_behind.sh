@@ -108,7 +108,7 @@ kill -CONT "$P2"
 is "$(epochs_of "$D2")" "1 " "node 2 resumed holds epoch 1 alone: the leader that would hand it 2 is stopped"
 
 # codes through node 2, then an officer's look-up, each 503.
-st= ra= er= bad=0
+st='' ra='' er='' bad=0
 for i in $(seq 1 $N); do
 	api GET /v1/me/code "${TOK[i]}"
 	st="$st $ST"
