@@ -165,8 +165,12 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@DATA=$(DATA) BIN=$(BIN) scripts/demo
 
+# make test: the suite, then every integration script that is not
+# SQLite-specific again on PostgreSQL (each skips where it is not
+# installed; the bootstrap installs it).
 test: deps
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-pg
 
 check: all tests
 	prove --exec '' -j$(PROVE_JOBS) $(TEST_BINS) $(FUZZ_REPLAY) $(TEST_SH) $(TEST_PG) $(TEST_WEB)

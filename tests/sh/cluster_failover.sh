@@ -33,6 +33,7 @@
 . tests/lib/tap.sh
 . tests/lib/pg.sh
 . tests/lib/service.sh
+. tests/lib/answers.sh
 
 for c in curl jq; do
 	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
@@ -302,41 +303,7 @@ is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
 	"the auditor reads every entry, numbered without gaps"
 is "$(lines "$T/entries.jsonl")" "$(head_size)" "as many as log_head says"
 
-# missing ANSWERS: one line per recorded answer without its leaf, naming
-# the answer's kind and the index (never a subject): service_crash.sh's.
-missing() {
-	jq -rn --slurpfile E "$T/entries.jsonl" --rawfile A "$1" '
-	($E | map({key: (.index | tostring), value: .}) | from_entries) as $at
-	| [$A | split("\n")[] | select(length > 0) | split(" ")] as $ans
-	| ([$ans[] | select(.[0] == "enroll") | {key: .[2], value: ($at[.[1]].subject // "?")}]
-	   | from_entries) as $pseud
-	| ([$E[] | select(.action == "verify") | "\(.object) \(.subject)"]
-	   | map({key: ., value: true}) | from_entries) as $verified
-	| ([$E[] | select(.action == "login" and .result == "ok") | .subject]
-	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $logins
-	| ([$ans[] | select(.[0] == "login") | .[2]]
-	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $want_logins
-	| ([$ans[] | select(.[0] == "verify_offline") | .[1] | tonumber] | add // 0) as $scans
-	| ($pseud | to_entries | map(.value) | select(length != (unique | length))
-	   | "two residents share a pseudonym"),
-	  ($pseud | to_entries[] | select(.value | test("^[0-9a-f]{32}$") | not)
-	   | "resident \(.key): its enroll leaf has no pseudonym"),
-	  ($ans[] | select(.[0] | IN("enroll", "issue", "status_set", "lookup", "history_read", "erase"))
-	   | . as [$act, $i, $who]
-	   | if $at[$i] == null then "\($act) \($i): no leaf"
-	     elif $at[$i].action != $act then "\($act) \($i): the leaf is \($at[$i].action)"
-	     elif $at[$i].subject != $pseud[$who] then "\($act) \($i): another subject"
-	     else empty end),
-	  ($ans[] | select(.[0] == "verify") | . as [$act, $i, $who]
-	   | select($verified["\($at[$i].object // "?") \($pseud[$who])"] | not)
-	   | "verify of the code issued at \($i): no verify leaf for its cti and holder"),
-	  ($want_logins | to_entries[] | select(($logins[$pseud[.key]] // 0) < .value)
-	   | "resident \(.key): fewer login leaves than logins answered"),
-	  ([$E[] | select(.action == "verify_offline")] | length | select(. < $scans)
-	   | "\(.) verify_offline leaves for \($scans) scans accepted")
-'
-}
-missing "$T/answers" >"$T/missing"
+answers_missing "$T/entries.jsonl" "$T/answers" >"$T/missing"
 ok $? "the checker ran"
 total=$(lines "$T/answers")
 is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
@@ -348,7 +315,7 @@ read -r _ e_idx e_who < <(grep '^enroll ' "$T/answers" | grep -vm1 " $l_who\$")
 	echo "erase $e_idx $e_who"                      # another action
 	echo "lookup $l_idx $e_who"                     # another resident
 } >"$T/answers.bad"
-is "$(missing "$T/answers.bad" | wc -l)" 3 "and it finds each of three answers given a leaf they lack"
+is "$(answers_missing "$T/entries.jsonl" "$T/answers.bad" | wc -l)" 3 "and it finds each of three answers given a leaf they lack"
 for a in enroll login issue verify status_set lookup history_read verify_offline erase; do
 	diag "$a: $(grep -c "^$a " "$T/answers") answers"
 done
