@@ -20,7 +20,7 @@
 # of every leaf, and one front-end says it leads; log_leaves holds
 # 0..size-1 once each and log_head says size; ankang-audit verify passes
 # against the state it saved before the restarts; every recorded answer
-# has its leaf (the checker is service_crash.sh's).
+# has its leaf (tests/lib/answers.sh).
 #
 # Output never shows a name, number or token. Skips without PostgreSQL.
 # Bounded: three rounds of about two seconds of load and the recovery,
@@ -28,6 +28,7 @@
 . tests/lib/tap.sh
 . tests/lib/pg.sh
 . tests/lib/service.sh
+. tests/lib/answers.sh
 
 for c in curl jq; do
 	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
@@ -181,41 +182,6 @@ leaves_whole() {
 		}
 }
 
-# missing ANSWERS: one line per recorded answer without its leaf, naming
-# the answer's kind and the index (never a subject): service_crash.sh's.
-missing() {
-	jq -rn --slurpfile E "$T/entries.jsonl" --rawfile A "$1" '
-	($E | map({key: (.index | tostring), value: .}) | from_entries) as $at
-	| [$A | split("\n")[] | select(length > 0) | split(" ")] as $ans
-	| ([$ans[] | select(.[0] == "enroll") | {key: .[2], value: ($at[.[1]].subject // "?")}]
-	   | from_entries) as $pseud
-	| ([$E[] | select(.action == "verify") | "\(.object) \(.subject)"]
-	   | map({key: ., value: true}) | from_entries) as $verified
-	| ([$E[] | select(.action == "login" and .result == "ok") | .subject]
-	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $logins
-	| ([$ans[] | select(.[0] == "login") | .[2]]
-	   | group_by(.) | map({key: .[0], value: length}) | from_entries) as $want_logins
-	| ([$ans[] | select(.[0] == "verify_offline") | .[1] | tonumber] | add // 0) as $scans
-	| ($pseud | to_entries | map(.value) | select(length != (unique | length))
-	   | "two residents share a pseudonym"),
-	  ($pseud | to_entries[] | select(.value | test("^[0-9a-f]{32}$") | not)
-	   | "resident \(.key): its enroll leaf has no pseudonym"),
-	  ($ans[] | select(.[0] | IN("enroll", "issue", "status_set", "lookup", "history_read", "erase"))
-	   | . as [$act, $i, $who]
-	   | if $at[$i] == null then "\($act) \($i): no leaf"
-	     elif $at[$i].action != $act then "\($act) \($i): the leaf is \($at[$i].action)"
-	     elif $at[$i].subject != $pseud[$who] then "\($act) \($i): another subject"
-	     else empty end),
-	  ($ans[] | select(.[0] == "verify") | . as [$act, $i, $who]
-	   | select($verified["\($at[$i].object // "?") \($pseud[$who])"] | not)
-	   | "verify of the code issued at \($i): no verify leaf for its cti and holder"),
-	  ($want_logins | to_entries[] | select(($logins[$pseud[.key]] // 0) < .value)
-	   | "resident \(.key): fewer login leaves than logins answered"),
-	  ([$E[] | select(.action == "verify_offline")] | length | select(. < $scans)
-	   | "\(.) verify_offline leaves for \($scans) scans accepted")
-'
-}
-
 # ok_on K: polls (bounded) until front-end K answers resident 0's code
 # 200. Each server thread's connection comes back at its own next try
 # (a back-off of up to 2 s), so one answer 200 does not mean all.
@@ -317,7 +283,7 @@ URL=$(url_of 1)
 all_entries "$AUD" "$T/entries.jsonl" 100
 is "$(jq -s '[.[].index] == [range(0; length)]' "$T/entries.jsonl")" true \
 	"the auditor reads every entry, numbered without gaps"
-missing "$T/answers" >"$T/missing"
+answers_missing "$T/entries.jsonl" "$T/answers" >"$T/missing"
 ok $? "the checker ran"
 total=$(lines "$T/answers")
 is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
