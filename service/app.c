@@ -118,6 +118,10 @@ static int join_epochs(app *a, char *why, size_t cap)
 	unsigned wait_s = (unsigned)(2 * stale_s < 10 ? 10 : 2 * stale_s > 120 ? 120 : 2 * stale_s);
 	int rc;
 
+	/* Another deployment's KEK is said to be that, before the epochs
+	 * file it cannot open is. */
+	if ((rc = record_kek_matches(a->db_path, a->dd->kek_path, why, cap)) != 0)
+		return rc;
 	if ((rc = epochshare_node_name(a->node, a->cfg.data_dir)) != 0)
 		return util_why(why, cap, rc, "%s: naming this node", a->cfg.data_dir);
 	a->share_cfg = (struct epochshare_config){

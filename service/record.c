@@ -512,6 +512,31 @@ int record_issue(const struct record_issuer *is, const struct record_view *v, ui
 
 /* ----------------------------------------------------- opening the keys */
 
+int record_kek_matches(const char *db_path, const char *kek_path, char *why, size_t cap)
+{
+	struct record_keys k = {NULL, NULL, NULL, NULL};
+	seal_kek *kek = NULL;
+	store *st = NULL;
+	int rc;
+
+	why[0] = '\0';
+	if ((rc = seal_kek_load(&kek, kek_path)) != 0) {
+		snprintf(why, cap, "key-encryption key %s: %s", kek_path, ak_strerror(rc));
+		return rc;
+	}
+	k.kek = kek;
+	if ((rc = store_open(&st, db_path, STORE_READONLY)) != 0)
+		snprintf(why, cap, "%s: %s", db_path, store_open_err(rc));
+	else if ((rc = record_kek_check(&k, st)) != 0)
+		snprintf(why, cap, "key-encryption key %s: %s", kek_path,
+			 rc == AK_ECRYPTO ? "it is not the key this data folder's records were "
+					    "sealed with"
+					  : ak_strerror(rc));
+	store_close(st);
+	seal_kek_free(kek);
+	return rc;
+}
+
 int record_keys_open(struct record_keys *out, const char *db_path, const char *kek_path,
 		     const char *epochs_path, char *why, size_t cap)
 {

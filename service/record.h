@@ -119,6 +119,10 @@ int record_open_field(const struct record_keys *k, store *db, uint64_t id, struc
  * writer's connection).
  */
 int record_kek_check(const struct record_keys *k, store *db);
+/* record_kek_check for the KEK in kek_path against the store at db_path,
+ * alone (before the epochs are fetched: service/app.c). 0, or as
+ * record_keys_open, with *why saying which. */
+int record_kek_matches(const char *db_path, const char *kek_path, char *why, size_t cap);
 int record_kek_check_put(const struct record_keys *k, store *w);
 
 /*
