@@ -6,7 +6,7 @@
 . tests/lib/tap.sh
 . tests/lib/pg.sh
 
-prog=$ANKANG_HELPERS/../test_store_reconnect
+prog=${ANKANG_HELPERS:-build/tests/helpers}/../test_store_reconnect
 case $prog in /*) ;; *) prog=$TOP/$prog ;; esac
 [ -x "$prog" ] || skip_all "$prog is not built (make tests)"
 if ! pg_test_start; then
