@@ -66,6 +66,8 @@ enum store_slot {
 
 /* PostgreSQL's statements per connection (log/store_pg.h), prepared once. */
 #define STORE_PG_SLOTS 64
+/* Commands a PostgreSQL store may defer (store_pg.c). */
+#define STORE_PG_PEND 6
 
 struct store {
 	sqlite3 *db;
@@ -81,6 +83,11 @@ struct store {
 	unsigned pg_session;
 	int pg_tx;
 	int pg_down; /* connected, but not configured: as good as lost */
+	/* Commands deferred until the next statement, which carries them in
+	 * its round trip (store_pg.c, "Deferred commands"): a BEGIN, the
+	 * writer's SAVEPOINT op and RELEASE SAVEPOINT op. */
+	const char *pg_pend[STORE_PG_PEND];
+	int pg_npend;
 	uint64_t pg_retry_ns;
 	unsigned pg_backoff_ms;
 	/* The signer row's size, as the last head lock read it
