@@ -105,6 +105,12 @@ int store_io_failed(store *s);
  * it short. */
 int store_begin(store *s);
 int store_begin_read(store *s);
+/* A request's reads (service/http/dispatch.c): on SQLite store_begin_read,
+ * 0, to end with store_commit (one read transaction costs less than one a
+ * statement). On PostgreSQL none, 1: each statement reads its own
+ * snapshot, where a transaction would cost two statements more (BEGIN and
+ * COMMIT) a request. Else an AK_E* code. */
+int store_begin_reads(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
 int store_savepoint(store *s);

@@ -149,6 +149,15 @@ int store_q_bytes(store_q *q, int col);
 uint64_t store_q_changes(store_q *q);
 /* Reset and bindings cleared; ready for the next user. */
 void store_q_finish(store_q *q);
+/*
+ * Says that every caller of q ends its operation when q fails (returns
+ * the failure to the writer, which undoes the operation under its own
+ * savepoint): on PostgreSQL q's writes then run without a savepoint of
+ * their own (store_q.c). Never for a statement whose failure a caller
+ * answers and goes on after (an enrolment's taken ID number). Nothing on
+ * SQLite, where a failed statement is undone alone anyway.
+ */
+void store_q_ends_operation(store_q *q);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);

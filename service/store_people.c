@@ -966,6 +966,7 @@ int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 
 	if (st == NULL)
 		return AK_EDB;
+	store_q_ends_operation(st); /* dispatch.c's change returns its failure */
 	if (!fits(now))
 		return AK_EINVAL;
 	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
@@ -1063,6 +1064,9 @@ int store_code_add(store *s, const struct store_code *c)
 
 	if (st == NULL)
 		return AK_EDB;
+	/* Its three callers return its failures (an erased resident is no
+	 * failure: no row changed). */
+	store_q_ends_operation(st);
 	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
 	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1) || !fits(c->issued_index))
 		return AK_EINVAL;
