@@ -57,8 +57,9 @@
  * lock of ours uses (the leader's is derived from the log's origin). */
 #define MIGRATE_LOCK "107083543735911"
 /* PostgreSQL's type numbers (pg_type.dat) of our parameters. */
-#define OID_BYTEA 17
-#define OID_INT8  20
+#define OID_BYTEA       17
+#define OID_INT8        20
+#define OID_BYTEA_ARRAY 1001
 /* Parameters a statement may have. */
 #define PARAMS_MAX 8
 /* Connecting again after a lost connection: the back-off's bounds. */
@@ -392,7 +393,9 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 
 	assert(slot < STORE_PG_SLOTS && n <= PARAMS_MAX);
 	for (int k = 0; k < n; k++) {
-		oids[k] = types[k] == 'i' ? OID_INT8 : OID_BYTEA;
+		oids[k] = types[k] == 'i'   ? OID_INT8
+			  : types[k] == 'B' ? OID_BYTEA_ARRAY
+					    : OID_BYTEA;
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);

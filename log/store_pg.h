@@ -30,6 +30,7 @@ enum store_pg_slot {
 	/* store_pg_log.c */
 	PQ_LOG_SIZE,
 	PQ_LOG_APPEND,
+	PQ_LOG_APPEND_RUN,
 	PQ_LOG_GET_NODE,
 	PQ_LOG_GET_LEAF,
 	PQ_LOG_PUT_CHECKPOINT,
@@ -150,6 +151,8 @@ int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out);
 int store_pg_log_size(store *s, uint64_t *n);
 int store_pg_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			       const merkle_hash *hashes, size_t n);
+int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows,
+			    size_t count);
 int store_pg_log_counts(store *s, struct store_log_counts *c);
 int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out);
