@@ -38,6 +38,22 @@
  * peer that vanished from the network by TCP keepalives (the KEEPALIVE_*
  * defaults, the same way), so no call waits for a dead server without end.
  *
+ * Deferred commands. A round trip costs CPU on both sides of the socket,
+ * so what need not be a round trip of its own rides with the next
+ * statement, in one libpq pipeline (store_pg_send): a BEGIN (sent with
+ * the transaction's first statement; a transaction that ran none, its
+ * COMMIT and ROLLBACK cost nothing), the writer's SAVEPOINT op (with the
+ * operation's first statement; one that ran none is dropped unsent,
+ * with its RELEASE or ROLLBACK TO) and RELEASE SAVEPOINT op (with the
+ * next statement or the COMMIT), and store_q's savepoint pair around a
+ * write. In the pipeline a failure aborts what follows it until the
+ * sync, and the failure is the statement's: the deferred commands come
+ * first, so a statement never runs without them. A deferred BEGIN that
+ * meets a lost connection connects again and sends it all once more, as
+ * a BEGIN run at once did: nothing of the transaction existed. Nothing
+ * else is deferred: a COMMIT is always its own statement, its answer
+ * read before anyone is answered, and a ROLLBACK TO runs at once.
+ *
  * Never: build SQL from input (the only SQL not in a constant is a
  * migration, compiled in), let a COMMIT that the server answered with
  * ROLLBACK pass as a commit, or connect again inside a transaction.
