@@ -405,7 +405,7 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 	int prepared, part;
 	char name[16];
 	PGresult *r;
-	struct store_pg_stmt q = {name, sql, n, oids, vals, lens, fmts, 1, NULL, NULL};
+	struct store_pg_stmt q;
 
 	assert(slot < STORE_PG_SLOTS && n <= PARAMS_MAX);
 	for (int k = 0; k < n; k++) {
@@ -415,6 +415,7 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);
+	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, NULL};
 	prepared = (s->pg_prepared & (uint64_t)1 << slot) != 0;
 	r = store_pg_send(s, &q, &prepared, &part, rc);
 	if (prepared)
