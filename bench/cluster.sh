@@ -295,13 +295,20 @@ if [ "$PROF_SECS" -gt 0 ]; then
 			wait "$sampler"
 			reqs=$(awk -v s="$PROF_SECS" '{r += $1 * s} END {printf "%d", r}' "$W/prof.out")
 			tail -n +$((from + 1)) "$C/server.log" >"$W/stmts.$ep"
-			# Round trips: a simple query ("statement:") or a prepared one's
-			# execution ("execute"); parse and bind ride with them.
+			# Statements: a simple query ("statement:") or an execution
+			# ("execute"; parse and bind ride with it). Round trips: the
+			# statements but those that ride in another's pipeline
+			# (store_pg.c, "Deferred commands": a BEGIN, SAVEPOINT or
+			# RELEASE sent unnamed in the extended protocol).
 			awk -v reqs="$reqs" -v leaves=$((s1 - s0)) -v ep="$ep" '
 				/ duration: / {
 					d = $0; sub(/.* duration: /, "", d); sub(/ ms .*/, "", d)
+					ride = 0
 					if ($0 ~ /  statement: /) { s = $0; sub(/.*  statement: /, "", s) }
-					else if ($0 ~ /  execute [^:]*: /) { s = $0; sub(/.*  execute [^:]*: /, "", s) }
+					else if ($0 ~ /  execute [^:]*: /) {
+						s = $0; sub(/.*  execute [^:]*: /, "", s)
+						ride = $0 ~ /  execute <unnamed>: (BEGIN|SAVEPOINT|RELEASE)/
+					}
 					else next
 					if (s ~ /^SAVEPOINT store_q|^RELEASE SAVEPOINT store_q|^ROLLBACK TO SAVEPOINT store_q/) k = "store_q savepoints"
 					else if (s ~ /SAVEPOINT op/) k = "operation savepoints"
@@ -311,13 +318,14 @@ if [ "$PROF_SECS" -gt 0 ]; then
 					else if (s ~ /^(INSERT|UPDATE|DELETE)/) k = "other writes"
 					else k = "reads"
 					n[k]++; t[k] += d; N++; T += d
+					if (!ride) { m[k]++; M++ }
 				}
 				END {
 					if (reqs == 0 || N == 0) { print "profile " ep ": no statements logged"; exit }
-					printf "profile %s: %d requests, %d leaves, %d round trips to the database (%.1f a request), %.0f ms of statements in the server\n", ep, reqs, leaves, N, N / reqs, T
-					for (k in n) printf "  %-26s %6.2f a request  %5.1f%% of round trips  %5.1f%% of the statements'"'"' time\n", k, n[k] / reqs, 100 * n[k] / N, 100 * t[k] / T
-					printf "TRIPS %s %.2f %.2f %.2f %.3f\n", ep, N / reqs, n["store_q savepoints"] / reqs,
-						n["operation savepoints"] / reqs, (t["store_q savepoints"] + t["operation savepoints"]) / T
+					printf "profile %s: %d requests, %d leaves, %d round trips to the database (%.1f a request) carrying %d statements (%.1f a request), %.0f ms of statements in the server\n", ep, reqs, leaves, M, M / reqs, N, N / reqs, T
+					for (k in n) printf "  %-26s %6.2f statements, %5.2f round trips a request  %5.1f%% of round trips  %5.1f%% of the statements'"'"' time\n", k, n[k] / reqs, m[k] / reqs, 100 * m[k] / M, 100 * t[k] / T
+					printf "TRIPS %s %.2f %.2f %.2f %.3f\n", ep, M / reqs, m["store_q savepoints"] / reqs,
+						m["operation savepoints"] / reqs, (t["store_q savepoints"] + t["operation savepoints"]) / T
 				}' "$W/stmts.$ep" >"$W/prof.$ep"
 			grep -v '^TRIPS ' "$W/prof.$ep"
 			echo "  the front-ends' sessions, sampled every 50 ms ($(grep -c . "$W/waits.$ep") samples of a busy session):"

@@ -209,6 +209,20 @@ struct op {
 	struct op *wake[2]; /* whom this op's submitter wakes in turn */
 };
 
+/* A batch's leaves on PostgreSQL, from first on: their bytes and their
+ * hashes one after another, and where each leaf's start. */
+struct leaf_run {
+	uint64_t first;
+	size_t n, cap;
+	struct run_leaf {
+		size_t off, len, hoff, nh;
+	} * leaf;
+	char *bytes;
+	size_t used, bytes_cap;
+	merkle_hash *h;
+	size_t nh, h_cap;
+};
+
 struct auditlog {
 	struct auditlog_config cfg;
 	const key_signer *key;
@@ -240,6 +254,9 @@ struct auditlog {
 	uint64_t shed_unsigned;
 	unsigned session; /* store_generation of the writer's connection */
 	atomic_int db_lost;
+	/* PostgreSQL (multi): the batch's leaves, kept until the head moves
+	 * and inserted then in one statement (run_flush). */
+	struct leaf_run run;
 
 	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
 	 * found a mismatch, AK_EIO once a write transaction met an I/O error;
@@ -730,7 +747,99 @@ static int prepare(struct op *op)
 	return 0;
 }
 
-/* Appends one leaf, given its bytes and leaf hash, at the range's size. */
+/* Grows *p (of *cap elements of size each) to hold want. */
+static int grow(void *p, size_t *cap, size_t want, size_t size)
+{
+	size_t n = *cap > 0 ? *cap : 64;
+	void *more;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	if ((more = realloc(*(void **)p, n * size)) == NULL)
+		return AK_ENOMEM;
+	*(void **)p = more;
+	*cap = n;
+	return 0;
+}
+
+/* Keeps a leaf at idx (the next of the run) for run_flush. */
+static int run_add(struct leaf_run *r, uint64_t idx, const char *bytes, size_t len,
+		   const struct completed *c)
+{
+	struct run_leaf *l;
+
+	if (r->n == 0)
+		r->first = idx;
+	if (idx != r->first + r->n)
+		return AK_EINVAL;
+	if (grow(&r->leaf, &r->cap, r->n + 1, sizeof *r->leaf) != 0 ||
+	    grow(&r->bytes, &r->bytes_cap, r->used + len, 1) != 0 ||
+	    grow(&r->h, &r->h_cap, r->nh + c->n, sizeof *r->h) != 0)
+		return AK_ENOMEM;
+	l = &r->leaf[r->n++];
+	l->off = r->used;
+	l->len = len;
+	l->hoff = r->nh;
+	l->nh = c->n;
+	memcpy(r->bytes + r->used, bytes, len);
+	r->used += len;
+	memcpy(r->h + r->nh, c->h, c->n * sizeof *c->h);
+	r->nh += c->n;
+	return 0;
+}
+
+/* Forgets the run's leaves from index size on (an operation undone). */
+static void run_cut(struct leaf_run *r, uint64_t size)
+{
+	size_t keep = size <= r->first ? 0 : (size_t)(size - r->first);
+
+	if (keep >= r->n)
+		return;
+	r->n = keep;
+	r->used = keep > 0 ? r->leaf[keep].off : 0;
+	r->nh = keep > 0 ? r->leaf[keep].hoff : 0;
+}
+
+/* Inserts the run's leaves, in one statement, and empties it. */
+static int run_flush(auditlog *a)
+{
+	struct leaf_run *r = &a->run;
+	struct store_leaf_row *rows;
+	int rc;
+
+	if (r->n == 0)
+		return 0;
+	if ((rows = calloc(r->n, sizeof *rows)) == NULL)
+		return AK_ENOMEM;
+	for (size_t k = 0; k < r->n; k++) {
+		rows[k].leaf = r->bytes + r->leaf[k].off;
+		rows[k].len = r->leaf[k].len;
+		rows[k].hashes = (const merkle_hash *)(r->h + r->leaf[k].hoff);
+		rows[k].n = r->leaf[k].nh;
+	}
+	rc = store_log_append_run(a->st, r->first, rows, r->n);
+	free(rows);
+	run_cut(r, 0);
+	return rc;
+}
+
+static void run_free(struct leaf_run *r)
+{
+	free(r->leaf);
+	free(r->bytes);
+	free(r->h);
+	memset(r, 0, sizeof *r);
+}
+
+/*
+ * Appends one leaf, given its bytes and leaf hash, at the range's size: on
+ * SQLite its row at once, on PostgreSQL into the batch's run, which
+ * run_flush inserts in one statement before the head moves (a statement
+ * a leaf fewer; the rows are in the batch's transaction either way, and
+ * a failed insert fails the batch).
+ */
 static int append_one(auditlog *a, const char *bytes, size_t len, const merkle_hash h)
 {
 	struct completed c;
@@ -742,6 +851,8 @@ static int append_one(auditlog *a, const char *bytes, size_t len, const merkle_h
 	c.n = 0;
 	if ((rc = merkle_range_append(&a->range, h, collect_node, &c)) != 0)
 		return rc;
+	if (a->multi)
+		return run_add(&a->run, idx, bytes, len, &c);
 	return store_log_append_hashed(a->st, idx, bytes, len, c.h, c.n);
 }
 
@@ -817,6 +928,7 @@ static int run_op(auditlog *a, struct op *op)
 		/* The change (or an I/O error under it) ended the transaction:
 		 * nothing more may be written, or it would commit on its own. */
 		memcpy(&a->range, &before, sizeof before);
+		run_cut(&a->run, before.size);
 		op->rc = AK_EDB;
 		return AK_EDB;
 	}
@@ -826,6 +938,7 @@ static int run_op(auditlog *a, struct op *op)
 		return store_release(a->st);
 	/* Undo this operation alone, if the transaction is still there. */
 	memcpy(&a->range, &before, sizeof before);
+	run_cut(&a->run, before.size);
 	if (store_in_transaction(a->st) && store_rollback_to(a->st) == 0 &&
 	    store_release(a->st) == 0)
 		return 0;
@@ -972,8 +1085,9 @@ static void run_batch(auditlog *a)
 
 	t0 = util_mono_ns();
 	/* The head moves with the batch's leaves, in its transaction. */
-	if (rc == 0 && (rc = store_log_head_set(a->st, &a->range)) == 0)
+	if (rc == 0 && (rc = run_flush(a)) == 0 && (rc = store_log_head_set(a->st, &a->range)) == 0)
 		rc = store_commit(a->st);
+	run_cut(&a->run, 0);
 	t1 = util_mono_ns();
 	if (rc != 0) {
 		if (rc != AK_ECORRUPT && rc != AK_EIO)
@@ -1306,6 +1420,7 @@ static void destroy(auditlog *a)
 	scrub_stop(a->scrub);
 	walkeeper_stop(a->wk);
 	store_close(a->st);
+	run_free(&a->run);
 	free(a->batch);
 	pthread_cond_destroy(&a->wake);
 	pthread_mutex_destroy(&a->mu);

@@ -640,6 +640,11 @@ int store_begin_read(store *s)
 	return exec_cached(s, SQ_BEGIN_READ, "BEGIN");
 }
 
+int store_begin_reads(store *s)
+{
+	return s->pg != NULL ? 1 : store_begin_read(s);
+}
+
 int store_commit(store *s)
 {
 	if (s->pg != NULL)

@@ -105,6 +105,12 @@ int store_io_failed(store *s);
  * it short. */
 int store_begin(store *s);
 int store_begin_read(store *s);
+/* A request's reads (service/http/dispatch.c): on SQLite store_begin_read,
+ * 0, to end with store_commit (one read transaction costs less than one a
+ * statement). On PostgreSQL none, 1: each statement reads its own
+ * snapshot, where a transaction would cost two statements more (BEGIN and
+ * COMMIT) a request. Else an AK_E* code. */
+int store_begin_reads(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
 int store_savepoint(store *s);
@@ -175,6 +181,22 @@ int store_log_append(store *s, uint64_t idx, const char *leaf, size_t len);
  */
 int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			    const merkle_hash *hashes, size_t n);
+/*
+ * A run of count leaves at idx, idx + 1, ..., each as
+ * store_log_append_hashed takes it: on PostgreSQL one statement (the
+ * writer's batch, auditlog.c), on SQLite one append each. All of them or
+ * none (on SQLite inside the caller's transaction, which a failure
+ * leaves for the caller to roll back).
+ */
+struct store_leaf_row {
+	const char *leaf;
+	size_t len;
+	const merkle_hash *hashes;
+	size_t n;
+};
+int store_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count);
+/* 1 when s is a PostgreSQL store. */
+int store_is_pg(store *s);
 /*
  * For the self-check, O(n): the number of leaf rows, one more than the
  * largest leaf index (0 when empty), the number of rows whose stored

@@ -66,6 +66,8 @@ enum store_slot {
 
 /* PostgreSQL's statements per connection (log/store_pg.h), prepared once. */
 #define STORE_PG_SLOTS 64
+/* Commands a PostgreSQL store may defer (store_pg.c). */
+#define STORE_PG_PEND 6
 
 struct store {
 	sqlite3 *db;
@@ -81,6 +83,11 @@ struct store {
 	unsigned pg_session;
 	int pg_tx;
 	int pg_down; /* connected, but not configured: as good as lost */
+	/* Commands deferred until the next statement, which carries them in
+	 * its round trip (store_pg.c, "Deferred commands"): a BEGIN, the
+	 * writer's SAVEPOINT op and RELEASE SAVEPOINT op. */
+	const char *pg_pend[STORE_PG_PEND];
+	int pg_npend;
 	uint64_t pg_retry_ns;
 	unsigned pg_backoff_ms;
 	/* The signer row's size, as the last head lock read it
@@ -142,6 +149,15 @@ int store_q_bytes(store_q *q, int col);
 uint64_t store_q_changes(store_q *q);
 /* Reset and bindings cleared; ready for the next user. */
 void store_q_finish(store_q *q);
+/*
+ * Says that every caller of q ends its operation when q fails (returns
+ * the failure to the writer, which undoes the operation under its own
+ * savepoint): on PostgreSQL q's writes then run without a savepoint of
+ * their own (store_q.c). Never for a statement whose failure a caller
+ * answers and goes on after (an enrolment's taken ID number). Nothing on
+ * SQLite, where a failed statement is undone alone anyway.
+ */
+void store_q_ends_operation(store_q *q);
 
 /* Maps an SQLite result code to an AK_E* code. */
 int store_err(int sqlite_rc);

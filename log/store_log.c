@@ -129,6 +129,24 @@ int store_log_counts(store *s, struct store_log_counts *c)
 
 /* ---------------------------------------------------------------- leaves */
 
+int store_is_pg(store *s)
+{
+	return s->pg != NULL;
+}
+
+int store_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count)
+{
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_append_run(s, idx, rows, count);
+	for (size_t k = 0; k < count; k++)
+		if ((rc = store_log_append_hashed(s, idx + k, rows[k].leaf, rows[k].len,
+						  rows[k].hashes, rows[k].n)) != 0)
+			return rc;
+	return 0;
+}
+
 int store_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			    const merkle_hash *hashes, size_t n)
 {

@@ -38,6 +38,22 @@
  * peer that vanished from the network by TCP keepalives (the KEEPALIVE_*
  * defaults, the same way), so no call waits for a dead server without end.
  *
+ * Deferred commands. A round trip costs CPU on both sides of the socket,
+ * so what need not be a round trip of its own rides with the next
+ * statement, in one libpq pipeline (store_pg_send): a BEGIN (sent with
+ * the transaction's first statement; a transaction that ran none, its
+ * COMMIT and ROLLBACK cost nothing), the writer's SAVEPOINT op (with the
+ * operation's first statement; one that ran none is dropped unsent,
+ * with its RELEASE or ROLLBACK TO) and RELEASE SAVEPOINT op (with the
+ * next statement or the COMMIT), and store_q's savepoint pair around a
+ * write. In the pipeline a failure aborts what follows it until the
+ * sync, and the failure is the statement's: the deferred commands come
+ * first, so a statement never runs without them. A deferred BEGIN that
+ * meets a lost connection connects again and sends it all once more, as
+ * a BEGIN run at once did: nothing of the transaction existed. Nothing
+ * else is deferred: a COMMIT is always its own statement, its answer
+ * read before anyone is answered, and a ROLLBACK TO runs at once.
+ *
  * Never: build SQL from input (the only SQL not in a constant is a
  * migration, compiled in), let a COMMIT that the server answered with
  * ROLLBACK pass as a commit, or connect again inside a transaction.
@@ -57,8 +73,9 @@
  * lock of ours uses (the leader's is derived from the log's origin). */
 #define MIGRATE_LOCK "107083543735911"
 /* PostgreSQL's type numbers (pg_type.dat) of our parameters. */
-#define OID_BYTEA 17
-#define OID_INT8  20
+#define OID_BYTEA       17
+#define OID_INT8        20
+#define OID_BYTEA_ARRAY 1001
 /* Parameters a statement may have. */
 #define PARAMS_MAX 8
 /* Connecting again after a lost connection: the back-off's bounds. */
@@ -171,45 +188,261 @@ int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out)
 	return 0;
 }
 
+static int lost(const store *s);
+static int reconnect(store *s);
+
+static int is_begin(const char *cmd)
+{
+	return strncmp(cmd, "BEGIN", 5) == 0;
+}
+
+int store_pg_tx_open(store *s)
+{
+	PGTransactionStatusType t = PQtransactionStatus(s->pg);
+
+	return (s->pg_npend > 0 && is_begin(s->pg_pend[0])) || t == PQTRANS_INTRANS ||
+	       t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* Reads one command's results in a pipeline: its result (or NULL when
+ * the connection broke), the NULL that ends it consumed. */
+static PGresult *one_result(PGconn *c)
+{
+	PGresult *r = PQgetResult(c), *x;
+
+	if (r == NULL)
+		return NULL;
+	while ((x = PQgetResult(c)) != NULL) {
+		/* A pipeline's command has one result; anything more is the
+		 * connection's failure, and ends the reading. */
+		PQclear(x);
+		if (PQstatus(c) != CONNECTION_OK)
+			break;
+	}
+	return r;
+}
+
+static int sent_ok(const PGresult *r)
+{
+	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+}
+
+/* One try of store_pg_send: the pipeline, or a plain call when nothing
+ * rides with the statement. */
+static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepared, int *part,
+			   int *rc)
+{
+	PGconn *c = s->pg;
+	const char *before[STORE_PG_PEND + 1];
+	int nb = 0, prep = q->name != NULL && !*prepared, ok = 1;
+	PGresult *r = NULL, *res = NULL;
+
+	for (int i = 0; i < s->pg_npend; i++)
+		before[nb++] = s->pg_pend[i];
+	if (q->pre != NULL)
+		before[nb++] = q->pre;
+	*part = 0;
+	if (nb == 0 && q->post == NULL) {
+		/* Nothing rides with it: the plain calls. */
+		if (prep) {
+			r = PQprepare(c, q->name, q->sql, q->types != NULL ? q->nparams : 0,
+				      q->types);
+			if ((*rc = outcome(s, r)) != 0) {
+				*part = 2;
+				return r;
+			}
+			PQclear(r);
+			*prepared = 1;
+		}
+		if (q->name != NULL)
+			r = PQexecPrepared(c, q->name, q->nparams, q->vals, q->lens, q->fmts,
+					   q->binary);
+		else
+			r = PQexecParams(c, q->sql, q->nparams, q->types, q->vals, q->lens, q->fmts,
+					 q->binary);
+		if ((*rc = outcome(s, r)) != 0)
+			*part = 2;
+		return r;
+	}
+	if (PQenterPipelineMode(c) != 1) {
+		*part = 1;
+		*rc = outcome(s, NULL);
+		return NULL;
+	}
+	for (int i = 0; i < nb && ok; i++)
+		ok = PQsendQueryParams(c, before[i], 0, NULL, NULL, NULL, NULL, 0);
+	if (ok && prep)
+		ok = PQsendPrepare(c, q->name, q->sql, q->types != NULL ? q->nparams : 0, q->types);
+	if (ok && q->name != NULL)
+		ok = PQsendQueryPrepared(c, q->name, q->nparams, q->vals, q->lens, q->fmts,
+					 q->binary);
+	else if (ok)
+		ok = PQsendQueryParams(c, q->sql, q->nparams, q->types, q->vals, q->lens, q->fmts,
+				       q->binary);
+	if (ok && q->post != NULL)
+		ok = PQsendQueryParams(c, q->post, 0, NULL, NULL, NULL, NULL, 0);
+	if (ok)
+		ok = PQpipelineSync(c);
+	if (!ok) {
+		/* Nothing was sent (libpq buffers until the sync): the
+		 * connection is unusable. */
+		s->pg_down = 1;
+		*part = 1;
+		*rc = AK_EDB;
+		set_err(s, "the connection to the database failed while sending");
+		return NULL;
+	}
+	/* The results, in order; the first failure is kept, the rest were
+	 * aborted by it. */
+	*rc = 0;
+	for (int i = 0; i < nb; i++) {
+		r = one_result(c);
+		if (*part == 0 && !sent_ok(r)) {
+			*part = 1;
+			*rc = outcome(s, r);
+		}
+		PQclear(r);
+	}
+	if (prep) {
+		r = one_result(c);
+		if (*part == 0 && !sent_ok(r)) {
+			*part = 2;
+			*rc = outcome(s, r);
+		} else if (*part == 0) {
+			*prepared = 1;
+		}
+		PQclear(r);
+	}
+	res = one_result(c);
+	if (*part == 0 && !sent_ok(res)) {
+		*part = 2;
+		*rc = outcome(s, res);
+	} else if (*part == 0) {
+		(void)outcome(s, res);
+	}
+	if (q->post != NULL) {
+		r = one_result(c);
+		if (*part == 0 && !sent_ok(r)) {
+			*part = 3;
+			*rc = outcome(s, r);
+		}
+		PQclear(r);
+	}
+	r = PQgetResult(c);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		/* The connection broke under the pipeline. */
+		s->pg_down = 1;
+		if (*part == 0) {
+			*part = 2;
+			*rc = AK_EDB;
+			set_err(s, "the connection to the database failed during a statement");
+		}
+	}
+	PQclear(r);
+	if (PQexitPipelineMode(c) != 1)
+		s->pg_down = 1;
+	if (*part == 1) {
+		PQclear(res);
+		res = NULL;
+	}
+	return res;
+}
+
+PGresult *store_pg_send(store *s, const struct store_pg_stmt *q, int *prepared, int *part, int *rc)
+{
+	int begins = s->pg_npend > 0 && is_begin(s->pg_pend[0]), n = s->pg_npend;
+	unsigned session = s->pg_session;
+	const char *keep[STORE_PG_PEND];
+	PGresult *r;
+
+	if ((*rc = store_pg_ready(s)) != 0) {
+		*part = 1;
+		return NULL;
+	}
+	if (s->pg_session != session)
+		*prepared = 0; /* connected again: a new session */
+	memcpy(keep, s->pg_pend, sizeof keep);
+	/* Sent, whatever came of them: a failure aborted the transaction. */
+	r = send_once(s, q, prepared, part, rc);
+	s->pg_npend = 0;
+	/* A deferred BEGIN that met a lost connection: nothing of the
+	 * transaction existed, so it connects again and tries once more, as
+	 * a BEGIN run at once does (begin). */
+	if (*part == 1 && begins && lost(s)) {
+		PQclear(r);
+		r = NULL;
+		if (reconnect(s) == 0) {
+			memcpy(s->pg_pend, keep, sizeof keep);
+			s->pg_npend = n;
+			s->pg_tx = 1;
+			*prepared = 0;
+			r = send_once(s, q, prepared, part, rc);
+			s->pg_npend = 0;
+		}
+	}
+	return r;
+}
+
+int store_pg_flush(store *s)
+{
+	int prepared = 0, part, rc;
+	struct store_pg_stmt q = {NULL, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0, NULL, NULL};
+	PGresult *r;
+
+	if (s->pg_npend == 0)
+		return 0;
+	r = store_pg_send(s, &q, &prepared, &part, &rc);
+	PQclear(r);
+	return rc;
+}
+
 PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
 		       const char *const *vals, const int *lens, int *rc)
 {
 	Oid oids[PARAMS_MAX];
 	int fmts[PARAMS_MAX], n = (int)strlen(types);
+	int prepared, part;
 	char name[16];
 	PGresult *r;
+	struct store_pg_stmt q;
 
 	assert(slot < STORE_PG_SLOTS && n <= PARAMS_MAX);
-	if ((*rc = store_pg_ready(s)) != 0)
-		return NULL;
 	for (int k = 0; k < n; k++) {
-		oids[k] = types[k] == 'i' ? OID_INT8 : OID_BYTEA;
+		oids[k] = types[k] == 'i'   ? OID_INT8
+			  : types[k] == 'B' ? OID_BYTEA_ARRAY
+					    : OID_BYTEA;
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);
-	if (!(s->pg_prepared & (uint64_t)1 << slot)) {
-		r = PQprepare(s->pg, name, sql, n, oids);
-		if ((*rc = outcome(s, r)) != 0) {
-			PQclear(r);
-			return NULL;
-		}
-		PQclear(r);
+	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, NULL};
+	prepared = (s->pg_prepared & (uint64_t)1 << slot) != 0;
+	r = store_pg_send(s, &q, &prepared, &part, rc);
+	if (prepared)
 		s->pg_prepared |= (uint64_t)1 << slot;
-	}
-	r = PQexecPrepared(s->pg, name, n, vals, lens, fmts, 1);
-	if ((*rc = outcome(s, r)) != 0) {
+	else
+		s->pg_prepared &= ~((uint64_t)1 << slot);
+	if (*rc != 0) {
 		PQclear(r);
 		return NULL;
 	}
 	return r;
 }
 
-/* A statement without parameters or rows, in text (transactions, SET). */
+/* A statement without parameters or rows, in text (transactions, SET),
+ * with the deferred commands before it. */
 static int exec_simple(store *s, const char *sql, PGresult **keep)
 {
-	PGresult *r = PQexec(s->pg, sql);
-	int rc = outcome(s, r);
+	PGresult *r;
+	int rc, prepared = 0, part;
+	struct store_pg_stmt q = {NULL, sql, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL};
 
+	if (s->pg_npend == 0) {
+		r = PQexec(s->pg, sql);
+		rc = outcome(s, r);
+	} else {
+		r = store_pg_send(s, &q, &prepared, &part, &rc);
+	}
 	if (keep != NULL && rc == 0)
 		*keep = r;
 	else
@@ -236,6 +469,7 @@ static int reconnect(store *s)
 		return AK_EDB;
 	}
 	PQreset(s->pg);
+	s->pg_npend = 0;
 	s->pg_prepared = 0;
 	s->pg_session++;
 	s->pg_tx = 0;
@@ -273,23 +507,45 @@ int store_pg_lost(store *s)
 
 int store_pg_in_transaction(store *s)
 {
-	PGTransactionStatusType t = PQtransactionStatus(s->pg);
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+	return store_pg_tx_open(s);
 }
 
-/* A BEGIN, on a connection made again if it was lost (once more if the
- * BEGIN itself finds it lost: nothing of the transaction exists yet). */
+/* Defers cmd until the next statement (sending those deferred before
+ * it now if there were ever too many). */
+static int defer(store *s, const char *cmd)
+{
+	int rc;
+
+	if (s->pg_npend == STORE_PG_PEND && (rc = store_pg_flush(s)) != 0)
+		return rc;
+	s->pg_pend[s->pg_npend++] = cmd;
+	return 0;
+}
+
+/* The last deferred command, or "". */
+static const char *last_deferred(const store *s)
+{
+	return s->pg_npend > 0 ? s->pg_pend[s->pg_npend - 1] : "";
+}
+
+/* A BEGIN, deferred: the connection made again first if it was lost, and
+ * the BEGIN sent with the transaction's first statement (once more on a
+ * connection made again if that finds it lost: nothing of the
+ * transaction exists before its BEGIN). */
 static int begin(store *s, const char *sql)
 {
 	int rc;
 
 	s->pg_tx = 0; /* whatever the caller held before is gone */
+	s->pg_npend = 0;
 	if ((rc = store_pg_ready(s)) != 0)
 		return rc;
-	if ((rc = exec_simple(s, sql, NULL)) != 0 && lost(s) && reconnect(s) == 0)
-		rc = exec_simple(s, sql, NULL);
-	s->pg_tx = rc == 0;
-	return rc;
+	if (PQtransactionStatus(s->pg) != PQTRANS_IDLE) {
+		set_err(s, "a transaction is already open");
+		return AK_EDB;
+	}
+	s->pg_tx = 1;
+	return defer(s, sql);
 }
 
 int store_pg_tx(store *s, enum store_pg_tx op)
@@ -304,8 +560,10 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 		/* One snapshot for every read until the end, as on SQLite. */
 		return begin(s, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 	case STORE_PG_ROLLBACK:
-		/* A lost session's transaction is gone with it. */
+		/* A lost session's transaction is gone with it, and a deferred
+		 * BEGIN never began one. */
 		s->pg_tx = 0;
+		s->pg_npend = 0;
 		if (lost(s) || PQtransactionStatus(s->pg) == PQTRANS_IDLE)
 			return 0;
 		return exec_simple(s, "ROLLBACK", NULL);
@@ -315,30 +573,51 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 	/* The rest run inside the caller's transaction: never on a
 	 * connection made again. */
 	if (lost(s)) {
-		if (op == STORE_PG_COMMIT)
+		if (op == STORE_PG_COMMIT) {
 			s->pg_tx = 0;
+			s->pg_npend = 0;
+		}
 		set_err(s, "the connection to the database was lost inside a transaction");
 		return AK_EDB;
 	}
 	switch (op) {
 	case STORE_PG_COMMIT:
-		/* The server answers COMMIT of a failed transaction with
-		 * ROLLBACK, and no error. A connection lost during COMMIT
-		 * leaves the outcome unknown: it fails, and the caller may
-		 * answer nothing as done. */
+		/* A transaction whose BEGIN is still deferred ran nothing:
+		 * there is nothing to commit, nor a round trip to make. The
+		 * server answers COMMIT of a failed transaction with ROLLBACK,
+		 * and no error. A connection lost during COMMIT leaves the
+		 * outcome unknown: it fails, and the caller may answer
+		 * nothing as done. */
 		s->pg_tx = 0;
-		if ((rc = exec_simple(s, "COMMIT", &r)) != 0)
+		if (s->pg_npend > 0 && is_begin(s->pg_pend[0])) {
+			s->pg_npend = 0;
+			return 0;
+		}
+		if ((rc = exec_simple(s, "COMMIT", &r)) != 0) {
+			s->pg_npend = 0;
 			return rc;
+		}
 		rc = strcmp(PQcmdStatus(r), "COMMIT") == 0 ? 0 : AK_EDB;
 		if (rc != 0)
 			set_err(s, "the transaction had failed: COMMIT rolled it back");
 		PQclear(r);
 		return rc;
 	case STORE_PG_SAVEPOINT:
-		return exec_simple(s, "SAVEPOINT op", NULL);
+		/* Sent with the operation's first statement. */
+		return defer(s, "SAVEPOINT op");
 	case STORE_PG_RELEASE:
-		return exec_simple(s, "RELEASE SAVEPOINT op", NULL);
+		/* A savepoint that nothing ran under is dropped unsent; else
+		 * the release goes with the next statement (or the COMMIT). */
+		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
+			s->pg_npend--;
+		else
+			return defer(s, "RELEASE SAVEPOINT op");
+		return 0;
 	case STORE_PG_ROLLBACK_TO:
+		/* Nothing ran under a savepoint still deferred: there is
+		 * nothing to undo (the RELEASE that follows drops it). */
+		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
+			return 0;
 		return exec_simple(s, "ROLLBACK TO SAVEPOINT op", NULL);
 	default:
 		break;

@@ -30,6 +30,7 @@ enum store_pg_slot {
 	/* store_pg_log.c */
 	PQ_LOG_SIZE,
 	PQ_LOG_APPEND,
+	PQ_LOG_APPEND_RUN,
 	PQ_LOG_GET_NODE,
 	PQ_LOG_GET_LEAF,
 	PQ_LOG_PUT_CHECKPOINT,
@@ -102,6 +103,35 @@ int store_pg_ready(store *s);
 int store_pg_lost(store *s);
 
 /*
+ * One statement in one round trip (store_pg.c, "Deferred commands"): the
+ * commands deferred so far, then pre (or NULL), then the statement (sql,
+ * prepared first as name when *prepared is 0, or run unnamed when name is
+ * NULL), then post (or NULL), sent in one pipeline. *prepared is 1 on
+ * return when name is prepared on the session. Returns the statement's
+ * result, whatever its status (PQclear it), or NULL when it did not run;
+ * *part says what failed: 0 nothing, 1 a deferred command or pre, 2 the
+ * statement, 3 post; store_pg_errmsg and store_pg_io_failed see the
+ * failure, and *rc is its AK_E* code.
+ */
+struct store_pg_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+	const Oid *types; /* NULL: the server infers them */
+	const char *const *vals;
+	const int *lens;
+	const int *fmts;
+	int binary; /* results in binary */
+	const char *pre, *post;
+};
+PGresult *store_pg_send(store *s, const struct store_pg_stmt *q, int *prepared, int *part, int *rc);
+/* Sends the deferred commands now, alone: before a statement that does
+ * not go through store_pg_send (a COPY). 0, or the AK_E* code. */
+int store_pg_flush(store *s);
+/* 1 when s has a transaction open or a BEGIN deferred. */
+int store_pg_tx_open(store *s);
+
+/*
  * Runs the statement of slot (sql, prepared on first use) with its
  * parameters in binary: types has one letter a parameter, 'i' for a
  * bigint (vals[k] 8 bytes, big-endian: store_pg_put_u64) or 'b' for a
@@ -121,6 +151,8 @@ int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out);
 int store_pg_log_size(store *s, uint64_t *n);
 int store_pg_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t len,
 			       const merkle_hash *hashes, size_t n);
+int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows,
+			    size_t count);
 int store_pg_log_counts(store *s, struct store_log_counts *c);
 int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out);

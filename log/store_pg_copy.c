@@ -220,8 +220,16 @@ static PGresult *pg_exec(store *s, const char *sql, const char *param, const cha
 			 const char **why)
 {
 	const char *vals[1] = {param};
-	PGresult *r = PQexecParams(s->pg, sql, param != NULL ? 1 : 0, NULL, vals, NULL, NULL, 0);
-	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	PGresult *r;
+	ExecStatusType t;
+
+	/* A deferred BEGIN (store_pg.c) goes first. */
+	if ((*rc = store_pg_flush(s)) != 0) {
+		*why = why_fmt("%s: %s", what, store_pg_errmsg(s));
+		return NULL;
+	}
+	r = PQexecParams(s->pg, sql, param != NULL ? 1 : 0, NULL, vals, NULL, NULL, 0);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
 		*rc = 0;
@@ -646,6 +654,10 @@ static int copy_table(store *from, store *to, const struct copy_table *t, uint64
 		free(w.buf);
 		return AK_EDB;
 	}
+	if ((rc = store_pg_flush(to)) != 0) {
+		*why = why_fmt("%s: %s", t->name, store_pg_errmsg(to));
+		goto fail;
+	}
 	r = PQexec(to->pg, t->copy_in);
 	if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = r == NULL ? AK_ENOMEM : pg_code(r);
@@ -693,6 +705,10 @@ static int copy_table(store *from, store *to, const struct copy_table *t, uint64
 
 	/* The read-back. */
 	crypto_generichash_init(&w.h, NULL, 0, sizeof got);
+	if ((rc = store_pg_flush(to)) != 0) {
+		*why = why_fmt("%s: %s", t->name, store_pg_errmsg(to));
+		goto fail;
+	}
 	r = PQexec(to->pg, t->copy_out);
 	if (r == NULL || PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = r == NULL ? AK_ENOMEM : pg_code(r);

@@ -108,6 +108,88 @@ int store_pg_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t 
 			  vals, lens);
 }
 
+/* Appends a big-endian 32-bit number. */
+static char *put_u32(char *p, uint32_t v)
+{
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
+	return p + 4;
+}
+
+/*
+ * A bytea[] of count elements in PostgreSQL's binary array form (array.c's
+ * array_send: dimensions, flags, element type, length and lower bound,
+ * then each element's length and bytes), element k being
+ * part(rows + k): malloc'd, its length in *len.
+ */
+static char *bytea_array(const struct store_leaf_row *rows, size_t count, int hashes, int *len)
+{
+	size_t total = 20;
+	char *out, *p;
+
+	for (size_t k = 0; k < count; k++)
+		total += 4 + (hashes ? rows[k].n * MERKLE_HASH_BYTES : rows[k].len);
+	if (total > INT32_MAX || (out = malloc(total)) == NULL)
+		return NULL;
+	p = put_u32(out, 1);             /* one dimension */
+	p = put_u32(p, 0);               /* no NULLs */
+	p = put_u32(p, 17);              /* bytea */
+	p = put_u32(p, (uint32_t)count); /* its length */
+	p = put_u32(p, 1);               /* its lower bound */
+	for (size_t k = 0; k < count; k++) {
+		size_t n = hashes ? rows[k].n * MERKLE_HASH_BYTES : rows[k].len;
+		p = put_u32(p, (uint32_t)n);
+		memcpy(p, hashes ? (const void *)rows[k].hashes : (const void *)rows[k].leaf, n);
+		p += n;
+	}
+	*len = (int)total;
+	return out;
+}
+
+int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count)
+{
+	char i8[8], *leaves = NULL, *hashes = NULL;
+	const char *vals[3];
+	int lens[3], rc;
+	PGresult *r;
+
+	if (count == 0)
+		return 0;
+	if (idx >= (uint64_t)1 << 57 || count >= (uint64_t)1 << 20)
+		return AK_EINVAL;
+	for (size_t k = 0; k < count; k++)
+		if (rows[k].len == 0 || rows[k].len > LEAF_MAX ||
+		    rows[k].n != store_hashes_at(idx + k))
+			return AK_EINVAL;
+	if ((leaves = bytea_array(rows, count, 0, &lens[1])) == NULL ||
+	    (hashes = bytea_array(rows, count, 1, &lens[2])) == NULL) {
+		free(leaves);
+		return AK_ENOMEM;
+	}
+	store_pg_put_u64(i8, idx);
+	vals[0] = i8;
+	lens[0] = 8;
+	vals[1] = leaves;
+	vals[2] = hashes;
+	/* In the arrays' order, which the order trigger checks row by row
+	 * (a row-level BEFORE trigger sees the rows the statement inserted
+	 * before it). */
+	r = store_pg_run(s, PQ_LOG_APPEND_RUN,
+			 "INSERT INTO log_leaves (idx, leaf, hashes)"
+			 " SELECT $1 + u.o - 1, u.l, u.h FROM unnest($2::bytea[], $3::bytea[])"
+			 " WITH ORDINALITY AS u(l, h, o) ORDER BY u.o",
+			 "iBB", vals, lens, &rc);
+	free(leaves);
+	free(hashes);
+	if (r == NULL)
+		return rc == AK_ECONFLICT ? AK_EDENIED : rc;
+	rc = strtoull(PQcmdTuples(r), NULL, 10) == count ? 0 : AK_EDB;
+	PQclear(r);
+	return rc;
+}
+
 int store_pg_log_get_leaf(store *s, uint64_t idx, char **leaf, size_t *len)
 {
 	char i8[8];

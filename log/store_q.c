@@ -49,6 +49,7 @@ struct store_q {
 	PGresult *res;       /* the result being stepped, or NULL */
 	int row;             /* the current row of res */
 	uint64_t changes;    /* rows the statement changed */
+	int alone;           /* store_q_ends_operation: no savepoint of its own */
 };
 
 /* The text with each ?N as $N, and the largest N. */
@@ -198,25 +199,20 @@ static int pg_code(const PGresult *r)
 	return SQLITE_ERROR;
 }
 
-/* A statement of no rows' outcome: 0 when it succeeded. */
-static int pg_exec(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-	int ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
-
-	PQclear(r);
-	return ok ? 0 : -1;
-}
-
 /*
  * SQLite undoes a failed statement and leaves its transaction open, and
  * the service counts on it: an enrolment whose ID number is taken gets
  * the uniqueness error, and its operation goes on to record the denial.
  * PostgreSQL fails the whole transaction instead. So a statement that
  * writes, inside a transaction, runs under a savepoint of its own, rolled
- * back when it fails: the same statement-level atomicity, for two more
- * round trips a write. Reads need none (a failed read is the
- * connection's or a bug's, and ends the operation).
+ * back when it fails: the same statement-level atomicity; but for the
+ * statements whose failure always ends their operation
+ * (store_q_ends_operation), which the writer's savepoint around the
+ * operation undoes, so that a code costs two statements fewer. The SAVEPOINT
+ * and its RELEASE ride in the statement's own round trip (one pipeline,
+ * store_pg_send); only a failure costs one more, for the ROLLBACK TO.
+ * Reads need none (a failed read is the connection's or a bug's, and
+ * ends the operation).
  */
 static int pg_writes(const char *sql)
 {
@@ -224,57 +220,43 @@ static int pg_writes(const char *sql)
 	       strncmp(sql, "DELETE", 6) == 0;
 }
 
-static int pg_run_once(store_q *q);
-
 static int pg_run(store_q *q)
 {
-	PGconn *c = q->s->pg;
-	int rc;
-
-	if (store_pg_ready(q->s) != 0)
-		return SQLITE_ERROR;
-	if (!pg_writes(q->sql) || PQtransactionStatus(c) != PQTRANS_INTRANS)
-		return pg_run_once(q);
-	if (pg_exec(c, "SAVEPOINT store_q") != 0)
-		return SQLITE_ERROR;
-	if ((rc = pg_run_once(q)) != SQLITE_OK) {
-		if (pg_exec(c, "ROLLBACK TO SAVEPOINT store_q") != 0 ||
-		    pg_exec(c, "RELEASE SAVEPOINT store_q") != 0)
-			return SQLITE_ERROR;
-		return rc;
-	}
-	if (pg_exec(c, "RELEASE SAVEPOINT store_q") != 0) {
-		store_q_finish(q);
-		return SQLITE_ERROR;
-	}
-	return SQLITE_OK;
-}
-
-static int pg_run_once(store_q *q)
-{
-	PGconn *c = q->s->pg;
+	store *s = q->s;
 	char name[16];
+	int sp = pg_writes(q->sql) && !q->alone && store_pg_tx_open(s);
+	int prepared = q->prepared == s->pg_session, part, rc;
+	struct store_pg_stmt st = {name,
+				   q->sql,
+				   q->nparams,
+				   NULL,
+				   (const char *const *)q->val,
+				   NULL,
+				   NULL,
+				   1,
+				   sp ? "SAVEPOINT store_q" : NULL,
+				   sp ? "RELEASE SAVEPOINT store_q" : NULL};
 	PGresult *r;
-	ExecStatusType t;
 
 	snprintf(name, sizeof name, "q%u", q->slot);
-	if (q->prepared != q->s->pg_session) {
-		r = PQprepare(c, name, q->sql, 0, NULL);
-		t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-		if (t != PGRES_COMMAND_OK) {
-			int rc = pg_code(r);
-			PQclear(r);
-			return rc;
-		}
+	r = store_pg_send(s, &st, &prepared, &part, &rc);
+	q->prepared = prepared ? s->pg_session : 0;
+	if (part == 2 && sp) {
+		/* The statement failed under its savepoint: undone alone, the
+		 * transaction goes on. */
+		int code = pg_code(r);
+		PGresult *u =
+		    PQexec(s->pg, "ROLLBACK TO SAVEPOINT store_q; RELEASE SAVEPOINT store_q");
+		int ok = u != NULL && PQresultStatus(u) == PGRES_COMMAND_OK;
+
+		PQclear(u);
 		PQclear(r);
-		q->prepared = q->s->pg_session;
+		return ok ? code : SQLITE_ERROR;
 	}
-	r = PQexecPrepared(c, name, q->nparams, (const char *const *)q->val, NULL, NULL, 1);
-	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
-		int rc = pg_code(r);
+	if (part != 0) {
+		int code = part == 2 ? pg_code(r) : SQLITE_ERROR;
 		PQclear(r);
-		return rc;
+		return code;
 	}
 	q->changes = strtoull(PQcmdTuples(r), NULL, 10);
 	q->res = r;
@@ -295,6 +277,11 @@ int store_q_step(store_q *q)
 		return SQLITE_ROW;
 	}
 	return SQLITE_DONE;
+}
+
+void store_q_ends_operation(store_q *q)
+{
+	q->alone = 1;
 }
 
 uint64_t store_q_changes(store_q *q)

@@ -70,6 +70,7 @@ enum {
 	SQ_CODE_GET,
 	SQ_CODES_REVOKE,
 	SQ_REVOKED,
+	SQ_CODE_LOOKUP,
 	SQ_REVOCATIONS,
 	SQ_CODES_PURGE,
 	SQ_REVOCATIONS_PURGE,
@@ -966,6 +967,7 @@ int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)
 
 	if (st == NULL)
 		return AK_EDB;
+	store_q_ends_operation(st); /* dispatch.c's change returns its failure */
 	if (!fits(now))
 		return AK_EINVAL;
 	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
@@ -1063,6 +1065,9 @@ int store_code_add(store *s, const struct store_code *c)
 
 	if (st == NULL)
 		return AK_EDB;
+	/* Its three callers return its failures (an erased resident is no
+	 * failure: no row changed). */
+	store_q_ends_operation(st);
 	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
 	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1) || !fits(c->issued_index))
 		return AK_EINVAL;
@@ -1081,32 +1086,70 @@ int store_code_add(store *s, const struct store_code *c)
 	return step_one_change(st);
 }
 
+/* A code's row from columns 0 to 7 of st's current row. */
+static int code_row(store_q *st, struct store_code *out)
+{
+	int64_t status = store_q_int64(st, 4), paper = store_q_int64(st, 5);
+	int rc = AK_ECORRUPT;
+
+	memset(out, 0, sizeof *out);
+	if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
+	    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
+	    col_u64(st, 1, &out->resident_id) == 0 && col_u64(st, 2, &out->iat) == 0 &&
+	    col_u64(st, 3, &out->exp) == 0 &&
+	    col_fixed(st, 6, out->sig_hash, STORE_SIG_HASH_BYTES) == 0 &&
+	    col_u64(st, 7, &out->issued_index) == 0)
+		rc = 0;
+	out->status = (int)status;
+	out->paper = (int)paper;
+	return rc;
+}
+
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out)
 {
 	store_q *st = store_q_get(s, SQ_CODE_GET,
 				  "SELECT cti, resident_id, iat, exp, status, paper, sig_hash,"
 				  " issued_index FROM codes WHERE cti = ?1");
-	int64_t status, paper;
 	int rc;
 
 	if (st == NULL)
 		return AK_EDB;
 	if (store_q_bind_blob(st, 1, cti, CRED_CTI_BYTES) != SQLITE_OK)
 		return unbound(st);
+	if ((rc = step_row(st)) == 0)
+		rc = code_row(st, out);
+	finish(st);
+	return rc;
+}
+
+int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out,
+		      int *revoked)
+{
+	store_q *st;
+	int rc;
+
+	*revoked = 0;
+	if (!store_is_pg(s)) {
+		/* SQLite: two statements, each a lookup in memory. */
+		if ((rc = store_code_get(s, cti, out)) != 0 && rc != AK_ENOENT)
+			return rc;
+		if ((*revoked = store_revoked(s, cti)) < 0)
+			return *revoked;
+		return rc;
+	}
+	/* PostgreSQL: one statement, one row whether the code is known or
+	 * not (its columns NULL when not). */
+	st = store_q_get(s, SQ_CODE_LOOKUP,
+			 "SELECT c.cti, c.resident_id, c.iat, c.exp, c.status, c.paper, c.sig_hash,"
+			 " c.issued_index, EXISTS (SELECT 1 FROM revocations WHERE cti = ?1)"
+			 " FROM (SELECT 1) AS one LEFT JOIN codes c ON c.cti = ?1");
+	if (st == NULL)
+		return AK_EDB;
+	if (store_q_bind_blob(st, 1, cti, CRED_CTI_BYTES) != SQLITE_OK)
+		return unbound(st);
 	if ((rc = step_row(st)) == 0) {
-		memset(out, 0, sizeof *out);
-		status = store_q_int64(st, 4);
-		paper = store_q_int64(st, 5);
-		rc = AK_ECORRUPT;
-		if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
-		    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
-		    col_u64(st, 1, &out->resident_id) == 0 && col_u64(st, 2, &out->iat) == 0 &&
-		    col_u64(st, 3, &out->exp) == 0 &&
-		    col_fixed(st, 6, out->sig_hash, STORE_SIG_HASH_BYTES) == 0 &&
-		    col_u64(st, 7, &out->issued_index) == 0)
-			rc = 0;
-		out->status = (int)status;
-		out->paper = (int)paper;
+		*revoked = store_q_int64(st, 8) != 0;
+		rc = store_q_type(st, 0) == SQLITE_NULL ? AK_ENOENT : code_row(st, out);
 	}
 	finish(st);
 	return rc;

@@ -229,6 +229,11 @@ int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_cod
 int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n);
 /* 1 when cti is revoked, 0 when not, or an error. */
 int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES]);
+/* store_code_get and store_revoked at once (a verify): 0 or AK_ENOENT as
+ * store_code_get says, *revoked as store_revoked does; else an error. One
+ * statement on PostgreSQL, the two on SQLite. */
+int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out,
+		      int *revoked);
 /* Revoked ctis with exp >= since, in ascending byte order. */
 typedef int (*store_cti_fn)(void *ctx, const uint8_t cti[CRED_CTI_BYTES]);
 int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx);

@@ -224,12 +224,14 @@ enum dispatch_next dispatch_run(struct request *rq)
 		return refuse(
 		    rq, request_fault(rq, API_UNAVAILABLE, "opening a read connection", AK_EDB));
 
-	/* The caller's and prepare's reads share one snapshot: one read
-	 * transaction, where each statement alone would begin and end its
-	 * own (a WAL read lock and a look at the WAL's index each). A
+	/* On SQLite the caller's and prepare's reads share one snapshot: one
+	 * read transaction, where each statement alone would begin and end
+	 * its own (a WAL read lock and a look at the WAL's index each). On
+	 * PostgreSQL each reads its own (store_begin_reads): the
+	 * transaction's BEGIN and COMMIT would be two statements more. A
 	 * request with neither reads nothing here (/healthz). */
 	began = (r->h->prepare != NULL || in->header(in->conn, "Authorization") != NULL) &&
-		store_begin_read(rq->db) == 0;
+		store_begin_reads(rq->db) == 0;
 	e = identify_and_prepare(rq);
 	if (began && store_commit(rq->db) != 0)
 		store_rollback(rq->db);

@@ -485,6 +485,105 @@ out:
  * hash is not its bytes'; else a leaf stored right, with a head row
  * whose range is garbage. The leader must refuse to sign either.
  */
+/*
+ * A run of leaves in one statement (the writer's batch on PostgreSQL):
+ * contiguous, whole, all or none; and store_q's savepoints: a failed
+ * write under its own is undone alone and the transaction goes on, one
+ * that ends its operation (store_q_ends_operation) leaves the rest to
+ * the operation's savepoint.
+ */
+#define RUN_LEAVES 300
+static void test_run(const char *db)
+{
+	static char bytes[RUN_LEAVES][LEAF_MAX + 1];
+	static struct completed c[RUN_LEAVES];
+	static merkle_hash zero[58];
+	struct store_leaf_row rows[RUN_LEAVES];
+	char node[512];
+	store *s = NULL;
+	struct merkle_range r;
+	struct store_log_counts n;
+	uint64_t size0 = 0;
+	store_q *q;
+	int rc = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0, "run: the node's store opens"))
+		return;
+	merkle_range_init(&r);
+	if (store_begin(s) != 0 || store_log_head_lock(s, &r) != 0)
+		rc = -1;
+	size0 = r.size;
+	for (int k = 0; rc == 0 && k < RUN_LEAVES; k++) {
+		struct leaf l;
+		merkle_hash h;
+		int len;
+
+		make_leaf(&l, size0 + (uint64_t)k);
+		if ((len = leaf_format(bytes[k], &l)) <= 0) {
+			rc = -1;
+			break;
+		}
+		merkle_leaf_hash(h, (const uint8_t *)bytes[k], (size_t)len);
+		c[k].n = 0;
+		rc = merkle_range_append(&r, h, collect, &c[k]);
+		rows[k].leaf = bytes[k];
+		rows[k].len = (size_t)len;
+		rows[k].hashes = (const merkle_hash *)c[k].h;
+		rows[k].n = c[k].n;
+	}
+	ok(rc == 0 && store_log_append_run(s, size0, rows, RUN_LEAVES) == 0 &&
+	       store_log_head_set(s, &r) == 0 && store_commit(s) == 0,
+	   "run: %d leaves in one statement commit", RUN_LEAVES);
+	ok(store_log_counts(s, &n) == 0 && n.leaves == size0 + RUN_LEAVES &&
+	       n.leaves_end == n.leaves && n.hashes == n.leaves && n.hashes_end == n.leaves,
+	   "run: contiguous and whole");
+	/* Rows the store takes (the count of hashes its index needs), at an
+	 * index the database must refuse. */
+	rows[0].hashes = (const merkle_hash *)zero;
+	rows[0].n = store_hashes_at(r.size + 1);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 &&
+	       store_log_append_run(s, r.size + 1, rows, 1) == AK_EDENIED &&
+	       store_rollback(s) == 0 && store_log_counts(s, &n) == 0 &&
+	       n.leaves == size0 + RUN_LEAVES,
+	   "run: one past the size is refused, nothing stored");
+	rows[0].n = store_hashes_at(r.size - 2);
+	rows[1] = rows[0];
+	rows[1].n = store_hashes_at(r.size - 1);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 &&
+	       store_log_append_run(s, r.size - 2, rows, 2) == AK_EDENIED &&
+	       store_rollback(s) == 0 && store_log_counts(s, &n) == 0 &&
+	       n.leaves == size0 + RUN_LEAVES,
+	   "run: indices that are taken are refused, nothing stored");
+
+	/* store_q's savepoints, on the log's table (an index that is taken). */
+	q = store_q_get(s, SQ_LOG_END,
+			"INSERT INTO log_leaves (idx, leaf, hashes) VALUES (?1, ?2, ?3)");
+	ok(q != NULL && store_begin(s) == 0 && store_savepoint(s) == 0, "run: an operation begins");
+	store_q_bind_int64(q, 1, 0);
+	store_q_bind_blob(q, 2, "x", 1);
+	store_q_bind_blob(q, 3, c[0].h, MERKLE_HASH_BYTES);
+	rc = store_q_step(q);
+	store_q_finish(q);
+	ok(rc != SQLITE_DONE && rc != SQLITE_ROW && store_log_size(s, &size0) == 0,
+	   "run: a write that fails under its own savepoint is undone alone: the transaction goes "
+	   "on");
+	q = store_q_get(s, SQ_LOG_END + 1,
+			"INSERT INTO log_leaves (idx, leaf, hashes) VALUES (?1, ?2, ?3)");
+	store_q_ends_operation(q);
+	store_q_bind_int64(q, 1, 0);
+	store_q_bind_blob(q, 2, "x", 1);
+	store_q_bind_blob(q, 3, c[0].h, MERKLE_HASH_BYTES);
+	rc = store_q_step(q);
+	store_q_finish(q);
+	ok(rc != SQLITE_DONE && rc != SQLITE_ROW && store_log_size(s, &size0) != 0,
+	   "run: one that ends its operation has none: the transaction fails");
+	ok(store_rollback_to(s) == 0 && store_release(s) == 0 && store_log_size(s, &size0) == 0 &&
+	       store_commit(s) == 0,
+	   "run: the operation's savepoint undoes it, and the transaction goes on and commits");
+	store_close(s);
+}
+
 static void test_rehash(const char *db, int bad_hash)
 {
 	char owner[512], node[512];
@@ -556,6 +655,7 @@ int main(void)
 	if (sodium_init() < 0 || key_signer_generate(&log_key, "ankang.test/log") != 0)
 		bail_out("setup");
 	test_index();
+	test_run("ankang_index");
 	test_rehash("ankang_rehash", 1);
 	test_rehash("ankang_rehead", 0);
 	key_signer_free(log_key);

@@ -118,8 +118,9 @@ static void test_handle(const char *node)
 	   "the next call connects again: a new session, and it runs");
 	ok(q_works(s) == 0, "a store_q statement is prepared again on it and runs");
 
-	/* Inside a transaction. */
-	ok(store_begin(s) == 0 && end_session(s), "a transaction, and its session ended");
+	/* Inside a transaction (its BEGIN is sent with its first statement). */
+	ok(store_begin(s) == 0 && store_log_size(s, &n) == 0 && end_session(s),
+	   "a transaction, and its session ended");
 	ok(store_log_size(s, &n) == AK_EDB && store_log_size(s, &n) == AK_EDB && q_works(s) != 0 &&
 	       store_generation(s) == 2,
 	   "inside it every call fails, and none connects again");
@@ -130,10 +131,14 @@ static void test_handle(const char *node)
 	       store_commit(s) == 0,
 	   "the next BEGIN connects again, and its transaction commits");
 
-	/* A BEGIN that meets the loss itself. */
-	ok(end_session(s) && store_begin(s) == 0 && store_generation(s) == 4 &&
-	       store_rollback(s) == 0,
+	/* A BEGIN that meets the loss itself: deferred, it meets it with the
+	 * transaction's first statement, which connects again and runs. */
+	ok(end_session(s) && store_begin(s) == 0 && store_log_size(s, &n) == 0 &&
+	       store_generation(s) == 4 && store_rollback(s) == 0,
 	   "a BEGIN that meets a lost connection connects again at once");
+	ok(store_begin(s) == 0 && end_session(s) && q_works(s) == 0 && store_generation(s) == 5 &&
+	       store_commit(s) == 0,
+	   "so does a store_q statement's, and its transaction commits");
 
 	/* The back-off, while the role may not log in. */
 	ok(su("ALTER ROLE ankang_node NOLOGIN") && end_session(s), "the node may not log in");
