@@ -86,6 +86,13 @@ skip_all() {
 	exit 0
 }
 
+# bail_out MESSAGE: stops the whole test, as TAP's "Bail out!" says
+# (prove reports it and fails), running the at_exit cleanups.
+bail_out() {
+	echo "Bail out! $*"
+	exit 1
+}
+
 done_testing() {
 	echo "1..$_tap_n"
 	[ $_tap_failed -eq 0 ]
