@@ -56,6 +56,22 @@ int store_open(store **out, const char *path, unsigned flags);
 /* 1 when where is a postgresql:// or postgres:// URL (the PostgreSQL
  * backend), 0 for a file's path. */
 int store_is_url(const char *where);
+/*
+ * The rules a store URL must keep before anything connects with it
+ * (SECURITY.md, "Several front-ends on one PostgreSQL database"):
+ * libpq's parse of it succeeds; it carries no password; it names no
+ * pg_service.conf service (service=, or PGSERVICE in the environment),
+ * which could set the host and sslmode out of sight; and when any host
+ * it reaches (each hostaddr, else host; PGHOST and PGHOSTADDR for what
+ * the URL leaves out, as libpq would) is not on this machine -- a Unix
+ * socket's folder, localhost, 127.0.0.0/8 or ::1 are -- it says
+ * sslmode=verify-full itself (PGSSLMODE does not count: ankang.conf
+ * shows what the node does). Returns 0, or AK_EINVAL with one line in
+ * why (which may be NULL) that names the host and no other part of the
+ * URL. store_open runs it on every URL; datadir_open and init run it
+ * first, so a refused URL is refused by parsing alone.
+ */
+int store_url_check(const char *url, char *why, size_t cap);
 /* Finalizes statements and closes; NULL is a no-op. */
 void store_close(store *s);
 /*

@@ -3,8 +3,9 @@
  * the transactions (contract in store_pg.h; the plan in
  * docs/MULTINODE.md).
  *
- * Every connection: the URL checked for a password before libpq sees
- * it; fallback_application_name "ankangd", so that an operator (and
+ * Every connection: the URL checked before libpq sees it (no password;
+ * TLS with the server's name checked for a host not on this machine:
+ * store_url_check); fallback_application_name "ankangd", so that an operator (and
  * `ankangd migrate`) can see which sessions are ours; terse errors,
  * since a server's DETAIL may quote a row's values; synchronous_commit on
  * for the session, whatever the server's default (a COMMIT that returned
@@ -60,11 +61,14 @@
  */
 #include "log/store_pg.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "log/schema.h"
@@ -697,19 +701,135 @@ fail:
 
 /* ------------------------------------------------------------ open/close */
 
-/* 1 when the URL names a password, in its user part or as a parameter. */
-static int has_password(const char *url)
-{
-	PQconninfoOption *opts = PQconninfoParse(url, NULL);
-	int found = 0;
+/* ------------------------------------------------------------ the URL's rules */
 
-	if (opts == NULL)
-		return -1;
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
-			found = 1;
+/* The value of keyword in libpq's parse of a URL, NULL when unset or "". */
+static const char *opt_val(const PQconninfoOption *opts, const char *keyword)
+{
+	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			return o->val != NULL && o->val[0] != '\0' ? o->val : NULL;
+	return NULL;
+}
+
+/* What libpq will use for keyword: the URL's value, else its environment
+ * variable's (libpq's order once no service file is read), else NULL. */
+static const char *effective(const PQconninfoOption *opts, const char *keyword, const char *env)
+{
+	const char *v = opt_val(opts, keyword), *e;
+
+	if (v != NULL)
+		return v;
+	e = getenv(env);
+	return e != NULL && e[0] != '\0' ? e : NULL;
+}
+
+/* Copies the i-th comma-separated item of list (NULL: none) into out;
+ * "" when the list is shorter or the item empty. */
+static void list_item(const char *list, size_t i, char *out, size_t cap)
+{
+	size_t n;
+
+	out[0] = '\0';
+	if (list == NULL)
+		return;
+	for (; i > 0; i--) {
+		list = strchr(list, ',');
+		if (list == NULL)
+			return;
+		list++;
+	}
+	n = strcspn(list, ",");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, list, n);
+	out[n] = '\0';
+}
+
+static size_t list_len(const char *list)
+{
+	size_t n = 1;
+
+	if (list == NULL)
+		return 0;
+	for (; *list != '\0'; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* 1 when host (a host or hostaddr entry) is reached on this machine. */
+static int host_local(const char *host)
+{
+	unsigned char a[16];
+
+	if (host[0] == '\0' || host[0] == '/' || host[0] == '@')
+		return 1; /* libpq's default socket, a socket's folder, an abstract socket */
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+	return 0;
+}
+
+int store_url_check(const char *url, char *why, size_t cap)
+{
+	PQconninfoOption *opts;
+	const char *host, *addr, *mode, *svc, *bad = NULL;
+	char h[256], ha[256], none[1];
+	size_t n;
+	int rc = AK_EINVAL;
+
+	if (why == NULL || cap == 0) {
+		why = none;
+		cap = sizeof none;
+	}
+	why[0] = '\0';
+	if (url == NULL || !store_pg_is_url(url) || (opts = PQconninfoParse(url, NULL)) == NULL)
+		return util_why(why, cap, AK_EINVAL, "the store URL does not parse as libpq's URL");
+	if (opt_val(opts, "password") != NULL) {
+		util_why(
+		    why, cap, rc,
+		    "the store URL carries a password: keep passwords in libpq's password file");
+		goto out;
+	}
+	/* A service file may name the host and the sslmode where nobody
+	 * reads them with ankang.conf: the URL must say both itself. */
+	svc = getenv("PGSERVICE");
+	if (opt_val(opts, "service") != NULL || (svc != NULL && svc[0] != '\0')) {
+		util_why(why, cap, rc,
+			 "the store URL names a pg_service.conf service (service= or PGSERVICE):"
+			 " write the host and sslmode in the URL itself");
+		goto out;
+	}
+	/* Each host entry: its hostaddr when given (where libpq connects),
+	 * else its host; PGHOST and PGHOSTADDR stand in for what the URL
+	 * leaves out, as they would for libpq. */
+	host = effective(opts, "host", "PGHOST");
+	addr = effective(opts, "hostaddr", "PGHOSTADDR");
+	n = list_len(host) > list_len(addr) ? list_len(host) : list_len(addr);
+	for (size_t i = 0; i < n || i == 0; i++) {
+		list_item(host, i, h, sizeof h);
+		list_item(addr, i, ha, sizeof ha);
+		if (!host_local(ha[0] != '\0' ? ha : h)) {
+			bad = ha[0] != '\0' ? ha : h;
+			break;
+		}
+	}
+	mode = opt_val(opts, "sslmode");
+	if (bad != NULL && (mode == NULL || strcmp(mode, "verify-full") != 0)) {
+		util_why(why, cap, rc,
+			 "the store's host %.64s is not on this machine: its URL must say"
+			 " sslmode=verify-full (and sslrootcert=), so that the connection is"
+			 " encrypted and the server's certificate checked",
+			 bad);
+		goto out;
+	}
+	rc = 0;
+out:
 	PQconninfoFree(opts);
-	return found;
+	return rc;
 }
 
 static int configure(store *s)
@@ -788,12 +908,8 @@ int store_pg_open(store **out, const char *url, unsigned flags)
 	int rc;
 
 	*out = NULL;
-	if (has_password(url) != 0) {
-		snprintf(open_why, sizeof open_why, "%s",
-			 "the store URL carries a password, or does not parse: keep passwords in"
-			 " libpq's password file");
+	if (store_url_check(url, open_why, sizeof open_why) != 0)
 		return AK_EINVAL;
-	}
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return AK_ENOMEM;
 	s->flags = flags;

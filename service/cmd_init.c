@@ -71,7 +71,8 @@ int cmd_init(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *origin = NULL, *issuer = NULL, *kek = NULL, *url = NULL,
-		   *owner = NULL;
+		   *owner = NULL, *which = NULL;
+	char why[240];
 	int c, rc, status, if_missing = 0;
 
 	optind = 1;
@@ -125,6 +126,16 @@ int cmd_init(int argc, char **argv)
 	    (owner != NULL && (url == NULL || !store_is_url(owner)))) {
 		cli_error("init: --store and --store-owner take a postgresql:// URL, --store-owner"
 			  " only with --store");
+		return CLI_USAGE;
+	}
+	/* The URLs' rules (a password, TLS to a host elsewhere) by parsing
+	 * alone: nothing is made and nothing connects when they fail. */
+	if (url != NULL && store_url_check(url, why, sizeof why) != 0)
+		which = "--store";
+	else if (owner != NULL && store_url_check(owner, why, sizeof why) != 0)
+		which = "--store-owner";
+	if (which != NULL) {
+		cli_error("init: %s: %s", which, why);
 		return CLI_USAGE;
 	}
 	if ((rc = datadir_create_store(data, origin, issuer, kek, url, owner)) != 0) {

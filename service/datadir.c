@@ -400,6 +400,11 @@ int datadir_create_store(const char *path, const char *origin, const char *issue
 		return AK_ETOOBIG;
 	if (store_url != NULL && !store_is_url(store_url))
 		return AK_EINVAL;
+	/* Refused by parsing alone, before any key is made (cmd_init has
+	 * said why already). */
+	if ((store_url != NULL && store_url_check(store_url, NULL, 0) != 0) ||
+	    (owner_url != NULL && store_url_check(owner_url, NULL, 0) != 0))
+		return AK_EINVAL;
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode) || !dir_is_empty(path))
 			return AK_EEXIST;
@@ -598,6 +603,7 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 	struct datadir *d;
 	struct key_verifier root;
 	char file[PATH_MAX], name[KEY_NAME_MAX + 1], *note = NULL;
+	char url_why[240], sentence_buf[sizeof url_why + 32];
 	size_t len;
 	int rc;
 	const char *what = NULL, *sentence = NULL;
@@ -624,6 +630,13 @@ int datadir_open(struct datadir **out, const char *path, unsigned keys, const ch
 		goto fail;
 	if ((rc = datadir_file(d, d->epochs_path, sizeof d->epochs_path, DATADIR_EPOCHS)) != 0)
 		goto fail;
+	/* The store URL's rules (TLS to a database elsewhere), before any
+	 * command connects with it. */
+	if (d->store[0] != '\0' && (rc = store_url_check(d->store, url_why, sizeof url_why)) != 0) {
+		snprintf(sentence_buf, sizeof sentence_buf, "%s: store: %s", DATADIR_CONF, url_why);
+		sentence = sentence_buf;
+		goto fail;
+	}
 
 	what = "public/root.vkey";
 	if ((rc = datadir_file(d, file, sizeof file, what)) != 0 ||
