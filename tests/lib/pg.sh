@@ -27,7 +27,7 @@
 #   pg_url DIR DB USER   prints the libpq URL for USER on DB over the socket
 #
 # The cluster listens on a Unix socket in DIR only (listen_addresses is
-# empty: no TCP port at all), with fsync on, as the tests must see what a
+# empty: no TCP port at all; PG_TLS_DIR, below, adds TLS on loopback), with fsync on, as the tests must see what a
 # real commit costs and promises, and a small shared_buffers, as the
 # machine is shared. PostgreSQL refuses to run as root: under root the
 # cluster runs as the system user ankang-pg-test (made once with useradd,
@@ -81,7 +81,7 @@ _pg_user() {
 }
 
 pg_url() {
-	echo "postgresql:///$2?host=$1&user=$3"
+	echo "postgresql:///$2?host=$1&user=$3${PG_PORT:+&port=$PG_PORT}"
 }
 
 pg_cluster_start() {
@@ -115,6 +115,9 @@ max_connections = 40
 max_wal_size = 256MB
 logging_collector = off
 EOF
+		if [ -n "${PG_TLS_DIR:-}" ]; then
+			_pg_tls_conf "$_d" || return 1
+		fi
 		_fresh=1
 	else
 		_fresh=0
@@ -131,6 +134,83 @@ CREATE DATABASE ankang OWNER ankang_owner;
 REVOKE ALL ON DATABASE ankang FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE ankang TO ankang_owner, ankang_service;
 EOF
+}
+
+# ---------------------------------------------------------------- TLS
+#
+# PG_TLS_DIR (a folder pg_tls_certs filled) and PG_PORT (a free TCP port),
+# set before the cluster's first start, make it listen on 127.0.0.1:PG_PORT
+# as well as on its socket (the socket's name then carries PG_PORT, which
+# pg_url adds to every URL), with ssl = on, the server certificate and key
+# of PG_TLS_DIR, and its CA for client certificates. TCP is for TLS with a
+# client certificate only (pg_hba: hostssl ... cert, the role's name as
+# the certificate's CN); every other TCP connection is rejected. Nothing
+# listens beyond loopback.
+#
+#   pg_tls_ca DIR NAME          a throwaway CA: DIR/NAME.crt and .key
+#   pg_tls_cert DIR CA NAME CN [SAN]
+#                               DIR/NAME.crt signed by DIR/CA, key
+#                               DIR/NAME.key (0600), subject CN, and the
+#                               subjectAltName SAN if given
+#   pg_tls_certs DIR ROLE...    the CA "ca", the server's certificate
+#                               "server" (localhost, 127.0.0.1) and one
+#                               client certificate for each ROLE (CN=ROLE)
+
+pg_tls_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2" \
+		-keyout "$1/$2.key" -out "$1/$2.crt" >/dev/null 2>&1 &&
+		chmod 0600 "$1/$2.key"
+}
+
+pg_tls_cert() {
+	_ext=$1/$3.ext
+	: >"$_ext"
+	[ -z "${5:-}" ] || echo "subjectAltName = $5" >"$_ext"
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$4" -keyout "$1/$3.key" \
+		-out "$1/$3.csr" >/dev/null 2>&1 &&
+		openssl x509 -req -in "$1/$3.csr" -CA "$1/$2.crt" -CAkey "$1/$2.key" \
+			-CAcreateserial -days 2 -extfile "$_ext" -out "$1/$3.crt" >/dev/null 2>&1 &&
+		chmod 0600 "$1/$3.key" && rm -f "$1/$3.csr" "$_ext"
+}
+
+pg_tls_certs() {
+	_t=$1
+	shift
+	mkdir -p "$_t" && chmod 0700 "$_t" || return 1
+	pg_tls_ca "$_t" ca || return 1
+	pg_tls_cert "$_t" ca server localhost "DNS:localhost,IP:127.0.0.1" || return 1
+	for _r in "$@"; do
+		pg_tls_cert "$_t" ca "$_r" "$_r" || return 1
+	done
+}
+
+# The cluster's TLS settings, at its first start (pg_cluster_start).
+_pg_tls_conf() {
+	[ -n "${PG_PORT:-}" ] || return 1
+	mkdir -p "$1/tls" &&
+		cp "$PG_TLS_DIR/server.crt" "$PG_TLS_DIR/server.key" "$PG_TLS_DIR/ca.crt" "$1/tls/" &&
+		chmod 0600 "$1/tls/server.key" || return 1
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R "$PG_USER" "$1/tls" || return 1
+	fi
+	cat >>"$1/data/postgresql.conf" <<EOF
+# TLS on loopback (tests/lib/pg.sh, PG_TLS_DIR)
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+ssl = on
+ssl_cert_file = '$1/tls/server.crt'
+ssl_key_file = '$1/tls/server.key'
+ssl_ca_file = '$1/tls/ca.crt'
+ssl_min_protocol_version = 'TLSv1.2'
+EOF
+	# First match wins: TLS with a client certificate, before initdb's
+	# lines (which reject TCP).
+	{ echo "hostssl all all 127.0.0.1/32 cert"; cat "$1/data/pg_hba.conf"; } >"$1/data/pg_hba.new" &&
+		mv "$1/data/pg_hba.new" "$1/data/pg_hba.conf" || return 1
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$PG_USER" "$1/data/pg_hba.conf" || return 1
+	fi
+	chmod 0600 "$1/data/pg_hba.conf"
 }
 
 pg_cluster_stop() {
@@ -166,4 +246,5 @@ pg_test_start() {
 	ANKANG_PG_SERVICE_URL=$(pg_url "$PG_DIR" ankang ankang_node)
 	ANKANG_PG_SUPER_URL=$(pg_url "$PG_DIR" ankang ankang_super)
 	export PG_DIR PG_SOCK PG_BIN ANKANG_PG_URL ANKANG_PG_SERVICE_URL ANKANG_PG_SUPER_URL
+	[ -z "${PG_PORT:-}" ] || export PG_PORT
 }
