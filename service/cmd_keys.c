@@ -1,7 +1,7 @@
 /*
  * ankangd keys: the data folder's keys.
  *
- *   keys rotate --data DIR
+ *   keys rotate --data DIR [--compromised]
  *   keys rotate-epoch --data DIR [--kek-file FILE]
  *
  * Rotation makes a new issuer key, closes the active key's window at now
@@ -9,6 +9,14 @@
  * Codes signed before stay verifiable until they expire, because the old
  * key stays in the trust list with a window that still holds their iat;
  * its secret file is deleted, since it never signs again.
+ *
+ * --compromised is for a key that may have been copied (a stolen node's
+ * folder; SECURITY.md, "A compromised front-end"): the window is no
+ * defence then, since a thief sets a code's iat to any time inside it
+ * and its exp up to CRED_MAX_VALIDITY later. The key is withdrawn from
+ * the trust list instead (datadir_withdraw_issuer), with any other key
+ * whose secret is still in the folder, so every code it signed fails,
+ * genuine ones too: residents fetch new codes.
  *
  * The running service holds DIR/serve.lock and has the trust list and the
  * active issuer key in memory; rotating under it would leave it signing
@@ -44,13 +52,20 @@
 #include "service/rewrap.h"
 
 static const char keys_usage[] =
-    "usage: ankangd keys rotate --data DIR\n"
+    "usage: ankangd keys rotate --data DIR [--compromised]\n"
     "       ankangd keys rotate-epoch --data DIR [--kek-file FILE]\n"
     "\n"
     "rotate: rotates the issuer key: a new key signs codes from now on, the\n"
     "old key's window in the trust list closes now (its codes stay valid\n"
     "until they expire), its secret file is deleted, and public/trust.note\n"
     "is re-signed. Prints the new key id.\n"
+    "  --compromised  the key may have been copied: withdraw it from the\n"
+    "                 trust list instead (with any other key whose secret\n"
+    "                 file is in DIR/keys), so that every code it signed,\n"
+    "                 whatever issue time it claims, is refused from now on;\n"
+    "                 residents need new codes. Copy DIR/keys/issuer-*.key\n"
+    "                 and DIR/public/trust.note to the other nodes (see\n"
+    "                 docs/MULTINODE.md, \"A compromised node\").\n"
     "\n"
     "rotate-epoch: rotates the key-encryption key's epoch: a new epoch key\n"
     "wraps every resident's data key, and the older epoch keys are destroyed\n"
@@ -65,6 +80,8 @@ static const char keys_usage[] =
 struct rotate_ctx {
 	struct datadir *d;
 	uint8_t kid[CRED_KID_BYTES];
+	int compromised; /* --compromised: withdraw rather than close */
+	size_t withdrawn;
 	int rotated; /* the files were replaced */
 };
 
@@ -77,7 +94,8 @@ static int rotate_change(void *ctx, store *st, struct leaf *leaves, size_t n, ui
 	(void)st;
 	(void)leaves;
 	(void)n;
-	if ((rc = datadir_rotate_issuer(c->d, util_now(), c->kid)) == 0)
+	if ((rc = c->compromised ? datadir_withdraw_issuer(c->d, util_now(), c->kid, &c->withdrawn)
+				 : datadir_rotate_issuer(c->d, util_now(), c->kid)) == 0)
 		c->rotated = 1;
 	return rc;
 }
@@ -99,6 +117,7 @@ static int keys_rotate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"data", required_argument, NULL, 'd'},
+	    {"compromised", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -116,6 +135,9 @@ static int keys_rotate(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			data = optarg;
+			break;
+		case 'c':
+			ctx.compromised = 1;
 			break;
 		case 'h':
 			fputs(keys_usage, stdout);
@@ -159,7 +181,12 @@ static int keys_rotate(int argc, char **argv)
 		goto done;
 	}
 	util_hex_encode(hex, ctx.kid, sizeof ctx.kid);
-	printf("issuer key rotated: new kid %s\n", hex);
+	if (ctx.compromised)
+		printf("issuer key rotated: new kid %s; %zu key(s) withdrawn from the trust list: "
+		       "every code they signed is refused from now on\n",
+		       hex, ctx.withdrawn);
+	else
+		printf("issuer key rotated: new kid %s\n", hex);
 	status = CLI_OK;
 done:
 	datadir_unlock(lock);

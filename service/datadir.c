@@ -695,23 +695,34 @@ void datadir_close(struct datadir *d)
 
 /* ------------------------------------------------------------- rotation */
 
-int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES])
+static int rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES],
+			 int compromised, size_t *withdrawn)
 {
 	struct trust_list prev = d->trust, next = d->trust;
 	key_signer *k = NULL;
 	char old_file[PATH_MAX] = "";
 	uint8_t old_kid[CRED_KID_BYTES];
-	size_t n = 0;
+	size_t n = 0, gone = 0;
 	int rc;
 
 	if (d->root == NULL || d->issuer == NULL)
 		return AK_EINVAL;
 	cred_kid(old_kid, key_signer_verifier(d->issuer)->pk);
 
-	/* Keep every key whose codes may still be live; close the active one. */
+	/* Keep every key whose codes may still be live; close the active one.
+	 * After a compromise, drop it and every key whose secret is here. */
 	for (size_t i = 0; i < d->trust.n_issuers; i++) {
 		struct cred_issuer c = d->trust.issuers[i];
-		if (memcmp(c.kid, old_kid, CRED_KID_BYTES) == 0 && c.not_after > now)
+		int active = memcmp(c.kid, old_kid, CRED_KID_BYTES) == 0;
+		if (compromised) {
+			char f[PATH_MAX];
+			if (active ||
+			    (issuer_key_file(d, f, sizeof f, c.kid) == 0 && access(f, F_OK) == 0)) {
+				gone++;
+				continue;
+			}
+		}
+		if (active && c.not_after > now)
 			c.not_after = now;
 		if (c.not_after + CRED_MAX_VALIDITY < now)
 			continue;
@@ -733,16 +744,34 @@ int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_
 	if ((rc = datadir_write_trust(d, now)) != 0)
 		goto fail;
 	/* The old secret key never signs again: its public half in the trust
-	 * list is all verifiers need, so the secret goes now. */
+	 * list is all verifiers need, so the secret goes now (and after a
+	 * compromise, every withdrawn key's). */
 	if (issuer_key_file(d, old_file, sizeof old_file, old_kid) == 0)
 		unlink(old_file);
+	for (size_t i = 0; compromised && i < prev.n_issuers; i++)
+		if (memcmp(prev.issuers[i].kid, new_kid, CRED_KID_BYTES) != 0 &&
+		    issuer_key_file(d, old_file, sizeof old_file, prev.issuers[i].kid) == 0)
+			unlink(old_file);
 	key_signer_free(d->issuer);
 	d->issuer = k;
+	if (withdrawn != NULL)
+		*withdrawn = gone;
 	return 0;
 fail:
 	d->trust = prev;
 	key_signer_free(k);
 	return rc;
+}
+
+int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES])
+{
+	return rotate_issuer(d, now, new_kid, 0, NULL);
+}
+
+int datadir_withdraw_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES],
+			    size_t *withdrawn)
+{
+	return rotate_issuer(d, now, new_kid, 1, withdrawn);
 }
 
 /* ---------------------------------------------------------------- lock */
