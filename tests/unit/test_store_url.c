@@ -37,8 +37,7 @@ static const struct row rows[] = {
     {"postgresql:///ankang?hostaddr=127.0.0.1", 1, NULL},
     {"postgresql://localhost,/tmp,127.0.0.2/ankang", 1, NULL},
     /* Elsewhere, with verify-full: accepted. */
-    {"postgresql://db.invalid/ankang?sslmode=verify-full&sslrootcert=/etc/ankang/ca.crt", 1,
-     NULL},
+    {"postgresql://db.invalid/ankang?sslmode=verify-full&sslrootcert=/etc/ankang/ca.crt", 1, NULL},
     {"postgresql://db.invalid,db2.invalid/ankang?sslmode=verify-full", 1, NULL},
     {"postgresql://localhost/ankang?hostaddr=192.0.2.1&sslmode=verify-full", 1, NULL},
     /* Elsewhere without it: refused. */
