@@ -13,10 +13,10 @@
  * --compromised is for a key that may have been copied (a stolen node's
  * folder; SECURITY.md, "A compromised front-end"): the window is no
  * defence then, since a thief sets a code's iat to any time inside it
- * and its exp up to CRED_MAX_VALIDITY later. The key is withdrawn from
- * the trust list instead (datadir_withdraw_issuer), with any other key
- * whose secret is still in the folder, so every code it signed fails,
- * genuine ones too: residents fetch new codes.
+ * and its exp up to CRED_MAX_VALIDITY later. Every key of the trust list
+ * is withdrawn instead (datadir_withdraw_issuer; the older ones too, since
+ * a folder stolen before an earlier rotation held one of them), so every
+ * code they signed fails, genuine ones too: residents fetch new codes.
  *
  * The running service holds DIR/serve.lock and has the trust list and the
  * active issuer key in memory; rotating under it would leave it signing
@@ -59,11 +59,10 @@ static const char keys_usage[] =
     "old key's window in the trust list closes now (its codes stay valid\n"
     "until they expire), its secret file is deleted, and public/trust.note\n"
     "is re-signed. Prints the new key id.\n"
-    "  --compromised  the key may have been copied: withdraw it from the\n"
-    "                 trust list instead (with any other key whose secret\n"
-    "                 file is in DIR/keys), so that every code it signed,\n"
-    "                 whatever issue time it claims, is refused from now on;\n"
-    "                 residents need new codes. Copy DIR/keys/issuer-*.key\n"
+    "  --compromised  the key may have been copied: withdraw every key of\n"
+    "                 the trust list instead (older ones too), so that every\n"
+    "                 code they signed, whatever issue time it claims, is\n"
+    "                 refused from now on; residents need new codes. Copy DIR/keys/issuer-*.key\n"
     "                 and DIR/public/trust.note to the other nodes (see\n"
     "                 docs/MULTINODE.md, \"A compromised node\").\n"
     "\n"

@@ -710,17 +710,13 @@ static int rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_K
 	cred_kid(old_kid, key_signer_verifier(d->issuer)->pk);
 
 	/* Keep every key whose codes may still be live; close the active one.
-	 * After a compromise, drop it and every key whose secret is here. */
+	 * After a compromise, keep none of them. */
 	for (size_t i = 0; i < d->trust.n_issuers; i++) {
 		struct cred_issuer c = d->trust.issuers[i];
 		int active = memcmp(c.kid, old_kid, CRED_KID_BYTES) == 0;
 		if (compromised) {
-			char f[PATH_MAX];
-			if (active ||
-			    (issuer_key_file(d, f, sizeof f, c.kid) == 0 && access(f, F_OK) == 0)) {
-				gone++;
-				continue;
-			}
+			gone++;
+			continue;
 		}
 		if (active && c.not_after > now)
 			c.not_after = now;
@@ -745,7 +741,7 @@ static int rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_K
 		goto fail;
 	/* The old secret key never signs again: its public half in the trust
 	 * list is all verifiers need, so the secret goes now (and after a
-	 * compromise, every withdrawn key's). */
+	 * compromise, any withdrawn key's left behind). */
 	if (issuer_key_file(d, old_file, sizeof old_file, old_kid) == 0)
 		unlink(old_file);
 	for (size_t i = 0; compromised && i < prev.n_issuers; i++)

@@ -133,11 +133,11 @@ int datadir_write_trust(struct datadir *d, uint64_t now);
 int datadir_rotate_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES]);
 /*
  * The same after a compromise (`keys rotate --compromised`; SECURITY.md,
- * "A compromised front-end"): the current key, and every other listed
- * key whose secret file is still in keys/ (a thief who copied the folder
- * holds those too), are withdrawn from the trust list altogether, so
- * every code signed with them fails, whatever iat it claims: a window
- * closed at now would still take a code backdated into it, for up to
+ * "A compromised front-end"): every key the trust list holds is
+ * withdrawn from it altogether (the current one, and the older ones too:
+ * a folder stolen before an earlier rotation held one of them), so every
+ * code signed with them fails, whatever iat it claims: a window closed
+ * at now would still take a code backdated into it, for up to
  * CRED_MAX_VALIDITY. *withdrawn (if not NULL) is how many went.
  */
 int datadir_withdraw_issuer(struct datadir *d, uint64_t now, uint8_t new_kid[CRED_KID_BYTES],
