@@ -191,6 +191,7 @@ int cmd_migrate(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *from = NULL, *to = NULL, *owner = NULL, *why = NULL;
+	char why_url[240];
 	struct datadir *d = NULL;
 	char db[PATH_MAX], b64[45];
 	store *src = NULL, *dst = NULL;
@@ -223,6 +224,15 @@ int cmd_migrate(int argc, char **argv)
 	if (!store_is_url(to) || (owner != NULL && !store_is_url(owner)) ||
 	    strlen(to) >= sizeof d->store) {
 		cli_error("migrate: --to and --to-owner take a postgresql:// URL");
+		return CLI_USAGE;
+	}
+	/* The URLs' rules (a password, TLS to a host elsewhere) by parsing
+	 * alone: --to is recorded for every node, and checked before anything
+	 * connects. */
+	if (store_url_check(to, why_url, sizeof why_url) != 0 ||
+	    (owner != NULL && store_url_check(owner, why_url, sizeof why_url) != 0)) {
+		cli_error("migrate: %s: %s",
+			  store_url_check(to, NULL, 0) != 0 ? "--to" : "--to-owner", why_url);
 		return CLI_USAGE;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -5,7 +5,7 @@
 # without PostgreSQL or openssl.
 #
 #   A store URL whose host is not on this machine must say
-#   sslmode=verify-full: init, serve, check, account and keys refuse one
+#   sslmode=verify-full: init, migrate, serve, check, account and keys refuse one
 #   that does not with one line and exit status 2, by parsing alone (the
 #   refused URLs name db.example, 192.0.2.x and an address of this
 #   machine's own cluster, and the cluster's log shows no connection made
@@ -96,6 +96,11 @@ refused "init, hostaddr elsewhere under host=localhost" \
 refused "init, a list of hosts with one remote" \
 	"$A" init --data "$T/r6" --origin ankang.test \
 	--store "postgresql://localhost,db.example/$DB?user=ankang_node"
+refused "migrate, --to remote without TLS" \
+	"$A" migrate --from "$T/none" --to "postgresql://db.example/$DB?user=ankang_node"
+refused "migrate, --to-owner remote with sslmode=require" \
+	"$A" migrate --from "$T/none" --to "$NODE_TLS" \
+	--to-owner "postgresql://192.0.2.12/$DB?user=ankang_owner&sslmode=require"
 PGHOST=db.example refused "init, PGHOST remote and no host in the URL" \
 	"$A" init --data "$T/r7" --origin ankang.test --store "postgresql:///$DB?user=ankang_node"
 PGHOST=db.example PGSSLMODE=verify-full refused "init, PGSSLMODE does not stand in for the URL's" \
