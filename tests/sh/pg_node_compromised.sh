@@ -157,6 +157,10 @@ node_stop "$P2"
 ok $? "keys rotate --compromised on node 1's folder"
 like "$(cat "$T/rotate.out")" "1 key\(s\) withdrawn" "it says one key was withdrawn"
 ROTATED=$(date +%s)
+is "$(grep -c '^issuer ' "$D1/public/trust.note")" 1 "the trust list names the new issuer key alone"
+is "$(grep -c '^issuer ' "$STOLEN/public/trust.note")" 1 "(the stolen one named the old key alone)"
+! grep -qF "$(grep '^issuer ' "$STOLEN/public/trust.note" | cut -d' ' -f2)" "$D1/public/trust.note"
+ok $? "the old key's id is in the new list no more"
 is "$(find "$D1/keys" -name 'issuer-*.key' | wc -l)" 1 "node 1 keeps only the new issuer key"
 is "$(stat -c %a "$D1"/keys/issuer-*.key)" 600 "which is 0600"
 rm -f "$D2"/keys/issuer-*.key
