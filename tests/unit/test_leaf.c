@@ -635,8 +635,9 @@ static void test_format_reference(void)
 		if (l.role == ROLE_RESIDENT || l.role == ROLE_SYSTEM)
 			l.actor_id = LEAF_NO_ID;
 		else
-			l.actor_id = (r & 2) ? randombytes_uniform(100000)
-					     : ((uint64_t)randombytes_random() << 31 ^ randombytes_random());
+			l.actor_id =
+			    (r & 2) ? randombytes_uniform(100000)
+				    : ((uint64_t)randombytes_random() << 31 ^ randombytes_random());
 		if (l.role == ROLE_RESIDENT && (r & 4)) {
 			l.has_actor_pseudonym = 1;
 			randombytes_buf(l.actor_pseudonym, sizeof l.actor_pseudonym);
