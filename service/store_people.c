@@ -1129,16 +1129,9 @@ int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_
 	int rc;
 
 	*revoked = 0;
-	if (!store_is_pg(s)) {
-		/* SQLite: two statements, each a lookup in memory. */
-		if ((rc = store_code_get(s, cti, out)) != 0 && rc != AK_ENOENT)
-			return rc;
-		if ((*revoked = store_revoked(s, cti)) < 0)
-			return *revoked;
-		return rc;
-	}
-	/* PostgreSQL: one statement, one row whether the code is known or
-	 * not (its columns NULL when not). */
+	/* One statement, one row whether the code is known or not (its
+	 * columns NULL when not): on PostgreSQL one round trip, on SQLite one
+	 * step where two statements took ~3,000 instructions more. */
 	st = store_q_get(s, SQ_CODE_LOOKUP,
 			 "SELECT c.cti, c.resident_id, c.iat, c.exp, c.status, c.paper, c.sig_hash,"
 			 " c.issued_index, EXISTS (SELECT 1 FROM revocations WHERE cti = ?1)"

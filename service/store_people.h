@@ -231,7 +231,7 @@ int store_codes_revoke(store *s, uint64_t resident_id, uint64_t now, uint64_t *n
 int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES]);
 /* store_code_get and store_revoked at once (a verify): 0 or AK_ENOENT as
  * store_code_get says, *revoked as store_revoked does; else an error. One
- * statement on PostgreSQL, the two on SQLite. */
+ * statement on either store. */
 int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out,
 		      int *revoked);
 /* Revoked ctis with exp >= since, in ascending byte order. */
