@@ -100,6 +100,19 @@
  *   - WAL checkpoints on a thread of their own (auditlog.c): COMMIT max
  *     12-22 ms -> 5-9 ms, throughput the same; no checkpoints at all made
  *     every commit 30% dearer (the WAL only grows).
+ *   - leaf_format without snprintf (crypto/leaf.c): 0.85 -> 0.12 us a
+ *     leaf in each submitter (and leaf_parse, which formats again, 2.45
+ *     -> 0.40 us with it); part 1b's submitter threads 3.6k -> 2.8k
+ *     instructions a leaf (callgrind). And part 1b's callback now wakes its
+ *     pool thread after releasing the thread's lock, as ankangd's
+ *     on_durable does (MHD_resume_connection signals after its unlock):
+ *     signalled under the lock, the woken thread blocked on it again and
+ *     the writer paid a second futex wake, ~10% of the writer thread's
+ *     samples (perf). The writer/bare ratio could not be read on 2026-12-07:
+ *     at load 10-15, with fsyncs of 0.2-1.8 ms, every build measured from
+ *     0.46 to 3.4 (the single-threaded bare side, with SQLite's inline WAL
+ *     checkpoints, suffers first), so it is to be measured again on a
+ *     quiet machine.
  *   - tried and left out, all within the noise: waking the writer once per
  *     batch instead of per arrival, closing a batch once the last batch's
  *     submitters are back, spinning before sleeping, waking the group with
