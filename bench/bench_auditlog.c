@@ -100,6 +100,19 @@
  *   - WAL checkpoints on a thread of their own (auditlog.c): COMMIT max
  *     12-22 ms -> 5-9 ms, throughput the same; no checkpoints at all made
  *     every commit 30% dearer (the WAL only grows).
+ *   - leaf_format without snprintf (crypto/leaf.c): 0.85 -> 0.12 us a
+ *     leaf in each submitter (and leaf_parse, which formats again, 2.45
+ *     -> 0.40 us with it); part 1b's submitter threads 3.6k -> 2.8k
+ *     instructions a leaf (callgrind). And part 1b's callback now wakes its
+ *     pool thread after releasing the thread's lock, as ankangd's
+ *     on_durable does (MHD_resume_connection signals after its unlock):
+ *     signalled under the lock, the woken thread blocked on it again and
+ *     the writer paid a second futex wake, ~10% of the writer thread's
+ *     samples (perf). The writer/bare ratio could not be read on 2026-12-07:
+ *     at load 10-15, with fsyncs of 0.2-1.8 ms, every build measured from
+ *     0.46 to 3.4 (the single-threaded bare side, with SQLite's inline WAL
+ *     checkpoints, suffers first), so it is to be measured again on a
+ *     quiet machine.
  *   - tried and left out, all within the noise: waking the writer once per
  *     batch instead of per arrival, closing a batch once the last batch's
  *     submitters are back, spinning before sleeping, waking the group with
@@ -369,10 +382,22 @@ struct aworker {
 	int rc;
 };
 
+/*
+ * The writer's callback, on its thread, as ankangd's on_durable
+ * (service/http/http.c) is: it hands the operation back and wakes the
+ * pool thread. The wake-up comes after the lock is released, as
+ * MHD_resume_connection signals its daemon after releasing its own
+ * mutex: signalled under the lock, the pool thread woke only to block on
+ * that lock, and the writer paid a second futex call to let it in (perf:
+ * a tenth of the writer thread's time in __lll_lock_wake), which the
+ * service does not. The worker's mu and cv outlive the writer
+ * (run_writer_async frees them after auditlog_close).
+ */
 static void aslot_done(void *arg, int rc, uint64_t first)
 {
 	struct aslot *sl = arg;
 	struct aworker *w = sl->w;
+	int wake;
 
 	(void)first;
 	sl->took_ns = util_mono_ns() - sl->sent_ns;
@@ -380,9 +405,10 @@ static void aslot_done(void *arg, int rc, uint64_t first)
 	if (rc != 0)
 		w->failed = rc;
 	w->ready[w->nready++] = sl->i;
-	if (w->nready == 1)
-		pthread_cond_signal(&w->cv);
+	wake = w->nready == 1;
 	pthread_mutex_unlock(&w->mu);
+	if (wake)
+		pthread_cond_signal(&w->cv);
 }
 
 static void *aworker_loop(void *arg)
@@ -495,17 +521,20 @@ static double run_writer_async(const char *db, const key_signer *key,
 		memcpy(lat + nlat, ws[i].lat, ws[i].nlat * sizeof *lat);
 		nlat += ws[i].nlat;
 		free(ws[i].lat);
+	}
+	t1 = util_mono_ns();
+	snprintf(what, sizeof what, "writer, %u in flight on %u threads as in ankangd", inflight,
+		 nworkers);
+	rate = close_writer(log, what, total, t0, t1, &ru0, mean_batch);
+	/* Only now: the writer's last callback may still have been signalling. */
+	for (unsigned i = 0; i < nworkers; i++) {
 		pthread_mutex_destroy(&ws[i].mu);
 		pthread_cond_destroy(&ws[i].cv);
 		free(ws[i].slots);
 		free(ws[i].ready);
 	}
-	t1 = util_mono_ns();
 	free(ws);
 	free(th);
-	snprintf(what, sizeof what, "writer, %u in flight on %u threads as in ankangd", inflight,
-		 nworkers);
-	rate = close_writer(log, what, total, t0, t1, &ru0, mean_batch);
 	if (nlat > 0) {
 		qsort(lat, nlat, sizeof *lat, cmp_u64);
 		printf("    submitted to durable: median %.0f us, p99 %.0f us, p99.9 %.0f us,"
