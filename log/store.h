@@ -309,6 +309,20 @@ int store_log_index_check(store *s, int *reset);
 int store_log_head_lock(store *s, struct merkle_range *r);
 int store_log_head_set(store *s, const struct merkle_range *r);
 /*
+ * The end of a writer's batch: the run of count leaves at idx (as
+ * store_log_append_run), the head set to *r, whose size is idx + count
+ * (as store_log_head_set), and the transaction committed (as
+ * store_commit). On SQLite those three calls. On PostgreSQL one statement
+ * and the COMMIT, in one round trip (so the head's lock is held one
+ * round trip and the flush); a run the database refuses (an index taken
+ * or out of order, which under the head's lock means the head disagrees
+ * with the leaves) is AK_ECORRUPT, nothing stored. On failure the
+ * transaction may still be open: the caller rolls back, as after a
+ * failed store_commit.
+ */
+int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows,
+			    size_t count, const struct merkle_range *r);
+/*
  * The size of the newest signed checkpoint (the signer's row) as the last
  * store_log_head_lock on s read it, in the same statement as the head:
  * what a writer's bound on leaves not yet signed compares with

@@ -94,6 +94,9 @@ struct store {
 	 * (store_log_head_signed); pg_signed_seen 0 before one did. */
 	uint64_t pg_signed;
 	int pg_signed_seen;
+	/* The session whose first head lock checked the head against the
+	 * leaves (store_pg_log_head_lock): once a session. */
+	unsigned pg_head_checked;
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */

@@ -326,6 +326,13 @@ static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepare
 		if (*part == 0 && !sent_ok(r)) {
 			*part = 3;
 			*rc = outcome(s, r);
+		} else if (*part == 0 && strcmp(q->post, "COMMIT") == 0 &&
+			   strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			/* The server answers COMMIT of a failed transaction
+			 * with ROLLBACK, and no error. */
+			*part = 3;
+			*rc = AK_EDB;
+			set_err(s, "the transaction had failed: COMMIT rolled it back");
 		}
 		PQclear(r);
 	}
@@ -397,12 +404,15 @@ int store_pg_flush(store *s)
 	return rc;
 }
 
-PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
-		       const char *const *vals, const int *lens, int *rc)
+/* store_pg_run and store_pg_run_commit: post, when not NULL, is sent
+ * after the statement in its pipeline. */
+static PGresult *run_post(store *s, unsigned slot, const char *sql, const char *types,
+			  const char *const *vals, const int *lens, const char *post, int *part,
+			  int *rc)
 {
 	Oid oids[PARAMS_MAX];
 	int fmts[PARAMS_MAX], n = (int)strlen(types);
-	int prepared, part;
+	int prepared;
 	char name[16];
 	PGresult *r;
 	struct store_pg_stmt q;
@@ -415,9 +425,9 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);
-	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, NULL};
+	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, post};
 	prepared = (s->pg_prepared & (uint64_t)1 << slot) != 0;
-	r = store_pg_send(s, &q, &prepared, &part, rc);
+	r = store_pg_send(s, &q, &prepared, part, rc);
 	if (prepared)
 		s->pg_prepared |= (uint64_t)1 << slot;
 	else
@@ -425,6 +435,47 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 	if (*rc != 0) {
 		PQclear(r);
 		return NULL;
+	}
+	return r;
+}
+
+PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
+		       const char *const *vals, const int *lens, int *rc)
+{
+	int part;
+
+	return run_post(s, slot, sql, types, vals, lens, NULL, &part, rc);
+}
+
+PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
+			      const char *const *vals, const int *lens, int *rc)
+{
+	int part = 1;
+	PGresult *r;
+
+	/* As STORE_PG_COMMIT: never on a connection made again, and never
+	 * with the BEGIN still deferred (the statement would run, and
+	 * commit, alone). */
+	if (lost(s)) {
+		s->pg_tx = 0;
+		s->pg_npend = 0;
+		set_err(s, "the connection to the database was lost inside a transaction");
+		*rc = AK_EDB;
+		return NULL;
+	}
+	if (!s->pg_tx || (s->pg_npend > 0 && is_begin(s->pg_pend[0])) ||
+	    PQtransactionStatus(s->pg) != PQTRANS_INTRANS) {
+		set_err(s, "no transaction is open to commit");
+		*rc = AK_EINVAL;
+		return NULL;
+	}
+	r = run_post(s, slot, sql, types, vals, lens, "COMMIT", &part, rc);
+	/* The COMMIT ran, or its outcome is unknown (the connection broke
+	 * under it): the transaction is over either way. A failed statement
+	 * left it open, failed, for the caller's ROLLBACK. */
+	if (part == 0 || part == 3 || lost(s)) {
+		s->pg_tx = 0;
+		s->pg_npend = 0;
 	}
 	return r;
 }
