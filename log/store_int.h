@@ -88,6 +88,10 @@ struct store {
 	 * writer's SAVEPOINT op and RELEASE SAVEPOINT op. */
 	const char *pg_pend[STORE_PG_PEND];
 	int pg_npend;
+	/* Savepoints open (store_pg_tx), and how many outermost ones the
+	 * transaction keeps unreleased. */
+	int pg_sp_depth;
+	int pg_sp_kept;
 	uint64_t pg_retry_ns;
 	unsigned pg_backoff_ms;
 	/* The signer row's size, as the last head lock read it

@@ -46,7 +46,14 @@
  * operation's first statement; one that ran none is dropped unsent,
  * with its RELEASE or ROLLBACK TO) and RELEASE SAVEPOINT op (with the
  * next statement or the COMMIT), and store_q's savepoint pair around a
- * write. In the pipeline a failure aborts what follows it until the
+ * write. An outermost savepoint (the writer's, around an operation) that
+ * something ran under is not released at all, up to SAVEPOINTS_KEPT a
+ * transaction: the next operation's nests inside it, and ROLLBACK TO
+ * SAVEPOINT op still finds the newest, which is the current operation's;
+ * the COMMIT commits them all, a ROLLBACK undoes them all. That is one
+ * statement less an operation (RELEASE undoes nothing a COMMIT would not:
+ * the savepoint's subtransaction is merged into its parent either way).
+ * In the pipeline a failure aborts what follows it until the
  * sync, and the failure is the statement's: the deferred commands come
  * first, so a statement never runs without them. A deferred BEGIN that
  * meets a lost connection connects again and sends it all once more, as
@@ -76,6 +83,11 @@
 #define OID_BYTEA       17
 #define OID_INT8        20
 #define OID_BYTEA_ARRAY 1001
+/* The outermost savepoints a transaction keeps unreleased (store_pg_tx,
+ * STORE_PG_RELEASE): each one kept is a statement fewer; past this many
+ * they are released again, so that a big batch does not nest without
+ * end. */
+#define SAVEPOINTS_KEPT 64
 /* Parameters a statement may have. */
 #define PARAMS_MAX 8
 /* Connecting again after a lost connection: the back-off's bounds. */
@@ -596,6 +608,8 @@ static int begin(store *s, const char *sql)
 		return AK_EDB;
 	}
 	s->pg_tx = 1;
+	s->pg_sp_depth = 0;
+	s->pg_sp_kept = 0;
 	return defer(s, sql);
 }
 
@@ -655,18 +669,30 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 		return rc;
 	case STORE_PG_SAVEPOINT:
 		/* Sent with the operation's first statement. */
-		return defer(s, "SAVEPOINT op");
+		if ((rc = defer(s, "SAVEPOINT op")) == 0)
+			s->pg_sp_depth++;
+		return rc;
 	case STORE_PG_RELEASE:
 		/* A savepoint that nothing ran under is dropped unsent; else
-		 * the release goes with the next statement (or the COMMIT). */
-		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
+		 * the release goes with the next statement (or the COMMIT);
+		 * but an outermost one is kept, unreleased (below). */
+		if (s->pg_sp_depth > 0)
+			s->pg_sp_depth--;
+		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0) {
 			s->pg_npend--;
-		else
-			return defer(s, "RELEASE SAVEPOINT op");
-		return 0;
+			return 0;
+		}
+		if (s->pg_sp_depth == 0 && s->pg_sp_kept < SAVEPOINTS_KEPT) {
+			s->pg_sp_kept++;
+			return 0;
+		}
+		return defer(s, "RELEASE SAVEPOINT op");
 	case STORE_PG_ROLLBACK_TO:
 		/* Nothing ran under a savepoint still deferred: there is
-		 * nothing to undo (the RELEASE that follows drops it). */
+		 * nothing to undo (the RELEASE that follows drops it). Else
+		 * the newest savepoint of the name is the caller's: those
+		 * inside it were released or rolled back and released, and
+		 * those kept unreleased are older. */
 		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
 			return 0;
 		return exec_simple(s, "ROLLBACK TO SAVEPOINT op", NULL);

@@ -801,6 +801,68 @@ out:
 	store_close(t);
 }
 
+/* One operation's leaf at r->size, appended (r moved past it): 0 or -1. */
+static int op_leaf(store *s, struct merkle_range *r)
+{
+	static char bytes[1][LEAF_MAX + 1];
+	static struct completed c[1];
+	struct store_leaf_row rows[1];
+	uint64_t idx = r->size;
+
+	if (batch_of(r, 1, bytes, c, rows) != 0)
+		return -1;
+	return store_log_append_run(s, idx, rows, 1) == 0 ? 0 : -1;
+}
+
+/*
+ * The writer's savepoints on PostgreSQL (store_pg.c, "Deferred
+ * commands"): an operation's outermost savepoint is kept unreleased, the
+ * next one's nesting inside it; ROLLBACK TO must still undo the current
+ * operation alone (after an inner savepoint of its own, released, as
+ * store_people.c's atomically makes), never an earlier one's.
+ */
+static void test_kept_savepoints(const char *db)
+{
+	char node[512];
+	store *s = NULL;
+	struct merkle_range r, before, rt;
+	uint64_t n0 = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0, "savepoints: the store opens"))
+		return;
+	merkle_range_init(&r);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == leaves_of(s),
+	   "savepoints: a batch begins at the head");
+	n0 = r.size;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_release(s) == 0,
+	   "savepoints: operation 1 appends");
+	before = r;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 2 appends and is undone");
+	r = before;
+	ok(store_savepoint(s) == 0 && store_savepoint(s) == 0 && op_leaf(s, &r) == 0 &&
+	       store_release(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 3 appends under an inner savepoint and after it, and is undone");
+	r = before;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_release(s) == 0,
+	   "savepoints: operation 4 appends where 2 and 3 did");
+	ok(store_savepoint(s) == 0 && store_rollback_to(s) == 0 && store_release(s) == 0,
+	   "savepoints: operation 5 runs nothing and is undone");
+	before = r;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 6 appends and is undone");
+	r = before;
+	ok(store_log_head_set(s, &r) == 0 && store_commit(s) == 0, "savepoints: the batch commits");
+	merkle_range_init(&rt);
+	ok(leaves_of(s) == n0 + 2 && store_log_head_read(s, &rt) == 0 && rt.size == n0 + 2,
+	   "savepoints: operations 1 and 4 stored, contiguous, nothing of 2, 3, 5, 6");
+	store_close(s);
+}
+
 int main(void)
 {
 	sock = getenv("ANKANG_PG_SOCK");
@@ -813,6 +875,7 @@ int main(void)
 	test_index();
 	test_run("ankang_index");
 	test_append_commit("ankang_index");
+	test_kept_savepoints("ankang_index");
 	test_rehash("ankang_rehash", 1);
 	test_rehash("ankang_rehead", 0);
 	key_signer_free(log_key);
