@@ -827,8 +827,8 @@ int store_log_head_set(store *s, const struct merkle_range *r)
 	return store_in_transaction(s) ? 0 : AK_EINVAL;
 }
 
-int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows,
-			    size_t count, const struct merkle_range *r)
+int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count,
+			    const struct merkle_range *r)
 {
 	int rc;
 

@@ -149,8 +149,8 @@ static char *bytea_array(const struct store_leaf_row *rows, size_t count, int ha
 }
 
 /* A run's checks, and its two arrays (free both). */
-static int run_arrays(uint64_t idx, const struct store_leaf_row *rows, size_t count,
-		      char **leaves, char **hashes, int lens[2])
+static int run_arrays(uint64_t idx, const struct store_leaf_row *rows, size_t count, char **leaves,
+		      char **hashes, int lens[2])
 {
 	*leaves = *hashes = NULL;
 	if (idx >= (uint64_t)1 << 57 || count >= (uint64_t)1 << 20)
@@ -520,15 +520,16 @@ int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_r
 	/* The rows in the arrays' order, which the order trigger checks row
 	 * by row (as store_pg_log_append_run); a data-modifying WITH runs to
 	 * its end whatever the outer statement reads of it. */
-	q = store_pg_run_commit(s, PQ_LOG_APPEND_COMMIT,
-				"WITH ins AS (INSERT INTO log_leaves (idx, leaf, hashes)"
-				" SELECT $1 + u.o - 1, u.l, u.h"
-				" FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(l, h, o)"
-				" ORDER BY u.o RETURNING 1)"
-				" UPDATE log_head SET range = $5, size = CASE WHEN size = $1"
-				" AND $4 = $1 + (SELECT count(*) FROM ins) THEN $4 ELSE -1 END"
-				" WHERE one",
-				"iBBib", vals, lens, &rc);
+	q = store_pg_run_commit(
+	    s, PQ_LOG_APPEND_COMMIT,
+	    "WITH ins AS (INSERT INTO log_leaves (idx, leaf, hashes)"
+	    " SELECT $1 + u.o - 1, u.l, u.h"
+	    " FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(l, h, o)"
+	    " ORDER BY u.o RETURNING 1)"
+	    " UPDATE log_head SET range = $5, size = CASE WHEN size = $1"
+	    " AND $4 = $1 + (SELECT count(*) FROM ins) THEN $4 ELSE -1 END"
+	    " WHERE one",
+	    "iBBib", vals, lens, &rc);
 	free(leaves);
 	free(hashes);
 	if (q == NULL) {

@@ -719,8 +719,7 @@ static void test_append_commit(const char *db)
 		"append_commit: two writers' stores open"))
 		goto out;
 	merkle_range_init(&r);
-	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 &&
-	       (n0 = leaves_of(s)) == r.size,
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && (n0 = leaves_of(s)) == r.size,
 	   "append_commit: the head is the leaves' size");
 	r0 = r;
 	ok(batch_of(&r, 5, bytes, c, rows) == 0 &&
@@ -742,9 +741,8 @@ static void test_append_commit(const char *db)
 	r = r0;
 	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0,
 	   "append_commit: a session that checked already does not check again");
-	is_int(batch_of(&r, 2, bytes, c, rows) == 0
-		   ? store_log_append_commit(s, n0, rows, 2, &r)
-		   : -1,
+	is_int(batch_of(&r, 2, bytes, c, rows) == 0 ? store_log_append_commit(s, n0, rows, 2, &r)
+						    : -1,
 	       AK_ECORRUPT, "append_commit: a run at a head behind the leaves is refused");
 	store_rollback(s);
 	merkle_range_init(&rt);
@@ -758,7 +756,7 @@ static void test_append_commit(const char *db)
 	r = r5;
 	merkle_range_init(&rt);
 	is_int(store_begin(s) == 0 && store_log_head_lock(s, &rt) == 0 && rt.size == n0 &&
-			   batch_of(&r, 2, bytes, c, rows) == 0
+		       batch_of(&r, 2, bytes, c, rows) == 0
 		   ? store_log_append_commit(s, n0 + 5, rows, 2, &r)
 		   : -1,
 	       AK_ECORRUPT, "append_commit: a run that is not at the head's size is refused");
@@ -771,7 +769,7 @@ static void test_append_commit(const char *db)
 	   "append_commit: the head set one leaf past the leaves");
 	r = r6;
 	is_int(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 + 6 &&
-			   batch_of(&r, 1, bytes, c, rows) == 0
+		       batch_of(&r, 1, bytes, c, rows) == 0
 		   ? store_log_append_commit(s, n0 + 6, rows, 1, &r)
 		   : -1,
 	       AK_ECORRUPT, "append_commit: a run after a gap is refused");
