@@ -502,7 +502,10 @@ int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_r
 	    r->size - count != idx || r->size < count)
 		return AK_EINVAL;
 	if (count == 0) {
-		/* Nothing appended: the head stays as the lock read it. */
+		/* No run (a batch whose operations all failed, or leaves
+		 * appended one by one): the head set as before, then COMMIT. */
+		if ((rc = store_pg_log_head_set(s, r)) != 0)
+			return rc;
 		return store_pg_tx(s, STORE_PG_COMMIT);
 	}
 	if ((rc = run_arrays(idx, rows, count, &leaves, &hashes, lens + 1)) != 0)
