@@ -317,7 +317,8 @@ int store_log_head_set(store *s, const struct merkle_range *r);
  * (as store_log_head_set), and the transaction committed (as
  * store_commit). On SQLite those three calls. On PostgreSQL one statement
  * and the COMMIT, in one round trip (so the head's lock is held one
- * round trip and the flush); a run the database refuses (an index taken
+ * round trip and the flush; without a run, the head's UPDATE and then the
+ * COMMIT); a run the database refuses (an index taken
  * or out of order, which under the head's lock means the head disagrees
  * with the leaves) is AK_ECORRUPT, nothing stored. On failure the
  * transaction may still be open: the caller rolls back, as after a
