@@ -299,7 +299,11 @@ if [ "$PROF_SECS" -gt 0 ]; then
 			# ("execute"; parse and bind ride with it). Round trips: the
 			# statements but those that ride in another's pipeline
 			# (store_pg.c, "Deferred commands": a BEGIN, SAVEPOINT or
-			# RELEASE sent unnamed in the extended protocol).
+			# RELEASE sent unnamed in the extended protocol; and the
+			# COMMIT that follows a writer's batch-end statement in its
+			# pipeline, store_pg_run_commit). The batch-end statement
+			# (WITH ins AS (INSERT INTO log_leaves ...) UPDATE log_head)
+			# counts as a log_head one.
 			awk -v reqs="$reqs" -v leaves=$((s1 - s0)) -v ep="$ep" '
 				/ duration: / {
 					d = $0; sub(/.* duration: /, "", d); sub(/ ms .*/, "", d)
@@ -307,7 +311,7 @@ if [ "$PROF_SECS" -gt 0 ]; then
 					if ($0 ~ /  statement: /) { s = $0; sub(/.*  statement: /, "", s) }
 					else if ($0 ~ /  execute [^:]*: /) {
 						s = $0; sub(/.*  execute [^:]*: /, "", s)
-						ride = $0 ~ /  execute <unnamed>: (BEGIN|SAVEPOINT|RELEASE)/
+						ride = $0 ~ /  execute <unnamed>: (BEGIN|SAVEPOINT|RELEASE|COMMIT)/
 					}
 					else next
 					if (s ~ /^SAVEPOINT store_q|^RELEASE SAVEPOINT store_q|^ROLLBACK TO SAVEPOINT store_q/) k = "store_q savepoints"

@@ -802,7 +802,9 @@ static void run_cut(struct leaf_run *r, uint64_t size)
 	r->nh = keep > 0 ? r->leaf[keep].hoff : 0;
 }
 
-/* Inserts the run's leaves, in one statement, and empties it. */
+/* Inserts the run's leaves, moves the head and commits
+ * (store_log_append_commit: on PostgreSQL one round trip), and empties
+ * the run. */
 static int run_flush(auditlog *a)
 {
 	struct leaf_run *r = &a->run;
@@ -810,7 +812,7 @@ static int run_flush(auditlog *a)
 	int rc;
 
 	if (r->n == 0)
-		return 0;
+		return store_log_append_commit(a->st, a->range.size, NULL, 0, &a->range);
 	if ((rows = calloc(r->n, sizeof *rows)) == NULL)
 		return AK_ENOMEM;
 	for (size_t k = 0; k < r->n; k++) {
@@ -819,7 +821,7 @@ static int run_flush(auditlog *a)
 		rows[k].hashes = (const merkle_hash *)(r->h + r->leaf[k].hoff);
 		rows[k].n = r->leaf[k].nh;
 	}
-	rc = store_log_append_run(a->st, r->first, rows, r->n);
+	rc = store_log_append_commit(a->st, r->first, rows, r->n, &a->range);
 	free(rows);
 	run_cut(r, 0);
 	return rc;
@@ -1085,8 +1087,8 @@ static void run_batch(auditlog *a)
 
 	t0 = util_mono_ns();
 	/* The head moves with the batch's leaves, in its transaction. */
-	if (rc == 0 && (rc = run_flush(a)) == 0 && (rc = store_log_head_set(a->st, &a->range)) == 0)
-		rc = store_commit(a->st);
+	if (rc == 0)
+		rc = run_flush(a);
 	run_cut(&a->run, 0);
 	t1 = util_mono_ns();
 	if (rc != 0) {

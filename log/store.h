@@ -314,9 +314,12 @@ int store_log_index_check(store *s, int *reset);
  * the writer appends at that size and store_log_head_set writes the new
  * range back before it commits. A size below the one the writer held
  * means the log was truncated behind its back: the caller's to notice.
- * On PostgreSQL the head is one row taken FOR UPDATE, checked against
- * the leaves (AK_ECORRUPT when its size is not one past the largest
- * index, or its range not one hash a set bit). On SQLite the write
+ * On PostgreSQL the head is one row taken FOR UPDATE, its range checked
+ * (AK_ECORRUPT when not one hash a set bit of its size) and, on a
+ * session's first lock, its size against the leaves (AK_ECORRUPT when
+ * not one past the largest index); after that a head that disagrees
+ * with the leaves is refused by the append (store_log_append_commit),
+ * without a statement more a batch. On SQLite the write
  * transaction already is the lock, the range is reloaded from the stored
  * hashes only when the stored size is not r's (what auditlog.c's
  * sync_range does today: another process appended), and set does
@@ -324,6 +327,21 @@ int store_log_index_check(store *s, int *reset);
  */
 int store_log_head_lock(store *s, struct merkle_range *r);
 int store_log_head_set(store *s, const struct merkle_range *r);
+/*
+ * The end of a writer's batch: the run of count leaves at idx (as
+ * store_log_append_run), the head set to *r, whose size is idx + count
+ * (as store_log_head_set), and the transaction committed (as
+ * store_commit). On SQLite those three calls. On PostgreSQL one statement
+ * and the COMMIT, in one round trip (so the head's lock is held one
+ * round trip and the flush; without a run, the head's UPDATE and then the
+ * COMMIT); a run the database refuses (an index taken
+ * or out of order, which under the head's lock means the head disagrees
+ * with the leaves) is AK_ECORRUPT, nothing stored. On failure the
+ * transaction may still be open: the caller rolls back, as after a
+ * failed store_commit.
+ */
+int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count,
+			    const struct merkle_range *r);
 /*
  * The size of the newest signed checkpoint (the signer's row) as the last
  * store_log_head_lock on s read it, in the same statement as the head:

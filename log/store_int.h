@@ -88,12 +88,19 @@ struct store {
 	 * writer's SAVEPOINT op and RELEASE SAVEPOINT op. */
 	const char *pg_pend[STORE_PG_PEND];
 	int pg_npend;
+	/* Savepoints open (store_pg_tx), and how many outermost ones the
+	 * transaction keeps unreleased. */
+	int pg_sp_depth;
+	int pg_sp_kept;
 	uint64_t pg_retry_ns;
 	unsigned pg_backoff_ms;
 	/* The signer row's size, as the last head lock read it
 	 * (store_log_head_signed); pg_signed_seen 0 before one did. */
 	uint64_t pg_signed;
 	int pg_signed_seen;
+	/* The session whose first head lock checked the head against the
+	 * leaves (store_pg_log_head_lock): once a session. */
+	unsigned pg_head_checked;
 	unsigned flags;
 	int guarded;    /* the authorizer is installed */
 	int log_insert; /* the statement being prepared inserts into the log */

@@ -827,6 +827,19 @@ int store_log_head_set(store *s, const struct merkle_range *r)
 	return store_in_transaction(s) ? 0 : AK_EINVAL;
 }
 
+int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count,
+			    const struct merkle_range *r)
+{
+	int rc;
+
+	if (s->pg != NULL)
+		return store_pg_log_append_commit(s, idx, rows, count, r);
+	if ((rc = store_log_append_run(s, idx, rows, count)) != 0 ||
+	    (rc = store_log_head_set(s, r)) != 0)
+		return rc;
+	return store_commit(s);
+}
+
 int store_log_head_signed(store *s, uint64_t *size)
 {
 	if (s->pg == NULL || !s->pg_signed_seen)

@@ -47,7 +47,14 @@
  * operation's first statement; one that ran none is dropped unsent,
  * with its RELEASE or ROLLBACK TO) and RELEASE SAVEPOINT op (with the
  * next statement or the COMMIT), and store_q's savepoint pair around a
- * write. In the pipeline a failure aborts what follows it until the
+ * write. An outermost savepoint (the writer's, around an operation) that
+ * something ran under is not released at all, up to SAVEPOINTS_KEPT a
+ * transaction: the next operation's nests inside it, and ROLLBACK TO
+ * SAVEPOINT op still finds the newest, which is the current operation's;
+ * the COMMIT commits them all, a ROLLBACK undoes them all. That is one
+ * statement less an operation (RELEASE undoes nothing a COMMIT would not:
+ * the savepoint's subtransaction is merged into its parent either way).
+ * In the pipeline a failure aborts what follows it until the
  * sync, and the failure is the statement's: the deferred commands come
  * first, so a statement never runs without them. A deferred BEGIN that
  * meets a lost connection connects again and sends it all once more, as
@@ -80,6 +87,11 @@
 #define OID_BYTEA       17
 #define OID_INT8        20
 #define OID_BYTEA_ARRAY 1001
+/* The outermost savepoints a transaction keeps unreleased (store_pg_tx,
+ * STORE_PG_RELEASE): each one kept is a statement fewer; past this many
+ * they are released again, so that a big batch does not nest without
+ * end. */
+#define SAVEPOINTS_KEPT 64
 /* Parameters a statement may have. */
 #define PARAMS_MAX 8
 /* Connecting again after a lost connection: the back-off's bounds. */
@@ -330,6 +342,13 @@ static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepare
 		if (*part == 0 && !sent_ok(r)) {
 			*part = 3;
 			*rc = outcome(s, r);
+		} else if (*part == 0 && strcmp(q->post, "COMMIT") == 0 &&
+			   strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			/* The server answers COMMIT of a failed transaction
+			 * with ROLLBACK, and no error. */
+			*part = 3;
+			*rc = AK_EDB;
+			set_err(s, "the transaction had failed: COMMIT rolled it back");
 		}
 		PQclear(r);
 	}
@@ -401,12 +420,15 @@ int store_pg_flush(store *s)
 	return rc;
 }
 
-PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
-		       const char *const *vals, const int *lens, int *rc)
+/* store_pg_run and store_pg_run_commit: post, when not NULL, is sent
+ * after the statement in its pipeline. */
+static PGresult *run_post(store *s, unsigned slot, const char *sql, const char *types,
+			  const char *const *vals, const int *lens, const char *post, int *part,
+			  int *rc)
 {
 	Oid oids[PARAMS_MAX];
 	int fmts[PARAMS_MAX], n = (int)strlen(types);
-	int prepared, part;
+	int prepared;
 	char name[16];
 	PGresult *r;
 	struct store_pg_stmt q;
@@ -419,9 +441,9 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);
-	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, NULL};
+	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, post};
 	prepared = (s->pg_prepared & (uint64_t)1 << slot) != 0;
-	r = store_pg_send(s, &q, &prepared, &part, rc);
+	r = store_pg_send(s, &q, &prepared, part, rc);
 	if (prepared)
 		s->pg_prepared |= (uint64_t)1 << slot;
 	else
@@ -429,6 +451,47 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 	if (*rc != 0) {
 		PQclear(r);
 		return NULL;
+	}
+	return r;
+}
+
+PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
+		       const char *const *vals, const int *lens, int *rc)
+{
+	int part;
+
+	return run_post(s, slot, sql, types, vals, lens, NULL, &part, rc);
+}
+
+PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
+			      const char *const *vals, const int *lens, int *rc)
+{
+	int part = 1;
+	PGresult *r;
+
+	/* As STORE_PG_COMMIT: never on a connection made again, and never
+	 * with the BEGIN still deferred (the statement would run, and
+	 * commit, alone). */
+	if (lost(s)) {
+		s->pg_tx = 0;
+		s->pg_npend = 0;
+		set_err(s, "the connection to the database was lost inside a transaction");
+		*rc = AK_EDB;
+		return NULL;
+	}
+	if (!s->pg_tx || (s->pg_npend > 0 && is_begin(s->pg_pend[0])) ||
+	    PQtransactionStatus(s->pg) != PQTRANS_INTRANS) {
+		set_err(s, "no transaction is open to commit");
+		*rc = AK_EINVAL;
+		return NULL;
+	}
+	r = run_post(s, slot, sql, types, vals, lens, "COMMIT", &part, rc);
+	/* The COMMIT ran, or its outcome is unknown (the connection broke
+	 * under it): the transaction is over either way. A failed statement
+	 * left it open, failed, for the caller's ROLLBACK. */
+	if (part == 0 || part == 3 || lost(s)) {
+		s->pg_tx = 0;
+		s->pg_npend = 0;
 	}
 	return r;
 }
@@ -549,6 +612,8 @@ static int begin(store *s, const char *sql)
 		return AK_EDB;
 	}
 	s->pg_tx = 1;
+	s->pg_sp_depth = 0;
+	s->pg_sp_kept = 0;
 	return defer(s, sql);
 }
 
@@ -608,18 +673,30 @@ int store_pg_tx(store *s, enum store_pg_tx op)
 		return rc;
 	case STORE_PG_SAVEPOINT:
 		/* Sent with the operation's first statement. */
-		return defer(s, "SAVEPOINT op");
+		if ((rc = defer(s, "SAVEPOINT op")) == 0)
+			s->pg_sp_depth++;
+		return rc;
 	case STORE_PG_RELEASE:
 		/* A savepoint that nothing ran under is dropped unsent; else
-		 * the release goes with the next statement (or the COMMIT). */
-		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
+		 * the release goes with the next statement (or the COMMIT);
+		 * but an outermost one is kept, unreleased (below). */
+		if (s->pg_sp_depth > 0)
+			s->pg_sp_depth--;
+		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0) {
 			s->pg_npend--;
-		else
-			return defer(s, "RELEASE SAVEPOINT op");
-		return 0;
+			return 0;
+		}
+		if (s->pg_sp_depth == 0 && s->pg_sp_kept < SAVEPOINTS_KEPT) {
+			s->pg_sp_kept++;
+			return 0;
+		}
+		return defer(s, "RELEASE SAVEPOINT op");
 	case STORE_PG_ROLLBACK_TO:
 		/* Nothing ran under a savepoint still deferred: there is
-		 * nothing to undo (the RELEASE that follows drops it). */
+		 * nothing to undo (the RELEASE that follows drops it). Else
+		 * the newest savepoint of the name is the caller's: those
+		 * inside it were released or rolled back and released, and
+		 * those kept unreleased are older. */
 		if (strcmp(last_deferred(s), "SAVEPOINT op") == 0)
 			return 0;
 		return exec_simple(s, "ROLLBACK TO SAVEPOINT op", NULL);

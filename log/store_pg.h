@@ -31,6 +31,7 @@ enum store_pg_slot {
 	PQ_LOG_SIZE,
 	PQ_LOG_APPEND,
 	PQ_LOG_APPEND_RUN,
+	PQ_LOG_APPEND_COMMIT,
 	PQ_LOG_GET_NODE,
 	PQ_LOG_GET_LEAF,
 	PQ_LOG_PUT_CHECKPOINT,
@@ -141,6 +142,15 @@ int store_pg_tx_open(store *s);
  */
 PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *types,
 		       const char *const *vals, const int *lens, int *rc);
+/* store_pg_run, the COMMIT of the caller's transaction sent after the
+ * statement in its pipeline (one round trip), and its answer checked as
+ * STORE_PG_COMMIT does: the result when both succeeded; else NULL with
+ * *rc, the transaction over if the COMMIT ran or may have (the
+ * connection broke under it), else left open, failed, for the caller's
+ * ROLLBACK. AK_EINVAL, nothing sent, when no transaction has begun on the
+ * server (a BEGIN still deferred). */
+PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
+			      const char *const *vals, const int *lens, int *rc);
 /* A bigint parameter's 8 bytes. */
 void store_pg_put_u64(char out[8], uint64_t v);
 /* A bigint column of a binary result: 0, or AK_ECORRUPT for a NULL, a
@@ -153,6 +163,8 @@ int store_pg_log_append_hashed(store *s, uint64_t idx, const char *leaf, size_t 
 			       const merkle_hash *hashes, size_t n);
 int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows,
 			    size_t count);
+int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows,
+			       size_t count, const struct merkle_range *r);
 int store_pg_log_counts(store *s, struct store_log_counts *c);
 int store_pg_log_rows(store *s, uint64_t from, uint64_t to, store_log_row_fn fn, void *ctx);
 int store_pg_log_get_node(store *s, unsigned level, uint64_t idx, merkle_hash out);

@@ -148,6 +148,26 @@ static char *bytea_array(const struct store_leaf_row *rows, size_t count, int ha
 	return out;
 }
 
+/* A run's checks, and its two arrays (free both). */
+static int run_arrays(uint64_t idx, const struct store_leaf_row *rows, size_t count, char **leaves,
+		      char **hashes, int lens[2])
+{
+	*leaves = *hashes = NULL;
+	if (idx >= (uint64_t)1 << 57 || count >= (uint64_t)1 << 20)
+		return AK_EINVAL;
+	for (size_t k = 0; k < count; k++)
+		if (rows[k].len == 0 || rows[k].len > LEAF_MAX ||
+		    rows[k].n != store_hashes_at(idx + k))
+			return AK_EINVAL;
+	if ((*leaves = bytea_array(rows, count, 0, &lens[0])) == NULL ||
+	    (*hashes = bytea_array(rows, count, 1, &lens[1])) == NULL) {
+		free(*leaves);
+		*leaves = NULL;
+		return AK_ENOMEM;
+	}
+	return 0;
+}
+
 int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count)
 {
 	char i8[8], *leaves = NULL, *hashes = NULL;
@@ -157,17 +177,8 @@ int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row 
 
 	if (count == 0)
 		return 0;
-	if (idx >= (uint64_t)1 << 57 || count >= (uint64_t)1 << 20)
-		return AK_EINVAL;
-	for (size_t k = 0; k < count; k++)
-		if (rows[k].len == 0 || rows[k].len > LEAF_MAX ||
-		    rows[k].n != store_hashes_at(idx + k))
-			return AK_EINVAL;
-	if ((leaves = bytea_array(rows, count, 0, &lens[1])) == NULL ||
-	    (hashes = bytea_array(rows, count, 1, &lens[2])) == NULL) {
-		free(leaves);
-		return AK_ENOMEM;
-	}
+	if ((rc = run_arrays(idx, rows, count, &leaves, &hashes, lens + 1)) != 0)
+		return rc;
 	store_pg_put_u64(i8, idx);
 	vals[0] = i8;
 	lens[0] = 8;
@@ -386,12 +397,21 @@ int store_pg_log_head_lock(store *s, struct merkle_range *r)
 	PQclear(q);
 	if (rc != 0)
 		return rc;
-	/* A statement of its own: its snapshot is taken now, after the lock,
-	 * so it sees the leaves of the batch it waited for. */
-	if ((rc = store_pg_log_size(s, &n)) != 0)
-		return rc;
-	if (n != t.size)
-		return AK_ECORRUPT;
+	/* The head against the leaves, once a session (a writer's start, and
+	 * each time its connection is made again): a statement of its own,
+	 * whose snapshot is taken after the lock, so it sees the leaves of
+	 * the batch it waited for. After that each batch's append is the
+	 * check (store_pg_log_append_commit: the order trigger and the
+	 * primary key refuse a run that is not at max(idx) + 1, and the
+	 * head's UPDATE one not at the head's size), without a statement
+	 * more under the lock. */
+	if (s->pg_head_checked != s->pg_session) {
+		if ((rc = store_pg_log_size(s, &n)) != 0)
+			return rc;
+		if (n != t.size)
+			return AK_ECORRUPT;
+		s->pg_head_checked = s->pg_session;
+	}
 	*r = t;
 	return 0;
 }
@@ -452,6 +472,78 @@ int store_pg_log_head_set(store *s, const struct merkle_range *r)
 			 "ib", vals, lens, &rc);
 	if (q == NULL)
 		return rc;
+	rc = strcmp(PQcmdTuples(q), "1") == 0 ? 0 : AK_ECORRUPT;
+	PQclear(q);
+	return rc;
+}
+
+/*
+ * The end of a writer's batch (store.h, store_log_append_commit): the run
+ * inserted and the head moved in one statement, and the COMMIT in its
+ * pipeline, so one round trip while the head's lock is held. The head's
+ * UPDATE takes the row only at the run's first index, and only when the
+ * run inserted every row (else it sets a negative size, which the
+ * row's CHECK refuses, failing the statement and so the COMMIT after
+ * it); the order trigger and the primary key refuse a leaf at any index
+ * but max(idx) + 1. So a head that disagrees with the
+ * leaves (the only way a run appended at the locked head's size can be
+ * refused) fails the batch, nothing stored: AK_ECORRUPT, as
+ * store_pg_log_head_lock reports one it finds.
+ */
+int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows,
+			       size_t count, const struct merkle_range *r)
+{
+	char i8[8], n8[8], *leaves = NULL, *hashes = NULL;
+	const char *vals[5];
+	int lens[5], rc;
+	PGresult *q;
+
+	if (!store_pg_in_transaction(s) || r->depth > 57 || r->size > (uint64_t)INT64_MAX ||
+	    r->size - count != idx || r->size < count)
+		return AK_EINVAL;
+	if (count == 0) {
+		/* No run (a batch whose operations all failed, or leaves
+		 * appended one by one): the head set as before, then COMMIT. */
+		if ((rc = store_pg_log_head_set(s, r)) != 0)
+			return rc;
+		return store_pg_tx(s, STORE_PG_COMMIT);
+	}
+	if ((rc = run_arrays(idx, rows, count, &leaves, &hashes, lens + 1)) != 0)
+		return rc;
+	store_pg_put_u64(i8, idx);
+	store_pg_put_u64(n8, r->size);
+	vals[0] = i8;
+	lens[0] = 8;
+	vals[1] = leaves;
+	vals[2] = hashes;
+	vals[3] = n8;
+	lens[3] = 8;
+	vals[4] = (const char *)r->stack;
+	lens[4] = (int)(r->depth * MERKLE_HASH_BYTES);
+	/* The rows in the arrays' order, which the order trigger checks row
+	 * by row (as store_pg_log_append_run); a data-modifying WITH runs to
+	 * its end whatever the outer statement reads of it. */
+	q = store_pg_run_commit(
+	    s, PQ_LOG_APPEND_COMMIT,
+	    "WITH ins AS (INSERT INTO log_leaves (idx, leaf, hashes)"
+	    " SELECT $1 + u.o - 1, u.l, u.h"
+	    " FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(l, h, o)"
+	    " ORDER BY u.o RETURNING 1)"
+	    " UPDATE log_head SET range = $5, size = CASE WHEN size = $1"
+	    " AND $4 = $1 + (SELECT count(*) FROM ins) THEN $4 ELSE -1 END"
+	    " WHERE one",
+	    "iBBib", vals, lens, &rc);
+	free(leaves);
+	free(hashes);
+	if (q == NULL) {
+		/* The trigger's refusal or a taken index: the head is not
+		 * one past the largest index. */
+		if (strcmp(s->pg_state, "P0001") == 0 || strcmp(s->pg_state, "23505") == 0 ||
+		    strcmp(s->pg_state, "23514") == 0)
+			rc = AK_ECORRUPT;
+		return rc;
+	}
+	/* The row is there: this transaction holds its lock. */
 	rc = strcmp(PQcmdTuples(q), "1") == 0 ? 0 : AK_ECORRUPT;
 	PQclear(q);
 	return rc;

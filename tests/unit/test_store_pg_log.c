@@ -645,6 +645,222 @@ out:
 	store_close(o);
 }
 
+/*
+ * count leaves after *r, as a writer's batch makes them (into bytes, c
+ * and rows), *r moved past them: 0, or -1.
+ */
+#define AC_MAX 8
+static int batch_of(struct merkle_range *r, int count, char bytes[][LEAF_MAX + 1],
+		    struct completed *c, struct store_leaf_row *rows)
+{
+	for (int k = 0; k < count; k++) {
+		struct leaf l;
+		merkle_hash h;
+		int len;
+
+		make_leaf(&l, r->size);
+		if ((len = leaf_format(bytes[k], &l)) <= 0)
+			return -1;
+		merkle_leaf_hash(h, (const uint8_t *)bytes[k], (size_t)len);
+		c[k].n = 0;
+		if (merkle_range_append(r, h, collect, &c[k]) != 0)
+			return -1;
+		rows[k].leaf = bytes[k];
+		rows[k].len = (size_t)len;
+		rows[k].hashes = (const merkle_hash *)c[k].h;
+		rows[k].n = c[k].n;
+	}
+	return 0;
+}
+
+/* The head row set to *r, in a transaction of s's own (as the owner's
+ * mistake, or a writer's bug, would leave it). */
+static int force_head(store *s, const struct merkle_range *r)
+{
+	struct merkle_range t;
+
+	merkle_range_init(&t);
+	if (store_begin(s) != 0 || store_log_head_lock(s, &t) != 0 ||
+	    store_log_head_set(s, r) != 0 || store_commit(s) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t leaves_of(store *s)
+{
+	struct store_log_counts n;
+
+	return store_log_counts(s, &n) == 0 && n.leaves == n.leaves_end ? n.leaves : UINT64_MAX;
+}
+
+/*
+ * The end of a writer's batch in one round trip (store_log_append_commit:
+ * the run, the head and the COMMIT). The head lock compares the head with
+ * the leaves only on a session's first lock; after that a head that
+ * disagrees (behind the leaves, or past them) is caught by the append
+ * itself: AK_ECORRUPT, nothing stored, the head as it was. Two writers
+ * that both take index n (one without the head's lock, so that nothing
+ * but the database stands between them) cannot both append there.
+ */
+static void test_append_commit(const char *db)
+{
+	static char bytes[AC_MAX][LEAF_MAX + 1];
+	static struct completed c[AC_MAX];
+	struct store_leaf_row rows[AC_MAX];
+	char node[512];
+	store *s = NULL, *t = NULL;
+	struct merkle_range r, r0, r5, r6, rt;
+	uint64_t n0 = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0 && store_open(&t, node, 0) == 0,
+		"append_commit: two writers' stores open"))
+		goto out;
+	merkle_range_init(&r);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && (n0 = leaves_of(s)) == r.size,
+	   "append_commit: the head is the leaves' size");
+	r0 = r;
+	ok(batch_of(&r, 5, bytes, c, rows) == 0 &&
+	       store_log_append_commit(s, n0, rows, 5, &r) == 0 && !store_in_transaction(s),
+	   "append_commit: five leaves, the head and the COMMIT");
+	r5 = r;
+	merkle_range_init(&rt);
+	ok(leaves_of(s) == n0 + 5 && store_log_head_read(s, &rt) == 0 && rt.size == n0 + 5 &&
+	       memcmp(rt.stack, r.stack, r.depth * MERKLE_HASH_BYTES) == 0,
+	   "append_commit: stored, and the head is the batch's range");
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 + 5 &&
+	       store_log_append_commit(s, r.size, NULL, 0, &r) == 0 && !store_in_transaction(s),
+	   "append_commit: a batch with no leaf commits");
+	ok(store_log_append_commit(s, r.size, NULL, 0, &r) == AK_EINVAL,
+	   "append_commit: only inside a transaction");
+
+	/* A head behind the leaves. */
+	ok(force_head(s, &r0) == 0, "append_commit: the head set back five leaves");
+	r = r0;
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0,
+	   "append_commit: a session that checked already does not check again");
+	is_int(batch_of(&r, 2, bytes, c, rows) == 0 ? store_log_append_commit(s, n0, rows, 2, &r)
+						    : -1,
+	       AK_ECORRUPT, "append_commit: a run at a head behind the leaves is refused");
+	store_rollback(s);
+	merkle_range_init(&rt);
+	ok(leaves_of(s) == n0 + 5 && store_log_head_read(s, &rt) == 0 && rt.size == n0,
+	   "append_commit: nothing stored, the head as it was");
+	ok(store_begin(t) == 0 && store_log_head_lock(t, &rt) == AK_ECORRUPT,
+	   "append_commit: a session's first head lock finds the disagreement");
+	store_rollback(t);
+	/* The run where the leaves end, but not where the head is: the
+	 * order trigger lets it by, the head's UPDATE does not. */
+	r = r5;
+	merkle_range_init(&rt);
+	is_int(store_begin(s) == 0 && store_log_head_lock(s, &rt) == 0 && rt.size == n0 &&
+		       batch_of(&r, 2, bytes, c, rows) == 0
+		   ? store_log_append_commit(s, n0 + 5, rows, 2, &r)
+		   : -1,
+	       AK_ECORRUPT, "append_commit: a run that is not at the head's size is refused");
+	store_rollback(s);
+	ok(leaves_of(s) == n0 + 5, "append_commit: nothing stored");
+
+	/* A head past the leaves (a gap). */
+	r6 = r5;
+	ok(batch_of(&r6, 1, bytes, c, rows) == 0 && force_head(s, &r6) == 0,
+	   "append_commit: the head set one leaf past the leaves");
+	r = r6;
+	is_int(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 + 6 &&
+		       batch_of(&r, 1, bytes, c, rows) == 0
+		   ? store_log_append_commit(s, n0 + 6, rows, 1, &r)
+		   : -1,
+	       AK_ECORRUPT, "append_commit: a run after a gap is refused");
+	store_rollback(s);
+	ok(leaves_of(s) == n0 + 5 && force_head(s, &r5) == 0,
+	   "append_commit: nothing stored; the head put right");
+
+	/* Two writers at one index: t read the head (no lock), s appends
+	 * under the lock, then t tries the same index. */
+	r = r5;
+	rt = r5;
+	ok(store_begin(t) == 0 && store_log_head_read(t, &rt) == 0 && rt.size == n0 + 5 &&
+	       store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 + 5 &&
+	       batch_of(&r, 3, bytes, c, rows) == 0 &&
+	       store_log_append_commit(s, n0 + 5, rows, 3, &r) == 0,
+	   "append_commit: the first writer appends three at %" PRIu64, n0 + 5);
+	is_int(batch_of(&rt, 2, bytes, c, rows) == 0
+		   ? store_log_append_commit(t, n0 + 5, rows, 2, &rt)
+		   : -1,
+	       AK_ECORRUPT, "append_commit: the second, at the same index, is refused");
+	store_rollback(t);
+	merkle_range_init(&rt);
+	ok(leaves_of(s) == n0 + 8 && store_log_head_read(s, &rt) == 0 && rt.size == n0 + 8,
+	   "append_commit: the first's three stored, contiguous, and the head says so");
+out:
+	store_close(s);
+	store_close(t);
+}
+
+/* One operation's leaf at r->size, appended (r moved past it): 0 or -1. */
+static int op_leaf(store *s, struct merkle_range *r)
+{
+	static char bytes[1][LEAF_MAX + 1];
+	static struct completed c[1];
+	struct store_leaf_row rows[1];
+	uint64_t idx = r->size;
+
+	if (batch_of(r, 1, bytes, c, rows) != 0)
+		return -1;
+	return store_log_append_run(s, idx, rows, 1) == 0 ? 0 : -1;
+}
+
+/*
+ * The writer's savepoints on PostgreSQL (store_pg.c, "Deferred
+ * commands"): an operation's outermost savepoint is kept unreleased, the
+ * next one's nesting inside it; ROLLBACK TO must still undo the current
+ * operation alone (after an inner savepoint of its own, released, as
+ * store_people.c's atomically makes), never an earlier one's.
+ */
+static void test_kept_savepoints(const char *db)
+{
+	char node[512];
+	store *s = NULL;
+	struct merkle_range r, before, rt;
+	uint64_t n0 = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0, "savepoints: the store opens"))
+		return;
+	merkle_range_init(&r);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == leaves_of(s),
+	   "savepoints: a batch begins at the head");
+	n0 = r.size;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_release(s) == 0,
+	   "savepoints: operation 1 appends");
+	before = r;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 2 appends and is undone");
+	r = before;
+	ok(store_savepoint(s) == 0 && store_savepoint(s) == 0 && op_leaf(s, &r) == 0 &&
+	       store_release(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 3 appends under an inner savepoint and after it, and is undone");
+	r = before;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_release(s) == 0,
+	   "savepoints: operation 4 appends where 2 and 3 did");
+	ok(store_savepoint(s) == 0 && store_rollback_to(s) == 0 && store_release(s) == 0,
+	   "savepoints: operation 5 runs nothing and is undone");
+	before = r;
+	ok(store_savepoint(s) == 0 && op_leaf(s, &r) == 0 && store_rollback_to(s) == 0 &&
+	       store_release(s) == 0,
+	   "savepoints: operation 6 appends and is undone");
+	r = before;
+	ok(store_log_head_set(s, &r) == 0 && store_commit(s) == 0, "savepoints: the batch commits");
+	merkle_range_init(&rt);
+	ok(leaves_of(s) == n0 + 2 && store_log_head_read(s, &rt) == 0 && rt.size == n0 + 2,
+	   "savepoints: operations 1 and 4 stored, contiguous, nothing of 2, 3, 5, 6");
+	store_close(s);
+}
+
 int main(void)
 {
 	sock = getenv("ANKANG_PG_SOCK");
@@ -656,6 +872,8 @@ int main(void)
 		bail_out("setup");
 	test_index();
 	test_run("ankang_index");
+	test_append_commit("ankang_index");
+	test_kept_savepoints("ankang_index");
 	test_rehash("ankang_rehash", 1);
 	test_rehash("ankang_rehead", 0);
 	key_signer_free(log_key);
