@@ -41,7 +41,6 @@ D1=$T/n1
 D2=$T/n2
 D3=$T/n3
 STOLEN=$T/stolen
-PIDS=()
 
 # --- three nodes, three roles, one database ----------------------------------
 pg_psql "$ANKANG_PG_SUPER_URL" "CREATE ROLE ankang_node1 LOGIN IN ROLE ankang_service;
@@ -62,33 +61,7 @@ SUPER=$(pg_url "$PG_SOCK" "$DB" ankang_super)
 SQ() { pg_psql "$SUPER" "$1"; }
 AS3() { pg_psql "$(node_url 3)" "$1" 2>&1; }
 
-# node_start N DIR: serve on 127.0.0.1:0; U<N> its URL, P<N> its pid.
-node_start() {
-	local n=$1 dir=$2 i
-	rm -f "$T/port$n"
-	"$A" serve --data "$dir" --listen 127.0.0.1:0 --port-file "$T/port$n" \
-		--epoch-seconds 0 --epoch-stale $STALE 2>>"$T/serve$n.log" &
-	eval "P$n=$!"
-	PIDS+=("$!")
-	for i in $(seq 1 "$(patience 600)"); do
-		[ -s "$T/port$n" ] && break
-		kill -0 "$(eval echo "\$P$n")" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -s "$T/port$n" ] || return 1
-	eval "U$n=http://127.0.0.1:$(cat "$T/port$n")"
-}
-node_stop() {
-	local pid=$1 sig=${2:-TERM} i
-	kill -"$sig" "$pid" 2>/dev/null
-	for i in $(seq 1 "$(patience 400)"); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-stop_all() { for p in "${PIDS[@]}"; do node_stop "$p"; done; }
+. tests/lib/nodes.sh
 at_exit stop_all
 until_sql() {
 	local i
