@@ -370,6 +370,14 @@ static void test_index(void)
 		    store_open(&su, super, 0) == 0,
 		"index: the owner migrates, a node opens"))
 		goto out;
+	/* The rows a query reads are counted from this backend's own
+	 * transaction (ROWS_FETCHED); a parallel scan's workers count theirs
+	 * elsewhere. Whether the planner goes parallel on 100,000 leaves
+	 * depends on whether autovacuum has analysed the table yet, so a slow
+	 * run saw a scan that "read" fewer leaves than there are. */
+	if (!ok(number(s, "SELECT set_config('max_parallel_workers_per_gather', '0', false)") == 0,
+		"index: the counting session plans no parallel scan"))
+		goto out;
 	for (int i = 0; i < SUBJECTS; i++)
 		randombytes_buf(subjects[i], LEAF_ID_BYTES);
 	ok(plant(s, INDEX_LEAVES, PLANT_SIGN) == 0 && store_log_size(s, &n) == 0 &&
