@@ -72,11 +72,13 @@ export async function harness(name) {
     is(got, want, desc) {
       const pass = got === want;
       h.ok(pass, desc);
-      if (!pass) console.log(`#   got ${JSON.stringify(got)}, wanted ${JSON.stringify(want)}`);
+      if (!pass) console.error(`#   got ${JSON.stringify(got)}, wanted ${JSON.stringify(want)}`);
       return pass;
     },
+    // On stderr, as Test::More puts them, so that prove shows them
+    // without -v: a failure in `make test` then says why in CI's log.
     diag(text) {
-      console.log(`# ${text}`);
+      console.error(`# ${text}`);
     },
     bail(text) {
       console.log(`Bail out! ${text}`);
