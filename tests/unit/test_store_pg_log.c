@@ -375,7 +375,9 @@ static void test_index(void)
 	 * elsewhere. Whether the planner goes parallel on 100,000 leaves
 	 * depends on whether autovacuum has analysed the table yet, so a slow
 	 * run saw a scan that "read" fewer leaves than there are. */
-	if (!ok(number(s, "SELECT set_config('max_parallel_workers_per_gather', '0', false)") == 0,
+	if (!ok(s != NULL &&
+		    number(s, "SELECT set_config('max_parallel_workers_per_gather', '0', false)") ==
+			0,
 		"index: the counting session plans no parallel scan"))
 		goto out;
 	for (int i = 0; i < SUBJECTS; i++)
