@@ -393,6 +393,18 @@ static int configure(store *s, int fresh)
 	/* The page size is fixed when the first table is written. */
 	if (fresh && pragma(s, "PRAGMA page_size = " STR(STORE_PAGE_SIZE)) != 0)
 		return AK_EDB;
+	/*
+	 * FULL, not NORMAL with an fdatasync of the WAL of our own after
+	 * COMMIT (which would let the writer's next batch run during the
+	 * sync): with FULL, SQLite syncs the WAL before it publishes the
+	 * commit to other connections (wal.c, sqlite3WalFrames: the sync,
+	 * then the wal-index header), so no reader ever sees a commit that is
+	 * not durable, and a failed sync publishes nothing. With NORMAL, the
+	 * commit is visible at once, and after a failed sync of our own it
+	 * stays visible and is copied into the database at the next
+	 * checkpoint, although its submitters were told nothing was done
+	 * (bench/NOTES.md, "Audit writer, issue 11").
+	 */
 	if (set_wal(s) != 0 || pragma(s, "PRAGMA synchronous = FULL") != 0 ||
 	    set_secure_delete(s) != 0 ||
 	    pragma(s, "PRAGMA wal_autocheckpoint = " STR(STORE_WAL_AUTOCHECKPOINT)) != 0)
