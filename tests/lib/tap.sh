@@ -5,6 +5,7 @@
 #   like GOT REGEX DESCRIPTION        (grep -E)
 #   done_testing
 # and small file helpers: rnd, lines FILE, fsize FILE, and `patience N`;
+# `need_cmds NAME...` skips the test without a command it needs;
 # `need_helpers NAME...` sets $H to the folder of the built test helpers
 # (tests/helpers/*.c) that holds them all, or bails out.
 # Every test gets a private temporary directory $T, removed on exit, and
@@ -119,6 +120,15 @@ free_port() {
 # check-valgrind sets it, since memcheck runs code 20-50 times slower.
 ANKANG_SLOW=${ANKANG_SLOW:-1}
 patience() { echo $(($1 * ANKANG_SLOW)); }
+
+# need_cmds NAME...: skips the whole test when a command it needs is not
+# installed (curl, jq, openssl, ...).
+need_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
+	done
+}
 
 # need_helpers NAME...: $H, the first of $ANKANG_HELPERS (make check sets
 # it to the build's, make check-asan to the sanitizer build's), the one
