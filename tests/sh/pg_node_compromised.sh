@@ -26,12 +26,9 @@
 #
 # Made-up personal data only, compared and never printed; no key printed.
 . tests/lib/tap.sh
+need_cmds curl jq
 export ANKANG_TEST_STORE=pg
 . tests/lib/service.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 need_helpers mkcred
 MKCRED=$H/mkcred
 A=$ANKANG_BIN/ankangd
@@ -62,16 +59,6 @@ SQ() { pg_psql "$SUPER" "$1"; }
 AS3() { pg_psql "$(node_url 3)" "$1" 2>&1; }
 
 . tests/lib/nodes.sh
-at_exit stop_all
-until_sql() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		[ "$(SQ "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-epochs_of() { sed -n '2,$p' "$1/keys/epochs.key" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//'; }
 verify_on() { URL=$1 api POST /v1/verify "$VER" "$(jq -nc --arg c "$2" '{credential: $c}')"; }
 offline() { "$VERIFY" --dir "$T/lists" --json "$1" 2>/dev/null | jq -r .result 2>/dev/null; }
 lists() {
@@ -80,9 +67,7 @@ lists() {
 }
 mint() { echo "测试丁盗" | "$MKCRED" --data "$STOLEN" --status green --iat "$1" --exp "$2"; }
 
-for n in 1 2 3; do
-	node_start $n "$T/n$n" || bail_out "node $n did not start"
-done
+nodes_deploy 3
 until_sql "select count(*) from epoch_nodes where newest = 1" 3
 ok $? "three nodes, each as its own role, hold epoch 1"
 is "$(SQ "select count(distinct usename) from pg_stat_activity where usename like 'ankang_node_'")" 3 \

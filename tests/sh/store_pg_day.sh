@@ -22,12 +22,9 @@
 #
 # Made-up personal data only, compared and never printed.
 . tests/lib/tap.sh
+need_cmds curl jq
 export ANKANG_TEST_STORE=pg
 . tests/lib/service.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 at_exit svc_stop
 A=$ANKANG_BIN/ankangd
 SQ() { pg_psql "$(pg_url "$PG_SOCK" "ak$SVC_DBS" "$1")" "$2" 2>/dev/null; }
