@@ -75,6 +75,9 @@ gauge() {
 		sed -n 's/^ankang_log_leader \([01]\)$/\1/p'
 }
 
+# agree: /metrics says node L leads, and node O does not.
+agree() { [ "$(gauge "$L")/$(gauge "$O")" = 1/0 ]; }
+
 # ------------------------------------------------- the state before kills
 load_first "the kills"
 
@@ -95,7 +98,9 @@ for i in $(seq 1 $KILLS); do
 	O=$((3 - ${L:-1}))
 	if [ "$L" = 1 ] || [ "$L" = 2 ]; then
 		led=$((led + 1))
-		[ "$(gauge "$L")/$(gauge "$O")" = 1/0 ] && agreed=$((agreed + 1))
+		# The writer sets its gauge once it has taken the lock that
+		# pg_locks shows: waited for, bounded.
+		wait_until "/metrics to say node$L leads and node$O does not" agree && agreed=$((agreed + 1))
 	fi
 	P=$(pid_of "${L:-1}")
 	kill -KILL "$P"

@@ -165,7 +165,7 @@ ADM=$(svc_account "$D1" admin ops)
 URL=$U1
 for i in $(seq 1 "$(patience 100)"); do
 	api GET /metrics "$ADM"
-	[ "$(metric ankang_epochs_floor)" = 3 ] && break
+	[ "$(metric ankang_epochs_floor)" = 3 ] && [ "$(metric ankang_epochs_stale_nodes)" = 1 ] && break
 	sleep 0.1
 done
 is "$(metric ankang_epochs_leader) $(metric ankang_epochs_floor)" "1 3" \
