@@ -57,11 +57,9 @@ NAMES=(- 一 二 三 四 五 六)
 for i in $(seq 1 $N); do
 	[ $((i % 2)) -eq 1 ] && URL=$U1 || URL=$U2
 	id=$(gb_id "1101051980010$((1000 + i))")
-	api POST /v1/enroll "" "$(jq -cn --arg n "测试乙${NAMES[i]}" --arg i "$id" --arg w "made up pass $i" \
-		'{name: $n, id_number: $i, passphrase: $w}')"
+	svc_enrol "测试乙${NAMES[i]}" "$id" "made up pass $i"
 	[ "$ST" = 201 ] || diag "enrol $i: $ST"
-	api POST /v1/login "" "$(jq -cn --arg i "$id" --arg w "made up pass $i" \
-		'{id_number: $i, passphrase: $w}')"
+	svc_login "$id" "made up pass $i"
 	TOK[i]=$(jbody .token)
 done
 ok "$([ "$(SQ "select count(*) from residents where wrapped_key is not null")" = $N ] && echo 0 || echo 1)" \

@@ -42,12 +42,10 @@ N=3
 for i in $(seq 1 $N); do
 	URL=$U1
 	ID[i]=$(gb_id "1101051980020$((1000 + i))")
-	api POST /v1/enroll "" "$(jq -cn --arg i "${ID[i]}" --arg w "made up pass $i" \
-		'{name: "Test Resident", id_number: $i, passphrase: $w}')"
+	svc_enrol "Test Resident" "${ID[i]}" "made up pass $i"
 	[ "$ST" = 201 ] || diag "enrol $i: $ST"
 	URL=$U2
-	api POST /v1/login "" "$(jq -cn --arg i "${ID[i]}" --arg w "made up pass $i" \
-		'{id_number: $i, passphrase: $w}')"
+	svc_login "${ID[i]}" "made up pass $i"
 	TOK[i]=$(jbody .token)
 done
 URL=$U2

@@ -74,10 +74,9 @@ is "$(SQ "select count(distinct usename) from pg_stat_activity where usename lik
 	"pg_stat_activity names the three roles"
 
 ID1=$(gb_id 11010519800102011)
-URL=$U1 api POST /v1/enroll "" "$(jq -cn --arg i "$ID1" \
-	'{name: "测试丁一", id_number: $i, passphrase: "made up pass one"}')"
+URL=$U1 svc_enrol "测试丁一" "$ID1" "made up pass one"
 is "$ST" 201 "a resident enrols through node 1"
-URL=$U2 api POST /v1/login "" "$(jq -cn --arg i "$ID1" '{id_number: $i, passphrase: "made up pass one"}')"
+URL=$U2 svc_login "$ID1" "made up pass one"
 TOK1=$(jbody .token)
 URL=$U3 api GET /v1/me/code "$TOK1"
 is "$ST" 200 "and gets a code from node 3"
@@ -196,11 +195,10 @@ is "$(offline "$NEW_CODE")" valid "ankang-verify takes it"
 verify_on "$U1" "$NEW_CODE"
 is "$(jbody .result)" valid "node 1 verifies it"
 ID2=$(gb_id 11010519800102028)
-URL=$U1 api POST /v1/enroll "" "$(jq -cn --arg i "$ID2" \
-	'{name: "测试丁二", id_number: $i, passphrase: "made up pass two"}')"
+URL=$U1 svc_enrol "测试丁二" "$ID2" "made up pass two"
 is "$ST" 201 "a new resident enrols through node 1"
 is "$(SQ "select key_epoch from residents order by id desc limit 1")" 2 "under epoch 2"
-URL=$U2 api POST /v1/login "" "$(jq -cn --arg i "$ID2" '{id_number: $i, passphrase: "made up pass two"}')"
+URL=$U2 svc_login "$ID2" "made up pass two"
 TOK2=$(jbody .token)
 URL=$U2 api GET /v1/me/code "$TOK2"
 is "$ST" 200 "and gets a code through node 2"

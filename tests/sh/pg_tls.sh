@@ -115,10 +115,9 @@ ok $? "check over TLS"
 
 svc_start "$D"
 id=$(gb_id 11010519800101234)
-api POST /v1/enroll "" "$(jq -cn --arg n "测试丙一" --arg i "$id" --arg w "made up pass tls" \
-	'{name: $n, id_number: $i, passphrase: $w}')"
+svc_enrol "测试丙一" "$id" "made up pass tls"
 is "$ST" 201 "a resident enrols through the node (writes over TLS)"
-api POST /v1/login "" "$(jq -cn --arg i "$id" --arg w "made up pass tls" '{id_number: $i, passphrase: $w}')"
+svc_login "$id" "made up pass tls"
 is "$ST" 200 "and logs in"
 TOK=$(jbody .token)
 api GET /v1/me/code "$TOK"

@@ -71,12 +71,11 @@ ID=$(gb_id 11010519800101202)
 PHONE='+8613900000009'
 PASS='made up pg passphrase'
 svc_start "$D"
-api POST /v1/enroll "" "$(jq -cn --arg n "$NAME" --arg i "$ID" --arg p "$PHONE" --arg w "$PASS" \
-	'{name: $n, id_number: $i, phone: $p, passphrase: $w}')"
+svc_enrol "$NAME" "$ID" "$PASS" "$PHONE"
 is "$ST" 201 "enrol: 201"
 HANDLE=$(jbody .resident)
 HEX=${HANDLE#res_}
-api POST /v1/login "" "$(jq -cn --arg i "$ID" --arg w "$PASS" '{id_number: $i, passphrase: $w}')"
+svc_login "$ID" "$PASS"
 is "$ST" 200 "log in: 200"
 TOKEN=$(jbody .token)
 api GET /v1/me/code "$TOKEN"
