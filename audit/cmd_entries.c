@@ -55,19 +55,13 @@ struct lister {
 static void print_leaf(struct lister *ls, uint64_t idx, const char *leaf, size_t len,
 		       const struct leaf *l)
 {
-	char actor[LEAF_ACTOR_TEXT], subject[2 * LEAF_ID_BYTES + 1], object[2 * LEAF_ID_BYTES + 1];
+	char actor[LEAF_ACTOR_TEXT], subject[LEAF_ID_TEXT], object[LEAF_ID_TEXT];
 	const char *action = leaf_action_word(l->action), *result = leaf_result_word(l->result),
 		   *detail = leaf_detail_word(l->detail);
 
 	leaf_actor_of(actor, l);
-	if (l->has_subject)
-		util_hex_encode(subject, l->subject, LEAF_ID_BYTES);
-	else
-		strcpy(subject, "-");
-	if (l->has_object)
-		util_hex_encode(object, l->object, LEAF_ID_BYTES);
-	else
-		strcpy(object, "-");
+	leaf_id_text(subject, l->has_subject, l->subject);
+	leaf_id_text(object, l->has_object, l->object);
 
 	if (ls->json) {
 		char b64[((LEAF_MAX + 2) / 3) * 4 + 1];

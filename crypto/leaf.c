@@ -218,6 +218,14 @@ void leaf_actor_of(char out[LEAF_ACTOR_TEXT], const struct leaf *l)
 	snprintf(out, LEAF_ACTOR_TEXT, "%s:%s", leaf_role_word((int)l->role), hex);
 }
 
+void leaf_id_text(char out[LEAF_ID_TEXT], int present, const uint8_t id[LEAF_ID_BYTES])
+{
+	if (present)
+		util_hex_encode(out, id, LEAF_ID_BYTES);
+	else
+		strcpy(out, "-");
+}
+
 const char *leaf_role_word(int role)
 {
 	return word_of(role_words, ROLE_COUNT, role);

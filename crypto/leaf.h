@@ -209,6 +209,10 @@ void leaf_actor_text(char out[LEAF_ACTOR_TEXT], int role, uint64_t id);
 /* A leaf's actor as it spells it: leaf_actor_text, or "resident:<32 hex>"
  * for a resident acting with their pseudonym. */
 void leaf_actor_of(char out[LEAF_ACTOR_TEXT], const struct leaf *l);
+/* A subject or object as the leaf spells it: 32 lowercase hex digits of
+ * id when present, else "-"; and a NUL. */
+#define LEAF_ID_TEXT (2 * LEAF_ID_BYTES + 1)
+void leaf_id_text(char out[LEAF_ID_TEXT], int present, const uint8_t id[LEAF_ID_BYTES]);
 
 /* Words for each closed list (NULL when out of range), and back (-1). */
 const char *leaf_role_word(int role);

@@ -319,8 +319,12 @@ for (const [size, page] of both) {
 }
 h.is(await desk.evaluate(() => JSON.parse(localStorage.getItem('ankang.audit.seen')).size), String(sizeB),
   'the seen checkpoint is not replaced by the inconsistent one');
+// The check has ended, its alarms drawn, once it has read the checkpoint
+// and the button it turned off while it ran is on again.
+const checkpointRead = desk.waitForResponse((res) => res.url().endsWith('/v1/audit/checkpoint'));
 await desk.getByRole('button', { name: 'Check again' }).click();
-await desk.waitForTimeout(500);
+await checkpointRead;
+await h.until('the check to end', () => desk.locator('#refresh').isEnabled());
 h.is(await alarmOn(desk).count(), 1, 'checking again raises no second warning for the same checkpoints');
 await desk.reload();
 await alarmOn(desk).first().waitFor();

@@ -20,7 +20,7 @@
 // Names, ID numbers and passphrases are made up, compared and never
 // printed.
 import { execFileSync } from 'node:child_process';
-import { harness, gbId, sleep } from './lib/harness.mjs';
+import { harness, gbId } from './lib/harness.mjs';
 
 const h = await harness('household');
 await h.init();
@@ -55,18 +55,7 @@ async function shots(page, state, label = state) {
   }
   await inLang(page, start);
 }
-async function until(what, fn, ms = 10000, step = 200) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) {
-      h.diag(`waited ${ms} ms for ${what}`);
-      return v;
-    }
-    await sleep(step);
-  }
-}
+const until = h.until;
 function scanAndVerify(file) {
   let raw = '';
   try {
@@ -100,6 +89,8 @@ async function login(page, id, pass) {
 let r = await h.api('POST', '/v1/enroll', null, { name: G_NAME, id_number: G_ID, passphrase: G_PASS });
 h.is(r.status, 201, 'the guardian enrols');
 await login(phone, G_ID, G_PASS);
+// Filled once the household is read: a request of its own, beside the code's.
+await until('whose code the view says', async () => (await text(phone, '#code-whose')) !== '');
 h.is(await text(phone, '#code-whose'), 'This is your own code', 'the code view says whose code it is');
 h.ok(await phone.locator('#whose-switch').isHidden(), 'with no household, no switch');
 
@@ -152,6 +143,7 @@ h.is(await text(phone, '#code-whose'), `This is the code of ${K_MASKED} (Child),
   "one tap: the child's code, and the page says so in words");
 const size = await phone.locator('#code-whose').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
 h.ok(size >= 24, `in large type (${size} px)`);
+await h.imageShown(phone, '#code-qr', "the child's QR image");
 const v = scanAndVerify(await h.shot(phone.locator('#code-qr'), 'household-phone-qr-child'));
 h.ok(v.result === 'valid' && v.name === K_NAME, "the QR on the screen is the child's valid code");
 const store = await phone.evaluate(() => localStorage.getItem('ankang.resident.code') || '');

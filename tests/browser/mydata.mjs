@@ -81,7 +81,8 @@ h.ok(doc && doc.resident.name === NAME && doc.resident.id_number === ID,
   'with their name and ID number in full');
 h.ok(doc && Array.isArray(doc.accesses) && doc.accesses.some((a) => a.action === 'login'),
   'and their accesses (their log-in among them)');
-await phone.waitForSelector('#mydata-status:not([hidden])');
+// The status says "preparing" while the request runs, then its outcome.
+await h.until('the download said done', async () => /downloaded/.test(await text(phone, '#mydata-status')));
 h.is(await text(phone, '#mydata-status'), 'Your file ankang-export.json has been downloaded.',
   'the page says the file was downloaded');
 h.is(await phone.getAttribute('#mydata-status', 'role'), 'status', 'in a status region a screen reader reads');
@@ -101,7 +102,7 @@ await phone.waitForSelector('section[data-view="mydata"]:not([hidden])');
 h.ok(await view(phone, 'mydata').locator('#mydata-status').isHidden(), 'coming back, no word is left from before');
 await phone.context().setOffline(true);
 await phone.getByRole('button', { name: 'Download my data (JSON file)' }).click();
-await phone.waitForSelector('#mydata-status:not([hidden])');
+await h.until('the download said failed', async () => /offline|network|connect/i.test(await text(phone, '#mydata-status')));
 h.ok(/offline|network|connect/i.test(await text(phone, '#mydata-status')), 'with no network, the page says so');
 await phone.context().setOffline(false);
 h.noProblems('no console error, CSP violation or token in a URL (phone)',

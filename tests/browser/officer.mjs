@@ -183,10 +183,7 @@ if (pdf) {
   const img = desk.locator('#paper-out img');
   // Attached is not yet decoded: wait (bounded) for the picture itself,
   // which a busy machine takes a moment over (CI saw it not complete).
-  await desk.waitForFunction(() => {
-    const i = document.querySelector('#paper-out img');
-    return i && i.complete && i.naturalWidth > 0;
-  }, null, { timeout: 15000 }).catch(() => {});
+  await h.imageShown(desk, '#paper-out img', 'the paper code image');
   h.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 100), 'the code is shown as an image');
   h.ok(/Paper code \(QR\) for 张\*丰/.test(await img.getAttribute('alt')), 'with a text alternative naming the masked name');
   h.is(await link.getAttribute('download'), 'ankang-paper-code.png', 'and offered for download, named without personal data');

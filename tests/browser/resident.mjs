@@ -61,23 +61,13 @@ async function shots(page, size, state, label = state) {
   }
   await inLang(page, start);
 }
-async function until(what, fn, ms = 10000, step = 200) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) {
-      h.diag(`waited ${ms} ms for ${what}`);
-      return v;
-    }
-    await sleep(step);
-  }
-}
+const until = h.until;
 const saved = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('ankang.resident.code')));
 
 // The QR code as a person sees it: a screenshot, decoded by zbarimg, then
 // checked by ankang-verify against the service's own signed lists.
 async function scan(page, label) {
+  await h.imageShown(page, '#code-qr', `the QR image (${label})`);
   const file = await h.shot(page.locator('#code-qr'), `resident-phone-qr-${label}`);
   let raw = '';
   try {
@@ -396,6 +386,7 @@ h.ok(!(await phone.locator('header').isVisible()) && !(await phone.locator('#cod
 const card = await phone.locator('#print-card').innerText();
 h.ok(/红码 Red code/.test(card) && card.includes(MASKED) && /Valid until/.test(card) && /checkpoint/.test(card),
   'the card: status in words, name, expiry and what to do');
+await h.imageShown(phone, '#print-qr', "the print card's QR image");
 h.ok(await phone.locator('#print-qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'and the QR');
 await h.shot(phone, 'resident-phone-print-en');
 await phone.emulateMedia({ media: 'screen' });

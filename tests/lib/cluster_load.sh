@@ -1,11 +1,51 @@
-# cluster_load: the mixed load that tests/sh/cluster_failover.sh and
-# cluster_pg_restart.sh run against two front-ends, and the check of
-# log_leaves they make after it. The sourcing script sets T, VER, OFF1,
-# OFF2, SU and url_of K (front-end K's URL), and sources
-# tests/lib/service.sh (gb_id) and tests/lib/pg.sh (pg_psql) first.
+# cluster_load: the set-up, the mixed load and the check of log_leaves
+# that tests/sh/cluster_failover.sh and cluster_pg_restart.sh make on two
+# front-ends of one PostgreSQL database (scripts/cluster). The sourcing
+# script sources tests/lib/tap.sh, tests/lib/pg.sh, tests/lib/service.sh
+# (gb_id, svc_account) and tests/lib/answers.sh first, then calls
+# cluster_test_start, which sets what the rest needs.
 # Answers seen 2xx go to $T/answers as tests/lib/answers.sh reads them,
 # every request's node and status to $T/requests, the bodies of 503s to
 # $T/wW.503.
+
+# cluster_test_start: skips the test without curl, jq or PostgreSQL;
+# starts the database and two front-ends (scripts/cluster, with
+# SERVE_OPTS) in a folder C of their own, stopped and removed at exit,
+# the end of each front-end's log shown when a test failed; one test,
+# that it started. Sets C, SU (the superuser's URL), D (node1's folder),
+# AUDIT (ankang-audit), SERVE_OPTS, the tokens of load_accounts
+# (tests/lib/answers.sh) and ADM, an admin's.
+cluster_test_start() {
+	need_cmds curl jq
+	pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
+	AUDIT=$ANKANG_BIN/ankang-audit
+	SERVE_OPTS=(--quiet --officer-reads 100000)
+	# Not under $T: the database's user must own its folder (tests/lib/pg.sh).
+	C=$(mktemp -d "${TMPDIR:-/tmp}/ankang-cluster.XXXXXX") || exit 1
+	at_exit cluster_down
+	ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" --front-ends 2 -- "${SERVE_OPTS[@]}" \
+		>"$T/start.out" 2>&1
+	ok $? "scripts/cluster starts the database and two front-ends"
+	SU=$(pg_url "$C" ankang ankang_super)
+	D=$C/node1
+	load_accounts "$D"
+	ADM=$(svc_account "$D" admin operator-1)
+}
+cluster_down() {
+	local k
+	scripts/cluster stop "$C" >/dev/null 2>&1
+	if [ "$_tap_failed" != 0 ]; then
+		for k in 1 2; do
+			diag "node$k's log, the end:"
+			tail -n 5 "$C/node$k.log" 2>/dev/null | sed 's/^/#   /' >&2
+		done
+	fi
+	rm -rf "$C"
+}
+url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
+pid_of() { cat "$C/node$1.pid"; }
+newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
+head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
 
 # req W METHOD PATH TOKEN [BODY]: one request of worker W, to the two
 # front-ends in turn (U1, U2), leaving out the one that stopped
@@ -95,6 +135,30 @@ load_start() {
 load_stop() {
 	touch "$T/stop"
 	wait "$L1" "$L2"
+}
+
+# load_first WHAT: the load on both front-ends for half a second, into
+# fresh $T/answers and $T/requests; then ankang-audit verify, which saves
+# its state in $T/audit.state0 for audit_verify. Two tests, the second
+# named "before WHAT". Sets before, the count of answers so far.
+load_first() {
+	: >"$T/answers"
+	: >"$T/requests"
+	load_start 0
+	nap 500
+	load_stop
+	ok "$([ -s "$T/answers" ]; echo $?)" "both front-ends take the load"
+	"$AUDIT" verify --server "$(url_of 1)" --token "$AUD" --log-key "$D/public/log.vkey" \
+		--state "$T/audit.state0" >"$T/audit.out" 2>&1
+	ok $? "before $1: ankang-audit verify passes and saves its state"
+	before=$(lines "$T/answers")
+}
+# audit_verify K: ankang-audit verify through front-end K against the
+# state load_first saved (a fresh copy each time).
+audit_verify() {
+	cp "$T/audit.state0" "$T/audit.state"
+	"$AUDIT" verify --server "$(url_of "$1")" --token "$AUD" --log-key "$D/public/log.vkey" \
+		--state "$T/audit.state" >"$T/audit.out" 2>&1
 }
 
 # leaves_whole: log_leaves holds 0..size-1, each once, and log_head says

@@ -1,11 +1,49 @@
 # nodes.sh: `ankangd serve` nodes of one deployment on PostgreSQL, for the
 # scripts that start, stop and kill several of them (pg_epochs.sh,
 # pg_epochs_behind.sh, pg_node_compromised.sh). Needs tests/lib/tap.sh,
-# and from the caller: A (the ankangd to run), T (the test's folder) and
-# STALE (the nodes' --epoch-stale, seconds). Every node started goes into
-# PIDS; stop_all, which the caller hands to at_exit, stops them all.
+# and from the caller: A (the ankangd to run), T (the test's folder),
+# STALE (the nodes' --epoch-stale, seconds) and SQ SQL (prints what the
+# deployment's database answers). Every node started goes into PIDS;
+# stop_all, which sourcing this file hands to at_exit, stops them all.
 
 PIDS=()
+at_exit stop_all
+
+# nodes_deploy N: nodes 1..N started on the folders $T/n1..$T/nN, each
+# its own copy of the deployment's (node_start); bails out when one does
+# not start.
+nodes_deploy() {
+	local n
+	for n in $(seq 1 "$1"); do
+		node_start "$n" "$T/n$n" || bail_out "node $n did not start"
+	done
+}
+
+# until_sql SQL WANT: polls (bounded) until SQ SQL answers WANT.
+until_sql() {
+	local i
+	for i in $(seq 1 "$(patience 300)"); do
+		[ "$(SQ "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# until_log FILE PATTERN: polls (bounded) until FILE has a line that
+# matches PATTERN (grep's basic regular expression).
+until_log() {
+	local i
+	for i in $(seq 1 "$(patience 300)"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# epochs_of DIR [FIELDS]: the epochs DIR's keys/epochs.key holds, one a
+# word, the newest last: their numbers, or FIELDS (cut's -f) of each
+# line, space-separated.
+epochs_of() { sed -n '2,$p' "$1/keys/epochs.key" | cut -d' ' -f"${2:-1}" | tr '\n' ' ' | sed 's/ $//'; }
 
 # node_start N DIR: serve DIR on 127.0.0.1:0, epochs rotated by hand only;
 # U<N> its URL, P<N> its pid. Fails when it does not start (bounded).

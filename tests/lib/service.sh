@@ -25,6 +25,11 @@
 #                             to $T/errors.all (for the privacy checks).
 #                             API_EXTRA=(...) adds curl arguments to every
 #                             request while it is set.
+#   svc_enrol NAME ID PASS [PHONE]
+#                             a resident enrols through $URL (POST
+#                             /v1/enroll, no token): ST, the body
+#   svc_login ID PASS         and logs in (POST /v1/login): ST, the body
+#                             (jbody .token)
 #   jbody FILTER              jq -r FILTER on the last body
 #   all_entries TOKEN FILE N  every audit entry (N pages at most), as JSON
 #                             lines in FILE
@@ -164,6 +169,20 @@ api() {
 }
 
 jbody() { jq -r "$1" "$T/r.body" 2>/dev/null; }
+
+svc_enrol() {
+	if [ $# -ge 4 ]; then
+		api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg p "$4" --arg w "$3" \
+			'{name: $n, id_number: $i, phone: $p, passphrase: $w}')"
+	else
+		api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg w "$3" \
+			'{name: $n, id_number: $i, passphrase: $w}')"
+	fi
+}
+
+svc_login() {
+	api POST /v1/login "" "$(jq -cn --arg i "$1" --arg w "$2" '{id_number: $i, passphrase: $w}')"
+}
 
 # all_entries TOKEN FILE PAGES: every audit entry, through the auditors'
 # endpoint a thousand at a time (at most PAGES pages), one JSON object per

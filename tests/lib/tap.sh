@@ -5,6 +5,8 @@
 #   like GOT REGEX DESCRIPTION        (grep -E)
 #   done_testing
 # and small file helpers: rnd, lines FILE, fsize FILE, and `patience N`;
+# `need_cmds NAME...` skips the test without a command it needs;
+# `wait_until WHAT CMD...` polls CMD, bounded, until it succeeds;
 # `need_helpers NAME...` sets $H to the folder of the built test helpers
 # (tests/helpers/*.c) that holds them all, or bails out.
 # Every test gets a private temporary directory $T, removed on exit, and
@@ -120,6 +122,15 @@ free_port() {
 ANKANG_SLOW=${ANKANG_SLOW:-1}
 patience() { echo $(($1 * ANKANG_SLOW)); }
 
+# need_cmds NAME...: skips the whole test when a command it needs is not
+# installed (curl, jq, openssl, ...).
+need_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
+	done
+}
+
 # need_helpers NAME...: $H, the first of $ANKANG_HELPERS (make check sets
 # it to the build's, make check-asan to the sanitizer build's), the one
 # beside $ANKANG_BIN and build/tests/helpers that has every NAME built.
@@ -136,6 +147,22 @@ need_helpers() {
 	done
 	echo "Bail out! tests/helpers/{$(echo "$@" | tr ' ' ',')} not built (make tests)"
 	exit 255
+}
+# wait_until WHAT CMD...: runs CMD until it succeeds, every 50 ms for
+# 15 s at most (scaled as patience); fails past that, saying on stderr
+# what it waited for. For a state a server reaches by itself after a
+# restart, a kill or a failover (a gauge in /metrics, a line in its log):
+# checked once it is there, not once at once.
+wait_until() {
+	local what=$1 i n
+	shift
+	n=$(patience 300)
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	diag "waited $((n / 20)) s for $what"
+	return 1
 }
 # nap MS: sleeps MS milliseconds, scaled the same way.
 nap() {

@@ -36,31 +36,8 @@
 . tests/lib/answers.sh
 . tests/lib/cluster_load.sh
 
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
-pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
-
 KILLS=10
-AUDIT=$ANKANG_BIN/ankang-audit
-SERVE_OPTS=(--quiet --officer-reads 100000)
-# Not under $T: the database's user must own its folder (tests/lib/pg.sh).
-C=$(mktemp -d "${TMPDIR:-/tmp}/ankang-cluster.XXXXXX") || exit 1
-cluster_down() {
-	scripts/cluster stop "$C" >/dev/null 2>&1
-	if [ "$_tap_failed" != 0 ]; then
-		for k in 1 2; do
-			diag "node$k's log, the end:"
-			tail -n 5 "$C/node$k.log" 2>/dev/null | sed 's/^/#   /' >&2
-		done
-	fi
-	rm -rf "$C"
-}
-at_exit cluster_down
-
-ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" --front-ends 2 -- "${SERVE_OPTS[@]}" \
-	>"$T/start.out" 2>&1
-ok $? "scripts/cluster starts the database and two front-ends"
+cluster_test_start
 for k in 1 2; do
 	like "$(grep "^node$k: " "$T/start.out")" "^node$k: http://127\\.0\\.0\\.1:[0-9]+ \\(started," \
 		"it prints node$k's URL on the loopback address"
@@ -79,14 +56,6 @@ is "$(grep -c '(running, ' "$T/again.out") $(grep -o '^node[12]: [^ ]*' "$T/agai
 	"2 $(grep -o '^node[12]: [^ ]*' "$T/start.out" | tr '\n' ' ')" \
 	"and starts nothing: the same two, on the same ports"
 
-D=$C/node1
-VER=$(svc_account "$D" verifier checkpoint-1)
-OFF1=$(svc_account "$D" officer officer-1)
-OFF2=$(svc_account "$D" officer officer-2)
-AUD=$(svc_account "$D" auditor inspector-1)
-ADM=$(svc_account "$D" admin operator-1)
-url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
-pid_of() { cat "$C/node$1.pid"; }
 # alive PID: running, not a zombie.
 alive() {
 	local s
@@ -105,30 +74,12 @@ gauge() {
 	curl -s --max-time 10 -H "Authorization: Bearer $ADM" "$(url_of "$1")/metrics" |
 		sed -n 's/^ankang_log_leader \([01]\)$/\1/p'
 }
-newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
-head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
 
-
-# audit_verify K: ankang-audit verify through front-end K against the
-# state saved before the kills (a fresh copy each time).
-audit_verify() {
-	cp "$T/audit.state0" "$T/audit.state"
-	"$AUDIT" verify --server "$(url_of "$1")" --token "$AUD" --log-key "$D/public/log.vkey" \
-		--state "$T/audit.state" >"$T/audit.out" 2>&1
-}
-
+# agree: /metrics says node L leads, and node O does not.
+agree() { [ "$(gauge "$L")/$(gauge "$O")" = 1/0 ]; }
 
 # ------------------------------------------------- the state before kills
-: >"$T/answers"
-: >"$T/requests"
-load_start 0
-nap 500
-load_stop
-ok "$([ -s "$T/answers" ]; echo $?)" "both front-ends take the load"
-"$AUDIT" verify --server "$(url_of 1)" --token "$AUD" --log-key "$D/public/log.vkey" \
-	--state "$T/audit.state0" >"$T/audit.out" 2>&1
-ok $? "before the kills: ankang-audit verify passes and saves its state"
-before=$(lines "$T/answers")
+load_first "the kills"
 
 # -------------------------------------------------------------- the kills
 took=()
@@ -147,7 +98,9 @@ for i in $(seq 1 $KILLS); do
 	O=$((3 - ${L:-1}))
 	if [ "$L" = 1 ] || [ "$L" = 2 ]; then
 		led=$((led + 1))
-		[ "$(gauge "$L")/$(gauge "$O")" = 1/0 ] && agreed=$((agreed + 1))
+		# The writer sets its gauge once it has taken the lock that
+		# pg_locks shows: waited for, bounded.
+		wait_until "/metrics to say node$L leads and node$O does not" agree && agreed=$((agreed + 1))
 	fi
 	P=$(pid_of "${L:-1}")
 	kill -KILL "$P"
@@ -205,18 +158,9 @@ answers_missing "$T/entries.jsonl" "$T/answers" >"$T/missing"
 ok $? "the checker ran"
 total=$(lines "$T/answers")
 is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
-read -r _ l_idx l_who < <(grep -m1 '^lookup ' "$T/answers")
-read -r _ e_idx e_who < <(grep '^enroll ' "$T/answers" | grep -vm1 " $l_who\$")
-{
-	cat "$T/answers"
-	echo "issue $(lines "$T/entries.jsonl") $e_who" # past the end
-	echo "erase $e_idx $e_who"                      # another action
-	echo "lookup $l_idx $e_who"                     # another resident
-} >"$T/answers.bad"
+answers_twins "$T/entries.jsonl" "$T/answers" 3 >"$T/answers.bad"
 is "$(answers_missing "$T/entries.jsonl" "$T/answers.bad" | wc -l)" 3 "and it finds each of three answers given a leaf they lack"
-for a in enroll login issue verify status_set lookup history_read verify_offline erase; do
-	diag "$a: $(grep -c "^$a " "$T/answers") answers"
-done
+answers_counts "$T/answers"
 diag "$KILLS kills; $(lines "$T/requests") requests ($(grep -c '^1 ' "$T/requests") to node1," \
 	"$(grep -c '^2 ' "$T/requests") to node2), $total answers seen 2xx ($before before the kills)," \
 	"$(lines "$T/entries.jsonl") leaves"

@@ -31,44 +31,9 @@
 . tests/lib/answers.sh
 . tests/lib/cluster_load.sh
 
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
-pg_find_bin || skip_all "PostgreSQL's initdb and pg_ctl not found (PG_BIN, pg_config)"
-
 ROUNDS=3
-AUDIT=$ANKANG_BIN/ankang-audit
-SERVE_OPTS=(--quiet --officer-reads 100000)
-# Not under $T: the database's user must own its folder (tests/lib/pg.sh).
-C=$(mktemp -d "${TMPDIR:-/tmp}/ankang-cluster.XXXXXX") || exit 1
-cluster_down() {
-	scripts/cluster stop "$C" >/dev/null 2>&1
-	if [ "$_tap_failed" != 0 ]; then
-		for k in 1 2; do
-			diag "node$k's log, the end:"
-			tail -n 5 "$C/node$k.log" 2>/dev/null | sed 's/^/#   /' >&2
-		done
-	fi
-	rm -rf "$C"
-}
-at_exit cluster_down
+cluster_test_start
 
-ANKANG_BIN=$ANKANG_BIN scripts/cluster start "$C" --front-ends 2 -- "${SERVE_OPTS[@]}" \
-	>"$T/start.out" 2>&1
-ok $? "scripts/cluster starts the database and two front-ends"
-SU=$(pg_url "$C" ankang ankang_super)
-
-D=$C/node1
-VER=$(svc_account "$D" verifier checkpoint-1)
-OFF1=$(svc_account "$D" officer officer-1)
-OFF2=$(svc_account "$D" officer officer-2)
-AUD=$(svc_account "$D" auditor inspector-1)
-ADM=$(svc_account "$D" admin operator-1)
-url_of() { echo "http://127.0.0.1:$(cat "$C/node$1.port")"; }
-pid_of() { cat "$C/node$1.pid"; }
-
-newest_checkpoint() { pg_psql "$SU" "SELECT coalesce(max(size), 0) FROM log_checkpoints"; }
-head_size() { pg_psql "$SU" "SELECT size FROM log_head"; }
 # metric K NAME: front-end K's value of NAME.
 metric() {
 	curl -s --max-time 10 -H "Authorization: Bearer $ADM" "$(url_of "$1")/metrics" |
@@ -102,16 +67,7 @@ TOK0=$(curl -s --max-time 10 -H 'Content-Type: application/json' \
 	--data-binary "{\"id_number\":\"$ID0\",\"passphrase\":\"made up passphrase 0\"}" \
 	"$(url_of 2)/v1/login" | jq -r .token)
 ok "$([ -n "$TOK0" ] && [ "$TOK0" != null ]; echo $?)" "a resident enrolled on one front-end logs in on the other"
-: >"$T/answers"
-: >"$T/requests"
-load_start 0
-nap 500
-load_stop
-ok "$([ -s "$T/answers" ]; echo $?)" "both front-ends take the load"
-"$AUDIT" verify --server "$(url_of 1)" --token "$AUD" --log-key "$D/public/log.vkey" \
-	--state "$T/audit.state0" >"$T/audit.out" 2>&1
-ok $? "before the restarts: ankang-audit verify passes and saves its state"
-before=$(lines "$T/answers")
+load_first "the restarts"
 line=$(($(lines "$T/requests") + 1))
 P1=$(pid_of 1)
 P2=$(pid_of 2)
@@ -188,9 +144,7 @@ else
 	diag "count distinct min max head: $bad"
 fi
 ok $pass "log_leaves holds every index from 0 to size-1 once, and log_head says size"
-cp "$T/audit.state0" "$T/audit.state"
-"$AUDIT" verify --server "$(url_of 2)" --token "$AUD" --log-key "$D/public/log.vkey" \
-	--state "$T/audit.state" >"$T/audit.out" 2>&1
+audit_verify 2
 ok $? "ankang-audit verify passes against the state saved before the restarts"
 
 # ------------------------------------------------ every answer has its leaf

@@ -20,12 +20,9 @@
 #
 # Made-up personal data only, never printed; no key printed.
 . tests/lib/tap.sh
+need_cmds curl jq
 export ANKANG_TEST_STORE=pg
 . tests/lib/service.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 A=$ANKANG_BIN/ankangd
 STALE=3
 D1=$T/n1
@@ -37,31 +34,18 @@ SQ() { svc_sql "$D1/ankang.db" "$1"; }
 OFF=$(svc_account "$D1" officer officer-1)
 
 . tests/lib/nodes.sh
-at_exit stop_all
-until_sql() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		[ "$(SQ "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-epochs_of() { sed -n '2,$p' "$1/keys/epochs.key" | cut -d' ' -f1 | tr '\n' ' '; }
 
-node_start 1 "$D1" || bail_out "node 1 did not start"
-node_start 2 "$D2" || bail_out "node 2 did not start"
+nodes_deploy 2
 until_sql "select count(*) from epoch_nodes where newest = 1" 2
 ok $? "both nodes hold epoch 1"
 N=3
 for i in $(seq 1 $N); do
 	URL=$U1
 	ID[i]=$(gb_id "1101051980020$((1000 + i))")
-	api POST /v1/enroll "" "$(jq -cn --arg i "${ID[i]}" --arg w "made up pass $i" \
-		'{name: "Test Resident", id_number: $i, passphrase: $w}')"
+	svc_enrol "Test Resident" "${ID[i]}" "made up pass $i"
 	[ "$ST" = 201 ] || diag "enrol $i: $ST"
 	URL=$U2
-	api POST /v1/login "" "$(jq -cn --arg i "${ID[i]}" --arg w "made up pass $i" \
-		'{id_number: $i, passphrase: $w}')"
+	svc_login "${ID[i]}" "made up pass $i"
 	TOK[i]=$(jbody .token)
 done
 URL=$U2
@@ -77,7 +61,7 @@ is "$(SQ "select count(*) from residents where wrapped_key is not null and key_e
 	"every key is under epoch 2"
 kill -STOP "$P1"
 kill -CONT "$P2"
-is "$(epochs_of "$D2")" "1 " "node 2 resumed holds epoch 1 alone: the leader that would hand it 2 is stopped"
+is "$(epochs_of "$D2")" 1 "node 2 resumed holds epoch 1 alone: the leader that would hand it 2 is stopped"
 
 # codes through node 2, then an officer's look-up, each 503.
 st='' ra='' er='' bad=0
@@ -100,10 +84,10 @@ until_sql "select count(*) from epoch_requests where node <> '' and number = 2 a
 ok $? "node 2 asks the leader for epoch 2"
 kill -CONT "$P1"
 for i in $(seq 1 "$(patience 300)"); do
-	[ "$(epochs_of "$D2")" = "2 " ] && break
+	[ "$(epochs_of "$D2")" = 2 ] && break
 	sleep 0.1
 done
-is "$(epochs_of "$D2")" "2 " "once the leader resumes, node 2 fetches epoch 2 and destroys 1"
+is "$(epochs_of "$D2")" 2 "once the leader resumes, node 2 fetches epoch 2 and destroys 1"
 bad=0
 for i in $(seq 1 $N); do
 	api GET /v1/me/code "${TOK[i]}"
@@ -118,14 +102,6 @@ until_sql "select count(*) from epoch_nodes where node = 'gone-node'" 0
 ok $? "the leader removes the row of a node unseen for two days"
 is "$(SQ "select count(*) from epoch_nodes where node = 'away-node'")" 1 \
 	"and keeps that of a node unseen for an hour"
-until_log() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 until_log "$T/serve1.log" "1 node(s) not seen for 24 hours forgotten"
 ok $? "its log says one node was forgotten"
 ADM=$(svc_account "$D1" admin ops)

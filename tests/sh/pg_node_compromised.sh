@@ -26,12 +26,9 @@
 #
 # Made-up personal data only, compared and never printed; no key printed.
 . tests/lib/tap.sh
+need_cmds curl jq
 export ANKANG_TEST_STORE=pg
 . tests/lib/service.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 need_helpers mkcred
 MKCRED=$H/mkcred
 A=$ANKANG_BIN/ankangd
@@ -62,16 +59,6 @@ SQ() { pg_psql "$SUPER" "$1"; }
 AS3() { pg_psql "$(node_url 3)" "$1" 2>&1; }
 
 . tests/lib/nodes.sh
-at_exit stop_all
-until_sql() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		[ "$(SQ "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-epochs_of() { sed -n '2,$p' "$1/keys/epochs.key" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//'; }
 verify_on() { URL=$1 api POST /v1/verify "$VER" "$(jq -nc --arg c "$2" '{credential: $c}')"; }
 offline() { "$VERIFY" --dir "$T/lists" --json "$1" 2>/dev/null | jq -r .result 2>/dev/null; }
 lists() {
@@ -80,19 +67,16 @@ lists() {
 }
 mint() { echo "测试丁盗" | "$MKCRED" --data "$STOLEN" --status green --iat "$1" --exp "$2"; }
 
-for n in 1 2 3; do
-	node_start $n "$T/n$n" || bail_out "node $n did not start"
-done
+nodes_deploy 3
 until_sql "select count(*) from epoch_nodes where newest = 1" 3
 ok $? "three nodes, each as its own role, hold epoch 1"
 is "$(SQ "select count(distinct usename) from pg_stat_activity where usename like 'ankang_node_'")" 3 \
 	"pg_stat_activity names the three roles"
 
 ID1=$(gb_id 11010519800102011)
-URL=$U1 api POST /v1/enroll "" "$(jq -cn --arg i "$ID1" \
-	'{name: "测试丁一", id_number: $i, passphrase: "made up pass one"}')"
+URL=$U1 svc_enrol "测试丁一" "$ID1" "made up pass one"
 is "$ST" 201 "a resident enrols through node 1"
-URL=$U2 api POST /v1/login "" "$(jq -cn --arg i "$ID1" '{id_number: $i, passphrase: "made up pass one"}')"
+URL=$U2 svc_login "$ID1" "made up pass one"
 TOK1=$(jbody .token)
 URL=$U3 api GET /v1/me/code "$TOK1"
 is "$ST" 200 "and gets a code from node 3"
@@ -211,11 +195,10 @@ is "$(offline "$NEW_CODE")" valid "ankang-verify takes it"
 verify_on "$U1" "$NEW_CODE"
 is "$(jbody .result)" valid "node 1 verifies it"
 ID2=$(gb_id 11010519800102028)
-URL=$U1 api POST /v1/enroll "" "$(jq -cn --arg i "$ID2" \
-	'{name: "测试丁二", id_number: $i, passphrase: "made up pass two"}')"
+URL=$U1 svc_enrol "测试丁二" "$ID2" "made up pass two"
 is "$ST" 201 "a new resident enrols through node 1"
 is "$(SQ "select key_epoch from residents order by id desc limit 1")" 2 "under epoch 2"
-URL=$U2 api POST /v1/login "" "$(jq -cn --arg i "$ID2" '{id_number: $i, passphrase: "made up pass two"}')"
+URL=$U2 svc_login "$ID2" "made up pass two"
 TOK2=$(jbody .token)
 URL=$U2 api GET /v1/me/code "$TOK2"
 is "$ST" 200 "and gets a code through node 2"

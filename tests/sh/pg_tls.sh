@@ -24,10 +24,7 @@
 # Only loopback traffic; made-up data; no key printed.
 . tests/lib/tap.sh
 
-command -v openssl >/dev/null 2>&1 || skip_all "openssl not installed"
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
+need_cmds openssl curl jq
 TLS=$T/tls
 # The roles' client certificates (CN = the role), made before the cluster.
 . tests/lib/pg.sh
@@ -78,33 +75,32 @@ refused() {
 	sleep 0.2
 	is "$(conns)" "$before" "$name: no connection reached the server"
 }
-refused "init, a remote host without sslmode" \
-	"$A" init --data "$T/r1" --origin ankang.test --store "postgresql://db.example/$DB?user=ankang_node"
+# refused_init NAME N URL [OPTION...]: refused, `ankangd init` of the
+# folder $T/rN with the store URL and the OPTIONs.
+refused_init() {
+	local name=$1 n=$2 url=$3
+	shift 3
+	refused "init, $name" "$A" init --data "$T/r$n" --origin ankang.test --store "$url" "$@"
+}
+refused_init "a remote host without sslmode" 1 "postgresql://db.example/$DB?user=ankang_node"
 ok "$([ ! -e "$T/r1" ] && echo 0 || echo 1)" "nothing was made"
-refused "init, sslmode=require" \
-	"$A" init --data "$T/r2" --origin ankang.test \
-	--store "postgresql://db.example:$PG_PORT/$DB?user=ankang_node&sslmode=require&sslrootcert=$TLS/ca.crt"
-refused "init, sslmode=verify-ca" \
-	"$A" init --data "$T/r3" --origin ankang.test \
-	--store "postgresql://db.example/$DB?user=ankang_node&sslmode=verify-ca&sslrootcert=$TLS/ca.crt"
-refused "init, the owner's URL remote without TLS" \
-	"$A" init --data "$T/r4" --origin ankang.test --store "$NODE_TLS" \
+refused_init "sslmode=require" 2 \
+	"postgresql://db.example:$PG_PORT/$DB?user=ankang_node&sslmode=require&sslrootcert=$TLS/ca.crt"
+refused_init "sslmode=verify-ca" 3 \
+	"postgresql://db.example/$DB?user=ankang_node&sslmode=verify-ca&sslrootcert=$TLS/ca.crt"
+refused_init "the owner's URL remote without TLS" 4 "$NODE_TLS" \
 	--store-owner "postgresql://192.0.2.10/$DB?user=ankang_owner"
-refused "init, hostaddr elsewhere under host=localhost" \
-	"$A" init --data "$T/r5" --origin ankang.test \
-	--store "postgresql://localhost:$PG_PORT/$DB?user=ankang_node&hostaddr=192.0.2.11"
-refused "init, a list of hosts with one remote" \
-	"$A" init --data "$T/r6" --origin ankang.test \
-	--store "postgresql://localhost,db.example/$DB?user=ankang_node"
+refused_init "hostaddr elsewhere under host=localhost" 5 \
+	"postgresql://localhost:$PG_PORT/$DB?user=ankang_node&hostaddr=192.0.2.11"
+refused_init "a list of hosts with one remote" 6 "postgresql://localhost,db.example/$DB?user=ankang_node"
 refused "migrate, --to remote without TLS" \
 	"$A" migrate --from "$T/none" --to "postgresql://db.example/$DB?user=ankang_node"
 refused "migrate, --to-owner remote with sslmode=require" \
 	"$A" migrate --from "$T/none" --to "$NODE_TLS" \
 	--to-owner "postgresql://192.0.2.12/$DB?user=ankang_owner&sslmode=require"
-PGHOST=db.example refused "init, PGHOST remote and no host in the URL" \
-	"$A" init --data "$T/r7" --origin ankang.test --store "postgresql:///$DB?user=ankang_node"
-PGHOST=db.example PGSSLMODE=verify-full refused "init, PGSSLMODE does not stand in for the URL's" \
-	"$A" init --data "$T/r8" --origin ankang.test --store "postgresql:///$DB?user=ankang_node"
+PGHOST=db.example refused_init "PGHOST remote and no host in the URL" 7 "postgresql:///$DB?user=ankang_node"
+PGHOST=db.example PGSSLMODE=verify-full refused_init "PGSSLMODE does not stand in for the URL's" 8 \
+	"postgresql:///$DB?user=ankang_node"
 
 # --- a real node over TLS -----------------------------------------------------
 D=$T/n1
@@ -119,10 +115,9 @@ ok $? "check over TLS"
 
 svc_start "$D"
 id=$(gb_id 11010519800101234)
-api POST /v1/enroll "" "$(jq -cn --arg n "测试丙一" --arg i "$id" --arg w "made up pass tls" \
-	'{name: $n, id_number: $i, passphrase: $w}')"
+svc_enrol "测试丙一" "$id" "made up pass tls"
 is "$ST" 201 "a resident enrols through the node (writes over TLS)"
-api POST /v1/login "" "$(jq -cn --arg i "$id" --arg w "made up pass tls" '{id_number: $i, passphrase: $w}')"
+svc_login "$id" "made up pass tls"
 is "$ST" 200 "and logs in"
 TOK=$(jbody .token)
 api GET /v1/me/code "$TOK"

@@ -31,19 +31,13 @@
 . tests/lib/tap.sh
 . tests/lib/service.sh
 . tests/lib/answers.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
+need_cmds curl jq
 
 ROUNDS=20
 AUDIT=$ANKANG_BIN/ankang-audit
 D=$T/d
 svc_init "$D" || { echo "Bail out! ankangd init failed"; exit 1; }
-VER=$(svc_account "$D" verifier checkpoint-1)
-OFF1=$(svc_account "$D" officer officer-1)
-OFF2=$(svc_account "$D" officer officer-2)
-AUD=$(svc_account "$D" auditor inspector-1)
+load_accounts "$D"
 SERVE_OPTS=(--quiet --officer-reads 100000)
 
 # ---------------------------------------------------------- the load
@@ -173,20 +167,9 @@ ok $? "the checker ran"
 total=$(lines "$T/answers")
 is "$(head -5 "$T/missing")" "" "each of the $total answers seen 2xx has its leaf, action and subject"
 # The checker's tampered twins: answers whose leaves are not there.
-read -r _ l_idx l_who < <(grep -m1 '^lookup ' "$T/answers")
-read -r _ e_idx e_who < <(grep '^enroll ' "$T/answers" | grep -vm1 " $l_who\$")
-{
-	cat "$T/answers"
-	echo "issue $(lines "$T/entries.jsonl") $e_who" # past the end
-	echo "erase $e_idx $e_who"                      # another action
-	echo "lookup $l_idx $e_who"                     # another resident
-	echo "enroll $e_idx 0.0.0"                      # two with one pseudonym
-	echo "verify_offline $(lines "$T/entries.jsonl") -" # more scans than leaves
-} >"$T/answers.bad"
+answers_twins "$T/entries.jsonl" "$T/answers" 5 >"$T/answers.bad"
 is "$(answers_missing "$T/entries.jsonl" "$T/answers.bad" | wc -l)" 5 "and it finds each of five answers given a leaf they lack"
-for a in enroll login issue verify status_set lookup history_read verify_offline erase; do
-	diag "$a: $(grep -c "^$a " "$T/answers") answers"
-done
+answers_counts "$T/answers"
 diag "$ROUNDS kills; $(lines "$T/requests") requests, $total answers seen 2xx ($before before the kills), $(lines "$T/entries.jsonl") leaves"
 ok "$([ $((total - before)) -gt $((ROUNDS * 2)) ]; echo $?)" "the load made progress between kills"
 done_testing

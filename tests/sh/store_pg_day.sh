@@ -22,12 +22,9 @@
 #
 # Made-up personal data only, compared and never printed.
 . tests/lib/tap.sh
+need_cmds curl jq
 export ANKANG_TEST_STORE=pg
 . tests/lib/service.sh
-
-for c in curl jq; do
-	command -v $c >/dev/null 2>&1 || skip_all "$c not installed"
-done
 at_exit svc_stop
 A=$ANKANG_BIN/ankangd
 SQ() { pg_psql "$(pg_url "$PG_SOCK" "ak$SVC_DBS" "$1")" "$2" 2>/dev/null; }
@@ -74,12 +71,11 @@ ID=$(gb_id 11010519800101202)
 PHONE='+8613900000009'
 PASS='made up pg passphrase'
 svc_start "$D"
-api POST /v1/enroll "" "$(jq -cn --arg n "$NAME" --arg i "$ID" --arg p "$PHONE" --arg w "$PASS" \
-	'{name: $n, id_number: $i, phone: $p, passphrase: $w}')"
+svc_enrol "$NAME" "$ID" "$PASS" "$PHONE"
 is "$ST" 201 "enrol: 201"
 HANDLE=$(jbody .resident)
 HEX=${HANDLE#res_}
-api POST /v1/login "" "$(jq -cn --arg i "$ID" --arg w "$PASS" '{id_number: $i, passphrase: $w}')"
+svc_login "$ID" "$PASS"
 is "$ST" 200 "log in: 200"
 TOKEN=$(jbody .token)
 api GET /v1/me/code "$TOKEN"

@@ -193,6 +193,14 @@ cp "$T/audit.state0" "$T/audit.state"
 "$AUDIT" verify --server "$URL" --token "$AUD" --log-key "$D/public/log.vkey" \
 	--state "$T/audit.state" >"$T/audit.out" 2>&1
 ok $? "ankang-audit verify passes against the state saved before the outages"
+# Waited for, bounded: a connection whose session was ended is made anew
+# at its next use, which may come after the load stopped (and /metrics,
+# whose token is read from the database, answers 503 until then).
+reconnected() {
+	r=$(metric ankang_log_reconnects_total)
+	[ "${r:-0}" -ge 1 ] && [ "$(metric ankang_log_db_lost)" = 0 ]
+}
+wait_until "/metrics to count a reconnection and say the connection is up" reconnected
 r=$(metric ankang_log_reconnects_total)
 ok "$([ "${r:-0}" -ge 1 ]; echo $?)" "/metrics counts the writer's reconnections ($r)"
 is "$(metric ankang_log_db_lost)" 0 "and says its connection is up"

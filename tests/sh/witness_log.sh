@@ -99,7 +99,12 @@ refused() {
 
 ge() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -ge "$2" ] && echo 0 || echo 1; }
 
-conflicts() { cat "$T"/w*.log 2>/dev/null | grep -c ' 409 ' ; }
+# conflicts [N]: how many 409s the witnesses (or witness N) answered, by
+# test_witness's own line for each refusal ("test_witness: 409 ...").
+conflicts() { cat "$T"/w${1:-*}.log 2>/dev/null | grep -c '^test_witness: 409 '; }
+# logged PATTERN: the service's log has a line matching PATTERN (grep's
+# basic regular expression): for wait_until.
+logged() { grep -q "$1" "$T/serve.log"; }
 
 # ---------------------------------------------------------------- the log and two witnesses
 
@@ -286,7 +291,7 @@ S9=$(wait_served $((S8 + 3)))
 ok "$(ge "$S9" $((S8 + 3)))" "witness 2 back: a quorum again, the served checkpoint moves ($S9)"
 check_by "$W1" && check_by "$W2"
 ok $? "  cosigned by both"
-grep -q "a quorum cosigned checkpoint [0-9]* again" "$T/serve.log"
+wait_until "the service's log to say a quorum is back" logged "a quorum cosigned checkpoint [0-9]* again"
 ok $? "  and the service's log says so"
 svc_stop
 
@@ -302,7 +307,7 @@ check_by "$W1"
 ok $? "  cosigned by witness 1"
 check_by "$W2"
 ok $((! $?)) "  and not by witness 2"
-grep -q "witness witness.test/w2 did not answer\|witness witness.test/w2 unreachable" "$T/serve.log"
+wait_until "the service's log to name witness 2" logged "witness witness.test/w2 did not answer\|witness witness.test/w2 unreachable"
 ok $? "  the service's log names witness 2"
 svc_stop
 is "$SERVER_STATUS" 0 "  and it stops cleanly"
@@ -366,13 +371,18 @@ ok $? "  and its state is unchanged"
 # A state file that does not verify is set aside: the witness is asked
 # from 0, its 409 names its size, and the request is made again from there.
 printf 'garbage\n' >"$DIR/witness/$W1ID"
-c0=$(grep -c ' 409 ' "$T/w1.log")
+c0=$(conflicts 1)
 svc_start "$DIR" "${BOTH[@]}"
 S14=$(wait_served "$S13")
 ok "$(ge "$S14" "$S13")" "the genuine data folder still starts and is cosigned ($S14)"
-grep -q "witness witness.test/w1: its state file does not verify" "$T/serve.log"
+# The served checkpoint may be the one kept from before the restart:
+# witness 1's round (the 409, the request again) is waited for.
+wait_until "the service's log to say witness 1's state file does not verify" \
+	logged "witness witness.test/w1: its state file does not verify"
 ok $? "  witness 1's damaged state file was set aside, and the log says so"
-is "$(($(grep -c ' 409 ' "$T/w1.log") - c0))" 1 "  witness 1 answered one 409 (old 0), then cosigned"
+conflict_counted() { [ "$(metric ankang_witness_conflicts_total witness.test/w1)" = 1 ]; }
+wait_until "/metrics to count witness 1's conflict" conflict_counted
+is "$(($(conflicts 1) - c0))" 1 "  witness 1 answered one 409 (old 0), then cosigned"
 is "$(metric ankang_witness_conflicts_total witness.test/w1)" 1 "  /metrics counts the conflict"
 like "$(sed -n 2p "$DIR/witness/$W1ID")" '^[0-9]+$' "  and its state file is whole again"
 svc_stop

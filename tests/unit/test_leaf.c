@@ -342,6 +342,11 @@ static void test_round_trips(void)
 		leaf_actor_of(actor, &back);
 		is_str(actor, "resident:b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7",
 		       "leaf_actor_of spells it");
+		char id[LEAF_ID_TEXT];
+		leaf_id_text(id, back.has_subject, back.subject);
+		is_str(id, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf", "leaf_id_text spells its subject");
+		leaf_id_text(id, back.has_object, back.object);
+		is_str(id, "-", "and its missing object as -");
 		l.role = ROLE_OFFICER;
 		is_int(leaf_format(out, &l), AK_EINVAL, "format: an officer with a pseudonym");
 		l.role = ROLE_RESIDENT;
@@ -589,23 +594,14 @@ static void test_parse_rejects(void)
  * leaf_format wrote before it put the line together itself. */
 static int reference_format(char *out, const struct leaf *l)
 {
-	char actor[2 * LEAF_ID_BYTES + 1], subject[2 * LEAF_ID_BYTES + 1],
-	    object[2 * LEAF_ID_BYTES + 1];
+	char actor[LEAF_ID_TEXT], subject[LEAF_ID_TEXT], object[LEAF_ID_TEXT];
 
-	if (l->has_actor_pseudonym)
-		util_hex_encode(actor, l->actor_pseudonym, LEAF_ID_BYTES);
-	else if (l->actor_id == LEAF_NO_ID)
-		strcpy(actor, "-");
+	if (l->has_actor_pseudonym || l->actor_id == LEAF_NO_ID)
+		leaf_id_text(actor, l->has_actor_pseudonym, l->actor_pseudonym);
 	else
 		snprintf(actor, sizeof actor, "%" PRIu64, l->actor_id);
-	if (l->has_subject)
-		util_hex_encode(subject, l->subject, LEAF_ID_BYTES);
-	else
-		strcpy(subject, "-");
-	if (l->has_object)
-		util_hex_encode(object, l->object, LEAF_ID_BYTES);
-	else
-		strcpy(object, "-");
+	leaf_id_text(subject, l->has_subject, l->subject);
+	leaf_id_text(object, l->has_object, l->object);
 	return snprintf(out, LEAF_MAX + 1, LEAF_PREFIX " %" PRIu64 " %s:%s %s %s %s %s %s\n",
 			l->time_ms, leaf_role_word((int)l->role), actor,
 			leaf_action_word((int)l->action), subject, object,

@@ -12,6 +12,8 @@
 //                                          // and on any token in a URL
 //   await h.axe(page, 'resident: code');   // no serious/critical violation
 //   await h.shot(page, 'resident-phone-code');    // build/artefacts/browser/
+//   await h.until('red on the phone', async () => ...);  // a bounded wait
+//   await h.imageShown(page, '#code-qr', 'the QR');      // loaded and decoded
 //   h.ok(cond, 'words'); h.is(got, want, 'words'); h.done();
 //
 // Output never carries personal data: tests compare, and say only what
@@ -83,6 +85,32 @@ export async function harness(name) {
     bail(text) {
       console.log(`Bail out! ${text}`);
       process.exit(1);
+    },
+
+    // Polls fn (async) until it gives a truthy value, for ms at most, and
+    // gives that value; past ms says on stderr what it waited for, and
+    // gives the last (falsy) value. For a state the page reaches by
+    // itself, after a request or a timer, checked only once it is there.
+    async until(what, fn, ms = 10000, step = 200) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() > end) {
+          h.diag(`waited ${ms} ms for ${what}`);
+          return v;
+        }
+        await sleep(step);
+      }
+    },
+    // Waits (bounded, as until) for the img at selector to have its
+    // picture: attached, or a new src set, is not yet loaded and decoded
+    // (an img whose src changed keeps showing the old picture until then).
+    async imageShown(page, selector, what, ms = 15000) {
+      return h.until(what, () => page.evaluate((sel) => {
+        const i = document.querySelector(sel);
+        return !!i && i.complete && i.naturalWidth > 0;
+      }, selector), ms, 100);
     },
 
     run(prog, args, input) {
