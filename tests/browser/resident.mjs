@@ -373,12 +373,16 @@ await phone.evaluate(() => {
   window.printed = 0;
   window.print = () => {
     window.printed++;
+    // What the print dialog would take: the card's picture, decoded.
+    const img = document.querySelector('#print-qr');
+    window.printDecoded = img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:');
   };
 });
 const beforePrint = (await saved(phone)).credential;
 await phone.getByRole('button', { name: 'Print my code' }).click();
 await phone.waitForFunction(() => window.printed === 1);
 h.ok((await saved(phone)).credential !== beforePrint, 'printing gets a fresh code first');
+h.ok(await phone.evaluate(() => window.printDecoded), "the fresh code's picture is decoded before the print dialog opens");
 await phone.emulateMedia({ media: 'print' });
 h.ok(await phone.locator('#print-card').isVisible(), 'print: the card shows');
 h.ok(!(await phone.locator('header').isVisible()) && !(await phone.locator('#code-card').isVisible()) &&

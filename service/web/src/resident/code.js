@@ -273,5 +273,11 @@ export const showing = () => member;
 // as long as a code can.
 export async function printCard() {
   if (!offline) await refresh();
-  if (running && code) window.print(); // not once the session has ended
+  if (!running || !code) return; // not once the session has ended
+  // A fresh code's picture is decoded before the print dialog takes the
+  // page: else the printed card can show the old picture, or none.
+  // decode() fails for an image that cannot be shown; the card is
+  // printed then all the same, its name, status and time in words.
+  await $('#print-qr').decode().catch(() => {});
+  if (running && code) window.print();
 }
