@@ -184,9 +184,9 @@ int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row 
 	lens[0] = 8;
 	vals[1] = leaves;
 	vals[2] = hashes;
-	/* In the arrays' order, which the order trigger checks row by row
-	 * (a row-level BEFORE trigger sees the rows the statement inserted
-	 * before it). */
+	/* In the arrays' order; the order trigger checks the statement's
+	 * rows once it has inserted them all (a run at max(idx) + 1 with no
+	 * gap: schema/pg/007_log_run_order.sql). */
 	r = store_pg_run(s, PQ_LOG_APPEND_RUN,
 			 "INSERT INTO log_leaves (idx, leaf, hashes)"
 			 " SELECT $1 + u.o - 1, u.l, u.h FROM unnest($2::bytea[], $3::bytea[])"
@@ -529,9 +529,10 @@ int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_r
 	lens[3] = 8;
 	vals[4] = (const char *)r->stack;
 	lens[4] = (int)(r->depth * MERKLE_HASH_BYTES);
-	/* The rows in the arrays' order, which the order trigger checks row
-	 * by row (as store_pg_log_append_run); a data-modifying WITH runs to
-	 * its end whatever the outer statement reads of it. */
+	/* The rows in the arrays' order, which the order trigger checks once
+	 * the statement has inserted them all (as store_pg_log_append_run);
+	 * a data-modifying WITH runs to its end whatever the outer statement
+	 * reads of it. */
 	q = store_pg_run_commit_flushed(
 	    s, PQ_LOG_APPEND_COMMIT,
 	    "WITH ins AS (INSERT INTO log_leaves (idx, leaf, hashes)"

@@ -23,6 +23,10 @@
  *     and reports it as the scrubber's findings are reported.
  *   - The leader's session ended by the server: it no longer believes it
  *     leads, and the other writer takes the lead and signs.
+ *   - The order rule, once a statement (schema/pg/007_log_run_order.sql):
+ *     one INSERT of leaves at n and n + 2, or at n + 1 and n + 2, where
+ *     the log ends at n - 1, is refused whole; n and n + 1 pass, in
+ *     either order; n - 1 is taken.
  *   - A batch's head lock goes before its WAL flush: while every
  *     synchronous commit waits (a synchronous standby that never comes),
  *     another session takes the head and reads the batch's size, and the
@@ -880,6 +884,61 @@ static void test_kept_savepoints(const char *db)
 }
 
 /*
+ * What one INSERT of leaves at the indices of arr (an SQL array
+ * literal, in that order) gets from the server, in a transaction rolled
+ * back: "ok", "trigger" (the order rule), "other" (the primary key). The
+ * rows' bytes and hashes are ones the schema's checks accept.
+ */
+static const char *insert_at(store *s, uint64_t base, const int *offs, int n)
+{
+	char arr[128], sql[512];
+	const char *v;
+	size_t at = 0;
+
+	for (int k = 0; k < n; k++)
+		at += (size_t)snprintf(arr + at, sizeof arr - at, "%s%" PRIu64, k ? "," : "",
+				       base + (uint64_t)offs[k]);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO log_leaves (idx, leaf, hashes)"
+		 " SELECT i, 'x'::bytea, decode(repeat('00', 32 * (1 +"
+		 " round(log(2, ((i + 1) & -(i + 1))::numeric))::int)), 'hex')"
+		 " FROM unnest('{%s}'::bigint[]) WITH ORDINALITY AS u(i, o) ORDER BY o",
+		 arr);
+	if (strcmp(raw(s, "BEGIN"), "ok") != 0)
+		return "no transaction";
+	v = raw(s, sql);
+	raw(s, "ROLLBACK");
+	return v;
+}
+
+static void test_run_order(const char *db)
+{
+	static const int gap_inside[] = {0, 2}, gap_before[] = {1, 2}, run[] = {0, 1},
+			 reversed[] = {1, 0}, taken[] = {-1}, behind[] = {-1, 0};
+	char node[512];
+	store *s = NULL;
+	uint64_t n = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0 && (n = leaves_of(s)) > 0 && n != UINT64_MAX,
+		"run order: the writer's store opens on a log of leaves"))
+		goto out;
+	is_str(insert_at(s, n, gap_inside, 2), "trigger",
+	       "run order: leaves at n and n + 2 in one statement are refused");
+	is_str(insert_at(s, n, gap_before, 2), "trigger",
+	       "run order: leaves at n + 1 and n + 2 (n missing) are refused");
+	is_str(insert_at(s, n, behind, 2), "other",
+	       "run order: a run from n - 1, which is taken, is refused");
+	is_str(insert_at(s, n, taken, 1), "other", "run order: a leaf at n - 1 is taken");
+	is_str(insert_at(s, n, run, 2), "ok", "run order: leaves at n and n + 1 pass");
+	is_str(insert_at(s, n, reversed, 2), "ok",
+	       "run order: and in the other order in one statement, the same rows");
+	ok(leaves_of(s) == n, "run order: nothing stored (each was rolled back)");
+out:
+	store_close(s);
+}
+
+/*
  * The batch's lock let go before its flush (store_pg_log_append_commit).
  * Every synchronous commit is made to wait without end, by naming a
  * synchronous standby that never connects; an asynchronous one does not
@@ -1147,6 +1206,7 @@ int main(void)
 	test_append_commit("ankang_index");
 	test_kept_savepoints("ankang_index");
 	test_flush_after_lock("ankang_index");
+	test_run_order("ankang_index");
 	test_rehash("ankang_rehash", 1);
 	test_rehash("ankang_rehead", 0);
 	key_signer_free(log_key);
