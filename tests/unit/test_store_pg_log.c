@@ -1093,7 +1093,7 @@ static void test_flush_after_lock(const char *db)
 	uint64_t seen_rows = 0;
 	uint64_t n0 = 0;
 	long long seen = -1;
-	int waiting = 0;
+	int waiting = 0, td_started = 0;
 
 	url(node, sizeof node, db, "ankang_node");
 	url(super, sizeof super, db, "ankang_super");
@@ -1101,7 +1101,8 @@ static void test_flush_after_lock(const char *db)
 	other = PQconnectdb(node);
 	if (!ok(store_open(&s, node, 0) == 0 && store_open(&reader, node, STORE_READONLY) == 0 &&
 		    PQstatus(su) == CONNECTION_OK && PQstatus(other) == CONNECTION_OK,
-		"flush: a writer, another session and the superuser's connect"))
+		"flush: a writer, another session and the superuser's connect") ||
+	    s == NULL || reader == NULL)
 		goto out;
 	if (!ok(standby_wait(su, 1), "flush: every synchronous commit now waits"))
 		goto out;
@@ -1118,11 +1119,11 @@ static void test_flush_after_lock(const char *db)
 		goto out;
 	/* Until the batch's COMMIT has run, the other session waits for the
 	 * lock and then reads the size it left; before, n0. */
-	for (int i = 0; i < patience(100) && seen != (long long)(n0 + 3); i++) {
+	for (int i = 0; i < patience(100) && seen != (long long)n0 + 3; i++) {
 		seen = locked_size(other);
 		if (seen == -1)
 			break;
-		if (seen != (long long)(n0 + 3))
+		if (seen != (long long)n0 + 3)
 			usleep(20000);
 	}
 	is_int((int)(seen - (long long)n0), 3,
@@ -1133,7 +1134,8 @@ static void test_flush_after_lock(const char *db)
 	 * durable before it may answer from them. */
 	d.s = reader;
 	seen_rows = leaves_of(reader);
-	ok(seen_rows == n0 + 3 && pthread_create(&td, NULL, wait_durable, &d) == 0,
+	td_started = pthread_create(&td, NULL, wait_durable, &d) == 0;
+	ok(seen_rows == n0 + 3 && td_started,
 	   "flush: a read-only reader sees the batch's leaves, and waits for their flush");
 	ok(in_syncrep(su, PQbackendPID(reader->pg)) && in_syncrep(su, PQbackendPID(s->pg)) &&
 	       !atomic_load(&d.done) && !atomic_load(&b.done),
@@ -1141,7 +1143,8 @@ static void test_flush_after_lock(const char *db)
 	ok(standby_wait(su, 0), "flush: synchronous commits wait no more");
 	waiting = 0;
 	pthread_join(th, NULL);
-	pthread_join(td, NULL);
+	if (td_started)
+		pthread_join(td, NULL);
 	ok(b.rc == 0 && !store_in_transaction(s) && leaves_of(s) == n0 + 3,
 	   "flush: then the batch is done, its three leaves stored");
 	is_int(d.rc, 0, "flush: and the reader's wait returns");
@@ -1161,14 +1164,14 @@ static void test_flush_after_lock(const char *db)
 	if (!ok(pthread_create(&th, NULL, end_batch, &b) == 0, "flush: it ends on a thread"))
 		goto out;
 	seen = -1;
-	for (int i = 0; i < patience(100) && seen != (long long)(n0 + 2); i++) {
+	for (int i = 0; i < patience(100) && seen != (long long)n0 + 2; i++) {
 		seen = locked_size(other);
 		if (seen == -1)
 			break;
-		if (seen != (long long)(n0 + 2))
+		if (seen != (long long)n0 + 2)
 			usleep(20000);
 	}
-	ok(seen == (long long)(n0 + 2) && !atomic_load(&b.done),
+	ok(seen == (long long)n0 + 2 && !atomic_load(&b.done),
 	   "flush: its COMMIT ran, and it waits for the flush");
 	/* Ended whatever the check found, so that the thread returns. */
 	ok(exec_ok(su, pid), "flush: its session is ended while it waits");
