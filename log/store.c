@@ -703,3 +703,8 @@ int store_in_transaction(store *s)
 		return store_pg_in_transaction(s);
 	return !sqlite3_get_autocommit(s->db);
 }
+
+int store_durable(store *s)
+{
+	return s->pg != NULL ? store_pg_durable(s) : 0;
+}

@@ -135,6 +135,18 @@ int store_rollback_to(store *s);
 /* 1 while a transaction is open. After some errors (I/O, disk full) SQLite
  * rolls the whole transaction back by itself; this tells the caller. */
 int store_in_transaction(store *s);
+/*
+ * For a reader that answers without a leaf of its own (the revocation
+ * list, the log's entries): called after its reads, outside a
+ * transaction, before anything read is answered or signed. On
+ * PostgreSQL a writer's batch commits asynchronously and other sessions
+ * see its rows before they are durable (store_log_append_commit); this
+ * waits until every commit s could have seen is (store_pg_durable: a
+ * round trip, and a WAL flush if one is owed). On SQLite 0 at once: a
+ * commit is seen by other connections only once the WAL is synced.
+ * 0, or an AK_E* code (then answer nothing that was read).
+ */
+int store_durable(store *s);
 
 /*
  * WAL checkpoints: copying committed pages from the -wal file back into
@@ -330,15 +342,19 @@ int store_log_head_set(store *s, const struct merkle_range *r);
 /*
  * The end of a writer's batch: the run of count leaves at idx (as
  * store_log_append_run), the head set to *r, whose size is idx + count
- * (as store_log_head_set), and the transaction committed (as
- * store_commit). On SQLite those three calls. On PostgreSQL one statement
- * and the COMMIT, in one round trip (so the head's lock is held one
- * round trip and the flush; without a run, the head's UPDATE and then the
- * COMMIT); a run the database refuses (an index taken
+ * (as store_commit). On SQLite those three calls. On PostgreSQL one
+ * statement and the COMMIT, in one round trip, the COMMIT asynchronous so
+ * that the head's lock goes before the WAL's flush, which a transaction
+ * of its own in the same round trip waits for (store_pg_log.c): 0 only
+ * once the batch is durable, though other sessions may see its rows
+ * before (store_durable); without a run, the head's UPDATE and then a
+ * synchronous COMMIT. A run the database refuses (an index taken
  * or out of order, which under the head's lock means the head disagrees
  * with the leaves) is AK_ECORRUPT, nothing stored. On failure the
  * transaction may still be open: the caller rolls back, as after a
- * failed store_commit.
+ * failed store_commit. A failure after the COMMIT ran (the flush's
+ * transaction failed, or the connection broke under it) is AK_EDB, as a
+ * COMMIT whose outcome is unknown: the batch may or may not be stored.
  */
 int store_log_append_commit(store *s, uint64_t idx, const struct store_leaf_row *rows, size_t count,
 			    const struct merkle_range *r);

@@ -105,6 +105,21 @@
 #define KEEPALIVE_IDLE_S  "10"
 #define KEEPALIVE_EVERY_S "5"
 #define KEEPALIVE_PROBES  "3"
+/*
+ * A transaction of its own whose synchronous commit waits for the WAL's
+ * flush up to its commit record (store_pg_run_commit_flushed,
+ * store_pg_durable). It must write WAL before its commit record and have
+ * an xid: a transaction that wrote none commits without a flush
+ * whatever synchronous_commit says (xact.c, RecordTransactionCommit), so
+ * taking an xid alone (pg_current_xact_id) would wait for nothing. A
+ * transactional logical message is both, and touches no table: one small
+ * WAL record, which logical decoding, if an operator runs it, shows as a
+ * message with the prefix "ankang" and no content. Any role may emit
+ * one, a read-only transaction too; with synchronous standbys the commit
+ * waits for them as every commit does.
+ */
+#define FLUSH_SQL_CALL "pg_logical_emit_message(true, 'ankang', '')"
+#define FLUSH_SQL      "SELECT " FLUSH_SQL_CALL
 
 int store_pg_is_url(const char *where)
 {
@@ -206,6 +221,7 @@ int store_pg_get_u64(const PGresult *r, int row, int col, uint64_t *out)
 
 static int lost(const store *s);
 static int reconnect(store *s);
+static int exec_simple(store *s, const char *sql, PGresult **keep);
 
 static int is_begin(const char *cmd)
 {
@@ -259,7 +275,7 @@ static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepare
 	if (q->pre != NULL)
 		before[nb++] = q->pre;
 	*part = 0;
-	if (nb == 0 && q->post == NULL) {
+	if (nb == 0 && q->post == NULL && q->after == NULL) {
 		/* Nothing rides with it: the plain calls. */
 		if (prep) {
 			r = PQprepare(c, q->name, q->sql, q->types != NULL ? q->nparams : 0,
@@ -298,6 +314,8 @@ static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepare
 				       q->binary);
 	if (ok && q->post != NULL)
 		ok = PQsendQueryParams(c, q->post, 0, NULL, NULL, NULL, NULL, 0);
+	if (ok && q->after != NULL)
+		ok = PQsendQueryParams(c, q->after, 0, NULL, NULL, NULL, NULL, 0);
 	if (ok)
 		ok = PQpipelineSync(c);
 	if (!ok) {
@@ -352,12 +370,22 @@ static PGresult *send_once(store *s, const struct store_pg_stmt *q, int *prepare
 		}
 		PQclear(r);
 	}
+	if (q->after != NULL) {
+		r = one_result(c);
+		if (*part == 0 && !sent_ok(r)) {
+			*part = 4;
+			*rc = outcome(s, r);
+		}
+		PQclear(r);
+	}
 	r = PQgetResult(c);
 	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-		/* The connection broke under the pipeline. */
+		/* The connection broke under the pipeline (or, after a
+		 * statement in a transaction of its own, its commit at the
+		 * sync failed: its outcome is not known either way). */
 		s->pg_down = 1;
 		if (*part == 0) {
-			*part = 2;
+			*part = q->after != NULL ? 4 : 2;
 			*rc = AK_EDB;
 			set_err(s, "the connection to the database failed during a statement");
 		}
@@ -410,7 +438,7 @@ PGresult *store_pg_send(store *s, const struct store_pg_stmt *q, int *prepared, 
 int store_pg_flush(store *s)
 {
 	int prepared = 0, part, rc;
-	struct store_pg_stmt q = {NULL, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0, NULL, NULL};
+	struct store_pg_stmt q = {NULL, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL};
 	PGresult *r;
 
 	if (s->pg_npend == 0)
@@ -420,11 +448,11 @@ int store_pg_flush(store *s)
 	return rc;
 }
 
-/* store_pg_run and store_pg_run_commit: post, when not NULL, is sent
- * after the statement in its pipeline. */
+/* store_pg_run and the commits: pre, post and after, when not NULL, are
+ * sent around the statement in its pipeline (store_pg_send). */
 static PGresult *run_post(store *s, unsigned slot, const char *sql, const char *types,
-			  const char *const *vals, const int *lens, const char *post, int *part,
-			  int *rc)
+			  const char *const *vals, const int *lens, const char *pre,
+			  const char *post, const char *after, int *part, int *rc)
 {
 	Oid oids[PARAMS_MAX];
 	int fmts[PARAMS_MAX], n = (int)strlen(types);
@@ -441,7 +469,7 @@ static PGresult *run_post(store *s, unsigned slot, const char *sql, const char *
 		fmts[k] = 1;
 	}
 	snprintf(name, sizeof name, "ak%u", slot);
-	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, NULL, post};
+	q = (struct store_pg_stmt){name, sql, n, oids, vals, lens, fmts, 1, pre, post, after};
 	prepared = (s->pg_prepared & (uint64_t)1 << slot) != 0;
 	r = store_pg_send(s, &q, &prepared, part, rc);
 	if (prepared)
@@ -460,11 +488,12 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
 {
 	int part;
 
-	return run_post(s, slot, sql, types, vals, lens, NULL, &part, rc);
+	return run_post(s, slot, sql, types, vals, lens, NULL, NULL, NULL, &part, rc);
 }
 
-PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
-			      const char *const *vals, const int *lens, int *rc)
+/* store_pg_run_commit, and with flushed set its flushed variant. */
+static PGresult *run_commit(store *s, unsigned slot, const char *sql, const char *types,
+			    const char *const *vals, const int *lens, int flushed, int *rc)
 {
 	int part = 1;
 	PGresult *r;
@@ -485,15 +514,61 @@ PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const ch
 		*rc = AK_EINVAL;
 		return NULL;
 	}
-	r = run_post(s, slot, sql, types, vals, lens, "COMMIT", &part, rc);
+	/* Flushed: the commit asynchronous (SET LOCAL: this transaction
+	 * only; the session's setting stays on), and the flush's own
+	 * transaction after it (FLUSH_SQL); its commit at the pipeline's
+	 * sync waits for the WAL to be flushed up to its record, past the
+	 * batch's, with the other sessions' flushes merged by group commit,
+	 * and the sync's answer comes after that. */
+	r = run_post(s, slot, sql, types, vals, lens,
+		     flushed ? "SET LOCAL synchronous_commit = off" : NULL, "COMMIT",
+		     flushed ? FLUSH_SQL : NULL, &part, rc);
 	/* The COMMIT ran, or its outcome is unknown (the connection broke
-	 * under it): the transaction is over either way. A failed statement
-	 * left it open, failed, for the caller's ROLLBACK. */
-	if (part == 0 || part == 3 || lost(s)) {
+	 * under it, or under the flush after it): the transaction is over
+	 * either way. A failed statement left it open, failed, for the
+	 * caller's ROLLBACK. */
+	if (part == 0 || part == 3 || part == 4 || lost(s)) {
 		s->pg_tx = 0;
 		s->pg_npend = 0;
 	}
 	return r;
+}
+
+PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
+			      const char *const *vals, const int *lens, int *rc)
+{
+	return run_commit(s, slot, sql, types, vals, lens, 0, rc);
+}
+
+PGresult *store_pg_run_commit_flushed(store *s, unsigned slot, const char *sql, const char *types,
+				      const char *const *vals, const int *lens, int *rc)
+{
+	return run_commit(s, slot, sql, types, vals, lens, 1, rc);
+}
+
+int store_pg_durable(store *s)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	if (store_pg_tx_open(s))
+		return AK_EINVAL;
+	if ((rc = store_pg_ready(s)) != 0)
+		return rc;
+	/* FLUSH_SQL, unless the WAL is flushed already as far as it is
+	 * written now, which is past every commit this session has seen
+	 * (each was in the WAL before its rows could be seen), and no
+	 * synchronous standby is named (whose flush the local one does not
+	 * tell): then nothing is written, and nothing waited for. A
+	 * read-only session may run it too. */
+	if ((rc = exec_simple(s,
+			      "SELECT CASE WHEN current_setting('synchronous_standby_names') = ''"
+			      " AND pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn()"
+			      " THEN NULL ELSE " FLUSH_SQL_CALL " END",
+			      &r)) != 0)
+		return rc;
+	PQclear(r);
+	return 0;
 }
 
 /* A statement without parameters or rows, in text (transactions, SET),
@@ -502,7 +577,7 @@ static int exec_simple(store *s, const char *sql, PGresult **keep)
 {
 	PGresult *r;
 	int rc, prepared = 0, part;
-	struct store_pg_stmt q = {NULL, sql, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL};
+	struct store_pg_stmt q = {NULL, sql, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL};
 
 	if (s->pg_npend == 0) {
 		r = PQexec(s->pg, sql);

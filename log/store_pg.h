@@ -107,12 +107,14 @@ int store_pg_lost(store *s);
  * One statement in one round trip (store_pg.c, "Deferred commands"): the
  * commands deferred so far, then pre (or NULL), then the statement (sql,
  * prepared first as name when *prepared is 0, or run unnamed when name is
- * NULL), then post (or NULL), sent in one pipeline. *prepared is 1 on
- * return when name is prepared on the session. Returns the statement's
+ * NULL), then post (or NULL), then after (or NULL: a statement that
+ * follows a COMMIT in post, and so runs in a transaction of its own,
+ * committed by the pipeline's sync), sent in one pipeline. *prepared is 1
+ * on return when name is prepared on the session. Returns the statement's
  * result, whatever its status (PQclear it), or NULL when it did not run;
  * *part says what failed: 0 nothing, 1 a deferred command or pre, 2 the
- * statement, 3 post; store_pg_errmsg and store_pg_io_failed see the
- * failure, and *rc is its AK_E* code.
+ * statement, 3 post, 4 after or its commit at the sync; store_pg_errmsg
+ * and store_pg_io_failed see the failure, and *rc is its AK_E* code.
  */
 struct store_pg_stmt {
 	const char *name;
@@ -123,7 +125,7 @@ struct store_pg_stmt {
 	const int *lens;
 	const int *fmts;
 	int binary; /* results in binary */
-	const char *pre, *post;
+	const char *pre, *post, *after;
 };
 PGresult *store_pg_send(store *s, const struct store_pg_stmt *q, int *prepared, int *part, int *rc);
 /* Sends the deferred commands now, alone: before a statement that does
@@ -151,6 +153,31 @@ PGresult *store_pg_run(store *s, unsigned slot, const char *sql, const char *typ
  * server (a BEGIN still deferred). */
 PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const char *types,
 			      const char *const *vals, const int *lens, int *rc);
+/*
+ * store_pg_run_commit with the lock let go before the flush
+ * (docs/MULTINODE.md, "Sequencing"): the transaction commits with
+ * synchronous_commit off (its locks released, and its rows seen by other
+ * sessions, as soon as its commit record is in the WAL), and in the same
+ * pipeline a transaction of its own that writes a WAL record commits
+ * synchronously, which flushes the WAL up to its own commit record, and
+ * so the first one's, which is before it (store_pg.c, FLUSH_SQL). Returns as store_pg_run_commit,
+ * the result only when both committed: a flush that failed, or whose outcome is unknown (the
+ * connection broke), is a failure (AK_EDB), the caller's transaction over, its commit perhaps
+ * durable, perhaps not.
+ */
+PGresult *store_pg_run_commit_flushed(store *s, unsigned slot, const char *sql, const char *types,
+				      const char *const *vals, const int *lens, int *rc);
+/*
+ * Waits, outside a transaction, until every commit this session could
+ * have seen is durable: one round trip, which, unless the WAL is flushed
+ * as far as it is written, commits a transaction of its own
+ * synchronously, as store_pg_run_commit_flushed's second one. For a
+ * reader that answers from rows other sessions may have committed with
+ * synchronous_commit off (store_pg_run_commit_flushed) and writes no leaf
+ * of its own: called after its reads and before its answer. 0, or the
+ * AK_E* code (then nothing read may be answered).
+ */
+int store_pg_durable(store *s);
 /* A bigint parameter's 8 bytes. */
 void store_pg_put_u64(char out[8], uint64_t v);
 /* A bigint column of a binary result: 0, or AK_ECORRUPT for a NULL, a

@@ -184,9 +184,9 @@ int store_pg_log_append_run(store *s, uint64_t idx, const struct store_leaf_row 
 	lens[0] = 8;
 	vals[1] = leaves;
 	vals[2] = hashes;
-	/* In the arrays' order, which the order trigger checks row by row
-	 * (a row-level BEFORE trigger sees the rows the statement inserted
-	 * before it). */
+	/* In the arrays' order; the order trigger checks the statement's
+	 * rows once it has inserted them all (a run at max(idx) + 1 with no
+	 * gap: schema/pg/007_log_run_order.sql). */
 	r = store_pg_run(s, PQ_LOG_APPEND_RUN,
 			 "INSERT INTO log_leaves (idx, leaf, hashes)"
 			 " SELECT $1 + u.o - 1, u.l, u.h FROM unnest($2::bytea[], $3::bytea[])"
@@ -480,7 +480,15 @@ int store_pg_log_head_set(store *s, const struct merkle_range *r)
 /*
  * The end of a writer's batch (store.h, store_log_append_commit): the run
  * inserted and the head moved in one statement, and the COMMIT in its
- * pipeline, so one round trip while the head's lock is held. The head's
+ * pipeline, so one round trip while the head's lock is held. The COMMIT
+ * is asynchronous, so that the lock goes as soon as the commit record is
+ * in the WAL, not after its flush, and the flush is waited for in the
+ * same round trip by a transaction of its own
+ * (store_pg_run_commit_flushed): the front-ends' flushes then overlap
+ * with each other's batches, and group commit merges them. 0 only once
+ * the batch is durable. Until then other sessions may already see its
+ * rows; docs/MULTINODE.md, "Sequencing", says why no one is answered
+ * from them before they are durable. The head's
  * UPDATE takes the row only at the run's first index, and only when the
  * run inserted every row (else it sets a negative size, which the
  * row's CHECK refuses, failing the statement and so the COMMIT after
@@ -503,7 +511,8 @@ int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_r
 		return AK_EINVAL;
 	if (count == 0) {
 		/* No run (a batch whose operations all failed, or leaves
-		 * appended one by one): the head set as before, then COMMIT. */
+		 * appended one by one): the head set as before, then COMMIT,
+		 * synchronous (rare: not worth a statement more). */
 		if ((rc = store_pg_log_head_set(s, r)) != 0)
 			return rc;
 		return store_pg_tx(s, STORE_PG_COMMIT);
@@ -520,10 +529,11 @@ int store_pg_log_append_commit(store *s, uint64_t idx, const struct store_leaf_r
 	lens[3] = 8;
 	vals[4] = (const char *)r->stack;
 	lens[4] = (int)(r->depth * MERKLE_HASH_BYTES);
-	/* The rows in the arrays' order, which the order trigger checks row
-	 * by row (as store_pg_log_append_run); a data-modifying WITH runs to
-	 * its end whatever the outer statement reads of it. */
-	q = store_pg_run_commit(
+	/* The rows in the arrays' order, which the order trigger checks once
+	 * the statement has inserted them all (as store_pg_log_append_run);
+	 * a data-modifying WITH runs to its end whatever the outer statement
+	 * reads of it. */
+	q = store_pg_run_commit_flushed(
 	    s, PQ_LOG_APPEND_COMMIT,
 	    "WITH ins AS (INSERT INTO log_leaves (idx, leaf, hashes)"
 	    " SELECT $1 + u.o - 1, u.l, u.h"

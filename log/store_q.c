@@ -235,7 +235,8 @@ static int pg_run(store_q *q)
 				   NULL,
 				   1,
 				   sp ? "SAVEPOINT store_q" : NULL,
-				   sp ? "RELEASE SAVEPOINT store_q" : NULL};
+				   sp ? "RELEASE SAVEPOINT store_q" : NULL,
+				   NULL};
 	PGresult *r;
 
 	snprintf(name, sizeof name, "q%u", q->slot);

@@ -128,7 +128,10 @@ static int resign(struct lists *l)
 
 	memset(&r, 0, sizeof r);
 	rc = store_revocations(l->db, now > l->cfg.skew ? now - l->cfg.skew : 0, collect_cti, &c);
-	if (rc != 0)
+	/* On PostgreSQL another front-end's batch may have committed a
+	 * revocation read here and not flushed it yet: nothing read is
+	 * signed before it is durable (store_durable). */
+	if (rc != 0 || (rc = store_durable(l->db)) != 0)
 		goto done;
 	snprintf(r.origin, sizeof r.origin, "%s", l->cfg.dd->origin);
 	r.issued = now;

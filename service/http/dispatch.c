@@ -210,7 +210,7 @@ enum dispatch_next dispatch_run(struct request *rq)
 	const struct route *r = rq->route;
 	struct http_internal *in = rq->in;
 	enum api_error e;
-	int began;
+	int began, rc;
 
 	in->phase = PHASE_PREPARING;
 	rq->now = util_now();
@@ -235,6 +235,14 @@ enum dispatch_next dispatch_run(struct request *rq)
 	e = identify_and_prepare(rq);
 	if (began && store_commit(rq->db) != 0)
 		store_rollback(rq->db);
+	/* A refusal writes no leaf, and may come of rows another
+	 * front-end's batch committed and has not flushed yet (a session
+	 * its logout ended): it is answered once they are durable
+	 * (store_durable; nothing to wait for on SQLite). */
+	if (e != API_OK &&
+	    (r->h->prepare != NULL || in->header(in->conn, "Authorization") != NULL) &&
+	    (rc = store_durable(rq->db)) != 0)
+		e = request_fault(rq, API_UNAVAILABLE, "waiting for the database's flush", rc);
 	if (e != API_OK)
 		return refuse(rq, e);
 

@@ -233,6 +233,11 @@ static enum api_error list_entries(struct request *rq, const struct store_log_fi
 	account_names_init(&e->names, rq->db);
 	rc = store_log_query(rq->db, f, add_entry, e);
 	account_names_clear(&e->names);
+	/* No leaf of this request's follows them: the leaves read are
+	 * answered once durable (on PostgreSQL another front-end's batch is
+	 * seen before its flush: store_durable). */
+	if (rc == 0 && e->rc == 0)
+		rc = store_durable(rq->db);
 	if (rc != 0)
 		return request_fault(rq, e->rc != 0 ? API_INTERNAL : API_UNAVAILABLE,
 				     "listing entries", e->rc != 0 ? e->rc : rc);

@@ -250,6 +250,10 @@ static enum api_error actions(struct request *rq, uint64_t index)
 	}
 	if (rc == 0)
 		rc = name_subjects(rq, w.rows, w.got);
+	/* Answered without a leaf: what was read, once durable
+	 * (store_durable). */
+	if (rc == 0)
+		rc = store_durable(rq->db);
 	if (rc != 0) {
 		free(w.rows);
 		return request_fault(rq, API_UNAVAILABLE, "listing actions", rc);

@@ -23,6 +23,16 @@
  *     and reports it as the scrubber's findings are reported.
  *   - The leader's session ended by the server: it no longer believes it
  *     leads, and the other writer takes the lead and signs.
+ *   - The order rule, once a statement (schema/pg/007_log_run_order.sql):
+ *     one INSERT of leaves at n and n + 2, or at n + 1 and n + 2, where
+ *     the log ends at n - 1, is refused whole; n and n + 1 pass, in
+ *     either order; n - 1 is taken.
+ *   - A batch's head lock goes before its WAL flush: while every
+ *     synchronous commit waits (a synchronous standby that never comes),
+ *     another session takes the head and reads the batch's size, and the
+ *     batch is not reported done; once the wait ends, it is. A batch
+ *     whose flush is cut short (its session ended) is a failure, though
+ *     its rows were committed.
  *
  * Runs when ANKANG_PG_SOCK names the socket of a cluster that has the
  * databases ankang_index, ankang_rehash and ankang_rehead, as
@@ -30,6 +40,8 @@
  * made up; no personal data anywhere.
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -871,6 +883,318 @@ static void test_kept_savepoints(const char *db)
 	store_close(s);
 }
 
+/*
+ * What one INSERT of leaves at the indices of arr (an SQL array
+ * literal, in that order) gets from the server, in a transaction rolled
+ * back: "ok", "trigger" (the order rule), "other" (the primary key). The
+ * rows' bytes and hashes are ones the schema's checks accept.
+ */
+static const char *insert_at(store *s, uint64_t base, const int *offs, int n)
+{
+	char arr[128], sql[512];
+	const char *v;
+	size_t at = 0;
+
+	for (int k = 0; k < n; k++)
+		at += (size_t)snprintf(arr + at, sizeof arr - at, "%s%" PRIu64, k ? "," : "",
+				       base + (uint64_t)offs[k]);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO log_leaves (idx, leaf, hashes)"
+		 " SELECT i, 'x'::bytea, decode(repeat('00', 32 * (1 +"
+		 " round(log(2, ((i + 1) & -(i + 1))::numeric))::int)), 'hex')"
+		 " FROM unnest('{%s}'::bigint[]) WITH ORDINALITY AS u(i, o) ORDER BY o",
+		 arr);
+	if (strcmp(raw(s, "BEGIN"), "ok") != 0)
+		return "no transaction";
+	v = raw(s, sql);
+	raw(s, "ROLLBACK");
+	return v;
+}
+
+static void test_run_order(const char *db)
+{
+	static const int gap_inside[] = {0, 2}, gap_before[] = {1, 2}, run[] = {0, 1},
+			 reversed[] = {1, 0}, taken[] = {-1}, behind[] = {-1, 0};
+	char node[512];
+	store *s = NULL;
+	uint64_t n = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	if (!ok(store_open(&s, node, 0) == 0 && (n = leaves_of(s)) > 0 && n != UINT64_MAX,
+		"run order: the writer's store opens on a log of leaves"))
+		goto out;
+	is_str(insert_at(s, n, gap_inside, 2), "trigger",
+	       "run order: leaves at n and n + 2 in one statement are refused");
+	is_str(insert_at(s, n, gap_before, 2), "trigger",
+	       "run order: leaves at n + 1 and n + 2 (n missing) are refused");
+	is_str(insert_at(s, n, behind, 2), "other",
+	       "run order: a run from n - 1, which is taken, is refused");
+	is_str(insert_at(s, n, taken, 1), "other", "run order: a leaf at n - 1 is taken");
+	is_str(insert_at(s, n, run, 2), "ok", "run order: leaves at n and n + 1 pass");
+	is_str(insert_at(s, n, reversed, 2), "ok",
+	       "run order: and in the other order in one statement, the same rows");
+	ok(leaves_of(s) == n, "run order: nothing stored (each was rolled back)");
+out:
+	store_close(s);
+}
+
+/*
+ * The batch's lock let go before its flush (store_pg_log_append_commit).
+ * Every synchronous commit is made to wait without end, by naming a
+ * synchronous standby that never connects; an asynchronous one does not
+ * wait. So the batch's end can only return once that wait is lifted.
+ * Meanwhile another session takes the head's lock: it gets it, and reads
+ * the batch's size (with the lock held through the flush it would wait
+ * until its lock_timeout: the check fails, it does not hang).
+ */
+struct pending_batch {
+	store *s;
+	uint64_t idx;
+	const struct store_leaf_row *rows;
+	size_t n;
+	const struct merkle_range *r;
+	int rc;
+	atomic_int done;
+};
+
+static void *end_batch(void *arg)
+{
+	struct pending_batch *b = arg;
+
+	b->rc = store_log_append_commit(b->s, b->idx, b->rows, b->n, b->r);
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+/* A reader's wait for what it read to be durable (store_durable). */
+struct pending_read {
+	store *s;
+	int rc;
+	atomic_int done;
+};
+
+static void *wait_durable(void *arg)
+{
+	struct pending_read *d = arg;
+
+	d->rc = store_durable(d->s);
+	atomic_store(&d->done, 1);
+	return NULL;
+}
+
+/* Runs sql on c: 1 when it succeeded. */
+static int exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType t = PQresultStatus(r);
+
+	PQclear(r);
+	return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+}
+
+/* Whether a synchronous commit on c waits now: one is sent, and given
+ * 200 ms; if it has not answered, it is cancelled (its transaction is
+ * committed locally all the same: it wrote nothing) and 1. */
+static int commits_wait(PGconn *c)
+{
+	PGresult *r;
+	int waits = 1;
+
+	if (PQsendQuery(c, "SELECT pg_logical_emit_message(true, 'ankang.test', '')") != 1)
+		return 0;
+	for (int i = 0; i < 20 && waits; i++) {
+		if (PQconsumeInput(c) != 1)
+			return 0;
+		if (!PQisBusy(c))
+			waits = 0;
+		else
+			usleep(10000);
+	}
+	if (waits) {
+		PGcancel *k = PQgetCancel(c);
+		char err[256];
+		if (k == NULL || PQcancel(k, err, sizeof err) != 1)
+			waits = 0;
+		PQfreeCancel(k);
+	}
+	while ((r = PQgetResult(c)) != NULL)
+		PQclear(r);
+	return waits;
+}
+
+/* The cluster's synchronous standby named (an absent one) or none; 1
+ * once a commit waits (or no longer does). */
+static int standby_wait(PGconn *su, int on)
+{
+	if (!exec_ok(su, on ? "ALTER SYSTEM SET synchronous_standby_names = 'ankang_absent'"
+			    : "ALTER SYSTEM RESET synchronous_standby_names") ||
+	    !exec_ok(su, "SELECT pg_reload_conf()"))
+		return 0;
+	for (int i = 0; i < patience(100); i++) {
+		if (commits_wait(su) == on)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* 1 once the session pid waits for a synchronous commit (for the
+ * standby that never comes), looked at for a few seconds. */
+static int in_syncrep(PGconn *su, int pid)
+{
+	char sql[128];
+	PGresult *r;
+	int yes = 0;
+
+	snprintf(sql, sizeof sql,
+		 "SELECT 1 FROM pg_stat_activity WHERE pid = %d AND wait_event = 'SyncRep'", pid);
+	for (int i = 0; i < patience(250) && !yes; i++) {
+		r = PQexec(su, sql);
+		yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		PQclear(r);
+		if (!yes)
+			usleep(20000);
+	}
+	return yes;
+}
+
+/* The head's size as another session reads it under the head's lock,
+ * waiting for that lock at most a few seconds; -1 when it could not. */
+static long long locked_size(PGconn *c)
+{
+	char sql[128];
+	PGresult *r;
+	long long v = -1;
+
+	snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = '%ds'", patience(5));
+	if (!exec_ok(c, "BEGIN") || !exec_ok(c, sql))
+		goto out;
+	r = PQexec(c, "SELECT size FROM log_head WHERE one FOR UPDATE");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+out:
+	exec_ok(c, "ROLLBACK");
+	return v;
+}
+
+static void test_flush_after_lock(const char *db)
+{
+	static char bytes[AC_MAX][LEAF_MAX + 1];
+	static struct completed c[AC_MAX];
+	struct store_leaf_row rows[AC_MAX];
+	char node[512], super[512], pid[64];
+	store *s = NULL, *reader = NULL;
+	PGconn *su = NULL, *other = NULL;
+	struct merkle_range r;
+	struct pending_batch b;
+	struct pending_read d = {NULL, -1, 0};
+	pthread_t th, td;
+	uint64_t seen_rows = 0;
+	uint64_t n0 = 0;
+	long long seen = -1;
+	int waiting = 0, td_started = 0;
+
+	url(node, sizeof node, db, "ankang_node");
+	url(super, sizeof super, db, "ankang_super");
+	su = PQconnectdb(super);
+	other = PQconnectdb(node);
+	if (!ok(store_open(&s, node, 0) == 0 && store_open(&reader, node, STORE_READONLY) == 0 &&
+		    PQstatus(su) == CONNECTION_OK && PQstatus(other) == CONNECTION_OK,
+		"flush: a writer, another session and the superuser's connect") ||
+	    s == NULL || reader == NULL)
+		goto out;
+	if (!ok(standby_wait(su, 1), "flush: every synchronous commit now waits"))
+		goto out;
+	waiting = 1;
+
+	merkle_range_init(&r);
+	if (!ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 &&
+		    (n0 = leaves_of(s)) == r.size && batch_of(&r, 3, bytes, c, rows) == 0,
+		"flush: a batch of three under the head's lock"))
+		goto out;
+	memset(&b, 0, sizeof b);
+	b = (struct pending_batch){s, n0, rows, 3, &r, -1, 0};
+	if (!ok(pthread_create(&th, NULL, end_batch, &b) == 0, "flush: the batch ends on a thread"))
+		goto out;
+	/* Until the batch's COMMIT has run, the other session waits for the
+	 * lock and then reads the size it left; before, n0. */
+	for (int i = 0; i < patience(100) && seen != (long long)n0 + 3; i++) {
+		seen = locked_size(other);
+		if (seen == -1)
+			break;
+		if (seen != (long long)n0 + 3)
+			usleep(20000);
+	}
+	is_int((int)(seen - (long long)n0), 3,
+	       "flush: another session takes the head's lock while the batch's flush waits,"
+	       " and reads its size");
+	ok(!atomic_load(&b.done), "flush: the batch is not reported done before its flush");
+	/* A reader that sees the batch's leaves waits for them to be
+	 * durable before it may answer from them. */
+	d.s = reader;
+	seen_rows = leaves_of(reader);
+	td_started = pthread_create(&td, NULL, wait_durable, &d) == 0;
+	ok(seen_rows == n0 + 3 && td_started,
+	   "flush: a read-only reader sees the batch's leaves, and waits for their flush");
+	ok(in_syncrep(su, PQbackendPID(reader->pg)) && in_syncrep(su, PQbackendPID(s->pg)) &&
+	       !atomic_load(&d.done) && !atomic_load(&b.done),
+	   "flush: both wait for the flush, and neither has returned");
+	ok(standby_wait(su, 0), "flush: synchronous commits wait no more");
+	waiting = 0;
+	pthread_join(th, NULL);
+	if (td_started)
+		pthread_join(td, NULL);
+	ok(b.rc == 0 && !store_in_transaction(s) && leaves_of(s) == n0 + 3,
+	   "flush: then the batch is done, its three leaves stored");
+	is_int(d.rc, 0, "flush: and the reader's wait returns");
+	ok(store_durable(reader) == 0, "flush: with nothing owed, a reader's wait returns");
+
+	/* A flush cut short: the batch's session ended while it waits. */
+	if (!ok(standby_wait(su, 1), "flush: synchronous commits wait again"))
+		goto out;
+	waiting = 1;
+	n0 += 3;
+	if (!ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 &&
+		    batch_of(&r, 2, bytes, c, rows) == 0,
+		"flush: a second batch of two"))
+		goto out;
+	snprintf(pid, sizeof pid, "SELECT pg_terminate_backend(%d)", PQbackendPID(s->pg));
+	b = (struct pending_batch){s, n0, rows, 2, &r, -1, 0};
+	if (!ok(pthread_create(&th, NULL, end_batch, &b) == 0, "flush: it ends on a thread"))
+		goto out;
+	seen = -1;
+	for (int i = 0; i < patience(100) && seen != (long long)n0 + 2; i++) {
+		seen = locked_size(other);
+		if (seen == -1)
+			break;
+		if (seen != (long long)n0 + 2)
+			usleep(20000);
+	}
+	ok(seen == (long long)n0 + 2 && !atomic_load(&b.done),
+	   "flush: its COMMIT ran, and it waits for the flush");
+	/* Ended whatever the check found, so that the thread returns. */
+	ok(exec_ok(su, pid), "flush: its session is ended while it waits");
+	pthread_join(th, NULL);
+	is_int(b.rc, AK_EDB, "flush: a flush that did not finish is the batch's failure");
+	store_rollback(s);
+	ok(standby_wait(su, 0), "flush: synchronous commits wait no more");
+	waiting = 0;
+	ok(leaves_of(s) == n0 + 2,
+	   "flush: its rows were committed (a request may be logged and not answered)");
+	merkle_range_init(&r);
+	ok(store_begin(s) == 0 && store_log_head_lock(s, &r) == 0 && r.size == n0 + 2 &&
+	       store_rollback(s) == 0,
+	   "flush: the writer's next head lock, on a new session, finds the head there");
+out:
+	if (waiting && su != NULL)
+		standby_wait(su, 0);
+	store_close(s);
+	store_close(reader);
+	PQfinish(other);
+	PQfinish(su);
+}
+
 int main(void)
 {
 	sock = getenv("ANKANG_PG_SOCK");
@@ -884,6 +1208,8 @@ int main(void)
 	test_run("ankang_index");
 	test_append_commit("ankang_index");
 	test_kept_savepoints("ankang_index");
+	test_flush_after_lock("ankang_index");
+	test_run_order("ankang_index");
 	test_rehash("ankang_rehash", 1);
 	test_rehash("ankang_rehead", 0);
 	key_signer_free(log_key);
