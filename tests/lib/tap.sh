@@ -102,11 +102,18 @@ done_testing() {
 }
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on now
-# (bash's /dev/tcp; bounded tries). Servers started by tests should prefer
-# --listen 127.0.0.1:0 with a port file, which has no race at all.
+# (bash's /dev/tcp; bounded tries), below the kernel's range of ephemeral
+# ports: a port in that range can be taken at any moment as the local end
+# of some client's connection (curl, wrk, a libpq session), and a server
+# then fails to bind it (pg_tls.sh's cluster did, once). Servers started
+# by tests should prefer --listen 127.0.0.1:0 with a port file, which has
+# no race at all.
 free_port() {
+	local lo=32768
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 11000 ] 2>/dev/null || lo=32768
 	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		_p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		_p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
 			echo "$_p"
 			return 0
