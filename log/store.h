@@ -342,7 +342,8 @@ int store_log_head_set(store *s, const struct merkle_range *r);
 /*
  * The end of a writer's batch: the run of count leaves at idx (as
  * store_log_append_run), the head set to *r, whose size is idx + count
- * (as store_commit). On SQLite those three calls. On PostgreSQL one
+ * (as store_log_head_set), and the transaction committed (as
+ * store_commit). On SQLite those three calls. On PostgreSQL one
  * statement and the COMMIT, in one round trip, the COMMIT asynchronous so
  * that the head's lock goes before the WAL's flush, which a transaction
  * of its own in the same round trip waits for (store_pg_log.c): 0 only
