@@ -160,10 +160,11 @@ PGresult *store_pg_run_commit(store *s, unsigned slot, const char *sql, const ch
  * sessions, as soon as its commit record is in the WAL), and in the same
  * pipeline a transaction of its own that writes a WAL record commits
  * synchronously, which flushes the WAL up to its own commit record, and
- * so the first one's, which is before it (store_pg.c, FLUSH_SQL). Returns as store_pg_run_commit,
- * the result only when both committed: a flush that failed, or whose outcome is unknown (the
- * connection broke), is a failure (AK_EDB), the caller's transaction over, its commit perhaps
- * durable, perhaps not.
+ * so the first one's, which is before it (store_pg.c, FLUSH_SQL).
+ * Returns as store_pg_run_commit, the result only when both committed: a
+ * flush that failed, or whose outcome is unknown (the connection broke),
+ * is a failure (AK_EDB), the caller's transaction over, its commit
+ * perhaps durable, perhaps not.
  */
 PGresult *store_pg_run_commit_flushed(store *s, unsigned slot, const char *sql, const char *types,
 				      const char *const *vals, const int *lens, int *rc);

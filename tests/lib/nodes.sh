@@ -19,26 +19,14 @@ nodes_deploy() {
 	done
 }
 
-# until_sql SQL WANT: polls (bounded) until SQ SQL answers WANT.
-until_sql() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		[ "$(SQ "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# until_sql SQL WANT: waits (wait_until, 30 s) until SQ SQL answers WANT.
+sql_is() { [ "$(SQ "$1")" = "$2" ]; }
+until_sql() { WAIT_SECONDS=30 wait_until "the database to answer $2 to: $1" sql_is "$1" "$2"; }
 
-# until_log FILE PATTERN: polls (bounded) until FILE has a line that
-# matches PATTERN (grep's basic regular expression).
-until_log() {
-	local i
-	for i in $(seq 1 "$(patience 300)"); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# until_log FILE PATTERN: waits (wait_until, 30 s) until FILE has a line
+# that matches PATTERN (grep's basic regular expression).
+log_has() { grep -q "$2" "$1" 2>/dev/null; }
+until_log() { WAIT_SECONDS=30 wait_until "a line of ${1##*/} to match: $2" log_has "$1" "$2"; }
 
 # epochs_of DIR [FIELDS]: the epochs DIR's keys/epochs.key holds, one a
 # word, the newest last: their numbers, or FIELDS (cut's -f) of each

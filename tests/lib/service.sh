@@ -171,13 +171,8 @@ api() {
 jbody() { jq -r "$1" "$T/r.body" 2>/dev/null; }
 
 svc_enrol() {
-	if [ $# -ge 4 ]; then
-		api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg p "$4" --arg w "$3" \
-			'{name: $n, id_number: $i, phone: $p, passphrase: $w}')"
-	else
-		api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg w "$3" \
-			'{name: $n, id_number: $i, passphrase: $w}')"
-	fi
+	api POST /v1/enroll "" "$(jq -cn --arg n "$1" --arg i "$2" --arg w "$3" --arg p "${4-}" \
+		'{name: $n, id_number: $i, passphrase: $w} + if $p == "" then {} else {phone: $p} end')"
 }
 
 svc_login() {

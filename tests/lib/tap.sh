@@ -156,14 +156,14 @@ need_helpers() {
 	exit 255
 }
 # wait_until WHAT CMD...: runs CMD until it succeeds, every 50 ms for
-# 15 s at most (scaled as patience); fails past that, saying on stderr
-# what it waited for. For a state a server reaches by itself after a
-# restart, a kill or a failover (a gauge in /metrics, a line in its log):
-# checked once it is there, not once at once.
+# WAIT_SECONDS (15) at most, scaled as patience; fails past that, saying
+# on stderr what it waited for. For a state a server reaches by itself
+# after a restart, a kill or a failover (a gauge in /metrics, a line in
+# its log): checked once it is there, not once at once.
 wait_until() {
 	local what=$1 i n
 	shift
-	n=$(patience 300)
+	n=$(patience $((${WAIT_SECONDS:-15} * 20)))
 	for i in $(seq 1 "$n"); do
 		"$@" && return 0
 		sleep 0.05

@@ -115,10 +115,7 @@ up() {
 	[ "${r:-0}" -ge 1 ] && [ "$(metric "$1" ankang_log_db_lost)" = 0 ]
 }
 for k in 1 2; do
-	for _ in $(seq 1 "$(patience 300)"); do
-		up "$k" && break
-		nap 50
-	done
+	wait_until "node$k to say its connection is up" up "$k"
 	ok "$(up "$k"; echo $?)" \
 		"node$k counts its reconnections ($(metric "$k" ankang_log_reconnects_total)) and says its connection is up"
 done
@@ -126,16 +123,12 @@ done
 # A leader signs again: a checkpoint of every leaf, by the one front-end
 # whose writer believes it leads.
 H=$(head_size)
-for _ in $(seq 1 "$(patience 300)"); do
-	[ "$(newest_checkpoint)" -ge "$H" ] && break
-	nap 50
-done
-ok "$([ "$(newest_checkpoint)" -ge "$H" ]; echo $?)" "a leader signs again: a checkpoint of all $H leaves"
+signed_all() { [ "$(newest_checkpoint)" -ge "$H" ]; }
+wait_until "a checkpoint of all $H leaves" signed_all
+ok "$(signed_all; echo $?)" "a leader signs again: a checkpoint of all $H leaves"
 leaders() { echo $(($(metric 1 ankang_log_leader || :) + 0 + $(metric 2 ankang_log_leader || :) + 0)); }
-for _ in $(seq 1 "$(patience 100)"); do
-	[ "$(leaders)" = 1 ] && break
-	nap 50
-done
+one_leader() { [ "$(leaders)" = 1 ]; }
+WAIT_SECONDS=5 wait_until "one front-end to say it leads" one_leader
 is "$(leaders)" 1 "and one front-end says it leads"
 if bad=$(leaves_whole); then
 	pass=0

@@ -1078,6 +1078,22 @@ out:
 	return v;
 }
 
+/* Takes the head's lock on c until it reads size (the batch's COMMIT has
+ * run), bounded; the last size read, or -1 when no lock was had. */
+static long long await_locked_size(PGconn *c, long long size)
+{
+	long long seen = -1;
+
+	for (int i = 0; i < patience(100) && seen != size; i++) {
+		seen = locked_size(c);
+		if (seen == -1)
+			break;
+		if (seen != size)
+			usleep(20000);
+	}
+	return seen;
+}
+
 static void test_flush_after_lock(const char *db)
 {
 	static char bytes[AC_MAX][LEAF_MAX + 1];
@@ -1113,19 +1129,12 @@ static void test_flush_after_lock(const char *db)
 		    (n0 = leaves_of(s)) == r.size && batch_of(&r, 3, bytes, c, rows) == 0,
 		"flush: a batch of three under the head's lock"))
 		goto out;
-	memset(&b, 0, sizeof b);
 	b = (struct pending_batch){s, n0, rows, 3, &r, -1, 0};
 	if (!ok(pthread_create(&th, NULL, end_batch, &b) == 0, "flush: the batch ends on a thread"))
 		goto out;
 	/* Until the batch's COMMIT has run, the other session waits for the
 	 * lock and then reads the size it left; before, n0. */
-	for (int i = 0; i < patience(100) && seen != (long long)n0 + 3; i++) {
-		seen = locked_size(other);
-		if (seen == -1)
-			break;
-		if (seen != (long long)n0 + 3)
-			usleep(20000);
-	}
+	seen = await_locked_size(other, (long long)n0 + 3);
 	is_int((int)(seen - (long long)n0), 3,
 	       "flush: another session takes the head's lock while the batch's flush waits,"
 	       " and reads its size");
@@ -1163,14 +1172,7 @@ static void test_flush_after_lock(const char *db)
 	b = (struct pending_batch){s, n0, rows, 2, &r, -1, 0};
 	if (!ok(pthread_create(&th, NULL, end_batch, &b) == 0, "flush: it ends on a thread"))
 		goto out;
-	seen = -1;
-	for (int i = 0; i < patience(100) && seen != (long long)n0 + 2; i++) {
-		seen = locked_size(other);
-		if (seen == -1)
-			break;
-		if (seen != (long long)n0 + 2)
-			usleep(20000);
-	}
+	seen = await_locked_size(other, (long long)n0 + 2);
 	ok(seen == (long long)n0 + 2 && !atomic_load(&b.done),
 	   "flush: its COMMIT ran, and it waits for the flush");
 	/* Ended whatever the check found, so that the thread returns. */
