@@ -23,6 +23,20 @@
  * failing, and fails the whole batch: it is rolled back and every
  * operation in it gets AK_EDB.
  *
+ * Group changes (PostgreSQL, where each statement is a round trip while
+ * the head's lock is held). An operation may give, beside its change, a
+ * group (auditlog_group_fn) that does the changes of many such
+ * operations at once, all or none. The writer then appends its leaves at
+ * once and keeps it in a window with the operations after it that have
+ * no change; before the next operation with a change of its own (or of
+ * another group), and at the batch's end, one call does the window's
+ * changes (group_flush). When that call did none, the range and the run
+ * go back to the window's start and its operations run again one by
+ * one, as without a group: the one whose change fails fails alone, and
+ * the leaves after it close up. So a batch of codes writes its rows in
+ * one statement, and the outcome is the one the changes run in turn
+ * would have had.
+ *
  * The tree. The writer keeps the log's compact range (merkle_range: one
  * hash per set bit of the size) in memory, and every append stores, in
  * the leaf's own row, the leaf hash and each perfect subtree it completes
@@ -188,6 +202,7 @@ struct op {
 	struct leaf *leaves;
 	size_t n;
 	auditlog_change_fn change;
+	auditlog_group_fn group; /* NULL: the change runs alone */
 	void *ctx;
 	unsigned flags; /* AUDITLOG_WIPE */
 	int rc;
@@ -257,6 +272,17 @@ struct auditlog {
 	/* PostgreSQL (multi): the batch's leaves, kept until the head moves
 	 * and inserted then in one statement (run_flush). */
 	struct leaf_run run;
+	/* PostgreSQL (multi): the window of a group change (group_flush):
+	 * the operations since the first whose change the group will do
+	 * (those, and any without a change after them, nwin in all, in
+	 * order), the group, and the range before the first. Arrays of
+	 * max_batch. */
+	struct op **win;
+	void **win_ctx;
+	uint64_t *win_first;
+	size_t nwin;
+	auditlog_group_fn win_group;
+	struct merkle_range win_range;
 
 	/* AK_ECORRUPT once the log shrank under the writer or the scrubber
 	 * found a mismatch, AK_EIO once a write transaction met an I/O error;
@@ -893,32 +919,46 @@ static int append_changed(auditlog *a, struct op *op)
 	return 0;
 }
 
+/* Appends the leaves of an operation as they were prepared. */
+static int append_prepared(auditlog *a, const struct op *op)
+{
+	int rc;
+
+	for (size_t i = 0; i < op->n; i++) {
+		const struct prep *p = &op->prep[i];
+		if ((rc = append_one(a, op->bytes + p->off, p->len, p->hash)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Whether op is refused for the leaves not yet signed (AUDITLOG_SHED):
+ * then its rc says so, and it writes nothing. */
+static int shed(auditlog *a, struct op *op)
+{
+	if (!(op->flags & AUDITLOG_SHED) || !a->signed_known ||
+	    a->range.size + op->n <= a->signed_seen + a->cfg.max_unsigned)
+		return 0;
+	op->rc = AK_EOVERLOAD;
+	a->shed_unsigned++;
+	return 1;
+}
+
 /*
- * Runs one operation inside the open transaction. Returns 0 when the
- * batch may go on (op->rc says how the operation itself went), or an
- * error that fails the whole batch.
+ * Runs one operation inside the open transaction, its change alone.
+ * Returns 0 when the batch may go on (op->rc says how the operation
+ * itself went), or an error that fails the whole batch.
  */
-static int run_op(auditlog *a, struct op *op)
+static int run_alone(auditlog *a, struct op *op)
 {
 	struct merkle_range before;
 	int rc;
 
 	op->first = a->range.size;
-	if ((op->flags & AUDITLOG_SHED) && a->signed_known &&
-	    a->range.size + op->n > a->signed_seen + a->cfg.max_unsigned) {
-		op->rc = AK_EOVERLOAD;
-		a->shed_unsigned++;
+	if (shed(a, op))
 		return 0;
-	}
-	if (op->change == NULL) {
-		/* Prepared in full when submitted: only the database can fail. */
-		for (size_t i = 0; i < op->n; i++) {
-			const struct prep *p = &op->prep[i];
-			if ((rc = append_one(a, op->bytes + p->off, p->len, p->hash)) != 0)
-				return rc;
-		}
-		return 0;
-	}
+	if (op->change == NULL) /* prepared in full: only the database can fail */
+		return append_prepared(a, op);
 
 	memcpy(&before, &a->range, sizeof before);
 	if ((rc = store_savepoint(a->st)) != 0)
@@ -945,6 +985,91 @@ static int run_op(auditlog *a, struct op *op)
 	    store_release(a->st) == 0)
 		return 0;
 	return AK_EDB;
+}
+
+/*
+ * Does the changes of the window's operations by their group, in one
+ * call (auditlog_group_fn), and empties the window. When the group did
+ * none, the range and the run go back to where the window began and its
+ * operations run again, each change alone (run_alone), as they would
+ * have without a group: nothing of the group was written, and the
+ * operations without a change only appended leaves, which they append
+ * again. Returns as run_alone does.
+ */
+static int group_flush(auditlog *a)
+{
+	size_t n = a->nwin, k = 0;
+	int rc;
+
+	a->nwin = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (a->win[i]->change == NULL || a->win[i]->rc != 0)
+			continue; /* its leaves alone, or shed */
+		a->win_ctx[k] = a->win[i]->ctx;
+		a->win_first[k++] = a->win[i]->first;
+	}
+	if (k == 0)
+		return 0;
+	rc = a->win_group(a->st, a->win_ctx, a->win_first, k);
+	if (rc > 0) /* not an AK_E* code: a bug in the callback */
+		rc = AK_EINVAL;
+	if (!store_in_transaction(a->st))
+		return AK_EDB; /* nothing more may be written: the batch fails */
+	pthread_mutex_lock(&a->head_mu);
+	if (rc == 0)
+		a->stats.grouped_ops += k;
+	else
+		a->stats.group_fallbacks++;
+	pthread_mutex_unlock(&a->head_mu);
+	if (rc == 0)
+		return 0;
+	memcpy(&a->range, &a->win_range, sizeof a->range);
+	run_cut(&a->run, a->win_range.size);
+	for (size_t i = 0; i < n; i++) {
+		struct op *op = a->win[i];
+		if (op->rc == AK_EOVERLOAD) { /* shed: weighed again */
+			op->rc = 0;
+			a->shed_unsigned--;
+		}
+		if ((rc = run_alone(a, op)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Runs one operation inside the open transaction (as run_alone), or, on
+ * PostgreSQL, adds it to the window of a group change: an operation that
+ * gives a group (and whose leaves were all prepared, so that it needs
+ * no change to fill them in) appends its leaves now and leaves its
+ * change to the group, done once for the window by group_flush before
+ * the next operation with a change of its own, or one of another group,
+ * and at the batch's end. An operation without a change inside a window
+ * joins it, so that it can append again if the group falls back.
+ */
+static int run_op(auditlog *a, struct op *op)
+{
+	int grouped = a->multi && op->group != NULL && op->change != NULL;
+	int rc;
+
+	for (size_t i = 0; grouped && i < op->n; i++)
+		grouped = op->prep[i].len != 0;
+	if (a->nwin > 0 && (grouped || op->change != NULL) &&
+	    (!grouped || op->group != a->win_group) && (rc = group_flush(a)) != 0)
+		return rc;
+	if (!grouped && a->nwin == 0)
+		return run_alone(a, op);
+	if (a->nwin == 0) {
+		memcpy(&a->win_range, &a->range, sizeof a->range);
+		a->win_group = op->group;
+	}
+	a->win[a->nwin++] = op;
+	if (!grouped)
+		return run_alone(a, op); /* no change: its leaves alone */
+	op->first = a->range.size;
+	if (shed(a, op))
+		return 0;
+	return append_prepared(a, op);
 }
 
 /* Takes up to room operations off the queue (mu held). */
@@ -1085,6 +1210,10 @@ static void run_batch(auditlog *a)
 			break;
 	}
 
+	/* The window's group changes, before the leaves go in. */
+	if (rc == 0 && a->nwin > 0)
+		rc = group_flush(a);
+	a->nwin = 0;
 	t0 = util_mono_ns();
 	/* The head moves with the batch's leaves, in its transaction. */
 	if (rc == 0)
@@ -1242,14 +1371,15 @@ static uint64_t writer_step(void *arg)
 /* Fills in and prepares an operation; AK_EINVAL for arguments no
  * operation may have. */
 static int op_init(struct op *op, struct leaf *leaves, size_t n, auditlog_change_fn change,
-		   void *ctx, unsigned flags)
+		   auditlog_group_fn group, void *ctx, unsigned flags)
 {
 	if (n == 0 || n > AUDITLOG_MAX_OP_LEAVES || leaves == NULL ||
-	    (flags & ~(AUDITLOG_WIPE | AUDITLOG_SHED)))
+	    (flags & ~(AUDITLOG_WIPE | AUDITLOG_SHED)) || (group != NULL && change == NULL))
 		return AK_EINVAL;
 	op->leaves = leaves;
 	op->n = n;
 	op->change = change;
+	op->group = group;
 	op->ctx = ctx;
 	op->flags = flags;
 	return prepare(op);
@@ -1304,7 +1434,7 @@ int auditlog_submit_flags(auditlog *a, struct leaf *leaves, size_t n, auditlog_c
 	int rc;
 
 	memset(&op, 0, sizeof op);
-	if ((rc = op_init(&op, leaves, n, change, ctx, flags)) != 0)
+	if ((rc = op_init(&op, leaves, n, change, NULL, ctx, flags)) != 0)
 		return rc;
 	if (sem_init(&op.done, 0, 0) != 0) {
 		prep_free(&op);
@@ -1338,6 +1468,13 @@ int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
 				auditlog_change_fn change, void *ctx, unsigned flags,
 				auditlog_done_fn done, void *arg)
 {
+	return auditlog_submit_async_group(a, leaves, n, change, NULL, ctx, flags, done, arg);
+}
+
+int auditlog_submit_async_group(auditlog *a, struct leaf *leaves, size_t n,
+				auditlog_change_fn change, auditlog_group_fn group, void *ctx,
+				unsigned flags, auditlog_done_fn done, void *arg)
+{
 	struct op *op;
 	int rc;
 
@@ -1345,7 +1482,7 @@ int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
 		return AK_EINVAL;
 	if ((op = calloc(1, sizeof *op)) == NULL)
 		return AK_ENOMEM;
-	if ((rc = op_init(op, leaves, n, change, ctx, flags)) != 0) {
+	if ((rc = op_init(op, leaves, n, change, group, ctx, flags)) != 0) {
 		free(op);
 		return rc;
 	}
@@ -1424,6 +1561,9 @@ static void destroy(auditlog *a)
 	store_close(a->st);
 	run_free(&a->run);
 	free(a->batch);
+	free(a->win);
+	free(a->win_ctx);
+	free(a->win_first);
 	pthread_cond_destroy(&a->wake);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->head_mu);
@@ -1460,9 +1600,10 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	/* An array of pointers. */
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
-	if ((a->batch = calloc(a->cfg.max_batch, sizeof *a->batch)) == NULL) {
+	if ((a->batch = calloc(a->cfg.max_batch, sizeof(struct op *))) == NULL ||
+	    (a->win = calloc(a->cfg.max_batch, sizeof(struct op *))) == NULL ||
+	    (a->win_ctx = calloc(a->cfg.max_batch, sizeof *a->win_ctx)) == NULL ||
+	    (a->win_first = calloc(a->cfg.max_batch, sizeof *a->win_first)) == NULL) {
 		rc = AK_ENOMEM;
 		goto fail;
 	}

@@ -206,6 +206,33 @@ int auditlog_submit_async_flags(auditlog *a, struct leaf *leaves, size_t n,
 				auditlog_change_fn change, void *ctx, unsigned flags,
 				auditlog_done_fn done, void *arg);
 
+/*
+ * A group change: the changes of several operations done at once, where
+ * each statement is a round trip to the database (PostgreSQL), so that a
+ * batch of operations of one kind costs one statement rather than one
+ * each while the head's lock is held. ctx[i] and first[i] are the i-th
+ * operation's ctx and first log index, in log order. Returns 0 when
+ * every change is done, or a negative AK_E* code when none is: nothing
+ * of them written, and the writer then runs each operation's own change
+ * in turn, as if it had given no group. So the group's outcome must be
+ * all or none, and the same as the changes run one after another; and
+ * since no change runs when the group succeeds, the operation's leaves
+ * are logged as submitted.
+ *
+ * The writer gathers into one call the operations of a batch that give
+ * the same group, from the first to the next operation with a change of
+ * its own (run before it) or the batch's end. On SQLite, where a
+ * statement is a function call, it runs each change alone and never
+ * calls the group.
+ */
+typedef int (*auditlog_group_fn)(store *st, void *const *ctx, const uint64_t *first, size_t n);
+
+/* auditlog_submit_async_flags with a group change (NULL: none); change
+ * must be given with it. */
+int auditlog_submit_async_group(auditlog *a, struct leaf *leaves, size_t n,
+				auditlog_change_fn change, auditlog_group_fn group, void *ctx,
+				unsigned flags, auditlog_done_fn done, void *arg);
+
 /* The committed size and root (what the next checkpoint will sign). */
 void auditlog_head(auditlog *a, uint64_t *size, merkle_hash root);
 
@@ -242,6 +269,10 @@ struct auditlog_stats {
 	 * it was made again. */
 	int db_lost;
 	uint64_t reconnects;
+	/* Group changes (auditlog_group_fn, PostgreSQL): operations whose
+	 * change a group did, and groups that did none (their operations
+	 * then ran alone). */
+	uint64_t grouped_ops, group_fallbacks;
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 

@@ -28,6 +28,9 @@
 #include "service/store_people.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +70,7 @@ enum {
 	SQ_SESS_DELETE_ALL,
 	SQ_SESS_LIST,
 	SQ_CODE_ADD,
+	SQ_CODE_ADD_ALL,
 	SQ_CODE_GET,
 	SQ_CODES_REVOKE,
 	SQ_REVOKED,
@@ -1053,6 +1057,16 @@ int store_session_purge(store *s, uint64_t now, uint64_t *n)
 
 /* ---------------------------------------------------- codes, revocations */
 
+/* 0 for a code row the schema takes, AK_EINVAL, or AK_ENOENT for a
+ * resident id no row can have. */
+static int code_ok(const struct store_code *c)
+{
+	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
+	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1) || !fits(c->issued_index))
+		return AK_EINVAL;
+	return fits(c->resident_id) ? 0 : AK_ENOENT;
+}
+
 int store_code_add(store *s, const struct store_code *c)
 {
 	/* Through the resident row: no new code for an erased resident. */
@@ -1061,18 +1075,15 @@ int store_code_add(store *s, const struct store_code *c)
 	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper, sig_hash, issued_index)"
 	    " SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8 FROM residents WHERE id = ?2 AND erased IS "
 	    "NULL");
-	int bad = 0;
+	int bad = 0, rc;
 
 	if (st == NULL)
 		return AK_EDB;
 	/* Its three callers return its failures (an erased resident is no
 	 * failure: no row changed). */
 	store_q_ends_operation(st);
-	if (!fits(c->iat) || !fits(c->exp) || c->exp <= c->iat || c->status < CRED_GREEN ||
-	    c->status > CRED_RED || (c->paper != 0 && c->paper != 1) || !fits(c->issued_index))
-		return AK_EINVAL;
-	if (!fits(c->resident_id))
-		return AK_ENOENT;
+	if ((rc = code_ok(c)) != 0)
+		return rc;
 	bad |= store_q_bind_blob(st, 1, c->cti, CRED_CTI_BYTES);
 	bad |= bind_u64(st, 2, c->resident_id);
 	bad |= bind_u64(st, 3, c->iat);
@@ -1084,6 +1095,93 @@ int store_code_add(store *s, const struct store_code *c)
 	if (bad)
 		return unbound(st);
 	return step_one_change(st);
+}
+
+/* On SQLite: each row alone, under a savepoint that undoes them all when
+ * one fails. */
+static int code_add_each(store *s, const struct store_code *const *c, size_t n)
+{
+	int rc = store_savepoint(s);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = store_code_add(s, c[i]);
+	if (rc == 0)
+		return store_release(s);
+	if (store_rollback_to(s) != 0 || store_release(s) != 0)
+		return AK_EDB;
+	return rc;
+}
+
+/* The element of code_add_all's array for c: its fields, separated by
+ * ':', the two blobs in hex. Returns its length. */
+#define CODE_ELEM_MAX (4 * CRED_CTI_BYTES + 6 * 21)
+static int code_elem(char *out, const struct store_code *c)
+{
+	char cti[2 * CRED_CTI_BYTES + 1], sig[2 * STORE_SIG_HASH_BYTES + 1];
+
+	util_hex_encode(cti, c->cti, CRED_CTI_BYTES);
+	util_hex_encode(sig, c->sig_hash, STORE_SIG_HASH_BYTES);
+	return snprintf(out, CODE_ELEM_MAX + 1,
+			"%s:%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%d:%d:%s:%" PRIu64, cti,
+			c->resident_id, c->iat, c->exp, c->status, c->paper, sig, c->issued_index);
+}
+
+int store_code_add_all(store *s, const struct store_code *const *c, size_t n)
+{
+	/*
+	 * The rows as one text array (of code_elem's), split on the
+	 * server; inserted only when every resident named is there and not
+	 * erased, each as store_code_add would have, all of them at the
+	 * statement's one moment. It begins with INSERT, so that store_q
+	 * puts it under a savepoint of its own: a failure (a cti taken)
+	 * undoes it alone.
+	 */
+	store_q *st;
+	char *arr, *p;
+	uint64_t k;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = code_ok(c[i])) != 0)
+			return rc;
+	if (!store_is_pg(s))
+		return code_add_each(s, c, n);
+	st = store_q_get(
+	    s, SQ_CODE_ADD_ALL,
+	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper, sig_hash, issued_index)"
+	    " WITH c AS (SELECT decode(f[1], 'hex') AS cti, f[2]::bigint AS rid, f[3]::bigint AS "
+	    "iat,"
+	    " f[4]::bigint AS exp, f[5]::bigint AS status, f[6]::bigint AS paper,"
+	    " decode(f[7], 'hex') AS sig, f[8]::bigint AS idx"
+	    " FROM unnest(?1::text[]) AS u (e), string_to_array(u.e, ':') AS t (f))"
+	    " SELECT cti, rid, iat, exp, status, paper, sig, idx FROM c"
+	    " WHERE NOT EXISTS (SELECT 1 FROM c LEFT JOIN residents r ON r.id = c.rid"
+	    " AND r.erased IS NULL WHERE r.id IS NULL)");
+	if (st == NULL)
+		return AK_EDB;
+	if (n > SIZE_MAX / (CODE_ELEM_MAX + 1) - 3 ||
+	    (arr = malloc(n * (CODE_ELEM_MAX + 1) + 3)) == NULL) {
+		finish(st);
+		return AK_ENOMEM;
+	}
+	p = arr;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		p += code_elem(p, c[i]);
+	}
+	*p++ = '}';
+	*p = '\0';
+	rc = store_q_bind_text(st, 1, arr, (int)(p - arr));
+	free(arr);
+	if (rc != 0)
+		return unbound(st);
+	if ((rc = step_changes(st, &k)) != 0)
+		return rc;
+	return k == n ? 0 : k == 0 ? AK_ENOENT : AK_ECORRUPT;
 }
 
 /* A code's row from columns 0 to 7 of st's current row. */

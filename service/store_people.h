@@ -218,6 +218,14 @@ struct store_code {
 /* AK_ENOENT for an unknown or erased resident: an erased resident gets no
  * new code, even from a request that read the row before the erasure. */
 int store_code_add(store *s, const struct store_code *c);
+/*
+ * The rows c[0..n) at once, all or none: 0 when each is added as
+ * store_code_add would add it, AK_ENOENT (nothing added) when one names an
+ * unknown or erased resident, or the first error. On PostgreSQL one
+ * statement (the writer's group change for a batch's codes,
+ * auditlog_group_fn); on SQLite each row in turn under a savepoint.
+ */
+int store_code_add_all(store *s, const struct store_code *const *c, size_t n);
 int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out);
 /*
  * Puts every code of the resident that has not expired by `now` on the

@@ -293,10 +293,11 @@ int dispatch_submit(struct request *rq, auditlog_done_fn done, void *arg)
 {
 	assert(rq->in->phase == PHASE_WAITING && rq->route->action != ACT_NONE);
 	/* A client's request may be shed when the writer is behind (503
-	 * overloaded): the service's own operations never are. */
-	return auditlog_submit_async_flags(app_log(rq->app), rq->op.leaves, rq->op.n,
-					   needs_change(rq) ? change : NULL, rq,
-					   rq->op.flags | AUDITLOG_SHED, done, arg);
+	 * overloaded): the service's own operations never are. The group
+	 * does the handler's change alone: not a session's touch. */
+	return auditlog_submit_async_group(
+	    app_log(rq->app), rq->op.leaves, rq->op.n, needs_change(rq) ? change : NULL,
+	    touch_due(rq) ? NULL : rq->op.group, rq, rq->op.flags | AUDITLOG_SHED, done, arg);
 }
 
 void dispatch_resumed(struct request *rq, int rc, uint64_t index)

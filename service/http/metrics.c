@@ -363,10 +363,18 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 	    "# TYPE ankang_log_db_lost gauge\nankang_log_db_lost %d\n"
 	    "# HELP ankang_log_reconnects_total Times the audit writer's connection was made"
 	    " again.\n"
-	    "# TYPE ankang_log_reconnects_total counter\nankang_log_reconnects_total %llu\n",
+	    "# TYPE ankang_log_reconnects_total counter\nankang_log_reconnects_total %llu\n"
+	    "# HELP ankang_log_grouped_ops_total Operations whose change the writer did with"
+	    " others of their kind in one statement (PostgreSQL).\n"
+	    "# TYPE ankang_log_grouped_ops_total counter\nankang_log_grouped_ops_total %llu\n"
+	    "# HELP ankang_log_group_fallbacks_total Such groups that could not be done whole,"
+	    " whose operations then ran one by one.\n"
+	    "# TYPE ankang_log_group_fallbacks_total counter\n"
+	    "ankang_log_group_fallbacks_total %llu\n",
 	    (unsigned long long)st.queued, (unsigned long long)st.unsigned_leaves,
 	    (unsigned long long)st.shed_queue, (unsigned long long)st.shed_unsigned, st.db_lost,
-	    (unsigned long long)st.reconnects);
+	    (unsigned long long)st.reconnects, (unsigned long long)st.grouped_ops,
+	    (unsigned long long)st.group_fallbacks);
 	if (st.scrub.mismatch)
 		put(&b,
 		    "# HELP ankang_log_scrub_mismatch_index The leaf (or checkpoint size) where it"

@@ -44,9 +44,13 @@ struct request_op {
 	struct leaf *leaves;      /* &rq->leaf unless prepare points elsewhere */
 	size_t n;                 /* 1 unless prepare says otherwise; 0: nothing to record */
 	request_change_fn change; /* NULL: the leaves alone */
-	unsigned flags;           /* auditlog_submit_flags: AUDITLOG_WIPE for an erasure */
-	int wipe_owed;            /* set by the dispatcher: the operation committed, but
-				   * the wipe AUDITLOG_WIPE asked for is not done yet */
+	/* NULL, or the change of many requests' operations at once, done by
+	 * the writer instead of each one's change when it can
+	 * (auditlog_group_fn; ctx[i] is the i-th struct request *). */
+	auditlog_group_fn group;
+	unsigned flags; /* auditlog_submit_flags: AUDITLOG_WIPE for an erasure */
+	int wipe_owed;  /* set by the dispatcher: the operation committed, but
+			 * the wipe AUDITLOG_WIPE asked for is not done yet */
 };
 
 struct request {
