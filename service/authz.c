@@ -20,10 +20,18 @@
 enum api_error authz_identify(store *db, const char *authorization, uint64_t now,
 			      struct caller *out)
 {
+	return authz_identify_me(db, authorization, now, out, NULL);
+}
+
+enum api_error authz_identify_me(store *db, const char *authorization, uint64_t now,
+				 struct caller *out, struct store_resident *me)
+{
 	uint8_t hash[TOKEN_HASH_BYTES];
 	int kind, rc;
 
 	memset(out, 0, sizeof *out);
+	if (me != NULL)
+		me->id = 0;
 	out->role = ROLE_NONE;
 	if (authorization == NULL)
 		return API_OK;
@@ -38,7 +46,8 @@ enum api_error authz_identify(store *db, const char *authorization, uint64_t now
 		return API_UNAVAILABLE;
 	if (kind == TOKEN_SESSION) {
 		struct store_session s;
-		rc = store_session_get(db, hash, now, &s);
+		rc = me != NULL ? store_session_get_resident(db, hash, now, &s, me)
+				: store_session_get(db, hash, now, &s);
 		if (rc == 0) {
 			out->role = ROLE_RESIDENT;
 			out->resident_id = s.resident_id;

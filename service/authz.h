@@ -63,6 +63,14 @@ struct caller {
 enum api_error authz_identify(store *db, const char *authorization, uint64_t now,
 			      struct caller *out);
 
+/* authz_identify for a route that opens the caller's own record: a
+ * resident's row is read with the session, into *me (the session's
+ * lookup and the row in one statement: store_session_get_resident);
+ * me->id is 0 for any other caller, and after a failure. */
+struct store_resident;
+enum api_error authz_identify_me(store *db, const char *authorization, uint64_t now,
+				 struct caller *out, struct store_resident *me);
+
 /* Whether c may call a route whose who bits are `who`. API_OK,
  * API_NO_TOKEN, API_WRONG_ROLE, API_OFFICERS_ENROL. */
 enum api_error authz_allows(unsigned who, const struct caller *c, const struct authz_config *cfg);

@@ -106,13 +106,17 @@ static uint64_t newest_held(epoch_set *s)
  * where k->lacking is set, AK_EBEHIND, and k->lacking starts the fetch.
  */
 static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
-			   struct store_resident *r, seal_datakey *dk)
+			   const struct store_resident *pre, struct store_resident *r,
+			   seal_datakey *dk)
 {
 	seal_epochkey ek;
 	int rc;
 
 	for (int tries = 0; tries < 2; tries++) {
-		if ((rc = store_resident_by_id(db, id, r)) != 0)
+		/* The row the caller read already (pre), the first time. */
+		if (tries == 0 && pre != NULL && pre->id == id)
+			memcpy(r, pre, sizeof *r);
+		else if ((rc = store_resident_by_id(db, id, r)) != 0)
 			return rc;
 		if (r->erased)
 			return AK_ENOENT;
@@ -137,8 +141,9 @@ static int read_and_unwrap(const struct record_keys *k, store *db, uint64_t id,
 }
 
 /* record_open and record_open_name: all three fields, or the name alone. */
-static int open_view(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
-		     struct record_view *out, int all)
+static int open_view(const struct record_keys *k, store *db, uint64_t id,
+		     const struct store_resident *pre, struct leaf *audit, struct record_view *out,
+		     int all)
 {
 	struct store_resident r;
 	seal_datakey dk;
@@ -151,7 +156,7 @@ static int open_view(const struct record_keys *k, store *db, uint64_t id, struct
 		return AK_EDENIED;
 	audit->has_subject = 0;
 	memset(audit->subject, 0, sizeof audit->subject);
-	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) != 0)
+	if ((rc = read_and_unwrap(k, db, id, pre, &r, &dk)) != 0)
 		goto done;
 	if ((rc = open_field(&dk, id, "name", &r.name, PAD_NAME, out->name, sizeof out->name)) !=
 		0 ||
@@ -184,13 +189,19 @@ done:
 int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		struct record_view *out)
 {
-	return open_view(k, db, id, audit, out, 1);
+	return open_view(k, db, id, NULL, audit, out, 1);
 }
 
 int record_open_name(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		     struct record_view *out)
 {
-	return open_view(k, db, id, audit, out, 0);
+	return open_view(k, db, id, NULL, audit, out, 0);
+}
+
+int record_open_name_row(const struct record_keys *k, store *db, const struct store_resident *row,
+			 struct leaf *audit, struct record_view *out)
+{
+	return open_view(k, db, row->id, row, audit, out, 0);
 }
 
 void record_wipe(struct record_view *v)
@@ -212,7 +223,7 @@ int record_seal_field(const struct record_keys *k, store *db, uint64_t id, const
 	memset(&r, 0, sizeof r);
 	if (n >= padded || padded > SEAL_FIELD_MAX)
 		return AK_EINVAL;
-	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) == 0)
+	if ((rc = read_and_unwrap(k, db, id, NULL, &r, &dk)) == 0)
 		rc = seal_field(&dk, id, field, (const uint8_t *)pt, n, padded, out);
 	seal_datakey_wipe(&dk);
 	sodium_memzero(&r, sizeof r);
@@ -238,7 +249,7 @@ int record_open_field(const struct record_keys *k, store *db, uint64_t id, struc
 		return AK_EINVAL;
 	audit->has_subject = 0;
 	memset(audit->subject, 0, sizeof audit->subject);
-	if ((rc = read_and_unwrap(k, db, id, &r, &dk)) != 0)
+	if ((rc = read_and_unwrap(k, db, id, NULL, &r, &dk)) != 0)
 		goto done;
 	if (ctlen != padded + SEAL_OVERHEAD) {
 		rc = AK_ECORRUPT;
@@ -452,7 +463,7 @@ int record_claim(const struct record_keys *k, store *w, const struct record_view
 		rc = AK_ECONFLICT;
 		goto done;
 	}
-	if ((rc = read_and_unwrap(k, w, r.id, &r, &dk)) != 0 ||
+	if ((rc = read_and_unwrap(k, w, r.id, NULL, &r, &dk)) != 0 ||
 	    (rc = open_field(&dk, r.id, "name", &r.name, PAD_NAME, name, sizeof name)) != 0)
 		goto done;
 	/* The record is the person the guardian named: only that name may

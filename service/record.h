@@ -86,6 +86,11 @@ int record_open(const struct record_keys *k, store *db, uint64_t id, struct leaf
  */
 int record_open_name(const struct record_keys *k, store *db, uint64_t id, struct leaf *audit,
 		     struct record_view *out);
+/* record_open_name of the resident whose row (row->id's) was read with
+ * the caller's session (store_session_get_resident): read again only
+ * when its key is under an epoch no longer held. */
+int record_open_name_row(const struct record_keys *k, store *db, const struct store_resident *row,
+			 struct leaf *audit, struct record_view *out);
 
 /*
  * A field of resident id kept outside its row (an appeal's text), sealed

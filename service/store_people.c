@@ -64,6 +64,7 @@ enum {
 	SQ_ACC_DISABLE,
 	SQ_SESS_ADD,
 	SQ_SESS_GET,
+	SQ_SESS_GET_RESIDENT,
 	SQ_SESS_PURGE,
 	SQ_SESS_TOUCH,
 	SQ_SESS_DELETE,
@@ -959,6 +960,41 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
 		rc = read_session(st, out);
+	finish(st);
+	return rc;
+}
+
+int store_session_get_resident(store *s, const uint8_t token_hash[32], uint64_t now,
+			       struct store_session *out, struct store_resident *r)
+{
+	/* The resident's columns first (read_resident's numbering), then
+	 * the session's, named apart from them. */
+	store_q *st = store_q_get(s, SQ_SESS_GET_RESIDENT,
+				  "SELECT " RESIDENT_COLUMNS ", s_created, s_used, s_expires"
+				  " FROM residents JOIN (SELECT resident_id AS s_id,"
+				  " created AS s_created, used AS s_used, expires AS s_expires"
+				  " FROM sessions WHERE token_hash = ?1 AND expires > ?2) AS s"
+				  " ON id = s_id");
+	int rc;
+
+	if (st == NULL)
+		return AK_EDB;
+	if (!fits(now))
+		return AK_EINVAL;
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
+	    bind_u64(st, 2, now) != SQLITE_OK)
+		return unbound(st);
+	memset(out, 0, sizeof *out);
+	if ((rc = step_row(st)) == 0 && (rc = read_resident(st, r)) == 0 &&
+	    (col_u64(st, 13, &out->created) != 0 || col_u64(st, 14, &out->used) != 0 ||
+	     col_u64(st, 15, &out->expires) != 0))
+		rc = AK_ECORRUPT;
+	if (rc == 0) {
+		out->resident_id = r->id;
+		memcpy(out->token_hash, token_hash, sizeof out->token_hash);
+	} else {
+		sodium_memzero(r, sizeof *r);
+	}
 	finish(st);
 	return rc;
 }

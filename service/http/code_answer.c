@@ -34,7 +34,11 @@ enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint6
 	struct record_view v;
 	int rc;
 
-	rc = record_open_name(app_record_keys(rq->app), rq->db, resident_id, &rq->leaf, &v);
+	/* The caller's own row came with the session (h_me's own_record). */
+	if (rq->me.id != 0 && rq->me.id == resident_id)
+		rc = record_open_name_row(app_record_keys(rq->app), rq->db, &rq->me, &rq->leaf, &v);
+	else
+		rc = record_open_name(app_record_keys(rq->app), rq->db, resident_id, &rq->leaf, &v);
 	if (rc == AK_ENOENT)
 		return API_NO_RESIDENT;
 	if (rc != 0)

@@ -175,7 +175,8 @@ static enum api_error identify_and_prepare(struct request *rq)
 	struct http_internal *in = rq->in;
 	enum api_error e;
 
-	e = authz_identify(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who);
+	e = authz_identify_me(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who,
+			      r->h->own_record ? &rq->me : NULL);
 	if (e == API_UNAVAILABLE)
 		e = request_fault(rq, e, "looking up a token", AK_EDB);
 	if (e == API_OK)
@@ -344,4 +345,5 @@ void dispatch_free(struct request *rq)
 	rq->json = NULL;
 	reply_free(&rq->in->reply);
 	sodium_memzero(&rq->who, sizeof rq->who);
+	sodium_memzero(&rq->me, sizeof rq->me);
 }

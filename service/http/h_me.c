@@ -322,11 +322,12 @@ static enum api_error erase_answer(struct request *rq, uint64_t index)
 
 /* ------------------------------------------------------------- handlers */
 
-const struct route_handler h_me_code = {code_json, code_answer, sizeof(struct code_st), code_free};
+const struct route_handler h_me_code = {code_json, code_answer, sizeof(struct code_st), code_free,
+					1};
 const struct route_handler h_me_code_png = {code_png, code_answer, sizeof(struct code_st),
-					    code_free};
+					    code_free, 1};
 const struct route_handler h_me_code_svg = {code_svg, code_answer, sizeof(struct code_st),
-					    code_free};
+					    code_free, 1};
 const struct route_handler h_me_accesses = {accesses, accesses_answer, sizeof(struct accesses_st),
 					    accesses_free};
 const struct route_handler h_me_history = {history, history_answer, sizeof(struct request_list_st),

@@ -83,6 +83,9 @@ struct route_handler {
 	route_answer_fn answer;
 	size_t state_size;
 	void (*state_free)(void *state);
+	/* 1: the handler opens the caller's own record, whose row is read
+	 * with a resident's session (authz_identify_me, into rq->me). */
+	int own_record;
 };
 
 struct route {

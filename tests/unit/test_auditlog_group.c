@@ -113,9 +113,9 @@ static int stored(store *s, const struct store_code *c)
 	if (rc != 0)
 		return -1;
 	return got.resident_id == c->resident_id && got.iat == c->iat && got.exp == c->exp &&
-			       got.status == c->status && got.paper == c->paper &&
-			       got.issued_index == c->issued_index &&
-			       memcmp(got.sig_hash, c->sig_hash, sizeof got.sig_hash) == 0
+		       got.status == c->status && got.paper == c->paper &&
+		       got.issued_index == c->issued_index &&
+		       memcmp(got.sig_hash, c->sig_hash, sizeof got.sig_hash) == 0
 		   ? 1
 		   : -1;
 }
@@ -152,8 +152,8 @@ static void test_add_all(store *s, const char *b)
 	is_int(store_code_add_all(s, p, 3), AK_ENOENT, "%s: one for an erased resident: AK_ENOENT",
 	       b);
 	code_for(&c[1], 1u << 30);
-	is_int(store_code_add_all(s, p, 3), AK_ENOENT,
-	       "%s: one for an unknown resident: AK_ENOENT", b);
+	is_int(store_code_add_all(s, p, 3), AK_ENOENT, "%s: one for an unknown resident: AK_ENOENT",
+	       b);
 	code_for(&c[1], r2);
 	c[1].exp = c[1].iat;
 	is_int(store_code_add_all(s, p, 3), AK_EINVAL, "%s: one malformed: AK_EINVAL", b);
@@ -168,13 +168,17 @@ static void test_add_all(store *s, const char *b)
 	is_int(store_code_add(s, &fresh), 0, "%s: the transaction goes on after the refusals", b);
 	is_int(store_commit(s), 0, "%s: and commits", b);
 	ok(stored(s, &c[0]) == 1 && stored(s, &fresh) == 1, "%s: what was added is there", b);
-	ok(stored(s, &c[1]) == 0 && stored(s, &c[2]) == 0,
-	   "%s: nothing of the refused calls is", b);
+	ok(stored(s, &c[1]) == 0 && stored(s, &c[2]) == 0, "%s: nothing of the refused calls is",
+	   b);
 }
 
 /* ------------------------------------------------------------- the writer */
 
-enum kind { K_CODE, K_LEAF, K_ERASE };
+enum kind {
+	K_CODE,
+	K_LEAF,
+	K_ERASE
+};
 
 struct gop {
 	enum kind kind;
@@ -256,9 +260,9 @@ static int run_ops(auditlog *a, struct gop *ops, size_t n)
 		atomic_store(&o->done, 0);
 		if (o->kind == K_CODE)
 			code_for(&o->code, o->resident_id);
-		if (auditlog_submit_async_group(a, &o->leaf, 1, o->kind == K_LEAF ? NULL : code_change,
-						o->kind == K_CODE ? code_group : NULL, o, 0, op_done,
-						o) != 0)
+		if (auditlog_submit_async_group(
+			a, &o->leaf, 1, o->kind == K_LEAF ? NULL : code_change,
+			o->kind == K_CODE ? code_group : NULL, o, 0, op_done, o) != 0)
 			return -1;
 	}
 	for (int t = 0, tries = patience(1000); t < tries; t++) {
@@ -276,9 +280,10 @@ static int run_ops(auditlog *a, struct gop *ops, size_t n)
 static int placed(const struct gop *ops, size_t n, uint64_t base, const int *at)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (at[i] < 0 ? ops[i].rc == 0 : ops[i].rc != 0 || ops[i].first != base + (uint64_t)at[i]) {
-			diag("op %zu: rc %d, first %" PRIu64 ", expected %d after %" PRIu64, i, ops[i].rc,
-			     ops[i].first, at[i], base);
+		if (at[i] < 0 ? ops[i].rc == 0
+			      : ops[i].rc != 0 || ops[i].first != base + (uint64_t)at[i]) {
+			diag("op %zu: rc %d, first %" PRIu64 ", expected %d after %" PRIu64, i,
+			     ops[i].rc, ops[i].first, at[i], base);
 			return 0;
 		}
 	}
@@ -358,7 +363,8 @@ static void test_writer(const char *b, const char *owner, const char *node, int 
 
 	/* Codes among leaves alone. */
 	{
-		const enum kind k[] = {K_CODE, K_CODE, K_LEAF, K_CODE, K_CODE, K_LEAF, K_CODE, K_CODE};
+		const enum kind k[] = {K_CODE, K_CODE, K_LEAF, K_CODE,
+				       K_CODE, K_LEAF, K_CODE, K_CODE};
 		const uint64_t who[] = {r1, r2, 0, r3, r1, 0, r2, r3};
 		const int at[] = {0, 1, 2, 3, 4, 5, 6, 7};
 		if (!ok(batch(&a, node, ops, 8, k, who, 8, &base) == 0,

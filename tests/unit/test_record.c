@@ -156,6 +156,26 @@ static void test_create_open(void)
 	record_wipe(&v);
 	is_int(record_open_name(&keys, st, id1, NULL, &v), AK_EDENIED,
 	       "record_open_name without an audit leaf: AK_EDENIED");
+	{
+		/* From a row read before (the session's lookup reads the
+		 * caller's own): the same view, the same leaf, and still no
+		 * opening without a leaf. */
+		struct store_resident row;
+		memset(&audit, 0, sizeof audit);
+		authz_like_leaf(&audit, ACT_ISSUE);
+		is_int(store_resident_by_id(st, id1, &row), 0, "a row read beforehand");
+		is_int(record_open_name_row(&keys, st, &row, &audit, &v), 0,
+		       "record_open_name_row: 0");
+		ok(strcmp(v.name, NAME1) == 0 && v.status == CRED_GREEN && v.id == id1 &&
+		       all_zero(v.id_number, sizeof v.id_number),
+		   "the same name, status and id, nothing else");
+		ok(audit.has_subject && memcmp(audit.subject, pseudo, sizeof pseudo) == 0,
+		   "the audit leaf names the resident");
+		record_wipe(&v);
+		is_int(record_open_name_row(&keys, st, &row, NULL, &v), AK_EDENIED,
+		       "record_open_name_row without an audit leaf: AK_EDENIED");
+		sodium_memzero(&row, sizeof row);
+	}
 
 	is_int(record_open(&keys, st, id2, &audit, &v), 0, "the second opens");
 	ok(strcmp(v.name, NAME2) == 0 && strcmp(v.id_number, IDNO2) == 0 && v.phone[0] == '\0',

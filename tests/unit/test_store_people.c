@@ -435,6 +435,29 @@ static void sessions(void)
 	is_int(store_session_get(s, t1, NOW + 100, &who), AK_ENOENT,
 	       "at its expiry time it is gone (expires > now)");
 	is_int(store_session_get(s, t3, NOW, &who), AK_ENOENT, "an unknown token: AK_ENOENT");
+	{
+		/* With the resident's row, in one statement: the same session,
+		 * and the row as store_resident_by_id reads it. */
+		struct store_session both;
+		struct store_resident row, alone;
+		is_int(store_session_get_resident(s, t1, NOW + 99, &both, &row), 0,
+		       "with the resident's row: live at now + 99");
+		ok(both.resident_id == rid1 && both.created == NOW && both.used == NOW &&
+		       both.expires == NOW + 100 && memcmp(both.token_hash, t1, 32) == 0,
+		   "the same session");
+		/* Byte for byte: read_resident zeroes the struct, padding
+		 * included, before it fills it in. */
+		ok(store_resident_by_id(s, rid1, &alone) == 0 && row.id == rid1 &&
+		       /* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison) */
+		       memcmp(&row, &alone, sizeof row) == 0,
+		   "and the row store_resident_by_id reads, byte for byte");
+		is_int(store_session_get_resident(s, t1, NOW + 100, &both, &row), AK_ENOENT,
+		       "with the row: gone at its expiry time");
+		is_int(row.id, 0, "and the row is wiped");
+		is_int(store_session_get_resident(s, t3, NOW, &both, &row), AK_ENOENT,
+		       "with the row: an unknown token");
+		sodium_memzero(&alone, sizeof alone);
+	}
 	is_int(store_session_purge(s, NOW + 50, &n), 0, "purge at now + 50");
 	is_int(n, 1, "removes the expired one only");
 	is_int(store_session_get(s, t1, NOW + 60, &who), 0, "the longer one is kept");
