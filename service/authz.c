@@ -20,18 +20,19 @@
 enum api_error authz_identify(store *db, const char *authorization, uint64_t now,
 			      struct caller *out)
 {
-	return authz_identify_me(db, authorization, now, out, NULL);
+	return authz_identify_ahead(db, authorization, now, out, NULL);
 }
 
-enum api_error authz_identify_me(store *db, const char *authorization, uint64_t now,
-				 struct caller *out, struct store_resident *me)
+enum api_error authz_identify_ahead(store *db, const char *authorization, uint64_t now,
+				    struct caller *out, struct authz_ahead *ahead)
 {
+	enum authz_ahead_kind want = ahead != NULL ? ahead->want : AHEAD_NONE;
 	uint8_t hash[TOKEN_HASH_BYTES];
 	int kind, rc;
 
 	memset(out, 0, sizeof *out);
-	if (me != NULL)
-		me->id = 0;
+	if (ahead != NULL)
+		ahead->got = 0;
 	out->role = ROLE_NONE;
 	if (authorization == NULL)
 		return API_OK;
@@ -46,8 +47,11 @@ enum api_error authz_identify_me(store *db, const char *authorization, uint64_t 
 		return API_UNAVAILABLE;
 	if (kind == TOKEN_SESSION) {
 		struct store_session s;
-		rc = me != NULL ? store_session_get_resident(db, hash, now, &s, me)
-				: store_session_get(db, hash, now, &s);
+		rc = want == AHEAD_OWN_RECORD
+			 ? store_session_get_resident(db, hash, now, &s, &ahead->me)
+			 : store_session_get(db, hash, now, &s);
+		if (rc == 0 && want == AHEAD_OWN_RECORD)
+			ahead->got = 1;
 		if (rc == 0) {
 			out->role = ROLE_RESIDENT;
 			out->resident_id = s.resident_id;
@@ -56,7 +60,12 @@ enum api_error authz_identify_me(store *db, const char *authorization, uint64_t 
 		}
 	} else {
 		struct store_account a;
-		rc = store_account_by_token(db, hash, &a);
+		rc = want == AHEAD_CODE
+			 ? store_account_with_code(db, hash, ahead->cti, &a, &ahead->code,
+						   &ahead->code_rc, &ahead->revoked)
+			 : store_account_by_token(db, hash, &a);
+		if (rc == 0 && want == AHEAD_CODE)
+			ahead->got = 1;
 		if (rc == 0 && a.disabled)
 			rc = AK_ENOENT;
 		if (rc == 0) {

@@ -58,6 +58,7 @@ enum {
 	SQ_HIST_BY_OFFICER,
 	SQ_ACC_ADD,
 	SQ_ACC_BY_TOKEN,
+	SQ_ACC_WITH_CODE,
 	SQ_ACC_BY_ID,
 	SQ_ACC_BY_NAME,
 	SQ_ACC_LIST,
@@ -1220,19 +1221,19 @@ int store_code_add_all(store *s, const struct store_code *const *c, size_t n)
 	return k == n ? 0 : k == 0 ? AK_ENOENT : AK_ECORRUPT;
 }
 
-/* A code's row from columns 0 to 7 of st's current row. */
-static int code_row(store_q *st, struct store_code *out)
+/* A code's row from columns b to b + 7 of st's current row. */
+static int code_row(store_q *st, int b, struct store_code *out)
 {
-	int64_t status = store_q_int64(st, 4), paper = store_q_int64(st, 5);
+	int64_t status = store_q_int64(st, b + 4), paper = store_q_int64(st, b + 5);
 	int rc = AK_ECORRUPT;
 
 	memset(out, 0, sizeof *out);
 	if (status >= CRED_GREEN && status <= CRED_RED && (paper == 0 || paper == 1) &&
-	    col_fixed(st, 0, out->cti, CRED_CTI_BYTES) == 0 &&
-	    col_u64(st, 1, &out->resident_id) == 0 && col_u64(st, 2, &out->iat) == 0 &&
-	    col_u64(st, 3, &out->exp) == 0 &&
-	    col_fixed(st, 6, out->sig_hash, STORE_SIG_HASH_BYTES) == 0 &&
-	    col_u64(st, 7, &out->issued_index) == 0)
+	    col_fixed(st, b, out->cti, CRED_CTI_BYTES) == 0 &&
+	    col_u64(st, b + 1, &out->resident_id) == 0 && col_u64(st, b + 2, &out->iat) == 0 &&
+	    col_u64(st, b + 3, &out->exp) == 0 &&
+	    col_fixed(st, b + 6, out->sig_hash, STORE_SIG_HASH_BYTES) == 0 &&
+	    col_u64(st, b + 7, &out->issued_index) == 0)
 		rc = 0;
 	out->status = (int)status;
 	out->paper = (int)paper;
@@ -1251,7 +1252,7 @@ int store_code_get(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_cod
 	if (store_q_bind_blob(st, 1, cti, CRED_CTI_BYTES) != SQLITE_OK)
 		return unbound(st);
 	if ((rc = step_row(st)) == 0)
-		rc = code_row(st, out);
+		rc = code_row(st, 0, out);
 	finish(st);
 	return rc;
 }
@@ -1276,7 +1277,39 @@ int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_
 		return unbound(st);
 	if ((rc = step_row(st)) == 0) {
 		*revoked = store_q_int64(st, 8) != 0;
-		rc = store_q_type(st, 0) == SQLITE_NULL ? AK_ENOENT : code_row(st, out);
+		rc = store_q_type(st, 0) == SQLITE_NULL ? AK_ENOENT : code_row(st, 0, out);
+	}
+	finish(st);
+	return rc;
+}
+
+int store_account_with_code(store *s, const uint8_t token_hash[32],
+			    const uint8_t cti[CRED_CTI_BYTES], struct store_account *out,
+			    struct store_code *code, int *code_rc, int *revoked)
+{
+	/* store_account_by_token's columns (read_account's numbering), then
+	 * store_code_lookup's: one row whether either is there or not. */
+	store_q *st = store_q_get(
+	    s, SQ_ACC_WITH_CODE,
+	    "SELECT a.id, a.role, a.name, a.created, a.disabled, a.team,"
+	    " c.cti, c.resident_id, c.iat, c.exp, c.status, c.paper, c.sig_hash, c.issued_index,"
+	    " EXISTS (SELECT 1 FROM revocations WHERE cti = ?2)"
+	    " FROM (SELECT 1) AS one LEFT JOIN accounts a ON a.token_hash = ?1"
+	    " LEFT JOIN codes c ON c.cti = ?2");
+	int rc;
+
+	*revoked = 0;
+	*code_rc = AK_ENOENT;
+	if (st == NULL)
+		return AK_EDB;
+	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
+	    store_q_bind_blob(st, 2, cti, CRED_CTI_BYTES) != SQLITE_OK)
+		return unbound(st);
+	if ((rc = step_row(st)) == 0) {
+		*revoked = store_q_int64(st, 14) != 0;
+		if (store_q_type(st, 6) != SQLITE_NULL)
+			*code_rc = code_row(st, 6, code);
+		rc = store_q_type(st, 0) == SQLITE_NULL ? AK_ENOENT : read_account(st, out);
 	}
 	finish(st);
 	return rc;

@@ -251,6 +251,15 @@ int store_revoked(store *s, const uint8_t cti[CRED_CTI_BYTES]);
  * statement on either store. */
 int store_code_lookup(store *s, const uint8_t cti[CRED_CTI_BYTES], struct store_code *out,
 		      int *revoked);
+/*
+ * store_account_by_token (returned) and store_code_lookup (*code_rc, with
+ * *code and *revoked) in one statement: a verifier's token and the code
+ * it shows, a statement fewer and on PostgreSQL a round trip (POST
+ * /v1/verify, authz_identify_ahead).
+ */
+int store_account_with_code(store *s, const uint8_t token_hash[32],
+			    const uint8_t cti[CRED_CTI_BYTES], struct store_account *out,
+			    struct store_code *code, int *code_rc, int *revoked);
 /* Revoked ctis with exp >= since, in ascending byte order. */
 typedef int (*store_cti_fn)(void *ctx, const uint8_t cti[CRED_CTI_BYTES]);
 int store_revocations(store *s, uint64_t since, store_cti_fn fn, void *ctx);

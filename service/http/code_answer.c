@@ -28,15 +28,15 @@ enum api_error code_answer_with(struct request *rq, struct code_answer *c)
 	return API_OK;
 }
 
-enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id)
+enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id,
+				const struct store_resident *row)
 {
 	const struct app_config *cfg = app_config(rq->app);
 	struct record_view v;
 	int rc;
 
-	/* The caller's own row came with the session (h_me's own_record). */
-	if (rq->me.id != 0 && rq->me.id == resident_id)
-		rc = record_open_name_row(app_record_keys(rq->app), rq->db, &rq->me, &rq->leaf, &v);
+	if (row != NULL && row->id == resident_id)
+		rc = record_open_name_row(app_record_keys(rq->app), rq->db, row, &rq->leaf, &v);
 	else
 		rc = record_open_name(app_record_keys(rq->app), rq->db, resident_id, &rq->leaf, &v);
 	if (rc == AK_ENOENT)

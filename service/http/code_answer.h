@@ -46,9 +46,12 @@ struct code_answer {
  * resident's pseudonym), signs it for the configured lifetime, draws the
  * image, and fills in the leaf's object (the cti), result and detail (the
  * status). API_OK, API_NO_RESIDENT, or the fault to answer. The caller
- * stores c->code in its change (store_code_add).
+ * stores c->code in its change (store_code_add). row, when not NULL, is
+ * the resident's row as read already (with the caller's session:
+ * authz_ahead), opened without reading it again (record_open_name_row).
  */
-enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id);
+enum api_error code_answer_make(struct request *rq, struct code_answer *c, uint64_t resident_id,
+				const struct store_resident *row);
 
 /* The JSON answer's query: ?with=svg sets c->with_svg (the resident page
  * shows the server's drawing rather than its own); anything else in

@@ -167,16 +167,22 @@ static void answer(struct request *rq, uint64_t index)
 
 /* The caller (authz.c: 401), the route's who (403), its rate limit
  * (limits.c: 429), then the handler's prepare. API_OK or the error to
- * answer. */
+ * answer. The handler's state comes first, for what it reads with the
+ * caller's token (route_handler's ahead). */
 static enum api_error identify_and_prepare(struct request *rq)
 {
 	const struct route *r = rq->route;
 	const struct app_config *cfg = app_config(rq->app);
 	struct http_internal *in = rq->in;
+	struct authz_ahead *ahead = NULL;
 	enum api_error e;
 
-	e = authz_identify_me(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who,
-			      r->h->own_record ? &rq->me : NULL);
+	if (r->h->state_size > 0 && (rq->state = calloc(1, r->h->state_size)) == NULL)
+		return request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM);
+	if (rq->state != NULL && r->h->ahead != NULL)
+		ahead = r->h->ahead(rq);
+	e = authz_identify_ahead(rq->db, in->header(in->conn, "Authorization"), rq->now, &rq->who,
+				 ahead);
 	if (e == API_UNAVAILABLE)
 		e = request_fault(rq, e, "looking up a token", AK_EDB);
 	if (e == API_OK)
@@ -190,17 +196,13 @@ static enum api_error identify_and_prepare(struct request *rq)
 	/* From here the route's limit has counted this request: it gives the
 	 * count back unless the request is recorded (refused as invalid, or
 	 * a bulk upload with nothing new). */
-	if (r->h->state_size > 0 && (rq->state = calloc(1, r->h->state_size)) == NULL) {
-		e = request_fault(rq, API_INTERNAL, "allocating", AK_ENOMEM);
-	} else {
-		if (r->action != ACT_NONE) {
-			authz_leaf(&rq->who, r->action, &rq->leaf);
-			rq->op.leaves = &rq->leaf;
-			rq->op.n = 1;
-		}
-		if (r->h->prepare != NULL)
-			e = r->h->prepare(rq);
+	if (r->action != ACT_NONE) {
+		authz_leaf(&rq->who, r->action, &rq->leaf);
+		rq->op.leaves = &rq->leaf;
+		rq->op.n = 1;
 	}
+	if (r->h->prepare != NULL)
+		e = r->h->prepare(rq);
 	if (e != API_OK)
 		give_back(rq);
 	return e;
@@ -345,5 +347,4 @@ void dispatch_free(struct request *rq)
 	rq->json = NULL;
 	reply_free(&rq->in->reply);
 	sodium_memzero(&rq->who, sizeof rq->who);
-	sodium_memzero(&rq->me, sizeof rq->me);
 }

@@ -635,7 +635,7 @@ static enum api_error member_code(struct request *rq, enum code_format format)
 	memcpy(s->handle, k.handle, sizeof s->handle);
 	s->link_id = k.id;
 	s->c.format = format;
-	if ((e = code_answer_make(rq, &s->c, k.member_id)) != API_OK)
+	if ((e = code_answer_make(rq, &s->c, k.member_id, NULL)) != API_OK)
 		return e;
 	act_by_pseudonym(rq, &rq->leaf);
 	rq->op.change = code_change;

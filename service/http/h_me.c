@@ -51,6 +51,7 @@
 
 struct code_st {
 	struct code_answer c;
+	struct authz_ahead ahead; /* the caller's own row, read with the session */
 };
 
 static void code_free(void *p)
@@ -94,11 +95,21 @@ static enum api_error me_code(struct request *rq, enum code_format format)
 	enum api_error e;
 
 	s->c.format = format;
-	if ((e = code_answer_make(rq, &s->c, rq->who.resident_id)) != API_OK)
+	if ((e = code_answer_make(rq, &s->c, rq->who.resident_id,
+				  s->ahead.got ? &s->ahead.me : NULL)) != API_OK)
 		return e;
 	rq->op.change = code_change;
 	rq->op.group = code_group;
 	return API_OK;
+}
+
+/* The caller's own row, read with the session (authz_ahead). */
+static struct authz_ahead *code_ahead(struct request *rq)
+{
+	struct code_st *s = rq->state;
+
+	s->ahead.want = AHEAD_OWN_RECORD;
+	return &s->ahead;
 }
 
 static enum api_error code_json(struct request *rq)
@@ -323,11 +334,11 @@ static enum api_error erase_answer(struct request *rq, uint64_t index)
 /* ------------------------------------------------------------- handlers */
 
 const struct route_handler h_me_code = {code_json, code_answer, sizeof(struct code_st), code_free,
-					1};
+					code_ahead};
 const struct route_handler h_me_code_png = {code_png, code_answer, sizeof(struct code_st),
-					    code_free, 1};
+					    code_free, code_ahead};
 const struct route_handler h_me_code_svg = {code_svg, code_answer, sizeof(struct code_st),
-					    code_free, 1};
+					    code_free, code_ahead};
 const struct route_handler h_me_accesses = {accesses, accesses_answer, sizeof(struct accesses_st),
 					    accesses_free};
 const struct route_handler h_me_history = {history, history_answer, sizeof(struct request_list_st),

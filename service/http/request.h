@@ -27,7 +27,6 @@
 #include "service/api_error.h"
 #include "service/app.h"
 #include "service/authz.h"
-#include "service/store_people.h"
 #include "service/http/routes.h"
 
 #define REQUEST_PARAM_MAX 48
@@ -60,10 +59,6 @@ struct request {
 	char param[REQUEST_PARAM_MAX]; /* the {...} segment of the path */
 	json_t *json;                  /* the parsed body (request_json), freed with the request */
 	struct caller who;
-	/* The caller's own resident row, read with the session for a route
-	 * that opens it (route_handler's own_record); id 0 otherwise. Wiped
-	 * with the request. */
-	struct store_resident me;
 	char client[64];  /* the peer address, for rate limits; never logged */
 	store *db;        /* this thread's read connection */
 	uint64_t now;     /* the request's time, unix seconds */

@@ -83,9 +83,12 @@ struct route_handler {
 	route_answer_fn answer;
 	size_t state_size;
 	void (*state_free)(void *state);
-	/* 1: the handler opens the caller's own record, whose row is read
-	 * with a resident's session (authz_identify_me, into rq->me). */
-	int own_record;
+	/* NULL, or what the handler will read anyway, to be read with the
+	 * caller's token (authz_ahead): called with the state allocated,
+	 * before the caller is identified; returns the request, kept in
+	 * the state, or NULL. It may look at the body, and nothing else:
+	 * what it found is used only once prepare runs. */
+	struct authz_ahead *(*ahead)(struct request *rq);
 };
 
 struct route {

@@ -598,6 +598,36 @@ static void codes(void)
 	is_int(store_revoked(s, skew.cti), 1,
 	       "a code expired 50 s ago is revoked too (a verifier with skew still takes it)");
 	is_int(store_revoked(s, old.cti), 0, "a code long expired is not listed");
+	{
+		/* A verifier's token and a code in one statement: each as
+		 * store_account_by_token and store_code_lookup read it. */
+		uint8_t th[32], nobody[32], none[CRED_CTI_BYTES] = {0};
+		struct store_account acc, alone;
+		uint64_t aid = 0;
+		int code_rc = 1, rev = -1;
+		token_hash(th, 41);
+		token_hash(nobody, 42);
+		is_int(store_account_add(s, ROLE_VERIFIER, "checkpoint-ahead", th, NOW, &aid), 0,
+		       "a verifier's account");
+		is_int(store_account_with_code(s, th, live.cti, &acc, &back, &code_rc, &rev), 0,
+		       "the account and a revoked code at once");
+		ok(store_account_by_token(s, th, &alone) == 0 && acc.id == aid &&
+		       acc.role == ROLE_VERIFIER && strcmp(acc.name, alone.name) == 0 &&
+		       acc.created == alone.created && acc.disabled == 0,
+		   "the account as store_account_by_token reads it");
+		ok(code_rc == 0 && rev == 1 && memcmp(back.cti, live.cti, CRED_CTI_BYTES) == 0 &&
+		       back.resident_id == rid2 && back.exp == live.exp && back.status == CRED_RED,
+		   "the code's row, and its revocation");
+		is_int(store_account_with_code(s, th, other.cti, &acc, &back, &code_rc, &rev), 0,
+		       "with a code not revoked");
+		ok(code_rc == 0 && rev == 0 && back.resident_id == rid1, "its row, not revoked");
+		is_int(store_account_with_code(s, th, none, &acc, &back, &code_rc, &rev), 0,
+		       "with an unknown code");
+		ok(code_rc == AK_ENOENT && rev == 0, "the code: AK_ENOENT");
+		is_int(store_account_with_code(s, nobody, live.cti, &acc, &back, &code_rc, &rev),
+		       AK_ENOENT, "an unknown token: AK_ENOENT");
+		ok(code_rc == 0 && rev == 1, "the code is read all the same");
+	}
 	is_int(store_revoked(s, other.cti), 0, "another resident's code is untouched");
 	is_int(store_codes_revoke(s, rid2, NOW + 200, &n), 0, "revoke again");
 	is_int(n, 0, "nothing new: codes already revoked are ignored");
