@@ -944,12 +944,11 @@ static int read_session(store_q *st, struct store_session *out)
 	return 0;
 }
 
-int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
-		      struct store_session *out)
+/* Binds a live session's query (?1 its token's hash, ?2 now) and steps
+ * to its row: 0 with the row to read (the caller finishes st), or an
+ * error (AK_ENOENT: no live session) with st finished. */
+static int live_session_row(store_q *st, const uint8_t token_hash[32], uint64_t now)
 {
-	store_q *st = store_q_get(s, SQ_SESS_GET,
-				  "SELECT " SESSION_COLUMNS " FROM sessions"
-				  " WHERE token_hash = ?1 AND expires > ?2");
 	int rc;
 
 	if (st == NULL)
@@ -959,8 +958,22 @@ int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
 	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
 	    bind_u64(st, 2, now) != SQLITE_OK)
 		return unbound(st);
-	if ((rc = step_row(st)) == 0)
-		rc = read_session(st, out);
+	if ((rc = step_row(st)) != 0)
+		finish(st);
+	return rc;
+}
+
+int store_session_get(store *s, const uint8_t token_hash[32], uint64_t now,
+		      struct store_session *out)
+{
+	store_q *st = store_q_get(s, SQ_SESS_GET,
+				  "SELECT " SESSION_COLUMNS " FROM sessions"
+				  " WHERE token_hash = ?1 AND expires > ?2");
+	int rc;
+
+	if ((rc = live_session_row(st, token_hash, now)) != 0)
+		return rc;
+	rc = read_session(st, out);
 	finish(st);
 	return rc;
 }
@@ -978,26 +991,23 @@ int store_session_get_resident(store *s, const uint8_t token_hash[32], uint64_t 
 				  " ON id = s_id");
 	int rc;
 
-	if (st == NULL)
-		return AK_EDB;
-	if (!fits(now))
-		return AK_EINVAL;
-	if (store_q_bind_blob(st, 1, token_hash, 32) != SQLITE_OK ||
-	    bind_u64(st, 2, now) != SQLITE_OK)
-		return unbound(st);
 	memset(out, 0, sizeof *out);
-	if ((rc = step_row(st)) == 0 && (rc = read_resident(st, r)) == 0 &&
+	if ((rc = live_session_row(st, token_hash, now)) != 0) {
+		sodium_memzero(r, sizeof *r);
+		return rc;
+	}
+	if ((rc = read_resident(st, r)) == 0 &&
 	    (col_u64(st, 13, &out->created) != 0 || col_u64(st, 14, &out->used) != 0 ||
 	     col_u64(st, 15, &out->expires) != 0))
 		rc = AK_ECORRUPT;
-	if (rc == 0) {
-		out->resident_id = r->id;
-		memcpy(out->token_hash, token_hash, sizeof out->token_hash);
-	} else {
-		sodium_memzero(r, sizeof *r);
-	}
 	finish(st);
-	return rc;
+	if (rc != 0) {
+		sodium_memzero(r, sizeof *r);
+		return rc;
+	}
+	out->resident_id = r->id;
+	memcpy(out->token_hash, token_hash, sizeof out->token_hash);
+	return 0;
 }
 
 int store_session_touch(store *s, const uint8_t token_hash[32], uint64_t now)

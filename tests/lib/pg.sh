@@ -12,6 +12,12 @@
 #                        cluster's superuser: for the test's own probes),
 #                        PG_DIR and PG_SOCK (the socket's folder)
 #   pg_psql URL SQL      runs SQL with psql, unaligned, tuples only
+#   pg_unit PROG [DB...] runs the unit test PROG (built beside
+#                        ANKANG_HELPERS) against a cluster of its own, with
+#                        the databases DB made (owned by ankang_owner, open
+#                        to ankang_service) and ANKANG_PG_SOCK set; skips
+#                        when PROG is not built. Its output is PROG's TAP,
+#                        its status PROG's
 #
 # The parts below are plain sh, for scripts/cluster as well:
 #
@@ -247,4 +253,22 @@ pg_test_start() {
 	ANKANG_PG_SUPER_URL=$(pg_url "$PG_DIR" ankang ankang_super)
 	export PG_DIR PG_SOCK PG_BIN ANKANG_PG_URL ANKANG_PG_SERVICE_URL ANKANG_PG_SUPER_URL
 	[ -z "${PG_PORT:-}" ] || export PG_PORT
+}
+
+pg_unit() {
+	_prog=${ANKANG_HELPERS:-build/tests/helpers}/../$1
+	shift
+	case $_prog in /*) ;; *) _prog=$TOP/$_prog ;; esac
+	[ -x "$_prog" ] || skip_all "$_prog is not built (make tests)"
+	if ! pg_test_start; then
+		ok 1 "the cluster starts"
+		done_testing
+	fi
+	for _db in "$@"; do
+		pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE $_db OWNER ankang_owner" &&
+			pg_psql "$ANKANG_PG_SUPER_URL" "GRANT CONNECT ON DATABASE $_db TO ankang_service" ||
+			diag "the database $_db could not be made"
+	done
+	export ANKANG_PG_SOCK=$PG_SOCK
+	"$_prog"
 }

@@ -81,6 +81,16 @@ static inline void diag(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* n tries of a bounded wait, scaled as tests/lib/tap.sh's patience is:
+ * ANKANG_SLOW (1 to 100; make check-valgrind sets it) times as many. */
+static inline int patience(int n)
+{
+	const char *slow = getenv("ANKANG_SLOW");
+	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
+
+	return k >= 1 && k <= 100 ? n * (int)k : n;
+}
+
 /* Stops the whole test program: for a broken precondition (missing vector
  * file), not for an ordinary failed check. */
 static inline void bail_out(const char *msg)

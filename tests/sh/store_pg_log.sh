@@ -9,17 +9,4 @@
 . tests/lib/tap.sh
 . tests/lib/pg.sh
 
-prog=${ANKANG_HELPERS:-build/tests/helpers}/../test_store_pg_log
-case $prog in /*) ;; *) prog=$TOP/$prog ;; esac
-[ -x "$prog" ] || skip_all "$prog is not built (make tests)"
-if ! pg_test_start; then
-	ok 1 "the cluster starts"
-	done_testing
-fi
-for db in ankang_index ankang_rehash ankang_rehead; do
-	pg_psql "$ANKANG_PG_SUPER_URL" "CREATE DATABASE $db OWNER ankang_owner" &&
-		pg_psql "$ANKANG_PG_SUPER_URL" "GRANT CONNECT ON DATABASE $db TO ankang_service" ||
-		diag "the database $db could not be made"
-done
-export ANKANG_PG_SOCK=$PG_SOCK
-"$prog"
+pg_unit test_store_pg_log ankang_index ankang_rehash ankang_rehead

@@ -6,11 +6,4 @@
 . tests/lib/tap.sh
 . tests/lib/pg.sh
 
-prog=${ANKANG_HELPERS:-build/tests/helpers}/../test_store_reconnect
-case $prog in /*) ;; *) prog=$TOP/$prog ;; esac
-[ -x "$prog" ] || skip_all "$prog is not built (make tests)"
-if ! pg_test_start; then
-	ok 1 "the cluster starts"
-	done_testing
-fi
-"$prog"
+pg_unit test_store_reconnect

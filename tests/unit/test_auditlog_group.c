@@ -51,14 +51,6 @@ static const char *sock;
 static key_signer *log_key;
 static char dir[] = "/tmp/ankang-test-group.XXXXXX";
 
-static int patience(int n)
-{
-	const char *slow = getenv("ANKANG_SLOW");
-	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
-
-	return k >= 1 && k <= 100 ? n * (int)k : n;
-}
-
 static void url(char *out, size_t cap, const char *db, const char *user)
 {
 	snprintf(out, cap, "postgresql:///%s?host=%s&user=%s", db, sock, user);

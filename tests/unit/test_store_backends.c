@@ -60,16 +60,6 @@ static merkle_hash want_root;
 static merkle_hash roots[2];
 static key_signer *log_key;
 
-/* n tries of a bounded wait, scaled as tests/lib/tap.sh's patience is:
- * ANKANG_SLOW (make check-valgrind sets it) times as many. */
-static int patience(int n)
-{
-	const char *slow = getenv("ANKANG_SLOW");
-	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
-
-	return k >= 1 && k <= 100 ? n * (int)k : n;
-}
-
 static void make_leaves(void)
 {
 	struct merkle_range r;

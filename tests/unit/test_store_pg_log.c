@@ -76,14 +76,6 @@ static uint8_t subjects[SUBJECTS][LEAF_ID_BYTES];
 static int leaf_subject[INDEX_LEAVES];
 static uint64_t leaf_time[INDEX_LEAVES];
 
-static int patience(int n)
-{
-	const char *slow = getenv("ANKANG_SLOW");
-	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
-
-	return k >= 1 && k <= 100 ? n * (int)k : n;
-}
-
 static void url(char *out, size_t cap, const char *db, const char *user)
 {
 	snprintf(out, cap, "postgresql:///%s?host=%s&user=%s", db, sock, user);

@@ -39,15 +39,6 @@
 
 static PGconn *super;
 
-/* n tries of a bounded wait, scaled as tests/lib/tap.sh's patience is. */
-static int patience(int n)
-{
-	const char *slow = getenv("ANKANG_SLOW");
-	long k = slow != NULL ? strtol(slow, NULL, 10) : 1;
-
-	return k >= 1 && k <= 100 ? n * (int)k : n;
-}
-
 /* Runs sql as the cluster's superuser: 1 when it succeeded. */
 static int su(const char *sql)
 {
