@@ -1159,9 +1159,10 @@ static int code_add_each(store *s, const struct store_code *const *c, size_t n)
 	return rc;
 }
 
-/* The element of code_add_all's array for c: its fields, separated by
- * ':', the two blobs in hex. Returns its length. */
-#define CODE_ELEM_MAX (4 * CRED_CTI_BYTES + 6 * 21)
+/* The element of store_code_add_all's array for c: its fields, separated
+ * by ':', the two blobs in hex. Returns its length, at most CODE_ELEM_MAX:
+ * the hex, four numbers of at most 20 digits, two of one, seven ':'. */
+#define CODE_ELEM_MAX (2 * CRED_CTI_BYTES + 2 * STORE_SIG_HASH_BYTES + 4 * 20 + 2 + 7)
 static int code_elem(char *out, const struct store_code *c)
 {
 	char cti[2 * CRED_CTI_BYTES + 1], sig[2 * STORE_SIG_HASH_BYTES + 1];
@@ -1198,10 +1199,9 @@ int store_code_add_all(store *s, const struct store_code *const *c, size_t n)
 	st = store_q_get(
 	    s, SQ_CODE_ADD_ALL,
 	    "INSERT INTO codes (cti, resident_id, iat, exp, status, paper, sig_hash, issued_index)"
-	    " WITH c AS (SELECT decode(f[1], 'hex') AS cti, f[2]::bigint AS rid, f[3]::bigint AS "
-	    "iat,"
-	    " f[4]::bigint AS exp, f[5]::bigint AS status, f[6]::bigint AS paper,"
-	    " decode(f[7], 'hex') AS sig, f[8]::bigint AS idx"
+	    " WITH c AS (SELECT decode(f[1], 'hex') AS cti, f[2]::bigint AS rid,"
+	    " f[3]::bigint AS iat, f[4]::bigint AS exp, f[5]::bigint AS status,"
+	    " f[6]::bigint AS paper, decode(f[7], 'hex') AS sig, f[8]::bigint AS idx"
 	    " FROM unnest(?1::text[]) AS u (e), string_to_array(u.e, ':') AS t (f))"
 	    " SELECT cti, rid, iat, exp, status, paper, sig, idx FROM c"
 	    " WHERE NOT EXISTS (SELECT 1 FROM c LEFT JOIN residents r ON r.id = c.rid"
