@@ -174,12 +174,14 @@ static enum api_error verify(struct request *rq)
 	struct cred *c = &s->c;
 	struct cred_trust t;
 	struct store_code code;
-	const char *text;
-	size_t len;
+	const char *text = NULL;
+	size_t len = 0;
 	enum api_error e;
 	int r, rc, status = -1, known = 0, revoked = 0;
 
-	if ((e = request_string_only(rq, "credential", &text, &len)) != API_OK)
+	/* A body verify_ahead parsed was read already; any other is read
+	 * here, and refused as it says. */
+	if (!s->parsed && (e = request_string_only(rq, "credential", &text, &len)) != API_OK)
 		return e;
 	memset(&t, 0, sizeof t);
 	t.issuers = tl->issuers;
@@ -202,8 +204,9 @@ static enum api_error verify(struct request *rq)
 	if (r == CRED_VALID || r == CRED_NOT_YET_VALID || r == CRED_EXPIRED) {
 		/* A valid code's revocation with its row: one statement on
 		 * PostgreSQL, read with the caller's token when it could be
-		 * (verify_ahead). */
-		if (s->ahead.got && memcmp(s->ahead.cti, c->claims.cti, sizeof s->ahead.cti) == 0) {
+		 * (verify_ahead: got only for the code parsed there, this
+		 * one). */
+		if (s->ahead.got) {
 			rc = s->ahead.code_rc;
 			code = s->ahead.code;
 			revoked = s->ahead.revoked;
