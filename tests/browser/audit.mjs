@@ -34,8 +34,7 @@ const HELPERS = [process.env.ANKANG_HELPERS, join(h.bin, '../tests/helpers'), jo
 if (!HELPERS) h.bail('tests/helpers/{audit_append,resign} not built (make tests)');
 const helper = (name, args, input) =>
   execFileSync(join(HELPERS, name), args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
-const DB = () => join(h.data, 'ankang.db');
-const sql = (q) => execFileSync('sqlite3', [DB(), q], { encoding: 'utf8' }).trim();
+const sql = (q) => h.sql(q);
 
 await h.init();
 const auditor = h.account('auditor', 'audit-desk'); // account 1

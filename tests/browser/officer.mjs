@@ -20,7 +20,6 @@
 //     on one without them, "not available on this server";
 //   - both languages (switching on the desk re-says what the page built),
 //     axe in every state, phone and desktop screenshots; sign-out.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gbId, harness } from './lib/harness.mjs';
@@ -30,8 +29,7 @@ await h.init();
 const officer = h.account('officer', 'desk-1');
 const verifierToken = h.account('verifier', 'gate-1');
 const url = await h.serve();
-const DB = join(h.data, 'ankang.db');
-const sql = (q) => execFileSync('sqlite3', [DB, q], { encoding: 'utf8' }).trim();
+const sql = (q) => h.sql(q);
 
 const PASS = 'correct horse battery';
 const ID_A = gbId('34010219900101123');

@@ -126,6 +126,14 @@ export async function harness(name) {
     account(role, label) {
       return h.run('ankangd', ['account', 'add', '--data', data, '--role', role, '--name', label]).trim();
     },
+    // One SQL statement on the data folder's database with the sqlite3
+    // shell, beside a running service: it waits up to 5 s for the
+    // service's writer to let the database go (the shell's default is
+    // to fail at once: "database is locked").
+    sql(q) {
+      return execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(data, 'ankang.db'), q],
+        { encoding: 'utf8' }).trim();
+    },
     async serve(extra = []) {
       const portFile = join(T, 'port');
       rmSync(portFile, { force: true });
