@@ -185,3 +185,12 @@ lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 
 # fsize FILE: its size in bytes (0 when it does not exist).
 fsize() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
+
+# flip_byte FILE OFFSET: the byte at OFFSET replaced by its complement, so
+# the file surely changes (writing a fixed byte is a no-op one time in 256,
+# when the byte already was that value).
+flip_byte() {
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$_b" ] || return 1
+	printf "\\$(printf %03o $((_b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}

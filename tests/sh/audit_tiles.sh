@@ -142,7 +142,7 @@ run u2 verify --log "$LOG" --db "$(svc_db "$DIR")" --log-key "$KEY"
 is "$RC" 2 "--log with --db: usage error"
 
 # --- a mirror tile that lies is refused ------------------------------------
-printf '\xff' | dd of="$M/tile/0/001" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$M/tile/0/001" 100
 run v4 verify --log "$LOG" --token-file "$T/aud.token" --mirror "$M" --log-key "$KEY"
 is "$RC" 0 "a mirror tile with one byte changed: verify still passes"
 like "$(out v4)" "1 mirror copies refused" "  the copy refused and fetched again"
@@ -180,7 +180,7 @@ run s0 verify --log "$SURL" --token-file "$T/aud.token" --log-key "$KEY"
 is "$RC" 0 "the mirror served statically is a log too: verify passes"
 
 # lie FILE OFFSET: one byte of the static copy changed (restored by unlie).
-lie() { cp "$S/$1" "$T/saved"; printf '\xff' | dd of="$S/$1" bs=1 seek="$2" conv=notrunc 2>/dev/null; }
+lie() { cp "$S/$1" "$T/saved"; flip_byte "$S/$1" "$2"; }
 unlie() { cp "$T/saved" "$S/$1"; }
 lie tile/0/000 1000
 run s1 verify --log "$SURL" --log-key "$KEY"

@@ -104,17 +104,17 @@ is "$(od -An -tx1 -v "$T/leaf0" | tr -d ' \n' | tr a-f A-F)" "$(cat "$T/leaf0.he
 
 # A tampered twin of each kind: one byte changed in a tile the root
 # reads, in a full tile it does not, in a bundle.
-tamper() { # FILE OFFSET BYTE: tiles_check must fail, saying WHY
+tamper() { # FILE OFFSET: tiles_check must fail, saying WHY
 	rm -rf "$T/bad" && cp -r "$M" "$T/bad"
-	printf "$3" | dd of="$T/bad/$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+	flip_byte "$T/bad/$1" "$2"
 	"$H/tiles_check" "$T/bad" "$KEY" >/dev/null 2>"$T/err"
-	[ $? = 1 ] && grep -q "$4" "$T/err"
+	[ $? = 1 ] && grep -q "$3" "$T/err"
 }
-tamper tile/2/000.p/1 7 '\xff' "root is not the checkpoint's"
+tamper tile/2/000.p/1 7 "root is not the checkpoint's"
 ok $? "a tile the root is made of, one byte changed: the root is not the checkpoint's"
-tamper tile/0/100 4000 '\xff' "not its parent's"
+tamper tile/0/100 4000 "not its parent's"
 ok $? "a full tile, one byte changed: it does not hash to the tile above"
-tamper tile/entries/200 40 X "is not its tile's"
+tamper tile/entries/200 40 "is not its tile's"
 ok $? "a bundle, one byte changed: its leaf is not its tile's"
 rm -rf "$T/bad"
 
