@@ -41,7 +41,9 @@
 #
 # Settings (environment): BIN, BENCH_DIR (/var/tmp), BENCH_SECONDS (5),
 # BENCH_ROUNDS (3), BENCH_CONNS (64), BENCH_CODES (16),
-# BENCH_PROFILE_SECONDS (3; 0: skip step 4), PG_BIN (tests/lib/pg.sh).
+# BENCH_PROFILE_SECONDS (3; 0: skip step 4), PG_BIN (tests/lib/pg.sh),
+# BENCH_CLUSTER_OPTS (more `ankangd serve` options for the front-ends,
+# e.g. "--batch-gather 0" to compare a setting; none by default).
 # Skipped (exit 0) without wrk, curl, jq or PostgreSQL. Prints no personal
 # data (the residents are made up, and nothing of theirs is printed) and
 # no token.
@@ -51,6 +53,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-64}
 NCODES=${BENCH_CODES:-16}
 PROF_SECS=${BENCH_PROFILE_SECONDS:-3}
+read -r -a CLUSTER_OPTS <<<"${BENCH_CLUSTER_OPTS:-}"
 HALF=$(((CONNS + 1) / 2))
 
 for c in wrk curl jq; do
@@ -92,7 +95,7 @@ SQ_ADM=$ADM
 
 # The cluster.
 ANKANG_BIN=$ABS_BIN "$HERE/scripts/cluster" start "$C" --front-ends 2 --origin bench.test -- \
-	--quiet --code-ttl 86400 --per-address 256 >"$W/cluster.out" 2>&1 ||
+	--quiet --code-ttl 86400 --per-address 256 "${CLUSTER_OPTS[@]}" >"$W/cluster.out" 2>&1 ||
 	die "scripts/cluster start failed: $(tail -n 3 "$W/cluster.out")"
 SU=$(pg_url "$C" ankang ankang_super)
 pg_account() { # ROLE NAME -> the token

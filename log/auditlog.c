@@ -12,7 +12,11 @@
  * the batch closes when the queue is empty, so a lone request commits at
  * once and under load the batch is what queued while the last one
  * committed. (Waiting 200 us for stragglers cost 20-25% of the rate with
- * the service's 64 asynchronous submitters: bench/bench_auditlog.c.) Then it
+ * the service's 64 asynchronous submitters: bench/bench_auditlog.c.) On
+ * PostgreSQL, where a batch costs round trips, a flush and the head's
+ * lock handed between front-ends, a busy writer instead waits before the
+ * batch, outside any transaction, for as many operations as its last
+ * batch held (gather, cfg.gather_us). Then it
  * commits once (one fsync for the whole batch), and only after COMMIT has
  * returned does it wake the batch's submitters (as a tree, see run_batch).
  * An operation with a state change runs inside its own SAVEPOINT, so a
@@ -245,18 +249,21 @@ struct auditlog {
 
 	/* The queue, under mu. */
 	pthread_mutex_t mu;
-	pthread_cond_t wake; /* CLOCK_MONOTONIC; only while straggling */
+	pthread_cond_t wake; /* CLOCK_MONOTONIC; only while straggling or gathering */
 	struct op *head, *tail;
 	size_t queued;       /* operations on the queue */
 	uint64_t shed_queue; /* refused at enqueue: past max_queue */
 	int closing;
-	int straggling; /* the writer waits on wake for a batch to fill */
+	int straggling;     /* the writer waits on wake for a batch to fill */
+	int gathering;      /* the writer waits on wake before a batch (gather) */
+	size_t gather_want; /* for this many operations queued */
 
 	/* The writer's own: no lock. */
 	store *st;
 	int multi;         /* st is PostgreSQL's: other front-ends may share the log */
 	atomic_int leader; /* the writer's belief that its connection leads */
 	struct op **batch;
+	size_t last_ops; /* operations in the last batch (gather) */
 	struct merkle_range range;
 	uint64_t cp_size;  /* size of the newest stored checkpoint */
 	uint64_t cp_at_ns; /* when the writer last tried to sign one */
@@ -317,6 +324,7 @@ void auditlog_config_default(struct auditlog_config *c)
 {
 	c->max_batch = DEFAULT_MAX_BATCH;
 	c->max_wait_us = DEFAULT_MAX_WAIT_US;
+	c->gather_us = AUDITLOG_GATHER_STORE;
 	c->checkpoint_ms = DEFAULT_CHECKPOINT_MS;
 	c->scrub_leaves_per_s = AUDITLOG_SCRUB_LEAVES_PER_S;
 	c->max_queue = 0;
@@ -1164,6 +1172,38 @@ static void try_wipe(auditlog *a, unsigned wait_ms)
 }
 
 /*
+ * Gathering (cfg.gather_us): called with mu held and the queue non-empty,
+ * before the batch's transaction opens. Only while busy: a lone request
+ * on a quiet service is taken at once. It waits for as many operations
+ * as the last batch held (at most AUDITLOG_GATHER_OPS): under a steady
+ * load they come soon, since the last batch's submitters are answered
+ * and send again; with fewer clients the batches shrink, the first
+ * after the drop waiting out gather_us. The submitter that makes the
+ * queue that long wakes the writer, the others do not, so the wait costs
+ * one wake-up.
+ */
+static void gather(auditlog *a)
+{
+	uint64_t deadline, waited;
+	struct timespec ts;
+
+	if (a->cfg.gather_us == 0 || a->last_ops < 2)
+		return;
+	deadline = util_mono_ns() + (uint64_t)a->cfg.gather_us * 1000u;
+	abs_deadline(&ts, deadline);
+	a->gathering = 1;
+	a->gather_want = a->last_ops < AUDITLOG_GATHER_OPS ? a->last_ops : AUDITLOG_GATHER_OPS;
+	while (a->queued < a->gather_want && !a->closing && util_mono_ns() < deadline)
+		pthread_cond_timedwait(&a->wake, &a->mu, &ts);
+	a->gathering = 0;
+	waited = util_mono_ns() + (uint64_t)a->cfg.gather_us * 1000u - deadline;
+	pthread_mutex_lock(&a->head_mu);
+	a->stats.gathers++;
+	a->stats.gather_ns_total += waited;
+	pthread_mutex_unlock(&a->head_mu);
+}
+
+/*
  * One batch: called with mu held and the queue non-empty; returns with mu
  * held. The lock is dropped while the database works.
  */
@@ -1246,6 +1286,7 @@ static void run_batch(auditlog *a)
 	} else {
 		a->stats.failed_batches++;
 	}
+	a->last_ops = k;
 	a->stats.batches++;
 	a->stats.ops += k;
 	a->stats.shed_unsigned = a->shed_unsigned;
@@ -1332,8 +1373,10 @@ static uint64_t writer_step(void *arg)
 	int more, broken;
 
 	pthread_mutex_lock(&a->mu);
-	if (a->head != NULL)
+	if (a->head != NULL) {
+		gather(a);
 		run_batch(a);
+	}
 	more = a->head != NULL;
 	pthread_mutex_unlock(&a->mu);
 	/* A lost connection, tried again now if nothing else did. */
@@ -1413,7 +1456,7 @@ static int enqueue(auditlog *a, struct op *op)
 	else
 		a->head = op;
 	a->tail = op;
-	if (a->straggling)
+	if (a->straggling || (a->gathering && a->queued == a->gather_want))
 		pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->mu);
 	if (was_empty)
@@ -1611,6 +1654,8 @@ int auditlog_open(auditlog **out, const char *db_path, const key_signer *log_key
 	a->multi = store_is_url(db_path);
 	/* One node on SQLite: it always leads (store_log_leader_try). */
 	a->leader = !a->multi;
+	if (a->cfg.gather_us == AUDITLOG_GATHER_STORE)
+		a->cfg.gather_us = a->multi ? AUDITLOG_GATHER_PG_US : 0;
 	if ((rc = store_open(&a->st, db_path, 0)) != 0) {
 		*why = "the database cannot be opened";
 		goto fail;

@@ -32,6 +32,7 @@
 #ifndef ANKANG_AUDITLOG_H
 #define ANKANG_AUDITLOG_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,8 +45,24 @@
 typedef struct auditlog auditlog;
 
 struct auditlog_config {
-	size_t max_batch;       /* operations per transaction (default 256) */
-	unsigned max_wait_us;   /* how long a batch may wait to fill (default 0: not at all) */
+	size_t max_batch;     /* operations per transaction (default 256) */
+	unsigned max_wait_us; /* how long a batch may wait to fill (default 0: not at all) */
+	/*
+	 * Gathering, before a batch's transaction opens: while the writer is
+	 * busy (its last batch held more than one operation), it waits up
+	 * to gather_us for as many operations to queue as its last batch
+	 * held (at most AUDITLOG_GATHER_OPS) before it takes the batch, so
+	 * that the batches keep the size the load gives them rather than
+	 * splitting it. Nothing is locked meanwhile, unlike max_wait_us,
+	 * which waits inside the transaction (on PostgreSQL holding the
+	 * head's row lock, which the other front-ends wait for). Default
+	 * AUDITLOG_GATHER_STORE: the store's own, AUDITLOG_GATHER_PG_US on
+	 * PostgreSQL, where each batch costs round trips, a flush and the
+	 * head's lock handed between front-ends, and 0 (not at all) on
+	 * SQLite, where a batch costs a few microseconds and an fsync
+	 * (docs/MULTINODE.md, "Sequencing").
+	 */
+	unsigned gather_us;
 	unsigned checkpoint_ms; /* minimum gap between checkpoints (default 1000) */
 	/* Leaves a second the scrubber rehashes (default
 	 * AUDITLOG_SCRUB_LEAVES_PER_S); 0: no scrubber. */
@@ -64,6 +81,12 @@ struct auditlog_config {
 	uint64_t max_unsigned;
 };
 #define AUDITLOG_MAX_UNSIGNED 100000
+/* Queued operations that end any gathering at once (gather_us): past
+ * this many a batch's fixed cost is a small share of each operation's. */
+#define AUDITLOG_GATHER_OPS 32
+/* gather_us: the store's default, and PostgreSQL's. */
+#define AUDITLOG_GATHER_STORE UINT_MAX
+#define AUDITLOG_GATHER_PG_US 4000
 /* 0.7% of one CPU on a 2-CPU VM, for 7.2 million leaves an hour (173
  * million a day) read again (measured: log/scrub.c, "Rate"): cheap enough
  * to leave on everywhere. A larger log wants a higher rate (ankangd serve
@@ -273,6 +296,9 @@ struct auditlog_stats {
 	 * change a group did, and groups that did none (their operations
 	 * then ran alone). */
 	uint64_t grouped_ops, group_fallbacks;
+	/* Gathering (gather_us): batches the writer waited for before it
+	 * took them, and the time it waited in all (ns). */
+	uint64_t gathers, gather_ns_total;
 };
 void auditlog_stats(auditlog *a, struct auditlog_stats *out);
 

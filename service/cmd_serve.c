@@ -65,6 +65,7 @@ static const char serve_usage[] =
     "                     [--appeal-deadline SECONDS]\n"
     "                     [--witness VKEY@URL]... [--witness-quorum N]\n"
     "                     [--checkpoint-interval MS] [--max-queue N] [--max-unsigned N]\n"
+    "                     [--batch-gather USEC]\n"
     "                     [--port-file FILE] [--quiet] [--config FILE]\n"
     "\n"
     "Runs the HTTP service until SIGTERM or SIGINT.\n"
@@ -143,9 +144,16 @@ static const char serve_usage[] =
 				     "                          at most; past it 503 overloaded "
 				     "(default 100000;\n"
 				     "                          0: no bound)\n"
+				     "  --batch-gather USEC     while busy, the audit writer waits "
+				     "up to USEC\n"
+				     "                          microseconds for more requests "
+				     "before a batch\n"
+				     "                          (default 4000 on PostgreSQL, 0 on "
+				     "SQLite)\n"
 				     "  --quiet                 no per-request log lines\n";
 /* The usage's words, held to the constant. */
 _Static_assert(AUDITLOG_MAX_UNSIGNED == 100000, "serve_usage names --max-unsigned's default");
+_Static_assert(AUDITLOG_GATHER_PG_US == 4000, "serve_usage names --batch-gather's default");
 
 struct serve_args {
 	struct app_config app;
@@ -176,6 +184,7 @@ enum {
 	OPT_MAX_QUEUE,
 	OPT_MAX_UNSIGNED,
 	OPT_EPOCH_STALE,
+	OPT_BATCH_GATHER,
 };
 
 /*
@@ -215,6 +224,7 @@ static const struct option serve_opts[] = {
     {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
     {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
     {"max-unsigned", required_argument, NULL, OPT_MAX_UNSIGNED},
+    {"batch-gather", required_argument, NULL, OPT_BATCH_GATHER},
     {"port-file", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"config", required_argument, NULL, 'F'},
@@ -444,6 +454,10 @@ static const char *serve_set(struct serve_args *a, int ch, const char *arg)
 		if ((bad = number(arg, 0, 1000000000, &v,
 				  "--max-unsigned must be 0 to 1000000000 leaves")) == NULL)
 			c->log.max_unsigned = v;
+		break;
+	case OPT_BATCH_GATHER:
+		bad = number(arg, 0, 100000, &c->log.gather_us,
+			     "--batch-gather must be 0 to 100000 microseconds");
 		break;
 	case 'S':
 		bad = number(arg, 0, 10000000, &c->log.scrub_leaves_per_s,

@@ -370,11 +370,19 @@ int metrics_render(struct metrics *m, auditlog *log, char **out, size_t *len)
 	    "# HELP ankang_log_group_fallbacks_total Such groups that could not be done whole,"
 	    " whose operations then ran one by one.\n"
 	    "# TYPE ankang_log_group_fallbacks_total counter\n"
-	    "ankang_log_group_fallbacks_total %llu\n",
+	    "ankang_log_group_fallbacks_total %llu\n"
+	    "# HELP ankang_log_gathered_batches_total Batches the audit writer waited for"
+	    " more requests before taking (--batch-gather).\n"
+	    "# TYPE ankang_log_gathered_batches_total counter\n"
+	    "ankang_log_gathered_batches_total %llu\n"
+	    "# HELP ankang_log_gather_seconds_total Time the audit writer spent waiting so.\n"
+	    "# TYPE ankang_log_gather_seconds_total counter\n"
+	    "ankang_log_gather_seconds_total %.6f\n",
 	    (unsigned long long)st.queued, (unsigned long long)st.unsigned_leaves,
 	    (unsigned long long)st.shed_queue, (unsigned long long)st.shed_unsigned, st.db_lost,
 	    (unsigned long long)st.reconnects, (unsigned long long)st.grouped_ops,
-	    (unsigned long long)st.group_fallbacks);
+	    (unsigned long long)st.group_fallbacks, (unsigned long long)st.gathers,
+	    (double)st.gather_ns_total / 1e9);
 	if (st.scrub.mismatch)
 		put(&b,
 		    "# HELP ankang_log_scrub_mismatch_index The leaf (or checkpoint size) where it"

@@ -57,6 +57,7 @@ witness-quorum = 1
 checkpoint-interval = 500
 max-queue = 1000
 max-unsigned = 50000
+batch-gather = 2000
 port-file = $T/all.port
 quiet = yes
 EOF

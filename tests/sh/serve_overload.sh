@@ -4,7 +4,7 @@
 # database"; issue 14).
 # Runs on SQLite, and on PostgreSQL as tests/pg/serve_overload.sh.
 #
-#   --max-queue and --max-unsigned: a bad value is refused on one line
+#   --max-queue, --max-unsigned and --batch-gather: a bad value is refused on one line
 #   with exit 2, on the command line and as a key of the configuration
 #   file; a good one in the file is taken.
 #
@@ -16,7 +16,8 @@
 #   twice, the refused requests wrote nothing (as many issue leaves as
 #   answers 200), the log has no gap, and ankang-audit verify passes
 #   against the state it saved before. /metrics counts the refusals and
-#   shows the queue's depth.
+#   shows the queue's depth, and the batches the writer gathered for
+#   (some on PostgreSQL under the burst, none on SQLite).
 #
 # Made-up residents; output never shows a name, number or token.
 . tests/lib/tap.sh
@@ -35,7 +36,7 @@ ADM=$(svc_account "$D" admin admin-1)
 
 # ------------------------------------------------------------- bad values
 for arg in "--max-queue x" "--max-queue -1" "--max-queue 1000001" \
-	"--max-unsigned 2000000000" "--max-unsigned 1e3"; do
+	"--max-unsigned 2000000000" "--max-unsigned 1e3" "--batch-gather 100001" "--batch-gather -5"; do
 	# shellcheck disable=SC2086
 	"$ANKANG_BIN/ankangd" serve --data "$D" $arg 2>"$T/err" >/dev/null
 	rc=$?
@@ -75,6 +76,15 @@ ok $? "ankang-audit verify passes and saves its state"
 : >"$T/free.out"
 burst free
 is "$(count free 200)/$(lines "$T/free.out")" "200/200" "without --max-queue, a burst of 200 is answered 200 throughout"
+# The writer gathers before a batch while busy on PostgreSQL (the burst
+# keeps it busy), never by default on SQLite.
+g=$(metric ankang_log_gathered_batches_total)
+like "$(metric ankang_log_gather_seconds_total)" '^[0-9]+\.[0-9]+$' "/metrics shows the time spent gathering"
+if [ "${ANKANG_TEST_STORE:-}" = pg ]; then
+	ok "$([ "${g:-0}" -gt 0 ]; echo $?)" "on PostgreSQL the busy writer gathered before some batches ($g)"
+else
+	is "$g" 0 "on SQLite the writer never gathered (--batch-gather's default there)"
+fi
 svc_stop
 
 svc_start "$D" --quiet --max-queue 1
