@@ -34,6 +34,7 @@
 #include "log/proof.h"
 #include "log/store.h"
 #include "log/store_int.h"
+#include "tests/lib/leaves.h"
 #include "tests/lib/tap.h"
 
 static char dir[] = "/tmp/ankang-test-auditlog.XXXXXX";
@@ -108,20 +109,6 @@ static int new_db(const char *path)
 	int rc = store_open(&s, path, STORE_CREATE);
 	store_close(s);
 	return rc;
-}
-
-static void make_leaf(struct leaf *l, uint64_t actor)
-{
-	memset(l, 0, sizeof *l);
-	l->role = ROLE_VERIFIER;
-	l->actor_id = actor;
-	l->action = ACT_VERIFY;
-	l->has_subject = 1;
-	randombytes_buf(l->subject, sizeof l->subject);
-	l->has_object = 1;
-	randombytes_buf(l->object, sizeof l->object);
-	l->result = RES_VALID;
-	l->detail = DET_GREEN;
 }
 
 static int copy_file(const char *from, const char *to)
@@ -208,7 +195,7 @@ static void test_basic(const char *path)
 
 	for (uint64_t i = 0; i < 20; i++) {
 		uint64_t before = util_now_ms();
-		make_leaf(&l, i);
+		test_verify_leaf(&l, i);
 		first = 99;
 		if (auditlog_submit(a, &l, 1, NULL, NULL, &first) != 0 || first != i)
 			break;
@@ -220,26 +207,26 @@ static void test_basic(const char *path)
 	{
 		struct leaf three[3];
 		for (int i = 0; i < 3; i++)
-			make_leaf(&three[i], 100 + (uint64_t)i);
+			test_verify_leaf(&three[i], 100 + (uint64_t)i);
 		three[1].time_ms = 1234;
 		is_int(auditlog_submit(a, three, 3, NULL, NULL, &first), 0, "one op of 3 leaves");
 		is_int(first, 20, "its first index is 20");
 		is_int(three[1].time_ms, 1234, "a given time_ms is kept");
 	}
-	make_leaf(&l, 1);
+	test_verify_leaf(&l, 1);
 	l.role = ROLE_COUNT;
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
 	       "a leaf that will not format: AK_EINVAL");
-	make_leaf(&l, 1);
+	test_verify_leaf(&l, 1);
 	l.role = ROLE_RESIDENT; /* a resident actor must be "-" */
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
 	       "a resident actor with an id: AK_EINVAL");
 	is_int(auditlog_submit(a, &l, 0, NULL, NULL, &first), AK_EINVAL, "no leaves: AK_EINVAL");
-	make_leaf(&l, 1);
+	test_verify_leaf(&l, 1);
 	l.time_ms = UINT64_MAX;
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
 	       "a time the database cannot hold: AK_EINVAL, not a failed batch");
-	make_leaf(&l, (uint64_t)INT64_MAX + 1);
+	test_verify_leaf(&l, (uint64_t)INT64_MAX + 1);
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), AK_EINVAL,
 	       "an actor id the database cannot hold: AK_EINVAL");
 
@@ -411,7 +398,7 @@ static void test_rollback(const char *path)
 		memset(&args[i], 0, sizeof args[i]);
 		args[i].value = i + 1;
 		args[i].a = a;
-		make_leaf(&args[i].leaf, 50 + (uint64_t)i);
+		test_verify_leaf(&args[i].leaf, 50 + (uint64_t)i);
 	}
 	args[1].fail = AK_EDENIED;
 	args[3].leaf.result = RES_COUNT; /* will not format, after its change ran */
@@ -449,7 +436,7 @@ static void test_rollback(const char *path)
 		memset(&args[i], 0, sizeof args[i]);
 		args[i].value = 10 + i;
 		args[i].a = a;
-		make_leaf(&args[i].leaf, 60 + (uint64_t)i);
+		test_verify_leaf(&args[i].leaf, 60 + (uint64_t)i);
 	}
 	args[1].value = -1;
 	args[2].fail = AK_EDENIED;
@@ -486,7 +473,7 @@ static void test_rollback(const char *path)
 		struct leaf l;
 		uint64_t first = 0, size;
 		merkle_hash root;
-		make_leaf(&l, 70);
+		test_verify_leaf(&l, 70);
 		is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), 0, "the next append works");
 		auditlog_head(a, &size, root);
 		is_int(first + 1, size, "at the index after the last committed leaf");
@@ -563,7 +550,7 @@ static void test_change_edits(const char *path)
 
 	if (new_db(path) != 0 || auditlog_open(&a, path, log_key, NULL, &why) != 0)
 		bail_out("open");
-	make_leaf(&one, 80);
+	test_verify_leaf(&one, 80);
 	one.has_subject = 0;
 	memset(one.subject, 0, sizeof one.subject);
 	e.which = 0;
@@ -575,7 +562,7 @@ static void test_change_edits(const char *path)
 	ok(stored_as(path, first, &one), "and the log holds the leaf as the change left it");
 
 	for (int i = 0; i < 3; i++)
-		make_leaf(&three[i], 81 + (uint64_t)i);
+		test_verify_leaf(&three[i], 81 + (uint64_t)i);
 	e.which = 1;
 	submitted = util_now_ms();
 	is_int(auditlog_submit(a, three, 3, edit_fn, &e, &first), 0,
@@ -587,7 +574,7 @@ static void test_change_edits(const char *path)
 	       stored_as(path, first + 2, &three[2]),
 	   "each stored as the change left it, in order");
 
-	make_leaf(&plain, 84);
+	test_verify_leaf(&plain, 84);
 	e.which = 2;
 	is_int(auditlog_submit(a, &plain, 1, edit_fn, &e, &first), 0,
 	       "a change that leaves its leaf alone");
@@ -621,7 +608,7 @@ static void *worker_main(void *arg)
 	struct leaf l;
 
 	for (int i = 0; i < PER_THREAD; i++) {
-		make_leaf(&l, w->id * 1000 + (uint64_t)i);
+		test_verify_leaf(&l, w->id * 1000 + (uint64_t)i);
 		if (auditlog_submit(w->a, &l, 1, NULL, NULL, &w->firsts[i]) != 0)
 			w->failures++;
 	}
@@ -936,17 +923,17 @@ static void test_two_writers(const char *path)
 	if (new_db(path) != 0 || auditlog_open(&a, path, log_key, NULL, &why) != 0)
 		bail_out("open a");
 	for (int i = 0; i < 3; i++) {
-		make_leaf(&l, 1);
+		test_verify_leaf(&l, 1);
 		auditlog_submit(a, &l, 1, NULL, NULL, NULL);
 	}
 	is_int(auditlog_open(&b, path, log_key, NULL, &why), 0, "a second writer opens");
 	for (int i = 0; i < 2; i++) {
-		make_leaf(&l, 2);
+		test_verify_leaf(&l, 2);
 		auditlog_submit(b, &l, 1, NULL, NULL, &first);
 	}
 	is_int(first, 4, "it appends after the first's leaves");
 	auditlog_close(b);
-	make_leaf(&l, 1);
+	test_verify_leaf(&l, 1);
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, &first), 0, "the first appends again");
 	is_int(first, 5, "after the second's leaves");
 	auditlog_head(a, &size, root);
@@ -1017,7 +1004,7 @@ static void test_async(const char *path)
 	if (a == NULL)
 		return;
 	for (int i = 0; i < ASYNC_OPS; i++) {
-		make_leaf(&ops[i].leaf, (uint64_t)i);
+		test_verify_leaf(&ops[i].leaf, (uint64_t)i);
 		ops[i].fail = i % 10 == 3;
 		ops[i].path = path;
 		ops[i].pending = &pending;
@@ -1106,7 +1093,7 @@ static void test_index_thread(const char *path)
 		return;
 	randombytes_buf(subject, sizeof subject);
 	for (int i = 0; i < N; i++) {
-		make_leaf(&ls[i], (uint64_t)i);
+		test_verify_leaf(&ls[i], (uint64_t)i);
 		if (i == 10 || i == N - 10) {
 			ls[i].has_subject = 1;
 			memcpy(ls[i].subject, subject, sizeof subject);
@@ -1168,7 +1155,7 @@ static int append_n(auditlog *a, int n)
 	struct leaf l;
 
 	for (int i = 0; i < n; i++) {
-		make_leaf(&l, 900 + (uint64_t)i);
+		test_verify_leaf(&l, 900 + (uint64_t)i);
 		if (auditlog_submit(a, &l, 1, NULL, NULL, NULL) != 0)
 			return -1;
 	}
@@ -1340,7 +1327,7 @@ static void expect_scrub_finds(const char *bad, uint64_t at, const char *want_wh
 	if (!ok(strstr(st.scrub.why, want_why) != NULL, "%s: its why names it", what))
 		diag("why: %s", st.scrub.why);
 	ok(st.writes_refused, "%s: the stats say writes are refused", what);
-	make_leaf(&l, 1);
+	test_verify_leaf(&l, 1);
 	is_int(auditlog_submit(a, &l, 1, NULL, NULL, NULL), AK_ECORRUPT,
 	       "%s: the writer refuses a write with AK_ECORRUPT", what);
 	auditlog_close(a);

@@ -31,6 +31,7 @@
 #include "crypto/leaf.h"
 #include "log/auditlog.h"
 #include "log/store.h"
+#include "tests/lib/leaves.h"
 #include "tests/lib/tap.h"
 
 #define N_OPS    AUDITLOG_GATHER_OPS
@@ -71,21 +72,9 @@ static void op_done(void *arg, int rc, uint64_t first)
 	atomic_store(&o->done, 1);
 }
 
-static void make_leaf(struct leaf *l)
-{
-	memset(l, 0, sizeof *l);
-	l->role = ROLE_VERIFIER;
-	l->actor_id = 1;
-	l->action = ACT_VERIFY;
-	l->has_object = 1;
-	randombytes_buf(l->object, sizeof l->object);
-	l->result = RES_VALID;
-	l->detail = DET_GREEN;
-}
-
 static int submit(auditlog *a, struct gop *o, auditlog_change_fn change)
 {
-	make_leaf(&o->leaf);
+	test_verify_leaf(&o->leaf, 1);
 	atomic_store(&o->done, 0);
 	o->rc = -1;
 	return auditlog_submit_async(a, &o->leaf, 1, change, NULL, op_done, o);
@@ -189,8 +178,8 @@ int main(void)
 	/* Quiet: taken at once, a minute's gathering set or not. */
 	if (open_log(&a, path, MINUTE) != 0)
 		bail_out("the writer opens");
-	make_leaf(&ops[0].leaf);
-	make_leaf(&ops[1].leaf);
+	test_verify_leaf(&ops[0].leaf, 1);
+	test_verify_leaf(&ops[1].leaf, 1);
 	ok(auditlog_submit(a, &ops[0].leaf, 1, NULL, NULL, NULL) == 0 &&
 	       auditlog_submit(a, &ops[1].leaf, 1, NULL, NULL, NULL) == 0,
 	   "a quiet writer records two operations one after the other");

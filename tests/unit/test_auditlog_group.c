@@ -42,6 +42,7 @@
 #include "log/auditlog.h"
 #include "log/store.h"
 #include "service/store_people.h"
+#include "tests/lib/leaves.h"
 #include "tests/lib/tap.h"
 
 #define NOW     1750000000u
@@ -226,20 +227,6 @@ static void op_done(void *arg, int rc, uint64_t first)
 	atomic_store(&o->done, 1);
 }
 
-static void make_leaf(struct leaf *l)
-{
-	memset(l, 0, sizeof *l);
-	l->role = ROLE_VERIFIER;
-	l->actor_id = 1;
-	l->action = ACT_VERIFY;
-	l->has_subject = 1;
-	randombytes_buf(l->subject, sizeof l->subject);
-	l->has_object = 1;
-	randombytes_buf(l->object, sizeof l->object);
-	l->result = RES_VALID;
-	l->detail = DET_GREEN;
-}
-
 /* Submits ops[0..n) at once (one batch: max_batch is n, and the writer
  * waits for them) and waits until each is answered. */
 static int run_ops(auditlog *a, struct gop *ops, size_t n)
@@ -248,7 +235,7 @@ static int run_ops(auditlog *a, struct gop *ops, size_t n)
 	seen.order_ok = 1;
 	for (size_t i = 0; i < n; i++) {
 		struct gop *o = &ops[i];
-		make_leaf(&o->leaf);
+		test_verify_leaf(&o->leaf, 1);
 		atomic_store(&o->done, 0);
 		if (o->kind == K_CODE)
 			code_for(&o->code, o->resident_id);
