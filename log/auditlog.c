@@ -1178,28 +1178,34 @@ static void try_wipe(auditlog *a, unsigned wait_ms)
  * as the last batch held (at most AUDITLOG_GATHER_OPS): under a steady
  * load they come soon, since the last batch's submitters are answered
  * and send again; with fewer clients the batches shrink, the first
- * after the drop waiting out gather_us. The submitter that makes the
- * queue that long wakes the writer, the others do not, so the wait costs
- * one wake-up.
+ * after the drop waiting out gather_us; never for more than max_queue,
+ * past which shed operations are refused rather than queued. The
+ * submitter that makes the queue that long wakes the writer, the others
+ * do not, so the wait costs one wake-up. Counted only when it waits.
  */
 static void gather(auditlog *a)
 {
-	uint64_t deadline, waited;
+	uint64_t start, deadline;
 	struct timespec ts;
+	size_t want = a->last_ops < AUDITLOG_GATHER_OPS ? a->last_ops : AUDITLOG_GATHER_OPS;
 
-	if (a->cfg.gather_us == 0 || a->last_ops < 2)
+	/* No more than max_queue can wait, when operations are shed past
+	 * it (AUDITLOG_SHED). */
+	if (a->cfg.max_queue > 0 && want > a->cfg.max_queue)
+		want = a->cfg.max_queue;
+	if (a->cfg.gather_us == 0 || a->last_ops < 2 || a->queued >= want)
 		return;
-	deadline = util_mono_ns() + (uint64_t)a->cfg.gather_us * 1000u;
+	start = util_mono_ns();
+	deadline = start + (uint64_t)a->cfg.gather_us * 1000u;
 	abs_deadline(&ts, deadline);
 	a->gathering = 1;
-	a->gather_want = a->last_ops < AUDITLOG_GATHER_OPS ? a->last_ops : AUDITLOG_GATHER_OPS;
-	while (a->queued < a->gather_want && !a->closing && util_mono_ns() < deadline)
+	a->gather_want = want;
+	while (a->queued < want && !a->closing && util_mono_ns() < deadline)
 		pthread_cond_timedwait(&a->wake, &a->mu, &ts);
 	a->gathering = 0;
-	waited = util_mono_ns() + (uint64_t)a->cfg.gather_us * 1000u - deadline;
 	pthread_mutex_lock(&a->head_mu);
 	a->stats.gathers++;
-	a->stats.gather_ns_total += waited;
+	a->stats.gather_ns_total += util_mono_ns() - start;
 	pthread_mutex_unlock(&a->head_mu);
 }
 

@@ -12,6 +12,8 @@
  *     many, and takes them in one batch;
  *   - closing the writer ends a gathering, and the operation it waited
  *     with is still recorded;
+ *   - with max_queue set it waits for no more than max_queue operations
+ *     (more would be shed, not queued);
  *   - the default (AUDITLOG_GATHER_STORE) is no gathering on SQLite.
  *
  * A batch is made busy deterministically: the first operation's change
@@ -232,6 +234,29 @@ int main(void)
 		ok(util_mono_ns() - t0 < (uint64_t)MINUTE * 500u,
 		   "  at once, not at the end of the minute's gathering");
 	}
+
+	/* With --max-queue 2, no more than two can wait: it waits for two. */
+	{
+		struct auditlog_config cfg;
+		const char *why = NULL;
+		auditlog_config_default(&cfg);
+		cfg.scrub_leaves_per_s = 0;
+		cfg.gather_us = MINUTE;
+		cfg.max_queue = 2;
+		if (auditlog_open(&a, path, log_key, &cfg, &why) != 0)
+			bail_out(why != NULL ? why : "the writer opens with max_queue");
+	}
+	ok(busy_batch(a, 3), "max_queue 2: a batch of three (operations never shed)");
+	for (size_t i = 0; i < 2; i++) {
+		test_verify_leaf(&ops[i].leaf, 1);
+		atomic_store(&ops[i].done, 0);
+		if (auditlog_submit_async_flags(a, &ops[i].leaf, 1, NULL, NULL, AUDITLOG_SHED,
+						op_done, &ops[i]) != 0)
+			bail_out("submit");
+	}
+	ok(answered(ops, 2),
+	   "  two that may be shed are recorded: the writer waited for two, not three");
+	auditlog_close(a);
 
 	/* The default on SQLite: no gathering. */
 	if (open_log(&a, path, AUDITLOG_GATHER_STORE) != 0)
