@@ -51,16 +51,16 @@ struct auditlog_config {
 	 * Gathering, before a batch's transaction opens: while the writer is
 	 * busy (its last batch held more than one operation), it waits up
 	 * to gather_us for as many operations to queue as its last batch
-	 * held (at most AUDITLOG_GATHER_OPS) before it takes the batch, so
-	 * that the batches keep the size the load gives them rather than
-	 * splitting it. Nothing is locked meanwhile, unlike max_wait_us,
-	 * which waits inside the transaction (on PostgreSQL holding the
-	 * head's row lock, which the other front-ends wait for). Default
-	 * AUDITLOG_GATHER_STORE: the store's own, AUDITLOG_GATHER_PG_US on
-	 * PostgreSQL, where each batch costs round trips, a flush and the
-	 * head's lock handed between front-ends, and 0 (not at all) on
-	 * SQLite, where a batch costs a few microseconds and an fsync
-	 * (docs/MULTINODE.md, "Sequencing").
+	 * held (at most AUDITLOG_GATHER_OPS, and max_queue when set) before
+	 * it takes the batch, so that the batches keep the size the load
+	 * gives them rather than splitting it. Nothing is locked meanwhile,
+	 * unlike max_wait_us, which waits inside the transaction (on
+	 * PostgreSQL holding the head's row lock, which the other
+	 * front-ends wait for). Default AUDITLOG_GATHER_STORE: the store's
+	 * own, AUDITLOG_GATHER_PG_US on PostgreSQL, where each batch costs
+	 * round trips, a flush and the head's lock handed between
+	 * front-ends, and 0 (not at all) on SQLite, where a batch costs a
+	 * few microseconds and an fsync (docs/MULTINODE.md, "Sequencing").
 	 */
 	unsigned gather_us;
 	unsigned checkpoint_ms; /* minimum gap between checkpoints (default 1000) */
