@@ -1187,13 +1187,18 @@ static void gather(auditlog *a)
 {
 	uint64_t start, deadline;
 	struct timespec ts;
-	size_t want = a->last_ops < AUDITLOG_GATHER_OPS ? a->last_ops : AUDITLOG_GATHER_OPS;
+	size_t want;
 
+	if (a->cfg.gather_us == 0 || a->last_ops < 2)
+		return;
+	want = a->last_ops;
+	if (want > AUDITLOG_GATHER_OPS)
+		want = AUDITLOG_GATHER_OPS;
 	/* No more than max_queue can wait, when operations are shed past
 	 * it (AUDITLOG_SHED). */
 	if (a->cfg.max_queue > 0 && want > a->cfg.max_queue)
 		want = a->cfg.max_queue;
-	if (a->cfg.gather_us == 0 || a->last_ops < 2 || a->queued >= want)
+	if (a->queued >= want)
 		return;
 	start = util_mono_ns();
 	deadline = start + (uint64_t)a->cfg.gather_us * 1000u;
