@@ -138,13 +138,16 @@ static int waiting(auditlog *a, struct gop *ops, size_t n)
 	return st.queued == n;
 }
 
-static int open_log(auditlog **a, const char *path, unsigned gather_us)
+/* The writer on path, with gather_us (AUDITLOG_GATHER_STORE: the store's
+ * default) and max_queue (0: none). */
+static int open_log(auditlog **a, const char *path, unsigned gather_us, unsigned max_queue)
 {
 	struct auditlog_config cfg;
 	const char *why = NULL;
 
 	auditlog_config_default(&cfg);
 	cfg.scrub_leaves_per_s = 0;
+	cfg.max_queue = max_queue;
 	if (gather_us != AUDITLOG_GATHER_STORE)
 		cfg.gather_us = gather_us;
 	if (auditlog_open(a, path, log_key, &cfg, &why) == 0)
@@ -178,7 +181,7 @@ int main(void)
 	store_close(s);
 
 	/* Quiet: taken at once, a minute's gathering set or not. */
-	if (open_log(&a, path, MINUTE) != 0)
+	if (open_log(&a, path, MINUTE, 0) != 0)
 		bail_out("the writer opens");
 	test_verify_leaf(&ops[0].leaf, 1);
 	test_verify_leaf(&ops[1].leaf, 1);
@@ -210,7 +213,7 @@ int main(void)
 	/* After a batch of more than AUDITLOG_GATHER_OPS, it waits for that
 	 * many (a writer opened again: quiet, so that the batch can begin). */
 	auditlog_close(a);
-	if (open_log(&a, path, MINUTE) != 0)
+	if (open_log(&a, path, MINUTE, 0) != 0)
 		bail_out("the writer opens again");
 	ok(busy_batch(a, BUSY_MAX), "a batch of %d", BUSY_MAX);
 	ok(waiting(a, ops, N_OPS - 1), "%d operations wait on the queue", N_OPS - 1);
@@ -236,16 +239,8 @@ int main(void)
 	}
 
 	/* With --max-queue 2, no more than two can wait: it waits for two. */
-	{
-		struct auditlog_config cfg;
-		const char *why = NULL;
-		auditlog_config_default(&cfg);
-		cfg.scrub_leaves_per_s = 0;
-		cfg.gather_us = MINUTE;
-		cfg.max_queue = 2;
-		if (auditlog_open(&a, path, log_key, &cfg, &why) != 0)
-			bail_out(why != NULL ? why : "the writer opens with max_queue");
-	}
+	if (open_log(&a, path, MINUTE, 2) != 0)
+		bail_out("the writer opens with max_queue");
 	ok(busy_batch(a, 3), "max_queue 2: a batch of three (operations never shed)");
 	for (size_t i = 0; i < 2; i++) {
 		test_verify_leaf(&ops[i].leaf, 1);
@@ -259,7 +254,7 @@ int main(void)
 	auditlog_close(a);
 
 	/* The default on SQLite: no gathering. */
-	if (open_log(&a, path, AUDITLOG_GATHER_STORE) != 0)
+	if (open_log(&a, path, AUDITLOG_GATHER_STORE, 0) != 0)
 		bail_out("the writer opens again");
 	ok(busy_batch(a, 3), "with the default: a batch of three");
 	for (size_t i = 0; i < 4; i++)
