@@ -5,7 +5,8 @@
 # SQLite and PostgreSQL: a batch's codes in one statement, all or none;
 # a group that cannot be done whole falls back to each change alone,
 # the failing one alone; an operation with a change of its own runs
-# after the codes before it are written. Skips without PostgreSQL. Its
+# after the codes before it are written; a leaf that may be shed is
+# weighed again when the group falls back. Skips without PostgreSQL. Its
 # output is the program's TAP.
 . tests/lib/tap.sh
 . tests/lib/pg.sh

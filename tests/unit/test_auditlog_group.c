@@ -19,6 +19,11 @@
  *   - An operation with a change of its own (an erasure) between code
  *     operations: the codes before it are written before it runs, those
  *     after it see it (the erased resident's next code is refused).
+ *   - Leaves that may be shed (AUDITLOG_SHED) in a window, with room
+ *     for one unsigned leaf: shed while a grouped code's leaf takes the
+ *     room; when the group falls back and that code fails alone, weighed
+ *     again and recorded in the room it left; shed again when the
+ *     fallback's codes still fill it; shed when the group holds.
  *   - The writer on SQLite never calls the group: each change runs
  *     alone.
  *
@@ -170,7 +175,8 @@ static void test_add_all(store *s, const char *b)
 enum kind {
 	K_CODE,
 	K_LEAF,
-	K_ERASE
+	K_ERASE,
+	K_SHED /* a leaf alone that may be shed (AUDITLOG_SHED) */
 };
 
 struct gop {
@@ -240,8 +246,10 @@ static int run_ops(auditlog *a, struct gop *ops, size_t n)
 		if (o->kind == K_CODE)
 			code_for(&o->code, o->resident_id);
 		if (auditlog_submit_async_group(
-			a, &o->leaf, 1, o->kind == K_LEAF ? NULL : code_change,
-			o->kind == K_CODE ? code_group : NULL, o, 0, op_done, o) != 0)
+			a, &o->leaf, 1,
+			o->kind == K_LEAF || o->kind == K_SHED ? NULL : code_change,
+			o->kind == K_CODE ? code_group : NULL, o,
+			o->kind == K_SHED ? AUDITLOG_SHED : 0, op_done, o) != 0)
 			return -1;
 	}
 	for (int t = 0, tries = patience(1000); t < tries; t++) {
@@ -284,6 +292,12 @@ static int rows_as_leaves(store *s, const struct gop *ops, size_t n)
 	return 1;
 }
 
+/* Leaves past the newest signed checkpoint after which operations that
+ * may be shed are refused (auditlog_config's max_unsigned); 0: none. The
+ * writer signs a checkpoint of the whole log when it opens, so that a
+ * batch run by batch() begins with none unsigned. */
+static uint64_t max_unsigned;
+
 /* The writer (again) with max_batch n, waiting for the batch to fill. */
 static int reopen(auditlog **a, const char *node, size_t n)
 {
@@ -294,7 +308,7 @@ static int reopen(auditlog **a, const char *node, size_t n)
 	*a = NULL;
 	auditlog_config_default(&cfg);
 	cfg.scrub_leaves_per_s = 0;
-	cfg.max_unsigned = 0;
+	cfg.max_unsigned = max_unsigned;
 	cfg.max_batch = n;
 	cfg.max_wait_us = 2000000; /* a bound: the batch is full sooner */
 	if (auditlog_open(a, node, log_key, &cfg, &why) == 0)
@@ -406,6 +420,61 @@ static void test_writer(const char *b, const char *owner, const char *node, int 
 		ok(stored(s, &ops[2].code) == 0 && rows_as_leaves(s, ops + 3, 1),
 		   "%s: no row for the refused code; the other resident's names its leaf", b);
 	}
+
+	/* Room for one unsigned leaf (r1 and r3 are erased, r2 is not). A
+	 * leaf that may be shed, after a
+	 * grouped code in the same window: shed while the code's leaf takes
+	 * the room; when the group falls back and the code fails alone, its
+	 * room is free again, and the shed leaf is weighed again and
+	 * recorded. */
+	max_unsigned = 1;
+	{
+		const enum kind k[] = {K_CODE, K_SHED};
+		const uint64_t who[] = {r3, 0};
+		const int at[] = {-1, 0};
+		if (!ok(batch(&a, node, ops, 2, k, who, 1, &base) == 0,
+			"%s: one unsigned leaf allowed: the erased resident's code, then a leaf "
+			"that may be shed, answered",
+			b))
+			goto out;
+		ok(ops[0].rc == AK_ENOENT && ops[1].rc == 0,
+		   "%s: the code fails alone; the leaf, weighed again, is recorded (%d, %d)", b,
+		   ops[0].rc, ops[1].rc);
+		ok(placed(ops, 2, base, at), "%s: in the room the code left", b);
+	}
+	{
+		const enum kind k[] = {K_CODE, K_SHED};
+		const uint64_t who[] = {r2, 0};
+		const int at[] = {0, -1};
+		if (!ok(batch(&a, node, ops, 2, k, who, 1, &base) == 0,
+			"%s: a live resident's code, then a leaf that may be shed, answered", b))
+			goto out;
+		is_int(ops[1].rc, AK_EOVERLOAD, "%s: the group holds: the leaf stays shed", b);
+		ok(placed(ops, 2, base, at) && rows_as_leaves(s, ops, 1),
+		   "%s: the code's leaf and row are there", b);
+	}
+	{
+		const enum kind k[] = {K_CODE, K_CODE, K_SHED};
+		const uint64_t who[] = {r2, r3, 0};
+		const int at[] = {0, -1, -1};
+		if (!ok(batch(&a, node, ops, 3, k, who, 1, &base) == 0,
+			"%s: two codes, the second the erased resident's, then a leaf that may be "
+			"shed, answered",
+			b))
+			goto out;
+		ok(ops[1].rc == AK_ENOENT && ops[2].rc == AK_EOVERLOAD,
+		   "%s: the group falls back, the first code takes the room alone, the leaf is "
+		   "shed again (%d, %d)",
+		   b, ops[1].rc, ops[2].rc);
+		ok(placed(ops, 3, base, at) && rows_as_leaves(s, ops, 2),
+		   "%s: the first code's leaf and row, nothing else", b);
+		auditlog_stats(a, &st);
+		ok(st.group_fallbacks == 1 && st.shed_unsigned == 1,
+		   "%s: the writer counts one fallback and one leaf shed (%" PRIu64 ", %" PRIu64
+		   ")",
+		   b, st.group_fallbacks, st.shed_unsigned);
+	}
+	max_unsigned = 0;
 out:
 	auditlog_close(a);
 	store_close(s);
