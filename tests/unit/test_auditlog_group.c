@@ -246,8 +246,7 @@ static int run_ops(auditlog *a, struct gop *ops, size_t n)
 		if (o->kind == K_CODE)
 			code_for(&o->code, o->resident_id);
 		if (auditlog_submit_async_group(
-			a, &o->leaf, 1,
-			o->kind == K_LEAF || o->kind == K_SHED ? NULL : code_change,
+			a, &o->leaf, 1, o->kind == K_LEAF || o->kind == K_SHED ? NULL : code_change,
 			o->kind == K_CODE ? code_group : NULL, o,
 			o->kind == K_SHED ? AUDITLOG_SHED : 0, op_done, o) != 0)
 			return -1;
