@@ -177,8 +177,18 @@ int store_pg_io_failed(store *s)
 	       strcmp(s->pg_state, "XX002") == 0;
 }
 
-/* Keeps a result's outcome for store_pg_errmsg and store_pg_io_failed;
- * 0 when it succeeded. */
+/*
+ * Keeps a result's outcome for store_pg_errmsg and store_pg_io_failed;
+ * 0 when it succeeded. libpq returns no result at all (NULL) when it
+ * could not send the command: on a connection that broke, that is the
+ * connection's failure (AK_EDB, with libpq's words, "server closed the
+ * connection unexpectedly"), and the next call connects again; only on a
+ * connection still up is it out of memory. (Every NULL was AK_ENOMEM
+ * before: after `pg_ctl restart` the node logs said "waiting for the
+ * database's flush: out of memory", 25 times in one run of
+ * tests/sh/cluster_pg_restart.sh, each with libpq's status
+ * CONNECTION_BAD.)
+ */
 static int outcome(store *s, const PGresult *r)
 {
 	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -189,7 +199,9 @@ static int outcome(store *s, const PGresult *r)
 		return 0;
 	}
 	snprintf(s->pg_state, sizeof s->pg_state, "%s", sqlstate(r));
-	return r == NULL ? AK_ENOMEM : map_state(s->pg_state);
+	if (r == NULL)
+		return PQstatus(s->pg) != CONNECTION_OK ? AK_EDB : AK_ENOMEM;
+	return map_state(s->pg_state);
 }
 
 /* ------------------------------------------------------------ statements */
