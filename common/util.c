@@ -215,6 +215,7 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf;
+	size_t cap, got = 0;
 	int fd, rc;
 
 	if ((fd = open_regular(path, &st)) < 0)
@@ -223,17 +224,32 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
 		close(fd);
 		return AK_ETOOBIG;
 	}
-	/* Sized by the file, not by the cap: a 1 KiB list costs 1 KiB. */
-	if ((buf = malloc((size_t)st.st_size + 2)) == NULL) {
+	/* Sized by the file, not by the cap: a 1 KiB list costs 1 KiB. A
+	 * file that grows while it is read (a running service's WAL, read by
+	 * a test's scan) is read on, in a buffer twice as large each time, up
+	 * to max: only a file past max is too big. */
+	cap = (size_t)st.st_size;
+	if ((buf = malloc(cap + 2)) == NULL) {
 		close(fd);
 		return AK_ENOMEM;
 	}
-	rc = read_fd(fd, (size_t)st.st_size, buf, len);
+	while ((rc = read_fd(fd, cap - got, buf + got, len)) == AK_ETOOBIG && cap < max) {
+		/* read_fd read cap - got + 1 bytes: the buffer is full. */
+		char *grown;
+		got = cap + 1;
+		cap = cap > max / 2 ? max : 2 * cap + 1;
+		if ((grown = realloc(buf, cap + 2)) == NULL) {
+			rc = AK_ENOMEM;
+			break;
+		}
+		buf = grown;
+	}
 	close(fd);
 	if (rc != 0) {
 		free(buf);
 		return rc;
 	}
+	*len += got;
 	*out = buf;
 	return 0;
 }

@@ -75,8 +75,9 @@ uint64_t util_mono_ns(void);
 
 /*
  * Reads a whole regular file of at most max bytes into a malloc'd buffer
- * with a NUL appended (not counted in *len). Opens with O_NOFOLLOW, so a
- * symlink planted where a key or list should be is refused.
+ * with a NUL appended (not counted in *len), to its end even if it grows
+ * while it is read. Opens with O_NOFOLLOW, so a symlink planted where a
+ * key or list should be is refused.
  * Returns 0, AK_ENOENT, AK_ETOOBIG, AK_EIO or AK_ENOMEM.
  */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);

@@ -8,63 +8,15 @@
  * offset), one a line, and nothing of its contents. Exit status 0 when
  * none holds them, 1 when one does, 2 on bad usage or a file it cannot
  * read. Each file is read to its end (up to 1 GiB), however long it has
- * grown since it was opened: the files of a running service's data
- * folder do grow (a WAL, while the writer signs a checkpoint), and a read
- * bounded by the size fstat gave failed on them (CI, check-asan).
+ * grown since it was opened (util_read_file): the files of a running
+ * service's data folder do grow (a WAL, while the writer signs a
+ * checkpoint).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
-
-#define MAX_FILE ((size_t)1 << 30)
-
-/* The whole of path into *buf (*len bytes): 0, or -1 with errno's story
- * on stderr. A file that is not there holds nothing: *len 0. */
-static int read_all(const char *path, char **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 0, got = 0, r;
-	char *p = NULL;
-
-	*buf = NULL;
-	*len = 0;
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0; /* a -wal or -shm that is gone holds nothing */
-		fprintf(stderr, "findbytes: %s: cannot open\n", path);
-		return -1;
-	}
-	for (;;) {
-		if (got == cap) {
-			char *q;
-			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > MAX_FILE + 1 || (q = realloc(p, cap)) == NULL) {
-				fprintf(stderr, "findbytes: %s: too big\n", path);
-				break;
-			}
-			p = q;
-		}
-		r = fread(p + got, 1, cap - got, f);
-		got += r;
-		if (r == 0) {
-			if (ferror(f))
-				fprintf(stderr, "findbytes: %s: cannot read\n", path);
-			break;
-		}
-	}
-	if (got == cap || ferror(f)) {
-		fclose(f);
-		free(p);
-		return -1;
-	}
-	fclose(f);
-	*buf = p;
-	*len = got;
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -83,13 +35,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
-		char *buf;
-		size_t len;
-		if (read_all(argv[i], &buf, &len) != 0) {
+		char *buf = NULL;
+		size_t len = 0;
+		int rc = util_read_file(argv[i], (size_t)1 << 30, &buf, &len);
+		if (rc == AK_ENOENT)
+			continue; /* a -wal or -shm that is not there holds nothing */
+		if (rc != 0) {
+			fprintf(stderr, "findbytes: %s: %s\n", argv[i], ak_strerror(rc));
 			free(needle);
 			return 2;
 		}
-		if (buf != NULL && memmem(buf, len, needle, n) != NULL) {
+		if (memmem(buf, len, needle, n) != NULL) {
 			printf("%s\n", argv[i]);
 			found = 1;
 		}

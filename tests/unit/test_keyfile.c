@@ -3,8 +3,10 @@
  *
  * Keys are saved with mode 0600 and never over an existing file; a signer
  * key file that group or others could read is refused, as is a symlink
- * planted where a key should be. Works in a fresh directory under
- * $TMPDIR (or /tmp) and removes it afterwards. No key is ever printed.
+ * planted where a key should be. util_read_file, which reads them, reads
+ * a file longer than fstat said to its end, never past its bound. Works
+ * in a fresh directory under $TMPDIR (or /tmp) and removes it
+ * afterwards. No key is ever printed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -204,6 +206,36 @@ static void test_verifier_files(void)
 	unlink(p);
 }
 
+/* util_read_file, which reads verifier keys and lists: to the end of a
+ * file longer than fstat said when it was opened (a file that grew while
+ * it was read; /proc's files say 0 and hold more), never past max. */
+static void test_read_file(void)
+{
+	char *buf = NULL, small[101];
+	size_t len = 0;
+
+	is_int(util_read_file("/proc/self/status", 1 << 20, &buf, &len), 0,
+	       "util_read_file reads a file longer than fstat said (/proc/self/status: 0)");
+	ok(buf != NULL && len > 64 && strlen(buf) == len && strncmp(buf, "Name:", 5) == 0,
+	   "  to its end, NUL-terminated (%zu bytes)", len);
+	free(buf);
+	buf = NULL;
+	is_int(util_read_file("/proc/self/status", 16, &buf, &len), AK_ETOOBIG,
+	       "  and refuses it past max, however long fstat said it was");
+	memset(small, 'k', sizeof small - 1);
+	small[sizeof small - 1] = '\0';
+	if (write_plain(path_in("small.txt"), small, 0644) != 0)
+		bail_out("writing small.txt");
+	is_int(util_read_file(path_in("small.txt"), 100, &buf, &len), 0,
+	       "a file of exactly max bytes is read");
+	ok(len == 100 && buf[len] == '\0', "  whole (%zu bytes)", len);
+	free(buf);
+	buf = NULL;
+	is_int(util_read_file(path_in("small.txt"), 99, &buf, &len), AK_ETOOBIG,
+	       "  one byte over max: AK_ETOOBIG");
+	unlink(path_in("small.txt"));
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -217,6 +249,7 @@ int main(void)
 	umask(0);
 	test_signer_files();
 	test_verifier_files();
+	test_read_file();
 	free_paths();
 	if (rmdir(dir) != 0)
 		diag("could not remove the test directory: %s", strerror(errno));
